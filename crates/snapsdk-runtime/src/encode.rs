@@ -1,0 +1,63 @@
+//! Path, query and form encoding.
+
+use std::fmt::Display;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Serialize;
+
+use crate::Error;
+
+/// Everything but RFC 3986 unreserved characters is escaped, so a value is
+/// always exactly one path segment: `/`, `?`, `#`, `%`, `+`, spaces and
+/// non-ASCII all come out percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Encode one path parameter as exactly one segment.
+///
+/// Empty values and the dot segments `.` and `..` (which URL parsers would
+/// resolve away, even percent-encoded) are refused before anything is sent.
+pub fn path_segment(operation: &'static str, name: &str, value: &impl Display) -> Result<String, Error> {
+    let raw = value.to_string();
+    if raw.is_empty() {
+        return Err(Error::invalid(operation, name, "must not be empty: it is a path segment"));
+    }
+    if raw == "." || raw == ".." {
+        return Err(Error::invalid(operation, name, "cannot be `.` or `..`: it would change the path"));
+    }
+    Ok(utf8_percent_encode(&raw, SEGMENT).to_string())
+}
+
+/// `application/x-www-form-urlencoded` encoding of a flat struct (query strings and forms).
+pub fn form<T: Serialize>(operation: &'static str, value: &T) -> Result<String, Error> {
+    serde_urlencoded::to_string(value).map_err(|e| Error::invalid(operation, "query", e.to_string()))
+}
+
+/// A header parameter's value.
+pub fn header_value(operation: &'static str, name: &str, value: &impl Display) -> Result<http::HeaderValue, Error> {
+    http::HeaderValue::from_str(&value.to_string())
+        .map_err(|_| Error::invalid(operation, name, "contains characters a header cannot carry"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_single_and_reversible() {
+        for raw in ["../etc", "a/b", "q?x", "h#f", "50%", "a b", "ünï", "a+b", "id-1_2.3~"] {
+            let enc = path_segment("op", "id", &raw).unwrap();
+            assert!(!enc.contains('/') && !enc.contains('?') && !enc.contains('#'), "{enc}");
+            let back = percent_encoding::percent_decode_str(&enc).decode_utf8().unwrap();
+            assert_eq!(back, raw);
+        }
+        assert_eq!(path_segment("op", "id", &"a b+c").unwrap(), "a%20b%2Bc");
+    }
+
+    #[test]
+    fn empty_and_dot_segments_are_refused() {
+        for bad in ["", ".", ".."] {
+            let err = path_segment("get_thing", "id", &bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Shared runtime for the `snapcall`, `besnappy` and `snapengage` clients.
+//!
+//! Generated crates own their types and one method per operation; this crate
+//! owns everything else: the transport, auth, the error type, retries,
+//! timeouts, rate limits, paging, streaming downloads and multipart uploads.
+//! Application code rarely names it directly; each client re-exports what a
+//! caller needs.
+
+pub mod auth;
+pub mod body;
+pub mod client;
+pub mod config;
+pub mod encode;
+pub mod error;
+pub mod paginate;
+pub mod response;
+pub mod types;
+
+pub use auth::{AuthRequirement, Credentials};
+pub use body::{Body, FilePart, Multipart};
+pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
+pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
+pub use error::{ApiError, DecodeError, Error, Result};
+pub use response::{ByteStream, Response};
+pub use types::{de, Alternatives, Timestamp};
+
+/// Re-exports generated code relies on, so client crates need no direct dependency.
+#[doc(hidden)]
+pub mod __private {
+    pub use chrono;
+    pub use futures_core::Stream;
+    pub use http;
+    pub use serde;
+    pub use serde_json;
+}
