@@ -1,1 +1,109 @@
-fn main(){}
+//! `cargo xtask <command>`: see `usage()`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use xtask::regen::{self, Failure, Options};
+
+fn usage() -> &'static str {
+    "usage: cargo xtask regen [--check] [--vendor NAME]\n\
+     \n\
+     regen     read specs/, validate them, and write each vendor's crate, API.md and openapi.json\n\
+     --check   write nothing; fail if any generated file is stale or hand-edited\n\
+     --vendor  limit the run to one vendor folder of specs/"
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `shared/vendor-docs` beside the checkout, used to check cited sections.
+pub fn docs_dir(root: &Path) -> Option<PathBuf> {
+    [root.join("../shared/vendor-docs"), root.join("shared/vendor-docs")].into_iter().find(|p| p.is_dir())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        eprintln!("{}", usage());
+        return ExitCode::from(2);
+    };
+    match cmd.as_str() {
+        "regen" => regen_cmd(&args[1..]),
+        "-h" | "--help" | "help" => {
+            println!("{}", usage());
+            ExitCode::SUCCESS
+        }
+        other => {
+            eprintln!("error: unknown command `{other}`\n\n{}", usage());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn regen_cmd(args: &[String]) -> ExitCode {
+    let mut check = false;
+    let mut vendor = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--check" => check = true,
+            "--vendor" => match it.next() {
+                Some(v) => vendor = Some(v.clone()),
+                None => {
+                    eprintln!("error: --vendor needs a vendor name\n\n{}", usage());
+                    return ExitCode::from(2);
+                }
+            },
+            other => {
+                eprintln!("error: unknown argument `{other}`\n\n{}", usage());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let root = root();
+    let opts = Options { root: &root, specs: root.join("specs"), docs: docs_dir(&root), vendor: vendor.as_deref(), check };
+    if opts.docs.is_none() {
+        eprintln!("note: shared/vendor-docs not found beside the checkout; cited sections are not checked against the documents");
+    }
+    let started = std::time::Instant::now();
+    match regen::run(&opts) {
+        Ok((report, t)) => {
+            let total = started.elapsed();
+            for p in &report.written {
+                println!("wrote {}", p.display());
+            }
+            for p in &report.removed {
+                println!("removed {}", p.display());
+            }
+            println!(
+                "regen{}: {} written, {} unchanged, {} removed in {:.1} ms (parse+validate {:.1} ms, emit {:.1} ms, format {:.1} ms, write {:.1} ms)",
+                if check { " --check" } else { "" },
+                report.written.len(),
+                report.unchanged,
+                report.removed.len(),
+                total.as_secs_f64() * 1e3,
+                t.parse_validate.as_secs_f64() * 1e3,
+                t.emit.as_secs_f64() * 1e3,
+                t.format.as_secs_f64() * 1e3,
+                t.write.as_secs_f64() * 1e3,
+            );
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Spec(diags)) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!("error: {} problem(s) in specs/; nothing was written", diags.len());
+            ExitCode::FAILURE
+        }
+        Err(Failure::Stale(report)) => {
+            eprintln!("error: {}", report.stale_message());
+            ExitCode::FAILURE
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -158,7 +158,7 @@ pub struct Operation {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, JsonSchema)]
 pub enum HttpMethod {
     GET,
     POST,
@@ -208,6 +208,7 @@ pub struct Param {
     #[serde(default)]
     pub required: bool,
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub default: Option<serde_yaml::Value>,
     pub description: String,
     /// Rust name, when the wire name says too little (Snappy's `{id}`).
@@ -215,7 +216,7 @@ pub struct Param {
     pub rust_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParamLocation {
     Path,
@@ -255,6 +256,7 @@ pub struct Field {
     #[serde(default)]
     pub required: bool,
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub default: Option<serde_yaml::Value>,
     #[serde(default)]
     pub description: Option<String>,
@@ -336,6 +338,7 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct EnumValue {
     /// Wire value; a string or an integer.
+    #[schemars(with = "serde_json::Value")]
     pub value: serde_yaml::Value,
     /// Rust variant name; derived from the value if absent.
     #[serde(default)]

@@ -22,6 +22,7 @@ pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, DecodeError, Error, Result};
 pub use response::{ByteStream, Response};
+pub use chrono::NaiveDate;
 pub use types::{de, Alternatives, Timestamp};
 
 /// Re-exports generated code relies on, so client crates need no direct dependency.
@@ -31,5 +32,6 @@ pub mod __private {
     pub use futures_core::Stream;
     pub use http;
     pub use serde;
+    pub use reqwest;
     pub use serde_json;
 }

@@ -55,16 +55,17 @@ where
 /// Items of a cursor listing. `fetch(cursor)` sends the request (the first
 /// with `None`); `cursor_of` reads the next cursor from the last item. The
 /// stream ends at the first empty page, or when the cursor stops moving.
-pub fn by_cursor<T, F, Fut, C>(fetch: F, cursor_of: C) -> impl Stream<Item = Result<T, Error>>
+pub fn by_cursor<T, K, F, Fut, C>(fetch: F, cursor_of: C) -> impl Stream<Item = Result<T, Error>>
 where
-    F: FnMut(Option<String>) -> Fut,
+    K: Clone + PartialEq,
+    F: FnMut(Option<K>) -> Fut,
     Fut: Future<Output = Result<Vec<T>, Error>>,
-    C: Fn(&T) -> Option<String>,
+    C: Fn(&T) -> Option<K>,
 {
-    struct State<F, C> {
+    struct State<F, C, K> {
         fetch: F,
         cursor_of: C,
-        cursor: Option<String>,
+        cursor: Option<K>,
         done: bool,
     }
     let state = State { fetch, cursor_of, cursor: None, done: false };

@@ -180,6 +180,7 @@ pub mod de {
         d.deserialize_any(V)
     }
 
+    #[derive(Clone, Copy)]
     struct LooseBool;
     impl Visitor<'_> for LooseBool {
         type Value = bool;
@@ -212,6 +213,7 @@ pub mod de {
         }
     }
 
+    #[derive(Clone, Copy)]
     struct LooseInt;
     impl Visitor<'_> for LooseInt {
         type Value = i64;
@@ -247,18 +249,6 @@ pub mod de {
             d.deserialize_any(self.0).map(Some)
         }
     }
-    impl Clone for LooseBool {
-        fn clone(&self) -> Self {
-            LooseBool
-        }
-    }
-    impl Copy for LooseBool {}
-    impl Clone for LooseInt {
-        fn clone(&self) -> Self {
-            LooseInt
-        }
-    }
-    impl Copy for LooseInt {}
 
     pub fn loose_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         d.deserialize_any(LooseBool)

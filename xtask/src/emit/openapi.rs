@@ -1,0 +1,243 @@
+//! IR → OpenAPI 3.0.3 document. Pure.
+
+use serde_json::{json, Map, Value};
+
+use crate::ir::{self, Api, AuthKind, BodyEncoding, ContentKind, ModelKind, ParamLocation, Ty};
+
+/// Schema for a type. `nullable` marks values a real server may send as null.
+pub fn schema(ty: &Ty) -> Value {
+    match ty {
+        Ty::String => json!({"type": "string"}),
+        Ty::Integer => json!({"type": "integer", "format": "int64"}),
+        Ty::Number => json!({"type": "number"}),
+        Ty::Boolean => json!({"type": "boolean"}),
+        Ty::LooseBool => json!({"anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false", "1", "0"]}, {"type": "integer", "enum": [0, 1]}]}),
+        Ty::LooseInt => json!({"anyOf": [{"type": "integer", "format": "int64"}, {"type": "string", "pattern": "^-?[0-9]+$"}]}),
+        Ty::Date => json!({"type": "string", "format": "date"}),
+        Ty::Timestamp => json!({"anyOf": [{"type": "integer", "format": "int64", "description": "Unix seconds"}, {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"}]}),
+        Ty::Alternatives => json!({"anyOf": [{"type": "number"}, {"type": "string"}]}),
+        Ty::Json => json!({}),
+        Ty::Binary => json!({"type": "string", "format": "binary"}),
+        Ty::List(t) => json!({"type": "array", "items": schema(t)}),
+        Ty::Map(t) => json!({"type": "object", "additionalProperties": schema(t)}),
+        Ty::Model(m) => json!({"$ref": format!("#/components/schemas/{m}")}),
+    }
+}
+
+fn with_description(mut s: Value, d: &str) -> Value {
+    if d.is_empty() {
+        return s;
+    }
+    if s.get("$ref").is_some() {
+        s = json!({"allOf": [s]});
+    }
+    if let Value::Object(m) = &mut s {
+        m.insert("description".into(), Value::String(d.to_owned()));
+    }
+    s
+}
+
+fn nullable(mut s: Value) -> Value {
+    if s.get("$ref").is_some() {
+        s = json!({"allOf": [s]});
+    }
+    if let Value::Object(m) = &mut s {
+        if !m.is_empty() {
+            m.insert("nullable".into(), Value::Bool(true));
+        }
+    }
+    s
+}
+
+fn model_schema(m: &ir::Model) -> Value {
+    let mut s = match &m.kind {
+        ModelKind::Object { fields, keep_unknown } => {
+            let mut props = Map::new();
+            for f in fields {
+                let fs = with_description(schema(&f.ty), &f.description);
+                props.insert(f.wire.clone(), if f.required { fs } else { nullable(fs) });
+            }
+            let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.wire.as_str()).collect();
+            let mut o = json!({"type": "object", "properties": props, "additionalProperties": keep_unknown});
+            if !required.is_empty() {
+                o["required"] = json!(required);
+            }
+            o
+        }
+        ModelKind::Enum { values, integer } => {
+            let strings: Vec<&str> = values.iter().map(|v| v.wire.as_str()).collect();
+            if *integer {
+                let ints: Vec<i64> = values.iter().filter_map(|v| v.wire.parse().ok()).collect();
+                json!({"anyOf": [{"type": "integer", "enum": ints}, {"type": "string", "enum": strings}]})
+            } else {
+                json!({"type": "string", "enum": strings})
+            }
+        }
+        ModelKind::OneOf { variants } => json!({"anyOf": variants.iter().map(|(_, t)| schema(t)).collect::<Vec<_>>()}),
+        ModelKind::Newtype { ty } => schema(ty),
+    };
+    if let Value::Object(o) = &mut s {
+        o.insert("description".into(), Value::String(m.description.clone()));
+        if let Some(src) = &m.source {
+            o.insert("x-source".into(), json!({"document": src.file, "section": src.section}));
+        }
+    }
+    s
+}
+
+fn media_type(r: &ir::Response) -> Option<String> {
+    r.media_type.clone().or_else(|| match r.content {
+        ContentKind::Json => Some("application/json".into()),
+        ContentKind::Text => Some("text/plain".into()),
+        ContentKind::Binary => Some("application/octet-stream".into()),
+        ContentKind::Empty => None,
+    })
+}
+
+fn parameter(name: &str, location: &str, ty: &Ty, required: bool, description: &str, default: Option<&Value>) -> Value {
+    let mut s = schema(ty);
+    if let (Some(d), Value::Object(m)) = (default, &mut s) {
+        m.insert("default".into(), d.clone());
+    }
+    let mut p = json!({"name": name, "in": location, "required": required, "schema": s});
+    if !description.is_empty() {
+        p["description"] = json!(description);
+    }
+    if matches!(ty, Ty::List(_)) {
+        p["style"] = json!("form");
+        p["explode"] = json!(true);
+    }
+    p
+}
+
+pub fn emit(api: &Api) -> Value {
+    let v = &api.vendor;
+    let mut schemes = Map::new();
+    for s in &v.schemes {
+        let def = match s.kind {
+            AuthKind::BasicKey | AuthKind::BasicLogin => json!({"type": "http", "scheme": "basic", "description": s.description}),
+            AuthKind::Bearer => json!({"type": "http", "scheme": "bearer", "description": s.description}),
+            AuthKind::Header => json!({"type": "apiKey", "in": "header", "name": s.header, "description": s.description}),
+        };
+        schemes.insert(s.id.clone(), def);
+    }
+    let security = |ids: &[String]| -> Value { Value::Array(ids.iter().map(|id| json!({ id.clone(): [] })).collect()) };
+
+    let mut paths = Map::new();
+    for op in &api.operations {
+        let mut params: Vec<Value> = op
+            .params
+            .iter()
+            .map(|p| {
+                let loc = match p.location {
+                    ParamLocation::Path => "path",
+                    ParamLocation::Query => "query",
+                    ParamLocation::Header => "header",
+                };
+                parameter(&p.wire, loc, &p.ty, p.required, &p.description, p.default.as_ref())
+            })
+            .collect();
+        let mut o = json!({
+            "operationId": op.id,
+            "summary": op.summary,
+            "tags": [op.group],
+        });
+        let mut description = op.description.clone().unwrap_or_default();
+        if !op.notes.is_empty() {
+            if !description.is_empty() {
+                description.push_str("\n\n");
+            }
+            description.push_str("Spec decisions:\n");
+            for n in &op.notes {
+                description.push_str(&format!("\n- {}", n.trim()));
+            }
+        }
+        if !description.is_empty() {
+            o["description"] = json!(description);
+        }
+        let mut src = json!({"document": op.source.file, "section": op.source.section});
+        if let Some(why) = &op.source.inferred {
+            src["inferred"] = json!(why);
+        }
+        o["x-source"] = src;
+        if let Some(b) = &op.body {
+            let mut props = Map::new();
+            for f in &b.fields {
+                props.insert(f.wire.clone(), with_description(schema(&f.ty), &f.description));
+            }
+            let required: Vec<&str> = b.fields.iter().filter(|f| f.required).map(|f| f.wire.as_str()).collect();
+            let mut body_schema = json!({"type": "object", "properties": props});
+            if !required.is_empty() {
+                body_schema["required"] = json!(required);
+            }
+            let media = match b.encoding {
+                BodyEncoding::Json => Some("application/json"),
+                BodyEncoding::Form => Some("application/x-www-form-urlencoded"),
+                BodyEncoding::Multipart => Some("multipart/form-data"),
+                BodyEncoding::Query => None,
+            };
+            match media {
+                Some(m) => {
+                    o["requestBody"] = json!({"required": true, "content": { m: {"schema": body_schema}}});
+                }
+                None => {
+                    for f in &b.fields {
+                        params.push(parameter(&f.wire, "query", &f.ty, f.required, &f.description, f.default.as_ref()));
+                    }
+                    o["x-query-body-content-type"] = json!(b.content_type.clone().unwrap_or_else(|| "application/x-www-form-urlencoded".into()));
+                }
+            }
+        }
+        if !params.is_empty() {
+            o["parameters"] = Value::Array(params);
+        }
+        let mut responses = Map::new();
+        for r in &op.responses {
+            let mut rv = json!({"description": r.description});
+            if let Some(m) = media_type(r) {
+                let s = match (&r.ty, r.content) {
+                    (Some(t), _) => schema(t),
+                    (None, ContentKind::Json) => json!({}),
+                    (None, ContentKind::Binary) => json!({"type": "string", "format": "binary"}),
+                    (None, _) => json!({"type": "string"}),
+                };
+                rv["content"] = json!({ m: {"schema": s} });
+            }
+            responses.insert(r.status.to_string(), rv);
+        }
+        o["responses"] = Value::Object(responses);
+        match &op.auth {
+            ir::Auth::None => o["security"] = json!([]),
+            ir::Auth::Schemes(ids) if ids != &v.default_auth => o["security"] = security(ids),
+            _ => {}
+        }
+        if let Some(p) = &op.pagination {
+            o["x-pagination"] = match p {
+                ir::Pagination::Page { param, items, total, .. } => json!({"kind": "page", "param": param, "items": items, "total": total}),
+                ir::Pagination::Cursor { param, cursor_field, .. } => json!({"kind": "cursor", "param": param, "cursor_field": cursor_field}),
+            };
+        }
+        let entry = paths.entry(op.path.clone()).or_insert_with(|| json!({}));
+        entry[op.method.as_str().to_lowercase()] = o;
+    }
+    let mut schemas = Map::new();
+    for m in &api.models {
+        schemas.insert(m.name.clone(), model_schema(m));
+    }
+    let mut info = json!({"title": v.title, "version": v.version, "description": v.description});
+    if !v.notes.is_empty() {
+        info["x-spec-decisions"] = json!(v.notes);
+    }
+    let mut doc = json!({
+        "openapi": "3.0.3",
+        "info": info,
+        "servers": [{"url": v.base_url}],
+        "security": security(&v.default_auth),
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": schemes},
+    });
+    if let Some(r) = &v.rate_limit {
+        doc["x-rate-limit"] = json!({"requests": r.requests, "per_seconds": r.per_seconds});
+    }
+    doc
+}

@@ -1,0 +1,925 @@
+//! IR → Rust source of a client crate. Pure: tokens in, strings out.
+//!
+//! Runtime items are named through [`rt`] only, so the generated code and the
+//! runtime crate meet in one place.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{self, Api, BodyEncoding, ContentKind, Model, ModelKind, Operation, ParamLocation, PathPart, Ty};
+use crate::names;
+
+/// The runtime crate path, as generated code spells it.
+fn rt() -> TokenStream {
+    quote!(::snapsdk_runtime)
+}
+
+fn ident(s: &str) -> Ident {
+    Ident::new(s, Span::call_site())
+}
+
+/// Doc comment lines as `#[doc = "..."]` attributes.
+fn docs<'a>(lines: impl IntoIterator<Item = &'a str>) -> TokenStream {
+    let lines: Vec<String> = lines.into_iter().flat_map(|l| l.split('\n').map(|x| if x.is_empty() { String::new() } else { format!(" {x}") }).collect::<Vec<_>>()).collect();
+    quote!(#(#[doc = #lines])*)
+}
+
+/// The Rust type that holds a value of `ty`.
+pub fn rust_type(ty: &Ty) -> TokenStream {
+    let rt = rt();
+    match ty {
+        Ty::String => quote!(String),
+        Ty::Integer | Ty::LooseInt => quote!(i64),
+        Ty::Number => quote!(f64),
+        Ty::Boolean | Ty::LooseBool => quote!(bool),
+        Ty::Date => quote!(#rt::NaiveDate),
+        Ty::Timestamp => quote!(#rt::Timestamp),
+        Ty::Alternatives => quote!(#rt::Alternatives),
+        Ty::Json => quote!(::serde_json::Value),
+        Ty::Binary => quote!(#rt::FilePart),
+        Ty::List(t) => {
+            let t = rust_type(t);
+            quote!(Vec<#t>)
+        }
+        Ty::Map(t) => {
+            let t = rust_type(t);
+            quote!(::std::collections::BTreeMap<String, #t>)
+        }
+        Ty::Model(m) => {
+            let m = ident(m);
+            quote!(crate::models::#m)
+        }
+    }
+}
+
+/// How a setter or argument takes a value of `ty`: `(parameter type, conversion)`.
+fn arg_type(api: &Api, ty: &Ty) -> (TokenStream, TokenStream) {
+    let rust = rust_type(ty);
+    let by_into = |t: TokenStream| (quote!(impl Into<#t>), quote!(.into()));
+    match ty {
+        Ty::String | Ty::Alternatives => by_into(rust),
+        Ty::Model(m) => match api.models.iter().find(|x| &x.name == m).map(|x| &x.kind) {
+            Some(ModelKind::Newtype { .. } | ModelKind::OneOf { .. }) => by_into(rust),
+            _ => (rust, quote!()),
+        },
+        _ => (rust, quote!()),
+    }
+}
+
+fn is_model_kind(api: &Api, ty: &Ty, f: impl Fn(&ModelKind) -> bool) -> bool {
+    matches!(ty, Ty::Model(m) if api.models.iter().any(|x| &x.name == m && f(&x.kind)))
+}
+
+/// Whether a type can derive `Default` (for model structs).
+fn has_default(api: &Api, ty: &Ty) -> bool {
+    match ty {
+        Ty::Model(_) => false,
+        Ty::Date | Ty::Timestamp | Ty::Alternatives | Ty::Binary => false,
+        _ => {
+            let _ = api;
+            true
+        }
+    }
+}
+
+/// The generated source files of one crate: (path relative to the crate, contents).
+pub fn emit(api: &Api) -> Vec<(String, TokenStream)> {
+    vec![("src/lib.rs".into(), emit_lib(api)), ("src/models.rs".into(), emit_models(api)), ("src/operations.rs".into(), emit_operations(api))]
+}
+
+fn groups(api: &Api) -> Vec<(String, Vec<&Operation>)> {
+    let mut out: Vec<(String, Vec<&Operation>)> = Vec::new();
+    for op in &api.operations {
+        match out.iter_mut().find(|(g, _)| g == &op.group) {
+            Some((_, ops)) => ops.push(op),
+            None => out.push((op.group.clone(), vec![op])),
+        }
+    }
+    out
+}
+
+fn group_struct(group: &str) -> Ident {
+    format_ident!("{}Api", names::pascal(group))
+}
+
+fn builder_struct(op: &Operation) -> Ident {
+    ident(&names::pascal(&op.id))
+}
+
+/// Required inputs of an operation, in order: path params, then required query/header params, then required body fields.
+fn required_inputs(op: &Operation) -> Vec<Input<'_>> {
+    all_inputs(op).into_iter().filter(|i| i.required).collect()
+}
+
+#[derive(Clone, Copy)]
+struct Input<'a> {
+    wire: &'a str,
+    rust: &'a str,
+    ty: &'a Ty,
+    required: bool,
+    description: &'a str,
+    default: Option<&'a serde_json::Value>,
+    /// Where it goes: a parameter location, or the body.
+    place: Place,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Path,
+    Query,
+    Header,
+    Body,
+}
+
+fn all_inputs(op: &Operation) -> Vec<Input<'_>> {
+    let mut out: Vec<Input<'_>> = Vec::new();
+    let place = |l: ParamLocation| match l {
+        ParamLocation::Path => Place::Path,
+        ParamLocation::Query => Place::Query,
+        ParamLocation::Header => Place::Header,
+    };
+    // Path parameters in template order come first, so arguments read like the URL.
+    for part in op.path_parts() {
+        if let PathPart::Param(name) = part {
+            if let Some(p) = op.params.iter().find(|p| p.location == ParamLocation::Path && p.wire == name) {
+                out.push(Input { wire: &p.wire, rust: &p.rust, ty: &p.ty, required: true, description: &p.description, default: p.default.as_ref(), place: Place::Path });
+            }
+        }
+    }
+    for p in op.params.iter().filter(|p| p.location != ParamLocation::Path) {
+        out.push(Input { wire: &p.wire, rust: &p.rust, ty: &p.ty, required: p.required, description: &p.description, default: p.default.as_ref(), place: place(p.location) });
+    }
+    if let Some(b) = &op.body {
+        for f in &b.fields {
+            out.push(Input { wire: &f.wire, rust: &f.rust, ty: &f.ty, required: f.required, description: &f.description, default: f.default.as_ref(), place: Place::Body });
+        }
+    }
+    out
+}
+
+/// The Rust type `.send()` returns.
+fn success_type(api: &Api, op: &Operation) -> TokenStream {
+    let rt = rt();
+    let _ = api;
+    match (op.success.content, &op.success.ty) {
+        (ContentKind::Json, Some(t)) => rust_type(t),
+        (ContentKind::Json, None) => quote!(::serde_json::Value),
+        (ContentKind::Text, Some(t)) => rust_type(t),
+        (ContentKind::Text, None) => quote!(String),
+        (ContentKind::Binary, _) => quote!(#rt::ByteStream),
+        (ContentKind::Empty, _) => quote!(()),
+    }
+}
+
+/// `client.group().op(args)` as docs show it.
+pub fn call_signature(op: &Operation) -> String {
+    let args: Vec<&str> = required_inputs(op).iter().map(|i| i.rust).collect();
+    format!("client.{}().{}({})", op.group, op.id, args.join(", "))
+}
+
+fn op_doc_lines(api: &Api, op: &Operation) -> Vec<String> {
+    let mut lines = vec![op.summary.clone(), String::new(), format!("`{} {}`", op.method.as_str(), op.path), String::new()];
+    if let Some(d) = &op.description {
+        lines.push(d.clone());
+        lines.push(String::new());
+    }
+    lines.push(format!("Source: {}.", op.source.cite()));
+    if let Some(why) = &op.source.inferred {
+        lines.push(format!("The method and path are inferred, not documented: {why}"));
+    }
+    match &op.auth {
+        ir::Auth::None => lines.push("Public: sends no credentials, even when the client has some.".into()),
+        ir::Auth::Schemes(s) if s != &api.vendor.default_auth => lines.push(format!("Accepts only the auth schemes: {}.", s.join(", "))),
+        _ => {}
+    }
+    if !op.notes.is_empty() {
+        lines.push(String::new());
+        lines.push("# Spec decisions".into());
+        lines.push(String::new());
+        for n in &op.notes {
+            lines.push(format!("- {}", n.trim()));
+        }
+    }
+    lines
+}
+
+fn emit_lib(api: &Api) -> TokenStream {
+    let rt = rt();
+    let v = &api.vendor;
+    let title = &v.title;
+    let name = &v.name;
+    let crate_name = &v.crate_name;
+    let base_url = &v.base_url;
+    let rate_limit = match &v.rate_limit {
+        Some(r) => {
+            let (n, s) = (r.requests, r.per_seconds as u64);
+            quote!(Some(#rt::RateLimit { requests: #n, period: ::std::time::Duration::from_secs(#s) }))
+        }
+        None => quote!(None),
+    };
+    let scheme_methods = v.schemes.iter().map(|s| {
+        let id = &s.id;
+        let m = ident(&names::snake(&s.id));
+        let doc = docs([s.description.as_str(), "", "A key that cannot be sent (empty, or with a newline) makes `build()` fail."]);
+        match s.kind {
+            ir::AuthKind::BasicKey => {
+                let pw = s.password.clone().unwrap_or_default();
+                quote! { #doc pub fn #m(self, key: impl AsRef<str>) -> Self { Self { inner: self.inner.credentials(#rt::Credentials::basic(#id, key.as_ref(), #pw)) } } }
+            }
+            ir::AuthKind::BasicLogin => {
+                quote! { #doc pub fn #m(self, username: impl AsRef<str>, password: impl AsRef<str>) -> Self { Self { inner: self.inner.credentials(#rt::Credentials::basic(#id, username.as_ref(), password.as_ref())) } } }
+            }
+            ir::AuthKind::Bearer => {
+                quote! { #doc pub fn #m(self, key: impl AsRef<str>) -> Self { Self { inner: self.inner.credentials(#rt::Credentials::bearer(#id, key.as_ref())) } } }
+            }
+            ir::AuthKind::Header => {
+                let h = s.header.clone().unwrap_or_default();
+                quote! { #doc pub fn #m(self, key: impl AsRef<str>) -> Self { Self { inner: self.inner.credentials(#rt::Credentials::header(#id, #h, key.as_ref())) } } }
+            }
+        }
+    });
+    let group_items = groups(api).into_iter().map(|(group, ops)| {
+        let gs = group_struct(&group);
+        let gm = ident(&names::snake(&group));
+        let gdoc = format!(" Operations of the `{group}` group.");
+        let accessor_doc = format!(" The `{group}` operations.");
+        let methods = ops.iter().map(|op| {
+            let b = builder_struct(op);
+            let m = ident(&op.id);
+            let req = required_inputs(op);
+            let params = req.iter().map(|i| {
+                let n = ident(i.rust);
+                let (t, _) = arg_type(api, i.ty);
+                quote!(#n: #t)
+            });
+            let args = req.iter().map(|i| {
+                let n = ident(i.rust);
+                let (_, conv) = arg_type(api, i.ty);
+                quote!(#n #conv)
+            });
+            let d = docs(op_doc_lines(api, op).iter().map(String::as_str));
+            quote! {
+                #d
+                pub fn #m(&self, #(#params),*) -> crate::operations::#b {
+                    crate::operations::#b::new(self.client.inner.clone(), #(#args),*)
+                }
+            }
+        });
+        let accessor = quote! {
+            #[doc = #accessor_doc]
+            pub fn #gm(&self) -> #gs<'_> { #gs { client: self } }
+        };
+        let def = quote! {
+            #[doc = #gdoc]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #gs<'a> { client: &'a Client }
+            impl #gs<'_> { #(#methods)* }
+        };
+        (accessor, def)
+    });
+    let (accessors, defs): (Vec<_>, Vec<_>) = group_items.unzip();
+    let default_scheme = v.schemes.iter().find(|s| v.default_auth.first() == Some(&s.id)).map(|s| names::snake(&s.id)).unwrap_or_default();
+    let example_doc = format!(" Start here: `Client::builder().{default_scheme}(..).build()?`.");
+    let uses_date = api.models.iter().any(|m| matches!(&m.kind, ModelKind::Object { fields, .. } if fields.iter().any(|f| f.ty == Ty::Date)))
+        || api.operations.iter().any(|o| all_inputs(o).iter().any(|i| *i.ty == Ty::Date));
+    let date_reexport = uses_date.then(|| quote!(pub use #rt::NaiveDate;));
+    let _ = title;
+    quote! {
+        #![doc = include_str!("../README.md")]
+        #![forbid(unsafe_code)]
+        #![allow(clippy::too_many_arguments, clippy::large_enum_variant, clippy::new_without_default)]
+
+        pub mod models;
+        pub mod operations;
+
+        pub use models::*;
+        pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit, RequestOptions, Response, RetryConfig, Timestamp, Timeouts};
+        #date_reexport
+
+        /// `Result` with this crate's [`Error`].
+        pub type Result<T, E = Error> = ::std::result::Result<T, E>;
+
+        static VENDOR: #rt::VendorInfo = #rt::VendorInfo {
+            name: #name,
+            crate_name: #crate_name,
+            crate_version: env!("CARGO_PKG_VERSION"),
+            base_url: #base_url,
+            rate_limit: #rate_limit,
+        };
+
+        /// The API client. Cheap to clone: clones share the connection pool, the rate limiter and any server-requested hold-off.
+        #[doc = #example_doc]
+        #[derive(Debug, Clone)]
+        pub struct Client {
+            inner: #rt::Client,
+        }
+
+        impl Client {
+            /// A builder with the vendor's defaults: its base URL, its documented rate limit, and the runtime's retry and timeout defaults.
+            pub fn builder() -> ClientBuilder {
+                ClientBuilder { inner: #rt::ClientBuilder::new(&VENDOR) }
+            }
+
+            /// The base URL requests go to.
+            pub fn base_url(&self) -> &str {
+                self.inner.base_url()
+            }
+
+            #(#accessors)*
+        }
+
+        /// Configures a [`Client`]: credentials, base URL, timeouts, retries and rate limit.
+        #[derive(Debug)]
+        #[must_use]
+        pub struct ClientBuilder {
+            inner: #rt::ClientBuilder,
+        }
+
+        impl ClientBuilder {
+            #(#scheme_methods)*
+
+            /// Send requests to another base URL (a mock server, a proxy, a staging host).
+            pub fn base_url(self, url: impl Into<String>) -> Self { Self { inner: self.inner.base_url(url) } }
+            /// Limit on establishing a connection.
+            pub fn connect_timeout(self, timeout: ::std::time::Duration) -> Self { Self { inner: self.inner.connect_timeout(timeout) } }
+            /// Limit on each attempt, from sending to the last byte of a buffered response.
+            pub fn timeout(self, timeout: ::std::time::Duration) -> Self { Self { inner: self.inner.timeout(timeout) } }
+            /// Limit on a whole call, across retries and waits.
+            pub fn operation_timeout(self, timeout: ::std::time::Duration) -> Self { Self { inner: self.inner.operation_timeout(timeout) } }
+            /// Retry policy; [`RetryConfig::disabled`] turns retries off.
+            pub fn retry(self, retry: RetryConfig) -> Self { Self { inner: self.inner.retry(retry) } }
+            /// Replace the client-side rate limit; `None` turns it off.
+            pub fn rate_limit(self, limit: Option<RateLimit>) -> Self { Self { inner: self.inner.rate_limit(limit) } }
+            /// Use your own `reqwest::Client` (proxies, TLS roots, pools).
+            pub fn http_client(self, client: ::snapsdk_runtime::__private::reqwest::Client) -> Self { Self { inner: self.inner.http_client(client) } }
+            /// Text appended to the `User-Agent` header.
+            pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self { Self { inner: self.inner.user_agent_suffix(suffix) } }
+            /// Build the client; fails on an unusable credential or base URL.
+            pub fn build(self) -> Result<Client> {
+                Ok(Client { inner: self.inner.build()? })
+            }
+        }
+
+        #(#defs)*
+    }
+}
+
+fn field_tokens(api: &Api, f: &ir::Field) -> TokenStream {
+    let rt = rt();
+    let name = ident(&f.rust);
+    let wire = &f.wire;
+    let ty = rust_type(&f.ty);
+    let mut doc_lines = vec![if f.description.is_empty() { format!("`{wire}`") } else { f.description.clone() }];
+    if let Some(d) = &f.default {
+        doc_lines.push(format!("Server default: `{d}`."));
+    }
+    let d = docs(doc_lines.iter().map(String::as_str));
+    let _ = api;
+    let loose = match (&f.ty, f.required) {
+        (Ty::LooseBool, true) => Some(quote!(#rt::de::loose_bool)),
+        (Ty::LooseBool, false) => Some(quote!(#rt::de::opt_loose_bool)),
+        (Ty::LooseInt, true) => Some(quote!(#rt::de::loose_int)),
+        (Ty::LooseInt, false) => Some(quote!(#rt::de::opt_loose_int)),
+        _ => None,
+    };
+    let de_with = loose.map(|p| {
+        let p = p.to_string().replace(' ', "");
+        quote!(deserialize_with = #p,)
+    });
+    if f.required {
+        quote! {
+            #d
+            #[serde(rename = #wire, #de_with)]
+            pub #name: #ty,
+        }
+    } else {
+        quote! {
+            #d
+            #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none", #de_with)]
+            pub #name: Option<#ty>,
+        }
+    }
+}
+
+fn model_doc(m: &Model) -> TokenStream {
+    let mut lines = vec![m.description.clone()];
+    if let Some(s) = &m.source {
+        lines.push(String::new());
+        lines.push(format!("Source: {}.", s.cite()));
+    }
+    if !m.notes.is_empty() {
+        lines.push(String::new());
+        lines.push("# Spec decisions".into());
+        lines.push(String::new());
+        lines.extend(m.notes.iter().map(|n| format!("- {}", n.trim())));
+    }
+    docs(lines.iter().map(String::as_str))
+}
+
+fn emit_models(api: &Api) -> TokenStream {
+    let rt = rt();
+    let items = api.models.iter().map(|m| {
+        let name = ident(&m.name);
+        let doc = model_doc(m);
+        match &m.kind {
+            ModelKind::Object { fields, keep_unknown } => {
+                let fs = fields.iter().map(|f| field_tokens(api, f));
+                let extra_name = if fields.iter().any(|f| f.rust == "extra") { ident("unknown_fields") } else { ident("extra") };
+                let extra = keep_unknown.then(|| quote! {
+                    /// Fields the server sent that the spec does not list, kept as JSON.
+                    #[serde(flatten)]
+                    pub #extra_name: ::serde_json::Map<String, ::serde_json::Value>,
+                });
+                let default = fields.iter().filter(|f| f.required).all(|f| has_default(api, &f.ty)).then(|| quote!(Default,));
+                quote! {
+                    #doc
+                    #[derive(Debug, Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
+                    #[non_exhaustive]
+                    pub struct #name {
+                        #(#fs)*
+                        #extra
+                    }
+                }
+            }
+            ModelKind::Enum { values, integer } => {
+                let variants = values.iter().map(|v| {
+                    let n = ident(&v.rust);
+                    let d = docs([v.description.clone().unwrap_or_else(|| format!("`{}`", v.wire)).as_str()]);
+                    quote!(#d #n,)
+                });
+                let to_str = values.iter().map(|v| {
+                    let n = ident(&v.rust);
+                    let w = &v.wire;
+                    quote!(Self::#n => #w,)
+                });
+                let from_str = values.iter().map(|v| {
+                    let n = ident(&v.rust);
+                    let w = &v.wire;
+                    quote!(#w => Self::#n,)
+                });
+                let ser = if *integer {
+                    quote! {
+                        match self.as_str().parse::<i64>() {
+                            Ok(n) => serializer.serialize_i64(n),
+                            Err(_) => serializer.serialize_str(self.as_str()),
+                        }
+                    }
+                } else {
+                    quote!(serializer.serialize_str(self.as_str()))
+                };
+                quote! {
+                    #doc
+                    ///
+                    /// Values this version does not know decode to `Unknown` instead of failing.
+                    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+                    pub enum #name {
+                        #(#variants)*
+                        /// A value the spec does not list, kept as sent.
+                        Unknown(String),
+                    }
+
+                    impl #name {
+                        /// The wire value.
+                        pub fn as_str(&self) -> &str {
+                            match self {
+                                #(#to_str)*
+                                Self::Unknown(s) => s,
+                            }
+                        }
+                    }
+
+                    impl From<&str> for #name {
+                        fn from(s: &str) -> Self {
+                            match s {
+                                #(#from_str)*
+                                other => Self::Unknown(other.to_owned()),
+                            }
+                        }
+                    }
+
+                    impl ::std::fmt::Display for #name {
+                        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                            f.write_str(self.as_str())
+                        }
+                    }
+
+                    impl ::serde::Serialize for #name {
+                        fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                            #ser
+                        }
+                    }
+
+                    impl<'de> ::serde::Deserialize<'de> for #name {
+                        fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                            #rt::de::scalar_string(deserializer).map(|s| Self::from(s.as_str()))
+                        }
+                    }
+                }
+            }
+            ModelKind::OneOf { variants } => {
+                let vs = variants.iter().map(|(n, t)| {
+                    let n = ident(n);
+                    let t = rust_type(t);
+                    quote!(#n(#t),)
+                });
+                let display = variants.iter().map(|(n, _)| {
+                    let n = ident(n);
+                    quote!(Self::#n(v) => ::std::fmt::Display::fmt(v, f),)
+                });
+                let all_display = variants.iter().all(|(_, t)| !matches!(t, Ty::List(_) | Ty::Map(_) | Ty::Json | Ty::Binary) && !is_model_kind(api, t, |k| matches!(k, ModelKind::Object { .. })));
+                let display = all_display.then(|| quote! {
+                    impl ::std::fmt::Display for #name {
+                        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                            match self { #(#display)* }
+                        }
+                    }
+                });
+                let mut seen = std::collections::BTreeSet::new();
+                let froms = variants.iter().flat_map(|(n, t)| {
+                    let v = ident(n);
+                    let mut out = Vec::new();
+                    let rust = rust_type(t);
+                    if seen.insert(rust.to_string()) {
+                        out.push(quote! { impl From<#rust> for #name { fn from(v: #rust) -> Self { Self::#v(v) } } });
+                    }
+                    match t {
+                        Ty::Integer | Ty::LooseInt => {
+                            for small in [quote!(i32), quote!(u32)] {
+                                if seen.insert(small.to_string()) {
+                                    out.push(quote! { impl From<#small> for #name { fn from(v: #small) -> Self { Self::#v(v.into()) } } });
+                                }
+                            }
+                        }
+                        Ty::String if seen.insert("& str".into()) => {
+                            out.push(quote! { impl From<&str> for #name { fn from(v: &str) -> Self { Self::#v(v.to_owned()) } } });
+                        }
+                        _ => {}
+                    }
+                    out
+                });
+                quote! {
+                    #doc
+                    ///
+                    /// Decoding tries each variant in order.
+                    #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                    #[serde(untagged)]
+                    pub enum #name {
+                        #(#vs)*
+                    }
+                    #display
+                    #(#froms)*
+                }
+            }
+            ModelKind::Newtype { ty } => {
+                let inner = rust_type(ty);
+                let from_str = (*ty == Ty::String).then(|| quote! {
+                    impl From<&str> for #name { fn from(v: &str) -> Self { Self(v.to_owned()) } }
+                    impl #name {
+                        /// The wrapped value.
+                        pub fn as_str(&self) -> &str { &self.0 }
+                    }
+                });
+                quote! {
+                    #doc
+                    #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                    #[serde(transparent)]
+                    pub struct #name(pub #inner);
+
+                    impl From<#inner> for #name { fn from(v: #inner) -> Self { Self(v) } }
+                    #from_str
+                    impl ::std::fmt::Display for #name {
+                        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                            ::std::fmt::Display::fmt(&self.0, f)
+                        }
+                    }
+                }
+            }
+        }
+    });
+    quote! {
+        //! Data types of the API: request and response models.
+        #(#items)*
+    }
+}
+
+/// Push a scalar (or list of scalars) onto a `Vec<(&str, String)>` of pairs.
+/// `value` is a place (`self.x`) when `owned_place`, else a reference (`value`).
+fn push_pair(target: &Ident, wire: &str, value: TokenStream, ty: &Ty, owned_place: bool) -> TokenStream {
+    let iter = if owned_place { quote!(&#value) } else { value.clone() };
+    match ty {
+        Ty::List(_) => quote! { for item in #iter { #target.push((#wire, item.to_string())); } },
+        _ => quote! { #target.push((#wire, #value.to_string())); },
+    }
+}
+
+fn emit_operations(api: &Api) -> TokenStream {
+    let rt = rt();
+    let items = api.operations.iter().map(|op| {
+        let b = builder_struct(op);
+        let info = format_ident!("{}", op.id.to_uppercase());
+        let id = &op.id;
+        let method = ident(op.method.as_str());
+        let template = &op.path;
+        let auth = match &op.auth {
+            ir::Auth::None => quote!(#rt::AuthRequirement::None),
+            ir::Auth::Schemes(s) => quote!(#rt::AuthRequirement::Schemes(&[#(#s),*])),
+        };
+        let retryable = op.retryable;
+        let inputs = all_inputs(op);
+        let required = required_inputs(op);
+        let has_binary = inputs.iter().any(|i| *i.ty == Ty::Binary);
+        let clone = (!has_binary).then(|| quote!(Clone,));
+
+        let fields = inputs.iter().map(|i| {
+            let n = ident(i.rust);
+            let t = rust_type(i.ty);
+            if i.required { quote!(#n: #t,) } else { quote!(#n: Option<#t>,) }
+        });
+        let ctor_params = required.iter().map(|i| {
+            let n = ident(i.rust);
+            let t = rust_type(i.ty);
+            quote!(#n: #t)
+        });
+        let ctor_fields = inputs.iter().map(|i| {
+            let n = ident(i.rust);
+            if i.required { quote!(#n,) } else { quote!(#n: None,) }
+        });
+        let setters = inputs.iter().filter(|i| !i.required).map(|i| {
+            let n = ident(i.rust);
+            let (t, conv) = arg_type(api, i.ty);
+            let mut lines = vec![if i.description.is_empty() { format!("Sets `{}`.", i.wire) } else { i.description.to_owned() }];
+            lines.push(format!("Sent as `{}` in the {}.", i.wire, match i.place { Place::Path => "path", Place::Query => "query string", Place::Header => "headers", Place::Body => "body" }));
+            if let Some(d) = i.default {
+                lines.push(format!("The server's default is `{d}`."));
+            }
+            let d = docs(lines.iter().map(String::as_str));
+            quote! {
+                #d
+                pub fn #n(mut self, value: #t) -> Self {
+                    self.#n = Some(value #conv);
+                    self
+                }
+            }
+        });
+
+        // Path.
+        let path_expr = {
+            let mut fmt = String::new();
+            let mut args = Vec::new();
+            for part in op.path_parts() {
+                match part {
+                    PathPart::Lit(l) => fmt.push_str(&l.replace('{', "{{").replace('}', "}}")),
+                    PathPart::Param(p) => {
+                        fmt.push_str("{}");
+                        let input = inputs.iter().find(|i| i.place == Place::Path && i.wire == p).expect("validated");
+                        let n = ident(input.rust);
+                        let w = input.wire;
+                        args.push(quote!(#rt::encode::path_segment(#id, #w, &self.#n)?));
+                    }
+                }
+            }
+            if args.is_empty() {
+                quote!(String::from(#fmt))
+            } else {
+                quote!(format!(#fmt, #(#args),*))
+            }
+        };
+
+        // Query pairs.
+        let query_ident = ident("query");
+        let query_inputs: Vec<&Input<'_>> = inputs.iter().filter(|i| i.place == Place::Query || (i.place == Place::Body && op.body.as_ref().is_some_and(|b| b.encoding == BodyEncoding::Query))).collect();
+        let query_pushes = query_inputs.iter().map(|i| {
+            let n = ident(i.rust);
+            if i.required {
+                push_pair(&query_ident, i.wire, quote!(self.#n), i.ty, true)
+            } else {
+                let inner = push_pair(&query_ident, i.wire, quote!(value), i.ty, false);
+                quote!(if let Some(value) = &self.#n { #inner })
+            }
+        });
+        let query_stmt = if query_inputs.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                let mut query: Vec<(&'static str, String)> = Vec::new();
+                #(#query_pushes)*
+                request.query = #rt::encode::form(#id, &query)?;
+            }
+        };
+
+        // Headers.
+        let header_stmts = inputs.iter().filter(|i| i.place == Place::Header).map(|i| {
+            let n = ident(i.rust);
+            let w = i.wire.to_lowercase();
+            let insert = quote!(request.headers.insert(#rt::__private::http::HeaderName::from_static(#w), #rt::encode::header_value(#id, #w, value)?););
+            if i.required {
+                quote!({ let value = &self.#n; #insert })
+            } else {
+                quote!(if let Some(value) = &self.#n { #insert })
+            }
+        });
+
+        // Body.
+        let body_stmt = match &op.body {
+            None => quote!(),
+            Some(body) => {
+                let body_inputs: Vec<&Input<'_>> = inputs.iter().filter(|i| i.place == Place::Body).collect();
+                match body.encoding {
+                    BodyEncoding::Query => {
+                        let ct = body.content_type.clone().unwrap_or_else(|| "application/x-www-form-urlencoded".into());
+                        quote!(request.body = #rt::Body::EmptyWithContentType(#ct);)
+                    }
+                    BodyEncoding::Json => {
+                        let fields = body_inputs.iter().map(|i| {
+                            let n = ident(i.rust);
+                            let w = i.wire;
+                            let t = rust_type(i.ty);
+                            if i.required {
+                                quote!(#[serde(rename = #w)] #n: &'a #t,)
+                            } else {
+                                quote!(#[serde(rename = #w, skip_serializing_if = "Option::is_none")] #n: &'a Option<#t>,)
+                            }
+                        });
+                        let inits = body_inputs.iter().map(|i| {
+                            let n = ident(i.rust);
+                            quote!(#n: &self.#n,)
+                        });
+                        quote! {
+                            #[derive(::serde::Serialize)]
+                            struct Body<'a> { #(#fields)* }
+                            request.body = #rt::Body::json(#id, &Body { #(#inits)* })?;
+                        }
+                    }
+                    BodyEncoding::Form => {
+                        let form_ident = ident("form");
+                        let pushes = body_inputs.iter().map(|i| {
+                            let n = ident(i.rust);
+                            if i.required {
+                                push_pair(&form_ident, i.wire, quote!(self.#n), i.ty, true)
+                            } else {
+                                let inner = push_pair(&form_ident, i.wire, quote!(value), i.ty, false);
+                                quote!(if let Some(value) = &self.#n { #inner })
+                            }
+                        });
+                        quote! {
+                            let mut form: Vec<(&'static str, String)> = Vec::new();
+                            #(#pushes)*
+                            request.body = #rt::Body::Form(#rt::encode::form(#id, &form)?);
+                        }
+                    }
+                    BodyEncoding::Multipart => {
+                        let parts = body_inputs.iter().map(|i| {
+                            let n = ident(i.rust);
+                            let w = i.wire;
+                            let add = if *i.ty == Ty::Binary { quote!(multipart = multipart.file(#w, value);) } else { quote!(multipart = multipart.text(#w, value);) };
+                            if i.required {
+                                quote!({ let value = self.#n; #add })
+                            } else {
+                                quote!(if let Some(value) = self.#n { #add })
+                            }
+                        });
+                        quote! {
+                            let mut multipart = #rt::Multipart::new();
+                            #(#parts)*
+                            request.body = #rt::Body::Multipart(multipart);
+                        }
+                    }
+                }
+            }
+        };
+        let consumes = op.body.as_ref().is_some_and(|b| b.encoding == BodyEncoding::Multipart);
+        let self_param = if consumes { quote!(self) } else { quote!(&self) };
+        let client_expr = quote!(self.client.clone());
+        let buffer = op.success.content != ContentKind::Binary;
+
+        let out = success_type(api, op);
+        let finish = match (op.success.content, &op.success.ty) {
+            (ContentKind::Json, _) => quote!(response.json().await),
+            (ContentKind::Text, Some(t)) if *t != Ty::String => quote!(response.text().await.map(Into::into)),
+            (ContentKind::Text, _) => quote!(response.text().await),
+            (ContentKind::Binary, _) => quote!(Ok(response.into_stream())),
+            (ContentKind::Empty, _) => quote!({ let _ = response; Ok(()) }),
+        };
+        let send_as = (op.success.content == ContentKind::Json && op.success.ty.is_none()).then(|| quote! {
+            /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
+            pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
+                self.send_raw().await?.json().await
+            }
+        });
+
+        let paginate = op.pagination.as_ref().map(|p| match p {
+            ir::Pagination::Page { param, items, total, item_ty } => {
+                let item = rust_type(item_ty);
+                let param_input = inputs.iter().find(|i| i.place == Place::Query && i.wire == param).expect("validated");
+                let pn = ident(param_input.rust);
+                quote! {
+                    /// Every item of every page, as a stream, from the page set with the page setter (default 1) on.
+                    /// It ends after the reported total, or at the first empty page.
+                    pub fn into_stream(self) -> impl #rt::__private::Stream<Item = crate::Result<#item>> + Send + 'static {
+                        let first = self.#pn.unwrap_or(1);
+                        #rt::paginate::by_page(first, #items, #total, move |page| {
+                            let mut next = self.clone();
+                            next.#pn = Some(page);
+                            async move { next.send_raw().await }
+                        })
+                    }
+                }
+            }
+            ir::Pagination::Cursor { param, cursor_rust, item_ty, .. } => {
+                let item = rust_type(item_ty);
+                let param_input = inputs.iter().find(|i| i.place == Place::Query && i.wire == param).expect("validated");
+                let pn = ident(param_input.rust);
+                let cf = ident(cursor_rust);
+                quote! {
+                    /// Every item, page after page, as a stream: each page starts after the last item of the one before.
+                    /// It ends at the first empty page.
+                    pub fn into_stream(self) -> impl #rt::__private::Stream<Item = crate::Result<#item>> + Send + 'static {
+                        #rt::paginate::by_cursor(
+                            move |cursor| {
+                                let mut next = self.clone();
+                                if cursor.is_some() {
+                                    next.#pn = cursor;
+                                }
+                                async move { next.send().await }
+                            },
+                            |item: &#item| item.#cf.clone(),
+                        )
+                    }
+                }
+            }
+        });
+
+        let d = docs(op_doc_lines(api, op).iter().map(String::as_str).chain(["", "Build it with the group method on the client, then call `.send().await`."]));
+        quote! {
+            static #info: #rt::OperationInfo = #rt::OperationInfo {
+                id: #id,
+                method: #rt::__private::http::Method::#method,
+                path_template: #template,
+                auth: #auth,
+                retryable: #retryable,
+            };
+
+            #d
+            #[derive(Debug, #clone)]
+            #[must_use = "a request does nothing until `.send().await`"]
+            pub struct #b {
+                client: #rt::Client,
+                #(#fields)*
+                options: #rt::RequestOptions,
+            }
+
+            impl #b {
+                pub(crate) fn new(client: #rt::Client, #(#ctor_params),*) -> Self {
+                    Self { client, #(#ctor_fields)* options: #rt::RequestOptions::default() }
+                }
+
+                #(#setters)*
+
+                /// Override retries and timeouts for this call only.
+                pub fn options(mut self, options: #rt::RequestOptions) -> Self {
+                    self.options = options;
+                    self
+                }
+
+                fn request(#self_param) -> crate::Result<(#rt::Client, #rt::Request)> {
+                    let mut request = #rt::Request::new(&#info, #path_expr);
+                    request.options = self.options;
+                    request.buffer = #buffer;
+                    #query_stmt
+                    #(#header_stmts)*
+                    #body_stmt
+                    Ok((#client_expr, request))
+                }
+
+                /// Send the request and return the raw success response (status, headers, body).
+                pub async fn send_raw(self) -> crate::Result<#rt::Response> {
+                    let (client, request) = self.request()?;
+                    client.execute(request).await
+                }
+
+                /// Send the request and decode the answer.
+                pub async fn send(self) -> crate::Result<#out> {
+                    let response = self.send_raw().await?;
+                    #finish
+                }
+
+                #send_as
+                #paginate
+            }
+        }
+    });
+    quote! {
+        //! Request builders, one per operation. Create them through the client's group methods.
+        #(#items)*
+    }
+}
+
+/// Required arguments `(rust name, type)` in order, for docs and examples.
+pub fn required_args(op: &Operation) -> Vec<(String, Ty)> {
+    required_inputs(op).iter().map(|i| (i.rust.to_owned(), i.ty.clone())).collect()
+}
+
+/// Optional setters `(rust name, type)`.
+pub fn optional_args(op: &Operation) -> Vec<(String, Ty)> {
+    all_inputs(op).iter().filter(|i| !i.required).map(|i| (i.rust.to_owned(), i.ty.clone())).collect()
+}

@@ -1,0 +1,273 @@
+//! The validated model the emitters read. Built only from a spec set that
+//! passed every check, so emitters never report errors.
+
+pub use crate::spec::{AuthKind, BodyEncoding, ContentKind, HttpMethod, ParamLocation};
+
+/// A parsed type expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    LooseBool,
+    LooseInt,
+    Date,
+    Timestamp,
+    Alternatives,
+    Json,
+    Binary,
+    List(Box<Ty>),
+    Map(Box<Ty>),
+    Model(String),
+}
+
+impl Ty {
+    /// Parse `list<map<Foo>>`-style expressions. Model names are checked later.
+    pub fn parse(s: &str) -> Result<Ty, String> {
+        let s = s.trim();
+        if let Some(inner) = strip_generic(s, "list") {
+            return Ok(Ty::List(Box::new(Ty::parse(inner)?)));
+        }
+        if let Some(inner) = strip_generic(s, "map") {
+            return Ok(Ty::Map(Box::new(Ty::parse(inner)?)));
+        }
+        Ok(match s {
+            "string" => Ty::String,
+            "integer" => Ty::Integer,
+            "number" => Ty::Number,
+            "boolean" => Ty::Boolean,
+            "loose_bool" => Ty::LooseBool,
+            "loose_int" => Ty::LooseInt,
+            "date" => Ty::Date,
+            "timestamp" => Ty::Timestamp,
+            "alternatives" => Ty::Alternatives,
+            "json" => Ty::Json,
+            "binary" => Ty::Binary,
+            "" => return Err("empty type".into()),
+            other if other.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && other.chars().all(|c| c.is_ascii_alphanumeric()) =>
+            {
+                Ty::Model(other.to_owned())
+            }
+            other => {
+                return Err(format!(
+                    "unknown type `{other}`; use string, integer, number, boolean, loose_bool, loose_int, \
+                     date, timestamp, alternatives, json, binary, list<T>, map<T> or a PascalCase model name"
+                ))
+            }
+        })
+    }
+
+    /// Models named anywhere in this type.
+    pub fn models(&self) -> Vec<&str> {
+        match self {
+            Ty::Model(m) => vec![m.as_str()],
+            Ty::List(t) | Ty::Map(t) => t.models(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn strip_generic<'a>(s: &'a str, name: &str) -> Option<&'a str> {
+    s.strip_prefix(name)?.trim_start().strip_prefix('<')?.strip_suffix('>')
+}
+
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub vendor: Vendor,
+    /// Sorted by group, then id.
+    pub operations: Vec<Operation>,
+    /// Sorted by name.
+    pub models: Vec<Model>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vendor {
+    pub name: String,
+    pub title: String,
+    pub crate_name: String,
+    pub version: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub categories: Vec<String>,
+    pub base_url: String,
+    pub schemes: Vec<Scheme>,
+    pub default_auth: Vec<String>,
+    pub rate_limit: Option<RateLimit>,
+    pub sources: Vec<Source>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scheme {
+    pub id: String,
+    pub kind: AuthKind,
+    pub header: Option<String>,
+    pub password: Option<String>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per_seconds: u32,
+    pub source: SourceRef,
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: String,
+    pub file: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceRef {
+    pub file: String,
+    pub section: String,
+    pub inferred: Option<String>,
+}
+
+impl SourceRef {
+    pub fn cite(&self) -> String {
+        format!("{} § \"{}\"", self.file, self.section)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    Schemes(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub id: String,
+    pub group: String,
+    pub summary: String,
+    pub description: Option<String>,
+    pub source: SourceRef,
+    pub method: HttpMethod,
+    pub path: String,
+    pub auth: Auth,
+    pub params: Vec<Param>,
+    pub body: Option<Body>,
+    pub success: Response,
+    pub responses: Vec<Response>,
+    pub pagination: Option<Pagination>,
+    pub retryable: bool,
+    pub notes: Vec<String>,
+}
+
+impl Operation {
+    pub fn params_in(&self, loc: ParamLocation) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(move |p| p.location == loc)
+    }
+
+    /// Path literals and parameter names in order: `/a/{b}/c` → [Lit("/a/"), Param("b"), Lit("/c")].
+    pub fn path_parts(&self) -> Vec<PathPart<'_>> {
+        let mut out = Vec::new();
+        let mut rest = self.path.as_str();
+        while let Some(start) = rest.find('{') {
+            let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len());
+            if start > 0 {
+                out.push(PathPart::Lit(&rest[..start]));
+            }
+            out.push(PathPart::Param(&rest[start + 1..end]));
+            rest = rest.get(end + 1..).unwrap_or("");
+        }
+        if !rest.is_empty() {
+            out.push(PathPart::Lit(rest));
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPart<'a> {
+    Lit(&'a str),
+    Param(&'a str),
+}
+
+/// A path, query or header parameter, or a body field: both become arguments or setters.
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub wire: String,
+    /// snake_case Rust identifier (keywords escaped).
+    pub rust: String,
+    pub location: ParamLocation,
+    pub ty: Ty,
+    pub required: bool,
+    pub default: Option<serde_json::Value>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub encoding: BodyEncoding,
+    pub content_type: Option<String>,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub wire: String,
+    pub rust: String,
+    pub ty: Ty,
+    pub required: bool,
+    pub default: Option<serde_json::Value>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub content: ContentKind,
+    pub ty: Option<Ty>,
+    pub media_type: Option<String>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Pagination {
+    Page { param: String, items: String, total: String, item_ty: Ty },
+    Cursor { param: String, cursor_field: String, item_ty: Ty, cursor_rust: String, cursor_ty: Ty },
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub description: String,
+    pub source: Option<SourceRef>,
+    pub kind: ModelKind,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ModelKind {
+    Object { fields: Vec<Field>, keep_unknown: bool },
+    Enum { values: Vec<EnumValue>, integer: bool },
+    OneOf { variants: Vec<(String, Ty)> },
+    Newtype { ty: Ty },
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    pub wire: String,
+    pub rust: String,
+    pub description: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_expressions_parse() {
+        assert_eq!(Ty::parse("list<map<Foo>>").unwrap(), Ty::List(Box::new(Ty::Map(Box::new(Ty::Model("Foo".into()))))));
+        assert_eq!(Ty::parse(" loose_bool ").unwrap(), Ty::LooseBool);
+        assert!(Ty::parse("strin").unwrap_err().contains("unknown type `strin`"));
+        assert!(Ty::parse("list<").is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! The workspace's code generator: `specs/` → client crates, docs and OpenAPI.
+//!
+//! Stages: [`validate`] (parse + check + lower to [`ir`]) → [`emit`] (pure) →
+//! [`write`] (format, header, write-if-changed).
+
+pub mod diag;
+pub mod emit;
+pub mod ir;
+pub mod loc;
+pub mod names;
+pub mod regen;
+pub mod spec;
+pub mod validate;
+pub mod write;

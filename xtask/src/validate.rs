@@ -1,0 +1,858 @@
+//! Load a vendor folder, check it as a whole, and lower it to the IR.
+//!
+//! Every check reports into [`Diags`] and carries on, so one run shows every
+//! problem. Positions come from [`LocIndex`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use crate::diag::{Diag, Diags};
+use crate::ir::{self, Ty};
+use crate::loc::LocIndex;
+use crate::names;
+use crate::spec::{self, HttpMethod, ParamLocation};
+
+/// One parsed YAML file and the means to point into it.
+struct SourceFile {
+    /// As shown in messages (relative to the workspace root).
+    shown: PathBuf,
+    loc: LocIndex,
+}
+
+/// Where a node lives: file and YAML path.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    file: &'a SourceFile,
+    path: &'a str,
+}
+
+struct Ctx<'d> {
+    diags: &'d mut Diags,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, at: At<'_>, sub: &str, message: impl Into<String>, hint: impl Into<String>) {
+        let path = if sub.is_empty() { at.path.to_owned() } else if sub.starts_with('[') { format!("{}{sub}", at.path) } else { format!("{}.{sub}", at.path) };
+        let (line, col) = at.file.loc.value(&path);
+        let hint = hint.into();
+        self.diags.push(Diag {
+            file: at.file.shown.clone(),
+            line,
+            col,
+            message: message.into(),
+            hint: (!hint.is_empty()).then_some(hint),
+        });
+    }
+}
+
+/// Deserialize `value` as `T`, reporting a failure at its place.
+fn parse_item<T: DeserializeOwned>(value: serde_yaml::Value, file: &SourceFile, prefix: &str, diags: &mut Diags) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let mut path = prefix.to_owned();
+            for seg in e.path().iter() {
+                match seg {
+                    serde_path_to_error::Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+                    serde_path_to_error::Segment::Map { key } => {
+                        if !path.is_empty() {
+                            path.push('.');
+                        }
+                        path.push_str(key);
+                    }
+                    _ => {}
+                }
+            }
+            let inner = e.inner().to_string();
+            let (pos, hint) = if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+                let key = if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+                (file.loc.key(&key), "remove the key or fix its spelling; the format is in specs/README.md and specs/spec.schema.json".to_owned())
+            } else if inner.contains("untagged enum OpAuth") {
+                (file.loc.value(&path), "write `auth: none` or a list of scheme ids such as `auth: [bearer]`".to_owned())
+            } else if let Some(field) = inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+                (file.loc.value(&path), format!("add `{field}:` here"))
+            } else {
+                (file.loc.value(&path), "see specs/README.md for the expected shape".to_owned())
+            };
+            let message = match inner.split_once(" at line ") {
+                Some((m, _)) => m.to_owned(),
+                None => inner,
+            };
+            diags.push(Diag { file: file.shown.clone(), line: pos.0, col: pos.1, message, hint: Some(hint) });
+            None
+        }
+    }
+}
+
+/// Read, parse and check one file's syntax and location index.
+fn read_yaml(path: &Path, shown: PathBuf, diags: &mut Diags) -> Option<(SourceFile, serde_yaml::Value)> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diag { file: shown, line: 1, col: 1, message: format!("cannot read the file: {e}"), hint: None });
+            return None;
+        }
+    };
+    let loc = match LocIndex::build(&text) {
+        Ok(l) => l,
+        Err(e) => {
+            diags.push(Diag {
+                file: shown,
+                line: e.line,
+                col: e.col,
+                message: format!("YAML syntax error: {}", e.message),
+                hint: Some("check the indentation and quoting around this position".into()),
+            });
+            return None;
+        }
+    };
+    let value: serde_yaml::Value = match serde_yaml::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+            diags.push(Diag { file: shown, line, col, message: format!("YAML error: {e}"), hint: None });
+            return None;
+        }
+    };
+    Some((SourceFile { shown, loc }, value))
+}
+
+/// One operations/models file: its source, and each item with its index in the file.
+type ApiItems = (SourceFile, Vec<(usize, spec::Operation)>, Vec<(usize, spec::Model)>);
+
+struct Loaded {
+    vendor: (SourceFile, spec::Vendor),
+    files: Vec<ApiItems>,
+}
+
+/// Load every YAML file of one vendor folder.
+fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
+    let shown = |p: &Path| p.strip_prefix(root).unwrap_or(p).to_path_buf();
+    let vendor_path = dir.join("vendor.yaml");
+    let mut names: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+        Err(e) => {
+            diags.push(Diag { file: shown(dir), line: 1, col: 1, message: format!("cannot list the folder: {e}"), hint: None });
+            return None;
+        }
+    };
+    names.sort();
+    let mut vendor = None;
+    if vendor_path.exists() {
+        if let Some((file, value)) = read_yaml(&vendor_path, shown(&vendor_path), diags) {
+            if let Some(v) = parse_item::<spec::VendorFile>(value, &file, "", diags) {
+                vendor = Some((file, v.vendor));
+            }
+        }
+    } else {
+        diags.push(Diag {
+            file: shown(&vendor_path),
+            line: 1,
+            col: 1,
+            message: "the vendor folder has no vendor.yaml".into(),
+            hint: Some("create it with the crate, base URL, auth and sources (see specs/README.md)".into()),
+        });
+    }
+    let mut files = Vec::new();
+    for path in names {
+        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if path == vendor_path || !is_yaml {
+            if path.extension().is_some_and(|e| e == "yml") {
+                diags.push(Diag { file: shown(&path), line: 1, col: 1, message: "spec files use the .yaml extension".into(), hint: Some("rename the file to .yaml".into()) });
+            }
+            continue;
+        }
+        let Some((file, value)) = read_yaml(&path, shown(&path), diags) else { continue };
+        let mut ops = Vec::new();
+        let mut models = Vec::new();
+        match value {
+            serde_yaml::Value::Mapping(map) => {
+                for (k, v) in map {
+                    let key = k.as_str().unwrap_or("?").to_owned();
+                    let serde_yaml::Value::Sequence(items) = v else {
+                        if key == "operations" || key == "models" {
+                            let (line, col) = file.loc.value(&key);
+                            diags.push(Diag { file: file.shown.clone(), line, col, message: format!("`{key}` must be a list"), hint: Some(format!("write `{key}:` followed by `- ...` items")) });
+                        } else {
+                            let (line, col) = file.loc.key(&key);
+                            diags.push(Diag { file: file.shown.clone(), line, col, message: format!("unknown field `{key}`, expected `operations` or `models`"), hint: Some("remove the key or fix its spelling".into()) });
+                        }
+                        continue;
+                    };
+                    for (i, item) in items.into_iter().enumerate() {
+                        let prefix = format!("{key}[{i}]");
+                        match key.as_str() {
+                            "operations" => ops.extend(parse_item::<spec::Operation>(item, &file, &prefix, diags).map(|o| (i, o))),
+                            "models" => models.extend(parse_item::<spec::Model>(item, &file, &prefix, diags).map(|m| (i, m))),
+                            _ => {
+                                let (line, col) = file.loc.key(&key);
+                                diags.push(Diag { file: file.shown.clone(), line, col, message: format!("unknown field `{key}`, expected `operations` or `models`"), hint: Some("remove the key or fix its spelling".into()) });
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            serde_yaml::Value::Null => {}
+            _ => diags.push(Diag { file: file.shown.clone(), line: 1, col: 1, message: "a spec file must be a mapping with `operations` and/or `models`".into(), hint: None }),
+        }
+        files.push((file, ops, models));
+    }
+    vendor.map(|vendor| Loaded { vendor, files })
+}
+
+fn valid_base_url(url: &str) -> Result<(), String> {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return Err("must start with https://".into());
+    };
+    if url.ends_with('/') {
+        return Err("must not end with `/` (operation paths start with one)".into());
+    }
+    if url.contains(['?', '#', ' ']) {
+        return Err("must not contain a query, a fragment or spaces".into());
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    let host_only = host.split(':').next().unwrap_or("");
+    if host_only.is_empty() || !host_only.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') || host_only.starts_with('.') || host_only.ends_with('.') {
+        return Err(format!("host `{host}` is not a valid host name"));
+    }
+    if let Some(port) = host.split(':').nth(1) {
+        if port.parse::<u16>().is_err() {
+            return Err(format!("port `{port}` is not a number"));
+        }
+    }
+    Ok(())
+}
+
+fn yaml_to_json(v: &serde_yaml::Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Whether a default value fits the type.
+fn default_fits(ty: &Ty, v: &serde_json::Value, models: &HashMap<String, &spec::Model>) -> bool {
+    use serde_json::Value as J;
+    match (ty, v) {
+        (Ty::String | Ty::Alternatives | Ty::Date | Ty::Timestamp, J::String(_)) => true,
+        (Ty::Integer | Ty::LooseInt, J::Number(n)) => n.is_i64(),
+        (Ty::Number | Ty::Alternatives, J::Number(_)) => true,
+        (Ty::Boolean | Ty::LooseBool, J::Bool(_)) => true,
+        (Ty::Json, _) => true,
+        (Ty::Model(m), v) => models.get(m).is_some_and(|m| m.enum_values.is_some() && (v.is_string() || v.is_number())),
+        _ => false,
+    }
+}
+
+/// Is this type a scalar that fits in a query string, form field or path segment?
+fn is_scalar(ty: &Ty, models: &HashMap<String, &spec::Model>) -> bool {
+    match ty {
+        Ty::List(_) | Ty::Map(_) | Ty::Json | Ty::Binary => false,
+        Ty::Model(name) => match models.get(name) {
+            Some(m) => m.enum_values.is_some() || m.newtype.is_some() || m.one_of.as_ref().is_some_and(|vs| vs.iter().all(|v| Ty::parse(&v.ty).is_ok_and(|t| is_scalar(&t, models)))),
+            None => true, // reported as an unknown model elsewhere
+        },
+        _ => true,
+    }
+}
+
+struct Checker<'a, 'd> {
+    cx: Ctx<'d>,
+    models: HashMap<String, &'a spec::Model>,
+    sources: HashMap<String, String>,
+    docs_dir: Option<PathBuf>,
+    doc_text: HashMap<String, String>,
+}
+
+impl<'a> Checker<'a, '_> {
+    fn ty(&mut self, at: At<'_>, sub: &str, expr: &str) -> Option<Ty> {
+        match Ty::parse(expr) {
+            Ok(t) => {
+                let mut ok = true;
+                for m in t.models() {
+                    if !self.models.contains_key(m) {
+                        let known: Vec<_> = self.models.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+                        self.cx.err(at, sub, format!("unknown model `{m}`"), format!("define it under `models:` in this vendor's folder, or use one of: {}", if known.is_empty() { "(no models yet)".into() } else { known.join(", ") }));
+                        ok = false;
+                    }
+                }
+                ok.then_some(t)
+            }
+            Err(e) => {
+                self.cx.err(at, sub, e, "");
+                None
+            }
+        }
+    }
+
+    fn source(&mut self, at: At<'_>, sub: &str, s: &spec::SourceRef) -> ir::SourceRef {
+        let file = match self.sources.get(&s.doc) {
+            Some(f) => f.clone(),
+            None => {
+                let known: Vec<_> = self.sources.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+                self.cx.err(at, &format!("{sub}.doc"), format!("unknown source document `{}`", s.doc), format!("use one of the ids under vendor.sources: {}", known.join(", ")));
+                String::new()
+            }
+        };
+        if s.section.trim().is_empty() {
+            self.cx.err(at, &format!("{sub}.section"), "the section heading is empty", "cite the heading of the section this is transcribed from");
+        } else if let (Some(dir), false) = (&self.docs_dir, file.is_empty()) {
+            let text = self.doc_text.entry(file.clone()).or_insert_with(|| std::fs::read_to_string(dir.join(&file)).unwrap_or_default().to_lowercase());
+            if !text.is_empty() && s.inferred.is_none() && !text.contains(&s.section.to_lowercase()) {
+                self.cx.err(at, &format!("{sub}.section"), format!("section \"{}\" does not occur in {file}", s.section), "copy the heading exactly as the document prints it, or mark the source `inferred:` with the reason");
+            }
+        }
+        ir::SourceRef { file, section: s.section.clone(), inferred: s.inferred.clone() }
+    }
+
+    fn field(&mut self, at: At<'_>, sub: &str, f: &spec::Field) -> Option<ir::Field> {
+        let ty = self.ty(at, &format!("{sub}.type"), &f.ty)?;
+        let default = f.default.as_ref().map(yaml_to_json);
+        if let Some(d) = &default {
+            if !default_fits(&ty, d, &self.models) {
+                self.cx.err(at, &format!("{sub}.default"), format!("default {d} does not fit type `{}`", f.ty), "give a value of the field's type");
+            }
+        }
+        let rust = match &f.rust_name {
+            Some(r) if !names::is_snake_ident(r) => {
+                self.cx.err(at, &format!("{sub}.rust_name"), format!("rust_name `{r}` is not a snake_case identifier"), "use lowercase letters, digits and underscores");
+                r.clone()
+            }
+            Some(r) => names::snake(r),
+            None => names::snake(&f.name),
+        };
+        if f.name.is_empty() {
+            self.cx.err(at, &format!("{sub}.name"), "the wire name is empty", "");
+        }
+        Some(ir::Field { wire: f.name.clone(), rust, ty, required: f.required, default, description: f.description.clone().unwrap_or_default() })
+    }
+
+    fn fields(&mut self, at: At<'_>, sub: &str, fields: &[spec::Field]) -> Vec<ir::Field> {
+        let mut out = Vec::new();
+        let mut seen_wire = HashMap::new();
+        let mut seen_rust: HashMap<String, String> = HashMap::new();
+        for (i, f) in fields.iter().enumerate() {
+            let fsub = format!("{sub}[{i}]");
+            if seen_wire.insert(f.name.clone(), i).is_some() {
+                self.cx.err(at, &format!("{fsub}.name"), format!("field `{}` is listed twice", f.name), "remove one of them");
+                continue;
+            }
+            if let Some(field) = self.field(at, &fsub, f) {
+                if let Some(other) = seen_rust.insert(field.rust.clone(), f.name.clone()) {
+                    self.cx.err(at, &format!("{fsub}.name"), format!("`{}` and `{other}` both become the Rust name `{}`", f.name, field.rust), "set `rust_name:` on one of them");
+                }
+                out.push(field);
+            }
+        }
+        out
+    }
+}
+
+/// Check one vendor folder and lower it. `docs_dir` is `shared/vendor-docs` when present.
+pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mut Diags) -> Option<ir::Api> {
+    let before = diags.items.len();
+    let loaded = load(dir, root, diags)?;
+    let (vfile, v) = &loaded.vendor;
+    let vat = At { file: vfile, path: "vendor" };
+
+    let mut all_models: HashMap<String, &spec::Model> = HashMap::new();
+    for (file, _, models) in &loaded.files {
+        for (i, m) in models {
+            if let Some(prev) = all_models.insert(m.name.clone(), m) {
+                let _ = prev;
+                let p = format!("models[{i}]");
+                Ctx { diags }.err(At { file, path: &p }, "name", format!("model `{}` is defined twice", m.name), "rename or remove one of them");
+            }
+        }
+    }
+    let sources: HashMap<String, String> = v.sources.iter().map(|s| (s.id.clone(), s.file.clone())).collect();
+    let mut ck = Checker { cx: Ctx { diags }, models: all_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new() };
+
+    // Vendor.
+    let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if v.name != folder {
+        ck.cx.err(vat, "name", format!("vendor name `{}` differs from its folder `{folder}`", v.name), format!("set `name: {folder}` or rename the folder"));
+    }
+    if !v.krate.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') || v.krate.name.is_empty() {
+        ck.cx.err(vat, "crate.name", format!("crate name `{}` is not a valid crates.io name", v.krate.name), "use lowercase letters, digits, `-` and `_`");
+    }
+    let semver_ok = v.krate.version.split('.').count() == 3 && v.krate.version.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    if !semver_ok {
+        ck.cx.err(vat, "crate.version", format!("version `{}` is not MAJOR.MINOR.PATCH", v.krate.version), "write e.g. 0.1.0");
+    }
+    if let Err(e) = valid_base_url(&v.base_url) {
+        ck.cx.err(vat, "base_url", format!("malformed base URL `{}`: {e}", v.base_url), "write it as https://host[/prefix], without a trailing slash");
+    }
+    let mut scheme_ids = BTreeSet::new();
+    let mut schemes = Vec::new();
+    for (i, s) in v.auth.schemes.iter().enumerate() {
+        let sub = format!("auth.schemes[{i}]");
+        if !names::is_snake_ident(&s.id) {
+            ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` is not snake_case", s.id), "it becomes a builder method name");
+        }
+        if !scheme_ids.insert(s.id.clone()) {
+            ck.cx.err(vat, &format!("{sub}.id"), format!("scheme `{}` is defined twice", s.id), "");
+        }
+        match s.kind {
+            spec::AuthKind::Header => match &s.header {
+                Some(h) if !h.is_empty() && h.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') => {}
+                Some(h) => ck.cx.err(vat, &format!("{sub}.header"), format!("header name `{h}` must be lowercase letters, digits and `-`"), "HTTP header names are case-insensitive; write it in lowercase"),
+                None => ck.cx.err(vat, &sub, "a `header` scheme needs `header:`", "name the header that carries the key, e.g. `header: x-api-key`"),
+            },
+            _ if s.header.is_some() => ck.cx.err(vat, &format!("{sub}.header"), "only `type: header` schemes take `header:`", "remove it"),
+            _ => {}
+        }
+        if s.password.is_some() && s.kind != spec::AuthKind::BasicKey {
+            ck.cx.err(vat, &format!("{sub}.password"), "only `type: basic_key` schemes take a fixed `password:`", "remove it");
+        }
+        schemes.push(ir::Scheme { id: s.id.clone(), kind: s.kind, header: s.header.clone(), password: s.password.clone(), description: s.description.clone() });
+    }
+    if v.auth.default.is_empty() {
+        ck.cx.err(vat, "auth.default", "no default auth scheme", "list the scheme ids operations accept by default");
+    }
+    for (i, d) in v.auth.default.iter().enumerate() {
+        if !scheme_ids.contains(d) {
+            ck.cx.err(vat, &format!("auth.default[{i}]"), format!("unknown auth scheme `{d}`"), format!("define it under auth.schemes, or use one of: {}", scheme_ids.iter().cloned().collect::<Vec<_>>().join(", ")));
+        }
+    }
+    let mut source_ids = BTreeSet::new();
+    for (i, s) in v.sources.iter().enumerate() {
+        if !source_ids.insert(s.id.clone()) {
+            ck.cx.err(vat, &format!("sources[{i}].id"), format!("source `{}` is listed twice", s.id), "");
+        }
+        if let Some(dir) = docs_dir {
+            if !dir.join(&s.file).is_file() {
+                ck.cx.err(vat, &format!("sources[{i}].file"), format!("`{}` is not in {}", s.file, dir.display()), "name a file of shared/vendor-docs/");
+            }
+        }
+    }
+    let rate_limit = v.rate_limit.as_ref().map(|r| {
+        if r.requests == 0 || r.per_seconds == 0 {
+            ck.cx.err(vat, "rate_limit", "a rate limit needs positive `requests` and `per_seconds`", "");
+        }
+        ir::RateLimit { requests: r.requests, per_seconds: r.per_seconds, source: ck.source(vat, "rate_limit.source", &r.source) }
+    });
+
+    // Models.
+    let mut models = Vec::new();
+    let mut model_rust: HashMap<String, String> = HashMap::new();
+    for (file, _, file_models) in &loaded.files {
+        for (i, m) in file_models {
+            let p = format!("models[{i}]");
+            let at = At { file, path: &p };
+            if !names::is_pascal_ident(&m.name) {
+                ck.cx.err(at, "name", format!("model name `{}` is not PascalCase", m.name), "start with an uppercase letter; letters and digits only");
+            }
+            if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
+                ck.cx.err(at, "name", format!("model name `{}` clashes with a generated item", m.name), "pick another name (names ending in `Api` and Client/ClientBuilder/Error/Result are taken)");
+            }
+            if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
+                if other != m.name {
+                    ck.cx.err(at, "name", format!("models `{}` and `{other}` differ only in case", m.name), "rename one of them");
+                }
+            }
+            let source = m.source.as_ref().map(|s| ck.source(at, "source", s));
+            let kinds = [m.fields.is_some(), m.enum_values.is_some(), m.one_of.is_some(), m.newtype.is_some()].iter().filter(|k| **k).count();
+            if kinds != 1 {
+                ck.cx.err(at, "", format!("model `{}` must have exactly one of `fields`, `enum`, `one_of`, `newtype` (it has {kinds})", m.name), "");
+                continue;
+            }
+            let kind = if let Some(fields) = &m.fields {
+                ir::ModelKind::Object { fields: ck.fields(at, "fields", fields), keep_unknown: m.keep_unknown }
+            } else if let Some(values) = &m.enum_values {
+                let mut out = Vec::new();
+                let mut seen = BTreeSet::new();
+                let integer = !values.is_empty() && values.iter().all(|v| v.value.is_i64());
+                for (j, ev) in values.iter().enumerate() {
+                    let wire = match &ev.value {
+                        serde_yaml::Value::String(s) => s.clone(),
+                        serde_yaml::Value::Number(n) if n.is_i64() => n.to_string(),
+                        _ => {
+                            ck.cx.err(at, &format!("enum[{j}].value"), "an enum value must be a string or an integer", "");
+                            continue;
+                        }
+                    };
+                    let rust = ev.name.clone().unwrap_or_else(|| names::pascal(&wire));
+                    if !names::is_pascal_ident(&rust) || rust == "Unknown" {
+                        ck.cx.err(at, &format!("enum[{j}]"), format!("variant name `{rust}` is not usable"), "set `name:` to a PascalCase name other than Unknown");
+                    }
+                    if !seen.insert(rust.clone()) {
+                        ck.cx.err(at, &format!("enum[{j}].value"), format!("two values become the variant `{rust}`"), "set `name:` on one of them");
+                    }
+                    out.push(ir::EnumValue { wire, rust, description: ev.description.clone() });
+                }
+                if out.is_empty() {
+                    ck.cx.err(at, "enum", "an enum needs at least one value", "");
+                }
+                ir::ModelKind::Enum { values: out, integer }
+            } else if let Some(variants) = &m.one_of {
+                let mut out = Vec::new();
+                for (j, var) in variants.iter().enumerate() {
+                    if !names::is_pascal_ident(&var.name) {
+                        ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant name `{}` is not PascalCase", var.name), "");
+                    }
+                    if let Some(t) = ck.ty(at, &format!("one_of[{j}].type"), &var.ty) {
+                        out.push((var.name.clone(), t));
+                    }
+                }
+                if out.len() < 2 {
+                    ck.cx.err(at, "one_of", "`one_of` needs at least two variants", "");
+                }
+                ir::ModelKind::OneOf { variants: out }
+            } else {
+                let expr = m.newtype.as_deref().unwrap_or_default();
+                match ck.ty(at, "newtype", expr) {
+                    Some(t @ (Ty::String | Ty::Integer | Ty::Number)) => ir::ModelKind::Newtype { ty: t },
+                    Some(_) => {
+                        ck.cx.err(at, "newtype", "a newtype wraps `string`, `integer` or `number`", "");
+                        continue;
+                    }
+                    None => continue,
+                }
+            };
+            models.push(ir::Model { name: m.name.clone(), description: m.description.clone(), source, kind, notes: m.notes.clone() });
+        }
+    }
+
+    // Operations.
+    let mut operations = Vec::new();
+    let mut op_ids: HashMap<String, String> = HashMap::new();
+    let mut routes: HashMap<(HttpMethod, String), String> = HashMap::new();
+    for (file, ops, _) in &loaded.files {
+        for (i, o) in ops {
+            let p = format!("operations[{i}]");
+            let at = At { file, path: &p };
+            if let Some(op) = check_operation(&mut ck, at, o, &scheme_ids, v) {
+                if let Some(other) = op_ids.insert(names::snake(&op.id), op.id.clone()) {
+                    ck.cx.err(at, "id", format!("operation id `{}` is used twice (also `{other}`)", op.id), "operation ids must be unique per vendor; make the name say what differs");
+                }
+                let route = op.path.split('{').enumerate().map(|(k, s)| if k == 0 { s.to_owned() } else { format!("{{}}{}", s.split_once('}').map(|x| x.1).unwrap_or("")) }).collect::<String>();
+                if let Some(other) = routes.insert((op.method, route), op.id.clone()) {
+                    ck.cx.err(at, "path", format!("{} {} has the same route as operation `{other}`", op.method.as_str(), op.path), "two operations cannot share a method and path");
+                }
+                operations.push(op);
+            }
+        }
+    }
+    if diags_added(&ck.cx, before) {
+        return None;
+    }
+    operations.sort_by(|a, b| (&a.group, &a.id).cmp(&(&b.group, &b.id)));
+    models.sort_by(|a, b| a.name.cmp(&b.name));
+    let vendor = ir::Vendor {
+        name: v.name.clone(),
+        title: v.title.clone(),
+        crate_name: v.krate.name.clone(),
+        version: v.krate.version.clone(),
+        description: v.krate.description.clone(),
+        keywords: v.krate.keywords.clone(),
+        categories: v.krate.categories.clone(),
+        base_url: v.base_url.clone(),
+        schemes,
+        default_auth: v.auth.default.clone(),
+        rate_limit,
+        sources: v.sources.iter().map(|s| ir::Source { id: s.id.clone(), file: s.file.clone(), title: s.title.clone() }).collect(),
+        notes: v.notes.clone(),
+    };
+    Some(ir::Api { vendor, operations, models })
+}
+
+fn diags_added(cx: &Ctx<'_>, before: usize) -> bool {
+    cx.diags.items.len() > before
+}
+
+fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, schemes: &BTreeSet<String>, v: &spec::Vendor) -> Option<ir::Operation> {
+    let start = ck.cx.diags.items.len();
+    if !names::is_snake_ident(&o.id) {
+        ck.cx.err(at, "id", format!("operation id `{}` is not snake_case", o.id), format!("write it as `{}`", names::snake(&o.id)));
+    }
+    if !names::is_snake_ident(&o.group) {
+        ck.cx.err(at, "group", format!("group `{}` is not snake_case", o.group), format!("write it as `{}`", names::snake(&o.group)));
+    }
+    let source = ck.source(at, "source", &o.source);
+
+    // Path template.
+    let mut vars = Vec::new();
+    if !o.path.starts_with('/') {
+        ck.cx.err(at, "path", format!("path `{}` must start with `/`", o.path), "paths are relative to the vendor's base_url");
+    }
+    let mut rest = o.path.as_str();
+    loop {
+        match (rest.find('{'), rest.find('}')) {
+            (None, None) => break,
+            (Some(a), Some(b)) if a < b => {
+                let name = &rest[a + 1..b];
+                if name.is_empty() || name.contains('{') {
+                    ck.cx.err(at, "path", format!("path `{}` has an empty or nested `{{}}`", o.path), "");
+                    break;
+                }
+                if vars.contains(&name.to_owned()) {
+                    ck.cx.err(at, "path", format!("path variable `{{{name}}}` appears twice in `{}`", o.path), "give each occurrence its own name, e.g. {account_id} and {document_id}");
+                }
+                vars.push(name.to_owned());
+                rest = &rest[b + 1..];
+            }
+            _ => {
+                ck.cx.err(at, "path", format!("path `{}` has unbalanced braces", o.path), "");
+                break;
+            }
+        }
+    }
+    if o.path.contains(['?', '#']) {
+        ck.cx.err(at, "path", "the path must not contain a query or fragment", "declare query parameters under `params:` with `in: query`");
+    }
+
+    // Parameters.
+    let mut params = Vec::new();
+    let mut rust_names: HashMap<String, String> = HashMap::new();
+    let mut wire_names: HashSet2 = HashSet2::default();
+    for (i, p) in o.params.iter().enumerate() {
+        let sub = format!("params[{i}]");
+        if !wire_names.insert((p.location, p.name.clone())) {
+            ck.cx.err(at, &format!("{sub}.name"), format!("parameter `{}` is declared twice", p.name), "remove one of them");
+            continue;
+        }
+        let Some(ty) = ck.ty(at, &format!("{sub}.type"), &p.ty) else { continue };
+        match p.location {
+            ParamLocation::Path => {
+                if !vars.contains(&p.name) {
+                    ck.cx.err(at, &format!("{sub}.name"), format!("path parameter `{}` is not in path `{}`", p.name, o.path), format!("add `{{{}}}` to the path, or change `in:`", p.name));
+                }
+                if !p.required {
+                    ck.cx.err(at, &sub, format!("path parameter `{}` must be `required: true`", p.name), "a path segment cannot be left out");
+                }
+            }
+            ParamLocation::Header => {
+                if !p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    ck.cx.err(at, &format!("{sub}.name"), format!("`{}` is not a valid header name", p.name), "");
+                }
+            }
+            ParamLocation::Query => {}
+        }
+        if !is_scalar(&ty, &ck.models) && !matches!(ty, Ty::List(ref t) if is_scalar(t, &ck.models)) || (p.location == ParamLocation::Path && matches!(ty, Ty::List(_))) {
+            ck.cx.err(at, &format!("{sub}.type"), format!("`{}` cannot be sent as a {:?} parameter", p.ty, p.location).to_lowercase(), "use a scalar type (string, integer, enum, ...)");
+        }
+        let default = p.default.as_ref().map(yaml_to_json);
+        if let Some(d) = &default {
+            if !default_fits(&ty, d, &ck.models) {
+                ck.cx.err(at, &format!("{sub}.default"), format!("default {d} does not fit type `{}`", p.ty), "give a value of the parameter's type");
+            }
+        }
+        let rust = match &p.rust_name {
+            Some(r) if !names::is_snake_ident(r) => {
+                ck.cx.err(at, &format!("{sub}.rust_name"), format!("rust_name `{r}` is not a snake_case identifier"), "");
+                r.clone()
+            }
+            Some(r) => names::snake(r),
+            None => names::snake(&p.name),
+        };
+        if let Some(other) = rust_names.insert(rust.clone(), p.name.clone()) {
+            ck.cx.err(at, &format!("{sub}.name"), format!("`{}` and `{other}` both become the Rust name `{rust}`", p.name), "set `rust_name:` on one of them");
+        }
+        params.push(ir::Param { wire: p.name.clone(), rust, location: p.location, ty, required: p.required, default, description: p.description.clone() });
+    }
+    for var in &vars {
+        if !o.params.iter().any(|p| p.location == ParamLocation::Path && &p.name == var) {
+            ck.cx.err(at, "path", format!("path variable `{{{var}}}` has no parameter"), format!("declare it under `params:` with `in: path`, `name: {var}` and `required: true`"));
+        }
+    }
+
+    // Body.
+    let body = o.body.as_ref().map(|b| {
+        if matches!(o.method, HttpMethod::GET | HttpMethod::HEAD) {
+            ck.cx.err(at, "body", format!("a {} request cannot have a body", o.method.as_str()), "move the fields to `params:` with `in: query`, or change the method");
+        }
+        if b.content_type.is_some() && b.encoding != spec::BodyEncoding::Query {
+            ck.cx.err(at, "body.content_type", "`content_type` only applies to `encoding: query`", "remove it; the encoding sets the content type");
+        }
+        let fields = ck.fields(at, "body.fields", &b.fields);
+        for (i, f) in fields.iter().enumerate() {
+            let sub = format!("body.fields[{i}].type");
+            let binary = f.ty == Ty::Binary;
+            match b.encoding {
+                spec::BodyEncoding::Multipart if binary || is_scalar(&f.ty, &ck.models) => {}
+                spec::BodyEncoding::Json if !binary => {}
+                spec::BodyEncoding::Form | spec::BodyEncoding::Query if is_scalar(&f.ty, &ck.models) => {}
+                enc => ck.cx.err(at, &sub, format!("a `{}` field cannot be sent in a {enc:?} body", b.fields[i].ty).to_lowercase(), if binary { "binary fields need `encoding: multipart`" } else { "use a scalar type, or `encoding: json`" }),
+            }
+            if let Some(other) = rust_names.insert(f.rust.clone(), f.wire.clone()) {
+                ck.cx.err(at, &format!("body.fields[{i}].name"), format!("body field `{}` and parameter `{other}` both become the Rust name `{}`", f.wire, f.rust), "set `rust_name:` on one of them");
+            }
+        }
+        if b.encoding == spec::BodyEncoding::Query {
+            for f in &fields {
+                if o.params.iter().any(|p| p.location == ParamLocation::Query && p.name == f.wire) {
+                    ck.cx.err(at, "body", format!("`{}` is both a query parameter and a query-encoded body field", f.wire), "declare it once");
+                }
+            }
+        }
+        ir::Body { encoding: b.encoding, content_type: b.content_type.clone(), fields }
+    });
+
+    // Auth.
+    let auth = match &o.auth {
+        None => ir::Auth::Schemes(v.auth.default.clone()),
+        Some(spec::OpAuth::None(_)) => ir::Auth::None,
+        Some(spec::OpAuth::Schemes(list)) => {
+            for (i, s) in list.iter().enumerate() {
+                if !schemes.contains(s) {
+                    ck.cx.err(at, &format!("auth[{i}]"), format!("unknown auth scheme `{s}`"), format!("use `none` or one of: {}", schemes.iter().cloned().collect::<Vec<_>>().join(", ")));
+                }
+            }
+            if list.is_empty() {
+                ck.cx.err(at, "auth", "an empty scheme list", "write `auth: none` for a public operation");
+            }
+            ir::Auth::Schemes(list.clone())
+        }
+    };
+
+    // Responses.
+    let mut responses = Vec::new();
+    let mut statuses = BTreeSet::new();
+    for (i, r) in o.responses.iter().enumerate() {
+        let sub = format!("responses[{i}]");
+        if !(100..=599).contains(&r.status) {
+            ck.cx.err(at, &format!("{sub}.status"), format!("{} is not an HTTP status", r.status), "");
+        }
+        if !statuses.insert(r.status) {
+            ck.cx.err(at, &format!("{sub}.status"), format!("status {} is listed twice", r.status), "");
+        }
+        let ty = match (&r.ty, r.content) {
+            (Some(_), spec::ContentKind::Binary | spec::ContentKind::Empty) => {
+                ck.cx.err(at, &format!("{sub}.type"), format!("a `{:?}` response has no type", r.content).to_lowercase(), "remove `type:`");
+                None
+            }
+            (Some(t), spec::ContentKind::Text) => {
+                let ty = ck.ty(at, &format!("{sub}.type"), t);
+                let is_text = match &ty {
+                    Some(Ty::String) | None => true,
+                    Some(Ty::Model(m)) => ck.models.get(m).is_some_and(|m| m.newtype.as_deref() == Some("string")),
+                    _ => false,
+                };
+                if !is_text {
+                    ck.cx.err(at, &format!("{sub}.type"), "a text response decodes to `string` or a string newtype model", "");
+                }
+                ty
+            }
+            (Some(t), _) => ck.ty(at, &format!("{sub}.type"), t),
+            (None, _) => None,
+        };
+        responses.push(ir::Response { status: r.status, content: r.content, ty, media_type: r.media_type.clone(), description: r.description.clone() });
+    }
+    let Some(success) = responses.iter().find(|r| (200..300).contains(&r.status)).cloned() else {
+        ck.cx.err(at, "responses", "no 2xx response", "add the success response, e.g. `- { status: 200, content: json, description: ... }`");
+        return None;
+    };
+
+    // Pagination.
+    let pagination = o.pagination.as_ref().and_then(|pg| {
+        let query_param = |ck: &mut Checker<'_, '_>, name: &str| {
+            if !params.iter().any(|p| p.location == ParamLocation::Query && p.wire == name && !p.required) {
+                ck.cx.err(at, "pagination.param", format!("pagination parameter `{name}` is not an optional query parameter of this operation"), format!("declare `{name}` under `params:` with `in: query`"));
+            }
+        };
+        let object_fields = |ck: &Checker<'_, '_>, name: &str| ck.models.get(name).and_then(|m| m.fields.clone());
+        match pg {
+            spec::Pagination::Page { param, items, total } => {
+                query_param(ck, param);
+                let Some(Ty::Model(m)) = &success.ty else {
+                    ck.cx.err(at, "pagination", "page pagination needs a success response typed with an object model", "");
+                    return None;
+                };
+                // Follow `items` through the response model to a list field.
+                let mut cur = m.clone();
+                let mut item_ty = None;
+                let segs: Vec<&str> = items.split('.').collect();
+                for (k, seg) in segs.iter().enumerate() {
+                    let field = object_fields(ck, &cur).and_then(|fs| fs.into_iter().find(|f| f.name == *seg));
+                    match (field.and_then(|f| Ty::parse(&f.ty).ok()), k + 1 == segs.len()) {
+                        (Some(Ty::List(t)), true) => item_ty = Some(*t),
+                        (Some(Ty::Model(next)), false) => cur = next,
+                        _ => break,
+                    }
+                }
+                let Some(item_ty) = item_ty else {
+                    ck.cx.err(at, "pagination.items", format!("`{items}` is not a list field of `{m}`"), "name the field (dotted for nested objects) that holds the page's items");
+                    return None;
+                };
+                Some(ir::Pagination::Page { param: param.clone(), items: format!("/{}", items.replace('.', "/")), total: format!("/{}", total.replace('.', "/")), item_ty })
+            }
+            spec::Pagination::Cursor { param, cursor_field } => {
+                query_param(ck, param);
+                let Some(Ty::List(item)) = &success.ty else {
+                    ck.cx.err(at, "pagination", "cursor pagination needs a success response typed `list<Model>`", "");
+                    return None;
+                };
+                let Ty::Model(m) = item.as_ref() else {
+                    ck.cx.err(at, "pagination", "cursor pagination needs a success response typed `list<Model>`", "");
+                    return None;
+                };
+                let field = object_fields(ck, m).and_then(|fs| fs.into_iter().find(|f| &f.name == cursor_field));
+                let Some(field) = field else {
+                    ck.cx.err(at, "pagination.cursor_field", format!("`{cursor_field}` is not a field of `{m}`"), "");
+                    return None;
+                };
+                let cursor_ty = Ty::parse(&field.ty).ok()?;
+                Some(ir::Pagination::Cursor { param: param.clone(), cursor_field: cursor_field.clone(), item_ty: (**item).clone(), cursor_rust: names::snake(field.rust_name.as_deref().unwrap_or(&field.name)), cursor_ty })
+            }
+        }
+    });
+
+    let retryable = o.retryable.unwrap_or(matches!(o.method, HttpMethod::GET | HttpMethod::HEAD | HttpMethod::PUT | HttpMethod::DELETE));
+    if ck.cx.diags.items.len() > start {
+        return None;
+    }
+    Some(ir::Operation {
+        id: o.id.clone(),
+        group: o.group.clone(),
+        summary: o.summary.clone(),
+        description: o.description.clone(),
+        source,
+        method: o.method,
+        path: o.path.clone(),
+        auth,
+        params,
+        body,
+        success,
+        responses,
+        pagination,
+        retryable,
+        notes: o.notes.clone(),
+    })
+}
+
+type HashSet2 = std::collections::HashSet<(ParamLocation, String)>;
+
+/// Check every vendor folder under `specs_dir` (or just `only`).
+pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: Option<&str>, diags: &mut Diags) -> Result<Vec<ir::Api>, String> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(specs_dir)
+        .map_err(|e| format!("cannot list {}: {e}", specs_dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let known: Vec<String> = dirs.iter().filter_map(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
+    if let Some(name) = only {
+        if !known.iter().any(|k| k == name) {
+            return Err(format!("unknown vendor `{name}`; known vendors: {}", known.join(", ")));
+        }
+    }
+    let mut apis = BTreeMap::new();
+    for dir in dirs {
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        if let Some(api) = check_vendor(&dir, root, docs_dir, diags) {
+            apis.insert(name, api);
+        }
+    }
+    let mut crates: HashMap<String, String> = HashMap::new();
+    for (name, api) in &apis {
+        if let Some(other) = crates.insert(api.vendor.crate_name.clone(), name.clone()) {
+            diags.push(Diag { file: PathBuf::from(format!("specs/{name}/vendor.yaml")), line: 1, col: 1, message: format!("crate name `{}` is also used by vendor `{other}`", api.vendor.crate_name), hint: Some("crate names must be unique".into()) });
+        }
+    }
+    Ok(apis.into_values().collect())
+}
