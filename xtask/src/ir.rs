@@ -91,6 +91,11 @@ pub struct Vendor {
     pub description: String,
     pub keywords: Vec<String>,
     pub categories: Vec<String>,
+    pub publish: bool,
+    /// Folder (relative to the workspace root) the crate is generated into.
+    pub crate_dir: String,
+    /// The spec folder, as shown in headers (`specs/snapengage/`).
+    pub spec_dir: String,
     pub base_url: String,
     pub schemes: Vec<Scheme>,
     pub default_auth: Vec<String>,

@@ -62,7 +62,7 @@ fn regen_cmd(args: &[String]) -> ExitCode {
         }
     }
     let root = root();
-    let opts = Options { root: &root, specs: root.join("specs"), docs: docs_dir(&root), vendor: vendor.as_deref(), check };
+    let opts = Options { vendor: vendor.as_deref(), check, ..Options::workspace(&root, docs_dir(&root)) };
     if opts.docs.is_none() {
         eprintln!("note: shared/vendor-docs not found beside the checkout; cited sections are not checked against the documents");
     }

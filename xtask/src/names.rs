@@ -25,10 +25,22 @@ fn escape(mut s: String) -> String {
     s
 }
 
+/// Methods and fields every request builder has; a parameter may not take their names.
+const BUILDER_MEMBERS: &[&str] = &["options", "send", "send_raw", "send_as", "into_stream", "request", "new", "rt_client", "rt_options"];
+
 /// `widgetId` → `widget_id`, `id-or-email` → `id_or_email`, `type` → `type_`.
 pub fn snake(wire: &str) -> String {
     let cleaned: String = wire.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     escape(cleaned.to_snake_case())
+}
+
+/// A parameter's Rust name: [`snake`], also stepping around the builder's own members.
+pub fn param(wire: &str) -> String {
+    let mut s = snake(wire);
+    if BUILDER_MEMBERS.contains(&s.as_str()) {
+        s.push('_');
+    }
+    s
 }
 
 /// `chat_started` → `ChatStarted`, `1` → `N1`, `self` → `Self_`.
@@ -69,6 +81,8 @@ mod tests {
         assert_eq!(snake("self"), "self_");
         assert_eq!(snake("2fa"), "n2fa");
         assert_eq!(snake("short_url"), "short_url");
+        assert_eq!(param("options"), "options_");
+        assert_eq!(param("client"), "client");
         assert_eq!(pascal("agent"), "Agent");
         assert_eq!(pascal("1"), "N1");
         assert_eq!(pascal("in-progress"), "InProgress");

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::diag::Diags;
-use crate::emit::{self, Content};
+use crate::emit;
 use crate::write::{self, Report};
 use crate::{ir, validate};
 
@@ -27,22 +27,74 @@ pub enum Failure {
     Other(String),
 }
 
+/// A folder of vendor specs and the folder their crates are generated into.
+#[derive(Debug, Clone)]
+pub struct SpecRoot {
+    pub specs: PathBuf,
+    pub crates: PathBuf,
+    /// Check cited sections against the vendor documents.
+    pub check_sources: bool,
+}
+
 pub struct Options<'a> {
     pub root: &'a Path,
-    pub specs: PathBuf,
+    pub spec_roots: Vec<SpecRoot>,
     pub docs: Option<PathBuf>,
     pub vendor: Option<&'a str>,
     pub check: bool,
 }
 
+impl Options<'_> {
+    /// The workspace's roots: the vendors, and the generator's test fixtures.
+    pub fn workspace(root: &Path, docs: Option<PathBuf>) -> Options<'_> {
+        Options {
+            root,
+            spec_roots: vec![
+                SpecRoot { specs: PathBuf::from("specs"), crates: PathBuf::from("crates"), check_sources: true },
+                SpecRoot { specs: PathBuf::from("xtask/tests/fixtures"), crates: PathBuf::from("tests/fixtures"), check_sources: false },
+            ],
+            docs,
+            vendor: None,
+            check: false,
+        }
+    }
+}
+
 /// Parse, validate and lower every spec.
 pub fn load(opts: &Options<'_>) -> Result<Vec<ir::Api>, Failure> {
     let mut diags = Diags::default();
-    let apis = validate::check_all(&opts.specs, opts.root, opts.docs.as_deref(), opts.vendor, &mut diags).map_err(Failure::Other)?;
+    let mut all = Vec::new();
+    let mut known = Vec::new();
+    for sr in &opts.spec_roots {
+        let dir = opts.root.join(&sr.specs);
+        if !dir.is_dir() {
+            continue;
+        }
+        let docs = if sr.check_sources { opts.docs.as_deref() } else { None };
+        let found = validate::vendor_names(&dir).map_err(Failure::Other)?;
+        let only = match opts.vendor {
+            Some(v) if !found.iter().any(|f| f == v) => {
+                known.extend(found);
+                continue;
+            }
+            other => other,
+        };
+        known.extend(found);
+        let apis = validate::check_all(&dir, opts.root, docs, only, &mut diags).map_err(Failure::Other)?;
+        for mut api in apis {
+            api.vendor.crate_dir = format!("{}/{}", sr.crates.display(), api.vendor.crate_name);
+            all.push(api);
+        }
+    }
+    if let Some(v) = opts.vendor {
+        if !known.iter().any(|k| k == v) {
+            return Err(Failure::Other(format!("unknown vendor `{v}`; known vendors: {}", known.join(", "))));
+        }
+    }
     if !diags.is_empty() {
         return Err(Failure::Spec(diags.sorted()));
     }
-    Ok(apis)
+    Ok(all)
 }
 
 /// Every generated file's final bytes, keyed by path relative to the root.
@@ -104,8 +156,8 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     let mut files = generate(&apis, &mut timings).map_err(Failure::Other)?;
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
     let owned: Vec<PathBuf> = match opts.vendor {
-        Some(_) => apis.iter().map(|a| PathBuf::from(format!("crates/{}", a.vendor.crate_name))).collect(),
-        None => vec![PathBuf::from("crates"), PathBuf::from("specs")],
+        Some(_) => apis.iter().map(|a| PathBuf::from(&a.vendor.crate_dir)).collect(),
+        None => opts.spec_roots.iter().flat_map(|r| [r.crates.clone(), r.specs.clone()]).collect(),
     };
     let t = Instant::now();
     let report = write::apply(opts.root, &files, &owned, opts.check).map_err(Failure::Other)?;
@@ -113,6 +165,5 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     if opts.check && !report.stale.is_empty() {
         return Err(Failure::Stale(report));
     }
-    let _ = Content::Text(String::new());
     Ok((report, timings))
 }

@@ -46,6 +46,9 @@ pub struct CrateInfo {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub categories: Vec<String>,
+    /// `false` for crates that must never reach the registry (test fixtures).
+    #[serde(default = "yes")]
+    pub publish: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -318,8 +318,8 @@ impl<'a> Checker<'a, '_> {
                 self.cx.err(at, &format!("{sub}.rust_name"), format!("rust_name `{r}` is not a snake_case identifier"), "use lowercase letters, digits and underscores");
                 r.clone()
             }
-            Some(r) => names::snake(r),
-            None => names::snake(&f.name),
+            Some(r) => names::param(r),
+            None => names::param(&f.name),
         };
         if f.name.is_empty() {
             self.cx.err(at, &format!("{sub}.name"), "the wire name is empty", "");
@@ -547,6 +547,9 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         description: v.krate.description.clone(),
         keywords: v.krate.keywords.clone(),
         categories: v.krate.categories.clone(),
+        publish: v.krate.publish,
+        crate_dir: String::new(),
+        spec_dir: format!("{}/", dir.strip_prefix(root).unwrap_or(dir).display()),
         base_url: v.base_url.clone(),
         schemes,
         default_auth: v.auth.default.clone(),
@@ -643,8 +646,8 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
                 ck.cx.err(at, &format!("{sub}.rust_name"), format!("rust_name `{r}` is not a snake_case identifier"), "");
                 r.clone()
             }
-            Some(r) => names::snake(r),
-            None => names::snake(&p.name),
+            Some(r) => names::param(r),
+            None => names::param(&p.name),
         };
         if let Some(other) = rust_names.insert(rust.clone(), p.name.clone()) {
             ck.cx.err(at, &format!("{sub}.name"), format!("`{}` and `{other}` both become the Rust name `{rust}`", p.name), "set `rust_name:` on one of them");
@@ -822,6 +825,18 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
 }
 
 type HashSet2 = std::collections::HashSet<(ParamLocation, String)>;
+
+/// The vendor folder names under `specs_dir`.
+pub fn vendor_names(specs_dir: &Path) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = std::fs::read_dir(specs_dir)
+        .map_err(|e| format!("cannot list {}: {e}", specs_dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
 
 /// Check every vendor folder under `specs_dir` (or just `only`).
 pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: Option<&str>, diags: &mut Diags) -> Result<Vec<ir::Api>, String> {

@@ -5,7 +5,8 @@
 #![allow(
     clippy::too_many_arguments,
     clippy::large_enum_variant,
-    clippy::new_without_default
+    clippy::new_without_default,
+    clippy::vec_init_then_push
 )]
 pub mod models;
 pub mod operations;
@@ -72,6 +73,7 @@ pub struct ClientBuilder {
 }
 impl ClientBuilder {
     /// The personal API key (Your Settings, Security tab) as the Basic-auth username, with the fixed password "x".
+    ///
     /// A key that cannot be sent (empty, or with a newline) makes `build()` fail.
     pub fn api_key(self, key: impl AsRef<str>) -> Self {
         Self {
@@ -83,6 +85,7 @@ impl ClientBuilder {
         }
     }
     /// A Snappy username and password sent as HTTP Basic credentials.
+    ///
     /// A key that cannot be sent (empty, or with a newline) makes `build()` fail.
     pub fn login(self, username: impl AsRef<str>, password: impl AsRef<str>) -> Self {
         Self {
@@ -162,9 +165,13 @@ pub struct AccountsApi<'a> {
 }
 impl AccountsApi<'_> {
     /// Look up a customer contact of an account by id or email address.
+    ///
     /// `GET /account/{account_id}/contacts/{contact}`
+    ///
     /// Source: snappy-api-v1.txt § "Contacts".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the path as /account/{id}/contacts/{id-or-email}; the placeholders are renamed to account_id and contact. The URL is unchanged.
     /// - The contact segment accepts either a numeric id or an email address (the official PHP client passes either), so it is a plain string; the client percent-encodes it as a path segment (the "@" of an address is legal there).
     /// - The text says a single contact is retrieved, but the example answer is a JSON array holding one contact. We follow the example: the response is a list, usually of one element.
@@ -180,23 +187,33 @@ impl AccountsApi<'_> {
         )
     }
     /// List every account the credentials can reach.
+    ///
     /// `GET /accounts`
+    ///
     /// Source: snappy-api-v1.txt § "Accounts".
     pub fn list_accounts(&self) -> crate::operations::ListAccounts {
         crate::operations::ListAccounts::new(self.client.inner.clone())
     }
     /// List the mailboxes that belong to an account.
+    ///
     /// `GET /account/{account_id}/mailboxes`
+    ///
     /// Source: snappy-api-v1.txt § "Mailboxes".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     pub fn list_mailboxes(&self, account_id: i64) -> crate::operations::ListMailboxes {
         crate::operations::ListMailboxes::new(self.client.inner.clone(), account_id)
     }
     /// List the staff members of an account.
+    ///
     /// `GET /account/{account_id}/staff`
+    ///
     /// Source: snappy-api-v1.txt § "Staff".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     pub fn list_staff(&self, account_id: i64) -> crate::operations::ListStaff {
         crate::operations::ListStaff::new(self.client.inner.clone(), account_id)
@@ -209,9 +226,13 @@ pub struct DocumentsApi<'a> {
 }
 impl DocumentsApi<'_> {
     /// Download the file of a stored document.
+    ///
     /// `GET /account/{account_id}/document/{document_id}/download`
+    ///
     /// Source: snappy-api-v1.txt § "Downloading Documents".
+    ///
     /// # Spec decisions
+    ///
     /// - The document prints /account/{id}/document/{id}/download, using {id} for both the account and the document. The placeholders are renamed to account_id and document_id; the URL is unchanged.
     /// - The content type of the download is not documented (the stored type is in Document.type); the body is streamed as raw bytes.
     pub fn download_document(
@@ -226,17 +247,25 @@ impl DocumentsApi<'_> {
         )
     }
     /// List the documents stored on an account.
+    ///
     /// `GET /account/{account_id}/documents`
+    ///
     /// Source: snappy-api-v1.txt § "Documents".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     pub fn list_documents(&self, account_id: i64) -> crate::operations::ListDocuments {
         crate::operations::ListDocuments::new(self.client.inner.clone(), account_id)
     }
     /// Upload a file as a new document on an account.
+    ///
     /// `POST /account/{account_id}/document`
+    ///
     /// Source: snappy-api-v1.txt § "Documents".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
     /// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
@@ -260,9 +289,13 @@ pub struct FaqsApi<'a> {
 }
 impl FaqsApi<'_> {
     /// Create an FAQ on an account.
+    ///
     /// `POST /account/{account_id}/faqs`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQs".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON. Neither field is marked required; both are required here because an FAQ without a title or slug makes no sense.
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
@@ -280,9 +313,13 @@ impl FaqsApi<'_> {
         )
     }
     /// Add a question and its answer to an FAQ topic.
+    ///
     /// `POST /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON. Both fields are required here (a question needs both).
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
@@ -304,9 +341,13 @@ impl FaqsApi<'_> {
         )
     }
     /// Add a topic to an FAQ.
+    ///
     /// `POST /account/{account_id}/faqs/{faq_id}/topics`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Topics".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON.
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
@@ -324,9 +365,13 @@ impl FaqsApi<'_> {
         )
     }
     /// Delete an FAQ.
+    ///
     /// `DELETE /account/{account_id}/faqs/{faq_id}`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQs".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_faq(
@@ -337,9 +382,13 @@ impl FaqsApi<'_> {
         crate::operations::DeleteFaq::new(self.client.inner.clone(), account_id, faq_id)
     }
     /// Delete an FAQ question.
+    ///
     /// `DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_faq_question(
@@ -358,9 +407,13 @@ impl FaqsApi<'_> {
         )
     }
     /// Delete a topic of an FAQ.
+    ///
     /// `DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Topics".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_faq_topic(
@@ -377,9 +430,13 @@ impl FaqsApi<'_> {
         )
     }
     /// List the questions filed under an FAQ topic.
+    ///
     /// `GET /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - No example answer is shown; the response is free JSON. The question objects are probably those of the FAQ search (FaqQuestion), but that is not stated.
     pub fn list_faq_questions(
@@ -396,9 +453,13 @@ impl FaqsApi<'_> {
         )
     }
     /// List the topics of an FAQ.
+    ///
     /// `GET /account/{account_id}/faqs/{faq_id}/topics`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Topics".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - No example answer is shown; the response is free JSON.
     pub fn list_faq_topics(
@@ -413,18 +474,26 @@ impl FaqsApi<'_> {
         )
     }
     /// List the FAQs of an account.
+    ///
     /// `GET /account/{account_id}/faqs`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQs".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - No example answer is shown; the response is free JSON.
     pub fn list_faqs(&self, account_id: i64) -> crate::operations::ListFaqs {
         crate::operations::ListFaqs::new(self.client.inner.clone(), account_id)
     }
     /// Search the FAQ questions of an account, one page at a time.
+    ///
     /// `GET /account/{account_id}/faqs/search`
+    ///
     /// Source: snappy-api-v1.txt § "Searching FAQs".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The document only prints the path with a sample query string (query=search&page=1); query and page are read as the same parameters as the ticket search, and the answer has the same meta/data shape.
     /// - The page size is not documented; the stream stops after meta.total items or an empty page.
@@ -440,9 +509,13 @@ impl FaqsApi<'_> {
         )
     }
     /// Set which topics of the FAQ a question is filed under.
+    ///
     /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}/topics`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - topics is a real JSON array of ids in the example (unlike ticket tags, which are JSON text in a form field), so the body is JSON.
     /// - The list is assumed to replace the question's topics rather than add to them; the document only says the call updates them.
@@ -465,9 +538,13 @@ impl FaqsApi<'_> {
         )
     }
     /// Change the title or slug of an FAQ.
+    ///
     /// `PUT /account/{account_id}/faqs/{faq_id}`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQs".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The example sends both fields. Whether the server accepts a partial update is not said; both are optional here and unset ones are left out.
     /// - No example answer is shown; the response is free JSON.
@@ -479,9 +556,13 @@ impl FaqsApi<'_> {
         crate::operations::UpdateFaq::new(self.client.inner.clone(), account_id, faq_id)
     }
     /// Change the text of an FAQ question or its answer.
+    ///
     /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The example sends both fields. Whether a partial update is accepted is not said; both are optional here and unset ones are left out.
     /// - No example answer is shown; the response is free JSON.
@@ -501,9 +582,13 @@ impl FaqsApi<'_> {
         )
     }
     /// Rename a topic of an FAQ.
+    ///
     /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`
+    ///
     /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Topics".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON. topic is its only field, so it is required.
     /// - No example answer is shown; the response is free JSON.
@@ -530,9 +615,13 @@ pub struct TicketsApi<'a> {
 }
 impl TicketsApi<'_> {
     /// Delete a ticket.
+    ///
     /// `DELETE /ticket/{ticket}`
+    ///
     /// Source: snappy-api-v1.txt § "Deleting A Ticket".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_ticket(
@@ -542,9 +631,13 @@ impl TicketsApi<'_> {
         crate::operations::DeleteTicket::new(self.client.inner.clone(), ticket.into())
     }
     /// Download the file of an attachment on a ticket note.
+    ///
     /// `GET /ticket/{ticket}/attachment/{attachment_id}/download`
+    ///
     /// Source: snappy-api-v1.txt § "Downloading Attachments".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the ticket placeholder as {id}; renamed to ticket (id or nonce). {attachment_id} keeps its name. The URL is unchanged.
     /// - The content type of the download is not documented; the body is streamed as raw bytes.
     pub fn download_attachment(
@@ -559,9 +652,13 @@ impl TicketsApi<'_> {
         )
     }
     /// Fetch one ticket with its contacts, mailbox and opener.
+    ///
     /// `GET /ticket/{ticket}`
+    ///
     /// Source: snappy-api-v1.txt § "Ticket Details".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send_note (recorded traffic). The URL is unchanged.
     pub fn get_ticket(
         &self,
@@ -570,9 +667,13 @@ impl TicketsApi<'_> {
         crate::operations::GetTicket::new(self.client.inner.clone(), ticket.into())
     }
     /// List the new, unassigned tickets across all mailboxes of an account.
+    ///
     /// `GET /account/{account_id}/inbox`
+    ///
     /// Source: snappy-api-v1.txt § "Inbox Tickets".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_account_inbox_tickets(
@@ -585,9 +686,13 @@ impl TicketsApi<'_> {
         )
     }
     /// List the tickets waiting for a reply across all mailboxes of an account.
+    ///
     /// `GET /account/{account_id}/waiting`
+    ///
     /// Source: snappy-api-v1.txt § "Waiting Tickets".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_account_waiting_tickets(
@@ -600,9 +705,13 @@ impl TicketsApi<'_> {
         )
     }
     /// List the waiting tickets assigned to the caller across all mailboxes of an account.
+    ///
     /// `GET /account/{account_id}/yours`
+    ///
     /// Source: snappy-api-v1.txt § "Your Tickets".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_account_your_tickets(
@@ -615,9 +724,13 @@ impl TicketsApi<'_> {
         )
     }
     /// List the new, unassigned tickets of one mailbox.
+    ///
     /// `GET /mailbox/{mailbox_id}/inbox`
+    ///
     /// Source: snappy-api-v1.txt § "Inbox Tickets".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_mailbox_inbox_tickets(
@@ -630,9 +743,13 @@ impl TicketsApi<'_> {
         )
     }
     /// List the tickets waiting for a reply in one mailbox.
+    ///
     /// `GET /mailbox/{mailbox_id}/waiting`
+    ///
     /// Source: snappy-api-v1.txt § "Waiting Tickets".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_mailbox_waiting_tickets(
@@ -645,9 +762,13 @@ impl TicketsApi<'_> {
         )
     }
     /// List the waiting tickets of one mailbox that are assigned to the caller.
+    ///
     /// `GET /mailbox/{mailbox_id}/yours`
+    ///
     /// Source: snappy-api-v1.txt § "Your Tickets".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
     /// - "Assigned to you" means the staff member the credentials belong to. With an API key that is the key's owner.
     /// - No paging is documented; the whole list comes back in one answer.
@@ -661,9 +782,13 @@ impl TicketsApi<'_> {
         )
     }
     /// List the notes (messages and internal notes) of a ticket.
+    ///
     /// `GET /ticket/{ticket}/notes`
+    ///
     /// Source: snappy-api-v1.txt § "Ticket Notes".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
     /// - The example array has a trailing comma after the last note, which is not valid JSON; read as a plain array of notes.
     pub fn list_ticket_notes(
@@ -673,9 +798,13 @@ impl TicketsApi<'_> {
         crate::operations::ListTicketNotes::new(self.client.inner.clone(), ticket.into())
     }
     /// Fuzzy-search the tickets of an account, one page at a time.
+    ///
     /// `GET /account/{account_id}/search`
+    ///
     /// Source: snappy-api-v1.txt § "Search".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The page size is not documented. meta.total counts all matches, not just this page, so the stream stops once that many tickets have been yielded (or a page comes back empty).
     /// - The example elides the items ("Tickets found by the search"); they are typed as the ticket objects the other ticket endpoints return.
@@ -692,10 +821,15 @@ impl TicketsApi<'_> {
         )
     }
     /// Send a note to a mailbox, opening a new ticket or adding to an existing one.
+    ///
     /// `POST /note`
+    ///
     /// Without `id` a new ticket is created. With the nonce of an existing ticket in `id`, the note is added to that ticket. A note from a customer names the sender in `from`; a note to a customer needs `staff_id` and the recipients in `to`. The answer is the ticket's nonce.
+    ///
     /// Source: snappy-api-v1.txt § "Creating Tickets & Adding Notes".
+    ///
     /// # Spec decisions
+    ///
     /// - The document only shows JSON payloads ("set the scope on the JSON payload") with nested from/to lists, and both public clients (PHP and Python) post a JSON body; the body is JSON even though the document speaks of POSTing elsewhere. A form body cannot carry the recipient objects.
     /// - The answer is 200 with Content-Type text/html and the bare ticket nonce as the body (16 lowercase alphanumerics), not JSON (recorded traffic; the intro mentions end-points that return a simple string identifier). Decoded as text into TicketNonce.
     /// - The document calls the id slot a nonce; whether a numeric id works there too is not stated, so the field is typed TicketNonce.
@@ -717,9 +851,13 @@ impl TicketsApi<'_> {
         )
     }
     /// Change the status of a ticket.
+    ///
     /// `PUT /ticket/{ticket}/status`
+    ///
     /// Source: snappy-api-v1.txt § "Updating Ticket Status".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
     /// - The text speaks of a status field, the example is a JSON object. As with ticket tags, it is sent as a form field.
     /// - The set of statuses is not documented. "replied" appears here and "waiting" in the ticket examples, so status is a free string.
@@ -736,9 +874,13 @@ impl TicketsApi<'_> {
         )
     }
     /// Replace the tags on a ticket.
+    ///
     /// `POST /ticket/{ticket}/tags`
+    ///
     /// Source: snappy-api-v1.txt § "Updating Ticket Tags".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
     /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde_json).
     /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
@@ -762,9 +904,13 @@ pub struct WallApi<'a> {
 }
 impl WallApi<'_> {
     /// Add a comment to a team wall post.
+    ///
     /// `POST /account/{account_id}/wall/{post_id}/comment`
+    ///
     /// Source: snappy-api-v1.txt § "Commenting On Wall Posts".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The document names the POST field `content`. An older edition of the same document and the official PHP client use `comment` instead. We follow this document; if the server ignores `content`, this is the field to revisit.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty. Commenting is not retried.
@@ -782,9 +928,13 @@ impl WallApi<'_> {
         )
     }
     /// Post a message to the team wall, optionally linked to a ticket or note.
+    ///
     /// `POST /account/{account_id}/wall`
+    ///
     /// Source: snappy-api-v1.txt § "Posting To Team Wall".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The document only shows a JSON object (with tags as a real array), and the official PHP client posts exactly that object as a JSON body, so the body is JSON.
     /// - ticket and note are null in the example; the PHP client documents them as integer ids. They are omitted when unset rather than sent as null.
@@ -802,9 +952,13 @@ impl WallApi<'_> {
         )
     }
     /// Delete a comment from a team wall post.
+    ///
     /// `DELETE /account/{account_id}/wall/{post_id}/comment/{comment_id}`
+    ///
     /// Source: snappy-api-v1.txt § "Deleting Wall Comments".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn delete_wall_comment(
@@ -821,9 +975,13 @@ impl WallApi<'_> {
         )
     }
     /// Delete a post from the team wall.
+    ///
     /// `DELETE /account/{account_id}/wall/{post_id}`
+    ///
     /// Source: snappy-api-v1.txt § "Deleting Wall Posts".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn delete_wall_post(
@@ -838,9 +996,13 @@ impl WallApi<'_> {
         )
     }
     /// Like a team wall post as the caller.
+    ///
     /// `POST /account/{account_id}/wall/{post_id}/like`
+    ///
     /// Source: snappy-api-v1.txt § "Liking Wall Posts".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The request has no body. The answer is not documented and the PHP client discards it; the response is declared empty.
     /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
@@ -856,9 +1018,13 @@ impl WallApi<'_> {
         )
     }
     /// Read the team wall, newest 25 posts at a time.
+    ///
     /// `GET /account/{account_id}/wall`
+    ///
     /// Source: snappy-api-v1.txt § "Reading Team Wall".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The answer is not shown. It is read as a JSON array of posts (the text speaks of 25 posts), and each post is assumed to carry its `id`, since that is what `after` takes. Everything else about a post stays in WallPost's `extra`.
     /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
@@ -867,9 +1033,13 @@ impl WallApi<'_> {
         crate::operations::ListWallPosts::new(self.client.inner.clone(), account_id)
     }
     /// Remove the caller's like from a team wall post.
+    ///
     /// `DELETE /account/{account_id}/wall/{post_id}/like`
+    ///
     /// Source: snappy-api-v1.txt § "Unliking Wall Posts".
+    ///
     /// # Spec decisions
+    ///
     /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn unlike_wall_post(

@@ -2,6 +2,7 @@
 
 //! Data types of the API: request and response models.
 /// A Snappy account (one help desk organisation).
+///
 /// Source: snappy-api-v1.txt § "Accounts".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -40,8 +41,11 @@ pub struct Account {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A file attached to a note.
+///
 /// Source: snappy-api-v1.txt § "Ticket Notes".
+///
 /// # Spec decisions
+///
 /// - No attachment object is shown anywhere. Only id is listed (it is what download_attachment needs); every other field stays in `extra`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -54,8 +58,11 @@ pub struct Attachment {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A customer contact. Also used for the contacts attached to tickets and notes, which add a `type` field, and for a ticket's opener and a note's creator.
+///
 /// Source: snappy-api-v1.txt § "Contacts".
+///
 /// # Spec decisions
+///
 /// - The fields are the union of the contact examples: the lookup example adds `address`, the ticket and note examples add `type`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -95,6 +102,7 @@ pub struct Contact {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A file stored on an account.
+///
 /// Source: snappy-api-v1.txt § "Documents".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -128,6 +136,7 @@ pub struct Document {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A question and its answer in an FAQ.
+///
 /// Source: snappy-api-v1.txt § "Searching FAQs".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -163,6 +172,7 @@ pub struct FaqQuestion {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// One page of an FAQ search.
+///
 /// Source: snappy-api-v1.txt § "Searching FAQs".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -178,6 +188,7 @@ pub struct FaqSearchResults {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A mailbox (inbound address) of an account.
+///
 /// Source: snappy-api-v1.txt § "Mailboxes".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -236,8 +247,11 @@ pub struct Mailbox {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// One message or internal note on a ticket.
+///
 /// Source: snappy-api-v1.txt § "Ticket Notes".
+///
 /// # Spec decisions
+///
 /// - creator is a contact in the example (created_by_contact_id is set); for staff notes it is likely a staff record, whose shared fields still decode into Contact (see Ticket.opener).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -291,6 +305,7 @@ pub struct Note {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// Visibility of a note.
+///
 /// Source: snappy-api-v1.txt § "Creating Tickets & Adding Notes".
 ///
 /// Values this version does not know decode to `Unknown` instead of failing.
@@ -344,6 +359,7 @@ impl<'de> ::serde::Deserialize<'de> for NoteScope {
     }
 }
 /// A name and email address that a note is sent from or to.
+///
 /// Source: snappy-api-v1.txt § "Creating Tickets & Adding Notes".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -359,8 +375,11 @@ pub struct Recipient {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// Paging facts of a search answer.
+///
 /// Source: snappy-api-v1.txt § "Search".
+///
 /// # Spec decisions
+///
 /// - page is typed loose_int: it likely echoes the query-string value and could arrive as a string of digits; the example shows an integer.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -381,6 +400,7 @@ pub struct SearchMeta {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// One page of a ticket search.
+///
 /// Source: snappy-api-v1.txt § "Search".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -396,6 +416,7 @@ pub struct SearchResults {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A staff member (agent) of an account.
+///
 /// Source: snappy-api-v1.txt § "Staff".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -468,8 +489,11 @@ pub struct Staff {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A support ticket (conversation) with its contacts, mailbox and opener.
+///
 /// Source: snappy-api-v1.txt § "Ticket Details".
+///
 /// # Spec decisions
+///
 /// - In the example, last_reply_at, opened_at and created_at are Unix integers while first_staff_reply_at and updated_at are date-time strings; all are typed timestamp, which takes both.
 /// - The example's mailbox object is empty; it is typed Mailbox with every field optional.
 /// - opener is a contact in the example (opened_by_contact_id is set). When a staff member opened the ticket the object may be a staff record; the shared fields (id, names, dates) still decode and the rest stays in `extra`.
@@ -562,8 +586,11 @@ pub struct Ticket {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A ticket's nonce: a 16-character lowercase alphanumeric string that send_note returns and that ticket routes accept in place of the id.
+///
 /// Source: snappy-api-v1.txt § "Creating Tickets & Adding Notes".
+///
 /// # Spec decisions
+///
 /// - The length and alphabet come from recorded traffic, not the document; they are not checked on decode.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(transparent)]
@@ -590,6 +617,7 @@ impl ::std::fmt::Display for TicketNonce {
     }
 }
 /// Names a ticket in a path, by numeric id or by nonce.
+///
 /// Source: snappy-api-v1.txt § "Ticket Details".
 ///
 /// Decoding tries each variant in order.
@@ -628,8 +656,11 @@ impl From<crate::models::TicketNonce> for TicketRef {
     }
 }
 /// A post on an account's team wall.
+///
 /// Source: snappy-api-v1.txt § "Reading Team Wall".
+///
 /// # Spec decisions
+///
 /// - Only id is certain (the paging cursor is a post id). content and type mirror the posting request. ticket, note, tags, comments and likes are left in `extra` because their shape on a returned post is unknown.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]

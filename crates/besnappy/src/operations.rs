@@ -9,37 +9,42 @@ static GET_CONTACT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operat
     retryable: true,
 };
 /// Look up a customer contact of an account by id or email address.
+///
 /// `GET /account/{account_id}/contacts/{contact}`
+///
 /// Source: snappy-api-v1.txt § "Contacts".
+///
 /// # Spec decisions
+///
 /// - The document writes the path as /account/{id}/contacts/{id-or-email}; the placeholders are renamed to account_id and contact. The URL is unchanged.
 /// - The contact segment accepts either a numeric id or an email address (the official PHP client passes either), so it is a plain string; the client percent-encodes it as a path segment (the "@" of an address is legal there).
 /// - The text says a single contact is retrieved, but the example answer is a JSON array holding one contact. We follow the example: the response is a list, usually of one element.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetContact {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     contact: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetContact {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         contact: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             contact,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -55,9 +60,9 @@ impl GetContact {
                 .contact) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -78,25 +83,28 @@ static LIST_ACCOUNTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
     retryable: true,
 };
 /// List every account the credentials can reach.
+///
 /// `GET /accounts`
+///
 /// Source: snappy-api-v1.txt § "Accounts".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListAccounts {
-    client: ::snapsdk_runtime::Client,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_client: ::snapsdk_runtime::Client,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListAccounts {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_client,
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -104,11 +112,11 @@ impl ListAccounts {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &LIST_ACCOUNTS,
-            format!("/accounts",),
+            String::from("/accounts"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -129,29 +137,34 @@ static LIST_MAILBOXES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
     retryable: true,
 };
 /// List the mailboxes that belong to an account.
+///
 /// `GET /account/{account_id}/mailboxes`
+///
 /// Source: snappy-api-v1.txt § "Mailboxes".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListMailboxes {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListMailboxes {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -165,9 +178,9 @@ impl ListMailboxes {
                 self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -188,29 +201,34 @@ static LIST_STAFF: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
     retryable: true,
 };
 /// List the staff members of an account.
+///
 /// `GET /account/{account_id}/staff`
+///
 /// Source: snappy-api-v1.txt § "Staff".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListStaff {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListStaff {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -224,9 +242,9 @@ impl ListStaff {
                 self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -247,36 +265,41 @@ static DOWNLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
     retryable: true,
 };
 /// Download the file of a stored document.
+///
 /// `GET /account/{account_id}/document/{document_id}/download`
+///
 /// Source: snappy-api-v1.txt § "Downloading Documents".
+///
 /// # Spec decisions
+///
 /// - The document prints /account/{id}/document/{id}/download, using {id} for both the account and the document. The placeholders are renamed to account_id and document_id; the URL is unchanged.
 /// - The content type of the download is not documented (the stored type is in Document.type); the body is streamed as raw bytes.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DownloadDocument {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     document_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DownloadDocument {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         document_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             document_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -292,9 +315,9 @@ impl DownloadDocument {
                 "document_id", & self.document_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = false;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -315,29 +338,34 @@ static LIST_DOCUMENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
     retryable: true,
 };
 /// List the documents stored on an account.
+///
 /// `GET /account/{account_id}/documents`
+///
 /// Source: snappy-api-v1.txt § "Documents".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListDocuments {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListDocuments {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -351,9 +379,9 @@ impl ListDocuments {
                 self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -374,35 +402,40 @@ static UPLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
     retryable: false,
 };
 /// Upload a file as a new document on an account.
+///
 /// `POST /account/{account_id}/document`
+///
 /// Source: snappy-api-v1.txt § "Documents".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
 /// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
 /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UploadDocument {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     document: ::snapsdk_runtime::FilePart,
     tags: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UploadDocument {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         document: ::snapsdk_runtime::FilePart,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             document,
             tags: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Optional tags as a JSON-encoded array of strings, e.g. ["faq","logo"].
@@ -413,7 +446,7 @@ impl UploadDocument {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -427,7 +460,7 @@ impl UploadDocument {
                 & self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut multipart = ::snapsdk_runtime::Multipart::new();
         {
@@ -438,7 +471,7 @@ impl UploadDocument {
             multipart = multipart.text("tags", value);
         }
         request.body = ::snapsdk_runtime::Body::Multipart(multipart);
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -463,40 +496,45 @@ static CREATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
     retryable: false,
 };
 /// Create an FAQ on an account.
+///
 /// `POST /account/{account_id}/faqs`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQs".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON. Neither field is marked required; both are required here because an FAQ without a title or slug makes no sense.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateFaq {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     title: String,
     url: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateFaq {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         title: String,
         url: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             title,
             url,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -509,7 +547,7 @@ impl CreateFaq {
                 "account_id", & self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -525,7 +563,7 @@ impl CreateFaq {
                 url: &self.url,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -550,27 +588,32 @@ static CREATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: false,
 };
 /// Add a question and its answer to an FAQ topic.
+///
 /// `POST /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON. Both fields are required here (a question needs both).
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateFaqQuestion {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     question: String,
     answer: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateFaqQuestion {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
@@ -578,18 +621,18 @@ impl CreateFaqQuestion {
         answer: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
             topic_id,
             question,
             answer,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -607,7 +650,7 @@ impl CreateFaqQuestion {
                 "topic_id", & self.topic_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -623,7 +666,7 @@ impl CreateFaqQuestion {
                 answer: &self.answer,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -648,40 +691,45 @@ static CREATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: false,
 };
 /// Add a topic to an FAQ.
+///
 /// `POST /account/{account_id}/faqs/{faq_id}/topics`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Topics".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateFaqTopic {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
     topic: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateFaqTopic {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
         topic: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
             topic,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -697,7 +745,7 @@ impl CreateFaqTopic {
                 self.faq_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -708,7 +756,7 @@ impl CreateFaqTopic {
             "create_faq_topic",
             &Body { topic: &self.topic },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -733,36 +781,41 @@ static DELETE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
     retryable: true,
 };
 /// Delete an FAQ.
+///
 /// `DELETE /account/{account_id}/faqs/{faq_id}`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQs".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteFaq {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteFaq {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -777,9 +830,9 @@ impl DeleteFaq {
                 "faq_id", & self.faq_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -803,42 +856,47 @@ static DELETE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Delete an FAQ question.
+///
 /// `DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteFaqQuestion {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     question_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteFaqQuestion {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
         question_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
             topic_id,
             question_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -858,9 +916,9 @@ impl DeleteFaqQuestion {
                 "question_id", & self.question_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -884,39 +942,44 @@ static DELETE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: true,
 };
 /// Delete a topic of an FAQ.
+///
 /// `DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Topics".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteFaqTopic {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteFaqTopic {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
             topic_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -934,9 +997,9 @@ impl DeleteFaqTopic {
                 self.topic_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -960,39 +1023,44 @@ static LIST_FAQ_QUESTIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
     retryable: true,
 };
 /// List the questions filed under an FAQ topic.
+///
 /// `GET /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON. The question objects are probably those of the FAQ search (FaqQuestion), but that is not stated.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListFaqQuestions {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListFaqQuestions {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
             topic_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1010,9 +1078,9 @@ impl ListFaqQuestions {
                 & self.topic_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1037,36 +1105,41 @@ static LIST_FAQ_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
     retryable: true,
 };
 /// List the topics of an FAQ.
+///
 /// `GET /account/{account_id}/faqs/{faq_id}/topics`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Topics".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListFaqTopics {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListFaqTopics {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1082,9 +1155,9 @@ impl ListFaqTopics {
                 self.faq_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1109,30 +1182,35 @@ static LIST_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
     retryable: true,
 };
 /// List the FAQs of an account.
+///
 /// `GET /account/{account_id}/faqs`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQs".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListFaqs {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListFaqs {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1145,9 +1223,9 @@ impl ListFaqs {
                 "account_id", & self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1172,34 +1250,39 @@ static SEARCH_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operat
     retryable: true,
 };
 /// Search the FAQ questions of an account, one page at a time.
+///
 /// `GET /account/{account_id}/faqs/search`
+///
 /// Source: snappy-api-v1.txt § "Searching FAQs".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The document only prints the path with a sample query string (query=search&page=1); query and page are read as the same parameters as the ticket search, and the answer has the same meta/data shape.
 /// - The page size is not documented; the stream stops after meta.total items or an empty page.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct SearchFaqs {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     query: String,
     page: Option<i64>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl SearchFaqs {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         query: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             query,
             page: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page of results to return (first page is 1).
@@ -1211,7 +1294,7 @@ impl SearchFaqs {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1225,15 +1308,15 @@ impl SearchFaqs {
                 self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
-        query.push(("query", (&self.query).to_string()));
+        query.push(("query", self.query.to_string()));
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("search_faqs", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1273,28 +1356,33 @@ static SET_FAQ_QUESTION_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
     retryable: true,
 };
 /// Set which topics of the FAQ a question is filed under.
+///
 /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}/topics`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - topics is a real JSON array of ids in the example (unlike ticket tags, which are JSON text in a form field), so the body is JSON.
 /// - The list is assumed to replace the question's topics rather than add to them; the document only says the call updates them.
 /// - No example answer is shown; the response is free JSON.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct SetFaqQuestionTopics {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     question_id: i64,
     topics: Vec<i64>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl SetFaqQuestionTopics {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
@@ -1302,18 +1390,18 @@ impl SetFaqQuestionTopics {
         topics: Vec<i64>,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
             topic_id,
             question_id,
             topics,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1333,7 +1421,7 @@ impl SetFaqQuestionTopics {
                 "question_id", & self.question_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -1344,7 +1432,7 @@ impl SetFaqQuestionTopics {
             "set_faq_question_topics",
             &Body { topics: &self.topics },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1369,36 +1457,41 @@ static UPDATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
     retryable: true,
 };
 /// Change the title or slug of an FAQ.
+///
 /// `PUT /account/{account_id}/faqs/{faq_id}`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQs".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The example sends both fields. Whether the server accepts a partial update is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateFaq {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
     title: Option<String>,
     url: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateFaq {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
             title: None,
             url: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// New title.
@@ -1415,7 +1508,7 @@ impl UpdateFaq {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1430,7 +1523,7 @@ impl UpdateFaq {
                 "faq_id", & self.faq_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -1446,7 +1539,7 @@ impl UpdateFaq {
                 url: &self.url,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1471,42 +1564,47 @@ static UPDATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Change the text of an FAQ question or its answer.
+///
 /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Questions".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The example sends both fields. Whether a partial update is accepted is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateFaqQuestion {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     question_id: i64,
     question: Option<String>,
     answer: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateFaqQuestion {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
         question_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
             topic_id,
             question_id,
             question: None,
             answer: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// New question text.
@@ -1523,7 +1621,7 @@ impl UpdateFaqQuestion {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1543,7 +1641,7 @@ impl UpdateFaqQuestion {
                 "question_id", & self.question_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -1559,7 +1657,7 @@ impl UpdateFaqQuestion {
                 answer: &self.answer,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1584,43 +1682,48 @@ static UPDATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: true,
 };
 /// Rename a topic of an FAQ.
+///
 /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`
+///
 /// Source: snappy-api-v1.txt § "Creating & Editing FAQ Topics".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON. topic is its only field, so it is required.
 /// - No example answer is shown; the response is free JSON.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateFaqTopic {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     topic: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateFaqTopic {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
         topic: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             faq_id,
             topic_id,
             topic,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1638,7 +1741,7 @@ impl UpdateFaqTopic {
                 self.topic_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -1649,7 +1752,7 @@ impl UpdateFaqTopic {
             "update_faq_topic",
             &Body { topic: &self.topic },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1674,33 +1777,38 @@ static DELETE_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
     retryable: true,
 };
 /// Delete a ticket.
+///
 /// `DELETE /ticket/{ticket}`
+///
 /// Source: snappy-api-v1.txt § "Deleting A Ticket".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteTicket {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteTicket {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         ticket: crate::models::TicketRef,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             ticket,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1713,9 +1821,9 @@ impl DeleteTicket {
                 "ticket", & self.ticket) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1739,36 +1847,41 @@ static DOWNLOAD_ATTACHMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Download the file of an attachment on a ticket note.
+///
 /// `GET /ticket/{ticket}/attachment/{attachment_id}/download`
+///
 /// Source: snappy-api-v1.txt § "Downloading Attachments".
+///
 /// # Spec decisions
+///
 /// - The document writes the ticket placeholder as {id}; renamed to ticket (id or nonce). {attachment_id} keeps its name. The URL is unchanged.
 /// - The content type of the download is not documented; the body is streamed as raw bytes.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DownloadAttachment {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
     attachment_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DownloadAttachment {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         ticket: crate::models::TicketRef,
         attachment_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             ticket,
             attachment_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1784,9 +1897,9 @@ impl DownloadAttachment {
                 "attachment_id", & self.attachment_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = false;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1807,32 +1920,37 @@ static GET_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
     retryable: true,
 };
 /// Fetch one ticket with its contacts, mailbox and opener.
+///
 /// `GET /ticket/{ticket}`
+///
 /// Source: snappy-api-v1.txt § "Ticket Details".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send_note (recorded traffic). The URL is unchanged.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetTicket {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetTicket {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         ticket: crate::models::TicketRef,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             ticket,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1845,9 +1963,9 @@ impl GetTicket {
                 "ticket", & self.ticket) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1868,30 +1986,35 @@ static LIST_ACCOUNT_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
     retryable: true,
 };
 /// List the new, unassigned tickets across all mailboxes of an account.
+///
 /// `GET /account/{account_id}/inbox`
+///
 /// Source: snappy-api-v1.txt § "Inbox Tickets".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListAccountInboxTickets {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListAccountInboxTickets {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1905,9 +2028,9 @@ impl ListAccountInboxTickets {
                 "account_id", & self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1928,30 +2051,35 @@ static LIST_ACCOUNT_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
     retryable: true,
 };
 /// List the tickets waiting for a reply across all mailboxes of an account.
+///
 /// `GET /account/{account_id}/waiting`
+///
 /// Source: snappy-api-v1.txt § "Waiting Tickets".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListAccountWaitingTickets {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListAccountWaitingTickets {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1965,9 +2093,9 @@ impl ListAccountWaitingTickets {
                 "account_id", & self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1988,30 +2116,35 @@ static LIST_ACCOUNT_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
     retryable: true,
 };
 /// List the waiting tickets assigned to the caller across all mailboxes of an account.
+///
 /// `GET /account/{account_id}/yours`
+///
 /// Source: snappy-api-v1.txt § "Your Tickets".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListAccountYourTickets {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListAccountYourTickets {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2025,9 +2158,9 @@ impl ListAccountYourTickets {
                 "account_id", & self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2048,30 +2181,35 @@ static LIST_MAILBOX_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
     retryable: true,
 };
 /// List the new, unassigned tickets of one mailbox.
+///
 /// `GET /mailbox/{mailbox_id}/inbox`
+///
 /// Source: snappy-api-v1.txt § "Inbox Tickets".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListMailboxInboxTickets {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     mailbox_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListMailboxInboxTickets {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, mailbox_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, mailbox_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             mailbox_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2085,9 +2223,9 @@ impl ListMailboxInboxTickets {
                 "mailbox_id", & self.mailbox_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2108,30 +2246,35 @@ static LIST_MAILBOX_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
     retryable: true,
 };
 /// List the tickets waiting for a reply in one mailbox.
+///
 /// `GET /mailbox/{mailbox_id}/waiting`
+///
 /// Source: snappy-api-v1.txt § "Waiting Tickets".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListMailboxWaitingTickets {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     mailbox_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListMailboxWaitingTickets {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, mailbox_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, mailbox_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             mailbox_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2145,9 +2288,9 @@ impl ListMailboxWaitingTickets {
                 "mailbox_id", & self.mailbox_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2168,31 +2311,36 @@ static LIST_MAILBOX_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
     retryable: true,
 };
 /// List the waiting tickets of one mailbox that are assigned to the caller.
+///
 /// `GET /mailbox/{mailbox_id}/yours`
+///
 /// Source: snappy-api-v1.txt § "Your Tickets".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
 /// - "Assigned to you" means the staff member the credentials belong to. With an API key that is the key's owner.
 /// - No paging is documented; the whole list comes back in one answer.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListMailboxYourTickets {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     mailbox_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListMailboxYourTickets {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, mailbox_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, mailbox_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             mailbox_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2206,9 +2354,9 @@ impl ListMailboxYourTickets {
                 "mailbox_id", & self.mailbox_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2229,33 +2377,38 @@ static LIST_TICKET_NOTES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
     retryable: true,
 };
 /// List the notes (messages and internal notes) of a ticket.
+///
 /// `GET /ticket/{ticket}/notes`
+///
 /// Source: snappy-api-v1.txt § "Ticket Notes".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
 /// - The example array has a trailing comma after the last note, which is not valid JSON; read as a plain array of notes.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListTicketNotes {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListTicketNotes {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         ticket: crate::models::TicketRef,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             ticket,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2269,9 +2422,9 @@ impl ListTicketNotes {
                 self.ticket) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2292,35 +2445,40 @@ static SEARCH_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
     retryable: true,
 };
 /// Fuzzy-search the tickets of an account, one page at a time.
+///
 /// `GET /account/{account_id}/search`
+///
 /// Source: snappy-api-v1.txt § "Search".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The page size is not documented. meta.total counts all matches, not just this page, so the stream stops once that many tickets have been yielded (or a page comes back empty).
 /// - The example elides the items ("Tickets found by the search"); they are typed as the ticket objects the other ticket endpoints return.
 /// - The document gives no default for page; 1 (the first page) is assumed, as the official PHP client does.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct SearchTickets {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     query: String,
     page: Option<i64>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl SearchTickets {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         query: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             query,
             page: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page of results to return (first page is 1).
@@ -2332,7 +2490,7 @@ impl SearchTickets {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2346,15 +2504,15 @@ impl SearchTickets {
                 self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
-        query.push(("query", (&self.query).to_string()));
+        query.push(("query", self.query.to_string()));
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("search_tickets", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2394,10 +2552,15 @@ static SEND_NOTE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
     retryable: false,
 };
 /// Send a note to a mailbox, opening a new ticket or adding to an existing one.
+///
 /// `POST /note`
+///
 /// Without `id` a new ticket is created. With the nonce of an existing ticket in `id`, the note is added to that ticket. A note from a customer names the sender in `from`; a note to a customer needs `staff_id` and the recipients in `to`. The answer is the ticket's nonce.
+///
 /// Source: snappy-api-v1.txt § "Creating Tickets & Adding Notes".
+///
 /// # Spec decisions
+///
 /// - The document only shows JSON payloads ("set the scope on the JSON payload") with nested from/to lists, and both public clients (PHP and Python) post a JSON body; the body is JSON even though the document speaks of POSTing elsewhere. A form body cannot carry the recipient objects.
 /// - The answer is 200 with Content-Type text/html and the bare ticket nonce as the body (16 lowercase alphanumerics), not JSON (recorded traffic; the intro mentions end-points that return a simple string identifier). Decoded as text into TicketNonce.
 /// - The document calls the id slot a nonce; whether a numeric id works there too is not stated, so the field is typed TicketNonce.
@@ -2405,11 +2568,12 @@ static SEND_NOTE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 /// - mailbox_id, subject and message appear in every example and both public clients always send them, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
 /// - scope defaults to public on the server (the PHP client sends public when unset); only private is shown in the document.
 /// - This POST creates a note each time it is sent, so it is not retried.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct SendNote {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     id: Option<crate::models::TicketNonce>,
     mailbox_id: i64,
     staff_id: Option<i64>,
@@ -2421,17 +2585,17 @@ pub struct SendNote {
     message: String,
     scope: Option<crate::models::NoteScope>,
     tags: Option<Vec<String>>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl SendNote {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         mailbox_id: i64,
         subject: String,
         message: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             id: None,
             mailbox_id,
             staff_id: None,
@@ -2443,7 +2607,7 @@ impl SendNote {
             message,
             scope: None,
             tags: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Nonce of an existing ticket to add the note to; omit to open a new ticket.
@@ -2496,14 +2660,17 @@ impl SendNote {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
         &self,
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
-        let mut request = ::snapsdk_runtime::Request::new(&SEND_NOTE, format!("/note",));
-        request.options = self.options;
+        let mut request = ::snapsdk_runtime::Request::new(
+            &SEND_NOTE,
+            String::from("/note"),
+        );
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -2546,7 +2713,7 @@ impl SendNote {
                 tags: &self.tags,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2567,38 +2734,43 @@ static UPDATE_TICKET_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
     retryable: true,
 };
 /// Change the status of a ticket.
+///
 /// `PUT /ticket/{ticket}/status`
+///
 /// Source: snappy-api-v1.txt § "Updating Ticket Status".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
 /// - The text speaks of a status field, the example is a JSON object. As with ticket tags, it is sent as a form field.
 /// - The set of statuses is not documented. "replied" appears here and "waiting" in the ticket examples, so status is a free string.
 /// - The answer is not documented; the response is declared empty.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateTicketStatus {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
     status: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateTicketStatus {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         ticket: crate::models::TicketRef,
         status: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             ticket,
             status,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2612,14 +2784,14 @@ impl UpdateTicketStatus {
                 & self.ticket) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut form: Vec<(&'static str, String)> = Vec::new();
-        form.push(("status", (&self.status).to_string()));
+        form.push(("status", self.status.to_string()));
         request.body = ::snapsdk_runtime::Body::Form(
             ::snapsdk_runtime::encode::form("update_ticket_status", &form)?,
         );
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2643,38 +2815,43 @@ static UPDATE_TICKET_TAGS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
     retryable: false,
 };
 /// Replace the tags on a ticket.
+///
 /// `POST /ticket/{ticket}/tags`
+///
 /// Source: snappy-api-v1.txt § "Updating Ticket Tags".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
 /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde_json).
 /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateTicketTags {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
     tags: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateTicketTags {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         ticket: crate::models::TicketRef,
         tags: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             ticket,
             tags,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2688,14 +2865,14 @@ impl UpdateTicketTags {
                 self.ticket) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut form: Vec<(&'static str, String)> = Vec::new();
-        form.push(("tags", (&self.tags).to_string()));
+        form.push(("tags", self.tags.to_string()));
         request.body = ::snapsdk_runtime::Body::Form(
             ::snapsdk_runtime::encode::form("update_ticket_tags", &form)?,
         );
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2719,40 +2896,45 @@ static COMMENT_ON_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
     retryable: false,
 };
 /// Add a comment to a team wall post.
+///
 /// `POST /account/{account_id}/wall/{post_id}/comment`
+///
 /// Source: snappy-api-v1.txt § "Commenting On Wall Posts".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The document names the POST field `content`. An older edition of the same document and the official PHP client use `comment` instead. We follow this document; if the server ignores `content`, this is the field to revisit.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty. Commenting is not retried.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CommentOnWallPost {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     post_id: i64,
     content: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CommentOnWallPost {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         post_id: i64,
         content: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             post_id,
             content,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2768,14 +2950,14 @@ impl CommentOnWallPost {
                 "post_id", & self.post_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut form: Vec<(&'static str, String)> = Vec::new();
-        form.push(("content", (&self.content).to_string()));
+        form.push(("content", self.content.to_string()));
         request.body = ::snapsdk_runtime::Body::Form(
             ::snapsdk_runtime::encode::form("comment_on_wall_post", &form)?,
         );
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2799,42 +2981,47 @@ static CREATE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: false,
 };
 /// Post a message to the team wall, optionally linked to a ticket or note.
+///
 /// `POST /account/{account_id}/wall`
+///
 /// Source: snappy-api-v1.txt § "Posting To Team Wall".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The document only shows a JSON object (with tags as a real array), and the official PHP client posts exactly that object as a JSON body, so the body is JSON.
 /// - ticket and note are null in the example; the PHP client documents them as integer ids. They are omitted when unset rather than sent as null.
 /// - type defaults to post, as in the example and the PHP client; no other values are documented.
 /// - The answer is not documented (the PHP client returns the raw body); it is declared as free JSON. Posting is not retried.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateWallPost {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     content: String,
     type_: Option<String>,
     ticket: Option<i64>,
     note: Option<i64>,
     tags: Option<Vec<String>>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateWallPost {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         content: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             content,
             type_: None,
             ticket: None,
             note: None,
             tags: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Kind of post; the document only shows post.
@@ -2864,7 +3051,7 @@ impl CreateWallPost {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2878,7 +3065,7 @@ impl CreateWallPost {
                 & self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -2903,7 +3090,7 @@ impl CreateWallPost {
                 tags: &self.tags,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2928,39 +3115,44 @@ static DELETE_WALL_COMMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Delete a comment from a team wall post.
+///
 /// `DELETE /account/{account_id}/wall/{post_id}/comment/{comment_id}`
+///
 /// Source: snappy-api-v1.txt § "Deleting Wall Comments".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteWallComment {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     post_id: i64,
     comment_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteWallComment {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         post_id: i64,
         comment_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             post_id,
             comment_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2978,9 +3170,9 @@ impl DeleteWallComment {
                 "comment_id", & self.comment_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3004,36 +3196,41 @@ static DELETE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: true,
 };
 /// Delete a post from the team wall.
+///
 /// `DELETE /account/{account_id}/wall/{post_id}`
+///
 /// Source: snappy-api-v1.txt § "Deleting Wall Posts".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteWallPost {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     post_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteWallPost {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         post_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             post_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3049,9 +3246,9 @@ impl DeleteWallPost {
                 self.post_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3075,37 +3272,42 @@ static LIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
     retryable: false,
 };
 /// Like a team wall post as the caller.
+///
 /// `POST /account/{account_id}/wall/{post_id}/like`
+///
 /// Source: snappy-api-v1.txt § "Liking Wall Posts".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The request has no body. The answer is not documented and the PHP client discards it; the response is declared empty.
 /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct LikeWallPost {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     post_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl LikeWallPost {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         post_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             post_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3121,9 +3323,9 @@ impl LikeWallPost {
                 self.post_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3147,29 +3349,34 @@ static LIST_WALL_POSTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
     retryable: true,
 };
 /// Read the team wall, newest 25 posts at a time.
+///
 /// `GET /account/{account_id}/wall`
+///
 /// Source: snappy-api-v1.txt § "Reading Team Wall".
+///
 /// # Spec decisions
+///
 /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The answer is not shown. It is read as a JSON array of posts (the text speaks of 25 posts), and each post is assumed to carry its `id`, since that is what `after` takes. Everything else about a post stays in WallPost's `extra`.
 /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
 /// - The official PHP client sends after=0 for the first page; omitting it is assumed to be equivalent.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListWallPosts {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     after: Option<i64>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListWallPosts {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, account_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             after: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Id of a wall post; only posts past it are returned. Omit for the latest posts.
@@ -3180,7 +3387,7 @@ impl ListWallPosts {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3194,14 +3401,14 @@ impl ListWallPosts {
                 & self.account_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.after {
-            query.push(("after", (value).to_string()));
+            query.push(("after", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_wall_posts", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3228,7 +3435,7 @@ impl ListWallPosts {
                 }
                 async move { next.send().await }
             },
-            |item: &crate::models::WallPost| item.id.clone(),
+            |item: &crate::models::WallPost| ::std::clone::Clone::clone(&item.id),
         )
     }
 }
@@ -3240,36 +3447,41 @@ static UNLIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: true,
 };
 /// Remove the caller's like from a team wall post.
+///
 /// `DELETE /account/{account_id}/wall/{post_id}/like`
+///
 /// Source: snappy-api-v1.txt § "Unliking Wall Posts".
+///
 /// # Spec decisions
+///
 /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UnlikeWallPost {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     post_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UnlikeWallPost {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         account_id: i64,
         post_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             account_id,
             post_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3285,9 +3497,9 @@ impl UnlikeWallPost {
                 self.post_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {

@@ -5,7 +5,8 @@
 #![allow(
     clippy::too_many_arguments,
     clippy::large_enum_variant,
-    clippy::new_without_default
+    clippy::new_without_default,
+    clippy::vec_init_then_push
 )]
 pub mod models;
 pub mod operations;
@@ -136,6 +137,7 @@ pub struct ClientBuilder {
 }
 impl ClientBuilder {
     /// HTTP Basic with the SnapCall API key as the username and no password, the primary method in the authentication section.
+    ///
     /// A key that cannot be sent (empty, or with a newline) makes `build()` fail.
     pub fn basic(self, key: impl AsRef<str>) -> Self {
         Self {
@@ -147,6 +149,7 @@ impl ClientBuilder {
         }
     }
     /// The SnapCall API key as a Bearer token, offered by the authentication section for cross-origin use and used by every code sample.
+    ///
     /// A key that cannot be sent (empty, or with a newline) makes `build()` fail.
     pub fn bearer(self, key: impl AsRef<str>) -> Self {
         Self {
@@ -222,9 +225,13 @@ pub struct AdminApi<'a> {
 }
 impl AdminApi<'_> {
     /// Delete an event of a stream as an administrator.
+    ///
     /// `DELETE /v2/admin/streams/{streamToken}/events/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+    ///
     /// # Spec decisions
+    ///
     /// - Same heading as delete_stream_event (the unscoped route); this one is under /v2/admin, hence admin_delete_stream_event.
     pub fn admin_delete_stream_event(
         &self,
@@ -238,9 +245,13 @@ impl AdminApi<'_> {
         )
     }
     /// Read an event of a stream as an administrator.
+    ///
     /// `GET /v2/admin/streams/{streamToken}/events/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+    ///
     /// # Spec decisions
+    ///
     /// - Same heading as get_stream_event (the unscoped route); this one is under /v2/admin, hence admin_get_stream_event.
     pub fn admin_get_stream_event(
         &self,
@@ -254,9 +265,13 @@ impl AdminApi<'_> {
         )
     }
     /// List streams as an administrator.
+    ///
     /// `GET /v2/admin/streams/`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read all".
+    ///
     /// # Spec decisions
+    ///
     /// - The document prints the path with a trailing slash (/v2/admin/streams/), in the heading and in both samples; it is kept exactly, since a server may route the two forms differently.
     pub fn admin_list_streams(&self) -> crate::operations::AdminListStreams {
         crate::operations::AdminListStreams::new(self.client.inner.clone())
@@ -269,18 +284,26 @@ pub struct AgentsApi<'a> {
 }
 impl AgentsApi<'_> {
     /// Read an agent by email address.
+    ///
     /// `GET /v2/agents/{email}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
     /// - Editions differ only in that lost name; type and required flag agree.
     pub fn get_agent(&self, email: impl Into<String>) -> crate::operations::GetAgent {
         crate::operations::GetAgent::new(self.client.inner.clone(), email.into())
     }
     /// Read the information record of an agent by email address.
+    ///
     /// `GET /v2/agents/{email}/info`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
     /// - Both editions title this "Read" with the same one-line description as get_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
     /// - Editions differ only in the lost parameter name; type and required flag agree.
@@ -291,9 +314,13 @@ impl AgentsApi<'_> {
         crate::operations::GetAgentInfo::new(self.client.inner.clone(), email.into())
     }
     /// Update an agent's wrap-up time and last bridge end.
+    ///
     /// `PUT /v2/agents/{email}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Update".
+    ///
     /// # Spec decisions
+    ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
     /// - Both fields are documented as `number` with no unit. wrap_up_time is a duration (seconds presumably) and last_bridge_end a point in time (a Unix timestamp presumably); both are read as integer.
     /// - Editions differ only in the lost parameter name; types and required flags agree.
@@ -304,9 +331,13 @@ impl AgentsApi<'_> {
         crate::operations::UpdateAgent::new(self.client.inner.clone(), email.into())
     }
     /// Set an agent's availability status.
+    ///
     /// `PUT /v2/agents/{email}/status`
+    ///
     /// Source: snapcall-rest-v2.txt § "Status".
+    ///
     /// # Spec decisions
+    ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
     /// - The allowed status values are not documented, so status is a plain string.
     /// - Editions differ only in the lost parameter name; type and required flags agree.
@@ -329,10 +360,14 @@ pub struct BookingPagesApi<'a> {
 }
 impl BookingPagesApi<'_> {
     /// Read the public view of a booking page, without a key.
+    ///
     /// `GET /v2/booking-pages/{uuid}/info`
+    ///
     /// Source: snapcall-rest-v2.txt § "Booking Page - Public read".
     /// Public: sends no credentials, even when the client has some.
+    ///
     /// # Spec decisions
+    ///
     /// - Both code samples send no Authorization header: auth none. Named *_public_info to keep it apart from get_company_booking_page.
     pub fn get_booking_page_public_info(
         &self,
@@ -351,9 +386,13 @@ pub struct ButtonsApi<'a> {
 }
 impl ButtonsApi<'_> {
     /// Create a call button.
+    ///
     /// `POST /v2/buttons`
+    ///
     /// Source: snapcall-rest-v2.txt § "Create".
+    ///
     /// # Spec decisions
+    ///
     /// - Editions disagree: the short edition (rest_short, "Create") marks call_id required and has no `agent` field; the full edition marks call_id optional and adds `agent`. We follow the full edition (the later superset): call_id optional, agent present.
     /// - config is an `object` whose keys are not documented: json. schedule_template_id is an id: integer. cart_value is money: number.
     pub fn create_button(
@@ -363,9 +402,13 @@ impl ButtonsApi<'_> {
         crate::operations::CreateButton::new(self.client.inner.clone(), name.into())
     }
     /// Create several buttons in one request.
+    ///
     /// `POST /v2/buttons/batch`
+    ///
     /// Source: snapcall-rest-v2.txt § "Create batch".
+    ///
     /// # Spec decisions
+    ///
     /// - The elements of `buttons` are not described; presumably objects shaped like the create_button body, but they stay list<json>.
     /// - The short edition agrees with the full edition on this operation.
     pub fn create_buttons_batch(
@@ -375,9 +418,13 @@ impl ButtonsApi<'_> {
         crate::operations::CreateButtonsBatch::new(self.client.inner.clone(), buttons)
     }
     /// Read one of the account's buttons.
+    ///
     /// `GET /v2/buttons/{bid}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_button(
         &self,
@@ -386,10 +433,14 @@ impl ButtonsApi<'_> {
         crate::operations::GetButton::new(self.client.inner.clone(), bid.into())
     }
     /// Read the public information of a button, without a key.
+    ///
     /// `GET /v2/buttons/{bid}/info`
+    ///
     /// Source: snapcall-rest-v2.txt § "Info".
     /// Public: sends no credentials, even when the client has some.
+    ///
     /// # Spec decisions
+    ///
     /// - Both code samples send no Authorization header (in both editions): auth none. Named *_public_info to keep it apart from get_button, the authenticated read of the same button.
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_button_public_info(
@@ -402,17 +453,25 @@ impl ButtonsApi<'_> {
         )
     }
     /// List the account's buttons, with optional filters.
+    ///
     /// `GET /v2/buttons`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read all".
+    ///
     /// # Spec decisions
+    ///
     /// - The short edition agrees with the full edition on this operation.
     pub fn list_buttons(&self) -> crate::operations::ListButtons {
         crate::operations::ListButtons::new(self.client.inner.clone())
     }
     /// Change the settings of a button.
+    ///
     /// `PUT /v2/buttons/{bid}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Update".
+    ///
     /// # Spec decisions
+    ///
     /// - Unlike create_button, the update table has no `agent` field in either edition; none is added.
     /// - The short edition agrees with the full edition on this operation.
     pub fn update_button(
@@ -422,9 +481,13 @@ impl ButtonsApi<'_> {
         crate::operations::UpdateButton::new(self.client.inner.clone(), bid.into())
     }
     /// Update several buttons in one request.
+    ///
     /// `PUT /v2/buttons/batch`
+    ///
     /// Source: snapcall-rest-v2.txt § "Update batch".
+    ///
     /// # Spec decisions
+    ///
     /// - The elements of `buttons` are not described (presumably each carries the button's identifier and the fields to change): list<json>.
     /// - The short edition agrees with the full edition on this operation.
     pub fn update_buttons_batch(
@@ -441,7 +504,9 @@ pub struct CallsApi<'a> {
 }
 impl CallsApi<'_> {
     /// Delete the recording of a call.
+    ///
     /// `DELETE /v2/calls/{id}/recording`
+    ///
     /// Source: snapcall-rest-v2.txt § "Recording - Delete".
     pub fn delete_call_recording(
         &self,
@@ -450,17 +515,25 @@ impl CallsApi<'_> {
         crate::operations::DeleteCallRecording::new(self.client.inner.clone(), call_id)
     }
     /// Read one call by its id.
+    ///
     /// `GET /v2/calls/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_call(&self, call_id: i64) -> crate::operations::GetCall {
         crate::operations::GetCall::new(self.client.inner.clone(), call_id)
     }
     /// Get access to the recording of a call.
+    ///
     /// `GET /v2/calls/{id}/recording`
+    ///
     /// Source: snapcall-rest-v2.txt § "Recording - Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The document does not say whether this returns the audio itself or a link to it; the sample decodes JSON (res.json()), so the response is free JSON.
     pub fn get_call_recording(
         &self,
@@ -469,9 +542,13 @@ impl CallsApi<'_> {
         crate::operations::GetCallRecording::new(self.client.inner.clone(), call_id)
     }
     /// List calls, filtered by date range, button, agent, status and more.
+    ///
     /// `GET /v2/calls`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read all".
+    ///
     /// # Spec decisions
+    ///
     /// - `ani` (the caller's number) is documented as `number`; it is read as integer, since a phone number is never fractional. A number with a leading 0 or + cannot be expressed; the document gives no string form.
     /// - The short edition titles this section "ReadAll", the full edition "Read all"; the parameter tables agree. We cite the full edition.
     pub fn list_calls(&self) -> crate::operations::ListCalls {
@@ -485,9 +562,13 @@ pub struct CompanyBookingPagesApi<'a> {
 }
 impl CompanyBookingPagesApi<'_> {
     /// Create a booking page for a company.
+    ///
     /// `POST /v2/companies/{companyId}/booking-pages`
+    ///
     /// Source: snapcall-rest-v2.txt § "Booking pages - Create".
+    ///
     /// # Spec decisions
+    ///
     /// - duration is documented as `number` with no unit (minutes presumably); read as integer.
     pub fn create_company_booking_page(
         &self,
@@ -501,7 +582,9 @@ impl CompanyBookingPagesApi<'_> {
         )
     }
     /// Delete a booking page of a company.
+    ///
     /// `DELETE /v2/companies/{companyId}/booking-pages/{uuid}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Booking Pages - Delete".
     pub fn delete_company_booking_page(
         &self,
@@ -515,9 +598,13 @@ impl CompanyBookingPagesApi<'_> {
         )
     }
     /// Read one booking page of a company.
+    ///
     /// `GET /v2/companies/{companyId}/booking-pages/{uuid}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Booking Page - Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The document's one-line description says "List", but the route reads a single page by uuid; it is a read.
     pub fn get_company_booking_page(
         &self,
@@ -531,7 +618,9 @@ impl CompanyBookingPagesApi<'_> {
         )
     }
     /// List the booking pages of a company.
+    ///
     /// `GET /v2/companies/{companyId}/booking-pages`
+    ///
     /// Source: snapcall-rest-v2.txt § "Booking pages - Read All".
     pub fn list_company_booking_pages(
         &self,
@@ -543,9 +632,13 @@ impl CompanyBookingPagesApi<'_> {
         )
     }
     /// Change a booking page of a company.
+    ///
     /// `PUT /v2/companies/{companyId}/booking-pages/{uuid}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Booking pages - Update".
+    ///
     /// # Spec decisions
+    ///
     /// - duration is documented as `number` with no unit; read as integer. The allowed status values are not documented; plain string.
     pub fn update_company_booking_page(
         &self,
@@ -566,9 +659,13 @@ pub struct CompanyCustomFieldsApi<'a> {
 }
 impl CompanyCustomFieldsApi<'_> {
     /// Create custom fields for a company.
+    ///
     /// `POST /v2/companies/{companyId}/custom_fields`
+    ///
     /// Source: snapcall-rest-v2.txt § "Custom Fields - Create".
+    ///
     /// # Spec decisions
+    ///
     /// - The section says "a custom field" but the body takes an array (customFields), so the id is plural. The element shape is not documented: list<json>. customFields is documented as not required.
     pub fn create_company_custom_fields(
         &self,
@@ -580,7 +677,9 @@ impl CompanyCustomFieldsApi<'_> {
         )
     }
     /// List the custom fields of a company.
+    ///
     /// `GET /v2/companies/{companyId}/custom_fields`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read all Custom fields".
     pub fn list_company_custom_fields(
         &self,
@@ -599,9 +698,13 @@ pub struct CompanyInvitesApi<'a> {
 }
 impl CompanyInvitesApi<'_> {
     /// Invite someone by email to join a company.
+    ///
     /// `POST /v2/companies/{companyId}/invites`
+    ///
     /// Source: snapcall-rest-v2.txt § "Invite - Create".
+    ///
     /// # Spec decisions
+    ///
     /// - The second payload row is printed without a name (`| string | true |`, a link lost in the copy). Restored as `email`; both code samples send `email`. This operation is not in the short edition.
     pub fn create_company_invite(
         &self,
@@ -615,7 +718,9 @@ impl CompanyInvitesApi<'_> {
         )
     }
     /// Cancel a pending invitation to a company.
+    ///
     /// `DELETE /v2/companies/{companyId}/invites/{token}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Invite - Delete".
     pub fn delete_company_invite(
         &self,
@@ -629,7 +734,9 @@ impl CompanyInvitesApi<'_> {
         )
     }
     /// List a company's pending invitations.
+    ///
     /// `GET /v2/companies/{companyId}/invites`
+    ///
     /// Source: snapcall-rest-v2.txt § "Invites - Read All".
     pub fn list_company_invites(
         &self,
@@ -638,7 +745,9 @@ impl CompanyInvitesApi<'_> {
         crate::operations::ListCompanyInvites::new(self.client.inner.clone(), company_id)
     }
     /// Change the role a pending invitation grants.
+    ///
     /// `PUT /v2/companies/{companyId}/invites/{token}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Invite - Update invite".
     pub fn update_company_invite(
         &self,
@@ -661,7 +770,9 @@ pub struct CompanyLibraryApi<'a> {
 }
 impl CompanyLibraryApi<'_> {
     /// Read one media item of a company's library.
+    ///
     /// `GET /v2/companies/{companyId}/library/{token}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
     pub fn get_company_library_media(
         &self,
@@ -675,9 +786,13 @@ impl CompanyLibraryApi<'_> {
         )
     }
     /// List the media items of a company's library.
+    ///
     /// `GET /v2/companies/{companyId}/library`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read all".
+    ///
     /// # Spec decisions
+    ///
     /// - The accepted `order` values are not documented; plain string.
     pub fn list_company_library_media(
         &self,
@@ -696,11 +811,16 @@ pub struct CompanyStreamsApi<'a> {
 }
 impl CompanyStreamsApi<'_> {
     /// Create an assist or instant video stream in a company.
+    ///
     /// `POST /v2/companies/{companyId}/streams`
+    ///
     /// `type` picks the kind of stream: `assist` (the customer records a video to explain a problem) or `instant` (a live audio or video call opened from a shared link).
+    ///
     /// Source: snapcall-streams-reference.txt § "Create assist stream".
     /// The method and path are inferred, not documented: The streams reference lost its base URL, method and path. Both create sections take company_id as a path parameter, a body, and answer 201 Created; the REST edition serves streams of a company under /v2/companies/{companyId}/streams (GET lists them, GET/DELETE .../{streamToken} read and delete one). A POST to that collection is the conventional create route.
+    ///
     /// # Spec decisions
+    ///
     /// - Inferred route: POST /v2/companies/{companyId}/streams. No public source gives the create path (see source.inferred).
     /// - "Create assist stream" and "Create instant stream" document the same parameters, the same response and the same 201; they differ only in the value of `type`. The spec format has no constant fields, so two operations would each still expose a `type` setter; one create_stream with a required `type` enum (StreamType) says the same thing without a redundant or contradictory setter. Both sections are covered by this operation.
     /// - The body table lists only type and short_url, while the "Stream object parameters" table also lists name and origin (and company_id, which is the path parameter). All four body fields are included. None is marked required; type is made required because it selects the kind of stream and the API has no documented default.
@@ -718,7 +838,9 @@ impl CompanyStreamsApi<'_> {
         )
     }
     /// Delete a stream of a company.
+    ///
     /// `DELETE /v2/companies/{companyId}/streams/{streamToken}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Delete".
     pub fn delete_company_stream(
         &self,
@@ -732,7 +854,9 @@ impl CompanyStreamsApi<'_> {
         )
     }
     /// Delete an event of a company's stream.
+    ///
     /// `DELETE /v2/companies/{companyId}/streams/{streamToken}/events/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "StreamEvent - Delete".
     pub fn delete_company_stream_event(
         &self,
@@ -748,9 +872,13 @@ impl CompanyStreamsApi<'_> {
         )
     }
     /// Read a stream of a company by its token.
+    ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The streams reference's "Retrieve a stream" maps here: it takes the company id and the stream token as path parameters and requires the key, like this REST route ("Get a stream"). Its parameters are called company_id and token there; the REST names companyId and streamToken are kept. It is one operation, and its 200 response uses the model the streams reference documents (StreamDetails).
     pub fn get_company_stream(
         &self,
@@ -764,9 +892,13 @@ impl CompanyStreamsApi<'_> {
         )
     }
     /// Read an event of a company's stream.
+    ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}/events/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "StreamEvent - Read".
+    ///
     /// # Spec decisions
+    ///
     /// - Unlike the unscoped and admin event reads, this route documents no longTimeExpiration query parameter; none is added.
     pub fn get_company_stream_event(
         &self,
@@ -782,9 +914,13 @@ impl CompanyStreamsApi<'_> {
         )
     }
     /// Get access to the recording of a stream (deprecated).
+    ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
+    ///
     /// Source: snapcall-rest-v2.txt § "Recording - Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The document marks this route deprecated, kept for one customer; it is transcribed for completeness and its summary says so.
     pub fn get_company_stream_recording(
         &self,
@@ -798,9 +934,13 @@ impl CompanyStreamsApi<'_> {
         )
     }
     /// Send invitations to join a stream, by user id, email or phone.
+    ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/invite`
+    ///
     /// Source: snapcall-rest-v2.txt § "Invite".
+    ///
     /// # Spec decisions
+    ///
     /// - userIds, emails and phoneNumbers are documented only as `array`. Their names say what they hold: user ids are numbers on every other route (list<integer>); emails and phone numbers are text (list<string>, a phone number may start with + or 0).
     /// - The allowed values of `type` are not documented; plain string.
     pub fn invite_to_company_stream(
@@ -815,9 +955,13 @@ impl CompanyStreamsApi<'_> {
         )
     }
     /// List the stream events of a company, with optional filters.
+    ///
     /// `GET /v2/companies/{companyId}/stream-events`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read all".
+    ///
     /// # Spec decisions
+    ///
     /// - The accepted `order` values are not documented; plain string.
     pub fn list_company_stream_events(
         &self,
@@ -829,9 +973,13 @@ impl CompanyStreamsApi<'_> {
         )
     }
     /// List the streams of a company, with optional filters.
+    ///
     /// `GET /v2/companies/{companyId}/streams`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read all".
+    ///
     /// # Spec decisions
+    ///
     /// - The syntax of custom_filter is not documented; plain string.
     /// - team_ids and user_ids are `alternatives`: one id or a list, as the API accepts.
     pub fn list_company_streams(
@@ -841,9 +989,13 @@ impl CompanyStreamsApi<'_> {
         crate::operations::ListCompanyStreams::new(self.client.inner.clone(), company_id)
     }
     /// Ask for the audio mix of a stream event to be produced.
+    ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
+    ///
     /// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+    ///
     /// # Spec decisions
+    ///
     /// - Shares its heading and description with the /video-mix route (see request_company_stream_event_video_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
     /// - No body is documented (the samples send none).
     pub fn request_company_stream_event_mix(
@@ -860,9 +1012,13 @@ impl CompanyStreamsApi<'_> {
         )
     }
     /// Ask for the video mix of a stream event to be produced.
+    ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
+    ///
     /// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+    ///
     /// # Spec decisions
+    ///
     /// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request_company_stream_event_mix. The heading's "audio" is kept out of the summary since the path says video.
     /// - No body is documented (the samples send none).
     pub fn request_company_stream_event_video_mix(
@@ -886,7 +1042,9 @@ pub struct CompanyTeamsApi<'a> {
 }
 impl CompanyTeamsApi<'_> {
     /// Add a user to a team.
+    ///
     /// `POST /v2/companies/{companyId}/teams/{teamId}/users`
+    ///
     /// Source: snapcall-rest-v2.txt § "Teams - Add user".
     pub fn add_company_team_user(
         &self,
@@ -902,7 +1060,9 @@ impl CompanyTeamsApi<'_> {
         )
     }
     /// Create a team in a company.
+    ///
     /// `POST /v2/companies/{companyId}/teams`
+    ///
     /// Source: snapcall-rest-v2.txt § "Teams - Create".
     pub fn create_company_team(
         &self,
@@ -916,9 +1076,13 @@ impl CompanyTeamsApi<'_> {
         )
     }
     /// Delete a team.
+    ///
     /// `DELETE /v2/companies/{companyId}/teams/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Teams - Delete".
+    ///
     /// # Spec decisions
+    ///
     /// - This route names the team `{id}` where every other team route says `{teamId}`; the wire name is kept and rust_name makes it team_id.
     pub fn delete_company_team(
         &self,
@@ -932,7 +1096,9 @@ impl CompanyTeamsApi<'_> {
         )
     }
     /// Read one team of a company.
+    ///
     /// `GET /v2/companies/{companyId}/teams/{teamId}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Teams - Read".
     pub fn get_company_team(
         &self,
@@ -946,7 +1112,9 @@ impl CompanyTeamsApi<'_> {
         )
     }
     /// List the teams of a company.
+    ///
     /// `GET /v2/companies/{companyId}/teams`
+    ///
     /// Source: snapcall-rest-v2.txt § "Teams - Read all".
     pub fn list_company_teams(
         &self,
@@ -955,7 +1123,9 @@ impl CompanyTeamsApi<'_> {
         crate::operations::ListCompanyTeams::new(self.client.inner.clone(), company_id)
     }
     /// Remove a user from a team.
+    ///
     /// `DELETE /v2/companies/{companyId}/teams/{teamId}/users/{userId}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Teams - Remove user".
     pub fn remove_company_team_user(
         &self,
@@ -971,9 +1141,13 @@ impl CompanyTeamsApi<'_> {
         )
     }
     /// Rename a team or change its description or settings.
+    ///
     /// `PUT /v2/companies/{companyId}/teams/{teamId}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Teams - Update".
+    ///
     /// # Spec decisions
+    ///
     /// - settings is an `object` whose keys are not documented; json.
     pub fn update_company_team(
         &self,
@@ -994,7 +1168,9 @@ pub struct CompanyUsersApi<'a> {
 }
 impl CompanyUsersApi<'_> {
     /// Read one user of a company.
+    ///
     /// `GET /v2/companies/{companyId}/users/{userId}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read company users".
     pub fn get_company_user(
         &self,
@@ -1008,7 +1184,9 @@ impl CompanyUsersApi<'_> {
         )
     }
     /// List the users of a company, with optional filters.
+    ///
     /// `GET /v2/companies/{companyId}/users`
+    ///
     /// Source: snapcall-rest-v2.txt § "Company - List users".
     pub fn list_company_users(
         &self,
@@ -1017,9 +1195,13 @@ impl CompanyUsersApi<'_> {
         crate::operations::ListCompanyUsers::new(self.client.inner.clone(), company_id)
     }
     /// Remove a user from a company.
+    ///
     /// `DELETE /v2/companies/{companyId}/users/{userId}`
+    ///
     /// Source: snapcall-rest-v2.txt § "User - Remove".
+    ///
     /// # Spec decisions
+    ///
     /// - Only this operation types companyId and userId as `string` (its sample uses "hello" for both); every other company route, including the PUT on the same path, types them as `number`. We keep the documented string type; callers pass the numeric ids as text.
     pub fn remove_company_user(
         &self,
@@ -1033,7 +1215,9 @@ impl CompanyUsersApi<'_> {
         )
     }
     /// Change the role of a user in a company.
+    ///
     /// `PUT /v2/companies/{companyId}/users/{userId}`
+    ///
     /// Source: snapcall-rest-v2.txt § "User - Update users".
     pub fn update_company_user(
         &self,
@@ -1056,7 +1240,9 @@ pub struct IntegrationsApi<'a> {
 }
 impl IntegrationsApi<'_> {
     /// List the integrations available to the account.
+    ///
     /// `GET /v2/integrations`
+    ///
     /// Source: snapcall-rest-v2.txt § "Integration - Read all".
     pub fn list_integrations(&self) -> crate::operations::ListIntegrations {
         crate::operations::ListIntegrations::new(self.client.inner.clone())
@@ -1069,7 +1255,9 @@ pub struct InvitesApi<'a> {
 }
 impl InvitesApi<'_> {
     /// Accept an invitation to join a company.
+    ///
     /// `POST /v2/invites/accept`
+    ///
     /// Source: snapcall-rest-v2.txt § "Invite - Accept".
     pub fn accept_invite(
         &self,
@@ -1078,10 +1266,14 @@ impl InvitesApi<'_> {
         crate::operations::AcceptInvite::new(self.client.inner.clone(), token.into())
     }
     /// Read a company invitation by its token, without a key.
+    ///
     /// `GET /v2/invites/{token}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
     /// Public: sends no credentials, even when the client has some.
+    ///
     /// # Spec decisions
+    ///
     /// - Both code samples send no Authorization header: auth none (the invitee has no key yet).
     pub fn get_invite(&self, token: impl Into<String>) -> crate::operations::GetInvite {
         crate::operations::GetInvite::new(self.client.inner.clone(), token.into())
@@ -1094,18 +1286,26 @@ pub struct PartnerApi<'a> {
 }
 impl PartnerApi<'_> {
     /// Activate a user account on behalf of a partner.
+    ///
     /// `POST /v2/partner/activate-account`
+    ///
     /// Source: snapcall-rest-v2.txt § "Activate account".
+    ///
     /// # Spec decisions
+    ///
     /// - The first payload row is printed `| string | false | |`: the name (a link) was lost and the cells shifted left. Restored as `email`, type string, not required; both code samples send `email` first. This operation is not in the short edition.
     /// - The document asks for the partner account's API key here; that is the caller's choice of key, so the default schemes apply.
     pub fn activate_partner_account(&self) -> crate::operations::ActivatePartnerAccount {
         crate::operations::ActivatePartnerAccount::new(self.client.inner.clone())
     }
     /// Get the button of an agent, identified by email.
+    ///
     /// `POST /v2/partner/agent-button`
+    ///
     /// Source: snapcall-rest-v2.txt § "Agent button".
+    ///
     /// # Spec decisions
+    ///
     /// - The document asks for the user's API key (not the partner's) here; the default schemes apply.
     /// - The meaning of `stream` is not described; the description is our reading of its name.
     pub fn get_partner_agent_button(
@@ -1118,13 +1318,17 @@ impl PartnerApi<'_> {
         )
     }
     /// Read one call by its id, as a partner.
+    ///
     /// `GET /v2/partner/calls/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Call".
     pub fn get_partner_call(&self, call_id: i64) -> crate::operations::GetPartnerCall {
         crate::operations::GetPartnerCall::new(self.client.inner.clone(), call_id)
     }
     /// Get overall call statistics for a date range.
+    ///
     /// `GET /v2/partner/stats`
+    ///
     /// Source: snapcall-rest-v2.txt § "Stats".
     pub fn get_partner_stats(
         &self,
@@ -1134,7 +1338,9 @@ impl PartnerApi<'_> {
         crate::operations::GetPartnerStats::new(self.client.inner.clone(), start, end)
     }
     /// List the call history visible to a partner.
+    ///
     /// `GET /v2/partner/calls`
+    ///
     /// Source: snapcall-rest-v2.txt § "Calls".
     pub fn list_partner_calls(&self) -> crate::operations::ListPartnerCalls {
         crate::operations::ListPartnerCalls::new(self.client.inner.clone())
@@ -1147,10 +1353,14 @@ pub struct PublicApi<'a> {
 }
 impl PublicApi<'_> {
     /// Read a shared library media item by its token, without a key.
+    ///
     /// `GET /v2/public/library/{token}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
     /// Public: sends no credentials, even when the client has some.
+    ///
     /// # Spec decisions
+    ///
     /// - Both code samples send no Authorization header: auth none. It is the only operation of the document's "Public" section, hence group public.
     pub fn get_public_library_media(
         &self,
@@ -1169,15 +1379,21 @@ pub struct RolesApi<'a> {
 }
 impl RolesApi<'_> {
     /// Read one role.
+    ///
     /// `GET /v2/roles/{role_id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
     pub fn get_role(&self, role_id: i64) -> crate::operations::GetRole {
         crate::operations::GetRole::new(self.client.inner.clone(), role_id)
     }
     /// List the roles a user can be given.
+    ///
     /// `GET /v2/roles`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The document titles this list "Read" (not "Read all"), the same heading as the single-role read; it is a list (page and limit, "Get a role list"), hence list_roles.
     pub fn list_roles(&self) -> crate::operations::ListRoles {
         crate::operations::ListRoles::new(self.client.inner.clone())
@@ -1190,9 +1406,13 @@ pub struct ScheduleTemplatesApi<'a> {
 }
 impl ScheduleTemplatesApi<'_> {
     /// Create a reusable schedule of opening hours.
+    ///
     /// `POST /v2/schedule-templates`
+    ///
     /// Source: snapcall-rest-v2.txt § "Create".
+    ///
     /// # Spec decisions
+    ///
     /// - The shape of a schedule element is not documented; list<json>.
     /// - The short edition agrees with the full edition on this operation.
     pub fn create_schedule_template(
@@ -1207,9 +1427,13 @@ impl ScheduleTemplatesApi<'_> {
         )
     }
     /// Read one schedule template.
+    ///
     /// `GET /v2/schedule-templates/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read".
+    ///
     /// # Spec decisions
+    ///
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_schedule_template(
         &self,
@@ -1221,18 +1445,26 @@ impl ScheduleTemplatesApi<'_> {
         )
     }
     /// List the account's schedule templates.
+    ///
     /// `GET /v2/schedule-templates`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read all".
+    ///
     /// # Spec decisions
+    ///
     /// - Only `page` is documented here (no `limit`), in both editions.
     /// - The short edition agrees with the full edition on this operation.
     pub fn list_schedule_templates(&self) -> crate::operations::ListScheduleTemplates {
         crate::operations::ListScheduleTemplates::new(self.client.inner.clone())
     }
     /// Rename a schedule template or replace its time slots.
+    ///
     /// `PUT /v2/schedule-templates/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "Update".
+    ///
     /// # Spec decisions
+    ///
     /// - The short edition agrees with the full edition on this operation.
     pub fn update_schedule_template(
         &self,
@@ -1251,9 +1483,13 @@ pub struct StreamsApi<'a> {
 }
 impl StreamsApi<'_> {
     /// Delete an event of a stream, through the unscoped stream route.
+    ///
     /// `DELETE /v2/streams/{streamToken}/events/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+    ///
     /// # Spec decisions
+    ///
     /// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete_stream_event, and the /admin route is admin_delete_stream_event.
     pub fn delete_stream_event(
         &self,
@@ -1267,9 +1503,13 @@ impl StreamsApi<'_> {
         )
     }
     /// Read an event of a stream, through the unscoped stream route.
+    ///
     /// `GET /v2/streams/{streamToken}/events/{id}`
+    ///
     /// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+    ///
     /// # Spec decisions
+    ///
     /// - Titled "Read admin" like the /v2/admin/streams/... route, although its path has no /admin segment; the id follows the path (see delete_stream_event).
     /// - longTimeExpiration is not described; the description is our reading of its name.
     pub fn get_stream_event(
@@ -1284,10 +1524,14 @@ impl StreamsApi<'_> {
         )
     }
     /// Read the public information of a stream, without a key.
+    ///
     /// `GET /v2/streams/{streamToken}/info`
+    ///
     /// Source: snapcall-rest-v2.txt § "Info".
     /// Public: sends no credentials, even when the client has some.
+    ///
     /// # Spec decisions
+    ///
     /// - Both code samples send no Authorization header: auth none. Named *_public_info to keep it apart from get_company_stream.
     pub fn get_stream_public_info(
         &self,
@@ -1299,9 +1543,13 @@ impl StreamsApi<'_> {
         )
     }
     /// List streams, with optional filters.
+    ///
     /// `GET /v2/streams/v2`
+    ///
     /// Source: snapcall-rest-v2.txt § "Read all".
+    ///
     /// # Spec decisions
+    ///
     /// - The path is printed as /v2/streams/v2 (a second `v2` segment), in the heading and in both samples; it is kept exactly as printed.
     pub fn list_streams(&self) -> crate::operations::ListStreams {
         crate::operations::ListStreams::new(self.client.inner.clone())
@@ -1314,18 +1562,26 @@ pub struct UsersApi<'a> {
 }
 impl UsersApi<'_> {
     /// Read the user the API key belongs to.
+    ///
     /// `GET /v2/users/me`
+    ///
     /// Source: snapcall-rest-v2.txt § "Me".
+    ///
     /// # Spec decisions
+    ///
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_current_user(&self) -> crate::operations::GetCurrentUser {
         crate::operations::GetCurrentUser::new(self.client.inner.clone())
     }
     /// Get the user's button that passes all display filters for a page, without a key.
+    ///
     /// `POST /v2/users/{id}/button`
+    ///
     /// Source: snapcall-rest-v2.txt § "Button".
     /// Public: sends no credentials, even when the client has some.
+    ///
     /// # Spec decisions
+    ///
     /// - Both code samples send no Authorization header (in both editions): auth none. It is a POST only to carry the page context; it creates nothing, but it is not marked retryable since the document does not say it is idempotent.
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_user_button(

@@ -2,6 +2,7 @@
 
 //! Data types of the API: request and response models.
 /// External references attached to a stream.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -17,8 +18,11 @@ pub struct StreamContext {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A stream as returned right after its creation.
+///
 /// Source: snapcall-streams-reference.txt § "Create assist stream".
+///
 /// # Spec decisions
+///
 /// - Both create sections list the same response attributes. `bid` is documented as an object with no child attributes: json. `short_url` is a boolean in the request but a string here (the shortened link).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -59,8 +63,11 @@ pub struct StreamCreated {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A stream with its context, its events and their authors.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
+///
 /// # Spec decisions
+///
 /// - Named StreamDetails rather than Stream so that the generated type cannot be confused with (or clash with an import of) the async `Stream` trait used for pagination.
 /// - The copy of the streams reference lost the indentation of nested attributes; only "child attributes" markers remain. The nesting is rebuilt from the order: context holds externalId and externalIdUrl; events hold id .. role, data, emitted_at, created_at and user; data holds from, type, s3Asset, summary, thumbnail and assemblyTranscriptId; user holds id, name, email, settings, avatar_url and role. Every field is optional and unknown fields are kept, so a misplaced attribute costs a typed accessor, never a decoding error.
 /// - expired_at, team_id, team and bid are documented as `object` with no child attributes: json (expired_at and team_id are likely a date and an id, or null, but the document does not say).
@@ -130,6 +137,7 @@ pub struct StreamDetails {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// One event of a stream, such as a recording or a message.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -166,6 +174,7 @@ pub struct StreamEvent {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// Payload of a stream event.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -197,6 +206,7 @@ pub struct StreamEventData {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// Generated summary of a stream event's media.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -212,6 +222,7 @@ pub struct StreamEventSummary {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// Where the preview image of a stream event's media is stored.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -227,8 +238,11 @@ pub struct StreamEventThumbnail {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// Kind of a video stream.
+///
 /// Source: snapcall-streams-reference.txt § "Create assist stream".
+///
 /// # Spec decisions
+///
 /// - The values come from the `type` rows of "Create assist stream" and "Create instant stream". Other values decode to Unknown.
 ///
 /// Values this version does not know decode to `Unknown` instead of failing.
@@ -282,6 +296,7 @@ impl<'de> ::serde::Deserialize<'de> for StreamType {
     }
 }
 /// A user as shown on a stream event.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -309,6 +324,7 @@ pub struct StreamUser {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// A user's media preferences when joining a stream.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -334,6 +350,7 @@ pub struct StreamUserMediaSettings {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// Role of a user in the company.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -349,6 +366,7 @@ pub struct StreamUserRole {
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 /// Preferences of a user.
+///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]

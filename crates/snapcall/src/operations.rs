@@ -9,35 +9,40 @@ static ADMIN_DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
     retryable: true,
 };
 /// Delete an event of a stream as an administrator.
+///
 /// `DELETE /v2/admin/streams/{streamToken}/events/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+///
 /// # Spec decisions
+///
 /// - Same heading as delete_stream_event (the unscoped route); this one is under /v2/admin, hence admin_delete_stream_event.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct AdminDeleteStreamEvent {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
     event_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl AdminDeleteStreamEvent {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         stream_token: String,
         event_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             stream_token,
             event_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -53,9 +58,9 @@ impl AdminDeleteStreamEvent {
                 "id", & self.event_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -80,32 +85,37 @@ static ADMIN_GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
     retryable: true,
 };
 /// Read an event of a stream as an administrator.
+///
 /// `GET /v2/admin/streams/{streamToken}/events/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+///
 /// # Spec decisions
+///
 /// - Same heading as get_stream_event (the unscoped route); this one is under /v2/admin, hence admin_get_stream_event.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct AdminGetStreamEvent {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
     event_id: i64,
     long_time_expiration: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl AdminGetStreamEvent {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         stream_token: String,
         event_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             stream_token,
             event_id,
             long_time_expiration: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Ask for media links that stay valid longer.
@@ -116,7 +126,7 @@ impl AdminGetStreamEvent {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -132,17 +142,17 @@ impl AdminGetStreamEvent {
                 self.event_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.long_time_expiration {
-            query.push(("longTimeExpiration", (value).to_string()));
+            query.push(("longTimeExpiration", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form(
             "admin_get_stream_event",
             &query,
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -167,15 +177,20 @@ static ADMIN_LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
     retryable: true,
 };
 /// List streams as an administrator.
+///
 /// `GET /v2/admin/streams/`
+///
 /// Source: snapcall-rest-v2.txt § "Read all".
+///
 /// # Spec decisions
+///
 /// - The document prints the path with a trailing slash (/v2/admin/streams/), in the heading and in both samples; it is kept exactly, since a server may route the two forms differently.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct AdminListStreams {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
     limit: Option<i64>,
     button: Option<::snapsdk_runtime::Alternatives>,
@@ -183,12 +198,12 @@ pub struct AdminListStreams {
     start: Option<::snapsdk_runtime::NaiveDate>,
     end: Option<::snapsdk_runtime::NaiveDate>,
     exporting: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl AdminListStreams {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
+            rt_client,
             page: None,
             limit: None,
             button: None,
@@ -196,7 +211,7 @@ impl AdminListStreams {
             start: None,
             end: None,
             exporting: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -243,7 +258,7 @@ impl AdminListStreams {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -251,34 +266,34 @@ impl AdminListStreams {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &ADMIN_LIST_STREAMS,
-            format!("/v2/admin/streams/",),
+            String::from("/v2/admin/streams/"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.button {
-            query.push(("button", (value).to_string()));
+            query.push(("button", value.to_string()));
         }
         if let Some(value) = &self.expired {
-            query.push(("expired", (value).to_string()));
+            query.push(("expired", value.to_string()));
         }
         if let Some(value) = &self.start {
-            query.push(("start", (value).to_string()));
+            query.push(("start", value.to_string()));
         }
         if let Some(value) = &self.end {
-            query.push(("end", (value).to_string()));
+            query.push(("end", value.to_string()));
         }
         if let Some(value) = &self.exporting {
-            query.push(("exporting", (value).to_string()));
+            query.push(("exporting", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("admin_list_streams", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -303,30 +318,35 @@ static GET_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
     retryable: true,
 };
 /// Read an agent by email address.
+///
 /// `GET /v2/agents/{email}`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
+///
 /// # Spec decisions
+///
 /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
 /// - Editions differ only in that lost name; type and required flag agree.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetAgent {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     email: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetAgent {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, email: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, email: String) -> Self {
         Self {
-            client,
+            rt_client,
             email,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -339,9 +359,9 @@ impl GetAgent {
                 "email", & self.email) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -366,31 +386,36 @@ static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
     retryable: true,
 };
 /// Read the information record of an agent by email address.
+///
 /// `GET /v2/agents/{email}/info`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
+///
 /// # Spec decisions
+///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
 /// - Both editions title this "Read" with the same one-line description as get_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
 /// - Editions differ only in the lost parameter name; type and required flag agree.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetAgentInfo {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     email: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetAgentInfo {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, email: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, email: String) -> Self {
         Self {
-            client,
+            rt_client,
             email,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -404,9 +429,9 @@ impl GetAgentInfo {
                 .email) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -431,30 +456,35 @@ static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
     retryable: true,
 };
 /// Update an agent's wrap-up time and last bridge end.
+///
 /// `PUT /v2/agents/{email}`
+///
 /// Source: snapcall-rest-v2.txt § "Update".
+///
 /// # Spec decisions
+///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
 /// - Both fields are documented as `number` with no unit. wrap_up_time is a duration (seconds presumably) and last_bridge_end a point in time (a Unix timestamp presumably); both are read as integer.
 /// - Editions differ only in the lost parameter name; types and required flags agree.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateAgent {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     email: String,
     wrap_up_time: Option<i64>,
     last_bridge_end: Option<i64>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateAgent {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, email: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, email: String) -> Self {
         Self {
-            client,
+            rt_client,
             email,
             wrap_up_time: None,
             last_bridge_end: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Pause the agent gets after a call before taking the next one.
@@ -471,7 +501,7 @@ impl UpdateAgent {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -484,7 +514,7 @@ impl UpdateAgent {
                 "email", & self.email) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -500,7 +530,7 @@ impl UpdateAgent {
                 last_bridge_end: &self.last_bridge_end,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -525,37 +555,42 @@ static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Set an agent's availability status.
+///
 /// `PUT /v2/agents/{email}/status`
+///
 /// Source: snapcall-rest-v2.txt § "Status".
+///
 /// # Spec decisions
+///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
 /// - The allowed status values are not documented, so status is a plain string.
 /// - Editions differ only in the lost parameter name; type and required flags agree.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateAgentStatus {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     email: String,
     status: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateAgentStatus {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         email: String,
         status: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             email,
             status,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -569,7 +604,7 @@ impl UpdateAgentStatus {
                 self.email) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -580,7 +615,7 @@ impl UpdateAgentStatus {
             "update_agent_status",
             &Body { status: &self.status },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -605,30 +640,35 @@ static GET_BOOKING_PAGE_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsd
     retryable: true,
 };
 /// Read the public view of a booking page, without a key.
+///
 /// `GET /v2/booking-pages/{uuid}/info`
+///
 /// Source: snapcall-rest-v2.txt § "Booking Page - Public read".
 /// Public: sends no credentials, even when the client has some.
+///
 /// # Spec decisions
+///
 /// - Both code samples send no Authorization header: auth none. Named *_public_info to keep it apart from get_company_booking_page.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetBookingPagePublicInfo {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     uuid: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetBookingPagePublicInfo {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, uuid: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, uuid: String) -> Self {
         Self {
-            client,
+            rt_client,
             uuid,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -642,9 +682,9 @@ impl GetBookingPagePublicInfo {
                 "uuid", & self.uuid) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -669,16 +709,21 @@ static CREATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
     retryable: false,
 };
 /// Create a call button.
+///
 /// `POST /v2/buttons`
+///
 /// Source: snapcall-rest-v2.txt § "Create".
+///
 /// # Spec decisions
+///
 /// - Editions disagree: the short edition (rest_short, "Create") marks call_id required and has no `agent` field; the full edition marks call_id optional and adds `agent`. We follow the full edition (the later superset): call_id optional, agent present.
 /// - config is an `object` whose keys are not documented: json. schedule_template_id is an id: integer. cart_value is money: number.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateButton {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     name: String,
     brand: Option<String>,
     call_id: Option<::snapsdk_runtime::Alternatives>,
@@ -690,12 +735,12 @@ pub struct CreateButton {
     display_page: Option<String>,
     cart_value: Option<f64>,
     active: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateButton {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, name: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, name: String) -> Self {
         Self {
-            client,
+            rt_client,
             name,
             brand: None,
             call_id: None,
@@ -707,7 +752,7 @@ impl CreateButton {
             display_page: None,
             cart_value: None,
             active: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Brand label shown with the button.
@@ -775,7 +820,7 @@ impl CreateButton {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -783,9 +828,9 @@ impl CreateButton {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &CREATE_BUTTON,
-            format!("/v2/buttons",),
+            String::from("/v2/buttons"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -831,7 +876,7 @@ impl CreateButton {
                 active: &self.active,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -856,33 +901,38 @@ static CREATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
     retryable: false,
 };
 /// Create several buttons in one request.
+///
 /// `POST /v2/buttons/batch`
+///
 /// Source: snapcall-rest-v2.txt § "Create batch".
+///
 /// # Spec decisions
+///
 /// - The elements of `buttons` are not described; presumably objects shaped like the create_button body, but they stay list<json>.
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateButtonsBatch {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     buttons: Vec<::serde_json::Value>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateButtonsBatch {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         buttons: Vec<::serde_json::Value>,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             buttons,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -890,9 +940,9 @@ impl CreateButtonsBatch {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &CREATE_BUTTONS_BATCH,
-            format!("/v2/buttons/batch",),
+            String::from("/v2/buttons/batch"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -903,7 +953,7 @@ impl CreateButtonsBatch {
             "create_buttons_batch",
             &Body { buttons: &self.buttons },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -928,32 +978,37 @@ static GET_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
     retryable: true,
 };
 /// Read one of the account's buttons.
+///
 /// `GET /v2/buttons/{bid}`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
+///
 /// # Spec decisions
+///
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetButton {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     bid: ::snapsdk_runtime::Alternatives,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetButton {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         bid: ::snapsdk_runtime::Alternatives,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             bid,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -966,9 +1021,9 @@ impl GetButton {
                 "bid", & self.bid) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -993,34 +1048,39 @@ static GET_BUTTON_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
     retryable: true,
 };
 /// Read the public information of a button, without a key.
+///
 /// `GET /v2/buttons/{bid}/info`
+///
 /// Source: snapcall-rest-v2.txt § "Info".
 /// Public: sends no credentials, even when the client has some.
+///
 /// # Spec decisions
+///
 /// - Both code samples send no Authorization header (in both editions): auth none. Named *_public_info to keep it apart from get_button, the authenticated read of the same button.
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetButtonPublicInfo {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     bid: ::snapsdk_runtime::Alternatives,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetButtonPublicInfo {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         bid: ::snapsdk_runtime::Alternatives,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             bid,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1034,9 +1094,9 @@ impl GetButtonPublicInfo {
                 & self.bid) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1061,32 +1121,37 @@ static LIST_BUTTONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
     retryable: true,
 };
 /// List the account's buttons, with optional filters.
+///
 /// `GET /v2/buttons`
+///
 /// Source: snapcall-rest-v2.txt § "Read all".
+///
 /// # Spec decisions
+///
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListButtons {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
     limit: Option<i64>,
     name: Option<String>,
     agent: Option<String>,
     active: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListButtons {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
+            rt_client,
             page: None,
             limit: None,
             name: None,
             agent: None,
             active: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -1121,7 +1186,7 @@ impl ListButtons {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1129,28 +1194,28 @@ impl ListButtons {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &LIST_BUTTONS,
-            format!("/v2/buttons",),
+            String::from("/v2/buttons"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.name {
-            query.push(("name", (value).to_string()));
+            query.push(("name", value.to_string()));
         }
         if let Some(value) = &self.agent {
-            query.push(("agent", (value).to_string()));
+            query.push(("agent", value.to_string()));
         }
         if let Some(value) = &self.active {
-            query.push(("active", (value).to_string()));
+            query.push(("active", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_buttons", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1175,16 +1240,21 @@ static UPDATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
     retryable: true,
 };
 /// Change the settings of a button.
+///
 /// `PUT /v2/buttons/{bid}`
+///
 /// Source: snapcall-rest-v2.txt § "Update".
+///
 /// # Spec decisions
+///
 /// - Unlike create_button, the update table has no `agent` field in either edition; none is added.
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateButton {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     bid: ::snapsdk_runtime::Alternatives,
     name: Option<String>,
     brand: Option<String>,
@@ -1196,15 +1266,15 @@ pub struct UpdateButton {
     display_page: Option<String>,
     cart_value: Option<f64>,
     active: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateButton {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         bid: ::snapsdk_runtime::Alternatives,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             bid,
             name: None,
             brand: None,
@@ -1216,7 +1286,7 @@ impl UpdateButton {
             display_page: None,
             cart_value: None,
             active: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// New display name.
@@ -1284,7 +1354,7 @@ impl UpdateButton {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1298,7 +1368,7 @@ impl UpdateButton {
                 .bid) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -1341,7 +1411,7 @@ impl UpdateButton {
                 active: &self.active,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1366,33 +1436,38 @@ static UPDATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
     retryable: true,
 };
 /// Update several buttons in one request.
+///
 /// `PUT /v2/buttons/batch`
+///
 /// Source: snapcall-rest-v2.txt § "Update batch".
+///
 /// # Spec decisions
+///
 /// - The elements of `buttons` are not described (presumably each carries the button's identifier and the fields to change): list<json>.
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateButtonsBatch {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     buttons: Vec<::serde_json::Value>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateButtonsBatch {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         buttons: Vec<::serde_json::Value>,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             buttons,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1400,9 +1475,9 @@ impl UpdateButtonsBatch {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &UPDATE_BUTTONS_BATCH,
-            format!("/v2/buttons/batch",),
+            String::from("/v2/buttons/batch"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -1413,7 +1488,7 @@ impl UpdateButtonsBatch {
             "update_buttons_batch",
             &Body { buttons: &self.buttons },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1438,27 +1513,30 @@ static DELETE_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
     retryable: true,
 };
 /// Delete the recording of a call.
+///
 /// `DELETE /v2/calls/{id}/recording`
+///
 /// Source: snapcall-rest-v2.txt § "Recording - Delete".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteCallRecording {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteCallRecording {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, call_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, call_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             call_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1472,9 +1550,9 @@ impl DeleteCallRecording {
                 self.call_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1499,29 +1577,34 @@ static GET_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operation
     retryable: true,
 };
 /// Read one call by its id.
+///
 /// `GET /v2/calls/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
+///
 /// # Spec decisions
+///
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCall {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCall {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, call_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, call_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             call_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1534,9 +1617,9 @@ impl GetCall {
                 & self.call_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1561,29 +1644,34 @@ static GET_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
     retryable: true,
 };
 /// Get access to the recording of a call.
+///
 /// `GET /v2/calls/{id}/recording`
+///
 /// Source: snapcall-rest-v2.txt § "Recording - Read".
+///
 /// # Spec decisions
+///
 /// - The document does not say whether this returns the audio itself or a link to it; the sample decodes JSON (res.json()), so the response is free JSON.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCallRecording {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCallRecording {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, call_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, call_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             call_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1597,9 +1685,9 @@ impl GetCallRecording {
                 self.call_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1624,16 +1712,21 @@ static LIST_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
     retryable: true,
 };
 /// List calls, filtered by date range, button, agent, status and more.
+///
 /// `GET /v2/calls`
+///
 /// Source: snapcall-rest-v2.txt § "Read all".
+///
 /// # Spec decisions
+///
 /// - `ani` (the caller's number) is documented as `number`; it is read as integer, since a phone number is never fractional. A number with a leading 0 or + cannot be expressed; the document gives no string form.
 /// - The short edition titles this section "ReadAll", the full edition "Read all"; the parameter tables agree. We cite the full edition.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListCalls {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
     limit: Option<i64>,
     rate: Option<::snapsdk_runtime::Alternatives>,
@@ -1645,12 +1738,12 @@ pub struct ListCalls {
     client: Option<::snapsdk_runtime::Alternatives>,
     ani: Option<i64>,
     exporting: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListCalls {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
+            rt_client,
             page: None,
             limit: None,
             rate: None,
@@ -1662,7 +1755,7 @@ impl ListCalls {
             client: None,
             ani: None,
             exporting: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -1733,7 +1826,7 @@ impl ListCalls {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1741,46 +1834,46 @@ impl ListCalls {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &LIST_CALLS,
-            format!("/v2/calls",),
+            String::from("/v2/calls"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.rate {
-            query.push(("rate", (value).to_string()));
+            query.push(("rate", value.to_string()));
         }
         if let Some(value) = &self.start {
-            query.push(("start", (value).to_string()));
+            query.push(("start", value.to_string()));
         }
         if let Some(value) = &self.end {
-            query.push(("end", (value).to_string()));
+            query.push(("end", value.to_string()));
         }
         if let Some(value) = &self.button {
-            query.push(("button", (value).to_string()));
+            query.push(("button", value.to_string()));
         }
         if let Some(value) = &self.status {
-            query.push(("status", (value).to_string()));
+            query.push(("status", value.to_string()));
         }
         if let Some(value) = &self.agent {
-            query.push(("agent", (value).to_string()));
+            query.push(("agent", value.to_string()));
         }
         if let Some(value) = &self.client {
-            query.push(("client", (value).to_string()));
+            query.push(("client", value.to_string()));
         }
         if let Some(value) = &self.ani {
-            query.push(("ani", (value).to_string()));
+            query.push(("ani", value.to_string()));
         }
         if let Some(value) = &self.exporting {
-            query.push(("exporting", (value).to_string()));
+            query.push(("exporting", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_calls", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1805,38 +1898,43 @@ static CREATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
     retryable: false,
 };
 /// Create a booking page for a company.
+///
 /// `POST /v2/companies/{companyId}/booking-pages`
+///
 /// Source: snapcall-rest-v2.txt § "Booking pages - Create".
+///
 /// # Spec decisions
+///
 /// - duration is documented as `number` with no unit (minutes presumably); read as integer.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateCompanyBookingPage {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     team_id: Option<i64>,
     user_id: Option<i64>,
     duration: Option<i64>,
     name: String,
     description: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateCompanyBookingPage {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         name: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             team_id: None,
             user_id: None,
             duration: None,
             name,
             description: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Team whose members take the bookings.
@@ -1865,7 +1963,7 @@ impl CreateCompanyBookingPage {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1879,7 +1977,7 @@ impl CreateCompanyBookingPage {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -1904,7 +2002,7 @@ impl CreateCompanyBookingPage {
                 description: &self.description,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1929,33 +2027,36 @@ static DELETE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
     retryable: true,
 };
 /// Delete a booking page of a company.
+///
 /// `DELETE /v2/companies/{companyId}/booking-pages/{uuid}`
+///
 /// Source: snapcall-rest-v2.txt § "Booking Pages - Delete".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteCompanyBookingPage {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     uuid: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteCompanyBookingPage {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         uuid: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             uuid,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -1971,9 +2072,9 @@ impl DeleteCompanyBookingPage {
                 "uuid", & self.uuid) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -1998,35 +2099,40 @@ static GET_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
     retryable: true,
 };
 /// Read one booking page of a company.
+///
 /// `GET /v2/companies/{companyId}/booking-pages/{uuid}`
+///
 /// Source: snapcall-rest-v2.txt § "Booking Page - Read".
+///
 /// # Spec decisions
+///
 /// - The document's one-line description says "List", but the route reads a single page by uuid; it is a read.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCompanyBookingPage {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     uuid: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCompanyBookingPage {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         uuid: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             uuid,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2042,9 +2148,9 @@ impl GetCompanyBookingPage {
                 "uuid", & self.uuid) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2069,30 +2175,33 @@ static LIST_COMPANY_BOOKING_PAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_
     retryable: true,
 };
 /// List the booking pages of a company.
+///
 /// `GET /v2/companies/{companyId}/booking-pages`
+///
 /// Source: snapcall-rest-v2.txt § "Booking pages - Read All".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListCompanyBookingPages {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
     name: Option<String>,
     has_team_associated: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListCompanyBookingPages {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             page: None,
             limit: None,
             name: None,
             has_team_associated: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -2121,7 +2230,7 @@ impl ListCompanyBookingPages {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2135,26 +2244,26 @@ impl ListCompanyBookingPages {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.name {
-            query.push(("name", (value).to_string()));
+            query.push(("name", value.to_string()));
         }
         if let Some(value) = &self.has_team_associated {
-            query.push(("hasTeamAssociated", (value).to_string()));
+            query.push(("hasTeamAssociated", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form(
             "list_company_booking_pages",
             &query,
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2179,15 +2288,20 @@ static UPDATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
     retryable: true,
 };
 /// Change a booking page of a company.
+///
 /// `PUT /v2/companies/{companyId}/booking-pages/{uuid}`
+///
 /// Source: snapcall-rest-v2.txt § "Booking pages - Update".
+///
 /// # Spec decisions
+///
 /// - duration is documented as `number` with no unit; read as integer. The allowed status values are not documented; plain string.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateCompanyBookingPage {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     uuid: String,
     team_id: Option<i64>,
@@ -2196,16 +2310,16 @@ pub struct UpdateCompanyBookingPage {
     duration: Option<i64>,
     description: Option<String>,
     status: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateCompanyBookingPage {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         uuid: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             uuid,
             team_id: None,
@@ -2214,7 +2328,7 @@ impl UpdateCompanyBookingPage {
             duration: None,
             description: None,
             status: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Team whose members take the bookings.
@@ -2255,7 +2369,7 @@ impl UpdateCompanyBookingPage {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2271,7 +2385,7 @@ impl UpdateCompanyBookingPage {
                 "uuid", & self.uuid) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -2299,7 +2413,7 @@ impl UpdateCompanyBookingPage {
                 status: &self.status,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2324,26 +2438,31 @@ static CREATE_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsd
     retryable: false,
 };
 /// Create custom fields for a company.
+///
 /// `POST /v2/companies/{companyId}/custom_fields`
+///
 /// Source: snapcall-rest-v2.txt § "Custom Fields - Create".
+///
 /// # Spec decisions
+///
 /// - The section says "a custom field" but the body takes an array (customFields), so the id is plural. The element shape is not documented: list<json>. customFields is documented as not required.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateCompanyCustomFields {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     custom_fields: Option<Vec<::serde_json::Value>>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateCompanyCustomFields {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             custom_fields: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Custom field definitions to create, one object per element.
@@ -2354,7 +2473,7 @@ impl CreateCompanyCustomFields {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2368,7 +2487,7 @@ impl CreateCompanyCustomFields {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -2381,7 +2500,7 @@ impl CreateCompanyCustomFields {
                 custom_fields: &self.custom_fields,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2406,28 +2525,31 @@ static LIST_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
     retryable: true,
 };
 /// List the custom fields of a company.
+///
 /// `GET /v2/companies/{companyId}/custom_fields`
+///
 /// Source: snapcall-rest-v2.txt § "Read all Custom fields".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListCompanyCustomFields {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
     name: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListCompanyCustomFields {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             page: None,
             limit: None,
             name: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -2450,7 +2572,7 @@ impl ListCompanyCustomFields {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2464,23 +2586,23 @@ impl ListCompanyCustomFields {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.name {
-            query.push(("name", (value).to_string()));
+            query.push(("name", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form(
             "list_company_custom_fields",
             &query,
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2505,32 +2627,37 @@ static CREATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
     retryable: false,
 };
 /// Invite someone by email to join a company.
+///
 /// `POST /v2/companies/{companyId}/invites`
+///
 /// Source: snapcall-rest-v2.txt § "Invite - Create".
+///
 /// # Spec decisions
+///
 /// - The second payload row is printed without a name (`| string | true |`, a link lost in the copy). Restored as `email`; both code samples send `email`. This operation is not in the short edition.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateCompanyInvite {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     role_id: Option<i64>,
     email: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateCompanyInvite {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         email: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             role_id: None,
             email,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Role the invitee gets on joining.
@@ -2541,7 +2668,7 @@ impl CreateCompanyInvite {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2555,7 +2682,7 @@ impl CreateCompanyInvite {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -2571,7 +2698,7 @@ impl CreateCompanyInvite {
                 email: &self.email,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2596,33 +2723,36 @@ static DELETE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
     retryable: true,
 };
 /// Cancel a pending invitation to a company.
+///
 /// `DELETE /v2/companies/{companyId}/invites/{token}`
+///
 /// Source: snapcall-rest-v2.txt § "Invite - Delete".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteCompanyInvite {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     token: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteCompanyInvite {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         token: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             token,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2638,9 +2768,9 @@ impl DeleteCompanyInvite {
                 & self.token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2665,26 +2795,29 @@ static LIST_COMPANY_INVITES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
     retryable: true,
 };
 /// List a company's pending invitations.
+///
 /// `GET /v2/companies/{companyId}/invites`
+///
 /// Source: snapcall-rest-v2.txt § "Invites - Read All".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListCompanyInvites {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListCompanyInvites {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             page: None,
             limit: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -2701,7 +2834,7 @@ impl ListCompanyInvites {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2715,17 +2848,17 @@ impl ListCompanyInvites {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_company_invites", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2750,36 +2883,39 @@ static UPDATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
     retryable: true,
 };
 /// Change the role a pending invitation grants.
+///
 /// `PUT /v2/companies/{companyId}/invites/{token}`
+///
 /// Source: snapcall-rest-v2.txt § "Invite - Update invite".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateCompanyInvite {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     token: String,
     role_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateCompanyInvite {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         token: String,
         role_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             token,
             role_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2795,7 +2931,7 @@ impl UpdateCompanyInvite {
                 & self.token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -2806,7 +2942,7 @@ impl UpdateCompanyInvite {
             "update_company_invite",
             &Body { role_id: &self.role_id },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2831,33 +2967,36 @@ static GET_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
     retryable: true,
 };
 /// Read one media item of a company's library.
+///
 /// `GET /v2/companies/{companyId}/library/{token}`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCompanyLibraryMedia {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     token: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCompanyLibraryMedia {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         token: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             token,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2873,9 +3012,9 @@ impl GetCompanyLibraryMedia {
                 "token", & self.token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -2900,34 +3039,39 @@ static LIST_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_
     retryable: true,
 };
 /// List the media items of a company's library.
+///
 /// `GET /v2/companies/{companyId}/library`
+///
 /// Source: snapcall-rest-v2.txt § "Read all".
+///
 /// # Spec decisions
+///
 /// - The accepted `order` values are not documented; plain string.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListCompanyLibraryMedia {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
     type_: Option<::snapsdk_runtime::Alternatives>,
     name: Option<String>,
     order: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListCompanyLibraryMedia {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             page: None,
             limit: None,
             type_: None,
             name: None,
             order: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -2962,7 +3106,7 @@ impl ListCompanyLibraryMedia {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -2976,29 +3120,29 @@ impl ListCompanyLibraryMedia {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.type_ {
-            query.push(("type", (value).to_string()));
+            query.push(("type", value.to_string()));
         }
         if let Some(value) = &self.name {
-            query.push(("name", (value).to_string()));
+            query.push(("name", value.to_string()));
         }
         if let Some(value) = &self.order {
-            query.push(("order", (value).to_string()));
+            query.push(("order", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form(
             "list_company_library_media",
             &query,
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3023,42 +3167,48 @@ static CREATE_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
     retryable: false,
 };
 /// Create an assist or instant video stream in a company.
+///
 /// `POST /v2/companies/{companyId}/streams`
+///
 /// `type` picks the kind of stream: `assist` (the customer records a video to explain a problem) or `instant` (a live audio or video call opened from a shared link).
+///
 /// Source: snapcall-streams-reference.txt § "Create assist stream".
 /// The method and path are inferred, not documented: The streams reference lost its base URL, method and path. Both create sections take company_id as a path parameter, a body, and answer 201 Created; the REST edition serves streams of a company under /v2/companies/{companyId}/streams (GET lists them, GET/DELETE .../{streamToken} read and delete one). A POST to that collection is the conventional create route.
+///
 /// # Spec decisions
+///
 /// - Inferred route: POST /v2/companies/{companyId}/streams. No public source gives the create path (see source.inferred).
 /// - "Create assist stream" and "Create instant stream" document the same parameters, the same response and the same 201; they differ only in the value of `type`. The spec format has no constant fields, so two operations would each still expose a `type` setter; one create_stream with a required `type` enum (StreamType) says the same thing without a redundant or contradictory setter. Both sections are covered by this operation.
 /// - The body table lists only type and short_url, while the "Stream object parameters" table also lists name and origin (and company_id, which is the path parameter). All four body fields are included. None is marked required; type is made required because it selects the kind of stream and the API has no documented default.
 /// - The path parameter is named company_id and typed string in the streams reference, but integer in its object table; the REST edition's company routes call it companyId and type it number. We use the REST name and integer so that every company route takes the same argument.
 /// - The name of the path parameter and the body field types come from the streams reference; the Authorization header it requires is the vendor default (basic or bearer).
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateStream {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     type_: crate::models::StreamType,
     name: Option<String>,
     origin: Option<String>,
     short_url: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateStream {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         type_: crate::models::StreamType,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             type_,
             name: None,
             origin: None,
             short_url: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Name given to the stream.
@@ -3081,7 +3231,7 @@ impl CreateStream {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3095,7 +3245,7 @@ impl CreateStream {
                 self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -3117,7 +3267,7 @@ impl CreateStream {
                 short_url: &self.short_url,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3138,33 +3288,36 @@ static DELETE_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
     retryable: true,
 };
 /// Delete a stream of a company.
+///
 /// `DELETE /v2/companies/{companyId}/streams/{streamToken}`
+///
 /// Source: snapcall-rest-v2.txt § "Delete".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteCompanyStream {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     stream_token: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteCompanyStream {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         stream_token: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             stream_token,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3180,9 +3333,9 @@ impl DeleteCompanyStream {
                 "streamToken", & self.stream_token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3207,36 +3360,39 @@ static DELETE_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk
     retryable: true,
 };
 /// Delete an event of a company's stream.
+///
 /// `DELETE /v2/companies/{companyId}/streams/{streamToken}/events/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "StreamEvent - Delete".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteCompanyStreamEvent {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     stream_token: String,
     event_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteCompanyStreamEvent {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         stream_token: String,
         event_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             stream_token,
             event_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3254,9 +3410,9 @@ impl DeleteCompanyStreamEvent {
                 "id", & self.event_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3281,35 +3437,40 @@ static GET_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
     retryable: true,
 };
 /// Read a stream of a company by its token.
+///
 /// `GET /v2/companies/{companyId}/streams/{streamToken}`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
+///
 /// # Spec decisions
+///
 /// - The streams reference's "Retrieve a stream" maps here: it takes the company id and the stream token as path parameters and requires the key, like this REST route ("Get a stream"). Its parameters are called company_id and token there; the REST names companyId and streamToken are kept. It is one operation, and its 200 response uses the model the streams reference documents (StreamDetails).
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCompanyStream {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     stream_token: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCompanyStream {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         stream_token: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             stream_token,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3325,9 +3486,9 @@ impl GetCompanyStream {
                 "streamToken", & self.stream_token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3348,38 +3509,43 @@ static GET_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
     retryable: true,
 };
 /// Read an event of a company's stream.
+///
 /// `GET /v2/companies/{companyId}/streams/{streamToken}/events/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "StreamEvent - Read".
+///
 /// # Spec decisions
+///
 /// - Unlike the unscoped and admin event reads, this route documents no longTimeExpiration query parameter; none is added.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCompanyStreamEvent {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     stream_token: String,
     event_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCompanyStreamEvent {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         stream_token: String,
         event_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             stream_token,
             event_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3397,9 +3563,9 @@ impl GetCompanyStreamEvent {
                 & self.event_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3424,35 +3590,40 @@ static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsd
     retryable: true,
 };
 /// Get access to the recording of a stream (deprecated).
+///
 /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
+///
 /// Source: snapcall-rest-v2.txt § "Recording - Read".
+///
 /// # Spec decisions
+///
 /// - The document marks this route deprecated, kept for one customer; it is transcribed for completeness and its summary says so.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCompanyStreamRecording {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     stream_token: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCompanyStreamRecording {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         stream_token: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             stream_token,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3468,9 +3639,9 @@ impl GetCompanyStreamRecording {
                 "streamToken", & self.stream_token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3495,16 +3666,21 @@ static INVITE_TO_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
     retryable: false,
 };
 /// Send invitations to join a stream, by user id, email or phone.
+///
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/invite`
+///
 /// Source: snapcall-rest-v2.txt § "Invite".
+///
 /// # Spec decisions
+///
 /// - userIds, emails and phoneNumbers are documented only as `array`. Their names say what they hold: user ids are numbers on every other route (list<integer>); emails and phone numbers are text (list<string>, a phone number may start with + or 0).
 /// - The allowed values of `type` are not documented; plain string.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct InviteToCompanyStream {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     stream_token: String,
     type_: Option<String>,
@@ -3512,16 +3688,16 @@ pub struct InviteToCompanyStream {
     emails: Option<Vec<String>>,
     phone_numbers: Option<Vec<String>>,
     text: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl InviteToCompanyStream {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         stream_token: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             stream_token,
             type_: None,
@@ -3529,7 +3705,7 @@ impl InviteToCompanyStream {
             emails: None,
             phone_numbers: None,
             text: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Kind of invitation to send.
@@ -3564,7 +3740,7 @@ impl InviteToCompanyStream {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3580,7 +3756,7 @@ impl InviteToCompanyStream {
                 "streamToken", & self.stream_token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -3605,7 +3781,7 @@ impl InviteToCompanyStream {
                 text: &self.text,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3630,15 +3806,20 @@ static LIST_COMPANY_STREAM_EVENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
     retryable: true,
 };
 /// List the stream events of a company, with optional filters.
+///
 /// `GET /v2/companies/{companyId}/stream-events`
+///
 /// Source: snapcall-rest-v2.txt § "Read all".
+///
 /// # Spec decisions
+///
 /// - The accepted `order` values are not documented; plain string.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListCompanyStreamEvents {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     exporting: Option<bool>,
     paginated: Option<bool>,
@@ -3651,12 +3832,12 @@ pub struct ListCompanyStreamEvents {
     stream_token: Option<String>,
     external_id: Option<String>,
     order: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListCompanyStreamEvents {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             exporting: None,
             paginated: None,
@@ -3669,7 +3850,7 @@ impl ListCompanyStreamEvents {
             stream_token: None,
             external_id: None,
             order: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Request the export form of the list.
@@ -3743,7 +3924,7 @@ impl ListCompanyStreamEvents {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3757,47 +3938,47 @@ impl ListCompanyStreamEvents {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.exporting {
-            query.push(("exporting", (value).to_string()));
+            query.push(("exporting", value.to_string()));
         }
         if let Some(value) = &self.paginated {
-            query.push(("paginated", (value).to_string()));
+            query.push(("paginated", value.to_string()));
         }
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.start {
-            query.push(("start", (value).to_string()));
+            query.push(("start", value.to_string()));
         }
         if let Some(value) = &self.end {
-            query.push(("end", (value).to_string()));
+            query.push(("end", value.to_string()));
         }
         if let Some(value) = &self.type_ {
-            query.push(("type", (value).to_string()));
+            query.push(("type", value.to_string()));
         }
         if let Some(value) = &self.media_type {
-            query.push(("mediaType", (value).to_string()));
+            query.push(("mediaType", value.to_string()));
         }
         if let Some(value) = &self.stream_token {
-            query.push(("stream_token", (value).to_string()));
+            query.push(("stream_token", value.to_string()));
         }
         if let Some(value) = &self.external_id {
-            query.push(("external_id", (value).to_string()));
+            query.push(("external_id", value.to_string()));
         }
         if let Some(value) = &self.order {
-            query.push(("order", (value).to_string()));
+            query.push(("order", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form(
             "list_company_stream_events",
             &query,
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -3822,16 +4003,21 @@ static LIST_COMPANY_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
     retryable: true,
 };
 /// List the streams of a company, with optional filters.
+///
 /// `GET /v2/companies/{companyId}/streams`
+///
 /// Source: snapcall-rest-v2.txt § "Read all".
+///
 /// # Spec decisions
+///
 /// - The syntax of custom_filter is not documented; plain string.
 /// - team_ids and user_ids are `alternatives`: one id or a list, as the API accepts.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListCompanyStreams {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     paginated: Option<bool>,
     page: Option<i64>,
@@ -3848,12 +4034,12 @@ pub struct ListCompanyStreams {
     user_ids: Option<::snapsdk_runtime::Alternatives>,
     name: Option<String>,
     external_id: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListCompanyStreams {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             paginated: None,
             page: None,
@@ -3870,7 +4056,7 @@ impl ListCompanyStreams {
             user_ids: None,
             name: None,
             external_id: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Whether to return the list in pages.
@@ -3971,7 +4157,7 @@ impl ListCompanyStreams {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -3985,56 +4171,56 @@ impl ListCompanyStreams {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.paginated {
-            query.push(("paginated", (value).to_string()));
+            query.push(("paginated", value.to_string()));
         }
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.button {
-            query.push(("button", (value).to_string()));
+            query.push(("button", value.to_string()));
         }
         if let Some(value) = &self.expired {
-            query.push(("expired", (value).to_string()));
+            query.push(("expired", value.to_string()));
         }
         if let Some(value) = &self.type_ {
-            query.push(("type", (value).to_string()));
+            query.push(("type", value.to_string()));
         }
         if let Some(value) = &self.start {
-            query.push(("start", (value).to_string()));
+            query.push(("start", value.to_string()));
         }
         if let Some(value) = &self.end {
-            query.push(("end", (value).to_string()));
+            query.push(("end", value.to_string()));
         }
         if let Some(value) = &self.exporting {
-            query.push(("exporting", (value).to_string()));
+            query.push(("exporting", value.to_string()));
         }
         if let Some(value) = &self.has_recording {
-            query.push(("has_recording", (value).to_string()));
+            query.push(("has_recording", value.to_string()));
         }
         if let Some(value) = &self.custom_filter {
-            query.push(("custom_filter", (value).to_string()));
+            query.push(("custom_filter", value.to_string()));
         }
         if let Some(value) = &self.team_ids {
-            query.push(("team_ids", (value).to_string()));
+            query.push(("team_ids", value.to_string()));
         }
         if let Some(value) = &self.user_ids {
-            query.push(("user_ids", (value).to_string()));
+            query.push(("user_ids", value.to_string()));
         }
         if let Some(value) = &self.name {
-            query.push(("name", (value).to_string()));
+            query.push(("name", value.to_string()));
         }
         if let Some(value) = &self.external_id {
-            query.push(("external_id", (value).to_string()));
+            query.push(("external_id", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_company_streams", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4059,39 +4245,44 @@ static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::sn
     retryable: false,
 };
 /// Ask for the audio mix of a stream event to be produced.
+///
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
+///
 /// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+///
 /// # Spec decisions
+///
 /// - Shares its heading and description with the /video-mix route (see request_company_stream_event_video_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
 /// - No body is documented (the samples send none).
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RequestCompanyStreamEventMix {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     stream_token: String,
     event_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl RequestCompanyStreamEventMix {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         stream_token: String,
         event_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             stream_token,
             event_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4109,9 +4300,9 @@ impl RequestCompanyStreamEventMix {
                 "eventId", & self.event_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4136,39 +4327,44 @@ static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo 
     retryable: false,
 };
 /// Ask for the video mix of a stream event to be produced.
+///
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
+///
 /// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+///
 /// # Spec decisions
+///
 /// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request_company_stream_event_mix. The heading's "audio" is kept out of the summary since the path says video.
 /// - No body is documented (the samples send none).
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RequestCompanyStreamEventVideoMix {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     stream_token: String,
     event_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl RequestCompanyStreamEventVideoMix {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         stream_token: String,
         event_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             stream_token,
             event_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4186,9 +4382,9 @@ impl RequestCompanyStreamEventVideoMix {
                 "eventId", & self.event_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4213,36 +4409,39 @@ static ADD_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
     retryable: false,
 };
 /// Add a user to a team.
+///
 /// `POST /v2/companies/{companyId}/teams/{teamId}/users`
+///
 /// Source: snapcall-rest-v2.txt § "Teams - Add user".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct AddCompanyTeamUser {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     team_id: i64,
     user_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl AddCompanyTeamUser {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         team_id: i64,
         user_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             team_id,
             user_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4258,7 +4457,7 @@ impl AddCompanyTeamUser {
                 "teamId", & self.team_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -4269,7 +4468,7 @@ impl AddCompanyTeamUser {
             "add_company_team_user",
             &Body { user_id: &self.user_id },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4294,30 +4493,33 @@ static CREATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: false,
 };
 /// Create a team in a company.
+///
 /// `POST /v2/companies/{companyId}/teams`
+///
 /// Source: snapcall-rest-v2.txt § "Teams - Create".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateCompanyTeam {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     name: String,
     description: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateCompanyTeam {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         name: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             name,
             description: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// What the team is for.
@@ -4328,7 +4530,7 @@ impl CreateCompanyTeam {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4342,7 +4544,7 @@ impl CreateCompanyTeam {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -4358,7 +4560,7 @@ impl CreateCompanyTeam {
                 description: &self.description,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4383,35 +4585,40 @@ static DELETE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Delete a team.
+///
 /// `DELETE /v2/companies/{companyId}/teams/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "Teams - Delete".
+///
 /// # Spec decisions
+///
 /// - This route names the team `{id}` where every other team route says `{teamId}`; the wire name is kept and rust_name makes it team_id.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteCompanyTeam {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     team_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteCompanyTeam {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         team_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             team_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4427,9 +4634,9 @@ impl DeleteCompanyTeam {
                 self.team_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4454,33 +4661,36 @@ static GET_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: true,
 };
 /// Read one team of a company.
+///
 /// `GET /v2/companies/{companyId}/teams/{teamId}`
+///
 /// Source: snapcall-rest-v2.txt § "Teams - Read".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCompanyTeam {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     team_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCompanyTeam {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         team_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             team_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4496,9 +4706,9 @@ impl GetCompanyTeam {
                 self.team_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4523,30 +4733,33 @@ static LIST_COMPANY_TEAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
     retryable: true,
 };
 /// List the teams of a company.
+///
 /// `GET /v2/companies/{companyId}/teams`
+///
 /// Source: snapcall-rest-v2.txt § "Teams - Read all".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListCompanyTeams {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
     name: Option<String>,
     id: Option<::snapsdk_runtime::Alternatives>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListCompanyTeams {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             page: None,
             limit: None,
             name: None,
             id: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -4575,7 +4788,7 @@ impl ListCompanyTeams {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4589,23 +4802,23 @@ impl ListCompanyTeams {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.name {
-            query.push(("name", (value).to_string()));
+            query.push(("name", value.to_string()));
         }
         if let Some(value) = &self.id {
-            query.push(("id", (value).to_string()));
+            query.push(("id", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_company_teams", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4630,36 +4843,39 @@ static REMOVE_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
     retryable: true,
 };
 /// Remove a user from a team.
+///
 /// `DELETE /v2/companies/{companyId}/teams/{teamId}/users/{userId}`
+///
 /// Source: snapcall-rest-v2.txt § "Teams - Remove user".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RemoveCompanyTeamUser {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     team_id: i64,
     user_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl RemoveCompanyTeamUser {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         team_id: i64,
         user_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             team_id,
             user_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4677,9 +4893,9 @@ impl RemoveCompanyTeamUser {
                 "userId", & self.user_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4704,36 +4920,41 @@ static UPDATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Rename a team or change its description or settings.
+///
 /// `PUT /v2/companies/{companyId}/teams/{teamId}`
+///
 /// Source: snapcall-rest-v2.txt § "Teams - Update".
+///
 /// # Spec decisions
+///
 /// - settings is an `object` whose keys are not documented; json.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateCompanyTeam {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     team_id: i64,
     name: Option<String>,
     description: Option<String>,
     settings: Option<::serde_json::Value>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateCompanyTeam {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         team_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             team_id,
             name: None,
             description: None,
             settings: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// New name of the team.
@@ -4756,7 +4977,7 @@ impl UpdateCompanyTeam {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4772,7 +4993,7 @@ impl UpdateCompanyTeam {
                 & self.team_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -4791,7 +5012,7 @@ impl UpdateCompanyTeam {
                 settings: &self.settings,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4816,33 +5037,36 @@ static GET_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: true,
 };
 /// Read one user of a company.
+///
 /// `GET /v2/companies/{companyId}/users/{userId}`
+///
 /// Source: snapcall-rest-v2.txt § "Read company users".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCompanyUser {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     user_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCompanyUser {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         user_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             user_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4858,9 +5082,9 @@ impl GetCompanyUser {
                 self.user_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -4885,13 +5109,16 @@ static LIST_COMPANY_USERS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
     retryable: true,
 };
 /// List the users of a company, with optional filters.
+///
 /// `GET /v2/companies/{companyId}/users`
+///
 /// Source: snapcall-rest-v2.txt § "Company - List users".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListCompanyUsers {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
@@ -4900,12 +5127,12 @@ pub struct ListCompanyUsers {
     name: Option<String>,
     id: Option<::snapsdk_runtime::Alternatives>,
     with_pending: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListCompanyUsers {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, company_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             page: None,
             limit: None,
@@ -4914,7 +5141,7 @@ impl ListCompanyUsers {
             name: None,
             id: None,
             with_pending: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -4961,7 +5188,7 @@ impl ListCompanyUsers {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -4975,32 +5202,32 @@ impl ListCompanyUsers {
                 "companyId", & self.company_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.team_id {
-            query.push(("team_id", (value).to_string()));
+            query.push(("team_id", value.to_string()));
         }
         if let Some(value) = &self.status {
-            query.push(("status", (value).to_string()));
+            query.push(("status", value.to_string()));
         }
         if let Some(value) = &self.name {
-            query.push(("name", (value).to_string()));
+            query.push(("name", value.to_string()));
         }
         if let Some(value) = &self.id {
-            query.push(("id", (value).to_string()));
+            query.push(("id", value.to_string()));
         }
         if let Some(value) = &self.with_pending {
-            query.push(("withPending", (value).to_string()));
+            query.push(("withPending", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_company_users", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5025,35 +5252,40 @@ static REMOVE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Remove a user from a company.
+///
 /// `DELETE /v2/companies/{companyId}/users/{userId}`
+///
 /// Source: snapcall-rest-v2.txt § "User - Remove".
+///
 /// # Spec decisions
+///
 /// - Only this operation types companyId and userId as `string` (its sample uses "hello" for both); every other company route, including the PUT on the same path, types them as `number`. We keep the documented string type; callers pass the numeric ids as text.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RemoveCompanyUser {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: String,
     user_id: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl RemoveCompanyUser {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: String,
         user_id: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             user_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5069,9 +5301,9 @@ impl RemoveCompanyUser {
                 & self.user_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5096,36 +5328,39 @@ static UPDATE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Change the role of a user in a company.
+///
 /// `PUT /v2/companies/{companyId}/users/{userId}`
+///
 /// Source: snapcall-rest-v2.txt § "User - Update users".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateCompanyUser {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
     user_id: i64,
     role_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateCompanyUser {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         company_id: i64,
         user_id: i64,
         role_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             company_id,
             user_id,
             role_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5141,7 +5376,7 @@ impl UpdateCompanyUser {
                 & self.user_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -5152,7 +5387,7 @@ impl UpdateCompanyUser {
             "update_company_user",
             &Body { role_id: &self.role_id },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5177,25 +5412,28 @@ static LIST_INTEGRATIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
     retryable: true,
 };
 /// List the integrations available to the account.
+///
 /// `GET /v2/integrations`
+///
 /// Source: snapcall-rest-v2.txt § "Integration - Read all".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListIntegrations {
-    client: ::snapsdk_runtime::Client,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_client: ::snapsdk_runtime::Client,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListIntegrations {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_client,
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5203,11 +5441,11 @@ impl ListIntegrations {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &LIST_INTEGRATIONS,
-            format!("/v2/integrations",),
+            String::from("/v2/integrations"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5232,27 +5470,30 @@ static ACCEPT_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
     retryable: false,
 };
 /// Accept an invitation to join a company.
+///
 /// `POST /v2/invites/accept`
+///
 /// Source: snapcall-rest-v2.txt § "Invite - Accept".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct AcceptInvite {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     token: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl AcceptInvite {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, token: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, token: String) -> Self {
         Self {
-            client,
+            rt_client,
             token,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5260,9 +5501,9 @@ impl AcceptInvite {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &ACCEPT_INVITE,
-            format!("/v2/invites/accept",),
+            String::from("/v2/invites/accept"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -5273,7 +5514,7 @@ impl AcceptInvite {
             "accept_invite",
             &Body { token: &self.token },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5298,30 +5539,35 @@ static GET_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
     retryable: true,
 };
 /// Read a company invitation by its token, without a key.
+///
 /// `GET /v2/invites/{token}`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
 /// Public: sends no credentials, even when the client has some.
+///
 /// # Spec decisions
+///
 /// - Both code samples send no Authorization header: auth none (the invitee has no key yet).
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetInvite {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     token: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetInvite {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, token: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, token: String) -> Self {
         Self {
-            client,
+            rt_client,
             token,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5334,9 +5580,9 @@ impl GetInvite {
                 "token", & self.token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5361,33 +5607,38 @@ static ACTIVATE_PARTNER_ACCOUNT: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
     retryable: false,
 };
 /// Activate a user account on behalf of a partner.
+///
 /// `POST /v2/partner/activate-account`
+///
 /// Source: snapcall-rest-v2.txt § "Activate account".
+///
 /// # Spec decisions
+///
 /// - The first payload row is printed `| string | false | |`: the name (a link) was lost and the cells shifted left. Restored as `email`, type string, not required; both code samples send `email` first. This operation is not in the short edition.
 /// - The document asks for the partner account's API key here; that is the caller's choice of key, so the default schemes apply.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ActivatePartnerAccount {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     email: Option<String>,
     user_id: Option<i64>,
     timezone: Option<String>,
     password: Option<String>,
     currency: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ActivatePartnerAccount {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
+            rt_client,
             email: None,
             user_id: None,
             timezone: None,
             password: None,
             currency: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Email address of the account to activate.
@@ -5422,7 +5673,7 @@ impl ActivatePartnerAccount {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5430,9 +5681,9 @@ impl ActivatePartnerAccount {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &ACTIVATE_PARTNER_ACCOUNT,
-            format!("/v2/partner/activate-account",),
+            String::from("/v2/partner/activate-account"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -5457,7 +5708,7 @@ impl ActivatePartnerAccount {
                 currency: &self.currency,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5482,27 +5733,35 @@ static GET_PARTNER_AGENT_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
     retryable: false,
 };
 /// Get the button of an agent, identified by email.
+///
 /// `POST /v2/partner/agent-button`
+///
 /// Source: snapcall-rest-v2.txt § "Agent button".
+///
 /// # Spec decisions
+///
 /// - The document asks for the user's API key (not the partner's) here; the default schemes apply.
 /// - The meaning of `stream` is not described; the description is our reading of its name.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetPartnerAgentButton {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     agent_email: String,
     stream: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetPartnerAgentButton {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, agent_email: String) -> Self {
+    pub(crate) fn new(
+        rt_client: ::snapsdk_runtime::Client,
+        agent_email: String,
+    ) -> Self {
         Self {
-            client,
+            rt_client,
             agent_email,
             stream: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Whether the button is wanted for video streams.
@@ -5513,7 +5772,7 @@ impl GetPartnerAgentButton {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5521,9 +5780,9 @@ impl GetPartnerAgentButton {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &GET_PARTNER_AGENT_BUTTON,
-            format!("/v2/partner/agent-button",),
+            String::from("/v2/partner/agent-button"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -5539,7 +5798,7 @@ impl GetPartnerAgentButton {
                 stream: &self.stream,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5564,27 +5823,30 @@ static GET_PARTNER_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: true,
 };
 /// Read one call by its id, as a partner.
+///
 /// `GET /v2/partner/calls/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "Call".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetPartnerCall {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetPartnerCall {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, call_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, call_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             call_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5598,9 +5860,9 @@ impl GetPartnerCall {
                 .call_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5625,33 +5887,36 @@ static GET_PARTNER_STATS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
     retryable: true,
 };
 /// Get overall call statistics for a date range.
+///
 /// `GET /v2/partner/stats`
+///
 /// Source: snapcall-rest-v2.txt § "Stats".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetPartnerStats {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     start: ::snapsdk_runtime::NaiveDate,
     end: ::snapsdk_runtime::NaiveDate,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetPartnerStats {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         start: ::snapsdk_runtime::NaiveDate,
         end: ::snapsdk_runtime::NaiveDate,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             start,
             end,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5659,15 +5924,15 @@ impl GetPartnerStats {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &GET_PARTNER_STATS,
-            format!("/v2/partner/stats",),
+            String::from("/v2/partner/stats"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
-        query.push(("start", (&self.start).to_string()));
-        query.push(("end", (&self.end).to_string()));
+        query.push(("start", self.start.to_string()));
+        query.push(("end", self.end.to_string()));
         request.query = ::snapsdk_runtime::encode::form("get_partner_stats", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5692,32 +5957,35 @@ static LIST_PARTNER_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
     retryable: true,
 };
 /// List the call history visible to a partner.
+///
 /// `GET /v2/partner/calls`
+///
 /// Source: snapcall-rest-v2.txt § "Calls".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListPartnerCalls {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
     limit: Option<i64>,
     start: Option<::snapsdk_runtime::NaiveDate>,
     end: Option<::snapsdk_runtime::NaiveDate>,
     agent: Option<::snapsdk_runtime::Alternatives>,
     exporting: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListPartnerCalls {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
+            rt_client,
             page: None,
             limit: None,
             start: None,
             end: None,
             agent: None,
             exporting: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -5758,7 +6026,7 @@ impl ListPartnerCalls {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5766,31 +6034,31 @@ impl ListPartnerCalls {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &LIST_PARTNER_CALLS,
-            format!("/v2/partner/calls",),
+            String::from("/v2/partner/calls"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.start {
-            query.push(("start", (value).to_string()));
+            query.push(("start", value.to_string()));
         }
         if let Some(value) = &self.end {
-            query.push(("end", (value).to_string()));
+            query.push(("end", value.to_string()));
         }
         if let Some(value) = &self.agent {
-            query.push(("agent", (value).to_string()));
+            query.push(("agent", value.to_string()));
         }
         if let Some(value) = &self.exporting {
-            query.push(("exporting", (value).to_string()));
+            query.push(("exporting", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_partner_calls", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5815,30 +6083,35 @@ static GET_PUBLIC_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
     retryable: true,
 };
 /// Read a shared library media item by its token, without a key.
+///
 /// `GET /v2/public/library/{token}`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
 /// Public: sends no credentials, even when the client has some.
+///
 /// # Spec decisions
+///
 /// - Both code samples send no Authorization header: auth none. It is the only operation of the document's "Public" section, hence group public.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetPublicLibraryMedia {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     token: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetPublicLibraryMedia {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, token: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, token: String) -> Self {
         Self {
-            client,
+            rt_client,
             token,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5852,9 +6125,9 @@ impl GetPublicLibraryMedia {
                 "token", & self.token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5879,27 +6152,30 @@ static GET_ROLE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operation
     retryable: true,
 };
 /// Read one role.
+///
 /// `GET /v2/roles/{role_id}`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetRole {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     role_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetRole {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, role_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, role_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             role_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5912,9 +6188,9 @@ impl GetRole {
                 "role_id", & self.role_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -5939,26 +6215,31 @@ static LIST_ROLES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
     retryable: true,
 };
 /// List the roles a user can be given.
+///
 /// `GET /v2/roles`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
+///
 /// # Spec decisions
+///
 /// - The document titles this list "Read" (not "Read all"), the same heading as the single-role read; it is a list (page and limit, "Get a role list"), hence list_roles.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListRoles {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
     limit: Option<i64>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListRoles {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
+            rt_client,
             page: None,
             limit: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -5975,7 +6256,7 @@ impl ListRoles {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -5983,19 +6264,19 @@ impl ListRoles {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &LIST_ROLES,
-            format!("/v2/roles",),
+            String::from("/v2/roles"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_roles", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6020,36 +6301,41 @@ static CREATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
     retryable: false,
 };
 /// Create a reusable schedule of opening hours.
+///
 /// `POST /v2/schedule-templates`
+///
 /// Source: snapcall-rest-v2.txt § "Create".
+///
 /// # Spec decisions
+///
 /// - The shape of a schedule element is not documented; list<json>.
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateScheduleTemplate {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     name: String,
     schedule: Vec<::serde_json::Value>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CreateScheduleTemplate {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         name: String,
         schedule: Vec<::serde_json::Value>,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             name,
             schedule,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6057,9 +6343,9 @@ impl CreateScheduleTemplate {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &CREATE_SCHEDULE_TEMPLATE,
-            format!("/v2/schedule-templates",),
+            String::from("/v2/schedule-templates"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -6075,7 +6361,7 @@ impl CreateScheduleTemplate {
                 schedule: &self.schedule,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6100,29 +6386,34 @@ static GET_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
     retryable: true,
 };
 /// Read one schedule template.
+///
 /// `GET /v2/schedule-templates/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "Read".
+///
 /// # Spec decisions
+///
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetScheduleTemplate {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     template_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetScheduleTemplate {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, template_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, template_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             template_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6136,9 +6427,9 @@ impl GetScheduleTemplate {
                 self.template_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6163,25 +6454,30 @@ static LIST_SCHEDULE_TEMPLATES: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
     retryable: true,
 };
 /// List the account's schedule templates.
+///
 /// `GET /v2/schedule-templates`
+///
 /// Source: snapcall-rest-v2.txt § "Read all".
+///
 /// # Spec decisions
+///
 /// - Only `page` is documented here (no `limit`), in both editions.
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListScheduleTemplates {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListScheduleTemplates {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
+            rt_client,
             page: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -6192,7 +6488,7 @@ impl ListScheduleTemplates {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6200,19 +6496,19 @@ impl ListScheduleTemplates {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &LIST_SCHEDULE_TEMPLATES,
-            format!("/v2/schedule-templates",),
+            String::from("/v2/schedule-templates"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form(
             "list_schedule_templates",
             &query,
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6237,28 +6533,33 @@ static UPDATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
     retryable: true,
 };
 /// Rename a schedule template or replace its time slots.
+///
 /// `PUT /v2/schedule-templates/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "Update".
+///
 /// # Spec decisions
+///
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct UpdateScheduleTemplate {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     template_id: i64,
     name: Option<String>,
     schedule: Option<Vec<::serde_json::Value>>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateScheduleTemplate {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, template_id: i64) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, template_id: i64) -> Self {
         Self {
-            client,
+            rt_client,
             template_id,
             name: None,
             schedule: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// New name of the template.
@@ -6275,7 +6576,7 @@ impl UpdateScheduleTemplate {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6289,7 +6590,7 @@ impl UpdateScheduleTemplate {
                 & self.template_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -6305,7 +6606,7 @@ impl UpdateScheduleTemplate {
                 schedule: &self.schedule,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6330,35 +6631,40 @@ static DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
     retryable: true,
 };
 /// Delete an event of a stream, through the unscoped stream route.
+///
 /// `DELETE /v2/streams/{streamToken}/events/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+///
 /// # Spec decisions
+///
 /// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete_stream_event, and the /admin route is admin_delete_stream_event.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DeleteStreamEvent {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
     event_id: i64,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl DeleteStreamEvent {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         stream_token: String,
         event_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             stream_token,
             event_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6374,9 +6680,9 @@ impl DeleteStreamEvent {
                 self.event_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6401,33 +6707,38 @@ static GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: true,
 };
 /// Read an event of a stream, through the unscoped stream route.
+///
 /// `GET /v2/streams/{streamToken}/events/{id}`
+///
 /// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+///
 /// # Spec decisions
+///
 /// - Titled "Read admin" like the /v2/admin/streams/... route, although its path has no /admin segment; the id follows the path (see delete_stream_event).
 /// - longTimeExpiration is not described; the description is our reading of its name.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetStreamEvent {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
     event_id: i64,
     long_time_expiration: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetStreamEvent {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         stream_token: String,
         event_id: i64,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             stream_token,
             event_id,
             long_time_expiration: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Ask for media links that stay valid longer.
@@ -6438,7 +6749,7 @@ impl GetStreamEvent {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6454,14 +6765,14 @@ impl GetStreamEvent {
                 .event_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.long_time_expiration {
-            query.push(("longTimeExpiration", (value).to_string()));
+            query.push(("longTimeExpiration", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("get_stream_event", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6486,29 +6797,37 @@ static GET_STREAM_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
     retryable: true,
 };
 /// Read the public information of a stream, without a key.
+///
 /// `GET /v2/streams/{streamToken}/info`
+///
 /// Source: snapcall-rest-v2.txt § "Info".
 /// Public: sends no credentials, even when the client has some.
+///
 /// # Spec decisions
+///
 /// - Both code samples send no Authorization header: auth none. Named *_public_info to keep it apart from get_company_stream.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetStreamPublicInfo {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
     flow_token: Option<String>,
     language_code: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetStreamPublicInfo {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, stream_token: String) -> Self {
+    pub(crate) fn new(
+        rt_client: ::snapsdk_runtime::Client,
+        stream_token: String,
+    ) -> Self {
         Self {
-            client,
+            rt_client,
             stream_token,
             flow_token: None,
             language_code: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Token of the flow the stream is opened from.
@@ -6525,7 +6844,7 @@ impl GetStreamPublicInfo {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6539,20 +6858,20 @@ impl GetStreamPublicInfo {
                 "streamToken", & self.stream_token) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.flow_token {
-            query.push(("flowToken", (value).to_string()));
+            query.push(("flowToken", value.to_string()));
         }
         if let Some(value) = &self.language_code {
-            query.push(("languageCode", (value).to_string()));
+            query.push(("languageCode", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form(
             "get_stream_public_info",
             &query,
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6577,15 +6896,20 @@ static LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
     retryable: true,
 };
 /// List streams, with optional filters.
+///
 /// `GET /v2/streams/v2`
+///
 /// Source: snapcall-rest-v2.txt § "Read all".
+///
 /// # Spec decisions
+///
 /// - The path is printed as /v2/streams/v2 (a second `v2` segment), in the heading and in both samples; it is kept exactly as printed.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ListStreams {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
     limit: Option<i64>,
     button: Option<::snapsdk_runtime::Alternatives>,
@@ -6593,12 +6917,12 @@ pub struct ListStreams {
     start: Option<::snapsdk_runtime::NaiveDate>,
     end: Option<::snapsdk_runtime::NaiveDate>,
     exporting: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl ListStreams {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
+            rt_client,
             page: None,
             limit: None,
             button: None,
@@ -6606,7 +6930,7 @@ impl ListStreams {
             start: None,
             end: None,
             exporting: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page number to return.
@@ -6653,7 +6977,7 @@ impl ListStreams {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6661,34 +6985,34 @@ impl ListStreams {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &LIST_STREAMS,
-            format!("/v2/streams/v2",),
+            String::from("/v2/streams/v2"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.page {
-            query.push(("page", (value).to_string()));
+            query.push(("page", value.to_string()));
         }
         if let Some(value) = &self.limit {
-            query.push(("limit", (value).to_string()));
+            query.push(("limit", value.to_string()));
         }
         if let Some(value) = &self.button {
-            query.push(("button", (value).to_string()));
+            query.push(("button", value.to_string()));
         }
         if let Some(value) = &self.expired {
-            query.push(("expired", (value).to_string()));
+            query.push(("expired", value.to_string()));
         }
         if let Some(value) = &self.start {
-            query.push(("start", (value).to_string()));
+            query.push(("start", value.to_string()));
         }
         if let Some(value) = &self.end {
-            query.push(("end", (value).to_string()));
+            query.push(("end", value.to_string()));
         }
         if let Some(value) = &self.exporting {
-            query.push(("exporting", (value).to_string()));
+            query.push(("exporting", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("list_streams", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6713,27 +7037,32 @@ static GET_CURRENT_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
     retryable: true,
 };
 /// Read the user the API key belongs to.
+///
 /// `GET /v2/users/me`
+///
 /// Source: snapcall-rest-v2.txt § "Me".
+///
 /// # Spec decisions
+///
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetCurrentUser {
-    client: ::snapsdk_runtime::Client,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_client: ::snapsdk_runtime::Client,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetCurrentUser {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client) -> Self {
         Self {
-            client,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_client,
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6741,11 +7070,11 @@ impl GetCurrentUser {
     ) -> crate::Result<(::snapsdk_runtime::Client, ::snapsdk_runtime::Request)> {
         let mut request = ::snapsdk_runtime::Request::new(
             &GET_CURRENT_USER,
-            format!("/v2/users/me",),
+            String::from("/v2/users/me"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -6770,34 +7099,39 @@ static GET_USER_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
     retryable: false,
 };
 /// Get the user's button that passes all display filters for a page, without a key.
+///
 /// `POST /v2/users/{id}/button`
+///
 /// Source: snapcall-rest-v2.txt § "Button".
 /// Public: sends no credentials, even when the client has some.
+///
 /// # Spec decisions
+///
 /// - Both code samples send no Authorization header (in both editions): auth none. It is a POST only to carry the page context; it creates nothing, but it is not marked retryable since the document does not say it is idempotent.
 /// - The short edition agrees with the full edition on this operation.
+///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetUserButton {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     user_id: i64,
     referer: String,
     cart_value: Option<f64>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl GetUserButton {
     pub(crate) fn new(
-        client: ::snapsdk_runtime::Client,
+        rt_client: ::snapsdk_runtime::Client,
         user_id: i64,
         referer: String,
     ) -> Self {
         Self {
-            client,
+            rt_client,
             user_id,
             referer,
             cart_value: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Current cart value, checked against the buttons' display filters.
@@ -6808,7 +7142,7 @@ impl GetUserButton {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -6822,7 +7156,7 @@ impl GetUserButton {
                 .user_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         #[derive(::serde::Serialize)]
         struct Body<'a> {
@@ -6838,7 +7172,7 @@ impl GetUserButton {
                 cart_value: &self.cart_value,
             },
         )?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {

@@ -5,7 +5,8 @@
 #![allow(
     clippy::too_many_arguments,
     clippy::large_enum_variant,
-    clippy::new_without_default
+    clippy::new_without_default,
+    clippy::vec_init_then_push
 )]
 pub mod models;
 pub mod operations;

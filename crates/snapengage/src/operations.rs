@@ -18,21 +18,21 @@ static CHECK_WIDGET_AVAILABILITY: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CheckWidgetAvailability {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     widget_id: String,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl CheckWidgetAvailability {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, widget_id: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, widget_id: String) -> Self {
         Self {
-            client,
+            rt_client,
             widget_id,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -46,9 +46,9 @@ impl CheckWidgetAvailability {
                 "widgetId", & self.widget_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -83,20 +83,20 @@ static POLL_MESSAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct PollMessages {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     case_id: String,
     index: Option<i64>,
     is_typing: Option<bool>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl PollMessages {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, case_id: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, case_id: String) -> Self {
         Self {
-            client,
+            rt_client,
             case_id,
             index: None,
             is_typing: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Transcript index to start from.
@@ -115,7 +115,7 @@ impl PollMessages {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -129,7 +129,7 @@ impl PollMessages {
                 .case_id) ?
             ),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         if let Some(value) = &self.index {
@@ -139,7 +139,7 @@ impl PollMessages {
             query.push(("isTyping", value.to_string()));
         }
         request.query = ::snapsdk_runtime::encode::form("poll_messages", &query)?;
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -176,20 +176,20 @@ static SEND_MESSAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct SendMessage {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     case_id: String,
     message_type: Option<crate::models::MessageType>,
     message_body: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl SendMessage {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, case_id: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, case_id: String) -> Self {
         Self {
-            client,
+            rt_client,
             case_id,
             message_type: None,
             message_body: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// 1 for a normal message, 2 to close the session.
@@ -206,7 +206,7 @@ impl SendMessage {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -216,7 +216,7 @@ impl SendMessage {
             &SEND_MESSAGE,
             String::from("/api/v1/chat"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         query.push(("caseId", self.case_id.to_string()));
@@ -230,7 +230,7 @@ impl SendMessage {
         request.body = ::snapsdk_runtime::Body::EmptyWithContentType(
             "application/x-www-form-urlencoded",
         );
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {
@@ -265,7 +265,7 @@ static START_CHAT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct StartChat {
-    client: ::snapsdk_runtime::Client,
+    rt_client: ::snapsdk_runtime::Client,
     widget_id: String,
     email: Option<String>,
     phone: Option<String>,
@@ -274,12 +274,12 @@ pub struct StartChat {
     is_offline: Option<bool>,
     app_version_name: Option<String>,
     visitor_message: Option<String>,
-    options: ::snapsdk_runtime::RequestOptions,
+    rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl StartChat {
-    pub(crate) fn new(client: ::snapsdk_runtime::Client, widget_id: String) -> Self {
+    pub(crate) fn new(rt_client: ::snapsdk_runtime::Client, widget_id: String) -> Self {
         Self {
-            client,
+            rt_client,
             widget_id,
             email: None,
             phone: None,
@@ -288,7 +288,7 @@ impl StartChat {
             is_offline: None,
             app_version_name: None,
             visitor_message: None,
-            options: ::snapsdk_runtime::RequestOptions::default(),
+            rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Visitor's email; required when the widget's emailRequired flag is true.
@@ -336,7 +336,7 @@ impl StartChat {
     }
     /// Override retries and timeouts for this call only.
     pub fn options(mut self, options: ::snapsdk_runtime::RequestOptions) -> Self {
-        self.options = options;
+        self.rt_options = options;
         self
     }
     fn request(
@@ -346,7 +346,7 @@ impl StartChat {
             &START_CHAT,
             String::from("/api/v1/chat"),
         );
-        request.options = self.options;
+        request.options = self.rt_options;
         request.buffer = true;
         let mut query: Vec<(&'static str, String)> = Vec::new();
         query.push(("widgetId", self.widget_id.to_string()));
@@ -375,7 +375,7 @@ impl StartChat {
         request.body = ::snapsdk_runtime::Body::EmptyWithContentType(
             "application/x-www-form-urlencoded",
         );
-        Ok((self.client.clone(), request))
+        Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
     pub async fn send_raw(self) -> crate::Result<::snapsdk_runtime::Response> {

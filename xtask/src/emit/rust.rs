@@ -282,17 +282,18 @@ fn emit_lib(api: &Api) -> TokenStream {
     let example_doc = format!(" Start here: `Client::builder().{default_scheme}(..).build()?`.");
     let uses_date = api.models.iter().any(|m| matches!(&m.kind, ModelKind::Object { fields, .. } if fields.iter().any(|f| f.ty == Ty::Date)))
         || api.operations.iter().any(|o| all_inputs(o).iter().any(|i| *i.ty == Ty::Date));
+    let models_use = (!api.models.is_empty()).then(|| quote!(pub use models::*;));
     let date_reexport = uses_date.then(|| quote!(pub use #rt::NaiveDate;));
     let _ = title;
     quote! {
         #![doc = include_str!("../README.md")]
         #![forbid(unsafe_code)]
-        #![allow(clippy::too_many_arguments, clippy::large_enum_variant, clippy::new_without_default)]
+        #![allow(clippy::too_many_arguments, clippy::large_enum_variant, clippy::new_without_default, clippy::vec_init_then_push)]
 
         pub mod models;
         pub mod operations;
 
-        pub use models::*;
+        #models_use
         pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit, RequestOptions, Response, RetryConfig, Timestamp, Timeouts};
         #date_reexport
 
@@ -789,7 +790,7 @@ fn emit_operations(api: &Api) -> TokenStream {
         };
         let consumes = op.body.as_ref().is_some_and(|b| b.encoding == BodyEncoding::Multipart);
         let self_param = if consumes { quote!(self) } else { quote!(&self) };
-        let client_expr = quote!(self.client.clone());
+        let client_expr = quote!(self.rt_client.clone());
         let buffer = op.success.content != ContentKind::Binary;
 
         let out = success_type(api, op);
@@ -842,7 +843,7 @@ fn emit_operations(api: &Api) -> TokenStream {
                                 }
                                 async move { next.send().await }
                             },
-                            |item: &#item| item.#cf.clone(),
+                            |item: &#item| ::std::clone::Clone::clone(&item.#cf),
                         )
                     }
                 }
@@ -863,27 +864,27 @@ fn emit_operations(api: &Api) -> TokenStream {
             #[derive(Debug, #clone)]
             #[must_use = "a request does nothing until `.send().await`"]
             pub struct #b {
-                client: #rt::Client,
+                rt_client: #rt::Client,
                 #(#fields)*
-                options: #rt::RequestOptions,
+                rt_options: #rt::RequestOptions,
             }
 
             impl #b {
-                pub(crate) fn new(client: #rt::Client, #(#ctor_params),*) -> Self {
-                    Self { client, #(#ctor_fields)* options: #rt::RequestOptions::default() }
+                pub(crate) fn new(rt_client: #rt::Client, #(#ctor_params),*) -> Self {
+                    Self { rt_client, #(#ctor_fields)* rt_options: #rt::RequestOptions::default() }
                 }
 
                 #(#setters)*
 
                 /// Override retries and timeouts for this call only.
                 pub fn options(mut self, options: #rt::RequestOptions) -> Self {
-                    self.options = options;
+                    self.rt_options = options;
                     self
                 }
 
                 fn request(#self_param) -> crate::Result<(#rt::Client, #rt::Request)> {
                     let mut request = #rt::Request::new(&#info, #path_expr);
-                    request.options = self.options;
+                    request.options = self.rt_options;
                     request.buffer = #buffer;
                     #query_stmt
                     #(#header_stmts)*
