@@ -1,7 +1,7 @@
 //! The workspace's code generator: `specs/` → client crates, docs and OpenAPI.
 //!
 //! Stages: [`validate`] (parse + check + lower to [`ir`]) → [`emit`] (pure) →
-//! [`write`] (format, header, write-if-changed).
+//! [`write`](mod@write) (format, header, write-if-changed).
 
 pub mod diag;
 pub mod emit;

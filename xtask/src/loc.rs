@@ -49,6 +49,8 @@ impl Builder {
                 Some(k) => Some(join(path, &k)),
                 None => {
                     let k = scalar.unwrap_or("?").to_owned();
+                    // A block mapping "starts" at its first key, which is where a reader looks.
+                    self.index.values.entry(path.clone()).or_insert(pos);
                     self.index.keys.insert(join(path, &k), pos);
                     *key = Some(k);
                     None
@@ -74,7 +76,6 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingStart(..) => {
                 let path = self.next_path(None, pos).unwrap_or_default();
-                self.index.values.entry(path.clone()).or_insert(pos);
                 self.stack.push(Frame::Map { path, key: None });
             }
             Event::SequenceStart(..) => {

@@ -7,10 +7,51 @@ use xtask::regen::{self, Failure, Options};
 
 fn usage() -> &'static str {
     "usage: cargo xtask regen [--check] [--vendor NAME]\n\
+     \x20      cargo xtask test\n\
      \n\
      regen     read specs/, validate them, and write each vendor's crate, API.md and openapi.json\n\
      --check   write nothing; fail if any generated file is stale or hand-edited\n\
-     --vendor  limit the run to one vendor folder of specs/"
+     --vendor  limit the run to one vendor folder of specs/\n\
+     test      the whole suite: clippy -D warnings, rustdoc -D warnings, every test (mock servers included)"
+}
+
+/// Run one command, echoing it; false if it failed.
+fn step(root: &Path, what: &str, args: &[&str], env: &[(&str, &str)]) -> bool {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("==> {what}: cargo {}", args.join(" "));
+    let status = std::process::Command::new(cargo).args(args).envs(env.iter().copied()).current_dir(root).status();
+    match status {
+        Ok(s) if s.success() => true,
+        Ok(s) => {
+            eprintln!("error: {what} failed ({s})");
+            false
+        }
+        Err(e) => {
+            eprintln!("error: could not run cargo for {what}: {e}");
+            false
+        }
+    }
+}
+
+/// The test command: lints first (they share check-mode artifacts), then every test.
+fn test_cmd(args: &[String]) -> ExitCode {
+    if let Some(a) = args.first() {
+        eprintln!("error: unknown argument `{a}`\n\n{}", usage());
+        return ExitCode::from(2);
+    }
+    let root = root();
+    type Step<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let steps: [Step<'_>; 3] = [
+        ("clippy", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"], &[]),
+        ("rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")]),
+        ("tests", &["test", "--workspace", "--locked"], &[]),
+    ];
+    for (what, args, env) in steps {
+        if !step(&root, what, args, env) {
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn root() -> PathBuf {
@@ -30,6 +71,7 @@ fn main() -> ExitCode {
     };
     match cmd.as_str() {
         "regen" => regen_cmd(&args[1..]),
+        "test" => test_cmd(&args[1..]),
         "-h" | "--help" | "help" => {
             println!("{}", usage());
             ExitCode::SUCCESS

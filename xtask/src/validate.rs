@@ -67,7 +67,8 @@ fn parse_item<T: DeserializeOwned>(value: serde_yaml::Value, file: &SourceFile, 
             }
             let inner = e.inner().to_string();
             let (pos, hint) = if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-                let key = if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+                // serde_path_to_error may or may not have pushed the unknown key already.
+                let key = if path == name || path.ends_with(&format!(".{name}")) { path.clone() } else if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
                 (file.loc.key(&key), "remove the key or fix its spelling; the format is in specs/README.md and specs/spec.schema.json".to_owned())
             } else if inner.contains("untagged enum OpAuth") {
                 (file.loc.value(&path), "write `auth: none` or a list of scheme ids such as `auth: [bearer]`".to_owned())
@@ -524,7 +525,8 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             let at = At { file, path: &p };
             if let Some(op) = check_operation(&mut ck, at, o, &scheme_ids, v) {
                 if let Some(other) = op_ids.insert(names::snake(&op.id), op.id.clone()) {
-                    ck.cx.err(at, "id", format!("operation id `{}` is used twice (also `{other}`)", op.id), "operation ids must be unique per vendor; make the name say what differs");
+                    let also = if other == op.id { String::new() } else { format!(" (as `{other}`)") };
+                    ck.cx.err(at, "id", format!("operation id `{}` is used twice{also}", op.id), "operation ids must be unique per vendor; make the name say what differs");
                 }
                 let route = op.path.split('{').enumerate().map(|(k, s)| if k == 0 { s.to_owned() } else { format!("{{}}{}", s.split_once('}').map(|x| x.1).unwrap_or("")) }).collect::<String>();
                 if let Some(other) = routes.insert((op.method, route), op.id.clone()) {

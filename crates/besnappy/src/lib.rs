@@ -172,7 +172,7 @@ impl AccountsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the path as /account/{id}/contacts/{id-or-email}; the placeholders are renamed to account_id and contact. The URL is unchanged.
+    /// - The document writes the path as /account/{id}/contacts/{id-or-email}; the placeholders are renamed to account\_id and contact. The URL is unchanged.
     /// - The contact segment accepts either a numeric id or an email address (the official PHP client passes either), so it is a plain string; the client percent-encodes it as a path segment (the "@" of an address is legal there).
     /// - The text says a single contact is retrieved, but the example answer is a JSON array holding one contact. We follow the example: the response is a list, usually of one element.
     pub fn get_contact(
@@ -202,7 +202,7 @@ impl AccountsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     pub fn list_mailboxes(&self, account_id: i64) -> crate::operations::ListMailboxes {
         crate::operations::ListMailboxes::new(self.client.inner.clone(), account_id)
     }
@@ -214,7 +214,7 @@ impl AccountsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     pub fn list_staff(&self, account_id: i64) -> crate::operations::ListStaff {
         crate::operations::ListStaff::new(self.client.inner.clone(), account_id)
     }
@@ -233,7 +233,7 @@ impl DocumentsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document prints /account/{id}/document/{id}/download, using {id} for both the account and the document. The placeholders are renamed to account_id and document_id; the URL is unchanged.
+    /// - The document prints /account/{id}/document/{id}/download, using {id} for both the account and the document. The placeholders are renamed to account\_id and document\_id; the URL is unchanged.
     /// - The content type of the download is not documented (the stored type is in Document.type); the body is streamed as raw bytes.
     pub fn download_document(
         &self,
@@ -254,7 +254,7 @@ impl DocumentsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     pub fn list_documents(&self, account_id: i64) -> crate::operations::ListDocuments {
         crate::operations::ListDocuments::new(self.client.inner.clone(), account_id)
     }
@@ -266,7 +266,7 @@ impl DocumentsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
     /// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
     /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
@@ -296,7 +296,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON. Neither field is marked required; both are required here because an FAQ without a title or slug makes no sense.
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
     pub fn create_faq(
@@ -320,7 +320,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON. Both fields are required here (a question needs both).
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
     pub fn create_faq_question(
@@ -348,7 +348,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON.
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
     pub fn create_faq_topic(
@@ -372,7 +372,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_faq(
         &self,
@@ -389,7 +389,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_faq_question(
         &self,
@@ -414,7 +414,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_faq_topic(
         &self,
@@ -437,7 +437,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No example answer is shown; the response is free JSON. The question objects are probably those of the FAQ search (FaqQuestion), but that is not stated.
     pub fn list_faq_questions(
         &self,
@@ -460,7 +460,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No example answer is shown; the response is free JSON.
     pub fn list_faq_topics(
         &self,
@@ -481,7 +481,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No example answer is shown; the response is free JSON.
     pub fn list_faqs(&self, account_id: i64) -> crate::operations::ListFaqs {
         crate::operations::ListFaqs::new(self.client.inner.clone(), account_id)
@@ -494,7 +494,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The document only prints the path with a sample query string (query=search&page=1); query and page are read as the same parameters as the ticket search, and the answer has the same meta/data shape.
     /// - The page size is not documented; the stream stops after meta.total items or an empty page.
     pub fn search_faqs(
@@ -516,7 +516,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - topics is a real JSON array of ids in the example (unlike ticket tags, which are JSON text in a form field), so the body is JSON.
     /// - The list is assumed to replace the question's topics rather than add to them; the document only says the call updates them.
     /// - No example answer is shown; the response is free JSON.
@@ -545,7 +545,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The example sends both fields. Whether the server accepts a partial update is not said; both are optional here and unset ones are left out.
     /// - No example answer is shown; the response is free JSON.
     pub fn update_faq(
@@ -563,7 +563,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The example sends both fields. Whether a partial update is accepted is not said; both are optional here and unset ones are left out.
     /// - No example answer is shown; the response is free JSON.
     pub fn update_faq_question(
@@ -589,7 +589,7 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON. topic is its only field, so it is required.
     /// - No example answer is shown; the response is free JSON.
     pub fn update_faq_topic(
@@ -638,7 +638,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the ticket placeholder as {id}; renamed to ticket (id or nonce). {attachment_id} keeps its name. The URL is unchanged.
+    /// - The document writes the ticket placeholder as {id}; renamed to ticket (id or nonce). {attachment\_id} keeps its name. The URL is unchanged.
     /// - The content type of the download is not documented; the body is streamed as raw bytes.
     pub fn download_attachment(
         &self,
@@ -659,7 +659,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send_note (recorded traffic). The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send\_note (recorded traffic). The URL is unchanged.
     pub fn get_ticket(
         &self,
         ticket: impl Into<crate::models::TicketRef>,
@@ -674,7 +674,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_account_inbox_tickets(
         &self,
@@ -693,7 +693,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_account_waiting_tickets(
         &self,
@@ -712,7 +712,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_account_your_tickets(
         &self,
@@ -731,7 +731,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_mailbox_inbox_tickets(
         &self,
@@ -750,7 +750,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_mailbox_waiting_tickets(
         &self,
@@ -769,7 +769,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
     /// - "Assigned to you" means the staff member the credentials belong to. With an API key that is the key's owner.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_mailbox_your_tickets(
@@ -805,7 +805,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The page size is not documented. meta.total counts all matches, not just this page, so the stream stops once that many tickets have been yielded (or a page comes back empty).
     /// - The example elides the items ("Tickets found by the search"); they are typed as the ticket objects the other ticket endpoints return.
     /// - The document gives no default for page; 1 (the first page) is assumed, as the official PHP client does.
@@ -834,7 +834,7 @@ impl TicketsApi<'_> {
     /// - The answer is 200 with Content-Type text/html and the bare ticket nonce as the body (16 lowercase alphanumerics), not JSON (recorded traffic; the intro mentions end-points that return a simple string identifier). Decoded as text into TicketNonce.
     /// - The document calls the id slot a nonce; whether a numeric id works there too is not stated, so the field is typed TicketNonce.
     /// - cc, bcc and tags are not in the document; they come from the official PHP client's payload. They are optional and omitted when unset.
-    /// - mailbox_id, subject and message appear in every example and both public clients always send them, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
+    /// - mailbox\_id, subject and message appear in every example and both public clients always send them, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
     /// - scope defaults to public on the server (the PHP client sends public when unset); only private is shown in the document.
     /// - This POST creates a note each time it is sent, so it is not retried.
     pub fn send_note(
@@ -882,7 +882,7 @@ impl TicketsApi<'_> {
     /// # Spec decisions
     ///
     /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
-    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde_json).
+    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde\_json).
     /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn update_ticket_tags(
@@ -911,7 +911,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The document names the POST field `content`. An older edition of the same document and the official PHP client use `comment` instead. We follow this document; if the server ignores `content`, this is the field to revisit.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty. Commenting is not retried.
     pub fn comment_on_wall_post(
@@ -935,7 +935,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The document only shows a JSON object (with tags as a real array), and the official PHP client posts exactly that object as a JSON body, so the body is JSON.
     /// - ticket and note are null in the example; the PHP client documents them as integer ids. They are omitted when unset rather than sent as null.
     /// - type defaults to post, as in the example and the PHP client; no other values are documented.
@@ -959,7 +959,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn delete_wall_comment(
         &self,
@@ -982,7 +982,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn delete_wall_post(
         &self,
@@ -1003,7 +1003,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request has no body. The answer is not documented and the PHP client discards it; the response is declared empty.
     /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
     pub fn like_wall_post(
@@ -1025,7 +1025,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not shown. It is read as a JSON array of posts (the text speaks of 25 posts), and each post is assumed to carry its `id`, since that is what `after` takes. Everything else about a post stays in WallPost's `extra`.
     /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
     /// - The official PHP client sends after=0 for the first page; omitting it is assumed to be equivalent.
@@ -1040,7 +1040,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn unlike_wall_post(
         &self,

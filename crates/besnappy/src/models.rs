@@ -46,11 +46,11 @@ pub struct Account {
 ///
 /// # Spec decisions
 ///
-/// - No attachment object is shown anywhere. Only id is listed (it is what download_attachment needs); every other field stays in `extra`.
+/// - No attachment object is shown anywhere. Only id is listed (it is what download\_attachment needs); every other field stays in `extra`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Attachment {
-    /// Attachment id, for download_attachment.
+    /// Attachment id, for download\_attachment.
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Fields the server sent that the spec does not list, kept as JSON.
@@ -252,7 +252,7 @@ pub struct Mailbox {
 ///
 /// # Spec decisions
 ///
-/// - creator is a contact in the example (created_by_contact_id is set); for staff notes it is likely a staff record, whose shared fields still decode into Contact (see Ticket.opener).
+/// - creator is a contact in the example (created\_by\_contact\_id is set); for staff notes it is likely a staff record, whose shared fields still decode into Contact (see Ticket.opener).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Note {
@@ -380,7 +380,7 @@ pub struct Recipient {
 ///
 /// # Spec decisions
 ///
-/// - page is typed loose_int: it likely echoes the query-string value and could arrive as a string of digits; the example shows an integer.
+/// - page is typed loose\_int: it likely echoes the query-string value and could arrive as a string of digits; the example shows an integer.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct SearchMeta {
@@ -467,7 +467,7 @@ pub struct Staff {
         deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
     )]
     pub tour_played: Option<bool>,
-    /// IANA time zone name, e.g. America/New_York.
+    /// IANA time zone name, e.g. America/New\_York.
     #[serde(rename = "timezone", default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// Whether new-ticket notifications are on (0/1).
@@ -494,9 +494,9 @@ pub struct Staff {
 ///
 /// # Spec decisions
 ///
-/// - In the example, last_reply_at, opened_at and created_at are Unix integers while first_staff_reply_at and updated_at are date-time strings; all are typed timestamp, which takes both.
+/// - In the example, last\_reply\_at, opened\_at and created\_at are Unix integers while first\_staff\_reply\_at and updated\_at are date-time strings; all are typed timestamp, which takes both.
 /// - The example's mailbox object is empty; it is typed Mailbox with every field optional.
-/// - opener is a contact in the example (opened_by_contact_id is set). When a staff member opened the ticket the object may be a staff record; the shared fields (id, names, dates) still decode and the rest stays in `extra`.
+/// - opener is a contact in the example (opened\_by\_contact\_id is set). When a staff member opened the ticket the object may be a staff record; the shared fields (id, names, dates) still decode and the rest stays in `extra`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Ticket {
@@ -585,7 +585,7 @@ pub struct Ticket {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
-/// A ticket's nonce: a 16-character lowercase alphanumeric string that send_note returns and that ticket routes accept in place of the id.
+/// A ticket's nonce: a 16-character lowercase alphanumeric string that send\_note returns and that ticket routes accept in place of the id.
 ///
 /// Source: snappy-api-v1.txt § "Creating Tickets & Adding Notes".
 ///

@@ -16,7 +16,7 @@ static GET_CONTACT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operat
 ///
 /// # Spec decisions
 ///
-/// - The document writes the path as /account/{id}/contacts/{id-or-email}; the placeholders are renamed to account_id and contact. The URL is unchanged.
+/// - The document writes the path as /account/{id}/contacts/{id-or-email}; the placeholders are renamed to account\_id and contact. The URL is unchanged.
 /// - The contact segment accepts either a numeric id or an email address (the official PHP client passes either), so it is a plain string; the client percent-encodes it as a path segment (the "@" of an address is legal there).
 /// - The text says a single contact is retrieved, but the example answer is a JSON array holding one contact. We follow the example: the response is a list, usually of one element.
 ///
@@ -144,7 +144,7 @@ static LIST_MAILBOXES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -208,7 +208,7 @@ static LIST_STAFF: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -272,7 +272,7 @@ static DOWNLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 ///
 /// # Spec decisions
 ///
-/// - The document prints /account/{id}/document/{id}/download, using {id} for both the account and the document. The placeholders are renamed to account_id and document_id; the URL is unchanged.
+/// - The document prints /account/{id}/document/{id}/download, using {id} for both the account and the document. The placeholders are renamed to account\_id and document\_id; the URL is unchanged.
 /// - The content type of the download is not documented (the stored type is in Document.type); the body is streamed as raw bytes.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -345,7 +345,7 @@ static LIST_DOCUMENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -409,7 +409,7 @@ static UPLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
 /// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
 /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
@@ -438,7 +438,7 @@ impl UploadDocument {
             rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
-    /// Optional tags as a JSON-encoded array of strings, e.g. ["faq","logo"].
+    /// Optional tags as a JSON-encoded array of strings, e.g. \["faq","logo"\].
     /// Sent as `tags` in the body.
     pub fn tags(mut self, value: impl Into<String>) -> Self {
         self.tags = Some(value.into());
@@ -503,7 +503,7 @@ static CREATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON. Neither field is marked required; both are required here because an FAQ without a title or slug makes no sense.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
@@ -595,7 +595,7 @@ static CREATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON. Both fields are required here (a question needs both).
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
@@ -698,7 +698,7 @@ static CREATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
@@ -788,7 +788,7 @@ static DELETE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -863,7 +863,7 @@ static DELETE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -949,7 +949,7 @@ static DELETE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1030,7 +1030,7 @@ static LIST_FAQ_QUESTIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON. The question objects are probably those of the FAQ search (FaqQuestion), but that is not stated.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1112,7 +1112,7 @@ static LIST_FAQ_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1189,7 +1189,7 @@ static LIST_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1257,7 +1257,7 @@ static SEARCH_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operat
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The document only prints the path with a sample query string (query=search&page=1); query and page are read as the same parameters as the ticket search, and the answer has the same meta/data shape.
 /// - The page size is not documented; the stream stops after meta.total items or an empty page.
 ///
@@ -1363,7 +1363,7 @@ static SET_FAQ_QUESTION_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - topics is a real JSON array of ids in the example (unlike ticket tags, which are JSON text in a form field), so the body is JSON.
 /// - The list is assumed to replace the question's topics rather than add to them; the document only says the call updates them.
 /// - No example answer is shown; the response is free JSON.
@@ -1464,7 +1464,7 @@ static UPDATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The example sends both fields. Whether the server accepts a partial update is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
 ///
@@ -1571,7 +1571,7 @@ static UPDATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The example sends both fields. Whether a partial update is accepted is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
 ///
@@ -1689,7 +1689,7 @@ static UPDATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON. topic is its only field, so it is required.
 /// - No example answer is shown; the response is free JSON.
 ///
@@ -1854,7 +1854,7 @@ static DOWNLOAD_ATTACHMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the ticket placeholder as {id}; renamed to ticket (id or nonce). {attachment_id} keeps its name. The URL is unchanged.
+/// - The document writes the ticket placeholder as {id}; renamed to ticket (id or nonce). {attachment\_id} keeps its name. The URL is unchanged.
 /// - The content type of the download is not documented; the body is streamed as raw bytes.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1927,7 +1927,7 @@ static GET_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send_note (recorded traffic). The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send\_note (recorded traffic). The URL is unchanged.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -1993,7 +1993,7 @@ static LIST_ACCOUNT_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2058,7 +2058,7 @@ static LIST_ACCOUNT_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2123,7 +2123,7 @@ static LIST_ACCOUNT_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2188,7 +2188,7 @@ static LIST_MAILBOX_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2253,7 +2253,7 @@ static LIST_MAILBOX_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2318,7 +2318,7 @@ static LIST_MAILBOX_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to mailbox_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
 /// - "Assigned to you" means the staff member the credentials belong to. With an API key that is the key's owner.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
@@ -2452,7 +2452,7 @@ static SEARCH_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The page size is not documented. meta.total counts all matches, not just this page, so the stream stops once that many tickets have been yielded (or a page comes back empty).
 /// - The example elides the items ("Tickets found by the search"); they are typed as the ticket objects the other ticket endpoints return.
 /// - The document gives no default for page; 1 (the first page) is assumed, as the official PHP client does.
@@ -2565,7 +2565,7 @@ static SEND_NOTE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 /// - The answer is 200 with Content-Type text/html and the bare ticket nonce as the body (16 lowercase alphanumerics), not JSON (recorded traffic; the intro mentions end-points that return a simple string identifier). Decoded as text into TicketNonce.
 /// - The document calls the id slot a nonce; whether a numeric id works there too is not stated, so the field is typed TicketNonce.
 /// - cc, bcc and tags are not in the document; they come from the official PHP client's payload. They are optional and omitted when unset.
-/// - mailbox_id, subject and message appear in every example and both public clients always send them, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
+/// - mailbox\_id, subject and message appear in every example and both public clients always send them, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
 /// - scope defaults to public on the server (the PHP client sends public when unset); only private is shown in the document.
 /// - This POST creates a note each time it is sent, so it is not retried.
 ///
@@ -2823,7 +2823,7 @@ static UPDATE_TICKET_TAGS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 /// # Spec decisions
 ///
 /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
-/// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde_json).
+/// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde\_json).
 /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
@@ -2903,7 +2903,7 @@ static COMMENT_ON_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The document names the POST field `content`. An older edition of the same document and the official PHP client use `comment` instead. We follow this document; if the server ignores `content`, this is the field to revisit.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty. Commenting is not retried.
 ///
@@ -2988,7 +2988,7 @@ static CREATE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The document only shows a JSON object (with tags as a real array), and the official PHP client posts exactly that object as a JSON body, so the body is JSON.
 /// - ticket and note are null in the example; the PHP client documents them as integer ids. They are omitted when unset rather than sent as null.
 /// - type defaults to post, as in the example and the PHP client; no other values are documented.
@@ -3122,7 +3122,7 @@ static DELETE_WALL_COMMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -3203,7 +3203,7 @@ static DELETE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -3279,7 +3279,7 @@ static LIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request has no body. The answer is not documented and the PHP client discards it; the response is declared empty.
 /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
 ///
@@ -3356,7 +3356,7 @@ static LIST_WALL_POSTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not shown. It is read as a JSON array of posts (the text speaks of 25 posts), and each post is assumed to carry its `id`, since that is what `after` takes. Everything else about a post stays in WallPost's `extra`.
 /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
 /// - The official PHP client sends after=0 for the first page; omitting it is assumed to be equivalent.
@@ -3454,7 +3454,7 @@ static UNLIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account_id. The URL is unchanged.
+/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.

@@ -232,7 +232,7 @@ impl AdminApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Same heading as delete_stream_event (the unscoped route); this one is under /v2/admin, hence admin_delete_stream_event.
+    /// - Same heading as delete\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_delete\_stream\_event.
     pub fn admin_delete_stream_event(
         &self,
         stream_token: impl Into<String>,
@@ -252,7 +252,7 @@ impl AdminApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Same heading as get_stream_event (the unscoped route); this one is under /v2/admin, hence admin_get_stream_event.
+    /// - Same heading as get\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_get\_stream\_event.
     pub fn admin_get_stream_event(
         &self,
         stream_token: impl Into<String>,
@@ -305,7 +305,7 @@ impl AgentsApi<'_> {
     /// # Spec decisions
     ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-    /// - Both editions title this "Read" with the same one-line description as get_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
+    /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
     /// - Editions differ only in the lost parameter name; type and required flag agree.
     pub fn get_agent_info(
         &self,
@@ -322,7 +322,7 @@ impl AgentsApi<'_> {
     /// # Spec decisions
     ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-    /// - Both fields are documented as `number` with no unit. wrap_up_time is a duration (seconds presumably) and last_bridge_end a point in time (a Unix timestamp presumably); both are read as integer.
+    /// - Both fields are documented as `number` with no unit. wrap\_up\_time is a duration (seconds presumably) and last\_bridge\_end a point in time (a Unix timestamp presumably); both are read as integer.
     /// - Editions differ only in the lost parameter name; types and required flags agree.
     pub fn update_agent(
         &self,
@@ -368,7 +368,7 @@ impl BookingPagesApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Both code samples send no Authorization header: auth none. Named *_public_info to keep it apart from get_company_booking_page.
+    /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_booking\_page.
     pub fn get_booking_page_public_info(
         &self,
         uuid: impl Into<String>,
@@ -393,8 +393,8 @@ impl ButtonsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Editions disagree: the short edition (rest_short, "Create") marks call_id required and has no `agent` field; the full edition marks call_id optional and adds `agent`. We follow the full edition (the later superset): call_id optional, agent present.
-    /// - config is an `object` whose keys are not documented: json. schedule_template_id is an id: integer. cart_value is money: number.
+    /// - Editions disagree: the short edition (rest\_short, "Create") marks call\_id required and has no `agent` field; the full edition marks call\_id optional and adds `agent`. We follow the full edition (the later superset): call\_id optional, agent present.
+    /// - config is an `object` whose keys are not documented: json. schedule\_template\_id is an id: integer. cart\_value is money: number.
     pub fn create_button(
         &self,
         name: impl Into<String>,
@@ -409,7 +409,7 @@ impl ButtonsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The elements of `buttons` are not described; presumably objects shaped like the create_button body, but they stay list<json>.
+    /// - The elements of `buttons` are not described; presumably objects shaped like the create\_button body, but they stay list\<json\>.
     /// - The short edition agrees with the full edition on this operation.
     pub fn create_buttons_batch(
         &self,
@@ -441,7 +441,7 @@ impl ButtonsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Both code samples send no Authorization header (in both editions): auth none. Named *_public_info to keep it apart from get_button, the authenticated read of the same button.
+    /// - Both code samples send no Authorization header (in both editions): auth none. Named \*\_public\_info to keep it apart from get\_button, the authenticated read of the same button.
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_button_public_info(
         &self,
@@ -472,7 +472,7 @@ impl ButtonsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Unlike create_button, the update table has no `agent` field in either edition; none is added.
+    /// - Unlike create\_button, the update table has no `agent` field in either edition; none is added.
     /// - The short edition agrees with the full edition on this operation.
     pub fn update_button(
         &self,
@@ -488,7 +488,7 @@ impl ButtonsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The elements of `buttons` are not described (presumably each carries the button's identifier and the fields to change): list<json>.
+    /// - The elements of `buttons` are not described (presumably each carries the button's identifier and the fields to change): list\<json\>.
     /// - The short edition agrees with the full edition on this operation.
     pub fn update_buttons_batch(
         &self,
@@ -666,7 +666,7 @@ impl CompanyCustomFieldsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The section says "a custom field" but the body takes an array (customFields), so the id is plural. The element shape is not documented: list<json>. customFields is documented as not required.
+    /// - The section says "a custom field" but the body takes an array (customFields), so the id is plural. The element shape is not documented: list\<json\>. customFields is documented as not required.
     pub fn create_company_custom_fields(
         &self,
         company_id: i64,
@@ -817,14 +817,14 @@ impl CompanyStreamsApi<'_> {
     /// `type` picks the kind of stream: `assist` (the customer records a video to explain a problem) or `instant` (a live audio or video call opened from a shared link).
     ///
     /// Source: snapcall-streams-reference.txt § "Create assist stream".
-    /// The method and path are inferred, not documented: The streams reference lost its base URL, method and path. Both create sections take company_id as a path parameter, a body, and answer 201 Created; the REST edition serves streams of a company under /v2/companies/{companyId}/streams (GET lists them, GET/DELETE .../{streamToken} read and delete one). A POST to that collection is the conventional create route.
+    /// The method and path are inferred, not documented: The streams reference lost its base URL, method and path. Both create sections take company\_id as a path parameter, a body, and answer 201 Created; the REST edition serves streams of a company under /v2/companies/{companyId}/streams (GET lists them, GET/DELETE .../{streamToken} read and delete one). A POST to that collection is the conventional create route.
     ///
     /// # Spec decisions
     ///
     /// - Inferred route: POST /v2/companies/{companyId}/streams. No public source gives the create path (see source.inferred).
-    /// - "Create assist stream" and "Create instant stream" document the same parameters, the same response and the same 201; they differ only in the value of `type`. The spec format has no constant fields, so two operations would each still expose a `type` setter; one create_stream with a required `type` enum (StreamType) says the same thing without a redundant or contradictory setter. Both sections are covered by this operation.
-    /// - The body table lists only type and short_url, while the "Stream object parameters" table also lists name and origin (and company_id, which is the path parameter). All four body fields are included. None is marked required; type is made required because it selects the kind of stream and the API has no documented default.
-    /// - The path parameter is named company_id and typed string in the streams reference, but integer in its object table; the REST edition's company routes call it companyId and type it number. We use the REST name and integer so that every company route takes the same argument.
+    /// - "Create assist stream" and "Create instant stream" document the same parameters, the same response and the same 201; they differ only in the value of `type`. The spec format has no constant fields, so two operations would each still expose a `type` setter; one create\_stream with a required `type` enum (StreamType) says the same thing without a redundant or contradictory setter. Both sections are covered by this operation.
+    /// - The body table lists only type and short\_url, while the "Stream object parameters" table also lists name and origin (and company\_id, which is the path parameter). All four body fields are included. None is marked required; type is made required because it selects the kind of stream and the API has no documented default.
+    /// - The path parameter is named company\_id and typed string in the streams reference, but integer in its object table; the REST edition's company routes call it companyId and type it number. We use the REST name and integer so that every company route takes the same argument.
     /// - The name of the path parameter and the body field types come from the streams reference; the Authorization header it requires is the vendor default (basic or bearer).
     pub fn create_stream(
         &self,
@@ -879,7 +879,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The streams reference's "Retrieve a stream" maps here: it takes the company id and the stream token as path parameters and requires the key, like this REST route ("Get a stream"). Its parameters are called company_id and token there; the REST names companyId and streamToken are kept. It is one operation, and its 200 response uses the model the streams reference documents (StreamDetails).
+    /// - The streams reference's "Retrieve a stream" maps here: it takes the company id and the stream token as path parameters and requires the key, like this REST route ("Get a stream"). Its parameters are called company\_id and token there; the REST names companyId and streamToken are kept. It is one operation, and its 200 response uses the model the streams reference documents (StreamDetails).
     pub fn get_company_stream(
         &self,
         company_id: i64,
@@ -941,7 +941,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - userIds, emails and phoneNumbers are documented only as `array`. Their names say what they hold: user ids are numbers on every other route (list<integer>); emails and phone numbers are text (list<string>, a phone number may start with + or 0).
+    /// - userIds, emails and phoneNumbers are documented only as `array`. Their names say what they hold: user ids are numbers on every other route (list\<integer\>); emails and phone numbers are text (list\<string\>, a phone number may start with + or 0).
     /// - The allowed values of `type` are not documented; plain string.
     pub fn invite_to_company_stream(
         &self,
@@ -980,8 +980,8 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The syntax of custom_filter is not documented; plain string.
-    /// - team_ids and user_ids are `alternatives`: one id or a list, as the API accepts.
+    /// - The syntax of custom\_filter is not documented; plain string.
+    /// - team\_ids and user\_ids are `alternatives`: one id or a list, as the API accepts.
     pub fn list_company_streams(
         &self,
         company_id: i64,
@@ -996,7 +996,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Shares its heading and description with the /video-mix route (see request_company_stream_event_video_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
+    /// - Shares its heading and description with the /video-mix route (see request\_company\_stream\_event\_video\_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
     /// - No body is documented (the samples send none).
     pub fn request_company_stream_event_mix(
         &self,
@@ -1019,7 +1019,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request_company_stream_event_mix. The heading's "audio" is kept out of the summary since the path says video.
+    /// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request\_company\_stream\_event\_mix. The heading's "audio" is kept out of the summary since the path says video.
     /// - No body is documented (the samples send none).
     pub fn request_company_stream_event_video_mix(
         &self,
@@ -1083,7 +1083,7 @@ impl CompanyTeamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - This route names the team `{id}` where every other team route says `{teamId}`; the wire name is kept and rust_name makes it team_id.
+    /// - This route names the team `{id}` where every other team route says `{teamId}`; the wire name is kept and rust\_name makes it team\_id.
     pub fn delete_company_team(
         &self,
         company_id: i64,
@@ -1394,7 +1394,7 @@ impl RolesApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document titles this list "Read" (not "Read all"), the same heading as the single-role read; it is a list (page and limit, "Get a role list"), hence list_roles.
+    /// - The document titles this list "Read" (not "Read all"), the same heading as the single-role read; it is a list (page and limit, "Get a role list"), hence list\_roles.
     pub fn list_roles(&self) -> crate::operations::ListRoles {
         crate::operations::ListRoles::new(self.client.inner.clone())
     }
@@ -1413,7 +1413,7 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The shape of a schedule element is not documented; list<json>.
+    /// - The shape of a schedule element is not documented; list\<json\>.
     /// - The short edition agrees with the full edition on this operation.
     pub fn create_schedule_template(
         &self,
@@ -1490,7 +1490,7 @@ impl StreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete_stream_event, and the /admin route is admin_delete_stream_event.
+    /// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete\_stream\_event, and the /admin route is admin\_delete\_stream\_event.
     pub fn delete_stream_event(
         &self,
         stream_token: impl Into<String>,
@@ -1510,7 +1510,7 @@ impl StreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Titled "Read admin" like the /v2/admin/streams/... route, although its path has no /admin segment; the id follows the path (see delete_stream_event).
+    /// - Titled "Read admin" like the /v2/admin/streams/... route, although its path has no /admin segment; the id follows the path (see delete\_stream\_event).
     /// - longTimeExpiration is not described; the description is our reading of its name.
     pub fn get_stream_event(
         &self,
@@ -1532,7 +1532,7 @@ impl StreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Both code samples send no Authorization header: auth none. Named *_public_info to keep it apart from get_company_stream.
+    /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_stream.
     pub fn get_stream_public_info(
         &self,
         stream_token: impl Into<String>,

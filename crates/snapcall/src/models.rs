@@ -69,8 +69,8 @@ pub struct StreamCreated {
 /// # Spec decisions
 ///
 /// - Named StreamDetails rather than Stream so that the generated type cannot be confused with (or clash with an import of) the async `Stream` trait used for pagination.
-/// - The copy of the streams reference lost the indentation of nested attributes; only "child attributes" markers remain. The nesting is rebuilt from the order: context holds externalId and externalIdUrl; events hold id .. role, data, emitted_at, created_at and user; data holds from, type, s3Asset, summary, thumbnail and assemblyTranscriptId; user holds id, name, email, settings, avatar_url and role. Every field is optional and unknown fields are kept, so a misplaced attribute costs a typed accessor, never a decoding error.
-/// - expired_at, team_id, team and bid are documented as `object` with no child attributes: json (expired_at and team_id are likely a date and an id, or null, but the document does not say).
+/// - The copy of the streams reference lost the indentation of nested attributes; only "child attributes" markers remain. The nesting is rebuilt from the order: context holds externalId and externalIdUrl; events hold id .. role, data, emitted\_at, created\_at and user; data holds from, type, s3Asset, summary, thumbnail and assemblyTranscriptId; user holds id, name, email, settings, avatar\_url and role. Every field is optional and unknown fields are kept, so a misplaced attribute costs a typed accessor, never a decoding error.
+/// - expired\_at, team\_id, team and bid are documented as `object` with no child attributes: json (expired\_at and team\_id are likely a date and an id, or null, but the document does not say).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct StreamDetails {

@@ -16,7 +16,7 @@ static ADMIN_DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// # Spec decisions
 ///
-/// - Same heading as delete_stream_event (the unscoped route); this one is under /v2/admin, hence admin_delete_stream_event.
+/// - Same heading as delete\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_delete\_stream\_event.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -92,7 +92,7 @@ static ADMIN_GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// # Spec decisions
 ///
-/// - Same heading as get_stream_event (the unscoped route); this one is under /v2/admin, hence admin_get_stream_event.
+/// - Same heading as get\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_get\_stream\_event.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -394,7 +394,7 @@ static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 /// # Spec decisions
 ///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-/// - Both editions title this "Read" with the same one-line description as get_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
+/// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
 /// - Editions differ only in the lost parameter name; type and required flag agree.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -464,7 +464,7 @@ static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 /// # Spec decisions
 ///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-/// - Both fields are documented as `number` with no unit. wrap_up_time is a duration (seconds presumably) and last_bridge_end a point in time (a Unix timestamp presumably); both are read as integer.
+/// - Both fields are documented as `number` with no unit. wrap\_up\_time is a duration (seconds presumably) and last\_bridge\_end a point in time (a Unix timestamp presumably); both are read as integer.
 /// - Editions differ only in the lost parameter name; types and required flags agree.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -648,7 +648,7 @@ static GET_BOOKING_PAGE_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// # Spec decisions
 ///
-/// - Both code samples send no Authorization header: auth none. Named *_public_info to keep it apart from get_company_booking_page.
+/// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_booking\_page.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -716,8 +716,8 @@ static CREATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 ///
 /// # Spec decisions
 ///
-/// - Editions disagree: the short edition (rest_short, "Create") marks call_id required and has no `agent` field; the full edition marks call_id optional and adds `agent`. We follow the full edition (the later superset): call_id optional, agent present.
-/// - config is an `object` whose keys are not documented: json. schedule_template_id is an id: integer. cart_value is money: number.
+/// - Editions disagree: the short edition (rest\_short, "Create") marks call\_id required and has no `agent` field; the full edition marks call\_id optional and adds `agent`. We follow the full edition (the later superset): call\_id optional, agent present.
+/// - config is an `object` whose keys are not documented: json. schedule\_template\_id is an id: integer. cart\_value is money: number.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -908,7 +908,7 @@ static CREATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 ///
 /// # Spec decisions
 ///
-/// - The elements of `buttons` are not described; presumably objects shaped like the create_button body, but they stay list<json>.
+/// - The elements of `buttons` are not described; presumably objects shaped like the create\_button body, but they stay list\<json\>.
 /// - The short edition agrees with the full edition on this operation.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1056,7 +1056,7 @@ static GET_BUTTON_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// # Spec decisions
 ///
-/// - Both code samples send no Authorization header (in both editions): auth none. Named *_public_info to keep it apart from get_button, the authenticated read of the same button.
+/// - Both code samples send no Authorization header (in both editions): auth none. Named \*\_public\_info to keep it apart from get\_button, the authenticated read of the same button.
 /// - The short edition agrees with the full edition on this operation.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1247,7 +1247,7 @@ static UPDATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 ///
 /// # Spec decisions
 ///
-/// - Unlike create_button, the update table has no `agent` field in either edition; none is added.
+/// - Unlike create\_button, the update table has no `agent` field in either edition; none is added.
 /// - The short edition agrees with the full edition on this operation.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1443,7 +1443,7 @@ static UPDATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 ///
 /// # Spec decisions
 ///
-/// - The elements of `buttons` are not described (presumably each carries the button's identifier and the fields to change): list<json>.
+/// - The elements of `buttons` are not described (presumably each carries the button's identifier and the fields to change): list\<json\>.
 /// - The short edition agrees with the full edition on this operation.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2445,7 +2445,7 @@ static CREATE_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// # Spec decisions
 ///
-/// - The section says "a custom field" but the body takes an array (customFields), so the id is plural. The element shape is not documented: list<json>. customFields is documented as not required.
+/// - The section says "a custom field" but the body takes an array (customFields), so the id is plural. The element shape is not documented: list\<json\>. customFields is documented as not required.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -3173,14 +3173,14 @@ static CREATE_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// `type` picks the kind of stream: `assist` (the customer records a video to explain a problem) or `instant` (a live audio or video call opened from a shared link).
 ///
 /// Source: snapcall-streams-reference.txt § "Create assist stream".
-/// The method and path are inferred, not documented: The streams reference lost its base URL, method and path. Both create sections take company_id as a path parameter, a body, and answer 201 Created; the REST edition serves streams of a company under /v2/companies/{companyId}/streams (GET lists them, GET/DELETE .../{streamToken} read and delete one). A POST to that collection is the conventional create route.
+/// The method and path are inferred, not documented: The streams reference lost its base URL, method and path. Both create sections take company\_id as a path parameter, a body, and answer 201 Created; the REST edition serves streams of a company under /v2/companies/{companyId}/streams (GET lists them, GET/DELETE .../{streamToken} read and delete one). A POST to that collection is the conventional create route.
 ///
 /// # Spec decisions
 ///
 /// - Inferred route: POST /v2/companies/{companyId}/streams. No public source gives the create path (see source.inferred).
-/// - "Create assist stream" and "Create instant stream" document the same parameters, the same response and the same 201; they differ only in the value of `type`. The spec format has no constant fields, so two operations would each still expose a `type` setter; one create_stream with a required `type` enum (StreamType) says the same thing without a redundant or contradictory setter. Both sections are covered by this operation.
-/// - The body table lists only type and short_url, while the "Stream object parameters" table also lists name and origin (and company_id, which is the path parameter). All four body fields are included. None is marked required; type is made required because it selects the kind of stream and the API has no documented default.
-/// - The path parameter is named company_id and typed string in the streams reference, but integer in its object table; the REST edition's company routes call it companyId and type it number. We use the REST name and integer so that every company route takes the same argument.
+/// - "Create assist stream" and "Create instant stream" document the same parameters, the same response and the same 201; they differ only in the value of `type`. The spec format has no constant fields, so two operations would each still expose a `type` setter; one create\_stream with a required `type` enum (StreamType) says the same thing without a redundant or contradictory setter. Both sections are covered by this operation.
+/// - The body table lists only type and short\_url, while the "Stream object parameters" table also lists name and origin (and company\_id, which is the path parameter). All four body fields are included. None is marked required; type is made required because it selects the kind of stream and the API has no documented default.
+/// - The path parameter is named company\_id and typed string in the streams reference, but integer in its object table; the REST edition's company routes call it companyId and type it number. We use the REST name and integer so that every company route takes the same argument.
 /// - The name of the path parameter and the body field types come from the streams reference; the Authorization header it requires is the vendor default (basic or bearer).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -3444,7 +3444,7 @@ static GET_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// # Spec decisions
 ///
-/// - The streams reference's "Retrieve a stream" maps here: it takes the company id and the stream token as path parameters and requires the key, like this REST route ("Get a stream"). Its parameters are called company_id and token there; the REST names companyId and streamToken are kept. It is one operation, and its 200 response uses the model the streams reference documents (StreamDetails).
+/// - The streams reference's "Retrieve a stream" maps here: it takes the company id and the stream token as path parameters and requires the key, like this REST route ("Get a stream"). Its parameters are called company\_id and token there; the REST names companyId and streamToken are kept. It is one operation, and its 200 response uses the model the streams reference documents (StreamDetails).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -3673,7 +3673,7 @@ static INVITE_TO_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// # Spec decisions
 ///
-/// - userIds, emails and phoneNumbers are documented only as `array`. Their names say what they hold: user ids are numbers on every other route (list<integer>); emails and phone numbers are text (list<string>, a phone number may start with + or 0).
+/// - userIds, emails and phoneNumbers are documented only as `array`. Their names say what they hold: user ids are numbers on every other route (list\<integer\>); emails and phone numbers are text (list\<string\>, a phone number may start with + or 0).
 /// - The allowed values of `type` are not documented; plain string.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -4010,8 +4010,8 @@ static LIST_COMPANY_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 ///
 /// # Spec decisions
 ///
-/// - The syntax of custom_filter is not documented; plain string.
-/// - team_ids and user_ids are `alternatives`: one id or a list, as the API accepts.
+/// - The syntax of custom\_filter is not documented; plain string.
+/// - team\_ids and user\_ids are `alternatives`: one id or a list, as the API accepts.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -4252,7 +4252,7 @@ static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::sn
 ///
 /// # Spec decisions
 ///
-/// - Shares its heading and description with the /video-mix route (see request_company_stream_event_video_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
+/// - Shares its heading and description with the /video-mix route (see request\_company\_stream\_event\_video\_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
 /// - No body is documented (the samples send none).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -4334,7 +4334,7 @@ static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo 
 ///
 /// # Spec decisions
 ///
-/// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request_company_stream_event_mix. The heading's "audio" is kept out of the summary since the path says video.
+/// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request\_company\_stream\_event\_mix. The heading's "audio" is kept out of the summary since the path says video.
 /// - No body is documented (the samples send none).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -4592,7 +4592,7 @@ static DELETE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - This route names the team `{id}` where every other team route says `{teamId}`; the wire name is kept and rust_name makes it team_id.
+/// - This route names the team `{id}` where every other team route says `{teamId}`; the wire name is kept and rust\_name makes it team\_id.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -6222,7 +6222,7 @@ static LIST_ROLES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// # Spec decisions
 ///
-/// - The document titles this list "Read" (not "Read all"), the same heading as the single-role read; it is a list (page and limit, "Get a role list"), hence list_roles.
+/// - The document titles this list "Read" (not "Read all"), the same heading as the single-role read; it is a list (page and limit, "Get a role list"), hence list\_roles.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -6308,7 +6308,7 @@ static CREATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// # Spec decisions
 ///
-/// - The shape of a schedule element is not documented; list<json>.
+/// - The shape of a schedule element is not documented; list\<json\>.
 /// - The short edition agrees with the full edition on this operation.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -6638,7 +6638,7 @@ static DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete_stream_event, and the /admin route is admin_delete_stream_event.
+/// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete\_stream\_event, and the /admin route is admin\_delete\_stream\_event.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -6714,7 +6714,7 @@ static GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - Titled "Read admin" like the /v2/admin/streams/... route, although its path has no /admin segment; the id follows the path (see delete_stream_event).
+/// - Titled "Read admin" like the /v2/admin/streams/... route, although its path has no /admin segment; the id follows the path (see delete\_stream\_event).
 /// - longTimeExpiration is not described; the description is our reading of its name.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -6805,7 +6805,7 @@ static GET_STREAM_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// # Spec decisions
 ///
-/// - Both code samples send no Authorization header: auth none. Named *_public_info to keep it apart from get_company_stream.
+/// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_stream.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]

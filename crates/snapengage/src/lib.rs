@@ -190,7 +190,7 @@ impl ChatApi<'_> {
     /// # Spec decisions
     ///
     /// - email and visitorMessage are required only when the widget's availability says so (emailRequired / messageRequired). A static type cannot know that, so both are optional setters and the server's 400 reports the omission.
-    /// - Fields travel in the query string with the form content type, as in the cURL sample (see send_message).
+    /// - Fields travel in the query string with the form content type, as in the cURL sample (see send\_message).
     pub fn start_chat(
         &self,
         widget_id: impl Into<String>,

@@ -29,7 +29,7 @@ pub struct ChatMessage {
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct ChatStarted {
-    /// Id of the new chat session; pass it to poll_messages and send_message.
+    /// Id of the new chat session; pass it to poll\_messages and send\_message.
     #[serde(rename = "caseId")]
     pub case_id: String,
     /// The widget the chat runs on.
@@ -93,7 +93,7 @@ impl<'de> ::serde::Deserialize<'de> for MessageAuthorType {
             .map(|s| Self::from(s.as_str()))
     }
 }
-/// Kind of message sent with send_message.
+/// Kind of message sent with send\_message.
 ///
 /// Source: snapengage-chat-api-v1.txt § "Send chat message".
 ///
@@ -163,7 +163,7 @@ pub struct PollResult {
     /// Chat session id.
     #[serde(rename = "caseId")]
     pub case_id: String,
-    /// Whether the agent is typing. The example sends a real boolean; loose_bool accepts both forms.
+    /// Whether the agent is typing. The example sends a real boolean; loose\_bool accepts both forms.
     #[serde(
         rename = "agentTyping",
         default,
@@ -178,7 +178,7 @@ pub struct PollResult {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
-/// Echo of a message stored by send_message.
+/// Echo of a message stored by send\_message.
 ///
 /// Source: snapengage-chat-api-v1.txt § "Send chat message".
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -203,7 +203,7 @@ pub struct SentMessage {
 ///
 /// # Spec decisions
 ///
-/// - The flags are documented as Boolean but sent as the strings "true"/"false"; they use loose_bool.
+/// - The flags are documented as Boolean but sent as the strings "true"/"false"; they use loose\_bool.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct WidgetAvailability {
@@ -218,7 +218,7 @@ pub struct WidgetAvailability {
         deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
     )]
     pub online: Option<bool>,
-    /// Whether start_chat needs an email.
+    /// Whether start\_chat needs an email.
     #[serde(
         rename = "emailRequired",
         default,
@@ -226,7 +226,7 @@ pub struct WidgetAvailability {
         deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
     )]
     pub email_required: Option<bool>,
-    /// Whether start_chat needs a first message.
+    /// Whether start\_chat needs a first message.
     #[serde(
         rename = "messageRequired",
         default,

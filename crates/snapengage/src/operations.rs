@@ -259,7 +259,7 @@ static START_CHAT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// # Spec decisions
 ///
 /// - email and visitorMessage are required only when the widget's availability says so (emailRequired / messageRequired). A static type cannot know that, so both are optional setters and the server's 400 reports the omission.
-/// - Fields travel in the query string with the form content type, as in the cURL sample (see send_message).
+/// - Fields travel in the query string with the form content type, as in the cURL sample (see send\_message).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]

@@ -29,6 +29,8 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+use crate::emit::md_escape as esc;
+
 pub fn emit(api: &Api, header: &str) -> String {
     let v = &api.vendor;
     let mut out = String::new();
@@ -60,7 +62,7 @@ pub fn emit(api: &Api, header: &str) -> String {
     if !v.notes.is_empty() {
         let _ = writeln!(w, "\n## Vendor-wide decisions\n");
         for n in &v.notes {
-            let _ = writeln!(w, "- {}", n.trim());
+            let _ = writeln!(w, "- {}", esc(n.trim()));
         }
     }
     let _ = writeln!(w, "\n## Operations\n");
@@ -76,12 +78,12 @@ pub fn emit(api: &Api, header: &str) -> String {
             let _ = writeln!(w, "\n## Group `{group}`");
         }
         let _ = writeln!(w, "\n### {}\n", op.id);
-        let _ = writeln!(w, "{}\n", op.summary);
+        let _ = writeln!(w, "{}\n", esc(&op.summary));
         let _ = writeln!(w, "- Rust: `{}`", call_signature(op));
         let _ = writeln!(w, "- HTTP: `{} {}`", op.method.as_str(), op.path);
         let _ = writeln!(w, "- Source: {}", op.source.cite());
         if let Some(why) = &op.source.inferred {
-            let _ = writeln!(w, "- **Inferred** method/path: {why}");
+            let _ = writeln!(w, "- **Inferred** method/path: {}", esc(why));
         }
         let auth = match &op.auth {
             ir::Auth::None => "none (public)".to_owned(),
@@ -90,17 +92,17 @@ pub fn emit(api: &Api, header: &str) -> String {
         let _ = writeln!(w, "- Auth: {auth}");
         let _ = writeln!(w, "- Retried on failure: {}", if op.retryable { "yes" } else { "no (not idempotent)" });
         if let Some(d) = &op.description {
-            let _ = writeln!(w, "\n{d}");
+            let _ = writeln!(w, "\n{}", esc(d));
         }
         if !op.params.is_empty() || op.body.is_some() {
             let _ = writeln!(w, "\n| Name | Rust | In | Type | Required | Default | Description |\n|---|---|---|---|---|---|---|");
             for p in &op.params {
-                let _ = writeln!(w, "| `{}` | `{}` | {:?} | {} | {} | {} | {} |", p.wire, p.rust, p.location, cell(&ty_name(&p.ty)), if p.required { "yes" } else { "no" }, p.default.as_ref().map(|d| format!("`{d}`")).unwrap_or_default(), cell(&p.description));
+                let _ = writeln!(w, "| `{}` | `{}` | {:?} | {} | {} | {} | {} |", p.wire, p.rust, p.location, cell(&ty_name(&p.ty)), if p.required { "yes" } else { "no" }, p.default.as_ref().map(|d| format!("`{d}`")).unwrap_or_default(), cell(&esc(&p.description)));
             }
             if let Some(b) = &op.body {
                 let place = format!("{:?} body", b.encoding);
                 for f in &b.fields {
-                    let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} | {} | {} |", f.wire, f.rust, place, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, f.default.as_ref().map(|d| format!("`{d}`")).unwrap_or_default(), cell(&f.description));
+                    let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} | {} | {} |", f.wire, f.rust, place, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, f.default.as_ref().map(|d| format!("`{d}`")).unwrap_or_default(), cell(&esc(&f.description)));
                 }
             }
         }
@@ -112,7 +114,7 @@ pub fn emit(api: &Api, header: &str) -> String {
                 (c, None) => format!("{c:?}").to_lowercase(),
             };
             let ty = r.ty.as_ref().map(ty_name).unwrap_or_else(|| if r.content == ContentKind::Json { "free JSON".into() } else { String::new() });
-            let _ = writeln!(w, "| {} | {} | {} | {} |", r.status, content, cell(&ty), cell(&r.description));
+            let _ = writeln!(w, "| {} | {} | {} | {} |", r.status, content, cell(&ty), cell(&esc(&r.description)));
         }
         if let Some(p) = &op.pagination {
             let text = match p {
@@ -124,13 +126,13 @@ pub fn emit(api: &Api, header: &str) -> String {
         if !op.notes.is_empty() {
             let _ = writeln!(w, "\nDecisions:\n");
             for n in &op.notes {
-                let _ = writeln!(w, "- {}", n.trim());
+                let _ = writeln!(w, "- {}", esc(n.trim()));
             }
         }
     }
     let _ = writeln!(w, "\n## Models");
     for m in &api.models {
-        let _ = writeln!(w, "\n### {}\n\n{}\n", m.name, m.description);
+        let _ = writeln!(w, "\n### {}\n\n{}\n", m.name, esc(&m.description));
         if let Some(s) = &m.source {
             let _ = writeln!(w, "Source: {}\n", s.cite());
         }
@@ -138,7 +140,7 @@ pub fn emit(api: &Api, header: &str) -> String {
             ModelKind::Object { fields, keep_unknown } => {
                 let _ = writeln!(w, "| Field | Rust | Type | Required | Description |\n|---|---|---|---|---|");
                 for f in fields {
-                    let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} |", f.wire, f.rust, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, cell(&f.description));
+                    let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} |", f.wire, f.rust, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, cell(&esc(&f.description)));
                 }
                 if *keep_unknown {
                     let _ = writeln!(w, "\nFields not listed here are kept in `extra`.");
@@ -161,7 +163,7 @@ pub fn emit(api: &Api, header: &str) -> String {
         if !m.notes.is_empty() {
             let _ = writeln!(w, "\nDecisions:\n");
             for n in &m.notes {
-                let _ = writeln!(w, "- {}", n.trim());
+                let _ = writeln!(w, "- {}", esc(n.trim()));
             }
         }
     }

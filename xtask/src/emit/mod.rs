@@ -7,6 +7,22 @@ pub mod rust;
 use crate::ir::{Api, ContentKind, Ty};
 use crate::names;
 
+/// Escape spec prose for markdown and rustdoc: `<`, `>`, `[`, `]`, `*`, `_` are
+/// taken literally outside backtick code spans (so `list<json>` is not an HTML tag).
+pub fn md_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        if c == '`' {
+            in_code = !in_code;
+        } else if !in_code && matches!(c, '<' | '>' | '[' | ']' | '*' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The command that regenerates every generated file.
 pub const COMMAND: &str = "cargo xtask regen";
 

@@ -1,6 +1,6 @@
 //! IR → Rust source of a client crate. Pure: tokens in, strings out.
 //!
-//! Runtime items are named through [`rt`] only, so the generated code and the
+//! Runtime items are named through `rt()` only, so the generated code and the
 //! runtime crate meet in one place.
 
 use proc_macro2::{Ident, Span, TokenStream};
@@ -19,8 +19,12 @@ fn ident(s: &str) -> Ident {
 }
 
 /// Doc comment lines as `#[doc = "..."]` attributes.
+/// Spec prose is escaped (see [`crate::emit::md_escape`]); our own lines use backticks for code.
 fn docs<'a>(lines: impl IntoIterator<Item = &'a str>) -> TokenStream {
-    let lines: Vec<String> = lines.into_iter().flat_map(|l| l.split('\n').map(|x| if x.is_empty() { String::new() } else { format!(" {x}") }).collect::<Vec<_>>()).collect();
+    let lines: Vec<String> = lines
+        .into_iter()
+        .flat_map(|l| l.split('\n').map(|x| if x.is_empty() { String::new() } else { format!(" {}", crate::emit::md_escape(x)) }).collect::<Vec<_>>())
+        .collect();
     quote!(#(#[doc = #lines])*)
 }
 

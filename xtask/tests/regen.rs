@@ -1,0 +1,156 @@
+//! The generator end to end: freshness of the committed output, API-surface
+//! and fixture snapshots, determinism, and check mode on a scratch tree.
+
+use std::path::{Path, PathBuf};
+
+use xtask::emit;
+use xtask::regen::{self, Failure, Options, SpecRoot};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn docs(root: &Path) -> Option<PathBuf> {
+    Some(root.join("../shared/vendor-docs")).filter(|p| p.is_dir())
+}
+
+/// The same check as `cargo xtask regen --check`, so the test command catches stale code.
+#[test]
+fn generated_files_are_fresh() {
+    let root = root();
+    let opts = Options { check: true, ..Options::workspace(&root, docs(&root)) };
+    match regen::run(&opts) {
+        Ok(_) => {}
+        Err(Failure::Stale(report)) => panic!("{}", report.stale_message()),
+        Err(Failure::Spec(diags)) => panic!("{}", diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")),
+        Err(Failure::Other(e)) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn api_surface_per_vendor() {
+    let root = root();
+    let opts = Options::workspace(&root, None);
+    let apis = regen::load(&opts).unwrap_or_else(|e| panic!("{e:?}"));
+    let vendors: Vec<_> = apis.iter().filter(|a| a.vendor.crate_dir.starts_with("crates/")).collect();
+    assert!(!vendors.is_empty());
+    for api in vendors {
+        insta::assert_snapshot!(format!("surface_{}", api.vendor.name), emit::surface(api));
+    }
+}
+
+#[test]
+fn fixture_output_per_feature() {
+    let root = root();
+    let opts = Options::workspace(&root, None);
+    let apis = regen::load(&opts).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut timings = regen::Timings::default();
+    let files = regen::generate(&apis, &mut timings).unwrap();
+    let mut seen = 0;
+    for api in apis.iter().filter(|a| a.vendor.crate_dir.starts_with("tests/fixtures/")) {
+        seen += 1;
+        let dir = &api.vendor.crate_dir;
+        let rust: String = ["src/lib.rs", "src/models.rs", "src/operations.rs"]
+            .iter()
+            .map(|f| format!("==> {f}\n{}", files[&PathBuf::from(format!("{dir}/{f}"))]))
+            .collect();
+        insta::assert_snapshot!(format!("fixture_{}_rust", api.vendor.name), rust);
+        insta::assert_snapshot!(format!("fixture_{}_openapi", api.vendor.name), files[&PathBuf::from(format!("{dir}/openapi.json"))]);
+    }
+    assert_eq!(seen, 6, "one fixture per spec feature");
+}
+
+#[test]
+fn output_is_deterministic() {
+    let root = root();
+    let opts = Options::workspace(&root, None);
+    let a = regen::generate(&regen::load(&opts).unwrap_or_else(|e| panic!("{e:?}")), &mut Default::default()).unwrap();
+    let b = regen::generate(&regen::load(&opts).unwrap_or_else(|e| panic!("{e:?}")), &mut Default::default()).unwrap();
+    assert_eq!(a, b);
+    for (path, text) in &a {
+        assert!(text.contains(xtask::write::MARKER), "{} has no @generated header", path.display());
+    }
+}
+
+/// A scratch workspace holding one vendor spec, for check-mode and no-write tests.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtask-scratch-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spec = dir.join("specs/snapengage");
+    std::fs::create_dir_all(&spec).unwrap();
+    for f in ["vendor.yaml", "chat.yaml"] {
+        std::fs::copy(root().join("specs/snapengage").join(f), spec.join(f)).unwrap();
+    }
+    dir
+}
+
+fn opts(dir: &Path, check: bool) -> Options<'_> {
+    Options { root: dir, spec_roots: vec![SpecRoot { specs: "specs".into(), crates: "crates".into(), check_sources: false }], docs: None, vendor: None, check }
+}
+
+#[test]
+fn check_mode_catches_hand_edits_stale_specs_and_orphans() {
+    let dir = scratch("check");
+    let (report, _) = regen::run(&opts(&dir, false)).unwrap();
+    assert!(report.written.len() >= 7);
+    // A second run writes nothing.
+    let (again, _) = regen::run(&opts(&dir, false)).unwrap();
+    assert!(again.written.is_empty() && again.removed.is_empty());
+    regen::run(&opts(&dir, true)).unwrap();
+
+    // A hand edit to a generated file.
+    let models = dir.join("crates/snapengage/src/models.rs");
+    let text = std::fs::read_to_string(&models).unwrap();
+    std::fs::write(&models, text.replace("pub struct ChatStarted", "pub struct ChatBegun")).unwrap();
+    let Err(Failure::Stale(r)) = regen::run(&opts(&dir, true)) else { panic!("a hand edit must fail --check") };
+    assert_eq!(r.stale.len(), 1);
+    assert!(r.stale_message().contains("crates/snapengage/src/models.rs") && r.stale_message().contains("cargo xtask regen"));
+    regen::run(&opts(&dir, false)).unwrap();
+
+    // A spec edited without a regen.
+    let chat = dir.join("specs/snapengage/chat.yaml");
+    let spec = std::fs::read_to_string(&chat).unwrap();
+    std::fs::write(&chat, spec.replace("summary: Start a new chat session on a widget.", "summary: Open a chat.")).unwrap();
+    let Err(Failure::Stale(r)) = regen::run(&opts(&dir, true)) else { panic!("a spec edit must fail --check") };
+    assert!(r.stale.iter().any(|(p, _)| p.ends_with("src/lib.rs")), "{:?}", r.stale);
+
+    // A generated file no spec produces any more is removed.
+    let orphan = dir.join("crates/snapengage/src/old.rs");
+    std::fs::write(&orphan, format!("// {} from specs/x/.\n", xtask::write::MARKER)).unwrap();
+    let Err(Failure::Stale(r)) = regen::run(&opts(&dir, true)) else { panic!("an orphan must fail --check") };
+    assert!(r.stale.iter().any(|(p, _)| p.ends_with("old.rs")));
+    let (report, _) = regen::run(&opts(&dir, false)).unwrap();
+    assert!(!orphan.exists() && report.removed.len() == 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_broken_spec_touches_no_file() {
+    let dir = scratch("broken");
+    regen::run(&opts(&dir, false)).unwrap();
+    let lib = dir.join("crates/snapengage/src/lib.rs");
+    let before = std::fs::read(&lib).unwrap();
+    let mtime = std::fs::metadata(&lib).unwrap().modified().unwrap();
+    let chat = dir.join("specs/snapengage/chat.yaml");
+    let spec = std::fs::read_to_string(&chat).unwrap();
+    // A real change plus an unknown key: the change must not be written either.
+    let broken = spec.replace("summary: Start a new chat session on a widget.", "summary: Changed.\n    colour: blue");
+    std::fs::write(&chat, broken).unwrap();
+    let Err(Failure::Spec(diags)) = regen::run(&opts(&dir, false)) else { panic!("expected spec errors") };
+    assert_eq!(diags.len(), 1);
+    let d = diags[0].to_string();
+    assert!(d.starts_with("specs/snapengage/chat.yaml:") && d.contains("unknown field `colour`"), "{d}");
+    let line: usize = d.split(':').nth(1).unwrap().parse().unwrap();
+    assert_eq!(std::fs::read_to_string(&chat).unwrap().lines().nth(line - 1).unwrap().trim(), "colour: blue");
+    assert_eq!(std::fs::read(&lib).unwrap(), before);
+    assert_eq!(std::fs::metadata(&lib).unwrap().modified().unwrap(), mtime);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_vendor_lists_the_known_ones() {
+    let root = root();
+    let opts = Options { vendor: Some("nope"), ..Options::workspace(&root, None) };
+    let Err(Failure::Other(e)) = regen::load(&opts) else { panic!("expected an error") };
+    assert!(e.contains("unknown vendor `nope`") && e.contains("snapengage"), "{e}");
+}
