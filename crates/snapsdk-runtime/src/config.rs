@@ -2,15 +2,30 @@
 
 use std::time::Duration;
 
-/// Retry behaviour. Defaults: 3 attempts, exponential backoff from 200 ms
-/// doubling to at most 5 s with full jitter, and `Retry-After` honoured up to
-/// 60 s. A longer `Retry-After` is not waited out: the call fails with
-/// [`Error::RateLimited`](crate::Error::RateLimited) carrying the wait.
+/// Retry behaviour.
+///
+/// Defaults: 3 attempts, exponential backoff from 200 ms doubling to at most
+/// 5 s with full jitter, and `Retry-After` honoured up to 60 s.
+///
+/// What is retried: connection failures, timeouts, and the statuses 408, 429
+/// and 5xx — but only for idempotent operations (GET, HEAD, PUT, DELETE), for
+/// operations the spec marks retryable, or for calls that set
+/// [`RequestOptions::retry_non_idempotent`]. A request whose body cannot be
+/// sent twice (a [`FilePart::from_reader`](crate::FilePart::from_reader)
+/// upload) is never retried.
+///
+/// A `Retry-After` answer (seconds or HTTP date) replaces the backoff. A
+/// `Retry-After` longer than [`max_retry_after`](Self::max_retry_after) is
+/// never waited out silently: the call fails at once with
+/// [`Error::RateLimited`](crate::Error::RateLimited) carrying the wait, and
+/// the client's other calls fail the same way until that time has passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryConfig {
     /// Total attempts, the first one included. 1 disables retries.
     pub max_attempts: u32,
+    /// The backoff ceiling before the second attempt; it doubles per attempt.
     pub initial_backoff: Duration,
+    /// The largest backoff ceiling.
     pub max_backoff: Duration,
     /// The longest `Retry-After` the client waits by itself.
     pub max_retry_after: Duration,
@@ -29,25 +44,63 @@ impl Default for RetryConfig {
 
 impl RetryConfig {
     /// No retries at all.
+    #[must_use]
     pub fn disabled() -> Self {
         RetryConfig { max_attempts: 1, ..Self::default() }
     }
 
+    /// The same settings with `n` total attempts (at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// The same settings with another backoff range.
+    #[must_use]
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// The same settings with another `Retry-After` cap.
+    #[must_use]
+    pub fn with_max_retry_after(mut self, cap: Duration) -> Self {
+        self.max_retry_after = cap;
+        self
+    }
+
+    /// The largest backoff before attempt `attempt + 1` (so `attempt` >= 1):
+    /// `initial * 2^(attempt-1)`, capped at `max_backoff`.
+    #[must_use]
+    pub fn backoff_ceiling(&self, attempt: u32) -> Duration {
+        let exp = self.initial_backoff.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        exp.min(self.max_backoff)
+    }
+
     /// The backoff before attempt `attempt + 1` (so `attempt` >= 1): a random
-    /// delay between zero and `initial * 2^(attempt-1)`, capped at `max_backoff`.
+    /// delay between zero and [`backoff_ceiling`](Self::backoff_ceiling) ("full jitter").
+    #[must_use]
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.initial_backoff.saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
-        let ceiling = exp.min(self.max_backoff);
-        ceiling.mul_f64(fastrand::f64())
+        let ceiling = self.backoff_ceiling(attempt);
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * fastrand::f64()).unwrap_or(ceiling).min(ceiling)
     }
 }
 
-/// Time limits. Defaults: connect 10 s, each attempt 30 s, the whole
-/// operation (all attempts and waits) 90 s.
+/// Time limits.
+///
+/// Defaults: connect 10 s, each attempt 30 s (from sending the request to the
+/// last byte of a buffered response), the whole operation 90 s (every
+/// attempt, backoff, `Retry-After` and rate-limit wait included). A streamed
+/// download is limited by `attempt` only until its headers arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
+    /// Establishing a TCP/TLS connection.
     pub connect: Duration,
+    /// One attempt.
     pub attempt: Duration,
+    /// The whole call, across retries and waits.
     pub operation: Duration,
 }
 
@@ -62,42 +115,95 @@ impl Default for Timeouts {
 }
 
 /// A client-side request budget: `requests` per `period`, with bursts up to
-/// `requests`.
+/// `requests`. One budget is shared by every clone of a client and every task
+/// using it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     pub requests: u32,
     pub period: Duration,
 }
 
+impl RateLimit {
+    /// `requests` per `period`.
+    #[must_use]
+    pub const fn new(requests: u32, period: Duration) -> Self {
+        RateLimit { requests, period }
+    }
+    /// `requests` per second.
+    #[must_use]
+    pub const fn per_second(requests: u32) -> Self {
+        Self::new(requests, Duration::from_secs(1))
+    }
+    /// `requests` per minute.
+    #[must_use]
+    pub const fn per_minute(requests: u32) -> Self {
+        Self::new(requests, Duration::from_secs(60))
+    }
+}
+
 /// Overrides for one call; unset fields use the client's settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestOptions {
+    /// Total attempts for this call (overrides `retry.max_attempts` too).
     pub max_attempts: Option<u32>,
     pub attempt_timeout: Option<Duration>,
     pub operation_timeout: Option<Duration>,
     /// Let this call retry even though its method is not idempotent (a POST).
     /// Use only when the server deduplicates the request.
     pub retry_non_idempotent: bool,
+    /// The whole retry policy (backoff, `Retry-After` cap) for this call.
+    pub retry: Option<RetryConfig>,
 }
 
 impl RequestOptions {
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
+    #[must_use]
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = Some(n.max(1));
         self
     }
+    #[must_use]
     pub fn attempt_timeout(mut self, d: Duration) -> Self {
         self.attempt_timeout = Some(d);
         self
     }
+    #[must_use]
     pub fn operation_timeout(mut self, d: Duration) -> Self {
         self.operation_timeout = Some(d);
         self
     }
+    #[must_use]
     pub fn retry_non_idempotent(mut self, yes: bool) -> Self {
         self.retry_non_idempotent = yes;
         self
+    }
+    /// Use this retry policy (backoff, cap, attempts) for this call.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_jitters_below_it() {
+        let r = RetryConfig::default();
+        assert_eq!(r.backoff_ceiling(1), Duration::from_millis(200));
+        assert_eq!(r.backoff_ceiling(2), Duration::from_millis(400));
+        assert_eq!(r.backoff_ceiling(5), Duration::from_millis(3200));
+        assert_eq!(r.backoff_ceiling(6), Duration::from_secs(5));
+        assert_eq!(r.backoff_ceiling(u32::MAX), Duration::from_secs(5));
+        for attempt in 1..40 {
+            assert!(r.backoff(attempt) <= r.backoff_ceiling(attempt));
+        }
+        let huge = RetryConfig::default().with_backoff(Duration::MAX, Duration::MAX);
+        assert!(huge.backoff(30) <= Duration::MAX);
     }
 }

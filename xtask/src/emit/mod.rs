@@ -3,6 +3,7 @@
 pub mod docs;
 pub mod openapi;
 pub mod rust;
+pub mod wiretest;
 
 use crate::ir::{Api, ContentKind, Ty};
 use crate::names;
@@ -41,6 +42,7 @@ pub fn vendor_files(api: &Api) -> Vec<(String, Content)> {
     let dir = &api.vendor.crate_dir;
     let header = header_line(api);
     let mut out: Vec<(String, Content)> = rust::emit(api).into_iter().map(|(p, t)| (format!("{dir}/{p}"), Content::Rust(t))).collect();
+    out.push((format!("{dir}/tests/wire.rs"), Content::Rust(wiretest::emit(api).0)));
     out.push((format!("{dir}/Cargo.toml"), Content::Text(cargo_toml(api, &header))));
     out.push((format!("{dir}/README.md"), Content::Text(readme(api, &header))));
     out.push((format!("{dir}/API.md"), Content::Text(docs::emit(api, &header))));
@@ -86,6 +88,8 @@ serde_json = {{ workspace = true }}
 
 [dev-dependencies]
 tokio = {{ workspace = true }}
+wiremock = {{ workspace = true }}
+serde_urlencoded = "0.7"
 "#,
         name = v.crate_name,
         version = v.version,
