@@ -306,22 +306,29 @@ impl<'a> Checker<'a, '_> {
         ir::SourceRef { file, section: s.section.clone(), inferred: s.inferred.clone() }
     }
 
-    fn field(&mut self, at: At<'_>, sub: &str, f: &spec::Field) -> Option<ir::Field> {
-        let ty = self.ty(at, &format!("{sub}.type"), &f.ty)?;
-        let default = f.default.as_ref().map(yaml_to_json);
+    /// Check a parameter's or field's default against its type, and pick its Rust name.
+    #[allow(clippy::too_many_arguments)]
+    fn default_and_name(&mut self, at: At<'_>, sub: &str, ty: &Ty, ty_expr: &str, default: Option<&serde_yaml::Value>, rust_name: Option<&str>, wire: &str) -> (Option<serde_json::Value>, String) {
+        let default = default.map(yaml_to_json);
         if let Some(d) = &default {
-            if !default_fits(&ty, d, &self.models) {
-                self.cx.err(at, &format!("{sub}.default"), format!("default {d} does not fit type `{}`", f.ty), "give a value of the field's type");
+            if !default_fits(ty, d, &self.models) {
+                self.cx.err(at, &format!("{sub}.default"), format!("default {d} does not fit type `{ty_expr}`"), "give a value of the declared type");
             }
         }
-        let rust = match &f.rust_name {
+        let rust = match rust_name {
             Some(r) if !names::is_snake_ident(r) => {
                 self.cx.err(at, &format!("{sub}.rust_name"), format!("rust_name `{r}` is not a snake_case identifier"), "use lowercase letters, digits and underscores");
-                r.clone()
+                r.to_owned()
             }
             Some(r) => names::param(r),
-            None => names::param(&f.name),
+            None => names::param(wire),
         };
+        (default, rust)
+    }
+
+    fn field(&mut self, at: At<'_>, sub: &str, f: &spec::Field) -> Option<ir::Field> {
+        let ty = self.ty(at, &format!("{sub}.type"), &f.ty)?;
+        let (default, rust) = self.default_and_name(at, sub, &ty, &f.ty, f.default.as_ref(), f.rust_name.as_deref(), &f.name);
         if f.name.is_empty() {
             self.cx.err(at, &format!("{sub}.name"), "the wire name is empty", "");
         }
@@ -637,20 +644,7 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         if !is_scalar(&ty, &ck.models) && !matches!(ty, Ty::List(ref t) if is_scalar(t, &ck.models)) || (p.location == ParamLocation::Path && matches!(ty, Ty::List(_))) {
             ck.cx.err(at, &format!("{sub}.type"), format!("`{}` cannot be sent as a {:?} parameter", p.ty, p.location).to_lowercase(), "use a scalar type (string, integer, enum, ...)");
         }
-        let default = p.default.as_ref().map(yaml_to_json);
-        if let Some(d) = &default {
-            if !default_fits(&ty, d, &ck.models) {
-                ck.cx.err(at, &format!("{sub}.default"), format!("default {d} does not fit type `{}`", p.ty), "give a value of the parameter's type");
-            }
-        }
-        let rust = match &p.rust_name {
-            Some(r) if !names::is_snake_ident(r) => {
-                ck.cx.err(at, &format!("{sub}.rust_name"), format!("rust_name `{r}` is not a snake_case identifier"), "");
-                r.clone()
-            }
-            Some(r) => names::param(r),
-            None => names::param(&p.name),
-        };
+        let (default, rust) = ck.default_and_name(at, &sub, &ty, &p.ty, p.default.as_ref(), p.rust_name.as_deref(), &p.name);
         if let Some(other) = rust_names.insert(rust.clone(), p.name.clone()) {
             ck.cx.err(at, &format!("{sub}.name"), format!("`{}` and `{other}` both become the Rust name `{rust}`", p.name), "set `rust_name:` on one of them");
         }

@@ -354,7 +354,7 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
     } else {
         format!("Not covered (an argument has no generic sample): {}.", skipped.join(", "))
     };
-    let header_doc = format!("//! {count} operations. {skipped_doc}");
+    let header_doc = format!(" {count} operations. {skipped_doc}");
     let tokens = quote! {
         //! Wire conformance: every operation through the generated client against a
         //! loopback mock server; the request is compared with what the spec says.
