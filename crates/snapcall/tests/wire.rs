@@ -2,7 +2,7 @@
 
 //! Wire conformance: every operation through the generated client against a
 //! loopback mock server; the request is compared with what the spec says.
-//!//! 75 operations. Every operation of the spec is covered.
+//! 75 operations. Every operation of the spec is covered.
 #![allow(clippy::bool_assert_comparison)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
