@@ -2723,7 +2723,7 @@ impl SendNote {
     /// Send the request and decode the answer.
     pub async fn send(self) -> crate::Result<crate::models::TicketNonce> {
         let response = self.send_raw().await?;
-        response.text().await.map(Into::into)
+        response.text().await.map(|text| text.trim().to_owned().into())
     }
 }
 static UPDATE_TICKET_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {

@@ -800,7 +800,8 @@ fn emit_operations(api: &Api) -> TokenStream {
         let out = success_type(api, op);
         let finish = match (op.success.content, &op.success.ty) {
             (ContentKind::Json, _) => quote!(response.json().await),
-            (ContentKind::Text, Some(t)) if *t != Ty::String => quote!(response.text().await.map(Into::into)),
+            // A token in a text body: surrounding whitespace (a trailing newline) is not part of it.
+            (ContentKind::Text, Some(t)) if *t != Ty::String => quote!(response.text().await.map(|text| text.trim().to_owned().into())),
             (ContentKind::Text, _) => quote!(response.text().await),
             (ContentKind::Binary, _) => quote!(Ok(response.into_stream())),
             (ContentKind::Empty, _) => quote!({ let _ = response; Ok(()) }),
