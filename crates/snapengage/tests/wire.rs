@@ -3,7 +3,7 @@
 //! Wire conformance: every operation through the generated client against a
 //! loopback mock server; the request is compared with what the spec says.
 //! 4 operations. Every operation of the spec is covered.
-#![allow(clippy::bool_assert_comparison)]
+#![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 async fn only_request(server: &MockServer) -> Request {

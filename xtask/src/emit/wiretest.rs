@@ -359,7 +359,7 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
         //! Wire conformance: every operation through the generated client against a
         //! loopback mock server; the request is compared with what the spec says.
         #![doc = #header_doc]
-        #![allow(clippy::bool_assert_comparison)]
+        #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 
         use wiremock::matchers::any;
         use wiremock::{Mock, MockServer, Request, ResponseTemplate};
