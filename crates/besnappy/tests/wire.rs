@@ -831,7 +831,7 @@ async fn set_faq_question_topics() {
         .unwrap();
     let answer = client
         .faqs()
-        .set_faq_question_topics(42, 42, 42, 42, vec![42.into()])
+        .set_faq_question_topics(42, 42, 42, 42, vec![42])
         .send()
         .await
         .expect("the call succeeds");

@@ -205,6 +205,12 @@ impl ClientBuilder {
             inner: self.inner.http_client(client),
         }
     }
+    /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
+    pub fn allow_insecure_http(self, allow: bool) -> Self {
+        Self {
+            inner: self.inner.allow_insecure_http(allow),
+        }
+    }
     /// Text appended to the `User-Agent` header.
     pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self {
         Self {

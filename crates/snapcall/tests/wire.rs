@@ -491,7 +491,7 @@ async fn create_buttons_batch() {
         .unwrap();
     let answer = client
         .buttons()
-        .create_buttons_batch(vec![::serde_json::json!({ "k" : [1, "two"] }) .into()])
+        .create_buttons_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
         .expect("the call succeeds");
@@ -743,7 +743,7 @@ async fn update_buttons_batch() {
         .unwrap();
     let answer = client
         .buttons()
-        .update_buttons_batch(vec![::serde_json::json!({ "k" : [1, "two"] }) .into()])
+        .update_buttons_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
         .expect("the call succeeds");
@@ -1247,7 +1247,7 @@ async fn create_company_custom_fields() {
     let answer = client
         .company_custom_fields()
         .create_company_custom_fields(42)
-        .custom_fields(vec![::serde_json::json!({ "k" : [1, "two"] }) .into()])
+        .custom_fields(vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
         .expect("the call succeeds");
@@ -1948,7 +1948,7 @@ async fn invite_to_company_stream() {
         .company_streams()
         .invite_to_company_stream(42, "stream_token v/1 é")
         .type_("type_ v/1 é")
-        .user_ids(vec![42.into()])
+        .user_ids(vec![42])
         .emails(vec!["emails v/1 é".into()])
         .phone_numbers(vec!["phone_numbers v/1 é".into()])
         .text("text v/1 é")
@@ -3311,7 +3311,7 @@ async fn create_schedule_template() {
         .schedule_templates()
         .create_schedule_template(
             "name v/1 é",
-            vec![::serde_json::json!({ "k" : [1, "two"] }) .into()],
+            vec![::serde_json::json!({ "k" : [1, "two"] })],
         )
         .send()
         .await
@@ -3457,7 +3457,7 @@ async fn update_schedule_template() {
         .schedule_templates()
         .update_schedule_template(42)
         .name("name v/1 é")
-        .schedule(vec![::serde_json::json!({ "k" : [1, "two"] }) .into()])
+        .schedule(vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
         .expect("the call succeeds");

@@ -1,7 +1,9 @@
 //! Credentials, applied per request, never printed.
 
 use std::fmt;
+use std::sync::Arc;
 
+use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 
 use crate::Error;
@@ -18,12 +20,17 @@ pub enum AuthRequirement {
 /// A credential bound to one of the vendor's auth schemes.
 ///
 /// The header value is built (and checked) once, when the client is built,
-/// and marked sensitive so that `reqwest`/`hyper` never log it.
+/// and marked sensitive so that `reqwest`/`hyper` never log it. `Debug`
+/// prints only the scheme and header name. If a server echoes the secret
+/// back in an error body or header, the runtime replaces it with
+/// `<redacted>` before the error is built.
 #[derive(Clone)]
 pub struct Credentials {
     scheme: &'static str,
     header: HeaderName,
     value: HeaderValue,
+    /// Every form of the secret worth scrubbing from what servers send back.
+    secrets: Arc<[Vec<u8>]>,
 }
 
 impl fmt::Debug for Credentials {
@@ -36,51 +43,176 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// Refuse secrets that would be sent wrong: empty, surrounded by whitespace
+/// (a key pasted with its newline), or holding control or non-ASCII
+/// characters (a header carries them as raw bytes the server would misread).
+fn check_secret(scheme: &'static str, what: &str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::Config(format!("the {scheme} {what} is empty; pass the API key")));
+    }
+    if value.trim() != value {
+        return Err(Error::Config(format!(
+            "the {scheme} {what} starts or ends with whitespace; check the key for a stray space or newline"
+        )));
+    }
+    if !value.is_ascii() || value.chars().any(|c| c.is_ascii_control()) {
+        return Err(Error::Config(format!(
+            "the {scheme} {what} contains characters a header cannot carry (such as a newline); \
+             check the key for stray whitespace"
+        )));
+    }
+    Ok(())
+}
+
+/// Shortest secret piece that is scrubbed from server answers (so that a
+/// placeholder password such as `x` does not blank out every `x`).
+const MIN_SCRUB_LEN: usize = 6;
+
 impl Credentials {
-    /// HTTP Basic: `username:password`, base64-encoded.
+    /// HTTP Basic: `username:password`, base64-encoded. The username must be
+    /// non-empty; neither part may carry control characters or surrounding
+    /// whitespace.
     pub fn basic(scheme: &'static str, username: &str, password: &str) -> Result<Self, Error> {
         use base64::Engine as _;
+        check_secret(scheme, "username", username)?;
         if username.contains(':') {
             return Err(Error::Config(format!(
                 "the {scheme} username contains ':', which HTTP Basic cannot carry; check the key"
             )));
         }
+        if !password.is_empty() {
+            check_secret(scheme, "password", password)?;
+        }
         let raw = format!("{username}:{password}");
-        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-        Self::build(scheme, AUTHORIZATION, format!("Basic {encoded}"))
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&raw);
+        let value = format!("Basic {encoded}");
+        let pieces = [username, password, raw.as_str(), encoded.as_str()];
+        Self::build(scheme, AUTHORIZATION, value, &pieces)
     }
 
     /// `Authorization: Bearer <token>`.
     pub fn bearer(scheme: &'static str, token: &str) -> Result<Self, Error> {
-        Self::build(scheme, AUTHORIZATION, format!("Bearer {token}"))
+        check_secret(scheme, "token", token)?;
+        Self::build(scheme, AUTHORIZATION, format!("Bearer {token}"), &[token])
     }
 
-    /// The key in a named header.
+    /// The key in a named header (`header` must be a lowercase header name).
     pub fn header(scheme: &'static str, header: &'static str, key: &str) -> Result<Self, Error> {
+        check_secret(scheme, "key", key)?;
         let name = HeaderName::from_static(header);
-        Self::build(scheme, name, key.to_owned())
+        Self::build(scheme, name, key.to_owned(), &[key])
     }
 
-    fn build(scheme: &'static str, header: HeaderName, value: String) -> Result<Self, Error> {
-        if value.trim().is_empty() || value.ends_with(' ') {
-            return Err(Error::Config(format!("the {scheme} credential is empty; pass the API key")));
-        }
-        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+    fn build(scheme: &'static str, header: HeaderName, value: String, pieces: &[&str]) -> Result<Self, Error> {
+        let mut header_value = HeaderValue::from_str(&value).map_err(|_| {
             Error::Config(format!(
-                "the {scheme} credential contains characters a header cannot carry (such as a newline); \
+                "the {scheme} credential contains characters a header cannot carry (such as a newline or non-ASCII); \
                  check the key for stray whitespace"
             ))
         })?;
-        value.set_sensitive(true);
-        Ok(Self { scheme, header, value })
+        header_value.set_sensitive(true);
+        let mut secrets: Vec<Vec<u8>> = std::iter::once(value.as_str())
+            .chain(pieces.iter().copied())
+            .filter(|p| p.len() >= MIN_SCRUB_LEN)
+            .map(|p| p.as_bytes().to_vec())
+            .collect();
+        // Longest first, so that a piece inside another is not scrubbed half-way.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Ok(Self { scheme, header, value: header_value, secrets: secrets.into() })
     }
 
     /// The scheme id this credential belongs to.
+    #[must_use]
     pub fn scheme(&self) -> &'static str {
         self.scheme
     }
 
     pub(crate) fn apply(&self, headers: &mut http::HeaderMap) {
         headers.insert(self.header.clone(), self.value.clone());
+    }
+
+    /// Whether `haystack` contains any form of the secret.
+    pub(crate) fn leaks_in(&self, haystack: &[u8]) -> bool {
+        self.secrets.iter().any(|s| find(haystack, s).is_some())
+    }
+
+    /// `bytes` with every form of the secret replaced by `<redacted>`.
+    pub(crate) fn scrub(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        if !self.leaks_in(bytes) {
+            return None;
+        }
+        let mut out = bytes.to_vec();
+        for secret in self.secrets.iter() {
+            let mut result = Vec::with_capacity(out.len());
+            let mut rest = &out[..];
+            while let Some(i) = find(rest, secret) {
+                result.extend_from_slice(&rest[..i]);
+                result.extend_from_slice(b"<redacted>");
+                rest = &rest[i + secret.len()..];
+            }
+            result.extend_from_slice(rest);
+            out = result;
+        }
+        Some(out)
+    }
+
+    pub(crate) fn scrub_bytes(&self, bytes: Bytes) -> Bytes {
+        self.scrub(&bytes).map(Bytes::from).unwrap_or(bytes)
+    }
+
+    pub(crate) fn scrub_string(&self, s: String) -> String {
+        match self.scrub(s.as_bytes()) {
+            Some(v) => String::from_utf8_lossy(&v).into_owned(),
+            None => s,
+        }
+    }
+
+    pub(crate) fn scrub_headers(&self, headers: &mut http::HeaderMap) {
+        for value in headers.values_mut() {
+            if let Some(clean) = self.scrub(value.as_bytes()) {
+                *value = HeaderValue::from_bytes(&clean).unwrap_or(HeaderValue::from_static("<redacted>"));
+            }
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsendable_or_sloppy_keys_are_refused() {
+        for bad in ["", " key", "key ", "ke\ny", "key\n", "k\tey", "ключ"] {
+            assert!(Credentials::header("k", "x-api-key", bad).is_err(), "{bad:?}");
+            assert!(Credentials::bearer("k", bad).is_err(), "{bad:?}");
+        }
+        for bad in ["", "a:b", "ab\n", " ab"] {
+            assert!(Credentials::basic("k", bad, "x").is_err(), "{bad:?}");
+        }
+        assert!(Credentials::basic("k", "user", "pa\nss").is_err());
+        assert!(Credentials::basic("k", "usér", "x").is_err());
+        assert!(Credentials::basic("k", "user", "").is_ok());
+        assert!(Credentials::basic("k", "user", "x").is_ok());
+    }
+
+    #[test]
+    fn scrubbing_replaces_every_form_and_keeps_the_rest() {
+        let c = Credentials::basic("k", "sekrit-key-123", "x").unwrap();
+        let b64 = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode("sekrit-key-123:x")
+        };
+        let body = format!("bad key sekrit-key-123 or {b64}; x stays");
+        let out = String::from_utf8(c.scrub(body.as_bytes()).unwrap()).unwrap();
+        assert_eq!(out, "bad key <redacted> or <redacted>; x stays");
+        assert!(c.scrub(b"nothing here").is_none());
     }
 }

@@ -64,6 +64,7 @@ impl Request {
 
 /// Builds a [`Client`]; generated crates wrap it with their auth methods.
 #[derive(Debug)]
+#[must_use = "a builder does nothing until `.build()`"]
 pub struct ClientBuilder {
     vendor: &'static VendorInfo,
     base_url: String,
@@ -74,6 +75,7 @@ pub struct ClientBuilder {
     rate_limit: Option<RateLimit>,
     http: Option<reqwest::Client>,
     user_agent_suffix: Option<String>,
+    allow_insecure_http: bool,
 }
 
 impl ClientBuilder {
@@ -88,6 +90,7 @@ impl ClientBuilder {
             rate_limit: vendor.rate_limit,
             http: None,
             user_agent_suffix: None,
+            allow_insecure_http: false,
         }
     }
 
@@ -142,19 +145,45 @@ impl ClientBuilder {
         self.user_agent_suffix = Some(suffix.into());
         self
     }
+    /// Allow sending credentials over plain `http://` to a host other than
+    /// the loopback interface. Off by default: [`build`](Self::build) refuses
+    /// such a base URL, because the key would cross the network in clear text.
+    pub fn allow_insecure_http(mut self, yes: bool) -> Self {
+        self.allow_insecure_http = yes;
+        self
+    }
 
+    /// Check the configuration and build the client.
+    ///
+    /// Fails (with [`Error::Config`], never echoing a secret) when a
+    /// credential cannot be sent, the base URL is not `http(s)://host[/prefix]`
+    /// or carries a user name, password, query or fragment, credentials would
+    /// go over plain `http://` to a non-loopback host (see
+    /// [`allow_insecure_http`](Self::allow_insecure_http)), or a limit is zero.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(e) = self.credential_error {
             return Err(e);
         }
         let base = self.base_url.trim_end_matches('/').to_owned();
+        let shown = if base.contains('@') { "(not shown: it may hold a password)".to_owned() } else { format!("{base:?}") };
         let parsed = reqwest::Url::parse(&base)
-            .map_err(|e| Error::Config(format!("base URL {base:?} is not a URL ({e}); pass e.g. \"https://host\"")))?;
+            .map_err(|e| Error::Config(format!("base URL {shown} is not a URL ({e}); pass e.g. \"https://host\"")))?;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(Error::Config(
+                "the base URL carries a user name or password; pass credentials through the client builder's auth methods instead".into(),
+            ));
+        }
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(Error::Config(format!("base URL {base:?} must be http(s)://host[/prefix]")));
         }
         if parsed.query().is_some() || parsed.fragment().is_some() {
             return Err(Error::Config(format!("base URL {base:?} must not carry a query or fragment")));
+        }
+        if parsed.scheme() == "http" && self.credentials.is_some() && !is_loopback(&parsed) && !self.allow_insecure_http {
+            return Err(Error::Config(format!(
+                "base URL {base:?} is plain http, so the credentials would cross the network unencrypted; use https \
+                 (http is allowed only for loopback addresses such as a local mock server)"
+            )));
         }
         let mut ua = format!("{}/{} (snapsdk-runtime/{})", self.vendor.crate_name, self.vendor.crate_version, env!("CARGO_PKG_VERSION"));
         if let Some(s) = &self.user_agent_suffix {
@@ -162,16 +191,22 @@ impl ClientBuilder {
             ua.push_str(s);
         }
         let user_agent = HeaderValue::from_str(&ua).map_err(|_| Error::Config("the User-Agent suffix is not a valid header value".into()))?;
+        if self.retry.max_attempts == 0 {
+            return Err(Error::Config("retry.max_attempts must be at least 1".into()));
+        }
+        for (name, d) in [("connect", self.timeouts.connect), ("attempt", self.timeouts.attempt), ("operation", self.timeouts.operation)] {
+            if d.is_zero() {
+                return Err(Error::Config(format!("the {name} timeout is zero; every call would fail")));
+            }
+        }
         let http = match self.http {
             Some(c) => c,
             None => reqwest::Client::builder()
                 .connect_timeout(self.timeouts.connect)
+                .redirect(same_origin_redirects())
                 .build()
                 .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
         };
-        if self.retry.max_attempts == 0 {
-            return Err(Error::Config("retry.max_attempts must be at least 1".into()));
-        }
         let limiter = match self.rate_limit {
             Some(limit) => Some(Limiter::new(limit)?),
             None => None,
@@ -190,6 +225,27 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Follow at most 5 redirects, and only within the origin (scheme, host,
+/// port) of the request: a credential in a custom header (`x-api-key`) would
+/// otherwise be sent to whatever host a redirect names. A redirect elsewhere
+/// comes back as the 3xx answer ([`Error::Api`]).
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt.previous().first().is_some_and(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() > 5 || !same {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// A configured client. Cheap to clone; clones share connections, the rate
@@ -254,19 +310,30 @@ impl Limiter {
 
     /// Wait for a permit, or say how long it would take if that passes `deadline`.
     async fn acquire(&self, deadline: Instant) -> Result<(), Duration> {
+        // Bounded: each pass either takes a permit or sleeps until one is due.
         loop {
             match self.inner.check() {
                 Ok(()) => return Ok(()),
                 Err(not_until) => {
                     let wait = not_until.wait_time_from(self.clock.now());
-                    if Instant::now() + wait > deadline {
+                    if wait > deadline.saturating_duration_since(Instant::now()) {
                         return Err(wait);
                     }
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, "waiting for the client-side rate limit");
                     tokio::time::sleep(wait).await;
                 }
             }
         }
     }
+}
+
+/// About thirty years: what "never" means for deadlines and hold-offs, so
+/// that instant arithmetic cannot overflow on absurd inputs.
+const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + d`, saturating at [`FAR`].
+fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d.min(FAR)).unwrap_or(now + Duration::from_secs(86_400))
 }
 
 /// Turn a reqwest failure into our error kinds.
@@ -284,13 +351,28 @@ pub(crate) fn transport_error(operation: &'static str, e: reqwest::Error) -> Err
     Error::Connection { operation, message, source: Some(e) }
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+/// Parse a `Retry-After` value: delay seconds (digits; a fraction is
+/// tolerated) or an HTTP date, measured from `now`. A date in the past means
+/// no wait; a number too large to represent means "longer than any cap".
+/// Anything else is ignored (`None`), and the normal backoff applies.
+pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(value.parse::<u64>().map(Duration::from_secs).unwrap_or(Duration::MAX));
+    }
+    if value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let secs: f64 = value.parse().ok()?;
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {
@@ -301,30 +383,44 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Read a body, at most `limit` bytes of it.
-async fn read_body(operation: &'static str, mut resp: reqwest::Response, limit: usize) -> Result<Bytes, Error> {
+/// Read a body, at most `limit` bytes of it. A transfer that breaks keeps
+/// what arrived, with the error.
+async fn read_body(operation: &'static str, mut resp: reqwest::Response, limit: usize) -> (Bytes, Option<Error>) {
     let mut buf = BytesMut::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(operation, e))? {
-        let room = limit.saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if buf.len() >= limit {
-            break;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if buf.len() >= limit {
+                    return (buf.freeze(), None);
+                }
+            }
+            Ok(None) => return (buf.freeze(), None),
+            Err(e) => return (buf.freeze(), Some(transport_error(operation, e))),
         }
     }
-    Ok(buf.freeze())
 }
 
+#[allow(clippy::large_enum_variant)] // short-lived, one per attempt
 enum Attempt {
     Done(Response),
     Failed { error: Error, retry_after: Option<Duration> },
 }
 
 impl Client {
+    /// The base URL requests go to (without a trailing `/`).
+    #[must_use]
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
 
     /// Send a request with retries, limits and tracing; see [`RetryConfig`] and [`Timeouts`].
+    ///
+    /// Every call runs in a `snapsdk.request` tracing span carrying the
+    /// vendor, operation id, method, path template (never the filled-in
+    /// path or any header), the attempt number, the final status and the
+    /// elapsed milliseconds.
     pub async fn execute(&self, req: Request) -> Result<Response, Error> {
         let op = req.op;
         let span = tracing::info_span!(
@@ -343,10 +439,12 @@ impl Client {
     async fn execute_inner(&self, req: Request) -> Result<Response, Error> {
         let inner = &*self.inner;
         let op = req.op;
+        let span = tracing::Span::current();
         let started = Instant::now();
-        let deadline = started + req.options.operation_timeout.unwrap_or(inner.timeouts.operation);
+        let deadline = after(started, req.options.operation_timeout.unwrap_or(inner.timeouts.operation));
         let attempt_limit = req.options.attempt_timeout.unwrap_or(inner.timeouts.attempt);
-        let max_attempts = req.options.max_attempts.unwrap_or(inner.retry.max_attempts).max(1);
+        let retry = req.options.retry.unwrap_or(inner.retry);
+        let max_attempts = req.options.max_attempts.unwrap_or(retry.max_attempts).max(1);
         let may_retry = (op.retryable || req.options.retry_non_idempotent) && req.body.replayable();
         let url = format!("{}{}{}{}", inner.base_url, req.path, if req.query.is_empty() { "" } else { "?" }, req.query);
         let url = reqwest::Url::parse(&url).map_err(|e| Error::invalid(op.id, "path", format!("does not form a URL: {e}")))?;
@@ -354,11 +452,14 @@ impl Client {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            tracing::Span::current().record("attempt", attempt);
-            self.wait_for_turn(op, deadline).await?;
+            span.record("attempt", attempt);
+            if let Err(e) = self.wait_for_turn(op, deadline, &retry).await {
+                span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+                tracing::debug!(error = %e, "not sent: rate limited");
+                return Err(e);
+            }
 
-            let now = Instant::now();
-            let remaining = deadline.saturating_duration_since(now);
+            let remaining = deadline.saturating_duration_since(Instant::now());
             let (limit, limit_name) = if attempt_limit < remaining { (attempt_limit, "attempt") } else { (remaining, "operation deadline") };
             let outcome = match tokio::time::timeout(limit, self.attempt(&req, url.clone())).await {
                 Ok(outcome) => outcome?,
@@ -368,10 +469,11 @@ impl Client {
                 },
             };
             let elapsed = started.elapsed();
-            tracing::Span::current().record("elapsed_ms", elapsed.as_millis() as u64);
+            span.record("elapsed_ms", elapsed.as_millis() as u64);
             let (error, retry_after) = match outcome {
                 Attempt::Done(resp) => {
-                    tracing::debug!(status = resp.status().as_u16(), "request succeeded");
+                    span.record("status", resp.status().as_u16());
+                    tracing::debug!(attempt, status = resp.status().as_u16(), "request succeeded");
                     return Ok(resp);
                 }
                 Attempt::Failed { error, retry_after } => (error, retry_after),
@@ -380,17 +482,13 @@ impl Client {
                 Error::Timeout { operation, limit, .. } => Error::Timeout { operation, limit, elapsed },
                 e => e,
             };
-            if let Some(status) = error.status() {
-                tracing::Span::current().record("status", status.as_u16());
-            }
             let status = error.status();
+            if let Some(status) = status {
+                span.record("status", status.as_u16());
+            }
             if let (Some(wait), Some(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)) = (retry_after, status) {
                 // The server asked everyone to wait: hold back the requests that follow too.
-                let until = Instant::now() + wait.min(inner.retry.max_retry_after);
-                let mut hold = inner.hold_until.lock().unwrap_or_else(|e| e.into_inner());
-                if hold.is_none_or(|h| h < until) {
-                    *hold = Some(until);
-                }
+                self.hold_off(wait);
             }
             let give_up = |error: Error| -> Error {
                 match (error, status) {
@@ -405,13 +503,15 @@ impl Client {
                 return Err(give_up(error));
             }
             let delay = match retry_after {
-                Some(wait) if wait > inner.retry.max_retry_after => {
+                Some(wait) if wait > retry.max_retry_after => {
+                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "Retry-After exceeds max_retry_after; not waiting");
                     return Err(Error::RateLimited { operation: op.id, retry_after: Some(wait), response: error_api(error) });
                 }
                 Some(wait) => wait,
-                None => inner.retry.backoff(attempt),
+                None => retry.backoff(attempt),
             };
-            if Instant::now() + delay >= deadline {
+            if delay >= deadline.saturating_duration_since(Instant::now()) {
+                tracing::debug!(attempt, error = %error, "no time left for another attempt");
                 return Err(give_up(error));
             }
             tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
@@ -419,13 +519,26 @@ impl Client {
         }
     }
 
-    async fn wait_for_turn(&self, op: &'static OperationInfo, deadline: Instant) -> Result<(), Error> {
+    /// Hold back every request of this client (and its clones) for `wait`.
+    fn hold_off(&self, wait: Duration) {
+        let until = after(Instant::now(), wait);
+        let mut hold = self.inner.hold_until.lock().unwrap_or_else(|e| e.into_inner());
+        if hold.is_none_or(|h| h < until) {
+            *hold = Some(until);
+        }
+    }
+
+    async fn wait_for_turn(&self, op: &'static OperationInfo, deadline: Instant, retry: &RetryConfig) -> Result<(), Error> {
         let hold = *self.inner.hold_until.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(until) = hold {
-            if until > deadline {
-                return Err(Error::RateLimited { operation: op.id, retry_after: Some(until - Instant::now()), response: None });
+            let wait = until.saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                if wait > retry.max_retry_after || until > deadline {
+                    return Err(Error::RateLimited { operation: op.id, retry_after: Some(wait), response: None });
+                }
+                tracing::debug!(wait_ms = wait.as_millis() as u64, "holding back: the server asked to wait");
+                tokio::time::sleep_until(until).await;
             }
-            tokio::time::sleep_until(until).await;
         }
         if let Some(limiter) = &self.inner.limiter {
             limiter
@@ -477,7 +590,7 @@ impl Client {
             Err(e) => return Ok(Attempt::Failed { error: transport_error(op.id, e), retry_after: None }),
         };
         let status = resp.status();
-        let headers = resp.headers().clone();
+        let mut headers = resp.headers().clone();
         if status.is_success() {
             let body = if req.buffer {
                 match resp.bytes().await {
@@ -487,13 +600,20 @@ impl Client {
             } else {
                 ResponseBody::Streaming(resp)
             };
-            return Ok(Attempt::Done(Response::new(op.id, status, headers, body)));
+            let mut resp = Response::new(op.id, status, headers, body);
+            resp.redactor = inner.credentials.clone();
+            return Ok(Attempt::Done(resp));
         }
         let retry_after = retry_after(&headers);
-        let body = match read_body(op.id, resp, MAX_ERROR_BODY).await {
-            Ok(b) => b,
-            Err(e) => return Ok(Attempt::Failed { error: e, retry_after }),
-        };
+        let (mut body, broken) = read_body(op.id, resp, MAX_ERROR_BODY).await;
+        if let Some(e) = broken {
+            // The status is the evidence that matters; keep it with what arrived.
+            tracing::debug!(error = %e, "the error body broke off");
+        }
+        if let Some(c) = &inner.credentials {
+            body = c.scrub_bytes(body);
+            c.scrub_headers(&mut headers);
+        }
         let error = Error::Api(Box::new(ApiError {
             operation: op.id,
             method: op.method.clone(),
@@ -514,3 +634,24 @@ fn error_api(e: Error) -> Option<Box<ApiError>> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("5", now), Some(Duration::from_secs(5)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_retry_after("99999999999999999999999", now), Some(Duration::MAX));
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(120));
+        assert_eq!(parse_retry_after(&date, now), Some(Duration::from_secs(120)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(120));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        for junk in ["", "-5", "soon", "1.2.3", "inf", "NaN", "5s"] {
+            assert_eq!(parse_retry_after(junk, now), None, "{junk:?}");
+        }
+    }
+}

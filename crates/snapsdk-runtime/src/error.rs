@@ -17,7 +17,7 @@ pub enum Error {
     #[error("{0}")]
     Decode(Box<DecodeError>),
     /// No answer within a time limit.
-    #[error("{operation}: timed out after {elapsed:?} ({limit}); raise the limit with the client's or the request's timeout settings, or check that the server is reachable")]
+    #[error("{operation}: no complete answer within the {limit} limit (gave up after {}); raise the limit with the client's or the request's timeout settings, or check that the server is reachable", fmt_duration(*.elapsed))]
     Timeout {
         operation: &'static str,
         /// Which limit ran out: `connect`, `attempt` or `operation deadline`.
@@ -33,8 +33,11 @@ pub enum Error {
         source: Option<reqwest::Error>,
     },
     /// The server (or the client-side limiter) asks the caller to wait longer
-    /// than the configured cap allows waiting automatically.
-    #[error("{operation}: rate limited; retry after {}", fmt_wait(*.retry_after))]
+    /// than the client waits by itself: longer than
+    /// [`RetryConfig::max_retry_after`](crate::RetryConfig::max_retry_after),
+    /// past the call's deadline, or after the last attempt. Nothing waited;
+    /// `retry_after` says how long the caller should.
+    #[error("{}", fmt_rate_limited(.operation, *.retry_after, .response.as_deref()))]
     RateLimited {
         operation: &'static str,
         retry_after: Option<Duration>,
@@ -60,15 +63,37 @@ pub enum Error {
     },
 }
 
-fn fmt_wait(d: Option<Duration>) -> String {
-    match d {
-        Some(d) => format!("{:.1}s", d.as_secs_f64()),
-        None => "an unspecified delay".to_owned(),
+/// `1.25 s`, `250 ms`.
+fn fmt_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
     }
+}
+
+fn fmt_rate_limited(operation: &str, wait: Option<Duration>, response: Option<&ApiError>) -> String {
+    let who = match response {
+        Some(r) => format!("the server answered {}", r.status),
+        None => "the client-side rate limit (or an earlier `Retry-After` from the server) holds requests back".to_owned(),
+    };
+    let mut out = format!("{operation}: rate limited: {who}");
+    if let Some(id) = response.and_then(|r| r.request_id.as_deref()) {
+        out.push_str(&format!(" (request id {id})"));
+    }
+    match wait {
+        Some(d) => out.push_str(&format!(
+            "; wait {} before retrying (longer than this call waits by itself: see RetryConfig::max_retry_after and the operation timeout)",
+            fmt_duration(d)
+        )),
+        None => out.push_str("; no wait was given: wait and retry, or lower the request rate"),
+    }
+    out
 }
 
 impl Error {
     /// The HTTP status, when the server answered.
+    #[must_use]
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api(e) => Some(e.status),
@@ -79,6 +104,7 @@ impl Error {
     }
 
     /// Whether sending the same request again later may succeed.
+    #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => is_retryable_status(e.status),
@@ -88,11 +114,42 @@ impl Error {
     }
 
     /// The API error details, for a non-success answer.
+    #[must_use]
     pub fn as_api(&self) -> Option<&ApiError> {
         match self {
             Error::Api(e) => Some(e),
             Error::RateLimited { response: Some(r), .. } => Some(r),
             _ => None,
+        }
+    }
+
+    /// How long to wait before trying again, when the server (or the
+    /// client-side limiter) said so.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The server's request id, when it answered with one.
+    #[must_use]
+    pub fn request_id(&self) -> Option<&str> {
+        self.as_api().and_then(|a| a.request_id.as_deref())
+    }
+
+    /// The operation id the error belongs to (`None` for a client build error).
+    #[must_use]
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            Error::Api(e) => Some(e.operation),
+            Error::Decode(e) => Some(e.operation),
+            Error::Timeout { operation, .. }
+            | Error::Connection { operation, .. }
+            | Error::RateLimited { operation, .. }
+            | Error::InvalidArgument { operation, .. } => Some(operation),
+            Error::Config(_) | Error::Io { .. } => None,
         }
     }
 
@@ -102,6 +159,7 @@ impl Error {
 }
 
 /// Statuses worth retrying: 408, 429 and 5xx.
+#[must_use]
 pub fn is_retryable_status(status: StatusCode) -> bool {
     status == StatusCode::REQUEST_TIMEOUT
         || status == StatusCode::TOO_MANY_REQUESTS
@@ -128,6 +186,7 @@ pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
 impl ApiError {
     /// The body as text (lossy).
+    #[must_use]
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }

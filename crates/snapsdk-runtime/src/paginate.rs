@@ -30,18 +30,19 @@ where
             return Ok(None);
         }
         let resp = (st.fetch)(st.page).await?;
-        let (operation, status) = (resp.operation, resp.status());
+        let (operation, status, redactor) = (resp.operation, resp.status(), resp.redactor.clone());
         let body: serde_json::Value = resp.json().await?;
         let list = body.pointer(items).cloned().unwrap_or(serde_json::Value::Array(Vec::new()));
         let list: Vec<T> = serde_path_to_error::deserialize(list).map_err(|e| {
-            Error::Decode(Box::new(DecodeError {
+            let e = Error::Decode(Box::new(DecodeError {
                 operation,
                 status,
                 content_type: None,
                 path: format!("{}{}", items.trim_start_matches('/').replace('/', "."), e.path()),
                 snippet: String::new(),
                 message: e.inner().to_string(),
-            }))
+            }));
+            Response::scrub(redactor.as_ref(), e)
         })?;
         let total = body.pointer(total).and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok()));
         st.seen += list.len() as u64;

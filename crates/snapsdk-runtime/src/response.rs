@@ -11,6 +11,7 @@ use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWriteExt;
 
+use crate::auth::Credentials;
 use crate::error::{snippet, DecodeError};
 use crate::Error;
 
@@ -21,6 +22,8 @@ pub struct Response {
     status: StatusCode,
     headers: HeaderMap,
     body: ResponseBody,
+    /// Scrubs the client's secret from decode errors built from this body.
+    pub(crate) redactor: Option<Credentials>,
 }
 
 #[derive(Debug)]
@@ -31,13 +34,28 @@ pub(crate) enum ResponseBody {
 
 impl Response {
     pub(crate) fn new(operation: &'static str, status: StatusCode, headers: HeaderMap, body: ResponseBody) -> Self {
-        Response { operation, status, headers, body }
+        Response { operation, status, headers, body, redactor: None }
     }
 
+    /// Replace the client's secret, should the body echo it, in a decode error's text.
+    pub(crate) fn scrub(redactor: Option<&Credentials>, error: Error) -> Error {
+        match (redactor, error) {
+            (Some(c), Error::Decode(mut d)) => {
+                d.snippet = c.scrub_string(std::mem::take(&mut d.snippet));
+                d.message = c.scrub_string(std::mem::take(&mut d.message));
+                d.path = c.scrub_string(std::mem::take(&mut d.path));
+                Error::Decode(d)
+            }
+            (_, e) => e,
+        }
+    }
+
+    #[must_use]
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
+    #[must_use]
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
@@ -57,15 +75,17 @@ impl Response {
     /// Decode the JSON body into `T`, reporting the failing field path.
     pub async fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
         let (operation, status, content_type) = (self.operation, self.status, self.content_type());
+        let redactor = self.redactor.clone();
         let body = self.bytes().await?;
-        decode_json(operation, status, content_type, &body)
+        decode_json(operation, status, content_type, &body).map_err(|e| Self::scrub(redactor.as_ref(), e))
     }
 
     /// The body as UTF-8 text.
     pub async fn text(self) -> Result<String, Error> {
         let (operation, status, content_type) = (self.operation, self.status, self.content_type());
+        let redactor = self.redactor.clone();
         let body = self.bytes().await?;
-        String::from_utf8(body.to_vec()).map_err(|e| {
+        let text = String::from_utf8(body.to_vec()).map_err(|e| {
             Error::Decode(Box::new(DecodeError {
                 operation,
                 status,
@@ -74,10 +94,12 @@ impl Response {
                 snippet: snippet(&body, 120),
                 message: format!("the body is not UTF-8 text ({e})"),
             }))
-        })
+        });
+        text.map_err(|e| Self::scrub(redactor.as_ref(), e))
     }
 
     /// The body as a stream of chunks, in constant memory.
+    #[must_use]
     pub fn into_stream(self) -> ByteStream {
         let operation = self.operation;
         let inner = match self.body {

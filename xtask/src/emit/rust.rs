@@ -357,6 +357,8 @@ fn emit_lib(api: &Api) -> TokenStream {
             pub fn rate_limit(self, limit: Option<RateLimit>) -> Self { Self { inner: self.inner.rate_limit(limit) } }
             /// Use your own `reqwest::Client` (proxies, TLS roots, pools).
             pub fn http_client(self, client: ::snapsdk_runtime::__private::reqwest::Client) -> Self { Self { inner: self.inner.http_client(client) } }
+            /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
+            pub fn allow_insecure_http(self, allow: bool) -> Self { Self { inner: self.inner.allow_insecure_http(allow) } }
             /// Text appended to the `User-Agent` header.
             pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self { Self { inner: self.inner.user_agent_suffix(suffix) } }
             /// Build the client; fails on an unusable credential or base URL.

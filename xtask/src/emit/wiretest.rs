@@ -58,7 +58,9 @@ fn sample(api: &Api, ty: &Ty, name: &str) -> Option<Sample> {
         Ty::List(inner) => {
             let s = sample(api, inner, name)?;
             let e = s.expr;
-            Sample { expr: quote!(vec![#e.into()]), text: s.text, json: json!([s.json]) }
+            // Only string-like samples are literals of another type than the element.
+            let expr = if matches!(**inner, Ty::String | Ty::Alternatives) { quote!(vec![#e.into()]) } else { quote!(vec![#e]) };
+            Sample { expr, text: s.text, json: json!([s.json]) }
         }
         Ty::Map(_) => return None,
         Ty::Model(m) => {
