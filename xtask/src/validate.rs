@@ -366,8 +366,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     let mut all_models: HashMap<String, &spec::Model> = HashMap::new();
     for (file, _, models) in &loaded.files {
         for (i, m) in models {
-            if let Some(prev) = all_models.insert(m.name.clone(), m) {
-                let _ = prev;
+            if all_models.insert(m.name.clone(), m).is_some() {
                 let p = format!("models[{i}]");
                 Ctx { diags }.err(At { file, path: &p }, "name", format!("model `{}` is defined twice", m.name), "rename or remove one of them");
             }

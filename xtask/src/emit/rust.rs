@@ -75,15 +75,8 @@ fn is_model_kind(api: &Api, ty: &Ty, f: impl Fn(&ModelKind) -> bool) -> bool {
 }
 
 /// Whether a type can derive `Default` (for model structs).
-fn has_default(api: &Api, ty: &Ty) -> bool {
-    match ty {
-        Ty::Model(_) => false,
-        Ty::Date | Ty::Timestamp | Ty::Alternatives | Ty::Binary => false,
-        _ => {
-            let _ = api;
-            true
-        }
-    }
+fn has_default(ty: &Ty) -> bool {
+    !matches!(ty, Ty::Model(_) | Ty::Date | Ty::Timestamp | Ty::Alternatives | Ty::Binary)
 }
 
 /// The generated source files of one crate: (path relative to the crate, contents).
@@ -162,9 +155,8 @@ fn all_inputs(op: &Operation) -> Vec<Input<'_>> {
 }
 
 /// The Rust type `.send()` returns.
-fn success_type(api: &Api, op: &Operation) -> TokenStream {
+fn success_type(op: &Operation) -> TokenStream {
     let rt = rt();
-    let _ = api;
     match (op.success.content, &op.success.ty) {
         (ContentKind::Json, Some(t)) => rust_type(t),
         (ContentKind::Json, None) => quote!(::serde_json::Value),
@@ -210,7 +202,6 @@ fn op_doc_lines(api: &Api, op: &Operation) -> Vec<String> {
 fn emit_lib(api: &Api) -> TokenStream {
     let rt = rt();
     let v = &api.vendor;
-    let title = &v.title;
     let name = &v.name;
     let crate_name = &v.crate_name;
     let base_url = &v.base_url;
@@ -288,7 +279,6 @@ fn emit_lib(api: &Api) -> TokenStream {
         || api.operations.iter().any(|o| all_inputs(o).iter().any(|i| *i.ty == Ty::Date));
     let models_use = (!api.models.is_empty()).then(|| quote!(pub use models::*;));
     let date_reexport = uses_date.then(|| quote!(pub use #rt::NaiveDate;));
-    let _ = title;
     quote! {
         #![doc = include_str!("../README.md")]
         #![forbid(unsafe_code)]
@@ -371,7 +361,7 @@ fn emit_lib(api: &Api) -> TokenStream {
     }
 }
 
-fn field_tokens(api: &Api, f: &ir::Field) -> TokenStream {
+fn field_tokens(f: &ir::Field) -> TokenStream {
     let rt = rt();
     let name = ident(&f.rust);
     let wire = &f.wire;
@@ -381,7 +371,6 @@ fn field_tokens(api: &Api, f: &ir::Field) -> TokenStream {
         doc_lines.push(format!("Server default: `{d}`."));
     }
     let d = docs(doc_lines.iter().map(String::as_str));
-    let _ = api;
     let loose = match (&f.ty, f.required) {
         (Ty::LooseBool, true) => Some(quote!(#rt::de::loose_bool)),
         (Ty::LooseBool, false) => Some(quote!(#rt::de::opt_loose_bool)),
@@ -430,14 +419,14 @@ fn emit_models(api: &Api) -> TokenStream {
         let doc = model_doc(m);
         match &m.kind {
             ModelKind::Object { fields, keep_unknown } => {
-                let fs = fields.iter().map(|f| field_tokens(api, f));
+                let fs = fields.iter().map(field_tokens);
                 let extra_name = if fields.iter().any(|f| f.rust == "extra") { ident("unknown_fields") } else { ident("extra") };
                 let extra = keep_unknown.then(|| quote! {
                     /// Fields the server sent that the spec does not list, kept as JSON.
                     #[serde(flatten)]
                     pub #extra_name: ::serde_json::Map<String, ::serde_json::Value>,
                 });
-                let default = fields.iter().filter(|f| f.required).all(|f| has_default(api, &f.ty)).then(|| quote!(Default,));
+                let default = fields.iter().filter(|f| f.required).all(|f| has_default(&f.ty)).then(|| quote!(Default,));
                 quote! {
                     #doc
                     #[derive(Debug, Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
@@ -799,7 +788,7 @@ fn emit_operations(api: &Api) -> TokenStream {
         let client_expr = quote!(self.rt_client.clone());
         let buffer = op.success.content != ContentKind::Binary;
 
-        let out = success_type(api, op);
+        let out = success_type(op);
         let finish = match (op.success.content, &op.success.ty) {
             (ContentKind::Json, _) => quote!(response.json().await),
             // A token in a text body: surrounding whitespace (a trailing newline) is not part of it.

@@ -383,6 +383,5 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
 
         #(#tests)*
     };
-    let _ = header_doc;
     (tokens, skipped)
 }
