@@ -11,3 +11,29 @@ pub fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+/// The median (upper middle for an even count); 0 for none.
+pub fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// The value at fraction `q` (0..=1) of the sorted samples; 0 for none.
+pub fn quantile(mut xs: Vec<f64>, q: f64) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let i = ((xs.len().saturating_sub(1)) as f64 * q).round() as usize;
+    xs.get(i).copied().unwrap_or(0.0)
+}
+
+/// One machine-readable result line, read by `cargo xtask bench`.
+pub struct BenchLine;
+
+impl BenchLine {
+    /// Print `BENCH {"section": section, ..value}` on stdout.
+    pub fn print(section: &str, mut value: serde_json::Value) {
+        if let Some(o) = value.as_object_mut() {
+            o.insert("section".into(), section.into());
+        }
+        println!("BENCH {value}");
+    }
+}

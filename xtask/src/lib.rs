@@ -3,12 +3,15 @@
 //! Stages: [`validate`] (parse + check + lower to [`ir`]) → [`emit`] (pure) →
 //! [`write`](mod@write) (format, header, write-if-changed).
 
+pub mod apidiff;
 pub mod diag;
 pub mod emit;
+pub mod external;
 pub mod ir;
 pub mod loc;
 pub mod names;
 pub mod regen;
 pub mod spec;
 pub mod validate;
+pub mod versions;
 pub mod write;

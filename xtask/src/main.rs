@@ -6,13 +6,18 @@ use std::process::ExitCode;
 use xtask::regen::{self, Failure, Options};
 
 fn usage() -> &'static str {
-    "usage: cargo xtask regen [--check] [--vendor NAME]\n\
+    "usage: cargo xtask regen [--check [--base REV]] [--vendor NAME]\n\
+     \x20      cargo xtask diff REV\n\
      \x20      cargo xtask test\n\
      \n\
      regen     read specs/, validate them, and write each vendor's crate, API.md and openapi.json\n\
      --check   write nothing; fail if any generated file is stale or hand-edited\n\
+     --base    with --check: the revision whose specs the semver check compares with\n\
+     \x20         (default: each crate's newest release tag `<crate>-v<version>`)\n\
      --vendor  limit the run to one vendor folder of specs/\n\
-     test      the whole suite: clippy -D warnings, rustdoc -D warnings, every test (mock servers included)"
+     diff      markdown report of the API changes in specs/ since REV, with each crate's semver impact\n\
+     test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
+     \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first)"
 }
 
 /// Run one command, echoing it; false if it failed.
@@ -46,11 +51,41 @@ fn test_cmd(args: &[String]) -> ExitCode {
         ("rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")]),
         ("tests", &["test", "--workspace", "--locked"], &[]),
     ];
+    // The independent checkers: the OpenAPI validator runs now, Prism serves the `tests/prism.rs` of each crate.
+    if !xtask::external::prepare(&root) {
+        return ExitCode::FAILURE;
+    }
     for (what, args, env) in steps {
         if !step(&root, what, args, env) {
             return ExitCode::FAILURE;
         }
     }
+    ExitCode::SUCCESS
+}
+
+/// `cargo xtask diff REV`: the pull-request report.
+fn diff_cmd(args: &[String]) -> ExitCode {
+    let [rev] = args else {
+        eprintln!("error: diff takes one git revision (e.g. `cargo xtask diff origin/main`)\n\n{}", usage());
+        return ExitCode::from(2);
+    };
+    let root = root();
+    let old = match xtask::apidiff::load_specs_at(&root, rev) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let new = match xtask::apidiff::load_specs(&root, "specs") {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\nerror: the working tree's specs do not validate; fix them first (`cargo xtask regen` reports the same problems)");
+            return ExitCode::FAILURE;
+        }
+    };
+    let reports = xtask::apidiff::compare(&old, &new);
+    print!("{}", xtask::apidiff::markdown(rev, &reports));
     ExitCode::SUCCESS
 }
 
@@ -72,6 +107,7 @@ fn main() -> ExitCode {
     match cmd.as_str() {
         "regen" => regen_cmd(&args[1..]),
         "test" => test_cmd(&args[1..]),
+        "diff" => diff_cmd(&args[1..]),
         "-h" | "--help" | "help" => {
             println!("{}", usage());
             ExitCode::SUCCESS
@@ -86,10 +122,18 @@ fn main() -> ExitCode {
 fn regen_cmd(args: &[String]) -> ExitCode {
     let mut check = false;
     let mut vendor = None;
+    let mut base = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--check" => check = true,
+            "--base" => match it.next() {
+                Some(v) => base = Some(v.clone()),
+                None => {
+                    eprintln!("error: --base needs a git revision\n\n{}", usage());
+                    return ExitCode::from(2);
+                }
+            },
             "--vendor" => match it.next() {
                 Some(v) => vendor = Some(v.clone()),
                 None => {
@@ -103,7 +147,31 @@ fn regen_cmd(args: &[String]) -> ExitCode {
             }
         }
     }
+    if base.is_some() && !check {
+        eprintln!("error: --base only applies with --check\n\n{}", usage());
+        return ExitCode::from(2);
+    }
     let root = root();
+    if let Err(e) = xtask::versions::check(&root) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    if check {
+        // The semver gate: a breaking change needs a major bump (minor below 1.0).
+        match xtask::apidiff::gate(&root, base.as_deref()) {
+            Ok(g) if g.failures.is_empty() => g.notes.iter().for_each(|n| println!("{n}")),
+            Ok(g) => {
+                g.notes.iter().for_each(|n| eprintln!("{n}"));
+                g.failures.iter().for_each(|f| eprintln!("error: {f}"));
+                eprintln!("error: version bumps do not cover the API changes; `cargo xtask diff {}` lists them", base.as_deref().unwrap_or("<release tag>"));
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: semver check: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let opts = Options { vendor: vendor.as_deref(), check, ..Options::workspace(&root, docs_dir(&root)) };
     if opts.docs.is_none() {
         eprintln!("note: shared/vendor-docs not found beside the checkout; cited sections are not checked against the documents");

@@ -309,7 +309,9 @@ pub struct Note {
 /// Source: snappy-api-v1.txt § "Creating Tickets & Adding Notes".
 ///
 /// Values this version does not know decode to `Unknown` instead of failing.
+/// New values may be added in minor releases, so matches need a `_` arm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NoteScope {
     /// Visible to the customer (server default).
     Public,

@@ -246,7 +246,9 @@ pub struct StreamEventThumbnail {
 /// - The values come from the `type` rows of "Create assist stream" and "Create instant stream". Other values decode to Unknown.
 ///
 /// Values this version does not know decode to `Unknown` instead of failing.
+/// New values may be added in minor releases, so matches need a `_` arm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum StreamType {
     /// The customer records a video to explain a problem.
     Assist,

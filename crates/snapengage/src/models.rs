@@ -44,7 +44,9 @@ pub struct ChatStarted {
 /// Source: snapengage-chat-api-v1.txt § "Poll for new chat message".
 ///
 /// Values this version does not know decode to `Unknown` instead of failing.
+/// New values may be added in minor releases, so matches need a `_` arm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MessageAuthorType {
     /// Written by an agent.
     Agent,
@@ -102,7 +104,9 @@ impl<'de> ::serde::Deserialize<'de> for MessageAuthorType {
 /// - Sent as an integer in the query; echoed back as the string "1". Decoding accepts both.
 ///
 /// Values this version does not know decode to `Unknown` instead of failing.
+/// New values may be added in minor releases, so matches need a `_` arm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MessageType {
     /// A normal visitor message.
     Message,

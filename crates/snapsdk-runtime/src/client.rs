@@ -583,14 +583,22 @@ impl Client {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
                 builder.body(f.clone())
             }
-            Body::Multipart(m) => builder.multipart(m.to_form().await?),
+            Body::Multipart(m) => builder.multipart(m.to_form().await?).headers(std::mem::take(&mut headers)),
         };
-        let resp = match builder.headers(headers).send().await {
+        let mut request = match builder.build() {
+            Ok(r) => r,
+            Err(e) => return Ok(Attempt::Failed { error: transport_error(op.id, e), retry_after: None }),
+        };
+        if !headers.is_empty() {
+            // Moving the map in costs less than `RequestBuilder::headers`, which re-inserts each entry.
+            merge_headers(request.headers_mut(), headers);
+        }
+        let mut resp = match inner.http.execute(request).await {
             Ok(r) => r,
             Err(e) => return Ok(Attempt::Failed { error: transport_error(op.id, e), retry_after: None }),
         };
         let status = resp.status();
-        let mut headers = resp.headers().clone();
+        let mut headers = std::mem::take(resp.headers_mut());
         if status.is_success() {
             let body = if req.buffer {
                 match resp.bytes().await {
@@ -624,6 +632,24 @@ impl Client {
             body,
         }));
         Ok(Attempt::Failed { error, retry_after })
+    }
+}
+
+/// What `RequestBuilder::headers` does: each name in `src` replaces that name
+/// in `dst`, keeping all of `src`'s values for it. Into an empty map, a move.
+fn merge_headers(dst: &mut HeaderMap, src: HeaderMap) {
+    if dst.is_empty() {
+        *dst = src;
+        return;
+    }
+    let mut last = None;
+    for (name, value) in src {
+        if let Some(name) = name {
+            dst.insert(&name, value);
+            last = Some(name);
+        } else if let Some(name) = &last {
+            dst.append(name, value);
+        }
     }
 }
 

@@ -24,6 +24,10 @@ pub fn path_segment(operation: &'static str, name: &str, value: &impl Display) -
     if raw == "." || raw == ".." {
         return Err(Error::invalid(operation, name, "cannot be `.` or `..`: it would change the path"));
     }
+    // Most values (ids, slugs) need no escaping: hand them back without re-encoding.
+    if raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')) {
+        return Ok(raw);
+    }
     Ok(utf8_percent_encode(&raw, SEGMENT).to_string())
 }
 

@@ -5,6 +5,8 @@
 //! timeouts, rate limits, paging, streaming downloads and multipart uploads.
 //! Application code rarely names it directly; each client re-exports what a
 //! caller needs.
+//!
+#![doc = include_str!("../README.md")]
 
 pub mod auth;
 pub mod body;

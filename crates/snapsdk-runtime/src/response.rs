@@ -61,7 +61,7 @@ impl Response {
     }
 
     fn content_type(&self) -> Option<String> {
-        self.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        content_type_of(&self.headers)
     }
 
     /// The whole body.
@@ -73,11 +73,12 @@ impl Response {
     }
 
     /// Decode the JSON body into `T`, reporting the failing field path.
-    pub async fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
-        let (operation, status, content_type) = (self.operation, self.status, self.content_type());
-        let redactor = self.redactor.clone();
+    pub async fn json<T: DeserializeOwned>(mut self) -> Result<T, Error> {
+        let (operation, status) = (self.operation, self.status);
+        let headers = std::mem::take(&mut self.headers);
+        let redactor = self.redactor.take();
         let body = self.bytes().await?;
-        decode_json(operation, status, content_type, &body).map_err(|e| Self::scrub(redactor.as_ref(), e))
+        decode_json_with(operation, status, || content_type_of(&headers), &body).map_err(|e| Self::scrub(redactor.as_ref(), e))
     }
 
     /// The body as UTF-8 text.
@@ -119,6 +120,26 @@ pub fn decode_json<T: DeserializeOwned>(
     content_type: Option<String>,
     body: &[u8],
 ) -> Result<T, Error> {
+    decode_json_with(operation, status, || content_type, body)
+}
+
+fn content_type_of(headers: &HeaderMap) -> Option<String> {
+    headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// [`decode_json`], building the content type only for an error.
+fn decode_json_with<T: DeserializeOwned>(
+    operation: &'static str,
+    status: StatusCode,
+    content_type: impl FnOnce() -> Option<String>,
+    body: &[u8],
+) -> Result<T, Error> {
+    // Decoding is deterministic: try the plain decoder first, and run the
+    // path-tracking one (slower) only to explain a failure.
+    if let Ok(v) = T::deserialize(&mut serde_json::Deserializer::from_slice(body)) {
+        return Ok(v);
+    }
+    let content_type = content_type();
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let message = if body.iter().all(u8::is_ascii_whitespace) {

@@ -25,6 +25,16 @@ pub fn ty_name(ty: &Ty) -> String {
     }
 }
 
+/// A type as the spec writes it (`list<Ticket>`), for plain-text reports.
+pub fn ty_expr(ty: &Ty) -> String {
+    match ty {
+        Ty::List(t) => format!("list<{}>", ty_expr(t)),
+        Ty::Map(t) => format!("map<{}>", ty_expr(t)),
+        Ty::Model(m) => m.clone(),
+        other => ty_name(other),
+    }
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }

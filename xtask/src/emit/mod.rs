@@ -1,7 +1,9 @@
 //! All emitters, and the assembly of one vendor's output files.
 
 pub mod docs;
+pub mod example;
 pub mod openapi;
+pub mod prism;
 pub mod rust;
 pub mod wiretest;
 
@@ -43,6 +45,8 @@ pub fn vendor_files(api: &Api) -> Vec<(String, Content)> {
     let header = header_line(api);
     let mut out: Vec<(String, Content)> = rust::emit(api).into_iter().map(|(p, t)| (format!("{dir}/{p}"), Content::Rust(t))).collect();
     out.push((format!("{dir}/tests/wire.rs"), Content::Rust(wiretest::emit(api).0)));
+    out.push((format!("{dir}/tests/prism.rs"), Content::Rust(prism::emit(api))));
+    out.push((format!("{dir}/{}", prism::example_path(api)), Content::Rust(example::emit(api))));
     out.push((format!("{dir}/Cargo.toml"), Content::Text(cargo_toml(api, &header))));
     out.push((format!("{dir}/README.md"), Content::Text(readme(api, &header))));
     out.push((format!("{dir}/API.md"), Content::Text(docs::emit(api, &header))));
@@ -52,8 +56,17 @@ pub fn vendor_files(api: &Api) -> Vec<(String, Content)> {
     }
     let json = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
     out.push((format!("{dir}/openapi.json"), Content::Text(json)));
+    if api.vendor.publish {
+        for (name, text) in LICENSES {
+            let copy = format!("This copy of the workspace's {name} is {} for the published crate; edit /{name} instead.\n\n{text}", crate::write::MARKER);
+            out.push((format!("{dir}/{name}"), Content::Text(copy)));
+        }
+    }
     out
 }
+
+/// The workspace's license texts; each published crate carries a copy.
+const LICENSES: [(&str, &str); 2] = [("LICENSE-MIT", include_str!("../../../LICENSE-MIT")), ("LICENSE-APACHE", include_str!("../../../LICENSE-APACHE"))];
 
 fn toml_list(items: &[String]) -> String {
     format!("[{}]", items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "))
@@ -76,10 +89,11 @@ readme = "README.md"
 documentation = "https://docs.rs/{name}"
 keywords = {keywords}
 categories = {categories}
-include = ["src/**", "README.md", "API.md", "openapi.json", "Cargo.toml"]
+include = ["src/**", "README.md", "API.md", "openapi.json", "Cargo.toml", "LICENSE-*"]
 {publish}
 [package.metadata.docs.rs]
 all-features = true
+targets = ["x86_64-unknown-linux-gnu"]
 
 [dependencies]
 snapsdk-runtime = {{ workspace = true }}
@@ -156,7 +170,7 @@ Typed, async Rust client for the {title}, generated from a reviewed spec.
 Every operation of the vendor's documents is a method; [`API.md`](API.md)
 lists them with their HTTP method, path, source section and the decisions the
 spec made where the documents are unclear. [`openapi.json`](openapi.json) is
-the same API as an OpenAPI 3.0.3 document.
+the same API as an OpenAPI 3.1 document.
 
 ## Quick start
 

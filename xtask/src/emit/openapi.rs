@@ -1,10 +1,15 @@
-//! IR → OpenAPI 3.0.3 document. Pure.
+//! IR → OpenAPI 3.1 document. Pure.
+//!
+//! Schemas are JSON Schema 2020-12 (the 3.1 dialect): a value a server may
+//! send as null has `"null"` in its `type` array (or an `anyOf` branch), a
+//! `$ref` carries its own `description`, and file parts and downloads are
+//! `contentMediaType` strings rather than `format: binary`.
 
 use serde_json::{json, Map, Value};
 
 use crate::ir::{self, Api, AuthKind, BodyEncoding, ContentKind, ModelKind, ParamLocation, Ty};
 
-/// Schema for a type. `nullable` marks values a real server may send as null.
+/// Schema for a type.
 pub fn schema(ty: &Ty) -> Value {
     match ty {
         Ty::String => json!({"type": "string"}),
@@ -14,39 +19,54 @@ pub fn schema(ty: &Ty) -> Value {
         Ty::LooseBool => json!({"anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false", "1", "0"]}, {"type": "integer", "enum": [0, 1]}]}),
         Ty::LooseInt => json!({"anyOf": [{"type": "integer", "format": "int64"}, {"type": "string", "pattern": "^-?[0-9]+$"}]}),
         Ty::Date => json!({"type": "string", "format": "date"}),
-        Ty::Timestamp => json!({"anyOf": [{"type": "integer", "format": "int64", "description": "Unix seconds"}, {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"}]}),
+        // Unix seconds over the years the string form can write (0000-9999), which the client decodes.
+        Ty::Timestamp => json!({"anyOf": [
+            {"type": "integer", "format": "int64", "minimum": -62_167_219_200_i64, "maximum": 253_402_300_799_i64, "description": "Unix seconds"},
+            {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"}
+        ]}),
         Ty::Alternatives => json!({"anyOf": [{"type": "number"}, {"type": "string"}]}),
         Ty::Json => json!({}),
-        Ty::Binary => json!({"type": "string", "format": "binary"}),
+        Ty::Binary => binary(),
         Ty::List(t) => json!({"type": "array", "items": schema(t)}),
         Ty::Map(t) => json!({"type": "object", "additionalProperties": schema(t)}),
         Ty::Model(m) => json!({"$ref": format!("#/components/schemas/{m}")}),
     }
 }
 
+/// Raw bytes: a file part or a download.
+fn binary() -> Value {
+    json!({"type": "string", "contentMediaType": "application/octet-stream"})
+}
+
 fn with_description(mut s: Value, d: &str) -> Value {
-    if d.is_empty() {
-        return s;
-    }
-    if s.get("$ref").is_some() {
-        s = json!({"allOf": [s]});
-    }
-    if let Value::Object(m) = &mut s {
+    if let (false, Value::Object(m)) = (d.is_empty(), &mut s) {
         m.insert("description".into(), Value::String(d.to_owned()));
     }
     s
 }
 
-fn nullable(mut s: Value) -> Value {
-    if s.get("$ref").is_some() {
-        s = json!({"allOf": [s]});
+/// The schema, also accepting `null`: `"null"` joins a plain `type`; an
+/// `anyOf` gains a null branch; anything else (a `$ref`, an enum) is wrapped.
+/// The non-null branch stays first, so schema-derived samples are values.
+fn nullable(s: Value) -> Value {
+    let Value::Object(mut m) = s else { return s };
+    if m.is_empty() {
+        return Value::Object(m);
     }
-    if let Value::Object(m) = &mut s {
-        if !m.is_empty() {
-            m.insert("nullable".into(), Value::Bool(true));
+    let null_branch = json!({"type": "null"});
+    if let (Some(Value::String(t)), false) = (m.get("type").cloned(), m.contains_key("enum")) {
+        m.insert("type".into(), json!([t, "null"]));
+    } else if let Some(Value::Array(branches)) = m.get_mut("anyOf") {
+        branches.push(null_branch);
+    } else {
+        let description = m.remove("description");
+        let mut wrapped = json!({"anyOf": [Value::Object(m), null_branch]});
+        if let Some(d) = description {
+            wrapped["description"] = d;
         }
+        return wrapped;
     }
-    s
+    Value::Object(m)
 }
 
 fn model_schema(m: &ir::Model) -> Value {
@@ -178,7 +198,8 @@ pub fn emit(api: &Api) -> Value {
             };
             match media {
                 Some(m) => {
-                    o["requestBody"] = json!({"required": true, "content": { m: {"schema": body_schema}}});
+                    // An all-optional body may be sent empty.
+                    o["requestBody"] = json!({"required": !required.is_empty(), "content": { m: {"schema": body_schema}}});
                 }
                 None => {
                     for f in &b.fields {
@@ -198,7 +219,7 @@ pub fn emit(api: &Api) -> Value {
                 let s = match (&r.ty, r.content) {
                     (Some(t), _) => schema(t),
                     (None, ContentKind::Json) => json!({}),
-                    (None, ContentKind::Binary) => json!({"type": "string", "format": "binary"}),
+                    (None, ContentKind::Binary) => binary(),
                     (None, _) => json!({"type": "string"}),
                 };
                 rv["content"] = json!({ m: {"schema": s} });
@@ -229,7 +250,7 @@ pub fn emit(api: &Api) -> Value {
         info["x-spec-decisions"] = json!(v.notes);
     }
     let mut doc = json!({
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": info,
         "servers": [{"url": v.base_url}],
         "security": security(&v.default_auth),
@@ -240,4 +261,31 @@ pub fn emit(api: &Api) -> Value {
         doc["x-rate-limit"] = json!({"requests": r.requests, "per_seconds": r.per_seconds});
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nullable_uses_json_schema_2020_12() {
+        assert_eq!(nullable(json!({"type": "string", "description": "d"})), json!({"type": ["string", "null"], "description": "d"}));
+        assert_eq!(
+            nullable(json!({"$ref": "#/components/schemas/M", "description": "d"})),
+            json!({"anyOf": [{"$ref": "#/components/schemas/M"}, {"type": "null"}], "description": "d"})
+        );
+        assert_eq!(nullable(json!({"anyOf": [{"type": "integer"}]})), json!({"anyOf": [{"type": "integer"}, {"type": "null"}]}));
+        // An enum must list null to allow it; a null branch says the same more plainly.
+        assert_eq!(nullable(json!({"type": "string", "enum": ["a"]})), json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "null"}]}));
+        // `{}` already allows null.
+        assert_eq!(nullable(json!({})), json!({}));
+    }
+
+    #[test]
+    fn no_openapi_3_0_keywords() {
+        for ty in [Ty::Binary, Ty::Timestamp, Ty::List(Box::new(Ty::Model("M".into())))] {
+            let s = nullable(with_description(schema(&ty), "d")).to_string();
+            assert!(!s.contains("nullable") && !s.contains("\"binary\"") && !s.contains("allOf"), "{s}");
+        }
+    }
 }

@@ -109,26 +109,26 @@ fn required_inputs(op: &Operation) -> Vec<Input<'_>> {
 }
 
 #[derive(Clone, Copy)]
-struct Input<'a> {
-    wire: &'a str,
-    rust: &'a str,
-    ty: &'a Ty,
-    required: bool,
-    description: &'a str,
-    default: Option<&'a serde_json::Value>,
+pub(crate) struct Input<'a> {
+    pub(crate) wire: &'a str,
+    pub(crate) rust: &'a str,
+    pub(crate) ty: &'a Ty,
+    pub(crate) required: bool,
+    pub(crate) description: &'a str,
+    pub(crate) default: Option<&'a serde_json::Value>,
     /// Where it goes: a parameter location, or the body.
-    place: Place,
+    pub(crate) place: Place,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Place {
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Place {
     Path,
     Query,
     Header,
     Body,
 }
 
-fn all_inputs(op: &Operation) -> Vec<Input<'_>> {
+pub(crate) fn all_inputs(op: &Operation) -> Vec<Input<'_>> {
     let mut out: Vec<Input<'_>> = Vec::new();
     let place = |l: ParamLocation| match l {
         ParamLocation::Path => Place::Path,
@@ -467,7 +467,9 @@ fn emit_models(api: &Api) -> TokenStream {
                     #doc
                     ///
                     /// Values this version does not know decode to `Unknown` instead of failing.
+                    /// New values may be added in minor releases, so matches need a `_` arm.
                     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+                    #[non_exhaustive]
                     pub enum #name {
                         #(#variants)*
                         /// A value the spec does not list, kept as sent.

@@ -31,12 +31,14 @@ fn model<'a>(api: &'a Api, name: &str) -> Option<&'a crate::ir::Model> {
 }
 
 /// A sample for an input of type `ty`. `None` for types a test cannot build generically (object models).
-fn sample(api: &Api, ty: &Ty, name: &str) -> Option<Sample> {
+/// `plain` strings are `example-<name>`, for code people read; the others
+/// test encoding.
+fn sample(api: &Api, ty: &Ty, name: &str, plain: bool) -> Option<Sample> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     Some(match ty {
         // Spaces, a slash and non-ASCII: path parameters must still be one segment.
         Ty::String => {
-            let s = format!("{name} v/1 é");
+            let s = if plain { format!("example-{}", name.replace('_', "-")) } else { format!("{name} v/1 é") };
             Sample { expr: quote!(#s), text: vec![s.clone()], json: json!(s) }
         }
         Ty::Integer | Ty::LooseInt => Sample { expr: quote!(42), text: vec!["42".into()], json: json!(42) },
@@ -56,7 +58,7 @@ fn sample(api: &Api, ty: &Ty, name: &str) -> Option<Sample> {
         Ty::Json => Sample { expr: quote!(::serde_json::json!({"k": [1, "two"]})), text: vec![], json: json!({"k": [1, "two"]}) },
         Ty::Binary => return None,
         Ty::List(inner) => {
-            let s = sample(api, inner, name)?;
+            let s = sample(api, inner, name, plain)?;
             let e = s.expr;
             // Only string-like samples are literals of another type than the element.
             let expr = if matches!(**inner, Ty::String | Ty::Alternatives) { quote!(vec![#e.into()]) } else { quote!(vec![#e]) };
@@ -74,13 +76,13 @@ fn sample(api: &Api, ty: &Ty, name: &str) -> Option<Sample> {
                     Sample { expr: quote!(#krate::#mi::#var), text: vec![v.wire.clone()], json }
                 }
                 ModelKind::Newtype { ty } => {
-                    let s = sample(api, ty, name)?;
+                    let s = sample(api, ty, name, plain)?;
                     let e = s.expr;
                     Sample { expr: quote!(#krate::#mi::from(#e)), text: s.text, json: s.json }
                 }
                 ModelKind::OneOf { variants } => {
                     let (vname, vty) = variants.first()?;
-                    let s = sample(api, vty, name)?;
+                    let s = sample(api, vty, name, plain)?;
                     let e = s.expr;
                     let var = format_ident!("{}", vname);
                     Sample { expr: quote!(#krate::#mi::#var(#e.into())), text: s.text, json: s.json }
@@ -133,7 +135,7 @@ fn response_json(api: &Api, ty: &Ty, depth: usize) -> Value {
 const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Which credentials the test client carries, and the header they must produce.
-fn credentials(api: &Api, op: &Operation) -> (TokenStream, Option<(String, String)>) {
+pub(crate) fn credentials(api: &Api, op: &Operation) -> (TokenStream, Option<(String, String)>) {
     let accepted: Vec<String> = match &op.auth {
         Auth::Schemes(s) => s.clone(),
         Auth::None => api.vendor.default_auth.clone(),
@@ -156,32 +158,45 @@ fn credentials(api: &Api, op: &Operation) -> (TokenStream, Option<(String, Strin
     (call, expected)
 }
 
-fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
-    let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
-    let test_name = format_ident!("{}", op.id);
-    let group = format_ident!("{}", names::snake(&op.group));
-    let method_name = format_ident!("{}", op.id);
-    let http_method = op.method.as_str();
+/// One operation's call, built from samples, and what the spec says it must put on the wire.
+pub(crate) struct Call {
+    /// Required arguments, in the generated method's order.
+    pub args: Vec<TokenStream>,
+    /// `.name(value)` for every optional input that has a sample.
+    pub setters: Vec<TokenStream>,
+    pub expected_path: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body_json: serde_json::Map<String, Value>,
+    form: Vec<(String, String)>,
+    parts: Vec<String>,
+    has_file: bool,
+}
 
+/// The sample call of `op`: every required input, and every optional one a
+/// sample exists for. `None` when a required input has no generic sample.
+pub(crate) fn call(api: &Api, op: &Operation, plain: bool) -> Option<Call> {
     // Arguments in the generated order: path params (template order), other required params, required body fields.
-    let mut args = Vec::new();
-    let mut setters = Vec::new();
-    let mut expected_path = String::new();
-    let mut query: Vec<(String, String)> = Vec::new();
-    let mut headers: Vec<(String, String)> = Vec::new();
-    let mut body_json = serde_json::Map::new();
-    let mut form: Vec<(String, String)> = Vec::new();
-    let mut parts: Vec<String> = Vec::new();
-    let mut has_file = false;
+    let mut c = Call {
+        args: Vec::new(),
+        setters: Vec::new(),
+        expected_path: String::new(),
+        query: Vec::new(),
+        headers: Vec::new(),
+        body_json: serde_json::Map::new(),
+        form: Vec::new(),
+        parts: Vec::new(),
+        has_file: false,
+    };
 
     for part in op.path_parts() {
         match part {
-            PathPart::Lit(l) => expected_path.push_str(l),
+            PathPart::Lit(l) => c.expected_path.push_str(l),
             PathPart::Param(p) => {
                 let param = op.params.iter().find(|x| x.location == ParamLocation::Path && x.wire == p)?;
-                let s = sample(api, &param.ty, &param.rust)?;
-                expected_path.push_str(&percent_encoding::utf8_percent_encode(s.text.first()?, SEGMENT).to_string());
-                args.push(s.expr);
+                let s = sample(api, &param.ty, &param.rust, plain)?;
+                c.expected_path.push_str(&percent_encoding::utf8_percent_encode(s.text.first()?, SEGMENT).to_string());
+                c.args.push(s.expr);
             }
         }
     }
@@ -192,29 +207,29 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
                 let v = format!("{}-v1", p.rust);
                 Sample { expr: quote!(#v), text: vec![v.clone()], json: json!(v) }
             }
-            _ => sample(api, &p.ty, &p.rust)?,
+            _ => sample(api, &p.ty, &p.rust, plain)?,
         };
         match p.location {
-            ParamLocation::Query => query.extend(s.text.iter().map(|t| (p.wire.clone(), t.clone()))),
-            ParamLocation::Header => headers.push((p.wire.to_lowercase(), s.text.first()?.clone())),
+            ParamLocation::Query => c.query.extend(s.text.iter().map(|t| (p.wire.clone(), t.clone()))),
+            ParamLocation::Header => c.headers.push((p.wire.to_lowercase(), s.text.first()?.clone())),
             ParamLocation::Path => {}
         }
         if p.required {
-            args.push(s.expr);
+            c.args.push(s.expr);
         } else {
             let n = format_ident!("{}", p.rust);
             let e = s.expr;
-            setters.push(quote!(.#n(#e)));
+            c.setters.push(quote!(.#n(#e)));
         }
     }
     if let Some(b) = &op.body {
         for f in &b.fields {
             let (expr, text, json) = if f.ty == Ty::Binary {
-                has_file = true;
-                parts.push(f.wire.clone());
+                c.has_file = true;
+                c.parts.push(f.wire.clone());
                 (quote!(::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..]).file_name("upload.bin")), vec![], Value::Null)
             } else {
-                match sample(api, &f.ty, &f.rust) {
+                match sample(api, &f.ty, &f.rust, plain) {
                     Some(s) => (s.expr, s.text, s.json),
                     // Object-typed optional fields are left unset; a required one makes the op untestable here.
                     None if !f.required => continue,
@@ -223,24 +238,34 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
             };
             match b.encoding {
                 BodyEncoding::Json => {
-                    body_json.insert(f.wire.clone(), json);
+                    c.body_json.insert(f.wire.clone(), json);
                 }
-                BodyEncoding::Form => form.extend(text.iter().map(|t| (f.wire.clone(), t.clone()))),
-                BodyEncoding::Query => query.extend(text.iter().map(|t| (f.wire.clone(), t.clone()))),
+                BodyEncoding::Form => c.form.extend(text.iter().map(|t| (f.wire.clone(), t.clone()))),
+                BodyEncoding::Query => c.query.extend(text.iter().map(|t| (f.wire.clone(), t.clone()))),
                 BodyEncoding::Multipart => {
                     if f.ty != Ty::Binary {
-                        parts.push(f.wire.clone());
+                        c.parts.push(f.wire.clone());
                     }
                 }
             }
             if f.required {
-                args.push(expr);
+                c.args.push(expr);
             } else {
                 let n = format_ident!("{}", f.rust);
-                setters.push(quote!(.#n(#expr)));
+                c.setters.push(quote!(.#n(#expr)));
             }
         }
     }
+    Some(c)
+}
+
+fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
+    let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
+    let test_name = format_ident!("{}", op.id);
+    let group = format_ident!("{}", names::snake(&op.group));
+    let method_name = format_ident!("{}", op.id);
+    let http_method = op.method.as_str();
+    let Call { args, setters, expected_path, query, headers, body_json, form, parts, has_file } = call(api, op, false)?;
 
     let (cred_call, expected_auth) = credentials(api, op);
     let auth_check = match (&op.auth, expected_auth) {

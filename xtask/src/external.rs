@@ -1,0 +1,113 @@
+//! The independent checkers `cargo xtask test` installs from pinned
+//! registry packages before the cargo steps:
+//!
+//! - `openapi-spec-validator` (PyPI, `tools/openapi-validator/requirements.txt`,
+//!   hash-pinned) in a venv under `target/openapi-validator/`, run on every
+//!   emitted `openapi.json`;
+//! - Prism (npm, `tools/prism/package-lock.json`) into `tools/prism/node_modules`,
+//!   which each crate's generated `tests/prism.rs` starts on a loopback port.
+//!
+//! Each install is skipped when the lock file it came from is unchanged.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Run a command, echoing it; the error names the step and what to install.
+fn run(what: &str, cmd: &mut Command, missing: &str) -> Result<(), String> {
+    let shown = std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
+    eprintln!("==> {what}: {shown}");
+    match cmd.status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{what} failed ({s})")),
+        Err(e) => Err(format!("{what}: could not run `{}` ({e}); {missing}", cmd.get_program().to_string_lossy())),
+    }
+}
+
+/// Whether `stamp` holds exactly the bytes of `lock` (the last successful install used it).
+fn up_to_date(lock: &Path, stamp: &Path) -> bool {
+    matches!((std::fs::read(lock), std::fs::read(stamp)), (Ok(a), Ok(b)) if a == b)
+}
+
+fn stamp(lock: &Path, stamp: &Path) -> Result<(), String> {
+    std::fs::copy(lock, stamp).map(|_| ()).map_err(|e| format!("writing {}: {e}", stamp.display()))
+}
+
+/// Every emitted OpenAPI document: the vendors' and the generator fixtures'.
+pub fn openapi_documents(root: &Path) -> Vec<PathBuf> {
+    let mut docs: Vec<PathBuf> = ["crates", "tests/fixtures"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(root.join(d)).ok())
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("openapi.json"))
+        .filter(|p| p.is_file())
+        .collect();
+    docs.sort();
+    docs
+}
+
+/// Install the pinned validator (if its requirements changed) and validate every document as OpenAPI 3.1.
+pub fn validate_openapi(root: &Path) -> Result<(), String> {
+    let requirements = root.join("tools/openapi-validator/requirements.txt");
+    let dir = root.join("target/openapi-validator");
+    let venv = dir.join("venv");
+    let bin = venv.join("bin");
+    // Inside the venv, so a deleted venv is reinstalled.
+    let installed = venv.join("installed-requirements.txt");
+    if !up_to_date(&requirements, &installed) {
+        let _ = std::fs::remove_dir_all(&venv);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        run("openapi validator venv", Command::new("python3").args(["-m", "venv"]).arg(&venv), "the OpenAPI check needs Python 3 (with venv) on PATH")?;
+        run(
+            "openapi validator install",
+            Command::new(bin.join("python"))
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--require-hashes", "-r"])
+                .arg(&requirements),
+            "the venv has no pip",
+        )?;
+        stamp(&requirements, &installed)?;
+    }
+    let docs = openapi_documents(root);
+    if docs.is_empty() {
+        return Err("no openapi.json found under crates/ or tests/fixtures/; run `cargo xtask regen`".into());
+    }
+    let rel: Vec<PathBuf> = docs.iter().map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf()).collect();
+    run(
+        "openapi-spec-validator",
+        Command::new(bin.join("openapi-spec-validator")).args(["--schema", "3.1", "--validation-errors", "all"]).args(&rel).current_dir(root),
+        "delete target/openapi-validator and rerun `cargo xtask test` to reinstall it",
+    )
+}
+
+/// `npm ci` in tools/prism when its lock file changed since the last install.
+pub fn install_prism(root: &Path) -> Result<(), String> {
+    let dir = root.join("tools/prism");
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.snapsdk-installed-lock.json");
+    let cli = dir.join("node_modules/@stoplight/prism-cli/dist/index.js");
+    if up_to_date(&lock, &installed) && cli.is_file() {
+        return Ok(());
+    }
+    run(
+        "prism install",
+        Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir),
+        "the Prism contract tests need Node.js 20 and npm on PATH",
+    )?;
+    stamp(&lock, &installed)
+}
+
+/// Both, timed; false (after printing why) if either failed.
+pub fn prepare(root: &Path) -> bool {
+    for (what, f) in [("OpenAPI validation", validate_openapi as fn(&Path) -> Result<(), String>), ("Prism install", install_prism)] {
+        let t = Instant::now();
+        match f(root) {
+            Ok(()) => eprintln!("==> {what}: ok in {:.1} s", t.elapsed().as_secs_f64()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return false;
+            }
+        }
+    }
+    true
+}
