@@ -67,6 +67,8 @@ pub fn validate_openapi(root: &Path) -> Result<(), String> {
             "the venv has no pip",
         )?;
         stamp(&requirements, &installed)?;
+    } else {
+        eprintln!("==> openapi validator install: target/openapi-validator/venv matches requirements.txt");
     }
     let docs = openapi_documents(root);
     if docs.is_empty() {
@@ -87,6 +89,7 @@ pub fn install_prism(root: &Path) -> Result<(), String> {
     let installed = dir.join("node_modules/.snapsdk-installed-lock.json");
     let cli = dir.join("node_modules/@stoplight/prism-cli/dist/index.js");
     if up_to_date(&lock, &installed) && cli.is_file() {
+        eprintln!("==> prism install: tools/prism/node_modules matches package-lock.json");
         return Ok(());
     }
     run(

@@ -5,10 +5,13 @@ use std::process::ExitCode;
 
 use xtask::regen::{self, Failure, Options};
 
+mod bench;
+
 fn usage() -> &'static str {
     "usage: cargo xtask regen [--check [--base REV]] [--vendor NAME]\n\
      \x20      cargo xtask diff REV\n\
      \x20      cargo xtask test\n\
+     \x20      cargo xtask bench [--only LIST] [--runs N] [--requests N] [--stream-mib N] [--compile-runs N] [--no-progenitor]\n\
      \n\
      regen     read specs/, validate them, and write each vendor's crate, API.md and openapi.json\n\
      --check   write nothing; fail if any generated file is stale or hand-edited\n\
@@ -17,7 +20,8 @@ fn usage() -> &'static str {
      --vendor  limit the run to one vendor folder of specs/\n\
      diff      markdown report of the API changes in specs/ since REV, with each crate's semver impact\n\
      test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
-     \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first)"
+     \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first),\n\
+     \x20         then `cargo publish --workspace --dry-run`"
 }
 
 /// Run one command, echoing it; false if it failed.
@@ -46,10 +50,14 @@ fn test_cmd(args: &[String]) -> ExitCode {
     }
     let root = root();
     type Step<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
-    let steps: [Step<'_>; 3] = [
+    let steps: [Step<'_>; 4] = [
         ("clippy", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"], &[]),
         ("rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")]),
         ("tests", &["test", "--workspace", "--locked"], &[]),
+        // Packages the runtime and the three clients in dependency order and
+        // builds each from its .crate file, as crates.io would receive it.
+        // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
+        ("publish dry run", &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"], &[("CARGO_PROFILE_DEV_DEBUG", "false")]),
     ];
     // The independent checkers: the OpenAPI validator runs now, Prism serves the `tests/prism.rs` of each crate.
     if !xtask::external::prepare(&root) {
@@ -107,9 +115,10 @@ fn main() -> ExitCode {
     match cmd.as_str() {
         "regen" => regen_cmd(&args[1..]),
         "test" => test_cmd(&args[1..]),
+        "bench" => bench::run(&root(), &args[1..]),
         "diff" => diff_cmd(&args[1..]),
         "-h" | "--help" | "help" => {
-            println!("{}", usage());
+            println!("{}\n{}", usage(), bench::USAGE);
             ExitCode::SUCCESS
         }
         other => {

@@ -1,17 +1,19 @@
 //! Time per request of a generated client call against the same call written
 //! by hand with plain reqwest, against one minimal loopback server.
 //!
-//! `cargo run --release -p bench --bin overhead -- [--requests N] [--only generated|hand|hand-model]`
+//! `cargo run --release -p bench --bin overhead -- [--requests N] [--only generated|hand|hand-model|hand-timeout]`
 //!
 //! The call is SnapEngage `check_widget_availability` (GET, `x-api-key`,
-//! JSON answer). Three clients, each with its own keep-alive connection, take
+//! JSON answer). Four clients, each with its own keep-alive connection, take
 //! turns request by request (the order rotates each round):
 //! - `generated`: `client.chat().check_widget_availability(id).send().await`;
 //! - `hand`: reqwest `get(url).header(..).send()`, `error_for_status()`,
 //!   `.json::<T>()` into a plain serde struct of the same fields;
 //! - `hand-model`: the same, decoding into the generated model type (which
 //!   keeps unknown fields and reads loose booleans), to separate the cost of the
-//!   model from the cost of the runtime.
+//!   model from the cost of the runtime;
+//! - `hand-timeout`: `hand` with reqwest's own 30 s request timeout, the
+//!   protection the generated client always has (its per-attempt timeout).
 //!
 //! The server is raw tokio on the same single-threaded runtime: it reads a
 //! request head and writes a fixed 200 answer, nothing else. `--only` runs one client alone
@@ -77,6 +79,7 @@ enum Variant {
     Generated,
     Hand,
     HandModel,
+    HandTimeout,
 }
 
 impl Variant {
@@ -85,6 +88,7 @@ impl Variant {
             Variant::Generated => "generated",
             Variant::Hand => "hand",
             Variant::HandModel => "hand-model",
+            Variant::HandTimeout => "hand-timeout",
         }
     }
 }
@@ -93,6 +97,7 @@ struct Clients {
     generated: snapengage::Client,
     hand: reqwest::Client,
     hand_model: reqwest::Client,
+    hand_timeout: reqwest::Client,
     base: String,
 }
 
@@ -100,9 +105,10 @@ impl Clients {
     async fn call(&self, v: Variant) -> Result<bool, Box<dyn std::error::Error>> {
         Ok(match v {
             Variant::Generated => self.generated.chat().check_widget_availability(WIDGET).send().await?.online == Some(true),
-            Variant::Hand => {
+            Variant::Hand | Variant::HandTimeout => {
+                let http = if v == Variant::Hand { &self.hand } else { &self.hand_timeout };
                 let url = format!("{}/api/v1/chat/{WIDGET}", self.base);
-                let r: WidgetAvailability = self.hand.get(url).header("x-api-key", KEY).send().await?.error_for_status()?.json().await?;
+                let r: WidgetAvailability = http.get(url).header("x-api-key", KEY).send().await?.error_for_status()?.json().await?;
                 r.online == Some(true)
             }
             Variant::HandModel => {
@@ -126,7 +132,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     Some("generated") => Variant::Generated,
                     Some("hand") => Variant::Hand,
                     Some("hand-model") => Variant::HandModel,
-                    _ => return Err("--only takes generated, hand or hand-model".into()),
+                    Some("hand-timeout") => Variant::HandTimeout,
+                    _ => return Err("--only takes generated, hand, hand-model or hand-timeout".into()),
                 })
             }
             other => return Err(format!("unknown argument `{other}`").into()),
@@ -145,11 +152,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             generated: snapengage::Client::builder().api_key(KEY).base_url(&base).build()?,
             hand: reqwest::Client::new(),
             hand_model: reqwest::Client::new(),
+            hand_timeout: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?,
             base,
         };
         let variants: Vec<Variant> = match only {
             Some(v) => vec![v],
-            None => vec![Variant::Generated, Variant::Hand, Variant::HandModel],
+            None => vec![Variant::Generated, Variant::Hand, Variant::HandModel, Variant::HandTimeout],
         };
         // Warm-up: connections open, allocator and caches settled.
         for _ in 0..(requests / 10).clamp(100, 2000) {
@@ -192,10 +200,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "mean_us": t.iter().sum::<f64>() / t.len() as f64,
             });
         }
-        if variants.len() == 3 {
-            println!("ratio generated/hand: {:.3}; generated/hand-model: {:.3}", medians[0] / medians[1], medians[0] / medians[2]);
+        if variants.len() == 4 {
+            println!(
+                "ratio generated/hand: {:.3}; generated/hand-model: {:.3}; generated/hand-timeout: {:.3}",
+                medians[0] / medians[1],
+                medians[0] / medians[2],
+                medians[0] / medians[3]
+            );
             line["ratio"] = json!(medians[0] / medians[1]);
             line["ratio_model"] = json!(medians[0] / medians[2]);
+            line["ratio_timeout"] = json!(medians[0] / medians[3]);
         }
         BenchLine::print("overhead", line);
         Ok::<_, Box<dyn std::error::Error>>(())

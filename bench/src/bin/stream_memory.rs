@@ -61,6 +61,12 @@ async fn serve(listener: TcpListener, size: u64) {
     }
 }
 
+/// The machine-readable line `cargo xtask bench` reads: peak RSS of the whole process so far.
+fn result(step: &str, seconds: f64) {
+    let peak = bench::peak_rss_kib().map(|k| k as f64 / 1024.0);
+    bench::BenchLine::print("stream", serde_json::json!({ "step": step, "seconds": seconds, "peak_rss_mib": peak }));
+}
+
 fn mib(kib: Option<u64>) -> String {
     kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into())
 }
@@ -90,6 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(total, size, "downloaded byte count");
     let secs = started.elapsed().as_secs_f64();
     println!("download (stream): {total} bytes in {secs:.2} s ({:.0} MiB/s); peak RSS {}", size_mib as f64 / secs, mib(bench::peak_rss_kib()));
+    result("download, stream consumed", secs);
 
     // Download to a file.
     let dir = std::env::temp_dir().join(format!("stream-memory-{}", std::process::id()));
@@ -99,11 +106,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let written = client.documents().download_document(1, 2).send().await?.write_to_file(&file).await?;
     assert_eq!(written, size);
     println!("download (to file): {written} bytes in {:.2} s; peak RSS {}", started.elapsed().as_secs_f64(), mib(bench::peak_rss_kib()));
+    result("download to file", started.elapsed().as_secs_f64());
 
     // Upload the same file back, streamed from disk as multipart.
     let started = Instant::now();
     let answer = client.documents().upload_document(1, besnappy::FilePart::from_path(&file)).send().await?;
     println!("upload (from file): answer {answer} in {:.2} s; peak RSS {}", started.elapsed().as_secs_f64(), mib(bench::peak_rss_kib()));
+    result("upload from file (multipart)", started.elapsed().as_secs_f64());
     std::fs::remove_dir_all(&dir)?;
     println!("current RSS at end: {}", mib(bench::rss_kib()));
     Ok(())

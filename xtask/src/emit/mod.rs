@@ -89,7 +89,7 @@ readme = "README.md"
 documentation = "https://docs.rs/{name}"
 keywords = {keywords}
 categories = {categories}
-include = ["src/**", "README.md", "API.md", "openapi.json", "Cargo.toml", "LICENSE-*"]
+include = ["src/**", "examples/**", "README.md", "API.md", "openapi.json", "Cargo.toml", "LICENSE-*"]
 {publish}
 [package.metadata.docs.rs]
 all-features = true

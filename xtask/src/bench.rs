@@ -1,0 +1,548 @@
+//! `cargo xtask bench`: every benchmark in one run, printed as one markdown table.
+//!
+//! The measuring is done by release builds, never by this (debug) binary:
+//! - `bench/src/bin/regen_time.rs` times the regen pipeline in-process on a
+//!   scratch copy of the specs (stage by stage, full and no-op);
+//! - `bench/progenitor/` (its own workspace, excluded from ours so CI never
+//!   compiles progenitor) times progenitor on the same emitted `openapi.json`;
+//! - `bench/src/bin/overhead.rs` times generated against hand-written calls;
+//! - `bench/src/bin/stream_memory.rs` measures peak RSS of a 1 GiB transfer;
+//! - compile times are `cargo build` runs timed here, each in its own target
+//!   folder under `target/bench/`, so other builds never hold the lock.
+//!
+//! Benchmarks are never part of the pass/fail tests.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use serde_json::Value;
+
+pub const USAGE: &str = "bench     run every benchmark (release builds) and print one markdown table:\n\
+     \x20         regen (and progenitor on the same openapi.json), request overhead, streaming memory, compile time\n\
+     --only LIST         comma-separated sections: regen,overhead,stream,compile (default: all)\n\
+     --runs N            regen and progenitor repetitions, median reported (default 11)\n\
+     --requests N        requests per client in the overhead benchmark (default 10000)\n\
+     --stream-mib N      body size of the streaming benchmark (default 1024)\n\
+     --compile-runs N    clean builds per crate and profile, median reported (default 1)\n\
+     --no-progenitor     skip progenitor (no build of bench/progenitor)";
+
+const SECTIONS: [&str; 4] = ["regen", "overhead", "stream", "compile"];
+
+struct Args {
+    only: Vec<String>,
+    runs: usize,
+    requests: usize,
+    stream_mib: u64,
+    compile_runs: usize,
+    progenitor: bool,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let mut a = Args { only: SECTIONS.iter().map(|s| s.to_string()).collect(), runs: 11, requests: 10_000, stream_mib: 1024, compile_runs: 1, progenitor: true };
+    let mut it = args.iter();
+    let num = |v: Option<&String>, flag: &str| -> Result<u64, String> {
+        v.and_then(|v| v.parse().ok()).filter(|n| *n > 0).ok_or_else(|| format!("{flag} needs a positive number"))
+    };
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--only" => {
+                let list = it.next().ok_or("--only needs a list, e.g. --only overhead,stream")?;
+                a.only = list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                if let Some(bad) = a.only.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
+                    return Err(format!("unknown section `{bad}`; sections: {}", SECTIONS.join(", ")));
+                }
+            }
+            "--runs" => a.runs = num(it.next(), "--runs")? as usize,
+            "--requests" => a.requests = num(it.next(), "--requests")? as usize,
+            "--stream-mib" => a.stream_mib = num(it.next(), "--stream-mib")?,
+            "--compile-runs" => a.compile_runs = num(it.next(), "--compile-runs")? as usize,
+            "--no-progenitor" => a.progenitor = false,
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(a)
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).map(|p| if p.is_absolute() { p } else { root.join(p) }).unwrap_or_else(|| root.join("target"))
+}
+
+/// Run a command, stderr shown, stdout captured; its `BENCH {json}` lines.
+fn run_bench(what: &str, cmd: &mut Command) -> Result<Vec<Value>, String> {
+    eprintln!("==> {what}");
+    let out = cmd.stderr(Stdio::inherit()).output().map_err(|e| format!("{what}: cannot start: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for line in stdout.lines().filter(|l| !l.starts_with("BENCH ")) {
+        eprintln!("    {line}");
+    }
+    if !out.status.success() {
+        return Err(format!("{what} failed ({})", out.status));
+    }
+    Ok(stdout.lines().filter_map(|l| l.strip_prefix("BENCH ")).filter_map(|j| serde_json::from_str(j).ok()).collect())
+}
+
+/// Run cargo with the output shown; its wall time in seconds.
+fn cargo_timed(root: &Path, args: &[&str], target: &Path, manifest_dir: Option<&Path>) -> Result<f64, String> {
+    eprintln!("==> cargo {} (CARGO_TARGET_DIR={})", args.join(" "), target.display());
+    let started = Instant::now();
+    let status = Command::new(cargo())
+        .args(args)
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(manifest_dir.unwrap_or(root))
+        .stdout(Stdio::inherit())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let secs = started.elapsed().as_secs_f64();
+    if status.success() {
+        Ok(secs)
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+fn first_line(path: &str, prefix: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok()?.lines().find_map(|l| l.strip_prefix(prefix)).map(|v| v.trim().trim_start_matches(':').trim().to_owned())
+}
+
+fn machine_facts() -> Vec<(String, String)> {
+    let cpu = first_line("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get().to_string()).unwrap_or_else(|_| "?".into());
+    let mem = first_line("/proc/meminfo", "MemTotal:")
+        .and_then(|v| v.trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0))
+        .unwrap_or_else(|| "?".into());
+    let rustc = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .arg("-V")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "?".into());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_owned()).unwrap_or_else(|_| std::env::consts::OS.into());
+    let load = std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default();
+    vec![
+        ("cpu".into(), format!("{cpu}, {cores} cores")),
+        ("memory".into(), mem),
+        ("rustc".into(), rustc),
+        ("kernel".into(), format!("{} {kernel}", std::env::consts::OS)),
+        ("load average at start (1/5/15 min)".into(), load),
+    ]
+}
+
+/// One row of the summary table.
+struct Row {
+    area: &'static str,
+    case: String,
+    ours: String,
+    theirs: String,
+    ratio: String,
+    goal: String,
+}
+
+fn ms(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0} ms")
+    } else {
+        format!("{v:.1} ms")
+    }
+}
+
+fn secs(v: f64) -> String {
+    format!("{v:.2} s")
+}
+
+#[derive(Default)]
+struct Report {
+    rows: Vec<Row>,
+    details: String,
+    failures: Vec<String>,
+}
+
+impl Report {
+    fn row(&mut self, area: &'static str, case: impl Into<String>, ours: impl Into<String>, theirs: impl Into<String>, ratio: impl Into<String>, goal: impl Into<String>) {
+        self.rows.push(Row { area, case: case.into(), ours: ours.into(), theirs: theirs.into(), ratio: ratio.into(), goal: goal.into() });
+    }
+}
+
+pub fn run(root: &Path, args: &[String]) -> ExitCode {
+    let a = match parse_args(args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let facts = machine_facts();
+    let target = target_dir(root);
+    let mut rep = Report::default();
+    let want = |s: &str| a.only.iter().any(|o| o == s);
+    let started = Instant::now();
+
+    // The release binaries of the bench crate.
+    if want("regen") || want("overhead") || want("stream") {
+        if let Err(e) = cargo_timed(root, &["build", "--release", "-p", "bench", "--bins"], &target, None) {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let bin = |name: &str| target.join("release").join(name);
+
+    // Progenitor's driver, built in its own workspace and target folder.
+    let pg_target = target.join("bench/progenitor");
+    let pg_out = target.join("bench/progenitor-out");
+    let pg_driver = if a.progenitor && (want("regen") || want("compile")) {
+        let manifest = root.join("bench/progenitor");
+        match cargo_timed(root, &["build", "--release", "--locked"], &pg_target, Some(&manifest)) {
+            Ok(_) => Some(pg_target.join("release/progenitor-bench")),
+            Err(e) => {
+                rep.failures.push(format!("progenitor driver: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let mut regen_lines = Vec::new();
+    if want("regen") {
+        let mut cmd = Command::new(bin("regen_time"));
+        cmd.args(["--runs", &a.runs.to_string(), "--out"]).arg(target.join("bench/regen-tree"));
+        match run_bench("regen timing (in-process, release build, scratch copy of specs/)", &mut cmd) {
+            Ok(lines) => regen_lines = lines,
+            Err(e) => rep.failures.push(e),
+        }
+    }
+    // Progenitor reads each vendor's openapi.json as this run's regen emitted it (else the working tree's).
+    let mut pg_lines: BTreeMap<String, Value> = BTreeMap::new();
+    if let Some(driver) = &pg_driver {
+        let docs: Vec<String> = vendor_docs(root, &regen_lines);
+        let mut cmd = Command::new(driver);
+        cmd.args(["--runs", &a.runs.to_string(), "--out"]).arg(&pg_out).args(&docs);
+        match run_bench("progenitor 0.15.1 on the same openapi.json documents", &mut cmd) {
+            Ok(lines) => {
+                for l in lines {
+                    pg_lines.insert(l["name"].as_str().unwrap_or("?").to_owned(), l);
+                }
+            }
+            Err(e) => rep.failures.push(e),
+        }
+    }
+    if want("regen") {
+        regen_section(&mut rep, &regen_lines, &pg_lines, a.runs);
+    }
+    if want("overhead") {
+        let mut cmd = Command::new(bin("overhead"));
+        cmd.args(["--requests", &a.requests.to_string()]);
+        match run_bench("request overhead", &mut cmd) {
+            Ok(lines) => overhead_section(&mut rep, lines.first()),
+            Err(e) => rep.failures.push(e),
+        }
+    }
+    if want("stream") {
+        let mut cmd = Command::new(bin("stream_memory"));
+        cmd.arg(a.stream_mib.to_string());
+        match run_bench("streaming memory", &mut cmd) {
+            Ok(lines) => stream_section(&mut rep, &lines, a.stream_mib),
+            Err(e) => rep.failures.push(e),
+        }
+    }
+    if want("compile") {
+        if let Err(e) = compile_section(&mut rep, root, &target, &pg_lines, a.compile_runs) {
+            rep.failures.push(e);
+        }
+    }
+
+    // The report, on stdout.
+    let mut out = String::new();
+    let _ = writeln!(out, "## cargo xtask bench\n");
+    for (k, v) in &facts {
+        let _ = writeln!(out, "- {k}: {v}");
+    }
+    let _ = writeln!(out, "- command: `cargo xtask bench {}` ({:.0} s)\n", args.join(" "), started.elapsed().as_secs_f64());
+    let _ = writeln!(out, "| area | case | snapsdk | compared with | ratio | goal |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    for r in &rep.rows {
+        let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} |", r.area, r.case, r.ours, r.theirs, r.ratio, r.goal);
+    }
+    out.push_str(&rep.details);
+    if !rep.failures.is_empty() {
+        let _ = writeln!(out, "\n### Not measured\n");
+        for f in &rep.failures {
+            let _ = writeln!(out, "- {f}");
+        }
+    }
+    print!("{out}");
+    if rep.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `NAME=PATH` for each vendor crate's openapi.json.
+fn vendor_docs(root: &Path, regen_lines: &[Value]) -> Vec<String> {
+    let from_regen: Vec<String> = regen_lines
+        .iter()
+        .filter(|l| l["kind"] == "vendor")
+        .filter_map(|l| Some(format!("{}={}", l["crate"].as_str()?, l["openapi"].as_str()?)))
+        .collect();
+    if !from_regen.is_empty() {
+        return from_regen;
+    }
+    let mut docs = Vec::new();
+    for krate in ["besnappy", "snapcall", "snapengage"] {
+        let p = root.join("crates").join(krate).join("openapi.json");
+        if p.is_file() {
+            docs.push(format!("{krate}={}", p.display()));
+        }
+    }
+    docs
+}
+
+fn regen_section(rep: &mut Report, lines: &[Value], pg: &BTreeMap<String, Value>, runs: usize) {
+    let kind = |k: &str| lines.iter().find(|l| l["kind"] == k);
+    let mut d = String::new();
+    let _ = writeln!(d, "\n### Regen stages (median of {runs} runs, ms)\n");
+    let _ = writeln!(d, "In-process, release build (`bench/src/bin/regen_time.rs` calls `xtask::regen::run` on a scratch copy of the spec folders under `target/bench/regen-tree`). Parse is timed on its own (read + YAML + serde into the spec types); validate is the parse+validate stage minus parse.\n");
+    let _ = writeln!(d, "| run | files written | total | parse | validate | emit | format | write |");
+    let _ = writeln!(d, "|---|---|---|---|---|---|---|---|");
+    for l in lines {
+        let name = match l["kind"].as_str() {
+            Some("full") => "full (all vendors and fixtures, outputs removed first)".to_owned(),
+            Some("noop") => "no-op (nothing changed)".to_owned(),
+            Some("vendor") => format!("one vendor, full: {}", l["vendor"].as_str().unwrap_or("?")),
+            _ => continue,
+        };
+        let _ = writeln!(
+            d,
+            "| {name} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            l["written"], f(&l["total_ms"]), f(&l["parse_ms"]), f(&l["validate_ms"]), f(&l["emit_ms"]), f(&l["format_ms"]), f(&l["write_ms"])
+        );
+    }
+    if let Some(l) = kind("full") {
+        rep.row("regen", format!("full, all specs ({} files written), median of {runs}", l["written"]), ms(f(&l["total_ms"])), "", "", "");
+    }
+    if let Some(l) = kind("noop") {
+        let changed = l["files_changed"].as_array().map_or(0, Vec::len);
+        let proof = format!("{} written by {} runs; {changed} of {} files in the tree changed (bytes and mtime compared)", l["written_total"], l["runs"], l["files_in_tree"]);
+        rep.row("regen", "no-op", ms(f(&l["total_ms"])), "", "", "writes nothing");
+        let _ = writeln!(d, "\nNo-op proof: {proof}.");
+    }
+    for l in lines.iter().filter(|l| l["kind"] == "vendor") {
+        let krate = l["crate"].as_str().unwrap_or("?");
+        let ours = f(&l["total_ms"]);
+        let case = format!("`{krate}` alone vs progenitor on its openapi.json");
+        match pg.get(krate) {
+            Some(p) if p["median_ms"].is_number() => {
+                let theirs = f(&p["median_ms"]);
+                let ops = p["operations"].as_u64().unwrap_or(0);
+                let dropped = p["dropped"].as_array().map_or(0, Vec::len);
+                let note = if dropped > 0 { format!(" ({} of {ops} operations)", ops - dropped as u64) } else { String::new() };
+                rep.row("regen", case, ms(ours), format!("{}{note}", ms(theirs)), format!("{:.2}", ours / theirs), "");
+            }
+            Some(p) => rep.row("regen", case, ms(ours), format!("fails: {}", p["fatal"].as_str().unwrap_or("?")), "", ""),
+            None => rep.row("regen", case, ms(ours), "not run", "", ""),
+        }
+    }
+    if !pg.is_empty() {
+        let _ = writeln!(d, "\n### What progenitor 0.15.1 could read\n");
+        let _ = writeln!(d, "Progenitor (builder interface, merged tags) generates from each crate's `openapi.json` as emitted in this run; timed: read the prepared document, deserialize (`openapiv3`), generate, format (prettyplease), write `lib.rs`. Our side: the whole regen of that vendor (crate, API.md, openapi.json, tests).\n");
+        for (name, p) in pg {
+            let _ = writeln!(d, "- `{name}` (OpenAPI {}, {} operations):", p["version"].as_str().unwrap_or("?"), p["operations"]);
+            match p["as_emitted_error"].as_str() {
+                Some(e) => {
+                    let _ = writeln!(d, "  - as emitted: refused: `{e}`");
+                }
+                None => {
+                    let _ = writeln!(d, "  - as emitted: read and generated without changes");
+                }
+            }
+            if let Some(e) = p["version_gate_error"].as_str() {
+                let _ = writeln!(d, "  - with every 3.1 construct rewritten but the version left at 3.1: `{e}`");
+            }
+            let rewrites = p["downgrade"].as_array().cloned().unwrap_or_default();
+            if !rewrites.is_empty() {
+                let list: Vec<String> = rewrites.iter().map(|r| format!("{} ×{}", r["rewrite"].as_str().unwrap_or("?"), r["count"])).collect();
+                let _ = writeln!(d, "  - mechanical 3.1 → 3.0 rewrite: {}", list.join("; "));
+            }
+            for l in p["lossy"].as_array().into_iter().flatten() {
+                let _ = writeln!(d, "  - lossy: {}", l.as_str().unwrap_or("?"));
+            }
+            for x in p["dropped"].as_array().into_iter().flatten() {
+                let _ = writeln!(d, "  - dropped `{}` ({} {}): `{}`", x["operation"].as_str().unwrap_or("?"), x["method"].as_str().unwrap_or("?"), x["path"].as_str().unwrap_or("?"), x["error"].as_str().unwrap_or("?"));
+            }
+            if let Some(e) = p["fatal"].as_str() {
+                let _ = writeln!(d, "  - could not generate: `{e}`");
+            } else {
+                let _ = writeln!(d, "  - generated {} lines; median {:.1} ms (min {:.1}, max {:.1}, {} runs)", p["lines"], f(&p["median_ms"]), f(&p["min_ms"]), f(&p["max_ms"]), p["runs"]);
+            }
+        }
+    }
+    rep.details.push_str(&d);
+}
+
+fn overhead_section(rep: &mut Report, line: Option<&Value>) {
+    let Some(l) = line else {
+        rep.failures.push("overhead: no result line".into());
+        return;
+    };
+    let (g, h, m) = (f(&l["generated"]["median_us"]), f(&l["hand"]["median_us"]), f(&l["hand-model"]["median_us"]));
+    let met = if g / h <= 1.05 { "met" } else { "missed" };
+    rep.row(
+        "request overhead",
+        format!("median per request, {} each, interleaved", l["requests"]),
+        format!("{g:.1} µs"),
+        format!("{h:.1} µs hand-written reqwest"),
+        format!("{:.3}", g / h),
+        format!("≤ 1.05 ({met})"),
+    );
+    let mut d = String::new();
+    let _ = writeln!(d, "\n### Request overhead\n");
+    let _ = writeln!(d, "SnapEngage `check_widget_availability` (GET, `x-api-key`, JSON answer) against a raw-tokio loopback server on the same single-threaded runtime (`bench/src/bin/overhead.rs`); the four clients take turns request by request, each on its own keep-alive connection.\n");
+    let _ = writeln!(d, "| client | median | p10 | p90 | mean |");
+    let _ = writeln!(d, "|---|---|---|---|---|");
+    for (k, what) in [("generated", "generated client"), ("hand", "hand-written reqwest, own struct"), ("hand-model", "hand-written reqwest, generated model type"), ("hand-timeout", "hand-written reqwest with a 30 s request timeout")] {
+        let v = &l[k];
+        let _ = writeln!(d, "| {what} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs |", f(&v["median_us"]), f(&v["p10_us"]), f(&v["p90_us"]), f(&v["mean_us"]));
+    }
+    let t = f(&l["hand-timeout"]["median_us"]);
+    let _ = writeln!(d, "\nRatio against the hand-written call decoding into the generated model: {:.3}; against the hand-written call with reqwest's timeout (the generated client always arms a per-attempt timeout): {:.3}.", g / m, g / t);
+    rep.row("request overhead", "same, hand-written with reqwest's 30 s timeout", format!("{g:.1} µs"), format!("{t:.1} µs"), format!("{:.3}", g / t), "");
+    rep.details.push_str(&d);
+}
+
+fn stream_section(rep: &mut Report, lines: &[Value], mib: u64) {
+    for l in lines {
+        let step = l["step"].as_str().unwrap_or("?");
+        let peak = f(&l["peak_rss_mib"]);
+        let met = if peak < 64.0 { "met" } else { "missed" };
+        rep.row("streaming memory", format!("{mib} MiB {step}"), format!("{peak:.1} MiB peak RSS, {}", secs(f(&l["seconds"]))), "", "", format!("< 64 MiB ({met})"));
+    }
+    if lines.is_empty() {
+        rep.failures.push("stream: no result lines".into());
+    }
+}
+
+fn compile_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<String, Value>, runs: usize) -> Result<(), String> {
+    let crates = ["snapengage", "besnappy", "snapcall"];
+    let ours_target = target.join("bench/compile");
+    // Progenitor's clients: a scratch workspace of one crate per vendor, with the pinned lock file.
+    let pg_ws = target.join("bench/progenitor-clients");
+    let pg_target = target.join("bench/progenitor-clients-target");
+    let mut pg_crates = Vec::new();
+    for k in crates {
+        if let Some(lib) = pg.get(k).filter(|p| p["fatal"].is_null()).and_then(|p| p["lib_rs"].as_str()) {
+            pg_crates.push((k, PathBuf::from(lib)));
+        }
+    }
+    if !pg_crates.is_empty() {
+        write_pg_workspace(root, &pg_ws, &pg_crates)?;
+    }
+    let mut d = String::new();
+    let _ = writeln!(d, "\n### Compile time (wall, median of {runs})\n");
+    let _ = writeln!(
+        d,
+        "Each client crate alone, its dependencies already built: `cargo clean -p <crate>` then `cargo build -p <crate>`, in separate target folders (`target/bench/compile`, `target/bench/progenitor-clients-target`) with the same dev profile settings. Progenitor's clients are its generated `lib.rs` in a scratch crate under `target/bench/progenitor-clients`, with the dependencies pinned by `bench/progenitor/Cargo.lock`.\n"
+    );
+    let _ = writeln!(d, "| crate | profile | snapsdk | progenitor | snapsdk lines | progenitor lines |");
+    let _ = writeln!(d, "|---|---|---|---|---|---|");
+    for (profile, flag) in [("debug", None), ("release", Some("--release"))] {
+        let mut prebuild: Vec<&str> = vec!["build"];
+        prebuild.extend(flag);
+        for k in crates {
+            prebuild.extend(["-p", k]);
+        }
+        cargo_timed(root, &prebuild, &ours_target, None)?;
+        if !pg_crates.is_empty() {
+            let mut pre: Vec<String> = vec!["build".into()];
+            pre.extend(flag.map(str::to_owned));
+            cargo_timed(root, &pre.iter().map(String::as_str).collect::<Vec<_>>(), &pg_target, Some(&pg_ws))?;
+        }
+        for k in crates {
+            let ours = time_clean_build(root, &ours_target, None, k, flag, runs)?;
+            let pg_name = format!("pg-{k}");
+            let theirs = if pg_crates.iter().any(|(c, _)| *c == k) { Some(time_clean_build(root, &pg_target, Some(&pg_ws), &pg_name, flag, runs)?) } else { None };
+            let ours_lines = rust_lines(&root.join("crates").join(k).join("src"));
+            let pg_lines = pg.get(k).and_then(|p| p["lines"].as_u64());
+            let (theirs_s, ratio) = match theirs {
+                Some(t) => (secs(t), format!("{:.2}", ours / t)),
+                None => ("not built".into(), String::new()),
+            };
+            rep.row("compile time", format!("`{k}`, {profile}, deps prebuilt"), secs(ours), format!("{theirs_s} progenitor"), ratio, "");
+            let _ = writeln!(d, "| {k} | {profile} | {} | {theirs_s} | {ours_lines} | {} |", secs(ours), pg_lines.map_or("".into(), |n| n.to_string()));
+        }
+    }
+    rep.details.push_str(&d);
+    Ok(())
+}
+
+fn time_clean_build(root: &Path, target: &Path, dir: Option<&Path>, krate: &str, flag: Option<&str>, runs: usize) -> Result<f64, String> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let mut clean = vec!["clean", "-p", krate];
+        clean.extend(flag);
+        cargo_timed(root, &clean, target, dir)?;
+        let mut build = vec!["build", "-p", krate];
+        build.extend(flag);
+        times.push(cargo_timed(root, &build, target, dir)?);
+    }
+    Ok(median(times))
+}
+
+fn rust_lines(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+                .map(|p| std::fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// A workspace of `pg-<crate>` packages around progenitor's generated `lib.rs` files.
+fn write_pg_workspace(root: &Path, ws: &Path, crates: &[(&str, PathBuf)]) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("{}: {e}", ws.display());
+    let deps_manifest = std::fs::read_to_string(root.join("bench/progenitor/client-deps/Cargo.toml")).map_err(|e| format!("bench/progenitor/client-deps/Cargo.toml: {e}"))?;
+    let deps = deps_manifest.split_once("[dependencies]").map(|(_, d)| d.trim()).ok_or("client-deps/Cargo.toml has no [dependencies]")?;
+    std::fs::create_dir_all(ws).map_err(io)?;
+    let members: Vec<String> = crates.iter().map(|(k, _)| format!("\"{k}\"")).collect();
+    let manifest = format!(
+        "# Written by `cargo xtask bench`.\n[workspace]\nresolver = \"2\"\nmembers = [{}]\n\n[profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
+        members.join(", ")
+    );
+    write_if_changed(&ws.join("Cargo.toml"), &manifest).map_err(io)?;
+    std::fs::copy(root.join("bench/progenitor/Cargo.lock"), ws.join("Cargo.lock")).map_err(io)?;
+    for (k, lib) in crates {
+        let dir = ws.join(k);
+        std::fs::create_dir_all(dir.join("src")).map_err(io)?;
+        let pkg = format!("[package]\nname = \"pg-{k}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{deps}\n");
+        write_if_changed(&dir.join("Cargo.toml"), &pkg).map_err(io)?;
+        let code = std::fs::read_to_string(lib).map_err(io)?;
+        write_if_changed(&dir.join("src/lib.rs"), &format!("#![allow(warnings)]\n{code}")).map_err(io)?;
+    }
+    Ok(())
+}
+
+fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|t| t == text) {
+        return Ok(());
+    }
+    std::fs::write(path, text)
+}
