@@ -247,3 +247,13 @@ fn keys_that_cannot_be_headers_are_refused_at_build_time() {
     assert!(!format!("{client:?}").contains(KEY));
     assert_eq!(client.base_url(), "https://www.snapengage.com");
 }
+
+#[test]
+fn models_with_required_fields_are_built_with_new() {
+    // `#[non_exhaustive]` forbids struct literals outside the crate; `new` takes the required fields.
+    let mut w = snapengage::WidgetAvailability::new("w-1".to_owned());
+    assert_eq!((w.widget_id.as_str(), w.online), ("w-1", None));
+    w.online = Some(true);
+    let json = serde_json::to_value(&w).unwrap();
+    assert_eq!(json, json!({ "widgetId": "w-1", "online": true }));
+}

@@ -40,6 +40,22 @@ pub struct Account {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl Account {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            organization: None,
+            domain: None,
+            plan_id: None,
+            active: None,
+            created_at: None,
+            updated_at: None,
+            custom_domain: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// A file attached to a note.
 ///
 /// Source: snappy-api-v1.txt § "Ticket Notes".
@@ -56,6 +72,15 @@ pub struct Attachment {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl Attachment {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// A customer contact. Also used for the contacts attached to tickets and notes, which add a `type` field, and for a ticket's opener and a note's creator.
 ///
@@ -101,6 +126,24 @@ pub struct Contact {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl Contact {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            account_id: None,
+            first_name: None,
+            last_name: None,
+            value: None,
+            provider: None,
+            created_at: None,
+            updated_at: None,
+            address: None,
+            type_: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// A file stored on an account.
 ///
 /// Source: snappy-api-v1.txt § "Documents".
@@ -134,6 +177,22 @@ pub struct Document {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl Document {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            account_id: None,
+            filename: None,
+            type_: None,
+            size: None,
+            storage_key: None,
+            created_at: None,
+            updated_at: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// A question and its answer in an FAQ.
 ///
@@ -171,6 +230,21 @@ pub struct FaqQuestion {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl FaqQuestion {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            account_id: None,
+            question: None,
+            answer: None,
+            created_at: None,
+            updated_at: None,
+            active: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// One page of an FAQ search.
 ///
 /// Source: snappy-api-v1.txt § "Searching FAQs".
@@ -186,6 +260,16 @@ pub struct FaqSearchResults {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl FaqSearchResults {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            data: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// A mailbox (inbound address) of an account.
 ///
@@ -246,6 +330,27 @@ pub struct Mailbox {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl Mailbox {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            account_id: None,
+            type_: None,
+            address: None,
+            display: None,
+            auto_responding: None,
+            auto_response: None,
+            active: None,
+            created_at: None,
+            updated_at: None,
+            custom_address: None,
+            theme: None,
+            local_part: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// One message or internal note on a ticket.
 ///
 /// Source: snappy-api-v1.txt § "Ticket Notes".
@@ -303,6 +408,26 @@ pub struct Note {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl Note {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            account_id: None,
+            ticket_id: None,
+            created_by_staff_id: None,
+            created_by_contact_id: None,
+            scope: None,
+            created_at: None,
+            updated_at: None,
+            content: None,
+            contacts: None,
+            attachments: None,
+            creator: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// Visibility of a note.
 ///
@@ -376,6 +501,16 @@ pub struct Recipient {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl Recipient {
+    /// A value with the required fields (`address`) and every optional field unset.
+    pub fn new(address: String) -> Self {
+        Self {
+            name: None,
+            address,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// Paging facts of a search answer.
 ///
 /// Source: snappy-api-v1.txt § "Search".
@@ -401,6 +536,16 @@ pub struct SearchMeta {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl SearchMeta {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            total: None,
+            page: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// One page of a ticket search.
 ///
 /// Source: snappy-api-v1.txt § "Search".
@@ -416,6 +561,16 @@ pub struct SearchResults {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl SearchResults {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            meta: None,
+            data: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// A staff member (agent) of an account.
 ///
@@ -489,6 +644,30 @@ pub struct Staff {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl Staff {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            email: None,
+            sms_number: None,
+            first_name: None,
+            last_name: None,
+            photo: None,
+            culture: None,
+            notify: None,
+            created_at: None,
+            updated_at: None,
+            signature: None,
+            tour_played: None,
+            timezone: None,
+            notify_new: None,
+            news_read_at: None,
+            username: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// A support ticket (conversation) with its contacts, mailbox and opener.
 ///
@@ -587,6 +766,34 @@ pub struct Ticket {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl Ticket {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            account_id: None,
+            mailbox_id: None,
+            created_via: None,
+            last_reply_by: None,
+            last_reply_at: None,
+            opened_by_staff_id: None,
+            opened_by_contact_id: None,
+            opened_at: None,
+            status: None,
+            first_staff_reply_at: None,
+            default_subject: None,
+            summary: None,
+            created_at: None,
+            updated_at: None,
+            unread: None,
+            tags: None,
+            contacts: None,
+            mailbox: None,
+            opener: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// A ticket's nonce: a 16-character lowercase alphanumeric string that send\_note returns and that ticket routes accept in place of the id.
 ///
 /// Source: snappy-api-v1.txt § "Creating Tickets & Adding Notes".
@@ -679,4 +886,15 @@ pub struct WallPost {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl WallPost {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            content: None,
+            type_: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }

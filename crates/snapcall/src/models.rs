@@ -17,6 +17,16 @@ pub struct StreamContext {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl StreamContext {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            external_id: None,
+            external_id_url: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// A stream as returned right after its creation.
 ///
 /// Source: snapcall-streams-reference.txt § "Create assist stream".
@@ -61,6 +71,23 @@ pub struct StreamCreated {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl StreamCreated {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            token: None,
+            bid: None,
+            user_id: None,
+            user_limit: None,
+            streamer_instance: None,
+            company_id: None,
+            type_: None,
+            id: None,
+            short_url: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// A stream with its context, its events and their authors.
 ///
@@ -136,6 +163,32 @@ pub struct StreamDetails {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl StreamDetails {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            token: None,
+            bid: None,
+            company_id: None,
+            call_id: None,
+            name: None,
+            origin: None,
+            type_: None,
+            streamer_instance: None,
+            user_limit: None,
+            context: None,
+            created_at: None,
+            updated_at: None,
+            expired_at: None,
+            id: None,
+            user_id: None,
+            team_id: None,
+            team: None,
+            events: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// One event of a stream, such as a recording or a message.
 ///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
@@ -173,6 +226,23 @@ pub struct StreamEvent {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl StreamEvent {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            stream_id: None,
+            type_: None,
+            peer_id: None,
+            role: None,
+            data: None,
+            emitted_at: None,
+            created_at: None,
+            user: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// Payload of a stream event.
 ///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
@@ -205,6 +275,20 @@ pub struct StreamEventData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl StreamEventData {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            from: None,
+            type_: None,
+            s3_asset: None,
+            summary: None,
+            thumbnail: None,
+            assembly_transcript_id: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// Generated summary of a stream event's media.
 ///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
@@ -221,6 +305,16 @@ pub struct StreamEventSummary {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl StreamEventSummary {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            text: None,
+            status: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// Where the preview image of a stream event's media is stored.
 ///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
@@ -236,6 +330,16 @@ pub struct StreamEventThumbnail {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl StreamEventThumbnail {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            s3_asset: None,
+            s3_bucket: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// Kind of a video stream.
 ///
@@ -325,6 +429,20 @@ pub struct StreamUser {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl StreamUser {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            name: None,
+            email: None,
+            settings: None,
+            avatar_url: None,
+            role: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// A user's media preferences when joining a stream.
 ///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
@@ -351,6 +469,18 @@ pub struct StreamUserMediaSettings {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl StreamUserMediaSettings {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            microphone_enabled: None,
+            camera_enabled: None,
+            auto_join: None,
+            new_tab: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// Role of a user in the company.
 ///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
@@ -367,6 +497,16 @@ pub struct StreamUserRole {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl StreamUserRole {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            id: None,
+            name: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// Preferences of a user.
 ///
 /// Source: snapcall-streams-reference.txt § "Retrieve a stream".
@@ -382,4 +522,14 @@ pub struct StreamUserSettings {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl StreamUserSettings {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            language: None,
+            stream: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }

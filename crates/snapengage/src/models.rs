@@ -23,6 +23,18 @@ pub struct ChatMessage {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl ChatMessage {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            index: None,
+            type_: None,
+            author: None,
+            text: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// A newly started chat session.
 ///
 /// Source: snapengage-chat-api-v1.txt § "Start new chat".
@@ -38,6 +50,16 @@ pub struct ChatStarted {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ChatStarted {
+    /// A value with the required fields (`case_id`) and every optional field unset.
+    pub fn new(case_id: String) -> Self {
+        Self {
+            case_id,
+            widget_id: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// Origin of a transcript entry.
 ///
@@ -182,6 +204,17 @@ pub struct PollResult {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl PollResult {
+    /// A value with the required fields (`case_id`) and every optional field unset.
+    pub fn new(case_id: String) -> Self {
+        Self {
+            case_id,
+            agent_typing: None,
+            message_list: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// Echo of a message stored by send\_message.
 ///
 /// Source: snapengage-chat-api-v1.txt § "Send chat message".
@@ -200,6 +233,17 @@ pub struct SentMessage {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl SentMessage {
+    /// A value with the required fields (`case_id`) and every optional field unset.
+    pub fn new(case_id: String) -> Self {
+        Self {
+            case_id,
+            message_type: None,
+            message_body: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }
 /// Whether a widget can take a chat now, and what starting one requires.
 ///
@@ -249,4 +293,17 @@ pub struct WidgetAvailability {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl WidgetAvailability {
+    /// A value with the required fields (`widget_id`) and every optional field unset.
+    pub fn new(widget_id: String) -> Self {
+        Self {
+            widget_id,
+            online: None,
+            email_required: None,
+            message_required: None,
+            screenshot_required: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
 }

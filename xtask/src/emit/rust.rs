@@ -427,6 +427,27 @@ fn emit_models(api: &Api) -> TokenStream {
                     pub #extra_name: ::serde_json::Map<String, ::serde_json::Value>,
                 });
                 let default = fields.iter().filter(|f| f.required).all(|f| has_default(&f.ty)).then(|| quote!(Default,));
+                // `#[non_exhaustive]` keeps new fields a minor change, so callers
+                // outside the crate build values with `new` (required fields)
+                // or `Default`, then set optional fields.
+                let required: Vec<_> = fields.iter().filter(|f| f.required).collect();
+                let args = required.iter().map(|f| {
+                    let n = ident(&f.rust);
+                    let t = rust_type(&f.ty);
+                    quote!(#n: #t)
+                });
+                let inits = fields.iter().map(|f| {
+                    let n = ident(&f.rust);
+                    if f.required { quote!(#n,) } else { quote!(#n: None,) }
+                });
+                let extra_init = keep_unknown.then(|| quote!(#extra_name: ::serde_json::Map::new(),));
+                let new_doc = if required.is_empty() {
+                    "A value with every field unset.".to_owned()
+                } else {
+                    format!("A value with the required fields ({}) and every optional field unset.", required.iter().map(|f| format!("`{}`", f.rust)).collect::<Vec<_>>().join(", "))
+                };
+                let new_doc = docs([new_doc.as_str()]);
+                let many = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
                 quote! {
                     #doc
                     #[derive(Debug, Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
@@ -434,6 +455,14 @@ fn emit_models(api: &Api) -> TokenStream {
                     pub struct #name {
                         #(#fs)*
                         #extra
+                    }
+
+                    impl #name {
+                        #new_doc
+                        #many
+                        pub fn new(#(#args),*) -> Self {
+                            Self { #(#inits)* #extra_init }
+                        }
                     }
                 }
             }
