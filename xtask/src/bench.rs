@@ -273,7 +273,8 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
     for (k, v) in &facts {
         let _ = writeln!(out, "- {k}: {v}");
     }
-    let _ = writeln!(out, "- command: `cargo xtask bench {}` ({:.0} s)\n", args.join(" "), started.elapsed().as_secs_f64());
+    let shown: Vec<&str> = std::iter::once("cargo xtask bench").chain(args.iter().map(String::as_str)).collect();
+    let _ = writeln!(out, "- command: `{}` ({:.0} s)\n", shown.join(" "), started.elapsed().as_secs_f64());
     let _ = writeln!(out, "| area | case | snapsdk | compared with | ratio | goal |");
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for r in &rep.rows {
@@ -340,7 +341,8 @@ fn regen_section(rep: &mut Report, lines: &[Value], pg: &BTreeMap<String, Value>
     if let Some(l) = kind("noop") {
         let changed = l["files_changed"].as_array().map_or(0, Vec::len);
         let proof = format!("{} written by {} runs; {changed} of {} files in the tree changed (bytes and mtime compared)", l["written_total"], l["runs"], l["files_in_tree"]);
-        rep.row("regen", "no-op", ms(f(&l["total_ms"])), "", "", "writes nothing");
+        let met = if l["written_total"] == 0 && changed == 0 { "met" } else { "missed" };
+        rep.row("regen", format!("no-op: {} files written, {changed} of {} changed", l["written_total"], l["files_in_tree"]), ms(f(&l["total_ms"])), "", "", format!("writes nothing ({met})"));
         let _ = writeln!(d, "\nNo-op proof: {proof}.");
     }
     for l in lines.iter().filter(|l| l["kind"] == "vendor") {

@@ -583,7 +583,8 @@ impl Client {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
                 builder.body(f.clone())
             }
-            Body::Multipart(m) => builder.multipart(m.to_form().await?).headers(std::mem::take(&mut headers)),
+            // Boxed: the file-opening future is large and would sit in every attempt's state.
+            Body::Multipart(m) => builder.multipart(Box::pin(m.to_form()).await?).headers(std::mem::take(&mut headers)),
         };
         let mut request = match builder.build() {
             Ok(r) => r,
