@@ -234,7 +234,7 @@ impl AdminApi<'_> {
     ///
     /// `DELETE /v2/admin/streams/{streamToken}/events/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+    /// Source: snapcall-rest-v2.txt § "Admin \> StreamEvent - delete Admin".
     ///
     /// # Spec decisions
     ///
@@ -254,7 +254,7 @@ impl AdminApi<'_> {
     ///
     /// `GET /v2/admin/streams/{streamToken}/events/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+    /// Source: snapcall-rest-v2.txt § "Admin \> StreamEvent - Read admin".
     ///
     /// # Spec decisions
     ///
@@ -274,7 +274,7 @@ impl AdminApi<'_> {
     ///
     /// `GET /v2/admin/streams/`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Admin \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -293,7 +293,7 @@ impl AgentsApi<'_> {
     ///
     /// `GET /v2/agents/{email}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Agents \> Read".
     ///
     /// # Spec decisions
     ///
@@ -306,7 +306,7 @@ impl AgentsApi<'_> {
     ///
     /// `GET /v2/agents/{email}/info`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Agents \> Read".
     ///
     /// # Spec decisions
     ///
@@ -323,7 +323,7 @@ impl AgentsApi<'_> {
     ///
     /// `PUT /v2/agents/{email}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Update".
+    /// Source: snapcall-rest-v2.txt § "Agents \> Update".
     ///
     /// # Spec decisions
     ///
@@ -395,7 +395,7 @@ impl ButtonsApi<'_> {
     ///
     /// `POST /v2/buttons`
     ///
-    /// Source: snapcall-rest-v2.txt § "Create".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Create".
     ///
     /// # Spec decisions
     ///
@@ -427,7 +427,7 @@ impl ButtonsApi<'_> {
     ///
     /// `GET /v2/buttons/{bid}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Read".
     ///
     /// # Spec decisions
     ///
@@ -442,7 +442,7 @@ impl ButtonsApi<'_> {
     ///
     /// `GET /v2/buttons/{bid}/info`
     ///
-    /// Source: snapcall-rest-v2.txt § "Info".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Info".
     /// Public: sends no credentials, even when the client has some.
     ///
     /// # Spec decisions
@@ -462,7 +462,7 @@ impl ButtonsApi<'_> {
     ///
     /// `GET /v2/buttons`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -474,7 +474,7 @@ impl ButtonsApi<'_> {
     ///
     /// `PUT /v2/buttons/{bid}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Update".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Update".
     ///
     /// # Spec decisions
     ///
@@ -524,7 +524,7 @@ impl CallsApi<'_> {
     ///
     /// `GET /v2/calls/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Calls \> Read".
     ///
     /// # Spec decisions
     ///
@@ -536,7 +536,7 @@ impl CallsApi<'_> {
     ///
     /// `GET /v2/calls/{id}/recording`
     ///
-    /// Source: snapcall-rest-v2.txt § "Recording - Read".
+    /// Source: snapcall-rest-v2.txt § "Calls \> Recording - Read".
     ///
     /// # Spec decisions
     ///
@@ -551,7 +551,7 @@ impl CallsApi<'_> {
     ///
     /// `GET /v2/calls`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Calls \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -779,7 +779,7 @@ impl CompanyLibraryApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/library/{token}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read".
     pub fn get_company_library_media(
         &self,
         company_id: i64,
@@ -795,7 +795,7 @@ impl CompanyLibraryApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/library`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -881,7 +881,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read".
     ///
     /// # Spec decisions
     ///
@@ -923,7 +923,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
     ///
-    /// Source: snapcall-rest-v2.txt § "Recording - Read".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Recording - Read".
     ///
     /// # Spec decisions
     ///
@@ -964,7 +964,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/stream-events`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -982,7 +982,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/streams`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -998,7 +998,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
     ///
-    /// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Streams - request audio files".
     ///
     /// # Spec decisions
     ///
@@ -1021,7 +1021,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
     ///
-    /// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Streams - request audio files".
     ///
     /// # Spec decisions
     ///
@@ -1275,7 +1275,7 @@ impl InvitesApi<'_> {
     ///
     /// `GET /v2/invites/{token}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Invites \> Read".
     /// Public: sends no credentials, even when the client has some.
     ///
     /// # Spec decisions
@@ -1347,7 +1347,7 @@ impl PartnerApi<'_> {
     ///
     /// `GET /v2/partner/calls`
     ///
-    /// Source: snapcall-rest-v2.txt § "Calls".
+    /// Source: snapcall-rest-v2.txt § "Partner \> Calls".
     pub fn list_partner_calls(&self) -> crate::operations::ListPartnerCalls {
         crate::operations::ListPartnerCalls::new(self.client.inner.clone())
     }
@@ -1362,7 +1362,7 @@ impl PublicApi<'_> {
     ///
     /// `GET /v2/public/library/{token}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Public \> Read".
     /// Public: sends no credentials, even when the client has some.
     ///
     /// # Spec decisions
@@ -1388,7 +1388,7 @@ impl RolesApi<'_> {
     ///
     /// `GET /v2/roles/{role_id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Roles \> Read".
     pub fn get_role(&self, role_id: i64) -> crate::operations::GetRole {
         crate::operations::GetRole::new(self.client.inner.clone(), role_id)
     }
@@ -1396,7 +1396,7 @@ impl RolesApi<'_> {
     ///
     /// `GET /v2/roles`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Roles \> Read".
     ///
     /// # Spec decisions
     ///
@@ -1415,7 +1415,7 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// `POST /v2/schedule-templates`
     ///
-    /// Source: snapcall-rest-v2.txt § "Create".
+    /// Source: snapcall-rest-v2.txt § "Schedule-templates \> Create".
     ///
     /// # Spec decisions
     ///
@@ -1436,7 +1436,7 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// `GET /v2/schedule-templates/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Schedule-templates \> Read".
     ///
     /// # Spec decisions
     ///
@@ -1454,7 +1454,7 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// `GET /v2/schedule-templates`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Schedule-templates \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -1467,7 +1467,7 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// `PUT /v2/schedule-templates/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Update".
+    /// Source: snapcall-rest-v2.txt § "Schedule-templates \> Update".
     ///
     /// # Spec decisions
     ///
@@ -1492,7 +1492,7 @@ impl StreamsApi<'_> {
     ///
     /// `DELETE /v2/streams/{streamToken}/events/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+    /// Source: snapcall-rest-v2.txt § "Streams \> StreamEvent - delete Admin".
     ///
     /// # Spec decisions
     ///
@@ -1512,7 +1512,7 @@ impl StreamsApi<'_> {
     ///
     /// `GET /v2/streams/{streamToken}/events/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+    /// Source: snapcall-rest-v2.txt § "Streams \> StreamEvent - Read admin".
     ///
     /// # Spec decisions
     ///
@@ -1533,7 +1533,7 @@ impl StreamsApi<'_> {
     ///
     /// `GET /v2/streams/{streamToken}/info`
     ///
-    /// Source: snapcall-rest-v2.txt § "Info".
+    /// Source: snapcall-rest-v2.txt § "Streams \> Info".
     /// Public: sends no credentials, even when the client has some.
     ///
     /// # Spec decisions
@@ -1552,7 +1552,7 @@ impl StreamsApi<'_> {
     ///
     /// `GET /v2/streams/v2`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Streams \> Read all".
     ///
     /// # Spec decisions
     ///
