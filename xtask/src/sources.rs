@@ -164,11 +164,13 @@ pub fn parse(text: &str, h: &Headings) -> Outline {
     let mut headings: BTreeMap<usize, String> = BTreeMap::new();
     let mut owned = BTreeSet::new();
     let mut endpoint_headings = BTreeSet::new();
+    // The units `above_endpoint` counts: non-blank lines, or the first line of each paragraph.
+    let units: Vec<usize> = if h.paragraphs { nonblank.iter().copied().filter(|&i| i == 0 || lines[i - 1].trim().is_empty()).collect() } else { nonblank.clone() };
     if let Some(n) = h.above_endpoint.filter(|n| *n > 0) {
         for &e in endpoints.keys() {
-            let p = pos[&e];
+            let p = units.partition_point(|&u| u <= e) - 1;
             if p >= n {
-                let hl = nonblank[p - n];
+                let hl = units[p - n];
                 if !endpoints.contains_key(&hl) {
                     headings.insert(hl, lines[hl].trim().to_owned());
                     endpoint_headings.insert(hl);
@@ -308,22 +310,17 @@ pub fn resolve(sections: &[Section], cited: &str, endpoint: Option<&str>) -> Res
     Err(CiteError::Unknown(close))
 }
 
-/// Stable names for matching sections across editions: the title, with the
-/// first endpoint line (and then an ordinal) added where titles repeat.
+/// Stable names for matching sections across editions: the title and the
+/// first endpoint line (so that a repeated heading keeps its name when its
+/// twin goes), and an ordinal where both repeat.
 fn section_keys(sections: &[Section]) -> Vec<String> {
-    let mut count: HashMap<String, usize> = HashMap::new();
-    for s in sections {
-        *count.entry(key(&s.title())).or_default() += 1;
-    }
     let mut seen: HashMap<String, usize> = HashMap::new();
     sections
         .iter()
         .map(|s| {
             let mut k = key(&s.title());
-            if count[&k] > 1 {
-                if let Some(e) = s.endpoint_keys().next() {
-                    k = format!("{k} [{e}]");
-                }
+            if let Some(e) = s.endpoint_keys().next() {
+                k = format!("{k} [{e}]");
             }
             let n = seen.entry(k.clone()).or_default();
             *n += 1;
@@ -508,9 +505,11 @@ pub fn compare(old: &LockSource, new: &Outline) -> SourceDrift {
         }
     }
     // A heading that vanished while a new one appeared with the same text is a rename.
+    // Sections with no text (a table of contents entry, a resource heading) cannot be told apart so.
     let mut renamed = Vec::new();
+    let empty = fingerprint("");
     d.vanished.retain(|&i| {
-        let hit = d.added.iter().position(|&j| old.sections[i].heading.is_some() && new.sections[j].heading.is_some() && new.sections[j].hash == old.sections[i].hash);
+        let hit = d.added.iter().position(|&j| old.sections[i].heading.is_some() && new.sections[j].heading.is_some() && new.sections[j].hash == old.sections[i].hash && old.sections[i].hash != empty);
         match hit {
             Some(p) => {
                 renamed.push((i, d.added.remove(p)));
@@ -677,6 +676,9 @@ pub fn report(api: &ir::Api, lock: Option<&Lock>, docs: &Docs, docs_label: &str)
         }
         for &i in &d.vanished {
             let os = &old.sections[i];
+            if os.heading.is_none() && !os.endpoints.is_empty() {
+                continue; // listed with the endpoint lines gone
+            }
             let who = citing(Some(i), None, &section_eps(os));
             counts.vanished += 1;
             items.push(format!("{vendor}: {} § \"{}\" vanished", s.file, os.title()));

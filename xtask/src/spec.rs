@@ -121,6 +121,10 @@ pub struct Headings {
     /// A heading is the n-th non-blank line above each endpoint line (1: the line right above).
     #[serde(default)]
     pub above_endpoint: Option<usize>,
+    /// Count `above_endpoint` in paragraphs (blocks between blank lines) rather
+    /// than lines, so that a reflowed description does not move the heading.
+    #[serde(default)]
+    pub paragraphs: bool,
     /// A heading-like line of at most this many words right above such a
     /// heading is its parent (a resource group), cited as `Parent > Heading`.
     #[serde(default)]
