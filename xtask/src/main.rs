@@ -99,6 +99,10 @@ fn diff_cmd(args: &[String]) -> ExitCode {
     };
     let reports = xtask::apidiff::compare(&old, &new);
     print!("{}", xtask::apidiff::markdown(rev, &reports));
+    match xtask::apidiff::source_changes(&root, rev) {
+        Ok(s) => print!("{s}"),
+        Err(e) => eprintln!("warning: source fingerprints not compared: {e}"),
+    }
     ExitCode::SUCCESS
 }
 

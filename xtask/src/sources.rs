@@ -297,17 +297,33 @@ pub fn resolve(sections: &[Section], cited: &str, endpoint: Option<&str>) -> Res
     if !same_name.is_empty() {
         return Err(CiteError::Unknown(same_name.iter().map(|&i| sections[i].title()).collect()));
     }
-    let titles: Vec<String> = sections.iter().filter(|s| s.heading.is_some()).map(Section::title).collect::<BTreeSet<_>>().into_iter().collect();
-    let within: Vec<String> = titles.iter().filter(|t| key(t).contains(&name)).cloned().collect();
+    let headed: Vec<usize> = (0..sections.len()).filter(|&i| sections[i].heading.is_some()).collect();
+    let within: Vec<String> = headed.iter().filter(|&&i| sections[i].heading.as_deref().map(key).is_some_and(|h| h.contains(&name))).map(|&i| cite_form(sections, i)).collect();
     if !within.is_empty() {
         return Err(CiteError::Substring(within));
     }
-    let lowered: Vec<String> = titles.iter().map(|t| key(t)).collect();
-    let wanted = key(cited);
+    // Close in spelling, else sharing a word: what the citation probably meant.
+    let lowered: Vec<String> = headed.iter().map(|&i| sections[i].heading.as_deref().map(key).unwrap_or_default()).collect();
     let pool: Vec<&str> = lowered.iter().map(String::as_str).collect();
-    let close = similar::get_close_matches(wanted.as_str(), &pool, 3, 0.6);
-    let close = close.iter().filter_map(|c| lowered.iter().position(|l| l == c).map(|i| titles[i].clone())).collect();
+    let mut close: Vec<String> = similar::get_close_matches(name.as_str(), &pool, 5, 0.5).iter().flat_map(|c| headed.iter().zip(&lowered).filter(move |(_, l)| l == c).map(|(&i, _)| cite_form(sections, i))).collect();
+    if close.is_empty() {
+        let words: BTreeSet<&str> = name.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).collect();
+        close = headed.iter().zip(&lowered).filter(|(_, l)| l.split(|c: char| !c.is_alphanumeric()).any(|w| words.contains(w))).map(|(&i, _)| cite_form(sections, i)).collect();
+    }
+    let mut seen = BTreeSet::new();
+    close.retain(|c| seen.insert(c.clone()));
+    close.truncate(5);
     Err(CiteError::Unknown(close))
+}
+
+/// The shortest citation that names section `i`: its heading, or `Parent > Heading` where the heading repeats.
+pub fn cite_form(sections: &[Section], i: usize) -> String {
+    let h = sections[i].heading.as_deref().map(key);
+    if sections.iter().filter(|s| s.heading.as_deref().map(key) == h).count() > 1 {
+        sections[i].title()
+    } else {
+        sections[i].heading.clone().unwrap_or_else(|| sections[i].title())
+    }
 }
 
 /// Stable names for matching sections across editions: the title and the

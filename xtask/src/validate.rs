@@ -305,9 +305,26 @@ impl<'a> Checker<'a, '_> {
             let outline = self.doc_text.entry(file.clone()).or_insert_with(|| std::fs::read_to_string(dir.join(&file)).ok().map(|t| sources::parse(&t, &h)));
             if let Some(outline) = outline {
                 let ep = endpoint.map(|(m, p)| sources::endpoint_key(m, p));
-                if let Err(e) = sources::resolve(&outline.sections, &s.section, ep.as_deref()) {
-                    let (message, hint) = e.explain(&s.section, &file);
-                    self.cx.err(at, &format!("{sub}.section"), message, hint);
+                match sources::resolve(&outline.sections, &s.section, ep.as_deref()) {
+                    Err(e) => {
+                        let (message, hint) = e.explain(&s.section, &file);
+                        self.cx.err(at, &format!("{sub}.section"), message, hint);
+                    }
+                    // A section that prints endpoints must print this operation's.
+                    Ok(i) => {
+                        if let (Some(ep), Some((m, p))) = (&ep, endpoint) {
+                            let sec = &outline.sections[i];
+                            let printed: Vec<String> = sec.endpoints.iter().map(|e| e.split_once(' ').map(|(m, p)| sources::endpoint_key(m, p)).unwrap_or_default()).collect();
+                            if !printed.is_empty() && !printed.contains(ep) {
+                                let elsewhere = (0..outline.sections.len()).find(|&j| outline.sections[j].heading.is_some() && outline.sections[j].endpoints.iter().any(|e| e.split_once(' ').is_some_and(|(m, p)| &sources::endpoint_key(m, p) == ep)));
+                                let hint = match elsewhere {
+                                    Some(j) => format!("cite the section that prints it: \"{}\"", sources::cite_form(&outline.sections, j)),
+                                    None => "check the method and path against the document, or cite the section they come from".to_owned(),
+                                };
+                                self.cx.err(at, &format!("{sub}.section"), format!("section \"{}\" prints {}, not this operation's {m} {p}", s.section, sec.endpoints.join(", ")), hint);
+                            }
+                        }
+                    }
                 }
             }
         }
