@@ -900,7 +900,7 @@ pub fn command(c: &Command<'_>) -> u8 {
         }
     };
     let same_folder = c.accepted_docs.is_some_and(|a| a.canonicalize().ok() == c.docs.canonicalize().ok());
-    let label = if same_folder { "docs".to_owned() } else { c.docs.display().to_string() };
+    let label = c.docs.display().to_string();
     let mut reports = Vec::new();
     let mut documents = 0;
     let mut out = format!("# Vendor documents against sources.lock\n\nDocuments: `{label}`\n\n");
