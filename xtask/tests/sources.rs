@@ -198,3 +198,28 @@ fn lock_changes_name_the_re_read_sections() {
     assert!(sources::lock_changes(Some(&old), Some(&reflow)).is_empty());
     assert_eq!(sources::lock_changes(None, Some(&old)), ["`widgets.txt`: newly recorded (8 sections)"]);
 }
+
+#[test]
+fn line_endings_and_trailing_blanks_keep_fingerprints() {
+    let text = std::fs::read_to_string(case_dir("plain").join("old/parcels.txt")).unwrap();
+    let h = xtask::spec::Headings { endpoints: Some(xtask::spec::EndpointStyle::Plain), above_endpoint: Some(2), paragraphs: true, ..Default::default() };
+    let a = sources::parse(&text, &h);
+    let b = sources::parse(&format!("{}\r\n\r\n\r\n", text.replace('\n', " \r\n")), &h);
+    assert_eq!(a.sections, b.sections);
+    assert_eq!(a.hash, b.hash);
+    // A changed word is not whitespace.
+    let c = sources::parse(&text.replace("at this moment", "right now"), &h);
+    assert_ne!(a.sections, c.sections);
+}
+
+#[test]
+fn documents_without_structure_do_not_panic() {
+    let h = xtask::spec::Headings { endpoints: Some(xtask::spec::EndpointStyle::Plain), above_endpoint: Some(3), paragraphs: true, parents: Some(1), toc: Some("Contents".into()), ..Default::default() };
+    for text in ["", "\n\n", "GET /first\n", "Contents\n", "Contents\n- A\n- B", "x\nGET /a\nGET /b\n[GET] /c", "/p\nGET"] {
+        let o = sources::parse(text, &h);
+        assert_eq!(o.sections.len(), o.ranges.len());
+        for i in 0..o.sections.len() {
+            let _ = o.text(i);
+        }
+    }
+}
