@@ -714,8 +714,9 @@ async fn echoed_keys_are_redacted_in_escaped_forms_and_before_any_cut() {
     for (p, body) in &echoes {
         Mock::given(path(*p)).respond_with(ResponseTemplate::new(401).set_body_string(body.clone())).mount(&server).await;
     }
-    // A success body whose decode snippet (120 characters) would cut the key.
-    let decode_body = format!("{{\"caseId\": 7, \"x\": \"{}{SLASHY}\"}}", "y".repeat(100 - 19));
+    // A success body whose decode snippet (120 characters) would cut the key
+    // after its first 8 characters.
+    let decode_body = format!("{{\"caseId\": 7, \"x\": \"{}{SLASHY}\"}}", "y".repeat(92));
     Mock::given(path("/things/decode")).respond_with(ResponseTemplate::new(200).set_body_string(decode_body)).mount(&server).await;
     let client = slashy(&server.uri());
     let mut texts = Vec::new();
