@@ -634,8 +634,13 @@ impl Client {
                 Ok(p) => p,
                 Err(e) => {
                     span.record("elapsed_ms", started.elapsed().as_millis() as u64);
-                    tracing::debug!(error = %e.trace_summary(), "not sent: rate limited");
-                    return Err(e);
+                    tracing::debug!(error = %e.trace_summary(), "not sent: held back");
+                    return Err(match e {
+                        Error::Timeout { operation, limit, attempts, .. } => {
+                            Error::Timeout { operation, limit, elapsed: started.elapsed(), attempts }
+                        }
+                        e => e,
+                    });
                 }
             };
 
@@ -788,7 +793,7 @@ impl Client {
                 }
             };
         }
-        let mut request = builder.build().map_err(|e| Error::invalid(op.id, "request", format!("cannot be formed: {e}")))?;
+        let mut request = builder.build().map_err(|e| Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())))?;
         if !headers.is_empty() {
             // Moving the map in costs less than `RequestBuilder::headers`, which re-inserts each entry.
             merge_headers(request.headers_mut(), headers);
@@ -831,6 +836,9 @@ impl Client {
             };
             let resp = match result {
                 Ok(r) => r,
+                Err(e) if e.is_builder() => {
+                    return Err(Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())));
+                }
                 Err(e) => {
                     // A failure to connect sent nothing (on the first hop).
                     let sent = hops > 0 || !e.is_connect();

@@ -139,7 +139,15 @@ impl Response {
                     }
                     match tokio::time::timeout(idle, chunks.next()).await {
                         Ok(Some(Ok(b))) => Some((Ok(b), (chunks, false, permit))),
-                        Ok(Some(Err(e))) => Some((Err(crate::client::transport_error(operation, e)), (chunks, true, None))),
+                        Ok(Some(Err(e))) => {
+                            let e = match crate::client::transport_error(operation, e) {
+                                Error::Timeout { operation, limit, attempts, .. } => {
+                                    Error::Timeout { operation, limit, elapsed: started.elapsed(), attempts }
+                                }
+                                e => e,
+                            };
+                            Some((Err(e), (chunks, true, None)))
+                        }
                         Ok(None) => None,
                         Err(_) => {
                             let e = Error::Timeout { operation, limit: "idle", elapsed: started.elapsed(), attempts: None };
