@@ -740,3 +740,23 @@ async fn echoed_keys_are_redacted_in_escaped_forms_and_before_any_cut() {
     }
     assert_eq!(server.received_requests().await.unwrap().len(), 5);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_answer_after_a_whole_upload_is_not_an_idle_stall() {
+    // The server takes the whole body, then thinks for longer than the idle limit.
+    let server = RawServer::start(|_, s| async move {
+        tokio::time::sleep(Duration::from_secs(45)).await;
+        reply(s, response("201 Created", &[], "{}")).await
+    })
+    .await;
+    let client = builder(&server.url()).timeout(Duration::from_secs(3600)).operation_timeout(Duration::from_secs(3600)).build().unwrap();
+    for file in [FilePart::from_bytes(vec![1u8; 300_000]), FilePart::from_reader(std::io::Cursor::new(vec![2u8; 300_000]), None)] {
+        let mut req = Request::new(&UPLOAD, "/uploads".to_owned());
+        req.body = Body::Multipart(Multipart::new().file("file", file).text("after", "x"));
+        let started = Instant::now();
+        let resp = client.execute(req).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 201);
+        assert_eq!(started.elapsed(), Duration::from_secs(45));
+    }
+    assert_eq!(server.hits(), 2);
+}
