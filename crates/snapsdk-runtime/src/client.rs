@@ -27,6 +27,8 @@ pub const DEFAULT_MAX_BODY_SIZE: u64 = 32 * 1024 * 1024;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 /// Default ceiling on a server-requested hold-off shared by a client's calls: 10 minutes.
 pub const DEFAULT_MAX_HOLD_OFF: Duration = Duration::from_secs(600);
+/// One more than the longest URI `http::Uri` accepts.
+const MAX_URI_LEN: usize = u16::MAX as usize;
 /// Redirects followed within the origin before the 3xx is returned.
 const MAX_REDIRECTS: usize = 5;
 
@@ -618,11 +620,17 @@ impl Client {
         let credentials = self.credentials_for(op).inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
         let url = format!("{}{}{}{}", inner.base_url, req.path, if req.query.is_empty() { "" } else { "?" }, req.query);
         let url = reqwest::Url::parse(&url).map_err(|e| Error::invalid(op.id, "path", format!("does not form a URL: {e}")))?;
-        if let Err(e) = http::Uri::try_from(url.as_str()) {
+        // The longest URI the HTTP stack sends; anything else it refuses comes
+        // back from the first attempt as a builder error, also an invalid argument.
+        if url.as_str().len() >= MAX_URI_LEN {
             return Err(Error::invalid(
                 op.id,
                 "path",
-                format!("the request URL ({} bytes) cannot be sent ({e}); check the path and query parameters", url.as_str().len()),
+                format!(
+                    "the request URL is {} bytes, and at most {} can be sent; check the path and query parameters",
+                    url.as_str().len(),
+                    MAX_URI_LEN - 1
+                ),
             ));
         }
 

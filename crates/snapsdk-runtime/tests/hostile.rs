@@ -347,6 +347,11 @@ async fn a_request_that_cannot_be_formed_is_an_invalid_argument_never_sent() {
     assert!(matches!(&err, Error::InvalidArgument { .. }), "{err:?}");
     assert!(!err.is_retryable());
     assert!(err.to_string().len() < 1000, "the message does not repeat the value: {err}");
+    // So is a long query.
+    let mut req = get("1");
+    req.query = format!("q={}", "b".repeat(65_600));
+    let err = client.execute(req).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidArgument { .. }) && !err.is_retryable(), "{err:?}");
     assert_eq!(server.hits(), 0);
 }
 
