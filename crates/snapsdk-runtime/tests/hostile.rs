@@ -765,3 +765,15 @@ async fn a_slow_answer_after_a_whole_upload_is_not_an_idle_stall() {
     }
     assert_eq!(server.hits(), 2);
 }
+
+#[tokio::test]
+async fn deeply_nested_json_is_a_decode_error_not_a_stack_overflow() {
+    let server = MockServer::start().await;
+    let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json")).mount(&server).await;
+    let client = builder(&server.uri()).build().unwrap();
+    let err = client.execute(get("1")).await.unwrap().json::<serde_json::Value>().await.unwrap_err();
+    assert!(matches!(&err, Error::Decode(d) if d.message.contains("recursion limit")), "{err}");
+    assert!(!err.is_retryable());
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
