@@ -490,6 +490,16 @@ async fn read_body(operation: &'static str, mut resp: reqwest::Response, limit: 
     }
 }
 
+/// `fut`'s output, or `None` if it takes longer than `limit`. A future that
+/// is ready at once (a body chunk already buffered) arms no timer.
+pub(crate) async fn within<F: std::future::Future>(limit: Duration, fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    if let std::task::Poll::Ready(out) = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await {
+        return Some(out);
+    }
+    tokio::time::timeout(limit, fut).await.ok()
+}
+
 /// Read a success body whole, refusing one larger than `cap` (by its
 /// `Content-Length` before reading, or as it arrives) and one that pauses
 /// longer than `idle`.
@@ -505,11 +515,11 @@ async fn read_success_body(operation: &'static str, mut resp: reqwest::Response,
     let mut buf = BytesMut::new();
     let mut total = 0u64;
     loop {
-        let chunk = match tokio::time::timeout(idle, resp.chunk()).await {
-            Ok(Ok(Some(chunk))) => chunk,
-            Ok(Ok(None)) => break,
-            Ok(Err(e)) => return Err(transport_error(operation, e)),
-            Err(_) => return Err(Error::Timeout { operation, limit: "idle", elapsed: idle, attempts: None }),
+        let chunk = match within(idle, resp.chunk()).await {
+            Some(Ok(Some(chunk))) => chunk,
+            Some(Ok(None)) => break,
+            Some(Err(e)) => return Err(transport_error(operation, e)),
+            None => return Err(Error::Timeout { operation, limit: "idle", elapsed: idle, attempts: None }),
         };
         total += chunk.len() as u64;
         if total > cap {

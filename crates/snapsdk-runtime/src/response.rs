@@ -137,9 +137,9 @@ impl Response {
                     if done {
                         return None;
                     }
-                    match tokio::time::timeout(idle, chunks.next()).await {
-                        Ok(Some(Ok(b))) => Some((Ok(b), (chunks, false, permit))),
-                        Ok(Some(Err(e))) => {
+                    match crate::client::within(idle, chunks.next()).await {
+                        Some(Some(Ok(b))) => Some((Ok(b), (chunks, false, permit))),
+                        Some(Some(Err(e))) => {
                             let e = match crate::client::transport_error(operation, e) {
                                 Error::Timeout { operation, limit, attempts, .. } => {
                                     Error::Timeout { operation, limit, elapsed: started.elapsed(), attempts }
@@ -148,8 +148,8 @@ impl Response {
                             };
                             Some((Err(e), (chunks, true, None)))
                         }
-                        Ok(None) => None,
-                        Err(_) => {
+                        Some(None) => None,
+                        None => {
                             let e = Error::Timeout { operation, limit: "idle", elapsed: started.elapsed(), attempts: None };
                             Some((Err(e), (chunks, true, None)))
                         }
