@@ -44,6 +44,10 @@ impl Client {
     pub fn base_url(&self) -> &str {
         self.inner.base_url()
     }
+    /// Lift a hold-off a server's `Retry-After` put on this client and its clones.
+    pub fn clear_hold_off(&self) {
+        self.inner.clear_hold_off()
+    }
     /// The `accounts` operations.
     pub fn accounts(&self) -> AccountsApi<'_> {
         AccountsApi { client: self }
@@ -136,13 +140,46 @@ impl ClientBuilder {
             inner: self.inner.rate_limit(limit),
         }
     }
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools).
+    /// Longest pause while a body moves, either direction (default 30 s).
+    pub fn idle_timeout(self, timeout: ::std::time::Duration) -> Self {
+        Self {
+            inner: self.inner.idle_timeout(timeout),
+        }
+    }
+    /// Largest buffered (non-streamed) response body, in bytes (default 32 MiB).
+    pub fn max_body_size(self, bytes: u64) -> Self {
+        Self {
+            inner: self.inner.max_body_size(bytes),
+        }
+    }
+    /// Most requests in flight at once, and so connections to the host (default 32).
+    pub fn max_connections_per_host(self, n: usize) -> Self {
+        Self {
+            inner: self.inner.max_connections_per_host(n),
+        }
+    }
+    /// Longest hold-off a server's `Retry-After` can put on every call (default 10 minutes).
+    pub fn max_hold_off(self, ceiling: ::std::time::Duration) -> Self {
+        Self {
+            inner: self.inner.max_hold_off(ceiling),
+        }
+    }
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools); refused by `build()` for a key sent in a custom header, see [`http_client_builder`](Self::http_client_builder).
     pub fn http_client(
         self,
         client: ::snapsdk_runtime::__private::reqwest::Client,
     ) -> Self {
         Self {
             inner: self.inner.http_client(client),
+        }
+    }
+    /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects.
+    pub fn http_client_builder(
+        self,
+        builder: ::snapsdk_runtime::__private::reqwest::ClientBuilder,
+    ) -> Self {
+        Self {
+            inner: self.inner.http_client_builder(builder),
         }
     }
     /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).

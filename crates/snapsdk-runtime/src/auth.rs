@@ -132,28 +132,77 @@ impl Credentials {
         headers.insert(self.header.clone(), self.value.clone());
     }
 
-    /// Whether `haystack` contains any form of the secret.
-    pub(crate) fn leaks_in(&self, haystack: &[u8]) -> bool {
-        self.secrets.iter().any(|s| find(haystack, s).is_some())
+    /// Whether the key travels in `Authorization`, which reqwest itself
+    /// drops on a redirect to another host (a custom header it keeps).
+    pub(crate) fn in_authorization(&self) -> bool {
+        self.header == AUTHORIZATION
     }
 
-    /// `bytes` with every form of the secret replaced by `<redacted>`.
+    /// The longest a secret can be once a server has escaped it (`\u00XX`
+    /// is six bytes per byte): how far past a cut an echo may reach.
+    pub(crate) fn max_echo_len(&self) -> usize {
+        self.secrets.first().map_or(0, |s| s.len() * 6)
+    }
+
+    /// `bytes` with every form of the secret replaced by `<redacted>`: as
+    /// sent, and as a server may echo it escaped: JSON (`\/`, `\u002f`, in
+    /// any mix) or percent-encoded (`%2F`, `%2f`). `None` when nothing matched.
     pub(crate) fn scrub(&self, bytes: &[u8]) -> Option<Vec<u8>> {
-        if !self.leaks_in(bytes) {
-            return None;
-        }
+        let mut changed = false;
         let mut out = bytes.to_vec();
         for secret in self.secrets.iter() {
-            let mut result = Vec::with_capacity(out.len());
-            let mut rest = &out[..];
-            while let Some(i) = find(rest, secret) {
-                result.extend_from_slice(&rest[..i]);
-                result.extend_from_slice(b"<redacted>");
-                rest = &rest[i + secret.len()..];
+            if find(&out, secret).is_some() {
+                changed = true;
+                let mut result = Vec::with_capacity(out.len());
+                let mut rest = &out[..];
+                while let Some(i) = find(rest, secret) {
+                    result.extend_from_slice(&rest[..i]);
+                    result.extend_from_slice(REDACTED);
+                    rest = &rest[i + secret.len()..];
+                }
+                result.extend_from_slice(rest);
+                out = result;
             }
-            result.extend_from_slice(rest);
-            out = result;
         }
+        if out.iter().any(|b| matches!(b, b'\\' | b'%')) {
+            if let Some(clean) = self.scrub_escaped(&out) {
+                out = clean;
+                changed = true;
+            }
+        }
+        changed.then_some(out)
+    }
+
+    /// Find the secret in the unescaped view of `bytes` and redact the
+    /// escaped spans it came from.
+    fn scrub_escaped(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let (view, starts) = unescaped_view(bytes);
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for secret in self.secrets.iter() {
+            let mut from = 0;
+            while let Some(i) = find(&view[from..], secret) {
+                let (a, b) = (from + i, from + i + secret.len());
+                spans.push((starts[a], starts[b]));
+                from = b;
+            }
+        }
+        if spans.is_empty() {
+            return None;
+        }
+        spans.sort_unstable();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut at = 0;
+        for (a, b) in spans {
+            if b <= at {
+                continue;
+            }
+            out.extend_from_slice(&bytes[at..a.max(at)]);
+            if a >= at {
+                out.extend_from_slice(REDACTED);
+            }
+            at = b;
+        }
+        out.extend_from_slice(&bytes[at..]);
         Some(out)
     }
 
@@ -175,6 +224,35 @@ impl Credentials {
             }
         }
     }
+}
+
+const REDACTED: &[u8] = b"<redacted>";
+
+/// `bytes` with JSON escapes of ASCII (`\/`, `\\`, `\"`, `\u00XX`) and
+/// percent escapes (`%XX`) decoded, and for each byte of the result the
+/// offset it starts at in `bytes` (plus one final entry: `bytes.len()`).
+fn unescaped_view(bytes: &[u8]) -> (Vec<u8>, Vec<usize>) {
+    fn hex(b: &[u8]) -> Option<u8> {
+        let s = std::str::from_utf8(b).ok()?;
+        u8::from_str_radix(s, 16).ok()
+    }
+    let mut view = Vec::with_capacity(bytes.len());
+    let mut starts = Vec::with_capacity(bytes.len() + 1);
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        let (byte, len) = match rest {
+            [b'\\', b'/' | b'\\' | b'"', ..] => (rest[1], 2),
+            [b'\\', b'u', b'0', b'0', h1, h2, ..] if hex(&[*h1, *h2]).is_some_and(|v| v < 0x80) => (hex(&[*h1, *h2]).unwrap_or(0), 6),
+            [b'%', h1, h2, ..] if hex(&[*h1, *h2]).is_some() => (hex(&[*h1, *h2]).unwrap_or(0), 3),
+            _ => (rest[0], 1),
+        };
+        view.push(byte);
+        starts.push(i);
+        i += len;
+    }
+    starts.push(bytes.len());
+    (view, starts)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -214,5 +292,23 @@ mod tests {
         let out = String::from_utf8(c.scrub(body.as_bytes()).unwrap()).unwrap();
         assert_eq!(out, "bad key <redacted> or <redacted>; x stays");
         assert!(c.scrub(b"nothing here").is_none());
+    }
+
+    #[test]
+    fn escaped_echoes_are_scrubbed_in_any_mix() {
+        let c = Credentials::header("k", "x-api-key", "ab/cd+ef=gh_12").unwrap();
+        for echo in [
+            "ab\\/cd+ef=gh_12",
+            "ab\\u002fcd\\u002Bef\\u003dgh_12",
+            "ab%2Fcd%2Bef%3Dgh_12",
+            "ab%2fcd+ef%3dgh%5F12",
+            "\\u0061b/cd+ef=gh_12",
+        ] {
+            let body = format!("{{\"error\":\"bad key {echo}\"}} tail");
+            let out = String::from_utf8(c.scrub(body.as_bytes()).expect(echo)).unwrap();
+            assert_eq!(out, "{\"error\":\"bad key <redacted>\"} tail", "{echo}");
+        }
+        // Escapes elsewhere are left alone.
+        assert!(c.scrub(b"50%25 off \\/path").is_none());
     }
 }

@@ -2,10 +2,15 @@
 
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
+use futures_core::Stream;
 use tokio::io::AsyncRead;
+use tokio::time::Instant;
 
 use crate::Error;
 
@@ -80,18 +85,108 @@ impl Multipart {
     }
 
     /// Build the reqwest form for one attempt. Files are opened and streamed
-    /// here, never read whole into memory.
-    pub(crate) async fn to_form(&self) -> Result<reqwest::multipart::Form, Error> {
+    /// here, never read whole into memory; `progress` hears of every chunk
+    /// the transport takes, so that a stalled upload can be detected.
+    pub(crate) async fn to_form(&self, operation: &'static str, progress: &Arc<Progress>) -> Result<reqwest::multipart::Form, Error> {
         let mut form = reqwest::multipart::Form::new();
         for part in &self.parts {
             let built = match &part.value {
                 PartValue::Text(t) => reqwest::multipart::Part::text(t.clone()),
-                PartValue::File(f) => f.to_part().await?,
+                PartValue::File(f) => f.to_part(operation, progress).await?,
             };
             form = form.part(part.name, built);
         }
         Ok(form)
     }
+}
+
+/// When an upload last moved, and how many file streams are still unfinished.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    last: Mutex<Instant>,
+    open: AtomicUsize,
+}
+
+impl Progress {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Progress { last: Mutex::new(Instant::now()), open: AtomicUsize::new(0) })
+    }
+
+    fn touch(&self) {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    /// Resolves when no upload data has moved for `idle` while a file part
+    /// was still unsent; pending forever once every part is sent.
+    pub(crate) async fn stalled(&self, idle: Duration) {
+        loop {
+            if self.open.load(Ordering::SeqCst) == 0 {
+                return std::future::pending().await;
+            }
+            let due = *self.last.lock().unwrap_or_else(|e| e.into_inner()) + idle;
+            if Instant::now() >= due {
+                return;
+            }
+            tokio::time::sleep_until(due).await;
+        }
+    }
+}
+
+/// A file part's stream, reporting each chunk (and its end) to [`Progress`].
+struct Tracked<S> {
+    inner: S,
+    progress: Arc<Progress>,
+    open: bool,
+}
+
+impl<S> Tracked<S> {
+    fn new(inner: S, progress: &Arc<Progress>) -> Self {
+        progress.open.fetch_add(1, Ordering::SeqCst);
+        progress.touch();
+        Tracked { inner, progress: progress.clone(), open: true }
+    }
+}
+
+impl<S, E> Stream for Tracked<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    type Item = Result<Bytes, E>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let item = std::task::ready!(Pin::new(&mut self.inner).poll_next(cx));
+        self.progress.touch();
+        if item.is_none() && self.open {
+            self.open = false;
+            self.progress.open.fetch_sub(1, Ordering::SeqCst);
+        }
+        Poll::Ready(item)
+    }
+}
+
+impl<S> Drop for Tracked<S> {
+    fn drop(&mut self) {
+        if self.open {
+            self.progress.open.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Bytes in pieces, so that progress is seen (and reported) per piece.
+const UPLOAD_CHUNK: usize = 64 * 1024;
+
+/// A file name as a `Content-Disposition` parameter can carry it: CR, LF,
+/// other control characters and `"` percent-encoded (as browsers do), so a
+/// name can never end the header line and start another.
+fn safe_file_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_control() || c == '"' {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A file to upload: from a path (streamed, and re-opened on a retry), from a
@@ -146,31 +241,38 @@ impl FilePart {
         self
     }
 
-    async fn to_part(&self) -> Result<reqwest::multipart::Part, Error> {
+    async fn to_part(&self, operation: &'static str, progress: &Arc<Progress>) -> Result<reqwest::multipart::Part, Error> {
         let part = match &self.source {
-            FileSource::Bytes(b) => reqwest::multipart::Part::stream_with_length(b.clone(), b.len() as u64),
+            FileSource::Bytes(b) => {
+                let pieces: Vec<Result<Bytes, std::io::Error>> =
+                    (0..b.len()).step_by(UPLOAD_CHUNK).map(|i| Ok(b.slice(i..(i + UPLOAD_CHUNK).min(b.len())))).collect();
+                let stream = Tracked::new(futures_util::stream::iter(pieces), progress);
+                reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), b.len() as u64)
+            }
             FileSource::Path(p) => {
-                let io = |source| Error::Io { context: format!("opening upload {}", p.display()), source };
+                let io = |source| Error::Io { context: format!("{operation}: opening upload {}", p.display()), source };
                 let file = tokio::fs::File::open(p).await.map_err(io)?;
                 let len = file.metadata().await.map_err(io)?.len();
-                let stream = tokio_util::io::ReaderStream::new(file);
+                let stream = Tracked::new(tokio_util::io::ReaderStream::with_capacity(file, UPLOAD_CHUNK), progress);
                 reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), len)
             }
             FileSource::Reader(slot) => {
                 let taken = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
                 let (reader, len) = taken.ok_or_else(|| Error::Io {
-                    context: "upload reader".to_owned(),
+                    context: format!("{operation}: upload reader"),
                     source: std::io::Error::other("a reader upload can be sent only once"),
                 })?;
-                let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(reader));
+                let stream = Tracked::new(tokio_util::io::ReaderStream::with_capacity(reader, UPLOAD_CHUNK), progress);
+                let body = reqwest::Body::wrap_stream(stream);
                 match len {
                     Some(n) => reqwest::multipart::Part::stream_with_length(body, n),
                     None => reqwest::multipart::Part::stream(body),
                 }
             }
         };
-        let part = part.file_name(self.file_name.clone().unwrap_or_else(|| "upload".to_owned()));
+        let name = self.file_name.as_deref().map_or_else(|| "upload".to_owned(), safe_file_name);
+        let part = part.file_name(name);
         let mime = self.mime.as_deref().unwrap_or("application/octet-stream");
-        part.mime_str(mime).map_err(|_| Error::Config(format!("invalid MIME type {mime:?} for an upload")))
+        part.mime_str(mime).map_err(|_| Error::invalid(operation, "mime", format!("{mime:?} is not a MIME type")))
     }
 }

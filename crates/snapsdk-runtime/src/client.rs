@@ -10,14 +10,27 @@ use governor::nanos::Nanos;
 use governor::{Quota, RateLimiter};
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{Method, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::auth::{AuthRequirement, Credentials};
-use crate::body::Body;
+use crate::body::{Body, Progress};
 use crate::config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
-use crate::error::{ApiError, Error, MAX_ERROR_BODY};
+use crate::error::{ApiError, Attempts, Error, StopReason, MAX_ERROR_BODY};
 use crate::response::{Response, ResponseBody};
+
+/// Default cap on a buffered (non-streamed) response body: 32 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 32 * 1024 * 1024;
+/// Default cap on requests in flight at once per client (and so on its
+/// connections to the API host): 32.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
+/// Default ceiling on a server-requested hold-off shared by a client's calls: 10 minutes.
+pub const DEFAULT_MAX_HOLD_OFF: Duration = Duration::from_secs(600);
+/// One more than the longest URI `http::Uri` accepts.
+const MAX_URI_LEN: usize = u16::MAX as usize;
+/// Redirects followed within the origin before the 3xx is returned.
+const MAX_REDIRECTS: usize = 5;
 
 /// Facts about a vendor that the generated crate hands to the runtime.
 #[derive(Debug)]
@@ -73,9 +86,18 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     retry: RetryConfig,
     rate_limit: Option<RateLimit>,
-    http: Option<reqwest::Client>,
+    http: Option<HttpSource>,
     user_agent_suffix: Option<String>,
     allow_insecure_http: bool,
+    max_body_size: u64,
+    max_connections: usize,
+    max_hold_off: Duration,
+}
+
+#[derive(Debug)]
+enum HttpSource {
+    Client(reqwest::Client),
+    Builder(Box<reqwest::ClientBuilder>),
 }
 
 impl ClientBuilder {
@@ -91,6 +113,9 @@ impl ClientBuilder {
             http: None,
             user_agent_suffix: None,
             allow_insecure_http: false,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_hold_off: DEFAULT_MAX_HOLD_OFF,
         }
     }
 
@@ -134,10 +159,51 @@ impl ClientBuilder {
         self.rate_limit = limit;
         self
     }
+    /// The longest pause allowed while a body moves, in either direction:
+    /// an upload the server stops reading, a response body that stops
+    /// arriving (buffered or streamed). Default 30 s.
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.idle = d;
+        self
+    }
+    /// The largest buffered (JSON, text) response body read into memory;
+    /// a larger one fails with [`Error::BodyTooLarge`]. Streamed downloads
+    /// are not limited. Default 32 MiB.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+    /// At most `n` requests of this client (and its clones) in flight at
+    /// once, so at most `n` connections to the API host; further calls wait
+    /// their turn (within their deadline). Default 32.
+    pub fn max_connections_per_host(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+    /// The longest hold-off a server's `Retry-After` can impose on all of
+    /// this client's calls (the call that received it still reports the
+    /// server's figure). Default 10 minutes; see also [`Client::clear_hold_off`].
+    pub fn max_hold_off(mut self, d: Duration) -> Self {
+        self.max_hold_off = d;
+        self
+    }
     /// Bring your own `reqwest::Client` (proxies, TLS roots, connection pools).
     /// Its own timeouts apply in addition to ours; the connect timeout set here is then not used.
+    ///
+    /// The runtime cannot stop such a client from following a redirect to
+    /// another host, where reqwest keeps custom headers; so with credentials
+    /// sent in a header other than `Authorization` (an `x-api-key`),
+    /// [`build`](Self::build) refuses it. Pass a builder to
+    /// [`http_client_builder`](Self::http_client_builder) instead.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+        self.http = Some(HttpSource::Client(client));
+        self
+    }
+    /// Bring your own `reqwest::ClientBuilder` (proxies, TLS roots, pools):
+    /// the runtime adds its connect timeout and turns reqwest's redirect
+    /// handling off (the runtime follows redirects itself, within the origin).
+    pub fn http_client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http = Some(HttpSource::Builder(Box::new(builder)));
         self
     }
     /// Appended to the `User-Agent` (which always names the crate and version).
@@ -194,18 +260,42 @@ impl ClientBuilder {
         if self.retry.max_attempts == 0 {
             return Err(Error::Config("retry.max_attempts must be at least 1".into()));
         }
-        for (name, d) in [("connect", self.timeouts.connect), ("attempt", self.timeouts.attempt), ("operation", self.timeouts.operation)] {
+        for (name, d) in [
+            ("connect", self.timeouts.connect),
+            ("attempt", self.timeouts.attempt),
+            ("operation", self.timeouts.operation),
+            ("idle", self.timeouts.idle),
+        ] {
             if d.is_zero() {
                 return Err(Error::Config(format!("the {name} timeout is zero; every call would fail")));
             }
         }
-        let http = match self.http {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.timeouts.connect)
-                .redirect(same_origin_redirects())
+        if self.max_connections == 0 {
+            return Err(Error::Config("max_connections_per_host is zero; every call would wait forever".into()));
+        }
+        if self.max_body_size == 0 {
+            return Err(Error::Config("max_body_size is zero; every answer with a body would fail".into()));
+        }
+        let own = |b: reqwest::ClientBuilder| {
+            b.connect_timeout(self.timeouts.connect)
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+                .map_err(|e| Error::Config(format!("HTTP client: {e}")))
+        };
+        let http = match self.http {
+            Some(HttpSource::Client(c)) => {
+                if self.credentials.as_ref().is_some_and(|c| !c.in_authorization()) {
+                    return Err(Error::Config(
+                        "a reqwest::Client passed to `http_client` may follow a redirect to another host, carrying the key \
+                         header with it; pass its reqwest::ClientBuilder to `http_client_builder` instead, so the runtime \
+                         handles redirects"
+                            .into(),
+                    ));
+                }
+                c
+            }
+            Some(HttpSource::Builder(b)) => own(*b)?,
+            None => own(reqwest::Client::builder())?,
         };
         let limiter = match self.rate_limit {
             Some(limit) => Some(Limiter::new(limit)?),
@@ -222,6 +312,9 @@ impl ClientBuilder {
                 limiter,
                 hold_until: Mutex::new(None),
                 user_agent,
+                max_body_size: self.max_body_size,
+                connections: Arc::new(Semaphore::new(self.max_connections)),
+                max_hold_off: self.max_hold_off,
             }),
         })
     }
@@ -231,21 +324,6 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     let Some(host) = url.host_str() else { return false };
     let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
     host == "localhost" || host.ends_with(".localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Follow at most 5 redirects, and only within the origin (scheme, host,
-/// port) of the request: a credential in a custom header (`x-api-key`) would
-/// otherwise be sent to whatever host a redirect names. A redirect elsewhere
-/// comes back as the 3xx answer ([`Error::Api`]).
-fn same_origin_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let same = attempt.previous().first().is_some_and(|first| first.origin() == attempt.url().origin());
-        if attempt.previous().len() > 5 || !same {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    })
 }
 
 /// A configured client. Cheap to clone; clones share connections, the rate
@@ -263,6 +341,7 @@ impl std::fmt::Debug for Client {
             .field("credentials", &self.inner.credentials)
             .field("timeouts", &self.inner.timeouts)
             .field("retry", &self.inner.retry)
+            .field("max_body_size", &self.inner.max_body_size)
             .finish()
     }
 }
@@ -278,6 +357,10 @@ struct Inner {
     /// Set by a 429/503 with `Retry-After`: no request starts before then.
     hold_until: Mutex<Option<Instant>>,
     user_agent: HeaderValue,
+    max_body_size: u64,
+    /// One permit per request in flight (per host: a client talks to one origin).
+    connections: Arc<Semaphore>,
+    max_hold_off: Duration,
 }
 
 /// A clock on tokio's timeline, so the limiter follows paused time in tests.
@@ -339,7 +422,7 @@ fn after(now: Instant, d: Duration) -> Instant {
 /// Turn a reqwest failure into our error kinds.
 pub(crate) fn transport_error(operation: &'static str, e: reqwest::Error) -> Error {
     if e.is_timeout() {
-        return Error::Timeout { operation, limit: if e.is_connect() { "connect" } else { "attempt" }, elapsed: Duration::ZERO };
+        return Error::Timeout { operation, limit: if e.is_connect() { "connect" } else { "attempt" }, elapsed: Duration::ZERO, attempts: None };
     }
     let mut message = e.to_string();
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
@@ -348,7 +431,7 @@ pub(crate) fn transport_error(operation: &'static str, e: reqwest::Error) -> Err
         message.push_str(&s.to_string());
         source = s.source();
     }
-    Error::Connection { operation, message, source: Some(e) }
+    Error::Connection { operation, message, source: Some(e), attempts: None }
 }
 
 /// Parse a `Retry-After` value: delay seconds (digits; a fraction is
@@ -383,29 +466,99 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Read a body, at most `limit` bytes of it. A transfer that breaks keeps
-/// what arrived, with the error.
-async fn read_body(operation: &'static str, mut resp: reqwest::Response, limit: usize) -> (Bytes, Option<Error>) {
+/// Read an error body, at most `limit` bytes of it, and give up on a pause
+/// longer than `idle`. A transfer that breaks or stalls keeps what arrived,
+/// with the error.
+async fn read_body(operation: &'static str, mut resp: reqwest::Response, limit: usize, idle: Duration) -> (Bytes, Option<Error>) {
     let mut buf = BytesMut::new();
     loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
+        match tokio::time::timeout(idle, resp.chunk()).await {
+            Ok(Ok(Some(chunk))) => {
                 let room = limit.saturating_sub(buf.len());
                 buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 if buf.len() >= limit {
                     return (buf.freeze(), None);
                 }
             }
-            Ok(None) => return (buf.freeze(), None),
-            Err(e) => return (buf.freeze(), Some(transport_error(operation, e))),
+            Ok(Ok(None)) => return (buf.freeze(), None),
+            Ok(Err(e)) => return (buf.freeze(), Some(transport_error(operation, e))),
+            Err(_) => {
+                let e = Error::Timeout { operation, limit: "idle", elapsed: idle, attempts: None };
+                return (buf.freeze(), Some(e));
+            }
         }
     }
+}
+
+/// `fut`'s output, or `None` if it takes longer than `limit`. A future that
+/// is ready at once (a body chunk already buffered) arms no timer.
+pub(crate) async fn within<F: std::future::Future>(limit: Duration, fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    if let std::task::Poll::Ready(out) = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await {
+        return Some(out);
+    }
+    tokio::time::timeout(limit, fut).await.ok()
+}
+
+/// Read a success body whole, refusing one larger than `cap` (by its
+/// `Content-Length` before reading, or as it arrives) and one that pauses
+/// longer than `idle`.
+async fn read_success_body(operation: &'static str, mut resp: reqwest::Response, cap: u64, idle: Duration) -> Result<Bytes, Error> {
+    let too_large = |length| Error::BodyTooLarge { operation, limit: cap, length };
+    if let Some(len) = resp.content_length() {
+        if len > cap {
+            return Err(too_large(Some(len)));
+        }
+    }
+    // Most bodies arrive in one chunk: keep it without copying.
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
+    let mut total = 0u64;
+    loop {
+        let chunk = match within(idle, resp.chunk()).await {
+            Some(Ok(Some(chunk))) => chunk,
+            Some(Ok(None)) => break,
+            Some(Err(e)) => return Err(transport_error(operation, e)),
+            None => return Err(Error::Timeout { operation, limit: "idle", elapsed: idle, attempts: None }),
+        };
+        total += chunk.len() as u64;
+        if total > cap {
+            return Err(too_large(None));
+        }
+        match first.take() {
+            None if buf.is_empty() => first = Some(chunk),
+            None => buf.extend_from_slice(&chunk),
+            Some(f) => {
+                buf.reserve(resp.content_length().map_or(f.len() + chunk.len(), |n| n as usize));
+                buf.extend_from_slice(&f);
+                buf.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per attempt
 enum Attempt {
     Done(Response),
-    Failed { error: Error, retry_after: Option<Duration> },
+    /// `sent`: whether any of the request may have reached the server.
+    Failed { error: Error, retry_after: Option<Duration>, sent: bool },
+}
+
+impl Attempt {
+    fn failed(error: Error) -> Self {
+        Attempt::Failed { error, retry_after: None, sent: true }
+    }
+}
+
+/// Where a redirect answer points, if the runtime should follow it: within
+/// the origin of `from`, with a `Location` that parses.
+fn redirect_target(resp: &reqwest::Response, from: &reqwest::Url) -> Option<reqwest::Url> {
+    if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let next = from.join(resp.headers().get(http::header::LOCATION)?.to_str().ok()?).ok()?;
+    (next.origin() == from.origin()).then_some(next)
 }
 
 impl Client {
@@ -415,12 +568,19 @@ impl Client {
         &self.inner.base_url
     }
 
+    /// Lift a hold-off a server's `Retry-After` put on this client and its
+    /// clones, so that calls go out again at once.
+    pub fn clear_hold_off(&self) {
+        *self.inner.hold_until.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// Send a request with retries, limits and tracing; see [`RetryConfig`] and [`Timeouts`].
     ///
     /// Every call runs in a `snapsdk.request` tracing span carrying the
     /// vendor, operation id, method, path template (never the filled-in
     /// path or any header), the attempt number, the final status and the
-    /// elapsed milliseconds.
+    /// elapsed milliseconds. Its events follow the same rule: they name the
+    /// kind of failure and the status, never the path, a body or a URL.
     pub async fn execute(&self, req: Request) -> Result<Response, Error> {
         let op = req.op;
         let span = tracing::info_span!(
@@ -436,50 +596,90 @@ impl Client {
         self.execute_inner(req).instrument(span).await
     }
 
+    /// The credentials to send for `op`; an error, before anything is sent,
+    /// when it needs some the client lacks.
+    fn credentials_for(&self, op: &'static OperationInfo) -> Result<Option<&Credentials>, Error> {
+        match op.auth {
+            AuthRequirement::None => Ok(None),
+            AuthRequirement::Schemes([]) => Ok(None),
+            AuthRequirement::Schemes(accepted) => match &self.inner.credentials {
+                Some(c) if accepted.contains(&c.scheme()) => Ok(Some(c)),
+                Some(c) => Err(Error::invalid(
+                    op.id,
+                    "credentials",
+                    format!("this operation accepts {accepted:?}, but the client was built with `{}`", c.scheme()),
+                )),
+                None => Err(Error::MissingCredentials { operation: op.id, schemes: accepted }),
+            },
+        }
+    }
+
     async fn execute_inner(&self, req: Request) -> Result<Response, Error> {
         let inner = &*self.inner;
         let op = req.op;
         let span = tracing::Span::current();
         let started = Instant::now();
-        let deadline = after(started, req.options.operation_timeout.unwrap_or(inner.timeouts.operation));
+        let operation_timeout = req.options.operation_timeout.unwrap_or(inner.timeouts.operation);
+        let deadline = after(started, operation_timeout);
         let attempt_limit = req.options.attempt_timeout.unwrap_or(inner.timeouts.attempt);
+        let idle = req.options.idle_timeout.unwrap_or(inner.timeouts.idle);
         let retry = req.options.retry.unwrap_or(inner.retry);
         let max_attempts = req.options.max_attempts.unwrap_or(retry.max_attempts).max(1);
-        let may_retry = (op.retryable || req.options.retry_non_idempotent) && req.body.replayable();
+        let may_resend = op.retryable || req.options.retry_non_idempotent;
+        let replayable = req.body.replayable();
+        let credentials = self.credentials_for(op).inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
         let url = format!("{}{}{}{}", inner.base_url, req.path, if req.query.is_empty() { "" } else { "?" }, req.query);
         let url = reqwest::Url::parse(&url).map_err(|e| Error::invalid(op.id, "path", format!("does not form a URL: {e}")))?;
+        // The longest URI the HTTP stack sends; anything else it refuses comes
+        // back from the first attempt as a builder error, also an invalid argument.
+        if url.as_str().len() >= MAX_URI_LEN {
+            return Err(Error::invalid(
+                op.id,
+                "path",
+                format!(
+                    "the request URL is {} bytes, and at most {} can be sent; check the path and query parameters",
+                    url.as_str().len(),
+                    MAX_URI_LEN - 1
+                ),
+            ));
+        }
 
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            if let Err(e) = self.wait_for_turn(op, deadline, &retry).await {
-                span.record("elapsed_ms", started.elapsed().as_millis() as u64);
-                tracing::debug!(error = %e, "not sent: rate limited");
-                return Err(e);
-            }
+            let permit = match self.wait_for_turn(op, deadline, &retry).await {
+                Ok(p) => p,
+                Err(e) => {
+                    span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+                    tracing::debug!(error = %e.trace_summary(), "not sent: held back");
+                    return Err(match e {
+                        Error::Timeout { operation, limit, attempts, .. } => {
+                            Error::Timeout { operation, limit, elapsed: started.elapsed(), attempts }
+                        }
+                        e => e,
+                    });
+                }
+            };
 
             let remaining = deadline.saturating_duration_since(Instant::now());
             let (limit, limit_name) = if attempt_limit < remaining { (attempt_limit, "attempt") } else { (remaining, "operation deadline") };
-            let outcome = match tokio::time::timeout(limit, self.attempt(&req, url.clone())).await {
+            let outcome = match tokio::time::timeout(limit, self.attempt(&req, &url, credentials, idle, started, permit)).await {
                 Ok(outcome) => outcome?,
-                Err(_) => Attempt::Failed {
-                    error: Error::Timeout { operation: op.id, limit: limit_name, elapsed: started.elapsed() },
-                    retry_after: None,
-                },
+                Err(_) => Attempt::failed(Error::Timeout { operation: op.id, limit: limit_name, elapsed: Duration::ZERO, attempts: None }),
             };
             let elapsed = started.elapsed();
             span.record("elapsed_ms", elapsed.as_millis() as u64);
-            let (error, retry_after) = match outcome {
+            let (error, retry_after, sent) = match outcome {
                 Attempt::Done(resp) => {
                     span.record("status", resp.status().as_u16());
                     tracing::debug!(attempt, status = resp.status().as_u16(), "request succeeded");
                     return Ok(resp);
                 }
-                Attempt::Failed { error, retry_after } => (error, retry_after),
+                Attempt::Failed { error, retry_after, sent } => (error, retry_after, sent),
             };
             let error = match error {
-                Error::Timeout { operation, limit, .. } => Error::Timeout { operation, limit, elapsed },
+                Error::Timeout { operation, limit, attempts, .. } => Error::Timeout { operation, limit, elapsed, attempts },
                 e => e,
             };
             let status = error.status();
@@ -490,7 +690,9 @@ impl Client {
                 // The server asked everyone to wait: hold back the requests that follow too.
                 self.hold_off(wait);
             }
-            let give_up = |error: Error| -> Error {
+            let give_up = |mut error: Error, stopped_by: StopReason| -> Error {
+                error.set_attempts(Attempts { count: attempt, elapsed, stopped_by });
+                tracing::debug!(attempt, error = %error.trace_summary(), stopped_by = ?stopped_by, "request failed");
                 match (error, status) {
                     (Error::Api(api), Some(StatusCode::TOO_MANY_REQUESTS)) => {
                         Error::RateLimited { operation: op.id, retry_after, response: Some(api) }
@@ -498,47 +700,61 @@ impl Client {
                     (e, _) => e,
                 }
             };
-            if !(may_retry && error.is_retryable() && attempt < max_attempts) {
-                tracing::debug!(attempt, error = %error, "request failed");
-                return Err(give_up(error));
+            let stop = if !error.is_retryable() {
+                Some(StopReason::NotRetryable)
+            } else if !replayable {
+                Some(StopReason::BodyNotReplayable)
+            } else if sent && !may_resend {
+                Some(StopReason::NotIdempotent)
+            } else if attempt >= max_attempts {
+                Some(StopReason::MaxAttempts(max_attempts))
+            } else {
+                None
+            };
+            if let Some(stop) = stop {
+                return Err(give_up(error, stop));
             }
             let delay = match retry_after {
                 Some(wait) if wait > retry.max_retry_after => {
-                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "Retry-After exceeds max_retry_after; not waiting");
+                    let error = give_up(error, StopReason::RetryAfterCap(retry.max_retry_after));
                     return Err(Error::RateLimited { operation: op.id, retry_after: Some(wait), response: error_api(error) });
                 }
                 Some(wait) => wait,
                 None => retry.backoff(attempt),
             };
             if delay >= deadline.saturating_duration_since(Instant::now()) {
-                tracing::debug!(attempt, error = %error, "no time left for another attempt");
-                return Err(give_up(error));
+                return Err(give_up(error, StopReason::Deadline(operation_timeout)));
             }
-            tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+            tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %error.trace_summary(), "retrying");
             tokio::time::sleep(delay).await;
         }
     }
 
-    /// Hold back every request of this client (and its clones) for `wait`.
+    /// Hold back every request of this client (and its clones) for `wait`,
+    /// at most for the client's `max_hold_off`.
     fn hold_off(&self, wait: Duration) {
-        let until = after(Instant::now(), wait);
+        let until = after(Instant::now(), wait.min(self.inner.max_hold_off));
         let mut hold = self.inner.hold_until.lock().unwrap_or_else(|e| e.into_inner());
         if hold.is_none_or(|h| h < until) {
             *hold = Some(until);
         }
     }
 
-    async fn wait_for_turn(&self, op: &'static OperationInfo, deadline: Instant, retry: &RetryConfig) -> Result<(), Error> {
-        let hold = *self.inner.hold_until.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = hold {
+    /// Wait out any hold-off (re-reading it, since a later answer may extend
+    /// it), then the rate limiter, then a connection slot.
+    async fn wait_for_turn(&self, op: &'static OperationInfo, deadline: Instant, retry: &RetryConfig) -> Result<OwnedSemaphorePermit, Error> {
+        loop {
+            let hold = *self.inner.hold_until.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(until) = hold else { break };
             let wait = until.saturating_duration_since(Instant::now());
-            if !wait.is_zero() {
-                if wait > retry.max_retry_after || until > deadline {
-                    return Err(Error::RateLimited { operation: op.id, retry_after: Some(wait), response: None });
-                }
-                tracing::debug!(wait_ms = wait.as_millis() as u64, "holding back: the server asked to wait");
-                tokio::time::sleep_until(until).await;
+            if wait.is_zero() {
+                break;
             }
+            if wait > retry.max_retry_after || until > deadline {
+                return Err(Error::RateLimited { operation: op.id, retry_after: Some(wait), response: None });
+            }
+            tracing::debug!(wait_ms = wait.as_millis() as u64, "holding back: the server asked to wait");
+            tokio::time::sleep_until(until).await;
         }
         if let Some(limiter) = &self.inner.limiter {
             limiter
@@ -546,83 +762,162 @@ impl Client {
                 .await
                 .map_err(|wait| Error::RateLimited { operation: op.id, retry_after: Some(wait), response: None })?;
         }
-        Ok(())
+        let slot = tokio::time::timeout_at(deadline, self.inner.connections.clone().acquire_owned()).await;
+        match slot {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed; a deadline passed waiting for a slot.
+            _ => Err(Error::Timeout { operation: op.id, limit: "operation deadline", elapsed: Duration::ZERO, attempts: None }),
+        }
     }
 
-    async fn attempt(&self, req: &Request, url: reqwest::Url) -> Result<Attempt, Error> {
+    /// Build the request for one hop: headers, credentials, and the body
+    /// unless a redirect dropped it. `progress` watches a multipart upload.
+    async fn build_request(
+        &self,
+        req: &Request,
+        method: &Method,
+        url: reqwest::Url,
+        credentials: Option<&Credentials>,
+        with_body: bool,
+        progress: &Option<Arc<Progress>>,
+    ) -> Result<reqwest::Request, Error> {
         let inner = &*self.inner;
         let op = req.op;
         let mut headers = req.headers.clone();
         headers.insert(USER_AGENT, inner.user_agent.clone());
-        match op.auth {
-            AuthRequirement::None => {}
-            AuthRequirement::Schemes(accepted) => match &inner.credentials {
-                Some(c) if accepted.contains(&c.scheme()) => c.apply(&mut headers),
-                Some(c) => {
-                    return Err(Error::invalid(
-                        op.id,
-                        "credentials",
-                        format!("this operation accepts {accepted:?}, but the client was built with `{}`", c.scheme()),
-                    ))
-                }
-                None => {}
-            },
+        if let Some(c) = credentials {
+            c.apply(&mut headers);
         }
-        let mut builder = inner.http.request(op.method.clone(), url);
-        builder = match &req.body {
-            Body::Empty => builder,
-            Body::EmptyWithContentType(ct) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
-                builder
-            }
-            Body::Json(b) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                builder.body(b.clone())
-            }
-            Body::Form(f) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
-                builder.body(f.clone())
-            }
-            // Boxed: the file-opening future is large and would sit in every attempt's state.
-            Body::Multipart(m) => builder.multipart(Box::pin(m.to_form()).await?).headers(std::mem::take(&mut headers)),
-        };
-        let mut request = match builder.build() {
-            Ok(r) => r,
-            Err(e) => return Ok(Attempt::Failed { error: transport_error(op.id, e), retry_after: None }),
-        };
+        let mut builder = inner.http.request(method.clone(), url);
+        if with_body {
+            builder = match &req.body {
+                Body::Empty => builder,
+                Body::EmptyWithContentType(ct) => {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+                    builder
+                }
+                Body::Json(b) => {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    builder.body(b.clone())
+                }
+                Body::Form(f) => {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+                    builder.body(f.clone())
+                }
+                // Boxed: the file-opening future is large and would sit in every attempt's state.
+                Body::Multipart(m) => {
+                    let progress = progress.as_ref().expect("a multipart body has a progress watch");
+                    builder.multipart(Box::pin(m.to_form(op.id, progress)).await?).headers(std::mem::take(&mut headers))
+                }
+            };
+        }
+        let mut request = builder.build().map_err(|e| Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())))?;
         if !headers.is_empty() {
             // Moving the map in costs less than `RequestBuilder::headers`, which re-inserts each entry.
             merge_headers(request.headers_mut(), headers);
         }
-        let mut resp = match inner.http.execute(request).await {
-            Ok(r) => r,
-            Err(e) => return Ok(Attempt::Failed { error: transport_error(op.id, e), retry_after: None }),
+        Ok(request)
+    }
+
+    async fn attempt(
+        &self,
+        req: &Request,
+        url: &reqwest::Url,
+        credentials: Option<&Credentials>,
+        idle: Duration,
+        started: Instant,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<Attempt, Error> {
+        let inner = &*self.inner;
+        let op = req.op;
+        let mut method = op.method.clone();
+        let mut url = url.clone();
+        let mut with_body = true;
+        let mut hops = 0;
+        let resp = loop {
+            let progress = matches!(req.body, Body::Multipart(_)).then(Progress::new);
+            let request = self.build_request(req, &method, url.clone(), credentials, with_body, &progress).await?;
+            let sending = inner.http.execute(request);
+            let result = match &progress {
+                // An upload: also fail if the server stops taking the body.
+                Some(p) if with_body => {
+                    let stalled = p.stalled(idle);
+                    match futures_util::future::select(std::pin::pin!(sending), std::pin::pin!(stalled)).await {
+                        futures_util::future::Either::Left((r, _)) => r,
+                        futures_util::future::Either::Right(_) => {
+                            let e = Error::Timeout { operation: op.id, limit: "idle", elapsed: Duration::ZERO, attempts: None };
+                            return Ok(Attempt::failed(e));
+                        }
+                    }
+                }
+                _ => sending.await,
+            };
+            let resp = match result {
+                Ok(r) => r,
+                Err(e) if e.is_builder() => {
+                    return Err(Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())));
+                }
+                Err(e) => {
+                    // A failure to connect sent nothing (on the first hop).
+                    let sent = hops > 0 || !e.is_connect();
+                    return Ok(Attempt::Failed { error: transport_error(op.id, e), retry_after: None, sent });
+                }
+            };
+            // Redirects are followed here, not by reqwest, and only within the
+            // origin: the credential goes along only to where it was meant to go.
+            let Some(next) = (hops < MAX_REDIRECTS).then(|| redirect_target(&resp, &url)).flatten() else { break resp };
+            match resp.status().as_u16() {
+                303 if method != Method::HEAD => {
+                    method = Method::GET;
+                    with_body = false;
+                }
+                301 | 302 if method == Method::POST => {
+                    method = Method::GET;
+                    with_body = false;
+                }
+                307 | 308 if with_body && !req.body.replayable() => break resp,
+                _ => {}
+            }
+            hops += 1;
+            url = next;
         };
         let status = resp.status();
+        let mut resp = resp;
         let mut headers = std::mem::take(resp.headers_mut());
         if status.is_success() {
+            let mut permit = Some(permit);
             let body = if req.buffer {
-                match resp.bytes().await {
+                match read_success_body(op.id, resp, inner.max_body_size, idle).await {
                     Ok(b) => ResponseBody::Buffered(b),
-                    Err(e) => return Ok(Attempt::Failed { error: transport_error(op.id, e), retry_after: None }),
+                    Err(e) => return Ok(Attempt::failed(e)),
                 }
             } else {
                 ResponseBody::Streaming(resp)
             };
             let mut resp = Response::new(op.id, status, headers, body);
             resp.redactor = inner.credentials.clone();
+            resp.idle = idle;
+            resp.started = started;
+            if !req.buffer {
+                resp.permit = permit.take();
+            }
             return Ok(Attempt::Done(resp));
         }
         let retry_after = retry_after(&headers);
-        let (mut body, broken) = read_body(op.id, resp, MAX_ERROR_BODY).await;
+        // Read past the cap by the longest escaped echo of the secret, so a
+        // secret straddling the cap is redacted before the cut.
+        let margin = inner.credentials.as_ref().map_or(0, Credentials::max_echo_len);
+        let (mut body, broken) = read_body(op.id, resp, MAX_ERROR_BODY + margin, idle).await;
+        drop(permit);
         if let Some(e) = broken {
             // The status is the evidence that matters; keep it with what arrived.
-            tracing::debug!(error = %e, "the error body broke off");
+            tracing::debug!(error = %e.trace_summary(), "the error body broke off");
         }
         if let Some(c) = &inner.credentials {
             body = c.scrub_bytes(body);
             c.scrub_headers(&mut headers);
         }
+        body.truncate(MAX_ERROR_BODY);
         let error = Error::Api(Box::new(ApiError {
             operation: op.id,
             method: op.method.clone(),
@@ -631,8 +926,9 @@ impl Client {
             request_id: request_id(&headers),
             headers,
             body,
+            attempts: None,
         }));
-        Ok(Attempt::Failed { error, retry_after })
+        Ok(Attempt::Failed { error, retry_after, sent: true })
     }
 }
 
@@ -656,7 +952,7 @@ fn merge_headers(dst: &mut HeaderMap, src: HeaderMap) {
 
 fn error_api(e: Error) -> Option<Box<ApiError>> {
     match e {
-        Error::Api(a) => Some(a),
+        Error::Api(a) | Error::RateLimited { response: Some(a), .. } => Some(a),
         _ => None,
     }
 }

@@ -7,18 +7,26 @@ use std::time::Duration;
 /// Defaults: 3 attempts, exponential backoff from 200 ms doubling to at most
 /// 5 s with full jitter, and `Retry-After` honoured up to 60 s.
 ///
-/// What is retried: connection failures, timeouts, and the statuses 408, 429
-/// and 5xx — but only for idempotent operations (GET, HEAD, PUT, DELETE), for
-/// operations the spec marks retryable, or for calls that set
+/// What is retried: a failure before any byte of the request was sent (DNS,
+/// refused connection, connect timeout) for every operation; after sending,
+/// timeouts, broken connections and the statuses 408, 429 and 5xx only for
+/// idempotent operations (GET, HEAD, PUT, DELETE), for operations the spec
+/// marks retryable, or for calls that set
 /// [`RequestOptions::retry_non_idempotent`]. A request whose body cannot be
 /// sent twice (a [`FilePart::from_reader`](crate::FilePart::from_reader)
-/// upload) is never retried.
+/// upload) is never retried. [`Error::is_retryable`](crate::Error::is_retryable)
+/// answers the same question for a returned error, and
+/// [`Error::attempts`](crate::Error::attempts) says how many attempts were
+/// made, in how long, and what stopped them.
 ///
 /// A `Retry-After` answer (seconds or HTTP date) replaces the backoff. A
 /// `Retry-After` longer than [`max_retry_after`](Self::max_retry_after) is
 /// never waited out silently: the call fails at once with
 /// [`Error::RateLimited`](crate::Error::RateLimited) carrying the wait, and
-/// the client's other calls fail the same way until that time has passed.
+/// the client's other calls fail the same way until that time has passed (at
+/// most [`ClientBuilder::max_hold_off`](crate::ClientBuilder::max_hold_off),
+/// 10 minutes by default; [`Client::clear_hold_off`](crate::Client::clear_hold_off)
+/// lifts it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryConfig {
     /// Total attempts, the first one included. 1 disables retries.
@@ -92,8 +100,11 @@ impl RetryConfig {
 ///
 /// Defaults: connect 10 s, each attempt 30 s (from sending the request to the
 /// last byte of a buffered response), the whole operation 90 s (every
-/// attempt, backoff, `Retry-After` and rate-limit wait included). A streamed
-/// download is limited by `attempt` only until its headers arrive.
+/// attempt, backoff, `Retry-After` and rate-limit wait included), and idle
+/// 30 s: the longest pause allowed while a body moves, in either direction
+/// (an upload the server stops reading, a buffered or streamed response that
+/// stops arriving). A streamed download is limited by `attempt` only until
+/// its headers arrive; after that, `idle` alone bounds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Establishing a TCP/TLS connection.
@@ -102,6 +113,8 @@ pub struct Timeouts {
     pub attempt: Duration,
     /// The whole call, across retries and waits.
     pub operation: Duration,
+    /// The longest pause between two pieces of a body, sent or received.
+    pub idle: Duration,
 }
 
 impl Default for Timeouts {
@@ -110,6 +123,7 @@ impl Default for Timeouts {
             connect: Duration::from_secs(10),
             attempt: Duration::from_secs(30),
             operation: Duration::from_secs(90),
+            idle: Duration::from_secs(30),
         }
     }
 }
@@ -148,6 +162,8 @@ pub struct RequestOptions {
     pub max_attempts: Option<u32>,
     pub attempt_timeout: Option<Duration>,
     pub operation_timeout: Option<Duration>,
+    /// The longest pause while a body moves (see [`Timeouts::idle`]).
+    pub idle_timeout: Option<Duration>,
     /// Let this call retry even though its method is not idempotent (a POST).
     /// Use only when the server deduplicates the request.
     pub retry_non_idempotent: bool,
@@ -173,6 +189,12 @@ impl RequestOptions {
     #[must_use]
     pub fn operation_timeout(mut self, d: Duration) -> Self {
         self.operation_timeout = Some(d);
+        self
+    }
+    /// The longest pause while this call's body moves, either direction.
+    #[must_use]
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.idle_timeout = Some(d);
         self
     }
     #[must_use]

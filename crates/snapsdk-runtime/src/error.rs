@@ -17,20 +17,25 @@ pub enum Error {
     #[error("{0}")]
     Decode(Box<DecodeError>),
     /// No answer within a time limit.
-    #[error("{operation}: no complete answer within the {limit} limit (gave up after {}); raise the limit with the client's or the request's timeout settings, or check that the server is reachable", fmt_duration(*.elapsed))]
+    #[error("{}", fmt_timeout(.operation, .limit, *.elapsed, .attempts.as_ref()))]
     Timeout {
         operation: &'static str,
-        /// Which limit ran out: `connect`, `attempt` or `operation deadline`.
+        /// Which limit ran out: `connect`, `attempt`, `operation deadline`,
+        /// or `idle` (no body data, in either direction, for longer than the idle limit).
         limit: &'static str,
         elapsed: Duration,
+        /// The attempts made, when the error ended the call's retry loop.
+        attempts: Option<Attempts>,
     },
     /// The connection could not be made, or broke before the answer was complete.
-    #[error("{operation}: connection failed: {message}; check the base URL and the network, the call can be retried")]
+    #[error("{}", fmt_connection(.operation, .message, .attempts.as_ref()))]
     Connection {
         operation: &'static str,
         message: String,
         #[source]
         source: Option<reqwest::Error>,
+        /// The attempts made, when the error ended the call's retry loop.
+        attempts: Option<Attempts>,
     },
     /// The server (or the client-side limiter) asks the caller to wait longer
     /// than the client waits by itself: longer than
@@ -51,6 +56,25 @@ pub enum Error {
         name: String,
         reason: String,
     },
+    /// An operation that needs credentials was called on a client built
+    /// without any. Nothing was sent.
+    #[error("{operation}: this operation needs credentials, but the client was built without any; call the client builder's {} before `.build()`", fmt_schemes(.schemes))]
+    MissingCredentials {
+        operation: &'static str,
+        /// The scheme ids the operation accepts; each is also the name of the
+        /// generated builder method that sets it.
+        schemes: &'static [&'static str],
+    },
+    /// A buffered (JSON, text) response body is larger than the client's
+    /// limit; the rest of it was not read. Streamed downloads have no limit.
+    #[error("{operation}: the response body is larger than the {limit}-byte limit for buffered bodies ({}); raise it with the client builder's `max_body_size(..)` if the answer is legitimate", match .length { Some(n) => format!("Content-Length {n}"), None => format!("more than {limit} bytes arrived") })]
+    BodyTooLarge {
+        operation: &'static str,
+        /// The limit in bytes.
+        limit: u64,
+        /// The announced `Content-Length`, when the server sent one.
+        length: Option<u64>,
+    },
     /// The client could not be built from its configuration.
     #[error("invalid client configuration: {0}")]
     Config(String),
@@ -61,6 +85,42 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn fmt_schemes(schemes: &[&str]) -> String {
+    let methods: Vec<String> = schemes.iter().map(|s| format!("`.{s}(..)`")).collect();
+    methods.join(" or ")
+}
+
+fn fmt_timeout(operation: &str, limit: &str, elapsed: Duration, attempts: Option<&Attempts>) -> String {
+    let what = if limit == "idle" {
+        "the body stalled: no data moved for longer than the idle limit".to_owned()
+    } else {
+        format!("no complete answer within the {limit} limit")
+    };
+    format!(
+        "{operation}: {what} (gave up after {}){}; raise the limit with the client's or the request's timeout settings, or check that the server is reachable",
+        fmt_duration(elapsed),
+        fmt_attempts(attempts)
+    )
+}
+
+fn fmt_connection(operation: &str, message: &str, attempts: Option<&Attempts>) -> String {
+    let advice = match attempts {
+        Some(a) if !a.stopped_by.allows_retry() => "check the base URL and the network",
+        _ => "check the base URL and the network, the call can be retried",
+    };
+    format!("{operation}: connection failed: {message}{}; {advice}", fmt_attempts(attempts))
+}
+
+/// `; 3 attempts in 1.20 s, stopped by retry.max_attempts (3)`, or nothing
+/// for a single attempt that no retry could have helped.
+fn fmt_attempts(attempts: Option<&Attempts>) -> String {
+    match attempts {
+        None => String::new(),
+        Some(a) if a.count <= 1 && a.stopped_by == StopReason::NotRetryable => String::new(),
+        Some(a) => format!("; {a}"),
+    }
 }
 
 /// `1.25 s`, `250 ms`.
@@ -81,6 +141,7 @@ fn fmt_rate_limited(operation: &str, wait: Option<Duration>, response: Option<&A
     if let Some(id) = response.and_then(|r| r.request_id.as_deref()) {
         out.push_str(&format!(" (request id {id})"));
     }
+    out.push_str(&fmt_attempts(response.and_then(|r| r.attempts.as_ref())));
     match wait {
         Some(d) => out.push_str(&format!(
             "; wait {} before retrying (longer than this call waits by itself: see RetryConfig::max_retry_after and the operation timeout)",
@@ -103,13 +164,59 @@ impl Error {
         }
     }
 
-    /// Whether sending the same request again later may succeed.
+    /// Whether the client itself would retry this failure for this
+    /// operation (given attempts and time left): the failure is of a
+    /// retryable kind (a connection failure, a timeout, 408, 429, 5xx), and
+    /// either nothing was sent or the operation may be sent twice (an
+    /// idempotent method, a spec opt-in, or
+    /// [`RequestOptions::retry_non_idempotent`](crate::RequestOptions::retry_non_idempotent))
+    /// with a body that can be sent again.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
-        match self {
+        let kind = match self {
             Error::Api(e) => is_retryable_status(e.status),
             Error::Timeout { .. } | Error::Connection { .. } | Error::RateLimited { .. } => true,
             _ => false,
+        };
+        kind && self.attempts().is_none_or(|a| a.stopped_by.allows_retry())
+    }
+
+    /// How the call's attempts went, for an error that ended its retry loop.
+    #[must_use]
+    pub fn attempts(&self) -> Option<&Attempts> {
+        match self {
+            Error::Api(e) => e.attempts.as_ref(),
+            Error::RateLimited { response: Some(r), .. } => r.attempts.as_ref(),
+            Error::Timeout { attempts, .. } | Error::Connection { attempts, .. } => attempts.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_attempts(&mut self, a: Attempts) {
+        match self {
+            Error::Api(e) => e.attempts = Some(a),
+            Error::RateLimited { response: Some(r), .. } => r.attempts = Some(a),
+            Error::Timeout { attempts, .. } | Error::Connection { attempts, .. } => *attempts = Some(a),
+            _ => {}
+        }
+    }
+
+    /// A one-line description for tracing: the kind, status and limit, never
+    /// the filled-in path, a body or a transport message (which holds the URL).
+    pub(crate) fn trace_summary(&self) -> String {
+        match self {
+            Error::Api(e) => format!("status {}", e.status.as_u16()),
+            Error::Decode(e) => format!("decode error on status {}", e.status.as_u16()),
+            Error::Timeout { limit, .. } => format!("timeout ({limit} limit)"),
+            Error::Connection { source: Some(s), .. } if s.is_connect() => "connection failed (connect)".to_owned(),
+            Error::Connection { .. } => "connection failed".to_owned(),
+            Error::RateLimited { response: Some(r), .. } => format!("rate limited (status {})", r.status.as_u16()),
+            Error::RateLimited { .. } => "rate limited (client side)".to_owned(),
+            Error::InvalidArgument { name, .. } => format!("invalid argument `{name}`"),
+            Error::MissingCredentials { .. } => "missing credentials".to_owned(),
+            Error::BodyTooLarge { .. } => "body too large".to_owned(),
+            Error::Config(_) => "configuration".to_owned(),
+            Error::Io { .. } => "local I/O".to_owned(),
         }
     }
 
@@ -148,13 +255,73 @@ impl Error {
             Error::Timeout { operation, .. }
             | Error::Connection { operation, .. }
             | Error::RateLimited { operation, .. }
-            | Error::InvalidArgument { operation, .. } => Some(operation),
+            | Error::InvalidArgument { operation, .. }
+            | Error::MissingCredentials { operation, .. }
+            | Error::BodyTooLarge { operation, .. } => Some(operation),
             Error::Config(_) | Error::Io { .. } => None,
         }
     }
 
     pub(crate) fn invalid(operation: &'static str, name: &str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument { operation, name: name.to_owned(), reason: reason.into() }
+    }
+}
+
+/// How a call's attempts went before it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempts {
+    /// Attempts made, the first one included.
+    pub count: u32,
+    /// Time from the start of the call to the failure, waits included.
+    pub elapsed: Duration,
+    /// Why there was no further attempt.
+    pub stopped_by: StopReason,
+}
+
+/// Why a call made no further attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// A retry cannot help (a 4xx other than 408/429, a decode error, a bad argument).
+    NotRetryable,
+    /// The request may have reached the server, and the operation may not
+    /// be sent twice (a POST without a spec or per-call opt-in).
+    NotIdempotent,
+    /// The request body can be sent only once (a reader upload).
+    BodyNotReplayable,
+    /// `retry.max_attempts` (this many) were made.
+    MaxAttempts(u32),
+    /// The next attempt or wait would pass the operation deadline (this long).
+    Deadline(Duration),
+    /// The server asked to wait longer than `retry.max_retry_after` (this long).
+    RetryAfterCap(Duration),
+}
+
+impl StopReason {
+    /// Whether the client would have retried with more attempts or time.
+    #[must_use]
+    pub fn allows_retry(self) -> bool {
+        !matches!(self, StopReason::NotRetryable | StopReason::NotIdempotent | StopReason::BodyNotReplayable)
+    }
+}
+
+impl fmt::Display for Attempts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = if self.count == 1 { "" } else { "s" };
+        write!(f, "{} attempt{plural} in {}, ", self.count, fmt_duration(self.elapsed))?;
+        match self.stopped_by {
+            StopReason::NotRetryable => f.write_str("not retried: a retry cannot change this answer"),
+            StopReason::NotIdempotent => f.write_str(
+                "not retried: the request may have reached the server and the operation is not idempotent \
+                 (RequestOptions::retry_non_idempotent opts in when the server deduplicates)",
+            ),
+            StopReason::BodyNotReplayable => f.write_str("not retried: the upload body can be sent only once"),
+            StopReason::MaxAttempts(n) => write!(f, "stopped by retry.max_attempts ({n})"),
+            StopReason::Deadline(d) => write!(f, "stopped by the operation deadline ({})", fmt_duration(d)),
+            StopReason::RetryAfterCap(d) => {
+                write!(f, "stopped: the server asked to wait longer than retry.max_retry_after ({})", fmt_duration(d))
+            }
+        }
     }
 }
 
@@ -167,7 +334,7 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 }
 
 /// A non-success answer, kept whole.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApiError {
     pub operation: &'static str,
     pub method: http::Method,
@@ -179,6 +346,31 @@ pub struct ApiError {
     /// The server's request id, from the first of `x-request-id`, `request-id`,
     /// `x-amzn-requestid`, `x-correlation-id` present.
     pub request_id: Option<String>,
+    /// How the call's attempts went (set when this answer ended the call).
+    pub attempts: Option<Attempts>,
+}
+
+/// How much of a body `Debug` of an [`ApiError`] shows.
+const DEBUG_BODY: usize = 1024;
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = &self.body[..self.body.len().min(DEBUG_BODY)];
+        let mut body = String::from_utf8_lossy(shown).into_owned();
+        if self.body.len() > DEBUG_BODY {
+            body.push('…');
+        }
+        f.debug_struct("ApiError")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .field("headers", &self.headers)
+            .field("body", &format_args!("{body:?} ({} bytes)", self.body.len()))
+            .field("attempts", &self.attempts)
+            .finish()
+    }
 }
 
 /// How much of an error body is kept.
@@ -222,7 +414,7 @@ impl fmt::Display for ApiError {
         } else {
             write!(f, ": {snippet}")?;
         }
-        write!(f, "; {}", self.advice())
+        write!(f, "{}; {}", fmt_attempts(self.attempts.as_ref()), self.advice())
     }
 }
 

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -10,6 +11,8 @@ use futures_util::StreamExt;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWriteExt;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
 
 use crate::auth::Credentials;
 use crate::error::{snippet, DecodeError};
@@ -24,6 +27,12 @@ pub struct Response {
     body: ResponseBody,
     /// Scrubs the client's secret from decode errors built from this body.
     pub(crate) redactor: Option<Credentials>,
+    /// The longest pause allowed between two chunks of a streamed body.
+    pub(crate) idle: Duration,
+    /// When the call started, for the elapsed time of a stream's timeout.
+    pub(crate) started: Instant,
+    /// The per-host connection slot, held until a streamed body is done.
+    pub(crate) permit: Option<OwnedSemaphorePermit>,
 }
 
 #[derive(Debug)]
@@ -34,7 +43,19 @@ pub(crate) enum ResponseBody {
 
 impl Response {
     pub(crate) fn new(operation: &'static str, status: StatusCode, headers: HeaderMap, body: ResponseBody) -> Self {
-        Response { operation, status, headers, body, redactor: None }
+        Response { operation, status, headers, body, redactor: None, idle: Duration::from_secs(30), started: Instant::now(), permit: None }
+    }
+
+    /// [`scrub`](Self::scrub), with the decode snippet cut again from the
+    /// scrubbed body, so that a cut never leaves part of a secret behind.
+    fn scrub_decode(redactor: Option<&Credentials>, error: Error, body: &[u8]) -> Error {
+        match (redactor, error) {
+            (Some(c), Error::Decode(mut d)) => {
+                d.snippet = snippet(&c.scrub_bytes(Bytes::copy_from_slice(body)), SNIPPET);
+                Self::scrub(Some(c), Error::Decode(d))
+            }
+            (r, e) => Self::scrub(r, e),
+        }
     }
 
     /// Replace the client's secret, should the body echo it, in a decode error's text.
@@ -64,11 +85,11 @@ impl Response {
         content_type_of(&self.headers)
     }
 
-    /// The whole body.
+    /// The whole body. A streamed body is read here, bounded by the idle limit only.
     pub async fn bytes(self) -> Result<Bytes, Error> {
         match self.body {
             ResponseBody::Buffered(b) => Ok(b),
-            ResponseBody::Streaming(r) => r.bytes().await.map_err(|e| crate::client::transport_error(self.operation, e)),
+            ResponseBody::Streaming(_) => self.into_stream().collect().await,
         }
     }
 
@@ -78,7 +99,8 @@ impl Response {
         let headers = std::mem::take(&mut self.headers);
         let redactor = self.redactor.take();
         let body = self.bytes().await?;
-        decode_json_with(operation, status, || content_type_of(&headers), &body).map_err(|e| Self::scrub(redactor.as_ref(), e))
+        decode_json_with(operation, status, || content_type_of(&headers), &body)
+            .map_err(|e| Self::scrub_decode(redactor.as_ref(), e, &body))
     }
 
     /// The body as UTF-8 text.
@@ -92,24 +114,51 @@ impl Response {
                 status,
                 content_type,
                 path: String::new(),
-                snippet: snippet(&body, 120),
+                snippet: snippet(&body, SNIPPET),
                 message: format!("the body is not UTF-8 text ({e})"),
             }))
         });
-        text.map_err(|e| Self::scrub(redactor.as_ref(), e))
+        text.map_err(|e| Self::scrub_decode(redactor.as_ref(), e, &body))
     }
 
-    /// The body as a stream of chunks, in constant memory.
+    /// The body as a stream of chunks, in constant memory. A pause longer
+    /// than the idle limit (see [`Timeouts::idle`](crate::Timeouts::idle))
+    /// ends the stream with [`Error::Timeout`] (`limit: "idle"`).
     #[must_use]
     pub fn into_stream(self) -> ByteStream {
         let operation = self.operation;
         let inner = match self.body {
             ResponseBody::Buffered(b) => futures_util::stream::once(async move { Ok(b) }).boxed(),
             ResponseBody::Streaming(r) => {
-                r.bytes_stream().map(move |c| c.map_err(|e| crate::client::transport_error(operation, e))).boxed()
+                let (idle, started) = (self.idle, self.started);
+                // The permit rides along: the connection is busy until the body is done.
+                let state = (r.bytes_stream(), false, self.permit);
+                futures_util::stream::unfold(state, move |(mut chunks, done, permit)| async move {
+                    if done {
+                        return None;
+                    }
+                    match crate::client::within(idle, chunks.next()).await {
+                        Some(Some(Ok(b))) => Some((Ok(b), (chunks, false, permit))),
+                        Some(Some(Err(e))) => {
+                            let e = match crate::client::transport_error(operation, e) {
+                                Error::Timeout { operation, limit, attempts, .. } => {
+                                    Error::Timeout { operation, limit, elapsed: started.elapsed(), attempts }
+                                }
+                                e => e,
+                            };
+                            Some((Err(e), (chunks, true, None)))
+                        }
+                        Some(None) => None,
+                        None => {
+                            let e = Error::Timeout { operation, limit: "idle", elapsed: started.elapsed(), attempts: None };
+                            Some((Err(e), (chunks, true, None)))
+                        }
+                    }
+                })
+                .boxed()
             }
         };
-        ByteStream { inner }
+        ByteStream { operation, inner }
     }
 }
 
@@ -135,31 +184,44 @@ fn decode_json_with<T: DeserializeOwned>(
     body: &[u8],
 ) -> Result<T, Error> {
     // Decoding is deterministic: try the plain decoder first, and run the
-    // path-tracking one (slower) only to explain a failure.
-    if let Ok(v) = T::deserialize(&mut serde_json::Deserializer::from_slice(body)) {
-        return Ok(v);
+    // path-tracking one (slower) only to explain a failure. Anything but
+    // whitespace after the value (an HTML tail, a second document) fails.
+    let mut de = serde_json::Deserializer::from_slice(body);
+    if let Ok(v) = T::deserialize(&mut de) {
+        if de.end().is_ok() {
+            return Ok(v);
+        }
     }
     let content_type = content_type();
+    let decode_error = |path: String, message: String| {
+        Error::Decode(Box::new(DecodeError { operation, status, content_type, path, snippet: snippet(body, SNIPPET), message }))
+    };
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let message = if body.iter().all(u8::is_ascii_whitespace) {
-            "the body is empty, but JSON was expected".to_owned()
-        } else {
-            e.inner().to_string()
-        };
-        Error::Decode(Box::new(DecodeError {
-            operation,
-            status,
-            content_type,
-            path: e.path().to_string(),
-            snippet: snippet(body, 120),
-            message,
-        }))
-    })
+    match serde_path_to_error::deserialize::<_, T>(&mut *de) {
+        Ok(_) => {
+            let message = match de.end() {
+                Err(e) => format!("trailing data after the JSON value ({e})"),
+                Ok(()) => "the JSON value did not decode".to_owned(),
+            };
+            Err(decode_error(String::new(), message))
+        }
+        Err(e) => {
+            let message = if body.iter().all(u8::is_ascii_whitespace) {
+                "the body is empty, but JSON was expected".to_owned()
+            } else {
+                e.inner().to_string()
+            };
+            Err(decode_error(e.path().to_string(), message))
+        }
+    }
 }
+
+/// How much of a body a decode error quotes.
+const SNIPPET: usize = 120;
 
 /// A downloaded body as a stream of byte chunks.
 pub struct ByteStream {
+    operation: &'static str,
     inner: futures_util::stream::BoxStream<'static, Result<Bytes, Error>>,
 }
 
@@ -186,7 +248,8 @@ impl ByteStream {
             Some(ext) => format!("{}.part", ext.to_string_lossy()),
             None => "part".to_owned(),
         });
-        let io = |what: &str, source| Error::Io { context: format!("{what} {}", path.display()), source };
+        let operation = self.operation;
+        let io = |what: &str, source| Error::Io { context: format!("{operation}: {what} {}", path.display()), source };
         let mut file = tokio::fs::File::create(&tmp).await.map_err(|e| io("creating", e))?;
         let mut written = 0u64;
         let result: Result<(), Error> = async {

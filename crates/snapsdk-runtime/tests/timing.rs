@@ -15,6 +15,10 @@ fn ok_server() -> impl Fn(usize, tokio::net::TcpStream) -> std::pin::Pin<Box<dyn
     |_, s| Box::pin(reply(s, response("200 OK", &[("content-type", "application/json")], "{}")))
 }
 
+fn key() -> Result<Credentials, Error> {
+    Credentials::header("api_key", "x-api-key", KEY)
+}
+
 fn limited(url: &str) -> snapsdk_runtime::Client {
     ClientBuilder::new(&LIMITED_VENDOR)
         .base_url(url)
@@ -52,13 +56,13 @@ async fn the_documented_rate_limit_is_shared_by_clones_and_tasks() {
 #[tokio::test(start_paused = true)]
 async fn the_rate_limit_can_be_replaced_or_turned_off() {
     let server = RawServer::start(ok_server()).await;
-    let off = ClientBuilder::new(&LIMITED_VENDOR).base_url(server.url()).rate_limit(None).build().unwrap();
+    let off = ClientBuilder::new(&LIMITED_VENDOR).base_url(server.url()).credentials(key()).rate_limit(None).build().unwrap();
     let start = Instant::now();
     for _ in 0..5 {
         off.execute(get("1")).await.unwrap();
     }
     assert_eq!(start.elapsed(), Duration::ZERO);
-    let slow = ClientBuilder::new(&LIMITED_VENDOR).base_url(server.url()).rate_limit(Some(RateLimit::per_minute(1))).build().unwrap();
+    let slow = ClientBuilder::new(&LIMITED_VENDOR).base_url(server.url()).credentials(key()).rate_limit(Some(RateLimit::per_minute(1))).build().unwrap();
     slow.execute(get("1")).await.unwrap();
     slow.execute(get("1")).await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(60));
@@ -70,6 +74,7 @@ async fn a_limiter_wait_past_the_deadline_fails_at_once_without_sending() {
     let server = RawServer::start(ok_server()).await;
     let client = ClientBuilder::new(&LIMITED_VENDOR)
         .base_url(server.url())
+        .credentials(key())
         .rate_limit(Some(RateLimit::per_minute(1)))
         .operation_timeout(Duration::from_secs(10))
         .build()

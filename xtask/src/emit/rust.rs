@@ -320,6 +320,11 @@ fn emit_lib(api: &Api) -> TokenStream {
                 self.inner.base_url()
             }
 
+            /// Lift a hold-off a server's `Retry-After` put on this client and its clones.
+            pub fn clear_hold_off(&self) {
+                self.inner.clear_hold_off()
+            }
+
             #(#accessors)*
         }
 
@@ -345,8 +350,18 @@ fn emit_lib(api: &Api) -> TokenStream {
             pub fn retry(self, retry: RetryConfig) -> Self { Self { inner: self.inner.retry(retry) } }
             /// Replace the client-side rate limit; `None` turns it off.
             pub fn rate_limit(self, limit: Option<RateLimit>) -> Self { Self { inner: self.inner.rate_limit(limit) } }
-            /// Use your own `reqwest::Client` (proxies, TLS roots, pools).
+            /// Longest pause while a body moves, either direction (default 30 s).
+            pub fn idle_timeout(self, timeout: ::std::time::Duration) -> Self { Self { inner: self.inner.idle_timeout(timeout) } }
+            /// Largest buffered (non-streamed) response body, in bytes (default 32 MiB).
+            pub fn max_body_size(self, bytes: u64) -> Self { Self { inner: self.inner.max_body_size(bytes) } }
+            /// Most requests in flight at once, and so connections to the host (default 32).
+            pub fn max_connections_per_host(self, n: usize) -> Self { Self { inner: self.inner.max_connections_per_host(n) } }
+            /// Longest hold-off a server's `Retry-After` can put on every call (default 10 minutes).
+            pub fn max_hold_off(self, ceiling: ::std::time::Duration) -> Self { Self { inner: self.inner.max_hold_off(ceiling) } }
+            /// Use your own `reqwest::Client` (proxies, TLS roots, pools); refused by `build()` for a key sent in a custom header, see [`http_client_builder`](Self::http_client_builder).
             pub fn http_client(self, client: ::snapsdk_runtime::__private::reqwest::Client) -> Self { Self { inner: self.inner.http_client(client) } }
+            /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects.
+            pub fn http_client_builder(self, builder: ::snapsdk_runtime::__private::reqwest::ClientBuilder) -> Self { Self { inner: self.inner.http_client_builder(builder) } }
             /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
             pub fn allow_insecure_http(self, allow: bool) -> Self { Self { inner: self.inner.allow_insecure_http(allow) } }
             /// Text appended to the `User-Agent` header.
