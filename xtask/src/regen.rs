@@ -167,3 +167,41 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     }
     Ok((report, timings))
 }
+
+/// The workspace this run acts on, found as cargo finds it: the nearest
+/// `Cargo.toml` above `cwd` with a `[workspace]` whose `members` include
+/// `xtask`. `compiled` is the workspace the binary was built from
+/// (`CARGO_MANIFEST_DIR/..`); when the two differ the binary is stale from
+/// another checkout (a shared `CARGO_TARGET_DIR` lets cargo reuse it), and
+/// acting on either tree would be wrong, so this refuses.
+pub fn find_workspace(cwd: &Path, compiled: &Path) -> Result<PathBuf, String> {
+    let found = cwd
+        .ancestors()
+        .find(|dir| {
+            let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else { return false };
+            let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else { return false };
+            let members = doc.get("workspace").and_then(|w| w.get("members")).and_then(|m| m.as_array());
+            members.is_some_and(|m| m.iter().any(|v| v.as_str().is_some_and(|s| s.trim_end_matches('/') == "xtask")))
+        })
+        .ok_or_else(|| {
+            format!(
+                "no workspace with an `xtask` member above {}\nhint: run `cargo xtask` from inside the snapsdk checkout",
+                cwd.display()
+            )
+        })?;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same(found, compiled) {
+        return Err(format!(
+            "this xtask binary was built from {} but the current directory is in the workspace {}; \
+             refusing to run, as it would read or write the other checkout\n\
+             hint: a shared CARGO_TARGET_DIR (sccache, a CI cache, several clones) let cargo reuse a stale binary; \
+             run `cargo build -p xtask` here (or `touch xtask/src/main.rs`), or use a separate target dir per checkout",
+            compiled.display(),
+            found.display()
+        ));
+    }
+    Ok(found.to_path_buf())
+}
