@@ -59,6 +59,48 @@ pub fn pascal(wire: &str) -> String {
     s
 }
 
+/// Package names a generated crate may not take: the workspace's hand-written
+/// members and folders, and the crates every generated crate depends on.
+/// `regen` also refuses the package names it finds in the workspace at run time.
+pub const TAKEN_CRATE_NAMES: &[&str] = &[
+    "snapsdk-runtime", "xtask", "bench", "tests", "integration-tests", "specs", "tools", "serde", "serde_json", "tokio",
+    "wiremock", "serde_urlencoded", "reqwest",
+];
+
+/// Names cargo refuses for a package (its lib target would shadow a sysroot
+/// crate, or the name is one of its own output folders).
+const CARGO_RESERVED: &[&str] = &["test", "std", "core", "alloc", "proc_macro", "proc-macro", "deps", "examples", "build", "incremental"];
+
+/// Crate names that are the same package to cargo and crates.io (`-` and `_` are one).
+pub fn crate_key(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// Why cargo (or this generator) cannot use `name` as a generated crate's name, if it cannot.
+pub fn crate_name_problem(name: &str) -> Option<String> {
+    let lib = crate_key(name);
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Some("must start with a lowercase letter".into());
+    }
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+        return Some("may contain only lowercase letters, digits, `-` and `_`".into());
+    }
+    if name.ends_with(['-', '_']) || name.contains("--") || name.contains("__") || name.contains("-_") || name.contains("_-") {
+        return Some("ends with `-` or `_`, or has two in a row (they must separate words)".into());
+    }
+    if name.len() > 64 {
+        return Some("is longer than 64 characters (crates.io's limit)".into());
+    }
+    if KEYWORDS.contains(&lib.as_str()) || CARGO_RESERVED.contains(&name) || CARGO_RESERVED.contains(&lib.as_str()) {
+        return Some("is reserved by Rust or cargo".into());
+    }
+    // The library name the emitters use in `use <crate>::Client` must be cargo's.
+    if snake(name) != lib {
+        return Some(format!("its library name `{lib}` does not survive case conversion (it becomes `{}`)", snake(name)));
+    }
+    None
+}
+
 pub fn is_snake_ident(s: &str) -> bool {
     !s.is_empty()
         && s.starts_with(|c: char| c.is_ascii_lowercase())

@@ -91,10 +91,52 @@ pub fn load(opts: &Options<'_>) -> Result<Vec<ir::Api>, Failure> {
             return Err(Failure::Other(format!("unknown vendor `{v}`; known vendors: {}", known.join(", "))));
         }
     }
+    // Hand-written packages are always taken; with --vendor, so are the other
+    // vendors' generated crates, which this run does not load.
+    let taken: Vec<(String, PathBuf)> = workspace_packages(opts.root)
+        .into_iter()
+        .filter(|(_, manifest, generated)| !generated || (opts.vendor.is_some() && !all.iter().any(|a| manifest.parent() == Some(Path::new(&a.vendor.crate_dir)))))
+        .map(|(name, manifest, _)| (name, manifest))
+        .collect();
+    let _ = validate::crate_names(opts.root, &all, &taken, &mut diags);
     if !diags.is_empty() {
         return Err(Failure::Spec(diags.sorted()));
     }
     Ok(all)
+}
+
+/// The workspace's packages: `(name, manifest, generated)` for every member
+/// manifest the root `Cargo.toml` lists (globs expanded).
+pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
+    let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) else { return Vec::new() };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else { return Vec::new() };
+    let members: Vec<String> = doc
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let mut dirs = Vec::new();
+    for m in members {
+        match m.strip_suffix("/*") {
+            Some(parent) => {
+                let Ok(rd) = std::fs::read_dir(root.join(parent)) else { continue };
+                dirs.extend(rd.flatten().map(|e| PathBuf::from(parent).join(e.file_name())));
+            }
+            None => dirs.push(PathBuf::from(m)),
+        }
+    }
+    dirs.sort();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let manifest = dir.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(root.join(&manifest)) else { continue };
+        let name = text.parse::<toml_edit::DocumentMut>().ok().and_then(|d| d.get("package")?.get("name")?.as_str().map(str::to_owned));
+        if let Some(name) = name {
+            out.push((name, manifest, text.contains(write::MARKER)));
+        }
+    }
+    out
 }
 
 /// Every generated file's final bytes, keyed by path relative to the root.

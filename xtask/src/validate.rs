@@ -380,8 +380,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     if v.name != folder {
         ck.cx.err(vat, "name", format!("vendor name `{}` differs from its folder `{folder}`", v.name), format!("set `name: {folder}` or rename the folder"));
     }
-    if !v.krate.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') || v.krate.name.is_empty() {
-        ck.cx.err(vat, "crate.name", format!("crate name `{}` is not a valid crates.io name", v.krate.name), "use lowercase letters, digits, `-` and `_`");
+    if let Some(why) = names::crate_name_problem(&v.krate.name) {
+        ck.cx.err(vat, "crate.name", format!("crate name `{}` cannot be used: it {why}", v.krate.name), "use lowercase words of letters and digits joined by `-`, such as `acme-chat`");
+    } else if let Some(t) = names::TAKEN_CRATE_NAMES.iter().find(|t| names::crate_key(t) == names::crate_key(&v.krate.name)) {
+        ck.cx.err(vat, "crate.name", format!("crate name `{}` is taken by `{t}` (a workspace member or a dependency of every generated crate)", v.krate.name), "pick a name of its own, such as the vendor's name");
     }
     let semver_ok = v.krate.version.split('.').count() == 3 && v.krate.version.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
     if !semver_ok {
@@ -858,11 +860,41 @@ pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: O
             apis.insert(name, api);
         }
     }
-    let mut crates: HashMap<String, String> = HashMap::new();
-    for (name, api) in &apis {
-        if let Some(other) = crates.insert(api.vendor.crate_name.clone(), name.clone()) {
-            diags.push(Diag { file: PathBuf::from(format!("specs/{name}/vendor.yaml")), line: 1, col: 1, message: format!("crate name `{}` is also used by vendor `{other}`", api.vendor.crate_name), hint: Some("crate names must be unique".into()) });
+    let mut apis: Vec<ir::Api> = apis.into_values().collect();
+    let clashing = crate_names(root, &apis, &[], diags);
+    apis.retain(|a| !clashing.contains(&a.vendor.name));
+    Ok(apis)
+}
+
+/// Where `vendor.crate.name` is written in a vendor's `vendor.yaml`.
+fn crate_name_place(root: &Path, api: &ir::Api) -> (PathBuf, usize, usize) {
+    let shown = PathBuf::from(format!("{}vendor.yaml", api.vendor.spec_dir));
+    let text = std::fs::read_to_string(root.join(&shown)).unwrap_or_default();
+    let (line, col) = LocIndex::build(&text).map(|l| l.value("vendor.crate.name")).unwrap_or((1, 1));
+    (shown, line, col)
+}
+
+/// Crate names are unique across every spec root (`-` and `_` count as one),
+/// and none takes the name of a package already in the workspace (`taken`:
+/// package name and the manifest that declares it). Returns the vendors in error.
+pub fn crate_names(root: &Path, apis: &[ir::Api], taken: &[(String, PathBuf)], diags: &mut Diags) -> Vec<String> {
+    let mut bad = Vec::new();
+    for api in apis {
+        let name = &api.vendor.crate_name;
+        let key = names::crate_key(name);
+        let other = apis.iter().find(|o| !std::ptr::eq(*o, api) && names::crate_key(&o.vendor.crate_name) == key);
+        let clash = if let Some(other) = other {
+            Some((format!("crate name `{name}` is also used by vendor `{}` ({}vendor.yaml)", other.vendor.name, other.vendor.spec_dir), "crate names must be unique across the workspace (`-` and `_` count as the same)".to_owned()))
+        } else {
+            taken.iter().find(|(t, _)| names::crate_key(t) == key).map(|(t, manifest)| {
+                (format!("crate name `{name}` is taken by the workspace package `{t}` ({})", manifest.display()), "pick a name of its own; regen never writes over a crate it did not generate".to_owned())
+            })
+        };
+        if let Some((message, hint)) = clash {
+            let (file, line, col) = crate_name_place(root, api);
+            diags.push(Diag { file, line, col, message, hint: Some(hint) });
+            bad.push(api.vendor.name.clone());
         }
     }
-    Ok(apis.into_values().collect())
+    bad
 }

@@ -151,3 +151,27 @@ fn the_binary_refuses_to_act_on_another_checkout() {
     assert!(err.contains("diff takes one git revision"), "{err}");
     let _ = std::fs::remove_dir_all(&other);
 }
+
+#[test]
+fn a_crate_name_taken_in_the_workspace_is_a_spec_error_and_nothing_is_touched() {
+    let dir = scratch("taken");
+    std::fs::write(dir.join("Cargo.toml"), "[workspace]\nmembers = [\"xtask\", \"crates/*\"]\n").unwrap();
+    // A hand-written member whose name is not on any fixed list: found at run time.
+    let mine = dir.join("crates/acme-core");
+    std::fs::create_dir_all(mine.join("src")).unwrap();
+    std::fs::write(mine.join("Cargo.toml"), "[package]\nname = \"acme-core\"\nversion = \"0.1.0\"\n").unwrap();
+    std::fs::write(mine.join("src/lib.rs"), "// hand-written\n").unwrap();
+    regen::run(&opts(&dir)).unwrap();
+    let vendor = dir.join("specs/snapengage/vendor.yaml");
+    let text = std::fs::read_to_string(&vendor).unwrap();
+    for (name, expect) in [("acme_core", "taken by the workspace package `acme-core` (crates/acme-core/Cargo.toml)"), ("snapsdk-runtime", "taken by `snapsdk-runtime`")] {
+        std::fs::write(&vendor, text.replace("  crate:\n    name: snapengage\n", &format!("  crate:\n    name: {name}\n"))).unwrap();
+        let before = snapshot(&dir);
+        let Err(Failure::Spec(diags)) = regen::run(&opts(&dir)) else { panic!("crate name `{name}` must be refused") };
+        let d = diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n");
+        assert_eq!(diags.len(), 1, "{d}");
+        assert!(d.starts_with("specs/snapengage/vendor.yaml:6:11: crate name") && d.contains(expect), "{d}");
+        assert_eq!(snapshot(&dir), before, "a refused run must not touch any file");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
