@@ -9,8 +9,39 @@ const KEYWORDS: &[&str] = &[
     "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
-/// Names generated code already uses at the crate root or in method scope.
-pub const RESERVED_TYPES: &[&str] = &["Client", "ClientBuilder", "Error", "Result", "Option", "Vec", "String", "Box"];
+/// Type names a model or request builder may not take: the crate root's own
+/// items and runtime re-exports, and the prelude names the generated code
+/// spells unqualified (`Option`, `Some`, `Ok`, `AsRef`, ...). `From` and `Into`
+/// are free: generated code writes them as `::std::convert::From`.
+pub const RESERVED_TYPES: &[&str] = &[
+    "Client", "ClientBuilder", "Error", "Result", "Option", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Send",
+    "Sync", "Sized", "AsRef", "ToString", "ToOwned", "Clone", "Default", "Iterator", "IntoIterator", "Alternatives",
+    "ApiError", "ByteStream", "DecodeError", "FilePart", "RateLimit", "RequestOptions", "Response", "RetryConfig",
+    "Timestamp", "Timeouts", "NaiveDate", "VENDOR",
+];
+
+/// Methods of the generated `Client`; a group accessor may not take their names.
+pub const CLIENT_METHODS: &[&str] = &["builder", "base_url"];
+
+/// Methods of the generated `ClientBuilder`; an auth scheme's method may not take their names.
+pub const CLIENT_BUILDER_METHODS: &[&str] = &[
+    "base_url", "connect_timeout", "timeout", "operation_timeout", "retry", "rate_limit", "http_client",
+    "allow_insecure_http", "user_agent_suffix", "build",
+];
+
+/// An operation id (already snake_case) as a Rust method name: `type` → `type_`.
+pub fn method(id: &str) -> String {
+    if KEYWORDS.contains(&id) {
+        format!("{id}_")
+    } else {
+        id.to_owned()
+    }
+}
+
+/// Whether `s` is a Rust keyword (strict, reserved or weak), which cannot name an item as written.
+pub fn is_keyword(s: &str) -> bool {
+    KEYWORDS.contains(&s)
+}
 
 fn escape(mut s: String) -> String {
     if s.is_empty() {

@@ -398,6 +398,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         let sub = format!("auth.schemes[{i}]");
         if !names::is_snake_ident(&s.id) {
             ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` is not snake_case", s.id), "it becomes a builder method name");
+        } else if names::CLIENT_BUILDER_METHODS.contains(&names::snake(&s.id).as_str()) {
+            ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` becomes `ClientBuilder::{}`, which the builder already has", s.id, names::snake(&s.id)), format!("name the credential, e.g. `{}_key`", s.id));
+        } else if let Some(other) = v.auth.schemes[..i].iter().find(|o| o.id != s.id && names::snake(&o.id) == names::snake(&s.id)) {
+            ck.cx.err(vat, &format!("{sub}.id"), format!("scheme ids `{}` and `{}` both become the builder method `{}`", s.id, other.id, names::snake(&s.id)), "rename one of them");
         }
         if !scheme_ids.insert(s.id.clone()) {
             ck.cx.err(vat, &format!("{sub}.id"), format!("scheme `{}` is defined twice", s.id), "");
@@ -452,8 +456,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             if !names::is_pascal_ident(&m.name) {
                 ck.cx.err(at, "name", format!("model name `{}` is not PascalCase", m.name), "start with an uppercase letter; letters and digits only");
             }
-            if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
-                ck.cx.err(at, "name", format!("model name `{}` clashes with a generated item", m.name), "pick another name (names ending in `Api` and Client/ClientBuilder/Error/Result are taken)");
+            if names::is_keyword(&m.name) {
+                ck.cx.err(at, "name", format!("model name `{}` is a Rust keyword", m.name), "pick another name");
+            } else if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
+                ck.cx.err(at, "name", format!("model name `{}` clashes with a name the generated code uses", m.name), "pick another name: the generated crate already uses it (as do names ending in `Api`)");
             }
             if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
                 if other != m.name {
@@ -482,8 +488,9 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
                         }
                     };
                     let rust = ev.name.clone().unwrap_or_else(|| names::pascal(&wire));
-                    if !names::is_pascal_ident(&rust) || rust == "Unknown" {
-                        ck.cx.err(at, &format!("enum[{j}]"), format!("variant name `{rust}` is not usable"), "set `name:` to a PascalCase name other than Unknown");
+                    if !names::is_pascal_ident(&rust) || rust == "Unknown" || names::is_keyword(&rust) {
+                        let sub = if ev.name.is_some() { format!("enum[{j}].name") } else { format!("enum[{j}]") };
+                        ck.cx.err(at, &sub, format!("variant name `{rust}` is not usable"), "set `name:` to a PascalCase name other than Unknown and Self");
                     }
                     if !seen.insert(rust.clone()) {
                         ck.cx.err(at, &format!("enum[{j}].value"), format!("two values become the variant `{rust}`"), "set `name:` on one of them");
@@ -497,8 +504,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             } else if let Some(variants) = &m.one_of {
                 let mut out = Vec::new();
                 for (j, var) in variants.iter().enumerate() {
-                    if !names::is_pascal_ident(&var.name) {
-                        ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant name `{}` is not PascalCase", var.name), "");
+                    if !names::is_pascal_ident(&var.name) || names::is_keyword(&var.name) {
+                        ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant name `{}` is not PascalCase", var.name), if names::is_keyword(&var.name) { "`Self` is a Rust keyword; pick another name" } else { "" });
+                    } else if variants[..j].iter().any(|o| o.name == var.name) {
+                        ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant `{}` is listed twice", var.name), "give each variant its own name");
                     }
                     if let Some(t) = ck.ty(at, &format!("one_of[{j}].type"), &var.ty) {
                         out.push((var.name.clone(), t));
@@ -526,19 +535,45 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     // Operations.
     let mut operations = Vec::new();
     let mut op_ids: HashMap<String, String> = HashMap::new();
+    // Every form an operation or group name is emitted in, with the spec name that took it.
+    let mut builders: HashMap<String, String> = HashMap::new();
+    let mut methods: HashMap<String, String> = HashMap::new();
+    let mut accessors: HashMap<String, String> = HashMap::new();
+    let mut group_structs: HashMap<String, String> = HashMap::new();
     let mut routes: HashMap<(HttpMethod, String), String> = HashMap::new();
     for (file, ops, _) in &loaded.files {
         for (i, o) in ops {
             let p = format!("operations[{i}]");
             let at = At { file, path: &p };
             if let Some(op) = check_operation(&mut ck, at, o, &scheme_ids, v) {
-                if let Some(other) = op_ids.insert(names::snake(&op.id), op.id.clone()) {
-                    let also = if other == op.id { String::new() } else { format!(" (as `{other}`)") };
+                let twice = op_ids.insert(names::snake(&op.id), op.id.clone());
+                if let Some(other) = &twice {
+                    let also = if other == &op.id { String::new() } else { format!(" (as `{other}`)") };
                     ck.cx.err(at, "id", format!("operation id `{}` is used twice{also}", op.id), "operation ids must be unique per vendor; make the name say what differs");
                 }
                 let route = op.path.split('{').enumerate().map(|(k, s)| if k == 0 { s.to_owned() } else { format!("{{}}{}", s.split_once('}').map(|x| x.1).unwrap_or("")) }).collect::<String>();
                 if let Some(other) = routes.insert((op.method, route), op.id.clone()) {
                     ck.cx.err(at, "path", format!("{} {} has the same route as operation `{other}`", op.method.as_str(), op.path), "two operations cannot share a method and path");
+                }
+                let builder = names::pascal(&op.id);
+                if names::RESERVED_TYPES.contains(&builder.as_str()) {
+                    ck.cx.err(at, "id", format!("operation id `{}` becomes the request builder `{builder}`, a name the generated code uses", op.id), "pick another id (say what it does, e.g. `get_string_value`)");
+                } else if let Some(other) = builders.insert(builder.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
+                    ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the request builder `{builder}`", op.id), "rename one so they differ in more than underscores");
+                }
+                let method = names::method(&op.id);
+                if let Some(other) = methods.insert(method.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
+                    ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the method `{method}`", op.id), "rename one of them");
+                }
+                let accessor = names::snake(&op.group);
+                if names::CLIENT_METHODS.contains(&accessor.as_str()) {
+                    ck.cx.err(at, "group", format!("group `{}` becomes `Client::{accessor}`, which the client already has", op.group), format!("pick another group name; taken: {}", names::CLIENT_METHODS.join(", ")));
+                } else if let Some(other) = accessors.insert(accessor.clone(), op.group.clone()).filter(|o| o != &op.group) {
+                    ck.cx.err(at, "group", format!("groups `{}` and `{other}` both become the accessor `Client::{accessor}`", op.group), "use one spelling of the group");
+                }
+                let gs = format!("{}Api", names::pascal(&op.group));
+                if let Some(other) = group_structs.insert(gs.clone(), op.group.clone()).filter(|o| o != &op.group) {
+                    ck.cx.err(at, "group", format!("groups `{}` and `{other}` both become the type `{gs}`", op.group), "use one spelling of the group, or names that differ in more than underscores");
                 }
                 operations.push(op);
             }
@@ -613,6 +648,10 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
     }
     if o.path.contains(['?', '#']) {
         ck.cx.err(at, "path", "the path must not contain a query or fragment", "declare query parameters under `params:` with `in: query`");
+    } else if let Some(c) = o.path.chars().find(|c| !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/%{}".contains(*c))) {
+        ck.cx.err(at, "path", format!("path `{}` contains {c:?}, which a URL path cannot hold as written", o.path.escape_debug()), "write the path as the document prints it, percent-encoding anything else (a space is %20)");
+    } else if o.path.split('%').skip(1).any(|r| !(r.len() >= 2 && r.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit))) {
+        ck.cx.err(at, "path", format!("path `{}` has a `%` that does not start a percent-escape", o.path), "write `%25` for a literal `%`");
     }
 
     // Parameters.

@@ -38,6 +38,8 @@ case!(malformed_base_url);
 case!(unknown_auth_scheme);
 case!(every_problem_is_reported);
 case!(crate_names_cargo_rejects);
+case!(names_collide_in_emitted_forms);
+case!(path_template_characters);
 
 #[test]
 fn every_case_directory_has_a_test() {

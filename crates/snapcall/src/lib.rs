@@ -161,7 +161,7 @@ impl ClientBuilder {
         }
     }
     /// Send requests to another base URL (a mock server, a proxy, a staging host).
-    pub fn base_url(self, url: impl Into<String>) -> Self {
+    pub fn base_url(self, url: impl ::std::convert::Into<String>) -> Self {
         Self {
             inner: self.inner.base_url(url),
         }
@@ -212,7 +212,7 @@ impl ClientBuilder {
         }
     }
     /// Text appended to the `User-Agent` header.
-    pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self {
+    pub fn user_agent_suffix(self, suffix: impl ::std::convert::Into<String>) -> Self {
         Self {
             inner: self.inner.user_agent_suffix(suffix),
         }
@@ -241,7 +241,7 @@ impl AdminApi<'_> {
     /// - Same heading as delete\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_delete\_stream\_event.
     pub fn admin_delete_stream_event(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::AdminDeleteStreamEvent {
         crate::operations::AdminDeleteStreamEvent::new(
@@ -261,7 +261,7 @@ impl AdminApi<'_> {
     /// - Same heading as get\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_get\_stream\_event.
     pub fn admin_get_stream_event(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::AdminGetStreamEvent {
         crate::operations::AdminGetStreamEvent::new(
@@ -299,7 +299,10 @@ impl AgentsApi<'_> {
     ///
     /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
     /// - Editions differ only in that lost name; type and required flag agree.
-    pub fn get_agent(&self, email: impl Into<String>) -> crate::operations::GetAgent {
+    pub fn get_agent(
+        &self,
+        email: impl ::std::convert::Into<String>,
+    ) -> crate::operations::GetAgent {
         crate::operations::GetAgent::new(self.client.inner.clone(), email.into())
     }
     /// Read the information record of an agent by email address.
@@ -315,7 +318,7 @@ impl AgentsApi<'_> {
     /// - Editions differ only in the lost parameter name; type and required flag agree.
     pub fn get_agent_info(
         &self,
-        email: impl Into<String>,
+        email: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetAgentInfo {
         crate::operations::GetAgentInfo::new(self.client.inner.clone(), email.into())
     }
@@ -332,7 +335,7 @@ impl AgentsApi<'_> {
     /// - Editions differ only in the lost parameter name; types and required flags agree.
     pub fn update_agent(
         &self,
-        email: impl Into<String>,
+        email: impl ::std::convert::Into<String>,
     ) -> crate::operations::UpdateAgent {
         crate::operations::UpdateAgent::new(self.client.inner.clone(), email.into())
     }
@@ -349,8 +352,8 @@ impl AgentsApi<'_> {
     /// - Editions differ only in the lost parameter name; type and required flags agree.
     pub fn update_agent_status(
         &self,
-        email: impl Into<String>,
-        status: impl Into<String>,
+        email: impl ::std::convert::Into<String>,
+        status: impl ::std::convert::Into<String>,
     ) -> crate::operations::UpdateAgentStatus {
         crate::operations::UpdateAgentStatus::new(
             self.client.inner.clone(),
@@ -377,7 +380,7 @@ impl BookingPagesApi<'_> {
     /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_booking\_page.
     pub fn get_booking_page_public_info(
         &self,
-        uuid: impl Into<String>,
+        uuid: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetBookingPagePublicInfo {
         crate::operations::GetBookingPagePublicInfo::new(
             self.client.inner.clone(),
@@ -403,7 +406,7 @@ impl ButtonsApi<'_> {
     /// - config is an `object` whose keys are not documented: json. schedule\_template\_id is an id: integer. cart\_value is money: number.
     pub fn create_button(
         &self,
-        name: impl Into<String>,
+        name: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateButton {
         crate::operations::CreateButton::new(self.client.inner.clone(), name.into())
     }
@@ -434,7 +437,7 @@ impl ButtonsApi<'_> {
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_button(
         &self,
-        bid: impl Into<::snapsdk_runtime::Alternatives>,
+        bid: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> crate::operations::GetButton {
         crate::operations::GetButton::new(self.client.inner.clone(), bid.into())
     }
@@ -451,7 +454,7 @@ impl ButtonsApi<'_> {
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_button_public_info(
         &self,
-        bid: impl Into<::snapsdk_runtime::Alternatives>,
+        bid: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> crate::operations::GetButtonPublicInfo {
         crate::operations::GetButtonPublicInfo::new(
             self.client.inner.clone(),
@@ -482,7 +485,7 @@ impl ButtonsApi<'_> {
     /// - The short edition agrees with the full edition on this operation.
     pub fn update_button(
         &self,
-        bid: impl Into<::snapsdk_runtime::Alternatives>,
+        bid: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> crate::operations::UpdateButton {
         crate::operations::UpdateButton::new(self.client.inner.clone(), bid.into())
     }
@@ -579,7 +582,7 @@ impl CompanyBookingPagesApi<'_> {
     pub fn create_company_booking_page(
         &self,
         company_id: i64,
-        name: impl Into<String>,
+        name: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateCompanyBookingPage {
         crate::operations::CreateCompanyBookingPage::new(
             self.client.inner.clone(),
@@ -595,7 +598,7 @@ impl CompanyBookingPagesApi<'_> {
     pub fn delete_company_booking_page(
         &self,
         company_id: i64,
-        uuid: impl Into<String>,
+        uuid: impl ::std::convert::Into<String>,
     ) -> crate::operations::DeleteCompanyBookingPage {
         crate::operations::DeleteCompanyBookingPage::new(
             self.client.inner.clone(),
@@ -615,7 +618,7 @@ impl CompanyBookingPagesApi<'_> {
     pub fn get_company_booking_page(
         &self,
         company_id: i64,
-        uuid: impl Into<String>,
+        uuid: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetCompanyBookingPage {
         crate::operations::GetCompanyBookingPage::new(
             self.client.inner.clone(),
@@ -649,7 +652,7 @@ impl CompanyBookingPagesApi<'_> {
     pub fn update_company_booking_page(
         &self,
         company_id: i64,
-        uuid: impl Into<String>,
+        uuid: impl ::std::convert::Into<String>,
     ) -> crate::operations::UpdateCompanyBookingPage {
         crate::operations::UpdateCompanyBookingPage::new(
             self.client.inner.clone(),
@@ -715,7 +718,7 @@ impl CompanyInvitesApi<'_> {
     pub fn create_company_invite(
         &self,
         company_id: i64,
-        email: impl Into<String>,
+        email: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateCompanyInvite {
         crate::operations::CreateCompanyInvite::new(
             self.client.inner.clone(),
@@ -731,7 +734,7 @@ impl CompanyInvitesApi<'_> {
     pub fn delete_company_invite(
         &self,
         company_id: i64,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
     ) -> crate::operations::DeleteCompanyInvite {
         crate::operations::DeleteCompanyInvite::new(
             self.client.inner.clone(),
@@ -758,7 +761,7 @@ impl CompanyInvitesApi<'_> {
     pub fn update_company_invite(
         &self,
         company_id: i64,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
         role_id: i64,
     ) -> crate::operations::UpdateCompanyInvite {
         crate::operations::UpdateCompanyInvite::new(
@@ -783,7 +786,7 @@ impl CompanyLibraryApi<'_> {
     pub fn get_company_library_media(
         &self,
         company_id: i64,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetCompanyLibraryMedia {
         crate::operations::GetCompanyLibraryMedia::new(
             self.client.inner.clone(),
@@ -851,7 +854,7 @@ impl CompanyStreamsApi<'_> {
     pub fn delete_company_stream(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::DeleteCompanyStream {
         crate::operations::DeleteCompanyStream::new(
             self.client.inner.clone(),
@@ -867,7 +870,7 @@ impl CompanyStreamsApi<'_> {
     pub fn delete_company_stream_event(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::DeleteCompanyStreamEvent {
         crate::operations::DeleteCompanyStreamEvent::new(
@@ -889,7 +892,7 @@ impl CompanyStreamsApi<'_> {
     pub fn get_company_stream(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetCompanyStream {
         crate::operations::GetCompanyStream::new(
             self.client.inner.clone(),
@@ -909,7 +912,7 @@ impl CompanyStreamsApi<'_> {
     pub fn get_company_stream_event(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::GetCompanyStreamEvent {
         crate::operations::GetCompanyStreamEvent::new(
@@ -931,7 +934,7 @@ impl CompanyStreamsApi<'_> {
     pub fn get_company_stream_recording(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetCompanyStreamRecording {
         crate::operations::GetCompanyStreamRecording::new(
             self.client.inner.clone(),
@@ -952,7 +955,7 @@ impl CompanyStreamsApi<'_> {
     pub fn invite_to_company_stream(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::InviteToCompanyStream {
         crate::operations::InviteToCompanyStream::new(
             self.client.inner.clone(),
@@ -1007,7 +1010,7 @@ impl CompanyStreamsApi<'_> {
     pub fn request_company_stream_event_mix(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::RequestCompanyStreamEventMix {
         crate::operations::RequestCompanyStreamEventMix::new(
@@ -1030,7 +1033,7 @@ impl CompanyStreamsApi<'_> {
     pub fn request_company_stream_event_video_mix(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::RequestCompanyStreamEventVideoMix {
         crate::operations::RequestCompanyStreamEventVideoMix::new(
@@ -1073,7 +1076,7 @@ impl CompanyTeamsApi<'_> {
     pub fn create_company_team(
         &self,
         company_id: i64,
-        name: impl Into<String>,
+        name: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateCompanyTeam {
         crate::operations::CreateCompanyTeam::new(
             self.client.inner.clone(),
@@ -1211,8 +1214,8 @@ impl CompanyUsersApi<'_> {
     /// - Only this operation types companyId and userId as `string` (its sample uses "hello" for both); every other company route, including the PUT on the same path, types them as `number`. We keep the documented string type; callers pass the numeric ids as text.
     pub fn remove_company_user(
         &self,
-        company_id: impl Into<String>,
-        user_id: impl Into<String>,
+        company_id: impl ::std::convert::Into<String>,
+        user_id: impl ::std::convert::Into<String>,
     ) -> crate::operations::RemoveCompanyUser {
         crate::operations::RemoveCompanyUser::new(
             self.client.inner.clone(),
@@ -1267,7 +1270,7 @@ impl InvitesApi<'_> {
     /// Source: snapcall-rest-v2.txt § "Invite - Accept".
     pub fn accept_invite(
         &self,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
     ) -> crate::operations::AcceptInvite {
         crate::operations::AcceptInvite::new(self.client.inner.clone(), token.into())
     }
@@ -1281,7 +1284,10 @@ impl InvitesApi<'_> {
     /// # Spec decisions
     ///
     /// - Both code samples send no Authorization header: auth none (the invitee has no key yet).
-    pub fn get_invite(&self, token: impl Into<String>) -> crate::operations::GetInvite {
+    pub fn get_invite(
+        &self,
+        token: impl ::std::convert::Into<String>,
+    ) -> crate::operations::GetInvite {
         crate::operations::GetInvite::new(self.client.inner.clone(), token.into())
     }
 }
@@ -1316,7 +1322,7 @@ impl PartnerApi<'_> {
     /// - The meaning of `stream` is not described; the description is our reading of its name.
     pub fn get_partner_agent_button(
         &self,
-        agent_email: impl Into<String>,
+        agent_email: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetPartnerAgentButton {
         crate::operations::GetPartnerAgentButton::new(
             self.client.inner.clone(),
@@ -1370,7 +1376,7 @@ impl PublicApi<'_> {
     /// - Both code samples send no Authorization header: auth none. It is the only operation of the document's "Public" section, hence group public.
     pub fn get_public_library_media(
         &self,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetPublicLibraryMedia {
         crate::operations::GetPublicLibraryMedia::new(
             self.client.inner.clone(),
@@ -1423,7 +1429,7 @@ impl ScheduleTemplatesApi<'_> {
     /// - The short edition agrees with the full edition on this operation.
     pub fn create_schedule_template(
         &self,
-        name: impl Into<String>,
+        name: impl ::std::convert::Into<String>,
         schedule: Vec<::serde_json::Value>,
     ) -> crate::operations::CreateScheduleTemplate {
         crate::operations::CreateScheduleTemplate::new(
@@ -1499,7 +1505,7 @@ impl StreamsApi<'_> {
     /// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete\_stream\_event, and the /admin route is admin\_delete\_stream\_event.
     pub fn delete_stream_event(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::DeleteStreamEvent {
         crate::operations::DeleteStreamEvent::new(
@@ -1520,7 +1526,7 @@ impl StreamsApi<'_> {
     /// - longTimeExpiration is not described; the description is our reading of its name.
     pub fn get_stream_event(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::GetStreamEvent {
         crate::operations::GetStreamEvent::new(
@@ -1541,7 +1547,7 @@ impl StreamsApi<'_> {
     /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_stream.
     pub fn get_stream_public_info(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetStreamPublicInfo {
         crate::operations::GetStreamPublicInfo::new(
             self.client.inner.clone(),
@@ -1593,7 +1599,7 @@ impl UsersApi<'_> {
     pub fn get_user_button(
         &self,
         user_id: i64,
-        referer: impl Into<String>,
+        referer: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetUserButton {
         crate::operations::GetUserButton::new(
             self.client.inner.clone(),
