@@ -204,6 +204,9 @@ fn regen_cmd(args: &[String]) -> ExitCode {
     match regen::run(&opts) {
         Ok((report, t)) => {
             let total = started.elapsed();
+            for w in &report.warnings {
+                eprintln!("{w}");
+            }
             for p in &report.written {
                 println!("wrote {}", p.display());
             }

@@ -38,6 +38,11 @@ pub fn method(id: &str) -> String {
     }
 }
 
+/// A group's type in the crate root: `chat` → `ChatApi`, `self` → `SelfApi`.
+pub fn group_type(group: &str) -> String {
+    format!("{}Api", pascal(group).trim_end_matches('_'))
+}
+
 /// Whether `s` is a Rust keyword (strict, reserved or weak), which cannot name an item as written.
 pub fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)
@@ -132,6 +137,26 @@ pub fn crate_name_problem(name: &str) -> Option<String> {
     None
 }
 
+/// The candidate closest to `name` (case-insensitive edit distance), if it is close enough to be a typo.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let a: Vec<char> = name.to_lowercase().chars().collect();
+    let distance = |b: &str| {
+        let b: Vec<char> = b.to_lowercase().chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    };
+    candidates.into_iter().map(|c| (distance(c), c)).filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(2)).min().map(|(_, c)| c)
+}
+
 pub fn is_snake_ident(s: &str) -> bool {
     !s.is_empty()
         && s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -160,5 +185,26 @@ mod tests {
         assert_eq!(pascal("1"), "N1");
         assert_eq!(pascal("in-progress"), "InProgress");
         assert_eq!(pascal("self"), "Self_");
+        assert_eq!(method("type"), "type_");
+        assert_eq!(group_type("self"), "SelfApi");
+    }
+
+    #[test]
+    fn typos_find_the_name_meant() {
+        let known = ["Contact", "Ticket", "TicketRef"];
+        assert_eq!(closest("Contcat", known), Some("Contact"));
+        assert_eq!(closest("ticket", known), Some("Ticket"));
+        assert_eq!(closest("Tickets", known), Some("Ticket"));
+        assert_eq!(closest("Invoice", known), None);
+    }
+
+    #[test]
+    fn crate_names_follow_cargo() {
+        for ok in ["snapengage", "acme-chat", "a1", "x-2"] {
+            assert_eq!(crate_name_problem(ok), None, "{ok}");
+        }
+        for bad in ["1abc", "test", "std", "core", "self", "await", "__", "a--b", "a-", "Caps", "deps", ""] {
+            assert!(crate_name_problem(bad).is_some(), "{bad}");
+        }
     }
 }

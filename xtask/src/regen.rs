@@ -62,6 +62,12 @@ impl Options<'_> {
 
 /// Parse, validate and lower every spec.
 pub fn load(opts: &Options<'_>) -> Result<Vec<ir::Api>, Failure> {
+    load_warned(opts).map(|(apis, _)| apis)
+}
+
+/// [`load`], also returning the warnings (which do not stop a run). On
+/// failure the warnings are listed with the errors, as they may explain them.
+pub fn load_warned(opts: &Options<'_>) -> Result<(Vec<ir::Api>, Vec<crate::diag::Diag>), Failure> {
     let mut diags = Diags::default();
     let mut all = Vec::new();
     let mut known = Vec::new();
@@ -99,10 +105,14 @@ pub fn load(opts: &Options<'_>) -> Result<Vec<ir::Api>, Failure> {
         .map(|(name, manifest, _)| (name, manifest))
         .collect();
     let _ = validate::crate_names(opts.root, &all, &taken, &mut diags);
+    let warnings = diags.sorted_warnings();
     if !diags.is_empty() {
-        return Err(Failure::Spec(diags.sorted()));
+        let mut all = diags.sorted();
+        all.extend(warnings);
+        all.sort();
+        return Err(Failure::Spec(all));
     }
-    Ok(all)
+    Ok((all, warnings))
 }
 
 /// The workspace's packages: `(name, manifest, generated)` for every member
@@ -193,7 +203,7 @@ pub fn schema_file() -> String {
 pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     let mut timings = Timings::default();
     let t = Instant::now();
-    let apis = load(opts)?;
+    let (apis, warnings) = load_warned(opts)?;
     timings.parse_validate = t.elapsed();
     let mut files = generate(&apis, &mut timings).map_err(Failure::Other)?;
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
@@ -202,7 +212,8 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
         None => opts.spec_roots.iter().flat_map(|r| [r.crates.clone(), r.specs.clone()]).collect(),
     };
     let t = Instant::now();
-    let report = write::apply(opts.root, &files, &owned, opts.check).map_err(Failure::Other)?;
+    let mut report = write::apply(opts.root, &files, &owned, opts.check).map_err(Failure::Other)?;
+    report.warnings = warnings;
     timings.write = t.elapsed();
     if opts.check && !report.stale.is_empty() {
         return Err(Failure::Stale(report));

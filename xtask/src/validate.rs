@@ -109,10 +109,24 @@ fn read_yaml(path: &Path, shown: PathBuf, diags: &mut Diags) -> Option<(SourceFi
             return None;
         }
     };
+    // A plain scalar stops at ` #`: prose cut there is lost without a word.
+    for (path, line, col) in &loc.cut {
+        let key = path.rsplit('.').next().unwrap_or(path);
+        let prose = ["description", "summary", "title", "section", "inferred"].contains(&key) || key.starts_with("notes[");
+        if prose {
+            diags.warn(Diag {
+                file: shown.clone(),
+                line: *line,
+                col: *col,
+                message: format!("`{path}` ends before this `#`: YAML reads the rest of the line as a comment"),
+                hint: Some("quote the text (\"...\"), or use a block scalar (`|`), to keep the `#` and what follows".into()),
+            });
+        }
+    }
     let value: serde_yaml::Value = match serde_yaml::from_str(&text) {
         Ok(v) => v,
         Err(e) => {
-            let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+            let (line, col) = e.location().map(|l| crate::loc::clamp(&text, l.line(), l.column())).unwrap_or((1, 1));
             diags.push(Diag { file: shown, line, col, message: format!("YAML error: {e}"), hint: None });
             return None;
         }
@@ -126,6 +140,20 @@ type ApiItems = (SourceFile, Vec<(usize, spec::Operation)>, Vec<(usize, spec::Mo
 struct Loaded {
     vendor: (SourceFile, spec::Vendor),
     files: Vec<ApiItems>,
+    /// Model names of files or items that did not parse: other files' uses
+    /// of them are not reported as unknown, as the parse error is the cause.
+    unparsed_models: BTreeSet<String>,
+}
+
+/// PascalCase names after `name:` in a file that did not parse: a best guess at the models it defines.
+fn guess_model_names(text: &str) -> BTreeSet<String> {
+    text.split("name:")
+        .skip(1)
+        .filter_map(|rest| {
+            let word: String = rest.trim_start().trim_start_matches(['"', '\'']).chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            word.starts_with(|c: char| c.is_ascii_uppercase()).then_some(word)
+        })
+        .collect()
 }
 
 /// Load every YAML file of one vendor folder.
@@ -157,6 +185,7 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
         });
     }
     let mut files = Vec::new();
+    let mut unparsed_models = BTreeSet::new();
     for path in names {
         let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
         if path == vendor_path || !is_yaml {
@@ -165,7 +194,10 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
             }
             continue;
         }
-        let Some((file, value)) = read_yaml(&path, shown(&path), diags) else { continue };
+        let Some((file, value)) = read_yaml(&path, shown(&path), diags) else {
+            unparsed_models.extend(guess_model_names(&std::fs::read_to_string(&path).unwrap_or_default()));
+            continue;
+        };
         let mut ops = Vec::new();
         let mut models = Vec::new();
         match value {
@@ -186,7 +218,13 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
                         let prefix = format!("{key}[{i}]");
                         match key.as_str() {
                             "operations" => ops.extend(parse_item::<spec::Operation>(item, &file, &prefix, diags).map(|o| (i, o))),
-                            "models" => models.extend(parse_item::<spec::Model>(item, &file, &prefix, diags).map(|m| (i, m))),
+                            "models" => {
+                                let name = item.get("name").and_then(|n| n.as_str()).map(str::to_owned);
+                                match parse_item::<spec::Model>(item, &file, &prefix, diags) {
+                                    Some(m) => models.push((i, m)),
+                                    None => unparsed_models.extend(name),
+                                }
+                            }
                             _ => {
                                 let (line, col) = file.loc.key(&key);
                                 diags.push(Diag { file: file.shown.clone(), line, col, message: format!("unknown field `{key}`, expected `operations` or `models`"), hint: Some("remove the key or fix its spelling".into()) });
@@ -201,7 +239,7 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
         }
         files.push((file, ops, models));
     }
-    vendor.map(|vendor| Loaded { vendor, files })
+    vendor.map(|vendor| Loaded { vendor, files, unparsed_models })
 }
 
 fn valid_base_url(url: &str) -> Result<(), String> {
@@ -260,6 +298,7 @@ fn is_scalar(ty: &Ty, models: &HashMap<String, &spec::Model>) -> bool {
 struct Checker<'a, 'd> {
     cx: Ctx<'d>,
     models: HashMap<String, &'a spec::Model>,
+    unparsed_models: &'a BTreeSet<String>,
     sources: HashMap<String, String>,
     docs_dir: Option<PathBuf>,
     doc_text: HashMap<String, String>,
@@ -271,9 +310,15 @@ impl<'a> Checker<'a, '_> {
             Ok(t) => {
                 let mut ok = true;
                 for m in t.models() {
-                    if !self.models.contains_key(m) {
+                    if self.unparsed_models.contains(m) {
+                        ok = false; // its definition did not parse; that error is reported
+                    } else if !self.models.contains_key(m) {
                         let known: Vec<_> = self.models.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect();
-                        self.cx.err(at, sub, format!("unknown model `{m}`"), format!("define it under `models:` in this vendor's folder, or use one of: {}", if known.is_empty() { "(no models yet)".into() } else { known.join(", ") }));
+                        let hint = match names::closest(m, known.iter().chain(self.unparsed_models).map(String::as_str)) {
+                            Some(c) => format!("did you mean `{c}`? Models are defined under `models:` in this vendor's folder"),
+                            None => format!("define it under `models:` in this vendor's folder, or use one of: {}", if known.is_empty() { "(no models yet)".into() } else { known.join(", ") }),
+                        };
+                        self.cx.err(at, sub, format!("unknown model `{m}`"), hint);
                         ok = false;
                     }
                 }
@@ -373,7 +418,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         }
     }
     let sources: HashMap<String, String> = v.sources.iter().map(|s| (s.id.clone(), s.file.clone())).collect();
-    let mut ck = Checker { cx: Ctx { diags }, models: all_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new() };
+    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new() };
 
     // Vendor.
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -488,7 +533,9 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
                         }
                     };
                     let rust = ev.name.clone().unwrap_or_else(|| names::pascal(&wire));
-                    if !names::is_pascal_ident(&rust) || rust == "Unknown" || names::is_keyword(&rust) {
+                    // A derived name may carry the naming layer's keyword suffix (`self` → `Self_`).
+                    let usable = if ev.name.is_some() { names::is_pascal_ident(&rust) } else { names::is_pascal_ident(rust.trim_end_matches('_')) };
+                    if !usable || rust == "Unknown" || names::is_keyword(&rust) {
                         let sub = if ev.name.is_some() { format!("enum[{j}].name") } else { format!("enum[{j}]") };
                         ck.cx.err(at, &sub, format!("variant name `{rust}` is not usable"), "set `name:` to a PascalCase name other than Unknown and Self");
                     }
@@ -571,7 +618,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
                 } else if let Some(other) = accessors.insert(accessor.clone(), op.group.clone()).filter(|o| o != &op.group) {
                     ck.cx.err(at, "group", format!("groups `{}` and `{other}` both become the accessor `Client::{accessor}`", op.group), "use one spelling of the group");
                 }
-                let gs = format!("{}Api", names::pascal(&op.group));
+                let gs = names::group_type(&op.group);
                 if let Some(other) = group_structs.insert(gs.clone(), op.group.clone()).filter(|o| o != &op.group) {
                     ck.cx.err(at, "group", format!("groups `{}` and `{other}` both become the type `{gs}`", op.group), "use one spelling of the group, or names that differ in more than underscores");
                 }

@@ -27,6 +27,8 @@ pub struct Report {
     pub removed: Vec<PathBuf>,
     /// Check mode: files that differ, are missing, or should not exist.
     pub stale: Vec<(PathBuf, &'static str)>,
+    /// Spec warnings (`file:line:col: warning: ...`) of a run that succeeded.
+    pub warnings: Vec<crate::diag::Diag>,
 }
 
 /// Generated files found on disk under the given folders (recursively).

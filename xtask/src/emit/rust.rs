@@ -30,13 +30,20 @@ fn docs<'a>(lines: impl IntoIterator<Item = &'a str>) -> TokenStream {
 const PROSE_FENCES: &[&str] = &["text", "json", "yaml", "xml", "html", "http", "sh", "console", "csv"];
 
 /// Spec prose as rustdoc lines. Fenced blocks are kept verbatim with a
-/// non-Rust language (an unclosed one is closed); outside them, prose is
+/// non-Rust language (one left open is closed where its prose ends); outside them, prose is
 /// escaped and leading indentation dropped, as markdown would read an
 /// indented line as a (Rust) code block.
 pub(crate) fn doc_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut out = Vec::new();
     let mut fence: Option<String> = None;
-    for x in lines.into_iter().flat_map(|l| l.split('\n')) {
+    for x in lines.into_iter().flat_map(|l| l.split('\n').map(Some).chain([None])) {
+        // The end of one piece of prose: a fence it left open is closed here.
+        let Some(x) = x else {
+            if let Some(f) = fence.take() {
+                out.push(format!(" {f}"));
+            }
+            continue;
+        };
         let t = x.trim_start();
         if let Some(f) = &fence {
             if t.starts_with(f.as_str()) && t.trim_start_matches(f.chars().next().unwrap_or('`')).trim().is_empty() {
@@ -58,9 +65,6 @@ pub(crate) fn doc_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<Str
         }
         let x = if x.starts_with("    ") || x.starts_with('\t') { t } else { x };
         out.push(if x.is_empty() { String::new() } else { format!(" {}", crate::emit::md_escape(x)) });
-    }
-    if let Some(f) = fence {
-        out.push(format!(" {f}"));
     }
     out
 }
@@ -149,7 +153,7 @@ pub fn extra_map_name(fields: &[ir::Field]) -> String {
 }
 
 fn group_struct(group: &str) -> Ident {
-    format_ident!("{}Api", names::pascal(group))
+    ident(&names::group_type(group))
 }
 
 fn builder_struct(op: &Operation) -> Ident {
