@@ -131,7 +131,12 @@ impl LocIndex {
             let (line, col) = clamp(source, e.marker().line(), e.marker().col() + 1);
             SyntaxError { line, col, message: e.info().to_owned() }
         })?;
-        Ok(b.index)
+        // An empty value at the end of the file is marked past its last line.
+        let mut index = b.index;
+        for pos in index.values.values_mut().chain(index.keys.values_mut()) {
+            *pos = clamp(source, pos.0, pos.1);
+        }
+        Ok(index)
     }
 
     /// Position of the value at `path`, or of its nearest ancestor.
@@ -194,5 +199,8 @@ mod tests {
         let e = LocIndex::build(src).unwrap_err();
         assert_eq!((e.line, e.col), (2, 13), "{}", e.message);
         assert_eq!(clamp("x\nyz", 9, 1), (2, 3));
+        // A key with no value on the last line: its (empty) value is on that line.
+        let idx = LocIndex::build("a:\n  b:\n").unwrap();
+        assert_eq!(idx.value("a.b"), (2, 5));
     }
 }
