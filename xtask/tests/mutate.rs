@@ -299,7 +299,7 @@ fn check_workspace(dir: &Path) {
 fn mutated_specs_fail_located_or_compile() {
     let seed = env_num("MUTATE_SEED", 17);
     let count = env_num("MUTATE_COUNT", 300) as usize;
-    let to_check = env_num("MUTATE_CHECK", 8) as usize;
+    let to_check = env_num("MUTATE_CHECK", 12) as usize;
     let mut rng = Rng(seed);
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mutate");
     let _ = std::fs::remove_dir_all(&tmp);
@@ -321,7 +321,8 @@ fn mutated_specs_fail_located_or_compile() {
     let mut violations = Vec::new();
     let mut by_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let (mut rejected, mut accepted) = (0, 0);
-    let mut sample: Vec<(usize, &'static str, PathBuf)> = Vec::new();
+    let mut candidates: Vec<(usize, &'static str, PathBuf)> = Vec::new();
+    let mut packages = std::collections::BTreeSet::new();
     for i in 0..count {
         let (name, vendor, api) = &fixtures[rng.below(fixtures.len())];
         // A crate name of its own, so accepted mutants can share one check workspace.
@@ -360,19 +361,34 @@ fn mutated_specs_fail_located_or_compile() {
             Ok(Ok(_)) => {
                 accepted += 1;
                 entry.1 += 1;
-                let krate = std::fs::read_dir(dir.join("crates")).unwrap().flatten().map(|e| e.path()).find(|p| p.join("Cargo.toml").is_file() && std::fs::read_to_string(p.join("Cargo.toml")).is_ok_and(|t| t.contains(&format!("\"{crate_name}\""))));
-                // Prefer one crate per kind of edit, the targeted kinds first; random text edits that pass are mostly no-ops.
-                if let Some(k) = krate {
-                    if m.kind != "none" && !m.kind.starts_with("text") && !sample.iter().any(|(_, kind, _)| *kind == m.kind) {
-                        sample.push((i, m.kind, k));
-                    } else {
+                // The crate the mutant generated (its name may be the edit), once per package name.
+                let krate = std::fs::read_dir(dir.join("crates")).unwrap().flatten().map(|e| e.path()).find(|p| p.join("Cargo.toml").is_file());
+                let package = krate.as_ref().and_then(|k| std::fs::read_to_string(k.join("Cargo.toml")).ok()).and_then(|t| t.lines().find_map(|l| l.strip_prefix("name = ").map(str::to_owned)));
+                let krate = krate.filter(|_| package.as_ref().is_some_and(|p| packages.insert(p.clone())));
+                // Random text edits that pass are mostly no-ops; the targeted kinds are sampled.
+                match krate {
+                    Some(k) if m.kind != "none" && !m.kind.starts_with("text") && candidates.len() < 400 => candidates.push((i, m.kind, k)),
+                    _ => {
                         let _ = std::fs::remove_dir_all(&dir);
                     }
                 }
             }
         }
     }
-    sample.truncate(to_check);
+    // One crate per kind of edit first, then more of each in turn.
+    let mut sample: Vec<(usize, &'static str, PathBuf)> = Vec::new();
+    while sample.len() < to_check && !candidates.is_empty() {
+        let mut kinds_this_round = Vec::new();
+        candidates.retain(|c| {
+            if sample.len() + kinds_this_round.len() < to_check && !kinds_this_round.iter().any(|(_, k, _): &(usize, &str, PathBuf)| *k == c.1) {
+                kinds_this_round.push(c.clone());
+                false
+            } else {
+                true
+            }
+        });
+        sample.extend(kinds_this_round);
+    }
 
     // One `cargo check` over the sampled crates.
     let mut checked = 0;
