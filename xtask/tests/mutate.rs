@@ -213,7 +213,7 @@ fn mutate(rng: &mut Rng, vendor: &str, api: &str) -> Mutant {
 }
 
 fn rng_pick(rng: &mut Rng, items: &[&'static str]) -> &'static str {
-    *rng.pick(items)
+    items[rng.below(items.len())]
 }
 
 /// Replace `from` where it stands as a whole word.

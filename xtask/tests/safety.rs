@@ -142,7 +142,7 @@ fn the_binary_refuses_to_act_on_another_checkout() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("this xtask binary was built from") && err.contains("refusing to run"), "{err}");
-    assert_eq!(std::fs::read_dir(&other.join("specs")).unwrap().count(), 0, "nothing written");
+    assert_eq!(std::fs::read_dir(other.join("specs")).unwrap().count(), 0, "nothing written");
     assert!(!other.join("crates").exists());
     // In its own tree it runs (here it stops at the missing argument: exit 2, usage).
     let out = Command::new(bin).args(["diff"]).current_dir(root().join("xtask/src")).output().unwrap();
