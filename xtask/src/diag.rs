@@ -23,14 +23,27 @@ impl fmt::Display for Diag {
 }
 
 /// Collects every problem of a run; nothing is written while it holds any.
+/// Warnings (`file:line:col: warning: ...`) are shown but do not stop a run.
 #[derive(Debug, Default)]
 pub struct Diags {
     pub items: Vec<Diag>,
+    pub warnings: Vec<Diag>,
 }
 
 impl Diags {
     pub fn push(&mut self, d: Diag) {
         self.items.push(d);
+    }
+    pub fn warn(&mut self, mut d: Diag) {
+        d.message = format!("warning: {}", d.message);
+        self.warnings.push(d);
+    }
+    /// The warnings, sorted and without repeats.
+    pub fn sorted_warnings(&self) -> Vec<Diag> {
+        let mut w = self.warnings.clone();
+        w.sort();
+        w.dedup();
+        w
     }
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()

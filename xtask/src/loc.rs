@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 #[derive(Debug, Default)]
 pub struct LocIndex {
@@ -15,6 +15,9 @@ pub struct LocIndex {
     values: HashMap<String, (usize, usize)>,
     /// Where each mapping key starts (`path.key`).
     keys: HashMap<String, (usize, usize)>,
+    /// Plain (unquoted) one-line scalars followed by ` #` on their line: YAML
+    /// reads the rest as a comment. `(path, line, col of the '#')`.
+    pub cut: Vec<(String, usize, usize)>,
 }
 
 enum Frame {
@@ -25,6 +28,7 @@ enum Frame {
 struct Builder {
     index: LocIndex,
     stack: Vec<Frame>,
+    lines: Vec<Vec<char>>,
 }
 
 fn join(parent: &str, key: &str) -> String {
@@ -60,12 +64,32 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// Column of a `#` comment right after the one-line plain scalar `value` at `pos`.
+    fn comment_after(&self, value: &str, pos: (usize, usize)) -> Option<usize> {
+        let line = self.lines.get(pos.0.checked_sub(1)?)?;
+        let start = pos.1 - 1;
+        let written: Vec<char> = value.chars().collect();
+        if line.get(start..start + written.len())? != written.as_slice() {
+            return None; // spans lines, or escapes differ: not a one-line scalar
+        }
+        let rest = &line[start + written.len()..];
+        let ws = rest.iter().take_while(|c| **c == ' ' || **c == '\t').count();
+        (ws > 0 && rest.get(ws) == Some(&'#')).then_some(start + written.len() + ws + 1)
+    }
+}
+
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let pos = (mark.line(), mark.col() + 1);
         match ev {
-            Event::Scalar(value, ..) => {
+            Event::Scalar(value, style, ..) => {
                 if let Some(p) = self.next_path(Some(&value), pos) {
+                    if style == TScalarStyle::Plain && !value.is_empty() {
+                        if let Some(col) = self.comment_after(&value, pos) {
+                            self.index.cut.push((p.clone(), pos.0, col));
+                        }
+                    }
                     self.index.values.entry(p).or_insert(pos);
                 }
             }
@@ -101,14 +125,18 @@ pub struct SyntaxError {
 
 impl LocIndex {
     pub fn build(source: &str) -> Result<LocIndex, SyntaxError> {
-        let mut b = Builder { index: LocIndex::default(), stack: Vec::new() };
+        let mut b = Builder { index: LocIndex::default(), stack: Vec::new(), lines: source.lines().map(|l| l.chars().collect()).collect() };
         let mut parser = Parser::new_from_str(source);
-        parser.load(&mut b, false).map_err(|e| SyntaxError {
-            line: e.marker().line(),
-            col: e.marker().col() + 1,
-            message: e.info().to_owned(),
+        parser.load(&mut b, false).map_err(|e| {
+            let (line, col) = clamp(source, e.marker().line(), e.marker().col() + 1);
+            SyntaxError { line, col, message: e.info().to_owned() }
         })?;
-        Ok(b.index)
+        // An empty value at the end of the file is marked past its last line.
+        let mut index = b.index;
+        for pos in index.values.values_mut().chain(index.keys.values_mut()) {
+            *pos = clamp(source, pos.0, pos.1);
+        }
+        Ok(index)
     }
 
     /// Position of the value at `path`, or of its nearest ancestor.
@@ -131,6 +159,17 @@ impl LocIndex {
     }
 }
 
+/// A position inside `source`: an error "at the end of the file" is reported
+/// after the last character of the last line, not on a line the file does not have.
+pub fn clamp(source: &str, line: usize, col: usize) -> (usize, usize) {
+    let lines: Vec<&str> = source.lines().collect();
+    match lines.len() {
+        0 => (1, 1),
+        n if line > n => (n, lines[n - 1].chars().count() + 1),
+        _ => (line.max(1), col.max(1)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +184,23 @@ mod tests {
         assert_eq!(idx.key("ops[0].params[0].name"), (6, 9));
         // Unknown paths fall back to the closest ancestor.
         assert_eq!(idx.value("ops[0].params[0].nope"), (6, 9));
+    }
+
+    #[test]
+    fn a_plain_scalar_cut_by_a_comment_is_noticed() {
+        let src = "a: Use C #1 first.\nb: 'quoted # kept'\nc: plain#kept\nd: |\n  block # kept\ne: [x #y\n  ]\nf: ok\n";
+        let idx = LocIndex::build(src).unwrap();
+        assert_eq!(idx.cut, vec![("a".to_owned(), 1, 10), ("e[0]".to_owned(), 6, 7)]);
+    }
+
+    #[test]
+    fn a_truncated_file_is_reported_on_its_last_line() {
+        let src = "a:\n  - b: [1, 2\n";
+        let e = LocIndex::build(src).unwrap_err();
+        assert_eq!((e.line, e.col), (2, 13), "{}", e.message);
+        assert_eq!(clamp("x\nyz", 9, 1), (2, 3));
+        // A key with no value on the last line: its (empty) value is on that line.
+        let idx = LocIndex::build("a:\n  b:\n").unwrap();
+        assert_eq!(idx.value("a.b"), (2, 5));
     }
 }

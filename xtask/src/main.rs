@@ -106,8 +106,19 @@ fn diff_cmd(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The workspace to act on: found from the current directory, as cargo does,
+/// and refused when it is not the tree this binary was built from (see
+/// [`regen::find_workspace`]).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    let compiled = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let found = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}")).and_then(|cwd| regen::find_workspace(&cwd, &compiled));
+    match found {
+        Ok(root) => root,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1)
+        }
+    }
 }
 
 /// `shared/vendor-docs` beside the checkout, used to check cited sections.
@@ -121,6 +132,10 @@ fn main() -> ExitCode {
         eprintln!("{}", usage());
         return ExitCode::from(2);
     };
+    if !matches!(cmd.as_str(), "-h" | "--help" | "help") {
+        // Before any argument is read: a binary from another checkout must not act at all.
+        root();
+    }
     match cmd.as_str() {
         "regen" => regen_cmd(&args[1..]),
         "test" => test_cmd(&args[1..]),
@@ -236,6 +251,9 @@ fn regen_cmd(args: &[String]) -> ExitCode {
     match regen::run(&opts) {
         Ok((report, t)) => {
             let total = started.elapsed();
+            for w in &report.warnings {
+                eprintln!("{w}");
+            }
             for p in &report.written {
                 println!("wrote {}", p.display());
             }

@@ -9,8 +9,44 @@ const KEYWORDS: &[&str] = &[
     "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
-/// Names generated code already uses at the crate root or in method scope.
-pub const RESERVED_TYPES: &[&str] = &["Client", "ClientBuilder", "Error", "Result", "Option", "Vec", "String", "Box"];
+/// Type names a model or request builder may not take: the crate root's own
+/// items and runtime re-exports, and the prelude names the generated code
+/// spells unqualified (`Option`, `Some`, `Ok`, `AsRef`, ...). `From` and `Into`
+/// are free: generated code writes them as `::std::convert::From`.
+pub const RESERVED_TYPES: &[&str] = &[
+    "Client", "ClientBuilder", "Error", "Result", "Option", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Send",
+    "Sync", "Sized", "AsRef", "ToString", "ToOwned", "Clone", "Default", "Iterator", "IntoIterator", "Alternatives",
+    "ApiError", "ByteStream", "DecodeError", "FilePart", "RateLimit", "RequestOptions", "Response", "RetryConfig",
+    "Timestamp", "Timeouts", "NaiveDate", "VENDOR",
+];
+
+/// Methods of the generated `Client`; a group accessor may not take their names.
+pub const CLIENT_METHODS: &[&str] = &["builder", "base_url"];
+
+/// Methods of the generated `ClientBuilder`; an auth scheme's method may not take their names.
+pub const CLIENT_BUILDER_METHODS: &[&str] = &[
+    "base_url", "connect_timeout", "timeout", "operation_timeout", "retry", "rate_limit", "http_client",
+    "allow_insecure_http", "user_agent_suffix", "build",
+];
+
+/// An operation id (already snake_case) as a Rust method name: `type` → `type_`.
+pub fn method(id: &str) -> String {
+    if KEYWORDS.contains(&id) {
+        format!("{id}_")
+    } else {
+        id.to_owned()
+    }
+}
+
+/// A group's type in the crate root: `chat` → `ChatApi`, `self` → `SelfApi`.
+pub fn group_type(group: &str) -> String {
+    format!("{}Api", pascal(group).trim_end_matches('_'))
+}
+
+/// Whether `s` is a Rust keyword (strict, reserved or weak), which cannot name an item as written.
+pub fn is_keyword(s: &str) -> bool {
+    KEYWORDS.contains(&s)
+}
 
 fn escape(mut s: String) -> String {
     if s.is_empty() {
@@ -59,6 +95,68 @@ pub fn pascal(wire: &str) -> String {
     s
 }
 
+/// Package names a generated crate may not take: the workspace's hand-written
+/// members and folders, and the crates every generated crate depends on.
+/// `regen` also refuses the package names it finds in the workspace at run time.
+pub const TAKEN_CRATE_NAMES: &[&str] = &[
+    "snapsdk-runtime", "xtask", "bench", "tests", "integration-tests", "specs", "tools", "serde", "serde_json", "tokio",
+    "wiremock", "serde_urlencoded", "reqwest",
+];
+
+/// Names cargo refuses for a package (its lib target would shadow a sysroot
+/// crate, or the name is one of its own output folders).
+const CARGO_RESERVED: &[&str] = &["test", "std", "core", "alloc", "proc_macro", "proc-macro", "deps", "examples", "build", "incremental"];
+
+/// Crate names that are the same package to cargo and crates.io (`-` and `_` are one).
+pub fn crate_key(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// Why cargo (or this generator) cannot use `name` as a generated crate's name, if it cannot.
+pub fn crate_name_problem(name: &str) -> Option<String> {
+    let lib = crate_key(name);
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Some("must start with a lowercase letter".into());
+    }
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+        return Some("may contain only lowercase letters, digits, `-` and `_`".into());
+    }
+    if name.ends_with(['-', '_']) || name.contains("--") || name.contains("__") || name.contains("-_") || name.contains("_-") {
+        return Some("ends with `-` or `_`, or has two in a row (they must separate words)".into());
+    }
+    if name.len() > 64 {
+        return Some("is longer than 64 characters (crates.io's limit)".into());
+    }
+    if KEYWORDS.contains(&lib.as_str()) || CARGO_RESERVED.contains(&name) || CARGO_RESERVED.contains(&lib.as_str()) {
+        return Some("is reserved by Rust or cargo".into());
+    }
+    // The library name the emitters use in `use <crate>::Client` must be cargo's.
+    if snake(name) != lib {
+        return Some(format!("its library name `{lib}` does not survive case conversion (it becomes `{}`)", snake(name)));
+    }
+    None
+}
+
+/// The candidate closest to `name` (case-insensitive edit distance), if it is close enough to be a typo.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let a: Vec<char> = name.to_lowercase().chars().collect();
+    let distance = |b: &str| {
+        let b: Vec<char> = b.to_lowercase().chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    };
+    candidates.into_iter().map(|c| (distance(c), c)).filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(2)).min().map(|(_, c)| c)
+}
+
 pub fn is_snake_ident(s: &str) -> bool {
     !s.is_empty()
         && s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -87,5 +185,26 @@ mod tests {
         assert_eq!(pascal("1"), "N1");
         assert_eq!(pascal("in-progress"), "InProgress");
         assert_eq!(pascal("self"), "Self_");
+        assert_eq!(method("type"), "type_");
+        assert_eq!(group_type("self"), "SelfApi");
+    }
+
+    #[test]
+    fn typos_find_the_name_meant() {
+        let known = ["Contact", "Ticket", "TicketRef"];
+        assert_eq!(closest("Contcat", known), Some("Contact"));
+        assert_eq!(closest("ticket", known), Some("Ticket"));
+        assert_eq!(closest("Tickets", known), Some("Ticket"));
+        assert_eq!(closest("Invoice", known), None);
+    }
+
+    #[test]
+    fn crate_names_follow_cargo() {
+        for ok in ["snapengage", "acme-chat", "a1", "x-2"] {
+            assert_eq!(crate_name_problem(ok), None, "{ok}");
+        }
+        for bad in ["1abc", "test", "std", "core", "self", "await", "__", "a--b", "a-", "Caps", "deps", ""] {
+            assert!(crate_name_problem(bad).is_some(), "{bad}");
+        }
     }
 }

@@ -62,6 +62,12 @@ impl Options<'_> {
 
 /// Parse, validate and lower every spec.
 pub fn load(opts: &Options<'_>) -> Result<Vec<ir::Api>, Failure> {
+    load_warned(opts).map(|(apis, _)| apis)
+}
+
+/// [`load`], also returning the warnings (which do not stop a run). On
+/// failure the warnings are listed with the errors, as they may explain them.
+pub fn load_warned(opts: &Options<'_>) -> Result<(Vec<ir::Api>, Vec<crate::diag::Diag>), Failure> {
     let mut diags = Diags::default();
     let mut all = Vec::new();
     let mut known = Vec::new();
@@ -91,10 +97,56 @@ pub fn load(opts: &Options<'_>) -> Result<Vec<ir::Api>, Failure> {
             return Err(Failure::Other(format!("unknown vendor `{v}`; known vendors: {}", known.join(", "))));
         }
     }
+    // Hand-written packages are always taken; with --vendor, so are the other
+    // vendors' generated crates, which this run does not load.
+    let taken: Vec<(String, PathBuf)> = workspace_packages(opts.root)
+        .into_iter()
+        .filter(|(_, manifest, generated)| !generated || (opts.vendor.is_some() && !all.iter().any(|a| manifest.parent() == Some(Path::new(&a.vendor.crate_dir)))))
+        .map(|(name, manifest, _)| (name, manifest))
+        .collect();
+    let _ = validate::crate_names(opts.root, &all, &taken, &mut diags);
+    let warnings = diags.sorted_warnings();
     if !diags.is_empty() {
-        return Err(Failure::Spec(diags.sorted()));
+        let mut all = diags.sorted();
+        all.extend(warnings);
+        all.sort();
+        return Err(Failure::Spec(all));
     }
-    Ok(all)
+    Ok((all, warnings))
+}
+
+/// The workspace's packages: `(name, manifest, generated)` for every member
+/// manifest the root `Cargo.toml` lists (globs expanded).
+pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
+    let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) else { return Vec::new() };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else { return Vec::new() };
+    let members: Vec<String> = doc
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let mut dirs = Vec::new();
+    for m in members {
+        match m.strip_suffix("/*") {
+            Some(parent) => {
+                let Ok(rd) = std::fs::read_dir(root.join(parent)) else { continue };
+                dirs.extend(rd.flatten().map(|e| PathBuf::from(parent).join(e.file_name())));
+            }
+            None => dirs.push(PathBuf::from(m)),
+        }
+    }
+    dirs.sort();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let manifest = dir.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(root.join(&manifest)) else { continue };
+        let name = text.parse::<toml_edit::DocumentMut>().ok().and_then(|d| d.get("package")?.get("name")?.as_str().map(str::to_owned));
+        if let Some(name) = name {
+            out.push((name, manifest, text.contains(write::MARKER)));
+        }
+    }
+    out
 }
 
 /// Every generated file's final bytes, keyed by path relative to the root.
@@ -151,7 +203,7 @@ pub fn schema_file() -> String {
 pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     let mut timings = Timings::default();
     let t = Instant::now();
-    let apis = load(opts)?;
+    let (apis, warnings) = load_warned(opts)?;
     timings.parse_validate = t.elapsed();
     let mut files = generate(&apis, &mut timings).map_err(Failure::Other)?;
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
@@ -160,10 +212,49 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
         None => opts.spec_roots.iter().flat_map(|r| [r.crates.clone(), r.specs.clone()]).collect(),
     };
     let t = Instant::now();
-    let report = write::apply(opts.root, &files, &owned, opts.check).map_err(Failure::Other)?;
+    let mut report = write::apply(opts.root, &files, &owned, opts.check).map_err(Failure::Other)?;
+    report.warnings = warnings;
     timings.write = t.elapsed();
     if opts.check && !report.stale.is_empty() {
         return Err(Failure::Stale(report));
     }
     Ok((report, timings))
+}
+
+/// The workspace this run acts on, found as cargo finds it: the nearest
+/// `Cargo.toml` above `cwd` with a `[workspace]` whose `members` include
+/// `xtask`. `compiled` is the workspace the binary was built from
+/// (`CARGO_MANIFEST_DIR/..`); when the two differ the binary is stale from
+/// another checkout (a shared `CARGO_TARGET_DIR` lets cargo reuse it), and
+/// acting on either tree would be wrong, so this refuses.
+pub fn find_workspace(cwd: &Path, compiled: &Path) -> Result<PathBuf, String> {
+    let found = cwd
+        .ancestors()
+        .find(|dir| {
+            let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else { return false };
+            let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else { return false };
+            let members = doc.get("workspace").and_then(|w| w.get("members")).and_then(|m| m.as_array());
+            members.is_some_and(|m| m.iter().any(|v| v.as_str().is_some_and(|s| s.trim_end_matches('/') == "xtask")))
+        })
+        .ok_or_else(|| {
+            format!(
+                "no workspace with an `xtask` member above {}\nhint: run `cargo xtask` from inside the snapsdk checkout",
+                cwd.display()
+            )
+        })?;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same(found, compiled) {
+        return Err(format!(
+            "this xtask binary was built from {} but the current directory is in the workspace {}; \
+             refusing to run, as it would read or write the other checkout\n\
+             hint: a shared CARGO_TARGET_DIR (sccache, a CI cache, several clones) let cargo reuse a stale binary; \
+             run `cargo build -p xtask` here (or `touch xtask/src/main.rs`), or use a separate target dir per checkout",
+            compiled.display(),
+            found.display()
+        ));
+    }
+    Ok(found.to_path_buf())
 }

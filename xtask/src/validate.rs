@@ -110,10 +110,24 @@ fn read_yaml(path: &Path, shown: PathBuf, diags: &mut Diags) -> Option<(SourceFi
             return None;
         }
     };
+    // A plain scalar stops at ` #`: prose cut there is lost without a word.
+    for (path, line, col) in &loc.cut {
+        let key = path.rsplit('.').next().unwrap_or(path);
+        let prose = ["description", "summary", "title", "section", "inferred"].contains(&key) || key.starts_with("notes[");
+        if prose {
+            diags.warn(Diag {
+                file: shown.clone(),
+                line: *line,
+                col: *col,
+                message: format!("`{path}` ends before this `#`: YAML reads the rest of the line as a comment"),
+                hint: Some("quote the text (\"...\"), or use a block scalar (`|`), to keep the `#` and what follows".into()),
+            });
+        }
+    }
     let value: serde_yaml::Value = match serde_yaml::from_str(&text) {
         Ok(v) => v,
         Err(e) => {
-            let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+            let (line, col) = e.location().map(|l| crate::loc::clamp(&text, l.line(), l.column())).unwrap_or((1, 1));
             diags.push(Diag { file: shown, line, col, message: format!("YAML error: {e}"), hint: None });
             return None;
         }
@@ -127,6 +141,20 @@ type ApiItems = (SourceFile, Vec<(usize, spec::Operation)>, Vec<(usize, spec::Mo
 struct Loaded {
     vendor: (SourceFile, spec::Vendor),
     files: Vec<ApiItems>,
+    /// Model names of files or items that did not parse: other files' uses
+    /// of them are not reported as unknown, as the parse error is the cause.
+    unparsed_models: BTreeSet<String>,
+}
+
+/// PascalCase names after `name:` in a file that did not parse: a best guess at the models it defines.
+fn guess_model_names(text: &str) -> BTreeSet<String> {
+    text.split("name:")
+        .skip(1)
+        .filter_map(|rest| {
+            let word: String = rest.trim_start().trim_start_matches(['"', '\'']).chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            word.starts_with(|c: char| c.is_ascii_uppercase()).then_some(word)
+        })
+        .collect()
 }
 
 /// Load every YAML file of one vendor folder.
@@ -158,6 +186,7 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
         });
     }
     let mut files = Vec::new();
+    let mut unparsed_models = BTreeSet::new();
     for path in names {
         let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
         if path == vendor_path || !is_yaml {
@@ -166,7 +195,10 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
             }
             continue;
         }
-        let Some((file, value)) = read_yaml(&path, shown(&path), diags) else { continue };
+        let Some((file, value)) = read_yaml(&path, shown(&path), diags) else {
+            unparsed_models.extend(guess_model_names(&std::fs::read_to_string(&path).unwrap_or_default()));
+            continue;
+        };
         let mut ops = Vec::new();
         let mut models = Vec::new();
         match value {
@@ -187,7 +219,13 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
                         let prefix = format!("{key}[{i}]");
                         match key.as_str() {
                             "operations" => ops.extend(parse_item::<spec::Operation>(item, &file, &prefix, diags).map(|o| (i, o))),
-                            "models" => models.extend(parse_item::<spec::Model>(item, &file, &prefix, diags).map(|m| (i, m))),
+                            "models" => {
+                                let name = item.get("name").and_then(|n| n.as_str()).map(str::to_owned);
+                                match parse_item::<spec::Model>(item, &file, &prefix, diags) {
+                                    Some(m) => models.push((i, m)),
+                                    None => unparsed_models.extend(name),
+                                }
+                            }
                             _ => {
                                 let (line, col) = file.loc.key(&key);
                                 diags.push(Diag { file: file.shown.clone(), line, col, message: format!("unknown field `{key}`, expected `operations` or `models`"), hint: Some("remove the key or fix its spelling".into()) });
@@ -202,7 +240,7 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
         }
         files.push((file, ops, models));
     }
-    vendor.map(|vendor| Loaded { vendor, files })
+    vendor.map(|vendor| Loaded { vendor, files, unparsed_models })
 }
 
 fn valid_base_url(url: &str) -> Result<(), String> {
@@ -261,6 +299,7 @@ fn is_scalar(ty: &Ty, models: &HashMap<String, &spec::Model>) -> bool {
 struct Checker<'a, 'd> {
     cx: Ctx<'d>,
     models: HashMap<String, &'a spec::Model>,
+    unparsed_models: &'a BTreeSet<String>,
     sources: HashMap<String, (String, Option<spec::Headings>)>,
     docs_dir: Option<PathBuf>,
     doc_text: HashMap<String, Option<sources::Outline>>,
@@ -272,9 +311,15 @@ impl<'a> Checker<'a, '_> {
             Ok(t) => {
                 let mut ok = true;
                 for m in t.models() {
-                    if !self.models.contains_key(m) {
+                    if self.unparsed_models.contains(m) {
+                        ok = false; // its definition did not parse; that error is reported
+                    } else if !self.models.contains_key(m) {
                         let known: Vec<_> = self.models.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect();
-                        self.cx.err(at, sub, format!("unknown model `{m}`"), format!("define it under `models:` in this vendor's folder, or use one of: {}", if known.is_empty() { "(no models yet)".into() } else { known.join(", ") }));
+                        let hint = match names::closest(m, known.iter().chain(self.unparsed_models).map(String::as_str)) {
+                            Some(c) => format!("did you mean `{c}`? Models are defined under `models:` in this vendor's folder"),
+                            None => format!("define it under `models:` in this vendor's folder, or use one of: {}", if known.is_empty() { "(no models yet)".into() } else { known.join(", ") }),
+                        };
+                        self.cx.err(at, sub, format!("unknown model `{m}`"), hint);
                         ok = false;
                     }
                 }
@@ -398,15 +443,17 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         }
     }
     let sources: HashMap<String, (String, Option<spec::Headings>)> = v.sources.iter().map(|s| (s.id.clone(), (s.file.clone(), s.headings.clone()))).collect();
-    let mut ck = Checker { cx: Ctx { diags }, models: all_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new() };
+    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new() };
 
     // Vendor.
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if v.name != folder {
         ck.cx.err(vat, "name", format!("vendor name `{}` differs from its folder `{folder}`", v.name), format!("set `name: {folder}` or rename the folder"));
     }
-    if !v.krate.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') || v.krate.name.is_empty() {
-        ck.cx.err(vat, "crate.name", format!("crate name `{}` is not a valid crates.io name", v.krate.name), "use lowercase letters, digits, `-` and `_`");
+    if let Some(why) = names::crate_name_problem(&v.krate.name) {
+        ck.cx.err(vat, "crate.name", format!("crate name `{}` cannot be used: it {why}", v.krate.name), "use lowercase words of letters and digits joined by `-`, such as `acme-chat`");
+    } else if let Some(t) = names::TAKEN_CRATE_NAMES.iter().find(|t| names::crate_key(t) == names::crate_key(&v.krate.name)) {
+        ck.cx.err(vat, "crate.name", format!("crate name `{}` is taken by `{t}` (a workspace member or a dependency of every generated crate)", v.krate.name), "pick a name of its own, such as the vendor's name");
     }
     let semver_ok = v.krate.version.split('.').count() == 3 && v.krate.version.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
     if !semver_ok {
@@ -421,6 +468,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         let sub = format!("auth.schemes[{i}]");
         if !names::is_snake_ident(&s.id) {
             ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` is not snake_case", s.id), "it becomes a builder method name");
+        } else if names::CLIENT_BUILDER_METHODS.contains(&names::snake(&s.id).as_str()) {
+            ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` becomes `ClientBuilder::{}`, which the builder already has", s.id, names::snake(&s.id)), format!("name the credential, e.g. `{}_key`", s.id));
+        } else if let Some(other) = v.auth.schemes[..i].iter().find(|o| o.id != s.id && names::snake(&o.id) == names::snake(&s.id)) {
+            ck.cx.err(vat, &format!("{sub}.id"), format!("scheme ids `{}` and `{}` both become the builder method `{}`", s.id, other.id, names::snake(&s.id)), "rename one of them");
         }
         if !scheme_ids.insert(s.id.clone()) {
             ck.cx.err(vat, &format!("{sub}.id"), format!("scheme `{}` is defined twice", s.id), "");
@@ -478,8 +529,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             if !names::is_pascal_ident(&m.name) {
                 ck.cx.err(at, "name", format!("model name `{}` is not PascalCase", m.name), "start with an uppercase letter; letters and digits only");
             }
-            if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
-                ck.cx.err(at, "name", format!("model name `{}` clashes with a generated item", m.name), "pick another name (names ending in `Api` and Client/ClientBuilder/Error/Result are taken)");
+            if names::is_keyword(&m.name) {
+                ck.cx.err(at, "name", format!("model name `{}` is a Rust keyword", m.name), "pick another name");
+            } else if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
+                ck.cx.err(at, "name", format!("model name `{}` clashes with a name the generated code uses", m.name), "pick another name: the generated crate already uses it (as do names ending in `Api`)");
             }
             if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
                 if other != m.name {
@@ -508,8 +561,11 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
                         }
                     };
                     let rust = ev.name.clone().unwrap_or_else(|| names::pascal(&wire));
-                    if !names::is_pascal_ident(&rust) || rust == "Unknown" {
-                        ck.cx.err(at, &format!("enum[{j}]"), format!("variant name `{rust}` is not usable"), "set `name:` to a PascalCase name other than Unknown");
+                    // A derived name may carry the naming layer's keyword suffix (`self` → `Self_`).
+                    let usable = if ev.name.is_some() { names::is_pascal_ident(&rust) } else { names::is_pascal_ident(rust.trim_end_matches('_')) };
+                    if !usable || rust == "Unknown" || names::is_keyword(&rust) {
+                        let sub = if ev.name.is_some() { format!("enum[{j}].name") } else { format!("enum[{j}]") };
+                        ck.cx.err(at, &sub, format!("variant name `{rust}` is not usable"), "set `name:` to a PascalCase name other than Unknown and Self");
                     }
                     if !seen.insert(rust.clone()) {
                         ck.cx.err(at, &format!("enum[{j}].value"), format!("two values become the variant `{rust}`"), "set `name:` on one of them");
@@ -523,8 +579,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             } else if let Some(variants) = &m.one_of {
                 let mut out = Vec::new();
                 for (j, var) in variants.iter().enumerate() {
-                    if !names::is_pascal_ident(&var.name) {
-                        ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant name `{}` is not PascalCase", var.name), "");
+                    if !names::is_pascal_ident(&var.name) || names::is_keyword(&var.name) {
+                        ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant name `{}` is not PascalCase", var.name), if names::is_keyword(&var.name) { "`Self` is a Rust keyword; pick another name" } else { "" });
+                    } else if variants[..j].iter().any(|o| o.name == var.name) {
+                        ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant `{}` is listed twice", var.name), "give each variant its own name");
                     }
                     if let Some(t) = ck.ty(at, &format!("one_of[{j}].type"), &var.ty) {
                         out.push((var.name.clone(), t));
@@ -552,19 +610,45 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     // Operations.
     let mut operations = Vec::new();
     let mut op_ids: HashMap<String, String> = HashMap::new();
+    // Every form an operation or group name is emitted in, with the spec name that took it.
+    let mut builders: HashMap<String, String> = HashMap::new();
+    let mut methods: HashMap<String, String> = HashMap::new();
+    let mut accessors: HashMap<String, String> = HashMap::new();
+    let mut group_structs: HashMap<String, String> = HashMap::new();
     let mut routes: HashMap<(HttpMethod, String), String> = HashMap::new();
     for (file, ops, _) in &loaded.files {
         for (i, o) in ops {
             let p = format!("operations[{i}]");
             let at = At { file, path: &p };
             if let Some(op) = check_operation(&mut ck, at, o, &scheme_ids, v) {
-                if let Some(other) = op_ids.insert(names::snake(&op.id), op.id.clone()) {
-                    let also = if other == op.id { String::new() } else { format!(" (as `{other}`)") };
+                let twice = op_ids.insert(names::snake(&op.id), op.id.clone());
+                if let Some(other) = &twice {
+                    let also = if other == &op.id { String::new() } else { format!(" (as `{other}`)") };
                     ck.cx.err(at, "id", format!("operation id `{}` is used twice{also}", op.id), "operation ids must be unique per vendor; make the name say what differs");
                 }
                 let route = op.path.split('{').enumerate().map(|(k, s)| if k == 0 { s.to_owned() } else { format!("{{}}{}", s.split_once('}').map(|x| x.1).unwrap_or("")) }).collect::<String>();
                 if let Some(other) = routes.insert((op.method, route), op.id.clone()) {
                     ck.cx.err(at, "path", format!("{} {} has the same route as operation `{other}`", op.method.as_str(), op.path), "two operations cannot share a method and path");
+                }
+                let builder = names::pascal(&op.id);
+                if names::RESERVED_TYPES.contains(&builder.as_str()) {
+                    ck.cx.err(at, "id", format!("operation id `{}` becomes the request builder `{builder}`, a name the generated code uses", op.id), "pick another id (say what it does, e.g. `get_string_value`)");
+                } else if let Some(other) = builders.insert(builder.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
+                    ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the request builder `{builder}`", op.id), "rename one so they differ in more than underscores");
+                }
+                let method = names::method(&op.id);
+                if let Some(other) = methods.insert(method.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
+                    ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the method `{method}`", op.id), "rename one of them");
+                }
+                let accessor = names::snake(&op.group);
+                if names::CLIENT_METHODS.contains(&accessor.as_str()) {
+                    ck.cx.err(at, "group", format!("group `{}` becomes `Client::{accessor}`, which the client already has", op.group), format!("pick another group name; taken: {}", names::CLIENT_METHODS.join(", ")));
+                } else if let Some(other) = accessors.insert(accessor.clone(), op.group.clone()).filter(|o| o != &op.group) {
+                    ck.cx.err(at, "group", format!("groups `{}` and `{other}` both become the accessor `Client::{accessor}`", op.group), "use one spelling of the group");
+                }
+                let gs = names::group_type(&op.group);
+                if let Some(other) = group_structs.insert(gs.clone(), op.group.clone()).filter(|o| o != &op.group) {
+                    ck.cx.err(at, "group", format!("groups `{}` and `{other}` both become the type `{gs}`", op.group), "use one spelling of the group, or names that differ in more than underscores");
                 }
                 operations.push(op);
             }
@@ -639,6 +723,10 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
     }
     if o.path.contains(['?', '#']) {
         ck.cx.err(at, "path", "the path must not contain a query or fragment", "declare query parameters under `params:` with `in: query`");
+    } else if let Some(c) = o.path.chars().find(|c| !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/%{}".contains(*c))) {
+        ck.cx.err(at, "path", format!("path `{}` contains {c:?}, which a URL path cannot hold as written", o.path.escape_debug()), "write the path as the document prints it, percent-encoding anything else (a space is %20)");
+    } else if o.path.split('%').skip(1).any(|r| !(r.len() >= 2 && r.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit))) {
+        ck.cx.err(at, "path", format!("path `{}` has a `%` that does not start a percent-escape", o.path), "write `%25` for a literal `%`");
     }
 
     // Parameters.
@@ -886,11 +974,41 @@ pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: O
             apis.insert(name, api);
         }
     }
-    let mut crates: HashMap<String, String> = HashMap::new();
-    for (name, api) in &apis {
-        if let Some(other) = crates.insert(api.vendor.crate_name.clone(), name.clone()) {
-            diags.push(Diag { file: PathBuf::from(format!("specs/{name}/vendor.yaml")), line: 1, col: 1, message: format!("crate name `{}` is also used by vendor `{other}`", api.vendor.crate_name), hint: Some("crate names must be unique".into()) });
+    let mut apis: Vec<ir::Api> = apis.into_values().collect();
+    let clashing = crate_names(root, &apis, &[], diags);
+    apis.retain(|a| !clashing.contains(&a.vendor.name));
+    Ok(apis)
+}
+
+/// Where `vendor.crate.name` is written in a vendor's `vendor.yaml`.
+fn crate_name_place(root: &Path, api: &ir::Api) -> (PathBuf, usize, usize) {
+    let shown = PathBuf::from(format!("{}vendor.yaml", api.vendor.spec_dir));
+    let text = std::fs::read_to_string(root.join(&shown)).unwrap_or_default();
+    let (line, col) = LocIndex::build(&text).map(|l| l.value("vendor.crate.name")).unwrap_or((1, 1));
+    (shown, line, col)
+}
+
+/// Crate names are unique across every spec root (`-` and `_` count as one),
+/// and none takes the name of a package already in the workspace (`taken`:
+/// package name and the manifest that declares it). Returns the vendors in error.
+pub fn crate_names(root: &Path, apis: &[ir::Api], taken: &[(String, PathBuf)], diags: &mut Diags) -> Vec<String> {
+    let mut bad = Vec::new();
+    for api in apis {
+        let name = &api.vendor.crate_name;
+        let key = names::crate_key(name);
+        let other = apis.iter().find(|o| !std::ptr::eq(*o, api) && names::crate_key(&o.vendor.crate_name) == key);
+        let clash = if let Some(other) = other {
+            Some((format!("crate name `{name}` is also used by vendor `{}` ({}vendor.yaml)", other.vendor.name, other.vendor.spec_dir), "crate names must be unique across the workspace (`-` and `_` count as the same)".to_owned()))
+        } else {
+            taken.iter().find(|(t, _)| names::crate_key(t) == key).map(|(t, manifest)| {
+                (format!("crate name `{name}` is taken by the workspace package `{t}` ({})", manifest.display()), "pick a name of its own; regen never writes over a crate it did not generate".to_owned())
+            })
+        };
+        if let Some((message, hint)) = clash {
+            let (file, line, col) = crate_name_place(root, api);
+            diags.push(Diag { file, line, col, message, hint: Some(hint) });
+            bad.push(api.vendor.name.clone());
         }
     }
-    Ok(apis.into_values().collect())
+    bad
 }

@@ -27,6 +27,8 @@ pub struct Report {
     pub removed: Vec<PathBuf>,
     /// Check mode: files that differ, are missing, or should not exist.
     pub stale: Vec<(PathBuf, &'static str)>,
+    /// Spec warnings (`file:line:col: warning: ...`) of a run that succeeded.
+    pub warnings: Vec<crate::diag::Diag>,
 }
 
 /// Generated files found on disk under the given folders (recursively).
@@ -56,6 +58,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// Bring the tree in line with `files` (or, with `check`, only report what differs).
 /// `owned_dirs` are the folders whose generated files this run owns, for stale removal.
 pub fn apply(root: &Path, files: &BTreeMap<PathBuf, String>, owned_dirs: &[PathBuf], check: bool) -> Result<Report, String> {
+    refuse_foreign(root, files)?;
     let mut report = Report::default();
     for (rel, content) in files {
         let path = root.join(rel);
@@ -82,7 +85,53 @@ pub fn apply(root: &Path, files: &BTreeMap<PathBuf, String>, owned_dirs: &[PathB
             report.removed.push(rel);
         }
     }
+    remove_emptied_dirs(root, &report.removed, owned_dirs);
     Ok(report)
+}
+
+/// Files this run would replace that regen did not write: anything on disk at
+/// a generated path without the [`MARKER`] (a hand-written crate, a folder).
+/// Checked before anything is written, in check mode too, so a spec whose
+/// crate name lands on hand-written files changes nothing.
+fn refuse_foreign(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<(), String> {
+    let mut foreign = Vec::new();
+    for rel in files.keys() {
+        let path = root.join(rel);
+        // `symlink_metadata`: a link is never followed out of the tree.
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        let ours = meta.is_file() && std::fs::read(&path).is_ok_and(|b| contains(&b, MARKER.as_bytes()));
+        if !ours {
+            foreign.push(rel.display().to_string());
+        }
+    }
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to replace {} file(s) that regen did not generate (no `{MARKER}` header); nothing was written:\n  {}\n\
+         hint: a spec's `crate.name` names a folder of hand-written files; pick another crate name (or move those files away)",
+        foreign.len(),
+        foreign.join("\n  ")
+    ))
+}
+
+/// After stale files are removed, remove the folders they leave empty (up to,
+/// not including, the owned folder), so a renamed crate leaves no
+/// `crates/<old>/src` behind for cargo's `crates/*` glob to trip over.
+fn remove_emptied_dirs(root: &Path, removed: &[PathBuf], owned_dirs: &[PathBuf]) {
+    for rel in removed {
+        let mut dir = rel.parent();
+        while let Some(d) = dir {
+            if d.as_os_str().is_empty() || owned_dirs.iter().any(|o| o == d) || !owned_dirs.iter().any(|o| d.starts_with(o)) {
+                break;
+            }
+            // `remove_dir` only removes an empty folder; a hand-written file keeps it.
+            if std::fs::remove_dir(root.join(d)).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
 }
 
 /// Write through a temporary file and rename, so a file is never half-written.

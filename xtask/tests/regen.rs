@@ -57,7 +57,7 @@ fn fixture_output_per_feature() {
         insta::assert_snapshot!(format!("fixture_{}_rust", api.vendor.name), rust);
         insta::assert_snapshot!(format!("fixture_{}_openapi", api.vendor.name), files[&PathBuf::from(format!("{dir}/openapi.json"))]);
     }
-    assert_eq!(seen, 6, "one fixture per spec feature");
+    assert_eq!(seen, 7, "one fixture per spec feature");
 }
 
 #[test]

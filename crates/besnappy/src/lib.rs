@@ -105,7 +105,7 @@ impl ClientBuilder {
         }
     }
     /// Send requests to another base URL (a mock server, a proxy, a staging host).
-    pub fn base_url(self, url: impl Into<String>) -> Self {
+    pub fn base_url(self, url: impl ::std::convert::Into<String>) -> Self {
         Self {
             inner: self.inner.base_url(url),
         }
@@ -189,7 +189,7 @@ impl ClientBuilder {
         }
     }
     /// Text appended to the `User-Agent` header.
-    pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self {
+    pub fn user_agent_suffix(self, suffix: impl ::std::convert::Into<String>) -> Self {
         Self {
             inner: self.inner.user_agent_suffix(suffix),
         }
@@ -221,7 +221,7 @@ impl AccountsApi<'_> {
     pub fn get_contact(
         &self,
         account_id: i64,
-        contact: impl Into<String>,
+        contact: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetContact {
         crate::operations::GetContact::new(
             self.client.inner.clone(),
@@ -345,8 +345,8 @@ impl FaqsApi<'_> {
     pub fn create_faq(
         &self,
         account_id: i64,
-        title: impl Into<String>,
-        url: impl Into<String>,
+        title: impl ::std::convert::Into<String>,
+        url: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateFaq {
         crate::operations::CreateFaq::new(
             self.client.inner.clone(),
@@ -371,8 +371,8 @@ impl FaqsApi<'_> {
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
-        question: impl Into<String>,
-        answer: impl Into<String>,
+        question: impl ::std::convert::Into<String>,
+        answer: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateFaqQuestion {
         crate::operations::CreateFaqQuestion::new(
             self.client.inner.clone(),
@@ -398,7 +398,7 @@ impl FaqsApi<'_> {
         &self,
         account_id: i64,
         faq_id: i64,
-        topic: impl Into<String>,
+        topic: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateFaqTopic {
         crate::operations::CreateFaqTopic::new(
             self.client.inner.clone(),
@@ -543,7 +543,7 @@ impl FaqsApi<'_> {
     pub fn search_faqs(
         &self,
         account_id: i64,
-        query: impl Into<String>,
+        query: impl ::std::convert::Into<String>,
     ) -> crate::operations::SearchFaqs {
         crate::operations::SearchFaqs::new(
             self.client.inner.clone(),
@@ -640,7 +640,7 @@ impl FaqsApi<'_> {
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
-        topic: impl Into<String>,
+        topic: impl ::std::convert::Into<String>,
     ) -> crate::operations::UpdateFaqTopic {
         crate::operations::UpdateFaqTopic::new(
             self.client.inner.clone(),
@@ -669,7 +669,7 @@ impl TicketsApi<'_> {
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_ticket(
         &self,
-        ticket: impl Into<crate::models::TicketRef>,
+        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
     ) -> crate::operations::DeleteTicket {
         crate::operations::DeleteTicket::new(self.client.inner.clone(), ticket.into())
     }
@@ -685,7 +685,7 @@ impl TicketsApi<'_> {
     /// - The content type of the download is not documented; the body is streamed as raw bytes.
     pub fn download_attachment(
         &self,
-        ticket: impl Into<crate::models::TicketRef>,
+        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
         attachment_id: i64,
     ) -> crate::operations::DownloadAttachment {
         crate::operations::DownloadAttachment::new(
@@ -705,7 +705,7 @@ impl TicketsApi<'_> {
     /// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send\_note (recorded traffic). The URL is unchanged.
     pub fn get_ticket(
         &self,
-        ticket: impl Into<crate::models::TicketRef>,
+        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
     ) -> crate::operations::GetTicket {
         crate::operations::GetTicket::new(self.client.inner.clone(), ticket.into())
     }
@@ -836,7 +836,7 @@ impl TicketsApi<'_> {
     /// - The example array has a trailing comma after the last note, which is not valid JSON; read as a plain array of notes.
     pub fn list_ticket_notes(
         &self,
-        ticket: impl Into<crate::models::TicketRef>,
+        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
     ) -> crate::operations::ListTicketNotes {
         crate::operations::ListTicketNotes::new(self.client.inner.clone(), ticket.into())
     }
@@ -855,7 +855,7 @@ impl TicketsApi<'_> {
     pub fn search_tickets(
         &self,
         account_id: i64,
-        query: impl Into<String>,
+        query: impl ::std::convert::Into<String>,
     ) -> crate::operations::SearchTickets {
         crate::operations::SearchTickets::new(
             self.client.inner.clone(),
@@ -883,8 +883,8 @@ impl TicketsApi<'_> {
     pub fn send_note(
         &self,
         mailbox_id: i64,
-        subject: impl Into<String>,
-        message: impl Into<String>,
+        subject: impl ::std::convert::Into<String>,
+        message: impl ::std::convert::Into<String>,
     ) -> crate::operations::SendNote {
         crate::operations::SendNote::new(
             self.client.inner.clone(),
@@ -907,8 +907,8 @@ impl TicketsApi<'_> {
     /// - The answer is not documented; the response is declared empty.
     pub fn update_ticket_status(
         &self,
-        ticket: impl Into<crate::models::TicketRef>,
-        status: impl Into<String>,
+        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
+        status: impl ::std::convert::Into<String>,
     ) -> crate::operations::UpdateTicketStatus {
         crate::operations::UpdateTicketStatus::new(
             self.client.inner.clone(),
@@ -930,8 +930,8 @@ impl TicketsApi<'_> {
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn update_ticket_tags(
         &self,
-        ticket: impl Into<crate::models::TicketRef>,
-        tags: impl Into<String>,
+        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
+        tags: impl ::std::convert::Into<String>,
     ) -> crate::operations::UpdateTicketTags {
         crate::operations::UpdateTicketTags::new(
             self.client.inner.clone(),
@@ -961,7 +961,7 @@ impl WallApi<'_> {
         &self,
         account_id: i64,
         post_id: i64,
-        content: impl Into<String>,
+        content: impl ::std::convert::Into<String>,
     ) -> crate::operations::CommentOnWallPost {
         crate::operations::CommentOnWallPost::new(
             self.client.inner.clone(),
@@ -986,7 +986,7 @@ impl WallApi<'_> {
     pub fn create_wall_post(
         &self,
         account_id: i64,
-        content: impl Into<String>,
+        content: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateWallPost {
         crate::operations::CreateWallPost::new(
             self.client.inner.clone(),

@@ -455,7 +455,7 @@ impl NoteScope {
         }
     }
 }
-impl From<&str> for NoteScope {
+impl ::std::convert::From<&str> for NoteScope {
     fn from(s: &str) -> Self {
         match s {
             "public" => Self::Public,
@@ -804,12 +804,12 @@ impl Ticket {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(transparent)]
 pub struct TicketNonce(pub String);
-impl From<String> for TicketNonce {
+impl ::std::convert::From<String> for TicketNonce {
     fn from(v: String) -> Self {
         Self(v)
     }
 }
-impl From<&str> for TicketNonce {
+impl ::std::convert::From<&str> for TicketNonce {
     fn from(v: &str) -> Self {
         Self(v.to_owned())
     }
@@ -844,22 +844,22 @@ impl ::std::fmt::Display for TicketRef {
         }
     }
 }
-impl From<i64> for TicketRef {
+impl ::std::convert::From<i64> for TicketRef {
     fn from(v: i64) -> Self {
         Self::Id(v)
     }
 }
-impl From<i32> for TicketRef {
+impl ::std::convert::From<i32> for TicketRef {
     fn from(v: i32) -> Self {
         Self::Id(v.into())
     }
 }
-impl From<u32> for TicketRef {
+impl ::std::convert::From<u32> for TicketRef {
     fn from(v: u32) -> Self {
         Self::Id(v.into())
     }
 }
-impl From<crate::models::TicketNonce> for TicketRef {
+impl ::std::convert::From<crate::models::TicketNonce> for TicketRef {
     fn from(v: crate::models::TicketNonce) -> Self {
         Self::Nonce(v)
     }

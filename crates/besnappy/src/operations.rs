@@ -440,7 +440,7 @@ impl UploadDocument {
     }
     /// Optional tags as a JSON-encoded array of strings, e.g. \["faq","logo"\].
     /// Sent as `tags` in the body.
-    pub fn tags(mut self, value: impl Into<String>) -> Self {
+    pub fn tags(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.tags = Some(value.into());
         self
     }
@@ -1496,13 +1496,13 @@ impl UpdateFaq {
     }
     /// New title.
     /// Sent as `title` in the body.
-    pub fn title(mut self, value: impl Into<String>) -> Self {
+    pub fn title(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.title = Some(value.into());
         self
     }
     /// New URL slug.
     /// Sent as `url` in the body.
-    pub fn url(mut self, value: impl Into<String>) -> Self {
+    pub fn url(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.url = Some(value.into());
         self
     }
@@ -1609,13 +1609,13 @@ impl UpdateFaqQuestion {
     }
     /// New question text.
     /// Sent as `question` in the body.
-    pub fn question(mut self, value: impl Into<String>) -> Self {
+    pub fn question(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.question = Some(value.into());
         self
     }
     /// New answer text.
     /// Sent as `answer` in the body.
-    pub fn answer(mut self, value: impl Into<String>) -> Self {
+    pub fn answer(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.answer = Some(value.into());
         self
     }
@@ -2612,7 +2612,10 @@ impl SendNote {
     }
     /// Nonce of an existing ticket to add the note to; omit to open a new ticket.
     /// Sent as `id` in the body.
-    pub fn id(mut self, value: impl Into<crate::models::TicketNonce>) -> Self {
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<crate::models::TicketNonce>,
+    ) -> Self {
         self.id = Some(value.into());
         self
     }
@@ -3027,7 +3030,7 @@ impl CreateWallPost {
     /// Kind of post; the document only shows post.
     /// Sent as `type` in the body.
     /// The server's default is `"post"`.
-    pub fn type_(mut self, value: impl Into<String>) -> Self {
+    pub fn type_(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }

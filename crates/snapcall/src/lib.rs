@@ -165,7 +165,7 @@ impl ClientBuilder {
         }
     }
     /// Send requests to another base URL (a mock server, a proxy, a staging host).
-    pub fn base_url(self, url: impl Into<String>) -> Self {
+    pub fn base_url(self, url: impl ::std::convert::Into<String>) -> Self {
         Self {
             inner: self.inner.base_url(url),
         }
@@ -249,7 +249,7 @@ impl ClientBuilder {
         }
     }
     /// Text appended to the `User-Agent` header.
-    pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self {
+    pub fn user_agent_suffix(self, suffix: impl ::std::convert::Into<String>) -> Self {
         Self {
             inner: self.inner.user_agent_suffix(suffix),
         }
@@ -278,7 +278,7 @@ impl AdminApi<'_> {
     /// - Same heading as delete\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_delete\_stream\_event.
     pub fn admin_delete_stream_event(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::AdminDeleteStreamEvent {
         crate::operations::AdminDeleteStreamEvent::new(
@@ -298,7 +298,7 @@ impl AdminApi<'_> {
     /// - Same heading as get\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_get\_stream\_event.
     pub fn admin_get_stream_event(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::AdminGetStreamEvent {
         crate::operations::AdminGetStreamEvent::new(
@@ -336,7 +336,10 @@ impl AgentsApi<'_> {
     ///
     /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
     /// - Editions differ only in that lost name; type and required flag agree.
-    pub fn get_agent(&self, email: impl Into<String>) -> crate::operations::GetAgent {
+    pub fn get_agent(
+        &self,
+        email: impl ::std::convert::Into<String>,
+    ) -> crate::operations::GetAgent {
         crate::operations::GetAgent::new(self.client.inner.clone(), email.into())
     }
     /// Read the information record of an agent by email address.
@@ -352,7 +355,7 @@ impl AgentsApi<'_> {
     /// - Editions differ only in the lost parameter name; type and required flag agree.
     pub fn get_agent_info(
         &self,
-        email: impl Into<String>,
+        email: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetAgentInfo {
         crate::operations::GetAgentInfo::new(self.client.inner.clone(), email.into())
     }
@@ -369,7 +372,7 @@ impl AgentsApi<'_> {
     /// - Editions differ only in the lost parameter name; types and required flags agree.
     pub fn update_agent(
         &self,
-        email: impl Into<String>,
+        email: impl ::std::convert::Into<String>,
     ) -> crate::operations::UpdateAgent {
         crate::operations::UpdateAgent::new(self.client.inner.clone(), email.into())
     }
@@ -386,8 +389,8 @@ impl AgentsApi<'_> {
     /// - Editions differ only in the lost parameter name; type and required flags agree.
     pub fn update_agent_status(
         &self,
-        email: impl Into<String>,
-        status: impl Into<String>,
+        email: impl ::std::convert::Into<String>,
+        status: impl ::std::convert::Into<String>,
     ) -> crate::operations::UpdateAgentStatus {
         crate::operations::UpdateAgentStatus::new(
             self.client.inner.clone(),
@@ -414,7 +417,7 @@ impl BookingPagesApi<'_> {
     /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_booking\_page.
     pub fn get_booking_page_public_info(
         &self,
-        uuid: impl Into<String>,
+        uuid: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetBookingPagePublicInfo {
         crate::operations::GetBookingPagePublicInfo::new(
             self.client.inner.clone(),
@@ -440,7 +443,7 @@ impl ButtonsApi<'_> {
     /// - config is an `object` whose keys are not documented: json. schedule\_template\_id is an id: integer. cart\_value is money: number.
     pub fn create_button(
         &self,
-        name: impl Into<String>,
+        name: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateButton {
         crate::operations::CreateButton::new(self.client.inner.clone(), name.into())
     }
@@ -471,7 +474,7 @@ impl ButtonsApi<'_> {
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_button(
         &self,
-        bid: impl Into<::snapsdk_runtime::Alternatives>,
+        bid: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> crate::operations::GetButton {
         crate::operations::GetButton::new(self.client.inner.clone(), bid.into())
     }
@@ -488,7 +491,7 @@ impl ButtonsApi<'_> {
     /// - The short edition agrees with the full edition on this operation.
     pub fn get_button_public_info(
         &self,
-        bid: impl Into<::snapsdk_runtime::Alternatives>,
+        bid: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> crate::operations::GetButtonPublicInfo {
         crate::operations::GetButtonPublicInfo::new(
             self.client.inner.clone(),
@@ -519,7 +522,7 @@ impl ButtonsApi<'_> {
     /// - The short edition agrees with the full edition on this operation.
     pub fn update_button(
         &self,
-        bid: impl Into<::snapsdk_runtime::Alternatives>,
+        bid: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> crate::operations::UpdateButton {
         crate::operations::UpdateButton::new(self.client.inner.clone(), bid.into())
     }
@@ -616,7 +619,7 @@ impl CompanyBookingPagesApi<'_> {
     pub fn create_company_booking_page(
         &self,
         company_id: i64,
-        name: impl Into<String>,
+        name: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateCompanyBookingPage {
         crate::operations::CreateCompanyBookingPage::new(
             self.client.inner.clone(),
@@ -632,7 +635,7 @@ impl CompanyBookingPagesApi<'_> {
     pub fn delete_company_booking_page(
         &self,
         company_id: i64,
-        uuid: impl Into<String>,
+        uuid: impl ::std::convert::Into<String>,
     ) -> crate::operations::DeleteCompanyBookingPage {
         crate::operations::DeleteCompanyBookingPage::new(
             self.client.inner.clone(),
@@ -652,7 +655,7 @@ impl CompanyBookingPagesApi<'_> {
     pub fn get_company_booking_page(
         &self,
         company_id: i64,
-        uuid: impl Into<String>,
+        uuid: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetCompanyBookingPage {
         crate::operations::GetCompanyBookingPage::new(
             self.client.inner.clone(),
@@ -686,7 +689,7 @@ impl CompanyBookingPagesApi<'_> {
     pub fn update_company_booking_page(
         &self,
         company_id: i64,
-        uuid: impl Into<String>,
+        uuid: impl ::std::convert::Into<String>,
     ) -> crate::operations::UpdateCompanyBookingPage {
         crate::operations::UpdateCompanyBookingPage::new(
             self.client.inner.clone(),
@@ -752,7 +755,7 @@ impl CompanyInvitesApi<'_> {
     pub fn create_company_invite(
         &self,
         company_id: i64,
-        email: impl Into<String>,
+        email: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateCompanyInvite {
         crate::operations::CreateCompanyInvite::new(
             self.client.inner.clone(),
@@ -768,7 +771,7 @@ impl CompanyInvitesApi<'_> {
     pub fn delete_company_invite(
         &self,
         company_id: i64,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
     ) -> crate::operations::DeleteCompanyInvite {
         crate::operations::DeleteCompanyInvite::new(
             self.client.inner.clone(),
@@ -795,7 +798,7 @@ impl CompanyInvitesApi<'_> {
     pub fn update_company_invite(
         &self,
         company_id: i64,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
         role_id: i64,
     ) -> crate::operations::UpdateCompanyInvite {
         crate::operations::UpdateCompanyInvite::new(
@@ -820,7 +823,7 @@ impl CompanyLibraryApi<'_> {
     pub fn get_company_library_media(
         &self,
         company_id: i64,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetCompanyLibraryMedia {
         crate::operations::GetCompanyLibraryMedia::new(
             self.client.inner.clone(),
@@ -888,7 +891,7 @@ impl CompanyStreamsApi<'_> {
     pub fn delete_company_stream(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::DeleteCompanyStream {
         crate::operations::DeleteCompanyStream::new(
             self.client.inner.clone(),
@@ -904,7 +907,7 @@ impl CompanyStreamsApi<'_> {
     pub fn delete_company_stream_event(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::DeleteCompanyStreamEvent {
         crate::operations::DeleteCompanyStreamEvent::new(
@@ -926,7 +929,7 @@ impl CompanyStreamsApi<'_> {
     pub fn get_company_stream(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetCompanyStream {
         crate::operations::GetCompanyStream::new(
             self.client.inner.clone(),
@@ -946,7 +949,7 @@ impl CompanyStreamsApi<'_> {
     pub fn get_company_stream_event(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::GetCompanyStreamEvent {
         crate::operations::GetCompanyStreamEvent::new(
@@ -968,7 +971,7 @@ impl CompanyStreamsApi<'_> {
     pub fn get_company_stream_recording(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetCompanyStreamRecording {
         crate::operations::GetCompanyStreamRecording::new(
             self.client.inner.clone(),
@@ -989,7 +992,7 @@ impl CompanyStreamsApi<'_> {
     pub fn invite_to_company_stream(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::InviteToCompanyStream {
         crate::operations::InviteToCompanyStream::new(
             self.client.inner.clone(),
@@ -1044,7 +1047,7 @@ impl CompanyStreamsApi<'_> {
     pub fn request_company_stream_event_mix(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::RequestCompanyStreamEventMix {
         crate::operations::RequestCompanyStreamEventMix::new(
@@ -1067,7 +1070,7 @@ impl CompanyStreamsApi<'_> {
     pub fn request_company_stream_event_video_mix(
         &self,
         company_id: i64,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::RequestCompanyStreamEventVideoMix {
         crate::operations::RequestCompanyStreamEventVideoMix::new(
@@ -1110,7 +1113,7 @@ impl CompanyTeamsApi<'_> {
     pub fn create_company_team(
         &self,
         company_id: i64,
-        name: impl Into<String>,
+        name: impl ::std::convert::Into<String>,
     ) -> crate::operations::CreateCompanyTeam {
         crate::operations::CreateCompanyTeam::new(
             self.client.inner.clone(),
@@ -1248,8 +1251,8 @@ impl CompanyUsersApi<'_> {
     /// - Only this operation types companyId and userId as `string` (its sample uses "hello" for both); every other company route, including the PUT on the same path, types them as `number`. We keep the documented string type; callers pass the numeric ids as text.
     pub fn remove_company_user(
         &self,
-        company_id: impl Into<String>,
-        user_id: impl Into<String>,
+        company_id: impl ::std::convert::Into<String>,
+        user_id: impl ::std::convert::Into<String>,
     ) -> crate::operations::RemoveCompanyUser {
         crate::operations::RemoveCompanyUser::new(
             self.client.inner.clone(),
@@ -1304,7 +1307,7 @@ impl InvitesApi<'_> {
     /// Source: snapcall-rest-v2.txt § "Invite - Accept".
     pub fn accept_invite(
         &self,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
     ) -> crate::operations::AcceptInvite {
         crate::operations::AcceptInvite::new(self.client.inner.clone(), token.into())
     }
@@ -1318,7 +1321,10 @@ impl InvitesApi<'_> {
     /// # Spec decisions
     ///
     /// - Both code samples send no Authorization header: auth none (the invitee has no key yet).
-    pub fn get_invite(&self, token: impl Into<String>) -> crate::operations::GetInvite {
+    pub fn get_invite(
+        &self,
+        token: impl ::std::convert::Into<String>,
+    ) -> crate::operations::GetInvite {
         crate::operations::GetInvite::new(self.client.inner.clone(), token.into())
     }
 }
@@ -1353,7 +1359,7 @@ impl PartnerApi<'_> {
     /// - The meaning of `stream` is not described; the description is our reading of its name.
     pub fn get_partner_agent_button(
         &self,
-        agent_email: impl Into<String>,
+        agent_email: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetPartnerAgentButton {
         crate::operations::GetPartnerAgentButton::new(
             self.client.inner.clone(),
@@ -1407,7 +1413,7 @@ impl PublicApi<'_> {
     /// - Both code samples send no Authorization header: auth none. It is the only operation of the document's "Public" section, hence group public.
     pub fn get_public_library_media(
         &self,
-        token: impl Into<String>,
+        token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetPublicLibraryMedia {
         crate::operations::GetPublicLibraryMedia::new(
             self.client.inner.clone(),
@@ -1460,7 +1466,7 @@ impl ScheduleTemplatesApi<'_> {
     /// - The short edition agrees with the full edition on this operation.
     pub fn create_schedule_template(
         &self,
-        name: impl Into<String>,
+        name: impl ::std::convert::Into<String>,
         schedule: Vec<::serde_json::Value>,
     ) -> crate::operations::CreateScheduleTemplate {
         crate::operations::CreateScheduleTemplate::new(
@@ -1536,7 +1542,7 @@ impl StreamsApi<'_> {
     /// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete\_stream\_event, and the /admin route is admin\_delete\_stream\_event.
     pub fn delete_stream_event(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::DeleteStreamEvent {
         crate::operations::DeleteStreamEvent::new(
@@ -1557,7 +1563,7 @@ impl StreamsApi<'_> {
     /// - longTimeExpiration is not described; the description is our reading of its name.
     pub fn get_stream_event(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
         event_id: i64,
     ) -> crate::operations::GetStreamEvent {
         crate::operations::GetStreamEvent::new(
@@ -1578,7 +1584,7 @@ impl StreamsApi<'_> {
     /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_stream.
     pub fn get_stream_public_info(
         &self,
-        stream_token: impl Into<String>,
+        stream_token: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetStreamPublicInfo {
         crate::operations::GetStreamPublicInfo::new(
             self.client.inner.clone(),
@@ -1630,7 +1636,7 @@ impl UsersApi<'_> {
     pub fn get_user_button(
         &self,
         user_id: i64,
-        referer: impl Into<String>,
+        referer: impl ::std::convert::Into<String>,
     ) -> crate::operations::GetUserButton {
         crate::operations::GetUserButton::new(
             self.client.inner.clone(),

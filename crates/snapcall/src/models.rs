@@ -371,7 +371,7 @@ impl StreamType {
         }
     }
 }
-impl From<&str> for StreamType {
+impl ::std::convert::From<&str> for StreamType {
     fn from(s: &str) -> Self {
         match s {
             "assist" => Self::Assist,

@@ -228,7 +228,10 @@ impl AdminListStreams {
     }
     /// Only streams of this button.
     /// Sent as `button` in the query string.
-    pub fn button(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn button(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.button = Some(value.into());
         self
     }
@@ -757,19 +760,22 @@ impl CreateButton {
     }
     /// Brand label shown with the button.
     /// Sent as `brand` in the body.
-    pub fn brand(mut self, value: impl Into<String>) -> Self {
+    pub fn brand(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.brand = Some(value.into());
         self
     }
     /// Call configuration the button uses (an id or a string).
     /// Sent as `call_id` in the body.
-    pub fn call_id(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn call_id(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.call_id = Some(value.into());
         self
     }
     /// Agent assigned to the button.
     /// Sent as `agent` in the body.
-    pub fn agent(mut self, value: impl Into<String>) -> Self {
+    pub fn agent(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.agent = Some(value.into());
         self
     }
@@ -781,7 +787,7 @@ impl CreateButton {
     }
     /// Time zone the schedule is read in.
     /// Sent as `timezone` in the body.
-    pub fn timezone(mut self, value: impl Into<String>) -> Self {
+    pub fn timezone(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.timezone = Some(value.into());
         self
     }
@@ -789,7 +795,7 @@ impl CreateButton {
     /// Sent as `caller_id` in the body.
     pub fn caller_id(
         mut self,
-        value: impl Into<::snapsdk_runtime::Alternatives>,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> Self {
         self.caller_id = Some(value.into());
         self
@@ -802,7 +808,7 @@ impl CreateButton {
     }
     /// Page on which the button is displayed.
     /// Sent as `display_page` in the body.
-    pub fn display_page(mut self, value: impl Into<String>) -> Self {
+    pub fn display_page(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.display_page = Some(value.into());
         self
     }
@@ -1168,13 +1174,13 @@ impl ListButtons {
     }
     /// Only buttons with this name.
     /// Sent as `name` in the query string.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// Only buttons assigned to this agent.
     /// Sent as `agent` in the query string.
-    pub fn agent(mut self, value: impl Into<String>) -> Self {
+    pub fn agent(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.agent = Some(value.into());
         self
     }
@@ -1291,19 +1297,22 @@ impl UpdateButton {
     }
     /// New display name.
     /// Sent as `name` in the body.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// New brand label.
     /// Sent as `brand` in the body.
-    pub fn brand(mut self, value: impl Into<String>) -> Self {
+    pub fn brand(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.brand = Some(value.into());
         self
     }
     /// Call configuration the button uses (an id or a string).
     /// Sent as `call_id` in the body.
-    pub fn call_id(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn call_id(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.call_id = Some(value.into());
         self
     }
@@ -1315,7 +1324,7 @@ impl UpdateButton {
     }
     /// Time zone the schedule is read in.
     /// Sent as `timezone` in the body.
-    pub fn timezone(mut self, value: impl Into<String>) -> Self {
+    pub fn timezone(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.timezone = Some(value.into());
         self
     }
@@ -1323,7 +1332,7 @@ impl UpdateButton {
     /// Sent as `caller_id` in the body.
     pub fn caller_id(
         mut self,
-        value: impl Into<::snapsdk_runtime::Alternatives>,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> Self {
         self.caller_id = Some(value.into());
         self
@@ -1336,7 +1345,7 @@ impl UpdateButton {
     }
     /// Page on which the button is displayed.
     /// Sent as `display_page` in the body.
-    pub fn display_page(mut self, value: impl Into<String>) -> Self {
+    pub fn display_page(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.display_page = Some(value.into());
         self
     }
@@ -1772,7 +1781,10 @@ impl ListCalls {
     }
     /// Only calls with this rating.
     /// Sent as `rate` in the query string.
-    pub fn rate(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn rate(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.rate = Some(value.into());
         self
     }
@@ -1790,25 +1802,37 @@ impl ListCalls {
     }
     /// Only calls made through this button.
     /// Sent as `button` in the query string.
-    pub fn button(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn button(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.button = Some(value.into());
         self
     }
     /// Only calls with this status.
     /// Sent as `status` in the query string.
-    pub fn status(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn status(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.status = Some(value.into());
         self
     }
     /// Only calls handled by this agent.
     /// Sent as `agent` in the query string.
-    pub fn agent(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn agent(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.agent = Some(value.into());
         self
     }
     /// Only calls from this client.
     /// Sent as `client` in the query string.
-    pub fn client(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn client(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.client = Some(value.into());
         self
     }
@@ -1957,7 +1981,7 @@ impl CreateCompanyBookingPage {
     }
     /// Text shown on the booking page.
     /// Sent as `description` in the body.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
+    pub fn description(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
@@ -2218,7 +2242,7 @@ impl ListCompanyBookingPages {
     }
     /// Only booking pages with this name.
     /// Sent as `name` in the query string.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
@@ -2345,7 +2369,7 @@ impl UpdateCompanyBookingPage {
     }
     /// New name of the booking page.
     /// Sent as `name` in the body.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
@@ -2357,13 +2381,13 @@ impl UpdateCompanyBookingPage {
     }
     /// Text shown on the booking page.
     /// Sent as `description` in the body.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
+    pub fn description(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
     /// New status of the booking page.
     /// Sent as `status` in the body.
-    pub fn status(mut self, value: impl Into<String>) -> Self {
+    pub fn status(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
@@ -2566,7 +2590,7 @@ impl ListCompanyCustomFields {
     }
     /// Only custom fields with this name.
     /// Sent as `name` in the query string.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
@@ -3088,19 +3112,22 @@ impl ListCompanyLibraryMedia {
     }
     /// Only items of this media type (or types).
     /// Sent as `type` in the query string.
-    pub fn type_(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.type_ = Some(value.into());
         self
     }
     /// Only items with this name.
     /// Sent as `name` in the query string.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// Sort order of the list.
     /// Sent as `order` in the query string.
-    pub fn order(mut self, value: impl Into<String>) -> Self {
+    pub fn order(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.order = Some(value.into());
         self
     }
@@ -3213,13 +3240,13 @@ impl CreateStream {
     }
     /// Name given to the stream.
     /// Sent as `name` in the body.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// Free label saying where the stream was created from.
     /// Sent as `origin` in the body.
-    pub fn origin(mut self, value: impl Into<String>) -> Self {
+    pub fn origin(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.origin = Some(value.into());
         self
     }
@@ -3710,7 +3737,7 @@ impl InviteToCompanyStream {
     }
     /// Kind of invitation to send.
     /// Sent as `type` in the body.
-    pub fn type_(mut self, value: impl Into<String>) -> Self {
+    pub fn type_(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
@@ -3734,7 +3761,7 @@ impl InviteToCompanyStream {
     }
     /// Message sent with the invitation.
     /// Sent as `text` in the body.
-    pub fn text(mut self, value: impl Into<String>) -> Self {
+    pub fn text(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.text = Some(value.into());
         self
     }
@@ -3891,7 +3918,10 @@ impl ListCompanyStreamEvents {
     }
     /// Only events of this type (or types).
     /// Sent as `type` in the query string.
-    pub fn type_(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.type_ = Some(value.into());
         self
     }
@@ -3899,26 +3929,26 @@ impl ListCompanyStreamEvents {
     /// Sent as `mediaType` in the query string.
     pub fn media_type(
         mut self,
-        value: impl Into<::snapsdk_runtime::Alternatives>,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> Self {
         self.media_type = Some(value.into());
         self
     }
     /// Only events of this stream.
     /// Sent as `stream_token` in the query string.
-    pub fn stream_token(mut self, value: impl Into<String>) -> Self {
+    pub fn stream_token(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.stream_token = Some(value.into());
         self
     }
     /// Only events of streams with this external id.
     /// Sent as `external_id` in the query string.
-    pub fn external_id(mut self, value: impl Into<String>) -> Self {
+    pub fn external_id(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
     }
     /// Sort order of the list.
     /// Sent as `order` in the query string.
-    pub fn order(mut self, value: impl Into<String>) -> Self {
+    pub fn order(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.order = Some(value.into());
         self
     }
@@ -4079,7 +4109,10 @@ impl ListCompanyStreams {
     }
     /// Only streams of this button.
     /// Sent as `button` in the query string.
-    pub fn button(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn button(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.button = Some(value.into());
         self
     }
@@ -4091,7 +4124,10 @@ impl ListCompanyStreams {
     }
     /// Only streams of this type (or types), such as assist or instant.
     /// Sent as `type` in the query string.
-    pub fn type_(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn type_(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.type_ = Some(value.into());
         self
     }
@@ -4121,7 +4157,7 @@ impl ListCompanyStreams {
     }
     /// Filter on the company's custom fields.
     /// Sent as `custom_filter` in the query string.
-    pub fn custom_filter(mut self, value: impl Into<String>) -> Self {
+    pub fn custom_filter(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.custom_filter = Some(value.into());
         self
     }
@@ -4129,7 +4165,7 @@ impl ListCompanyStreams {
     /// Sent as `team_ids` in the query string.
     pub fn team_ids(
         mut self,
-        value: impl Into<::snapsdk_runtime::Alternatives>,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> Self {
         self.team_ids = Some(value.into());
         self
@@ -4138,20 +4174,20 @@ impl ListCompanyStreams {
     /// Sent as `user_ids` in the query string.
     pub fn user_ids(
         mut self,
-        value: impl Into<::snapsdk_runtime::Alternatives>,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
     ) -> Self {
         self.user_ids = Some(value.into());
         self
     }
     /// Only streams with this name.
     /// Sent as `name` in the query string.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// Only streams with this external id.
     /// Sent as `external_id` in the query string.
-    pub fn external_id(mut self, value: impl Into<String>) -> Self {
+    pub fn external_id(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
     }
@@ -4524,7 +4560,7 @@ impl CreateCompanyTeam {
     }
     /// What the team is for.
     /// Sent as `description` in the body.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
+    pub fn description(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
@@ -4776,13 +4812,16 @@ impl ListCompanyTeams {
     }
     /// Only teams with this name.
     /// Sent as `name` in the query string.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// Only the team (or teams) with this id.
     /// Sent as `id` in the query string.
-    pub fn id(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.id = Some(value.into());
         self
     }
@@ -4959,13 +4998,13 @@ impl UpdateCompanyTeam {
     }
     /// New name of the team.
     /// Sent as `name` in the body.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// New description of the team.
     /// Sent as `description` in the body.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
+    pub fn description(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.description = Some(value.into());
         self
     }
@@ -5164,19 +5203,22 @@ impl ListCompanyUsers {
     }
     /// Only users with this status.
     /// Sent as `status` in the query string.
-    pub fn status(mut self, value: impl Into<String>) -> Self {
+    pub fn status(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
     /// Only users with this name.
     /// Sent as `name` in the query string.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// Only the user (or users) with this id.
     /// Sent as `id` in the query string.
-    pub fn id(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn id(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.id = Some(value.into());
         self
     }
@@ -5643,7 +5685,7 @@ impl ActivatePartnerAccount {
     }
     /// Email address of the account to activate.
     /// Sent as `email` in the body.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
+    pub fn email(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.email = Some(value.into());
         self
     }
@@ -5655,19 +5697,19 @@ impl ActivatePartnerAccount {
     }
     /// Time zone to set on the account.
     /// Sent as `timezone` in the body.
-    pub fn timezone(mut self, value: impl Into<String>) -> Self {
+    pub fn timezone(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.timezone = Some(value.into());
         self
     }
     /// Password to set on the account.
     /// Sent as `password` in the body.
-    pub fn password(mut self, value: impl Into<String>) -> Self {
+    pub fn password(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.password = Some(value.into());
         self
     }
     /// Currency to set on the account.
     /// Sent as `currency` in the body.
-    pub fn currency(mut self, value: impl Into<String>) -> Self {
+    pub fn currency(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.currency = Some(value.into());
         self
     }
@@ -6014,7 +6056,10 @@ impl ListPartnerCalls {
     }
     /// Only calls handled by this agent.
     /// Sent as `agent` in the query string.
-    pub fn agent(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn agent(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.agent = Some(value.into());
         self
     }
@@ -6564,7 +6609,7 @@ impl UpdateScheduleTemplate {
     }
     /// New name of the template.
     /// Sent as `name` in the body.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
@@ -6832,13 +6877,13 @@ impl GetStreamPublicInfo {
     }
     /// Token of the flow the stream is opened from.
     /// Sent as `flowToken` in the query string.
-    pub fn flow_token(mut self, value: impl Into<String>) -> Self {
+    pub fn flow_token(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.flow_token = Some(value.into());
         self
     }
     /// Language to return texts in.
     /// Sent as `languageCode` in the query string.
-    pub fn language_code(mut self, value: impl Into<String>) -> Self {
+    pub fn language_code(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.language_code = Some(value.into());
         self
     }
@@ -6947,7 +6992,10 @@ impl ListStreams {
     }
     /// Only streams of this button.
     /// Sent as `button` in the query string.
-    pub fn button(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
+    pub fn button(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
         self.button = Some(value.into());
         self
     }

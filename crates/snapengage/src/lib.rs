@@ -74,7 +74,7 @@ impl ClientBuilder {
         }
     }
     /// Send requests to another base URL (a mock server, a proxy, a staging host).
-    pub fn base_url(self, url: impl Into<String>) -> Self {
+    pub fn base_url(self, url: impl ::std::convert::Into<String>) -> Self {
         Self {
             inner: self.inner.base_url(url),
         }
@@ -158,7 +158,7 @@ impl ClientBuilder {
         }
     }
     /// Text appended to the `User-Agent` header.
-    pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self {
+    pub fn user_agent_suffix(self, suffix: impl ::std::convert::Into<String>) -> Self {
         Self {
             inner: self.inner.user_agent_suffix(suffix),
         }
@@ -183,7 +183,7 @@ impl ChatApi<'_> {
     /// Source: snapengage-chat-api-v1.txt § "Check widget availability".
     pub fn check_widget_availability(
         &self,
-        widget_id: impl Into<String>,
+        widget_id: impl ::std::convert::Into<String>,
     ) -> crate::operations::CheckWidgetAvailability {
         crate::operations::CheckWidgetAvailability::new(
             self.client.inner.clone(),
@@ -202,7 +202,7 @@ impl ChatApi<'_> {
     /// - The document recommends polling no more often than every 1-2 seconds. This is not paging (the index moves with the transcript), so no pagination stream is generated.
     pub fn poll_messages(
         &self,
-        case_id: impl Into<String>,
+        case_id: impl ::std::convert::Into<String>,
     ) -> crate::operations::PollMessages {
         crate::operations::PollMessages::new(self.client.inner.clone(), case_id.into())
     }
@@ -220,7 +220,7 @@ impl ChatApi<'_> {
     /// - The table recommends URL-encoding messageBody. The client percent-encodes every query value exactly once, so callers pass plain text; encoding it themselves would double-encode it.
     pub fn send_message(
         &self,
-        case_id: impl Into<String>,
+        case_id: impl ::std::convert::Into<String>,
     ) -> crate::operations::SendMessage {
         crate::operations::SendMessage::new(self.client.inner.clone(), case_id.into())
     }
@@ -236,7 +236,7 @@ impl ChatApi<'_> {
     /// - Fields travel in the query string with the form content type, as in the cURL sample (see send\_message).
     pub fn start_chat(
         &self,
-        widget_id: impl Into<String>,
+        widget_id: impl ::std::convert::Into<String>,
     ) -> crate::operations::StartChat {
         crate::operations::StartChat::new(self.client.inner.clone(), widget_id.into())
     }

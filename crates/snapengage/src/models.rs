@@ -87,7 +87,7 @@ impl MessageAuthorType {
         }
     }
 }
-impl From<&str> for MessageAuthorType {
+impl ::std::convert::From<&str> for MessageAuthorType {
     fn from(s: &str) -> Self {
         match s {
             "agent" => Self::Agent,
@@ -147,7 +147,7 @@ impl MessageType {
         }
     }
 }
-impl From<&str> for MessageType {
+impl ::std::convert::From<&str> for MessageType {
     fn from(s: &str) -> Self {
         match s {
             "1" => Self::Message,

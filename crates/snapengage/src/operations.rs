@@ -200,7 +200,7 @@ impl SendMessage {
     }
     /// Text of the message.
     /// Sent as `messageBody` in the body.
-    pub fn message_body(mut self, value: impl Into<String>) -> Self {
+    pub fn message_body(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.message_body = Some(value.into());
         self
     }
@@ -293,25 +293,25 @@ impl StartChat {
     }
     /// Visitor's email; required when the widget's emailRequired flag is true.
     /// Sent as `email` in the body.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
+    pub fn email(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.email = Some(value.into());
         self
     }
     /// Visitor's phone number.
     /// Sent as `phone` in the body.
-    pub fn phone(mut self, value: impl Into<String>) -> Self {
+    pub fn phone(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.phone = Some(value.into());
         self
     }
     /// A browser-style user agent string.
     /// Sent as `userAgent` in the body.
-    pub fn user_agent(mut self, value: impl Into<String>) -> Self {
+    pub fn user_agent(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.user_agent = Some(value.into());
         self
     }
     /// Locale of the session, such as en or en-GB.
     /// Sent as `locale` in the body.
-    pub fn locale(mut self, value: impl Into<String>) -> Self {
+    pub fn locale(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.locale = Some(value.into());
         self
     }
@@ -324,13 +324,13 @@ impl StartChat {
     }
     /// Name and version of the calling application.
     /// Sent as `appVersionName` in the body.
-    pub fn app_version_name(mut self, value: impl Into<String>) -> Self {
+    pub fn app_version_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.app_version_name = Some(value.into());
         self
     }
     /// First visitor message; required when the widget's messageRequired flag is true.
     /// Sent as `visitorMessage` in the body.
-    pub fn visitor_message(mut self, value: impl Into<String>) -> Self {
+    pub fn visitor_message(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.visitor_message = Some(value.into());
         self
     }

@@ -56,7 +56,7 @@ pub fn emit(api: &Api) -> TokenStream {
     };
     let calls = picks(api, scheme.map(|s| s.id.as_str())).into_iter().map(|(op, call)| {
         let group = format_ident!("{}", names::snake(&op.group));
-        let method = format_ident!("{}", op.id);
+        let method = format_ident!("{}", names::method(&op.id));
         let args = call.args;
         let line = format!("{} ({} {}): {{answer:#?}}", op.id, op.method.as_str(), op.path.replace('{', "{{").replace('}', "}}"));
         if op.success.content == ContentKind::Empty {

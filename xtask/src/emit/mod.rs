@@ -138,7 +138,7 @@ fn example(api: &Api) -> Option<(String, String)> {
     for op in ops {
         let args: Option<Vec<String>> = rust::required_args(op).iter().map(|(name, ty)| example_arg(api, ty, name)).collect();
         if let Some(args) = args {
-            return Some((op.id.clone(), format!("client.{}().{}({}).send().await?", op.group, op.id, args.join(", "))));
+            return Some((op.id.clone(), format!("client.{}().{}({}).send().await?", names::snake(&op.group), names::method(&op.id), args.join(", "))));
         }
     }
     None

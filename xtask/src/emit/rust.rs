@@ -21,11 +21,52 @@ fn ident(s: &str) -> Ident {
 /// Doc comment lines as `#[doc = "..."]` attributes.
 /// Spec prose is escaped (see [`crate::emit::md_escape`]); our own lines use backticks for code.
 fn docs<'a>(lines: impl IntoIterator<Item = &'a str>) -> TokenStream {
-    let lines: Vec<String> = lines
-        .into_iter()
-        .flat_map(|l| l.split('\n').map(|x| if x.is_empty() { String::new() } else { format!(" {}", crate::emit::md_escape(x)) }).collect::<Vec<_>>())
-        .collect();
+    let lines = doc_lines(lines);
     quote!(#(#[doc = #lines])*)
+}
+
+/// Languages a fenced block in spec prose may keep; any other (none, `rust`)
+/// becomes `text`, so rustdoc never compiles an example as a doctest.
+const PROSE_FENCES: &[&str] = &["text", "json", "yaml", "xml", "html", "http", "sh", "console", "csv"];
+
+/// Spec prose as rustdoc lines. Fenced blocks are kept verbatim with a
+/// non-Rust language (one left open is closed where its prose ends); outside them, prose is
+/// escaped and leading indentation dropped, as markdown would read an
+/// indented line as a (Rust) code block.
+pub(crate) fn doc_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut fence: Option<String> = None;
+    for x in lines.into_iter().flat_map(|l| l.split('\n').map(Some).chain([None])) {
+        // The end of one piece of prose: a fence it left open is closed here.
+        let Some(x) = x else {
+            if let Some(f) = fence.take() {
+                out.push(format!(" {f}"));
+            }
+            continue;
+        };
+        let t = x.trim_start();
+        if let Some(f) = &fence {
+            if t.starts_with(f.as_str()) && t.trim_start_matches(f.chars().next().unwrap_or('`')).trim().is_empty() {
+                out.push(format!(" {f}"));
+                fence = None;
+            } else {
+                out.push(if x.is_empty() { String::new() } else { format!(" {x}") });
+            }
+            continue;
+        }
+        let tick = t.chars().next().filter(|c| matches!(c, '`' | '~'));
+        let marker: String = tick.map(|c| t.chars().take_while(|x| *x == c).collect()).unwrap_or_default();
+        if marker.len() >= 3 {
+            let lang = t[marker.len()..].trim().split([',', ' ']).next().unwrap_or("").to_lowercase();
+            let lang = if PROSE_FENCES.contains(&lang.as_str()) { lang } else { "text".to_owned() };
+            out.push(format!(" {marker}{lang}"));
+            fence = Some(marker);
+            continue;
+        }
+        let x = if x.starts_with("    ") || x.starts_with('\t') { t } else { x };
+        out.push(if x.is_empty() { String::new() } else { format!(" {}", crate::emit::md_escape(x)) });
+    }
+    out
 }
 
 /// The Rust type that holds a value of `ty`.
@@ -59,7 +100,7 @@ pub fn rust_type(ty: &Ty) -> TokenStream {
 /// How a setter or argument takes a value of `ty`: `(parameter type, conversion)`.
 fn arg_type(api: &Api, ty: &Ty) -> (TokenStream, TokenStream) {
     let rust = rust_type(ty);
-    let by_into = |t: TokenStream| (quote!(impl Into<#t>), quote!(.into()));
+    let by_into = |t: TokenStream| (quote!(impl ::std::convert::Into<#t>), quote!(.into()));
     match ty {
         Ty::String | Ty::Alternatives => by_into(rust),
         Ty::Model(m) => match api.models.iter().find(|x| &x.name == m).map(|x| &x.kind) {
@@ -95,8 +136,24 @@ fn groups(api: &Api) -> Vec<(String, Vec<&Operation>)> {
     out
 }
 
+/// The name of a keep-unknown model's map of unlisted fields: `extra`, or the
+/// first of `unknown_fields`, `extra_`, `extra__`, ... no field takes.
+pub fn extra_map_name(fields: &[ir::Field]) -> String {
+    let taken = |n: &str| fields.iter().any(|f| f.rust == n);
+    if !taken("extra") {
+        return "extra".into();
+    }
+    let mut name = "unknown_fields".to_owned();
+    let mut n = 0;
+    while taken(&name) {
+        n += 1;
+        name = format!("extra{}", "_".repeat(n));
+    }
+    name
+}
+
 fn group_struct(group: &str) -> Ident {
-    format_ident!("{}Api", names::pascal(group))
+    ident(&names::group_type(group))
 }
 
 fn builder_struct(op: &Operation) -> Ident {
@@ -170,7 +227,7 @@ fn success_type(op: &Operation) -> TokenStream {
 /// `client.group().op(args)` as docs show it.
 pub fn call_signature(op: &Operation) -> String {
     let args: Vec<&str> = required_inputs(op).iter().map(|i| i.rust).collect();
-    format!("client.{}().{}({})", op.group, op.id, args.join(", "))
+    format!("client.{}().{}({})", names::snake(&op.group), names::method(&op.id), args.join(", "))
 }
 
 fn op_doc_lines(api: &Api, op: &Operation) -> Vec<String> {
@@ -240,7 +297,7 @@ fn emit_lib(api: &Api) -> TokenStream {
         let accessor_doc = format!(" The `{group}` operations.");
         let methods = ops.iter().map(|op| {
             let b = builder_struct(op);
-            let m = ident(&op.id);
+            let m = ident(&names::method(&op.id));
             let req = required_inputs(op);
             let params = req.iter().map(|i| {
                 let n = ident(i.rust);
@@ -339,7 +396,7 @@ fn emit_lib(api: &Api) -> TokenStream {
             #(#scheme_methods)*
 
             /// Send requests to another base URL (a mock server, a proxy, a staging host).
-            pub fn base_url(self, url: impl Into<String>) -> Self { Self { inner: self.inner.base_url(url) } }
+            pub fn base_url(self, url: impl ::std::convert::Into<String>) -> Self { Self { inner: self.inner.base_url(url) } }
             /// Limit on establishing a connection.
             pub fn connect_timeout(self, timeout: ::std::time::Duration) -> Self { Self { inner: self.inner.connect_timeout(timeout) } }
             /// Limit on each attempt, from sending to the last byte of a buffered response.
@@ -365,7 +422,7 @@ fn emit_lib(api: &Api) -> TokenStream {
             /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
             pub fn allow_insecure_http(self, allow: bool) -> Self { Self { inner: self.inner.allow_insecure_http(allow) } }
             /// Text appended to the `User-Agent` header.
-            pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self { Self { inner: self.inner.user_agent_suffix(suffix) } }
+            pub fn user_agent_suffix(self, suffix: impl ::std::convert::Into<String>) -> Self { Self { inner: self.inner.user_agent_suffix(suffix) } }
             /// Build the client; fails on an unusable credential or base URL.
             pub fn build(self) -> Result<Client> {
                 Ok(Client { inner: self.inner.build()? })
@@ -435,7 +492,7 @@ fn emit_models(api: &Api) -> TokenStream {
         match &m.kind {
             ModelKind::Object { fields, keep_unknown } => {
                 let fs = fields.iter().map(field_tokens);
-                let extra_name = if fields.iter().any(|f| f.rust == "extra") { ident("unknown_fields") } else { ident("extra") };
+                let extra_name = ident(&extra_map_name(fields));
                 let extra = keep_unknown.then(|| quote! {
                     /// Fields the server sent that the spec does not list, kept as JSON.
                     #[serde(flatten)]
@@ -530,7 +587,7 @@ fn emit_models(api: &Api) -> TokenStream {
                         }
                     }
 
-                    impl From<&str> for #name {
+                    impl ::std::convert::From<&str> for #name {
                         fn from(s: &str) -> Self {
                             match s {
                                 #(#from_str)*
@@ -582,18 +639,18 @@ fn emit_models(api: &Api) -> TokenStream {
                     let mut out = Vec::new();
                     let rust = rust_type(t);
                     if seen.insert(rust.to_string()) {
-                        out.push(quote! { impl From<#rust> for #name { fn from(v: #rust) -> Self { Self::#v(v) } } });
+                        out.push(quote! { impl ::std::convert::From<#rust> for #name { fn from(v: #rust) -> Self { Self::#v(v) } } });
                     }
                     match t {
                         Ty::Integer | Ty::LooseInt => {
                             for small in [quote!(i32), quote!(u32)] {
                                 if seen.insert(small.to_string()) {
-                                    out.push(quote! { impl From<#small> for #name { fn from(v: #small) -> Self { Self::#v(v.into()) } } });
+                                    out.push(quote! { impl ::std::convert::From<#small> for #name { fn from(v: #small) -> Self { Self::#v(v.into()) } } });
                                 }
                             }
                         }
                         Ty::String if seen.insert("& str".into()) => {
-                            out.push(quote! { impl From<&str> for #name { fn from(v: &str) -> Self { Self::#v(v.to_owned()) } } });
+                            out.push(quote! { impl ::std::convert::From<&str> for #name { fn from(v: &str) -> Self { Self::#v(v.to_owned()) } } });
                         }
                         _ => {}
                     }
@@ -615,7 +672,7 @@ fn emit_models(api: &Api) -> TokenStream {
             ModelKind::Newtype { ty } => {
                 let inner = rust_type(ty);
                 let from_str = (*ty == Ty::String).then(|| quote! {
-                    impl From<&str> for #name { fn from(v: &str) -> Self { Self(v.to_owned()) } }
+                    impl ::std::convert::From<&str> for #name { fn from(v: &str) -> Self { Self(v.to_owned()) } }
                     impl #name {
                         /// The wrapped value.
                         pub fn as_str(&self) -> &str { &self.0 }
@@ -627,7 +684,7 @@ fn emit_models(api: &Api) -> TokenStream {
                     #[serde(transparent)]
                     pub struct #name(pub #inner);
 
-                    impl From<#inner> for #name { fn from(v: #inner) -> Self { Self(v) } }
+                    impl ::std::convert::From<#inner> for #name { fn from(v: #inner) -> Self { Self(v) } }
                     #from_str
                     impl ::std::fmt::Display for #name {
                         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {

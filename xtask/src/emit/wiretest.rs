@@ -261,9 +261,9 @@ pub(crate) fn call(api: &Api, op: &Operation, plain: bool) -> Option<Call> {
 
 fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
-    let test_name = format_ident!("{}", op.id);
+    let test_name = format_ident!("{}", names::method(&op.id));
     let group = format_ident!("{}", names::snake(&op.group));
-    let method_name = format_ident!("{}", op.id);
+    let method_name = format_ident!("{}", names::method(&op.id));
     let http_method = op.method.as_str();
     let Call { args, setters, expected_path, query, headers, body_json, form, parts, has_file } = call(api, op, false)?;
 
