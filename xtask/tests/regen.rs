@@ -125,6 +125,35 @@ fn check_mode_catches_hand_edits_stale_specs_and_orphans() {
 }
 
 #[test]
+fn check_mode_catches_a_stale_api_surface_snapshot() {
+    let dir = scratch("surface");
+    regen::run(&opts(&dir, false)).unwrap();
+    let snap = dir.join("xtask/tests/snapshots/regen__surface_snapengage.snap");
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(text.contains("client.chat().start_chat(widget_id)"), "{text}");
+    // A spec change that forgets the surface snapshot, shown here by the old snapshot left in place.
+    std::fs::write(&snap, text.replace("start_chat", "begin_chat")).unwrap();
+    let Err(Failure::Stale(r)) = regen::run(&opts(&dir, true)) else { panic!("a stale surface snapshot must fail --check") };
+    assert_eq!(r.stale.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(), [PathBuf::from("xtask/tests/snapshots/regen__surface_snapengage.snap")]);
+    regen::run(&opts(&dir, false)).unwrap();
+    assert_eq!(std::fs::read_to_string(&snap).unwrap(), text);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_surface_writes_nested_types_whole() {
+    let root = root();
+    let apis = regen::load(&Options::workspace(&root, None)).unwrap_or_else(|e| panic!("{e:?}"));
+    let snappy = apis.iter().find(|a| a.vendor.name == "snappy").unwrap();
+    let surface = emit::surface(snappy);
+    assert!(surface.contains("=> list<Contact>\n"), "{surface}");
+    for line in surface.lines() {
+        let plain = line.replace("->", "").replace("=>", "");
+        assert_eq!(plain.matches('<').count(), plain.matches('>').count(), "unbalanced type in {line}");
+    }
+}
+
+#[test]
 fn a_broken_spec_touches_no_file() {
     let dir = scratch("broken");
     regen::run(&opts(&dir, false)).unwrap();
