@@ -12,6 +12,7 @@ pub mod loc;
 pub mod names;
 pub mod regen;
 pub mod spec;
+pub mod testrun;
 pub mod validate;
 pub mod versions;
 pub mod write;
