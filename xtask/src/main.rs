@@ -50,32 +50,50 @@ fn test_cmd(args: &[String]) -> ExitCode {
     outcomes.extend(xtask::external::prepare(&root, &target));
     let mut tally = Tally::default();
     let mut none = Tally::default();
-    type Step<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
-    let steps: [Step<'_>; 4] = [
-        ("clippy", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"], &[]),
-        ("rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")]),
-        // Every test binary and the doctests, to the end even when one fails.
-        ("tests", &["test", "--workspace", "--locked", "--no-fail-fast"], &[]),
-        // Packages the runtime and the three clients in dependency order and
-        // builds each from its .crate file, as crates.io would receive it.
-        // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
-        ("publish dry run", &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"], &[("CARGO_PROFILE_DEV_DEBUG", "false")]),
-    ];
-    for (what, args, env) in steps {
-        let counts = what == "tests";
-        let mut o = step(&root, what, args, env, if counts { &mut tally } else { &mut none });
-        if counts {
-            tally.finish();
-            if !o.ok && tally.failed == 0 {
-                // Nothing ran or a binary did not build: still a failure in the count.
-                tally.failed += 1;
-                o.note = format!("{}; no test failed, so a test binary did not build or cargo stopped early", o.note);
-            } else {
-                o.note = format!("{} test binaries and doctest runs{}", tally.binaries, if tally.no_result > 0 { format!(", {} ended without a result", tally.no_result) } else { String::new() });
-            }
+    // Clippy lints the workspace while the test binaries are built, so the
+    // dependencies compile once (for clippy, the tests and the doctests)
+    // instead of once in check mode and again in full: `cargo clippy` is
+    // `cargo check` with clippy-driver as the workspace's rustc wrapper;
+    // here the wrapper is given to `cargo test` with the same arguments.
+    let lint = match xtask::testrun::clippy_env() {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
         }
-        outcomes.push(o);
+    };
+    let lint: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let clippy = step(&root, "clippy + test build", &["test", "--workspace", "--all-targets", "--locked", "--no-run"], &lint, &mut none);
+    let clippy_ok = clippy.ok;
+    outcomes.push(clippy);
+    outcomes.push(step(&root, "rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")], &mut none));
+    // Every test binary and the doctests, to the end even when one fails. With
+    // the same wrapper nothing is rebuilt; after a lint failure the tests run
+    // without it (rebuilding the workspace crates only), so a lint never hides a test result.
+    let test_env: &[(&str, &str)] = if clippy_ok { &lint } else { &[] };
+    let mut o = step(&root, "tests", &["test", "--workspace", "--locked", "--no-fail-fast"], test_env, &mut tally);
+    tally.finish();
+    if !o.ok && tally.failed == 0 {
+        // Nothing ran or a binary did not build: still a failure in the count.
+        tally.failed += 1;
+        o.note = format!("{}; no test failed, so a test binary did not build or cargo stopped early", o.note);
+    } else {
+        o.note = format!("{} test binaries and doctest runs{}", tally.binaries, if tally.no_result > 0 { format!(", {} ended without a result", tally.no_result) } else { String::new() });
     }
+    outcomes.push(o);
+    // Packages the runtime and the three clients in dependency order and
+    // builds each from its .crate file, as crates.io would receive it: alone,
+    // with only the features its own manifest asks for (the workspace build
+    // unifies features across members, so this is the one check that a crate
+    // does not lean on another member's features or on a file outside it).
+    // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
+    outcomes.push(step(
+        &root,
+        "publish dry run",
+        &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"],
+        &[("CARGO_PROFILE_DEV_DEBUG", "false")],
+        &mut none,
+    ));
     println!("==> cargo xtask test: every step");
     for o in &outcomes {
         println!("{}", o.line());

@@ -105,6 +105,21 @@ pub fn cargo(root: &Path, what: &str, args: &[&str], env: &[(&str, &str)], tally
     }
 }
 
+/// The environment that makes cargo compile the workspace's own crates with
+/// clippy-driver and `-D warnings`, exactly as `cargo clippy -- -D warnings`
+/// does (it passes the lint arguments in `CLIPPY_ARGS`, separated by
+/// `__CLIPPY_HACKERY__`). Dependencies are still compiled by plain rustc.
+pub fn clippy_env() -> Result<Vec<(&'static str, String)>, String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc).args(["--print", "sysroot"]).output().map_err(|e| format!("running `{rustc} --print sysroot`: {e}"))?;
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_owned();
+    let driver = Path::new(&sysroot).join("bin").join(if cfg!(windows) { "clippy-driver.exe" } else { "clippy-driver" });
+    if !driver.is_file() {
+        return Err(format!("clippy-driver not found at {}; install clippy with `rustup component add clippy`", driver.display()));
+    }
+    Ok(vec![("RUSTC_WORKSPACE_WRAPPER", driver.to_string_lossy().into_owned()), ("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into())])
+}
+
 /// Copy a child's stream to ours line by line, keeping the lines.
 fn echo(stream: impl Read, to_stderr: bool) -> Vec<String> {
     let mut kept = Vec::new();

@@ -557,7 +557,8 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
         out.push(Mutation { label: "every optional field left out".into(), body, expect: Expect::Decodes(vec![]) });
     }
     // The loose forms the spec allows: each form at every place of its kind at once.
-    let loose: [(&str, fn(&Spot) -> bool, Vec<Value>); 6] = [
+    type Loose = (&'static str, fn(&Spot) -> bool, Vec<Value>);
+    let loose: [Loose; 6] = [
         ("loose_bool", |s| matches!(s, Spot::LooseBool), vec![json!("true"), json!("false"), json!("1"), json!("0"), json!(" TRUE "), json!(1), json!(0), json!(true), json!(false)]),
         ("loose_int", |s| matches!(s, Spot::LooseInt), vec![json!(42), json!("42"), json!(" -7 ")]),
         ("timestamp", |s| matches!(s, Spot::Timestamp), vec![json!(1368011747), json!("2013-05-08 11:15:47"), json!(1368011747.0)]),
