@@ -57,7 +57,9 @@ fn fixture_output_per_feature() {
         insta::assert_snapshot!(format!("fixture_{}_rust", api.vendor.name), rust);
         insta::assert_snapshot!(format!("fixture_{}_openapi", api.vendor.name), files[&PathBuf::from(format!("{dir}/openapi.json"))]);
     }
-    assert_eq!(seen, 6, "one fixture per spec feature");
+    // One fixture per spec folder under xtask/tests/fixtures, each with its snapshots (insta fails on a missing one).
+    let folders = std::fs::read_dir(root.join("xtask/tests/fixtures")).unwrap().flatten().filter(|e| e.path().is_dir()).count();
+    assert!(folders > 0 && seen == folders, "{seen} fixture crates generated from {folders} fixture spec folders");
 }
 
 #[test]
@@ -151,6 +153,28 @@ fn the_surface_writes_nested_types_whole() {
         let plain = line.replace("->", "").replace("=>", "");
         assert_eq!(plain.matches('<').count(), plain.matches('>').count(), "unbalanced type in {line}");
     }
+}
+
+#[test]
+fn an_operation_the_wire_test_cannot_call_is_a_failing_test() {
+    let dir = std::env::temp_dir().join(format!("xtask-scratch-uncallable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spec = dir.join("specs/bodies");
+    std::fs::create_dir_all(&spec).unwrap();
+    std::fs::copy(root().join("xtask/tests/fixtures/bodies/vendor.yaml"), spec.join("vendor.yaml")).unwrap();
+    let api = std::fs::read_to_string(root().join("xtask/tests/fixtures/bodies/api.yaml")).unwrap();
+    let object_field = "{ name: owner, type: Owner, description: A nested object. }";
+    assert!(api.contains(object_field));
+    // A required object-typed body field: the wire test has no generic sample for it.
+    std::fs::write(spec.join("api.yaml"), api.replace(object_field, "{ name: owner, type: Owner, required: true, description: A nested object. }")).unwrap();
+    let apis = regen::load(&opts(&dir, false)).unwrap_or_else(|e| panic!("{e:?}"));
+    let files = regen::generate(&apis, &mut Default::default()).unwrap();
+    let wire = &files[&PathBuf::from("crates/fixture-bodies/tests/wire.rs")];
+    assert!(wire.contains("fn every_operation_has_a_wire_test()") && wire.contains("operations without a wire test") && wire.contains(": create_json\""), "{wire}");
+    // The committed fixture has no such gap, so no such test.
+    let committed = std::fs::read_to_string(root().join("tests/fixtures/fixture-bodies/tests/wire.rs")).unwrap();
+    assert!(!committed.contains("every_operation_has_a_wire_test"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -721,6 +721,16 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
         format!("Not covered (an argument has no generic sample): {}.", skipped.join(", "))
     };
     let header_doc = format!(" {count} operations. {skipped_doc}");
+    // An operation the generator cannot call is a failing test, never a silent gap.
+    let skipped_test = (!skipped.is_empty()).then(|| {
+        let msg = format!("operations without a wire test (a required argument has no generic sample; add one in xtask/src/emit/wiretest.rs): {}", skipped.join(", "));
+        quote! {
+            #[test]
+            fn every_operation_has_a_wire_test() {
+                panic!(#msg);
+            }
+        }
+    });
     let tokens = quote! {
         //! Wire conformance: every operation through the generated client against a
         //! loopback mock server; the request is compared with what the spec says.
@@ -746,6 +756,8 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
         fn contains(hay: &[u8], needle: &[u8]) -> bool {
             hay.windows(needle.len()).any(|w| w == needle)
         }
+
+        #skipped_test
 
         #(#tests)*
 
