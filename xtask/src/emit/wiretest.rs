@@ -798,3 +798,77 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
     };
     (tokens, skipped)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> Vec<Api> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        crate::regen::load(&crate::regen::Options::workspace(&root, None)).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    /// Whether a type holds a model anywhere (an answer mutations can act on).
+    fn has_model(api: &Api, ty: &Ty) -> bool {
+        match ty {
+            Ty::List(t) | Ty::Map(t) => has_model(api, t),
+            Ty::Model(_) => true,
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn every_typed_json_answer_of_every_spec_gets_forward_cases() {
+        let apis = workspace();
+        let mut covered = 0;
+        for api in &apis {
+            for op in &api.operations {
+                if let (ContentKind::Json, Some(ty)) = (op.success.content, &op.success.ty) {
+                    if has_model(api, ty) {
+                        assert!(forward_test(api, op).is_some(), "{}: {} has a typed answer but no forward-compatibility test", api.vendor.name, op.id);
+                        covered += 1;
+                    }
+                }
+            }
+        }
+        assert!(covered >= 20, "{covered}");
+    }
+
+    #[test]
+    fn a_poll_result_gets_every_kind_of_mutation() {
+        let apis = workspace();
+        let api = apis.iter().find(|a| a.vendor.name == "snapengage").unwrap();
+        let cases = mutations(api, &Ty::Model("PollResult".into()));
+        let labels: Vec<&str> = cases.iter().map(|c| c.label.as_str()).collect();
+        for want in [
+            "unknown enum value at messageList[0].type",
+            "an extra field on every object",
+            "null in every optional field",
+            "every optional field left out",
+            "every loose_bool as \"1\"",
+            "required field caseId left out",
+        ] {
+            assert!(labels.contains(&want), "{want} not in {labels:#?}");
+        }
+        let missing = cases.iter().find(|c| c.label == "required field caseId left out").unwrap();
+        let Expect::Missing(path, field) = &missing.expect else { panic!("a required field left out must fail") };
+        assert_eq!((path.as_str(), field.as_str()), (".", "caseId"));
+        let body: Value = serde_json::from_str(&missing.body).unwrap();
+        assert!(body.get("caseId").is_none() && body.get("messageList").is_some(), "{body}");
+        let extra = cases.iter().find(|c| c.label == "an extra field on every object").unwrap();
+        let body: Value = serde_json::from_str(&extra.body).unwrap();
+        assert!(body.get(FUTURE_FIELD).is_some() && body["messageList"][0].get(FUTURE_FIELD).is_some(), "{body}");
+        let absent = cases.iter().find(|c| c.label == "every optional field left out").unwrap();
+        let body: Value = serde_json::from_str(&absent.body).unwrap();
+        assert!(body.get("messageList").is_none() && body.get("caseId").is_some(), "{body}");
+    }
+
+    #[test]
+    fn decode_paths_read_like_the_runtime_writes_them() {
+        let p = [Step::Key("data".into()), Step::Index(2), Step::Key("a/b".into())];
+        assert_eq!(decode_path(&p), "data[2].a/b");
+        assert_eq!(pointer(&p), "/data/2/a~1b");
+        assert_eq!(decode_path(&[Step::Index(0), Step::Key("id".into())]), "[0].id");
+        assert_eq!(decode_path(&[]), ".");
+    }
+}
