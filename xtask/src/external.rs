@@ -2,7 +2,8 @@
 //! registry packages before the cargo steps:
 //!
 //! - `openapi-spec-validator` (PyPI, `tools/openapi-validator/requirements.txt`,
-//!   hash-pinned) in a venv under `target/openapi-validator/`, run on every
+//!   hash-pinned) in a venv under `<target dir>/openapi-validator/` (the
+//!   cargo target dir in use: `CARGO_TARGET_DIR` or `build.target-dir` when set), run on every
 //!   emitted `openapi.json`;
 //! - Prism (npm, `tools/prism/package-lock.json`) into `tools/prism/node_modules`,
 //!   which each crate's generated `tests/prism.rs` starts on a loopback port.
@@ -47,10 +48,29 @@ pub fn openapi_documents(root: &Path) -> Vec<PathBuf> {
     docs
 }
 
+/// The cargo target dir in use, as cargo itself resolves it (`CARGO_TARGET_DIR`,
+/// `build.target-dir` in a config file, or `<root>/target`).
+pub fn target_dir(root: &Path) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let from_cargo = Command::new(cargo)
+        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .current_dir(root)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
+        .and_then(|v| v["target_directory"].as_str().map(PathBuf::from));
+    from_cargo.unwrap_or_else(|| match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => root.join(d),
+        None => root.join("target"),
+    })
+}
+
 /// Install the pinned validator (if its requirements changed) and validate every document as OpenAPI 3.1.
-pub fn validate_openapi(root: &Path) -> Result<(), String> {
+pub fn validate_openapi(root: &Path, target: &Path) -> Result<(), String> {
     let requirements = root.join("tools/openapi-validator/requirements.txt");
-    let dir = root.join("target/openapi-validator");
+    let dir = target.join("openapi-validator");
     let venv = dir.join("venv");
     let bin = venv.join("bin");
     // Inside the venv, so a deleted venv is reinstalled.
@@ -68,7 +88,7 @@ pub fn validate_openapi(root: &Path) -> Result<(), String> {
         )?;
         stamp(&requirements, &installed)?;
     } else {
-        eprintln!("==> openapi validator install: target/openapi-validator/venv matches requirements.txt");
+        eprintln!("==> openapi validator install: {} matches requirements.txt", venv.display());
     }
     let docs = openapi_documents(root);
     if docs.is_empty() {
@@ -78,7 +98,7 @@ pub fn validate_openapi(root: &Path) -> Result<(), String> {
     run(
         "openapi-spec-validator",
         Command::new(bin.join("openapi-spec-validator")).args(["--schema", "3.1", "--validation-errors", "all"]).args(&rel).current_dir(root),
-        "delete target/openapi-validator and rerun `cargo xtask test` to reinstall it",
+        &format!("delete {} and rerun `cargo xtask test` to reinstall it", dir.display()),
     )
 }
 
@@ -100,17 +120,20 @@ pub fn install_prism(root: &Path) -> Result<(), String> {
     stamp(&lock, &installed)
 }
 
-/// Both, timed; false (after printing why) if either failed.
-pub fn prepare(root: &Path) -> bool {
-    for (what, f) in [("OpenAPI validation", validate_openapi as fn(&Path) -> Result<(), String>), ("Prism install", install_prism)] {
+/// Both, timed, each to its end; the outcomes go into the test command's report.
+pub fn prepare(root: &Path, target: &Path) -> Vec<crate::testrun::Outcome> {
+    type Prep<'a> = &'a dyn Fn() -> Result<(), String>;
+    let steps: [(&str, Prep<'_>); 2] = [("OpenAPI validation", &|| validate_openapi(root, target)), ("Prism install", &|| install_prism(root))];
+    let mut out = Vec::new();
+    for (what, f) in steps {
         let t = Instant::now();
-        match f(root) {
-            Ok(()) => eprintln!("==> {what}: ok in {:.1} s", t.elapsed().as_secs_f64()),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return false;
-            }
+        let r = f();
+        let took = t.elapsed();
+        match &r {
+            Ok(()) => eprintln!("==> {what}: ok in {:.1} s", took.as_secs_f64()),
+            Err(e) => eprintln!("error: {e}"),
         }
+        out.push(crate::testrun::Outcome { what: what.into(), ok: r.is_ok(), took, note: r.err().unwrap_or_default() });
     }
-    true
+    out
 }

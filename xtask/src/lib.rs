@@ -13,6 +13,7 @@ pub mod names;
 pub mod regen;
 pub mod sources;
 pub mod spec;
+pub mod testrun;
 pub mod validate;
 pub mod versions;
 pub mod write;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xtask::regen::{self, Failure, Options};
+use xtask::testrun::{self, Outcome, Tally};
 
 mod bench;
 
@@ -26,54 +27,88 @@ fn usage() -> &'static str {
      \x20         --accept: rewrite the lock files once the specs are updated (refuses while specs have errors)\n\
      test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
      \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first),\n\
-     \x20         then `cargo publish --workspace --dry-run`"
+     \x20         then `cargo publish --workspace --dry-run`; every step runs to its end, then each step's\n\
+     \x20         outcome and, last, `N passed, N failed[, N skipped]` over every test binary and doctest"
 }
 
-/// Run one command, echoing it; false if it failed.
-fn step(root: &Path, what: &str, args: &[&str], env: &[(&str, &str)]) -> bool {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("==> {what}: cargo {}", args.join(" "));
-    let status = std::process::Command::new(cargo).args(args).envs(env.iter().copied()).current_dir(root).status();
-    match status {
-        Ok(s) if s.success() => true,
-        Ok(s) => {
-            eprintln!("error: {what} failed ({s})");
-            false
-        }
-        Err(e) => {
-            eprintln!("error: could not run cargo for {what}: {e}");
-            false
-        }
+/// Run one cargo step to its end, echoing it; test results in its output are added to `tally`.
+fn step(root: &Path, what: &str, args: &[&str], env: &[(&str, &str)], tally: &mut Tally) -> Outcome {
+    let outcome = testrun::cargo(root, what, args, env, tally);
+    if !outcome.ok {
+        eprintln!("error: {what} failed ({}); the remaining steps still run", outcome.note);
     }
+    outcome
 }
 
-/// The test command: lints first (they share check-mode artifacts), then every test.
+/// The test command: every step runs even when an earlier one failed, then
+/// one report: each step's outcome, and as the last line the tests counted
+/// over every test binary and doctest run.
 fn test_cmd(args: &[String]) -> ExitCode {
     if let Some(a) = args.first() {
         eprintln!("error: unknown argument `{a}`\n\n{}", usage());
         return ExitCode::from(2);
     }
     let root = root();
-    type Step<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
-    let steps: [Step<'_>; 4] = [
-        ("clippy", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"], &[]),
-        ("rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")]),
-        ("tests", &["test", "--workspace", "--locked"], &[]),
-        // Packages the runtime and the three clients in dependency order and
-        // builds each from its .crate file, as crates.io would receive it.
-        // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
-        ("publish dry run", &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"], &[("CARGO_PROFILE_DEV_DEBUG", "false")]),
-    ];
+    let target = xtask::external::target_dir(&root);
+    let mut outcomes: Vec<Outcome> = Vec::new();
     // The independent checkers: the OpenAPI validator runs now, Prism serves the `tests/prism.rs` of each crate.
-    if !xtask::external::prepare(&root) {
-        return ExitCode::FAILURE;
-    }
-    for (what, args, env) in steps {
-        if !step(&root, what, args, env) {
+    outcomes.extend(xtask::external::prepare(&root, &target));
+    let mut tally = Tally::default();
+    let mut none = Tally::default();
+    // Clippy lints the workspace while the test binaries are built, so the
+    // dependencies compile once (for clippy, the tests and the doctests)
+    // instead of once in check mode and again in full: `cargo clippy` is
+    // `cargo check` with clippy-driver as the workspace's rustc wrapper;
+    // here the wrapper is given to `cargo test` with the same arguments.
+    let lint = match xtask::testrun::clippy_env() {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
+    };
+    let lint: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let clippy = step(&root, "clippy + test build", &["test", "--workspace", "--all-targets", "--locked", "--no-run"], &lint, &mut none);
+    let clippy_ok = clippy.ok;
+    outcomes.push(clippy);
+    outcomes.push(step(&root, "rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")], &mut none));
+    // Every test binary and the doctests, to the end even when one fails. With
+    // the same wrapper nothing is rebuilt; after a lint failure the tests run
+    // without it (rebuilding the workspace crates only), so a lint never hides a test result.
+    let test_env: &[(&str, &str)] = if clippy_ok { &lint } else { &[] };
+    let mut o = step(&root, "tests", &["test", "--workspace", "--locked", "--no-fail-fast"], test_env, &mut tally);
+    tally.finish();
+    if !o.ok && tally.failed == 0 {
+        // Nothing ran or a binary did not build: still a failure in the count.
+        tally.failed += 1;
+        o.note = format!("{}; no test failed, so a test binary did not build or cargo stopped early", o.note);
+    } else {
+        o.note = format!("{} test binaries and doctest runs{}", tally.binaries, if tally.no_result > 0 { format!(", {} ended without a result", tally.no_result) } else { String::new() });
     }
-    ExitCode::SUCCESS
+    outcomes.push(o);
+    // Packages the runtime and the three clients in dependency order and
+    // builds each from its .crate file, as crates.io would receive it: alone,
+    // with only the features its own manifest asks for (the workspace build
+    // unifies features across members, so this is the one check that a crate
+    // does not lean on another member's features or on a file outside it).
+    // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
+    outcomes.push(step(
+        &root,
+        "publish dry run",
+        &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"],
+        &[("CARGO_PROFILE_DEV_DEBUG", "false")],
+        &mut none,
+    ));
+    println!("==> cargo xtask test: every step");
+    for o in &outcomes {
+        println!("{}", o.line());
+    }
+    println!("{}", tally.summary());
+    if outcomes.iter().all(|o| o.ok) && tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// `cargo xtask diff REV`: the pull-request report.

@@ -207,6 +207,7 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     timings.parse_validate = t.elapsed();
     let mut files = generate(&apis, &mut timings).map_err(Failure::Other)?;
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
+    files.extend(emit::surface_snapshots(&apis).into_iter().map(|(p, t)| (PathBuf::from(p), t)));
     let owned: Vec<PathBuf> = match opts.vendor {
         Some(_) => apis.iter().map(|a| PathBuf::from(&a.vendor.crate_dir)).collect(),
         None => opts.spec_roots.iter().flat_map(|r| [r.crates.clone(), r.specs.clone()]).collect(),

@@ -57,7 +57,9 @@ fn fixture_output_per_feature() {
         insta::assert_snapshot!(format!("fixture_{}_rust", api.vendor.name), rust);
         insta::assert_snapshot!(format!("fixture_{}_openapi", api.vendor.name), files[&PathBuf::from(format!("{dir}/openapi.json"))]);
     }
-    assert_eq!(seen, 7, "one fixture per spec feature");
+    // One fixture per spec folder under xtask/tests/fixtures, each with its snapshots (insta fails on a missing one).
+    let folders = std::fs::read_dir(root.join("xtask/tests/fixtures")).unwrap().flatten().filter(|e| e.path().is_dir()).count();
+    assert!(folders > 0 && seen == folders, "{seen} fixture crates generated from {folders} fixture spec folders");
 }
 
 #[test]
@@ -121,6 +123,57 @@ fn check_mode_catches_hand_edits_stale_specs_and_orphans() {
     assert!(r.stale.iter().any(|(p, _)| p.ends_with("old.rs")));
     let (report, _) = regen::run(&opts(&dir, false)).unwrap();
     assert!(!orphan.exists() && report.removed.len() == 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_mode_catches_a_stale_api_surface_snapshot() {
+    let dir = scratch("surface");
+    regen::run(&opts(&dir, false)).unwrap();
+    let snap = dir.join("xtask/tests/snapshots/regen__surface_snapengage.snap");
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(text.contains("client.chat().start_chat(widget_id)"), "{text}");
+    // A spec change that forgets the surface snapshot, shown here by the old snapshot left in place.
+    std::fs::write(&snap, text.replace("start_chat", "begin_chat")).unwrap();
+    let Err(Failure::Stale(r)) = regen::run(&opts(&dir, true)) else { panic!("a stale surface snapshot must fail --check") };
+    assert_eq!(r.stale.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(), [PathBuf::from("xtask/tests/snapshots/regen__surface_snapengage.snap")]);
+    regen::run(&opts(&dir, false)).unwrap();
+    assert_eq!(std::fs::read_to_string(&snap).unwrap(), text);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_surface_writes_nested_types_whole() {
+    let root = root();
+    let apis = regen::load(&Options::workspace(&root, None)).unwrap_or_else(|e| panic!("{e:?}"));
+    let snappy = apis.iter().find(|a| a.vendor.name == "snappy").unwrap();
+    let surface = emit::surface(snappy);
+    assert!(surface.contains("=> list<Contact>\n"), "{surface}");
+    for line in surface.lines() {
+        let plain = line.replace("->", "").replace("=>", "");
+        assert_eq!(plain.matches('<').count(), plain.matches('>').count(), "unbalanced type in {line}");
+    }
+}
+
+#[test]
+fn an_operation_the_wire_test_cannot_call_is_a_failing_test() {
+    let dir = std::env::temp_dir().join(format!("xtask-scratch-uncallable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spec = dir.join("specs/bodies");
+    std::fs::create_dir_all(&spec).unwrap();
+    std::fs::copy(root().join("xtask/tests/fixtures/bodies/vendor.yaml"), spec.join("vendor.yaml")).unwrap();
+    let api = std::fs::read_to_string(root().join("xtask/tests/fixtures/bodies/api.yaml")).unwrap();
+    let object_field = "{ name: owner, type: Owner, description: A nested object. }";
+    assert!(api.contains(object_field));
+    // A required object-typed body field: the wire test has no generic sample for it.
+    std::fs::write(spec.join("api.yaml"), api.replace(object_field, "{ name: owner, type: Owner, required: true, description: A nested object. }")).unwrap();
+    let apis = regen::load(&opts(&dir, false)).unwrap_or_else(|e| panic!("{e:?}"));
+    let files = regen::generate(&apis, &mut Default::default()).unwrap();
+    let wire = &files[&PathBuf::from("crates/fixture-bodies/tests/wire.rs")];
+    assert!(wire.contains("fn every_operation_has_a_wire_test()") && wire.contains("operations without a wire test") && wire.contains(": create_json\""), "{wire}");
+    // The committed fixture has no such gap, so no such test.
+    let committed = std::fs::read_to_string(root().join("tests/fixtures/fixture-bodies/tests/wire.rs")).unwrap();
+    assert!(!committed.contains("every_operation_has_a_wire_test"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

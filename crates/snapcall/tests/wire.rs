@@ -3,6 +3,8 @@
 //! Wire conformance: every operation through the generated client against a
 //! loopback mock server; the request is compared with what the spec says.
 //! 75 operations. Every operation of the spec is covered.
+//!
+//! Forward compatibility: 8 mutated responses over 2 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -3787,4 +3789,199 @@ async fn get_user_button() {
         sent, ::serde_json::from_str:: < ::serde_json::Value >
         ("{\"referer\":\"referer v/1 é\",\"cart_value\":2.5}").unwrap(), "JSON body"
     );
+}
+/// What a mutated response must come to.
+#[allow(dead_code)]
+enum Expect {
+    /// Decodes; the values at these JSON pointers come back unchanged when re-serialised.
+    Decodes(&'static [&'static str]),
+    /// Fails with a decode error at this path naming this missing field.
+    Missing(&'static str, &'static str),
+}
+/// Every `x_future_field` of the response sent comes back, unchanged, from re-serialising the decoded answer.
+#[allow(dead_code)]
+fn extras_kept(
+    case: &str,
+    sent: &::serde_json::Value,
+    back: &::serde_json::Value,
+    at: &str,
+) {
+    match sent {
+        ::serde_json::Value::Object(o) => {
+            for (k, v) in o {
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if k == "x_future_field" {
+                    assert_eq!(
+                        back.pointer(& here), Some(v),
+                        "{case}: {here} is kept when re-serialised"
+                    );
+                } else if back.pointer(&here).is_some() {
+                    extras_kept(case, v, back, &here);
+                }
+            }
+        }
+        ::serde_json::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                extras_kept(case, v, back, &format!("{at}/{i}"));
+            }
+        }
+        _ => {}
+    }
+}
+/// `POST /v2/companies/{companyId}/streams`: 4 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn create_stream_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "unknown enum value at type",
+            "{\"token\":\"text\",\"bid\":{\"any\":[1,null]},\"user_id\":42,\"user_limit\":42,\"streamer_instance\":\"text\",\"company_id\":42,\"type\":\"snapsdk-future-value\",\"id\":42,\"short_url\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&["/type"]),
+        ),
+        (
+            "an extra field on every object",
+            "{\"token\":\"text\",\"bid\":{\"any\":[1,null]},\"user_id\":42,\"user_limit\":42,\"streamer_instance\":\"text\",\"company_id\":42,\"type\":\"assist\",\"id\":42,\"short_url\":\"text\",\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"token\":null,\"bid\":null,\"user_id\":null,\"user_limit\":null,\"streamer_instance\":null,\"company_id\":null,\"type\":null,\"id\":null,\"short_url\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(201u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client
+            .company_streams()
+            .create_stream(42, snapcall::StreamType::Assist)
+            .name("name v/1 é")
+            .origin("origin v/1 é")
+            .short_url(true)
+            .send()
+            .await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
+    }
+}
+/// `GET /v2/companies/{companyId}/streams/{streamToken}`: 4 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn get_company_stream_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "unknown enum value at type",
+            "{\"token\":\"text\",\"bid\":{\"any\":[1,null]},\"company_id\":42,\"call_id\":42,\"name\":\"text\",\"origin\":\"text\",\"type\":\"snapsdk-future-value\",\"streamer_instance\":\"text\",\"user_limit\":42,\"context\":{\"externalId\":\"text\",\"externalIdUrl\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"created_at\":\"text\",\"updated_at\":\"text\",\"expired_at\":{\"any\":[1,null]},\"id\":42,\"user_id\":42,\"team_id\":{\"any\":[1,null]},\"team\":{\"any\":[1,null]},\"events\":[{\"id\":42,\"stream_id\":42,\"type\":\"text\",\"peer_id\":\"text\",\"role\":\"text\",\"data\":{\"undocumented_extra\":{\"seen\":true}},\"emitted_at\":\"text\",\"created_at\":\"text\",\"user\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&["/type"]),
+        ),
+        (
+            "an extra field on every object",
+            "{\"token\":\"text\",\"bid\":{\"any\":[1,null]},\"company_id\":42,\"call_id\":42,\"name\":\"text\",\"origin\":\"text\",\"type\":\"assist\",\"streamer_instance\":\"text\",\"user_limit\":42,\"context\":{\"externalId\":\"text\",\"externalIdUrl\":\"text\",\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}},\"created_at\":\"text\",\"updated_at\":\"text\",\"expired_at\":{\"any\":[1,null]},\"id\":42,\"user_id\":42,\"team_id\":{\"any\":[1,null]},\"team\":{\"any\":[1,null]},\"events\":[{\"id\":42,\"stream_id\":42,\"type\":\"text\",\"peer_id\":\"text\",\"role\":\"text\",\"data\":{\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}},\"emitted_at\":\"text\",\"created_at\":\"text\",\"user\":{\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}},\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}],\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"token\":null,\"bid\":null,\"company_id\":null,\"call_id\":null,\"name\":null,\"origin\":null,\"type\":null,\"streamer_instance\":null,\"user_limit\":null,\"context\":null,\"created_at\":null,\"updated_at\":null,\"expired_at\":null,\"id\":null,\"user_id\":null,\"team_id\":null,\"team\":null,\"events\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client
+            .company_streams()
+            .get_company_stream(42, "stream_token v/1 é")
+            .send()
+            .await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
+    }
 }

@@ -3,6 +3,8 @@
 //! Wire conformance: every operation through the generated client against a
 //! loopback mock server; the request is compared with what the spec says.
 //! 4 operations. Every operation of the spec is covered.
+//!
+//! Forward compatibility: 37 mutated responses over 4 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -234,4 +236,466 @@ async fn start_chat() {
         Some("application/x-www-form-urlencoded")
     );
     assert!(req.body.is_empty(), "fields travel in the query; the body is empty");
+}
+/// What a mutated response must come to.
+#[allow(dead_code)]
+enum Expect {
+    /// Decodes; the values at these JSON pointers come back unchanged when re-serialised.
+    Decodes(&'static [&'static str]),
+    /// Fails with a decode error at this path naming this missing field.
+    Missing(&'static str, &'static str),
+}
+/// Every `x_future_field` of the response sent comes back, unchanged, from re-serialising the decoded answer.
+#[allow(dead_code)]
+fn extras_kept(
+    case: &str,
+    sent: &::serde_json::Value,
+    back: &::serde_json::Value,
+    at: &str,
+) {
+    match sent {
+        ::serde_json::Value::Object(o) => {
+            for (k, v) in o {
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if k == "x_future_field" {
+                    assert_eq!(
+                        back.pointer(& here), Some(v),
+                        "{case}: {here} is kept when re-serialised"
+                    );
+                } else if back.pointer(&here).is_some() {
+                    extras_kept(case, v, back, &here);
+                }
+            }
+        }
+        ::serde_json::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                extras_kept(case, v, back, &format!("{at}/{i}"));
+            }
+        }
+        _ => {}
+    }
+}
+/// `GET /api/v1/chat/{widgetId}`: 13 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn check_widget_availability_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapengage::Client::builder()
+        .api_key("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapengage::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "an extra field on every object",
+            "{\"widgetId\":\"text\",\"online\":\"true\",\"emailRequired\":\"true\",\"messageRequired\":\"true\",\"screenshotRequired\":\"true\",\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"widgetId\":\"text\",\"online\":null,\"emailRequired\":null,\"messageRequired\":null,\"screenshotRequired\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"widgetId\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \"true\"",
+            "{\"widgetId\":\"text\",\"online\":\"true\",\"emailRequired\":\"true\",\"messageRequired\":\"true\",\"screenshotRequired\":\"true\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \"false\"",
+            "{\"widgetId\":\"text\",\"online\":\"false\",\"emailRequired\":\"false\",\"messageRequired\":\"false\",\"screenshotRequired\":\"false\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \"1\"",
+            "{\"widgetId\":\"text\",\"online\":\"1\",\"emailRequired\":\"1\",\"messageRequired\":\"1\",\"screenshotRequired\":\"1\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \"0\"",
+            "{\"widgetId\":\"text\",\"online\":\"0\",\"emailRequired\":\"0\",\"messageRequired\":\"0\",\"screenshotRequired\":\"0\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \" TRUE \"",
+            "{\"widgetId\":\"text\",\"online\":\" TRUE \",\"emailRequired\":\" TRUE \",\"messageRequired\":\" TRUE \",\"screenshotRequired\":\" TRUE \",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as 1",
+            "{\"widgetId\":\"text\",\"online\":1,\"emailRequired\":1,\"messageRequired\":1,\"screenshotRequired\":1,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as 0",
+            "{\"widgetId\":\"text\",\"online\":0,\"emailRequired\":0,\"messageRequired\":0,\"screenshotRequired\":0,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as true",
+            "{\"widgetId\":\"text\",\"online\":true,\"emailRequired\":true,\"messageRequired\":true,\"screenshotRequired\":true,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as false",
+            "{\"widgetId\":\"text\",\"online\":false,\"emailRequired\":false,\"messageRequired\":false,\"screenshotRequired\":false,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "required field widgetId left out",
+            "{\"undocumented_extra\":{\"seen\":true},\"online\":\"true\",\"emailRequired\":\"true\",\"messageRequired\":\"true\",\"screenshotRequired\":\"true\"}",
+            Expect::Missing(".", "widgetId"),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client
+            .chat()
+            .check_widget_availability("widget_id v/1 é")
+            .send()
+            .await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapengage::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
+    }
+}
+/// `GET /api/v1/chat/poll/{caseId}`: 14 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn poll_messages_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapengage::Client::builder()
+        .api_key("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapengage::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "unknown enum value at messageList[0].type",
+            "{\"caseId\":\"text\",\"agentTyping\":\"true\",\"messageList\":[{\"index\":42,\"type\":\"snapsdk-future-value\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&["/messageList/0/type"]),
+        ),
+        (
+            "an extra field on every object",
+            "{\"caseId\":\"text\",\"agentTyping\":\"true\",\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}],\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"caseId\":\"text\",\"agentTyping\":null,\"messageList\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"caseId\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \"true\"",
+            "{\"caseId\":\"text\",\"agentTyping\":\"true\",\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \"false\"",
+            "{\"caseId\":\"text\",\"agentTyping\":\"false\",\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \"1\"",
+            "{\"caseId\":\"text\",\"agentTyping\":\"1\",\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \"0\"",
+            "{\"caseId\":\"text\",\"agentTyping\":\"0\",\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as \" TRUE \"",
+            "{\"caseId\":\"text\",\"agentTyping\":\" TRUE \",\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as 1",
+            "{\"caseId\":\"text\",\"agentTyping\":1,\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as 0",
+            "{\"caseId\":\"text\",\"agentTyping\":0,\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as true",
+            "{\"caseId\":\"text\",\"agentTyping\":true,\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_bool as false",
+            "{\"caseId\":\"text\",\"agentTyping\":false,\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}],\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "required field caseId left out",
+            "{\"undocumented_extra\":{\"seen\":true},\"agentTyping\":\"true\",\"messageList\":[{\"index\":42,\"type\":\"agent\",\"author\":\"text\",\"text\":\"text\",\"undocumented_extra\":{\"seen\":true}}]}",
+            Expect::Missing(".", "caseId"),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client
+            .chat()
+            .poll_messages("case_id v/1 é")
+            .index(42)
+            .is_typing(true)
+            .send()
+            .await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapengage::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
+    }
+}
+/// `PUT /api/v1/chat`: 6 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn send_message_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapengage::Client::builder()
+        .api_key("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapengage::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "unknown enum value at messageType",
+            "{\"caseId\":\"text\",\"messageType\":987654,\"messageBody\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&["/messageType"]),
+        ),
+        (
+            "an extra field on every object",
+            "{\"caseId\":\"text\",\"messageType\":1,\"messageBody\":\"text\",\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"caseId\":\"text\",\"messageType\":null,\"messageBody\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"caseId\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every integer enum as its digits as a string",
+            "{\"caseId\":\"text\",\"messageType\":\"1\",\"messageBody\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "required field caseId left out",
+            "{\"undocumented_extra\":{\"seen\":true},\"messageType\":1,\"messageBody\":\"text\"}",
+            Expect::Missing(".", "caseId"),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client
+            .chat()
+            .send_message("case_id v/1 é")
+            .message_type(snapengage::MessageType::Message)
+            .message_body("message_body v/1 é")
+            .send()
+            .await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapengage::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
+    }
+}
+/// `POST /api/v1/chat`: 4 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn start_chat_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapengage::Client::builder()
+        .api_key("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapengage::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "an extra field on every object",
+            "{\"caseId\":\"text\",\"widgetId\":\"text\",\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"caseId\":\"text\",\"widgetId\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"caseId\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "required field caseId left out",
+            "{\"undocumented_extra\":{\"seen\":true},\"widgetId\":\"text\"}",
+            Expect::Missing(".", "caseId"),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client
+            .chat()
+            .start_chat("widget_id v/1 é")
+            .email("email v/1 é")
+            .phone("phone v/1 é")
+            .user_agent("user_agent v/1 é")
+            .locale("locale v/1 é")
+            .is_offline(true)
+            .app_version_name("app_version_name v/1 é")
+            .visitor_message("visitor_message v/1 é")
+            .send()
+            .await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapengage::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
+    }
 }

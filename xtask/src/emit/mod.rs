@@ -211,7 +211,7 @@ pub fn surface(api: &Api) -> String {
     let mut out = String::new();
     for op in &api.operations {
         let out_ty = match (&op.success.ty, op.success.content) {
-            (Some(t), _) => docs::ty_name(t).replace(['[', ']'], "").split('(').next().unwrap_or_default().to_owned(),
+            (Some(t), _) => docs::ty_expr(t),
             (None, ContentKind::Json) => "json".into(),
             (None, c) => format!("{c:?}").to_lowercase(),
         };
@@ -231,4 +231,18 @@ pub fn surface(api: &Api) -> String {
         ));
     }
     out
+}
+
+/// Where `regen` writes a vendor's API surface: the snapshot `xtask/tests/regen.rs` compares with.
+pub fn surface_snapshot_path(api: &Api) -> String {
+    format!("xtask/tests/snapshots/regen__surface_{}.snap", api.vendor.name)
+}
+
+/// The surface snapshot file of every vendor crate (generator fixtures have none),
+/// in insta's format, so `regen` keeps it current and `regen --check` catches a stale one.
+pub fn surface_snapshots(apis: &[Api]) -> Vec<(String, String)> {
+    apis.iter()
+        .filter(|a| a.vendor.crate_dir.starts_with("crates/"))
+        .map(|a| (surface_snapshot_path(a), format!("---\nsource: xtask/tests/regen.rs\nexpression: \"emit::surface(api)\"\n---\n{}", surface(a))))
+        .collect()
 }

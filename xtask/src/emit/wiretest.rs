@@ -361,6 +361,338 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
     })
 }
 
+// ---------------------------------------------------------------------------
+// Forward compatibility: mutated variants of each typed response.
+// ---------------------------------------------------------------------------
+
+/// One step of a JSON path: an object key or an array index.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// What sits at one place of a sample response, as far as mutations care.
+#[derive(Debug, Clone)]
+enum Spot {
+    /// An object of a model; `keep` when it keeps unknown fields in `extra`.
+    Object { keep: bool },
+    Enum { integer: bool, first: String },
+    Optional,
+    /// A required field; `exact` when its absence must be reported at its path
+    /// (not inside a `oneOf`, where another variant may be tried).
+    Required { field: String, exact: bool },
+    LooseBool,
+    LooseInt,
+    Timestamp,
+    Number,
+    Alternatives,
+}
+
+/// Every spot of `value` (a sample of type `ty`), with its path.
+fn spots(api: &Api, ty: &Ty, value: &Value, path: &mut Vec<Step>, in_one_of: bool, out: &mut Vec<(Vec<Step>, Spot)>) {
+    match ty {
+        Ty::List(t) => {
+            for (i, v) in value.as_array().into_iter().flatten().enumerate() {
+                path.push(Step::Index(i));
+                spots(api, t, v, path, in_one_of, out);
+                path.pop();
+            }
+        }
+        Ty::Map(t) => {
+            for (k, v) in value.as_object().into_iter().flatten() {
+                path.push(Step::Key(k.clone()));
+                spots(api, t, v, path, in_one_of, out);
+                path.pop();
+            }
+        }
+        Ty::LooseBool => out.push((path.clone(), Spot::LooseBool)),
+        Ty::LooseInt => out.push((path.clone(), Spot::LooseInt)),
+        Ty::Timestamp => out.push((path.clone(), Spot::Timestamp)),
+        Ty::Number => out.push((path.clone(), Spot::Number)),
+        Ty::Alternatives => out.push((path.clone(), Spot::Alternatives)),
+        Ty::Model(m) => match model(api, m).map(|m| &m.kind) {
+            Some(ModelKind::Object { fields, keep_unknown }) => {
+                out.push((path.clone(), Spot::Object { keep: *keep_unknown }));
+                let Some(obj) = value.as_object() else { return };
+                for f in fields {
+                    let Some(v) = obj.get(&f.wire) else { continue };
+                    path.push(Step::Key(f.wire.clone()));
+                    let spot = if f.required { Spot::Required { field: f.wire.clone(), exact: !in_one_of } } else { Spot::Optional };
+                    out.push((path.clone(), spot));
+                    spots(api, &f.ty, v, path, in_one_of, out);
+                    path.pop();
+                }
+            }
+            Some(ModelKind::Enum { values, integer }) => {
+                out.push((path.clone(), Spot::Enum { integer: *integer, first: values.first().map(|v| v.wire.clone()).unwrap_or_default() }))
+            }
+            Some(ModelKind::OneOf { variants }) => {
+                if let Some((_, t)) = variants.first() {
+                    spots(api, t, value, path, true, out);
+                }
+            }
+            Some(ModelKind::Newtype { ty }) => spots(api, ty, value, path, in_one_of, out),
+            None => {}
+        },
+        _ => {}
+    }
+}
+
+fn at_mut<'v>(v: &'v mut Value, path: &[Step]) -> Option<&'v mut Value> {
+    path.iter().try_fold(v, |v, s| match s {
+        Step::Key(k) => v.get_mut(k.as_str()),
+        Step::Index(i) => v.get_mut(*i),
+    })
+}
+
+fn remove(v: &mut Value, path: &[Step]) {
+    if let Some((Step::Key(k), parent)) = path.split_last() {
+        if let Some(Value::Object(o)) = at_mut(v, parent) {
+            o.remove(k);
+        }
+    }
+}
+
+/// JSON Pointer (RFC 6901) of a path, for `Value::pointer`.
+fn pointer(path: &[Step]) -> String {
+    path.iter()
+        .map(|s| match s {
+            Step::Key(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+            Step::Index(i) => format!("/{i}"),
+        })
+        .collect()
+}
+
+/// A path as the runtime's `DecodeError::path` writes it (`data[0].name`; `.` for the root).
+fn decode_path(path: &[Step]) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let mut out = String::new();
+    for s in path {
+        match s {
+            Step::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// The field every object gains in the "extra field" case, and what it holds.
+const FUTURE_FIELD: &str = "x_future_field";
+/// The value every string enum gets in its "unknown value" case; integer enums get [`FUTURE_NUMBER`].
+const FUTURE_VALUE: &str = "snapsdk-future-value";
+const FUTURE_NUMBER: i64 = 987_654;
+
+/// One mutated response and what must come of it.
+pub(crate) struct Mutation {
+    pub label: String,
+    pub body: String,
+    pub expect: Expect,
+}
+
+pub(crate) enum Expect {
+    /// Decodes; the values at these JSON pointers come back unchanged when re-serialised.
+    Decodes(Vec<String>),
+    /// Fails to decode at this path, naming this missing field.
+    Missing(String, String),
+}
+
+/// The mutations of one typed response: an unknown value in every enum, an
+/// extra field on every object, `null` in every optional field, every
+/// optional field left out, the loose forms of loose scalars, and every
+/// required field left out, one at a time.
+pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
+    let base = response_json(api, ty, 0);
+    let mut found = Vec::new();
+    spots(api, ty, &base, &mut Vec::new(), false, &mut found);
+    let mut out = Vec::new();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut v = base.clone();
+        f(&mut v);
+        v.to_string()
+    };
+
+    for (path, spot) in &found {
+        if let Spot::Enum { integer, .. } = spot {
+            let future = if *integer { json!(FUTURE_NUMBER) } else { json!(FUTURE_VALUE) };
+            let body = with(&|v| {
+                if let Some(x) = at_mut(v, path) {
+                    *x = future.clone();
+                }
+            });
+            out.push(Mutation { label: format!("unknown enum value at {}", decode_path(path)), body, expect: Expect::Decodes(vec![pointer(path)]) });
+        }
+    }
+    let objects: Vec<&(Vec<Step>, Spot)> = found.iter().filter(|(_, s)| matches!(s, Spot::Object { .. })).collect();
+    if !objects.is_empty() {
+        let body = with(&|v| {
+            for (path, spot) in &objects {
+                if let (Some(Value::Object(o)), Spot::Object { keep }) = (at_mut(v, path), spot) {
+                    let name = if *keep { FUTURE_FIELD } else { "x_future_field_dropped" };
+                    o.insert(name.into(), json!({"since": "v2", "values": [1, "two", null]}));
+                }
+            }
+        });
+        out.push(Mutation { label: "an extra field on every object".into(), body, expect: Expect::Decodes(vec![]) });
+    }
+    let optional: Vec<&Vec<Step>> = found.iter().filter(|(_, s)| matches!(s, Spot::Optional)).map(|(p, _)| p).collect();
+    if !optional.is_empty() {
+        let body = with(&|v| {
+            for path in &optional {
+                if let Some(x) = at_mut(v, path) {
+                    *x = Value::Null;
+                }
+            }
+        });
+        out.push(Mutation { label: "null in every optional field".into(), body, expect: Expect::Decodes(vec![]) });
+        // Deepest first, so every removal still finds its parent.
+        let body = with(&|v| optional.iter().rev().for_each(|p| remove(v, p)));
+        out.push(Mutation { label: "every optional field left out".into(), body, expect: Expect::Decodes(vec![]) });
+    }
+    // The loose forms the spec allows: each form at every place of its kind at once.
+    type Loose = (&'static str, fn(&Spot) -> bool, Vec<Value>);
+    let loose: [Loose; 6] = [
+        ("loose_bool", |s| matches!(s, Spot::LooseBool), vec![json!("true"), json!("false"), json!("1"), json!("0"), json!(" TRUE "), json!(1), json!(0), json!(true), json!(false)]),
+        ("loose_int", |s| matches!(s, Spot::LooseInt), vec![json!(42), json!("42"), json!(" -7 ")]),
+        ("timestamp", |s| matches!(s, Spot::Timestamp), vec![json!(1368011747), json!("2013-05-08 11:15:47"), json!(1368011747.0)]),
+        ("number", |s| matches!(s, Spot::Number), vec![json!(2), json!(-0.5), json!(1e3)]),
+        ("alternatives", |s| matches!(s, Spot::Alternatives), vec![json!(7), json!(2.5), json!("seven")]),
+        ("integer enum", |s| matches!(s, Spot::Enum { integer: true, .. }), vec![]),
+    ];
+    for (kind, is, forms) in &loose {
+        let places: Vec<&(Vec<Step>, Spot)> = found.iter().filter(|(_, s)| is(s)).collect();
+        if places.is_empty() {
+            continue;
+        }
+        // An integer enum's known value also arrives as a string of digits.
+        let forms: Vec<Value> = if forms.is_empty() {
+            vec![Value::Null]
+        } else {
+            forms.clone()
+        };
+        for form in &forms {
+            let body = with(&|v| {
+                for (path, spot) in &places {
+                    let value = match spot {
+                        Spot::Enum { first, .. } => json!(first),
+                        _ => form.clone(),
+                    };
+                    if let Some(x) = at_mut(v, path) {
+                        *x = value;
+                    }
+                }
+            });
+            let shown = if form.is_null() { "its digits as a string".to_owned() } else { form.to_string() };
+            out.push(Mutation { label: format!("every {kind} as {shown}"), body, expect: Expect::Decodes(vec![]) });
+        }
+    }
+    for (path, spot) in &found {
+        if let Spot::Required { field, exact: true } = spot {
+            let body = with(&|v| remove(v, path));
+            let parent = decode_path(&path[..path.len() - 1]);
+            out.push(Mutation { label: format!("required field {} left out", decode_path(path)), body, expect: Expect::Missing(parent, field.clone()) });
+        }
+    }
+    out
+}
+
+/// Where the top-level value's `extra` is, if it has one: the JSON pointer and the Rust access from `answer`.
+fn top_extra(api: &Api, ty: &Ty) -> Option<(String, TokenStream)> {
+    let object_extra = |m: &str| match model(api, m).map(|m| &m.kind) {
+        Some(ModelKind::Object { fields, keep_unknown: true }) => {
+            Some(format_ident!("{}", if fields.iter().any(|f| f.rust == "extra") { "unknown_fields" } else { "extra" }))
+        }
+        _ => None,
+    };
+    match ty {
+        Ty::Model(m) => object_extra(m).map(|e| (String::new(), quote!(Some(&answer.#e)))),
+        Ty::List(t) => match &**t {
+            Ty::Model(m) => object_extra(m).map(|e| ("/0".to_owned(), quote!(answer.first().map(|a| &a.#e)))),
+            _ => None,
+        },
+        Ty::Map(t) => match &**t {
+            Ty::Model(m) => object_extra(m).map(|e| ("/key".to_owned(), quote!(answer.get("key").map(|a| &a.#e)))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The forward-compatibility test of one operation, and its number of cases.
+fn forward_test(api: &Api, op: &Operation) -> Option<(TokenStream, usize)> {
+    let (ContentKind::Json, Some(ty)) = (op.success.content, &op.success.ty) else { return None };
+    let cases = mutations(api, ty);
+    if cases.is_empty() {
+        return None;
+    }
+    let Call { args, setters, .. } = call(api, op, false)?;
+    let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
+    let test_name = format_ident!("{}_forward_compatible", op.id);
+    let group = format_ident!("{}", names::snake(&op.group));
+    let method_name = format_ident!("{}", op.id);
+    let (cred_call, _) = credentials(api, op);
+    let status = op.success.status;
+    let n = cases.len();
+    let rows = cases.iter().map(|c| {
+        let (label, body) = (&c.label, &c.body);
+        let expect = match &c.expect {
+            Expect::Decodes(ptrs) => quote!(Expect::Decodes(&[#(#ptrs),*])),
+            Expect::Missing(path, field) => quote!(Expect::Missing(#path, #field)),
+        };
+        quote!((#label, #body, #expect))
+    });
+    let extra_check = top_extra(api, ty).map(|(ptr, access)| {
+        let at = format!("{ptr}/{FUTURE_FIELD}");
+        quote! {
+            if let Some(v) = sent.pointer(#at) {
+                let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = #access;
+                assert_eq!(extra.and_then(|m| m.get(#FUTURE_FIELD)), Some(v), "{case}: the extra field is readable from `extra`");
+            }
+        }
+    });
+    let doc = format!(" `{} {}`: {n} mutated responses must decode (or fail naming the missing field).", op.method.as_str(), op.path);
+    Some((
+        quote! {
+            #[doc = #doc]
+            #[tokio::test]
+            async fn #test_name() {
+                let server = MockServer::start().await;
+                let client = #krate::Client::builder() #cred_call .base_url(server.uri()).retry(#krate::RetryConfig::disabled()).build().unwrap();
+                let cases: &[(&str, &str, Expect)] = &[#(#rows),*];
+                for (case, body, expect) in cases {
+                    server.reset().await;
+                    Mock::given(any()).respond_with(ResponseTemplate::new(#status).set_body_raw(*body, "application/json")).mount(&server).await;
+                    let result = client.#group().#method_name(#(#args),*) #(#setters)* .send().await;
+                    let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+                    match (expect, result) {
+                        (Expect::Decodes(kept), Ok(answer)) => {
+                            let back = ::serde_json::to_value(&answer).unwrap();
+                            extras_kept(case, &sent, &back, "");
+                            for p in *kept {
+                                assert_eq!(back.pointer(p), sent.pointer(p), "{case}: {p} is kept when re-serialised");
+                            }
+                            #extra_check
+                        }
+                        (Expect::Missing(path, field), Err(#krate::Error::Decode(e))) => {
+                            assert_eq!(e.path, *path, "{case}: {e}");
+                            assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
+                        }
+                        (_, other) => panic!("{case}: {other:?}"),
+                    }
+                }
+            }
+        },
+        n,
+    ))
+}
+
 /// The wire test file for one vendor, and how many operations it covers.
 pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
     let mut skipped = Vec::new();
@@ -376,16 +708,35 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
         })
         .collect();
     let count = api.operations.len() - skipped.len();
+    let forward: Vec<(TokenStream, usize)> = api.operations.iter().filter_map(|op| forward_test(api, op)).collect();
+    let cases: usize = forward.iter().map(|(_, n)| n).sum();
+    let forward_doc = format!(
+        " Forward compatibility: {cases} mutated responses over {} operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).",
+        forward.len()
+    );
+    let forward_tests = forward.iter().map(|(t, _)| t);
     let skipped_doc = if skipped.is_empty() {
         "Every operation of the spec is covered.".to_owned()
     } else {
         format!("Not covered (an argument has no generic sample): {}.", skipped.join(", "))
     };
     let header_doc = format!(" {count} operations. {skipped_doc}");
+    // An operation the generator cannot call is a failing test, never a silent gap.
+    let skipped_test = (!skipped.is_empty()).then(|| {
+        let msg = format!("operations without a wire test (a required argument has no generic sample; add one in xtask/src/emit/wiretest.rs): {}", skipped.join(", "));
+        quote! {
+            #[test]
+            fn every_operation_has_a_wire_test() {
+                panic!(#msg);
+            }
+        }
+    });
     let tokens = quote! {
         //! Wire conformance: every operation through the generated client against a
         //! loopback mock server; the request is compared with what the spec says.
         #![doc = #header_doc]
+        #![doc = ""]
+        #![doc = #forward_doc]
         #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 
         use wiremock::matchers::any;
@@ -406,7 +757,118 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
             hay.windows(needle.len()).any(|w| w == needle)
         }
 
+        #skipped_test
+
         #(#tests)*
+
+        /// What a mutated response must come to.
+        #[allow(dead_code)]
+        enum Expect {
+            /// Decodes; the values at these JSON pointers come back unchanged when re-serialised.
+            Decodes(&'static [&'static str]),
+            /// Fails with a decode error at this path naming this missing field.
+            Missing(&'static str, &'static str),
+        }
+
+        /// Every `x_future_field` of the response sent comes back, unchanged, from re-serialising the decoded answer.
+        #[allow(dead_code)]
+        fn extras_kept(case: &str, sent: &::serde_json::Value, back: &::serde_json::Value, at: &str) {
+            match sent {
+                ::serde_json::Value::Object(o) => {
+                    for (k, v) in o {
+                        let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                        if k == #FUTURE_FIELD {
+                            assert_eq!(back.pointer(&here), Some(v), "{case}: {here} is kept when re-serialised");
+                        } else if back.pointer(&here).is_some() {
+                            // Absent when re-serialising drops it (a `null` optional field).
+                            extras_kept(case, v, back, &here);
+                        }
+                    }
+                }
+                ::serde_json::Value::Array(a) => {
+                    for (i, v) in a.iter().enumerate() {
+                        extras_kept(case, v, back, &format!("{at}/{i}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        #(#forward_tests)*
     };
     (tokens, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> Vec<Api> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        crate::regen::load(&crate::regen::Options::workspace(&root, None)).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    /// Whether a type holds a model anywhere (an answer mutations can act on).
+    fn has_model(ty: &Ty) -> bool {
+        match ty {
+            Ty::List(t) | Ty::Map(t) => has_model(t),
+            Ty::Model(_) => true,
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn every_typed_json_answer_of_every_spec_gets_forward_cases() {
+        let apis = workspace();
+        let mut covered = 0;
+        for api in &apis {
+            for op in &api.operations {
+                if let (ContentKind::Json, Some(ty)) = (op.success.content, &op.success.ty) {
+                    if has_model(ty) {
+                        assert!(forward_test(api, op).is_some(), "{}: {} has a typed answer but no forward-compatibility test", api.vendor.name, op.id);
+                        covered += 1;
+                    }
+                }
+            }
+        }
+        assert!(covered >= 20, "{covered}");
+    }
+
+    #[test]
+    fn a_poll_result_gets_every_kind_of_mutation() {
+        let apis = workspace();
+        let api = apis.iter().find(|a| a.vendor.name == "snapengage").unwrap();
+        let cases = mutations(api, &Ty::Model("PollResult".into()));
+        let labels: Vec<&str> = cases.iter().map(|c| c.label.as_str()).collect();
+        for want in [
+            "unknown enum value at messageList[0].type",
+            "an extra field on every object",
+            "null in every optional field",
+            "every optional field left out",
+            "every loose_bool as \"1\"",
+            "required field caseId left out",
+        ] {
+            assert!(labels.contains(&want), "{want} not in {labels:#?}");
+        }
+        let missing = cases.iter().find(|c| c.label == "required field caseId left out").unwrap();
+        let Expect::Missing(path, field) = &missing.expect else { panic!("a required field left out must fail") };
+        assert_eq!((path.as_str(), field.as_str()), (".", "caseId"));
+        let body: Value = serde_json::from_str(&missing.body).unwrap();
+        assert!(body.get("caseId").is_none() && body.get("messageList").is_some(), "{body}");
+        let extra = cases.iter().find(|c| c.label == "an extra field on every object").unwrap();
+        let body: Value = serde_json::from_str(&extra.body).unwrap();
+        assert!(body.get(FUTURE_FIELD).is_some() && body["messageList"][0].get(FUTURE_FIELD).is_some(), "{body}");
+        let absent = cases.iter().find(|c| c.label == "every optional field left out").unwrap();
+        let body: Value = serde_json::from_str(&absent.body).unwrap();
+        assert!(body.get("messageList").is_none() && body.get("caseId").is_some(), "{body}");
+    }
+
+    #[test]
+    fn decode_paths_read_like_the_runtime_writes_them() {
+        let p = [Step::Key("data".into()), Step::Index(2), Step::Key("a/b".into())];
+        assert_eq!(decode_path(&p), "data[2].a/b");
+        assert_eq!(pointer(&p), "/data/2/a~1b");
+        assert_eq!(decode_path(&[Step::Index(0), Step::Key("id".into())]), "[0].id");
+        assert_eq!(decode_path(&[]), ".");
+    }
 }
