@@ -260,6 +260,8 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
 /// `target/`: never committed, removed by `cargo clean`, safe to delete.
 pub const CACHE_DIR: &str = "target/regen-cache";
 
+pub use cache::generator_id;
+
 /// The regen cache: one file per vendor, `<CACHE_DIR>/<crate dir>.unit`, holding
 /// the generator's identity, the exact bytes of every spec file of the vendor,
 /// and the exact bytes of every file generated from them.

@@ -131,7 +131,12 @@ fn another_generator_or_a_damaged_record_is_not_used() {
     let rec = record(&dir, "crates/snapengage");
     let bytes = std::fs::read(&rec).unwrap();
     let text = String::from_utf8(bytes.clone()).unwrap();
-    assert!(text.contains("\ngenerator xtask "), "the record names the generator");
+    // The generator is this executable as built: path, size and modification time.
+    let id = regen::generator_id().expect("the running executable is known");
+    let exe = std::env::current_exe().unwrap();
+    let mtime = std::fs::metadata(&exe).unwrap().modified().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap();
+    assert!(id.contains(&exe.display().to_string()) && id.contains(&format!("{}.{:09}", mtime.as_secs(), mtime.subsec_nanos())), "{id}");
+    assert!(text.contains(&format!("\ngenerator {id}\n")), "the record names the generator");
 
     // Written by another build of the generator.
     std::fs::write(&rec, text.replacen("\ngenerator xtask ", "\ngenerator xtask-older ", 1)).unwrap();
