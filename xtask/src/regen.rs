@@ -102,6 +102,9 @@ pub fn load(opts: &Options<'_>) -> Result<Vec<ir::Api>, Failure> {
     Ok(all)
 }
 
+/// One vendor's generated files: path relative to the root, final bytes.
+pub type Files = Vec<(PathBuf, String)>;
+
 /// Every generated file's final bytes, keyed by path relative to the root.
 /// Vendors are generated in parallel (see [`generate_each`]).
 pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<PathBuf, String>, String> {
@@ -116,9 +119,9 @@ pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<Path
 ///
 /// `timings.emit` and `timings.format` are summed over the threads;
 /// `timings.generate` is the stage's wall time.
-pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Vec<(PathBuf, String)>>, String> {
+pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Files>, String> {
     let started = Instant::now();
-    let job = |api: &ir::Api| -> (Result<Vec<(PathBuf, String)>, String>, Duration, Duration) {
+    let job = |api: &ir::Api| -> (Result<Files, String>, Duration, Duration) {
         let t = Instant::now();
         let header = emit::header_line(api);
         let pending = emit::vendor_files(api);
