@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use bench::{median, BenchLine};
+use bench::{cpu_ms, median, BenchLine};
 use serde_json::json;
 use xtask::regen::{self, Options, Timings};
 
@@ -98,6 +98,8 @@ fn parse_only(spec_dirs: &[PathBuf], vendor: Option<&str>) -> Duration {
 
 struct Sample {
     total: f64,
+    /// CPU time of `regen::run` (all threads), less sensitive to other load than the wall time.
+    cpu: f64,
     parse: f64,
     validate: f64,
     emit: f64,
@@ -121,12 +123,15 @@ fn one_run(scratch: &Path, docs: Option<PathBuf>, vendor: Option<&str>, clean: &
     }
     let opts = Options { vendor, ..Options::workspace(scratch, docs) };
     let spec_dirs: Vec<PathBuf> = opts.spec_roots.iter().map(|r| scratch.join(&r.specs)).collect();
+    let cpu0 = cpu_ms();
     let t = Instant::now();
     let (report, t_stages): (_, Timings) = regen::run(&opts).map_err(|e| format!("regen failed: {e:?}"))?;
     let total = t.elapsed();
+    let cpu = cpu_ms() - cpu0;
     let parse = parse_only(&spec_dirs, vendor);
     Ok(Sample {
         total: ms(total),
+        cpu,
         parse: ms(parse),
         validate: (ms(t_stages.parse_validate) - ms(parse)).max(0.0),
         emit: ms(t_stages.emit),
@@ -147,6 +152,7 @@ fn summarize(kind: &str, vendor: Option<&str>, samples: &[Sample]) -> serde_json
         "vendor": vendor,
         "runs": samples.len(),
         "total_ms": col(|s| s.total),
+        "cpu_ms": col(|s| s.cpu),
         "parse_ms": col(|s| s.parse),
         "validate_ms": col(|s| s.validate),
         "parse_validate_ms": col(|s| s.parse + s.validate),
