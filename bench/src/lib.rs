@@ -37,3 +37,17 @@ impl BenchLine {
         println!("BENCH {value}");
     }
 }
+
+/// CPU time used by this process so far (user + system, every thread, finished ones included), in milliseconds.
+pub fn cpu_ms() -> f64 {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    let u = unsafe {
+        if libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr()) != 0 {
+            return f64::NAN;
+        }
+        u.assume_init()
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    tv(u.ru_utime) + tv(u.ru_stime)
+}

@@ -14,7 +14,12 @@ pub struct Timings {
     pub parse_validate: Duration,
     pub emit: Duration,
     pub format: Duration,
+    /// Wall time of emit + format (they run in parallel; `emit` and `format` are summed over threads).
+    pub generate: Duration,
     pub write: Duration,
+    /// Vendors (spec folders) in the run, and how many of them came from the cache.
+    pub units: usize,
+    pub cached: usize,
 }
 
 #[derive(Debug)]
@@ -149,25 +154,76 @@ pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
     out
 }
 
+/// One vendor's generated files: path relative to the root, final bytes.
+pub type Files = Vec<(PathBuf, String)>;
+
 /// Every generated file's final bytes, keyed by path relative to the root.
+/// Vendors are generated in parallel (see [`generate_each`]).
 pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<PathBuf, String>, String> {
-    let t = Instant::now();
-    let mut pending = Vec::new();
-    for api in apis {
+    let all: Vec<&ir::Api> = apis.iter().collect();
+    Ok(generate_each(&all, timings)?.into_iter().flatten().collect())
+}
+
+/// Emit and format each vendor's files, one vendor per job, on as many threads
+/// as there are cores (largest vendor first). Token streams never cross threads:
+/// a job emits and formats on the thread that runs it. The result is in the
+/// order of `apis` and does not depend on the scheduling.
+///
+/// `timings.emit` and `timings.format` are summed over the threads;
+/// `timings.generate` is the stage's wall time.
+pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Files>, String> {
+    let started = Instant::now();
+    let job = |api: &ir::Api| -> (Result<Files, String>, Duration, Duration) {
+        let t = Instant::now();
         let header = emit::header_line(api);
-        for (path, content) in emit::vendor_files(api) {
-            pending.push((path, content, header.clone()));
+        let pending = emit::vendor_files(api);
+        let emitted = t.elapsed();
+        let t = Instant::now();
+        let files = pending.into_iter().map(|(path, content)| Ok((PathBuf::from(&path), write::render(&path, content, &header)?))).collect();
+        (files, emitted, t.elapsed())
+    };
+    // Biggest first, so the longest job never starts last.
+    let mut order: Vec<usize> = (0..apis.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(apis[i].operations.len() + apis[i].models.len()));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(apis.len());
+    let mut results: Vec<Option<_>> = (0..apis.len()).map(|_| None).collect();
+    if threads <= 1 {
+        for &i in &order {
+            results[i] = Some(job(apis[i]));
         }
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done = std::sync::Mutex::new(&mut results);
+        std::thread::scope(|s| -> Result<(), String> {
+            let mut handles = Vec::new();
+            for _ in 0..threads {
+                let worker = || loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = order.get(n) else { break };
+                    let r = job(apis[i]);
+                    if let Ok(mut d) = done.lock() {
+                        d[i] = Some(r);
+                    }
+                };
+                // Deep syntax trees recurse deeply in debug builds: give workers the main thread's room.
+                let h = std::thread::Builder::new().stack_size(64 << 20).spawn_scoped(s, worker).map_err(|e| format!("cannot start a formatting thread: {e}"))?;
+                handles.push(h);
+            }
+            for h in handles {
+                h.join().map_err(|_| "a formatting thread panicked; this is a generator bug".to_owned())?;
+            }
+            Ok(())
+        })?;
     }
-    timings.emit += t.elapsed();
-    let t = Instant::now();
-    let mut files = BTreeMap::new();
-    for (path, content, header) in pending {
-        let text = write::render(&path, content, &header)?;
-        files.insert(PathBuf::from(path), text);
+    let mut out = Vec::with_capacity(apis.len());
+    for r in results {
+        let (files, emitted, formatted) = r.ok_or("a vendor was not generated; this is a generator bug")?;
+        timings.emit += emitted;
+        timings.format += formatted;
+        out.push(files?);
     }
-    timings.format += t.elapsed();
-    Ok(files)
+    timings.generate += started.elapsed();
+    Ok(out)
 }
 
 /// The JSON Schema of the spec format, written beside the specs.
@@ -200,12 +256,39 @@ pub fn schema_file() -> String {
 }
 
 /// The whole run. Nothing is written unless every spec is valid and every file rendered.
+///
+/// Outside check mode, a vendor whose spec files and generator are exactly those
+/// of an earlier run takes that run's output from [`CACHE_DIR`] instead of being
+/// emitted and formatted again; the output is then compared with the files on
+/// disk as usual, so a hand edit is still restored. `--check` never uses the cache.
 pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     let mut timings = Timings::default();
     let t = Instant::now();
     let (apis, warnings) = load_warned(opts)?;
     timings.parse_validate = t.elapsed();
-    let mut files = generate(&apis, &mut timings).map_err(Failure::Other)?;
+    let generator = if opts.check { None } else { cache::generator_id() };
+    let cache_dir = opts.root.join(CACHE_DIR);
+    let mut units = Vec::new();
+    let mut files = BTreeMap::new();
+    let mut todo: Vec<&ir::Api> = Vec::new();
+    for api in &apis {
+        let unit = generator.as_ref().and_then(|g| cache::Unit::read(opts.root, api, g));
+        match unit.as_ref().and_then(|u| u.lookup(&cache_dir)) {
+            Some(outputs) => {
+                timings.cached += 1;
+                files.extend(outputs);
+            }
+            None => {
+                todo.push(api);
+                units.push(unit);
+            }
+        }
+    }
+    timings.units = apis.len();
+    let generated = generate_each(&todo, &mut timings).map_err(Failure::Other)?;
+    for files_of in &generated {
+        files.extend(files_of.iter().cloned());
+    }
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
     files.extend(emit::surface_snapshots(&apis).into_iter().map(|(p, t)| (PathBuf::from(p), t)));
     let owned: Vec<PathBuf> = match opts.vendor {
@@ -215,6 +298,14 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     let t = Instant::now();
     let mut report = write::apply(opts.root, &files, &owned, opts.check).map_err(Failure::Other)?;
     report.warnings = warnings;
+    if !opts.check {
+        // Only now that the tree holds this output: remember it (best effort; a miss only costs time).
+        for (unit, outputs) in units.iter().zip(&generated) {
+            if let Some(u) = unit {
+                u.store(&cache_dir, outputs);
+            }
+        }
+    }
     timings.write = t.elapsed();
     if opts.check && !report.stale.is_empty() {
         return Err(Failure::Stale(report));
@@ -258,4 +349,113 @@ pub fn find_workspace(cwd: &Path, compiled: &Path) -> Result<PathBuf, String> {
         ));
     }
     Ok(found.to_path_buf())
+}
+
+/// Where `run` keeps each vendor's last output, relative to the root. Under
+/// `target/`: never committed, removed by `cargo clean`, safe to delete.
+pub const CACHE_DIR: &str = "target/regen-cache";
+
+pub use cache::generator_id;
+
+/// The regen cache: one file per vendor, `<CACHE_DIR>/<crate dir>.unit`, holding
+/// the generator's identity, the exact bytes of every spec file of the vendor,
+/// and the exact bytes of every file generated from them.
+///
+/// A record is used only if the generator and every input match byte for byte
+/// (no hashes, so no collisions); its output then goes through the normal
+/// compare-and-write, so it can restore a hand edit but never skip one.
+mod cache {
+    use std::path::{Path, PathBuf};
+
+    use crate::ir;
+
+    const MAGIC: &str = "snapsdk regen cache 1";
+
+    /// The running generator: this executable's path, size and modification
+    /// time, and the xtask version. Any rebuild changes the time. None when
+    /// unknown, and then nothing is cached.
+    pub fn generator_id() -> Option<String> {
+        let exe = std::env::current_exe().ok()?;
+        let meta = std::fs::metadata(&exe).ok()?;
+        let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(format!("xtask {} {} {} bytes modified {}.{:09}", env!("CARGO_PKG_VERSION"), exe.display(), meta.len(), mtime.as_secs(), mtime.subsec_nanos()))
+    }
+
+    /// One vendor's identity and inputs, as read now.
+    pub struct Unit {
+        /// The record's text up to the outputs: header and every input.
+        head: Vec<u8>,
+        file: PathBuf,
+    }
+
+    fn entry(out: &mut Vec<u8>, tag: &str, path: &str, bytes: &[u8]) {
+        out.extend_from_slice(format!("{tag} {} {path}\n", bytes.len()).as_bytes());
+        out.extend_from_slice(bytes);
+        out.push(b'\n');
+    }
+
+    fn files_under(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for e in std::fs::read_dir(dir)? {
+            let p = e?.path();
+            if p.is_dir() {
+                files_under(&p, out)?;
+            } else {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+
+    impl Unit {
+        /// Every file of the vendor's spec folder; None if any cannot be read.
+        pub fn read(root: &Path, api: &ir::Api, generator: &str) -> Option<Unit> {
+            let v = &api.vendor;
+            let mut head = format!("{MAGIC}\ngenerator {generator}\nunit {} from {}\n", v.crate_dir, v.spec_dir).into_bytes();
+            let mut paths = Vec::new();
+            files_under(&root.join(&v.spec_dir), &mut paths).ok()?;
+            paths.sort();
+            for p in paths {
+                let rel = p.strip_prefix(root).ok()?.to_str()?.to_owned();
+                entry(&mut head, "in", &rel, &std::fs::read(&p).ok()?);
+            }
+            head.extend_from_slice(b"outputs\n");
+            Some(Unit { head, file: PathBuf::from(format!("{}.unit", v.crate_dir)) })
+        }
+
+        /// The recorded output, if the record's generator and inputs are exactly these.
+        pub fn lookup(&self, dir: &Path) -> Option<Vec<(PathBuf, String)>> {
+            let record = std::fs::read(dir.join(&self.file)).ok()?;
+            let mut rest = record.strip_prefix(self.head.as_slice())?;
+            let mut out = Vec::new();
+            while !rest.is_empty() {
+                let nl = rest.iter().position(|&b| b == b'\n')?;
+                let line = std::str::from_utf8(&rest[..nl]).ok()?;
+                let (len, path) = line.strip_prefix("out ")?.split_once(' ')?;
+                let len: usize = len.parse().ok()?;
+                let body = rest.get(nl + 1..nl + 1 + len)?;
+                if rest.get(nl + 1 + len) != Some(&b'\n') {
+                    return None;
+                }
+                out.push((PathBuf::from(path), String::from_utf8(body.to_vec()).ok()?));
+                rest = &rest[nl + 2 + len..];
+            }
+            (!out.is_empty()).then_some(out)
+        }
+
+        /// Record `outputs` as what these inputs generate (written whole or not at all).
+        pub fn store(&self, dir: &Path, outputs: &[(PathBuf, String)]) {
+            let mut record = self.head.clone();
+            for (path, text) in outputs {
+                let Some(p) = path.to_str() else { return };
+                entry(&mut record, "out", p, text.as_bytes());
+            }
+            let file = dir.join(&self.file);
+            let tmp = file.with_extension("unit-tmp");
+            let ok = file.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok()) && std::fs::write(&tmp, &record).is_ok() && std::fs::rename(&tmp, &file).is_ok();
+            if !ok {
+                let _ = std::fs::remove_file(&tmp);
+                let _ = std::fs::remove_file(&file);
+            }
+        }
+    }
 }

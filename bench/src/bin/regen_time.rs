@@ -4,11 +4,15 @@
 //! `cargo run --release -p bench --bin regen_time -- [--runs N] [--out DIR]`
 //!
 //! Runs, each repeated N times (medians reported):
-//! - full: every output folder removed first, so every file is written;
-//! - no-op: right after a full run, nothing to do; every file of the scratch
-//!   tree is fingerprinted (length, mtime, bytes) before and after all the
-//!   no-op runs, as proof that none was written;
-//! - per vendor, full, for the side-by-side with progenitor.
+//! - full: every output folder and the regen cache removed first, so every
+//!   vendor is emitted and formatted and every file written;
+//! - no-op: right after a full run, nothing to do (the cache is used); every
+//!   file of the scratch tree is fingerprinted (length, mtime, bytes) before
+//!   and after all the no-op runs, as proof that none was written;
+//! - no-op without the cache (as after a rebuild of the generator): the cache
+//!   removed first, outputs kept;
+//! - per vendor, full (its output and cache record removed), for the
+//!   side-by-side with progenitor.
 //!
 //! `regen::run` reports parse and validate as one stage; parse is also timed
 //! on its own (read + YAML + serde into the spec types, as the validator does
@@ -20,7 +24,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use bench::{median, BenchLine};
+use bench::{cpu_ms, median, BenchLine};
 use serde_json::json;
 use xtask::regen::{self, Options, Timings};
 
@@ -94,13 +98,18 @@ fn parse_only(spec_dirs: &[PathBuf], vendor: Option<&str>) -> Duration {
 
 struct Sample {
     total: f64,
+    /// CPU time of `regen::run` (all threads), less sensitive to other load than the wall time.
+    cpu: f64,
     parse: f64,
     validate: f64,
     emit: f64,
     format: f64,
+    generate: f64,
     write: f64,
     written: usize,
     unchanged: usize,
+    cached: usize,
+    units: usize,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -109,23 +118,30 @@ fn ms(d: Duration) -> f64 {
 
 fn one_run(scratch: &Path, docs: Option<PathBuf>, vendor: Option<&str>, clean: &[PathBuf]) -> Result<Sample, String> {
     for d in clean {
-        let _ = std::fs::remove_dir_all(scratch.join(d));
+        let p = scratch.join(d);
+        let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
     }
     let opts = Options { vendor, ..Options::workspace(scratch, docs) };
     let spec_dirs: Vec<PathBuf> = opts.spec_roots.iter().map(|r| scratch.join(&r.specs)).collect();
+    let cpu0 = cpu_ms();
     let t = Instant::now();
     let (report, t_stages): (_, Timings) = regen::run(&opts).map_err(|e| format!("regen failed: {e:?}"))?;
     let total = t.elapsed();
+    let cpu = cpu_ms() - cpu0;
     let parse = parse_only(&spec_dirs, vendor);
     Ok(Sample {
         total: ms(total),
+        cpu,
         parse: ms(parse),
         validate: (ms(t_stages.parse_validate) - ms(parse)).max(0.0),
         emit: ms(t_stages.emit),
         format: ms(t_stages.format),
+        generate: ms(t_stages.generate),
         write: ms(t_stages.write),
         written: report.written.len(),
         unchanged: report.unchanged,
+        cached: t_stages.cached,
+        units: t_stages.units,
     })
 }
 
@@ -136,16 +152,20 @@ fn summarize(kind: &str, vendor: Option<&str>, samples: &[Sample]) -> serde_json
         "vendor": vendor,
         "runs": samples.len(),
         "total_ms": col(|s| s.total),
+        "cpu_ms": col(|s| s.cpu),
         "parse_ms": col(|s| s.parse),
         "validate_ms": col(|s| s.validate),
         "parse_validate_ms": col(|s| s.parse + s.validate),
         "emit_ms": col(|s| s.emit),
         "format_ms": col(|s| s.format),
+        "generate_ms": col(|s| s.generate),
         "write_ms": col(|s| s.write),
         "min_total_ms": samples.iter().map(|s| s.total).fold(f64::INFINITY, f64::min),
         "max_total_ms": samples.iter().map(|s| s.total).fold(0.0, f64::max),
         "written": samples.last().map_or(0, |s| s.written),
         "unchanged": samples.last().map_or(0, |s| s.unchanged),
+        "cached": samples.last().map_or(0, |s| s.cached),
+        "units": samples.last().map_or(0, |s| s.units),
     })
 }
 
@@ -168,7 +188,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for r in &inputs {
         copy_dir(&root.join(&r.specs), &out.join(&r.specs))?;
     }
-    let outputs: Vec<PathBuf> = inputs.iter().map(|r| r.crates.clone()).collect();
+    let cache = PathBuf::from(regen::CACHE_DIR);
+    let outputs: Vec<PathBuf> = inputs.iter().map(|r| r.crates.clone()).chain([cache.clone()]).collect();
     println!("scratch tree: {} (inputs copied from the working tree; outputs start empty)", out.display());
 
     // Full regens: every output folder removed before each run.
@@ -198,8 +219,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     noop_line["written_total"] = json!(noop.iter().map(|s| s.written).sum::<usize>());
     println!("no-op regen: {noop_line}");
 
+    // No-op runs that cannot use the cache (the first run after the generator was rebuilt).
+    let mut cold = Vec::new();
+    for _ in 0..runs {
+        cold.push(one_run(&out, docs.clone(), None, std::slice::from_ref(&cache))?);
+    }
+    let cold_line = summarize("noop-uncached", None, &cold);
+    println!("no-op regen, cache removed first: {cold_line}");
+
     // One vendor at a time, full, for the comparison with progenitor.
-    let mut lines = vec![full_line, noop_line];
+    let mut lines = vec![full_line, noop_line, cold_line];
     for r in &inputs[..1] {
         let specs = out.join(&r.specs);
         let mut vendors: Vec<String> = std::fs::read_dir(&specs)?.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
@@ -209,7 +238,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let crate_dir = api.first().map(|a| PathBuf::from(&a.vendor.crate_dir)).ok_or("vendor produced no crate")?;
             let mut samples = Vec::new();
             for _ in 0..runs {
-                samples.push(one_run(&out, docs.clone(), Some(&v), std::slice::from_ref(&crate_dir))?);
+                let record = cache.join(format!("{}.unit", crate_dir.display()));
+                samples.push(one_run(&out, docs.clone(), Some(&v), &[crate_dir.clone(), record])?);
             }
             let mut line = summarize("vendor", Some(&v), &samples);
             line["crate"] = json!(crate_dir.file_name().map(|n| n.to_string_lossy().into_owned()));
