@@ -1287,7 +1287,7 @@ impl SearchFaqs {
     }
     /// Page of results to return (first page is 1).
     /// Sent as `page` in the query string.
-    /// The server's default is `1`.
+    /// The document gives `1` as the server's default; the client sends nothing when unset.
     pub fn page(mut self, value: i64) -> Self {
         self.page = Some(value);
         self
@@ -2483,7 +2483,7 @@ impl SearchTickets {
     }
     /// Page of results to return (first page is 1).
     /// Sent as `page` in the query string.
-    /// The server's default is `1`.
+    /// The document gives `1` as the server's default; the client sends nothing when unset.
     pub fn page(mut self, value: i64) -> Self {
         self.page = Some(value);
         self
@@ -3026,7 +3026,7 @@ impl CreateWallPost {
     }
     /// Kind of post; the document only shows post.
     /// Sent as `type` in the body.
-    /// The server's default is `"post"`.
+    /// The document gives `"post"` as the server's default; the client sends nothing when unset.
     pub fn type_(mut self, value: impl Into<String>) -> Self {
         self.type_ = Some(value.into());
         self

@@ -101,14 +101,14 @@ impl PollMessages {
     }
     /// Transcript index to start from.
     /// Sent as `index` in the query string.
-    /// The server's default is `0`.
+    /// The document gives `0` as the server's default; the client sends nothing when unset.
     pub fn index(mut self, value: i64) -> Self {
         self.index = Some(value);
         self
     }
     /// Whether the visitor is typing right now.
     /// Sent as `isTyping` in the query string.
-    /// The server's default is `false`.
+    /// The document gives `false` as the server's default; the client sends nothing when unset.
     pub fn is_typing(mut self, value: bool) -> Self {
         self.is_typing = Some(value);
         self
@@ -317,7 +317,7 @@ impl StartChat {
     }
     /// true sends the message to email (offline) instead of opening a session.
     /// Sent as `isOffline` in the body.
-    /// The server's default is `false`.
+    /// The document gives `false` as the server's default; the client sends nothing when unset.
     pub fn is_offline(mut self, value: bool) -> Self {
         self.is_offline = Some(value);
         self
