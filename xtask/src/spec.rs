@@ -309,6 +309,9 @@ pub enum ContentKind {
     Text,
     Binary,
     Empty,
+    /// An error answer whose body the documents do not describe (kept raw,
+    /// claimed neither empty nor of any format). Not allowed on the success response.
+    Undocumented,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -755,7 +755,7 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
             ck.cx.err(at, &format!("{sub}.status"), format!("status {} is listed twice", r.status), "");
         }
         let ty = match (&r.ty, r.content) {
-            (Some(_), spec::ContentKind::Binary | spec::ContentKind::Empty) => {
+            (Some(_), spec::ContentKind::Binary | spec::ContentKind::Empty | spec::ContentKind::Undocumented) => {
                 ck.cx.err(at, &format!("{sub}.type"), format!("a `{:?}` response has no type", r.content).to_lowercase(), "remove `type:`");
                 None
             }
@@ -780,6 +780,9 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         ck.cx.err(at, "responses", "no 2xx response", "add the success response, e.g. `- { status: 200, content: json, description: ... }`");
         return None;
     };
+    if success.content == spec::ContentKind::Undocumented {
+        ck.cx.err(at, "responses", format!("the success response ({}) is `undocumented`", success.status), "give the success response a content kind the client can decode: json, text, binary or empty");
+    }
 
     // Pagination.
     let pagination = o.pagination.as_ref().and_then(|pg| {

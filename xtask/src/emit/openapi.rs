@@ -133,7 +133,7 @@ fn media_type(r: &ir::Response) -> Option<String> {
         ContentKind::Json => Some("application/json".into()),
         ContentKind::Text => Some("text/plain".into()),
         ContentKind::Binary => Some("application/octet-stream".into()),
-        ContentKind::Empty => None,
+        ContentKind::Empty | ContentKind::Undocumented => None,
     })
 }
 
@@ -240,6 +240,9 @@ pub fn emit(api: &Api) -> Value {
         let mut responses = Map::new();
         for r in &op.responses {
             let mut rv = json!({"description": r.description});
+            if r.content == ContentKind::Undocumented {
+                rv["x-body"] = json!("undocumented");
+            }
             if let Some(m) = media_type(r) {
                 let s = match (&r.ty, r.content) {
                     (Some(t), _) => schema(t),

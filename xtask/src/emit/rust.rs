@@ -165,7 +165,7 @@ fn success_type(op: &Operation) -> TokenStream {
         (ContentKind::Text, Some(t)) => rust_type(t),
         (ContentKind::Text, None) => quote!(String),
         (ContentKind::Binary, _) => quote!(#rt::ByteStream),
-        (ContentKind::Empty, _) => quote!(()),
+        (ContentKind::Empty | ContentKind::Undocumented, _) => quote!(()),
     }
 }
 
@@ -951,7 +951,7 @@ fn emit_operations(api: &Api) -> TokenStream {
             (ContentKind::Text, Some(t)) if *t != Ty::String => quote!(response.text().await.map(|text| text.trim().to_owned().into())),
             (ContentKind::Text, _) => quote!(response.text().await),
             (ContentKind::Binary, _) => quote!(Ok(response.into_stream())),
-            (ContentKind::Empty, _) => quote!({ let _ = response; Ok(()) }),
+            (ContentKind::Empty | ContentKind::Undocumented, _) => quote!({ let _ = response; Ok(()) }),
         };
         let send_as = (op.success.content == ContentKind::Json && op.success.ty.is_none()).then(|| quote! {
             /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
