@@ -299,6 +299,7 @@ impl AgentsApi<'_> {
     ///
     /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
     /// - Editions differ only in that lost name; type and required flag agree.
+    /// - The answer is one bare Agent object, as the vendor's own Android SDK reads it (vendor SDK, shared/vendor-docs/README.md); the documents show no answer.
     pub fn get_agent(&self, email: impl Into<String>) -> crate::operations::GetAgent {
         crate::operations::GetAgent::new(self.client.inner.clone(), email.into())
     }
@@ -311,7 +312,7 @@ impl AgentsApi<'_> {
     /// # Spec decisions
     ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-    /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
+    /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. The vendor SDK shows it is a different resource: the agent's softphone connection settings (AgentInfo), full of credentials. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
     /// - Editions differ only in the lost parameter name; type and required flag agree.
     pub fn get_agent_info(
         &self,
@@ -328,7 +329,8 @@ impl AgentsApi<'_> {
     /// # Spec decisions
     ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-    /// - Both fields are documented as `number` with no unit. wrap\_up\_time is a duration (seconds presumably) and last\_bridge\_end a point in time (a Unix timestamp presumably); both are read as integer.
+    /// - Both fields are documented as `number` with no unit. The vendor SDK shows the units: the agent object carries last\_bridge\_end as Unix seconds and wrap\_up\_time as a duration in seconds, and the SDK sends {"last\_bridge\_end": 0} here to end an agent's wrap-up pause early. Both are integers.
+    /// - Retried like any PUT: it sets values, so a repeat has the same effect.
     /// - Editions differ only in the lost parameter name; types and required flags agree.
     pub fn update_agent(
         &self,
@@ -345,17 +347,18 @@ impl AgentsApi<'_> {
     /// # Spec decisions
     ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-    /// - The allowed status values are not documented, so status is a plain string.
+    /// - The documents do not list status values. The vendor SDK sends {"status": "online"} and {"status": "onbreak"}; those are the known values of AgentAvailability, an open enum (any other string can still be sent with AgentAvailability::from). The answer's Agent.status uses other words ("Available", "On Break", ...), so it stays a string.
+    /// - Retried like any PUT: it sets the status, so a repeat leaves the agent as one call would.
     /// - Editions differ only in the lost parameter name; type and required flags agree.
     pub fn update_agent_status(
         &self,
         email: impl Into<String>,
-        status: impl Into<String>,
+        status: crate::models::AgentAvailability,
     ) -> crate::operations::UpdateAgentStatus {
         crate::operations::UpdateAgentStatus::new(
             self.client.inner.clone(),
             email.into(),
-            status.into(),
+            status,
         )
     }
 }

@@ -327,6 +327,7 @@ static GET_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 ///
 /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
 /// - Editions differ only in that lost name; type and required flag agree.
+/// - The answer is one bare Agent object, as the vendor's own Android SDK reads it (vendor SDK, shared/vendor-docs/README.md); the documents show no answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -369,13 +370,9 @@ impl GetAgent {
         client.execute(request).await
     }
     /// Send the request and decode the answer.
-    pub async fn send(self) -> crate::Result<::serde_json::Value> {
+    pub async fn send(self) -> crate::Result<crate::models::Agent> {
         let response = self.send_raw().await?;
         response.json().await
-    }
-    /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
     }
 }
 static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -394,7 +391,7 @@ static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 /// # Spec decisions
 ///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-/// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
+/// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. The vendor SDK shows it is a different resource: the agent's softphone connection settings (AgentInfo), full of credentials. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
 /// - Editions differ only in the lost parameter name; type and required flag agree.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -439,13 +436,9 @@ impl GetAgentInfo {
         client.execute(request).await
     }
     /// Send the request and decode the answer.
-    pub async fn send(self) -> crate::Result<::serde_json::Value> {
+    pub async fn send(self) -> crate::Result<crate::models::AgentInfo> {
         let response = self.send_raw().await?;
         response.json().await
-    }
-    /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
     }
 }
 static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -464,7 +457,8 @@ static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 /// # Spec decisions
 ///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-/// - Both fields are documented as `number` with no unit. wrap\_up\_time is a duration (seconds presumably) and last\_bridge\_end a point in time (a Unix timestamp presumably); both are read as integer.
+/// - Both fields are documented as `number` with no unit. The vendor SDK shows the units: the agent object carries last\_bridge\_end as Unix seconds and wrap\_up\_time as a duration in seconds, and the SDK sends {"last\_bridge\_end": 0} here to end an agent's wrap-up pause early. Both are integers.
+/// - Retried like any PUT: it sets values, so a repeat has the same effect.
 /// - Editions differ only in the lost parameter name; types and required flags agree.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -487,13 +481,13 @@ impl UpdateAgent {
             rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
-    /// Pause the agent gets after a call before taking the next one.
+    /// Pause, in seconds, the agent gets after a call before taking the next one.
     /// Sent as `wrap_up_time` in the body.
     pub fn wrap_up_time(mut self, value: i64) -> Self {
         self.wrap_up_time = Some(value);
         self
     }
-    /// Time at which the agent's last bridged call ended.
+    /// When the agent's last bridged call ended, in Unix seconds; 0 ends the wrap-up pause early.
     /// Sent as `last_bridge_end` in the body.
     pub fn last_bridge_end(mut self, value: i64) -> Self {
         self.last_bridge_end = Some(value);
@@ -538,13 +532,9 @@ impl UpdateAgent {
         client.execute(request).await
     }
     /// Send the request and decode the answer.
-    pub async fn send(self) -> crate::Result<::serde_json::Value> {
+    pub async fn send(self) -> crate::Result<crate::models::Agent> {
         let response = self.send_raw().await?;
         response.json().await
-    }
-    /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
     }
 }
 static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -563,7 +553,8 @@ static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// # Spec decisions
 ///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-/// - The allowed status values are not documented, so status is a plain string.
+/// - The documents do not list status values. The vendor SDK sends {"status": "online"} and {"status": "onbreak"}; those are the known values of AgentAvailability, an open enum (any other string can still be sent with AgentAvailability::from). The answer's Agent.status uses other words ("Available", "On Break", ...), so it stays a string.
+/// - Retried like any PUT: it sets the status, so a repeat leaves the agent as one call would.
 /// - Editions differ only in the lost parameter name; type and required flags agree.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -572,14 +563,14 @@ static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 pub struct UpdateAgentStatus {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
-    status: String,
+    status: crate::models::AgentAvailability,
     rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateAgentStatus {
     pub(crate) fn new(
         rt_client: ::snapsdk_runtime::Client,
         email: String,
-        status: String,
+        status: crate::models::AgentAvailability,
     ) -> Self {
         Self {
             rt_client,
@@ -609,7 +600,7 @@ impl UpdateAgentStatus {
         #[derive(::serde::Serialize)]
         struct Body<'a> {
             #[serde(rename = "status")]
-            status: &'a String,
+            status: &'a crate::models::AgentAvailability,
         }
         request.body = ::snapsdk_runtime::Body::json(
             "update_agent_status",
@@ -623,13 +614,9 @@ impl UpdateAgentStatus {
         client.execute(request).await
     }
     /// Send the request and decode the answer.
-    pub async fn send(self) -> crate::Result<::serde_json::Value> {
+    pub async fn send(self) -> crate::Result<crate::models::Agent> {
         let response = self.send_raw().await?;
         response.json().await
-    }
-    /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
     }
 }
 static GET_BOOKING_PAGE_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {

@@ -177,7 +177,10 @@ async fn get_agent() {
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
+                .set_body_raw(
+                    "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+                    "application/json",
+                ),
         )
         .mount(&server)
         .await;
@@ -222,7 +225,10 @@ async fn get_agent_info() {
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
+                .set_body_raw(
+                    "{\"id\":7,\"call\":{\"icesServers\":[{\"undocumented_extra\":{\"seen\":true}}],\"username\":\"text\",\"password\":\"text\",\"path\":\"text\",\"websocket\":\"text\",\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+                    "application/json",
+                ),
         )
         .mount(&server)
         .await;
@@ -267,7 +273,10 @@ async fn update_agent() {
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
+                .set_body_raw(
+                    "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+                    "application/json",
+                ),
         )
         .mount(&server)
         .await;
@@ -320,7 +329,10 @@ async fn update_agent_status() {
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
+                .set_body_raw(
+                    "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+                    "application/json",
+                ),
         )
         .mount(&server)
         .await;
@@ -332,7 +344,7 @@ async fn update_agent_status() {
         .unwrap();
     let answer = client
         .agents()
-        .update_agent_status("email v/1 é", "status v/1 é")
+        .update_agent_status("email v/1 é", snapcall::AgentAvailability::Online)
         .send()
         .await
         .expect("the call succeeds");
@@ -361,7 +373,7 @@ async fn update_agent_status() {
         .expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"status\":\"status v/1 é\"}").unwrap(), "JSON body"
+        ("{\"status\":\"online\"}").unwrap(), "JSON body"
     );
 }
 /// `GET /v2/booking-pages/{uuid}/info`: Read the public view of a booking page, without a key.
