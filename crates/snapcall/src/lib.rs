@@ -922,7 +922,7 @@ impl CompanyStreamsApi<'_> {
             event_id,
         )
     }
-    /// Get access to the recording of a stream (deprecated).
+    /// Get access to the recording of a stream (marked deprecated for one customer).
     ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
     ///
@@ -930,7 +930,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document marks this route deprecated, kept for one customer; it is transcribed for completeness and its summary says so.
+    /// - The document's description ends "deprecated only for glovo" (snapcall-rest-v2.txt, "Recording - Read"): deprecated for that one customer, with nothing said about anyone else. The route is kept as any other, and not marked #\[deprecated\].
     pub fn get_company_stream_recording(
         &self,
         company_id: i64,
@@ -990,14 +990,14 @@ impl CompanyStreamsApi<'_> {
     /// # Spec decisions
     ///
     /// - The syntax of custom\_filter is not documented; plain string.
-    /// - team\_ids and user\_ids are `alternatives`: one id or a list, as the API accepts.
+    /// - team\_ids and user\_ids are typed `alternatives` in the table, which holds one number or one string. The plural names suggest the API may take several ids, but no document shows how a list is encoded in the query string, so the client sends one value; a caller who knows the encoding can pass it as a string.
     pub fn list_company_streams(
         &self,
         company_id: i64,
     ) -> crate::operations::ListCompanyStreams {
         crate::operations::ListCompanyStreams::new(self.client.inner.clone(), company_id)
     }
-    /// Ask for the audio mix of a stream event to be produced.
+    /// Request the audio files of a stream event (the /mix route).
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
     ///
@@ -1005,7 +1005,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Shares its heading and description with the /video-mix route (see request\_company\_stream\_event\_video\_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
+    /// - Shares its heading with the /video-mix route (see request\_company\_stream\_event\_video\_mix); the document does not describe what this route produces, so the summary only repeats the heading.
     /// - No body is documented (the samples send none).
     pub fn request_company_stream_event_mix(
         &self,
@@ -1020,7 +1020,7 @@ impl CompanyStreamsApi<'_> {
             event_id,
         )
     }
-    /// Ask for the video mix of a stream event to be produced.
+    /// Request the audio files of a stream event (the /video-mix route).
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
     ///
@@ -1028,7 +1028,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request\_company\_stream\_event\_mix. The heading's "audio" is kept out of the summary since the path says video.
+    /// - Two sections share the heading "Streams - request audio files" and neither describes what it produces; they differ only in the last path segment. The ids follow the path (video\_mix for /video-mix, mix for /mix, request\_company\_stream\_event\_mix); what each route produces is not stated, so the summaries only repeat the heading.
     /// - No body is documented (the samples send none).
     pub fn request_company_stream_event_video_mix(
         &self,

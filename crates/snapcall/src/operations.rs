@@ -793,7 +793,7 @@ impl CreateButton {
         self.display_page = Some(value.into());
         self
     }
-    /// Cart value threshold used by the display filters.
+    /// The table's cart\_value; its use is not described.
     /// Sent as `cart_value` in the body.
     pub fn cart_value(mut self, value: f64) -> Self {
         self.cart_value = Some(value);
@@ -1327,7 +1327,7 @@ impl UpdateButton {
         self.display_page = Some(value.into());
         self
     }
-    /// Cart value threshold used by the display filters.
+    /// The table's cart\_value; its use is not described.
     /// Sent as `cart_value` in the body.
     pub fn cart_value(mut self, value: f64) -> Self {
         self.cart_value = Some(value);
@@ -3073,7 +3073,7 @@ impl ListCompanyLibraryMedia {
         self.limit = Some(value);
         self
     }
-    /// Only items of this media type (or types).
+    /// Only items of this media type (one value).
     /// Sent as `type` in the query string.
     pub fn type_(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
         self.type_ = Some(value.into());
@@ -3576,7 +3576,7 @@ static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsd
     auth: ::snapsdk_runtime::AuthRequirement::Schemes(&["basic", "bearer"]),
     retryable: true,
 };
-/// Get access to the recording of a stream (deprecated).
+/// Get access to the recording of a stream (marked deprecated for one customer).
 ///
 /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
 ///
@@ -3584,7 +3584,7 @@ static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// # Spec decisions
 ///
-/// - The document marks this route deprecated, kept for one customer; it is transcribed for completeness and its summary says so.
+/// - The document's description ends "deprecated only for glovo" (snapcall-rest-v2.txt, "Recording - Read"): deprecated for that one customer, with nothing said about anyone else. The route is kept as any other, and not marked #\[deprecated\].
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -3846,7 +3846,7 @@ impl ListCompanyStreamEvents {
         self.exporting = Some(value);
         self
     }
-    /// Whether to return the list in pages.
+    /// The table's paginated flag; its effect is not described.
     /// Sent as `paginated` in the query string.
     pub fn paginated(mut self, value: bool) -> Self {
         self.paginated = Some(value);
@@ -3876,13 +3876,13 @@ impl ListCompanyStreamEvents {
         self.end = Some(value);
         self
     }
-    /// Only events of this type (or types).
+    /// Only events of this type (one value).
     /// Sent as `type` in the query string.
     pub fn type_(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
         self.type_ = Some(value.into());
         self
     }
-    /// Only events carrying this media type (or types).
+    /// Only events carrying this media type (one value).
     /// Sent as `mediaType` in the query string.
     pub fn media_type(
         mut self,
@@ -3998,7 +3998,7 @@ static LIST_COMPANY_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// # Spec decisions
 ///
 /// - The syntax of custom\_filter is not documented; plain string.
-/// - team\_ids and user\_ids are `alternatives`: one id or a list, as the API accepts.
+/// - team\_ids and user\_ids are typed `alternatives` in the table, which holds one number or one string. The plural names suggest the API may take several ids, but no document shows how a list is encoded in the query string, so the client sends one value; a caller who knows the encoding can pass it as a string.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -4046,7 +4046,7 @@ impl ListCompanyStreams {
             rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
-    /// Whether to return the list in pages.
+    /// The table's paginated flag; its effect is not described.
     /// Sent as `paginated` in the query string.
     pub fn paginated(mut self, value: bool) -> Self {
         self.paginated = Some(value);
@@ -4076,7 +4076,7 @@ impl ListCompanyStreams {
         self.expired = Some(value);
         self
     }
-    /// Only streams of this type (or types), such as assist or instant.
+    /// Only streams of this type, such as assist or instant (one value).
     /// Sent as `type` in the query string.
     pub fn type_(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
         self.type_ = Some(value.into());
@@ -4112,7 +4112,7 @@ impl ListCompanyStreams {
         self.custom_filter = Some(value.into());
         self
     }
-    /// Only streams of these teams.
+    /// Only streams of this team (one id; see the notes).
     /// Sent as `team_ids` in the query string.
     pub fn team_ids(
         mut self,
@@ -4121,7 +4121,7 @@ impl ListCompanyStreams {
         self.team_ids = Some(value.into());
         self
     }
-    /// Only streams of these users.
+    /// Only streams of this user (one id; see the notes).
     /// Sent as `user_ids` in the query string.
     pub fn user_ids(
         mut self,
@@ -4231,7 +4231,7 @@ static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::sn
     auth: ::snapsdk_runtime::AuthRequirement::Schemes(&["basic", "bearer"]),
     retryable: false,
 };
-/// Ask for the audio mix of a stream event to be produced.
+/// Request the audio files of a stream event (the /mix route).
 ///
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
 ///
@@ -4239,7 +4239,7 @@ static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::sn
 ///
 /// # Spec decisions
 ///
-/// - Shares its heading and description with the /video-mix route (see request\_company\_stream\_event\_video\_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
+/// - Shares its heading with the /video-mix route (see request\_company\_stream\_event\_video\_mix); the document does not describe what this route produces, so the summary only repeats the heading.
 /// - No body is documented (the samples send none).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -4313,7 +4313,7 @@ static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo 
     auth: ::snapsdk_runtime::AuthRequirement::Schemes(&["basic", "bearer"]),
     retryable: false,
 };
-/// Ask for the video mix of a stream event to be produced.
+/// Request the audio files of a stream event (the /video-mix route).
 ///
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
 ///
@@ -4321,7 +4321,7 @@ static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo 
 ///
 /// # Spec decisions
 ///
-/// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request\_company\_stream\_event\_mix. The heading's "audio" is kept out of the summary since the path says video.
+/// - Two sections share the heading "Streams - request audio files" and neither describes what it produces; they differ only in the last path segment. The ids follow the path (video\_mix for /video-mix, mix for /mix, request\_company\_stream\_event\_mix); what each route produces is not stated, so the summaries only repeat the heading.
 /// - No body is documented (the samples send none).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -4767,7 +4767,7 @@ impl ListCompanyTeams {
         self.name = Some(value.into());
         self
     }
-    /// Only the team (or teams) with this id.
+    /// Only the team with this id (one value).
     /// Sent as `id` in the query string.
     pub fn id(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
         self.id = Some(value.into());
@@ -5161,7 +5161,7 @@ impl ListCompanyUsers {
         self.name = Some(value.into());
         self
     }
-    /// Only the user (or users) with this id.
+    /// Only the user with this id (one value).
     /// Sent as `id` in the query string.
     pub fn id(mut self, value: impl Into<::snapsdk_runtime::Alternatives>) -> Self {
         self.id = Some(value.into());

@@ -1891,7 +1891,7 @@ async fn get_company_stream_event() {
     );
     assert!(req.body.is_empty(), "no body");
 }
-/// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`: Get access to the recording of a stream (deprecated).
+/// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`: Get access to the recording of a stream (marked deprecated for one customer).
 #[tokio::test]
 async fn get_company_stream_recording() {
     let server = MockServer::start().await;
@@ -2126,7 +2126,7 @@ async fn list_company_streams() {
     );
     assert!(req.body.is_empty(), "no body");
 }
-/// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`: Ask for the audio mix of a stream event to be produced.
+/// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`: Request the audio files of a stream event (the /mix route).
 #[tokio::test]
 async fn request_company_stream_event_mix() {
     let server = MockServer::start().await;
@@ -2174,7 +2174,7 @@ async fn request_company_stream_event_mix() {
     );
     assert!(req.body.is_empty(), "no body");
 }
-/// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`: Ask for the video mix of a stream event to be produced.
+/// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`: Request the audio files of a stream event (the /video-mix route).
 #[tokio::test]
 async fn request_company_stream_event_video_mix() {
     let server = MockServer::start().await;
