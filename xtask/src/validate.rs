@@ -323,7 +323,8 @@ impl<'a> Checker<'a, '_> {
 
     /// Check a request input's client-side default: it fits the type, the
     /// input is optional, and no server default is claimed beside it.
-    fn client_default(&mut self, at: At<'_>, sub: &str, ty: &Ty, ty_expr: &str, required: bool, has_default: bool, value: Option<&serde_yaml::Value>) -> Option<serde_json::Value> {
+    /// `ty` is the parsed type and its expression as written.
+    fn client_default(&mut self, at: At<'_>, sub: &str, (ty, ty_expr): (&Ty, &str), required: bool, has_default: bool, value: Option<&serde_yaml::Value>) -> Option<serde_json::Value> {
         let v = value.map(yaml_to_json)?;
         let key = format!("{sub}.client_default");
         if !default_fits(ty, &v, &self.models) || matches!(ty, Ty::Json | Ty::Date | Ty::Timestamp | Ty::Alternatives) {
@@ -362,7 +363,7 @@ impl<'a> Checker<'a, '_> {
             }
             None
         } else {
-            self.client_default(at, sub, &ty, &f.ty, f.required, default.is_some(), f.client_default.as_ref())
+            self.client_default(at, sub, (&ty, &f.ty), f.required, default.is_some(), f.client_default.as_ref())
         };
         if f.sensitive && !in_model {
             self.cx.err(at, &format!("{sub}.sensitive"), "`sensitive` only applies to model fields", "remove it; request inputs are the caller's own values");
@@ -682,7 +683,7 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
             ck.cx.err(at, &format!("{sub}.type"), format!("`{}` cannot be sent as a {:?} parameter", p.ty, p.location).to_lowercase(), "use a scalar type (string, integer, enum, ...)");
         }
         let (default, rust) = ck.default_and_name(at, &sub, &ty, &p.ty, p.default.as_ref(), p.rust_name.as_deref(), &p.name);
-        let client_default = ck.client_default(at, &sub, &ty, &p.ty, p.required, default.is_some(), p.client_default.as_ref());
+        let client_default = ck.client_default(at, &sub, (&ty, &p.ty), p.required, default.is_some(), p.client_default.as_ref());
         if let Some(other) = rust_names.insert(rust.clone(), p.name.clone()) {
             ck.cx.err(at, &format!("{sub}.name"), format!("`{}` and `{other}` both become the Rust name `{rust}`", p.name), "set `rust_name:` on one of them");
         }
