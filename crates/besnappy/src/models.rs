@@ -1375,7 +1375,7 @@ impl StaffMembership {
 ///
 /// - In the example, last\_reply\_at, opened\_at and created\_at are Unix integers while first\_staff\_reply\_at and updated\_at are date-time strings; all are typed timestamp, which takes both.
 /// - The example's mailbox object is empty; it is typed Mailbox with every field optional.
-/// - opener is a contact in the example (opened\_by\_contact\_id is set). When a staff member opened the ticket the object may be a staff record; the shared fields (id, names, dates) still decode and the rest stays in `extra`.
+/// - opener is a contact in the example (opened\_by\_contact\_id is set). Recorded traffic shows a note's creator can be a staff record (see NoteCreator), but no recorded answer shows a ticket's opener, so opener stays a Contact: a staff opener's shared fields (id, names, dates) still decode and the rest stays in `extra`, where the staff secrets are redacted in Debug.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Ticket {
