@@ -645,7 +645,16 @@ fn emit_models(api: &Api) -> TokenStream {
 /// it has a sensitive field, or the vendor names sensitive keys and the
 /// model holds free JSON (its `extra` map or a `json` field).
 fn redacts(api: &Api, fields: &[ir::Field], keep_unknown: bool) -> bool {
-    fields.iter().any(|f| f.sensitive) || (!api.vendor.sensitive_fields.is_empty() && (keep_unknown || fields.iter().any(|f| f.ty == Ty::Json)))
+    fields.iter().any(|f| f.sensitive) || (!api.vendor.sensitive_fields.is_empty() && (keep_unknown || fields.iter().any(|f| holds_json(&f.ty))))
+}
+
+/// Free JSON, or a list or map of it.
+fn holds_json(ty: &Ty) -> bool {
+    match ty {
+        Ty::Json => true,
+        Ty::List(t) | Ty::Map(t) => holds_json(t),
+        _ => false,
+    }
 }
 
 fn debug_impl(api: &Api, name: &str, fields: &[ir::Field], extra: Option<&Ident>) -> TokenStream {
@@ -659,6 +668,9 @@ fn debug_impl(api: &Api, name: &str, fields: &[ir::Field], extra: Option<&Ident>
             (true, false, _) => quote!(&self.#n.as_ref().map(|_| Redacted)),
             (false, true, Ty::Json) if scan_json => quote!(&redact_value(&self.#n)),
             (false, false, Ty::Json) if scan_json => quote!(&self.#n.as_ref().map(redact_value)),
+            // Lists and maps of free JSON are shown as the JSON they hold, scrubbed.
+            (false, true, t) if scan_json && holds_json(t) => quote!(&redact_value(&::serde_json::to_value(&self.#n).unwrap_or_default())),
+            (false, false, t) if scan_json && holds_json(t) => quote!(&self.#n.as_ref().map(|v| redact_value(&::serde_json::to_value(v).unwrap_or_default()))),
             _ => quote!(&self.#n),
         };
         quote!(.field(#label, #value))
@@ -684,7 +696,7 @@ fn redaction_helpers(api: &Api) -> TokenStream {
     });
     let any_sensitive = objects().any(|(fs, _)| fs.iter().any(|f| f.sensitive));
     let names = &api.vendor.sensitive_fields;
-    let scans = !names.is_empty() && objects().any(|(fs, keep)| keep || fs.iter().any(|f| f.ty == Ty::Json));
+    let scans = !names.is_empty() && objects().any(|(fs, keep)| keep || fs.iter().any(|f| holds_json(&f.ty)));
     let redacted = any_sensitive.then(|| quote! {
         /// Stands in for a secret in `Debug` output.
         struct Redacted;
