@@ -684,6 +684,7 @@ static CREATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// # Spec decisions
 ///
 /// - The request is shown as a JSON object, so the body is JSON.
+/// - The official PHP client (2014) also sends `order` when it creates or updates a topic (shared/vendor-docs/README.md); the document does not list it and its type is not recorded, so it is not modeled.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1343,6 +1344,7 @@ static SET_FAQ_QUESTION_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
 ///
 /// - topics is a real JSON array of ids in the example (unlike ticket tags, which are JSON text in a form field), so the body is JSON.
 /// - The list is assumed to replace the question's topics rather than add to them; the document only says the call updates them.
+/// - The official PHP client (2014) sets a question's topics with PUT /account/{id}/questions/{qid}/topics (shared/vendor-docs/README.md, public clients), a shorter path than the document's. We follow the document (snappy-api-v1.txt, "Creating & Editing FAQ Questions"); the short path is the one to try if this one answers 404.
 /// - No example answer is shown; the response is free JSON.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2218,6 +2220,7 @@ static LIST_MAILBOX_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// # Spec decisions
 ///
+/// - The official PHP client (2014) reads /mailbox/{id}/tickets, the path the document printed until late September 2014 (shared/vendor-docs/README.md); we follow the current document.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2526,6 +2529,7 @@ static SEND_NOTE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 /// - The answer is 200 with Content-Type text/html and the bare ticket nonce as the body (16 lowercase alphanumerics), not JSON (recorded traffic; the intro mentions end-points that return a simple string identifier). Decoded as text into TicketNonce.
 /// - The document calls the id slot a nonce; whether a numeric id works there too is not stated, so the field is typed TicketNonce.
 /// - cc, bcc and tags are not in the document; they come from the official PHP client's payload. They are optional and omitted when unset.
+/// - The official PHP client (2014) also sends attachments, status ("waiting" or null), system and contact\_extras with a note (shared/vendor-docs/README.md). The document lists none of them and no source records their shapes, so they are not modeled.
 /// - mailbox\_id, subject and message appear in every example and both public clients always send them, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
 /// - scope is not sent when unset, and no server default is claimed: the document's payloads for an ordinary note leave scope out and only the private example sets it, while the notes it shows read back carry "scope": "public". Whether an absent scope is always public is not stated, so a caller who needs it sets it.
 /// - This POST creates a note each time it is sent, so it is not retried.
