@@ -595,6 +595,40 @@ pub fn release_tags(root: &Path) -> BTreeMap<String, (Version, String)> {
     out
 }
 
+/// The vendor-document fingerprints (`specs/<vendor>/sources.lock`) that
+/// differ between `rev` and the working tree, as markdown: which sections a
+/// reviewer should see were re-read.
+pub fn source_changes(root: &Path, rev: &str) -> Result<String, String> {
+    let git = |args: &[&str]| std::process::Command::new("git").args(args).current_dir(root).output().map_err(|e| format!("could not run git: {e}"));
+    let listed = git(&["ls-tree", "-r", "--name-only", rev, "--", "specs"])?;
+    if !listed.status.success() {
+        return Err(format!("`git ls-tree {rev}` failed: {}", String::from_utf8_lossy(&listed.stderr).trim()));
+    }
+    let mut paths: std::collections::BTreeSet<String> = String::from_utf8_lossy(&listed.stdout).lines().filter(|p| p.ends_with(crate::sources::LOCK_FILE)).map(str::to_owned).collect();
+    if let Ok(dirs) = std::fs::read_dir(root.join("specs")) {
+        for d in dirs.flatten() {
+            if d.path().join(crate::sources::LOCK_FILE).is_file() {
+                paths.insert(format!("specs/{}/{}", d.file_name().to_string_lossy(), crate::sources::LOCK_FILE));
+            }
+        }
+    }
+    let mut out = format!("\n## Vendor documents re-read since `{rev}`\n\n");
+    let mut any = false;
+    for path in &paths {
+        let old = git(&["show", &format!("{rev}:{path}")])?;
+        let old = if old.status.success() { Some(crate::sources::Lock::parse(&String::from_utf8_lossy(&old.stdout)).map_err(|e| format!("{path} at {rev}: {e}"))?) } else { None };
+        let new = crate::sources::read_lock(&root.join(path))?;
+        for line in crate::sources::lock_changes(old.as_ref(), new.as_ref()) {
+            let _ = writeln!(out, "- {}: {line}", path.trim_end_matches(crate::sources::LOCK_FILE).trim_end_matches('/'));
+            any = true;
+        }
+    }
+    if !any {
+        out.push_str("No source fingerprints changed.\n");
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -609,3 +643,4 @@ mod tests {
         assert_eq!(required_version(&v("1.4.2"), Impact::Patch), v("1.4.3"));
     }
 }
+

@@ -127,6 +127,8 @@ pub struct Source {
     pub id: String,
     pub file: String,
     pub title: String,
+    /// How the document marks its headings (`vendor.sources[].headings`).
+    pub headings: Option<crate::spec::Headings>,
 }
 
 #[derive(Debug, Clone)]

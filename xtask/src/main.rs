@@ -10,6 +10,7 @@ mod bench;
 fn usage() -> &'static str {
     "usage: cargo xtask regen [--check [--base REV]] [--vendor NAME]\n\
      \x20      cargo xtask diff REV\n\
+     \x20      cargo xtask sources [--docs DIR] [--vendor NAME] [--accept]\n\
      \x20      cargo xtask test\n\
      \x20      cargo xtask bench [--only LIST] [--runs N] [--requests N] [--stream-mib N] [--compile-runs N] [--no-progenitor]\n\
      \n\
@@ -19,6 +20,10 @@ fn usage() -> &'static str {
      \x20         (default: each crate's newest release tag `<crate>-v<version>`)\n\
      --vendor  limit the run to one vendor folder of specs/\n\
      diff      markdown report of the API changes in specs/ since REV, with each crate's semver impact\n\
+     sources   markdown report of what changed in the vendor documents since specs/<vendor>/sources.lock:\n\
+     \x20         changed, vanished and new sections and endpoint lines, and the operations that cite them\n\
+     \x20         (exit 0 no drift, 1 drift, 2 could not run); --docs: the documents (default shared/vendor-docs);\n\
+     \x20         --accept: rewrite the lock files once the specs are updated (refuses while specs have errors)\n\
      test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
      \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first),\n\
      \x20         then `cargo publish --workspace --dry-run`"
@@ -94,6 +99,10 @@ fn diff_cmd(args: &[String]) -> ExitCode {
     };
     let reports = xtask::apidiff::compare(&old, &new);
     print!("{}", xtask::apidiff::markdown(rev, &reports));
+    match xtask::apidiff::source_changes(&root, rev) {
+        Ok(s) => print!("{s}"),
+        Err(e) => eprintln!("warning: source fingerprints not compared: {e}"),
+    }
     ExitCode::SUCCESS
 }
 
@@ -117,6 +126,7 @@ fn main() -> ExitCode {
         "test" => test_cmd(&args[1..]),
         "bench" => bench::run(&root(), &args[1..]),
         "diff" => diff_cmd(&args[1..]),
+        "sources" => sources_cmd(&args[1..]),
         "-h" | "--help" | "help" => {
             println!("{}\n{}", usage(), bench::USAGE);
             ExitCode::SUCCESS
@@ -126,6 +136,30 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `cargo xtask sources`: the vendor documents held against `specs/<vendor>/sources.lock`.
+fn sources_cmd(args: &[String]) -> ExitCode {
+    let (mut docs, mut vendor, mut accept) = (None, None, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.clone().next()) {
+            ("--accept", _) => accept = true,
+            ("--docs", Some(v)) => (docs, _) = (Some(PathBuf::from(v)), it.next()),
+            ("--vendor", Some(v)) => (vendor, _) = (Some(v.clone()), it.next()),
+            (other, _) => {
+                eprintln!("error: unknown or incomplete argument `{other}`\n\n{}", usage());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let root = root();
+    let accepted = docs_dir(&root);
+    let Some(docs) = docs.or_else(|| accepted.clone()) else {
+        eprintln!("error: shared/vendor-docs not found beside the checkout; pass --docs DIR");
+        return ExitCode::from(2);
+    };
+    ExitCode::from(xtask::sources::command(&xtask::sources::Command { root: &root, docs: &docs, accepted_docs: accepted.as_deref(), vendor: vendor.as_deref(), accept }))
 }
 
 fn regen_cmd(args: &[String]) -> ExitCode {
@@ -182,8 +216,21 @@ fn regen_cmd(args: &[String]) -> ExitCode {
         }
     }
     let opts = Options { vendor: vendor.as_deref(), check, ..Options::workspace(&root, docs_dir(&root)) };
-    if opts.docs.is_none() {
-        eprintln!("note: shared/vendor-docs not found beside the checkout; cited sections are not checked against the documents");
+    match (&opts.docs, check) {
+        (None, _) => eprintln!("note: shared/vendor-docs not found beside the checkout; cited sections and the fingerprints in specs/*/sources.lock are not checked"),
+        (Some(docs), true) => match xtask::sources::drift(&root, docs, vendor.as_deref()) {
+            Ok(items) if items.is_empty() => {}
+            Ok(items) => {
+                items.iter().for_each(|i| eprintln!("error: vendor document drift: {i}"));
+                eprintln!("error: the vendor documents differ from specs/*/sources.lock; `cargo xtask sources` reports what changed and who cites it, `cargo xtask sources --accept` records it once the specs are updated");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: vendor documents: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        (Some(_), false) => {}
     }
     let started = std::time::Instant::now();
     match regen::run(&opts) {

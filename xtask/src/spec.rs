@@ -111,6 +111,62 @@ pub struct SourceDoc {
     /// File name under `shared/vendor-docs/`.
     pub file: String,
     pub title: String,
+    /// How the document marks its headings and endpoint lines (see specs/README.md).
+    #[serde(default)]
+    pub headings: Option<Headings>,
+}
+
+/// How headings, endpoint lines and parameter tables are recognised in one
+/// plain-text document. Read by `cargo xtask sources` and the citation check.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Headings {
+    /// How endpoint lines are printed, if the document prints any.
+    #[serde(default)]
+    pub endpoints: Option<EndpointStyle>,
+    /// A heading is the n-th non-blank line above each endpoint line (1: the line right above).
+    #[serde(default)]
+    pub above_endpoint: Option<usize>,
+    /// Count `above_endpoint` in paragraphs (blocks between blank lines) rather
+    /// than lines, so that a reflowed description does not move the heading.
+    #[serde(default)]
+    pub paragraphs: bool,
+    /// A heading-like line of at most this many words right above such a
+    /// heading is its parent (a resource group), cited as `Parent > Heading`.
+    #[serde(default)]
+    pub parents: Option<usize>,
+    /// Lines that are headings wherever they stand alone (for headings with no other mark).
+    #[serde(default)]
+    pub lines: Vec<String>,
+    /// The line that opens a table of contents; each `- Name` item after it is a heading.
+    #[serde(default)]
+    pub toc: Option<String>,
+    /// How parameter tables are printed, for the drift report's parameter check.
+    #[serde(default)]
+    pub params: Option<ParamTable>,
+    /// With `params: words`: the header line above each table (e.g. `Data Type Description`).
+    #[serde(default)]
+    pub params_after: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointStyle {
+    /// `[GET] /v2/buttons`
+    Bracketed,
+    /// `GET /api/v1/chat`
+    Plain,
+    /// a `/accounts` line, then a line that starts with the method (`GET Retrieve ...`)
+    PathThenMethod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamTable {
+    /// Rows `name | type | required |`; the first cell is the name.
+    Pipes,
+    /// Rows `name Type description` after the `params_after` header line, up to a blank line.
+    Words,
 }
 
 /// Where a fact comes from: a document id and a section heading in it.

@@ -12,6 +12,7 @@ use crate::diag::{Diag, Diags};
 use crate::ir::{self, Ty};
 use crate::loc::LocIndex;
 use crate::names;
+use crate::sources;
 use crate::spec::{self, HttpMethod, ParamLocation};
 
 /// One parsed YAML file and the means to point into it.
@@ -260,9 +261,9 @@ fn is_scalar(ty: &Ty, models: &HashMap<String, &spec::Model>) -> bool {
 struct Checker<'a, 'd> {
     cx: Ctx<'d>,
     models: HashMap<String, &'a spec::Model>,
-    sources: HashMap<String, String>,
+    sources: HashMap<String, (String, Option<spec::Headings>)>,
     docs_dir: Option<PathBuf>,
-    doc_text: HashMap<String, String>,
+    doc_text: HashMap<String, Option<sources::Outline>>,
     /// The vendor's `sensitive_fields`.
     sensitive_names: HashSet<String>,
 }
@@ -288,21 +289,45 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
-    fn source(&mut self, at: At<'_>, sub: &str, s: &spec::SourceRef) -> ir::SourceRef {
-        let file = match self.sources.get(&s.doc) {
-            Some(f) => f.clone(),
+    /// Check a citation: the document id is known and, with the documents at
+    /// hand, the section names exactly one heading. `endpoint` (`METHOD /path`
+    /// of the citing operation) tells repeated headings apart.
+    fn source(&mut self, at: At<'_>, sub: &str, s: &spec::SourceRef, endpoint: Option<(&str, &str)>) -> ir::SourceRef {
+        let (file, headings) = match self.sources.get(&s.doc) {
+            Some((f, h)) => (f.clone(), h.clone()),
             None => {
                 let known: Vec<_> = self.sources.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect();
                 self.cx.err(at, &format!("{sub}.doc"), format!("unknown source document `{}`", s.doc), format!("use one of the ids under vendor.sources: {}", known.join(", ")));
-                String::new()
+                (String::new(), None)
             }
         };
         if s.section.trim().is_empty() {
             self.cx.err(at, &format!("{sub}.section"), "the section heading is empty", "cite the heading of the section this is transcribed from");
-        } else if let (Some(dir), false) = (&self.docs_dir, file.is_empty()) {
-            let text = self.doc_text.entry(file.clone()).or_insert_with(|| std::fs::read_to_string(dir.join(&file)).unwrap_or_default().to_lowercase());
-            if !text.is_empty() && s.inferred.is_none() && !text.contains(&s.section.to_lowercase()) {
-                self.cx.err(at, &format!("{sub}.section"), format!("section \"{}\" does not occur in {file}", s.section), "copy the heading exactly as the document prints it, or mark the source `inferred:` with the reason");
+        } else if let (Some(dir), false, Some(h)) = (&self.docs_dir, file.is_empty(), headings) {
+            let outline = self.doc_text.entry(file.clone()).or_insert_with(|| std::fs::read_to_string(dir.join(&file)).ok().map(|t| sources::parse(&t, &h)));
+            if let Some(outline) = outline {
+                let ep = endpoint.map(|(m, p)| sources::endpoint_key(m, p));
+                match sources::resolve(&outline.sections, &s.section, ep.as_deref()) {
+                    Err(e) => {
+                        let (message, hint) = e.explain(&s.section, &file);
+                        self.cx.err(at, &format!("{sub}.section"), message, hint);
+                    }
+                    // A section that prints endpoints must print this operation's.
+                    Ok(i) => {
+                        if let (Some(ep), Some((m, p))) = (&ep, endpoint) {
+                            let sec = &outline.sections[i];
+                            let printed: Vec<String> = sec.endpoints.iter().map(|e| e.split_once(' ').map(|(m, p)| sources::endpoint_key(m, p)).unwrap_or_default()).collect();
+                            if !printed.is_empty() && !printed.contains(ep) {
+                                let elsewhere = (0..outline.sections.len()).find(|&j| outline.sections[j].heading.is_some() && outline.sections[j].endpoints.iter().any(|e| e.split_once(' ').is_some_and(|(m, p)| &sources::endpoint_key(m, p) == ep)));
+                                let hint = match elsewhere {
+                                    Some(j) => format!("cite the section that prints it: \"{}\"", sources::cite_form(&outline.sections, j)),
+                                    None => "check the method and path against the document, or cite the section they come from".to_owned(),
+                                };
+                                self.cx.err(at, &format!("{sub}.section"), format!("section \"{}\" prints {}, not this operation's {m} {p}", s.section, sec.endpoints.join(", ")), hint);
+                            }
+                        }
+                    }
+                }
             }
         }
         ir::SourceRef { file, section: s.section.clone(), inferred: s.inferred.clone() }
@@ -409,7 +434,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             }
         }
     }
-    let sources: HashMap<String, String> = v.sources.iter().map(|s| (s.id.clone(), s.file.clone())).collect();
+    let sources: HashMap<String, (String, Option<spec::Headings>)> = v.sources.iter().map(|s| (s.id.clone(), (s.file.clone(), s.headings.clone()))).collect();
     let sensitive_names = v.sensitive_fields.iter().cloned().collect();
     let mut ck = Checker { cx: Ctx { diags }, models: all_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names };
 
@@ -469,13 +494,16 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             if !dir.join(&s.file).is_file() {
                 ck.cx.err(vat, &format!("sources[{i}].file"), format!("`{}` is not in {}", s.file, dir.display()), "name a file of shared/vendor-docs/");
             }
+            if s.headings.is_none() {
+                ck.cx.err(vat, &format!("sources[{i}]"), format!("source `{}` does not say how its headings are marked", s.id), "add `headings:` (endpoint style, heading position, parents, listed lines or a table of contents; see specs/README.md)");
+            }
         }
     }
     let rate_limit = v.rate_limit.as_ref().map(|r| {
         if r.requests == 0 || r.per_seconds == 0 {
             ck.cx.err(vat, "rate_limit", "a rate limit needs positive `requests` and `per_seconds`", "");
         }
-        ir::RateLimit { requests: r.requests, per_seconds: r.per_seconds, source: ck.source(vat, "rate_limit.source", &r.source) }
+        ir::RateLimit { requests: r.requests, per_seconds: r.per_seconds, source: ck.source(vat, "rate_limit.source", &r.source, None) }
     });
 
     // Models.
@@ -496,7 +524,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
                     ck.cx.err(at, "name", format!("models `{}` and `{other}` differ only in case", m.name), "rename one of them");
                 }
             }
-            let source = m.source.as_ref().map(|s| ck.source(at, "source", s));
+            let source = m.source.as_ref().map(|s| ck.source(at, "source", s, None));
             let kinds = [m.fields.is_some(), m.enum_values.is_some(), m.one_of.is_some(), m.newtype.is_some()].iter().filter(|k| **k).count();
             if kinds != 1 {
                 ck.cx.err(at, "", format!("model `{}` must have exactly one of `fields`, `enum`, `one_of`, `newtype` (it has {kinds})", m.name), "");
@@ -600,7 +628,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         schemes,
         default_auth: v.auth.default.clone(),
         rate_limit,
-        sources: v.sources.iter().map(|s| ir::Source { id: s.id.clone(), file: s.file.clone(), title: s.title.clone() }).collect(),
+        sources: v.sources.iter().map(|s| ir::Source { id: s.id.clone(), file: s.file.clone(), title: s.title.clone(), headings: s.headings.clone() }).collect(),
         sensitive_fields: v.sensitive_fields.clone(),
         notes: v.notes.clone(),
     };
@@ -619,7 +647,7 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
     if !names::is_snake_ident(&o.group) {
         ck.cx.err(at, "group", format!("group `{}` is not snake_case", o.group), format!("write it as `{}`", names::snake(&o.group)));
     }
-    let source = ck.source(at, "source", &o.source);
+    let source = ck.source(at, "source", &o.source, Some((o.method.as_str(), &o.path)));
 
     // Path template.
     let mut vars = Vec::new();

@@ -9,7 +9,9 @@ use xtask::validate;
 fn diagnose(case: &str) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken").join(case);
     let mut diags = Diags::default();
-    let apis = validate::check_all(&root, &root, None, None, &mut diags).unwrap();
+    // A case that checks citations brings its documents in `demo/docs/`.
+    let docs = root.join("demo/docs");
+    let apis = validate::check_all(&root, &root, docs.is_dir().then_some(docs.as_path()), None, &mut diags).unwrap();
     assert!(!diags.is_empty(), "case `{case}` produced no diagnostics");
     assert!(apis.is_empty(), "case `{case}`: a vendor with errors must not be lowered");
     diags.sorted().iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
@@ -38,6 +40,11 @@ case!(malformed_base_url);
 case!(unknown_auth_scheme);
 case!(every_problem_is_reported);
 case!(misplaced_defaults_and_secrets);
+case!(citation_substring);
+case!(citation_unknown_heading);
+case!(citation_ambiguous);
+case!(source_without_headings);
+case!(citation_wrong_endpoint);
 
 #[test]
 fn every_case_directory_has_a_test() {

@@ -234,7 +234,7 @@ impl AdminApi<'_> {
     ///
     /// `DELETE /v2/admin/streams/{streamToken}/events/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+    /// Source: snapcall-rest-v2.txt § "Admin \> StreamEvent - delete Admin".
     ///
     /// # Spec decisions
     ///
@@ -254,7 +254,7 @@ impl AdminApi<'_> {
     ///
     /// `GET /v2/admin/streams/{streamToken}/events/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+    /// Source: snapcall-rest-v2.txt § "Admin \> StreamEvent - Read admin".
     ///
     /// # Spec decisions
     ///
@@ -274,7 +274,7 @@ impl AdminApi<'_> {
     ///
     /// `GET /v2/admin/streams/`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Admin \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -293,7 +293,7 @@ impl AgentsApi<'_> {
     ///
     /// `GET /v2/agents/{email}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Agents \> Read".
     ///
     /// # Spec decisions
     ///
@@ -307,7 +307,7 @@ impl AgentsApi<'_> {
     ///
     /// `GET /v2/agents/{email}/info`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Agents \> Read".
     ///
     /// # Spec decisions
     ///
@@ -324,7 +324,7 @@ impl AgentsApi<'_> {
     ///
     /// `PUT /v2/agents/{email}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Update".
+    /// Source: snapcall-rest-v2.txt § "Agents \> Update".
     ///
     /// # Spec decisions
     ///
@@ -398,7 +398,7 @@ impl ButtonsApi<'_> {
     ///
     /// `POST /v2/buttons`
     ///
-    /// Source: snapcall-rest-v2.txt § "Create".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Create".
     ///
     /// # Spec decisions
     ///
@@ -430,7 +430,7 @@ impl ButtonsApi<'_> {
     ///
     /// `GET /v2/buttons/{bid}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Read".
     ///
     /// # Spec decisions
     ///
@@ -445,7 +445,7 @@ impl ButtonsApi<'_> {
     ///
     /// `GET /v2/buttons/{bid}/info`
     ///
-    /// Source: snapcall-rest-v2.txt § "Info".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Info".
     /// Public: sends no credentials, even when the client has some.
     ///
     /// # Spec decisions
@@ -465,7 +465,7 @@ impl ButtonsApi<'_> {
     ///
     /// `GET /v2/buttons`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -477,7 +477,7 @@ impl ButtonsApi<'_> {
     ///
     /// `PUT /v2/buttons/{bid}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Update".
+    /// Source: snapcall-rest-v2.txt § "Buttons \> Update".
     ///
     /// # Spec decisions
     ///
@@ -527,7 +527,7 @@ impl CallsApi<'_> {
     ///
     /// `GET /v2/calls/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Calls \> Read".
     ///
     /// # Spec decisions
     ///
@@ -539,7 +539,7 @@ impl CallsApi<'_> {
     ///
     /// `GET /v2/calls/{id}/recording`
     ///
-    /// Source: snapcall-rest-v2.txt § "Recording - Read".
+    /// Source: snapcall-rest-v2.txt § "Calls \> Recording - Read".
     ///
     /// # Spec decisions
     ///
@@ -554,7 +554,7 @@ impl CallsApi<'_> {
     ///
     /// `GET /v2/calls`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Calls \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -782,7 +782,7 @@ impl CompanyLibraryApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/library/{token}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read".
     pub fn get_company_library_media(
         &self,
         company_id: i64,
@@ -798,7 +798,7 @@ impl CompanyLibraryApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/library`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -884,7 +884,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read".
     ///
     /// # Spec decisions
     ///
@@ -926,7 +926,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
     ///
-    /// Source: snapcall-rest-v2.txt § "Recording - Read".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Recording - Read".
     ///
     /// # Spec decisions
     ///
@@ -967,7 +967,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/stream-events`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -985,7 +985,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `GET /v2/companies/{companyId}/streams`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -1001,7 +1001,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
     ///
-    /// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Streams - request audio files".
     ///
     /// # Spec decisions
     ///
@@ -1024,7 +1024,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
     ///
-    /// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+    /// Source: snapcall-rest-v2.txt § "Companies \> Streams - request audio files".
     ///
     /// # Spec decisions
     ///
@@ -1278,7 +1278,7 @@ impl InvitesApi<'_> {
     ///
     /// `GET /v2/invites/{token}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Invites \> Read".
     /// Public: sends no credentials, even when the client has some.
     ///
     /// # Spec decisions
@@ -1350,7 +1350,7 @@ impl PartnerApi<'_> {
     ///
     /// `GET /v2/partner/calls`
     ///
-    /// Source: snapcall-rest-v2.txt § "Calls".
+    /// Source: snapcall-rest-v2.txt § "Partner \> Calls".
     pub fn list_partner_calls(&self) -> crate::operations::ListPartnerCalls {
         crate::operations::ListPartnerCalls::new(self.client.inner.clone())
     }
@@ -1365,7 +1365,7 @@ impl PublicApi<'_> {
     ///
     /// `GET /v2/public/library/{token}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Public \> Read".
     /// Public: sends no credentials, even when the client has some.
     ///
     /// # Spec decisions
@@ -1391,7 +1391,7 @@ impl RolesApi<'_> {
     ///
     /// `GET /v2/roles/{role_id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Roles \> Read".
     pub fn get_role(&self, role_id: i64) -> crate::operations::GetRole {
         crate::operations::GetRole::new(self.client.inner.clone(), role_id)
     }
@@ -1399,7 +1399,7 @@ impl RolesApi<'_> {
     ///
     /// `GET /v2/roles`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Roles \> Read".
     ///
     /// # Spec decisions
     ///
@@ -1418,7 +1418,7 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// `POST /v2/schedule-templates`
     ///
-    /// Source: snapcall-rest-v2.txt § "Create".
+    /// Source: snapcall-rest-v2.txt § "Schedule-templates \> Create".
     ///
     /// # Spec decisions
     ///
@@ -1439,7 +1439,7 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// `GET /v2/schedule-templates/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read".
+    /// Source: snapcall-rest-v2.txt § "Schedule-templates \> Read".
     ///
     /// # Spec decisions
     ///
@@ -1457,7 +1457,7 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// `GET /v2/schedule-templates`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Schedule-templates \> Read all".
     ///
     /// # Spec decisions
     ///
@@ -1470,7 +1470,7 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// `PUT /v2/schedule-templates/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "Update".
+    /// Source: snapcall-rest-v2.txt § "Schedule-templates \> Update".
     ///
     /// # Spec decisions
     ///
@@ -1495,7 +1495,7 @@ impl StreamsApi<'_> {
     ///
     /// `DELETE /v2/streams/{streamToken}/events/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+    /// Source: snapcall-rest-v2.txt § "Streams \> StreamEvent - delete Admin".
     ///
     /// # Spec decisions
     ///
@@ -1515,7 +1515,7 @@ impl StreamsApi<'_> {
     ///
     /// `GET /v2/streams/{streamToken}/events/{id}`
     ///
-    /// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+    /// Source: snapcall-rest-v2.txt § "Streams \> StreamEvent - Read admin".
     ///
     /// # Spec decisions
     ///
@@ -1536,7 +1536,7 @@ impl StreamsApi<'_> {
     ///
     /// `GET /v2/streams/{streamToken}/info`
     ///
-    /// Source: snapcall-rest-v2.txt § "Info".
+    /// Source: snapcall-rest-v2.txt § "Streams \> Info".
     /// Public: sends no credentials, even when the client has some.
     ///
     /// # Spec decisions
@@ -1555,7 +1555,7 @@ impl StreamsApi<'_> {
     ///
     /// `GET /v2/streams/v2`
     ///
-    /// Source: snapcall-rest-v2.txt § "Read all".
+    /// Source: snapcall-rest-v2.txt § "Streams \> Read all".
     ///
     /// # Spec decisions
     ///

@@ -3,7 +3,7 @@
 //! Data types of the API: request and response models.
 /// An agent of the call center, with its status and call counters.
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Agents \> Status".
 ///
 /// # Spec decisions
 ///
@@ -195,8 +195,6 @@ impl<'de> ::serde::Deserialize<'de> for AgentAvailability {
 }
 /// Softphone connection settings (ICE servers, SIP login, websocket).
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
-///
 /// # Spec decisions
 ///
 /// - The SDK names `routing` without a shape the README records, so it is free JSON. `icesServers` is spelled as the server sends it.
@@ -255,8 +253,6 @@ impl AgentCallSettings {
 }
 /// The softphone connection settings of an agent.
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
-///
 /// # Spec decisions
 ///
 /// - Shape from the vendor SDK, not the documents. Every credential in it is marked sensitive (password, and the ICE servers' username and credential), and `password` and `credential` are also in the vendor's sensitive\_fields, so Debug hides them in `extra` too.
@@ -293,8 +289,6 @@ impl AgentInfo {
     }
 }
 /// One STUN or TURN server, as WebRTC's RTCIceServer describes it.
-///
-/// Source: snapcall-rest-v2.txt § "Read".
 ///
 /// # Spec decisions
 ///

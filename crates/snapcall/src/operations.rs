@@ -12,7 +12,7 @@ static ADMIN_DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// `DELETE /v2/admin/streams/{streamToken}/events/{id}`
 ///
-/// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+/// Source: snapcall-rest-v2.txt § "Admin \> StreamEvent - delete Admin".
 ///
 /// # Spec decisions
 ///
@@ -88,7 +88,7 @@ static ADMIN_GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// `GET /v2/admin/streams/{streamToken}/events/{id}`
 ///
-/// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+/// Source: snapcall-rest-v2.txt § "Admin \> StreamEvent - Read admin".
 ///
 /// # Spec decisions
 ///
@@ -180,7 +180,7 @@ static ADMIN_LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// `GET /v2/admin/streams/`
 ///
-/// Source: snapcall-rest-v2.txt § "Read all".
+/// Source: snapcall-rest-v2.txt § "Admin \> Read all".
 ///
 /// # Spec decisions
 ///
@@ -321,7 +321,7 @@ static GET_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 ///
 /// `GET /v2/agents/{email}`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Agents \> Read".
 ///
 /// # Spec decisions
 ///
@@ -386,7 +386,7 @@ static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// `GET /v2/agents/{email}/info`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Agents \> Read".
 ///
 /// # Spec decisions
 ///
@@ -452,7 +452,7 @@ static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 ///
 /// `PUT /v2/agents/{email}`
 ///
-/// Source: snapcall-rest-v2.txt § "Update".
+/// Source: snapcall-rest-v2.txt § "Agents \> Update".
 ///
 /// # Spec decisions
 ///
@@ -699,7 +699,7 @@ static CREATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 ///
 /// `POST /v2/buttons`
 ///
-/// Source: snapcall-rest-v2.txt § "Create".
+/// Source: snapcall-rest-v2.txt § "Buttons \> Create".
 ///
 /// # Spec decisions
 ///
@@ -968,7 +968,7 @@ static GET_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// `GET /v2/buttons/{bid}`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Buttons \> Read".
 ///
 /// # Spec decisions
 ///
@@ -1038,7 +1038,7 @@ static GET_BUTTON_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// `GET /v2/buttons/{bid}/info`
 ///
-/// Source: snapcall-rest-v2.txt § "Info".
+/// Source: snapcall-rest-v2.txt § "Buttons \> Info".
 /// Public: sends no credentials, even when the client has some.
 ///
 /// # Spec decisions
@@ -1111,7 +1111,7 @@ static LIST_BUTTONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 ///
 /// `GET /v2/buttons`
 ///
-/// Source: snapcall-rest-v2.txt § "Read all".
+/// Source: snapcall-rest-v2.txt § "Buttons \> Read all".
 ///
 /// # Spec decisions
 ///
@@ -1230,7 +1230,7 @@ static UPDATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 ///
 /// `PUT /v2/buttons/{bid}`
 ///
-/// Source: snapcall-rest-v2.txt § "Update".
+/// Source: snapcall-rest-v2.txt § "Buttons \> Update".
 ///
 /// # Spec decisions
 ///
@@ -1567,7 +1567,7 @@ static GET_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operation
 ///
 /// `GET /v2/calls/{id}`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Calls \> Read".
 ///
 /// # Spec decisions
 ///
@@ -1634,7 +1634,7 @@ static GET_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// `GET /v2/calls/{id}/recording`
 ///
-/// Source: snapcall-rest-v2.txt § "Recording - Read".
+/// Source: snapcall-rest-v2.txt § "Calls \> Recording - Read".
 ///
 /// # Spec decisions
 ///
@@ -1702,7 +1702,7 @@ static LIST_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// `GET /v2/calls`
 ///
-/// Source: snapcall-rest-v2.txt § "Read all".
+/// Source: snapcall-rest-v2.txt § "Calls \> Read all".
 ///
 /// # Spec decisions
 ///
@@ -2957,7 +2957,7 @@ static GET_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// `GET /v2/companies/{companyId}/library/{token}`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Companies \> Read".
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -3029,7 +3029,7 @@ static LIST_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// `GET /v2/companies/{companyId}/library`
 ///
-/// Source: snapcall-rest-v2.txt § "Read all".
+/// Source: snapcall-rest-v2.txt § "Companies \> Read all".
 ///
 /// # Spec decisions
 ///
@@ -3427,7 +3427,7 @@ static GET_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// `GET /v2/companies/{companyId}/streams/{streamToken}`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Companies \> Read".
 ///
 /// # Spec decisions
 ///
@@ -3580,7 +3580,7 @@ static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
 ///
-/// Source: snapcall-rest-v2.txt § "Recording - Read".
+/// Source: snapcall-rest-v2.txt § "Companies \> Recording - Read".
 ///
 /// # Spec decisions
 ///
@@ -3796,7 +3796,7 @@ static LIST_COMPANY_STREAM_EVENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// `GET /v2/companies/{companyId}/stream-events`
 ///
-/// Source: snapcall-rest-v2.txt § "Read all".
+/// Source: snapcall-rest-v2.txt § "Companies \> Read all".
 ///
 /// # Spec decisions
 ///
@@ -3993,7 +3993,7 @@ static LIST_COMPANY_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 ///
 /// `GET /v2/companies/{companyId}/streams`
 ///
-/// Source: snapcall-rest-v2.txt § "Read all".
+/// Source: snapcall-rest-v2.txt § "Companies \> Read all".
 ///
 /// # Spec decisions
 ///
@@ -4235,7 +4235,7 @@ static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::sn
 ///
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
 ///
-/// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+/// Source: snapcall-rest-v2.txt § "Companies \> Streams - request audio files".
 ///
 /// # Spec decisions
 ///
@@ -4317,7 +4317,7 @@ static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo 
 ///
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
 ///
-/// Source: snapcall-rest-v2.txt § "Streams - request audio files".
+/// Source: snapcall-rest-v2.txt § "Companies \> Streams - request audio files".
 ///
 /// # Spec decisions
 ///
@@ -5529,7 +5529,7 @@ static GET_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// `GET /v2/invites/{token}`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Invites \> Read".
 /// Public: sends no credentials, even when the client has some.
 ///
 /// # Spec decisions
@@ -5947,7 +5947,7 @@ static LIST_PARTNER_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// `GET /v2/partner/calls`
 ///
-/// Source: snapcall-rest-v2.txt § "Calls".
+/// Source: snapcall-rest-v2.txt § "Partner \> Calls".
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -6073,7 +6073,7 @@ static GET_PUBLIC_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// `GET /v2/public/library/{token}`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Public \> Read".
 /// Public: sends no credentials, even when the client has some.
 ///
 /// # Spec decisions
@@ -6142,7 +6142,7 @@ static GET_ROLE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operation
 ///
 /// `GET /v2/roles/{role_id}`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Roles \> Read".
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -6205,7 +6205,7 @@ static LIST_ROLES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// `GET /v2/roles`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Roles \> Read".
 ///
 /// # Spec decisions
 ///
@@ -6291,7 +6291,7 @@ static CREATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// `POST /v2/schedule-templates`
 ///
-/// Source: snapcall-rest-v2.txt § "Create".
+/// Source: snapcall-rest-v2.txt § "Schedule-templates \> Create".
 ///
 /// # Spec decisions
 ///
@@ -6376,7 +6376,7 @@ static GET_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// `GET /v2/schedule-templates/{id}`
 ///
-/// Source: snapcall-rest-v2.txt § "Read".
+/// Source: snapcall-rest-v2.txt § "Schedule-templates \> Read".
 ///
 /// # Spec decisions
 ///
@@ -6444,7 +6444,7 @@ static LIST_SCHEDULE_TEMPLATES: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
 ///
 /// `GET /v2/schedule-templates`
 ///
-/// Source: snapcall-rest-v2.txt § "Read all".
+/// Source: snapcall-rest-v2.txt § "Schedule-templates \> Read all".
 ///
 /// # Spec decisions
 ///
@@ -6523,7 +6523,7 @@ static UPDATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// `PUT /v2/schedule-templates/{id}`
 ///
-/// Source: snapcall-rest-v2.txt § "Update".
+/// Source: snapcall-rest-v2.txt § "Schedule-templates \> Update".
 ///
 /// # Spec decisions
 ///
@@ -6621,7 +6621,7 @@ static DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// `DELETE /v2/streams/{streamToken}/events/{id}`
 ///
-/// Source: snapcall-rest-v2.txt § "StreamEvent - delete Admin".
+/// Source: snapcall-rest-v2.txt § "Streams \> StreamEvent - delete Admin".
 ///
 /// # Spec decisions
 ///
@@ -6697,7 +6697,7 @@ static GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// `GET /v2/streams/{streamToken}/events/{id}`
 ///
-/// Source: snapcall-rest-v2.txt § "StreamEvent - Read admin".
+/// Source: snapcall-rest-v2.txt § "Streams \> StreamEvent - Read admin".
 ///
 /// # Spec decisions
 ///
@@ -6787,7 +6787,7 @@ static GET_STREAM_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// `GET /v2/streams/{streamToken}/info`
 ///
-/// Source: snapcall-rest-v2.txt § "Info".
+/// Source: snapcall-rest-v2.txt § "Streams \> Info".
 /// Public: sends no credentials, even when the client has some.
 ///
 /// # Spec decisions
@@ -6886,7 +6886,7 @@ static LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 ///
 /// `GET /v2/streams/v2`
 ///
-/// Source: snapcall-rest-v2.txt § "Read all".
+/// Source: snapcall-rest-v2.txt § "Streams \> Read all".
 ///
 /// # Spec decisions
 ///
