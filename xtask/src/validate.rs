@@ -486,6 +486,14 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         }
     }
     let mut source_ids = BTreeSet::new();
+    let mut seen_sensitive = HashSet::new();
+    for (i, name) in v.sensitive_fields.iter().enumerate() {
+        if name.trim().is_empty() {
+            ck.cx.err(vat, &format!("sensitive_fields[{i}]"), "an empty field name", "name the wire field whose value is a secret");
+        } else if !seen_sensitive.insert(name.to_ascii_lowercase()) {
+            ck.cx.err(vat, &format!("sensitive_fields[{i}]"), format!("`{name}` is listed twice (names are compared without regard to ASCII case)"), "remove one of them");
+        }
+    }
     for (i, s) in v.sources.iter().enumerate() {
         if !source_ids.insert(s.id.clone()) {
             ck.cx.err(vat, &format!("sources[{i}].id"), format!("source `{}` is listed twice", s.id), "");
