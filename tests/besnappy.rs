@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use besnappy::{
-    Client, Error, FilePart, NoteScope, Recipient, RequestOptions, RetryConfig, Ticket, TicketNonce, TicketRef,
+    Client, Error, FilePart, NoteCreator, NoteScope, Recipient, RequestOptions, RetryConfig, Ticket, TicketNonce, TicketRef,
 };
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -640,7 +640,7 @@ async fn search_faqs_sends_query_and_page_and_decodes_the_documented_example() {
     assert_call(&reqs[0], "GET", "/account/3/faqs/search");
     assert_eq!(reqs[0].url.query(), Some("query=search&page=1"));
     assert!(reqs[0].body.is_empty());
-    assert_eq!(query_pairs(&reqs[1]), pairs(&[("query", "multiple accounts & pricing")]), "page omitted when unset");
+    assert_eq!(query_pairs(&reqs[1]), pairs(&[("query", "multiple accounts & pricing"), ("page", "1")]), "page=1 is sent when unset (client-side default)");
 
     let meta = got.meta.unwrap();
     assert_eq!(meta.total, Some(2));
@@ -1004,7 +1004,7 @@ async fn list_ticket_notes_decodes_the_documented_example() {
     assert_eq!(contacts[0].type_.as_deref(), Some("from"));
     assert_eq!(contacts[0].value.as_deref(), Some("john.smith@gmail.com"));
     assert_eq!(n.attachments.as_deref(), Some(&[][..]));
-    let creator = n.creator.as_ref().unwrap();
+    let Some(NoteCreator::Contact(creator)) = n.creator.as_ref() else { panic!("the example's creator is a contact: {:?}", n.creator) };
     assert_eq!(creator.id, Some(4));
     assert_eq!(creator.first_name.as_deref(), Some("John"));
     assert!(n.extra.is_empty());
@@ -1321,7 +1321,7 @@ async fn create_wall_post_posts_the_documented_json() {
     // The document's example, minus its null ticket and note (unset ids are left out).
     assert_json_body(&reqs[0], json!({"content": "Post Content", "type": "post", "tags": ["foo", "bar"]}));
     assert_call(&reqs[1], "POST", "/account/3/wall");
-    assert_json_body(&reqs[1], json!({"content": "About a ticket", "ticket": 11232, "note": 102}));
+    assert_json_body(&reqs[1], json!({"content": "About a ticket", "type": "post", "ticket": 11232, "note": 102}));
 }
 
 #[tokio::test]
@@ -1422,7 +1422,7 @@ async fn real_traffic_accounts_mailboxes_staff_and_contacts_decode() {
     assert_eq!(a.created_at.unwrap().unix(), 1354721060, "created_at as a Unix integer here");
     assert_eq!(a.created_at.unwrap().as_datetime().to_rfc3339(), "2012-12-05T15:24:20+00:00");
     assert_eq!(a.custom_domain, None);
-    assert_eq!(a.extra["trial_ends_at"], Value::Null, "an unknown null field is kept");
+    assert_eq!(a.trial_ends_at, None, "a null field seen in recorded traffic");
     assert_eq!(a.extra["billing"]["seats"], 4);
 
     let m = &c.accounts().list_mailboxes(ACCOUNT).send().await.unwrap()[0];
@@ -1431,7 +1431,7 @@ async fn real_traffic_accounts_mailboxes_staff_and_contacts_decode() {
     assert_eq!(m.address, None);
     assert_eq!(m.created_at.unwrap().to_string(), "1354721060");
     assert_eq!(m.custom_address.as_deref(), Some("help@example.com"));
-    assert_eq!(m.extra["signature"], "-- Snappy");
+    assert_eq!(m.signature.as_deref(), Some("-- Snappy"));
     assert_eq!(m.extra["spam_filter"], 1);
 
     let s = &c.accounts().list_staff(ACCOUNT).send().await.unwrap()[0];
@@ -1442,7 +1442,7 @@ async fn real_traffic_accounts_mailboxes_staff_and_contacts_decode() {
     assert_eq!(s.updated_at.unwrap().unix(), 1367958395);
     assert_eq!(s.news_read_at, None);
     assert_eq!(s.extra["role"], "admin");
-    assert_eq!(s.extra["pivot"]["staff_id"], 3);
+    assert_eq!(s.pivot.as_ref().unwrap().extra["staff_id"], 3);
 
     let ct = &c.accounts().get_contact(ACCOUNT, "4").send().await.unwrap()[0];
     assert_eq!(ct.first_name, None);
@@ -1543,7 +1543,10 @@ async fn real_traffic_tickets_notes_documents_and_faqs_decode() {
     assert_eq!(att.id, Some(77));
     assert_eq!(att.extra["filename"], "invoice.pdf");
     assert_eq!(att.extra["size"], 2048);
-    assert_eq!(n.creator.as_ref().unwrap().extra["username"], "ian");
+    match n.creator.as_ref().unwrap() {
+        NoteCreator::Staff(s) => assert_eq!(s.extra["username"], "ian"),
+        other => panic!("a creator with an email is staff: {other:?}"),
+    }
     assert_eq!(n.extra["is_draft"], 0);
     assert_eq!(n.extra["source"], "web");
     let n2 = &notes[1];
@@ -1726,3 +1729,198 @@ fn the_coverage_guard_names_an_operation_added_without_a_test() {
     let all = untested_operations(include_str!("../crates/besnappy/openapi.json"), "client.accounts().tickets().wall()");
     assert!(all.len() > 10 && all.iter().any(|o| o == "list_accounts"), "{all:?}");
 }
+
+// ---------------------------------------------------------------------------
+// Round 2 of spec fidelity: fields recorded traffic shows, typed; secrets kept
+// out of Debug output; client-side defaults that are really sent.
+// ---------------------------------------------------------------------------
+
+/// A staff record as recorded traffic shows it, secrets included.
+fn recorded_staff() -> Value {
+    json!({
+        "id": 2, "email": "ian@userscape.com", "sms_number": null, "first_name": "Ian", "last_name": "Landsman",
+        "photo": null, "culture": "en", "notify": 1, "created_at": "2012-12-05 15:24:20",
+        "updated_at": "2014-09-10 12:00:00", "signature": null, "tour_played": 1, "timezone": "America/New_York",
+        "notify_new": 1, "news_read_at": "2014-09-01 08:00:00", "username": "ian",
+        "address": null, "verified": true, "mobile_notify": 0, "mobile_notify_new": 1, "mobile_viewing_account": 3,
+        "remember_token": "RT-secret-1234567890", "apple_device_token": "APNS-secret-abcdef",
+        "verification_token": "VT-secret-zyxw",
+        "pivot": {"owner": 1, "admin": 1, "username": "ian"}
+    })
+}
+
+#[tokio::test]
+async fn recorded_account_mailbox_and_staff_fields_are_typed() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v1/accounts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "id": 3, "organization": "Snappy Help", "domain": "help.besnappy.com", "plan_id": 1, "active": 1,
+            "created_at": "2012-12-05 15:24:20", "updated_at": "2014-09-10 12:00:00", "custom_domain": "",
+            "pivot": {"staff_id": 2, "username": "ian", "owner": 1, "admin": 0, "notify": 1,
+                      "last_wall_visit": "2014-09-09 17:00:00", "default_lens": 0},
+            "is_paid": true, "is_trial": false, "trial_ends_at": "2013-01-05 15:24:20", "forward_shown": 1,
+            "badge_url": "https://example.com/badge.png", "cancel_message": null, "cancelled_at": null,
+            "last_paid_at": "2014-09-01 00:00:00", "invoiced": 0
+        }])))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v1/account/3/mailboxes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "id": 3, "account_id": 3, "type": "email", "address": "help@help.besnappy.com", "active": 1,
+            "signature": "-- The Snappy team", "language": "en", "smtp_enabled": 0, "smtp": null
+        }])))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/v1/account/3/staff"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([recorded_staff()])))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+
+    let a = &c.accounts().list_accounts().send().await.unwrap()[0];
+    assert_eq!(a.active, Some(true), "0/1 flag");
+    assert_eq!((a.is_paid, a.is_trial), (Some(true), Some(false)), "real JSON booleans");
+    assert_eq!(a.trial_ends_at.unwrap().to_string(), "2013-01-05 15:24:20");
+    assert_eq!(a.last_paid_at.unwrap().as_datetime().to_rfc3339(), "2014-09-01T00:00:00+00:00", "string timestamps are UTC");
+    assert_eq!(a.cancelled_at, None);
+    assert_eq!(a.cancel_message, None);
+    assert_eq!(a.forward_shown, Some(true));
+    assert_eq!(a.invoiced, Some(false));
+    assert_eq!(a.badge_url.as_deref(), Some("https://example.com/badge.png"));
+    let p = a.pivot.as_ref().unwrap();
+    assert_eq!(p.staff_id, Some(2));
+    assert_eq!(p.username.as_deref(), Some("ian"));
+    assert_eq!((p.owner, p.admin), (Some(true), Some(false)));
+    assert_eq!(p.last_wall_visit.unwrap().to_string(), "2014-09-09 17:00:00");
+    assert_eq!(p.default_lens, Some(json!(0)));
+    assert_eq!(p.extra["notify"], 1, "unnamed notification flags stay in extra");
+    assert!(a.extra.is_empty(), "every recorded field is typed: {:?}", a.extra);
+
+    let m = &c.accounts().list_mailboxes(ACCOUNT).send().await.unwrap()[0];
+    assert_eq!(m.signature.as_deref(), Some("-- The Snappy team"));
+    assert_eq!(m.language.as_deref(), Some("en"));
+    assert_eq!(m.smtp_enabled, Some(false));
+    assert_eq!(m.smtp, None);
+    assert!(m.extra.is_empty());
+
+    let s = &c.accounts().list_staff(ACCOUNT).send().await.unwrap()[0];
+    assert_eq!(s.verified, Some(true));
+    assert_eq!(s.address, None);
+    assert_eq!((s.mobile_notify, s.mobile_notify_new), (Some(false), Some(true)));
+    assert_eq!(s.mobile_viewing_account, Some(3));
+    let sp = s.pivot.as_ref().unwrap();
+    assert_eq!((sp.owner, sp.admin, sp.username.as_deref()), (Some(true), Some(true), Some("ian")));
+    // Secrets are still there for a caller who reads them...
+    assert_eq!(s.remember_token.as_deref(), Some("RT-secret-1234567890"));
+    assert_eq!(s.apple_device_token.as_deref(), Some("APNS-secret-abcdef"));
+    assert_eq!(s.verification_token.as_deref(), Some("VT-secret-zyxw"));
+    assert!(s.extra.is_empty(), "every recorded field is typed: {:?}", s.extra);
+}
+
+#[tokio::test]
+async fn recorded_note_creators_links_and_flags_are_typed() {
+    let server = MockServer::start().await;
+    let contact = json!({"id": 4, "account_id": 3, "first_name": "John", "last_name": "Smith",
+        "value": "john.smith@gmail.com", "provider": "email", "created_at": "2014-09-10 12:00:00",
+        "updated_at": "2014-09-10 12:00:00"});
+    let mut linked = contact.clone();
+    linked["pivot"] = json!({"note_id": 103, "contact_id": 4, "type": "to"});
+    Mock::given(path("/api/v1/ticket/11232/notes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "id": 103, "ticket_id": 11232, "created_by_staff_id": 2, "created_by_contact_id": null,
+            "scope": "private", "created_at": 1410350400, "content": "<p>Internal</p>",
+            "creator": recorded_staff(), "staff_creator": recorded_staff(), "contact_creator": null,
+            "system": 0, "using_html": 0, "facebook_message": null, "raw_headers": null,
+            "contacts": [linked], "attachments": []
+        }, {
+            "id": 104, "ticket_id": 11232, "created_by_staff_id": null, "created_by_contact_id": 4,
+            "scope": "public", "content": "Hello",
+            "creator": contact, "staff_creator": null, "contact_creator": contact,
+            "system": 1, "using_html": 1, "raw_headers": "Received: from example.com"
+        }])))
+        .mount(&server)
+        .await;
+    let notes = client(&server).tickets().list_ticket_notes(11232).send().await.unwrap();
+
+    let staff_note = &notes[0];
+    let Some(NoteCreator::Staff(author)) = &staff_note.creator else { panic!("staff-written note: {:?}", staff_note.creator) };
+    assert_eq!(author.email, "ian@userscape.com");
+    assert_eq!(author.timezone.as_deref(), Some("America/New_York"));
+    assert_eq!(author.verified, Some(true));
+    assert_eq!(staff_note.staff_creator.as_ref().unwrap().id, Some(2));
+    assert_eq!(staff_note.contact_creator, None);
+    assert_eq!((staff_note.system, staff_note.using_html), (Some(false), Some(false)));
+    assert_eq!(staff_note.content.as_deref(), Some("<p>Internal</p>"), "HTML kept as sent even with using_html 0");
+    let link = staff_note.contacts.as_ref().unwrap()[0].pivot.as_ref().unwrap();
+    assert_eq!((link.note_id, link.contact_id, link.type_.as_deref()), (Some(103), Some(4), Some("to")));
+    assert!(staff_note.extra.is_empty(), "every recorded field is typed: {:?}", staff_note.extra);
+
+    let customer_note = &notes[1];
+    let Some(NoteCreator::Contact(who)) = &customer_note.creator else { panic!("customer note: {:?}", customer_note.creator) };
+    assert_eq!(who.value.as_deref(), Some("john.smith@gmail.com"));
+    assert_eq!(customer_note.staff_creator, None);
+    assert_eq!(customer_note.contact_creator.as_ref().unwrap().id, Some(4));
+    assert_eq!(customer_note.raw_headers, Some(json!("Received: from example.com")));
+    assert_eq!(customer_note.system, Some(true));
+}
+
+/// `Debug` output must not carry the staff secrets, typed or in `extra`, in
+/// any nesting; `Serialize` and field access keep them.
+#[tokio::test]
+async fn debug_output_redacts_staff_secrets_typed_and_in_extra() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v1/account/3/staff"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([recorded_staff()])))
+        .mount(&server)
+        .await;
+    let mut note = json!({"id": 1, "creator": recorded_staff(), "staff_creator": recorded_staff()});
+    // An object the spec does not type, holding a secret under a different case.
+    note["extra_info"] = json!({"owner": {"Remember_Token": "RT-secret-nested"}, "list": [{"verification_token": "VT-secret-in-list"}]});
+    Mock::given(path("/api/v1/ticket/5/notes")).respond_with(ResponseTemplate::new(200).set_body_json(json!([note]))).mount(&server).await;
+    let c = client(&server);
+
+    let staff = c.accounts().list_staff(ACCOUNT).send().await.unwrap();
+    let notes = c.tickets().list_ticket_notes(5).send().await.unwrap();
+    let secrets = ["RT-secret", "APNS-secret", "VT-secret"];
+    for shown in [format!("{staff:?}"), format!("{staff:#?}"), format!("{notes:?}"), format!("{notes:#?}")] {
+        for s in secrets {
+            assert!(!shown.contains(s), "Debug shows {s}: {shown}");
+        }
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+    assert!(format!("{:?}", staff[0]).contains("remember_token: Some(<redacted>)"));
+    let NoteCreator::Staff(author) = notes[0].creator.as_ref().unwrap() else { panic!() };
+    assert_eq!(author.extra["remember_token"], "RT-secret-1234567890", "field access is unchanged");
+    // Serialize is unchanged: the secrets round-trip.
+    let wire = serde_json::to_string(&staff).unwrap();
+    for s in secrets {
+        assert!(wire.contains(s), "{wire}");
+    }
+    assert_eq!(serde_json::to_value(&notes[0]).unwrap()["extra_info"]["owner"]["Remember_Token"], "RT-secret-nested");
+    // Non-secret values stay readable in Debug.
+    assert!(format!("{staff:?}").contains("ian@userscape.com"));
+}
+
+#[tokio::test]
+async fn client_side_defaults_are_sent_and_no_server_default_is_assumed() {
+    let server = MockServer::start().await;
+    answer(&server, json_body(r#"{"meta": {"total": 0, "page": 1}, "data": []}"#)).await;
+    let c = client(&server);
+    c.tickets().search_tickets(ACCOUNT, "shoes").send().await.unwrap();
+    c.tickets().search_tickets(ACCOUNT, "shoes").page(3).send().await.unwrap();
+    c.wall().create_wall_post(ACCOUNT, "Hello").send().await.unwrap();
+    c.wall().create_wall_post(ACCOUNT, "Hello").type_("announcement").send().await.unwrap();
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(query_pairs(&reqs[0]), pairs(&[("query", "shoes"), ("page", "1")]), "the document says page is passed");
+    assert_eq!(query_pairs(&reqs[1]), pairs(&[("query", "shoes"), ("page", "3")]), "the caller's value wins");
+    assert_json_body(&reqs[2], json!({"content": "Hello", "type": "post"}));
+    assert_json_body(&reqs[3], json!({"content": "Hello", "type": "announcement"}));
+
+    // scope has no client default: an ordinary note leaves it out.
+    let server = MockServer::start().await;
+    answer(&server, ResponseTemplate::new(200).set_body_raw(NONCE.as_bytes().to_vec(), "text/html")).await;
+    client(&server).tickets().send_note(3, "Subject", "Body").to(vec![recipient("John", "john@example.com")]).send().await.unwrap();
+    let body: Value = serde_json::from_slice(&only_request(&server).await.body).unwrap();
+    assert!(body.get("scope").is_none(), "{body}");
+}
+

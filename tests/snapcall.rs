@@ -3,7 +3,7 @@
 //! path encoding, the documented trailing slash, `alternatives` and `date`.
 
 use serde_json::json;
-use snapcall::{Client, RetryConfig, StreamType};
+use snapcall::{Agent, AgentAvailability, Alternatives, Client, RetryConfig, StreamType};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -173,3 +173,87 @@ async fn undocumented_responses_decode_into_the_callers_type() {
     let free = basic(&server).buttons().get_button(3).send().await.unwrap();
     assert_eq!(free["active"], json!(true));
 }
+
+/// An agent object as the vendor's Android SDK reads it (shared/vendor-docs/README.md).
+fn sdk_agent() -> serde_json::Value {
+    json!({
+        "id": 17, "email": "ana@example.com", "password": "agent-pw-s3cret",
+        "status": "Available (On Demand)", "state": "In a queue call",
+        "last_bridge_start": 1612345600, "last_bridge_end": "1612345678", "last_offered_call": 1612345500,
+        "last_status_change": 1612340000, "no_answer_count": "2", "calls_answered": 41,
+        "talk_time": 5400, "wrap_up_time": 30, "queue": "sales"
+    })
+}
+
+#[tokio::test]
+async fn agent_operations_decode_the_sdk_agent_object_leniently() {
+    let server = MockServer::start().await;
+    Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_json(sdk_agent())).mount(&server).await;
+    let c = basic(&server);
+    let got: Vec<Agent> = vec![
+        c.agents().get_agent("ana@example.com").send().await.unwrap(),
+        c.agents().update_agent("ana@example.com").last_bridge_end(0).send().await.unwrap(),
+        c.agents().update_agent_status("ana@example.com", AgentAvailability::OnBreak).send().await.unwrap(),
+    ];
+    for a in &got {
+        assert_eq!(a.id, Some(Alternatives::from(17)));
+        assert_eq!(a.email.as_deref(), Some("ana@example.com"));
+        assert_eq!(a.status.as_deref(), Some("Available (On Demand)"));
+        assert_eq!(a.state.as_deref(), Some("In a queue call"));
+        assert_eq!(a.last_bridge_start, Some(1612345600));
+        assert_eq!(a.last_bridge_end, Some(1612345678), "a number sent as a string");
+        assert_eq!(a.no_answer_count, Some(2));
+        assert_eq!((a.calls_answered, a.talk_time, a.wrap_up_time), (Some(41), Some(5400), Some(30)));
+        assert_eq!(a.password.as_deref(), Some("agent-pw-s3cret"), "the value is kept");
+        assert_eq!(a.extra["queue"], "sales", "unknown fields are kept");
+    }
+    let reqs = requests(&server).await;
+    assert_eq!(reqs[1].method.as_str(), "PUT");
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&reqs[1].body).unwrap(), json!({"last_bridge_end": 0}));
+    assert_eq!(reqs[2].url.path(), "/v2/agents/ana%40example.com/status");
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&reqs[2].body).unwrap(), json!({"status": "onbreak"}));
+}
+
+#[tokio::test]
+async fn agent_debug_hides_the_password_and_every_connection_credential() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/agents/ana%40example.com")).respond_with(ResponseTemplate::new(200).set_body_json(sdk_agent())).mount(&server).await;
+    Mock::given(path("/v2/agents/ana%40example.com/info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "17",
+            "call": {
+                "icesServers": [
+                    {"urls": "stun:stun.example.com:3478"},
+                    {"urls": ["turn:turn.example.com:443?transport=tcp"], "username": "1612345678:ana-turn-user", "credential": "turn-cred-s3cret"}
+                ],
+                "username": "ana-sip", "password": "sip-pw-s3cret", "path": "/ws", "websocket": "wss://sip.example.com",
+                "routing": {"queue": "sales", "fallback": {"credential": "nested-cred-s3cret"}}
+            },
+            "Password": "top-level-unknown-s3cret"
+        })))
+        .mount(&server)
+        .await;
+    let c = basic(&server);
+    let agent = c.agents().get_agent("ana@example.com").send().await.unwrap();
+    let info = c.agents().get_agent_info("ana@example.com").send().await.unwrap();
+
+    let call = info.call.as_ref().unwrap();
+    assert_eq!(info.id, Some(Alternatives::from("17")));
+    assert_eq!(call.password.as_deref(), Some("sip-pw-s3cret"));
+    assert_eq!(call.username.as_deref(), Some("ana-sip"));
+    assert_eq!(call.websocket.as_deref(), Some("wss://sip.example.com"));
+    let ice = call.ice_servers.as_ref().unwrap();
+    assert_eq!(ice[0].urls, Some(json!("stun:stun.example.com:3478")));
+    assert_eq!(ice[1].credential.as_deref(), Some("turn-cred-s3cret"));
+    assert_eq!(info.extra["Password"], "top-level-unknown-s3cret");
+
+    let shown = format!("{agent:?} {agent:#?} {info:?} {info:#?}");
+    for secret in ["agent-pw-s3cret", "sip-pw-s3cret", "turn-cred-s3cret", "ana-turn-user", "nested-cred-s3cret", "top-level-unknown-s3cret"] {
+        assert!(!shown.contains(secret), "Debug shows {secret}: {shown}");
+    }
+    assert!(shown.contains("ana-sip") && shown.contains("ana@example.com"), "other values stay visible");
+    // Serialize is unchanged.
+    let wire = serde_json::to_string(&info).unwrap();
+    assert!(wire.contains("turn-cred-s3cret") && wire.contains("nested-cred-s3cret") && wire.contains("\"icesServers\""), "{wire}");
+}
+

@@ -257,3 +257,57 @@ fn models_with_required_fields_are_built_with_new() {
     let json = serde_json::to_value(&w).unwrap();
     assert_eq!(json, json!({ "widgetId": "w-1", "online": true }));
 }
+
+// ---------------------------------------------------------------------------
+// send_message is a PUT that adds a message each time: not retried by default.
+// ---------------------------------------------------------------------------
+
+fn retrying_client(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .retry(RetryConfig::default().with_max_attempts(3).with_backoff(Duration::from_millis(10), Duration::from_millis(20)))
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn send_message_is_not_retried_after_a_5xx_or_a_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    let c = retrying_client(&server);
+    let err = c.chat().send_message(CASE).message_body("hello").send().await.unwrap_err();
+    assert!(matches!(err, Error::Api(_)), "{err:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "a 503 after sending is not retried");
+
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)).set_body_json(json!({"caseId": CASE})))
+        .mount(&server)
+        .await;
+    let c = retrying_client(&server);
+    let err = c.chat().send_message(CASE).message_body("hello").send().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "a timed-out attempt may have been stored: not retried");
+}
+
+#[tokio::test]
+async fn send_message_retries_only_when_the_caller_opts_in_and_gets_are_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    let c = retrying_client(&server);
+    c.chat()
+        .send_message(CASE)
+        .message_body("hello")
+        .options(snapengage::RequestOptions::new().retry_non_idempotent(true))
+        .send()
+        .await
+        .unwrap_err();
+    let puts = server.received_requests().await.unwrap().len();
+    assert_eq!(puts, 3, "opted in: every attempt is used");
+    c.chat().check_widget_availability(WIDGET).send().await.unwrap_err();
+    assert_eq!(server.received_requests().await.unwrap().len() - puts, 3, "the GET is retried as before");
+}
+

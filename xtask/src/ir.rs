@@ -101,6 +101,8 @@ pub struct Vendor {
     pub default_auth: Vec<String>,
     pub rate_limit: Option<RateLimit>,
     pub sources: Vec<Source>,
+    /// Wire names redacted from `Debug` wherever they occur.
+    pub sensitive_fields: Vec<String>,
     pub notes: Vec<String>,
 }
 
@@ -207,6 +209,8 @@ pub struct Param {
     pub ty: Ty,
     pub required: bool,
     pub default: Option<serde_json::Value>,
+    /// Sent when the caller sets no value.
+    pub client_default: Option<serde_json::Value>,
     pub description: String,
 }
 
@@ -224,7 +228,11 @@ pub struct Field {
     pub ty: Ty,
     pub required: bool,
     pub default: Option<serde_json::Value>,
+    /// Sent when the caller sets no value (request bodies only).
+    pub client_default: Option<serde_json::Value>,
     pub description: String,
+    /// A secret: `Debug` prints `<redacted>` (explicit, or named in the vendor's list).
+    pub sensitive: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -31,6 +31,12 @@ pub struct Vendor {
     pub rate_limit: Option<RateLimit>,
     /// The vendor documents this spec is transcribed from.
     pub sources: Vec<SourceDoc>,
+    /// Wire names of fields that carry secrets. A model's `Debug` prints
+    /// `<redacted>` for a declared field of this name and for any key of
+    /// this name in its `extra` map or in free JSON, at any depth.
+    /// `Serialize` and field access are unchanged.
+    #[serde(default)]
+    pub sensitive_fields: Vec<String>,
     /// Vendor-wide decisions where the documents are silent or wrong.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -266,9 +272,15 @@ pub struct Param {
     pub ty: String,
     #[serde(default)]
     pub required: bool,
+    /// The server's default, as the document states it (documentation only;
+    /// nothing is sent when the caller sets no value).
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub default: Option<serde_yaml::Value>,
+    /// A value the client sends when the caller sets none (optional inputs only).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub client_default: Option<serde_yaml::Value>,
     pub description: String,
     /// Rust name, when the wire name says too little (Snappy's `{id}`).
     #[serde(default)]
@@ -314,13 +326,21 @@ pub struct Field {
     pub ty: String,
     #[serde(default)]
     pub required: bool,
+    /// The server's default, as the document states it (documentation only).
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub default: Option<serde_yaml::Value>,
+    /// Request bodies: a value the client sends when the caller sets none.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub client_default: Option<serde_yaml::Value>,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
     pub rust_name: Option<String>,
+    /// Model fields: the value is a secret; `Debug` prints `<redacted>`.
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -345,6 +365,9 @@ pub enum ContentKind {
     Text,
     Binary,
     Empty,
+    /// An error answer whose body the documents do not describe (kept raw,
+    /// claimed neither empty nor of any format). Not allowed on the success response.
+    Undocumented,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -3,7 +3,7 @@
 //! Every check reports into [`Diags`] and carries on, so one run shows every
 //! problem. Positions come from [`LocIndex`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -303,6 +303,8 @@ struct Checker<'a, 'd> {
     sources: HashMap<String, (String, Option<spec::Headings>)>,
     docs_dir: Option<PathBuf>,
     doc_text: HashMap<String, Option<sources::Outline>>,
+    /// The vendor's `sensitive_fields`.
+    sensitive_names: HashSet<String>,
 }
 
 impl<'a> Checker<'a, '_> {
@@ -385,6 +387,29 @@ impl<'a> Checker<'a, '_> {
                 self.cx.err(at, &format!("{sub}.default"), format!("default {d} does not fit type `{ty_expr}`"), "give a value of the declared type");
             }
         }
+        let rust = self.rust_name(at, sub, rust_name, wire);
+        (default, rust)
+    }
+
+    /// Check a request input's client-side default: it fits the type, the
+    /// input is optional, and no server default is claimed beside it.
+    /// `ty` is the parsed type and its expression as written.
+    fn client_default(&mut self, at: At<'_>, sub: &str, (ty, ty_expr): (&Ty, &str), required: bool, has_default: bool, value: Option<&serde_yaml::Value>) -> Option<serde_json::Value> {
+        let v = value.map(yaml_to_json)?;
+        let key = format!("{sub}.client_default");
+        if !default_fits(ty, &v, &self.models) || matches!(ty, Ty::Json | Ty::Date | Ty::Timestamp | Ty::Alternatives) {
+            self.cx.err(at, &key, format!("client_default {v} does not fit type `{ty_expr}`"), "give a string, integer, number, boolean or enum value of the declared type");
+        }
+        if required {
+            self.cx.err(at, &key, "a required input cannot have a client_default", "remove `required: true`, or the client_default");
+        }
+        if has_default {
+            self.cx.err(at, &key, "both `default` (the server's) and `client_default` (sent by the client) are set", "keep one: `client_default` when the client sends the value, `default` when the document states the server's");
+        }
+        Some(v)
+    }
+
+    fn rust_name(&mut self, at: At<'_>, sub: &str, rust_name: Option<&str>, wire: &str) -> String {
         let rust = match rust_name {
             Some(r) if !names::is_snake_ident(r) => {
                 self.cx.err(at, &format!("{sub}.rust_name"), format!("rust_name `{r}` is not a snake_case identifier"), "use lowercase letters, digits and underscores");
@@ -393,19 +418,31 @@ impl<'a> Checker<'a, '_> {
             Some(r) => names::param(r),
             None => names::param(wire),
         };
-        (default, rust)
+        rust
     }
 
-    fn field(&mut self, at: At<'_>, sub: &str, f: &spec::Field) -> Option<ir::Field> {
+    fn field(&mut self, at: At<'_>, sub: &str, f: &spec::Field, in_model: bool) -> Option<ir::Field> {
         let ty = self.ty(at, &format!("{sub}.type"), &f.ty)?;
         let (default, rust) = self.default_and_name(at, sub, &ty, &f.ty, f.default.as_ref(), f.rust_name.as_deref(), &f.name);
         if f.name.is_empty() {
             self.cx.err(at, &format!("{sub}.name"), "the wire name is empty", "");
         }
-        Some(ir::Field { wire: f.name.clone(), rust, ty, required: f.required, default, description: f.description.clone().unwrap_or_default() })
+        let client_default = if in_model {
+            if f.client_default.is_some() {
+                self.cx.err(at, &format!("{sub}.client_default"), "`client_default` only applies to request inputs", "remove it; a model field is decoded, not sent by the client");
+            }
+            None
+        } else {
+            self.client_default(at, sub, (&ty, &f.ty), f.required, default.is_some(), f.client_default.as_ref())
+        };
+        if f.sensitive && !in_model {
+            self.cx.err(at, &format!("{sub}.sensitive"), "`sensitive` only applies to model fields", "remove it; request inputs are the caller's own values");
+        }
+        let sensitive = in_model && (f.sensitive || self.sensitive_names.contains(&f.name));
+        Some(ir::Field { wire: f.name.clone(), rust, ty, required: f.required, default, client_default, description: f.description.clone().unwrap_or_default(), sensitive })
     }
 
-    fn fields(&mut self, at: At<'_>, sub: &str, fields: &[spec::Field]) -> Vec<ir::Field> {
+    fn fields(&mut self, at: At<'_>, sub: &str, fields: &[spec::Field], in_model: bool) -> Vec<ir::Field> {
         let mut out = Vec::new();
         let mut seen_wire = HashMap::new();
         let mut seen_rust: HashMap<String, String> = HashMap::new();
@@ -415,7 +452,7 @@ impl<'a> Checker<'a, '_> {
                 self.cx.err(at, &format!("{fsub}.name"), format!("field `{}` is listed twice", f.name), "remove one of them");
                 continue;
             }
-            if let Some(field) = self.field(at, &fsub, f) {
+            if let Some(field) = self.field(at, &fsub, f, in_model) {
                 if let Some(other) = seen_rust.insert(field.rust.clone(), f.name.clone()) {
                     self.cx.err(at, &format!("{fsub}.name"), format!("`{}` and `{other}` both become the Rust name `{}`", f.name, field.rust), "set `rust_name:` on one of them");
                 }
@@ -443,7 +480,8 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         }
     }
     let sources: HashMap<String, (String, Option<spec::Headings>)> = v.sources.iter().map(|s| (s.id.clone(), (s.file.clone(), s.headings.clone()))).collect();
-    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new() };
+    let sensitive_names = v.sensitive_fields.iter().cloned().collect();
+    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names };
 
     // Vendor.
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -499,6 +537,14 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         }
     }
     let mut source_ids = BTreeSet::new();
+    let mut seen_sensitive = HashSet::new();
+    for (i, name) in v.sensitive_fields.iter().enumerate() {
+        if name.trim().is_empty() {
+            ck.cx.err(vat, &format!("sensitive_fields[{i}]"), "an empty field name", "name the wire field whose value is a secret");
+        } else if !seen_sensitive.insert(name.to_ascii_lowercase()) {
+            ck.cx.err(vat, &format!("sensitive_fields[{i}]"), format!("`{name}` is listed twice (names are compared without regard to ASCII case)"), "remove one of them");
+        }
+    }
     for (i, s) in v.sources.iter().enumerate() {
         if !source_ids.insert(s.id.clone()) {
             ck.cx.err(vat, &format!("sources[{i}].id"), format!("source `{}` is listed twice", s.id), "");
@@ -546,7 +592,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
                 continue;
             }
             let kind = if let Some(fields) = &m.fields {
-                ir::ModelKind::Object { fields: ck.fields(at, "fields", fields), keep_unknown: m.keep_unknown }
+                ir::ModelKind::Object { fields: ck.fields(at, "fields", fields, true), keep_unknown: m.keep_unknown }
             } else if let Some(values) = &m.enum_values {
                 let mut out = Vec::new();
                 let mut seen = BTreeSet::new();
@@ -675,6 +721,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         default_auth: v.auth.default.clone(),
         rate_limit,
         sources: v.sources.iter().map(|s| ir::Source { id: s.id.clone(), file: s.file.clone(), title: s.title.clone(), headings: s.headings.clone() }).collect(),
+        sensitive_fields: v.sensitive_fields.clone(),
         notes: v.notes.clone(),
     };
     Some(ir::Api { vendor, operations, models })
@@ -760,10 +807,11 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
             ck.cx.err(at, &format!("{sub}.type"), format!("`{}` cannot be sent as a {:?} parameter", p.ty, p.location).to_lowercase(), "use a scalar type (string, integer, enum, ...)");
         }
         let (default, rust) = ck.default_and_name(at, &sub, &ty, &p.ty, p.default.as_ref(), p.rust_name.as_deref(), &p.name);
+        let client_default = ck.client_default(at, &sub, (&ty, &p.ty), p.required, default.is_some(), p.client_default.as_ref());
         if let Some(other) = rust_names.insert(rust.clone(), p.name.clone()) {
             ck.cx.err(at, &format!("{sub}.name"), format!("`{}` and `{other}` both become the Rust name `{rust}`", p.name), "set `rust_name:` on one of them");
         }
-        params.push(ir::Param { wire: p.name.clone(), rust, location: p.location, ty, required: p.required, default, description: p.description.clone() });
+        params.push(ir::Param { wire: p.name.clone(), rust, location: p.location, ty, required: p.required, default, client_default, description: p.description.clone() });
     }
     for var in &vars {
         if !o.params.iter().any(|p| p.location == ParamLocation::Path && &p.name == var) {
@@ -779,7 +827,7 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         if b.content_type.is_some() && b.encoding != spec::BodyEncoding::Query {
             ck.cx.err(at, "body.content_type", "`content_type` only applies to `encoding: query`", "remove it; the encoding sets the content type");
         }
-        let fields = ck.fields(at, "body.fields", &b.fields);
+        let fields = ck.fields(at, "body.fields", &b.fields, false);
         for (i, f) in fields.iter().enumerate() {
             let sub = format!("body.fields[{i}].type");
             let binary = f.ty == Ty::Binary;
@@ -832,7 +880,7 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
             ck.cx.err(at, &format!("{sub}.status"), format!("status {} is listed twice", r.status), "");
         }
         let ty = match (&r.ty, r.content) {
-            (Some(_), spec::ContentKind::Binary | spec::ContentKind::Empty) => {
+            (Some(_), spec::ContentKind::Binary | spec::ContentKind::Empty | spec::ContentKind::Undocumented) => {
                 ck.cx.err(at, &format!("{sub}.type"), format!("a `{:?}` response has no type", r.content).to_lowercase(), "remove `type:`");
                 None
             }
@@ -857,6 +905,9 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         ck.cx.err(at, "responses", "no 2xx response", "add the success response, e.g. `- { status: 200, content: json, description: ... }`");
         return None;
     };
+    if success.content == spec::ContentKind::Undocumented {
+        ck.cx.err(at, "responses", format!("the success response ({}) is `undocumented`", success.status), "give the success response a content kind the client can decode: json, text, binary or empty");
+    }
 
     // Pagination.
     let pagination = o.pagination.as_ref().and_then(|pg| {

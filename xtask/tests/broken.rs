@@ -40,6 +40,7 @@ case!(body_on_get);
 case!(malformed_base_url);
 case!(unknown_auth_scheme);
 case!(every_problem_is_reported);
+case!(misplaced_defaults_and_secrets);
 case!(citation_substring);
 case!(citation_unknown_heading);
 case!(citation_ambiguous);

@@ -242,10 +242,6 @@ impl AccountsApi<'_> {
     /// `GET /account/{account_id}/mailboxes`
     ///
     /// Source: snappy-api-v1.txt § "Mailboxes".
-    ///
-    /// # Spec decisions
-    ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     pub fn list_mailboxes(&self, account_id: i64) -> crate::operations::ListMailboxes {
         crate::operations::ListMailboxes::new(self.client.inner.clone(), account_id)
     }
@@ -254,10 +250,6 @@ impl AccountsApi<'_> {
     /// `GET /account/{account_id}/staff`
     ///
     /// Source: snappy-api-v1.txt § "Staff".
-    ///
-    /// # Spec decisions
-    ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     pub fn list_staff(&self, account_id: i64) -> crate::operations::ListStaff {
         crate::operations::ListStaff::new(self.client.inner.clone(), account_id)
     }
@@ -294,10 +286,6 @@ impl DocumentsApi<'_> {
     /// `GET /account/{account_id}/documents`
     ///
     /// Source: snappy-api-v1.txt § "Documents".
-    ///
-    /// # Spec decisions
-    ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     pub fn list_documents(&self, account_id: i64) -> crate::operations::ListDocuments {
         crate::operations::ListDocuments::new(self.client.inner.clone(), account_id)
     }
@@ -309,7 +297,6 @@ impl DocumentsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
     /// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
     /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
@@ -339,7 +326,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON. Neither field is marked required; both are required here because an FAQ without a title or slug makes no sense.
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
     pub fn create_faq(
@@ -363,7 +349,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON. Both fields are required here (a question needs both).
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
     pub fn create_faq_question(
@@ -391,8 +376,8 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON.
+    /// - The official PHP client (2014) also sends `order` when it creates or updates a topic (shared/vendor-docs/README.md); the document does not list it and its type is not recorded, so it is not modeled.
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
     pub fn create_faq_topic(
         &self,
@@ -415,7 +400,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_faq(
         &self,
@@ -432,7 +416,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_faq_question(
         &self,
@@ -457,7 +440,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
     pub fn delete_faq_topic(
         &self,
@@ -480,7 +462,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No example answer is shown; the response is free JSON. The question objects are probably those of the FAQ search (FaqQuestion), but that is not stated.
     pub fn list_faq_questions(
         &self,
@@ -503,7 +484,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No example answer is shown; the response is free JSON.
     pub fn list_faq_topics(
         &self,
@@ -524,7 +504,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No example answer is shown; the response is free JSON.
     pub fn list_faqs(&self, account_id: i64) -> crate::operations::ListFaqs {
         crate::operations::ListFaqs::new(self.client.inner.clone(), account_id)
@@ -537,9 +516,9 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The document only prints the path with a sample query string (query=search&page=1); query and page are read as the same parameters as the ticket search, and the answer has the same meta/data shape.
     /// - The page size is not documented; the stream stops after meta.total items or an empty page.
+    /// - page is a client-side default (1 is sent when the caller sets none): the document's sample query string always carries page=1 and states no server default.
     pub fn search_faqs(
         &self,
         account_id: i64,
@@ -559,9 +538,9 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - topics is a real JSON array of ids in the example (unlike ticket tags, which are JSON text in a form field), so the body is JSON.
     /// - The list is assumed to replace the question's topics rather than add to them; the document only says the call updates them.
+    /// - The official PHP client (2014) sets a question's topics with PUT /account/{id}/questions/{qid}/topics (shared/vendor-docs/README.md, public clients), a shorter path than the document's. We follow the document (snappy-api-v1.txt, "Creating & Editing FAQ Questions"); the short path is the one to try if this one answers 404.
     /// - No example answer is shown; the response is free JSON.
     pub fn set_faq_question_topics(
         &self,
@@ -588,7 +567,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The example sends both fields. Whether the server accepts a partial update is not said; both are optional here and unset ones are left out.
     /// - No example answer is shown; the response is free JSON.
     pub fn update_faq(
@@ -606,7 +584,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The example sends both fields. Whether a partial update is accepted is not said; both are optional here and unset ones are left out.
     /// - No example answer is shown; the response is free JSON.
     pub fn update_faq_question(
@@ -632,7 +609,6 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request is shown as a JSON object, so the body is JSON. topic is its only field, so it is required.
     /// - No example answer is shown; the response is free JSON.
     pub fn update_faq_topic(
@@ -665,8 +641,8 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
     /// - The answer is not documented; the response is declared empty.
+    /// - Retried like any DELETE: a second delete of the same ticket removes nothing more (it may answer 404, which is not retried).
     pub fn delete_ticket(
         &self,
         ticket: impl ::std::convert::Into<crate::models::TicketRef>,
@@ -681,7 +657,6 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the ticket placeholder as {id}; renamed to ticket (id or nonce). {attachment\_id} keeps its name. The URL is unchanged.
     /// - The content type of the download is not documented; the body is streamed as raw bytes.
     pub fn download_attachment(
         &self,
@@ -699,10 +674,6 @@ impl TicketsApi<'_> {
     /// `GET /ticket/{ticket}`
     ///
     /// Source: snappy-api-v1.txt § "Ticket Details".
-    ///
-    /// # Spec decisions
-    ///
-    /// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send\_note (recorded traffic). The URL is unchanged.
     pub fn get_ticket(
         &self,
         ticket: impl ::std::convert::Into<crate::models::TicketRef>,
@@ -717,7 +688,6 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_account_inbox_tickets(
         &self,
@@ -736,7 +706,6 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_account_waiting_tickets(
         &self,
@@ -755,7 +724,6 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_account_your_tickets(
         &self,
@@ -774,7 +742,6 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_mailbox_inbox_tickets(
         &self,
@@ -793,7 +760,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
+    /// - The official PHP client (2014) reads /mailbox/{id}/tickets, the path the document printed until late September 2014 (shared/vendor-docs/README.md); we follow the current document.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_mailbox_waiting_tickets(
         &self,
@@ -812,7 +779,6 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
     /// - "Assigned to you" means the staff member the credentials belong to. With an API key that is the key's owner.
     /// - No paging is documented; the whole list comes back in one answer.
     pub fn list_mailbox_your_tickets(
@@ -832,7 +798,6 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
     /// - The example array has a trailing comma after the last note, which is not valid JSON; read as a plain array of notes.
     pub fn list_ticket_notes(
         &self,
@@ -848,10 +813,9 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The page size is not documented. meta.total counts all matches, not just this page, so the stream stops once that many tickets have been yielded (or a page comes back empty).
     /// - The example elides the items ("Tickets found by the search"); they are typed as the ticket objects the other ticket endpoints return.
-    /// - The document gives no default for page; 1 (the first page) is assumed, as the official PHP client does.
+    /// - The document says both query and page are passed in the query string and gives no server default for page. page is a client-side default: when the caller sets none, the client sends page=1 (the first page, as the example answer's meta.page shows), so the request always has the shape the document describes.
     pub fn search_tickets(
         &self,
         account_id: i64,
@@ -877,8 +841,9 @@ impl TicketsApi<'_> {
     /// - The answer is 200 with Content-Type text/html and the bare ticket nonce as the body (16 lowercase alphanumerics), not JSON (recorded traffic; the intro mentions end-points that return a simple string identifier). Decoded as text into TicketNonce.
     /// - The document calls the id slot a nonce; whether a numeric id works there too is not stated, so the field is typed TicketNonce.
     /// - cc, bcc and tags are not in the document; they come from the official PHP client's payload. They are optional and omitted when unset.
+    /// - The official PHP client (2014) also sends attachments, status ("waiting" or null), system and contact\_extras with a note (shared/vendor-docs/README.md). The document lists none of them and no source records their shapes, so they are not modeled.
     /// - mailbox\_id, subject and message appear in every example and both public clients always send them, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
-    /// - scope defaults to public on the server (the PHP client sends public when unset); only private is shown in the document.
+    /// - scope is not sent when unset, and no server default is claimed: the document's payloads for an ordinary note leave scope out and only the private example sets it, while the notes it shows read back carry "scope": "public". Whether an absent scope is always public is not stated, so a caller who needs it sets it.
     /// - This POST creates a note each time it is sent, so it is not retried.
     pub fn send_note(
         &self,
@@ -901,10 +866,10 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
-    /// - The text speaks of a status field, the example is a JSON object. As with ticket tags, it is sent as a form field.
+    /// - Uncertain encoding. The text asks for a status "field", the example is a JSON object ({"status": "replied"}), and the official PHP client (2014) has no method for this route, so no client shows which the server reads (snappy-api-v1.txt, "Updating Ticket Status"). It is sent as a form field, the encoding the same document's "field" wording means for ticket tags and wall comments; if the server ignores it, a JSON body is the one to try.
     /// - The set of statuses is not documented. "replied" appears here and "waiting" in the ticket examples, so status is a free string.
     /// - The answer is not documented; the response is declared empty.
+    /// - Retried like any PUT: setting the same status twice leaves the ticket as one call would.
     pub fn update_ticket_status(
         &self,
         ticket: impl ::std::convert::Into<crate::models::TicketRef>,
@@ -924,7 +889,6 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
     /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde\_json).
     /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
@@ -954,8 +918,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
-    /// - The document names the POST field `content`. An older edition of the same document and the official PHP client use `comment` instead. We follow this document; if the server ignores `content`, this is the field to revisit.
+    /// - Uncertain field name. The document names the POST field `content` (snappy-api-v1.txt, "Commenting On Wall Posts"); the official PHP client (2014) sends `comment` (shared/vendor-docs/README.md, public clients). We follow the document; if the server ignores `content`, `comment` is the name to try.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty. Commenting is not retried.
     pub fn comment_on_wall_post(
         &self,
@@ -978,10 +941,9 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The document only shows a JSON object (with tags as a real array), and the official PHP client posts exactly that object as a JSON body, so the body is JSON.
     /// - ticket and note are null in the example; the PHP client documents them as integer ids. They are omitted when unset rather than sent as null.
-    /// - type defaults to post, as in the example and the PHP client; no other values are documented.
+    /// - type is a client-side default: when the caller sets none the client sends "post", the only value the document's example shows. No server default is documented, so the field is never left out.
     /// - The answer is not documented (the PHP client returns the raw body); it is declared as free JSON. Posting is not retried.
     pub fn create_wall_post(
         &self,
@@ -1002,7 +964,6 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn delete_wall_comment(
         &self,
@@ -1025,7 +986,6 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn delete_wall_post(
         &self,
@@ -1046,7 +1006,6 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The request has no body. The answer is not documented and the PHP client discards it; the response is declared empty.
     /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
     pub fn like_wall_post(
@@ -1068,7 +1027,6 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not shown. It is read as a JSON array of posts (the text speaks of 25 posts), and each post is assumed to carry its `id`, since that is what `after` takes. Everything else about a post stays in WallPost's `extra`.
     /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
     /// - The official PHP client sends after=0 for the first page; omitting it is assumed to be equivalent.
@@ -1083,7 +1041,6 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn unlike_wall_post(
         &self,

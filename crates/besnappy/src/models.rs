@@ -4,7 +4,11 @@
 /// A Snappy account (one help desk organisation).
 ///
 /// Source: snappy-api-v1.txt § "Accounts".
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+///
+/// # Spec decisions
+///
+/// - The fields after custom\_domain are not in the document; they come from recorded traffic (shared/vendor-docs/README.md, "More from recorded Snappy traffic"), where is\_paid and is\_trial are JSON booleans while active is 0/1. All are optional; loose\_bool takes both forms.
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Account {
     /// Account id.
@@ -36,9 +40,84 @@ pub struct Account {
     /// Custom domain, empty when none is set.
     #[serde(rename = "custom_domain", default, skip_serializing_if = "Option::is_none")]
     pub custom_domain: Option<String>,
+    /// The caller's role in this account (recorded traffic).
+    #[serde(rename = "pivot", default, skip_serializing_if = "Option::is_none")]
+    pub pivot: Option<crate::models::AccountMembership>,
+    /// Whether the account is on a paid plan (recorded traffic: a JSON boolean).
+    #[serde(
+        rename = "is_paid",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub is_paid: Option<bool>,
+    /// Whether the account is in its trial (recorded traffic: a JSON boolean).
+    #[serde(
+        rename = "is_trial",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub is_trial: Option<bool>,
+    /// End of the trial period (recorded traffic).
+    #[serde(rename = "trial_ends_at", default, skip_serializing_if = "Option::is_none")]
+    pub trial_ends_at: Option<::snapsdk_runtime::Timestamp>,
+    /// A 0/1 flag seen in recorded traffic; its meaning is not documented.
+    #[serde(
+        rename = "forward_shown",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub forward_shown: Option<bool>,
+    /// URL of the account's badge image (recorded traffic).
+    #[serde(rename = "badge_url", default, skip_serializing_if = "Option::is_none")]
+    pub badge_url: Option<String>,
+    /// Message given when the account was cancelled (recorded traffic).
+    #[serde(rename = "cancel_message", default, skip_serializing_if = "Option::is_none")]
+    pub cancel_message: Option<String>,
+    /// When the account was cancelled, or null (recorded traffic).
+    #[serde(rename = "cancelled_at", default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<::snapsdk_runtime::Timestamp>,
+    /// Time of the last payment, or null (recorded traffic).
+    #[serde(rename = "last_paid_at", default, skip_serializing_if = "Option::is_none")]
+    pub last_paid_at: Option<::snapsdk_runtime::Timestamp>,
+    /// A flag seen in recorded traffic; its meaning is not documented.
+    #[serde(
+        rename = "invoiced",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub invoiced: Option<bool>,
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for Account {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("Account")
+            .field("id", &self.id)
+            .field("organization", &self.organization)
+            .field("domain", &self.domain)
+            .field("plan_id", &self.plan_id)
+            .field("active", &self.active)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("custom_domain", &self.custom_domain)
+            .field("pivot", &self.pivot)
+            .field("is_paid", &self.is_paid)
+            .field("is_trial", &self.is_trial)
+            .field("trial_ends_at", &self.trial_ends_at)
+            .field("forward_shown", &self.forward_shown)
+            .field("badge_url", &self.badge_url)
+            .field("cancel_message", &self.cancel_message)
+            .field("cancelled_at", &self.cancelled_at)
+            .field("last_paid_at", &self.last_paid_at)
+            .field("invoiced", &self.invoiced)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl Account {
     /// A value with every field unset.
@@ -52,6 +131,89 @@ impl Account {
             created_at: None,
             updated_at: None,
             custom_domain: None,
+            pivot: None,
+            is_paid: None,
+            is_trial: None,
+            trial_ends_at: None,
+            forward_shown: None,
+            badge_url: None,
+            cancel_message: None,
+            cancelled_at: None,
+            last_paid_at: None,
+            invoiced: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
+/// The caller's role in an account, sent as the account's `pivot` (recorded traffic).
+///
+/// Source: snappy-api-v1.txt § "Accounts".
+///
+/// # Spec decisions
+///
+/// - The README names the pivot's notification flags only as such, not by name, so they are left in `extra` rather than guessed.
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct AccountMembership {
+    /// The caller's staff id.
+    #[serde(rename = "staff_id", default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<i64>,
+    /// The caller's user name in this account.
+    #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Whether the caller owns the account.
+    #[serde(
+        rename = "owner",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub owner: Option<bool>,
+    /// Whether the caller is an administrator.
+    #[serde(
+        rename = "admin",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub admin: Option<bool>,
+    /// When the caller last read the team wall.
+    #[serde(
+        rename = "last_wall_visit",
+        default,
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub last_wall_visit: Option<::snapsdk_runtime::Timestamp>,
+    /// The caller's default ticket view; its type is not known.
+    #[serde(rename = "default_lens", default, skip_serializing_if = "Option::is_none")]
+    pub default_lens: Option<::serde_json::Value>,
+    /// Fields the server sent that the spec does not list, kept as JSON.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for AccountMembership {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("AccountMembership")
+            .field("staff_id", &self.staff_id)
+            .field("username", &self.username)
+            .field("owner", &self.owner)
+            .field("admin", &self.admin)
+            .field("last_wall_visit", &self.last_wall_visit)
+            .field("default_lens", &self.default_lens.as_ref().map(redact_value))
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
+}
+impl AccountMembership {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            staff_id: None,
+            username: None,
+            owner: None,
+            admin: None,
+            last_wall_visit: None,
+            default_lens: None,
             extra: ::serde_json::Map::new(),
         }
     }
@@ -63,7 +225,7 @@ impl Account {
 /// # Spec decisions
 ///
 /// - No attachment object is shown anywhere. Only id is listed (it is what download\_attachment needs); every other field stays in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Attachment {
     /// Attachment id, for download\_attachment.
@@ -72,6 +234,14 @@ pub struct Attachment {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for Attachment {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("Attachment")
+            .field("id", &self.id)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl Attachment {
     /// A value with every field unset.
@@ -89,7 +259,7 @@ impl Attachment {
 /// # Spec decisions
 ///
 /// - The fields are the union of the contact examples: the lookup example adds `address`, the ticket and note examples add `type`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Contact {
     /// Contact id.
@@ -122,9 +292,30 @@ pub struct Contact {
     /// Role on a ticket or note, e.g. from (present on ticket and note contacts).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
+    /// On a note's contacts: the link between the note and the contact (recorded traffic).
+    #[serde(rename = "pivot", default, skip_serializing_if = "Option::is_none")]
+    pub pivot: Option<crate::models::NoteContactLink>,
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for Contact {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("Contact")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("value", &self.value)
+            .field("provider", &self.provider)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("address", &self.address)
+            .field("type_", &self.type_)
+            .field("pivot", &self.pivot)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl Contact {
     /// A value with every field unset.
@@ -140,6 +331,7 @@ impl Contact {
             updated_at: None,
             address: None,
             type_: None,
+            pivot: None,
             extra: ::serde_json::Map::new(),
         }
     }
@@ -147,7 +339,7 @@ impl Contact {
 /// A file stored on an account.
 ///
 /// Source: snappy-api-v1.txt § "Documents".
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Document {
     /// Document id.
@@ -178,6 +370,21 @@ pub struct Document {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl ::std::fmt::Debug for Document {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("Document")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("filename", &self.filename)
+            .field("type_", &self.type_)
+            .field("size", &self.size)
+            .field("storage_key", &self.storage_key)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
+}
 impl Document {
     /// A value with every field unset.
     pub fn new() -> Self {
@@ -197,7 +404,7 @@ impl Document {
 /// A question and its answer in an FAQ.
 ///
 /// Source: snappy-api-v1.txt § "Searching FAQs".
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct FaqQuestion {
     /// Question id.
@@ -230,6 +437,20 @@ pub struct FaqQuestion {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl ::std::fmt::Debug for FaqQuestion {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("FaqQuestion")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("question", &self.question)
+            .field("answer", &self.answer)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("active", &self.active)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
+}
 impl FaqQuestion {
     /// A value with every field unset.
     pub fn new() -> Self {
@@ -248,7 +469,7 @@ impl FaqQuestion {
 /// One page of an FAQ search.
 ///
 /// Source: snappy-api-v1.txt § "Searching FAQs".
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct FaqSearchResults {
     /// Overall count and current page.
@@ -260,6 +481,15 @@ pub struct FaqSearchResults {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for FaqSearchResults {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("FaqSearchResults")
+            .field("meta", &self.meta)
+            .field("data", &self.data)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl FaqSearchResults {
     /// A value with every field unset.
@@ -274,7 +504,11 @@ impl FaqSearchResults {
 /// A mailbox (inbound address) of an account.
 ///
 /// Source: snappy-api-v1.txt § "Mailboxes".
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+///
+/// # Spec decisions
+///
+/// - signature, language, smtp\_enabled and smtp are not in the document; they come from recorded traffic. smtp stays free JSON (scanned for the vendor's sensitive names in Debug) because no public source shows its fields.
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Mailbox {
     /// Mailbox id.
@@ -326,9 +560,50 @@ pub struct Mailbox {
     /// The part of the address before the @ sign.
     #[serde(rename = "local_part", default, skip_serializing_if = "Option::is_none")]
     pub local_part: Option<String>,
+    /// Signature added to outgoing mail (recorded traffic).
+    #[serde(rename = "signature", default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Language of the mailbox (recorded traffic).
+    #[serde(rename = "language", default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Whether mail goes out through the mailbox's own SMTP server (recorded traffic).
+    #[serde(
+        rename = "smtp_enabled",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub smtp_enabled: Option<bool>,
+    /// The SMTP settings; their shape is not documented (recorded traffic shows the field only).
+    #[serde(rename = "smtp", default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<::serde_json::Value>,
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for Mailbox {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("Mailbox")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("type_", &self.type_)
+            .field("address", &self.address)
+            .field("display", &self.display)
+            .field("auto_responding", &self.auto_responding)
+            .field("auto_response", &self.auto_response)
+            .field("active", &self.active)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("custom_address", &self.custom_address)
+            .field("theme", &self.theme)
+            .field("local_part", &self.local_part)
+            .field("signature", &self.signature)
+            .field("language", &self.language)
+            .field("smtp_enabled", &self.smtp_enabled)
+            .field("smtp", &self.smtp.as_ref().map(redact_value))
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl Mailbox {
     /// A value with every field unset.
@@ -347,6 +622,10 @@ impl Mailbox {
             custom_address: None,
             theme: None,
             local_part: None,
+            signature: None,
+            language: None,
+            smtp_enabled: None,
+            smtp: None,
             extra: ::serde_json::Map::new(),
         }
     }
@@ -357,8 +636,10 @@ impl Mailbox {
 ///
 /// # Spec decisions
 ///
-/// - creator is a contact in the example (created\_by\_contact\_id is set); for staff notes it is likely a staff record, whose shared fields still decode into Contact (see Ticket.opener).
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+/// - creator is a staff record when a staff member wrote the note and a contact otherwise (recorded traffic; the document's example only shows a contact). It is typed NoteCreator, which tells them apart.
+/// - staff\_creator, contact\_creator, system, using\_html, facebook\_message and raw\_headers come from recorded traffic, not the document. One of staff\_creator and contact\_creator is null. facebook\_message and raw\_headers stay free JSON: the README names them without a shape.
+/// - Private note content can arrive wrapped in HTML paragraphs even when using\_html is 0 (recorded traffic); content is passed on as sent.
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Note {
     /// Note id.
@@ -402,12 +683,73 @@ pub struct Note {
     /// Files attached to the note.
     #[serde(rename = "attachments", default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<crate::models::Attachment>>,
-    /// The note's author.
+    /// The note's author: a staff record or a contact.
     #[serde(rename = "creator", default, skip_serializing_if = "Option::is_none")]
-    pub creator: Option<crate::models::Contact>,
+    pub creator: Option<crate::models::NoteCreator>,
+    /// The staff author, or null for a customer's note (recorded traffic).
+    #[serde(rename = "staff_creator", default, skip_serializing_if = "Option::is_none")]
+    pub staff_creator: Option<crate::models::Staff>,
+    /// The customer author, or null for a staff note (recorded traffic).
+    #[serde(
+        rename = "contact_creator",
+        default,
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub contact_creator: Option<crate::models::Contact>,
+    /// A 0/1 flag seen in recorded traffic, set on notes the system wrote.
+    #[serde(
+        rename = "system",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub system: Option<bool>,
+    /// Whether content is HTML (0/1, recorded traffic); see the notes.
+    #[serde(
+        rename = "using_html",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub using_html: Option<bool>,
+    /// Seen in recorded traffic; shape not known.
+    #[serde(
+        rename = "facebook_message",
+        default,
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub facebook_message: Option<::serde_json::Value>,
+    /// Seen in recorded traffic; shape not known.
+    #[serde(rename = "raw_headers", default, skip_serializing_if = "Option::is_none")]
+    pub raw_headers: Option<::serde_json::Value>,
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for Note {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("Note")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("ticket_id", &self.ticket_id)
+            .field("created_by_staff_id", &self.created_by_staff_id)
+            .field("created_by_contact_id", &self.created_by_contact_id)
+            .field("scope", &self.scope)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("content", &self.content)
+            .field("contacts", &self.contacts)
+            .field("attachments", &self.attachments)
+            .field("creator", &self.creator)
+            .field("staff_creator", &self.staff_creator)
+            .field("contact_creator", &self.contact_creator)
+            .field("system", &self.system)
+            .field("using_html", &self.using_html)
+            .field("facebook_message", &self.facebook_message.as_ref().map(redact_value))
+            .field("raw_headers", &self.raw_headers.as_ref().map(redact_value))
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl Note {
     /// A value with every field unset.
@@ -425,8 +767,79 @@ impl Note {
             contacts: None,
             attachments: None,
             creator: None,
+            staff_creator: None,
+            contact_creator: None,
+            system: None,
+            using_html: None,
+            facebook_message: None,
+            raw_headers: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+}
+/// The link between a note and a contact listed on it, sent as the contact's `pivot` (recorded traffic).
+///
+/// Source: snappy-api-v1.txt § "Ticket Notes".
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct NoteContactLink {
+    /// The note.
+    #[serde(rename = "note_id", default, skip_serializing_if = "Option::is_none")]
+    pub note_id: Option<i64>,
+    /// The contact.
+    #[serde(rename = "contact_id", default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// The contact's role on the note, e.g. from or to.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Fields the server sent that the spec does not list, kept as JSON.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for NoteContactLink {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("NoteContactLink")
+            .field("note_id", &self.note_id)
+            .field("contact_id", &self.contact_id)
+            .field("type_", &self.type_)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
+}
+impl NoteContactLink {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            note_id: None,
+            contact_id: None,
+            type_: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
+/// The author of a note, a staff member or a customer contact.
+///
+/// Source: snappy-api-v1.txt § "Ticket Notes".
+///
+/// # Spec decisions
+///
+/// - Decoding tries Staff first, which needs an `email` field: staff records carry one (recorded traffic) and contacts carry their handle in `value` instead (document examples). Anything else is a Contact.
+///
+/// Decoding tries each variant in order.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(untagged)]
+pub enum NoteCreator {
+    Staff(crate::models::NoteStaffAuthor),
+    Contact(crate::models::Contact),
+}
+impl From<crate::models::NoteStaffAuthor> for NoteCreator {
+    fn from(v: crate::models::NoteStaffAuthor) -> Self {
+        Self::Staff(v)
+    }
+}
+impl From<crate::models::Contact> for NoteCreator {
+    fn from(v: crate::models::Contact) -> Self {
+        Self::Contact(v)
     }
 }
 /// Visibility of a note.
@@ -438,7 +851,7 @@ impl Note {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum NoteScope {
-    /// Visible to the customer (server default).
+    /// Visible to the customer; the notes the document shows read back carry this value.
     Public,
     /// Internal note for staff only.
     Private,
@@ -485,10 +898,109 @@ impl<'de> ::serde::Deserialize<'de> for NoteScope {
             .map(|s| Self::from(s.as_str()))
     }
 }
+/// A staff member as the author of a note (the shared part of a staff record).
+///
+/// Source: snappy-api-v1.txt § "Staff".
+///
+/// # Spec decisions
+///
+/// - Lists the fields recorded traffic names for a staff creator (email, sms\_number, timezone, notification flags, verified) plus the names and dates every staff record has; the rest of the record stays in `extra`, where the vendor's sensitive names are redacted in Debug. email is required so that a contact is never mistaken for staff.
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct NoteStaffAuthor {
+    /// Staff id.
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// Login email address.
+    #[serde(rename = "email")]
+    pub email: String,
+    /// Given name.
+    #[serde(rename = "first_name", default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(rename = "last_name", default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Phone number for SMS notifications, or null.
+    #[serde(rename = "sms_number", default, skip_serializing_if = "Option::is_none")]
+    pub sms_number: Option<String>,
+    /// IANA time zone name.
+    #[serde(rename = "timezone", default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Whether notifications are on (0/1).
+    #[serde(
+        rename = "notify",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub notify: Option<bool>,
+    /// Whether new-ticket notifications are on (0/1).
+    #[serde(
+        rename = "notify_new",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub notify_new: Option<bool>,
+    /// true once the email address was verified; null otherwise.
+    #[serde(
+        rename = "verified",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub verified: Option<bool>,
+    /// When the staff member was added.
+    #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<::snapsdk_runtime::Timestamp>,
+    /// When the record last changed.
+    #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<::snapsdk_runtime::Timestamp>,
+    /// Fields the server sent that the spec does not list, kept as JSON.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for NoteStaffAuthor {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("NoteStaffAuthor")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("sms_number", &self.sms_number)
+            .field("timezone", &self.timezone)
+            .field("notify", &self.notify)
+            .field("notify_new", &self.notify_new)
+            .field("verified", &self.verified)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
+}
+impl NoteStaffAuthor {
+    /// A value with the required fields (`email`) and every optional field unset.
+    pub fn new(email: String) -> Self {
+        Self {
+            id: None,
+            email,
+            first_name: None,
+            last_name: None,
+            sms_number: None,
+            timezone: None,
+            notify: None,
+            notify_new: None,
+            verified: None,
+            created_at: None,
+            updated_at: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
 /// A name and email address that a note is sent from or to.
 ///
 /// Source: snappy-api-v1.txt § "Creating Tickets & Adding Notes".
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Recipient {
     /// Display name.
@@ -500,6 +1012,15 @@ pub struct Recipient {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for Recipient {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("Recipient")
+            .field("name", &self.name)
+            .field("address", &self.address)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl Recipient {
     /// A value with the required fields (`address`) and every optional field unset.
@@ -518,7 +1039,7 @@ impl Recipient {
 /// # Spec decisions
 ///
 /// - page is typed loose\_int: it likely echoes the query-string value and could arrive as a string of digits; the example shows an integer.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct SearchMeta {
     /// Number of matches over all pages.
@@ -536,6 +1057,15 @@ pub struct SearchMeta {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl ::std::fmt::Debug for SearchMeta {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("SearchMeta")
+            .field("total", &self.total)
+            .field("page", &self.page)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
+}
 impl SearchMeta {
     /// A value with every field unset.
     pub fn new() -> Self {
@@ -549,7 +1079,7 @@ impl SearchMeta {
 /// One page of a ticket search.
 ///
 /// Source: snappy-api-v1.txt § "Search".
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct SearchResults {
     /// Overall count and current page.
@@ -561,6 +1091,15 @@ pub struct SearchResults {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for SearchResults {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("SearchResults")
+            .field("meta", &self.meta)
+            .field("data", &self.data)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl SearchResults {
     /// A value with every field unset.
@@ -575,7 +1114,12 @@ impl SearchResults {
 /// A staff member (agent) of an account.
 ///
 /// Source: snappy-api-v1.txt § "Staff".
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+///
+/// # Spec decisions
+///
+/// - The fields after username come from recorded traffic, not the document. remember\_token, apple\_device\_token and verification\_token are secrets the server should not send but does; they are typed so that callers can see them, and marked sensitive so Debug output (logs) shows `<redacted>`. The same names are in the vendor's sensitive\_fields, so they are hidden in `extra` too.
+/// - mobile\_viewing\_account is typed integer from its name (an account id); recorded traffic shows the field but the README does not give its type, so a non-integer value would fail to decode. Read as an id.
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Staff {
     /// Staff id.
@@ -641,9 +1185,104 @@ pub struct Staff {
     /// Short user name.
     #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// The staff member's role in the account (recorded traffic).
+    #[serde(rename = "pivot", default, skip_serializing_if = "Option::is_none")]
+    pub pivot: Option<crate::models::StaffMembership>,
+    /// Postal address (recorded traffic).
+    #[serde(rename = "address", default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// true once the email address was verified; null otherwise (recorded traffic).
+    #[serde(
+        rename = "verified",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub verified: Option<bool>,
+    /// Whether mobile notifications are on (recorded traffic).
+    #[serde(
+        rename = "mobile_notify",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub mobile_notify: Option<bool>,
+    /// Whether mobile new-ticket notifications are on (recorded traffic).
+    #[serde(
+        rename = "mobile_notify_new",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub mobile_notify_new: Option<bool>,
+    /// Id of the account the mobile app shows (recorded traffic).
+    #[serde(
+        rename = "mobile_viewing_account",
+        default,
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub mobile_viewing_account: Option<i64>,
+    /// A session secret the server sends back (recorded traffic).
+    /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
+    #[serde(rename = "remember_token", default, skip_serializing_if = "Option::is_none")]
+    pub remember_token: Option<String>,
+    /// A push-notification secret the server sends back (recorded traffic).
+    /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
+    #[serde(
+        rename = "apple_device_token",
+        default,
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub apple_device_token: Option<String>,
+    /// An email-verification secret the server sends back (recorded traffic).
+    /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
+    #[serde(
+        rename = "verification_token",
+        default,
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub verification_token: Option<String>,
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for Staff {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("Staff")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("sms_number", &self.sms_number)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("photo", &self.photo)
+            .field("culture", &self.culture)
+            .field("notify", &self.notify)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("signature", &self.signature)
+            .field("tour_played", &self.tour_played)
+            .field("timezone", &self.timezone)
+            .field("notify_new", &self.notify_new)
+            .field("news_read_at", &self.news_read_at)
+            .field("username", &self.username)
+            .field("pivot", &self.pivot)
+            .field("address", &self.address)
+            .field("verified", &self.verified)
+            .field("mobile_notify", &self.mobile_notify)
+            .field("mobile_notify_new", &self.mobile_notify_new)
+            .field("mobile_viewing_account", &self.mobile_viewing_account)
+            .field("remember_token", &self.remember_token.as_ref().map(|_| Redacted))
+            .field(
+                "apple_device_token",
+                &self.apple_device_token.as_ref().map(|_| Redacted),
+            )
+            .field(
+                "verification_token",
+                &self.verification_token.as_ref().map(|_| Redacted),
+            )
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl Staff {
     /// A value with every field unset.
@@ -665,6 +1304,65 @@ impl Staff {
             notify_new: None,
             news_read_at: None,
             username: None,
+            pivot: None,
+            address: None,
+            verified: None,
+            mobile_notify: None,
+            mobile_notify_new: None,
+            mobile_viewing_account: None,
+            remember_token: None,
+            apple_device_token: None,
+            verification_token: None,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
+/// A staff member's role in the account listed, sent as the staff record's `pivot` (recorded traffic).
+///
+/// Source: snappy-api-v1.txt § "Staff".
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+pub struct StaffMembership {
+    /// Whether the staff member owns the account.
+    #[serde(
+        rename = "owner",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub owner: Option<bool>,
+    /// Whether the staff member is an administrator.
+    #[serde(
+        rename = "admin",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+    )]
+    pub admin: Option<bool>,
+    /// The staff member's user name in this account.
+    #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Fields the server sent that the spec does not list, kept as JSON.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for StaffMembership {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("StaffMembership")
+            .field("owner", &self.owner)
+            .field("admin", &self.admin)
+            .field("username", &self.username)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
+}
+impl StaffMembership {
+    /// A value with every field unset.
+    pub fn new() -> Self {
+        Self {
+            owner: None,
+            admin: None,
+            username: None,
             extra: ::serde_json::Map::new(),
         }
     }
@@ -677,8 +1375,8 @@ impl Staff {
 ///
 /// - In the example, last\_reply\_at, opened\_at and created\_at are Unix integers while first\_staff\_reply\_at and updated\_at are date-time strings; all are typed timestamp, which takes both.
 /// - The example's mailbox object is empty; it is typed Mailbox with every field optional.
-/// - opener is a contact in the example (opened\_by\_contact\_id is set). When a staff member opened the ticket the object may be a staff record; the shared fields (id, names, dates) still decode and the rest stays in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+/// - opener is a contact in the example (opened\_by\_contact\_id is set). Recorded traffic shows a note's creator can be a staff record (see NoteCreator), but no recorded answer shows a ticket's opener, so opener stays a Contact: a staff opener's shared fields (id, names, dates) still decode and the rest stays in `extra`, where the staff secrets are redacted in Debug.
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Ticket {
     /// Ticket id.
@@ -765,6 +1463,33 @@ pub struct Ticket {
     /// Fields the server sent that the spec does not list, kept as JSON.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+impl ::std::fmt::Debug for Ticket {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("Ticket")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("mailbox_id", &self.mailbox_id)
+            .field("created_via", &self.created_via)
+            .field("last_reply_by", &self.last_reply_by)
+            .field("last_reply_at", &self.last_reply_at)
+            .field("opened_by_staff_id", &self.opened_by_staff_id)
+            .field("opened_by_contact_id", &self.opened_by_contact_id)
+            .field("opened_at", &self.opened_at)
+            .field("status", &self.status)
+            .field("first_staff_reply_at", &self.first_staff_reply_at)
+            .field("default_subject", &self.default_subject)
+            .field("summary", &self.summary)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("unread", &self.unread)
+            .field("tags", &self.tags)
+            .field("contacts", &self.contacts)
+            .field("mailbox", &self.mailbox)
+            .field("opener", &self.opener)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
 }
 impl Ticket {
     /// A value with every field unset.
@@ -871,7 +1596,7 @@ impl ::std::convert::From<crate::models::TicketNonce> for TicketRef {
 /// # Spec decisions
 ///
 /// - Only id is certain (the paging cursor is a post id). content and type mirror the posting request. ticket, note, tags, comments and likes are left in `extra` because their shape on a returned post is unknown.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct WallPost {
     /// Post id; pass it as `after` to read further.
@@ -887,6 +1612,16 @@ pub struct WallPost {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
+impl ::std::fmt::Debug for WallPost {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.debug_struct("WallPost")
+            .field("id", &self.id)
+            .field("content", &self.content)
+            .field("type_", &self.type_)
+            .field("extra", &redact_map(&self.extra))
+            .finish()
+    }
+}
 impl WallPost {
     /// A value with every field unset.
     pub fn new() -> Self {
@@ -896,5 +1631,45 @@ impl WallPost {
             type_: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+}
+/// Stands in for a secret in `Debug` output.
+struct Redacted;
+impl ::std::fmt::Debug for Redacted {
+    fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        out.write_str("<redacted>")
+    }
+}
+/// Wire names whose values `Debug` hides wherever they occur in free JSON
+/// (the vendor's `sensitive_fields`), compared without regard to ASCII case.
+const SENSITIVE_KEYS: &[&str] = &[
+    "remember_token",
+    "apple_device_token",
+    "verification_token",
+];
+fn redact_map(
+    map: &::serde_json::Map<String, ::serde_json::Value>,
+) -> ::serde_json::Map<String, ::serde_json::Value> {
+    map.iter()
+        .map(|(k, v)| {
+            let hidden = SENSITIVE_KEYS.iter().any(|s| s.eq_ignore_ascii_case(k));
+            (
+                k.clone(),
+                if hidden {
+                    ::serde_json::Value::String("<redacted>".to_owned())
+                } else {
+                    redact_value(v)
+                },
+            )
+        })
+        .collect()
+}
+fn redact_value(v: &::serde_json::Value) -> ::serde_json::Value {
+    match v {
+        ::serde_json::Value::Object(m) => ::serde_json::Value::Object(redact_map(m)),
+        ::serde_json::Value::Array(a) => {
+            ::serde_json::Value::Array(a.iter().map(redact_value).collect())
+        }
+        other => other.clone(),
     }
 }

@@ -330,6 +330,7 @@ static GET_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 ///
 /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
 /// - Editions differ only in that lost name; type and required flag agree.
+/// - The answer is one bare Agent object, as the vendor's own Android SDK reads it (vendor SDK, shared/vendor-docs/README.md); the documents show no answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -372,13 +373,9 @@ impl GetAgent {
         client.execute(request).await
     }
     /// Send the request and decode the answer.
-    pub async fn send(self) -> crate::Result<::serde_json::Value> {
+    pub async fn send(self) -> crate::Result<crate::models::Agent> {
         let response = self.send_raw().await?;
         response.json().await
-    }
-    /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
     }
 }
 static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -397,7 +394,7 @@ static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 /// # Spec decisions
 ///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-/// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
+/// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. The vendor SDK shows it is a different resource: the agent's softphone connection settings (AgentInfo), full of credentials. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
 /// - Editions differ only in the lost parameter name; type and required flag agree.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -442,13 +439,9 @@ impl GetAgentInfo {
         client.execute(request).await
     }
     /// Send the request and decode the answer.
-    pub async fn send(self) -> crate::Result<::serde_json::Value> {
+    pub async fn send(self) -> crate::Result<crate::models::AgentInfo> {
         let response = self.send_raw().await?;
         response.json().await
-    }
-    /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
     }
 }
 static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -467,7 +460,8 @@ static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 /// # Spec decisions
 ///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-/// - Both fields are documented as `number` with no unit. wrap\_up\_time is a duration (seconds presumably) and last\_bridge\_end a point in time (a Unix timestamp presumably); both are read as integer.
+/// - Both fields are documented as `number` with no unit. The vendor SDK shows the units: the agent object carries last\_bridge\_end as Unix seconds and wrap\_up\_time as a duration in seconds, and the SDK sends {"last\_bridge\_end": 0} here to end an agent's wrap-up pause early. Both are integers.
+/// - Retried like any PUT: it sets values, so a repeat has the same effect.
 /// - Editions differ only in the lost parameter name; types and required flags agree.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -490,13 +484,13 @@ impl UpdateAgent {
             rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
-    /// Pause the agent gets after a call before taking the next one.
+    /// Pause, in seconds, the agent gets after a call before taking the next one.
     /// Sent as `wrap_up_time` in the body.
     pub fn wrap_up_time(mut self, value: i64) -> Self {
         self.wrap_up_time = Some(value);
         self
     }
-    /// Time at which the agent's last bridged call ended.
+    /// When the agent's last bridged call ended, in Unix seconds; 0 ends the wrap-up pause early.
     /// Sent as `last_bridge_end` in the body.
     pub fn last_bridge_end(mut self, value: i64) -> Self {
         self.last_bridge_end = Some(value);
@@ -541,13 +535,9 @@ impl UpdateAgent {
         client.execute(request).await
     }
     /// Send the request and decode the answer.
-    pub async fn send(self) -> crate::Result<::serde_json::Value> {
+    pub async fn send(self) -> crate::Result<crate::models::Agent> {
         let response = self.send_raw().await?;
         response.json().await
-    }
-    /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
     }
 }
 static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -566,7 +556,8 @@ static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// # Spec decisions
 ///
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-/// - The allowed status values are not documented, so status is a plain string.
+/// - The documents do not list status values. The vendor SDK sends {"status": "online"} and {"status": "onbreak"}; those are the known values of AgentAvailability, an open enum (any other string can still be sent with AgentAvailability::from). The answer's Agent.status uses other words ("Available", "On Break", ...), so it stays a string.
+/// - Retried like any PUT: it sets the status, so a repeat leaves the agent as one call would.
 /// - Editions differ only in the lost parameter name; type and required flags agree.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -575,14 +566,14 @@ static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 pub struct UpdateAgentStatus {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
-    status: String,
+    status: crate::models::AgentAvailability,
     rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateAgentStatus {
     pub(crate) fn new(
         rt_client: ::snapsdk_runtime::Client,
         email: String,
-        status: String,
+        status: crate::models::AgentAvailability,
     ) -> Self {
         Self {
             rt_client,
@@ -612,7 +603,7 @@ impl UpdateAgentStatus {
         #[derive(::serde::Serialize)]
         struct Body<'a> {
             #[serde(rename = "status")]
-            status: &'a String,
+            status: &'a crate::models::AgentAvailability,
         }
         request.body = ::snapsdk_runtime::Body::json(
             "update_agent_status",
@@ -626,13 +617,9 @@ impl UpdateAgentStatus {
         client.execute(request).await
     }
     /// Send the request and decode the answer.
-    pub async fn send(self) -> crate::Result<::serde_json::Value> {
+    pub async fn send(self) -> crate::Result<crate::models::Agent> {
         let response = self.send_raw().await?;
         response.json().await
-    }
-    /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
     }
 }
 static GET_BOOKING_PAGE_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -812,7 +799,7 @@ impl CreateButton {
         self.display_page = Some(value.into());
         self
     }
-    /// Cart value threshold used by the display filters.
+    /// The table's cart\_value; its use is not described.
     /// Sent as `cart_value` in the body.
     pub fn cart_value(mut self, value: f64) -> Self {
         self.cart_value = Some(value);
@@ -1349,7 +1336,7 @@ impl UpdateButton {
         self.display_page = Some(value.into());
         self
     }
-    /// Cart value threshold used by the display filters.
+    /// The table's cart\_value; its use is not described.
     /// Sent as `cart_value` in the body.
     pub fn cart_value(mut self, value: f64) -> Self {
         self.cart_value = Some(value);
@@ -3110,7 +3097,7 @@ impl ListCompanyLibraryMedia {
         self.limit = Some(value);
         self
     }
-    /// Only items of this media type (or types).
+    /// Only items of this media type (one value).
     /// Sent as `type` in the query string.
     pub fn type_(
         mut self,
@@ -3616,7 +3603,7 @@ static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsd
     auth: ::snapsdk_runtime::AuthRequirement::Schemes(&["basic", "bearer"]),
     retryable: true,
 };
-/// Get access to the recording of a stream (deprecated).
+/// Get access to the recording of a stream (marked deprecated for one customer).
 ///
 /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
 ///
@@ -3624,7 +3611,7 @@ static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// # Spec decisions
 ///
-/// - The document marks this route deprecated, kept for one customer; it is transcribed for completeness and its summary says so.
+/// - The document's description ends "deprecated only for glovo" (snapcall-rest-v2.txt, "Recording - Read"): deprecated for that one customer, with nothing said about anyone else. The route is kept as any other, and not marked #\[deprecated\].
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -3886,7 +3873,7 @@ impl ListCompanyStreamEvents {
         self.exporting = Some(value);
         self
     }
-    /// Whether to return the list in pages.
+    /// The table's paginated flag; its effect is not described.
     /// Sent as `paginated` in the query string.
     pub fn paginated(mut self, value: bool) -> Self {
         self.paginated = Some(value);
@@ -3916,7 +3903,7 @@ impl ListCompanyStreamEvents {
         self.end = Some(value);
         self
     }
-    /// Only events of this type (or types).
+    /// Only events of this type (one value).
     /// Sent as `type` in the query string.
     pub fn type_(
         mut self,
@@ -3925,7 +3912,7 @@ impl ListCompanyStreamEvents {
         self.type_ = Some(value.into());
         self
     }
-    /// Only events carrying this media type (or types).
+    /// Only events carrying this media type (one value).
     /// Sent as `mediaType` in the query string.
     pub fn media_type(
         mut self,
@@ -4041,7 +4028,7 @@ static LIST_COMPANY_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// # Spec decisions
 ///
 /// - The syntax of custom\_filter is not documented; plain string.
-/// - team\_ids and user\_ids are `alternatives`: one id or a list, as the API accepts.
+/// - team\_ids and user\_ids are typed `alternatives` in the table, which holds one number or one string. The plural names suggest the API may take several ids, but no document shows how a list is encoded in the query string, so the client sends one value; a caller who knows the encoding can pass it as a string.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -4089,7 +4076,7 @@ impl ListCompanyStreams {
             rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
-    /// Whether to return the list in pages.
+    /// The table's paginated flag; its effect is not described.
     /// Sent as `paginated` in the query string.
     pub fn paginated(mut self, value: bool) -> Self {
         self.paginated = Some(value);
@@ -4122,7 +4109,7 @@ impl ListCompanyStreams {
         self.expired = Some(value);
         self
     }
-    /// Only streams of this type (or types), such as assist or instant.
+    /// Only streams of this type, such as assist or instant (one value).
     /// Sent as `type` in the query string.
     pub fn type_(
         mut self,
@@ -4161,7 +4148,7 @@ impl ListCompanyStreams {
         self.custom_filter = Some(value.into());
         self
     }
-    /// Only streams of these teams.
+    /// Only streams of this team (one id; see the notes).
     /// Sent as `team_ids` in the query string.
     pub fn team_ids(
         mut self,
@@ -4170,7 +4157,7 @@ impl ListCompanyStreams {
         self.team_ids = Some(value.into());
         self
     }
-    /// Only streams of these users.
+    /// Only streams of this user (one id; see the notes).
     /// Sent as `user_ids` in the query string.
     pub fn user_ids(
         mut self,
@@ -4280,7 +4267,7 @@ static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::sn
     auth: ::snapsdk_runtime::AuthRequirement::Schemes(&["basic", "bearer"]),
     retryable: false,
 };
-/// Ask for the audio mix of a stream event to be produced.
+/// Request the audio files of a stream event (the /mix route).
 ///
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
 ///
@@ -4288,7 +4275,7 @@ static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::sn
 ///
 /// # Spec decisions
 ///
-/// - Shares its heading and description with the /video-mix route (see request\_company\_stream\_event\_video\_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
+/// - Shares its heading with the /video-mix route (see request\_company\_stream\_event\_video\_mix); the document does not describe what this route produces, so the summary only repeats the heading.
 /// - No body is documented (the samples send none).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -4362,7 +4349,7 @@ static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo 
     auth: ::snapsdk_runtime::AuthRequirement::Schemes(&["basic", "bearer"]),
     retryable: false,
 };
-/// Ask for the video mix of a stream event to be produced.
+/// Request the audio files of a stream event (the /video-mix route).
 ///
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
 ///
@@ -4370,7 +4357,7 @@ static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo 
 ///
 /// # Spec decisions
 ///
-/// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request\_company\_stream\_event\_mix. The heading's "audio" is kept out of the summary since the path says video.
+/// - Two sections share the heading "Streams - request audio files" and neither describes what it produces; they differ only in the last path segment. The ids follow the path (video\_mix for /video-mix, mix for /mix, request\_company\_stream\_event\_mix); what each route produces is not stated, so the summaries only repeat the heading.
 /// - No body is documented (the samples send none).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -4816,7 +4803,7 @@ impl ListCompanyTeams {
         self.name = Some(value.into());
         self
     }
-    /// Only the team (or teams) with this id.
+    /// Only the team with this id (one value).
     /// Sent as `id` in the query string.
     pub fn id(
         mut self,
@@ -5213,7 +5200,7 @@ impl ListCompanyUsers {
         self.name = Some(value.into());
         self
     }
-    /// Only the user (or users) with this id.
+    /// Only the user with this id (one value).
     /// Sent as `id` in the query string.
     pub fn id(
         mut self,

@@ -278,7 +278,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .agents()
-            .update_agent_status("email v/1 é", "status v/1 é")
+            .update_agent_status("email v/1 é", snapcall::AgentAvailability::Online)
             .send()
             .await?;
         let _ = answer;

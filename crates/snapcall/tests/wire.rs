@@ -179,7 +179,10 @@ async fn get_agent() {
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
+                .set_body_raw(
+                    "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+                    "application/json",
+                ),
         )
         .mount(&server)
         .await;
@@ -224,7 +227,10 @@ async fn get_agent_info() {
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
+                .set_body_raw(
+                    "{\"id\":7,\"call\":{\"icesServers\":[{\"undocumented_extra\":{\"seen\":true}}],\"username\":\"text\",\"password\":\"text\",\"path\":\"text\",\"websocket\":\"text\",\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+                    "application/json",
+                ),
         )
         .mount(&server)
         .await;
@@ -269,7 +275,10 @@ async fn update_agent() {
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
+                .set_body_raw(
+                    "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+                    "application/json",
+                ),
         )
         .mount(&server)
         .await;
@@ -322,7 +331,10 @@ async fn update_agent_status() {
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
+                .set_body_raw(
+                    "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+                    "application/json",
+                ),
         )
         .mount(&server)
         .await;
@@ -334,7 +346,7 @@ async fn update_agent_status() {
         .unwrap();
     let answer = client
         .agents()
-        .update_agent_status("email v/1 é", "status v/1 é")
+        .update_agent_status("email v/1 é", snapcall::AgentAvailability::Online)
         .send()
         .await
         .expect("the call succeeds");
@@ -363,7 +375,7 @@ async fn update_agent_status() {
         .expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"status\":\"status v/1 é\"}").unwrap(), "JSON body"
+        ("{\"status\":\"online\"}").unwrap(), "JSON body"
     );
 }
 /// `GET /v2/booking-pages/{uuid}/info`: Read the public view of a booking page, without a key.
@@ -1881,7 +1893,7 @@ async fn get_company_stream_event() {
     );
     assert!(req.body.is_empty(), "no body");
 }
-/// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`: Get access to the recording of a stream (deprecated).
+/// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`: Get access to the recording of a stream (marked deprecated for one customer).
 #[tokio::test]
 async fn get_company_stream_recording() {
     let server = MockServer::start().await;
@@ -2116,7 +2128,7 @@ async fn list_company_streams() {
     );
     assert!(req.body.is_empty(), "no body");
 }
-/// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`: Ask for the audio mix of a stream event to be produced.
+/// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`: Request the audio files of a stream event (the /mix route).
 #[tokio::test]
 async fn request_company_stream_event_mix() {
     let server = MockServer::start().await;
@@ -2164,7 +2176,7 @@ async fn request_company_stream_event_mix() {
     );
     assert!(req.body.is_empty(), "no body");
 }
-/// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`: Ask for the video mix of a stream event to be produced.
+/// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`: Request the audio files of a stream event (the /video-mix route).
 #[tokio::test]
 async fn request_company_stream_event_video_mix() {
     let server = MockServer::start().await;

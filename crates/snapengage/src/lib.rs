@@ -199,7 +199,8 @@ impl ChatApi<'_> {
     /// # Spec decisions
     ///
     /// - The table lists index and isTyping next to caseId without saying where they go, and the cURL sample sends neither. On a GET the only place is the query string, so they are query parameters.
-    /// - The document recommends polling no more often than every 1-2 seconds. This is not paging (the index moves with the transcript), so no pagination stream is generated.
+    /// - The document recommends an interval of no more than 1-2 seconds between polls (snapengage-chat-api-v1.txt, "Poll for new chat message"), that is, polling at least that often; the client does not schedule polls, the caller does. This is not paging (the index moves with the transcript), so no pagination stream is generated.
+    /// - index and isTyping carry the defaults the table states (0 and false) as documented server defaults; the client sends nothing when they are unset.
     pub fn poll_messages(
         &self,
         case_id: impl ::std::convert::Into<String>,
@@ -218,6 +219,7 @@ impl ChatApi<'_> {
     /// - The cURL sample puts every field in the query string and sends Content-Type application/x-www-form-urlencoded with no body; recorded traffic agrees. We do the same.
     /// - Only caseId is marked Required. messageType and messageBody are optional: closing a chat needs no body text.
     /// - The table recommends URL-encoding messageBody. The client percent-encodes every query value exactly once, so callers pass plain text; encoding it themselves would double-encode it.
+    /// - Not retried by default (retryable: false), although it is a PUT: each call adds a message to the chat (snapengage-chat-api-v1.txt, "Send chat message"), so a retry after a timeout or a 5xx, when the first attempt may have been stored, could post the message twice. A caller who accepts that opts in per request with RequestOptions::retry\_non\_idempotent(true).
     pub fn send_message(
         &self,
         case_id: impl ::std::convert::Into<String>,
@@ -234,6 +236,7 @@ impl ChatApi<'_> {
     ///
     /// - email and visitorMessage are required only when the widget's availability says so (emailRequired / messageRequired). A static type cannot know that, so both are optional setters and the server's 400 reports the omission.
     /// - Fields travel in the query string with the form content type, as in the cURL sample (see send\_message).
+    /// - A POST that opens a new session each time, so it keeps the default of no retries after the request was sent.
     pub fn start_chat(
         &self,
         widget_id: impl ::std::convert::Into<String>,

@@ -77,7 +77,8 @@ static POLL_MESSAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// # Spec decisions
 ///
 /// - The table lists index and isTyping next to caseId without saying where they go, and the cURL sample sends neither. On a GET the only place is the query string, so they are query parameters.
-/// - The document recommends polling no more often than every 1-2 seconds. This is not paging (the index moves with the transcript), so no pagination stream is generated.
+/// - The document recommends an interval of no more than 1-2 seconds between polls (snapengage-chat-api-v1.txt, "Poll for new chat message"), that is, polling at least that often; the client does not schedule polls, the caller does. This is not paging (the index moves with the transcript), so no pagination stream is generated.
+/// - index and isTyping carry the defaults the table states (0 and false) as documented server defaults; the client sends nothing when they are unset.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -101,14 +102,14 @@ impl PollMessages {
     }
     /// Transcript index to start from.
     /// Sent as `index` in the query string.
-    /// The server's default is `0`.
+    /// The document gives `0` as the server's default; the client sends nothing when unset.
     pub fn index(mut self, value: i64) -> Self {
         self.index = Some(value);
         self
     }
     /// Whether the visitor is typing right now.
     /// Sent as `isTyping` in the query string.
-    /// The server's default is `false`.
+    /// The document gives `false` as the server's default; the client sends nothing when unset.
     pub fn is_typing(mut self, value: bool) -> Self {
         self.is_typing = Some(value);
         self
@@ -157,7 +158,7 @@ static SEND_MESSAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
     method: ::snapsdk_runtime::__private::http::Method::PUT,
     path_template: "/api/v1/chat",
     auth: ::snapsdk_runtime::AuthRequirement::Schemes(&["api_key"]),
-    retryable: true,
+    retryable: false,
 };
 /// Post a visitor message to a chat, or close the chat.
 ///
@@ -171,6 +172,7 @@ static SEND_MESSAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 /// - The cURL sample puts every field in the query string and sends Content-Type application/x-www-form-urlencoded with no body; recorded traffic agrees. We do the same.
 /// - Only caseId is marked Required. messageType and messageBody are optional: closing a chat needs no body text.
 /// - The table recommends URL-encoding messageBody. The client percent-encodes every query value exactly once, so callers pass plain text; encoding it themselves would double-encode it.
+/// - Not retried by default (retryable: false), although it is a PUT: each call adds a message to the chat (snapengage-chat-api-v1.txt, "Send chat message"), so a retry after a timeout or a 5xx, when the first attempt may have been stored, could post the message twice. A caller who accepts that opts in per request with RequestOptions::retry\_non\_idempotent(true).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -260,6 +262,7 @@ static START_CHAT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - email and visitorMessage are required only when the widget's availability says so (emailRequired / messageRequired). A static type cannot know that, so both are optional setters and the server's 400 reports the omission.
 /// - Fields travel in the query string with the form content type, as in the cURL sample (see send\_message).
+/// - A POST that opens a new session each time, so it keeps the default of no retries after the request was sent.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -317,7 +320,7 @@ impl StartChat {
     }
     /// true sends the message to email (offline) instead of opening a session.
     /// Sent as `isOffline` in the body.
-    /// The server's default is `false`.
+    /// The document gives `false` as the server's default; the client sends nothing when unset.
     pub fn is_offline(mut self, value: bool) -> Self {
         self.is_offline = Some(value);
         self

@@ -107,12 +107,12 @@ pub fn emit(api: &Api, header: &str) -> String {
         if !op.params.is_empty() || op.body.is_some() {
             let _ = writeln!(w, "\n| Name | Rust | In | Type | Required | Default | Description |\n|---|---|---|---|---|---|---|");
             for p in &op.params {
-                let _ = writeln!(w, "| `{}` | `{}` | {:?} | {} | {} | {} | {} |", p.wire, p.rust, p.location, cell(&ty_name(&p.ty)), if p.required { "yes" } else { "no" }, p.default.as_ref().map(|d| format!("`{d}`")).unwrap_or_default(), cell(&esc(&p.description)));
+                let _ = writeln!(w, "| `{}` | `{}` | {:?} | {} | {} | {} | {} |", p.wire, p.rust, p.location, cell(&ty_name(&p.ty)), if p.required { "yes" } else { "no" }, default_cell(p.default.as_ref(), p.client_default.as_ref()), cell(&esc(&p.description)));
             }
             if let Some(b) = &op.body {
                 let place = format!("{:?} body", b.encoding);
                 for f in &b.fields {
-                    let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} | {} | {} |", f.wire, f.rust, place, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, f.default.as_ref().map(|d| format!("`{d}`")).unwrap_or_default(), cell(&esc(&f.description)));
+                    let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} | {} | {} |", f.wire, f.rust, place, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, default_cell(f.default.as_ref(), f.client_default.as_ref()), cell(&esc(&f.description)));
                 }
             }
         }
@@ -178,4 +178,14 @@ pub fn emit(api: &Api, header: &str) -> String {
         }
     }
     out
+}
+
+/// The Default column: the server's documented default, or the value the
+/// client sends when the caller sets none.
+fn default_cell(server: Option<&serde_json::Value>, client: Option<&serde_json::Value>) -> String {
+    match (server, client) {
+        (_, Some(c)) => format!("`{c}` (sent by the client when unset)"),
+        (Some(d), None) => format!("`{d}` (server's, documented)"),
+        (None, None) => String::new(),
+    }
 }

@@ -74,7 +74,10 @@ fn model_schema(m: &ir::Model) -> Value {
         ModelKind::Object { fields, keep_unknown } => {
             let mut props = Map::new();
             for f in fields {
-                let fs = with_description(schema(&f.ty), &f.description);
+                let mut fs = with_description(schema(&f.ty), &f.description);
+                if f.sensitive {
+                    fs["x-sensitive"] = json!(true);
+                }
                 props.insert(f.wire.clone(), if f.required { fs } else { nullable(fs) });
             }
             let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.wire.as_str()).collect();
@@ -84,13 +87,16 @@ fn model_schema(m: &ir::Model) -> Value {
             }
             o
         }
+        // Open enums: the client decodes values it does not know, so the
+        // schema lists the known ones first and then admits any other value
+        // of the wire type; `x-open-enum` says so to tools that read it.
         ModelKind::Enum { values, integer } => {
             let strings: Vec<&str> = values.iter().map(|v| v.wire.as_str()).collect();
             if *integer {
                 let ints: Vec<i64> = values.iter().filter_map(|v| v.wire.parse().ok()).collect();
-                json!({"anyOf": [{"type": "integer", "enum": ints}, {"type": "string", "enum": strings}]})
+                json!({"anyOf": [{"type": "integer", "enum": ints}, {"type": "string", "enum": strings}, {"type": "integer"}, {"type": "string"}], "x-open-enum": true})
             } else {
-                json!({"type": "string", "enum": strings})
+                json!({"anyOf": [{"type": "string", "enum": strings}, {"type": "string"}], "x-open-enum": true})
             }
         }
         ModelKind::OneOf { variants } => json!({"anyOf": variants.iter().map(|(_, t)| schema(t)).collect::<Vec<_>>()}),
@@ -101,6 +107,23 @@ fn model_schema(m: &ir::Model) -> Value {
         if let Some(src) = &m.source {
             o.insert("x-source".into(), json!({"document": src.file, "section": src.section}));
         }
+        if !m.notes.is_empty() {
+            o.insert("x-spec-decisions".into(), json!(m.notes.iter().map(|n| n.trim()).collect::<Vec<_>>()));
+        }
+    }
+    s
+}
+
+/// A default the document states (`default`) or one the client sends when
+/// the caller sets none (`x-client-default`), on an input's schema.
+fn with_defaults(mut s: Value, default: Option<&Value>, client_default: Option<&Value>) -> Value {
+    if let Value::Object(m) = &mut s {
+        if let Some(d) = default {
+            m.insert("default".into(), d.clone());
+        }
+        if let Some(d) = client_default {
+            m.insert("x-client-default".into(), d.clone());
+        }
     }
     s
 }
@@ -110,15 +133,12 @@ fn media_type(r: &ir::Response) -> Option<String> {
         ContentKind::Json => Some("application/json".into()),
         ContentKind::Text => Some("text/plain".into()),
         ContentKind::Binary => Some("application/octet-stream".into()),
-        ContentKind::Empty => None,
+        ContentKind::Empty | ContentKind::Undocumented => None,
     })
 }
 
-fn parameter(name: &str, location: &str, ty: &Ty, required: bool, description: &str, default: Option<&Value>) -> Value {
-    let mut s = schema(ty);
-    if let (Some(d), Value::Object(m)) = (default, &mut s) {
-        m.insert("default".into(), d.clone());
-    }
+fn parameter(name: &str, location: &str, ty: &Ty, required: bool, description: &str, default: Option<&Value>, client_default: Option<&Value>) -> Value {
+    let s = with_defaults(schema(ty), default, client_default);
     let mut p = json!({"name": name, "in": location, "required": required, "schema": s});
     if !description.is_empty() {
         p["description"] = json!(description);
@@ -154,7 +174,7 @@ pub fn emit(api: &Api) -> Value {
                     ParamLocation::Query => "query",
                     ParamLocation::Header => "header",
                 };
-                parameter(&p.wire, loc, &p.ty, p.required, &p.description, p.default.as_ref())
+                parameter(&p.wire, loc, &p.ty, p.required, &p.description, p.default.as_ref(), p.client_default.as_ref())
             })
             .collect();
         let mut o = json!({
@@ -175,6 +195,11 @@ pub fn emit(api: &Api) -> Value {
         if !description.is_empty() {
             o["description"] = json!(description);
         }
+        if !op.notes.is_empty() {
+            o["x-spec-decisions"] = json!(op.notes.iter().map(|n| n.trim()).collect::<Vec<_>>());
+        }
+        // Whether the client retries this operation after a failure once the request was sent.
+        o["x-retryable"] = json!(op.retryable);
         let mut src = json!({"document": op.source.file, "section": op.source.section});
         if let Some(why) = &op.source.inferred {
             src["inferred"] = json!(why);
@@ -183,7 +208,7 @@ pub fn emit(api: &Api) -> Value {
         if let Some(b) = &op.body {
             let mut props = Map::new();
             for f in &b.fields {
-                props.insert(f.wire.clone(), with_description(schema(&f.ty), &f.description));
+                props.insert(f.wire.clone(), with_defaults(with_description(schema(&f.ty), &f.description), f.default.as_ref(), f.client_default.as_ref()));
             }
             let required: Vec<&str> = b.fields.iter().filter(|f| f.required).map(|f| f.wire.as_str()).collect();
             let mut body_schema = json!({"type": "object", "properties": props});
@@ -203,7 +228,7 @@ pub fn emit(api: &Api) -> Value {
                 }
                 None => {
                     for f in &b.fields {
-                        params.push(parameter(&f.wire, "query", &f.ty, f.required, &f.description, f.default.as_ref()));
+                        params.push(parameter(&f.wire, "query", &f.ty, f.required, &f.description, f.default.as_ref(), f.client_default.as_ref()));
                     }
                     o["x-query-body-content-type"] = json!(b.content_type.clone().unwrap_or_else(|| "application/x-www-form-urlencoded".into()));
                 }
@@ -215,6 +240,9 @@ pub fn emit(api: &Api) -> Value {
         let mut responses = Map::new();
         for r in &op.responses {
             let mut rv = json!({"description": r.description});
+            if r.content == ContentKind::Undocumented {
+                rv["x-body"] = json!("undocumented");
+            }
             if let Some(m) = media_type(r) {
                 let s = match (&r.ty, r.content) {
                     (Some(t), _) => schema(t),

@@ -31,7 +31,7 @@ fn op_call(api: &Api, op: &Operation) -> Option<TokenStream> {
     let consume = match op.success.content {
         ContentKind::Json | ContentKind::Text => quote!(let _ = answer;),
         ContentKind::Binary => quote!(answer.collect().await?;),
-        ContentKind::Empty => quote!(let () = answer;),
+        ContentKind::Empty | ContentKind::Undocumented => quote!(let () = answer;),
     };
     let id = &op.id;
     let what = format!("{} {}", op.method.as_str(), op.path);

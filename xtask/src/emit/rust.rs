@@ -173,6 +173,8 @@ pub(crate) struct Input<'a> {
     pub(crate) required: bool,
     pub(crate) description: &'a str,
     pub(crate) default: Option<&'a serde_json::Value>,
+    /// Sent when the caller sets no value.
+    pub(crate) client_default: Option<&'a serde_json::Value>,
     /// Where it goes: a parameter location, or the body.
     pub(crate) place: Place,
 }
@@ -196,16 +198,16 @@ pub(crate) fn all_inputs(op: &Operation) -> Vec<Input<'_>> {
     for part in op.path_parts() {
         if let PathPart::Param(name) = part {
             if let Some(p) = op.params.iter().find(|p| p.location == ParamLocation::Path && p.wire == name) {
-                out.push(Input { wire: &p.wire, rust: &p.rust, ty: &p.ty, required: true, description: &p.description, default: p.default.as_ref(), place: Place::Path });
+                out.push(Input { wire: &p.wire, rust: &p.rust, ty: &p.ty, required: true, description: &p.description, default: p.default.as_ref(), client_default: None, place: Place::Path });
             }
         }
     }
     for p in op.params.iter().filter(|p| p.location != ParamLocation::Path) {
-        out.push(Input { wire: &p.wire, rust: &p.rust, ty: &p.ty, required: p.required, description: &p.description, default: p.default.as_ref(), place: place(p.location) });
+        out.push(Input { wire: &p.wire, rust: &p.rust, ty: &p.ty, required: p.required, description: &p.description, default: p.default.as_ref(), client_default: p.client_default.as_ref(), place: place(p.location) });
     }
     if let Some(b) = &op.body {
         for f in &b.fields {
-            out.push(Input { wire: &f.wire, rust: &f.rust, ty: &f.ty, required: f.required, description: &f.description, default: f.default.as_ref(), place: Place::Body });
+            out.push(Input { wire: &f.wire, rust: &f.rust, ty: &f.ty, required: f.required, description: &f.description, default: f.default.as_ref(), client_default: f.client_default.as_ref(), place: Place::Body });
         }
     }
     out
@@ -220,7 +222,7 @@ fn success_type(op: &Operation) -> TokenStream {
         (ContentKind::Text, Some(t)) => rust_type(t),
         (ContentKind::Text, None) => quote!(String),
         (ContentKind::Binary, _) => quote!(#rt::ByteStream),
-        (ContentKind::Empty, _) => quote!(()),
+        (ContentKind::Empty | ContentKind::Undocumented, _) => quote!(()),
     }
 }
 
@@ -442,6 +444,9 @@ fn field_tokens(f: &ir::Field) -> TokenStream {
     if let Some(d) = &f.default {
         doc_lines.push(format!("Server default: `{d}`."));
     }
+    if f.sensitive {
+        doc_lines.push("A secret: `Debug` prints `<redacted>`; the value itself is kept.".into());
+    }
     let d = docs(doc_lines.iter().map(String::as_str));
     let loose = match (&f.ty, f.required) {
         (Ty::LooseBool, true) => Some(quote!(#rt::de::loose_bool)),
@@ -520,14 +525,19 @@ fn emit_models(api: &Api) -> TokenStream {
                 };
                 let new_doc = docs([new_doc.as_str()]);
                 let many = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+                let redacting = redacts(api, fields, *keep_unknown);
+                let derive_debug = (!redacting).then(|| quote!(Debug,));
+                let debug_impl = redacting.then(|| debug_impl(api, &m.name, fields, keep_unknown.then_some(&extra_name)));
                 quote! {
                     #doc
-                    #[derive(Debug, Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
+                    #[derive(#derive_debug Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
                     #[non_exhaustive]
                     pub struct #name {
                         #(#fs)*
                         #extra
                     }
+
+                    #debug_impl
 
                     impl #name {
                         #new_doc
@@ -695,10 +705,103 @@ fn emit_models(api: &Api) -> TokenStream {
             }
         }
     });
+    let helpers = redaction_helpers(api);
     quote! {
         //! Data types of the API: request and response models.
         #(#items)*
+        #helpers
     }
+}
+
+/// Whether an object model needs a hand-rolled `Debug` that hides secrets:
+/// it has a sensitive field, or the vendor names sensitive keys and the
+/// model holds free JSON (its `extra` map or a `json` field).
+fn redacts(api: &Api, fields: &[ir::Field], keep_unknown: bool) -> bool {
+    fields.iter().any(|f| f.sensitive) || (!api.vendor.sensitive_fields.is_empty() && (keep_unknown || fields.iter().any(|f| holds_json(&f.ty))))
+}
+
+/// Free JSON, or a list or map of it.
+fn holds_json(ty: &Ty) -> bool {
+    match ty {
+        Ty::Json => true,
+        Ty::List(t) | Ty::Map(t) => holds_json(t),
+        _ => false,
+    }
+}
+
+fn debug_impl(api: &Api, name: &str, fields: &[ir::Field], extra: Option<&Ident>) -> TokenStream {
+    let ty = ident(name);
+    let scan_json = !api.vendor.sensitive_fields.is_empty();
+    let entries = fields.iter().map(|f| {
+        let n = ident(&f.rust);
+        let label = f.rust.trim_start_matches("r#");
+        let value = match (f.sensitive, f.required, &f.ty) {
+            (true, true, _) => quote!(&Redacted),
+            (true, false, _) => quote!(&self.#n.as_ref().map(|_| Redacted)),
+            (false, true, Ty::Json) if scan_json => quote!(&redact_value(&self.#n)),
+            (false, false, Ty::Json) if scan_json => quote!(&self.#n.as_ref().map(redact_value)),
+            // Lists and maps of free JSON are shown as the JSON they hold, scrubbed.
+            (false, true, t) if scan_json && holds_json(t) => quote!(&redact_value(&::serde_json::to_value(&self.#n).unwrap_or_default())),
+            (false, false, t) if scan_json && holds_json(t) => quote!(&self.#n.as_ref().map(|v| redact_value(&::serde_json::to_value(v).unwrap_or_default()))),
+            _ => quote!(&self.#n),
+        };
+        quote!(.field(#label, #value))
+    });
+    let extra = extra.map(|e| {
+        let label = e.to_string();
+        if scan_json { quote!(.field(#label, &redact_map(&self.#e))) } else { quote!(.field(#label, &self.#e)) }
+    });
+    quote! {
+        impl ::std::fmt::Debug for #ty {
+            fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                out.debug_struct(#name) #(#entries)* #extra .finish()
+            }
+        }
+    }
+}
+
+/// `Redacted` and the JSON scrubbers, emitted once per crate when some model uses them.
+fn redaction_helpers(api: &Api) -> TokenStream {
+    let objects = || api.models.iter().filter_map(|m| match &m.kind {
+        ModelKind::Object { fields, keep_unknown } => Some((fields, *keep_unknown)),
+        _ => None,
+    });
+    let any_sensitive = objects().any(|(fs, _)| fs.iter().any(|f| f.sensitive));
+    let names = &api.vendor.sensitive_fields;
+    let scans = !names.is_empty() && objects().any(|(fs, keep)| keep || fs.iter().any(|f| holds_json(&f.ty)));
+    let redacted = any_sensitive.then(|| quote! {
+        /// Stands in for a secret in `Debug` output.
+        struct Redacted;
+
+        impl ::std::fmt::Debug for Redacted {
+            fn fmt(&self, out: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                out.write_str("<redacted>")
+            }
+        }
+    });
+    let scrub = scans.then(|| quote! {
+        /// Wire names whose values `Debug` hides wherever they occur in free JSON
+        /// (the vendor's `sensitive_fields`), compared without regard to ASCII case.
+        const SENSITIVE_KEYS: &[&str] = &[#(#names),*];
+
+        fn redact_map(map: &::serde_json::Map<String, ::serde_json::Value>) -> ::serde_json::Map<String, ::serde_json::Value> {
+            map.iter()
+                .map(|(k, v)| {
+                    let hidden = SENSITIVE_KEYS.iter().any(|s| s.eq_ignore_ascii_case(k));
+                    (k.clone(), if hidden { ::serde_json::Value::String("<redacted>".to_owned()) } else { redact_value(v) })
+                })
+                .collect()
+        }
+
+        fn redact_value(v: &::serde_json::Value) -> ::serde_json::Value {
+            match v {
+                ::serde_json::Value::Object(m) => ::serde_json::Value::Object(redact_map(m)),
+                ::serde_json::Value::Array(a) => ::serde_json::Value::Array(a.iter().map(redact_value).collect()),
+                other => other.clone(),
+            }
+        }
+    });
+    quote!(#redacted #scrub)
 }
 
 /// Push a scalar (or list of scalars) onto a `Vec<(&str, String)>` of pairs.
@@ -708,6 +811,30 @@ fn push_pair(target: &Ident, wire: &str, value: TokenStream, ty: &Ty, owned_plac
     match ty {
         Ty::List(_) => quote! { for item in #iter { #target.push((#wire, item.to_string())); } },
         _ => quote! { #target.push((#wire, #value.to_string())); },
+    }
+}
+
+/// A Rust expression of type `rust_type(ty)` for a validated client default.
+fn literal(ty: &Ty, v: &serde_json::Value) -> TokenStream {
+    match (ty, v) {
+        (Ty::Integer | Ty::LooseInt, serde_json::Value::Number(n)) => {
+            let n = n.as_i64().unwrap_or_default();
+            quote!(#n)
+        }
+        (Ty::Number, serde_json::Value::Number(n)) => {
+            let n = n.as_f64().unwrap_or_default();
+            quote!(#n)
+        }
+        (Ty::Boolean | Ty::LooseBool, serde_json::Value::Bool(b)) => quote!(#b),
+        (Ty::Model(_), v) => {
+            let t = rust_type(ty);
+            let s = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+            quote!(<#t>::from(#s))
+        }
+        (_, v) => {
+            let s = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+            quote!(String::from(#s))
+        }
     }
 }
 
@@ -741,7 +868,14 @@ fn emit_operations(api: &Api) -> TokenStream {
         });
         let ctor_fields = inputs.iter().map(|i| {
             let n = ident(i.rust);
-            if i.required { quote!(#n,) } else { quote!(#n: None,) }
+            match (i.required, i.client_default) {
+                (true, _) => quote!(#n,),
+                (false, Some(v)) => {
+                    let lit = literal(i.ty, v);
+                    quote!(#n: Some(#lit),)
+                }
+                (false, None) => quote!(#n: None,),
+            }
         });
         let setters = inputs.iter().filter(|i| !i.required).map(|i| {
             let n = ident(i.rust);
@@ -749,7 +883,10 @@ fn emit_operations(api: &Api) -> TokenStream {
             let mut lines = vec![if i.description.is_empty() { format!("Sets `{}`.", i.wire) } else { i.description.to_owned() }];
             lines.push(format!("Sent as `{}` in the {}.", i.wire, match i.place { Place::Path => "path", Place::Query => "query string", Place::Header => "headers", Place::Body => "body" }));
             if let Some(d) = i.default {
-                lines.push(format!("The server's default is `{d}`."));
+                lines.push(format!("The document gives `{d}` as the server's default; the client sends nothing when unset."));
+            }
+            if let Some(d) = i.client_default {
+                lines.push(format!("Client-side default: when unset, the client sends `{d}`."));
             }
             let d = docs(lines.iter().map(String::as_str));
             quote! {
@@ -898,7 +1035,7 @@ fn emit_operations(api: &Api) -> TokenStream {
             (ContentKind::Text, Some(t)) if *t != Ty::String => quote!(response.text().await.map(|text| text.trim().to_owned().into())),
             (ContentKind::Text, _) => quote!(response.text().await),
             (ContentKind::Binary, _) => quote!(Ok(response.into_stream())),
-            (ContentKind::Empty, _) => quote!({ let _ = response; Ok(()) }),
+            (ContentKind::Empty | ContentKind::Undocumented, _) => quote!({ let _ = response; Ok(()) }),
         };
         let send_as = (op.success.content == ContentKind::Json && op.success.ty.is_none()).then(|| quote! {
             /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).

@@ -291,7 +291,7 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
             quote!(ResponseTemplate::new(#status).set_body_raw(&b"\x00binary\xffpayload"[..], "application/octet-stream")),
             quote!(assert_eq!(&answer.collect().await.unwrap()[..], &b"\x00binary\xffpayload"[..]);),
         ),
-        (ContentKind::Empty, _) => (quote!(ResponseTemplate::new(#status)), quote!(let () = answer;)),
+        (ContentKind::Empty | ContentKind::Undocumented, _) => (quote!(ResponseTemplate::new(#status)), quote!(let () = answer;)),
     };
 
     let query_pairs = query.iter().map(|(k, v)| quote!((#k, #v)));
