@@ -832,12 +832,12 @@ pub enum NoteCreator {
     Staff(crate::models::NoteStaffAuthor),
     Contact(crate::models::Contact),
 }
-impl From<crate::models::NoteStaffAuthor> for NoteCreator {
+impl ::std::convert::From<crate::models::NoteStaffAuthor> for NoteCreator {
     fn from(v: crate::models::NoteStaffAuthor) -> Self {
         Self::Staff(v)
     }
 }
-impl From<crate::models::Contact> for NoteCreator {
+impl ::std::convert::From<crate::models::Contact> for NoteCreator {
     fn from(v: crate::models::Contact) -> Self {
         Self::Contact(v)
     }

@@ -142,10 +142,6 @@ static LIST_MAILBOXES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// Source: snappy-api-v1.txt § "Mailboxes".
 ///
-/// # Spec decisions
-///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
-///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
@@ -205,10 +201,6 @@ static LIST_STAFF: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// `GET /account/{account_id}/staff`
 ///
 /// Source: snappy-api-v1.txt § "Staff".
-///
-/// # Spec decisions
-///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -343,10 +335,6 @@ static LIST_DOCUMENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// Source: snappy-api-v1.txt § "Documents".
 ///
-/// # Spec decisions
-///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
-///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
@@ -409,7 +397,6 @@ static UPLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
 /// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
 /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
@@ -503,7 +490,6 @@ static CREATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON. Neither field is marked required; both are required here because an FAQ without a title or slug makes no sense.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
@@ -595,7 +581,6 @@ static CREATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON. Both fields are required here (a question needs both).
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
@@ -698,8 +683,8 @@ static CREATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON.
+/// - The official PHP client (2014) also sends `order` when it creates or updates a topic (shared/vendor-docs/README.md); the document does not list it and its type is not recorded, so it is not modeled.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -788,7 +773,6 @@ static DELETE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -863,7 +847,6 @@ static DELETE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -949,7 +932,6 @@ static DELETE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1030,7 +1012,6 @@ static LIST_FAQ_QUESTIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON. The question objects are probably those of the FAQ search (FaqQuestion), but that is not stated.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1112,7 +1093,6 @@ static LIST_FAQ_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1189,7 +1169,6 @@ static LIST_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1257,9 +1236,9 @@ static SEARCH_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operat
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The document only prints the path with a sample query string (query=search&page=1); query and page are read as the same parameters as the ticket search, and the answer has the same meta/data shape.
 /// - The page size is not documented; the stream stops after meta.total items or an empty page.
+/// - page is a client-side default (1 is sent when the caller sets none): the document's sample query string always carries page=1 and states no server default.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -1281,13 +1260,13 @@ impl SearchFaqs {
             rt_client,
             account_id,
             query,
-            page: None,
+            page: Some(1i64),
             rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page of results to return (first page is 1).
     /// Sent as `page` in the query string.
-    /// The server's default is `1`.
+    /// Client-side default: when unset, the client sends `1`.
     pub fn page(mut self, value: i64) -> Self {
         self.page = Some(value);
         self
@@ -1363,9 +1342,9 @@ static SET_FAQ_QUESTION_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - topics is a real JSON array of ids in the example (unlike ticket tags, which are JSON text in a form field), so the body is JSON.
 /// - The list is assumed to replace the question's topics rather than add to them; the document only says the call updates them.
+/// - The official PHP client (2014) sets a question's topics with PUT /account/{id}/questions/{qid}/topics (shared/vendor-docs/README.md, public clients), a shorter path than the document's. We follow the document (snappy-api-v1.txt, "Creating & Editing FAQ Questions"); the short path is the one to try if this one answers 404.
 /// - No example answer is shown; the response is free JSON.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1464,7 +1443,6 @@ static UPDATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The example sends both fields. Whether the server accepts a partial update is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
 ///
@@ -1571,7 +1549,6 @@ static UPDATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The example sends both fields. Whether a partial update is accepted is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
 ///
@@ -1689,7 +1666,6 @@ static UPDATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request is shown as a JSON object, so the body is JSON. topic is its only field, so it is required.
 /// - No example answer is shown; the response is free JSON.
 ///
@@ -1784,8 +1760,8 @@ static DELETE_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
+/// - Retried like any DELETE: a second delete of the same ticket removes nothing more (it may answer 404, which is not retried).
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -1854,7 +1830,6 @@ static DOWNLOAD_ATTACHMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the ticket placeholder as {id}; renamed to ticket (id or nonce). {attachment\_id} keeps its name. The URL is unchanged.
 /// - The content type of the download is not documented; the body is streamed as raw bytes.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -1925,10 +1900,6 @@ static GET_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// Source: snappy-api-v1.txt § "Ticket Details".
 ///
-/// # Spec decisions
-///
-/// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send\_note (recorded traffic). The URL is unchanged.
-///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until `.send().await`"]
@@ -1993,7 +1964,6 @@ static LIST_ACCOUNT_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2058,7 +2028,6 @@ static LIST_ACCOUNT_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2123,7 +2092,6 @@ static LIST_ACCOUNT_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2188,7 +2156,6 @@ static LIST_MAILBOX_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2253,7 +2220,7 @@ static LIST_MAILBOX_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
+/// - The official PHP client (2014) reads /mailbox/{id}/tickets, the path the document printed until late September 2014 (shared/vendor-docs/README.md); we follow the current document.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2318,7 +2285,6 @@ static LIST_MAILBOX_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
 /// - "Assigned to you" means the staff member the credentials belong to. With an API key that is the key's owner.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
@@ -2384,7 +2350,6 @@ static LIST_TICKET_NOTES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
 /// - The example array has a trailing comma after the last note, which is not valid JSON; read as a plain array of notes.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2452,10 +2417,9 @@ static SEARCH_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The page size is not documented. meta.total counts all matches, not just this page, so the stream stops once that many tickets have been yielded (or a page comes back empty).
 /// - The example elides the items ("Tickets found by the search"); they are typed as the ticket objects the other ticket endpoints return.
-/// - The document gives no default for page; 1 (the first page) is assumed, as the official PHP client does.
+/// - The document says both query and page are passed in the query string and gives no server default for page. page is a client-side default: when the caller sets none, the client sends page=1 (the first page, as the example answer's meta.page shows), so the request always has the shape the document describes.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -2477,13 +2441,13 @@ impl SearchTickets {
             rt_client,
             account_id,
             query,
-            page: None,
+            page: Some(1i64),
             rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
     /// Page of results to return (first page is 1).
     /// Sent as `page` in the query string.
-    /// The server's default is `1`.
+    /// Client-side default: when unset, the client sends `1`.
     pub fn page(mut self, value: i64) -> Self {
         self.page = Some(value);
         self
@@ -2565,8 +2529,9 @@ static SEND_NOTE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 /// - The answer is 200 with Content-Type text/html and the bare ticket nonce as the body (16 lowercase alphanumerics), not JSON (recorded traffic; the intro mentions end-points that return a simple string identifier). Decoded as text into TicketNonce.
 /// - The document calls the id slot a nonce; whether a numeric id works there too is not stated, so the field is typed TicketNonce.
 /// - cc, bcc and tags are not in the document; they come from the official PHP client's payload. They are optional and omitted when unset.
+/// - The official PHP client (2014) also sends attachments, status ("waiting" or null), system and contact\_extras with a note (shared/vendor-docs/README.md). The document lists none of them and no source records their shapes, so they are not modeled.
 /// - mailbox\_id, subject and message appear in every example and both public clients always send them, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
-/// - scope defaults to public on the server (the PHP client sends public when unset); only private is shown in the document.
+/// - scope is not sent when unset, and no server default is claimed: the document's payloads for an ordinary note leave scope out and only the private example sets it, while the notes it shows read back carry "scope": "public". Whether an absent scope is always public is not stated, so a caller who needs it sets it.
 /// - This POST creates a note each time it is sent, so it is not retried.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2649,7 +2614,7 @@ impl SendNote {
         self.bcc = Some(value);
         self
     }
-    /// public (the default) or private (internal note).
+    /// public or private (an internal note); left out when unset.
     /// Sent as `scope` in the body.
     pub fn scope(mut self, value: crate::models::NoteScope) -> Self {
         self.scope = Some(value);
@@ -2744,10 +2709,10 @@ static UPDATE_TICKET_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
-/// - The text speaks of a status field, the example is a JSON object. As with ticket tags, it is sent as a form field.
+/// - Uncertain encoding. The text asks for a status "field", the example is a JSON object ({"status": "replied"}), and the official PHP client (2014) has no method for this route, so no client shows which the server reads (snappy-api-v1.txt, "Updating Ticket Status"). It is sent as a form field, the encoding the same document's "field" wording means for ticket tags and wall comments; if the server ignores it, a JSON body is the one to try.
 /// - The set of statuses is not documented. "replied" appears here and "waiting" in the ticket examples, so status is a free string.
 /// - The answer is not documented; the response is declared empty.
+/// - Retried like any PUT: setting the same status twice leaves the ticket as one call would.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
 #[derive(Debug, Clone)]
@@ -2825,7 +2790,6 @@ static UPDATE_TICKET_TAGS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
 /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde\_json).
 /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
@@ -2906,8 +2870,7 @@ static COMMENT_ON_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
-/// - The document names the POST field `content`. An older edition of the same document and the official PHP client use `comment` instead. We follow this document; if the server ignores `content`, this is the field to revisit.
+/// - Uncertain field name. The document names the POST field `content` (snappy-api-v1.txt, "Commenting On Wall Posts"); the official PHP client (2014) sends `comment` (shared/vendor-docs/README.md, public clients). We follow the document; if the server ignores `content`, `comment` is the name to try.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty. Commenting is not retried.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -2991,10 +2954,9 @@ static CREATE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The document only shows a JSON object (with tags as a real array), and the official PHP client posts exactly that object as a JSON body, so the body is JSON.
 /// - ticket and note are null in the example; the PHP client documents them as integer ids. They are omitted when unset rather than sent as null.
-/// - type defaults to post, as in the example and the PHP client; no other values are documented.
+/// - type is a client-side default: when the caller sets none the client sends "post", the only value the document's example shows. No server default is documented, so the field is never left out.
 /// - The answer is not documented (the PHP client returns the raw body); it is declared as free JSON. Posting is not retried.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -3020,7 +2982,7 @@ impl CreateWallPost {
             rt_client,
             account_id,
             content,
-            type_: None,
+            type_: Some(String::from("post")),
             ticket: None,
             note: None,
             tags: None,
@@ -3029,7 +2991,7 @@ impl CreateWallPost {
     }
     /// Kind of post; the document only shows post.
     /// Sent as `type` in the body.
-    /// The server's default is `"post"`.
+    /// Client-side default: when unset, the client sends `"post"`.
     pub fn type_(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
@@ -3125,7 +3087,6 @@ static DELETE_WALL_COMMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -3206,7 +3167,6 @@ static DELETE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.
@@ -3282,7 +3242,6 @@ static LIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The request has no body. The answer is not documented and the PHP client discards it; the response is declared empty.
 /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
 ///
@@ -3359,7 +3318,6 @@ static LIST_WALL_POSTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 ///
 /// # Spec decisions
 ///
-/// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not shown. It is read as a JSON array of posts (the text speaks of 25 posts), and each post is assumed to carry its `id`, since that is what `after` takes. Everything else about a post stays in WallPost's `extra`.
 /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
 /// - The official PHP client sends after=0 for the first page; omitting it is assumed to be equivalent.
@@ -3457,7 +3415,6 @@ static UNLIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// # Spec decisions
 ///
-/// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
 /// Build it with the group method on the client, then call `.send().await`.

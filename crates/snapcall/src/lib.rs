@@ -336,6 +336,7 @@ impl AgentsApi<'_> {
     ///
     /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
     /// - Editions differ only in that lost name; type and required flag agree.
+    /// - The answer is one bare Agent object, as the vendor's own Android SDK reads it (vendor SDK, shared/vendor-docs/README.md); the documents show no answer.
     pub fn get_agent(
         &self,
         email: impl ::std::convert::Into<String>,
@@ -351,7 +352,7 @@ impl AgentsApi<'_> {
     /// # Spec decisions
     ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-    /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
+    /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. The vendor SDK shows it is a different resource: the agent's softphone connection settings (AgentInfo), full of credentials. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
     /// - Editions differ only in the lost parameter name; type and required flag agree.
     pub fn get_agent_info(
         &self,
@@ -368,7 +369,8 @@ impl AgentsApi<'_> {
     /// # Spec decisions
     ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-    /// - Both fields are documented as `number` with no unit. wrap\_up\_time is a duration (seconds presumably) and last\_bridge\_end a point in time (a Unix timestamp presumably); both are read as integer.
+    /// - Both fields are documented as `number` with no unit. The vendor SDK shows the units: the agent object carries last\_bridge\_end as Unix seconds and wrap\_up\_time as a duration in seconds, and the SDK sends {"last\_bridge\_end": 0} here to end an agent's wrap-up pause early. Both are integers.
+    /// - Retried like any PUT: it sets values, so a repeat has the same effect.
     /// - Editions differ only in the lost parameter name; types and required flags agree.
     pub fn update_agent(
         &self,
@@ -385,17 +387,18 @@ impl AgentsApi<'_> {
     /// # Spec decisions
     ///
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
-    /// - The allowed status values are not documented, so status is a plain string.
+    /// - The documents do not list status values. The vendor SDK sends {"status": "online"} and {"status": "onbreak"}; those are the known values of AgentAvailability, an open enum (any other string can still be sent with AgentAvailability::from). The answer's Agent.status uses other words ("Available", "On Break", ...), so it stays a string.
+    /// - Retried like any PUT: it sets the status, so a repeat leaves the agent as one call would.
     /// - Editions differ only in the lost parameter name; type and required flags agree.
     pub fn update_agent_status(
         &self,
         email: impl ::std::convert::Into<String>,
-        status: impl ::std::convert::Into<String>,
+        status: crate::models::AgentAvailability,
     ) -> crate::operations::UpdateAgentStatus {
         crate::operations::UpdateAgentStatus::new(
             self.client.inner.clone(),
             email.into(),
-            status.into(),
+            status,
         )
     }
 }
@@ -959,7 +962,7 @@ impl CompanyStreamsApi<'_> {
             event_id,
         )
     }
-    /// Get access to the recording of a stream (deprecated).
+    /// Get access to the recording of a stream (marked deprecated for one customer).
     ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
     ///
@@ -967,7 +970,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document marks this route deprecated, kept for one customer; it is transcribed for completeness and its summary says so.
+    /// - The document's description ends "deprecated only for glovo" (snapcall-rest-v2.txt, "Recording - Read"): deprecated for that one customer, with nothing said about anyone else. The route is kept as any other, and not marked #\[deprecated\].
     pub fn get_company_stream_recording(
         &self,
         company_id: i64,
@@ -1027,14 +1030,14 @@ impl CompanyStreamsApi<'_> {
     /// # Spec decisions
     ///
     /// - The syntax of custom\_filter is not documented; plain string.
-    /// - team\_ids and user\_ids are `alternatives`: one id or a list, as the API accepts.
+    /// - team\_ids and user\_ids are typed `alternatives` in the table, which holds one number or one string. The plural names suggest the API may take several ids, but no document shows how a list is encoded in the query string, so the client sends one value; a caller who knows the encoding can pass it as a string.
     pub fn list_company_streams(
         &self,
         company_id: i64,
     ) -> crate::operations::ListCompanyStreams {
         crate::operations::ListCompanyStreams::new(self.client.inner.clone(), company_id)
     }
-    /// Ask for the audio mix of a stream event to be produced.
+    /// Request the audio files of a stream event (the /mix route).
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
     ///
@@ -1042,7 +1045,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Shares its heading and description with the /video-mix route (see request\_company\_stream\_event\_video\_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
+    /// - Shares its heading with the /video-mix route (see request\_company\_stream\_event\_video\_mix); the document does not describe what this route produces, so the summary only repeats the heading.
     /// - No body is documented (the samples send none).
     pub fn request_company_stream_event_mix(
         &self,
@@ -1057,7 +1060,7 @@ impl CompanyStreamsApi<'_> {
             event_id,
         )
     }
-    /// Ask for the video mix of a stream event to be produced.
+    /// Request the audio files of a stream event (the /video-mix route).
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
     ///
@@ -1065,7 +1068,7 @@ impl CompanyStreamsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request\_company\_stream\_event\_mix. The heading's "audio" is kept out of the summary since the path says video.
+    /// - Two sections share the heading "Streams - request audio files" and neither describes what it produces; they differ only in the last path segment. The ids follow the path (video\_mix for /video-mix, mix for /mix, request\_company\_stream\_event\_mix); what each route produces is not stated, so the summaries only repeat the heading.
     /// - No body is documented (the samples send none).
     pub fn request_company_stream_event_video_mix(
         &self,

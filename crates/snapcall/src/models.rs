@@ -163,7 +163,7 @@ impl AgentAvailability {
         }
     }
 }
-impl From<&str> for AgentAvailability {
+impl ::std::convert::From<&str> for AgentAvailability {
     fn from(s: &str) -> Self {
         match s {
             "online" => Self::Online,

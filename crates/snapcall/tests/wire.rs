@@ -4,7 +4,7 @@
 //! loopback mock server; the request is compared with what the spec says.
 //! 75 operations. Every operation of the spec is covered.
 //!
-//! Forward compatibility: 8 mutated responses over 2 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
+//! Forward compatibility: 41 mutated responses over 6 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -3838,6 +3838,393 @@ fn extras_kept(
             }
         }
         _ => {}
+    }
+}
+/// `GET /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn get_agent_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "an extra field on every object",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"id\":null,\"email\":null,\"password\":null,\"status\":null,\"state\":null,\"last_bridge_start\":null,\"last_bridge_end\":null,\"last_offered_call\":null,\"last_status_change\":null,\"no_answer_count\":null,\"calls_answered\":null,\"talk_time\":null,\"wrap_up_time\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_int as 42",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":42,\"last_bridge_end\":42,\"last_offered_call\":42,\"last_status_change\":42,\"no_answer_count\":42,\"calls_answered\":42,\"talk_time\":42,\"wrap_up_time\":42,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_int as \"42\"",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_int as \" -7 \"",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\" -7 \",\"last_bridge_end\":\" -7 \",\"last_offered_call\":\" -7 \",\"last_status_change\":\" -7 \",\"no_answer_count\":\" -7 \",\"calls_answered\":\" -7 \",\"talk_time\":\" -7 \",\"wrap_up_time\":\" -7 \",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as 7",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as 2.5",
+            "{\"id\":2.5,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as \"seven\"",
+            "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client.agents().get_agent("email v/1 é").send().await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
+    }
+}
+/// `GET /v2/agents/{email}/info`: 6 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn get_agent_info_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "an extra field on every object",
+            "{\"id\":7,\"call\":{\"icesServers\":[{\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}],\"username\":\"text\",\"password\":\"text\",\"path\":\"text\",\"websocket\":\"text\",\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}},\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"id\":null,\"call\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as 7",
+            "{\"id\":7,\"call\":{\"icesServers\":[{\"undocumented_extra\":{\"seen\":true}}],\"username\":\"text\",\"password\":\"text\",\"path\":\"text\",\"websocket\":\"text\",\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as 2.5",
+            "{\"id\":2.5,\"call\":{\"icesServers\":[{\"undocumented_extra\":{\"seen\":true}}],\"username\":\"text\",\"password\":\"text\",\"path\":\"text\",\"websocket\":\"text\",\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as \"seven\"",
+            "{\"id\":\"seven\",\"call\":{\"icesServers\":[{\"undocumented_extra\":{\"seen\":true}}],\"username\":\"text\",\"password\":\"text\",\"path\":\"text\",\"websocket\":\"text\",\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client.agents().get_agent_info("email v/1 é").send().await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
+    }
+}
+/// `PUT /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn update_agent_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "an extra field on every object",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"id\":null,\"email\":null,\"password\":null,\"status\":null,\"state\":null,\"last_bridge_start\":null,\"last_bridge_end\":null,\"last_offered_call\":null,\"last_status_change\":null,\"no_answer_count\":null,\"calls_answered\":null,\"talk_time\":null,\"wrap_up_time\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_int as 42",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":42,\"last_bridge_end\":42,\"last_offered_call\":42,\"last_status_change\":42,\"no_answer_count\":42,\"calls_answered\":42,\"talk_time\":42,\"wrap_up_time\":42,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_int as \"42\"",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_int as \" -7 \"",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\" -7 \",\"last_bridge_end\":\" -7 \",\"last_offered_call\":\" -7 \",\"last_status_change\":\" -7 \",\"no_answer_count\":\" -7 \",\"calls_answered\":\" -7 \",\"talk_time\":\" -7 \",\"wrap_up_time\":\" -7 \",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as 7",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as 2.5",
+            "{\"id\":2.5,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as \"seven\"",
+            "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client
+            .agents()
+            .update_agent("email v/1 é")
+            .wrap_up_time(42)
+            .last_bridge_end(42)
+            .send()
+            .await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
+    }
+}
+/// `PUT /v2/agents/{email}/status`: 9 mutated responses must decode (or fail naming the missing field).
+#[tokio::test]
+async fn update_agent_status_forward_compatible() {
+    let server = MockServer::start().await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, Expect)] = &[
+        (
+            "an extra field on every object",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true},\"x_future_field\":{\"since\":\"v2\",\"values\":[1,\"two\",null]}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "null in every optional field",
+            "{\"id\":null,\"email\":null,\"password\":null,\"status\":null,\"state\":null,\"last_bridge_start\":null,\"last_bridge_end\":null,\"last_offered_call\":null,\"last_status_change\":null,\"no_answer_count\":null,\"calls_answered\":null,\"talk_time\":null,\"wrap_up_time\":null,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every optional field left out",
+            "{\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_int as 42",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":42,\"last_bridge_end\":42,\"last_offered_call\":42,\"last_status_change\":42,\"no_answer_count\":42,\"calls_answered\":42,\"talk_time\":42,\"wrap_up_time\":42,\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_int as \"42\"",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every loose_int as \" -7 \"",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\" -7 \",\"last_bridge_end\":\" -7 \",\"last_offered_call\":\" -7 \",\"last_status_change\":\" -7 \",\"no_answer_count\":\" -7 \",\"calls_answered\":\" -7 \",\"talk_time\":\" -7 \",\"wrap_up_time\":\" -7 \",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as 7",
+            "{\"id\":7,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as 2.5",
+            "{\"id\":2.5,\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+        (
+            "every alternatives as \"seven\"",
+            "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&[]),
+        ),
+    ];
+    for (case, body, expect) in cases {
+        server.reset().await;
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let result = client
+            .agents()
+            .update_agent_status("email v/1 é", snapcall::AgentAvailability::Online)
+            .send()
+            .await;
+        let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
+        match (expect, result) {
+            (Expect::Decodes(kept), Ok(answer)) => {
+                let back = ::serde_json::to_value(&answer).unwrap();
+                extras_kept(case, &sent, &back, "");
+                for p in *kept {
+                    assert_eq!(
+                        back.pointer(p), sent.pointer(p),
+                        "{case}: {p} is kept when re-serialised"
+                    );
+                }
+                if let Some(v) = sent.pointer("/x_future_field") {
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
+                        &answer.extra,
+                    );
+                    assert_eq!(
+                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        "{case}: the extra field is readable from `extra`"
+                    );
+                }
+            }
+            (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
+                assert_eq!(e.path, * path, "{case}: {e}");
+                assert!(
+                    e.message.contains(& format!("missing field `{field}`")),
+                    "{case}: {e}"
+                );
+            }
+            (_, other) => panic!("{case}: {other:?}"),
+        }
     }
 }
 /// `POST /v2/companies/{companyId}/streams`: 4 mutated responses must decode (or fail naming the missing field).

@@ -243,6 +243,6 @@ pub fn surface_snapshot_path(api: &Api) -> String {
 pub fn surface_snapshots(apis: &[Api]) -> Vec<(String, String)> {
     apis.iter()
         .filter(|a| a.vendor.crate_dir.starts_with("crates/"))
-        .map(|a| (surface_snapshot_path(a), format!("---\nsource: xtask/tests/regen.rs\nexpression: \"emit::surface(api)\"\n---\n{}", surface(a))))
+        .map(|a| (surface_snapshot_path(a), format!("---\nsource: xtask/tests/regen.rs\ndescription: \"{}\"\nexpression: \"emit::surface(api)\"\n---\n{}", crate::write::MARKER, surface(a))))
         .collect()
 }

@@ -607,7 +607,7 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
 fn top_extra(api: &Api, ty: &Ty) -> Option<(String, TokenStream)> {
     let object_extra = |m: &str| match model(api, m).map(|m| &m.kind) {
         Some(ModelKind::Object { fields, keep_unknown: true }) => {
-            Some(format_ident!("{}", if fields.iter().any(|f| f.rust == "extra") { "unknown_fields" } else { "extra" }))
+            Some(format_ident!("{}", super::rust::extra_map_name(fields)))
         }
         _ => None,
     };
@@ -634,9 +634,9 @@ fn forward_test(api: &Api, op: &Operation) -> Option<(TokenStream, usize)> {
     }
     let Call { args, setters, .. } = call(api, op, false)?;
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
-    let test_name = format_ident!("{}_forward_compatible", op.id);
+    let test_name = format_ident!("{}_forward_compatible", op.id.trim_end_matches('_'));
     let group = format_ident!("{}", names::snake(&op.group));
-    let method_name = format_ident!("{}", op.id);
+    let method_name = format_ident!("{}", names::method(&op.id));
     let (cred_call, _) = credentials(api, op);
     let status = op.success.status;
     let n = cases.len();
