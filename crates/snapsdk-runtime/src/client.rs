@@ -831,10 +831,11 @@ impl Client {
         let inner = &*self.inner;
         let op = req.op;
         let mut method = op.method.clone();
-        let mut url = url.clone();
+        let mut redirected: Option<reqwest::Url> = None;
         let mut with_body = true;
         let mut hops = 0;
         let resp = loop {
+            let url = redirected.as_ref().unwrap_or(url);
             let progress = matches!(req.body, Body::Multipart(_)).then(Progress::new);
             let request = self.build_request(req, &method, url.clone(), credentials, with_body, &progress).await?;
             let sending = inner.http.execute(request);
@@ -879,7 +880,7 @@ impl Client {
                 _ => {}
             }
             hops += 1;
-            url = next;
+            redirected = Some(next);
         };
         let status = resp.status();
         let mut resp = resp;
