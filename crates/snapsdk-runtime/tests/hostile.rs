@@ -809,3 +809,22 @@ async fn a_cancelled_wait_for_a_connection_slot_loses_no_wake_up() {
     assert!(started.elapsed() <= Duration::from_secs(1));
     assert_eq!(server.hits(), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_call_cancelled_while_waiting_for_the_rate_limit_burns_no_permit() {
+    let server = RawServer::start(|_, s| reply(s, response("200 OK", &[], "{}"))).await;
+    // 2 per second, bursts of 2: a permit every 500 ms once the burst is spent.
+    let client = ClientBuilder::new(&LIMITED_VENDOR)
+        .base_url(server.url())
+        .credentials(snapsdk_runtime::Credentials::header("api_key", "x-api-key", KEY))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    client.execute(get("1")).await.unwrap();
+    client.execute(get("2")).await.unwrap();
+    // This one would go at 500 ms; it is dropped at 100 ms.
+    assert!(tokio::time::timeout(Duration::from_millis(100), client.execute(get("3"))).await.is_err());
+    client.execute(get("4")).await.unwrap();
+    let ms: Vec<u128> = server.arrivals().iter().map(|a| (*a - start).as_millis()).collect();
+    assert_eq!(ms, [0, 0, 500], "the next call takes the permit the cancelled one waited for");
+}
