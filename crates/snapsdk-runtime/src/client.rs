@@ -1,6 +1,7 @@
 //! The transport: one shared client, the retry loop, limits and tracing.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use governor::nanos::Nanos;
 use governor::{Quota, RateLimiter};
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{Method, StatusCode};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -313,7 +314,7 @@ impl ClientBuilder {
                 hold_until: Mutex::new(None),
                 user_agent,
                 max_body_size: self.max_body_size,
-                connections: Arc::new(Semaphore::new(self.max_connections)),
+                connections: Arc::new(Slots::new(self.max_connections)),
                 max_hold_off: self.max_hold_off,
             }),
         })
@@ -359,7 +360,7 @@ struct Inner {
     user_agent: HeaderValue,
     max_body_size: u64,
     /// One permit per request in flight (per host: a client talks to one origin).
-    connections: Arc<Semaphore>,
+    connections: Arc<Slots>,
     max_hold_off: Duration,
 }
 
@@ -548,6 +549,63 @@ enum Attempt {
 impl Attempt {
     fn failed(error: Error) -> Self {
         Attempt::Failed { error, retry_after: None, sent: true }
+    }
+}
+
+/// The cap on requests in flight. Taking and returning a slot is one atomic
+/// operation each when there is room; callers that find none wait on a
+/// `Notify`, and a cancelled waiter passes its wake-up on.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    max: usize,
+    used: AtomicUsize,
+    waiting: AtomicUsize,
+    notify: Notify,
+}
+
+/// A slot, returned when dropped (a streamed body keeps it until it is done).
+#[derive(Debug)]
+pub(crate) struct Slot(Arc<Slots>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.used.fetch_sub(1, Ordering::SeqCst);
+        if self.0.waiting.load(Ordering::SeqCst) > 0 {
+            self.0.notify.notify_one();
+        }
+    }
+}
+
+impl Slots {
+    fn new(max: usize) -> Self {
+        Slots { max, used: AtomicUsize::new(0), waiting: AtomicUsize::new(0), notify: Notify::new() }
+    }
+
+    fn try_take(this: &Arc<Self>) -> Option<Slot> {
+        this.used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < this.max).then_some(n + 1))
+            .ok()
+            .map(|_| Slot(this.clone()))
+    }
+
+    async fn take(this: &Arc<Self>) -> Slot {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        this.waiting.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&this.waiting);
+        loop {
+            let mut notified = std::pin::pin!(this.notify.notified());
+            // Registered before the check, so a slot returned after it wakes us.
+            notified.as_mut().enable();
+            if let Some(slot) = Self::try_take(this) {
+                return slot;
+            }
+            notified.await;
+        }
     }
 }
 
@@ -742,7 +800,7 @@ impl Client {
 
     /// Wait out any hold-off (re-reading it, since a later answer may extend
     /// it), then the rate limiter, then a connection slot.
-    async fn wait_for_turn(&self, op: &'static OperationInfo, deadline: Instant, retry: &RetryConfig) -> Result<OwnedSemaphorePermit, Error> {
+    async fn wait_for_turn(&self, op: &'static OperationInfo, deadline: Instant, retry: &RetryConfig) -> Result<Slot, Error> {
         loop {
             let hold = *self.inner.hold_until.lock().unwrap_or_else(|e| e.into_inner());
             let Some(until) = hold else { break };
@@ -762,12 +820,12 @@ impl Client {
                 .await
                 .map_err(|wait| Error::RateLimited { operation: op.id, retry_after: Some(wait), response: None })?;
         }
-        let slot = tokio::time::timeout_at(deadline, self.inner.connections.clone().acquire_owned()).await;
-        match slot {
-            Ok(Ok(permit)) => Ok(permit),
-            // The semaphore is never closed; a deadline passed waiting for a slot.
-            _ => Err(Error::Timeout { operation: op.id, limit: "operation deadline", elapsed: Duration::ZERO, attempts: None }),
+        if let Some(slot) = Slots::try_take(&self.inner.connections) {
+            return Ok(slot);
         }
+        tokio::time::timeout_at(deadline, Slots::take(&self.inner.connections))
+            .await
+            .map_err(|_| Error::Timeout { operation: op.id, limit: "operation deadline", elapsed: Duration::ZERO, attempts: None })
     }
 
     /// Build the request for one hop: headers, credentials, and the body
@@ -826,15 +884,16 @@ impl Client {
         credentials: Option<&Credentials>,
         idle: Duration,
         started: Instant,
-        permit: OwnedSemaphorePermit,
+        permit: Slot,
     ) -> Result<Attempt, Error> {
         let inner = &*self.inner;
         let op = req.op;
         let mut method = op.method.clone();
-        let mut url = url.clone();
+        let mut redirected: Option<reqwest::Url> = None;
         let mut with_body = true;
         let mut hops = 0;
         let resp = loop {
+            let url = redirected.as_ref().unwrap_or(url);
             let progress = matches!(req.body, Body::Multipart(_)).then(Progress::new);
             let request = self.build_request(req, &method, url.clone(), credentials, with_body, &progress).await?;
             let sending = inner.http.execute(request);
@@ -865,7 +924,7 @@ impl Client {
             };
             // Redirects are followed here, not by reqwest, and only within the
             // origin: the credential goes along only to where it was meant to go.
-            let Some(next) = (hops < MAX_REDIRECTS).then(|| redirect_target(&resp, &url)).flatten() else { break resp };
+            let Some(next) = (hops < MAX_REDIRECTS).then(|| redirect_target(&resp, url)).flatten() else { break resp };
             match resp.status().as_u16() {
                 303 if method != Method::HEAD => {
                     method = Method::GET;
@@ -879,7 +938,7 @@ impl Client {
                 _ => {}
             }
             hops += 1;
-            url = next;
+            redirected = Some(next);
         };
         let status = resp.status();
         let mut resp = resp;

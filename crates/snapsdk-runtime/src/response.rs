@@ -11,7 +11,6 @@ use futures_util::StreamExt;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWriteExt;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use crate::auth::Credentials;
@@ -32,7 +31,7 @@ pub struct Response {
     /// When the call started, for the elapsed time of a stream's timeout.
     pub(crate) started: Instant,
     /// The per-host connection slot, held until a streamed body is done.
-    pub(crate) permit: Option<OwnedSemaphorePermit>,
+    pub(crate) permit: Option<crate::client::Slot>,
 }
 
 #[derive(Debug)]

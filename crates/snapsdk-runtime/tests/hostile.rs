@@ -777,3 +777,54 @@ async fn deeply_nested_json_is_a_decode_error_not_a_stack_overflow() {
     assert!(!err.is_retryable());
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_wait_for_a_connection_slot_loses_no_wake_up() {
+    let server = RawServer::start(|_, s| async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        reply(s, response("200 OK", &[], "{}")).await
+    })
+    .await;
+    let client = builder(&server.url()).max_connections_per_host(1).build().unwrap();
+    let first = tokio::spawn({
+        let c = client.clone();
+        async move { c.execute(get("1")).await.map(|r| r.status().as_u16()) }
+    });
+    while server.hits() < 1 {
+        tokio::task::yield_now().await;
+    }
+    // Two calls queue for the one slot; the first of them gives up.
+    let quitter = tokio::spawn({
+        let c = client.clone();
+        async move { tokio::time::timeout(Duration::from_millis(500), c.execute(get("2"))).await.is_err() }
+    });
+    let patient = tokio::spawn({
+        let c = client.clone();
+        async move { c.execute(get("3")).await.map(|r| r.status().as_u16()) }
+    });
+    assert!(quitter.await.unwrap(), "the quitter was still waiting at 0.5 s");
+    assert_eq!(first.await.unwrap().unwrap(), 200);
+    let started = Instant::now();
+    assert_eq!(tokio::time::timeout(Duration::from_secs(60), patient).await.expect("the patient call got the slot").unwrap().unwrap(), 200);
+    assert!(started.elapsed() <= Duration::from_secs(1));
+    assert_eq!(server.hits(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_cancelled_while_waiting_for_the_rate_limit_burns_no_permit() {
+    let server = RawServer::start(|_, s| reply(s, response("200 OK", &[], "{}"))).await;
+    // 2 per second, bursts of 2: a permit every 500 ms once the burst is spent.
+    let client = ClientBuilder::new(&LIMITED_VENDOR)
+        .base_url(server.url())
+        .credentials(snapsdk_runtime::Credentials::header("api_key", "x-api-key", KEY))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    client.execute(get("1")).await.unwrap();
+    client.execute(get("2")).await.unwrap();
+    // This one would go at 500 ms; it is dropped at 100 ms.
+    assert!(tokio::time::timeout(Duration::from_millis(100), client.execute(get("3"))).await.is_err());
+    client.execute(get("4")).await.unwrap();
+    let ms: Vec<u128> = server.arrivals().iter().map(|a| (*a - start).as_millis()).collect();
+    assert_eq!(ms, [0, 0, 500], "the next call takes the permit the cancelled one waited for");
+}
