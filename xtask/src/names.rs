@@ -10,7 +10,12 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Names generated code already uses at the crate root or in method scope.
-pub const RESERVED_TYPES: &[&str] = &["Client", "ClientBuilder", "Error", "Result", "Option", "Vec", "String", "Box"];
+/// (Includes the runtime items each crate re-exports at its root.)
+pub const RESERVED_TYPES: &[&str] = &[
+    "Client", "ClientBuilder", "Error", "Result", "Option", "Vec", "String", "Box", "Alternatives", "ApiError", "ByteStream",
+    "DecodeError", "FilePart", "NaiveDate", "Paginator", "RateLimit", "RequestOptions", "Response", "RetryConfig", "StatusCode",
+    "Timestamp", "Timeouts",
+];
 
 fn escape(mut s: String) -> String {
     if s.is_empty() {

@@ -451,7 +451,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
                 ck.cx.err(at, "name", format!("model name `{}` is not PascalCase", m.name), "start with an uppercase letter; letters and digits only");
             }
             if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
-                ck.cx.err(at, "name", format!("model name `{}` clashes with a generated item", m.name), "pick another name (names ending in `Api` and Client/ClientBuilder/Error/Result are taken)");
+                ck.cx.err(at, "name", format!("model name `{}` clashes with a generated item", m.name), "pick another name (names ending in `Api`, Client/ClientBuilder/Error/Result and the runtime items each crate re-exports, such as StatusCode or Paginator, are taken)");
             }
             if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
                 if other != m.name {

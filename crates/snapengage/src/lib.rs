@@ -13,8 +13,10 @@ pub mod operations;
 pub use models::*;
 pub use ::snapsdk_runtime::{
     Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit,
-    RequestOptions, Response, RetryConfig, Timestamp, Timeouts,
+    RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
 };
+/// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
+pub use ::snapsdk_runtime::reqwest;
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = ::std::result::Result<T, E>;
 static VENDOR: ::snapsdk_runtime::VendorInfo = ::snapsdk_runtime::VendorInfo {
@@ -105,11 +107,8 @@ impl ClientBuilder {
             inner: self.inner.rate_limit(limit),
         }
     }
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools).
-    pub fn http_client(
-        self,
-        client: ::snapsdk_runtime::__private::reqwest::Client,
-    ) -> Self {
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`](crate::reqwest).
+    pub fn http_client(self, client: ::snapsdk_runtime::reqwest::Client) -> Self {
         Self {
             inner: self.inner.http_client(client),
         }

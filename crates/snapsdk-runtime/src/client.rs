@@ -201,7 +201,7 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(c) => c,
-            None => reqwest::Client::builder()
+            None => crate::tls::http_client_builder()?
                 .connect_timeout(self.timeouts.connect)
                 .redirect(same_origin_redirects())
                 .build()

@@ -16,6 +16,7 @@ pub mod encode;
 pub mod error;
 pub mod paginate;
 pub mod response;
+pub mod tls;
 pub mod types;
 
 pub use auth::{AuthRequirement, Credentials};
@@ -26,6 +27,13 @@ pub use error::{ApiError, DecodeError, Error, Result};
 pub use response::{ByteStream, Response};
 pub use chrono::NaiveDate;
 pub use types::{de, Alternatives, Timestamp};
+pub use tls::http_client_builder;
+
+/// The reqwest version the runtime is built on, so callers can name the
+/// matching `reqwest::Client` for `http_client(..)` without guessing.
+pub use reqwest;
+/// HTTP status codes, as [`Error::status`] returns them.
+pub use http::StatusCode;
 
 /// Re-exports generated code relies on, so client crates need no direct dependency.
 #[doc(hidden)]

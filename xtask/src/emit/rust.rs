@@ -288,7 +288,9 @@ fn emit_lib(api: &Api) -> TokenStream {
         pub mod operations;
 
         #models_use
-        pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit, RequestOptions, Response, RetryConfig, Timestamp, Timeouts};
+        pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts};
+        /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
+        pub use #rt::reqwest;
         #date_reexport
 
         /// `Result` with this crate's [`Error`].
@@ -345,8 +347,8 @@ fn emit_lib(api: &Api) -> TokenStream {
             pub fn retry(self, retry: RetryConfig) -> Self { Self { inner: self.inner.retry(retry) } }
             /// Replace the client-side rate limit; `None` turns it off.
             pub fn rate_limit(self, limit: Option<RateLimit>) -> Self { Self { inner: self.inner.rate_limit(limit) } }
-            /// Use your own `reqwest::Client` (proxies, TLS roots, pools).
-            pub fn http_client(self, client: ::snapsdk_runtime::__private::reqwest::Client) -> Self { Self { inner: self.inner.http_client(client) } }
+            /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`](crate::reqwest).
+            pub fn http_client(self, client: #rt::reqwest::Client) -> Self { Self { inner: self.inner.http_client(client) } }
             /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
             pub fn allow_insecure_http(self, allow: bool) -> Self { Self { inner: self.inner.allow_insecure_http(allow) } }
             /// Text appended to the `User-Agent` header.
