@@ -20,9 +20,9 @@ static GET_CONTACT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operat
 /// - The contact segment accepts either a numeric id or an email address (the official PHP client passes either), so it is a plain string; the client percent-encodes it as a path segment (the "@" of an address is legal there).
 /// - The text says a single contact is retrieved, but the example answer is a JSON array holding one contact. We follow the example: the response is a list, usually of one element.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetContact {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -75,6 +75,20 @@ impl GetContact {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetContact {
+    type Output = crate::Result<Vec<crate::models::Contact>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Contact>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ACCOUNTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_accounts",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -88,9 +102,9 @@ static LIST_ACCOUNTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 ///
 /// Source: snappy-api-v1.txt § "Accounts".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccounts {
     rt_client: ::snapsdk_runtime::Client,
     rt_options: ::snapsdk_runtime::RequestOptions,
@@ -129,6 +143,20 @@ impl ListAccounts {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListAccounts {
+    type Output = crate::Result<Vec<crate::models::Account>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Account>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_MAILBOXES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_mailboxes",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -146,9 +174,9 @@ static LIST_MAILBOXES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxes {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -193,6 +221,20 @@ impl ListMailboxes {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListMailboxes {
+    type Output = crate::Result<Vec<crate::models::Mailbox>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Mailbox>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_STAFF: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_staff",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -210,9 +252,9 @@ static LIST_STAFF: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListStaff {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -257,6 +299,20 @@ impl ListStaff {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListStaff {
+    type Output = crate::Result<Vec<crate::models::Staff>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Staff>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DOWNLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "download_document",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -275,9 +331,9 @@ static DOWNLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 /// - The document prints /account/{id}/document/{id}/download, using {id} for both the account and the document. The placeholders are renamed to account\_id and document\_id; the URL is unchanged.
 /// - The content type of the download is not documented (the stored type is in Document.type); the body is streamed as raw bytes.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DownloadDocument {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -330,6 +386,20 @@ impl DownloadDocument {
         Ok(response.into_stream())
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DownloadDocument {
+    type Output = crate::Result<::snapsdk_runtime::ByteStream>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<::snapsdk_runtime::ByteStream>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_DOCUMENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_documents",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -347,9 +417,9 @@ static LIST_DOCUMENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListDocuments {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -394,6 +464,20 @@ impl ListDocuments {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListDocuments {
+    type Output = crate::Result<Vec<crate::models::Document>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Document>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "upload_document",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -414,9 +498,9 @@ static UPLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 /// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
 /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UploadDocument {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -488,6 +572,18 @@ impl UploadDocument {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UploadDocument {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_faq",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -507,9 +603,9 @@ static CREATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// - The request is shown as a JSON object, so the body is JSON. Neither field is marked required; both are required here because an FAQ without a title or slug makes no sense.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateFaq {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -580,6 +676,18 @@ impl CreateFaq {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateFaq {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_faq_question",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -599,9 +707,9 @@ static CREATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// - The request is shown as a JSON object, so the body is JSON. Both fields are required here (a question needs both).
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateFaqQuestion {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -683,6 +791,18 @@ impl CreateFaqQuestion {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateFaqQuestion {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_faq_topic",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -702,9 +822,9 @@ static CREATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - The request is shown as a JSON object, so the body is JSON.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateFaqTopic {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -773,6 +893,18 @@ impl CreateFaqTopic {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateFaqTopic {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_faq",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -791,9 +923,9 @@ static DELETE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteFaq {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -848,6 +980,16 @@ impl DeleteFaq {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteFaq {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_faq_question",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -866,9 +1008,9 @@ static DELETE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteFaqQuestion {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -934,6 +1076,16 @@ impl DeleteFaqQuestion {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteFaqQuestion {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_faq_topic",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -952,9 +1104,9 @@ static DELETE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteFaqTopic {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1015,6 +1167,16 @@ impl DeleteFaqTopic {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteFaqTopic {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_FAQ_QUESTIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_faq_questions",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1033,9 +1195,9 @@ static LIST_FAQ_QUESTIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON. The question objects are probably those of the FAQ search (FaqQuestion), but that is not stated.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListFaqQuestions {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1097,6 +1259,18 @@ impl ListFaqQuestions {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListFaqQuestions {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_FAQ_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_faq_topics",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1115,9 +1289,9 @@ static LIST_FAQ_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListFaqTopics {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1174,6 +1348,18 @@ impl ListFaqTopics {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListFaqTopics {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_faqs",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1192,9 +1378,9 @@ static LIST_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListFaqs {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1242,6 +1428,18 @@ impl ListFaqs {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListFaqs {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static SEARCH_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "search_faqs",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1261,9 +1459,9 @@ static SEARCH_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operat
 /// - The document only prints the path with a sample query string (query=search&page=1); query and page are read as the same parameters as the ticket search, and the answer has the same meta/data shape.
 /// - The page size is not documented; the stream stops after meta.total items or an empty page.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SearchFaqs {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1328,15 +1526,16 @@ impl SearchFaqs {
         let response = self.send_raw().await?;
         response.json().await
     }
-    /// Every item of every page, as a stream, from the page set with the page setter (default 1) on.
-    /// It ends after the reported total, or at the first empty page.
+    /// Every item of every page, from the page set with the page setter (default 1) on, fetched as they are consumed:
+    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+    /// It ends after the reported total, or at the first empty page; a page that repeats an earlier one ends it with [`Error::Paging`](crate::Error::Paging).
+    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
     pub fn into_stream(
         self,
-    ) -> impl ::snapsdk_runtime::__private::Stream<
-        Item = crate::Result<crate::models::FaqQuestion>,
-    > + Send + 'static {
+    ) -> ::snapsdk_runtime::Paginator<crate::models::FaqQuestion> {
         let first = self.page.unwrap_or(1);
         ::snapsdk_runtime::paginate::by_page(
+            "search_faqs",
             first,
             "/data",
             "/meta/total",
@@ -1346,6 +1545,20 @@ impl SearchFaqs {
                 async move { next.send_raw().await }
             },
         )
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SearchFaqs {
+    type Output = crate::Result<crate::models::FaqSearchResults>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::FaqSearchResults>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 static SET_FAQ_QUESTION_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -1368,9 +1581,9 @@ static SET_FAQ_QUESTION_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
 /// - The list is assumed to replace the question's topics rather than add to them; the document only says the call updates them.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SetFaqQuestionTopics {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1449,6 +1662,18 @@ impl SetFaqQuestionTopics {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SetFaqQuestionTopics {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_faq",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1468,9 +1693,9 @@ static UPDATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// - The example sends both fields. Whether the server accepts a partial update is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateFaq {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1556,6 +1781,18 @@ impl UpdateFaq {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateFaq {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_faq_question",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1575,9 +1812,9 @@ static UPDATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// - The example sends both fields. Whether a partial update is accepted is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateFaqQuestion {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1674,6 +1911,18 @@ impl UpdateFaqQuestion {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateFaqQuestion {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_faq_topic",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1693,9 +1942,9 @@ static UPDATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - The request is shown as a JSON object, so the body is JSON. topic is its only field, so it is required.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateFaqTopic {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1769,6 +2018,18 @@ impl UpdateFaqTopic {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateFaqTopic {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_ticket",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -1787,9 +2048,9 @@ static DELETE_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
 /// - The answer is not documented; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteTicket {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -1839,6 +2100,16 @@ impl DeleteTicket {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteTicket {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DOWNLOAD_ATTACHMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "download_attachment",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1857,9 +2128,9 @@ static DOWNLOAD_ATTACHMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// - The document writes the ticket placeholder as {id}; renamed to ticket (id or nonce). {attachment\_id} keeps its name. The URL is unchanged.
 /// - The content type of the download is not documented; the body is streamed as raw bytes.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DownloadAttachment {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -1912,6 +2183,20 @@ impl DownloadAttachment {
         Ok(response.into_stream())
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DownloadAttachment {
+    type Output = crate::Result<::snapsdk_runtime::ByteStream>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<::snapsdk_runtime::ByteStream>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_ticket",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1929,9 +2214,9 @@ static GET_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - The document writes the placeholder as {id}; renamed to ticket because it takes the numeric id or the nonce returned by send\_note (recorded traffic). The URL is unchanged.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetTicket {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -1978,6 +2263,20 @@ impl GetTicket {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetTicket {
+    type Output = crate::Result<crate::models::Ticket>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::Ticket>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ACCOUNT_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_account_inbox_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1996,9 +2295,9 @@ static LIST_ACCOUNT_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccountInboxTickets {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2043,6 +2342,20 @@ impl ListAccountInboxTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListAccountInboxTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ACCOUNT_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_account_waiting_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2061,9 +2374,9 @@ static LIST_ACCOUNT_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
 /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccountWaitingTickets {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2108,6 +2421,20 @@ impl ListAccountWaitingTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListAccountWaitingTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ACCOUNT_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_account_your_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2126,9 +2453,9 @@ static LIST_ACCOUNT_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccountYourTickets {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2173,6 +2500,20 @@ impl ListAccountYourTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListAccountYourTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_MAILBOX_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_mailbox_inbox_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2191,9 +2532,9 @@ static LIST_MAILBOX_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 /// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxInboxTickets {
     rt_client: ::snapsdk_runtime::Client,
     mailbox_id: i64,
@@ -2238,6 +2579,20 @@ impl ListMailboxInboxTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListMailboxInboxTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_MAILBOX_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_mailbox_waiting_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2256,9 +2611,9 @@ static LIST_MAILBOX_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
 /// - The document writes the placeholder as {id}; renamed to mailbox\_id. The URL is unchanged.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxWaitingTickets {
     rt_client: ::snapsdk_runtime::Client,
     mailbox_id: i64,
@@ -2303,6 +2658,20 @@ impl ListMailboxWaitingTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListMailboxWaitingTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_MAILBOX_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_mailbox_your_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2322,9 +2691,9 @@ static LIST_MAILBOX_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 /// - "Assigned to you" means the staff member the credentials belong to. With an API key that is the key's owner.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxYourTickets {
     rt_client: ::snapsdk_runtime::Client,
     mailbox_id: i64,
@@ -2369,6 +2738,20 @@ impl ListMailboxYourTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListMailboxYourTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_TICKET_NOTES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_ticket_notes",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2387,9 +2770,9 @@ static LIST_TICKET_NOTES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
 /// - The example array has a trailing comma after the last note, which is not valid JSON; read as a plain array of notes.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListTicketNotes {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -2437,6 +2820,20 @@ impl ListTicketNotes {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListTicketNotes {
+    type Output = crate::Result<Vec<crate::models::Note>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Note>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static SEARCH_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "search_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2457,9 +2854,9 @@ static SEARCH_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 /// - The example elides the items ("Tickets found by the search"); they are typed as the ticket objects the other ticket endpoints return.
 /// - The document gives no default for page; 1 (the first page) is assumed, as the official PHP client does.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SearchTickets {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2524,15 +2921,14 @@ impl SearchTickets {
         let response = self.send_raw().await?;
         response.json().await
     }
-    /// Every item of every page, as a stream, from the page set with the page setter (default 1) on.
-    /// It ends after the reported total, or at the first empty page.
-    pub fn into_stream(
-        self,
-    ) -> impl ::snapsdk_runtime::__private::Stream<
-        Item = crate::Result<crate::models::Ticket>,
-    > + Send + 'static {
+    /// Every item of every page, from the page set with the page setter (default 1) on, fetched as they are consumed:
+    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+    /// It ends after the reported total, or at the first empty page; a page that repeats an earlier one ends it with [`Error::Paging`](crate::Error::Paging).
+    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+    pub fn into_stream(self) -> ::snapsdk_runtime::Paginator<crate::models::Ticket> {
         let first = self.page.unwrap_or(1);
         ::snapsdk_runtime::paginate::by_page(
+            "search_tickets",
             first,
             "/data",
             "/meta/total",
@@ -2542,6 +2938,20 @@ impl SearchTickets {
                 async move { next.send_raw().await }
             },
         )
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SearchTickets {
+    type Output = crate::Result<crate::models::SearchResults>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::SearchResults>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 static SEND_NOTE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -2569,9 +2979,9 @@ static SEND_NOTE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 /// - scope defaults to public on the server (the PHP client sends public when unset); only private is shown in the document.
 /// - This POST creates a note each time it is sent, so it is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SendNote {
     rt_client: ::snapsdk_runtime::Client,
     id: Option<crate::models::TicketNonce>,
@@ -2726,6 +3136,20 @@ impl SendNote {
         response.text().await.map(|text| text.trim().to_owned().into())
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SendNote {
+    type Output = crate::Result<crate::models::TicketNonce>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::TicketNonce>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_TICKET_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_ticket_status",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -2746,9 +3170,9 @@ static UPDATE_TICKET_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - The set of statuses is not documented. "replied" appears here and "waiting" in the ticket examples, so status is a free string.
 /// - The answer is not documented; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateTicketStatus {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -2807,6 +3231,16 @@ impl UpdateTicketStatus {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateTicketStatus {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_TICKET_TAGS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_ticket_tags",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -2827,9 +3261,9 @@ static UPDATE_TICKET_TAGS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateTicketTags {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -2888,6 +3322,16 @@ impl UpdateTicketTags {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateTicketTags {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static COMMENT_ON_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "comment_on_wall_post",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -2907,9 +3351,9 @@ static COMMENT_ON_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - The document names the POST field `content`. An older edition of the same document and the official PHP client use `comment` instead. We follow this document; if the server ignores `content`, this is the field to revisit.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty. Commenting is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CommentOnWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2973,6 +3417,16 @@ impl CommentOnWallPost {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CommentOnWallPost {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_wall_post",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -2994,9 +3448,9 @@ static CREATE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - type defaults to post, as in the example and the PHP client; no other values are documented.
 /// - The answer is not documented (the PHP client returns the raw body); it is declared as free JSON. Posting is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3107,6 +3561,18 @@ impl CreateWallPost {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateWallPost {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_WALL_COMMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_wall_comment",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -3125,9 +3591,9 @@ static DELETE_WALL_COMMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteWallComment {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3188,6 +3654,16 @@ impl DeleteWallComment {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteWallComment {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_wall_post",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -3206,9 +3682,9 @@ static DELETE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3264,6 +3740,16 @@ impl DeleteWallPost {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteWallPost {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "like_wall_post",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -3283,9 +3769,9 @@ static LIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 /// - The request has no body. The answer is not documented and the PHP client discards it; the response is declared empty.
 /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct LikeWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3341,6 +3827,16 @@ impl LikeWallPost {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for LikeWallPost {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_WALL_POSTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_wall_posts",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3361,9 +3857,9 @@ static LIST_WALL_POSTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
 /// - The official PHP client sends after=0 for the first page; omitting it is assumed to be equivalent.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListWallPosts {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3420,23 +3916,36 @@ impl ListWallPosts {
         let response = self.send_raw().await?;
         response.json().await
     }
-    /// Every item, page after page, as a stream: each page starts after the last item of the one before.
-    /// It ends at the first empty page.
-    pub fn into_stream(
-        self,
-    ) -> impl ::snapsdk_runtime::__private::Stream<
-        Item = crate::Result<crate::models::WallPost>,
-    > + Send + 'static {
+    /// Every item, page after page (each page starts after the last item of the one before), fetched as they are consumed:
+    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+    /// It ends at the first empty page; a cursor the server already sent ends it with [`Error::Paging`](crate::Error::Paging).
+    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+    pub fn into_stream(self) -> ::snapsdk_runtime::Paginator<crate::models::WallPost> {
+        let first = ::std::clone::Clone::clone(&self.after);
         ::snapsdk_runtime::paginate::by_cursor(
+            "list_wall_posts",
+            first,
             move |cursor| {
                 let mut next = self.clone();
-                if cursor.is_some() {
-                    next.after = cursor;
-                }
+                next.after = cursor;
                 async move { next.send().await }
             },
             |item: &crate::models::WallPost| ::std::clone::Clone::clone(&item.id),
         )
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListWallPosts {
+    type Output = crate::Result<Vec<crate::models::WallPost>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::WallPost>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 static UNLIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -3457,9 +3966,9 @@ static UNLIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - The document writes the account placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UnlikeWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3513,5 +4022,15 @@ impl UnlikeWallPost {
             let _ = response;
             Ok(())
         }
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UnlikeWallPost {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }

@@ -18,9 +18,9 @@ static ADMIN_DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// - Same heading as delete\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_delete\_stream\_event.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AdminDeleteStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -77,6 +77,18 @@ impl AdminDeleteStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AdminDeleteStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ADMIN_GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "admin_get_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -94,9 +106,9 @@ static ADMIN_GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// - Same heading as get\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_get\_stream\_event.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AdminGetStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -169,6 +181,18 @@ impl AdminGetStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AdminGetStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ADMIN_LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "admin_list_streams",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -186,9 +210,9 @@ static ADMIN_LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// - The document prints the path with a trailing slash (/v2/admin/streams/), in the heading and in both samples; it is kept exactly, since a server may route the two forms differently.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AdminListStreams {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -310,6 +334,18 @@ impl AdminListStreams {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AdminListStreams {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_agent",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -328,9 +364,9 @@ static GET_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
 /// - Editions differ only in that lost name; type and required flag agree.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetAgent {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
@@ -378,6 +414,18 @@ impl GetAgent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetAgent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_agent_info",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -397,9 +445,9 @@ static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
 /// - Editions differ only in the lost parameter name; type and required flag agree.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetAgentInfo {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
@@ -448,6 +496,18 @@ impl GetAgentInfo {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetAgentInfo {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_agent",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -467,9 +527,9 @@ static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 /// - Both fields are documented as `number` with no unit. wrap\_up\_time is a duration (seconds presumably) and last\_bridge\_end a point in time (a Unix timestamp presumably); both are read as integer.
 /// - Editions differ only in the lost parameter name; types and required flags agree.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateAgent {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
@@ -547,6 +607,18 @@ impl UpdateAgent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateAgent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_agent_status",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -566,9 +638,9 @@ static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// - The allowed status values are not documented, so status is a plain string.
 /// - Editions differ only in the lost parameter name; type and required flags agree.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateAgentStatus {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
@@ -632,6 +704,18 @@ impl UpdateAgentStatus {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateAgentStatus {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_BOOKING_PAGE_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_booking_page_public_info",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -650,9 +734,9 @@ static GET_BOOKING_PAGE_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_booking\_page.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetBookingPagePublicInfo {
     rt_client: ::snapsdk_runtime::Client,
     uuid: String,
@@ -701,6 +785,18 @@ impl GetBookingPagePublicInfo {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetBookingPagePublicInfo {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_button",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -719,9 +815,9 @@ static CREATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - Editions disagree: the short edition (rest\_short, "Create") marks call\_id required and has no `agent` field; the full edition marks call\_id optional and adds `agent`. We follow the full edition (the later superset): call\_id optional, agent present.
 /// - config is an `object` whose keys are not documented: json. schedule\_template\_id is an id: integer. cart\_value is money: number.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateButton {
     rt_client: ::snapsdk_runtime::Client,
     name: String,
@@ -893,6 +989,18 @@ impl CreateButton {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_buttons_batch",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -911,9 +1019,9 @@ static CREATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - The elements of `buttons` are not described; presumably objects shaped like the create\_button body, but they stay list\<json\>.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateButtonsBatch {
     rt_client: ::snapsdk_runtime::Client,
     buttons: Vec<::serde_json::Value>,
@@ -970,6 +1078,18 @@ impl CreateButtonsBatch {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateButtonsBatch {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_button",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -987,9 +1107,9 @@ static GET_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetButton {
     rt_client: ::snapsdk_runtime::Client,
     bid: ::snapsdk_runtime::Alternatives,
@@ -1040,6 +1160,18 @@ impl GetButton {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_BUTTON_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_button_public_info",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1059,9 +1191,9 @@ static GET_BUTTON_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 /// - Both code samples send no Authorization header (in both editions): auth none. Named \*\_public\_info to keep it apart from get\_button, the authenticated read of the same button.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetButtonPublicInfo {
     rt_client: ::snapsdk_runtime::Client,
     bid: ::snapsdk_runtime::Alternatives,
@@ -1113,6 +1245,18 @@ impl GetButtonPublicInfo {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetButtonPublicInfo {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_BUTTONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_buttons",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1130,9 +1274,9 @@ static LIST_BUTTONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListButtons {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -1232,6 +1376,18 @@ impl ListButtons {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListButtons {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_button",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1250,9 +1406,9 @@ static UPDATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - Unlike create\_button, the update table has no `agent` field in either edition; none is added.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateButton {
     rt_client: ::snapsdk_runtime::Client,
     bid: ::snapsdk_runtime::Alternatives,
@@ -1428,6 +1584,18 @@ impl UpdateButton {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_buttons_batch",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1446,9 +1614,9 @@ static UPDATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - The elements of `buttons` are not described (presumably each carries the button's identifier and the fields to change): list\<json\>.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateButtonsBatch {
     rt_client: ::snapsdk_runtime::Client,
     buttons: Vec<::serde_json::Value>,
@@ -1505,6 +1673,18 @@ impl UpdateButtonsBatch {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateButtonsBatch {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_call_recording",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -1518,9 +1698,9 @@ static DELETE_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Recording - Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCallRecording {
     rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
@@ -1569,6 +1749,18 @@ impl DeleteCallRecording {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCallRecording {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_call",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1586,9 +1778,9 @@ static GET_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operation
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCall {
     rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
@@ -1636,6 +1828,18 @@ impl GetCall {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCall {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_call_recording",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1653,9 +1857,9 @@ static GET_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// - The document does not say whether this returns the audio itself or a link to it; the sample decodes JSON (res.json()), so the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCallRecording {
     rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
@@ -1704,6 +1908,18 @@ impl GetCallRecording {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCallRecording {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_calls",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1722,9 +1938,9 @@ static LIST_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// - `ani` (the caller's number) is documented as `number`; it is read as integer, since a phone number is never fractional. A number with a leading 0 or + cannot be expressed; the document gives no string form.
 /// - The short edition titles this section "ReadAll", the full edition "Read all"; the parameter tables agree. We cite the full edition.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCalls {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -1890,6 +2106,18 @@ impl ListCalls {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCalls {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_company_booking_page",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -1907,9 +2135,9 @@ static CREATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
 ///
 /// - duration is documented as `number` with no unit (minutes presumably); read as integer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyBookingPage {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2019,6 +2247,18 @@ impl CreateCompanyBookingPage {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateCompanyBookingPage {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_booking_page",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -2032,9 +2272,9 @@ static DELETE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
 ///
 /// Source: snapcall-rest-v2.txt § "Booking Pages - Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyBookingPage {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2091,6 +2331,18 @@ impl DeleteCompanyBookingPage {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyBookingPage {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_booking_page",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2108,9 +2360,9 @@ static GET_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// - The document's one-line description says "List", but the route reads a single page by uuid; it is a read.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyBookingPage {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2167,6 +2419,18 @@ impl GetCompanyBookingPage {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyBookingPage {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_BOOKING_PAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_booking_pages",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2180,9 +2444,9 @@ static LIST_COMPANY_BOOKING_PAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// Source: snapcall-rest-v2.txt § "Booking pages - Read All".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyBookingPages {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2280,6 +2544,18 @@ impl ListCompanyBookingPages {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyBookingPages {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_company_booking_page",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -2297,9 +2573,9 @@ static UPDATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
 ///
 /// - duration is documented as `number` with no unit; read as integer. The allowed status values are not documented; plain string.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyBookingPage {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2430,6 +2706,18 @@ impl UpdateCompanyBookingPage {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateCompanyBookingPage {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_company_custom_fields",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -2447,9 +2735,9 @@ static CREATE_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// - The section says "a custom field" but the body takes an array (customFields), so the id is plural. The element shape is not documented: list\<json\>. customFields is documented as not required.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyCustomFields {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2517,6 +2805,18 @@ impl CreateCompanyCustomFields {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateCompanyCustomFields {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_custom_fields",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2530,9 +2830,9 @@ static LIST_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// Source: snapcall-rest-v2.txt § "Read all Custom fields".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyCustomFields {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2619,6 +2919,18 @@ impl ListCompanyCustomFields {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyCustomFields {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_company_invite",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -2636,9 +2948,9 @@ static CREATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// - The second payload row is printed without a name (`| string | true |`, a link lost in the copy). Restored as `email`; both code samples send `email`. This operation is not in the short edition.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyInvite {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2715,6 +3027,18 @@ impl CreateCompanyInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateCompanyInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_invite",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -2728,9 +3052,9 @@ static DELETE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Invite - Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyInvite {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2787,6 +3111,18 @@ impl DeleteCompanyInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_INVITES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_invites",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2800,9 +3136,9 @@ static LIST_COMPANY_INVITES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 ///
 /// Source: snapcall-rest-v2.txt § "Invites - Read All".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyInvites {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2875,6 +3211,18 @@ impl ListCompanyInvites {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyInvites {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_company_invite",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -2888,9 +3236,9 @@ static UPDATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Invite - Update invite".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyInvite {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2959,6 +3307,18 @@ impl UpdateCompanyInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateCompanyInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_library_media",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2972,9 +3332,9 @@ static GET_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// Source: snapcall-rest-v2.txt § "Read".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyLibraryMedia {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3031,6 +3391,18 @@ impl GetCompanyLibraryMedia {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyLibraryMedia {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_library_media",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3048,9 +3420,9 @@ static LIST_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// - The accepted `order` values are not documented; plain string.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyLibraryMedia {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3159,6 +3531,18 @@ impl ListCompanyLibraryMedia {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyLibraryMedia {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_stream",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -3183,9 +3567,9 @@ static CREATE_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - The path parameter is named company\_id and typed string in the streams reference, but integer in its object table; the REST edition's company routes call it companyId and type it number. We use the REST name and integer so that every company route takes the same argument.
 /// - The name of the path parameter and the body field types come from the streams reference; the Authorization header it requires is the vendor default (basic or bearer).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateStream {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3280,6 +3664,20 @@ impl CreateStream {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateStream {
+    type Output = crate::Result<crate::models::StreamCreated>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::StreamCreated>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_stream",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -3293,9 +3691,9 @@ static DELETE_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyStream {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3352,6 +3750,18 @@ impl DeleteCompanyStream {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyStream {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -3365,9 +3775,9 @@ static DELETE_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk
 ///
 /// Source: snapcall-rest-v2.txt § "StreamEvent - Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3429,6 +3839,18 @@ impl DeleteCompanyStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_stream",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3446,9 +3868,9 @@ static GET_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// - The streams reference's "Retrieve a stream" maps here: it takes the company id and the stream token as path parameters and requires the key, like this REST route ("Get a stream"). Its parameters are called company\_id and token there; the REST names companyId and streamToken are kept. It is one operation, and its 200 response uses the model the streams reference documents (StreamDetails).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyStream {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3501,6 +3923,20 @@ impl GetCompanyStream {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyStream {
+    type Output = crate::Result<crate::models::StreamDetails>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::StreamDetails>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3518,9 +3954,9 @@ static GET_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// - Unlike the unscoped and admin event reads, this route documents no longTimeExpiration query parameter; none is added.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3582,6 +4018,18 @@ impl GetCompanyStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_stream_recording",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3599,9 +4047,9 @@ static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// - The document marks this route deprecated, kept for one customer; it is transcribed for completeness and its summary says so.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyStreamRecording {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3658,6 +4106,18 @@ impl GetCompanyStreamRecording {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyStreamRecording {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static INVITE_TO_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "invite_to_company_stream",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -3676,9 +4136,9 @@ static INVITE_TO_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 /// - userIds, emails and phoneNumbers are documented only as `array`. Their names say what they hold: user ids are numbers on every other route (list\<integer\>); emails and phone numbers are text (list\<string\>, a phone number may start with + or 0).
 /// - The allowed values of `type` are not documented; plain string.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct InviteToCompanyStream {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3798,6 +4258,18 @@ impl InviteToCompanyStream {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for InviteToCompanyStream {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_STREAM_EVENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_stream_events",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3815,9 +4287,9 @@ static LIST_COMPANY_STREAM_EVENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// - The accepted `order` values are not documented; plain string.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyStreamEvents {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3995,6 +4467,18 @@ impl ListCompanyStreamEvents {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyStreamEvents {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_streams",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -4013,9 +4497,9 @@ static LIST_COMPANY_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - The syntax of custom\_filter is not documented; plain string.
 /// - team\_ids and user\_ids are `alternatives`: one id or a list, as the API accepts.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyStreams {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4237,6 +4721,18 @@ impl ListCompanyStreams {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyStreams {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "request_company_stream_event_mix",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -4255,9 +4751,9 @@ static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::sn
 /// - Shares its heading and description with the /video-mix route (see request\_company\_stream\_event\_video\_mix). The heading says audio files, and this is the route without "video", so it is read as the audio mix.
 /// - No body is documented (the samples send none).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RequestCompanyStreamEventMix {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4319,6 +4815,18 @@ impl RequestCompanyStreamEventMix {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for RequestCompanyStreamEventMix {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "request_company_stream_event_video_mix",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -4337,9 +4845,9 @@ static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo 
 /// - Two sections share the heading "Streams - request audio files" and the same description; they differ only in the last path segment. The ids follow the path: this one (/video-mix) is the video mix, the /mix one is request\_company\_stream\_event\_mix. The heading's "audio" is kept out of the summary since the path says video.
 /// - No body is documented (the samples send none).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RequestCompanyStreamEventVideoMix {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4401,6 +4909,18 @@ impl RequestCompanyStreamEventVideoMix {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for RequestCompanyStreamEventVideoMix {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ADD_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "add_company_team_user",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -4414,9 +4934,9 @@ static ADD_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Add user".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AddCompanyTeamUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4485,6 +5005,18 @@ impl AddCompanyTeamUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AddCompanyTeamUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_company_team",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -4498,9 +5030,9 @@ static CREATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Create".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyTeam {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4577,6 +5109,18 @@ impl CreateCompanyTeam {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateCompanyTeam {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_team",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -4594,9 +5138,9 @@ static DELETE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - This route names the team `{id}` where every other team route says `{teamId}`; the wire name is kept and rust\_name makes it team\_id.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyTeam {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4653,6 +5197,18 @@ impl DeleteCompanyTeam {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyTeam {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_team",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -4666,9 +5222,9 @@ static GET_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Read".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyTeam {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4725,6 +5281,18 @@ impl GetCompanyTeam {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyTeam {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_TEAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_teams",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -4738,9 +5306,9 @@ static LIST_COMPANY_TEAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Read all".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyTeams {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4835,6 +5403,18 @@ impl ListCompanyTeams {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyTeams {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static REMOVE_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "remove_company_team_user",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -4848,9 +5428,9 @@ static REMOVE_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Remove user".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RemoveCompanyTeamUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4912,6 +5492,18 @@ impl RemoveCompanyTeamUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for RemoveCompanyTeamUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_company_team",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -4929,9 +5521,9 @@ static UPDATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - settings is an `object` whose keys are not documented; json.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyTeam {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -5029,6 +5621,18 @@ impl UpdateCompanyTeam {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateCompanyTeam {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_user",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5042,9 +5646,9 @@ static GET_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// Source: snapcall-rest-v2.txt § "Read company users".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -5101,6 +5705,18 @@ impl GetCompanyUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_USERS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_users",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5114,9 +5730,9 @@ static LIST_COMPANY_USERS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// Source: snapcall-rest-v2.txt § "Company - List users".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyUsers {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -5244,6 +5860,18 @@ impl ListCompanyUsers {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyUsers {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static REMOVE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "remove_company_user",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -5261,9 +5889,9 @@ static REMOVE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - Only this operation types companyId and userId as `string` (its sample uses "hello" for both); every other company route, including the PUT on the same path, types them as `number`. We keep the documented string type; callers pass the numeric ids as text.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RemoveCompanyUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: String,
@@ -5320,6 +5948,18 @@ impl RemoveCompanyUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for RemoveCompanyUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_company_user",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -5333,9 +5973,9 @@ static UPDATE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// Source: snapcall-rest-v2.txt § "User - Update users".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -5404,6 +6044,18 @@ impl UpdateCompanyUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateCompanyUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_INTEGRATIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_integrations",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5417,9 +6069,9 @@ static LIST_INTEGRATIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 ///
 /// Source: snapcall-rest-v2.txt § "Integration - Read all".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListIntegrations {
     rt_client: ::snapsdk_runtime::Client,
     rt_options: ::snapsdk_runtime::RequestOptions,
@@ -5462,6 +6114,18 @@ impl ListIntegrations {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListIntegrations {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ACCEPT_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "accept_invite",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -5475,9 +6139,9 @@ static ACCEPT_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 ///
 /// Source: snapcall-rest-v2.txt § "Invite - Accept".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AcceptInvite {
     rt_client: ::snapsdk_runtime::Client,
     token: String,
@@ -5531,6 +6195,18 @@ impl AcceptInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AcceptInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_invite",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5549,9 +6225,9 @@ static GET_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - Both code samples send no Authorization header: auth none (the invitee has no key yet).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetInvite {
     rt_client: ::snapsdk_runtime::Client,
     token: String,
@@ -5599,6 +6275,18 @@ impl GetInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ACTIVATE_PARTNER_ACCOUNT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "activate_partner_account",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -5617,9 +6305,9 @@ static ACTIVATE_PARTNER_ACCOUNT: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 /// - The first payload row is printed `| string | false | |`: the name (a link) was lost and the cells shifted left. Restored as `email`, type string, not required; both code samples send `email` first. This operation is not in the short edition.
 /// - The document asks for the partner account's API key here; that is the caller's choice of key, so the default schemes apply.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ActivatePartnerAccount {
     rt_client: ::snapsdk_runtime::Client,
     email: Option<String>,
@@ -5725,6 +6413,18 @@ impl ActivatePartnerAccount {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ActivatePartnerAccount {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_PARTNER_AGENT_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_partner_agent_button",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -5743,9 +6443,9 @@ static GET_PARTNER_AGENT_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 /// - The document asks for the user's API key (not the partner's) here; the default schemes apply.
 /// - The meaning of `stream` is not described; the description is our reading of its name.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPartnerAgentButton {
     rt_client: ::snapsdk_runtime::Client,
     agent_email: String,
@@ -5815,6 +6515,18 @@ impl GetPartnerAgentButton {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetPartnerAgentButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_PARTNER_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_partner_call",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5828,9 +6540,9 @@ static GET_PARTNER_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// Source: snapcall-rest-v2.txt § "Call".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPartnerCall {
     rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
@@ -5879,6 +6591,18 @@ impl GetPartnerCall {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetPartnerCall {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_PARTNER_STATS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_partner_stats",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5892,9 +6616,9 @@ static GET_PARTNER_STATS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 ///
 /// Source: snapcall-rest-v2.txt § "Stats".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPartnerStats {
     rt_client: ::snapsdk_runtime::Client,
     start: ::snapsdk_runtime::NaiveDate,
@@ -5949,6 +6673,18 @@ impl GetPartnerStats {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetPartnerStats {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_PARTNER_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_partner_calls",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5962,9 +6698,9 @@ static LIST_PARTNER_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// Source: snapcall-rest-v2.txt § "Calls".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListPartnerCalls {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -6075,6 +6811,18 @@ impl ListPartnerCalls {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListPartnerCalls {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_PUBLIC_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_public_library_media",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6093,9 +6841,9 @@ static GET_PUBLIC_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// - Both code samples send no Authorization header: auth none. It is the only operation of the document's "Public" section, hence group public.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPublicLibraryMedia {
     rt_client: ::snapsdk_runtime::Client,
     token: String,
@@ -6144,6 +6892,18 @@ impl GetPublicLibraryMedia {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetPublicLibraryMedia {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_ROLE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_role",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6157,9 +6917,9 @@ static GET_ROLE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operation
 ///
 /// Source: snapcall-rest-v2.txt § "Read".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetRole {
     rt_client: ::snapsdk_runtime::Client,
     role_id: i64,
@@ -6207,6 +6967,18 @@ impl GetRole {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetRole {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ROLES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_roles",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6224,9 +6996,9 @@ static LIST_ROLES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - The document titles this list "Read" (not "Read all"), the same heading as the single-role read; it is a list (page and limit, "Get a role list"), hence list\_roles.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListRoles {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -6293,6 +7065,18 @@ impl ListRoles {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListRoles {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_schedule_template",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -6311,9 +7095,9 @@ static CREATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 /// - The shape of a schedule element is not documented; list\<json\>.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateScheduleTemplate {
     rt_client: ::snapsdk_runtime::Client,
     name: String,
@@ -6378,6 +7162,18 @@ impl CreateScheduleTemplate {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateScheduleTemplate {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_schedule_template",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6395,9 +7191,9 @@ static GET_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetScheduleTemplate {
     rt_client: ::snapsdk_runtime::Client,
     template_id: i64,
@@ -6446,6 +7242,18 @@ impl GetScheduleTemplate {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetScheduleTemplate {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_SCHEDULE_TEMPLATES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_schedule_templates",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6464,9 +7272,9 @@ static LIST_SCHEDULE_TEMPLATES: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
 /// - Only `page` is documented here (no `limit`), in both editions.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListScheduleTemplates {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -6525,6 +7333,18 @@ impl ListScheduleTemplates {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListScheduleTemplates {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_schedule_template",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -6542,9 +7362,9 @@ static UPDATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateScheduleTemplate {
     rt_client: ::snapsdk_runtime::Client,
     template_id: i64,
@@ -6623,6 +7443,18 @@ impl UpdateScheduleTemplate {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateScheduleTemplate {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -6640,9 +7472,9 @@ static DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete\_stream\_event, and the /admin route is admin\_delete\_stream\_event.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -6699,6 +7531,18 @@ impl DeleteStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6717,9 +7561,9 @@ static GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - Titled "Read admin" like the /v2/admin/streams/... route, although its path has no /admin segment; the id follows the path (see delete\_stream\_event).
 /// - longTimeExpiration is not described; the description is our reading of its name.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -6789,6 +7633,18 @@ impl GetStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_STREAM_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_stream_public_info",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6807,9 +7663,9 @@ static GET_STREAM_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_stream.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetStreamPublicInfo {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -6888,6 +7744,18 @@ impl GetStreamPublicInfo {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetStreamPublicInfo {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_streams",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6905,9 +7773,9 @@ static LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 ///
 /// - The path is printed as /v2/streams/v2 (a second `v2` segment), in the heading and in both samples; it is kept exactly as printed.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListStreams {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -7029,6 +7897,18 @@ impl ListStreams {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListStreams {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_CURRENT_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_current_user",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -7046,9 +7926,9 @@ static GET_CURRENT_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCurrentUser {
     rt_client: ::snapsdk_runtime::Client,
     rt_options: ::snapsdk_runtime::RequestOptions,
@@ -7091,6 +7971,18 @@ impl GetCurrentUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCurrentUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_USER_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_user_button",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -7110,9 +8002,9 @@ static GET_USER_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 /// - Both code samples send no Authorization header (in both editions): auth none. It is a POST only to carry the page context; it creates nothing, but it is not marked retryable since the document does not say it is idempotent.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetUserButton {
     rt_client: ::snapsdk_runtime::Client,
     user_id: i64,
@@ -7187,5 +8079,17 @@ impl GetUserButton {
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
     pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
         self.send_raw().await?.json().await
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetUserButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }

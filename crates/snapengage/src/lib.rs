@@ -12,8 +12,8 @@ pub mod models;
 pub mod operations;
 pub use models::*;
 pub use ::snapsdk_runtime::{
-    Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit,
-    RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
+    Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, Paginator,
+    RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
 };
 /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
 pub use ::snapsdk_runtime::reqwest;

@@ -14,9 +14,9 @@ static CHECK_WIDGET_AVAILABILITY: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// Source: snapengage-chat-api-v1.txt § "Check widget availability".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CheckWidgetAvailability {
     rt_client: ::snapsdk_runtime::Client,
     widget_id: String,
@@ -61,6 +61,20 @@ impl CheckWidgetAvailability {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CheckWidgetAvailability {
+    type Output = crate::Result<crate::models::WidgetAvailability>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::WidgetAvailability>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static POLL_MESSAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "poll_messages",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -79,9 +93,9 @@ static POLL_MESSAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - The table lists index and isTyping next to caseId without saying where they go, and the cURL sample sends neither. On a GET the only place is the query string, so they are query parameters.
 /// - The document recommends polling no more often than every 1-2 seconds. This is not paging (the index moves with the transcript), so no pagination stream is generated.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct PollMessages {
     rt_client: ::snapsdk_runtime::Client,
     case_id: String,
@@ -152,6 +166,20 @@ impl PollMessages {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for PollMessages {
+    type Output = crate::Result<crate::models::PollResult>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::PollResult>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static SEND_MESSAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "send_message",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -172,9 +200,9 @@ static SEND_MESSAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 /// - Only caseId is marked Required. messageType and messageBody are optional: closing a chat needs no body text.
 /// - The table recommends URL-encoding messageBody. The client percent-encodes every query value exactly once, so callers pass plain text; encoding it themselves would double-encode it.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SendMessage {
     rt_client: ::snapsdk_runtime::Client,
     case_id: String,
@@ -243,6 +271,20 @@ impl SendMessage {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SendMessage {
+    type Output = crate::Result<crate::models::SentMessage>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::SentMessage>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static START_CHAT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "start_chat",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -261,9 +303,9 @@ static START_CHAT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// - email and visitorMessage are required only when the widget's availability says so (emailRequired / messageRequired). A static type cannot know that, so both are optional setters and the server's 400 reports the omission.
 /// - Fields travel in the query string with the form content type, as in the cURL sample (see send\_message).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct StartChat {
     rt_client: ::snapsdk_runtime::Client,
     widget_id: String,
@@ -386,5 +428,19 @@ impl StartChat {
     pub async fn send(self) -> crate::Result<crate::models::ChatStarted> {
         let response = self.send_raw().await?;
         response.json().await
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for StartChat {
+    type Output = crate::Result<crate::models::ChatStarted>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::ChatStarted>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }

@@ -61,6 +61,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A paged listing stopped because it would never end: the server sent a
+    /// cursor or a page it had sent before. The items before were yielded.
+    #[error("{operation}: paging stopped: {message}; the items so far were yielded, report the listing to the vendor")]
+    Paging {
+        /// The listing operation.
+        operation: &'static str,
+        /// What repeated.
+        message: String,
+    },
 }
 
 /// `1.25 s`, `250 ms`.
@@ -101,6 +110,18 @@ impl Error {
             Error::RateLimited { response: Some(r), .. } => Some(r.status),
             _ => None,
         }
+    }
+
+    /// The HTTP status as a number (`404`), when the server answered.
+    #[must_use]
+    pub fn status_code(&self) -> Option<u16> {
+        self.status().map(|s| s.as_u16())
+    }
+
+    /// Whether the server answered 404 Not Found.
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
     }
 
     /// Whether sending the same request again later may succeed.
@@ -148,7 +169,8 @@ impl Error {
             Error::Timeout { operation, .. }
             | Error::Connection { operation, .. }
             | Error::RateLimited { operation, .. }
-            | Error::InvalidArgument { operation, .. } => Some(operation),
+            | Error::InvalidArgument { operation, .. }
+            | Error::Paging { operation, .. } => Some(operation),
             Error::Config(_) | Error::Io { .. } => None,
         }
     }

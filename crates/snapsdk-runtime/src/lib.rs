@@ -24,6 +24,7 @@ pub use body::{Body, FilePart, Multipart};
 pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, DecodeError, Error, Result};
+pub use paginate::Paginator;
 pub use response::{ByteStream, Response};
 pub use chrono::NaiveDate;
 pub use types::{de, Alternatives, Timestamp};

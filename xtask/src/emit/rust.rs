@@ -288,7 +288,7 @@ fn emit_lib(api: &Api) -> TokenStream {
         pub mod operations;
 
         #models_use
-        pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts};
+        pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, Paginator, RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts};
         /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
         pub use #rt::reqwest;
         #date_reexport
@@ -843,11 +843,13 @@ fn emit_operations(api: &Api) -> TokenStream {
                 let param_input = inputs.iter().find(|i| i.place == Place::Query && i.wire == param).expect("validated");
                 let pn = ident(param_input.rust);
                 quote! {
-                    /// Every item of every page, as a stream, from the page set with the page setter (default 1) on.
-                    /// It ends after the reported total, or at the first empty page.
-                    pub fn into_stream(self) -> impl #rt::__private::Stream<Item = crate::Result<#item>> + Send + 'static {
+                    /// Every item of every page, from the page set with the page setter (default 1) on, fetched as they are consumed:
+                    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+                    /// It ends after the reported total, or at the first empty page; a page that repeats an earlier one ends it with [`Error::Paging`](crate::Error::Paging).
+                    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+                    pub fn into_stream(self) -> #rt::Paginator<#item> {
                         let first = self.#pn.unwrap_or(1);
-                        #rt::paginate::by_page(first, #items, #total, move |page| {
+                        #rt::paginate::by_page(#id, first, #items, #total, move |page| {
                             let mut next = self.clone();
                             next.#pn = Some(page);
                             async move { next.send_raw().await }
@@ -861,15 +863,18 @@ fn emit_operations(api: &Api) -> TokenStream {
                 let pn = ident(param_input.rust);
                 let cf = ident(cursor_rust);
                 quote! {
-                    /// Every item, page after page, as a stream: each page starts after the last item of the one before.
-                    /// It ends at the first empty page.
-                    pub fn into_stream(self) -> impl #rt::__private::Stream<Item = crate::Result<#item>> + Send + 'static {
+                    /// Every item, page after page (each page starts after the last item of the one before), fetched as they are consumed:
+                    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+                    /// It ends at the first empty page; a cursor the server already sent ends it with [`Error::Paging`](crate::Error::Paging).
+                    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+                    pub fn into_stream(self) -> #rt::Paginator<#item> {
+                        let first = ::std::clone::Clone::clone(&self.#pn);
                         #rt::paginate::by_cursor(
+                            #id,
+                            first,
                             move |cursor| {
                                 let mut next = self.clone();
-                                if cursor.is_some() {
-                                    next.#pn = cursor;
-                                }
+                                next.#pn = cursor;
                                 async move { next.send().await }
                             },
                             |item: &#item| ::std::clone::Clone::clone(&item.#cf),
@@ -879,7 +884,7 @@ fn emit_operations(api: &Api) -> TokenStream {
             }
         });
 
-        let d = docs(op_doc_lines(api, op).iter().map(String::as_str).chain(["", "Build it with the group method on the client, then call `.send().await`."]));
+        let d = docs(op_doc_lines(api, op).iter().map(String::as_str).chain(["", "Build it with the group method on the client, then `.await` it (or call `.send().await`)."]));
         quote! {
             static #info: #rt::OperationInfo = #rt::OperationInfo {
                 id: #id,
@@ -891,7 +896,7 @@ fn emit_operations(api: &Api) -> TokenStream {
 
             #d
             #[derive(Debug, #clone)]
-            #[must_use = "a request does nothing until `.send().await`"]
+            #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
             pub struct #b {
                 rt_client: #rt::Client,
                 #(#fields)*
@@ -935,6 +940,15 @@ fn emit_operations(api: &Api) -> TokenStream {
 
                 #send_as
                 #paginate
+            }
+
+            /// `.await` sends the request, like [`send`](Self::send).
+            impl ::std::future::IntoFuture for #b {
+                type Output = crate::Result<#out>;
+                type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = crate::Result<#out>> + Send>>;
+                fn into_future(self) -> Self::IntoFuture {
+                    Box::pin(self.send())
+                }
             }
         }
     });
