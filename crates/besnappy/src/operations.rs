@@ -3058,8 +3058,8 @@ impl SendNote {
     }
     /// public (the default) or private (internal note).
     /// Sent as `scope` in the body.
-    pub fn scope(mut self, value: crate::models::NoteScope) -> Self {
-        self.scope = Some(value);
+    pub fn scope(mut self, value: impl Into<crate::models::NoteScope>) -> Self {
+        self.scope = Some(value.into());
         self
     }
     /// Tags to put on the ticket.

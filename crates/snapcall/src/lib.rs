@@ -834,12 +834,12 @@ impl CompanyStreamsApi<'_> {
     pub fn create_stream(
         &self,
         company_id: i64,
-        type_: crate::models::StreamType,
+        type_: impl Into<crate::models::StreamType>,
     ) -> crate::operations::CreateStream {
         crate::operations::CreateStream::new(
             self.client.inner.clone(),
             company_id,
-            type_,
+            type_.into(),
         )
     }
     /// Delete a stream of a company.

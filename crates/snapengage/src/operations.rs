@@ -222,8 +222,8 @@ impl SendMessage {
     }
     /// 1 for a normal message, 2 to close the session.
     /// Sent as `messageType` in the body.
-    pub fn message_type(mut self, value: crate::models::MessageType) -> Self {
-        self.message_type = Some(value);
+    pub fn message_type(mut self, value: impl Into<crate::models::MessageType>) -> Self {
+        self.message_type = Some(value.into());
         self
     }
     /// Text of the message.

@@ -63,7 +63,7 @@ fn arg_type(api: &Api, ty: &Ty) -> (TokenStream, TokenStream) {
     match ty {
         Ty::String | Ty::Alternatives => by_into(rust),
         Ty::Model(m) => match api.models.iter().find(|x| &x.name == m).map(|x| &x.kind) {
-            Some(ModelKind::Newtype { .. } | ModelKind::OneOf { .. }) => by_into(rust),
+            Some(ModelKind::Newtype { .. } | ModelKind::OneOf { .. } | ModelKind::Enum { .. }) => by_into(rust),
             _ => (rust, quote!()),
         },
         _ => (rust, quote!()),
@@ -435,12 +435,31 @@ fn emit_models(api: &Api) -> TokenStream {
                 let required: Vec<_> = fields.iter().filter(|f| f.required).collect();
                 let args = required.iter().map(|f| {
                     let n = ident(&f.rust);
-                    let t = rust_type(&f.ty);
+                    let (t, _) = arg_type(api, &f.ty);
                     quote!(#n: #t)
                 });
                 let inits = fields.iter().map(|f| {
                     let n = ident(&f.rust);
-                    if f.required { quote!(#n,) } else { quote!(#n: None,) }
+                    let (_, conv) = arg_type(api, &f.ty);
+                    if f.required { quote!(#n: #n #conv,) } else { quote!(#n: None,) }
+                });
+                // Chainable setters for optional fields: `Model::new(..).with_x(..)`.
+                let setters = fields.iter().filter(|f| !f.required).map(|f| {
+                    let n = ident(&f.rust);
+                    // `type_` (an escaped keyword) gets `with_type`; any other name is kept whole, so no two setters collide.
+                    let bare = f.rust.trim_end_matches('_');
+                    let bare = if bare != f.rust && syn::parse_str::<syn::Ident>(bare).is_err() { bare } else { f.rust.as_str() };
+                    let m = format_ident!("with_{}", bare);
+                    let (t, conv) = arg_type(api, &f.ty);
+                    let d = format!(" Sets `{}`.", f.rust);
+                    quote! {
+                        #[doc = #d]
+                        #[must_use]
+                        pub fn #m(mut self, value: #t) -> Self {
+                            self.#n = Some(value #conv);
+                            self
+                        }
+                    }
                 });
                 let extra_init = keep_unknown.then(|| quote!(#extra_name: ::serde_json::Map::new(),));
                 let new_doc = if required.is_empty() {
@@ -465,6 +484,8 @@ fn emit_models(api: &Api) -> TokenStream {
                         pub fn new(#(#args),*) -> Self {
                             Self { #(#inits)* #extra_init }
                         }
+
+                        #(#setters)*
                     }
                 }
             }
@@ -523,6 +544,12 @@ fn emit_models(api: &Api) -> TokenStream {
                                 #(#from_str)*
                                 other => Self::Unknown(other.to_owned()),
                             }
+                        }
+                    }
+
+                    impl From<String> for #name {
+                        fn from(s: String) -> Self {
+                            Self::from(s.as_str())
                         }
                     }
 
