@@ -37,6 +37,7 @@ case!(body_on_get);
 case!(malformed_base_url);
 case!(unknown_auth_scheme);
 case!(every_problem_is_reported);
+case!(json_list_misplaced);
 
 #[test]
 fn every_case_directory_has_a_test() {

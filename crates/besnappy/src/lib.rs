@@ -273,7 +273,7 @@ impl DocumentsApi<'_> {
     ///
     /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
     /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
-    /// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
+    /// - tags is a plain text part holding the JSON text of the list, as the document says; the client writes it from the list (`json_list<string>`, as for ticket tags).
     /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
     pub fn upload_document(
         &self,
@@ -887,18 +887,18 @@ impl TicketsApi<'_> {
     /// # Spec decisions
     ///
     /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
-    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde\_json).
+    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The field is `json_list<string>`: the caller passes the tags and the client writes the JSON text.
     /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn update_ticket_tags(
         &self,
         ticket: impl Into<crate::models::TicketRef>,
-        tags: impl Into<String>,
+        tags: impl IntoIterator<Item = impl Into<String>>,
     ) -> crate::operations::UpdateTicketTags {
         crate::operations::UpdateTicketTags::new(
             self.client.inner.clone(),
             ticket.into(),
-            tags.into(),
+            tags.into_iter().map(Into::into).collect(),
         )
     }
 }

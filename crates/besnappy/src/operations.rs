@@ -495,7 +495,7 @@ static UPLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 ///
 /// - The document writes the placeholder as {id}; renamed to account\_id. The URL is unchanged.
 /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
-/// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
+/// - tags is a plain text part holding the JSON text of the list, as the document says; the client writes it from the list (`json_list<string>`, as for ticket tags).
 /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
 ///
 /// Build it with the group method on the client, then `.await` it (or call `.send().await`).
@@ -505,7 +505,7 @@ pub struct UploadDocument {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     document: ::snapsdk_runtime::FilePart,
-    tags: Option<String>,
+    tags: Option<Vec<String>>,
     rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UploadDocument {
@@ -522,10 +522,10 @@ impl UploadDocument {
             rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
-    /// Optional tags as a JSON-encoded array of strings, e.g. \["faq","logo"\].
+    /// Optional tags (such as faq or logo); sent as the JSON text of the list.
     /// Sent as `tags` in the body.
-    pub fn tags(mut self, value: impl Into<String>) -> Self {
-        self.tags = Some(value.into());
+    pub fn tags(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tags = Some(value.into_iter().map(Into::into).collect());
         self
     }
     /// Override retries and timeouts for this call only.
@@ -552,7 +552,15 @@ impl UploadDocument {
             multipart = multipart.file("document", value);
         }
         if let Some(value) = self.tags {
-            multipart = multipart.text("tags", value);
+            multipart = multipart
+                .text(
+                    "tags",
+                    ::snapsdk_runtime::encode::json_text(
+                        "upload_document",
+                        "tags",
+                        &value,
+                    )?,
+                );
         }
         request.body = ::snapsdk_runtime::Body::Multipart(multipart);
         Ok((self.rt_client.clone(), request))
@@ -3257,7 +3265,7 @@ static UPDATE_TICKET_TAGS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 /// # Spec decisions
 ///
 /// - The document writes the placeholder as {id}; renamed to ticket (id or nonce). The URL is unchanged.
-/// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde\_json).
+/// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The field is `json_list<string>`: the caller passes the tags and the client writes the JSON text.
 /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
@@ -3267,14 +3275,14 @@ static UPDATE_TICKET_TAGS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 pub struct UpdateTicketTags {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
-    tags: String,
+    tags: Vec<String>,
     rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateTicketTags {
     pub(crate) fn new(
         rt_client: ::snapsdk_runtime::Client,
         ticket: crate::models::TicketRef,
-        tags: String,
+        tags: Vec<String>,
     ) -> Self {
         Self {
             rt_client,
@@ -3302,7 +3310,14 @@ impl UpdateTicketTags {
         request.options = self.rt_options;
         request.buffer = true;
         let mut form: Vec<(&'static str, String)> = Vec::new();
-        form.push(("tags", self.tags.to_string()));
+        form.push((
+            "tags",
+            ::snapsdk_runtime::encode::json_text(
+                "update_ticket_tags",
+                "tags",
+                &self.tags,
+            )?,
+        ));
         request.body = ::snapsdk_runtime::Body::Form(
             ::snapsdk_runtime::encode::form("update_ticket_tags", &form)?,
         );

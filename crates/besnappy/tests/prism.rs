@@ -256,7 +256,7 @@ async fn every_operation_against_prism() {
                 ::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..])
                     .file_name("upload.bin"),
             )
-            .tags("tags v/1 é")
+            .tags(["tags v/1 é"])
             .send()
             .await?;
         let _ = answer;
@@ -685,7 +685,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .tickets()
-            .update_ticket_tags(besnappy::TicketRef::Id(42.into()), "tags v/1 é")
+            .update_ticket_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é"])
             .send()
             .await?;
         let () = answer;

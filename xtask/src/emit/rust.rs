@@ -41,7 +41,7 @@ pub fn rust_type(ty: &Ty) -> TokenStream {
         Ty::Alternatives => quote!(#rt::Alternatives),
         Ty::Json => quote!(::serde_json::Value),
         Ty::Binary => quote!(#rt::FilePart),
-        Ty::List(t) => {
+        Ty::List(t) | Ty::JsonList(t) => {
             let t = rust_type(t);
             quote!(Vec<#t>)
         }
@@ -62,6 +62,12 @@ fn arg_type(api: &Api, ty: &Ty) -> (TokenStream, TokenStream) {
     let by_into = |t: TokenStream| (quote!(impl Into<#t>), quote!(.into()));
     match ty {
         Ty::String | Ty::Alternatives => by_into(rust),
+        // Any list of things that convert: `["a", "b"]`, a `Vec<String>`, an iterator.
+        Ty::JsonList(inner) => {
+            let (item, _) = arg_type(api, inner);
+            let item = if item.to_string().starts_with("impl") { item } else { quote!(impl Into<#item>) };
+            (quote!(impl IntoIterator<Item = #item>), quote!(.into_iter().map(Into::into).collect()))
+        }
         Ty::Model(m) => match api.models.iter().find(|x| &x.name == m).map(|x| &x.kind) {
             Some(ModelKind::Newtype { .. } | ModelKind::OneOf { .. } | ModelKind::Enum { .. }) => by_into(rust),
             _ => (rust, quote!()),
@@ -660,10 +666,12 @@ fn emit_models(api: &Api) -> TokenStream {
 
 /// Push a scalar (or list of scalars) onto a `Vec<(&str, String)>` of pairs.
 /// `value` is a place (`self.x`) when `owned_place`, else a reference (`value`).
-fn push_pair(target: &Ident, wire: &str, value: TokenStream, ty: &Ty, owned_place: bool) -> TokenStream {
+fn push_pair(op_id: &str, target: &Ident, wire: &str, value: TokenStream, ty: &Ty, owned_place: bool) -> TokenStream {
+    let rt = rt();
     let iter = if owned_place { quote!(&#value) } else { value.clone() };
     match ty {
         Ty::List(_) => quote! { for item in #iter { #target.push((#wire, item.to_string())); } },
+        Ty::JsonList(_) => quote! { #target.push((#wire, #rt::encode::json_text(#op_id, #wire, #iter)?)); },
         _ => quote! { #target.push((#wire, #value.to_string())); },
     }
 }
@@ -747,9 +755,9 @@ fn emit_operations(api: &Api) -> TokenStream {
         let query_pushes = query_inputs.iter().map(|i| {
             let n = ident(i.rust);
             if i.required {
-                push_pair(&query_ident, i.wire, quote!(self.#n), i.ty, true)
+                push_pair(id, &query_ident, i.wire, quote!(self.#n), i.ty, true)
             } else {
-                let inner = push_pair(&query_ident, i.wire, quote!(value), i.ty, false);
+                let inner = push_pair(id, &query_ident, i.wire, quote!(value), i.ty, false);
                 quote!(if let Some(value) = &self.#n { #inner })
             }
         });
@@ -811,9 +819,9 @@ fn emit_operations(api: &Api) -> TokenStream {
                         let pushes = body_inputs.iter().map(|i| {
                             let n = ident(i.rust);
                             if i.required {
-                                push_pair(&form_ident, i.wire, quote!(self.#n), i.ty, true)
+                                push_pair(id, &form_ident, i.wire, quote!(self.#n), i.ty, true)
                             } else {
-                                let inner = push_pair(&form_ident, i.wire, quote!(value), i.ty, false);
+                                let inner = push_pair(id, &form_ident, i.wire, quote!(value), i.ty, false);
                                 quote!(if let Some(value) = &self.#n { #inner })
                             }
                         });
@@ -827,7 +835,11 @@ fn emit_operations(api: &Api) -> TokenStream {
                         let parts = body_inputs.iter().map(|i| {
                             let n = ident(i.rust);
                             let w = i.wire;
-                            let add = if *i.ty == Ty::Binary { quote!(multipart = multipart.file(#w, value);) } else { quote!(multipart = multipart.text(#w, value);) };
+                            let add = match i.ty {
+                                Ty::Binary => quote!(multipart = multipart.file(#w, value);),
+                                Ty::JsonList(_) => quote!(multipart = multipart.text(#w, #rt::encode::json_text(#id, #w, &value)?);),
+                                _ => quote!(multipart = multipart.text(#w, value);),
+                            };
                             if i.required {
                                 quote!({ let value = self.#n; #add })
                             } else {
