@@ -109,6 +109,10 @@ pub struct Vendor {
     pub rate_limit: Option<RateLimit>,
     pub sources: Vec<Source>,
     pub notes: Vec<String>,
+    /// Operation ids the quick start calls, in order (validated to exist).
+    pub quick_start: Vec<String>,
+    /// The operation the polling example calls (validated to exist).
+    pub poll_example: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -573,6 +573,19 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     if diags_added(&ck.cx, before) {
         return None;
     }
+    let chosen = v.quick_start.iter().enumerate().map(|(i, id)| (format!("quick_start[{i}]"), id)).chain(v.poll_example.iter().map(|id| ("poll_example".to_owned(), id)));
+    for (sub, id) in chosen {
+        match operations.iter().find(|o| &o.id == id) {
+            None => ck.cx.err(vat, &sub, format!("unknown operation `{id}`"), "name an operation id of this vendor"),
+            Some(op) if op.success.content == spec::ContentKind::Binary => {
+                ck.cx.err(vat, &sub, format!("`{id}` answers with a download"), "pick an operation that answers with JSON, text or nothing")
+            }
+            Some(_) => {}
+        }
+    }
+    if diags_added(&ck.cx, before) {
+        return None;
+    }
     operations.sort_by(|a, b| (&a.group, &a.id).cmp(&(&b.group, &b.id)));
     models.sort_by(|a, b| a.name.cmp(&b.name));
     let vendor = ir::Vendor {
@@ -592,6 +605,8 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         rate_limit,
         sources: v.sources.iter().map(|s| ir::Source { id: s.id.clone(), file: s.file.clone(), title: s.title.clone() }).collect(),
         notes: v.notes.clone(),
+        quick_start: v.quick_start.clone(),
+        poll_example: v.poll_example.clone(),
     };
     Some(ir::Api { vendor, operations, models })
 }
