@@ -38,6 +38,7 @@ case!(malformed_base_url);
 case!(unknown_auth_scheme);
 case!(every_problem_is_reported);
 case!(json_list_misplaced);
+case!(quick_start_unknown);
 
 #[test]
 fn every_case_directory_has_a_test() {
