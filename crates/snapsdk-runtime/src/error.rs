@@ -19,17 +19,22 @@ pub enum Error {
     /// No answer within a time limit.
     #[error("{operation}: no complete answer within the {limit} limit (gave up after {}); raise the limit with the client's or the request's timeout settings, or check that the server is reachable", fmt_duration(*.elapsed))]
     Timeout {
+        /// The operation.
         operation: &'static str,
         /// Which limit ran out: `connect`, `attempt` or `operation deadline`.
         limit: &'static str,
+        /// How long the call ran before giving up.
         elapsed: Duration,
     },
     /// The connection could not be made, or broke before the answer was complete.
     #[error("{operation}: connection failed: {message}; check the base URL and the network, the call can be retried")]
     Connection {
+        /// The operation.
         operation: &'static str,
+        /// What failed.
         message: String,
         #[source]
+        /// The transport's error, when there is one.
         source: Option<reqwest::Error>,
     },
     /// The server (or the client-side limiter) asks the caller to wait longer
@@ -39,7 +44,9 @@ pub enum Error {
     /// `retry_after` says how long the caller should.
     #[error("{}", fmt_rate_limited(.operation, *.retry_after, .response.as_deref()))]
     RateLimited {
+        /// The operation.
         operation: &'static str,
+        /// How long to wait, when the server or the limiter said.
         retry_after: Option<Duration>,
         /// The 429 (or 503) answer, when there was one.
         response: Option<Box<ApiError>>,
@@ -47,8 +54,11 @@ pub enum Error {
     /// A caller-supplied value can't be sent (empty path parameter, bad header value...).
     #[error("{operation}: invalid argument `{name}`: {reason}")]
     InvalidArgument {
+        /// The operation.
         operation: &'static str,
+        /// The argument's name.
         name: String,
+        /// Why it cannot be sent.
         reason: String,
     },
     /// The client could not be built from its configuration.
@@ -57,8 +67,10 @@ pub enum Error {
     /// Local I/O failed (reading an upload, writing a download).
     #[error("{context}: {source}")]
     Io {
+        /// What was being read or written, and where.
         context: String,
         #[source]
+        /// The I/O error.
         source: std::io::Error,
     },
     /// A paged listing stopped because it would never end: the server sent a
@@ -191,10 +203,15 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 /// A non-success answer, kept whole.
 #[derive(Debug, Clone)]
 pub struct ApiError {
+    /// The operation.
     pub operation: &'static str,
+    /// The request's method.
     pub method: http::Method,
+    /// The request's path (filled in).
     pub path: String,
+    /// The status the server answered.
     pub status: StatusCode,
+    /// The answer's headers.
     pub headers: HeaderMap,
     /// The raw body (at most [`MAX_ERROR_BODY`] bytes are kept).
     pub body: Bytes,
@@ -251,13 +268,17 @@ impl fmt::Display for ApiError {
 /// A success answer whose body did not decode.
 #[derive(Debug)]
 pub struct DecodeError {
+    /// The operation.
     pub operation: &'static str,
+    /// The status of the (successful) answer.
     pub status: StatusCode,
+    /// The answer's `Content-Type`, when it had one.
     pub content_type: Option<String>,
     /// The JSON path where decoding failed, e.g. `messageList[2].index`.
     pub path: String,
     /// The start of the body, for the message.
     pub snippet: String,
+    /// What the decoder said.
     pub message: String,
 }
 
@@ -289,4 +310,5 @@ pub(crate) fn snippet(body: &[u8], max: usize) -> String {
     out
 }
 
+/// `Result` with the runtime's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

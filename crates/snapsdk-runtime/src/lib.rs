@@ -7,6 +7,7 @@
 //! caller needs.
 //!
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub mod auth;
 pub mod body;
