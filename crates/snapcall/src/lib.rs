@@ -198,7 +198,7 @@ impl ClientBuilder {
             inner: self.inner.rate_limit(limit),
         }
     }
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`](crate::reqwest).
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
     pub fn http_client(self, client: ::snapsdk_runtime::reqwest::Client) -> Self {
         Self {
             inner: self.inner.http_client(client),

@@ -353,7 +353,7 @@ fn emit_lib(api: &Api) -> TokenStream {
             pub fn retry(self, retry: RetryConfig) -> Self { Self { inner: self.inner.retry(retry) } }
             /// Replace the client-side rate limit; `None` turns it off.
             pub fn rate_limit(self, limit: Option<RateLimit>) -> Self { Self { inner: self.inner.rate_limit(limit) } }
-            /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`](crate::reqwest).
+            /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
             pub fn http_client(self, client: #rt::reqwest::Client) -> Self { Self { inner: self.inner.http_client(client) } }
             /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
             pub fn allow_insecure_http(self, allow: bool) -> Self { Self { inner: self.inner.allow_insecure_http(allow) } }
