@@ -212,7 +212,9 @@ Required parameters are arguments; optional ones are setters; `.await` on the
 request sends it (`.send()` does the same, `.send_raw()` keeps the raw
 response). Paged listings have `.into_stream()`, a [`Paginator`] to read with
 `while let Some(item) = pages.next().await`. The `examples/` folder has the
-quick start and more ({more}), each runnable against a mock. Errors are one type, [`Error`], with the status, headers and body of
+quick start and more ({more}), each runnable against a mock.
+
+Errors are one type, [`Error`], with the status, headers and body of
 API errors and the JSON path of decode errors. Retries (idempotent calls, 408,
 429 and 5xx, with `Retry-After`), timeouts and the documented rate limit are
 on by default; see the workspace README for the defaults and how to change
