@@ -17,6 +17,7 @@ pub use ::snapsdk_runtime::{
 };
 /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
 pub use ::snapsdk_runtime::reqwest;
+pub use ::snapsdk_runtime::http_client_builder;
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = ::std::result::Result<T, E>;
 static VENDOR: ::snapsdk_runtime::VendorInfo = ::snapsdk_runtime::VendorInfo {
@@ -139,6 +140,8 @@ impl ClientBuilder {
         }
     }
     /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
+    /// Start from [`http_client_builder()`] for the same TLS setup as the default client: a `reqwest::Client::builder()`
+    /// in a build where no reqwest TLS provider feature is on (this crate turns none on) panics in `build()`.
     pub fn http_client(self, client: ::snapsdk_runtime::reqwest::Client) -> Self {
         Self {
             inner: self.inner.http_client(client),

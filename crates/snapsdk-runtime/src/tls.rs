@@ -13,10 +13,10 @@ use crate::Error;
 /// A `reqwest::ClientBuilder` with the runtime's TLS setup (rustls, `ring`
 /// provider, the platform's certificate verifier, HTTP/2 and HTTP/1.1 by ALPN).
 ///
-/// Start from it when you pass your own client with `http_client(..)` and
-/// your build does not enable a reqwest TLS provider itself: with only the
-/// runtime's features, `reqwest::Client::new()` has no crypto provider.
-/// (A plain `cargo add reqwest` enables one; both ways work.)
+/// Start from it when you pass your own client with `http_client(..)`: in a
+/// build where no reqwest TLS provider feature is on (the runtime turns none
+/// on), `reqwest::Client::builder().build()` panics for want of a crypto
+/// provider. A plain `cargo add reqwest` turns one on; then both ways work.
 ///
 /// # Errors
 ///

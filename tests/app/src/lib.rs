@@ -38,6 +38,12 @@ pub async fn buttons(key: &str, http: reqwest::Client) -> snapcall::Result<Optio
     }
 }
 
+/// The crate's own TLS setup as a starting point for a custom client (a proxy, a pool size).
+pub fn custom_client(key: &str) -> Result<snapengage::Client, Box<dyn std::error::Error>> {
+    let http = snapengage::http_client_builder()?.pool_max_idle_per_host(4).build()?;
+    Ok(snapengage::Client::builder().api_key(key).http_client(http).build()?)
+}
+
 /// The crate's re-exported reqwest is the one `http_client` takes.
 pub fn same_reqwest(http: reqwest::Client) -> snapengage::reqwest::Client {
     http
@@ -97,6 +103,11 @@ mod tests {
             }
         });
         format!("http://{addr}")
+    }
+
+    #[test]
+    fn a_custom_client_from_the_crates_tls_setup_builds() {
+        super::custom_client("key").unwrap();
     }
 
     #[tokio::test]

@@ -297,6 +297,7 @@ fn emit_lib(api: &Api) -> TokenStream {
         pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, Paginator, RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts};
         /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
         pub use #rt::reqwest;
+        pub use #rt::http_client_builder;
         #date_reexport
 
         /// `Result` with this crate's [`Error`].
@@ -354,6 +355,8 @@ fn emit_lib(api: &Api) -> TokenStream {
             /// Replace the client-side rate limit; `None` turns it off.
             pub fn rate_limit(self, limit: Option<RateLimit>) -> Self { Self { inner: self.inner.rate_limit(limit) } }
             /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
+            /// Start from [`http_client_builder()`] for the same TLS setup as the default client: a `reqwest::Client::builder()`
+            /// in a build where no reqwest TLS provider feature is on (this crate turns none on) panics in `build()`.
             pub fn http_client(self, client: #rt::reqwest::Client) -> Self { Self { inner: self.inner.http_client(client) } }
             /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
             pub fn allow_insecure_http(self, allow: bool) -> Self { Self { inner: self.inner.allow_insecure_http(allow) } }
