@@ -1,7 +1,7 @@
 //! The TLS setup of the runtime's own HTTP client.
 //!
-//! reqwest 0.13 uses rustls with the aws-lc-rs provider by default, which
-//! needs a C toolchain (and often cmake) to build. The runtime enables
+//! reqwest 0.13 uses rustls with the aws-lc-rs provider by default, whose
+//! aws-lc-sys build is long and may need cmake. The runtime enables
 //! reqwest's `rustls-no-provider` feature instead and hands reqwest a rustls
 //! configuration built on the `ring` provider, with the operating system's
 //! certificate verifier (`rustls-platform-verifier`, as reqwest's default).
