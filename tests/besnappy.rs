@@ -587,7 +587,7 @@ async fn upload_document_streams_a_file_as_the_document_part_with_tags() {
     let got = client(&server)
         .documents()
         .upload_document(ACCOUNT, FilePart::from_path(&file).mime("image/png"))
-        .tags(r#"["faq","logo"]"#)
+        .tags(["faq", "logo"])
         .send()
         .await
         .unwrap();
@@ -1168,9 +1168,9 @@ async fn update_ticket_tags_sends_a_form_field_holding_json_text() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200)).await;
     let c = client(&server);
-    let tags = serde_json::to_string(&["#tag1", "#tag2"]).unwrap();
-    c.tickets().update_ticket_tags(11232, tags.clone()).send().await.unwrap();
-    c.tickets().update_ticket_tags(TicketNonce::from(NONCE), tags).send().await.unwrap();
+    // The spec type `json_list<string>`: a list in, its JSON text on the wire.
+    c.tickets().update_ticket_tags(11232, ["#tag1", "#tag2"]).send().await.unwrap();
+    c.tickets().update_ticket_tags(TicketNonce::from(NONCE), vec![String::from("#tag1"), "#tag2".to_owned()]).send().await.unwrap();
     let reqs = server.received_requests().await.unwrap();
     assert_call(&reqs[0], "POST", "/ticket/11232/tags");
     assert_call(&reqs[1], "POST", &format!("/ticket/{NONCE}/tags"));
@@ -1293,6 +1293,72 @@ async fn list_wall_posts_stream_follows_after_and_stops_at_an_empty_page() {
     for req in &reqs {
         assert_call(req, "GET", "/account/3/wall");
     }
+}
+
+/// Issue 12 §5: a cursor listing whose cursors loop (after 2 → 1 → 2 …) used to never end.
+#[tokio::test]
+async fn list_wall_posts_stream_stops_with_an_error_when_cursors_loop() {
+    let server = MockServer::start().await;
+    Mock::given(query_param_is_missing("after")).respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 3}, {"id": 2}]))).mount(&server).await;
+    Mock::given(query_param("after", "2")).respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 1}]))).mount(&server).await;
+    Mock::given(query_param("after", "1")).respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 2}]))).mount(&server).await;
+    let mut pages = client(&server).wall().list_wall_posts(ACCOUNT).into_stream();
+    let mut ids = Vec::new();
+    let mut error = None;
+    // Bounded, so a regression fails instead of hanging.
+    for _ in 0..50 {
+        match pages.next().await {
+            Some(Ok(post)) => ids.push(post.id.unwrap()),
+            Some(Err(e)) => error = Some(e),
+            None => break,
+        }
+    }
+    assert_eq!(ids, vec![3, 2, 1, 2], "every page once, then the end");
+    let e = error.expect("a loop ends with an error");
+    assert!(matches!(e, besnappy::Error::Paging { operation: "list_wall_posts", .. }), "{e:?}");
+    assert!(e.to_string().contains("already sent"), "{e}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+/// Issue 12 §5: a page listing without `meta.total` whose server ignores the page
+/// number (every page the same) used to never end.
+#[tokio::test]
+async fn search_tickets_stream_stops_with_an_error_when_pages_repeat_without_a_total() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": 1}, {"id": 2}]}))).mount(&server).await;
+    let mut pages = client(&server).tickets().search_tickets(ACCOUNT, "x").into_stream();
+    let mut ids = Vec::new();
+    let mut error = None;
+    for _ in 0..50 {
+        match pages.next().await {
+            Some(Ok(t)) => ids.push(t.id.unwrap()),
+            Some(Err(e)) => error = Some(e),
+            None => break,
+        }
+    }
+    assert_eq!(ids, vec![1, 2]);
+    let e = error.expect("a repeated page ends with an error");
+    assert!(matches!(e, besnappy::Error::Paging { operation: "search_tickets", .. }), "{e:?}");
+    assert!(e.to_string().contains("page 2 has the same items"), "{e}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+/// The paginator's caps: no request beyond them.
+#[tokio::test]
+async fn search_tickets_stream_honours_max_pages_and_max_items() {
+    let server = MockServer::start().await;
+    for page in 1..=5 {
+        Mock::given(query_param("page", page.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": page * 10}, {"id": page * 10 + 1}]})))
+            .mount(&server)
+            .await;
+    }
+    let got = client(&server).tickets().search_tickets(ACCOUNT, "x").into_stream().max_pages(2).try_collect().await.unwrap();
+    assert_eq!(got.iter().map(|t| t.id.unwrap()).collect::<Vec<_>>(), vec![10, 11, 20, 21]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    let got = client(&server).tickets().search_tickets(ACCOUNT, "x").into_stream().max_items(3).try_collect().await.unwrap();
+    assert_eq!(got.len(), 3);
+    assert_eq!(server.received_requests().await.unwrap().len(), 4, "two more pages for three items");
 }
 
 #[tokio::test]

@@ -19,6 +19,10 @@ pub enum Ty {
     Binary,
     List(Box<Ty>),
     Map(Box<Ty>),
+    /// `json_list<T>`: a list the caller passes as a `Vec`, sent as one form
+    /// field, multipart field or query parameter whose value is its JSON text
+    /// (`["a","b"]`).
+    JsonList(Box<Ty>),
     Model(String),
 }
 
@@ -28,6 +32,9 @@ impl Ty {
         let s = s.trim();
         if let Some(inner) = strip_generic(s, "list") {
             return Ok(Ty::List(Box::new(Ty::parse(inner)?)));
+        }
+        if let Some(inner) = strip_generic(s, "json_list") {
+            return Ok(Ty::JsonList(Box::new(Ty::parse(inner)?)));
         }
         if let Some(inner) = strip_generic(s, "map") {
             return Ok(Ty::Map(Box::new(Ty::parse(inner)?)));
@@ -53,7 +60,7 @@ impl Ty {
             other => {
                 return Err(format!(
                     "unknown type `{other}`; use string, integer, number, boolean, loose_bool, loose_int, \
-                     date, timestamp, alternatives, json, binary, list<T>, map<T> or a PascalCase model name"
+                     date, timestamp, alternatives, json, binary, list<T>, json_list<T>, map<T> or a PascalCase model name"
                 ))
             }
         })
@@ -63,7 +70,7 @@ impl Ty {
     pub fn models(&self) -> Vec<&str> {
         match self {
             Ty::Model(m) => vec![m.as_str()],
-            Ty::List(t) | Ty::Map(t) => t.models(),
+            Ty::List(t) | Ty::Map(t) | Ty::JsonList(t) => t.models(),
             _ => Vec::new(),
         }
     }
@@ -104,6 +111,10 @@ pub struct Vendor {
     /// Wire names redacted from `Debug` wherever they occur.
     pub sensitive_fields: Vec<String>,
     pub notes: Vec<String>,
+    /// Operation ids the quick start calls, in order (validated to exist).
+    pub quick_start: Vec<String>,
+    /// The operation the polling example calls (validated to exist).
+    pub poll_example: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -284,5 +295,6 @@ mod tests {
         assert_eq!(Ty::parse(" loose_bool ").unwrap(), Ty::LooseBool);
         assert!(Ty::parse("strin").unwrap_err().contains("unknown type `strin`"));
         assert!(Ty::parse("list<").is_err());
+        assert_eq!(Ty::parse("json_list<string>").unwrap(), Ty::JsonList(Box::new(Ty::String)));
     }
 }

@@ -17,16 +17,17 @@ pub const RESERVED_TYPES: &[&str] = &[
     "Client", "ClientBuilder", "Error", "Result", "Option", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Send",
     "Sync", "Sized", "AsRef", "ToString", "ToOwned", "Clone", "Default", "Iterator", "IntoIterator", "Alternatives",
     "ApiError", "ByteStream", "DecodeError", "FilePart", "RateLimit", "RequestOptions", "Response", "RetryConfig",
-    "Timestamp", "Timeouts", "NaiveDate", "VENDOR",
+    "Timestamp", "Timeouts", "NaiveDate", "VENDOR", "Paginator", "StatusCode", "Attempts", "StopReason",
 ];
 
 /// Methods of the generated `Client`; a group accessor may not take their names.
-pub const CLIENT_METHODS: &[&str] = &["builder", "base_url"];
+pub const CLIENT_METHODS: &[&str] = &["builder", "base_url", "clear_hold_off"];
 
 /// Methods of the generated `ClientBuilder`; an auth scheme's method may not take their names.
 pub const CLIENT_BUILDER_METHODS: &[&str] = &[
     "base_url", "connect_timeout", "timeout", "operation_timeout", "retry", "rate_limit", "http_client",
-    "allow_insecure_http", "user_agent_suffix", "build",
+    "allow_insecure_http", "user_agent_suffix", "build", "idle_timeout", "max_body_size",
+    "max_connections_per_host", "max_hold_off", "http_client_builder",
 ];
 
 /// An operation id (already snake_case) as a Rust method name: `type` → `type_`.

@@ -231,26 +231,26 @@ pub fn schema_file() -> String {
     let mut vendor = serde_json::to_value(schemars::schema_for!(crate::spec::VendorFile)).unwrap_or_default();
     let api = serde_json::to_value(schemars::schema_for!(crate::spec::ApiFile)).unwrap_or_default();
     // One schema for both kinds of file: a vendor.yaml has `vendor`, the others `operations`/`models`.
-    let defs = |v: &serde_json::Value| v.get("definitions").cloned().unwrap_or_default();
+    let defs = |v: &serde_json::Value| v.get("$defs").cloned().unwrap_or_default();
     let mut all_defs = defs(&vendor).as_object().cloned().unwrap_or_default();
     all_defs.extend(defs(&api).as_object().cloned().unwrap_or_default());
     if let Some(o) = vendor.as_object_mut() {
-        o.remove("definitions");
+        o.remove("$defs");
         o.remove("$schema");
         o.remove("title");
     }
     let mut api_only = api.clone();
     if let Some(o) = api_only.as_object_mut() {
-        o.remove("definitions");
+        o.remove("$defs");
         o.remove("$schema");
         o.remove("title");
     }
     let doc = serde_json::json!({
-        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$comment": format!("{} from xtask/src/spec.rs. Do not edit by hand.", write::MARKER),
         "title": "snapsdk API spec file",
         "oneOf": [vendor, api_only],
-        "definitions": all_defs,
+        "$defs": all_defs,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }

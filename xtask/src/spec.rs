@@ -40,6 +40,16 @@ pub struct Vendor {
     /// Vendor-wide decisions where the documents are silent or wrong.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Operation ids the crate README's quick start and the generated
+    /// quick-start example call, in order; the README shows the first. Pick
+    /// representative calls a new user makes first. Unset: the reads with
+    /// the fewest arguments.
+    #[serde(default)]
+    pub quick_start: Vec<String>,
+    /// An operation the generated polling example calls in a loop until a
+    /// deadline (for APIs a client polls, such as a chat). Unset: no such example.
+    #[serde(default)]
+    pub poll_example: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

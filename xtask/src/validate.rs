@@ -284,10 +284,31 @@ fn default_fits(ty: &Ty, v: &serde_json::Value, models: &HashMap<String, &spec::
     }
 }
 
+/// What is wrong with the `json_list<T>` in `ty`, if any: it must be the
+/// whole type, where JSON text can be sent, of scalar items.
+fn json_list_problem(ty: &Ty, allowed_here: bool, models: &HashMap<String, &spec::Model>) -> Option<String> {
+    fn nested(ty: &Ty) -> bool {
+        match ty {
+            Ty::JsonList(_) => true,
+            Ty::List(t) | Ty::Map(t) => nested(t),
+            _ => false,
+        }
+    }
+    match ty {
+        Ty::JsonList(inner) if !allowed_here => Some(format!("`json_list<{}>` is the JSON text of a list in one form field or query value; it cannot be used here", crate::emit::docs::ty_expr(inner))),
+        Ty::JsonList(inner) if nested(inner) || !is_scalar(inner, models) => Some(format!("`json_list<{}>` needs scalar items", crate::emit::docs::ty_expr(inner))),
+        Ty::JsonList(_) => None,
+        Ty::List(t) | Ty::Map(t) if nested(t) => Some("`json_list<T>` cannot be nested in another type".into()),
+        _ => None,
+    }
+}
+
 /// Is this type a scalar that fits in a query string, form field or path segment?
 fn is_scalar(ty: &Ty, models: &HashMap<String, &spec::Model>) -> bool {
     match ty {
         Ty::List(_) | Ty::Map(_) | Ty::Json | Ty::Binary => false,
+        // One value on the wire: the list's JSON text.
+        Ty::JsonList(t) => is_scalar(t, models),
         Ty::Model(name) => match models.get(name) {
             Some(m) => m.enum_values.is_some() || m.newtype.is_some() || m.one_of.as_ref().is_some_and(|vs| vs.iter().all(|v| Ty::parse(&v.ty).is_ok_and(|t| is_scalar(&t, models)))),
             None => true, // reported as an unknown model elsewhere
@@ -305,6 +326,9 @@ struct Checker<'a, 'd> {
     doc_text: HashMap<String, Option<sources::Outline>>,
     /// The vendor's `sensitive_fields`.
     sensitive_names: HashSet<String>,
+    /// Whether the type being checked may be `json_list<T>`: only query
+    /// parameters and form, query or multipart body fields carry JSON text.
+    json_list_ok: bool,
 }
 
 impl<'a> Checker<'a, '_> {
@@ -324,6 +348,10 @@ impl<'a> Checker<'a, '_> {
                         self.cx.err(at, sub, format!("unknown model `{m}`"), hint);
                         ok = false;
                     }
+                }
+                if let Some(problem) = json_list_problem(&t, self.json_list_ok, &self.models) {
+                    self.cx.err(at, sub, problem, "use `json_list<T>` (T a scalar such as string) only for a query parameter or a form, query or multipart body field; elsewhere use `list<T>`");
+                    ok = false;
                 }
                 ok.then_some(t)
             }
@@ -481,7 +509,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     }
     let sources: HashMap<String, (String, Option<spec::Headings>)> = v.sources.iter().map(|s| (s.id.clone(), (s.file.clone(), s.headings.clone()))).collect();
     let sensitive_names = v.sensitive_fields.iter().cloned().collect();
-    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names };
+    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names, json_list_ok: false };
 
     // Vendor.
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -578,7 +606,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             if names::is_keyword(&m.name) {
                 ck.cx.err(at, "name", format!("model name `{}` is a Rust keyword", m.name), "pick another name");
             } else if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
-                ck.cx.err(at, "name", format!("model name `{}` clashes with a name the generated code uses", m.name), "pick another name: the generated crate already uses it (as do names ending in `Api`)");
+                ck.cx.err(at, "name", format!("model name `{}` clashes with a name the generated code uses", m.name), "pick another name (names ending in `Api`, Client/ClientBuilder/Error/Result and the runtime items each crate re-exports, such as StatusCode or Paginator, are taken)");
             }
             if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
                 if other != m.name {
@@ -703,6 +731,19 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     if diags_added(&ck.cx, before) {
         return None;
     }
+    let chosen = v.quick_start.iter().enumerate().map(|(i, id)| (format!("quick_start[{i}]"), id)).chain(v.poll_example.iter().map(|id| ("poll_example".to_owned(), id)));
+    for (sub, id) in chosen {
+        match operations.iter().find(|o| &o.id == id) {
+            None => ck.cx.err(vat, &sub, format!("unknown operation `{id}`"), "name an operation id of this vendor"),
+            Some(op) if op.success.content == spec::ContentKind::Binary => {
+                ck.cx.err(vat, &sub, format!("`{id}` answers with a download"), "pick an operation that answers with JSON, text or nothing")
+            }
+            Some(_) => {}
+        }
+    }
+    if diags_added(&ck.cx, before) {
+        return None;
+    }
     operations.sort_by(|a, b| (&a.group, &a.id).cmp(&(&b.group, &b.id)));
     models.sort_by(|a, b| a.name.cmp(&b.name));
     let vendor = ir::Vendor {
@@ -723,6 +764,8 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         sources: v.sources.iter().map(|s| ir::Source { id: s.id.clone(), file: s.file.clone(), title: s.title.clone(), headings: s.headings.clone() }).collect(),
         sensitive_fields: v.sensitive_fields.clone(),
         notes: v.notes.clone(),
+        quick_start: v.quick_start.clone(),
+        poll_example: v.poll_example.clone(),
     };
     Some(ir::Api { vendor, operations, models })
 }
@@ -786,7 +829,10 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
             ck.cx.err(at, &format!("{sub}.name"), format!("parameter `{}` is declared twice", p.name), "remove one of them");
             continue;
         }
-        let Some(ty) = ck.ty(at, &format!("{sub}.type"), &p.ty) else { continue };
+        ck.json_list_ok = p.location == ParamLocation::Query;
+        let ty = ck.ty(at, &format!("{sub}.type"), &p.ty);
+        ck.json_list_ok = false;
+        let Some(ty) = ty else { continue };
         match p.location {
             ParamLocation::Path => {
                 if !vars.contains(&p.name) {
@@ -827,7 +873,9 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         if b.content_type.is_some() && b.encoding != spec::BodyEncoding::Query {
             ck.cx.err(at, "body.content_type", "`content_type` only applies to `encoding: query`", "remove it; the encoding sets the content type");
         }
+        ck.json_list_ok = b.encoding != spec::BodyEncoding::Json;
         let fields = ck.fields(at, "body.fields", &b.fields, false);
+        ck.json_list_ok = false;
         for (i, f) in fields.iter().enumerate() {
             let sub = format!("body.fields[{i}].type");
             let binary = f.ty == Ty::Binary;

@@ -52,6 +52,8 @@ case!(path_template_characters);
 case!(yaml_error_does_not_cascade);
 case!(truncated_file);
 case!(prose_cut_by_a_comment);
+case!(json_list_misplaced);
+case!(quick_start_unknown);
 
 /// Case directories under `dir` that `src` has no `case!(<name>);` line for.
 fn cases_without_a_test(dir: &Path, src: &str) -> Vec<String> {

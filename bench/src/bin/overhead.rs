@@ -150,9 +150,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let base = format!("http://{addr}");
         let clients = Clients {
             generated: snapengage::Client::builder().api_key(KEY).base_url(&base).build()?,
-            hand: reqwest::Client::new(),
-            hand_model: reqwest::Client::new(),
-            hand_timeout: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build()?,
+            // The runtime's TLS setup (the workspace builds reqwest without its default provider).
+            hand: snapsdk_runtime::http_client_builder()?.build()?,
+            hand_model: snapsdk_runtime::http_client_builder()?.build()?,
+            hand_timeout: snapsdk_runtime::http_client_builder()?.timeout(std::time::Duration::from_secs(30)).build()?,
             base,
         };
         let variants: Vec<Variant> = match only {

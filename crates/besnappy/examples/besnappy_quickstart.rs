@@ -27,9 +27,9 @@ pub async fn run(base_url: &str) -> Result<(), besnappy::Error> {
         .api_key(env_or("BESNAPPY_API_KEY", "example-key"))
         .base_url(base_url)
         .build()?;
-    let answer = client.accounts().list_accounts().send().await?;
+    let answer = client.accounts().list_accounts().await?;
     println!("list_accounts (GET /accounts): {answer:#?}");
-    let answer = client.accounts().list_mailboxes(42).send().await?;
+    let answer = client.accounts().list_mailboxes(42).await?;
     println!("list_mailboxes (GET /account/{{account_id}}/mailboxes): {answer:#?}");
     Ok(())
 }

@@ -217,6 +217,54 @@ impl AccountMembership {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `organization`.
+    #[must_use]
+    pub fn with_organization(mut self, value: impl Into<String>) -> Self {
+        self.organization = Some(value.into());
+        self
+    }
+    /// Sets `domain`.
+    #[must_use]
+    pub fn with_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `plan_id`.
+    #[must_use]
+    pub fn with_plan_id(mut self, value: i64) -> Self {
+        self.plan_id = Some(value);
+        self
+    }
+    /// Sets `active`.
+    #[must_use]
+    pub fn with_active(mut self, value: bool) -> Self {
+        self.active = Some(value);
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+    /// Sets `custom_domain`.
+    #[must_use]
+    pub fn with_custom_domain(mut self, value: impl Into<String>) -> Self {
+        self.custom_domain = Some(value.into());
+        self
+    }
 }
 /// A file attached to a note.
 ///
@@ -250,6 +298,12 @@ impl Attachment {
             id: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
     }
 }
 /// A customer contact. Also used for the contacts attached to tickets and notes, which add a `type` field, and for a ticket's opener and a note's creator.
@@ -335,6 +389,66 @@ impl Contact {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `account_id`.
+    #[must_use]
+    pub fn with_account_id(mut self, value: i64) -> Self {
+        self.account_id = Some(value);
+        self
+    }
+    /// Sets `first_name`.
+    #[must_use]
+    pub fn with_first_name(mut self, value: impl Into<String>) -> Self {
+        self.first_name = Some(value.into());
+        self
+    }
+    /// Sets `last_name`.
+    #[must_use]
+    pub fn with_last_name(mut self, value: impl Into<String>) -> Self {
+        self.last_name = Some(value.into());
+        self
+    }
+    /// Sets `value`.
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `provider`.
+    #[must_use]
+    pub fn with_provider(mut self, value: impl Into<String>) -> Self {
+        self.provider = Some(value.into());
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+    /// Sets `address`.
+    #[must_use]
+    pub fn with_address(mut self, value: impl Into<String>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
 }
 /// A file stored on an account.
 ///
@@ -399,6 +513,54 @@ impl Document {
             updated_at: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `account_id`.
+    #[must_use]
+    pub fn with_account_id(mut self, value: i64) -> Self {
+        self.account_id = Some(value);
+        self
+    }
+    /// Sets `filename`.
+    #[must_use]
+    pub fn with_filename(mut self, value: impl Into<String>) -> Self {
+        self.filename = Some(value.into());
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `size`.
+    #[must_use]
+    pub fn with_size(mut self, value: i64) -> Self {
+        self.size = Some(value);
+        self
+    }
+    /// Sets `storage_key`.
+    #[must_use]
+    pub fn with_storage_key(mut self, value: impl Into<String>) -> Self {
+        self.storage_key = Some(value.into());
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
     }
 }
 /// A question and its answer in an FAQ.
@@ -465,6 +627,48 @@ impl FaqQuestion {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `account_id`.
+    #[must_use]
+    pub fn with_account_id(mut self, value: i64) -> Self {
+        self.account_id = Some(value);
+        self
+    }
+    /// Sets `question`.
+    #[must_use]
+    pub fn with_question(mut self, value: impl Into<String>) -> Self {
+        self.question = Some(value.into());
+        self
+    }
+    /// Sets `answer`.
+    #[must_use]
+    pub fn with_answer(mut self, value: impl Into<String>) -> Self {
+        self.answer = Some(value.into());
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+    /// Sets `active`.
+    #[must_use]
+    pub fn with_active(mut self, value: bool) -> Self {
+        self.active = Some(value);
+        self
+    }
 }
 /// One page of an FAQ search.
 ///
@@ -499,6 +703,18 @@ impl FaqSearchResults {
             data: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::models::SearchMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: Vec<crate::models::FaqQuestion>) -> Self {
+        self.data = Some(value);
+        self
     }
 }
 /// A mailbox (inbound address) of an account.
@@ -628,6 +844,84 @@ impl Mailbox {
             smtp: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `account_id`.
+    #[must_use]
+    pub fn with_account_id(mut self, value: i64) -> Self {
+        self.account_id = Some(value);
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `address`.
+    #[must_use]
+    pub fn with_address(mut self, value: impl Into<String>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+    /// Sets `display`.
+    #[must_use]
+    pub fn with_display(mut self, value: impl Into<String>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+    /// Sets `auto_responding`.
+    #[must_use]
+    pub fn with_auto_responding(mut self, value: bool) -> Self {
+        self.auto_responding = Some(value);
+        self
+    }
+    /// Sets `auto_response`.
+    #[must_use]
+    pub fn with_auto_response(mut self, value: impl Into<String>) -> Self {
+        self.auto_response = Some(value.into());
+        self
+    }
+    /// Sets `active`.
+    #[must_use]
+    pub fn with_active(mut self, value: bool) -> Self {
+        self.active = Some(value);
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+    /// Sets `custom_address`.
+    #[must_use]
+    pub fn with_custom_address(mut self, value: impl Into<String>) -> Self {
+        self.custom_address = Some(value.into());
+        self
+    }
+    /// Sets `theme`.
+    #[must_use]
+    pub fn with_theme(mut self, value: impl Into<String>) -> Self {
+        self.theme = Some(value.into());
+        self
+    }
+    /// Sets `local_part`.
+    #[must_use]
+    pub fn with_local_part(mut self, value: impl Into<String>) -> Self {
+        self.local_part = Some(value.into());
+        self
     }
 }
 /// One message or internal note on a ticket.
@@ -776,6 +1070,78 @@ impl Note {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `account_id`.
+    #[must_use]
+    pub fn with_account_id(mut self, value: i64) -> Self {
+        self.account_id = Some(value);
+        self
+    }
+    /// Sets `ticket_id`.
+    #[must_use]
+    pub fn with_ticket_id(mut self, value: i64) -> Self {
+        self.ticket_id = Some(value);
+        self
+    }
+    /// Sets `created_by_staff_id`.
+    #[must_use]
+    pub fn with_created_by_staff_id(mut self, value: i64) -> Self {
+        self.created_by_staff_id = Some(value);
+        self
+    }
+    /// Sets `created_by_contact_id`.
+    #[must_use]
+    pub fn with_created_by_contact_id(mut self, value: i64) -> Self {
+        self.created_by_contact_id = Some(value);
+        self
+    }
+    /// Sets `scope`.
+    #[must_use]
+    pub fn with_scope(mut self, value: impl Into<crate::models::NoteScope>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+    /// Sets `content`.
+    #[must_use]
+    pub fn with_content(mut self, value: impl Into<String>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
+    /// Sets `contacts`.
+    #[must_use]
+    pub fn with_contacts(mut self, value: Vec<crate::models::Contact>) -> Self {
+        self.contacts = Some(value);
+        self
+    }
+    /// Sets `attachments`.
+    #[must_use]
+    pub fn with_attachments(mut self, value: Vec<crate::models::Attachment>) -> Self {
+        self.attachments = Some(value);
+        self
+    }
+    /// Sets `creator`.
+    #[must_use]
+    pub fn with_creator(mut self, value: crate::models::Contact) -> Self {
+        self.creator = Some(value);
+        self
+    }
 }
 /// The link between a note and a contact listed on it, sent as the contact's `pivot` (recorded traffic).
 ///
@@ -875,6 +1241,11 @@ impl ::std::convert::From<&str> for NoteScope {
             "private" => Self::Private,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+impl From<String> for NoteScope {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
     }
 }
 impl ::std::fmt::Display for NoteScope {
@@ -1024,12 +1395,18 @@ impl ::std::fmt::Debug for Recipient {
 }
 impl Recipient {
     /// A value with the required fields (`address`) and every optional field unset.
-    pub fn new(address: String) -> Self {
+    pub fn new(address: impl Into<String>) -> Self {
         Self {
             name: None,
-            address,
+            address: address.into(),
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
     }
 }
 /// Paging facts of a search answer.
@@ -1075,6 +1452,18 @@ impl SearchMeta {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: i64) -> Self {
+        self.total = Some(value);
+        self
+    }
+    /// Sets `page`.
+    #[must_use]
+    pub fn with_page(mut self, value: i64) -> Self {
+        self.page = Some(value);
+        self
+    }
 }
 /// One page of a ticket search.
 ///
@@ -1109,6 +1498,18 @@ impl SearchResults {
             data: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `meta`.
+    #[must_use]
+    pub fn with_meta(mut self, value: crate::models::SearchMeta) -> Self {
+        self.meta = Some(value);
+        self
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: Vec<crate::models::Ticket>) -> Self {
+        self.data = Some(value);
+        self
     }
 }
 /// A staff member (agent) of an account.
@@ -1366,6 +1767,102 @@ impl StaffMembership {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `email`.
+    #[must_use]
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+    /// Sets `sms_number`.
+    #[must_use]
+    pub fn with_sms_number(mut self, value: impl Into<String>) -> Self {
+        self.sms_number = Some(value.into());
+        self
+    }
+    /// Sets `first_name`.
+    #[must_use]
+    pub fn with_first_name(mut self, value: impl Into<String>) -> Self {
+        self.first_name = Some(value.into());
+        self
+    }
+    /// Sets `last_name`.
+    #[must_use]
+    pub fn with_last_name(mut self, value: impl Into<String>) -> Self {
+        self.last_name = Some(value.into());
+        self
+    }
+    /// Sets `photo`.
+    #[must_use]
+    pub fn with_photo(mut self, value: impl Into<String>) -> Self {
+        self.photo = Some(value.into());
+        self
+    }
+    /// Sets `culture`.
+    #[must_use]
+    pub fn with_culture(mut self, value: impl Into<String>) -> Self {
+        self.culture = Some(value.into());
+        self
+    }
+    /// Sets `notify`.
+    #[must_use]
+    pub fn with_notify(mut self, value: bool) -> Self {
+        self.notify = Some(value);
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+    /// Sets `signature`.
+    #[must_use]
+    pub fn with_signature(mut self, value: impl Into<String>) -> Self {
+        self.signature = Some(value.into());
+        self
+    }
+    /// Sets `tour_played`.
+    #[must_use]
+    pub fn with_tour_played(mut self, value: bool) -> Self {
+        self.tour_played = Some(value);
+        self
+    }
+    /// Sets `timezone`.
+    #[must_use]
+    pub fn with_timezone(mut self, value: impl Into<String>) -> Self {
+        self.timezone = Some(value.into());
+        self
+    }
+    /// Sets `notify_new`.
+    #[must_use]
+    pub fn with_notify_new(mut self, value: bool) -> Self {
+        self.notify_new = Some(value);
+        self
+    }
+    /// Sets `news_read_at`.
+    #[must_use]
+    pub fn with_news_read_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.news_read_at = Some(value);
+        self
+    }
+    /// Sets `username`.
+    #[must_use]
+    pub fn with_username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
 }
 /// A support ticket (conversation) with its contacts, mailbox and opener.
 ///
@@ -1518,6 +2015,129 @@ impl Ticket {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `account_id`.
+    #[must_use]
+    pub fn with_account_id(mut self, value: i64) -> Self {
+        self.account_id = Some(value);
+        self
+    }
+    /// Sets `mailbox_id`.
+    #[must_use]
+    pub fn with_mailbox_id(mut self, value: i64) -> Self {
+        self.mailbox_id = Some(value);
+        self
+    }
+    /// Sets `created_via`.
+    #[must_use]
+    pub fn with_created_via(mut self, value: impl Into<String>) -> Self {
+        self.created_via = Some(value.into());
+        self
+    }
+    /// Sets `last_reply_by`.
+    #[must_use]
+    pub fn with_last_reply_by(mut self, value: impl Into<String>) -> Self {
+        self.last_reply_by = Some(value.into());
+        self
+    }
+    /// Sets `last_reply_at`.
+    #[must_use]
+    pub fn with_last_reply_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.last_reply_at = Some(value);
+        self
+    }
+    /// Sets `opened_by_staff_id`.
+    #[must_use]
+    pub fn with_opened_by_staff_id(mut self, value: i64) -> Self {
+        self.opened_by_staff_id = Some(value);
+        self
+    }
+    /// Sets `opened_by_contact_id`.
+    #[must_use]
+    pub fn with_opened_by_contact_id(mut self, value: i64) -> Self {
+        self.opened_by_contact_id = Some(value);
+        self
+    }
+    /// Sets `opened_at`.
+    #[must_use]
+    pub fn with_opened_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.opened_at = Some(value);
+        self
+    }
+    /// Sets `status`.
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `first_staff_reply_at`.
+    #[must_use]
+    pub fn with_first_staff_reply_at(
+        mut self,
+        value: ::snapsdk_runtime::Timestamp,
+    ) -> Self {
+        self.first_staff_reply_at = Some(value);
+        self
+    }
+    /// Sets `default_subject`.
+    #[must_use]
+    pub fn with_default_subject(mut self, value: impl Into<String>) -> Self {
+        self.default_subject = Some(value.into());
+        self
+    }
+    /// Sets `summary`.
+    #[must_use]
+    pub fn with_summary(mut self, value: impl Into<String>) -> Self {
+        self.summary = Some(value.into());
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+    /// Sets `unread`.
+    #[must_use]
+    pub fn with_unread(mut self, value: bool) -> Self {
+        self.unread = Some(value);
+        self
+    }
+    /// Sets `tags`.
+    #[must_use]
+    pub fn with_tags(mut self, value: Vec<String>) -> Self {
+        self.tags = Some(value);
+        self
+    }
+    /// Sets `contacts`.
+    #[must_use]
+    pub fn with_contacts(mut self, value: Vec<crate::models::Contact>) -> Self {
+        self.contacts = Some(value);
+        self
+    }
+    /// Sets `mailbox`.
+    #[must_use]
+    pub fn with_mailbox(mut self, value: crate::models::Mailbox) -> Self {
+        self.mailbox = Some(value);
+        self
+    }
+    /// Sets `opener`.
+    #[must_use]
+    pub fn with_opener(mut self, value: crate::models::Contact) -> Self {
+        self.opener = Some(value);
+        self
+    }
 }
 /// A ticket's nonce: a 16-character lowercase alphanumeric string that send\_note returns and that ticket routes accept in place of the id.
 ///
@@ -1631,6 +2251,24 @@ impl WallPost {
             type_: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `content`.
+    #[must_use]
+    pub fn with_content(mut self, value: impl Into<String>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }
 /// Stands in for a secret in `Debug` output.

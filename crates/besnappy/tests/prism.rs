@@ -14,6 +14,15 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)]
 #[path = "../examples/besnappy_quickstart.rs"]
 mod quickstart;
+#[allow(dead_code)]
+#[path = "../examples/besnappy_paging.rs"]
+mod example_paging;
+#[allow(dead_code)]
+#[path = "../examples/besnappy_files.rs"]
+mod example_files;
+#[allow(dead_code)]
+#[path = "../examples/besnappy_errors.rs"]
+mod example_errors;
 /// A Prism mock server on a free loopback port, killed on drop.
 struct Prism {
     child: Child,
@@ -256,7 +265,7 @@ async fn every_operation_against_prism() {
                 ::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..])
                     .file_name("upload.bin"),
             )
-            .tags("tags v/1 é")
+            .tags(["tags v/1 é"])
             .send()
             .await?;
         let _ = answer;
@@ -685,7 +694,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .tickets()
-            .update_ticket_tags(besnappy::TicketRef::Id(42.into()), "tags v/1 é")
+            .update_ticket_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é"])
             .send()
             .await?;
         let () = answer;
@@ -840,4 +849,13 @@ async fn every_operation_against_prism() {
         .unwrap_or_else(|e| {
             panic!("examples/besnappy_quickstart.rs against Prism: {}", failure(& e))
         });
+    example_paging::run(&prism.base)
+        .await
+        .unwrap_or_else(|e| panic!("examples/besnappy_paging.rs against Prism: {}", e));
+    example_files::run(&prism.base)
+        .await
+        .unwrap_or_else(|e| panic!("examples/besnappy_files.rs against Prism: {}", e));
+    example_errors::run(&prism.base)
+        .await
+        .unwrap_or_else(|e| panic!("examples/besnappy_errors.rs against Prism: {}", e));
 }

@@ -329,7 +329,7 @@ async fn upload_document() {
             ::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..])
                 .file_name("upload.bin"),
         )
-        .tags("tags v/1 é")
+        .tags(["tags v/1 é"])
         .send()
         .await
         .expect("the call succeeds");
@@ -1662,7 +1662,7 @@ async fn update_ticket_tags() {
         .unwrap();
     let answer = client
         .tickets()
-        .update_ticket_tags(besnappy::TicketRef::Id(42.into()), "tags v/1 é")
+        .update_ticket_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é"])
         .send()
         .await
         .expect("the call succeeds");
@@ -1693,7 +1693,7 @@ async fn update_ticket_tags() {
     let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body)
         .expect("form body");
     let mut want: Vec<(String, String)> = vec![
-        ("tags".to_owned(), "tags v/1 é".to_owned())
+        ("tags".to_owned(), "[\"tags v/1 é\"]".to_owned())
     ];
     sent.sort();
     want.sort();

@@ -27,9 +27,9 @@ pub async fn run(base_url: &str) -> Result<(), snapcall::Error> {
         .basic(env_or("SNAPCALL_API_KEY", "example-key"))
         .base_url(base_url)
         .build()?;
-    let answer = client.admin().admin_list_streams().send().await?;
-    println!("admin_list_streams (GET /v2/admin/streams/): {answer:#?}");
-    let answer = client.buttons().list_buttons().send().await?;
+    let answer = client.buttons().list_buttons().await?;
     println!("list_buttons (GET /v2/buttons): {answer:#?}");
+    let answer = client.calls().list_calls().await?;
+    println!("list_calls (GET /v2/calls): {answer:#?}");
     Ok(())
 }

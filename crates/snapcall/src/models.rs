@@ -366,6 +366,18 @@ impl StreamContext {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `external_id`.
+    #[must_use]
+    pub fn with_external_id(mut self, value: impl Into<String>) -> Self {
+        self.external_id = Some(value.into());
+        self
+    }
+    /// Sets `external_id_url`.
+    #[must_use]
+    pub fn with_external_id_url(mut self, value: impl Into<String>) -> Self {
+        self.external_id_url = Some(value.into());
+        self
+    }
 }
 /// A stream as returned right after its creation.
 ///
@@ -443,6 +455,60 @@ impl StreamCreated {
             short_url: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `token`.
+    #[must_use]
+    pub fn with_token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
+    }
+    /// Sets `bid`.
+    #[must_use]
+    pub fn with_bid(mut self, value: ::serde_json::Value) -> Self {
+        self.bid = Some(value);
+        self
+    }
+    /// Sets `user_id`.
+    #[must_use]
+    pub fn with_user_id(mut self, value: i64) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+    /// Sets `user_limit`.
+    #[must_use]
+    pub fn with_user_limit(mut self, value: i64) -> Self {
+        self.user_limit = Some(value);
+        self
+    }
+    /// Sets `streamer_instance`.
+    #[must_use]
+    pub fn with_streamer_instance(mut self, value: impl Into<String>) -> Self {
+        self.streamer_instance = Some(value.into());
+        self
+    }
+    /// Sets `company_id`.
+    #[must_use]
+    pub fn with_company_id(mut self, value: i64) -> Self {
+        self.company_id = Some(value);
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<crate::models::StreamType>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `short_url`.
+    #[must_use]
+    pub fn with_short_url(mut self, value: impl Into<String>) -> Self {
+        self.short_url = Some(value.into());
+        self
     }
 }
 /// A stream with its context, its events and their authors.
@@ -569,6 +635,114 @@ impl StreamDetails {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `token`.
+    #[must_use]
+    pub fn with_token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
+    }
+    /// Sets `bid`.
+    #[must_use]
+    pub fn with_bid(mut self, value: ::serde_json::Value) -> Self {
+        self.bid = Some(value);
+        self
+    }
+    /// Sets `company_id`.
+    #[must_use]
+    pub fn with_company_id(mut self, value: i64) -> Self {
+        self.company_id = Some(value);
+        self
+    }
+    /// Sets `call_id`.
+    #[must_use]
+    pub fn with_call_id(mut self, value: i64) -> Self {
+        self.call_id = Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `origin`.
+    #[must_use]
+    pub fn with_origin(mut self, value: impl Into<String>) -> Self {
+        self.origin = Some(value.into());
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<crate::models::StreamType>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `streamer_instance`.
+    #[must_use]
+    pub fn with_streamer_instance(mut self, value: impl Into<String>) -> Self {
+        self.streamer_instance = Some(value.into());
+        self
+    }
+    /// Sets `user_limit`.
+    #[must_use]
+    pub fn with_user_limit(mut self, value: i64) -> Self {
+        self.user_limit = Some(value);
+        self
+    }
+    /// Sets `context`.
+    #[must_use]
+    pub fn with_context(mut self, value: crate::models::StreamContext) -> Self {
+        self.context = Some(value);
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: impl Into<String>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: impl Into<String>) -> Self {
+        self.updated_at = Some(value.into());
+        self
+    }
+    /// Sets `expired_at`.
+    #[must_use]
+    pub fn with_expired_at(mut self, value: ::serde_json::Value) -> Self {
+        self.expired_at = Some(value);
+        self
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `user_id`.
+    #[must_use]
+    pub fn with_user_id(mut self, value: i64) -> Self {
+        self.user_id = Some(value);
+        self
+    }
+    /// Sets `team_id`.
+    #[must_use]
+    pub fn with_team_id(mut self, value: ::serde_json::Value) -> Self {
+        self.team_id = Some(value);
+        self
+    }
+    /// Sets `team`.
+    #[must_use]
+    pub fn with_team(mut self, value: ::serde_json::Value) -> Self {
+        self.team = Some(value);
+        self
+    }
+    /// Sets `events`.
+    #[must_use]
+    pub fn with_events(mut self, value: Vec<crate::models::StreamEvent>) -> Self {
+        self.events = Some(value);
+        self
+    }
 }
 /// One event of a stream, such as a recording or a message.
 ///
@@ -639,6 +813,60 @@ impl StreamEvent {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `stream_id`.
+    #[must_use]
+    pub fn with_stream_id(mut self, value: i64) -> Self {
+        self.stream_id = Some(value);
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `peer_id`.
+    #[must_use]
+    pub fn with_peer_id(mut self, value: impl Into<String>) -> Self {
+        self.peer_id = Some(value.into());
+        self
+    }
+    /// Sets `role`.
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<String>) -> Self {
+        self.role = Some(value.into());
+        self
+    }
+    /// Sets `data`.
+    #[must_use]
+    pub fn with_data(mut self, value: crate::models::StreamEventData) -> Self {
+        self.data = Some(value);
+        self
+    }
+    /// Sets `emitted_at`.
+    #[must_use]
+    pub fn with_emitted_at(mut self, value: impl Into<String>) -> Self {
+        self.emitted_at = Some(value.into());
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: impl Into<String>) -> Self {
+        self.created_at = Some(value.into());
+        self
+    }
+    /// Sets `user`.
+    #[must_use]
+    pub fn with_user(mut self, value: crate::models::StreamUser) -> Self {
+        self.user = Some(value);
+        self
+    }
 }
 /// Payload of a stream event.
 ///
@@ -698,6 +926,42 @@ impl StreamEventData {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `from`.
+    #[must_use]
+    pub fn with_from(mut self, value: impl Into<String>) -> Self {
+        self.from = Some(value.into());
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `s3_asset`.
+    #[must_use]
+    pub fn with_s3_asset(mut self, value: impl Into<String>) -> Self {
+        self.s3_asset = Some(value.into());
+        self
+    }
+    /// Sets `summary`.
+    #[must_use]
+    pub fn with_summary(mut self, value: crate::models::StreamEventSummary) -> Self {
+        self.summary = Some(value);
+        self
+    }
+    /// Sets `thumbnail`.
+    #[must_use]
+    pub fn with_thumbnail(mut self, value: crate::models::StreamEventThumbnail) -> Self {
+        self.thumbnail = Some(value);
+        self
+    }
+    /// Sets `assembly_transcript_id`.
+    #[must_use]
+    pub fn with_assembly_transcript_id(mut self, value: impl Into<String>) -> Self {
+        self.assembly_transcript_id = Some(value.into());
+        self
+    }
 }
 /// Generated summary of a stream event's media.
 ///
@@ -733,6 +997,18 @@ impl StreamEventSummary {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `text`.
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
 }
 /// Where the preview image of a stream event's media is stored.
 ///
@@ -767,6 +1043,18 @@ impl StreamEventThumbnail {
             s3_bucket: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `s3_asset`.
+    #[must_use]
+    pub fn with_s3_asset(mut self, value: impl Into<String>) -> Self {
+        self.s3_asset = Some(value.into());
+        self
+    }
+    /// Sets `s3_bucket`.
+    #[must_use]
+    pub fn with_s3_bucket(mut self, value: impl Into<String>) -> Self {
+        self.s3_bucket = Some(value.into());
+        self
     }
 }
 /// Kind of a video stream.
@@ -806,6 +1094,11 @@ impl ::std::convert::From<&str> for StreamType {
             "instant" => Self::Instant,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+impl From<String> for StreamType {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
     }
 }
 impl ::std::fmt::Display for StreamType {
@@ -883,6 +1176,42 @@ impl StreamUser {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `email`.
+    #[must_use]
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+    /// Sets `settings`.
+    #[must_use]
+    pub fn with_settings(mut self, value: crate::models::StreamUserSettings) -> Self {
+        self.settings = Some(value);
+        self
+    }
+    /// Sets `avatar_url`.
+    #[must_use]
+    pub fn with_avatar_url(mut self, value: impl Into<String>) -> Self {
+        self.avatar_url = Some(value.into());
+        self
+    }
+    /// Sets `role`.
+    #[must_use]
+    pub fn with_role(mut self, value: crate::models::StreamUserRole) -> Self {
+        self.role = Some(value);
+        self
+    }
 }
 /// A user's media preferences when joining a stream.
 ///
@@ -932,6 +1261,30 @@ impl StreamUserMediaSettings {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `microphone_enabled`.
+    #[must_use]
+    pub fn with_microphone_enabled(mut self, value: bool) -> Self {
+        self.microphone_enabled = Some(value);
+        self
+    }
+    /// Sets `camera_enabled`.
+    #[must_use]
+    pub fn with_camera_enabled(mut self, value: bool) -> Self {
+        self.camera_enabled = Some(value);
+        self
+    }
+    /// Sets `auto_join`.
+    #[must_use]
+    pub fn with_auto_join(mut self, value: bool) -> Self {
+        self.auto_join = Some(value);
+        self
+    }
+    /// Sets `new_tab`.
+    #[must_use]
+    pub fn with_new_tab(mut self, value: bool) -> Self {
+        self.new_tab = Some(value);
+        self
+    }
 }
 /// Role of a user in the company.
 ///
@@ -967,6 +1320,18 @@ impl StreamUserRole {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }
 /// Preferences of a user.
 ///
@@ -1001,6 +1366,18 @@ impl StreamUserSettings {
             stream: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `language`.
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<String>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `stream`.
+    #[must_use]
+    pub fn with_stream(mut self, value: crate::models::StreamUserMediaSettings) -> Self {
+        self.stream = Some(value);
+        self
     }
 }
 /// Stands in for a secret in `Debug` output.

@@ -18,9 +18,9 @@ static ADMIN_DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// - Same heading as delete\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_delete\_stream\_event.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AdminDeleteStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -77,6 +77,18 @@ impl AdminDeleteStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AdminDeleteStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ADMIN_GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "admin_get_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -94,9 +106,9 @@ static ADMIN_GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// - Same heading as get\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_get\_stream\_event.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AdminGetStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -169,6 +181,18 @@ impl AdminGetStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AdminGetStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ADMIN_LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "admin_list_streams",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -186,9 +210,9 @@ static ADMIN_LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// - The document prints the path with a trailing slash (/v2/admin/streams/), in the heading and in both samples; it is kept exactly, since a server may route the two forms differently.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AdminListStreams {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -313,6 +337,18 @@ impl AdminListStreams {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AdminListStreams {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_agent",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -332,9 +368,9 @@ static GET_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 /// - Editions differ only in that lost name; type and required flag agree.
 /// - The answer is one bare Agent object, as the vendor's own Android SDK reads it (vendor SDK, shared/vendor-docs/README.md); the documents show no answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetAgent {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
@@ -378,6 +414,18 @@ impl GetAgent {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetAgent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_agent_info",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -397,9 +445,9 @@ static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. The vendor SDK shows it is a different resource: the agent's softphone connection settings (AgentInfo), full of credentials. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
 /// - Editions differ only in the lost parameter name; type and required flag agree.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetAgentInfo {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
@@ -444,6 +492,18 @@ impl GetAgentInfo {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetAgentInfo {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_agent",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -464,9 +524,9 @@ static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 /// - Retried like any PUT: it sets values, so a repeat has the same effect.
 /// - Editions differ only in the lost parameter name; types and required flags agree.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateAgent {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
@@ -540,6 +600,18 @@ impl UpdateAgent {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateAgent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_agent_status",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -560,9 +632,9 @@ static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// - Retried like any PUT: it sets the status, so a repeat leaves the agent as one call would.
 /// - Editions differ only in the lost parameter name; type and required flags agree.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateAgentStatus {
     rt_client: ::snapsdk_runtime::Client,
     email: String,
@@ -622,6 +694,18 @@ impl UpdateAgentStatus {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateAgentStatus {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_BOOKING_PAGE_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_booking_page_public_info",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -640,9 +724,9 @@ static GET_BOOKING_PAGE_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_booking\_page.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetBookingPagePublicInfo {
     rt_client: ::snapsdk_runtime::Client,
     uuid: String,
@@ -691,6 +775,18 @@ impl GetBookingPagePublicInfo {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetBookingPagePublicInfo {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_button",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -709,9 +805,9 @@ static CREATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - Editions disagree: the short edition (rest\_short, "Create") marks call\_id required and has no `agent` field; the full edition marks call\_id optional and adds `agent`. We follow the full edition (the later superset): call\_id optional, agent present.
 /// - config is an `object` whose keys are not documented: json. schedule\_template\_id is an id: integer. cart\_value is money: number.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateButton {
     rt_client: ::snapsdk_runtime::Client,
     name: String,
@@ -886,6 +982,18 @@ impl CreateButton {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_buttons_batch",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -904,9 +1012,9 @@ static CREATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - The elements of `buttons` are not described; presumably objects shaped like the create\_button body, but they stay list\<json\>.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateButtonsBatch {
     rt_client: ::snapsdk_runtime::Client,
     buttons: Vec<::serde_json::Value>,
@@ -963,6 +1071,18 @@ impl CreateButtonsBatch {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateButtonsBatch {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_button",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -980,9 +1100,9 @@ static GET_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetButton {
     rt_client: ::snapsdk_runtime::Client,
     bid: ::snapsdk_runtime::Alternatives,
@@ -1033,6 +1153,18 @@ impl GetButton {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_BUTTON_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_button_public_info",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1052,9 +1184,9 @@ static GET_BUTTON_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 /// - Both code samples send no Authorization header (in both editions): auth none. Named \*\_public\_info to keep it apart from get\_button, the authenticated read of the same button.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetButtonPublicInfo {
     rt_client: ::snapsdk_runtime::Client,
     bid: ::snapsdk_runtime::Alternatives,
@@ -1106,6 +1238,18 @@ impl GetButtonPublicInfo {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetButtonPublicInfo {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_BUTTONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_buttons",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1123,9 +1267,9 @@ static LIST_BUTTONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListButtons {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -1225,6 +1369,18 @@ impl ListButtons {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListButtons {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_button",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1243,9 +1399,9 @@ static UPDATE_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - Unlike create\_button, the update table has no `agent` field in either edition; none is added.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateButton {
     rt_client: ::snapsdk_runtime::Client,
     bid: ::snapsdk_runtime::Alternatives,
@@ -1424,6 +1580,18 @@ impl UpdateButton {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_buttons_batch",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1442,9 +1610,9 @@ static UPDATE_BUTTONS_BATCH: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - The elements of `buttons` are not described (presumably each carries the button's identifier and the fields to change): list\<json\>.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateButtonsBatch {
     rt_client: ::snapsdk_runtime::Client,
     buttons: Vec<::serde_json::Value>,
@@ -1501,6 +1669,18 @@ impl UpdateButtonsBatch {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateButtonsBatch {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_call_recording",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -1514,9 +1694,9 @@ static DELETE_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Recording - Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCallRecording {
     rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
@@ -1565,6 +1745,18 @@ impl DeleteCallRecording {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCallRecording {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_call",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1582,9 +1774,9 @@ static GET_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operation
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCall {
     rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
@@ -1632,6 +1824,18 @@ impl GetCall {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCall {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_call_recording",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1649,9 +1853,9 @@ static GET_CALL_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// - The document does not say whether this returns the audio itself or a link to it; the sample decodes JSON (res.json()), so the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCallRecording {
     rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
@@ -1700,6 +1904,18 @@ impl GetCallRecording {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCallRecording {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_calls",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1718,9 +1934,9 @@ static LIST_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// - `ani` (the caller's number) is documented as `number`; it is read as integer, since a phone number is never fractional. A number with a leading 0 or + cannot be expressed; the document gives no string form.
 /// - The short edition titles this section "ReadAll", the full edition "Read all"; the parameter tables agree. We cite the full edition.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCalls {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -1901,6 +2117,18 @@ impl ListCalls {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCalls {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_company_booking_page",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -1918,9 +2146,9 @@ static CREATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
 ///
 /// - duration is documented as `number` with no unit (minutes presumably); read as integer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyBookingPage {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2030,6 +2258,18 @@ impl CreateCompanyBookingPage {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateCompanyBookingPage {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_booking_page",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -2043,9 +2283,9 @@ static DELETE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
 ///
 /// Source: snapcall-rest-v2.txt § "Booking Pages - Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyBookingPage {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2102,6 +2342,18 @@ impl DeleteCompanyBookingPage {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyBookingPage {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_booking_page",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2119,9 +2371,9 @@ static GET_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// - The document's one-line description says "List", but the route reads a single page by uuid; it is a read.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyBookingPage {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2178,6 +2430,18 @@ impl GetCompanyBookingPage {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyBookingPage {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_BOOKING_PAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_booking_pages",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2191,9 +2455,9 @@ static LIST_COMPANY_BOOKING_PAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// Source: snapcall-rest-v2.txt § "Booking pages - Read All".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyBookingPages {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2291,6 +2555,18 @@ impl ListCompanyBookingPages {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyBookingPages {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_company_booking_page",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -2308,9 +2584,9 @@ static UPDATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
 ///
 /// - duration is documented as `number` with no unit; read as integer. The allowed status values are not documented; plain string.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyBookingPage {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2441,6 +2717,18 @@ impl UpdateCompanyBookingPage {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateCompanyBookingPage {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_company_custom_fields",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -2458,9 +2746,9 @@ static CREATE_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// - The section says "a custom field" but the body takes an array (customFields), so the id is plural. The element shape is not documented: list\<json\>. customFields is documented as not required.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyCustomFields {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2528,6 +2816,18 @@ impl CreateCompanyCustomFields {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateCompanyCustomFields {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_custom_fields",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2541,9 +2841,9 @@ static LIST_COMPANY_CUSTOM_FIELDS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// Source: snapcall-rest-v2.txt § "Read all Custom fields".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyCustomFields {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2630,6 +2930,18 @@ impl ListCompanyCustomFields {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyCustomFields {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_company_invite",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -2647,9 +2959,9 @@ static CREATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// - The second payload row is printed without a name (`| string | true |`, a link lost in the copy). Restored as `email`; both code samples send `email`. This operation is not in the short edition.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyInvite {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2726,6 +3038,18 @@ impl CreateCompanyInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateCompanyInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_invite",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -2739,9 +3063,9 @@ static DELETE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Invite - Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyInvite {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2798,6 +3122,18 @@ impl DeleteCompanyInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_INVITES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_invites",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2811,9 +3147,9 @@ static LIST_COMPANY_INVITES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 ///
 /// Source: snapcall-rest-v2.txt § "Invites - Read All".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyInvites {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2886,6 +3222,18 @@ impl ListCompanyInvites {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyInvites {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_company_invite",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -2899,9 +3247,9 @@ static UPDATE_COMPANY_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Invite - Update invite".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyInvite {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -2970,6 +3318,18 @@ impl UpdateCompanyInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateCompanyInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_library_media",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2983,9 +3343,9 @@ static GET_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// Source: snapcall-rest-v2.txt § "Companies \> Read".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyLibraryMedia {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3042,6 +3402,18 @@ impl GetCompanyLibraryMedia {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyLibraryMedia {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_library_media",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3059,9 +3431,9 @@ static LIST_COMPANY_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// - The accepted `order` values are not documented; plain string.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyLibraryMedia {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3173,6 +3545,18 @@ impl ListCompanyLibraryMedia {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyLibraryMedia {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_stream",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -3197,9 +3581,9 @@ static CREATE_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - The path parameter is named company\_id and typed string in the streams reference, but integer in its object table; the REST edition's company routes call it companyId and type it number. We use the REST name and integer so that every company route takes the same argument.
 /// - The name of the path parameter and the body field types come from the streams reference; the Authorization header it requires is the vendor default (basic or bearer).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateStream {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3294,6 +3678,20 @@ impl CreateStream {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateStream {
+    type Output = crate::Result<crate::models::StreamCreated>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::StreamCreated>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_stream",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -3307,9 +3705,9 @@ static DELETE_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyStream {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3366,6 +3764,18 @@ impl DeleteCompanyStream {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyStream {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -3379,9 +3789,9 @@ static DELETE_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk
 ///
 /// Source: snapcall-rest-v2.txt § "StreamEvent - Delete".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3443,6 +3853,18 @@ impl DeleteCompanyStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_stream",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3460,9 +3882,9 @@ static GET_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// - The streams reference's "Retrieve a stream" maps here: it takes the company id and the stream token as path parameters and requires the key, like this REST route ("Get a stream"). Its parameters are called company\_id and token there; the REST names companyId and streamToken are kept. It is one operation, and its 200 response uses the model the streams reference documents (StreamDetails).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyStream {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3515,6 +3937,20 @@ impl GetCompanyStream {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyStream {
+    type Output = crate::Result<crate::models::StreamDetails>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::StreamDetails>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3532,9 +3968,9 @@ static GET_COMPANY_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// - Unlike the unscoped and admin event reads, this route documents no longTimeExpiration query parameter; none is added.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3596,6 +4032,18 @@ impl GetCompanyStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_stream_recording",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3613,9 +4061,9 @@ static GET_COMPANY_STREAM_RECORDING: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// - The document's description ends "deprecated only for glovo" (snapcall-rest-v2.txt, "Recording - Read"): deprecated for that one customer, with nothing said about anyone else. The route is kept as any other, and not marked #\[deprecated\].
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyStreamRecording {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3672,6 +4120,18 @@ impl GetCompanyStreamRecording {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyStreamRecording {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static INVITE_TO_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "invite_to_company_stream",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -3690,9 +4150,9 @@ static INVITE_TO_COMPANY_STREAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 /// - userIds, emails and phoneNumbers are documented only as `array`. Their names say what they hold: user ids are numbers on every other route (list\<integer\>); emails and phone numbers are text (list\<string\>, a phone number may start with + or 0).
 /// - The allowed values of `type` are not documented; plain string.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct InviteToCompanyStream {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -3812,6 +4272,18 @@ impl InviteToCompanyStream {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for InviteToCompanyStream {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_STREAM_EVENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_stream_events",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3829,9 +4301,9 @@ static LIST_COMPANY_STREAM_EVENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// - The accepted `order` values are not documented; plain string.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyStreamEvents {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4012,6 +4484,18 @@ impl ListCompanyStreamEvents {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyStreamEvents {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_streams",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -4030,9 +4514,9 @@ static LIST_COMPANY_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - The syntax of custom\_filter is not documented; plain string.
 /// - team\_ids and user\_ids are typed `alternatives` in the table, which holds one number or one string. The plural names suggest the API may take several ids, but no document shows how a list is encoded in the query string, so the client sends one value; a caller who knows the encoding can pass it as a string.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyStreams {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4260,6 +4744,18 @@ impl ListCompanyStreams {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyStreams {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "request_company_stream_event_mix",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -4278,9 +4774,9 @@ static REQUEST_COMPANY_STREAM_EVENT_MIX: ::snapsdk_runtime::OperationInfo = ::sn
 /// - Shares its heading with the /video-mix route (see request\_company\_stream\_event\_video\_mix); the document does not describe what this route produces, so the summary only repeats the heading.
 /// - No body is documented (the samples send none).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RequestCompanyStreamEventMix {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4342,6 +4838,18 @@ impl RequestCompanyStreamEventMix {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for RequestCompanyStreamEventMix {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "request_company_stream_event_video_mix",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -4360,9 +4868,9 @@ static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: ::snapsdk_runtime::OperationInfo 
 /// - Two sections share the heading "Streams - request audio files" and neither describes what it produces; they differ only in the last path segment. The ids follow the path (video\_mix for /video-mix, mix for /mix, request\_company\_stream\_event\_mix); what each route produces is not stated, so the summaries only repeat the heading.
 /// - No body is documented (the samples send none).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RequestCompanyStreamEventVideoMix {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4424,6 +4932,18 @@ impl RequestCompanyStreamEventVideoMix {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for RequestCompanyStreamEventVideoMix {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ADD_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "add_company_team_user",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -4437,9 +4957,9 @@ static ADD_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Add user".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AddCompanyTeamUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4508,6 +5028,18 @@ impl AddCompanyTeamUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AddCompanyTeamUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_company_team",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -4521,9 +5053,9 @@ static CREATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Create".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyTeam {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4600,6 +5132,18 @@ impl CreateCompanyTeam {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateCompanyTeam {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_company_team",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -4617,9 +5161,9 @@ static DELETE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - This route names the team `{id}` where every other team route says `{teamId}`; the wire name is kept and rust\_name makes it team\_id.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyTeam {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4676,6 +5220,18 @@ impl DeleteCompanyTeam {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteCompanyTeam {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_team",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -4689,9 +5245,9 @@ static GET_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Read".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyTeam {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4748,6 +5304,18 @@ impl GetCompanyTeam {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyTeam {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_TEAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_teams",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -4761,9 +5329,9 @@ static LIST_COMPANY_TEAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Read all".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyTeams {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4861,6 +5429,18 @@ impl ListCompanyTeams {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyTeams {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static REMOVE_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "remove_company_team_user",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -4874,9 +5454,9 @@ static REMOVE_COMPANY_TEAM_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// Source: snapcall-rest-v2.txt § "Teams - Remove user".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RemoveCompanyTeamUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -4938,6 +5518,18 @@ impl RemoveCompanyTeamUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for RemoveCompanyTeamUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_company_team",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -4955,9 +5547,9 @@ static UPDATE_COMPANY_TEAM: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - settings is an `object` whose keys are not documented; json.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyTeam {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -5055,6 +5647,18 @@ impl UpdateCompanyTeam {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateCompanyTeam {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_company_user",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5068,9 +5672,9 @@ static GET_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// Source: snapcall-rest-v2.txt § "Read company users".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -5127,6 +5731,18 @@ impl GetCompanyUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCompanyUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_COMPANY_USERS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_company_users",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5140,9 +5756,9 @@ static LIST_COMPANY_USERS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// Source: snapcall-rest-v2.txt § "Company - List users".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyUsers {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -5273,6 +5889,18 @@ impl ListCompanyUsers {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListCompanyUsers {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static REMOVE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "remove_company_user",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -5290,9 +5918,9 @@ static REMOVE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - Only this operation types companyId and userId as `string` (its sample uses "hello" for both); every other company route, including the PUT on the same path, types them as `number`. We keep the documented string type; callers pass the numeric ids as text.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RemoveCompanyUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: String,
@@ -5349,6 +5977,18 @@ impl RemoveCompanyUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for RemoveCompanyUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_company_user",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -5362,9 +6002,9 @@ static UPDATE_COMPANY_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// Source: snapcall-rest-v2.txt § "User - Update users".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyUser {
     rt_client: ::snapsdk_runtime::Client,
     company_id: i64,
@@ -5433,6 +6073,18 @@ impl UpdateCompanyUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateCompanyUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_INTEGRATIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_integrations",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5446,9 +6098,9 @@ static LIST_INTEGRATIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 ///
 /// Source: snapcall-rest-v2.txt § "Integration - Read all".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListIntegrations {
     rt_client: ::snapsdk_runtime::Client,
     rt_options: ::snapsdk_runtime::RequestOptions,
@@ -5491,6 +6143,18 @@ impl ListIntegrations {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListIntegrations {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ACCEPT_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "accept_invite",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -5504,9 +6168,9 @@ static ACCEPT_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 ///
 /// Source: snapcall-rest-v2.txt § "Invite - Accept".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AcceptInvite {
     rt_client: ::snapsdk_runtime::Client,
     token: String,
@@ -5560,6 +6224,18 @@ impl AcceptInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for AcceptInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_invite",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5578,9 +6254,9 @@ static GET_INVITE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - Both code samples send no Authorization header: auth none (the invitee has no key yet).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetInvite {
     rt_client: ::snapsdk_runtime::Client,
     token: String,
@@ -5628,6 +6304,18 @@ impl GetInvite {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetInvite {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static ACTIVATE_PARTNER_ACCOUNT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "activate_partner_account",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -5646,9 +6334,9 @@ static ACTIVATE_PARTNER_ACCOUNT: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 /// - The first payload row is printed `| string | false | |`: the name (a link) was lost and the cells shifted left. Restored as `email`, type string, not required; both code samples send `email` first. This operation is not in the short edition.
 /// - The document asks for the partner account's API key here; that is the caller's choice of key, so the default schemes apply.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ActivatePartnerAccount {
     rt_client: ::snapsdk_runtime::Client,
     email: Option<String>,
@@ -5754,6 +6442,18 @@ impl ActivatePartnerAccount {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ActivatePartnerAccount {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_PARTNER_AGENT_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_partner_agent_button",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -5772,9 +6472,9 @@ static GET_PARTNER_AGENT_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 /// - The document asks for the user's API key (not the partner's) here; the default schemes apply.
 /// - The meaning of `stream` is not described; the description is our reading of its name.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPartnerAgentButton {
     rt_client: ::snapsdk_runtime::Client,
     agent_email: String,
@@ -5844,6 +6544,18 @@ impl GetPartnerAgentButton {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetPartnerAgentButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_PARTNER_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_partner_call",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5857,9 +6569,9 @@ static GET_PARTNER_CALL: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// Source: snapcall-rest-v2.txt § "Call".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPartnerCall {
     rt_client: ::snapsdk_runtime::Client,
     call_id: i64,
@@ -5908,6 +6620,18 @@ impl GetPartnerCall {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetPartnerCall {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_PARTNER_STATS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_partner_stats",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5921,9 +6645,9 @@ static GET_PARTNER_STATS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 ///
 /// Source: snapcall-rest-v2.txt § "Stats".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPartnerStats {
     rt_client: ::snapsdk_runtime::Client,
     start: ::snapsdk_runtime::NaiveDate,
@@ -5978,6 +6702,18 @@ impl GetPartnerStats {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetPartnerStats {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_PARTNER_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_partner_calls",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -5991,9 +6727,9 @@ static LIST_PARTNER_CALLS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// Source: snapcall-rest-v2.txt § "Partner \> Calls".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListPartnerCalls {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -6107,6 +6843,18 @@ impl ListPartnerCalls {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListPartnerCalls {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_PUBLIC_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_public_library_media",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6125,9 +6873,9 @@ static GET_PUBLIC_LIBRARY_MEDIA: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// - Both code samples send no Authorization header: auth none. It is the only operation of the document's "Public" section, hence group public.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPublicLibraryMedia {
     rt_client: ::snapsdk_runtime::Client,
     token: String,
@@ -6176,6 +6924,18 @@ impl GetPublicLibraryMedia {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetPublicLibraryMedia {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_ROLE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_role",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6189,9 +6949,9 @@ static GET_ROLE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operation
 ///
 /// Source: snapcall-rest-v2.txt § "Roles \> Read".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetRole {
     rt_client: ::snapsdk_runtime::Client,
     role_id: i64,
@@ -6239,6 +6999,18 @@ impl GetRole {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetRole {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ROLES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_roles",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6256,9 +7028,9 @@ static LIST_ROLES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - The document titles this list "Read" (not "Read all"), the same heading as the single-role read; it is a list (page and limit, "Get a role list"), hence list\_roles.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListRoles {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -6325,6 +7097,18 @@ impl ListRoles {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListRoles {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_schedule_template",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -6343,9 +7127,9 @@ static CREATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 /// - The shape of a schedule element is not documented; list\<json\>.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateScheduleTemplate {
     rt_client: ::snapsdk_runtime::Client,
     name: String,
@@ -6410,6 +7194,18 @@ impl CreateScheduleTemplate {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateScheduleTemplate {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_schedule_template",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6427,9 +7223,9 @@ static GET_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runti
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetScheduleTemplate {
     rt_client: ::snapsdk_runtime::Client,
     template_id: i64,
@@ -6478,6 +7274,18 @@ impl GetScheduleTemplate {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetScheduleTemplate {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_SCHEDULE_TEMPLATES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_schedule_templates",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6496,9 +7304,9 @@ static LIST_SCHEDULE_TEMPLATES: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
 /// - Only `page` is documented here (no `limit`), in both editions.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListScheduleTemplates {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -6557,6 +7365,18 @@ impl ListScheduleTemplates {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListScheduleTemplates {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_schedule_template",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -6574,9 +7394,9 @@ static UPDATE_SCHEDULE_TEMPLATE: ::snapsdk_runtime::OperationInfo = ::snapsdk_ru
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateScheduleTemplate {
     rt_client: ::snapsdk_runtime::Client,
     template_id: i64,
@@ -6655,6 +7475,18 @@ impl UpdateScheduleTemplate {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateScheduleTemplate {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -6672,9 +7504,9 @@ static DELETE_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete\_stream\_event, and the /admin route is admin\_delete\_stream\_event.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -6731,6 +7563,18 @@ impl DeleteStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_stream_event",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6749,9 +7593,9 @@ static GET_STREAM_EVENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - Titled "Read admin" like the /v2/admin/streams/... route, although its path has no /admin segment; the id follows the path (see delete\_stream\_event).
 /// - longTimeExpiration is not described; the description is our reading of its name.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetStreamEvent {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -6821,6 +7665,18 @@ impl GetStreamEvent {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetStreamEvent {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_STREAM_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_stream_public_info",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6839,9 +7695,9 @@ static GET_STREAM_PUBLIC_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runt
 ///
 /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_stream.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetStreamPublicInfo {
     rt_client: ::snapsdk_runtime::Client,
     stream_token: String,
@@ -6920,6 +7776,18 @@ impl GetStreamPublicInfo {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetStreamPublicInfo {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_streams",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -6937,9 +7805,9 @@ static LIST_STREAMS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 ///
 /// - The path is printed as /v2/streams/v2 (a second `v2` segment), in the heading and in both samples; it is kept exactly as printed.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListStreams {
     rt_client: ::snapsdk_runtime::Client,
     page: Option<i64>,
@@ -7064,6 +7932,18 @@ impl ListStreams {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListStreams {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_CURRENT_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_current_user",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -7081,9 +7961,9 @@ static GET_CURRENT_USER: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCurrentUser {
     rt_client: ::snapsdk_runtime::Client,
     rt_options: ::snapsdk_runtime::RequestOptions,
@@ -7126,6 +8006,18 @@ impl GetCurrentUser {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetCurrentUser {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_USER_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_user_button",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -7145,9 +8037,9 @@ static GET_USER_BUTTON: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 /// - Both code samples send no Authorization header (in both editions): auth none. It is a POST only to carry the page context; it creates nothing, but it is not marked retryable since the document does not say it is idempotent.
 /// - The short edition agrees with the full edition on this operation.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetUserButton {
     rt_client: ::snapsdk_runtime::Client,
     user_id: i64,
@@ -7222,5 +8114,17 @@ impl GetUserButton {
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
     pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
         self.send_raw().await?.json().await
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetUserButton {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)]
 #[path = "../examples/snapcall_quickstart.rs"]
 mod quickstart;
+#[allow(dead_code)]
+#[path = "../examples/snapcall_errors.rs"]
+mod example_errors;
 /// A Prism mock server on a free loopback port, killed on drop.
 struct Prism {
     child: Child,
@@ -1529,4 +1532,7 @@ async fn every_operation_against_prism() {
         .unwrap_or_else(|e| {
             panic!("examples/snapcall_quickstart.rs against Prism: {}", failure(& e))
         });
+    example_errors::run(&prism.base)
+        .await
+        .unwrap_or_else(|e| panic!("examples/snapcall_errors.rs against Prism: {}", e));
 }

@@ -27,13 +27,7 @@ pub async fn run(base_url: &str) -> Result<(), snapengage::Error> {
         .api_key(env_or("SNAPENGAGE_API_KEY", "example-key"))
         .base_url(base_url)
         .build()?;
-    let answer = client
-        .chat()
-        .check_widget_availability("example-widget-id")
-        .send()
-        .await?;
+    let answer = client.chat().check_widget_availability("example-widget-id").await?;
     println!("check_widget_availability (GET /api/v1/chat/{{widgetId}}): {answer:#?}");
-    let answer = client.chat().poll_messages("example-case-id").send().await?;
-    println!("poll_messages (GET /api/v1/chat/poll/{{caseId}}): {answer:#?}");
     Ok(())
 }

@@ -34,6 +34,33 @@ impl ChatMessage {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `index`.
+    #[must_use]
+    pub fn with_index(mut self, value: i64) -> Self {
+        self.index = Some(value);
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(
+        mut self,
+        value: impl Into<crate::models::MessageAuthorType>,
+    ) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `author`.
+    #[must_use]
+    pub fn with_author(mut self, value: impl Into<String>) -> Self {
+        self.author = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
 }
 /// A newly started chat session.
 ///
@@ -53,12 +80,18 @@ pub struct ChatStarted {
 }
 impl ChatStarted {
     /// A value with the required fields (`case_id`) and every optional field unset.
-    pub fn new(case_id: String) -> Self {
+    pub fn new(case_id: impl Into<String>) -> Self {
         Self {
-            case_id,
+            case_id: case_id.into(),
             widget_id: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `widget_id`.
+    #[must_use]
+    pub fn with_widget_id(mut self, value: impl Into<String>) -> Self {
+        self.widget_id = Some(value.into());
+        self
     }
 }
 /// Origin of a transcript entry.
@@ -94,6 +127,11 @@ impl ::std::convert::From<&str> for MessageAuthorType {
             "system" => Self::System,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+impl From<String> for MessageAuthorType {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
     }
 }
 impl ::std::fmt::Display for MessageAuthorType {
@@ -156,6 +194,11 @@ impl ::std::convert::From<&str> for MessageType {
         }
     }
 }
+impl From<String> for MessageType {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
+    }
+}
 impl ::std::fmt::Display for MessageType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
@@ -206,13 +249,25 @@ pub struct PollResult {
 }
 impl PollResult {
     /// A value with the required fields (`case_id`) and every optional field unset.
-    pub fn new(case_id: String) -> Self {
+    pub fn new(case_id: impl Into<String>) -> Self {
         Self {
-            case_id,
+            case_id: case_id.into(),
             agent_typing: None,
             message_list: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `agent_typing`.
+    #[must_use]
+    pub fn with_agent_typing(mut self, value: bool) -> Self {
+        self.agent_typing = Some(value);
+        self
+    }
+    /// Sets `message_list`.
+    #[must_use]
+    pub fn with_message_list(mut self, value: Vec<crate::models::ChatMessage>) -> Self {
+        self.message_list = Some(value);
+        self
     }
 }
 /// Echo of a message stored by send\_message.
@@ -236,13 +291,28 @@ pub struct SentMessage {
 }
 impl SentMessage {
     /// A value with the required fields (`case_id`) and every optional field unset.
-    pub fn new(case_id: String) -> Self {
+    pub fn new(case_id: impl Into<String>) -> Self {
         Self {
-            case_id,
+            case_id: case_id.into(),
             message_type: None,
             message_body: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `message_type`.
+    #[must_use]
+    pub fn with_message_type(
+        mut self,
+        value: impl Into<crate::models::MessageType>,
+    ) -> Self {
+        self.message_type = Some(value.into());
+        self
+    }
+    /// Sets `message_body`.
+    #[must_use]
+    pub fn with_message_body(mut self, value: impl Into<String>) -> Self {
+        self.message_body = Some(value.into());
+        self
     }
 }
 /// Whether a widget can take a chat now, and what starting one requires.
@@ -296,14 +366,38 @@ pub struct WidgetAvailability {
 }
 impl WidgetAvailability {
     /// A value with the required fields (`widget_id`) and every optional field unset.
-    pub fn new(widget_id: String) -> Self {
+    pub fn new(widget_id: impl Into<String>) -> Self {
         Self {
-            widget_id,
+            widget_id: widget_id.into(),
             online: None,
             email_required: None,
             message_required: None,
             screenshot_required: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `online`.
+    #[must_use]
+    pub fn with_online(mut self, value: bool) -> Self {
+        self.online = Some(value);
+        self
+    }
+    /// Sets `email_required`.
+    #[must_use]
+    pub fn with_email_required(mut self, value: bool) -> Self {
+        self.email_required = Some(value);
+        self
+    }
+    /// Sets `message_required`.
+    #[must_use]
+    pub fn with_message_required(mut self, value: bool) -> Self {
+        self.message_required = Some(value);
+        self
+    }
+    /// Sets `screenshot_required`.
+    #[must_use]
+    pub fn with_screenshot_required(mut self, value: bool) -> Self {
+        self.screenshot_required = Some(value);
+        self
     }
 }

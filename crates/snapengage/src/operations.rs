@@ -14,9 +14,9 @@ static CHECK_WIDGET_AVAILABILITY: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// Source: snapengage-chat-api-v1.txt § "Check widget availability".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CheckWidgetAvailability {
     rt_client: ::snapsdk_runtime::Client,
     widget_id: String,
@@ -61,6 +61,20 @@ impl CheckWidgetAvailability {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CheckWidgetAvailability {
+    type Output = crate::Result<crate::models::WidgetAvailability>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::WidgetAvailability>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static POLL_MESSAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "poll_messages",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -80,9 +94,9 @@ static POLL_MESSAGES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - The document recommends an interval of no more than 1-2 seconds between polls (snapengage-chat-api-v1.txt, "Poll for new chat message"), that is, polling at least that often; the client does not schedule polls, the caller does. This is not paging (the index moves with the transcript), so no pagination stream is generated.
 /// - index and isTyping carry the defaults the table states (0 and false) as documented server defaults; the client sends nothing when they are unset.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct PollMessages {
     rt_client: ::snapsdk_runtime::Client,
     case_id: String,
@@ -153,6 +167,20 @@ impl PollMessages {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for PollMessages {
+    type Output = crate::Result<crate::models::PollResult>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::PollResult>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static SEND_MESSAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "send_message",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -174,9 +202,9 @@ static SEND_MESSAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 /// - The table recommends URL-encoding messageBody. The client percent-encodes every query value exactly once, so callers pass plain text; encoding it themselves would double-encode it.
 /// - Not retried by default (retryable: false), although it is a PUT: each call adds a message to the chat (snapengage-chat-api-v1.txt, "Send chat message"), so a retry after a timeout or a 5xx, when the first attempt may have been stored, could post the message twice. A caller who accepts that opts in per request with RequestOptions::retry\_non\_idempotent(true).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SendMessage {
     rt_client: ::snapsdk_runtime::Client,
     case_id: String,
@@ -196,8 +224,8 @@ impl SendMessage {
     }
     /// 1 for a normal message, 2 to close the session.
     /// Sent as `messageType` in the body.
-    pub fn message_type(mut self, value: crate::models::MessageType) -> Self {
-        self.message_type = Some(value);
+    pub fn message_type(mut self, value: impl Into<crate::models::MessageType>) -> Self {
+        self.message_type = Some(value.into());
         self
     }
     /// Text of the message.
@@ -245,6 +273,20 @@ impl SendMessage {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SendMessage {
+    type Output = crate::Result<crate::models::SentMessage>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::SentMessage>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static START_CHAT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "start_chat",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -264,9 +306,9 @@ static START_CHAT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// - Fields travel in the query string with the form content type, as in the cURL sample (see send\_message).
 /// - A POST that opens a new session each time, so it keeps the default of no retries after the request was sent.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct StartChat {
     rt_client: ::snapsdk_runtime::Client,
     widget_id: String,
@@ -389,5 +431,19 @@ impl StartChat {
     pub async fn send(self) -> crate::Result<crate::models::ChatStarted> {
         let response = self.send_raw().await?;
         response.json().await
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for StartChat {
+    type Output = crate::Result<crate::models::ChatStarted>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::ChatStarted>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }

@@ -14,6 +14,12 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)]
 #[path = "../examples/snapengage_quickstart.rs"]
 mod quickstart;
+#[allow(dead_code)]
+#[path = "../examples/snapengage_errors.rs"]
+mod example_errors;
+#[allow(dead_code)]
+#[path = "../examples/snapengage_polling.rs"]
+mod example_polling;
 /// A Prism mock server on a free loopback port, killed on drop.
 struct Prism {
     child: Child,
@@ -278,5 +284,15 @@ async fn every_operation_against_prism() {
         .await
         .unwrap_or_else(|e| {
             panic!("examples/snapengage_quickstart.rs against Prism: {}", failure(& e))
+        });
+    example_errors::run(&prism.base)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("examples/snapengage_errors.rs against Prism: {}", e)
+        });
+    example_polling::run(&prism.base)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("examples/snapengage_polling.rs against Prism: {}", e)
         });
 }

@@ -20,11 +20,15 @@ type Reader = Pin<Box<dyn AsyncRead + Send + Sync + 'static>>;
 #[derive(Debug, Default)]
 pub enum Body {
     #[default]
+    /// No body.
     Empty,
     /// No body, but a `Content-Type` header (SnapEngage's query-string posts).
     EmptyWithContentType(&'static str),
+    /// A JSON body (already encoded), sent with `Content-Type: application/json`.
     Json(Bytes),
+    /// An urlencoded form body (already encoded).
     Form(String),
+    /// A multipart form body; file parts are streamed.
     Multipart(Multipart),
 }
 
@@ -72,13 +76,16 @@ enum PartValue {
 }
 
 impl Multipart {
+    /// An empty multipart form.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Add a text field.
     pub fn text(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
         self.parts.push(Part { name, value: PartValue::Text(value.to_string()) });
         self
     }
+    /// Add a file part.
     pub fn file(mut self, name: &'static str, file: FilePart) -> Self {
         self.parts.push(Part { name, value: PartValue::File(file) });
         self
@@ -227,15 +234,18 @@ impl FilePart {
         FilePart { source: FileSource::Reader(Mutex::new(Some((Box::pin(reader), length)))), file_name: None, mime: None }
     }
 
+    /// A file part from bytes in memory.
     pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
         FilePart { source: FileSource::Bytes(bytes.into()), file_name: None, mime: None }
     }
 
+    /// The file name sent in the part's `Content-Disposition`.
     pub fn file_name(mut self, name: impl Into<String>) -> Self {
         self.file_name = Some(name.into());
         self
     }
 
+    /// The part's `Content-Type` (default `application/octet-stream`).
     pub fn mime(mut self, mime: impl Into<String>) -> Self {
         self.mime = Some(mime.into());
         self

@@ -36,9 +36,13 @@ const MAX_REDIRECTS: usize = 5;
 /// Facts about a vendor that the generated crate hands to the runtime.
 #[derive(Debug)]
 pub struct VendorInfo {
+    /// The vendor's short name (`snapengage`).
     pub name: &'static str,
+    /// The generated crate's name, for the `User-Agent`.
     pub crate_name: &'static str,
+    /// The generated crate's version, for the `User-Agent`.
     pub crate_version: &'static str,
+    /// The default base URL.
     pub base_url: &'static str,
     /// The documented rate limit, applied by default.
     pub rate_limit: Option<RateLimit>,
@@ -47,9 +51,13 @@ pub struct VendorInfo {
 /// Facts about one operation, as a `static` in the generated code.
 #[derive(Debug)]
 pub struct OperationInfo {
+    /// The operation id (`start_chat`), used in errors and traces.
     pub id: &'static str,
+    /// The HTTP method.
     pub method: Method,
+    /// The path as the spec writes it (`/chat/{widgetId}`), for traces.
     pub path_template: &'static str,
+    /// Which credentials the operation sends.
     pub auth: AuthRequirement,
     /// Whether a failed attempt may be retried (idempotent methods, or a spec opt-in).
     pub retryable: bool,
@@ -58,19 +66,24 @@ pub struct OperationInfo {
 /// One call, ready to send.
 #[derive(Debug)]
 pub struct Request {
+    /// What operation this is.
     pub op: &'static OperationInfo,
     /// Encoded path, starting with `/`.
     pub path: String,
     /// Encoded query string, without `?`; may be empty.
     pub query: String,
+    /// Headers of the operation's header parameters.
     pub headers: HeaderMap,
+    /// The body.
     pub body: Body,
+    /// Per-call retry and timeout overrides.
     pub options: RequestOptions,
     /// Read the whole body before returning (JSON, text, empty); `false` streams it.
     pub buffer: bool,
 }
 
 impl Request {
+    /// A request for `op` to `path` (already encoded), with no query, headers or body yet.
     pub fn new(op: &'static OperationInfo, path: String) -> Self {
         Request { op, path, query: String::new(), headers: HeaderMap::new(), body: Body::Empty, options: RequestOptions::default(), buffer: true }
     }
@@ -102,6 +115,7 @@ enum HttpSource {
 }
 
 impl ClientBuilder {
+    /// A builder with the vendor's defaults.
     pub fn new(vendor: &'static VendorInfo) -> Self {
         ClientBuilder {
             vendor,
@@ -137,6 +151,7 @@ impl ClientBuilder {
         self.base_url = url.into();
         self
     }
+    /// Limit on establishing a connection.
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.timeouts.connect = d;
         self
@@ -151,6 +166,7 @@ impl ClientBuilder {
         self.timeouts.operation = d;
         self
     }
+    /// The retry policy.
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
@@ -296,7 +312,7 @@ impl ClientBuilder {
                 c
             }
             Some(HttpSource::Builder(b)) => own(*b)?,
-            None => own(reqwest::Client::builder())?,
+            None => own(crate::tls::http_client_builder()?)?,
         };
         let limiter = match self.rate_limit {
             Some(limit) => Some(Limiter::new(limit)?),

@@ -133,7 +133,9 @@ impl Default for Timeouts {
 /// using it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
+    /// How many requests are allowed per `period`.
     pub requests: u32,
+    /// The window the `requests` apply to.
     pub period: Duration,
 }
 
@@ -160,7 +162,9 @@ impl RateLimit {
 pub struct RequestOptions {
     /// Total attempts for this call (overrides `retry.max_attempts` too).
     pub max_attempts: Option<u32>,
+    /// Limit on each attempt for this call (overrides the client's).
     pub attempt_timeout: Option<Duration>,
+    /// Limit on the whole call, across retries and waits (overrides the client's).
     pub operation_timeout: Option<Duration>,
     /// The longest pause while a body moves (see [`Timeouts::idle`]).
     pub idle_timeout: Option<Duration>,
@@ -173,20 +177,24 @@ pub struct RequestOptions {
 
 impl RequestOptions {
     #[must_use]
+    /// No overrides: the client's settings apply.
     pub fn new() -> Self {
         Self::default()
     }
     #[must_use]
+    /// Total attempts for this call; `1` turns retries off.
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = Some(n.max(1));
         self
     }
     #[must_use]
+    /// Limit on each attempt of this call.
     pub fn attempt_timeout(mut self, d: Duration) -> Self {
         self.attempt_timeout = Some(d);
         self
     }
     #[must_use]
+    /// Limit on the whole call, across retries and waits.
     pub fn operation_timeout(mut self, d: Duration) -> Self {
         self.operation_timeout = Some(d);
         self
@@ -198,6 +206,7 @@ impl RequestOptions {
         self
     }
     #[must_use]
+    /// Let this call retry although its method is not idempotent (only when the server deduplicates it).
     pub fn retry_non_idempotent(mut self, yes: bool) -> Self {
         self.retry_non_idempotent = yes;
         self

@@ -36,6 +36,17 @@ pub fn form<T: Serialize>(operation: &'static str, value: &T) -> Result<String, 
     serde_urlencoded::to_string(value).map_err(|e| Error::invalid(operation, "query", e.to_string()))
 }
 
+/// The JSON text of a value, as one form field, multipart field or query
+/// value (a spec's `json_list<T>`: `["a","b"]`).
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] naming the field when the value cannot be
+/// written as JSON (a map with non-string keys, a float that is not finite).
+pub fn json_text<T: Serialize + ?Sized>(operation: &'static str, name: &str, value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::invalid(operation, name, format!("cannot be written as JSON: {e}")))
+}
+
 /// A header parameter's value.
 pub fn header_value(operation: &'static str, name: &str, value: &impl Display) -> Result<http::HeaderValue, Error> {
     http::HeaderValue::from_str(&value.to_string())
@@ -55,6 +66,16 @@ mod tests {
             assert_eq!(back, raw);
         }
         assert_eq!(path_segment("op", "id", &"a b+c").unwrap(), "a%20b%2Bc");
+    }
+
+    #[test]
+    fn json_text_is_the_json_of_the_list_and_fails_with_the_field_name() {
+        assert_eq!(json_text("op", "tags", &vec!["sync", "a\"b"]).unwrap(), r#"["sync","a\"b"]"#);
+        assert_eq!(json_text("op", "tags", &Vec::<String>::new()).unwrap(), "[]");
+        let mut bad = std::collections::HashMap::new();
+        bad.insert(vec![1], 2);
+        let err = json_text("update_tags", "scores", &bad).unwrap_err();
+        assert!(matches!(&err, Error::InvalidArgument { name, .. } if name == "scores"), "{err}");
     }
 
     #[test]

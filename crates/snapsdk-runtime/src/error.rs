@@ -19,10 +19,12 @@ pub enum Error {
     /// No answer within a time limit.
     #[error("{}", fmt_timeout(.operation, .limit, *.elapsed, .attempts.as_ref()))]
     Timeout {
+        /// The operation.
         operation: &'static str,
         /// Which limit ran out: `connect`, `attempt`, `operation deadline`,
         /// or `idle` (no body data, in either direction, for longer than the idle limit).
         limit: &'static str,
+        /// How long the call ran before giving up.
         elapsed: Duration,
         /// The attempts made, when the error ended the call's retry loop.
         attempts: Option<Attempts>,
@@ -30,9 +32,12 @@ pub enum Error {
     /// The connection could not be made, or broke before the answer was complete.
     #[error("{}", fmt_connection(.operation, .message, .attempts.as_ref()))]
     Connection {
+        /// The operation.
         operation: &'static str,
+        /// What failed.
         message: String,
         #[source]
+        /// The transport's error, when there is one.
         source: Option<reqwest::Error>,
         /// The attempts made, when the error ended the call's retry loop.
         attempts: Option<Attempts>,
@@ -44,7 +49,9 @@ pub enum Error {
     /// `retry_after` says how long the caller should.
     #[error("{}", fmt_rate_limited(.operation, *.retry_after, .response.as_deref()))]
     RateLimited {
+        /// The operation.
         operation: &'static str,
+        /// How long to wait, when the server or the limiter said.
         retry_after: Option<Duration>,
         /// The 429 (or 503) answer, when there was one.
         response: Option<Box<ApiError>>,
@@ -52,8 +59,11 @@ pub enum Error {
     /// A caller-supplied value can't be sent (empty path parameter, bad header value...).
     #[error("{operation}: invalid argument `{name}`: {reason}")]
     InvalidArgument {
+        /// The operation.
         operation: &'static str,
+        /// The argument's name.
         name: String,
+        /// Why it cannot be sent.
         reason: String,
     },
     /// An operation that needs credentials was called on a client built
@@ -81,9 +91,20 @@ pub enum Error {
     /// Local I/O failed (reading an upload, writing a download).
     #[error("{context}: {source}")]
     Io {
+        /// What was being read or written, and where.
         context: String,
         #[source]
+        /// The I/O error.
         source: std::io::Error,
+    },
+    /// A paged listing stopped because it would never end: the server sent a
+    /// cursor or a page it had sent before. The items before were yielded.
+    #[error("{operation}: paging stopped: {message}; the items so far were yielded, report the listing to the vendor")]
+    Paging {
+        /// The listing operation.
+        operation: &'static str,
+        /// What repeated.
+        message: String,
     },
 }
 
@@ -162,6 +183,18 @@ impl Error {
             Error::RateLimited { response: Some(r), .. } => Some(r.status),
             _ => None,
         }
+    }
+
+    /// The HTTP status as a number (`404`), when the server answered.
+    #[must_use]
+    pub fn status_code(&self) -> Option<u16> {
+        self.status().map(|s| s.as_u16())
+    }
+
+    /// Whether the server answered 404 Not Found.
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
     }
 
     /// Whether the client itself would retry this failure for this
@@ -257,7 +290,8 @@ impl Error {
             | Error::RateLimited { operation, .. }
             | Error::InvalidArgument { operation, .. }
             | Error::MissingCredentials { operation, .. }
-            | Error::BodyTooLarge { operation, .. } => Some(operation),
+            | Error::BodyTooLarge { operation, .. }
+            | Error::Paging { operation, .. } => Some(operation),
             Error::Config(_) | Error::Io { .. } => None,
         }
     }
@@ -336,10 +370,15 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 /// A non-success answer, kept whole.
 #[derive(Clone)]
 pub struct ApiError {
+    /// The operation.
     pub operation: &'static str,
+    /// The request's method.
     pub method: http::Method,
+    /// The request's path (filled in).
     pub path: String,
+    /// The status the server answered.
     pub status: StatusCode,
+    /// The answer's headers.
     pub headers: HeaderMap,
     /// The raw body (at most [`MAX_ERROR_BODY`] bytes are kept).
     pub body: Bytes,
@@ -421,13 +460,17 @@ impl fmt::Display for ApiError {
 /// A success answer whose body did not decode.
 #[derive(Debug)]
 pub struct DecodeError {
+    /// The operation.
     pub operation: &'static str,
+    /// The status of the (successful) answer.
     pub status: StatusCode,
+    /// The answer's `Content-Type`, when it had one.
     pub content_type: Option<String>,
     /// The JSON path where decoding failed, e.g. `messageList[2].index`.
     pub path: String,
     /// The start of the body, for the message.
     pub snippet: String,
+    /// What the decoder said.
     pub message: String,
 }
 
@@ -459,4 +502,5 @@ pub(crate) fn snippet(body: &[u8], max: usize) -> String {
     out
 }
 
+/// `Result` with the runtime's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -7,6 +7,7 @@
 //! caller needs.
 //!
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub mod auth;
 pub mod body;
@@ -16,6 +17,7 @@ pub mod encode;
 pub mod error;
 pub mod paginate;
 pub mod response;
+pub mod tls;
 pub mod types;
 
 pub use auth::{AuthRequirement, Credentials};
@@ -23,9 +25,17 @@ pub use body::{Body, FilePart, Multipart};
 pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, DecodeError, Error, Result};
+pub use paginate::Paginator;
 pub use response::{ByteStream, Response};
 pub use chrono::NaiveDate;
 pub use types::{de, Alternatives, Timestamp};
+pub use tls::http_client_builder;
+
+/// The reqwest version the runtime is built on, so callers can name the
+/// matching `reqwest::Client` for `http_client(..)` without guessing.
+pub use reqwest;
+/// HTTP status codes, as [`Error::status`] returns them.
+pub use http::StatusCode;
 
 /// Re-exports generated code relies on, so client crates need no direct dependency.
 #[doc(hidden)]

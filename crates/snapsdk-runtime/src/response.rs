@@ -71,11 +71,13 @@ impl Response {
     }
 
     #[must_use]
+    /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
     #[must_use]
+    /// The answer's headers.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }

@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Alternatives {
+    /// A whole number, sent as a JSON integer.
     Integer(i64),
+    /// A number with a fraction, sent as a JSON number.
     Number(f64),
+    /// Text, sent as a JSON string.
     String(String),
 }
 
@@ -67,10 +70,13 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
+    /// The instant `secs` seconds after 1970-01-01 UTC, sent back as Unix
+    /// seconds; `None` when it is out of the range chrono represents.
     pub fn from_unix(secs: i64) -> Option<Self> {
         Utc.timestamp_opt(secs, 0).single().map(|at| Timestamp { at, unix_form: true })
     }
 
+    /// The instant `at`, sent back as `"YYYY-MM-DD HH:MM:SS"` (UTC).
     pub fn from_datetime(at: DateTime<Utc>) -> Self {
         Timestamp { at, unix_form: false }
     }
@@ -87,10 +93,12 @@ impl Timestamp {
         DateTime::parse_from_rfc3339(s).ok().map(|d| Self::from_datetime(d.with_timezone(&Utc)))
     }
 
+    /// The instant, as a chrono UTC date-time.
     pub fn as_datetime(&self) -> DateTime<Utc> {
         self.at
     }
 
+    /// The instant, as Unix seconds.
     pub fn unix(&self) -> i64 {
         self.at.timestamp()
     }
@@ -250,15 +258,19 @@ pub mod de {
         }
     }
 
+    /// A boolean sent as `true`/`false`, `0`/`1`, or either as a string.
     pub fn loose_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         d.deserialize_any(LooseBool)
     }
+    /// An optional [`loose_bool`]; `null` or absent is `None`.
     pub fn opt_loose_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
         d.deserialize_option(Opt(LooseBool))
     }
+    /// An integer sent as a number or as a string of digits.
     pub fn loose_int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         d.deserialize_any(LooseInt)
     }
+    /// An optional [`loose_int`]; `null` or absent is `None`.
     pub fn opt_loose_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
         d.deserialize_option(Opt(LooseInt))
     }

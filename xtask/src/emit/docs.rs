@@ -21,6 +21,7 @@ pub fn ty_name(ty: &Ty) -> String {
         Ty::Binary => "binary".into(),
         Ty::List(t) => format!("list<{}>", ty_name(t)),
         Ty::Map(t) => format!("map<{}>", ty_name(t)),
+        Ty::JsonList(t) => format!("json_list<{}>", ty_name(t)),
         Ty::Model(m) => format!("[{m}](#{})", m.to_lowercase()),
     }
 }
@@ -30,6 +31,7 @@ pub fn ty_expr(ty: &Ty) -> String {
     match ty {
         Ty::List(t) => format!("list<{}>", ty_expr(t)),
         Ty::Map(t) => format!("map<{}>", ty_expr(t)),
+        Ty::JsonList(t) => format!("json_list<{}>", ty_expr(t)),
         Ty::Model(m) => m.clone(),
         other => ty_name(other),
     }

@@ -47,6 +47,9 @@ pub fn vendor_files(api: &Api) -> Vec<(String, Content)> {
     out.push((format!("{dir}/tests/wire.rs"), Content::Rust(wiretest::emit(api).0)));
     out.push((format!("{dir}/tests/prism.rs"), Content::Rust(prism::emit(api))));
     out.push((format!("{dir}/{}", prism::example_path(api)), Content::Rust(example::emit(api))));
+    for (name, program) in example::more(api) {
+        out.push((format!("{dir}/examples/{}_{name}.rs", names::snake(&api.vendor.crate_name)), Content::Rust(program)));
+    }
     out.push((format!("{dir}/Cargo.toml"), Content::Text(cargo_toml(api, &header))));
     out.push((format!("{dir}/README.md"), Content::Text(readme(api, &header))));
     out.push((format!("{dir}/API.md"), Content::Text(docs::emit(api, &header))));
@@ -132,13 +135,21 @@ fn example_arg(api: &Api, ty: &Ty, name: &str) -> Option<String> {
     })
 }
 
-/// The operation the README shows: the first GET with JSON output whose arguments are easy literals.
+/// The environment variable a vendor's examples read a credential from:
+/// `SNAPCALL_API_KEY`, `BESNAPPY_USERNAME`: the crate name, then the part.
+pub fn env_var(api: &Api, part: &str) -> String {
+    format!("{}_{part}", names::snake(&api.vendor.crate_name).to_uppercase())
+}
+
+/// The operation the README shows: the spec's first `quick_start` operation,
+/// else the first GET with JSON output whose arguments are easy literals.
 fn example(api: &Api) -> Option<(String, String)> {
-    let ops = api.operations.iter().filter(|o| o.method == crate::ir::HttpMethod::GET && o.success.content == ContentKind::Json);
-    for op in ops {
+    let chosen = api.vendor.quick_start.iter().filter_map(|id| api.operations.iter().find(|o| &o.id == id));
+    let reads = api.operations.iter().filter(|o| o.method == crate::ir::HttpMethod::GET && o.success.content == ContentKind::Json);
+    for op in chosen.chain(reads) {
         let args: Option<Vec<String>> = rust::required_args(op).iter().map(|(name, ty)| example_arg(api, ty, name)).collect();
         if let Some(args) = args {
-            return Some((op.id.clone(), format!("client.{}().{}({}).send().await?", names::snake(&op.group), names::method(&op.id), args.join(", "))));
+            return Some((op.id.clone(), format!("client.{}().{}({}).await?", names::snake(&op.group), names::method(&op.id), args.join(", "))));
         }
     }
     None
@@ -149,8 +160,13 @@ fn readme(api: &Api, header: &str) -> String {
     let krate = names::snake(&v.crate_name);
     let scheme = v.schemes.iter().find(|s| v.default_auth.first() == Some(&s.id));
     let auth_call = match scheme.map(|s| s.kind) {
-        Some(crate::ir::AuthKind::BasicLogin) => format!(".{}(\"user\", \"password\")", names::snake(&scheme.map(|s| s.id.clone()).unwrap_or_default())),
-        Some(_) => format!(".{}(std::env::var(\"API_KEY\").unwrap_or_default())", names::snake(&scheme.map(|s| s.id.clone()).unwrap_or_default())),
+        Some(crate::ir::AuthKind::BasicLogin) => format!(
+            ".{}(std::env::var(\"{}\").unwrap_or_default(), std::env::var(\"{}\").unwrap_or_default())",
+            names::snake(&scheme.map(|s| s.id.clone()).unwrap_or_default()),
+            env_var(api, "USERNAME"),
+            env_var(api, "PASSWORD")
+        ),
+        Some(_) => format!(".{}(std::env::var(\"{}\").unwrap_or_default())", names::snake(&scheme.map(|s| s.id.clone()).unwrap_or_default()), env_var(api, "API_KEY")),
         None => String::new(),
     };
     let (op_id, call) = example(api).unwrap_or_default();
@@ -192,8 +208,13 @@ async fn main() -> Result<(), {krate}::Error> {{
 }}
 ```
 
-Required parameters are arguments; optional ones are setters before
-`.send()`. Errors are one type, [`Error`], with the status, headers and body of
+Required parameters are arguments; optional ones are setters; `.await` on the
+request sends it (`.send()` does the same, `.send_raw()` keeps the raw
+response). Paged listings have `.into_stream()`, a [`Paginator`] to read with
+`while let Some(item) = pages.next().await`. The `examples/` folder has the
+quick start and more ({more}), each runnable against a mock.
+
+Errors are one type, [`Error`], with the status, headers and body of
 API errors and the JSON path of decode errors. Retries (idempotent calls, 408,
 429 and 5xx, with `Retry-After`), timeouts and the documented rate limit are
 on by default; see the workspace README for the defaults and how to change
@@ -203,6 +224,16 @@ them.
         description = v.description,
         title = v.title,
         version = v.version,
+        more = {
+            let names: Vec<&str> = example::more(api).into_iter().map(|(n, _)| match n {
+                "paging" => "paging through a listing",
+                "files" => "files to and from disk",
+                "errors" => "error handling",
+                "polling" => "polling with a deadline",
+                other => other,
+            }).collect();
+            names.join(", ")
+        },
     )
 }
 

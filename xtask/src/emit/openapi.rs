@@ -29,6 +29,8 @@ pub fn schema(ty: &Ty) -> Value {
         Ty::Binary => binary(),
         Ty::List(t) => json!({"type": "array", "items": schema(t)}),
         Ty::Map(t) => json!({"type": "object", "additionalProperties": schema(t)}),
+        // The JSON text of a list, in one string (a form field or query value).
+        Ty::JsonList(t) => json!({"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "array", "items": schema(t)}}),
         Ty::Model(m) => json!({"$ref": format!("#/components/schemas/{m}")}),
     }
 }

@@ -112,6 +112,23 @@ pub fn emit(api: &Api) -> TokenStream {
     let count_line = format!("prism: {name}: {{accepted}}/{total} operations accepted by Prism and decoded");
     let problems_line = format!("{{}} of {total} operations were not accepted by Prism or not decoded:\n{{}}\nPrism's validator said:\n{{}}\nPrism's whole log: {{}}");
     let example_line = format!("{example} against Prism: {{}}");
+    // The other examples (paging, files, errors, polling) run against the same mock.
+    let more: Vec<(proc_macro2::Ident, String)> = crate::emit::example::more(api)
+        .into_iter()
+        .map(|(n, _)| (format_ident!("example_{}", n), format!("examples/{}_{n}.rs", names::snake(&api.vendor.crate_name))))
+        .collect();
+    let more_mods = more.iter().map(|(m, file)| {
+        let path = format!("../{file}");
+        quote! {
+            #[allow(dead_code)]
+            #[path = #path]
+            mod #m;
+        }
+    });
+    let more_runs = more.iter().map(|(m, file)| {
+        let line = format!("{file} against Prism: {{}}");
+        quote!(#m::run(&prism.base).await.unwrap_or_else(|e| panic!(#line, e));)
+    });
     let header_doc = format!(" {total} operations, called once each; the count Prism accepted (and the client decoded) is printed as `prism: {name}: N/{total} operations accepted by Prism and decoded`.");
     quote! {
         //! Contract test: Prism (`prism mock --errors`) serves this crate's
@@ -130,6 +147,7 @@ pub fn emit(api: &Api) -> TokenStream {
         #[allow(dead_code)]
         #[path = #example_path]
         mod quickstart;
+        #(#more_mods)*
 
         /// A Prism mock server on a free loopback port, killed on drop.
         struct Prism {
@@ -255,6 +273,7 @@ pub fn emit(api: &Api) -> TokenStream {
                 prism.log.display()
             );
             quickstart::run(&prism.base).await.unwrap_or_else(|e| panic!(#example_line, failure(&e)));
+            #(#more_runs)*
         }
     }
 }

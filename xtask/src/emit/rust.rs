@@ -82,7 +82,7 @@ pub fn rust_type(ty: &Ty) -> TokenStream {
         Ty::Alternatives => quote!(#rt::Alternatives),
         Ty::Json => quote!(::serde_json::Value),
         Ty::Binary => quote!(#rt::FilePart),
-        Ty::List(t) => {
+        Ty::List(t) | Ty::JsonList(t) => {
             let t = rust_type(t);
             quote!(Vec<#t>)
         }
@@ -103,8 +103,14 @@ fn arg_type(api: &Api, ty: &Ty) -> (TokenStream, TokenStream) {
     let by_into = |t: TokenStream| (quote!(impl ::std::convert::Into<#t>), quote!(.into()));
     match ty {
         Ty::String | Ty::Alternatives => by_into(rust),
+        // Any list of things that convert: `["a", "b"]`, a `Vec<String>`, an iterator.
+        Ty::JsonList(inner) => {
+            let (item, _) = arg_type(api, inner);
+            let item = if item.to_string().starts_with("impl") { item } else { quote!(impl Into<#item>) };
+            (quote!(impl IntoIterator<Item = #item>), quote!(.into_iter().map(Into::into).collect()))
+        }
         Ty::Model(m) => match api.models.iter().find(|x| &x.name == m).map(|x| &x.kind) {
-            Some(ModelKind::Newtype { .. } | ModelKind::OneOf { .. }) => by_into(rust),
+            Some(ModelKind::Newtype { .. } | ModelKind::OneOf { .. } | ModelKind::Enum { .. }) => by_into(rust),
             _ => (rust, quote!()),
         },
         _ => (rust, quote!()),
@@ -347,7 +353,10 @@ fn emit_lib(api: &Api) -> TokenStream {
         pub mod operations;
 
         #models_use
-        pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit, RequestOptions, Response, RetryConfig, Timestamp, Timeouts};
+        pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, Paginator, RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts};
+        /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
+        pub use #rt::reqwest;
+        pub use #rt::http_client_builder;
         #date_reexport
 
         /// `Result` with this crate's [`Error`].
@@ -417,10 +426,14 @@ fn emit_lib(api: &Api) -> TokenStream {
             pub fn max_connections_per_host(self, n: usize) -> Self { Self { inner: self.inner.max_connections_per_host(n) } }
             /// Longest hold-off a server's `Retry-After` can put on every call (default 10 minutes).
             pub fn max_hold_off(self, ceiling: ::std::time::Duration) -> Self { Self { inner: self.inner.max_hold_off(ceiling) } }
-            /// Use your own `reqwest::Client` (proxies, TLS roots, pools); refused by `build()` for a key sent in a custom header, see [`http_client_builder`](Self::http_client_builder).
-            pub fn http_client(self, client: ::snapsdk_runtime::__private::reqwest::Client) -> Self { Self { inner: self.inner.http_client(client) } }
-            /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects.
-            pub fn http_client_builder(self, builder: ::snapsdk_runtime::__private::reqwest::ClientBuilder) -> Self { Self { inner: self.inner.http_client_builder(builder) } }
+            /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
+            /// Refused by `build()` for a key sent in a custom header (the client could follow a redirect elsewhere with it):
+            /// pass a builder to [`http_client_builder`](Self::http_client_builder) instead.
+            /// Start from [`crate::http_client_builder()`] for the same TLS setup as the default client: a `reqwest::Client::builder()`
+            /// in a build where no reqwest TLS provider feature is on (this crate turns none on) panics in `build()`.
+            pub fn http_client(self, client: #rt::reqwest::Client) -> Self { Self { inner: self.inner.http_client(client) } }
+            /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects, so a key never leaves the base URL's origin.
+            pub fn http_client_builder(self, builder: #rt::reqwest::ClientBuilder) -> Self { Self { inner: self.inner.http_client_builder(builder) } }
             /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
             pub fn allow_insecure_http(self, allow: bool) -> Self { Self { inner: self.inner.allow_insecure_http(allow) } }
             /// Text appended to the `User-Agent` header.
@@ -510,12 +523,31 @@ fn emit_models(api: &Api) -> TokenStream {
                 let required: Vec<_> = fields.iter().filter(|f| f.required).collect();
                 let args = required.iter().map(|f| {
                     let n = ident(&f.rust);
-                    let t = rust_type(&f.ty);
+                    let (t, _) = arg_type(api, &f.ty);
                     quote!(#n: #t)
                 });
                 let inits = fields.iter().map(|f| {
                     let n = ident(&f.rust);
-                    if f.required { quote!(#n,) } else { quote!(#n: None,) }
+                    let (_, conv) = arg_type(api, &f.ty);
+                    if f.required { quote!(#n: #n #conv,) } else { quote!(#n: None,) }
+                });
+                // Chainable setters for optional fields: `Model::new(..).with_x(..)`.
+                let setters = fields.iter().filter(|f| !f.required).map(|f| {
+                    let n = ident(&f.rust);
+                    // `type_` (an escaped keyword) gets `with_type`; any other name is kept whole, so no two setters collide.
+                    let bare = f.rust.trim_end_matches('_');
+                    let bare = if bare != f.rust && syn::parse_str::<syn::Ident>(bare).is_err() { bare } else { f.rust.as_str() };
+                    let m = format_ident!("with_{}", bare);
+                    let (t, conv) = arg_type(api, &f.ty);
+                    let d = format!(" Sets `{}`.", f.rust);
+                    quote! {
+                        #[doc = #d]
+                        #[must_use]
+                        pub fn #m(mut self, value: #t) -> Self {
+                            self.#n = Some(value #conv);
+                            self
+                        }
+                    }
                 });
                 let extra_init = keep_unknown.then(|| quote!(#extra_name: ::serde_json::Map::new(),));
                 let new_doc = if required.is_empty() {
@@ -545,6 +577,8 @@ fn emit_models(api: &Api) -> TokenStream {
                         pub fn new(#(#args),*) -> Self {
                             Self { #(#inits)* #extra_init }
                         }
+
+                        #(#setters)*
                     }
                 }
             }
@@ -603,6 +637,12 @@ fn emit_models(api: &Api) -> TokenStream {
                                 #(#from_str)*
                                 other => Self::Unknown(other.to_owned()),
                             }
+                        }
+                    }
+
+                    impl From<String> for #name {
+                        fn from(s: String) -> Self {
+                            Self::from(s.as_str())
                         }
                     }
 
@@ -806,10 +846,12 @@ fn redaction_helpers(api: &Api) -> TokenStream {
 
 /// Push a scalar (or list of scalars) onto a `Vec<(&str, String)>` of pairs.
 /// `value` is a place (`self.x`) when `owned_place`, else a reference (`value`).
-fn push_pair(target: &Ident, wire: &str, value: TokenStream, ty: &Ty, owned_place: bool) -> TokenStream {
+fn push_pair(op_id: &str, target: &Ident, wire: &str, value: TokenStream, ty: &Ty, owned_place: bool) -> TokenStream {
+    let rt = rt();
     let iter = if owned_place { quote!(&#value) } else { value.clone() };
     match ty {
         Ty::List(_) => quote! { for item in #iter { #target.push((#wire, item.to_string())); } },
+        Ty::JsonList(_) => quote! { #target.push((#wire, #rt::encode::json_text(#op_id, #wire, #iter)?)); },
         _ => quote! { #target.push((#wire, #value.to_string())); },
     }
 }
@@ -927,9 +969,9 @@ fn emit_operations(api: &Api) -> TokenStream {
         let query_pushes = query_inputs.iter().map(|i| {
             let n = ident(i.rust);
             if i.required {
-                push_pair(&query_ident, i.wire, quote!(self.#n), i.ty, true)
+                push_pair(id, &query_ident, i.wire, quote!(self.#n), i.ty, true)
             } else {
-                let inner = push_pair(&query_ident, i.wire, quote!(value), i.ty, false);
+                let inner = push_pair(id, &query_ident, i.wire, quote!(value), i.ty, false);
                 quote!(if let Some(value) = &self.#n { #inner })
             }
         });
@@ -991,9 +1033,9 @@ fn emit_operations(api: &Api) -> TokenStream {
                         let pushes = body_inputs.iter().map(|i| {
                             let n = ident(i.rust);
                             if i.required {
-                                push_pair(&form_ident, i.wire, quote!(self.#n), i.ty, true)
+                                push_pair(id, &form_ident, i.wire, quote!(self.#n), i.ty, true)
                             } else {
-                                let inner = push_pair(&form_ident, i.wire, quote!(value), i.ty, false);
+                                let inner = push_pair(id, &form_ident, i.wire, quote!(value), i.ty, false);
                                 quote!(if let Some(value) = &self.#n { #inner })
                             }
                         });
@@ -1007,7 +1049,11 @@ fn emit_operations(api: &Api) -> TokenStream {
                         let parts = body_inputs.iter().map(|i| {
                             let n = ident(i.rust);
                             let w = i.wire;
-                            let add = if *i.ty == Ty::Binary { quote!(multipart = multipart.file(#w, value);) } else { quote!(multipart = multipart.text(#w, value);) };
+                            let add = match i.ty {
+                                Ty::Binary => quote!(multipart = multipart.file(#w, value);),
+                                Ty::JsonList(_) => quote!(multipart = multipart.text(#w, #rt::encode::json_text(#id, #w, &value)?);),
+                                _ => quote!(multipart = multipart.text(#w, value);),
+                            };
                             if i.required {
                                 quote!({ let value = self.#n; #add })
                             } else {
@@ -1050,11 +1096,13 @@ fn emit_operations(api: &Api) -> TokenStream {
                 let param_input = inputs.iter().find(|i| i.place == Place::Query && i.wire == param).expect("validated");
                 let pn = ident(param_input.rust);
                 quote! {
-                    /// Every item of every page, as a stream, from the page set with the page setter (default 1) on.
-                    /// It ends after the reported total, or at the first empty page.
-                    pub fn into_stream(self) -> impl #rt::__private::Stream<Item = crate::Result<#item>> + Send + 'static {
+                    /// Every item of every page, from the page set with the page setter (default 1) on, fetched as they are consumed:
+                    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+                    /// It ends after the reported total, or at the first empty page; a page that repeats an earlier one ends it with [`Error::Paging`](crate::Error::Paging).
+                    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+                    pub fn into_stream(self) -> #rt::Paginator<#item> {
                         let first = self.#pn.unwrap_or(1);
-                        #rt::paginate::by_page(first, #items, #total, move |page| {
+                        #rt::paginate::by_page(#id, first, #items, #total, move |page| {
                             let mut next = self.clone();
                             next.#pn = Some(page);
                             async move { next.send_raw().await }
@@ -1068,15 +1116,18 @@ fn emit_operations(api: &Api) -> TokenStream {
                 let pn = ident(param_input.rust);
                 let cf = ident(cursor_rust);
                 quote! {
-                    /// Every item, page after page, as a stream: each page starts after the last item of the one before.
-                    /// It ends at the first empty page.
-                    pub fn into_stream(self) -> impl #rt::__private::Stream<Item = crate::Result<#item>> + Send + 'static {
+                    /// Every item, page after page (each page starts after the last item of the one before), fetched as they are consumed:
+                    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+                    /// It ends at the first empty page; a cursor the server already sent ends it with [`Error::Paging`](crate::Error::Paging).
+                    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+                    pub fn into_stream(self) -> #rt::Paginator<#item> {
+                        let first = ::std::clone::Clone::clone(&self.#pn);
                         #rt::paginate::by_cursor(
+                            #id,
+                            first,
                             move |cursor| {
                                 let mut next = self.clone();
-                                if cursor.is_some() {
-                                    next.#pn = cursor;
-                                }
+                                next.#pn = cursor;
                                 async move { next.send().await }
                             },
                             |item: &#item| ::std::clone::Clone::clone(&item.#cf),
@@ -1086,7 +1137,7 @@ fn emit_operations(api: &Api) -> TokenStream {
             }
         });
 
-        let d = docs(op_doc_lines(api, op).iter().map(String::as_str).chain(["", "Build it with the group method on the client, then call `.send().await`."]));
+        let d = docs(op_doc_lines(api, op).iter().map(String::as_str).chain(["", "Build it with the group method on the client, then `.await` it (or call `.send().await`)."]));
         quote! {
             static #info: #rt::OperationInfo = #rt::OperationInfo {
                 id: #id,
@@ -1098,7 +1149,7 @@ fn emit_operations(api: &Api) -> TokenStream {
 
             #d
             #[derive(Debug, #clone)]
-            #[must_use = "a request does nothing until `.send().await`"]
+            #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
             pub struct #b {
                 rt_client: #rt::Client,
                 #(#fields)*
@@ -1142,6 +1193,15 @@ fn emit_operations(api: &Api) -> TokenStream {
 
                 #send_as
                 #paginate
+            }
+
+            /// `.await` sends the request, like [`send`](Self::send).
+            impl ::std::future::IntoFuture for #b {
+                type Output = crate::Result<#out>;
+                type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = crate::Result<#out>> + Send>>;
+                fn into_future(self) -> Self::IntoFuture {
+                    Box::pin(self.send())
+                }
             }
         }
     });

@@ -64,6 +64,14 @@ fn sample(api: &Api, ty: &Ty, name: &str, plain: bool) -> Option<Sample> {
             let expr = if matches!(**inner, Ty::String | Ty::Alternatives) { quote!(vec![#e.into()]) } else { quote!(vec![#e]) };
             Sample { expr, text: s.text, json: json!([s.json]) }
         }
+        Ty::JsonList(inner) => {
+            let s = sample(api, inner, name, plain)?;
+            let e = s.expr;
+            let expr = quote!([#e]);
+            // One value on the wire: the JSON text of the list.
+            let text = json!([s.json]).to_string();
+            Sample { expr, text: vec![text.clone()], json: json!(text) }
+        }
         Ty::Map(_) => return None,
         Ty::Model(m) => {
             let mm = model(api, m)?;
@@ -108,6 +116,7 @@ fn response_json(api: &Api, ty: &Ty, depth: usize) -> Value {
         Ty::Json => json!({"any": [1, null]}),
         Ty::Binary => json!("bytes"),
         Ty::List(t) => json!([response_json(api, t, depth + 1)]),
+        Ty::JsonList(t) => json!(json!([response_json(api, t, depth + 1)]).to_string()),
         Ty::Map(t) => json!({"key": response_json(api, t, depth + 1)}),
         Ty::Model(m) => match model(api, m).map(|m| &m.kind) {
             Some(ModelKind::Object { fields, .. }) => {
