@@ -139,6 +139,8 @@ type ApiItems = (SourceFile, Vec<(usize, spec::Operation)>, Vec<(usize, spec::Mo
 
 struct Loaded {
     vendor: (SourceFile, spec::Vendor),
+    /// False when vendor.yaml is missing or did not parse (`vendor` is a stand-in).
+    vendor_known: bool,
     files: Vec<ApiItems>,
     /// Model names of files or items that did not parse: other files' uses
     /// of them are not reported as unknown, as the parse error is the cause.
@@ -239,7 +241,16 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
         }
         files.push((file, ops, models));
     }
-    vendor.map(|vendor| Loaded { vendor, files, unparsed_models })
+    // Without a usable vendor.yaml the other files are still checked (their
+    // problems belong in the same run), against a stand-in vendor whose
+    // checks are not reported.
+    let vendor_known = vendor.is_some();
+    let vendor = vendor.or_else(|| {
+        let stand_in = "name: ''\ntitle: ''\ncrate: { name: '', version: '', description: '' }\nbase_url: ''\nauth: { schemes: [], default: [] }\nsources: []\n";
+        let v = serde_yaml::from_str::<spec::Vendor>(stand_in).ok()?;
+        Some((SourceFile { shown: shown(&vendor_path), loc: LocIndex::default() }, v))
+    })?;
+    Some(Loaded { vendor, vendor_known, files, unparsed_models })
 }
 
 fn valid_base_url(url: &str) -> Result<(), String> {
@@ -299,6 +310,8 @@ struct Checker<'a, 'd> {
     cx: Ctx<'d>,
     models: HashMap<String, &'a spec::Model>,
     unparsed_models: &'a BTreeSet<String>,
+    /// Whether vendor.yaml parsed: if not, sources and auth schemes are unknown, not wrong.
+    vendor_known: bool,
     sources: HashMap<String, String>,
     docs_dir: Option<PathBuf>,
     doc_text: HashMap<String, String>,
@@ -334,6 +347,7 @@ impl<'a> Checker<'a, '_> {
     fn source(&mut self, at: At<'_>, sub: &str, s: &spec::SourceRef) -> ir::SourceRef {
         let file = match self.sources.get(&s.doc) {
             Some(f) => f.clone(),
+            None if !self.vendor_known => String::new(),
             None => {
                 let known: Vec<_> = self.sources.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect();
                 self.cx.err(at, &format!("{sub}.doc"), format!("unknown source document `{}`", s.doc), format!("use one of the ids under vendor.sources: {}", known.join(", ")));
@@ -418,9 +432,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         }
     }
     let sources: HashMap<String, String> = v.sources.iter().map(|s| (s.id.clone(), s.file.clone())).collect();
-    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new() };
+    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, vendor_known: loaded.vendor_known, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new() };
 
     // Vendor.
+    let vendor_checks = ck.cx.diags.items.len();
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if v.name != folder {
         ck.cx.err(vat, "name", format!("vendor name `{}` differs from its folder `{folder}`", v.name), format!("set `name: {folder}` or rename the folder"));
@@ -490,6 +505,11 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         }
         ir::RateLimit { requests: r.requests, per_seconds: r.per_seconds, source: ck.source(vat, "rate_limit.source", &r.source) }
     });
+
+    if !loaded.vendor_known {
+        // The stand-in vendor's checks say nothing about the spec.
+        ck.cx.diags.items.truncate(vendor_checks);
+    }
 
     // Models.
     let mut models = Vec::new();
@@ -781,7 +801,7 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         Some(spec::OpAuth::None(_)) => ir::Auth::None,
         Some(spec::OpAuth::Schemes(list)) => {
             for (i, s) in list.iter().enumerate() {
-                if !schemes.contains(s) {
+                if !schemes.contains(s) && ck.vendor_known {
                     ck.cx.err(at, &format!("auth[{i}]"), format!("unknown auth scheme `{s}`"), format!("use `none` or one of: {}", schemes.iter().cloned().collect::<Vec<_>>().join(", ")));
                 }
             }

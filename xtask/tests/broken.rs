@@ -44,6 +44,7 @@ case!(path_template_characters);
 case!(yaml_error_does_not_cascade);
 case!(truncated_file);
 case!(prose_cut_by_a_comment);
+case!(broken_vendor_file_still_checks_the_rest);
 
 #[test]
 fn every_case_directory_has_a_test() {
