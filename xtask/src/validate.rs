@@ -802,7 +802,11 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         Some(spec::OpAuth::Schemes(list)) => {
             for (i, s) in list.iter().enumerate() {
                 if !schemes.contains(s) && ck.vendor_known {
-                    ck.cx.err(at, &format!("auth[{i}]"), format!("unknown auth scheme `{s}`"), format!("use `none` or one of: {}", schemes.iter().cloned().collect::<Vec<_>>().join(", ")));
+                    let hint = match names::closest(s, schemes.iter().map(String::as_str)) {
+                        Some(c) => format!("did you mean `{c}`? (or `none`)"),
+                        None => format!("use `none` or one of: {}", schemes.iter().cloned().collect::<Vec<_>>().join(", ")),
+                    };
+                    ck.cx.err(at, &format!("auth[{i}]"), format!("unknown auth scheme `{s}`"), hint);
                 }
             }
             if list.is_empty() {
