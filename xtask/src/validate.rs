@@ -140,6 +140,8 @@ type ApiItems = (SourceFile, Vec<(usize, spec::Operation)>, Vec<(usize, spec::Mo
 
 struct Loaded {
     vendor: (SourceFile, spec::Vendor),
+    /// False when vendor.yaml is missing or did not parse (`vendor` is a stand-in).
+    vendor_known: bool,
     files: Vec<ApiItems>,
     /// Model names of files or items that did not parse: other files' uses
     /// of them are not reported as unknown, as the parse error is the cause.
@@ -240,7 +242,16 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
         }
         files.push((file, ops, models));
     }
-    vendor.map(|vendor| Loaded { vendor, files, unparsed_models })
+    // Without a usable vendor.yaml the other files are still checked (their
+    // problems belong in the same run), against a stand-in vendor whose
+    // checks are not reported.
+    let vendor_known = vendor.is_some();
+    let vendor = vendor.or_else(|| {
+        let stand_in = "name: ''\ntitle: ''\ncrate: { name: '', version: '', description: '' }\nbase_url: ''\nauth: { schemes: [], default: [] }\nsources: []\n";
+        let v = serde_yaml::from_str::<spec::Vendor>(stand_in).ok()?;
+        Some((SourceFile { shown: shown(&vendor_path), loc: LocIndex::default() }, v))
+    })?;
+    Some(Loaded { vendor, vendor_known, files, unparsed_models })
 }
 
 fn valid_base_url(url: &str) -> Result<(), String> {
@@ -321,6 +332,8 @@ struct Checker<'a, 'd> {
     cx: Ctx<'d>,
     models: HashMap<String, &'a spec::Model>,
     unparsed_models: &'a BTreeSet<String>,
+    /// Whether vendor.yaml parsed: if not, sources and auth schemes are unknown, not wrong.
+    vendor_known: bool,
     sources: HashMap<String, (String, Option<spec::Headings>)>,
     docs_dir: Option<PathBuf>,
     doc_text: HashMap<String, Option<sources::Outline>>,
@@ -368,6 +381,7 @@ impl<'a> Checker<'a, '_> {
     fn source(&mut self, at: At<'_>, sub: &str, s: &spec::SourceRef, endpoint: Option<(&str, &str)>) -> ir::SourceRef {
         let (file, headings) = match self.sources.get(&s.doc) {
             Some((f, h)) => (f.clone(), h.clone()),
+            None if !self.vendor_known => (String::new(), None),
             None => {
                 let known: Vec<_> = self.sources.keys().cloned().collect::<BTreeSet<_>>().into_iter().collect();
                 self.cx.err(at, &format!("{sub}.doc"), format!("unknown source document `{}`", s.doc), format!("use one of the ids under vendor.sources: {}", known.join(", ")));
@@ -509,9 +523,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     }
     let sources: HashMap<String, (String, Option<spec::Headings>)> = v.sources.iter().map(|s| (s.id.clone(), (s.file.clone(), s.headings.clone()))).collect();
     let sensitive_names = v.sensitive_fields.iter().cloned().collect();
-    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names, json_list_ok: false };
+    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names, json_list_ok: false, vendor_known: loaded.vendor_known };
 
     // Vendor.
+    let vendor_checks = ck.cx.diags.items.len();
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if v.name != folder {
         ck.cx.err(vat, "name", format!("vendor name `{}` differs from its folder `{folder}`", v.name), format!("set `name: {folder}` or rename the folder"));
@@ -592,6 +607,11 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         }
         ir::RateLimit { requests: r.requests, per_seconds: r.per_seconds, source: ck.source(vat, "rate_limit.source", &r.source, None) }
     });
+
+    if !loaded.vendor_known {
+        // The stand-in vendor's checks say nothing about the spec.
+        ck.cx.diags.items.truncate(vendor_checks);
+    }
 
     // Models.
     let mut models = Vec::new();
@@ -905,8 +925,12 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         Some(spec::OpAuth::None(_)) => ir::Auth::None,
         Some(spec::OpAuth::Schemes(list)) => {
             for (i, s) in list.iter().enumerate() {
-                if !schemes.contains(s) {
-                    ck.cx.err(at, &format!("auth[{i}]"), format!("unknown auth scheme `{s}`"), format!("use `none` or one of: {}", schemes.iter().cloned().collect::<Vec<_>>().join(", ")));
+                if !schemes.contains(s) && ck.vendor_known {
+                    let hint = match names::closest(s, schemes.iter().map(String::as_str)) {
+                        Some(c) => format!("did you mean `{c}`? (or `none`)"),
+                        None => format!("use `none` or one of: {}", schemes.iter().cloned().collect::<Vec<_>>().join(", ")),
+                    };
+                    ck.cx.err(at, &format!("auth[{i}]"), format!("unknown auth scheme `{s}`"), hint);
                 }
             }
             if list.is_empty() {

@@ -39,11 +39,12 @@ fn existing_generated(root: &Path, dirs: &[PathBuf]) -> Vec<PathBuf> {
         let Ok(rd) = std::fs::read_dir(&dir) else { continue };
         for entry in rd.flatten() {
             let p = entry.path();
-            if p.is_dir() {
+            // `file_type` does not follow links: a linked folder is not walked (nor emptied).
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 if p.file_name().is_some_and(|n| n != "target") {
                     stack.push(p);
                 }
-            } else if std::fs::read(&p).is_ok_and(|b| b.len() < 8 << 20 && contains(&b, MARKER.as_bytes())) {
+            } else if entry.file_type().is_ok_and(|t| t.is_file()) && std::fs::read(&p).is_ok_and(|b| b.len() < 8 << 20 && contains(&b, MARKER.as_bytes())) {
                 out.push(p.strip_prefix(root).unwrap_or(&p).to_path_buf());
             }
         }
@@ -140,7 +141,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = path.with_extension("regen-tmp");
+    // A name no one else uses, so no file but ours is ever overwritten on the way.
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.regen-tmp-{}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }

@@ -54,6 +54,7 @@ case!(truncated_file);
 case!(prose_cut_by_a_comment);
 case!(json_list_misplaced);
 case!(quick_start_unknown);
+case!(broken_vendor_file_still_checks_the_rest);
 
 /// Case directories under `dir` that `src` has no `case!(<name>);` line for.
 fn cases_without_a_test(dir: &Path, src: &str) -> Vec<String> {

@@ -361,6 +361,10 @@ fn mutated_specs_fail_located_or_compile() {
             Ok(Ok(_)) => {
                 accepted += 1;
                 entry.1 += 1;
+                // Every mutant renames the crate (`fixture-x` → `m<i>-x`): the old folder must go, empty folders and all.
+                if dir.join("crates").join(format!("fixture-{name}")).exists() {
+                    violations.push(format!("m{i} ({}, {name}): the renamed crate's old folder is left behind", m.kind));
+                }
                 // The crate the mutant generated (its name may be the edit), once per package name.
                 let krate = std::fs::read_dir(dir.join("crates")).unwrap().flatten().map(|e| e.path()).find(|p| p.join("Cargo.toml").is_file());
                 let package = krate.as_ref().and_then(|k| std::fs::read_to_string(k.join("Cargo.toml")).ok()).and_then(|t| t.lines().find_map(|l| l.strip_prefix("name = ").map(str::to_owned)));

@@ -175,3 +175,30 @@ fn a_crate_name_taken_in_the_workspace_is_a_spec_error_and_nothing_is_touched() 
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(unix)]
+#[test]
+fn links_are_neither_followed_nor_removed() {
+    let dir = scratch("links");
+    regen::run(&opts(&dir)).unwrap();
+    // Outside the tree: a folder of files that carry the marker, as another checkout's would.
+    let outside = std::env::temp_dir().join(format!("xtask-safety-outside-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&outside);
+    std::fs::create_dir_all(&outside).unwrap();
+    let theirs = outside.join("lib.rs");
+    std::fs::write(&theirs, format!("// {}\n", xtask::write::MARKER)).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("crates/snapengage/linked")).unwrap();
+    std::os::unix::fs::symlink(&theirs, dir.join("crates/snapengage/src/linked.rs")).unwrap();
+    let (report, _) = regen::run(&opts(&dir)).unwrap();
+    assert!(report.removed.is_empty(), "{:?}", report.removed);
+    assert!(theirs.is_file() && dir.join("crates/snapengage/src/linked.rs").exists());
+    // A link where a generated file goes is not written through.
+    let lib = dir.join("crates/snapengage/src/lib.rs");
+    std::fs::remove_file(&lib).unwrap();
+    std::os::unix::fs::symlink(&theirs, &lib).unwrap();
+    let Err(Failure::Other(e)) = regen::run(&opts(&dir)) else { panic!("a link at a generated path must be refused") };
+    assert!(e.contains("crates/snapengage/src/lib.rs"), "{e}");
+    assert_eq!(std::fs::read_to_string(&theirs).unwrap(), format!("// {}\n", xtask::write::MARKER));
+    let _ = std::fs::remove_dir_all(&outside);
+    let _ = std::fs::remove_dir_all(&dir);
+}
