@@ -63,7 +63,12 @@ fn test_cmd(args: &[String]) -> ExitCode {
         }
     };
     let lint: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let clippy = step(&root, "clippy + test build", &["test", "--workspace", "--all-targets", "--locked", "--no-run"], &lint, &mut none);
+    // The targets `cargo test` builds (libs, bins and tests in test mode, libs
+    // and examples as they ship), so the tests step below rebuilds nothing.
+    // That is what `cargo clippy --all-targets` lints, benches aside (the
+    // workspace has none); `--all-targets` here would build the examples in
+    // test mode and the tests step would build them again.
+    let clippy = step(&root, "clippy + test build", &["test", "--workspace", "--locked", "--no-run"], &lint, &mut none);
     let clippy_ok = clippy.ok;
     outcomes.push(clippy);
     outcomes.push(step(&root, "rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")], &mut none));
