@@ -51,8 +51,18 @@ pub fn openapi_documents(root: &Path) -> Vec<PathBuf> {
 /// The cargo target dir in use, as cargo itself resolves it (`CARGO_TARGET_DIR`,
 /// `build.target-dir` in a config file, or `<root>/target`).
 pub fn target_dir(root: &Path) -> PathBuf {
+    target_dir_with(root, std::env::var_os("CARGO_TARGET_DIR"))
+}
+
+/// [`target_dir`] with `CARGO_TARGET_DIR` given (`None`: unset).
+fn target_dir_with(root: &Path, env: Option<std::ffi::OsString>) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let from_cargo = Command::new(cargo)
+    let mut cmd = Command::new(cargo);
+    match &env {
+        Some(d) => cmd.env("CARGO_TARGET_DIR", d),
+        None => cmd.env_remove("CARGO_TARGET_DIR"),
+    };
+    let from_cargo = cmd
         .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
         .current_dir(root)
         .stderr(std::process::Stdio::null())
@@ -61,7 +71,7 @@ pub fn target_dir(root: &Path) -> PathBuf {
         .filter(|o| o.status.success())
         .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
         .and_then(|v| v["target_directory"].as_str().map(PathBuf::from));
-    from_cargo.unwrap_or_else(|| match std::env::var_os("CARGO_TARGET_DIR") {
+    from_cargo.unwrap_or_else(|| match env {
         Some(d) => root.join(d),
         None => root.join("target"),
     })
@@ -136,4 +146,19 @@ pub fn prepare(root: &Path, target: &Path) -> Vec<crate::testrun::Outcome> {
         out.push(crate::testrun::Outcome { what: what.into(), ok: r.is_ok(), took, note: r.err().unwrap_or_default() });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_validator_goes_under_the_target_dir_cargo_uses() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let elsewhere = std::env::temp_dir().join("snapsdk-other-target");
+        assert_eq!(target_dir_with(root, Some(elsewhere.clone().into_os_string())), elsewhere);
+        // Relative to the workspace, as cargo reads it.
+        assert_eq!(target_dir_with(root, Some("rel-target".into())), root.join("rel-target"));
+        assert_eq!(target_dir_with(root, None), root.join("target"));
+    }
 }

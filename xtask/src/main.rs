@@ -50,16 +50,6 @@ fn test_cmd(args: &[String]) -> ExitCode {
     }
     let root = root();
     let target = xtask::external::target_dir(&root);
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    // The independent checkers: the OpenAPI validator runs now, Prism serves the `tests/prism.rs` of each crate.
-    outcomes.extend(xtask::external::prepare(&root, &target));
-    let mut tally = Tally::default();
-    let mut none = Tally::default();
-    // Clippy lints the workspace while the test binaries are built, so the
-    // dependencies compile once (for clippy, the tests and the doctests)
-    // instead of once in check mode and again in full: `cargo clippy` is
-    // `cargo check` with clippy-driver as the workspace's rustc wrapper;
-    // here the wrapper is given to `cargo test` with the same arguments.
     let lint = match xtask::testrun::clippy_env() {
         Ok(env) => env,
         Err(e) => {
@@ -67,11 +57,36 @@ fn test_cmd(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    // The independent checkers (the OpenAPI validator runs at once, Prism
+    // serves the `tests/prism.rs` of each crate) install and run while cargo
+    // builds: they mostly wait on the network, cargo on the CPU.
+    let prepare = {
+        let (root, target) = (root.clone(), target.clone());
+        std::thread::spawn(move || xtask::external::prepare(&root, &target))
+    };
+    let mut tally = Tally::default();
+    let mut none = Tally::default();
+    // Clippy lints the workspace while the test binaries are built, so the
+    // dependencies compile once (for clippy, the tests and the doctests)
+    // instead of once in check mode and again in full: `cargo clippy` is
+    // `cargo check` with clippy-driver as the workspace's rustc wrapper;
+    // here the wrapper is given to `cargo test` with the same arguments.
     let lint: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let clippy = step(&root, "clippy + test build", &["test", "--workspace", "--all-targets", "--locked", "--no-run"], &lint, &mut none);
+    // The targets `cargo test` builds (libs, bins and tests in test mode, libs
+    // and examples as they ship), so the tests step below rebuilds nothing.
+    // That is what `cargo clippy --all-targets` lints, benches aside (the
+    // workspace has none); `--all-targets` here would build the examples in
+    // test mode and the tests step would build them again.
+    let clippy = step(&root, "clippy + test build", &["test", "--workspace", "--locked", "--no-run"], &lint, &mut none);
     let clippy_ok = clippy.ok;
     outcomes.push(clippy);
     outcomes.push(step(&root, "rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")], &mut none));
+    // Prism must be in place before the tests start.
+    let prepared = prepare.join().unwrap_or_else(|_| {
+        vec![Outcome { what: "OpenAPI validation, Prism install".into(), ok: false, took: Default::default(), note: "the install thread panicked".into() }]
+    });
+    outcomes.splice(0..0, prepared);
     // Every test binary and the doctests, to the end even when one fails. With
     // the same wrapper nothing is rebuilt; after a lint failure the tests run
     // without it (rebuilding the workspace crates only), so a lint never hides a test result.
