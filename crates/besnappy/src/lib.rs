@@ -12,9 +12,12 @@ pub mod models;
 pub mod operations;
 pub use models::*;
 pub use ::snapsdk_runtime::{
-    Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit,
-    RequestOptions, Response, RetryConfig, Timestamp, Timeouts,
+    Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, Paginator,
+    RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
 };
+/// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
+pub use ::snapsdk_runtime::reqwest;
+pub use ::snapsdk_runtime::http_client_builder;
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = ::std::result::Result<T, E>;
 static VENDOR: ::snapsdk_runtime::VendorInfo = ::snapsdk_runtime::VendorInfo {
@@ -164,19 +167,20 @@ impl ClientBuilder {
             inner: self.inner.max_hold_off(ceiling),
         }
     }
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools); refused by `build()` for a key sent in a custom header, see [`http_client_builder`](Self::http_client_builder).
-    pub fn http_client(
-        self,
-        client: ::snapsdk_runtime::__private::reqwest::Client,
-    ) -> Self {
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
+    /// Refused by `build()` for a key sent in a custom header (the client could follow a redirect elsewhere with it):
+    /// pass a builder to [`http_client_builder`](Self::http_client_builder) instead.
+    /// Start from [`crate::http_client_builder()`] for the same TLS setup as the default client: a `reqwest::Client::builder()`
+    /// in a build where no reqwest TLS provider feature is on (this crate turns none on) panics in `build()`.
+    pub fn http_client(self, client: ::snapsdk_runtime::reqwest::Client) -> Self {
         Self {
             inner: self.inner.http_client(client),
         }
     }
-    /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects.
+    /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects, so a key never leaves the base URL's origin.
     pub fn http_client_builder(
         self,
-        builder: ::snapsdk_runtime::__private::reqwest::ClientBuilder,
+        builder: ::snapsdk_runtime::reqwest::ClientBuilder,
     ) -> Self {
         Self {
             inner: self.inner.http_client_builder(builder),
@@ -298,7 +302,7 @@ impl DocumentsApi<'_> {
     /// # Spec decisions
     ///
     /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
-    /// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
+    /// - tags is a plain text part holding the JSON text of the list, as the document says; the client writes it from the list (`json_list<string>`, as for ticket tags).
     /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
     pub fn upload_document(
         &self,
@@ -889,18 +893,18 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde\_json).
+    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The field is `json_list<string>`: the caller passes the tags and the client writes the JSON text.
     /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
     /// - The answer is not documented and the PHP client discards it; the response is declared empty.
     pub fn update_ticket_tags(
         &self,
         ticket: impl ::std::convert::Into<crate::models::TicketRef>,
-        tags: impl ::std::convert::Into<String>,
+        tags: impl IntoIterator<Item = impl ::std::convert::Into<String>>,
     ) -> crate::operations::UpdateTicketTags {
         crate::operations::UpdateTicketTags::new(
             self.client.inner.clone(),
             ticket.into(),
-            tags.into(),
+            tags.into_iter().map(Into::into).collect(),
         )
     }
 }

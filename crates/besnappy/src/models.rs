@@ -144,6 +144,123 @@ impl Account {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `organization`.
+    #[must_use]
+    pub fn with_organization(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
+        self.organization = Some(value.into());
+        self
+    }
+    /// Sets `domain`.
+    #[must_use]
+    pub fn with_domain(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+    /// Sets `plan_id`.
+    #[must_use]
+    pub fn with_plan_id(mut self, value: i64) -> Self {
+        self.plan_id = Some(value);
+        self
+    }
+    /// Sets `active`.
+    #[must_use]
+    pub fn with_active(mut self, value: bool) -> Self {
+        self.active = Some(value);
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+    /// Sets `custom_domain`.
+    #[must_use]
+    pub fn with_custom_domain(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
+        self.custom_domain = Some(value.into());
+        self
+    }
+    /// Sets `pivot`.
+    #[must_use]
+    pub fn with_pivot(mut self, value: crate::models::AccountMembership) -> Self {
+        self.pivot = Some(value);
+        self
+    }
+    /// Sets `is_paid`.
+    #[must_use]
+    pub fn with_is_paid(mut self, value: bool) -> Self {
+        self.is_paid = Some(value);
+        self
+    }
+    /// Sets `is_trial`.
+    #[must_use]
+    pub fn with_is_trial(mut self, value: bool) -> Self {
+        self.is_trial = Some(value);
+        self
+    }
+    /// Sets `trial_ends_at`.
+    #[must_use]
+    pub fn with_trial_ends_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.trial_ends_at = Some(value);
+        self
+    }
+    /// Sets `forward_shown`.
+    #[must_use]
+    pub fn with_forward_shown(mut self, value: bool) -> Self {
+        self.forward_shown = Some(value);
+        self
+    }
+    /// Sets `badge_url`.
+    #[must_use]
+    pub fn with_badge_url(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.badge_url = Some(value.into());
+        self
+    }
+    /// Sets `cancel_message`.
+    #[must_use]
+    pub fn with_cancel_message(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
+        self.cancel_message = Some(value.into());
+        self
+    }
+    /// Sets `cancelled_at`.
+    #[must_use]
+    pub fn with_cancelled_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.cancelled_at = Some(value);
+        self
+    }
+    /// Sets `last_paid_at`.
+    #[must_use]
+    pub fn with_last_paid_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.last_paid_at = Some(value);
+        self
+    }
+    /// Sets `invoiced`.
+    #[must_use]
+    pub fn with_invoiced(mut self, value: bool) -> Self {
+        self.invoiced = Some(value);
+        self
+    }
 }
 /// The caller's role in an account, sent as the account's `pivot` (recorded traffic).
 ///
@@ -217,52 +334,40 @@ impl AccountMembership {
             extra: ::serde_json::Map::new(),
         }
     }
-    /// Sets `id`.
+    /// Sets `staff_id`.
     #[must_use]
-    pub fn with_id(mut self, value: i64) -> Self {
-        self.id = Some(value);
+    pub fn with_staff_id(mut self, value: i64) -> Self {
+        self.staff_id = Some(value);
         self
     }
-    /// Sets `organization`.
+    /// Sets `username`.
     #[must_use]
-    pub fn with_organization(mut self, value: impl Into<String>) -> Self {
-        self.organization = Some(value.into());
+    pub fn with_username(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.username = Some(value.into());
         self
     }
-    /// Sets `domain`.
+    /// Sets `owner`.
     #[must_use]
-    pub fn with_domain(mut self, value: impl Into<String>) -> Self {
-        self.domain = Some(value.into());
+    pub fn with_owner(mut self, value: bool) -> Self {
+        self.owner = Some(value);
         self
     }
-    /// Sets `plan_id`.
+    /// Sets `admin`.
     #[must_use]
-    pub fn with_plan_id(mut self, value: i64) -> Self {
-        self.plan_id = Some(value);
+    pub fn with_admin(mut self, value: bool) -> Self {
+        self.admin = Some(value);
         self
     }
-    /// Sets `active`.
+    /// Sets `last_wall_visit`.
     #[must_use]
-    pub fn with_active(mut self, value: bool) -> Self {
-        self.active = Some(value);
+    pub fn with_last_wall_visit(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.last_wall_visit = Some(value);
         self
     }
-    /// Sets `created_at`.
+    /// Sets `default_lens`.
     #[must_use]
-    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
-        self.created_at = Some(value);
-        self
-    }
-    /// Sets `updated_at`.
-    #[must_use]
-    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
-        self.updated_at = Some(value);
-        self
-    }
-    /// Sets `custom_domain`.
-    #[must_use]
-    pub fn with_custom_domain(mut self, value: impl Into<String>) -> Self {
-        self.custom_domain = Some(value.into());
+    pub fn with_default_lens(mut self, value: ::serde_json::Value) -> Self {
+        self.default_lens = Some(value);
         self
     }
 }
@@ -403,25 +508,25 @@ impl Contact {
     }
     /// Sets `first_name`.
     #[must_use]
-    pub fn with_first_name(mut self, value: impl Into<String>) -> Self {
+    pub fn with_first_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.first_name = Some(value.into());
         self
     }
     /// Sets `last_name`.
     #[must_use]
-    pub fn with_last_name(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.last_name = Some(value.into());
         self
     }
     /// Sets `value`.
     #[must_use]
-    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+    pub fn with_value(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.value = Some(value.into());
         self
     }
     /// Sets `provider`.
     #[must_use]
-    pub fn with_provider(mut self, value: impl Into<String>) -> Self {
+    pub fn with_provider(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.provider = Some(value.into());
         self
     }
@@ -439,14 +544,20 @@ impl Contact {
     }
     /// Sets `address`.
     #[must_use]
-    pub fn with_address(mut self, value: impl Into<String>) -> Self {
+    pub fn with_address(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.address = Some(value.into());
         self
     }
     /// Sets `type_`.
     #[must_use]
-    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+    pub fn with_type(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `pivot`.
+    #[must_use]
+    pub fn with_pivot(mut self, value: crate::models::NoteContactLink) -> Self {
+        self.pivot = Some(value);
         self
     }
 }
@@ -528,13 +639,13 @@ impl Document {
     }
     /// Sets `filename`.
     #[must_use]
-    pub fn with_filename(mut self, value: impl Into<String>) -> Self {
+    pub fn with_filename(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.filename = Some(value.into());
         self
     }
     /// Sets `type_`.
     #[must_use]
-    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+    pub fn with_type(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
@@ -546,7 +657,7 @@ impl Document {
     }
     /// Sets `storage_key`.
     #[must_use]
-    pub fn with_storage_key(mut self, value: impl Into<String>) -> Self {
+    pub fn with_storage_key(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.storage_key = Some(value.into());
         self
     }
@@ -641,13 +752,13 @@ impl FaqQuestion {
     }
     /// Sets `question`.
     #[must_use]
-    pub fn with_question(mut self, value: impl Into<String>) -> Self {
+    pub fn with_question(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.question = Some(value.into());
         self
     }
     /// Sets `answer`.
     #[must_use]
-    pub fn with_answer(mut self, value: impl Into<String>) -> Self {
+    pub fn with_answer(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.answer = Some(value.into());
         self
     }
@@ -859,19 +970,19 @@ impl Mailbox {
     }
     /// Sets `type_`.
     #[must_use]
-    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+    pub fn with_type(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
     /// Sets `address`.
     #[must_use]
-    pub fn with_address(mut self, value: impl Into<String>) -> Self {
+    pub fn with_address(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.address = Some(value.into());
         self
     }
     /// Sets `display`.
     #[must_use]
-    pub fn with_display(mut self, value: impl Into<String>) -> Self {
+    pub fn with_display(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.display = Some(value.into());
         self
     }
@@ -883,7 +994,10 @@ impl Mailbox {
     }
     /// Sets `auto_response`.
     #[must_use]
-    pub fn with_auto_response(mut self, value: impl Into<String>) -> Self {
+    pub fn with_auto_response(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
         self.auto_response = Some(value.into());
         self
     }
@@ -907,20 +1021,47 @@ impl Mailbox {
     }
     /// Sets `custom_address`.
     #[must_use]
-    pub fn with_custom_address(mut self, value: impl Into<String>) -> Self {
+    pub fn with_custom_address(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
         self.custom_address = Some(value.into());
         self
     }
     /// Sets `theme`.
     #[must_use]
-    pub fn with_theme(mut self, value: impl Into<String>) -> Self {
+    pub fn with_theme(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.theme = Some(value.into());
         self
     }
     /// Sets `local_part`.
     #[must_use]
-    pub fn with_local_part(mut self, value: impl Into<String>) -> Self {
+    pub fn with_local_part(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.local_part = Some(value.into());
+        self
+    }
+    /// Sets `signature`.
+    #[must_use]
+    pub fn with_signature(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.signature = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[must_use]
+    pub fn with_language(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `smtp_enabled`.
+    #[must_use]
+    pub fn with_smtp_enabled(mut self, value: bool) -> Self {
+        self.smtp_enabled = Some(value);
+        self
+    }
+    /// Sets `smtp`.
+    #[must_use]
+    pub fn with_smtp(mut self, value: ::serde_json::Value) -> Self {
+        self.smtp = Some(value);
         self
     }
 }
@@ -1102,7 +1243,10 @@ impl Note {
     }
     /// Sets `scope`.
     #[must_use]
-    pub fn with_scope(mut self, value: impl Into<crate::models::NoteScope>) -> Self {
+    pub fn with_scope(
+        mut self,
+        value: impl ::std::convert::Into<crate::models::NoteScope>,
+    ) -> Self {
         self.scope = Some(value.into());
         self
     }
@@ -1120,7 +1264,7 @@ impl Note {
     }
     /// Sets `content`.
     #[must_use]
-    pub fn with_content(mut self, value: impl Into<String>) -> Self {
+    pub fn with_content(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.content = Some(value.into());
         self
     }
@@ -1138,8 +1282,47 @@ impl Note {
     }
     /// Sets `creator`.
     #[must_use]
-    pub fn with_creator(mut self, value: crate::models::Contact) -> Self {
-        self.creator = Some(value);
+    pub fn with_creator(
+        mut self,
+        value: impl ::std::convert::Into<crate::models::NoteCreator>,
+    ) -> Self {
+        self.creator = Some(value.into());
+        self
+    }
+    /// Sets `staff_creator`.
+    #[must_use]
+    pub fn with_staff_creator(mut self, value: crate::models::Staff) -> Self {
+        self.staff_creator = Some(value);
+        self
+    }
+    /// Sets `contact_creator`.
+    #[must_use]
+    pub fn with_contact_creator(mut self, value: crate::models::Contact) -> Self {
+        self.contact_creator = Some(value);
+        self
+    }
+    /// Sets `system`.
+    #[must_use]
+    pub fn with_system(mut self, value: bool) -> Self {
+        self.system = Some(value);
+        self
+    }
+    /// Sets `using_html`.
+    #[must_use]
+    pub fn with_using_html(mut self, value: bool) -> Self {
+        self.using_html = Some(value);
+        self
+    }
+    /// Sets `facebook_message`.
+    #[must_use]
+    pub fn with_facebook_message(mut self, value: ::serde_json::Value) -> Self {
+        self.facebook_message = Some(value);
+        self
+    }
+    /// Sets `raw_headers`.
+    #[must_use]
+    pub fn with_raw_headers(mut self, value: ::serde_json::Value) -> Self {
+        self.raw_headers = Some(value);
         self
     }
 }
@@ -1181,6 +1364,24 @@ impl NoteContactLink {
             type_: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `note_id`.
+    #[must_use]
+    pub fn with_note_id(mut self, value: i64) -> Self {
+        self.note_id = Some(value);
+        self
+    }
+    /// Sets `contact_id`.
+    #[must_use]
+    pub fn with_contact_id(mut self, value: i64) -> Self {
+        self.contact_id = Some(value);
+        self
+    }
+    /// Sets `type_`.
+    #[must_use]
+    pub fn with_type(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.type_ = Some(value.into());
+        self
     }
 }
 /// The author of a note, a staff member or a customer contact.
@@ -1351,10 +1552,10 @@ impl ::std::fmt::Debug for NoteStaffAuthor {
 }
 impl NoteStaffAuthor {
     /// A value with the required fields (`email`) and every optional field unset.
-    pub fn new(email: String) -> Self {
+    pub fn new(email: impl ::std::convert::Into<String>) -> Self {
         Self {
             id: None,
-            email,
+            email: email.into(),
             first_name: None,
             last_name: None,
             sms_number: None,
@@ -1366,6 +1567,66 @@ impl NoteStaffAuthor {
             updated_at: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `first_name`.
+    #[must_use]
+    pub fn with_first_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.first_name = Some(value.into());
+        self
+    }
+    /// Sets `last_name`.
+    #[must_use]
+    pub fn with_last_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.last_name = Some(value.into());
+        self
+    }
+    /// Sets `sms_number`.
+    #[must_use]
+    pub fn with_sms_number(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.sms_number = Some(value.into());
+        self
+    }
+    /// Sets `timezone`.
+    #[must_use]
+    pub fn with_timezone(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.timezone = Some(value.into());
+        self
+    }
+    /// Sets `notify`.
+    #[must_use]
+    pub fn with_notify(mut self, value: bool) -> Self {
+        self.notify = Some(value);
+        self
+    }
+    /// Sets `notify_new`.
+    #[must_use]
+    pub fn with_notify_new(mut self, value: bool) -> Self {
+        self.notify_new = Some(value);
+        self
+    }
+    /// Sets `verified`.
+    #[must_use]
+    pub fn with_verified(mut self, value: bool) -> Self {
+        self.verified = Some(value);
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
     }
 }
 /// A name and email address that a note is sent from or to.
@@ -1395,7 +1656,7 @@ impl ::std::fmt::Debug for Recipient {
 }
 impl Recipient {
     /// A value with the required fields (`address`) and every optional field unset.
-    pub fn new(address: impl Into<String>) -> Self {
+    pub fn new(address: impl ::std::convert::Into<String>) -> Self {
         Self {
             name: None,
             address: address.into(),
@@ -1404,7 +1665,7 @@ impl Recipient {
     }
     /// Sets `name`.
     #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+    pub fn with_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
@@ -1717,6 +1978,165 @@ impl Staff {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(mut self, value: i64) -> Self {
+        self.id = Some(value);
+        self
+    }
+    /// Sets `email`.
+    #[must_use]
+    pub fn with_email(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+    /// Sets `sms_number`.
+    #[must_use]
+    pub fn with_sms_number(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.sms_number = Some(value.into());
+        self
+    }
+    /// Sets `first_name`.
+    #[must_use]
+    pub fn with_first_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.first_name = Some(value.into());
+        self
+    }
+    /// Sets `last_name`.
+    #[must_use]
+    pub fn with_last_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.last_name = Some(value.into());
+        self
+    }
+    /// Sets `photo`.
+    #[must_use]
+    pub fn with_photo(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.photo = Some(value.into());
+        self
+    }
+    /// Sets `culture`.
+    #[must_use]
+    pub fn with_culture(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.culture = Some(value.into());
+        self
+    }
+    /// Sets `notify`.
+    #[must_use]
+    pub fn with_notify(mut self, value: bool) -> Self {
+        self.notify = Some(value);
+        self
+    }
+    /// Sets `created_at`.
+    #[must_use]
+    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.created_at = Some(value);
+        self
+    }
+    /// Sets `updated_at`.
+    #[must_use]
+    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.updated_at = Some(value);
+        self
+    }
+    /// Sets `signature`.
+    #[must_use]
+    pub fn with_signature(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.signature = Some(value.into());
+        self
+    }
+    /// Sets `tour_played`.
+    #[must_use]
+    pub fn with_tour_played(mut self, value: bool) -> Self {
+        self.tour_played = Some(value);
+        self
+    }
+    /// Sets `timezone`.
+    #[must_use]
+    pub fn with_timezone(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.timezone = Some(value.into());
+        self
+    }
+    /// Sets `notify_new`.
+    #[must_use]
+    pub fn with_notify_new(mut self, value: bool) -> Self {
+        self.notify_new = Some(value);
+        self
+    }
+    /// Sets `news_read_at`.
+    #[must_use]
+    pub fn with_news_read_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
+        self.news_read_at = Some(value);
+        self
+    }
+    /// Sets `username`.
+    #[must_use]
+    pub fn with_username(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+    /// Sets `pivot`.
+    #[must_use]
+    pub fn with_pivot(mut self, value: crate::models::StaffMembership) -> Self {
+        self.pivot = Some(value);
+        self
+    }
+    /// Sets `address`.
+    #[must_use]
+    pub fn with_address(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+    /// Sets `verified`.
+    #[must_use]
+    pub fn with_verified(mut self, value: bool) -> Self {
+        self.verified = Some(value);
+        self
+    }
+    /// Sets `mobile_notify`.
+    #[must_use]
+    pub fn with_mobile_notify(mut self, value: bool) -> Self {
+        self.mobile_notify = Some(value);
+        self
+    }
+    /// Sets `mobile_notify_new`.
+    #[must_use]
+    pub fn with_mobile_notify_new(mut self, value: bool) -> Self {
+        self.mobile_notify_new = Some(value);
+        self
+    }
+    /// Sets `mobile_viewing_account`.
+    #[must_use]
+    pub fn with_mobile_viewing_account(mut self, value: i64) -> Self {
+        self.mobile_viewing_account = Some(value);
+        self
+    }
+    /// Sets `remember_token`.
+    #[must_use]
+    pub fn with_remember_token(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
+        self.remember_token = Some(value.into());
+        self
+    }
+    /// Sets `apple_device_token`.
+    #[must_use]
+    pub fn with_apple_device_token(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
+        self.apple_device_token = Some(value.into());
+        self
+    }
+    /// Sets `verification_token`.
+    #[must_use]
+    pub fn with_verification_token(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
+        self.verification_token = Some(value.into());
+        self
+    }
 }
 /// A staff member's role in the account listed, sent as the staff record's `pivot` (recorded traffic).
 ///
@@ -1767,99 +2187,21 @@ impl StaffMembership {
             extra: ::serde_json::Map::new(),
         }
     }
-    /// Sets `id`.
+    /// Sets `owner`.
     #[must_use]
-    pub fn with_id(mut self, value: i64) -> Self {
-        self.id = Some(value);
+    pub fn with_owner(mut self, value: bool) -> Self {
+        self.owner = Some(value);
         self
     }
-    /// Sets `email`.
+    /// Sets `admin`.
     #[must_use]
-    pub fn with_email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-    /// Sets `sms_number`.
-    #[must_use]
-    pub fn with_sms_number(mut self, value: impl Into<String>) -> Self {
-        self.sms_number = Some(value.into());
-        self
-    }
-    /// Sets `first_name`.
-    #[must_use]
-    pub fn with_first_name(mut self, value: impl Into<String>) -> Self {
-        self.first_name = Some(value.into());
-        self
-    }
-    /// Sets `last_name`.
-    #[must_use]
-    pub fn with_last_name(mut self, value: impl Into<String>) -> Self {
-        self.last_name = Some(value.into());
-        self
-    }
-    /// Sets `photo`.
-    #[must_use]
-    pub fn with_photo(mut self, value: impl Into<String>) -> Self {
-        self.photo = Some(value.into());
-        self
-    }
-    /// Sets `culture`.
-    #[must_use]
-    pub fn with_culture(mut self, value: impl Into<String>) -> Self {
-        self.culture = Some(value.into());
-        self
-    }
-    /// Sets `notify`.
-    #[must_use]
-    pub fn with_notify(mut self, value: bool) -> Self {
-        self.notify = Some(value);
-        self
-    }
-    /// Sets `created_at`.
-    #[must_use]
-    pub fn with_created_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
-        self.created_at = Some(value);
-        self
-    }
-    /// Sets `updated_at`.
-    #[must_use]
-    pub fn with_updated_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
-        self.updated_at = Some(value);
-        self
-    }
-    /// Sets `signature`.
-    #[must_use]
-    pub fn with_signature(mut self, value: impl Into<String>) -> Self {
-        self.signature = Some(value.into());
-        self
-    }
-    /// Sets `tour_played`.
-    #[must_use]
-    pub fn with_tour_played(mut self, value: bool) -> Self {
-        self.tour_played = Some(value);
-        self
-    }
-    /// Sets `timezone`.
-    #[must_use]
-    pub fn with_timezone(mut self, value: impl Into<String>) -> Self {
-        self.timezone = Some(value.into());
-        self
-    }
-    /// Sets `notify_new`.
-    #[must_use]
-    pub fn with_notify_new(mut self, value: bool) -> Self {
-        self.notify_new = Some(value);
-        self
-    }
-    /// Sets `news_read_at`.
-    #[must_use]
-    pub fn with_news_read_at(mut self, value: ::snapsdk_runtime::Timestamp) -> Self {
-        self.news_read_at = Some(value);
+    pub fn with_admin(mut self, value: bool) -> Self {
+        self.admin = Some(value);
         self
     }
     /// Sets `username`.
     #[must_use]
-    pub fn with_username(mut self, value: impl Into<String>) -> Self {
+    pub fn with_username(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.username = Some(value.into());
         self
     }
@@ -2035,13 +2377,16 @@ impl Ticket {
     }
     /// Sets `created_via`.
     #[must_use]
-    pub fn with_created_via(mut self, value: impl Into<String>) -> Self {
+    pub fn with_created_via(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.created_via = Some(value.into());
         self
     }
     /// Sets `last_reply_by`.
     #[must_use]
-    pub fn with_last_reply_by(mut self, value: impl Into<String>) -> Self {
+    pub fn with_last_reply_by(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
         self.last_reply_by = Some(value.into());
         self
     }
@@ -2071,7 +2416,7 @@ impl Ticket {
     }
     /// Sets `status`.
     #[must_use]
-    pub fn with_status(mut self, value: impl Into<String>) -> Self {
+    pub fn with_status(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
@@ -2086,13 +2431,16 @@ impl Ticket {
     }
     /// Sets `default_subject`.
     #[must_use]
-    pub fn with_default_subject(mut self, value: impl Into<String>) -> Self {
+    pub fn with_default_subject(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
         self.default_subject = Some(value.into());
         self
     }
     /// Sets `summary`.
     #[must_use]
-    pub fn with_summary(mut self, value: impl Into<String>) -> Self {
+    pub fn with_summary(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.summary = Some(value.into());
         self
     }
@@ -2260,13 +2608,13 @@ impl WallPost {
     }
     /// Sets `content`.
     #[must_use]
-    pub fn with_content(mut self, value: impl Into<String>) -> Self {
+    pub fn with_content(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.content = Some(value.into());
         self
     }
     /// Sets `type_`.
     #[must_use]
-    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+    pub fn with_type(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }

@@ -20,9 +20,9 @@ static GET_CONTACT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operat
 /// - The contact segment accepts either a numeric id or an email address (the official PHP client passes either), so it is a plain string; the client percent-encodes it as a path segment (the "@" of an address is legal there).
 /// - The text says a single contact is retrieved, but the example answer is a JSON array holding one contact. We follow the example: the response is a list, usually of one element.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetContact {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -75,6 +75,20 @@ impl GetContact {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetContact {
+    type Output = crate::Result<Vec<crate::models::Contact>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Contact>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ACCOUNTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_accounts",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -88,9 +102,9 @@ static LIST_ACCOUNTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 ///
 /// Source: snappy-api-v1.txt § "Accounts".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccounts {
     rt_client: ::snapsdk_runtime::Client,
     rt_options: ::snapsdk_runtime::RequestOptions,
@@ -129,6 +143,20 @@ impl ListAccounts {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListAccounts {
+    type Output = crate::Result<Vec<crate::models::Account>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Account>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_MAILBOXES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_mailboxes",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -142,9 +170,9 @@ static LIST_MAILBOXES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// Source: snappy-api-v1.txt § "Mailboxes".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxes {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -189,6 +217,20 @@ impl ListMailboxes {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListMailboxes {
+    type Output = crate::Result<Vec<crate::models::Mailbox>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Mailbox>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_STAFF: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_staff",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -202,9 +244,9 @@ static LIST_STAFF: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// Source: snappy-api-v1.txt § "Staff".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListStaff {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -249,6 +291,20 @@ impl ListStaff {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListStaff {
+    type Output = crate::Result<Vec<crate::models::Staff>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Staff>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DOWNLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "download_document",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -267,9 +323,9 @@ static DOWNLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 /// - The document prints /account/{id}/document/{id}/download, using {id} for both the account and the document. The placeholders are renamed to account\_id and document\_id; the URL is unchanged.
 /// - The content type of the download is not documented (the stored type is in Document.type); the body is streamed as raw bytes.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DownloadDocument {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -322,6 +378,20 @@ impl DownloadDocument {
         Ok(response.into_stream())
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DownloadDocument {
+    type Output = crate::Result<::snapsdk_runtime::ByteStream>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<::snapsdk_runtime::ByteStream>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_DOCUMENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_documents",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -335,9 +405,9 @@ static LIST_DOCUMENTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// Source: snappy-api-v1.txt § "Documents".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListDocuments {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -382,6 +452,20 @@ impl ListDocuments {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListDocuments {
+    type Output = crate::Result<Vec<crate::models::Document>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Document>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "upload_document",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -398,17 +482,17 @@ static UPLOAD_DOCUMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 /// # Spec decisions
 ///
 /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
-/// - tags is a plain text part holding the JSON text of the list, as the document says; the caller encodes it (same convention as ticket tags).
+/// - tags is a plain text part holding the JSON text of the list, as the document says; the client writes it from the list (`json_list<string>`, as for ticket tags).
 /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UploadDocument {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
     document: ::snapsdk_runtime::FilePart,
-    tags: Option<String>,
+    tags: Option<Vec<String>>,
     rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UploadDocument {
@@ -425,10 +509,13 @@ impl UploadDocument {
             rt_options: ::snapsdk_runtime::RequestOptions::default(),
         }
     }
-    /// Optional tags as a JSON-encoded array of strings, e.g. \["faq","logo"\].
+    /// Optional tags (such as faq or logo); sent as the JSON text of the list.
     /// Sent as `tags` in the body.
-    pub fn tags(mut self, value: impl ::std::convert::Into<String>) -> Self {
-        self.tags = Some(value.into());
+    pub fn tags(
+        mut self,
+        value: impl IntoIterator<Item = impl ::std::convert::Into<String>>,
+    ) -> Self {
+        self.tags = Some(value.into_iter().map(Into::into).collect());
         self
     }
     /// Override retries and timeouts for this call only.
@@ -455,7 +542,15 @@ impl UploadDocument {
             multipart = multipart.file("document", value);
         }
         if let Some(value) = self.tags {
-            multipart = multipart.text("tags", value);
+            multipart = multipart
+                .text(
+                    "tags",
+                    ::snapsdk_runtime::encode::json_text(
+                        "upload_document",
+                        "tags",
+                        &value,
+                    )?,
+                );
         }
         request.body = ::snapsdk_runtime::Body::Multipart(multipart);
         Ok((self.rt_client.clone(), request))
@@ -473,6 +568,18 @@ impl UploadDocument {
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
     pub async fn send_as<T: ::serde::de::DeserializeOwned>(self) -> crate::Result<T> {
         self.send_raw().await?.json().await
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UploadDocument {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 static CREATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -493,9 +600,9 @@ static CREATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// - The request is shown as a JSON object, so the body is JSON. Neither field is marked required; both are required here because an FAQ without a title or slug makes no sense.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateFaq {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -566,6 +673,18 @@ impl CreateFaq {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateFaq {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_faq_question",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -584,9 +703,9 @@ static CREATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// - The request is shown as a JSON object, so the body is JSON. Both fields are required here (a question needs both).
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateFaqQuestion {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -668,6 +787,18 @@ impl CreateFaqQuestion {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateFaqQuestion {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_faq_topic",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -687,9 +818,9 @@ static CREATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - The official PHP client (2014) also sends `order` when it creates or updates a topic (shared/vendor-docs/README.md); the document does not list it and its type is not recorded, so it is not modeled.
 /// - No example answer is shown; the response is free JSON. Creation is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateFaqTopic {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -758,6 +889,18 @@ impl CreateFaqTopic {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateFaqTopic {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_faq",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -775,9 +918,9 @@ static DELETE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// - The answer is not documented; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteFaq {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -832,6 +975,16 @@ impl DeleteFaq {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteFaq {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_faq_question",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -849,9 +1002,9 @@ static DELETE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - The answer is not documented; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteFaqQuestion {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -917,6 +1070,16 @@ impl DeleteFaqQuestion {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteFaqQuestion {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_faq_topic",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -934,9 +1097,9 @@ static DELETE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// - The answer is not documented; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteFaqTopic {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -997,6 +1160,16 @@ impl DeleteFaqTopic {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteFaqTopic {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_FAQ_QUESTIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_faq_questions",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1014,9 +1187,9 @@ static LIST_FAQ_QUESTIONS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// - No example answer is shown; the response is free JSON. The question objects are probably those of the FAQ search (FaqQuestion), but that is not stated.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListFaqQuestions {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1078,6 +1251,18 @@ impl ListFaqQuestions {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListFaqQuestions {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_FAQ_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_faq_topics",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1095,9 +1280,9 @@ static LIST_FAQ_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 ///
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListFaqTopics {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1154,6 +1339,18 @@ impl ListFaqTopics {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListFaqTopics {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_faqs",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1171,9 +1368,9 @@ static LIST_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 ///
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListFaqs {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1221,6 +1418,18 @@ impl ListFaqs {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListFaqs {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static SEARCH_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "search_faqs",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1240,9 +1449,9 @@ static SEARCH_FAQS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operat
 /// - The page size is not documented; the stream stops after meta.total items or an empty page.
 /// - page is a client-side default (1 is sent when the caller sets none): the document's sample query string always carries page=1 and states no server default.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SearchFaqs {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1307,15 +1516,16 @@ impl SearchFaqs {
         let response = self.send_raw().await?;
         response.json().await
     }
-    /// Every item of every page, as a stream, from the page set with the page setter (default 1) on.
-    /// It ends after the reported total, or at the first empty page.
+    /// Every item of every page, from the page set with the page setter (default 1) on, fetched as they are consumed:
+    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+    /// It ends after the reported total, or at the first empty page; a page that repeats an earlier one ends it with [`Error::Paging`](crate::Error::Paging).
+    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
     pub fn into_stream(
         self,
-    ) -> impl ::snapsdk_runtime::__private::Stream<
-        Item = crate::Result<crate::models::FaqQuestion>,
-    > + Send + 'static {
+    ) -> ::snapsdk_runtime::Paginator<crate::models::FaqQuestion> {
         let first = self.page.unwrap_or(1);
         ::snapsdk_runtime::paginate::by_page(
+            "search_faqs",
             first,
             "/data",
             "/meta/total",
@@ -1325,6 +1535,20 @@ impl SearchFaqs {
                 async move { next.send_raw().await }
             },
         )
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SearchFaqs {
+    type Output = crate::Result<crate::models::FaqSearchResults>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::FaqSearchResults>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 static SET_FAQ_QUESTION_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -1347,9 +1571,9 @@ static SET_FAQ_QUESTION_TOPICS: ::snapsdk_runtime::OperationInfo = ::snapsdk_run
 /// - The official PHP client (2014) sets a question's topics with PUT /account/{id}/questions/{qid}/topics (shared/vendor-docs/README.md, public clients), a shorter path than the document's. We follow the document (snappy-api-v1.txt, "Creating & Editing FAQ Questions"); the short path is the one to try if this one answers 404.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SetFaqQuestionTopics {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1428,6 +1652,18 @@ impl SetFaqQuestionTopics {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SetFaqQuestionTopics {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_faq",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1446,9 +1682,9 @@ static UPDATE_FAQ: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 /// - The example sends both fields. Whether the server accepts a partial update is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateFaq {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1534,6 +1770,18 @@ impl UpdateFaq {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateFaq {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_faq_question",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1552,9 +1800,9 @@ static UPDATE_FAQ_QUESTION: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 /// - The example sends both fields. Whether a partial update is accepted is not said; both are optional here and unset ones are left out.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateFaqQuestion {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1651,6 +1899,18 @@ impl UpdateFaqQuestion {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateFaqQuestion {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_faq_topic",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -1669,9 +1929,9 @@ static UPDATE_FAQ_TOPIC: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - The request is shown as a JSON object, so the body is JSON. topic is its only field, so it is required.
 /// - No example answer is shown; the response is free JSON.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateFaqTopic {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -1745,6 +2005,18 @@ impl UpdateFaqTopic {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateFaqTopic {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_ticket",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -1763,9 +2035,9 @@ static DELETE_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Oper
 /// - The answer is not documented; the response is declared empty.
 /// - Retried like any DELETE: a second delete of the same ticket removes nothing more (it may answer 404, which is not retried).
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteTicket {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -1815,6 +2087,16 @@ impl DeleteTicket {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteTicket {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DOWNLOAD_ATTACHMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "download_attachment",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1832,9 +2114,9 @@ static DOWNLOAD_ATTACHMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - The content type of the download is not documented; the body is streamed as raw bytes.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DownloadAttachment {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -1887,6 +2169,20 @@ impl DownloadAttachment {
         Ok(response.into_stream())
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DownloadAttachment {
+    type Output = crate::Result<::snapsdk_runtime::ByteStream>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<::snapsdk_runtime::ByteStream>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static GET_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "get_ticket",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1900,9 +2196,9 @@ static GET_TICKET: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operati
 ///
 /// Source: snappy-api-v1.txt § "Ticket Details".
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetTicket {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -1949,6 +2245,20 @@ impl GetTicket {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for GetTicket {
+    type Output = crate::Result<crate::models::Ticket>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::Ticket>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ACCOUNT_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_account_inbox_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -1966,9 +2276,9 @@ static LIST_ACCOUNT_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccountInboxTickets {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2013,6 +2323,20 @@ impl ListAccountInboxTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListAccountInboxTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ACCOUNT_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_account_waiting_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2030,9 +2354,9 @@ static LIST_ACCOUNT_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
 ///
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccountWaitingTickets {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2077,6 +2401,20 @@ impl ListAccountWaitingTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListAccountWaitingTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_ACCOUNT_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_account_your_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2094,9 +2432,9 @@ static LIST_ACCOUNT_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 ///
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccountYourTickets {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2141,6 +2479,20 @@ impl ListAccountYourTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListAccountYourTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_MAILBOX_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_mailbox_inbox_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2158,9 +2510,9 @@ static LIST_MAILBOX_INBOX_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_
 ///
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxInboxTickets {
     rt_client: ::snapsdk_runtime::Client,
     mailbox_id: i64,
@@ -2205,6 +2557,20 @@ impl ListMailboxInboxTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListMailboxInboxTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_MAILBOX_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_mailbox_waiting_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2223,9 +2589,9 @@ static LIST_MAILBOX_WAITING_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsd
 /// - The official PHP client (2014) reads /mailbox/{id}/tickets, the path the document printed until late September 2014 (shared/vendor-docs/README.md); we follow the current document.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxWaitingTickets {
     rt_client: ::snapsdk_runtime::Client,
     mailbox_id: i64,
@@ -2270,6 +2636,20 @@ impl ListMailboxWaitingTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListMailboxWaitingTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_MAILBOX_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_mailbox_your_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2288,9 +2668,9 @@ static LIST_MAILBOX_YOUR_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_r
 /// - "Assigned to you" means the staff member the credentials belong to. With an API key that is the key's owner.
 /// - No paging is documented; the whole list comes back in one answer.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxYourTickets {
     rt_client: ::snapsdk_runtime::Client,
     mailbox_id: i64,
@@ -2335,6 +2715,20 @@ impl ListMailboxYourTickets {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListMailboxYourTickets {
+    type Output = crate::Result<Vec<crate::models::Ticket>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Ticket>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_TICKET_NOTES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_ticket_notes",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2352,9 +2746,9 @@ static LIST_TICKET_NOTES: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::
 ///
 /// - The example array has a trailing comma after the last note, which is not valid JSON; read as a plain array of notes.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListTicketNotes {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -2402,6 +2796,20 @@ impl ListTicketNotes {
         response.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListTicketNotes {
+    type Output = crate::Result<Vec<crate::models::Note>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::Note>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static SEARCH_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "search_tickets",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -2421,9 +2829,9 @@ static SEARCH_TICKETS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 /// - The example elides the items ("Tickets found by the search"); they are typed as the ticket objects the other ticket endpoints return.
 /// - The document says both query and page are passed in the query string and gives no server default for page. page is a client-side default: when the caller sets none, the client sends page=1 (the first page, as the example answer's meta.page shows), so the request always has the shape the document describes.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SearchTickets {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2488,15 +2896,14 @@ impl SearchTickets {
         let response = self.send_raw().await?;
         response.json().await
     }
-    /// Every item of every page, as a stream, from the page set with the page setter (default 1) on.
-    /// It ends after the reported total, or at the first empty page.
-    pub fn into_stream(
-        self,
-    ) -> impl ::snapsdk_runtime::__private::Stream<
-        Item = crate::Result<crate::models::Ticket>,
-    > + Send + 'static {
+    /// Every item of every page, from the page set with the page setter (default 1) on, fetched as they are consumed:
+    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+    /// It ends after the reported total, or at the first empty page; a page that repeats an earlier one ends it with [`Error::Paging`](crate::Error::Paging).
+    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+    pub fn into_stream(self) -> ::snapsdk_runtime::Paginator<crate::models::Ticket> {
         let first = self.page.unwrap_or(1);
         ::snapsdk_runtime::paginate::by_page(
+            "search_tickets",
             first,
             "/data",
             "/meta/total",
@@ -2506,6 +2913,20 @@ impl SearchTickets {
                 async move { next.send_raw().await }
             },
         )
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SearchTickets {
+    type Output = crate::Result<crate::models::SearchResults>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::SearchResults>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 static SEND_NOTE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -2534,9 +2955,9 @@ static SEND_NOTE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 /// - scope is not sent when unset, and no server default is claimed: the document's payloads for an ordinary note leave scope out and only the private example sets it, while the notes it shows read back carry "scope": "public". Whether an absent scope is always public is not stated, so a caller who needs it sets it.
 /// - This POST creates a note each time it is sent, so it is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SendNote {
     rt_client: ::snapsdk_runtime::Client,
     id: Option<crate::models::TicketNonce>,
@@ -2616,8 +3037,11 @@ impl SendNote {
     }
     /// public or private (an internal note); left out when unset.
     /// Sent as `scope` in the body.
-    pub fn scope(mut self, value: crate::models::NoteScope) -> Self {
-        self.scope = Some(value);
+    pub fn scope(
+        mut self,
+        value: impl ::std::convert::Into<crate::models::NoteScope>,
+    ) -> Self {
+        self.scope = Some(value.into());
         self
     }
     /// Tags to put on the ticket.
@@ -2694,6 +3118,20 @@ impl SendNote {
         response.text().await.map(|text| text.trim().to_owned().into())
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for SendNote {
+    type Output = crate::Result<crate::models::TicketNonce>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::TicketNonce>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_TICKET_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_ticket_status",
     method: ::snapsdk_runtime::__private::http::Method::PUT,
@@ -2714,9 +3152,9 @@ static UPDATE_TICKET_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - The answer is not documented; the response is declared empty.
 /// - Retried like any PUT: setting the same status twice leaves the ticket as one call would.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateTicketStatus {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
@@ -2775,6 +3213,16 @@ impl UpdateTicketStatus {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateTicketStatus {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static UPDATE_TICKET_TAGS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "update_ticket_tags",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -2790,24 +3238,24 @@ static UPDATE_TICKET_TAGS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime:
 ///
 /// # Spec decisions
 ///
-/// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The caller encodes the list (e.g. with serde\_json).
+/// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The field is `json_list<string>`: the caller passes the tags and the client writes the JSON text.
 /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateTicketTags {
     rt_client: ::snapsdk_runtime::Client,
     ticket: crate::models::TicketRef,
-    tags: String,
+    tags: Vec<String>,
     rt_options: ::snapsdk_runtime::RequestOptions,
 }
 impl UpdateTicketTags {
     pub(crate) fn new(
         rt_client: ::snapsdk_runtime::Client,
         ticket: crate::models::TicketRef,
-        tags: String,
+        tags: Vec<String>,
     ) -> Self {
         Self {
             rt_client,
@@ -2835,7 +3283,14 @@ impl UpdateTicketTags {
         request.options = self.rt_options;
         request.buffer = true;
         let mut form: Vec<(&'static str, String)> = Vec::new();
-        form.push(("tags", self.tags.to_string()));
+        form.push((
+            "tags",
+            ::snapsdk_runtime::encode::json_text(
+                "update_ticket_tags",
+                "tags",
+                &self.tags,
+            )?,
+        ));
         request.body = ::snapsdk_runtime::Body::Form(
             ::snapsdk_runtime::encode::form("update_ticket_tags", &form)?,
         );
@@ -2853,6 +3308,16 @@ impl UpdateTicketTags {
             let _ = response;
             Ok(())
         }
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UpdateTicketTags {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 static COMMENT_ON_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -2873,9 +3338,9 @@ static COMMENT_ON_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtim
 /// - Uncertain field name. The document names the POST field `content` (snappy-api-v1.txt, "Commenting On Wall Posts"); the official PHP client (2014) sends `comment` (shared/vendor-docs/README.md, public clients). We follow the document; if the server ignores `content`, `comment` is the name to try.
 /// - The answer is not documented and the PHP client discards it; the response is declared empty. Commenting is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CommentOnWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -2939,6 +3404,16 @@ impl CommentOnWallPost {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CommentOnWallPost {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static CREATE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "create_wall_post",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -2959,9 +3434,9 @@ static CREATE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 /// - type is a client-side default: when the caller sets none the client sends "post", the only value the document's example shows. No server default is documented, so the field is never left out.
 /// - The answer is not documented (the PHP client returns the raw body); it is declared as free JSON. Posting is not retried.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3072,6 +3547,18 @@ impl CreateWallPost {
         self.send_raw().await?.json().await
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for CreateWallPost {
+    type Output = crate::Result<::serde_json::Value>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_WALL_COMMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_wall_comment",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -3089,9 +3576,9 @@ static DELETE_WALL_COMMENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteWallComment {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3152,6 +3639,16 @@ impl DeleteWallComment {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteWallComment {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static DELETE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "delete_wall_post",
     method: ::snapsdk_runtime::__private::http::Method::DELETE,
@@ -3169,9 +3666,9 @@ static DELETE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3227,6 +3724,16 @@ impl DeleteWallPost {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for DeleteWallPost {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "like_wall_post",
     method: ::snapsdk_runtime::__private::http::Method::POST,
@@ -3245,9 +3752,9 @@ static LIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 /// - The request has no body. The answer is not documented and the PHP client discards it; the response is declared empty.
 /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct LikeWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3303,6 +3810,16 @@ impl LikeWallPost {
         }
     }
 }
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for LikeWallPost {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
 static LIST_WALL_POSTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
     id: "list_wall_posts",
     method: ::snapsdk_runtime::__private::http::Method::GET,
@@ -3322,9 +3839,9 @@ static LIST_WALL_POSTS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Op
 /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
 /// - The official PHP client sends after=0 for the first page; omitting it is assumed to be equivalent.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListWallPosts {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3381,23 +3898,36 @@ impl ListWallPosts {
         let response = self.send_raw().await?;
         response.json().await
     }
-    /// Every item, page after page, as a stream: each page starts after the last item of the one before.
-    /// It ends at the first empty page.
-    pub fn into_stream(
-        self,
-    ) -> impl ::snapsdk_runtime::__private::Stream<
-        Item = crate::Result<crate::models::WallPost>,
-    > + Send + 'static {
+    /// Every item, page after page (each page starts after the last item of the one before), fetched as they are consumed:
+    /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
+    /// It ends at the first empty page; a cursor the server already sent ends it with [`Error::Paging`](crate::Error::Paging).
+    /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+    pub fn into_stream(self) -> ::snapsdk_runtime::Paginator<crate::models::WallPost> {
+        let first = ::std::clone::Clone::clone(&self.after);
         ::snapsdk_runtime::paginate::by_cursor(
+            "list_wall_posts",
+            first,
             move |cursor| {
                 let mut next = self.clone();
-                if cursor.is_some() {
-                    next.after = cursor;
-                }
+                next.after = cursor;
                 async move { next.send().await }
             },
             |item: &crate::models::WallPost| ::std::clone::Clone::clone(&item.id),
         )
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for ListWallPosts {
+    type Output = crate::Result<Vec<crate::models::WallPost>>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<
+            dyn ::std::future::Future<
+                Output = crate::Result<Vec<crate::models::WallPost>>,
+            > + Send,
+        >,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 static UNLIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::OperationInfo {
@@ -3417,9 +3947,9 @@ static UNLIKE_WALL_POST: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::O
 ///
 /// - The answer is not documented and the PHP client discards it; the response is declared empty.
 ///
-/// Build it with the group method on the client, then call `.send().await`.
+/// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
-#[must_use = "a request does nothing until `.send().await`"]
+#[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UnlikeWallPost {
     rt_client: ::snapsdk_runtime::Client,
     account_id: i64,
@@ -3473,5 +4003,15 @@ impl UnlikeWallPost {
             let _ = response;
             Ok(())
         }
+    }
+}
+/// `.await` sends the request, like [`send`](Self::send).
+impl ::std::future::IntoFuture for UnlikeWallPost {
+    type Output = crate::Result<()>;
+    type IntoFuture = ::std::pin::Pin<
+        Box<dyn ::std::future::Future<Output = crate::Result<()>> + Send>,
+    >;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }

@@ -136,6 +136,87 @@ impl Agent {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `email`.
+    #[must_use]
+    pub fn with_email(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+    /// Sets `password`.
+    #[must_use]
+    pub fn with_password(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[must_use]
+    pub fn with_status(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `state`.
+    #[must_use]
+    pub fn with_state(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+    /// Sets `last_bridge_start`.
+    #[must_use]
+    pub fn with_last_bridge_start(mut self, value: i64) -> Self {
+        self.last_bridge_start = Some(value);
+        self
+    }
+    /// Sets `last_bridge_end`.
+    #[must_use]
+    pub fn with_last_bridge_end(mut self, value: i64) -> Self {
+        self.last_bridge_end = Some(value);
+        self
+    }
+    /// Sets `last_offered_call`.
+    #[must_use]
+    pub fn with_last_offered_call(mut self, value: i64) -> Self {
+        self.last_offered_call = Some(value);
+        self
+    }
+    /// Sets `last_status_change`.
+    #[must_use]
+    pub fn with_last_status_change(mut self, value: i64) -> Self {
+        self.last_status_change = Some(value);
+        self
+    }
+    /// Sets `no_answer_count`.
+    #[must_use]
+    pub fn with_no_answer_count(mut self, value: i64) -> Self {
+        self.no_answer_count = Some(value);
+        self
+    }
+    /// Sets `calls_answered`.
+    #[must_use]
+    pub fn with_calls_answered(mut self, value: i64) -> Self {
+        self.calls_answered = Some(value);
+        self
+    }
+    /// Sets `talk_time`.
+    #[must_use]
+    pub fn with_talk_time(mut self, value: i64) -> Self {
+        self.talk_time = Some(value);
+        self
+    }
+    /// Sets `wrap_up_time`.
+    #[must_use]
+    pub fn with_wrap_up_time(mut self, value: i64) -> Self {
+        self.wrap_up_time = Some(value);
+        self
+    }
 }
 /// An availability an agent can be set to with update\_agent\_status.
 ///
@@ -170,6 +251,11 @@ impl ::std::convert::From<&str> for AgentAvailability {
             "onbreak" => Self::OnBreak,
             other => Self::Unknown(other.to_owned()),
         }
+    }
+}
+impl From<String> for AgentAvailability {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
     }
 }
 impl ::std::fmt::Display for AgentAvailability {
@@ -250,6 +336,42 @@ impl AgentCallSettings {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `ice_servers`.
+    #[must_use]
+    pub fn with_ice_servers(mut self, value: Vec<crate::models::IceServer>) -> Self {
+        self.ice_servers = Some(value);
+        self
+    }
+    /// Sets `username`.
+    #[must_use]
+    pub fn with_username(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+    /// Sets `password`.
+    #[must_use]
+    pub fn with_password(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+    /// Sets `path`.
+    #[must_use]
+    pub fn with_path(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.path = Some(value.into());
+        self
+    }
+    /// Sets `websocket`.
+    #[must_use]
+    pub fn with_websocket(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.websocket = Some(value.into());
+        self
+    }
+    /// Sets `routing`.
+    #[must_use]
+    pub fn with_routing(mut self, value: ::serde_json::Value) -> Self {
+        self.routing = Some(value);
+        self
+    }
 }
 /// The softphone connection settings of an agent.
 ///
@@ -286,6 +408,21 @@ impl AgentInfo {
             call: None,
             extra: ::serde_json::Map::new(),
         }
+    }
+    /// Sets `id`.
+    #[must_use]
+    pub fn with_id(
+        mut self,
+        value: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
+    ) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `call`.
+    #[must_use]
+    pub fn with_call(mut self, value: crate::models::AgentCallSettings) -> Self {
+        self.call = Some(value);
+        self
     }
 }
 /// One STUN or TURN server, as WebRTC's RTCIceServer describes it.
@@ -331,6 +468,24 @@ impl IceServer {
             extra: ::serde_json::Map::new(),
         }
     }
+    /// Sets `urls`.
+    #[must_use]
+    pub fn with_urls(mut self, value: ::serde_json::Value) -> Self {
+        self.urls = Some(value);
+        self
+    }
+    /// Sets `username`.
+    #[must_use]
+    pub fn with_username(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+    /// Sets `credential`.
+    #[must_use]
+    pub fn with_credential(mut self, value: impl ::std::convert::Into<String>) -> Self {
+        self.credential = Some(value.into());
+        self
+    }
 }
 /// External references attached to a stream.
 ///
@@ -368,13 +523,16 @@ impl StreamContext {
     }
     /// Sets `external_id`.
     #[must_use]
-    pub fn with_external_id(mut self, value: impl Into<String>) -> Self {
+    pub fn with_external_id(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
     }
     /// Sets `external_id_url`.
     #[must_use]
-    pub fn with_external_id_url(mut self, value: impl Into<String>) -> Self {
+    pub fn with_external_id_url(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
         self.external_id_url = Some(value.into());
         self
     }
@@ -458,7 +616,7 @@ impl StreamCreated {
     }
     /// Sets `token`.
     #[must_use]
-    pub fn with_token(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.token = Some(value.into());
         self
     }
@@ -482,7 +640,10 @@ impl StreamCreated {
     }
     /// Sets `streamer_instance`.
     #[must_use]
-    pub fn with_streamer_instance(mut self, value: impl Into<String>) -> Self {
+    pub fn with_streamer_instance(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
         self.streamer_instance = Some(value.into());
         self
     }
@@ -494,7 +655,10 @@ impl StreamCreated {
     }
     /// Sets `type_`.
     #[must_use]
-    pub fn with_type(mut self, value: impl Into<crate::models::StreamType>) -> Self {
+    pub fn with_type(
+        mut self,
+        value: impl ::std::convert::Into<crate::models::StreamType>,
+    ) -> Self {
         self.type_ = Some(value.into());
         self
     }
@@ -506,7 +670,7 @@ impl StreamCreated {
     }
     /// Sets `short_url`.
     #[must_use]
-    pub fn with_short_url(mut self, value: impl Into<String>) -> Self {
+    pub fn with_short_url(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.short_url = Some(value.into());
         self
     }
@@ -637,7 +801,7 @@ impl StreamDetails {
     }
     /// Sets `token`.
     #[must_use]
-    pub fn with_token(mut self, value: impl Into<String>) -> Self {
+    pub fn with_token(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.token = Some(value.into());
         self
     }
@@ -661,25 +825,31 @@ impl StreamDetails {
     }
     /// Sets `name`.
     #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+    pub fn with_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// Sets `origin`.
     #[must_use]
-    pub fn with_origin(mut self, value: impl Into<String>) -> Self {
+    pub fn with_origin(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.origin = Some(value.into());
         self
     }
     /// Sets `type_`.
     #[must_use]
-    pub fn with_type(mut self, value: impl Into<crate::models::StreamType>) -> Self {
+    pub fn with_type(
+        mut self,
+        value: impl ::std::convert::Into<crate::models::StreamType>,
+    ) -> Self {
         self.type_ = Some(value.into());
         self
     }
     /// Sets `streamer_instance`.
     #[must_use]
-    pub fn with_streamer_instance(mut self, value: impl Into<String>) -> Self {
+    pub fn with_streamer_instance(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
         self.streamer_instance = Some(value.into());
         self
     }
@@ -697,13 +867,13 @@ impl StreamDetails {
     }
     /// Sets `created_at`.
     #[must_use]
-    pub fn with_created_at(mut self, value: impl Into<String>) -> Self {
+    pub fn with_created_at(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.created_at = Some(value.into());
         self
     }
     /// Sets `updated_at`.
     #[must_use]
-    pub fn with_updated_at(mut self, value: impl Into<String>) -> Self {
+    pub fn with_updated_at(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.updated_at = Some(value.into());
         self
     }
@@ -827,19 +997,19 @@ impl StreamEvent {
     }
     /// Sets `type_`.
     #[must_use]
-    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+    pub fn with_type(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
     /// Sets `peer_id`.
     #[must_use]
-    pub fn with_peer_id(mut self, value: impl Into<String>) -> Self {
+    pub fn with_peer_id(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.peer_id = Some(value.into());
         self
     }
     /// Sets `role`.
     #[must_use]
-    pub fn with_role(mut self, value: impl Into<String>) -> Self {
+    pub fn with_role(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.role = Some(value.into());
         self
     }
@@ -851,13 +1021,13 @@ impl StreamEvent {
     }
     /// Sets `emitted_at`.
     #[must_use]
-    pub fn with_emitted_at(mut self, value: impl Into<String>) -> Self {
+    pub fn with_emitted_at(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.emitted_at = Some(value.into());
         self
     }
     /// Sets `created_at`.
     #[must_use]
-    pub fn with_created_at(mut self, value: impl Into<String>) -> Self {
+    pub fn with_created_at(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.created_at = Some(value.into());
         self
     }
@@ -928,19 +1098,19 @@ impl StreamEventData {
     }
     /// Sets `from`.
     #[must_use]
-    pub fn with_from(mut self, value: impl Into<String>) -> Self {
+    pub fn with_from(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.from = Some(value.into());
         self
     }
     /// Sets `type_`.
     #[must_use]
-    pub fn with_type(mut self, value: impl Into<String>) -> Self {
+    pub fn with_type(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.type_ = Some(value.into());
         self
     }
     /// Sets `s3_asset`.
     #[must_use]
-    pub fn with_s3_asset(mut self, value: impl Into<String>) -> Self {
+    pub fn with_s3_asset(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.s3_asset = Some(value.into());
         self
     }
@@ -958,7 +1128,10 @@ impl StreamEventData {
     }
     /// Sets `assembly_transcript_id`.
     #[must_use]
-    pub fn with_assembly_transcript_id(mut self, value: impl Into<String>) -> Self {
+    pub fn with_assembly_transcript_id(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
         self.assembly_transcript_id = Some(value.into());
         self
     }
@@ -999,13 +1172,13 @@ impl StreamEventSummary {
     }
     /// Sets `text`.
     #[must_use]
-    pub fn with_text(mut self, value: impl Into<String>) -> Self {
+    pub fn with_text(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.text = Some(value.into());
         self
     }
     /// Sets `status`.
     #[must_use]
-    pub fn with_status(mut self, value: impl Into<String>) -> Self {
+    pub fn with_status(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.status = Some(value.into());
         self
     }
@@ -1046,13 +1219,13 @@ impl StreamEventThumbnail {
     }
     /// Sets `s3_asset`.
     #[must_use]
-    pub fn with_s3_asset(mut self, value: impl Into<String>) -> Self {
+    pub fn with_s3_asset(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.s3_asset = Some(value.into());
         self
     }
     /// Sets `s3_bucket`.
     #[must_use]
-    pub fn with_s3_bucket(mut self, value: impl Into<String>) -> Self {
+    pub fn with_s3_bucket(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.s3_bucket = Some(value.into());
         self
     }
@@ -1184,13 +1357,13 @@ impl StreamUser {
     }
     /// Sets `name`.
     #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+    pub fn with_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// Sets `email`.
     #[must_use]
-    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+    pub fn with_email(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.email = Some(value.into());
         self
     }
@@ -1202,7 +1375,7 @@ impl StreamUser {
     }
     /// Sets `avatar_url`.
     #[must_use]
-    pub fn with_avatar_url(mut self, value: impl Into<String>) -> Self {
+    pub fn with_avatar_url(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.avatar_url = Some(value.into());
         self
     }
@@ -1328,7 +1501,7 @@ impl StreamUserRole {
     }
     /// Sets `name`.
     #[must_use]
-    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+    pub fn with_name(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.name = Some(value.into());
         self
     }
@@ -1369,7 +1542,7 @@ impl StreamUserSettings {
     }
     /// Sets `language`.
     #[must_use]
-    pub fn with_language(mut self, value: impl Into<String>) -> Self {
+    pub fn with_language(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.language = Some(value.into());
         self
     }

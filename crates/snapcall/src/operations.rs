@@ -416,10 +416,12 @@ impl GetAgent {
 }
 /// `.await` sends the request, like [`send`](Self::send).
 impl ::std::future::IntoFuture for GetAgent {
-    type Output = crate::Result<::serde_json::Value>;
+    type Output = crate::Result<crate::models::Agent>;
     type IntoFuture = ::std::pin::Pin<
         Box<
-            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::Agent>,
+            > + Send,
         >,
     >;
     fn into_future(self) -> Self::IntoFuture {
@@ -494,10 +496,12 @@ impl GetAgentInfo {
 }
 /// `.await` sends the request, like [`send`](Self::send).
 impl ::std::future::IntoFuture for GetAgentInfo {
-    type Output = crate::Result<::serde_json::Value>;
+    type Output = crate::Result<crate::models::AgentInfo>;
     type IntoFuture = ::std::pin::Pin<
         Box<
-            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::AgentInfo>,
+            > + Send,
         >,
     >;
     fn into_future(self) -> Self::IntoFuture {
@@ -602,10 +606,12 @@ impl UpdateAgent {
 }
 /// `.await` sends the request, like [`send`](Self::send).
 impl ::std::future::IntoFuture for UpdateAgent {
-    type Output = crate::Result<::serde_json::Value>;
+    type Output = crate::Result<crate::models::Agent>;
     type IntoFuture = ::std::pin::Pin<
         Box<
-            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::Agent>,
+            > + Send,
         >,
     >;
     fn into_future(self) -> Self::IntoFuture {
@@ -696,10 +702,12 @@ impl UpdateAgentStatus {
 }
 /// `.await` sends the request, like [`send`](Self::send).
 impl ::std::future::IntoFuture for UpdateAgentStatus {
-    type Output = crate::Result<::serde_json::Value>;
+    type Output = crate::Result<crate::models::Agent>;
     type IntoFuture = ::std::pin::Pin<
         Box<
-            dyn ::std::future::Future<Output = crate::Result<::serde_json::Value>> + Send,
+            dyn ::std::future::Future<
+                Output = crate::Result<crate::models::Agent>,
+            > + Send,
         >,
     >;
     fn into_future(self) -> Self::IntoFuture {

@@ -12,9 +12,12 @@ pub mod models;
 pub mod operations;
 pub use models::*;
 pub use ::snapsdk_runtime::{
-    Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, RateLimit,
-    RequestOptions, Response, RetryConfig, Timestamp, Timeouts,
+    Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, Paginator,
+    RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
 };
+/// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
+pub use ::snapsdk_runtime::reqwest;
+pub use ::snapsdk_runtime::http_client_builder;
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = ::std::result::Result<T, E>;
 static VENDOR: ::snapsdk_runtime::VendorInfo = ::snapsdk_runtime::VendorInfo {
@@ -133,19 +136,20 @@ impl ClientBuilder {
             inner: self.inner.max_hold_off(ceiling),
         }
     }
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools); refused by `build()` for a key sent in a custom header, see [`http_client_builder`](Self::http_client_builder).
-    pub fn http_client(
-        self,
-        client: ::snapsdk_runtime::__private::reqwest::Client,
-    ) -> Self {
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
+    /// Refused by `build()` for a key sent in a custom header (the client could follow a redirect elsewhere with it):
+    /// pass a builder to [`http_client_builder`](Self::http_client_builder) instead.
+    /// Start from [`crate::http_client_builder()`] for the same TLS setup as the default client: a `reqwest::Client::builder()`
+    /// in a build where no reqwest TLS provider feature is on (this crate turns none on) panics in `build()`.
+    pub fn http_client(self, client: ::snapsdk_runtime::reqwest::Client) -> Self {
         Self {
             inner: self.inner.http_client(client),
         }
     }
-    /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects.
+    /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects, so a key never leaves the base URL's origin.
     pub fn http_client_builder(
         self,
-        builder: ::snapsdk_runtime::__private::reqwest::ClientBuilder,
+        builder: ::snapsdk_runtime::reqwest::ClientBuilder,
     ) -> Self {
         Self {
             inner: self.inner.http_client_builder(builder),

@@ -44,20 +44,20 @@ impl ChatMessage {
     #[must_use]
     pub fn with_type(
         mut self,
-        value: impl Into<crate::models::MessageAuthorType>,
+        value: impl ::std::convert::Into<crate::models::MessageAuthorType>,
     ) -> Self {
         self.type_ = Some(value.into());
         self
     }
     /// Sets `author`.
     #[must_use]
-    pub fn with_author(mut self, value: impl Into<String>) -> Self {
+    pub fn with_author(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.author = Some(value.into());
         self
     }
     /// Sets `text`.
     #[must_use]
-    pub fn with_text(mut self, value: impl Into<String>) -> Self {
+    pub fn with_text(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.text = Some(value.into());
         self
     }
@@ -80,7 +80,7 @@ pub struct ChatStarted {
 }
 impl ChatStarted {
     /// A value with the required fields (`case_id`) and every optional field unset.
-    pub fn new(case_id: impl Into<String>) -> Self {
+    pub fn new(case_id: impl ::std::convert::Into<String>) -> Self {
         Self {
             case_id: case_id.into(),
             widget_id: None,
@@ -89,7 +89,7 @@ impl ChatStarted {
     }
     /// Sets `widget_id`.
     #[must_use]
-    pub fn with_widget_id(mut self, value: impl Into<String>) -> Self {
+    pub fn with_widget_id(mut self, value: impl ::std::convert::Into<String>) -> Self {
         self.widget_id = Some(value.into());
         self
     }
@@ -249,7 +249,7 @@ pub struct PollResult {
 }
 impl PollResult {
     /// A value with the required fields (`case_id`) and every optional field unset.
-    pub fn new(case_id: impl Into<String>) -> Self {
+    pub fn new(case_id: impl ::std::convert::Into<String>) -> Self {
         Self {
             case_id: case_id.into(),
             agent_typing: None,
@@ -291,7 +291,7 @@ pub struct SentMessage {
 }
 impl SentMessage {
     /// A value with the required fields (`case_id`) and every optional field unset.
-    pub fn new(case_id: impl Into<String>) -> Self {
+    pub fn new(case_id: impl ::std::convert::Into<String>) -> Self {
         Self {
             case_id: case_id.into(),
             message_type: None,
@@ -303,14 +303,17 @@ impl SentMessage {
     #[must_use]
     pub fn with_message_type(
         mut self,
-        value: impl Into<crate::models::MessageType>,
+        value: impl ::std::convert::Into<crate::models::MessageType>,
     ) -> Self {
         self.message_type = Some(value.into());
         self
     }
     /// Sets `message_body`.
     #[must_use]
-    pub fn with_message_body(mut self, value: impl Into<String>) -> Self {
+    pub fn with_message_body(
+        mut self,
+        value: impl ::std::convert::Into<String>,
+    ) -> Self {
         self.message_body = Some(value.into());
         self
     }
@@ -366,7 +369,7 @@ pub struct WidgetAvailability {
 }
 impl WidgetAvailability {
     /// A value with the required fields (`widget_id`) and every optional field unset.
-    pub fn new(widget_id: impl Into<String>) -> Self {
+    pub fn new(widget_id: impl ::std::convert::Into<String>) -> Self {
         Self {
             widget_id: widget_id.into(),
             online: None,

@@ -224,7 +224,10 @@ impl SendMessage {
     }
     /// 1 for a normal message, 2 to close the session.
     /// Sent as `messageType` in the body.
-    pub fn message_type(mut self, value: impl Into<crate::models::MessageType>) -> Self {
+    pub fn message_type(
+        mut self,
+        value: impl ::std::convert::Into<crate::models::MessageType>,
+    ) -> Self {
         self.message_type = Some(value.into());
         self
     }

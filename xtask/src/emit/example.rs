@@ -200,7 +200,7 @@ fn paging(api: &Api) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     let (op, call) = api.operations.iter().filter(|o| o.pagination.is_some() && callable(api, o)).find_map(|o| Some((o, wiretest::call(api, o, true)?)))?;
     let group = format_ident!("{}", names::snake(&op.group));
-    let method = format_ident!("{}", op.id);
+    let method = format_ident!("{}", names::method(&op.id));
     let args = call.args;
     let line = format!("{}: {{item:?}}", op.id);
     let body = quote! {
@@ -248,7 +248,7 @@ fn files(api: &Api) -> Option<TokenStream> {
     };
     let mut what = Vec::new();
     if let Some((op, call)) = upload {
-        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", op.id), call.args);
+        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", names::method(&op.id)), call.args);
         let line = format!("{} sent {{}} ({{}} bytes): {{answer:?}}", op.id);
         what.push(format!("upload with `{}`", op.id));
         body.extend(quote! {
@@ -260,7 +260,7 @@ fn files(api: &Api) -> Option<TokenStream> {
         });
     }
     if let Some((op, call)) = download {
-        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", op.id), call.args);
+        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", names::method(&op.id)), call.args);
         let line = format!("{} wrote {{written}} bytes to {{}}", op.id);
         what.push(format!("download with `{}`", op.id));
         body.extend(quote! {
@@ -280,7 +280,7 @@ fn errors(api: &Api) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     let (op, call) = picks(api, api.vendor.default_auth.first().map(String::as_str)).into_iter().find(|(o, _)| o.success.content == ContentKind::Json)?;
     let group = format_ident!("{}", names::snake(&op.group));
-    let method = format_ident!("{}", op.id);
+    let method = format_ident!("{}", names::method(&op.id));
     let args = call.args;
     let body = quote! {
         // 1. The raw answer: status and headers, and the body decoded into a type of your choice.
@@ -323,7 +323,7 @@ fn polling(api: &Api) -> Option<TokenStream> {
     let op = api.operations.iter().find(|o| Some(&o.id) == api.vendor.poll_example.as_ref())?;
     let call = wiretest::call(api, op, true)?;
     let group = format_ident!("{}", names::snake(&op.group));
-    let method = format_ident!("{}", op.id);
+    let method = format_ident!("{}", names::method(&op.id));
     let args = call.args;
     let line = format!("{} #{{polls}}: {{answer:?}}", op.id);
     let body = quote! {
