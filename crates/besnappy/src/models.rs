@@ -1444,7 +1444,7 @@ impl ::std::convert::From<&str> for NoteScope {
         }
     }
 }
-impl From<String> for NoteScope {
+impl ::std::convert::From<String> for NoteScope {
     fn from(s: String) -> Self {
         Self::from(s.as_str())
     }

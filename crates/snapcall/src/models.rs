@@ -253,7 +253,7 @@ impl ::std::convert::From<&str> for AgentAvailability {
         }
     }
 }
-impl From<String> for AgentAvailability {
+impl ::std::convert::From<String> for AgentAvailability {
     fn from(s: String) -> Self {
         Self::from(s.as_str())
     }
@@ -1269,7 +1269,7 @@ impl ::std::convert::From<&str> for StreamType {
         }
     }
 }
-impl From<String> for StreamType {
+impl ::std::convert::From<String> for StreamType {
     fn from(s: String) -> Self {
         Self::from(s.as_str())
     }

@@ -129,7 +129,7 @@ impl ::std::convert::From<&str> for MessageAuthorType {
         }
     }
 }
-impl From<String> for MessageAuthorType {
+impl ::std::convert::From<String> for MessageAuthorType {
     fn from(s: String) -> Self {
         Self::from(s.as_str())
     }
@@ -194,7 +194,7 @@ impl ::std::convert::From<&str> for MessageType {
         }
     }
 }
-impl From<String> for MessageType {
+impl ::std::convert::From<String> for MessageType {
     fn from(s: String) -> Self {
         Self::from(s.as_str())
     }

@@ -70,6 +70,7 @@ pub enum Error {
     /// without any. Nothing was sent.
     #[error("{operation}: this operation needs credentials, but the client was built without any; call the client builder's {} before `.build()`", fmt_schemes(.schemes))]
     MissingCredentials {
+        /// The operation.
         operation: &'static str,
         /// The scheme ids the operation accepts; each is also the name of the
         /// generated builder method that sets it.
@@ -79,6 +80,7 @@ pub enum Error {
     /// limit; the rest of it was not read. Streamed downloads have no limit.
     #[error("{operation}: the response body is larger than the {limit}-byte limit for buffered bodies ({}); raise it with the client builder's `max_body_size(..)` if the answer is legitimate", match .length { Some(n) => format!("Content-Length {n}"), None => format!("more than {limit} bytes arrived") })]
     BodyTooLarge {
+        /// The operation.
         operation: &'static str,
         /// The limit in bytes.
         limit: u64,
@@ -248,6 +250,7 @@ impl Error {
             Error::InvalidArgument { name, .. } => format!("invalid argument `{name}`"),
             Error::MissingCredentials { .. } => "missing credentials".to_owned(),
             Error::BodyTooLarge { .. } => "body too large".to_owned(),
+            Error::Paging { .. } => "listing stopped (paging)".to_owned(),
             Error::Config(_) => "configuration".to_owned(),
             Error::Io { .. } => "local I/O".to_owned(),
         }

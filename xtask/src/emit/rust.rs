@@ -106,7 +106,7 @@ fn arg_type(api: &Api, ty: &Ty) -> (TokenStream, TokenStream) {
         // Any list of things that convert: `["a", "b"]`, a `Vec<String>`, an iterator.
         Ty::JsonList(inner) => {
             let (item, _) = arg_type(api, inner);
-            let item = if item.to_string().starts_with("impl") { item } else { quote!(impl Into<#item>) };
+            let item = if item.to_string().starts_with("impl") { item } else { quote!(impl ::std::convert::Into<#item>) };
             (quote!(impl IntoIterator<Item = #item>), quote!(.into_iter().map(Into::into).collect()))
         }
         Ty::Model(m) => match api.models.iter().find(|x| &x.name == m).map(|x| &x.kind) {
@@ -529,7 +529,13 @@ fn emit_models(api: &Api) -> TokenStream {
                 let inits = fields.iter().map(|f| {
                     let n = ident(&f.rust);
                     let (_, conv) = arg_type(api, &f.ty);
-                    if f.required { quote!(#n: #n #conv,) } else { quote!(#n: None,) }
+                    if !f.required {
+                        quote!(#n: None,)
+                    } else if conv.is_empty() {
+                        quote!(#n,)
+                    } else {
+                        quote!(#n: #n #conv,)
+                    }
                 });
                 // Chainable setters for optional fields: `Model::new(..).with_x(..)`.
                 let setters = fields.iter().filter(|f| !f.required).map(|f| {
@@ -640,7 +646,7 @@ fn emit_models(api: &Api) -> TokenStream {
                         }
                     }
 
-                    impl From<String> for #name {
+                    impl ::std::convert::From<String> for #name {
                         fn from(s: String) -> Self {
                             Self::from(s.as_str())
                         }
