@@ -693,8 +693,8 @@ fn app_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<Strin
         d,
         "A new binary crate (`target/bench/app/<name>`, its own workspace, cargo's default profiles) with two dependencies, one client and `tokio` (`rt-multi-thread`, `macros`), whose `main` makes one call; `cargo build` and `cargo build --release`, each from an empty target folder (registry sources already downloaded). Crates compiled: the `Compiling` lines cargo prints. Binary size: the release executable as built (not stripped). Versions pinned by this workspace's `Cargo.lock` (ours) and `bench/progenitor/Cargo.lock` (progenitor's). One build each: these are minutes long on a shared machine.\n"
     );
-    let _ = writeln!(d, "| app | debug build | crates | release build | crates | release binary |");
-    let _ = writeln!(d, "|---|---|---|---|---|---|");
+    let _ = writeln!(d, "| app | debug build | crates | release build | crates | release binary | 1-min load average before debug / release |");
+    let _ = writeln!(d, "|---|---|---|---|---|---|---|");
     let mut results = Vec::new();
     for app in &apps {
         let dir = base.join(app.name);
@@ -705,15 +705,17 @@ fn app_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<Strin
         write_if_changed(&dir.join("src/main.rs"), &app.main).map_err(io)?;
         std::fs::copy(&app.lock, dir.join("Cargo.lock")).map_err(io)?;
         let mut r = Vec::new();
+        let mut loads = Vec::new();
         for release in [false, true] {
             let t = dir.join("target");
             let _ = std::fs::remove_dir_all(&t);
+            loads.push(std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_owned)).unwrap_or_else(|| "?".into()));
             let (secs_taken, crates) = build_counted(&dir, &t, release)?;
             r.push((secs_taken, crates));
         }
         let exe = dir.join("target/release").join(app.name);
         let size = std::fs::metadata(&exe).map_err(|e| format!("{}: {e}", exe.display()))?.len() as f64 / (1024.0 * 1024.0);
-        let _ = writeln!(d, "| {} | {} | {} | {} | {} | {size:.1} MiB |", app.what, secs(r[0].0), r[0].1, secs(r[1].0), r[1].1);
+        let _ = writeln!(d, "| {} | {} | {} | {} | {} | {size:.1} MiB | {} |", app.what, secs(r[0].0), r[0].1, secs(r[1].0), r[1].1, loads.join(" / "));
         results.push((app, r, size));
     }
     rep.details.push_str(&d);
