@@ -284,7 +284,9 @@ fn check_workspace(dir: &Path) {
         } else if line.starts_with("exclude") {
             continue;
         } else if line.starts_with("snapsdk-runtime") {
-            manifest.push_str(&format!("snapsdk-runtime = {{ path = {:?}, version = \"0.1.0\" }}\n", runtime.display().to_string()));
+            // Keep the version requirement the workspace states (regen checks it equals the runtime's).
+            let version = line.split("version = \"").nth(1).and_then(|v| v.split('"').next()).expect("snapsdk-runtime's version in [workspace.dependencies]");
+            manifest.push_str(&format!("snapsdk-runtime = {{ path = {:?}, version = \"{version}\" }}\n", runtime.display().to_string()));
         } else {
             manifest.push_str(line);
             manifest.push('\n');

@@ -83,7 +83,10 @@ fn a_hand_edit_or_a_deleted_file_is_restored_on_a_cache_hit() {
     run(&dir);
     let lib = dir.join("crates/snapengage/src/lib.rs");
     let before = std::fs::read(&lib).unwrap();
-    std::fs::write(&lib, b"// edited by hand\n").unwrap();
+    // A hand edit keeps the @generated header (a file without it is refused, not restored).
+    let mut text = std::fs::read_to_string(&lib).unwrap();
+    text.push_str("// edited by hand\n");
+    std::fs::write(&lib, text).unwrap();
     std::fs::remove_file(dir.join("out/fixture-auth/openapi.json")).unwrap();
     let (r, t) = run(&dir);
     assert_eq!(t.cached, 2, "the specs did not change");

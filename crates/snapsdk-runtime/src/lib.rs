@@ -24,7 +24,7 @@ pub use auth::{AuthRequirement, Credentials};
 pub use body::{Body, FilePart, Multipart};
 pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
-pub use error::{ApiError, DecodeError, Error, Result};
+pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};
 pub use paginate::Paginator;
 pub use response::{ByteStream, Response};
 pub use chrono::NaiveDate;

@@ -401,7 +401,7 @@ async fn a_callers_reqwest_client_never_carries_the_key_to_another_origin() {
         .respond_with(ResponseTemplate::new(307).insert_header("location", format!("{}/stolen", other.uri()).as_str()))
         .mount(&origin)
         .await;
-    let own = snapsdk_runtime::__private::reqwest::Client::new();
+    let own = snapsdk_runtime::http_client_builder().unwrap().build().unwrap();
     match builder(&origin.uri()).http_client(own).build() {
         // Refused: the runtime cannot stop this client following redirects.
         Err(err) => assert!(matches!(&err, Error::Config(m) if m.contains("http_client_builder")), "{err:?}"),
@@ -640,7 +640,7 @@ async fn with_a_callers_client_builder_redirects_stay_in_the_origin() {
         .respond_with(ResponseTemplate::new(307).insert_header("location", format!("{}/stolen", other.uri()).as_str()))
         .mount(&origin)
         .await;
-    let own = snapsdk_runtime::__private::reqwest::Client::builder().user_agent("caller");
+    let own = snapsdk_runtime::http_client_builder().unwrap().user_agent("caller");
     let client = builder(&origin.uri()).http_client_builder(own).build().unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(307), "the cross-origin redirect comes back as the answer");
@@ -650,7 +650,7 @@ async fn with_a_callers_client_builder_redirects_stay_in_the_origin() {
     let basic = ClientBuilder::new(&VENDOR)
         .base_url(origin.uri())
         .credentials(snapsdk_runtime::Credentials::bearer("api_key", "tok_abcdef123"))
-        .http_client(snapsdk_runtime::__private::reqwest::Client::new())
+        .http_client(snapsdk_runtime::http_client_builder().unwrap().build().unwrap())
         .build();
     assert!(basic.is_ok(), "{basic:?}");
 }

@@ -40,8 +40,10 @@ pub async fn buttons(key: &str, http: reqwest::Client) -> snapcall::Result<Optio
 
 /// The crate's own TLS setup as a starting point for a custom client (a proxy, a pool size).
 pub fn custom_client(key: &str) -> Result<snapengage::Client, Box<dyn std::error::Error>> {
-    let http = snapengage::http_client_builder()?.pool_max_idle_per_host(4).build()?;
-    Ok(snapengage::Client::builder().api_key(key).http_client(http).build()?)
+    // A key in a custom header goes with a builder, so the runtime handles redirects
+    // (a finished `reqwest::Client` is refused for such keys: it could follow one elsewhere).
+    let http = snapengage::http_client_builder()?.pool_max_idle_per_host(4);
+    Ok(snapengage::Client::builder().api_key(key).http_client_builder(http).build()?)
 }
 
 /// The crate's re-exported reqwest is the one `http_client` takes.
