@@ -97,24 +97,11 @@ pub fn emit(api: &Api) -> TokenStream {
         None => String::new(),
     };
     let crate_name = &v.crate_name;
-    let dir = &v.crate_dir;
-    let title = format!(" Quick start: a couple of calls to the {} through `{crate_name}`.", v.title);
-    let run_mock = format!(" node tools/prism/node_modules/.bin/prism mock {dir}/openapi.json    # listens on http://127.0.0.1:4010");
-    let run_example = format!(" cargo run -p {crate_name} --example {}_quickstart -- http://127.0.0.1:4010", names::snake(crate_name));
-    let usage = format!(" Without an argument it calls the real API at {}.{creds_doc}", v.base_url);
+    let title = format!("Quick start: a couple of calls to the {} through `{crate_name}`.", v.title);
+    let docs = example_docs(api, "quickstart", &title, &format!("Without an argument it calls the real API at {}.{creds_doc}", v.base_url));
     let base_url = &v.base_url;
     quote! {
-        #![doc = #title]
-        //!
-        //! Against the Prism mock of this crate's `openapi.json`:
-        //!
-        //! ```sh
-        //! npm ci --prefix tools/prism
-        #![doc = #run_mock]
-        #![doc = #run_example]
-        //! ```
-        //!
-        #![doc = #usage]
+        #docs
 
         #[tokio::main]
         async fn main() -> Result<(), #krate::Error> {
@@ -144,20 +131,15 @@ fn callable(api: &Api, op: &Operation) -> bool {
     }
 }
 
-/// The frame every example shares: docs with the commands that run it
-/// against Prism, `main` taking the base URL, and `run(base_url)` holding
-/// `body` (which `tests/prism.rs` runs against Prism too).
-fn program(api: &Api, name: &str, what: &str, body: TokenStream) -> TokenStream {
+/// An example's crate docs: its title, the two commands that run it against
+/// the Prism mock, and what it does without a base URL.
+fn example_docs(api: &Api, name: &str, title: &str, usage: &str) -> TokenStream {
     let v = &api.vendor;
-    let krate = format_ident!("{}", names::snake(&v.crate_name));
     let crate_name = &v.crate_name;
-    let dir = &v.crate_dir;
-    let title = format!(" {what}");
-    let run_mock = format!(" node tools/prism/node_modules/.bin/prism mock {dir}/openapi.json    # listens on http://127.0.0.1:4010");
+    let title = format!(" {title}");
+    let run_mock = format!(" node tools/prism/node_modules/.bin/prism mock {}/openapi.json    # listens on http://127.0.0.1:4010", v.crate_dir);
     let run_example = format!(" cargo run -p {crate_name} --example {}_{name} -- http://127.0.0.1:4010", names::snake(crate_name));
-    let usage = format!(" Without an argument it calls the real API at {}; credentials come from the environment as in the quick start.", v.base_url);
-    let base_url = &v.base_url;
-    let credentials = credentials(api);
+    let usage = format!(" {usage}");
     quote! {
         #![doc = #title]
         //!
@@ -170,6 +152,20 @@ fn program(api: &Api, name: &str, what: &str, body: TokenStream) -> TokenStream 
         //! ```
         //!
         #![doc = #usage]
+    }
+}
+
+/// The frame every example shares: docs with the commands that run it
+/// against Prism, `main` taking the base URL, and `run(base_url)` holding
+/// `body` (which `tests/prism.rs` runs against Prism too).
+fn program(api: &Api, name: &str, what: &str, body: TokenStream) -> TokenStream {
+    let v = &api.vendor;
+    let krate = format_ident!("{}", names::snake(&v.crate_name));
+    let docs = example_docs(api, name, what, &format!("Without an argument it calls the real API at {}; credentials come from the environment as in the quick start.", v.base_url));
+    let base_url = &v.base_url;
+    let credentials = credentials(api);
+    quote! {
+        #docs
 
         #[tokio::main]
         async fn main() -> Result<(), Box<dyn std::error::Error>> {
