@@ -107,6 +107,10 @@ fn test_cmd(args: &[String]) -> ExitCode {
     // unifies features across members, so this is the one check that a crate
     // does not lean on another member's features or on a file outside it).
     // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
+    let cleared = xtask::testrun::clear_dry_run_sources(&root);
+    if cleared > 0 {
+        println!("==> publish dry run: removed {cleared} unpacked copies of this workspace's crates left by an earlier dry run");
+    }
     outcomes.push(step(
         &root,
         "publish dry run",

@@ -4,7 +4,7 @@
 //! `N passed, N failed[, N skipped]`.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -179,5 +179,74 @@ mod tests {
         // Only libtest's own line starts with `test result: `; a test's name line does not.
         let t = tally("test result_is_ok ... ok\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s\n     Running x\n");
         assert_eq!((t.passed, t.failed), (1, 0));
+    }
+}
+
+/// Remove the unpacked sources an earlier `cargo publish --dry-run` left for
+/// this workspace's crates; returns how many went.
+///
+/// The dry run packs each crate into a local overlay registry and unpacks it
+/// under `$CARGO_HOME/registry/src/-<hash>/<name>-<version>/` to build it;
+/// cargo does not unpack again when that folder exists, so after a code
+/// change under the same version the verify build would compile the old
+/// source (seen: a runtime feature split failed against a stale copy). The
+/// overlay folders are the ones whose name starts with `-` (crates.io's is
+/// `index.crates.io-…`); only folders named after a crate under `crates/` are
+/// touched.
+pub fn clear_dry_run_sources(root: &Path) -> usize {
+    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    home.map_or(0, |h| clear_dry_run_sources_in(&h.join("registry/src"), root))
+}
+
+/// [`clear_dry_run_sources`] for the registry sources folder `src`.
+pub fn clear_dry_run_sources_in(src: &Path, root: &Path) -> usize {
+    let ours: Vec<String> = std::fs::read_dir(root.join("crates"))
+        .map(|d| d.flatten().filter_map(|e| e.file_name().to_str().map(|n| format!("{n}-"))).collect())
+        .unwrap_or_default();
+    let mut removed = 0;
+    for overlay in std::fs::read_dir(src).into_iter().flatten().flatten() {
+        if !overlay.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for unpacked in std::fs::read_dir(overlay.path()).into_iter().flatten().flatten() {
+            let name = unpacked.file_name().to_string_lossy().into_owned();
+            let is_ours = ours.iter().any(|p| name.strip_prefix(p.as_str()).is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit())));
+            if is_ours && std::fs::remove_dir_all(unpacked.path()).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod dry_run_sources {
+    use super::clear_dry_run_sources_in;
+
+    #[test]
+    fn only_this_workspaces_unpacked_crates_in_overlay_folders_go() {
+        let tmp = std::env::temp_dir().join(format!("xtask-dry-run-sources-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let (root, src) = (tmp.join("ws"), tmp.join("registry/src"));
+        for d in ["ws/crates/snapsdk-runtime", "ws/crates/snapcall"] {
+            std::fs::create_dir_all(tmp.join(d)).unwrap();
+        }
+        let dirs = [
+            "-14cd1cce6819ff87/snapsdk-runtime-0.2.0",
+            "-75e217666c5b783a/snapcall-0.1.0",
+            "-75e217666c5b783a/snapcall-extra-1.0.0",
+            "-75e217666c5b783a/serde-1.0.0",
+            "index.crates.io-1949cf8c6b5b557f/snapcall-0.2.0",
+        ];
+        for d in dirs {
+            std::fs::create_dir_all(src.join(d).join("src")).unwrap();
+        }
+        assert_eq!(clear_dry_run_sources_in(&src, &root), 2);
+        let left: Vec<bool> = dirs.iter().map(|d| src.join(d).exists()).collect();
+        assert_eq!(left, [false, false, true, true, true]);
+        // Nothing left to clear; a missing folder is not an error.
+        assert_eq!(clear_dry_run_sources_in(&src, &root), 0);
+        assert_eq!(clear_dry_run_sources_in(&tmp.join("nowhere"), &root), 0);
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

@@ -6,7 +6,9 @@
 //! The call is SnapEngage `check_widget_availability` (GET, `x-api-key`,
 //! JSON answer). Four clients, each with its own keep-alive connection, take
 //! turns request by request (the order rotates each round):
-//! - `generated`: `client.chat().check_widget_availability(id).send().await`;
+//! - `generated`: `client.chat().check_widget_availability(id).send().await`,
+//!   with every runtime feature on (timeouts, retries, tracing span, and a
+//!   client-side rate limiter set high enough that no call waits);
 //! - `hand`: reqwest `get(url).header(..).send()`, `error_for_status()`,
 //!   `.json::<T>()` into a plain serde struct of the same fields;
 //! - `hand-model`: the same, decoding into the generated model type (which
@@ -149,7 +151,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::spawn(serve(listener));
         let base = format!("http://{addr}");
         let clients = Clients {
-            generated: snapengage::Client::builder().api_key(KEY).base_url(&base).build()?,
+            // Every feature on: timeouts, retries, the tracing span, and a
+            // client-side rate limiter high enough never to make a call wait.
+            generated: snapengage::Client::builder()
+                .api_key(KEY)
+                .base_url(&base)
+                .rate_limit(Some(snapengage::RateLimit { requests: 1_000_000, period: std::time::Duration::from_secs(1) }))
+                .build()?,
             // The runtime's TLS setup (the workspace builds reqwest without its default provider).
             hand: snapsdk_runtime::http_client_builder()?.build()?,
             hand_model: snapsdk_runtime::http_client_builder()?.build()?,

@@ -2,6 +2,7 @@
 
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![allow(
     clippy::too_many_arguments,
     clippy::large_enum_variant,
@@ -12,9 +13,10 @@ pub mod models;
 pub mod operations;
 pub use models::*;
 pub use ::snapsdk_runtime::{
-    Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, Paginator,
-    RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
+    Alternatives, ApiError, ByteStream, DecodeError, Error, Paginator, RateLimit,
+    RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
 };
+pub use ::snapsdk_runtime::FilePart;
 /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
 pub use ::snapsdk_runtime::reqwest;
 pub use ::snapsdk_runtime::http_client_builder;
@@ -137,7 +139,9 @@ impl ClientBuilder {
             inner: self.inner.retry(retry),
         }
     }
-    /// Replace the client-side rate limit; `None` turns it off.
+    /// Replace the client-side rate limit; `None` turns it off. Needs the crate's `rate-limit` feature.
+    #[cfg(feature = "rate-limit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rate-limit")))]
     pub fn rate_limit(self, limit: Option<RateLimit>) -> Self {
         Self {
             inner: self.inner.rate_limit(limit),

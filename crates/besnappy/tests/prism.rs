@@ -137,10 +137,12 @@ fn raw_status(
 }
 /// A client for Prism: one attempt per call, no client-side rate limit.
 fn builder(prism: &Prism) -> besnappy::ClientBuilder {
-    besnappy::Client::builder()
+    let builder = besnappy::Client::builder()
         .base_url(prism.base.as_str())
-        .retry(besnappy::RetryConfig::disabled())
-        .rate_limit(None)
+        .retry(besnappy::RetryConfig::disabled());
+    #[cfg(feature = "rate-limit")]
+    let builder = builder.rate_limit(None);
+    builder
 }
 /// Why a call failed: Prism's problem+json naming the violation, or the client's error.
 fn failure(e: &besnappy::Error) -> String {

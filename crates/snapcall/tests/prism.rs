@@ -131,10 +131,12 @@ fn raw_status(
 }
 /// A client for Prism: one attempt per call, no client-side rate limit.
 fn builder(prism: &Prism) -> snapcall::ClientBuilder {
-    snapcall::Client::builder()
+    let builder = snapcall::Client::builder()
         .base_url(prism.base.as_str())
-        .retry(snapcall::RetryConfig::disabled())
-        .rate_limit(None)
+        .retry(snapcall::RetryConfig::disabled());
+    #[cfg(feature = "rate-limit")]
+    let builder = builder.rate_limit(None);
+    builder
 }
 /// Why a call failed: Prism's problem+json naming the violation, or the client's error.
 fn failure(e: &snapcall::Error) -> String {

@@ -134,10 +134,12 @@ fn raw_status(
 }
 /// A client for Prism: one attempt per call, no client-side rate limit.
 fn builder(prism: &Prism) -> snapengage::ClientBuilder {
-    snapengage::Client::builder()
+    let builder = snapengage::Client::builder()
         .base_url(prism.base.as_str())
-        .retry(snapengage::RetryConfig::disabled())
-        .rate_limit(None)
+        .retry(snapengage::RetryConfig::disabled());
+    #[cfg(feature = "rate-limit")]
+    let builder = builder.rate_limit(None);
+    builder
 }
 /// Why a call failed: Prism's problem+json naming the violation, or the client's error.
 fn failure(e: &snapengage::Error) -> String {

@@ -1,14 +1,10 @@
 //! The transport: one shared client, the retry loop, limits and tracing.
 
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use governor::clock::Clock;
-use governor::nanos::Nanos;
-use governor::{Quota, RateLimiter};
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use http::{Method, StatusCode};
 use tokio::sync::Notify;
@@ -16,7 +12,11 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::auth::{AuthRequirement, Credentials};
-use crate::body::{Body, Progress};
+use crate::body::Body;
+#[cfg(feature = "rate-limit")]
+use crate::limit::Limiter;
+#[cfg(feature = "multipart")]
+use crate::multipart::Progress;
 use crate::config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 use crate::error::{ApiError, Attempts, Error, StopReason, MAX_ERROR_BODY};
 use crate::response::{Response, ResponseBody};
@@ -44,7 +44,8 @@ pub struct VendorInfo {
     pub crate_version: &'static str,
     /// The default base URL.
     pub base_url: &'static str,
-    /// The documented rate limit, applied by default.
+    /// The documented rate limit, applied by default when the runtime is
+    /// built with its `rate-limit` feature (and not applied without it).
     pub rate_limit: Option<RateLimit>,
 }
 
@@ -99,6 +100,7 @@ pub struct ClientBuilder {
     credential_error: Option<Error>,
     timeouts: Timeouts,
     retry: RetryConfig,
+    #[cfg(feature = "rate-limit")]
     rate_limit: Option<RateLimit>,
     http: Option<HttpSource>,
     user_agent_suffix: Option<String>,
@@ -124,6 +126,7 @@ impl ClientBuilder {
             credential_error: None,
             timeouts: Timeouts::default(),
             retry: RetryConfig::default(),
+            #[cfg(feature = "rate-limit")]
             rate_limit: vendor.rate_limit,
             http: None,
             user_agent_suffix: None,
@@ -172,6 +175,8 @@ impl ClientBuilder {
         self
     }
     /// Replace the documented rate limit; `None` turns client-side limiting off.
+    #[cfg(feature = "rate-limit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rate-limit")))]
     pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.rate_limit = limit;
         self
@@ -314,6 +319,7 @@ impl ClientBuilder {
             Some(HttpSource::Builder(b)) => own(*b)?,
             None => own(crate::tls::http_client_builder()?)?,
         };
+        #[cfg(feature = "rate-limit")]
         let limiter = match self.rate_limit {
             Some(limit) => Some(Limiter::new(limit)?),
             None => None,
@@ -326,6 +332,7 @@ impl ClientBuilder {
                 credentials: self.credentials,
                 timeouts: self.timeouts,
                 retry: self.retry,
+                #[cfg(feature = "rate-limit")]
                 limiter,
                 hold_until: Mutex::new(None),
                 user_agent,
@@ -370,6 +377,7 @@ struct Inner {
     credentials: Option<Credentials>,
     timeouts: Timeouts,
     retry: RetryConfig,
+    #[cfg(feature = "rate-limit")]
     limiter: Option<Limiter>,
     /// Set by a 429/503 with `Retry-After`: no request starts before then.
     hold_until: Mutex<Option<Instant>>,
@@ -378,53 +386,6 @@ struct Inner {
     /// One permit per request in flight (per host: a client talks to one origin).
     connections: Arc<Slots>,
     max_hold_off: Duration,
-}
-
-/// A clock on tokio's timeline, so the limiter follows paused time in tests.
-#[derive(Clone, Debug)]
-struct TokioClock {
-    origin: Instant,
-}
-
-impl Clock for TokioClock {
-    type Instant = Nanos;
-    fn now(&self) -> Nanos {
-        Nanos::from(self.origin.elapsed())
-    }
-}
-
-struct Limiter {
-    clock: TokioClock,
-    inner: RateLimiter<governor::state::NotKeyed, governor::state::InMemoryState, TokioClock, governor::middleware::NoOpMiddleware<Nanos>>,
-}
-
-impl Limiter {
-    fn new(limit: RateLimit) -> Result<Self, Error> {
-        let burst = NonZeroU32::new(limit.requests).ok_or_else(|| Error::Config("rate limit of 0 requests".into()))?;
-        let quota = Quota::with_period(limit.period / limit.requests)
-            .ok_or_else(|| Error::Config("rate limit period must be positive".into()))?
-            .allow_burst(burst);
-        let clock = TokioClock { origin: Instant::now() };
-        Ok(Limiter { inner: RateLimiter::direct_with_clock(quota, clock.clone()), clock })
-    }
-
-    /// Wait for a permit, or say how long it would take if that passes `deadline`.
-    async fn acquire(&self, deadline: Instant) -> Result<(), Duration> {
-        // Bounded: each pass either takes a permit or sleeps until one is due.
-        loop {
-            match self.inner.check() {
-                Ok(()) => return Ok(()),
-                Err(not_until) => {
-                    let wait = not_until.wait_time_from(self.clock.now());
-                    if wait > deadline.saturating_duration_since(Instant::now()) {
-                        return Err(wait);
-                    }
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, "waiting for the client-side rate limit");
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
-    }
 }
 
 /// About thirty years: what "never" means for deadlines and hold-offs, so
@@ -830,6 +791,7 @@ impl Client {
             tracing::debug!(wait_ms = wait.as_millis() as u64, "holding back: the server asked to wait");
             tokio::time::sleep_until(until).await;
         }
+        #[cfg(feature = "rate-limit")]
         if let Some(limiter) = &self.inner.limiter {
             limiter
                 .acquire(deadline)
@@ -853,7 +815,7 @@ impl Client {
         url: reqwest::Url,
         credentials: Option<&Credentials>,
         with_body: bool,
-        progress: &Option<Arc<Progress>>,
+        #[cfg_attr(not(feature = "multipart"), allow(unused_variables))] progress: &Option<Arc<Progress>>,
     ) -> Result<reqwest::Request, Error> {
         let inner = &*self.inner;
         let op = req.op;
@@ -879,6 +841,7 @@ impl Client {
                     builder.body(f.clone())
                 }
                 // Boxed: the file-opening future is large and would sit in every attempt's state.
+                #[cfg(feature = "multipart")]
                 Body::Multipart(m) => {
                     let progress = progress.as_ref().expect("a multipart body has a progress watch");
                     builder.multipart(Box::pin(m.to_form(op.id, progress)).await?).headers(std::mem::take(&mut headers))
@@ -910,7 +873,7 @@ impl Client {
         let mut hops = 0;
         let resp = loop {
             let url = redirected.as_ref().unwrap_or(url);
-            let progress = matches!(req.body, Body::Multipart(_)).then(Progress::new);
+            let progress = upload_progress(&req.body);
             let request = self.build_request(req, &method, url.clone(), credentials, with_body, &progress).await?;
             let sending = inner.http.execute(request);
             let result = match &progress {
@@ -1004,6 +967,29 @@ impl Client {
             attempts: None,
         }));
         Ok(Attempt::Failed { error, retry_after, sent: true })
+    }
+}
+
+/// A watch on the upload, for a multipart body.
+#[cfg(feature = "multipart")]
+fn upload_progress(body: &Body) -> Option<Arc<Progress>> {
+    matches!(body, Body::Multipart(_)).then(Progress::new)
+}
+
+/// Without multipart uploads no body streams from a file, so nothing is watched.
+#[cfg(not(feature = "multipart"))]
+fn upload_progress(_: &Body) -> Option<Arc<Progress>> {
+    None
+}
+
+/// Stands in for the upload watch when multipart is compiled out: it cannot exist.
+#[cfg(not(feature = "multipart"))]
+enum Progress {}
+
+#[cfg(not(feature = "multipart"))]
+impl Progress {
+    async fn stalled(&self, _idle: Duration) {
+        match *self {}
     }
 }
 

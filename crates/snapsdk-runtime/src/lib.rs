@@ -8,6 +8,7 @@
 //!
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 pub mod body;
@@ -15,13 +16,20 @@ pub mod client;
 pub mod config;
 pub mod encode;
 pub mod error;
+#[cfg(feature = "rate-limit")]
+mod limit;
+#[cfg(feature = "multipart")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+pub mod multipart;
 pub mod paginate;
 pub mod response;
 pub mod tls;
 pub mod types;
 
 pub use auth::{AuthRequirement, Credentials};
-pub use body::{Body, FilePart, Multipart};
+pub use body::Body;
+#[cfg(feature = "multipart")]
+pub use multipart::{FilePart, Multipart};
 pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};

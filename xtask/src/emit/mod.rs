@@ -75,8 +75,24 @@ fn toml_list(items: &[String]) -> String {
     format!("[{}]", items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "))
 }
 
+/// Whether some operation uploads a `multipart/form-data` body: the crate
+/// then needs the runtime's `multipart` feature (and re-exports `FilePart`).
+pub fn uses_multipart(api: &Api) -> bool {
+    api.operations.iter().any(|o| o.body.as_ref().is_some_and(|b| b.encoding == crate::ir::BodyEncoding::Multipart))
+}
+
 fn cargo_toml(api: &Api, header: &str) -> String {
     let v = &api.vendor;
+    // The runtime is a workspace dependency without its default features:
+    // each client names what its operations need, so an application builds
+    // no more than that (README, "What an application pays to build").
+    let runtime = if uses_multipart(api) { r#"{ workspace = true, features = ["multipart"] }"# } else { "{ workspace = true }" };
+    let default_features = if v.rate_limit.is_some() { r#"["rate-limit"]"# } else { "[]" };
+    let limit_note = if v.rate_limit.is_some() {
+        "# The client-side rate limiter; on by default, since the vendor documents a limit."
+    } else {
+        "# A client-side rate limiter (`ClientBuilder::rate_limit`); the vendor documents no limit, so it is off by default."
+    };
     format!(
         r#"# {header}
 [package]
@@ -96,10 +112,16 @@ include = ["src/**", "examples/**", "README.md", "API.md", "openapi.json", "Carg
 {publish}
 [package.metadata.docs.rs]
 all-features = true
+rustdoc-args = ["--cfg", "docsrs"]
 targets = ["x86_64-unknown-linux-gnu"]
 
+[features]
+default = {default_features}
+{limit_note}
+rate-limit = ["snapsdk-runtime/rate-limit"]
+
 [dependencies]
-snapsdk-runtime = {{ workspace = true }}
+snapsdk-runtime = {runtime}
 serde = {{ workspace = true }}
 serde_json = {{ workspace = true }}
 

@@ -234,7 +234,10 @@ pub fn emit(api: &Api) -> TokenStream {
 
         /// A client for Prism: one attempt per call, no client-side rate limit.
         fn builder(prism: &Prism) -> #krate::ClientBuilder {
-            #krate::Client::builder().base_url(prism.base.as_str()).retry(#krate::RetryConfig::disabled()).rate_limit(None)
+            let builder = #krate::Client::builder().base_url(prism.base.as_str()).retry(#krate::RetryConfig::disabled());
+            #[cfg(feature = "rate-limit")]
+            let builder = builder.rate_limit(None);
+            builder
         }
 
         /// Why a call failed: Prism's problem+json naming the violation, or the client's error.

@@ -344,16 +344,19 @@ fn emit_lib(api: &Api) -> TokenStream {
         || api.operations.iter().any(|o| all_inputs(o).iter().any(|i| *i.ty == Ty::Date));
     let models_use = (!api.models.is_empty()).then(|| quote!(pub use models::*;));
     let date_reexport = uses_date.then(|| quote!(pub use #rt::NaiveDate;));
+    let file_reexport = super::uses_multipart(api).then(|| quote!(pub use #rt::FilePart;));
     quote! {
         #![doc = include_str!("../README.md")]
         #![forbid(unsafe_code)]
+        #![cfg_attr(docsrs, feature(doc_cfg))]
         #![allow(clippy::too_many_arguments, clippy::large_enum_variant, clippy::new_without_default, clippy::vec_init_then_push)]
 
         pub mod models;
         pub mod operations;
 
         #models_use
-        pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, FilePart, Paginator, RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts};
+        pub use #rt::{Alternatives, ApiError, ByteStream, DecodeError, Error, Paginator, RateLimit, RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts};
+        #file_reexport
         /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
         pub use #rt::reqwest;
         pub use #rt::http_client_builder;
@@ -416,7 +419,9 @@ fn emit_lib(api: &Api) -> TokenStream {
             pub fn operation_timeout(self, timeout: ::std::time::Duration) -> Self { Self { inner: self.inner.operation_timeout(timeout) } }
             /// Retry policy; [`RetryConfig::disabled`] turns retries off.
             pub fn retry(self, retry: RetryConfig) -> Self { Self { inner: self.inner.retry(retry) } }
-            /// Replace the client-side rate limit; `None` turns it off.
+            /// Replace the client-side rate limit; `None` turns it off. Needs the crate's `rate-limit` feature.
+            #[cfg(feature = "rate-limit")]
+            #[cfg_attr(docsrs, doc(cfg(feature = "rate-limit")))]
             pub fn rate_limit(self, limit: Option<RateLimit>) -> Self { Self { inner: self.inner.rate_limit(limit) } }
             /// Longest pause while a body moves, either direction (default 30 s).
             pub fn idle_timeout(self, timeout: ::std::time::Duration) -> Self { Self { inner: self.inner.idle_timeout(timeout) } }
