@@ -328,6 +328,8 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 vendor: self.vendor,
                 http,
+                base_path: if parsed.path() == "/" { String::new() } else { parsed.path().to_owned() },
+                base: parsed,
                 base_url: base,
                 credentials: self.credentials,
                 timeouts: self.timeouts,
@@ -374,6 +376,11 @@ struct Inner {
     vendor: &'static VendorInfo,
     http: reqwest::Client,
     base_url: String,
+    /// `base_url`, parsed once: each call's URL is this with its path and
+    /// query set, so the host is not parsed (and IDNA-checked) per call.
+    base: reqwest::Url,
+    /// The base URL's path prefix without a trailing `/` (empty for none).
+    base_path: String,
     credentials: Option<Credentials>,
     timeouts: Timeouts,
     retry: RetryConfig,
@@ -663,8 +670,7 @@ impl Client {
         let may_resend = op.retryable || req.options.retry_non_idempotent;
         let replayable = req.body.replayable();
         let credentials = self.credentials_for(op).inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
-        let url = format!("{}{}{}{}", inner.base_url, req.path, if req.query.is_empty() { "" } else { "?" }, req.query);
-        let url = reqwest::Url::parse(&url).map_err(|e| Error::invalid(op.id, "path", format!("does not form a URL: {e}")))?;
+        let url = call_url(&inner.base, &inner.base_path, &req.path, &req.query);
         // The longest URI the HTTP stack sends; anything else it refuses comes
         // back from the first attempt as a builder error, also an invalid argument.
         if url.as_str().len() >= MAX_URI_LEN {
@@ -970,6 +976,24 @@ impl Client {
     }
 }
 
+/// The URL of one call: the parsed base with the call's path (after the
+/// base's own prefix) and query. Setting them on the parsed base gives the
+/// URL that parsing `base + path + ?query` would (the generated code has
+/// already escaped every parameter), without parsing the host again.
+fn call_url(base: &reqwest::Url, base_path: &str, path: &str, query: &str) -> reqwest::Url {
+    let mut url = base.clone();
+    if base_path.is_empty() {
+        url.set_path(path);
+    } else {
+        let mut full = String::with_capacity(base_path.len() + path.len());
+        full.push_str(base_path);
+        full.push_str(path);
+        url.set_path(&full);
+    }
+    url.set_query((!query.is_empty()).then_some(query));
+    url
+}
+
 /// A watch on the upload, for a multipart body.
 #[cfg(feature = "multipart")]
 fn upload_progress(body: &Body) -> Option<Arc<Progress>> {
@@ -1022,6 +1046,27 @@ fn error_api(e: Error) -> Option<Box<ApiError>> {
 mod tests {
     use super::*;
     use std::time::SystemTime;
+
+    /// The URL built on the parsed base is the URL parsing the joined text
+    /// gives, for every base form (prefix, port, IPv6, IDNA host) and every
+    /// path and query the generated code can produce.
+    #[test]
+    fn call_url_matches_parsing_the_joined_text() {
+        let bases = ["https://api.example.com", "http://127.0.0.1:4010", "https://h.example/v2/prefix", "http://[::1]:8080/p", "https://bücher.example/x"];
+        let paths = ["/", "/chat/abc", "/a%2Fb/%20c", "/users/me@x.com", "/x/%E2%9C%93/y", "/a//b", "/caf%C3%A9"];
+        let queries = ["", "a=1", "a=1&b=%26%3D", "q=a+b&list=%5B%22x%22%5D", "empty="];
+        for base in bases {
+            let parsed = reqwest::Url::parse(base).unwrap();
+            let prefix = if parsed.path() == "/" { String::new() } else { parsed.path().to_owned() };
+            for path in paths {
+                for query in queries {
+                    let joined = format!("{base}{path}{}{query}", if query.is_empty() { "" } else { "?" });
+                    let want = reqwest::Url::parse(&joined).unwrap();
+                    assert_eq!(call_url(&parsed, &prefix, path, query).as_str(), want.as_str(), "{joined}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn retry_after_forms() {

@@ -569,9 +569,26 @@ async fn a_303_after_a_post_is_followed_with_a_get_without_the_body() {
 async fn a_cancelled_call_leaves_no_ghost_retry() {
     let server = RawServer::start(|_, s| reply(s, response("503 Service Unavailable", &[], ""))).await;
     let client = builder(&server.url()).retry(RetryConfig::default().with_backoff(Duration::from_secs(10), Duration::from_secs(10))).build().unwrap();
-    // Cancel during the backoff after the first attempt.
-    let outcome = tokio::time::timeout(Duration::from_millis(50), client.execute(get("1"))).await;
-    assert!(outcome.is_err(), "still waiting to retry");
+    // Cancel during the backoff after the first attempt. Paused time jumps
+    // ahead whenever the runtime idles, even while a socket is still busy,
+    // so a timer cannot say when the first answer is in (a 50 ms timeout
+    // here once fired before the request reached the server). Instead the
+    // test spins without idling until the server has the request, gives
+    // the client a few thousand turns to read the 503 and start its
+    // backoff, then drops the call.
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.execute(get("1")).await }
+    });
+    while server.hits() == 0 {
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..5000 {
+        tokio::task::yield_now().await;
+    }
+    assert!(!call.is_finished(), "still waiting to retry");
+    call.abort();
+    assert!(call.await.unwrap_err().is_cancelled());
     assert_eq!(server.hits(), 1);
     tokio::time::sleep(Duration::from_secs(120)).await;
     assert_eq!(server.hits(), 1, "nothing was sent after the call was dropped");
