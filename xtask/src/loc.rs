@@ -132,9 +132,12 @@ impl LocIndex {
             SyntaxError { line, col, message: e.info().to_owned() }
         })?;
         // An empty value at the end of the file is marked past its last line.
+        // (The file's shape is read once: clamping each of thousands of
+        // positions by re-splitting the file made loading quadratic.)
         let mut index = b.index;
+        let shape = Shape::of(source);
         for pos in index.values.values_mut().chain(index.keys.values_mut()) {
-            *pos = clamp(source, pos.0, pos.1);
+            *pos = shape.clamp(pos.0, pos.1);
         }
         Ok(index)
     }
@@ -162,11 +165,32 @@ impl LocIndex {
 /// A position inside `source`: an error "at the end of the file" is reported
 /// after the last character of the last line, not on a line the file does not have.
 pub fn clamp(source: &str, line: usize, col: usize) -> (usize, usize) {
-    let lines: Vec<&str> = source.lines().collect();
-    match lines.len() {
-        0 => (1, 1),
-        n if line > n => (n, lines[n - 1].chars().count() + 1),
-        _ => (line.max(1), col.max(1)),
+    Shape::of(source).clamp(line, col)
+}
+
+/// What [`clamp`] needs to know of a file: its number of lines and the
+/// length in characters of the last one.
+struct Shape {
+    lines: usize,
+    last_len: usize,
+}
+
+impl Shape {
+    fn of(source: &str) -> Shape {
+        let mut shape = Shape { lines: 0, last_len: 0 };
+        for l in source.lines() {
+            shape.lines += 1;
+            shape.last_len = l.chars().count();
+        }
+        shape
+    }
+
+    fn clamp(&self, line: usize, col: usize) -> (usize, usize) {
+        match self.lines {
+            0 => (1, 1),
+            n if line > n => (n, self.last_len + 1),
+            _ => (line.max(1), col.max(1)),
+        }
     }
 }
 

@@ -1087,13 +1087,45 @@ pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: O
             return Err(format!("unknown vendor `{name}`; known vendors: {}", known.join(", ")));
         }
     }
+    let dirs: Vec<(String, PathBuf)> = dirs
+        .into_iter()
+        .map(|d| (d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), d))
+        .filter(|(name, _)| only.is_none_or(|o| o == name))
+        .collect();
+    // Each vendor folder is read and checked on a thread of its own (they
+    // share nothing); the results are taken in folder order, so diagnostics
+    // and output do not depend on the scheduling.
+    let checked: Vec<(Option<ir::Api>, Diags)> = std::thread::scope(|s| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .map(|(_, dir)| {
+                let work = move || {
+                    let mut d = Diags::default();
+                    let api = check_vendor(dir, root, docs_dir, &mut d);
+                    (api, d)
+                };
+                // Deeply nested YAML recurses; give the thread the main thread's room.
+                std::thread::Builder::new().stack_size(64 << 20).spawn_scoped(s, work)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&dirs)
+            .map(|(h, (_, dir))| match h {
+                Ok(h) => h.join().unwrap_or_else(|_| (None, panicked(dir))),
+                // No thread to be had: check this folder here instead.
+                Err(_) => {
+                    let mut d = Diags::default();
+                    (check_vendor(dir, root, docs_dir, &mut d), d)
+                }
+            })
+            .collect()
+    });
     let mut apis = BTreeMap::new();
-    for dir in dirs {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if only.is_some_and(|o| o != name) {
-            continue;
-        }
-        if let Some(api) = check_vendor(&dir, root, docs_dir, diags) {
+    for ((name, _), (api, d)) in dirs.into_iter().zip(checked) {
+        diags.items.extend(d.items);
+        diags.warnings.extend(d.warnings);
+        if let Some(api) = api {
             apis.insert(name, api);
         }
     }
@@ -1101,6 +1133,20 @@ pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: O
     let clashing = crate_names(root, &apis, &[], diags);
     apis.retain(|a| !clashing.contains(&a.vendor.name));
     Ok(apis)
+}
+
+/// The diagnostic for a vendor folder whose checking thread panicked (a
+/// generator bug): reported at the folder, never lost.
+fn panicked(dir: &Path) -> Diags {
+    let mut d = Diags::default();
+    d.push(Diag {
+        file: dir.join("vendor.yaml"),
+        line: 1,
+        col: 1,
+        message: "the generator failed while checking this spec folder (a bug in xtask, not in the spec)".into(),
+        hint: Some("run `cargo xtask regen` again with RUST_BACKTRACE=1 and report the output".into()),
+    });
+    d
 }
 
 /// Where `vendor.crate.name` is written in a vendor's `vendor.yaml`.
