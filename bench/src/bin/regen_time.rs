@@ -169,6 +169,10 @@ fn summarize(kind: &str, vendor: Option<&str>, samples: &[Sample]) -> serde_json
     })
 }
 
+// The same allocator as the `xtask` binary (see xtask/src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace root")?.to_path_buf();
     let mut runs = 11usize;
