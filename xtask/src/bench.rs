@@ -266,6 +266,7 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
             Ok(lines) => overhead_section(&mut rep, lines.first()),
             Err(e) => rep.failures.push(e),
         }
+        instructions_section(&mut rep, &bin("overhead"));
     }
     if want("stream") {
         let mut cmd = Command::new(bin("stream_memory"));
@@ -470,6 +471,47 @@ fn overhead_section(rep: &mut Report, line: Option<&Value>) {
     rep.details.push_str(&d);
 }
 
+/// Instructions per request, counted by `valgrind --tool=callgrind`: stable
+/// on a loaded machine, where wall times move by tens of percent. Each client
+/// runs alone at two request counts; the difference divided by the extra
+/// requests (warm-up included) leaves out start-up (TLS roots, runtime).
+fn instructions_section(rep: &mut Report, overhead: &Path) {
+    let have_valgrind = Command::new("valgrind").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    if !have_valgrind {
+        rep.failures.push("overhead: valgrind is not installed, so instructions per request were not counted (apt-get install valgrind)".into());
+        return;
+    }
+    // `--requests N` also runs N/10 warm-up requests (at least 100).
+    let (small, large) = (2000u64, 4000u64);
+    let calls = |n: u64| n + (n / 10).clamp(100, 2000);
+    let count = |client: &str, n: u64| -> Result<u64, String> {
+        eprintln!("==> callgrind: overhead --only {client} --requests {n}");
+        let out = Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(overhead)
+            .args(["--only", client, "--requests", &n.to_string()])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run valgrind: {e}"))?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Err(format!("valgrind on overhead --only {client} failed ({}): {err}", out.status));
+        }
+        err.lines()
+            .find_map(|l| l.split_once("Collected :").and_then(|(_, n)| n.trim().parse().ok()))
+            .ok_or_else(|| format!("callgrind printed no instruction total for {client}"))
+    };
+    let per_call = |client: &str| -> Result<f64, String> { Ok((count(client, large)? as f64 - count(client, small)? as f64) / (calls(large) - calls(small)) as f64) };
+    match (per_call("generated"), per_call("hand"), per_call("hand-timeout")) {
+        (Ok(g), Ok(h), Ok(t)) => {
+            let met = if g / h <= 1.05 { "met" } else { "missed" };
+            rep.row("request overhead", "instructions per request (callgrind)", format!("{g:.0}"), format!("{h:.0} hand-written reqwest"), format!("{:.3}", g / h), format!("≤ 1.05 ({met})"));
+            rep.row("request overhead", "instructions per request, against reqwest with its timeout", format!("{g:.0}"), format!("{t:.0}"), format!("{:.3}", g / t), "");
+        }
+        (g, h, t) => rep.failures.extend([g.err(), h.err(), t.err()].into_iter().flatten()),
+    }
+}
+
 fn stream_section(rep: &mut Report, lines: &[Value], mib: u64) {
     for l in lines {
         let step = l["step"].as_str().unwrap_or("?");
@@ -506,18 +548,18 @@ fn compile_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<S
     let _ = writeln!(d, "| crate | profile | snapsdk | progenitor | snapsdk lines | progenitor lines |");
     let _ = writeln!(d, "|---|---|---|---|---|---|");
     for (profile, flag) in [("debug", None), ("release", Some("--release"))] {
-        let mut prebuild: Vec<&str> = vec!["build"];
-        prebuild.extend(flag);
-        for k in crates {
-            prebuild.extend(["-p", k]);
-        }
-        cargo_timed(root, &prebuild, &ours_target, None)?;
         if !pg_crates.is_empty() {
             let mut pre: Vec<String> = vec!["build".into()];
             pre.extend(flag.map(str::to_owned));
             cargo_timed(root, &pre.iter().map(String::as_str).collect::<Vec<_>>(), &pg_target, Some(&pg_ws))?;
         }
         for k in crates {
+            // Each client alone: its runtime dependency is built with that
+            // client's features (a build of all three would unify them, and
+            // the first client timed alone would then rebuild the runtime).
+            let mut prebuild = vec!["build", "-p", k];
+            prebuild.extend(flag);
+            cargo_timed(root, &prebuild, &ours_target, None)?;
             let ours = time_clean_build(root, &ours_target, None, k, flag, runs)?;
             let pg_name = format!("pg-{k}");
             let theirs = if pg_crates.iter().any(|(c, _)| *c == k) { Some(time_clean_build(root, &pg_target, Some(&pg_ws), &pg_name, flag, runs)?) } else { None };
