@@ -326,6 +326,10 @@ fn one(name: &str, path: &Path, runs: usize, out: &Path) -> Value {
     })
 }
 
+// The allocator `cargo xtask regen` runs with, so the side-by-side compares generators, not allocators.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // Panics inside progenitor are caught and reported per document or
     // operation (see `generate`); keep their default report off stderr.
