@@ -164,32 +164,38 @@ pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<Path
     Ok(generate_each(&all, timings)?.into_iter().flatten().collect())
 }
 
-/// Emit and format each vendor's files, one vendor per job, on as many threads
-/// as there are cores (largest vendor first). Token streams never cross threads:
-/// a job emits and formats on the thread that runs it. The result is in the
-/// order of `apis` and does not depend on the scheduling.
+/// Emit and format every vendor's files on as many threads as there are
+/// cores. The unit of work is a part of one vendor's output (a source file,
+/// a test, the examples, the text files; see [`emit::vendor_jobs`]), longest
+/// first, so a large vendor spreads over every core. Token streams never
+/// cross threads: a job emits and formats on the thread that runs it. The
+/// result is in the order of `apis`, each vendor's files in output order, and
+/// does not depend on the scheduling.
 ///
 /// `timings.emit` and `timings.format` are summed over the threads;
 /// `timings.generate` is the stage's wall time.
 pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Files>, String> {
     let started = Instant::now();
-    let job = |api: &ir::Api| -> (Result<Files, String>, Duration, Duration) {
+    let headers: Vec<String> = apis.iter().map(|api| emit::header_line(api)).collect();
+    // (vendor, job) pairs, in output order.
+    let jobs: Vec<(usize, emit::Job<'_>)> = apis.iter().enumerate().flat_map(|(v, api)| emit::vendor_jobs(api).into_iter().map(move |j| (v, j))).collect();
+    let run = |k: usize| -> (Result<Files, String>, Duration, Duration) {
+        let (v, job) = &jobs[k];
         let t = Instant::now();
-        let header = emit::header_line(api);
-        let pending = emit::vendor_files(api);
+        let pending = job.run();
         let emitted = t.elapsed();
         let t = Instant::now();
-        let files = pending.into_iter().map(|(path, content)| Ok((PathBuf::from(&path), write::render(&path, content, &header)?))).collect();
+        let files = pending.into_iter().map(|(path, content)| Ok((PathBuf::from(&path), write::render(&path, content, &headers[*v])?))).collect();
         (files, emitted, t.elapsed())
     };
-    // Biggest first, so the longest job never starts last.
-    let mut order: Vec<usize> = (0..apis.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(apis[i].operations.len() + apis[i].models.len()));
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(apis.len());
-    let mut results: Vec<Option<_>> = (0..apis.len()).map(|_| None).collect();
+    // Longest first, so the longest job never starts last.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(jobs[k].1.weight));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    let mut results: Vec<Option<_>> = (0..jobs.len()).map(|_| None).collect();
     if threads <= 1 {
-        for &i in &order {
-            results[i] = Some(job(apis[i]));
+        for &k in &order {
+            results[k] = Some(run(k));
         }
     } else {
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -199,10 +205,10 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
             for _ in 0..threads {
                 let worker = || loop {
                     let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&i) = order.get(n) else { break };
-                    let r = job(apis[i]);
+                    let Some(&k) = order.get(n) else { break };
+                    let r = run(k);
                     if let Ok(mut d) = done.lock() {
-                        d[i] = Some(r);
+                        d[k] = Some(r);
                     }
                 };
                 // Deep syntax trees recurse deeply in debug builds: give workers the main thread's room.
@@ -215,12 +221,12 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
             Ok(())
         })?;
     }
-    let mut out = Vec::with_capacity(apis.len());
-    for r in results {
-        let (files, emitted, formatted) = r.ok_or("a vendor was not generated; this is a generator bug")?;
+    let mut out: Vec<Files> = (0..apis.len()).map(|_| Vec::new()).collect();
+    for (r, (v, job)) in results.into_iter().zip(&jobs) {
+        let (files, emitted, formatted) = r.ok_or_else(|| format!("{} was not generated; this is a generator bug", job.what))?;
         timings.emit += emitted;
         timings.format += formatted;
-        out.push(files?);
+        out[*v].extend(files?);
     }
     timings.generate += started.elapsed();
     Ok(out)

@@ -39,17 +39,68 @@ pub enum Content {
     Text(String),
 }
 
-/// Every file of one vendor, paths relative to the workspace root.
+/// Every file of one vendor, paths relative to the workspace root, emitted
+/// on the calling thread.
 pub fn vendor_files(api: &Api) -> Vec<(String, Content)> {
-    let dir = &api.vendor.crate_dir;
-    let header = header_line(api);
-    let mut out: Vec<(String, Content)> = rust::emit(api).into_iter().map(|(p, t)| (format!("{dir}/{p}"), Content::Rust(t))).collect();
-    out.push((format!("{dir}/tests/wire.rs"), Content::Rust(wiretest::emit(api).0)));
-    out.push((format!("{dir}/tests/prism.rs"), Content::Rust(prism::emit(api))));
-    out.push((format!("{dir}/{}", prism::example_path(api)), Content::Rust(example::emit(api))));
-    for (name, program) in example::more(api) {
-        out.push((format!("{dir}/examples/{}_{name}.rs", names::snake(&api.vendor.crate_name)), Content::Rust(program)));
+    vendor_jobs(api).into_iter().flat_map(|j| j.run()).collect()
+}
+
+/// Part of a vendor's output: one or a few files, emitted when run. A job
+/// borrows the spec only, so it can run on any thread; the token streams it
+/// builds (which cannot cross threads) stay on the thread that formats them.
+pub struct Job<'a> {
+    /// What is emitted, for messages: `snapcall: src/operations.rs`.
+    pub what: String,
+    /// A rough measure of its cost, to start the longest jobs first.
+    pub weight: usize,
+    emit: Box<dyn Fn() -> Vec<(String, Content)> + Send + Sync + 'a>,
+}
+
+impl Job<'_> {
+    /// Emit this job's files.
+    pub fn run(&self) -> Vec<(String, Content)> {
+        (self.emit)()
     }
+}
+
+/// A vendor's output as separate jobs, in output order: the three source
+/// files, the wire test, the Prism test, the examples, then the text files.
+/// Running them in order and concatenating is [`vendor_files`].
+pub fn vendor_jobs(api: &Api) -> Vec<Job<'_>> {
+    let dir = api.vendor.crate_dir.clone();
+    let (ops, models) = (api.operations.len(), api.models.len());
+    let rust = |file: &'static str, weight: usize, f: fn(&Api) -> proc_macro2::TokenStream| {
+        let dir = dir.clone();
+        Job { what: format!("{}: {file}", api.vendor.name), weight, emit: Box::new(move || vec![(format!("{dir}/{file}"), Content::Rust(f(api)))]) }
+    };
+    let mut jobs = vec![
+        rust("src/lib.rs", 4 * ops + 20, rust::emit_lib),
+        rust("src/models.rs", 6 * models + 5, rust::emit_models),
+        rust("src/operations.rs", 20 * ops + 5, rust::emit_operations),
+        rust("tests/wire.rs", 10 * ops + 4 * models + 5, |api| wiretest::emit(api).0),
+        rust("tests/prism.rs", 4 * ops + 10, prism::emit),
+    ];
+    let examples_dir = dir.clone();
+    jobs.push(Job {
+        what: format!("{}: examples", api.vendor.name),
+        weight: 10,
+        emit: Box::new(move || {
+            let dir = &examples_dir;
+            let mut out = vec![(format!("{dir}/{}", prism::example_path(api)), Content::Rust(example::emit(api)))];
+            for (name, program) in example::more(api) {
+                out.push((format!("{dir}/examples/{}_{name}.rs", names::snake(&api.vendor.crate_name)), Content::Rust(program)));
+            }
+            out
+        }),
+    });
+    jobs.push(Job { what: format!("{}: manifest, docs, OpenAPI", api.vendor.name), weight: 2 * ops + models + 5, emit: Box::new(move || text_files(api, &dir)) });
+    jobs
+}
+
+/// The vendor's text files: manifest, README, API.md, openapi.json, licenses.
+fn text_files(api: &Api, dir: &str) -> Vec<(String, Content)> {
+    let header = header_line(api);
+    let mut out = Vec::new();
     out.push((format!("{dir}/Cargo.toml"), Content::Text(cargo_toml(api, &header))));
     out.push((format!("{dir}/README.md"), Content::Text(readme(api, &header))));
     out.push((format!("{dir}/API.md"), Content::Text(docs::emit(api, &header))));

@@ -264,7 +264,7 @@ fn op_doc_lines(api: &Api, op: &Operation) -> Vec<String> {
     lines
 }
 
-fn emit_lib(api: &Api) -> TokenStream {
+pub(crate) fn emit_lib(api: &Api) -> TokenStream {
     let rt = rt();
     let v = &api.vendor;
     let name = &v.name;
@@ -507,7 +507,7 @@ fn model_doc(m: &Model) -> TokenStream {
     docs(lines.iter().map(String::as_str))
 }
 
-fn emit_models(api: &Api) -> TokenStream {
+pub(crate) fn emit_models(api: &Api) -> TokenStream {
     let rt = rt();
     let items = api.models.iter().map(|m| {
         let name = ident(&m.name);
@@ -891,7 +891,7 @@ fn literal(ty: &Ty, v: &serde_json::Value) -> TokenStream {
     }
 }
 
-fn emit_operations(api: &Api) -> TokenStream {
+pub(crate) fn emit_operations(api: &Api) -> TokenStream {
     let rt = rt();
     let items = api.operations.iter().map(|op| {
         let b = builder_struct(op);
