@@ -1112,7 +1112,8 @@ pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: O
             .into_iter()
             .zip(&dirs)
             .map(|(h, (_, dir))| match h {
-                Ok(h) => h.join().unwrap_or_else(|_| (None, panicked(dir))),
+                // A panic is a generator bug: report it as the serial loop did.
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
                 // No thread to be had: check this folder here instead.
                 Err(_) => {
                     let mut d = Diags::default();
@@ -1133,20 +1134,6 @@ pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: O
     let clashing = crate_names(root, &apis, &[], diags);
     apis.retain(|a| !clashing.contains(&a.vendor.name));
     Ok(apis)
-}
-
-/// The diagnostic for a vendor folder whose checking thread panicked (a
-/// generator bug): reported at the folder, never lost.
-fn panicked(dir: &Path) -> Diags {
-    let mut d = Diags::default();
-    d.push(Diag {
-        file: dir.join("vendor.yaml"),
-        line: 1,
-        col: 1,
-        message: "the generator failed while checking this spec folder (a bug in xtask, not in the spec)".into(),
-        hint: Some("run `cargo xtask regen` again with RUST_BACKTRACE=1 and report the output".into()),
-    });
-    d
 }
 
 /// Where `vendor.crate.name` is written in a vendor's `vendor.yaml`.

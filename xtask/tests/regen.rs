@@ -207,3 +207,35 @@ fn unknown_vendor_lists_the_known_ones() {
     let Err(Failure::Other(e)) = regen::load(&opts) else { panic!("expected an error") };
     assert!(e.contains("unknown vendor `nope`") && e.contains("snapengage"), "{e}");
 }
+
+/// What an application compiles follows from the spec: the runtime's
+/// `multipart` feature (and the `FilePart` re-export) only for a crate with a
+/// multipart operation, and the `rate-limit` feature on by default only for a
+/// vendor that documents a limit. Each case occurs among the specs, so no
+/// branch of this check goes unexercised.
+#[test]
+fn runtime_features_follow_the_spec() {
+    let root = root();
+    let apis = regen::load(&Options::workspace(&root, None)).unwrap_or_else(|e| panic!("{e:?}"));
+    let files = regen::generate(&apis, &mut regen::Timings::default()).unwrap();
+    let mut seen = [[false; 2]; 2];
+    for api in &apis {
+        let dir = &api.vendor.crate_dir;
+        let manifest = &files[&PathBuf::from(format!("{dir}/Cargo.toml"))];
+        let lib = &files[&PathBuf::from(format!("{dir}/src/lib.rs"))];
+        let multipart = api.operations.iter().any(|o| o.body.as_ref().is_some_and(|b| b.encoding == xtask::ir::BodyEncoding::Multipart));
+        let limited = api.vendor.rate_limit.is_some();
+        seen[0][multipart as usize] = true;
+        seen[1][limited as usize] = true;
+        let runtime = manifest.lines().find(|l| l.starts_with("snapsdk-runtime = ")).unwrap_or_else(|| panic!("{dir}: no runtime dependency"));
+        assert_eq!(runtime.contains(r#"features = ["multipart"]"#), multipart, "{dir}: {runtime}");
+        assert_eq!(lib.contains("pub use ::snapsdk_runtime::FilePart;"), multipart, "{dir}: FilePart re-export");
+        let default = manifest.lines().find(|l| l.starts_with("default = ")).unwrap_or_else(|| panic!("{dir}: no default features"));
+        assert_eq!(default == r#"default = ["rate-limit"]"#, limited, "{dir}: {default}");
+        assert!(manifest.contains("\nrate-limit = [\"snapsdk-runtime/rate-limit\"]\n"), "{dir}: no rate-limit feature");
+        let lines: Vec<&str> = lib.lines().collect();
+        let method = lines.iter().position(|l| l.trim_start().starts_with("pub fn rate_limit(")).unwrap_or_else(|| panic!("{dir}: no rate_limit()"));
+        assert!(lines[method.saturating_sub(3)..method].iter().any(|l| l.trim() == "#[cfg(feature = \"rate-limit\")]"), "{dir}: rate_limit() not gated by the feature");
+    }
+    assert_eq!(seen, [[true; 2]; 2], "the specs no longer cover every case (multipart or not, limited or not)");
+}

@@ -328,7 +328,6 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 vendor: self.vendor,
                 http,
-                base_path: if parsed.path() == "/" { String::new() } else { parsed.path().to_owned() },
                 base: parsed,
                 base_url: base,
                 credentials: self.credentials,
@@ -379,8 +378,6 @@ struct Inner {
     /// `base_url`, parsed once: each call's URL is this with its path and
     /// query set, so the host is not parsed (and IDNA-checked) per call.
     base: reqwest::Url,
-    /// The base URL's path prefix without a trailing `/` (empty for none).
-    base_path: String,
     credentials: Option<Credentials>,
     timeouts: Timeouts,
     retry: RetryConfig,
@@ -670,7 +667,7 @@ impl Client {
         let may_resend = op.retryable || req.options.retry_non_idempotent;
         let replayable = req.body.replayable();
         let credentials = self.credentials_for(op).inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
-        let url = call_url(&inner.base, &inner.base_path, &req.path, &req.query);
+        let url = call_url(&inner.base, &req.path, &req.query);
         // The longest URI the HTTP stack sends; anything else it refuses comes
         // back from the first attempt as a builder error, also an invalid argument.
         if url.as_str().len() >= MAX_URI_LEN {
@@ -980,15 +977,14 @@ impl Client {
 /// base's own prefix) and query. Setting them on the parsed base gives the
 /// URL that parsing `base + path + ?query` would (the generated code has
 /// already escaped every parameter), without parsing the host again.
-fn call_url(base: &reqwest::Url, base_path: &str, path: &str, query: &str) -> reqwest::Url {
+fn call_url(base: &reqwest::Url, path: &str, query: &str) -> reqwest::Url {
     let mut url = base.clone();
-    if base_path.is_empty() {
+    // The base's prefix (`/v2` of `https://host/v2`; empty for a bare host).
+    let prefix = base.path().trim_end_matches('/');
+    if prefix.is_empty() {
         url.set_path(path);
     } else {
-        let mut full = String::with_capacity(base_path.len() + path.len());
-        full.push_str(base_path);
-        full.push_str(path);
-        url.set_path(&full);
+        url.set_path(&[prefix, path].concat());
     }
     url.set_query((!query.is_empty()).then_some(query));
     url
@@ -1057,12 +1053,11 @@ mod tests {
         let queries = ["", "a=1", "a=1&b=%26%3D", "q=a+b&list=%5B%22x%22%5D", "empty="];
         for base in bases {
             let parsed = reqwest::Url::parse(base).unwrap();
-            let prefix = if parsed.path() == "/" { String::new() } else { parsed.path().to_owned() };
             for path in paths {
                 for query in queries {
                     let joined = format!("{base}{path}{}{query}", if query.is_empty() { "" } else { "?" });
                     let want = reqwest::Url::parse(&joined).unwrap();
-                    assert_eq!(call_url(&parsed, &prefix, path, query).as_str(), want.as_str(), "{joined}");
+                    assert_eq!(call_url(&parsed, path, query).as_str(), want.as_str(), "{joined}");
                 }
             }
         }
