@@ -507,3 +507,77 @@ pub(crate) fn snippet(body: &[u8], max: usize) -> String {
 
 /// `Result` with the runtime's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> Box<ApiError> {
+        Box::new(ApiError {
+            operation: "op",
+            method: http::Method::GET,
+            path: "/x".into(),
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            request_id: None,
+            attempts: None,
+        })
+    }
+
+    /// One error of every kind, with the status each should report.
+    fn every_kind() -> Vec<(Error, Option<u16>)> {
+        let decode = |status| DecodeError {
+            operation: "op",
+            status: StatusCode::from_u16(status).unwrap(),
+            content_type: None,
+            path: String::new(),
+            snippet: String::new(),
+            message: String::new(),
+        };
+        vec![
+            (Error::Api(api(404)), Some(404)),
+            (Error::Api(api(500)), Some(500)),
+            (Error::Decode(Box::new(decode(200))), Some(200)),
+            (Error::Timeout { operation: "op", limit: "attempt", elapsed: Duration::ZERO, attempts: None }, None),
+            (Error::Connection { operation: "op", message: "refused".into(), source: None, attempts: None }, None),
+            (Error::RateLimited { operation: "op", retry_after: None, response: Some(api(429)) }, Some(429)),
+            (Error::RateLimited { operation: "op", retry_after: Some(Duration::from_secs(1)), response: None }, None),
+            (Error::invalid("op", "id", "empty"), None),
+            (Error::MissingCredentials { operation: "op", schemes: &["api_key"] }, None),
+            (Error::BodyTooLarge { operation: "op", limit: 1, length: None }, None),
+            (Error::Config("x".into()), None),
+            (Error::Io { context: "x".into(), source: std::io::Error::other("x") }, None),
+            (Error::Paging { operation: "op", message: "x".into() }, None),
+        ]
+    }
+
+    /// Fails to compile when a kind is added, so `every_kind` is kept whole.
+    fn kind(e: &Error) -> &'static str {
+        match e {
+            Error::Api(_) => "Api",
+            Error::Decode(_) => "Decode",
+            Error::Timeout { .. } => "Timeout",
+            Error::Connection { .. } => "Connection",
+            Error::RateLimited { .. } => "RateLimited",
+            Error::InvalidArgument { .. } => "InvalidArgument",
+            Error::MissingCredentials { .. } => "MissingCredentials",
+            Error::BodyTooLarge { .. } => "BodyTooLarge",
+            Error::Config(_) => "Config",
+            Error::Io { .. } => "Io",
+            Error::Paging { .. } => "Paging",
+        }
+    }
+
+    #[test]
+    fn status_code_and_is_not_found_answer_on_every_kind() {
+        let cases = every_kind();
+        let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(e, _)| kind(e)).collect();
+        assert_eq!(kinds.len(), 11, "every kind has a case: {kinds:?}");
+        for (e, status) in &cases {
+            assert_eq!(e.status_code(), *status, "{}", kind(e));
+            assert_eq!(e.status().map(|s| s.as_u16()), *status, "{}", kind(e));
+            assert_eq!(e.is_not_found(), *status == Some(404), "{}", kind(e));
+        }
+    }
+}
