@@ -101,7 +101,12 @@ pub enum Error {
     },
     /// A paged listing stopped because it would never end: the server sent a
     /// cursor or a page it had sent before. The items before were yielded.
-    #[error("{operation}: paging stopped: {message}; the items so far were yielded, report the listing to the vendor")]
+    #[error(
+        "{operation}: paging stopped: {message}. The server sent a page or a cursor it had sent before, so the listing \
+         would never end (a mock server that answers every page number with the same page does this); the items before \
+         were yielded. Bound the listing with `max_pages(..)` or `max_items(..)`, or treat this error as the end of the \
+         listing; if the real API does this, report it to the vendor"
+    )]
     Paging {
         /// The listing operation.
         operation: &'static str,
@@ -166,13 +171,25 @@ fn fmt_rate_limited(operation: &str, wait: Option<Duration>, response: Option<&A
     }
     out.push_str(&fmt_attempts(response.and_then(|r| r.attempts.as_ref())));
     match wait {
-        Some(d) => out.push_str(&format!(
-            "; wait {} before retrying (longer than this call waits by itself: see RetryConfig::max_retry_after and the operation timeout)",
-            fmt_duration(d)
-        )),
+        Some(d) => out.push_str(&format!("; wait {} before retrying{}", fmt_duration(d), why_not_waited(response))),
         None => out.push_str("; no wait was given: wait and retry, or lower the request rate"),
     }
     out
+}
+
+/// Why the call did not wait by itself, from what stopped it; nothing when
+/// the attempts already say (`stopped by retry.max_attempts (3)`).
+fn why_not_waited(response: Option<&ApiError>) -> String {
+    match response.and_then(|r| r.attempts).map(|a| a.stopped_by) {
+        Some(StopReason::RetryAfterCap(cap)) => {
+            format!(" (longer than the {} this call waits by itself: see RetryConfig::max_retry_after)", fmt_duration(cap))
+        }
+        Some(StopReason::Deadline(limit)) => {
+            format!(" (the wait would pass this call's {} deadline: see the operation timeout)", fmt_duration(limit))
+        }
+        Some(_) => String::new(),
+        None => " (longer than this call waits by itself: see RetryConfig::max_retry_after and the operation timeout)".to_owned(),
+    }
 }
 
 impl Error {
@@ -302,6 +319,21 @@ impl Error {
     pub(crate) fn invalid(operation: &'static str, name: &str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument { operation, name: name.to_owned(), reason: reason.into() }
     }
+}
+
+/// Turn a reqwest failure into our error kinds.
+pub(crate) fn transport_error(operation: &'static str, e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout { operation, limit: if e.is_connect() { "connect" } else { "attempt" }, elapsed: Duration::ZERO, attempts: None };
+    }
+    let mut message = e.to_string();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Connection { operation, message, source: Some(e), attempts: None }
 }
 
 /// How a call's attempts went before it failed.

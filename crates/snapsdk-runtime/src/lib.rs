@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod body;
+mod builder;
 pub mod client;
 pub mod config;
 pub mod encode;
@@ -22,15 +23,22 @@ mod limit;
 #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 pub mod multipart;
 pub mod paginate;
+mod read;
+mod request;
 pub mod response;
+mod retry;
+mod slots;
 pub mod tls;
+mod transport;
 pub mod types;
 
 pub use auth::{AuthRequirement, Credentials};
 pub use body::Body;
 #[cfg(feature = "multipart")]
 pub use multipart::{FilePart, Multipart};
-pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
+pub use builder::ClientBuilder;
+pub use client::Client;
+pub use request::{OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};
 pub use paginate::Paginator;
