@@ -26,7 +26,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 /// Default ceiling on a server-requested hold-off shared by a client's calls: 10 minutes.
 pub const DEFAULT_MAX_HOLD_OFF: Duration = Duration::from_secs(600);
 
-/// Builds a [`Client`]; generated crates wrap it with their auth methods.
+/// Builds a [`Client`](crate::Client); generated crates wrap it with their auth methods.
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.build()`"]
 pub struct ClientBuilder {
@@ -140,7 +140,7 @@ impl ClientBuilder {
     }
     /// The longest hold-off a server's `Retry-After` can impose on all of
     /// this client's calls (the call that received it still reports the
-    /// server's figure). Default 10 minutes; see also [`Client::clear_hold_off`].
+    /// server's figure). Default 10 minutes; see also [`Client::clear_hold_off`](crate::Client::clear_hold_off).
     pub fn max_hold_off(mut self, d: Duration) -> Self {
         self.max_hold_off = d;
         self

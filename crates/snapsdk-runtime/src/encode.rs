@@ -35,8 +35,10 @@ fn is_pchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b)
 }
 
-/// Encode one path parameter as exactly one segment, with RFC 3986's
-/// `pchar` set (see [`SEGMENT`]).
+/// Encode one path parameter as exactly one segment. RFC 3986's `pchar`
+/// goes out as it is (letters, digits, `-._~`, the sub-delims
+/// `!$&'()*+,;=`, `:` and `@`, so `a@b.com` stays `a@b.com`); everything
+/// else is percent-encoded (`/`, `?`, `#`, `%`, spaces, non-ASCII).
 ///
 /// Empty values and the dot segments `.` and `..` (which URL parsers would
 /// resolve away, even percent-encoded) are refused before anything is sent.

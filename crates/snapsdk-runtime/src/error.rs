@@ -44,9 +44,10 @@ pub enum Error {
     },
     /// The server (or the client-side limiter) asks the caller to wait longer
     /// than the client waits by itself: longer than
-    /// [`RetryConfig::max_retry_after`](crate::RetryConfig::max_retry_after),
-    /// past the call's deadline, or after the last attempt. Nothing waited;
-    /// `retry_after` says how long the caller should.
+    /// [`RetryConfig::max_retry_after`](crate::RetryConfig::max_retry_after)
+    /// (for every method, a POST included), past the call's deadline, or
+    /// after the last attempt. Nothing waited; `retry_after` says how long
+    /// the caller should, and the message what stopped the call.
     #[error("{}", fmt_rate_limited(.operation, *.retry_after, .response.as_deref()))]
     RateLimited {
         /// The operation.
