@@ -12,6 +12,7 @@ fn usage() -> &'static str {
     "usage: cargo xtask regen [--check [--base REV]] [--vendor NAME]\n\
      \x20      cargo xtask diff REV\n\
      \x20      cargo xtask sources [--docs DIR] [--vendor NAME] [--accept]\n\
+     \x20      cargo xtask review --base REV [--docs DIR] [--format markdown|json]\n\
      \x20      cargo xtask test\n\
      \x20      cargo xtask bench [--only LIST] [--runs N] [--requests N] [--stream-mib N] [--compile-runs N] [--no-progenitor]\n\
      \n\
@@ -202,6 +203,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(&root(), &args[1..]),
         "diff" => diff_cmd(&args[1..]),
         "sources" => sources_cmd(&args[1..]),
+        "review" => ExitCode::from(xtask::review::command(&root(), &args[1..], docs_dir(&root()))),
         "-h" | "--help" | "help" => {
             println!("{}\n{}", usage(), bench::USAGE);
             ExitCode::SUCCESS

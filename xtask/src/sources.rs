@@ -959,12 +959,18 @@ pub fn command(c: &Command<'_>) -> u8 {
 /// For `regen --check`: one line per drifted item, empty when the documents match the locks.
 /// Spec errors are left for regen to report.
 pub fn drift(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<String>, String> {
+    Ok(drift_reports(root, docs, vendor)?.into_iter().flat_map(|r| r.items).collect())
+}
+
+/// [`drift`] per vendor, with the operations each drift touches (for `cargo xtask review`).
+/// Empty when the specs do not validate: spec errors are left for regen to report.
+pub fn drift_reports(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<VendorReport>, String> {
     let Ok(apis) = load_apis(root, None, vendor) else { return Ok(Vec::new()) };
-    let mut items = Vec::new();
+    let mut out = Vec::new();
     for api in &apis {
         let new = read_docs(api, docs)?;
         let lock = read_lock(&lock_path(root, api))?;
-        items.extend(report(api, lock.as_ref(), &Docs { new, old: BTreeMap::new() }, "docs").items);
+        out.push(report(api, lock.as_ref(), &Docs { new, old: BTreeMap::new() }, "docs"));
     }
-    Ok(items)
+    Ok(out)
 }
