@@ -16,7 +16,7 @@
 //!
 //! Exit status: 0 mergeable, 1 not, 2 could not run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -249,47 +249,56 @@ pub fn generated(root: &Path, base: &str, name: &str) -> Result<Generated, Strin
         g.added += a.parse::<usize>().unwrap_or(0);
         g.removed += d.parse::<usize>().unwrap_or(0);
     }
-    let (mut plus, mut minus) = (BTreeSet::new(), BTreeSet::new());
-    for path in untracked.lines() {
-        let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
-        g.files += 1;
-        g.added += text.lines().count();
-        if path.ends_with(".rs") {
-            plus.extend(text.lines().filter_map(public_item));
-        }
-    }
-    // Item lines as written, so a changed signature shows as changed.
-    let (mut plus_lines, mut minus_lines) = (BTreeSet::new(), BTreeSet::new());
-    for line in git(root, &["diff", "--unified=0", base, "--", &format!("{dir}/*.rs")])?.lines() {
-        if line.starts_with("+++") || line.starts_with("---") {
-            continue;
-        }
-        if let Some(l) = line.strip_prefix('+') {
-            if let Some(item) = public_item(l) {
-                plus.insert(item);
-                plus_lines.insert(l.trim().to_owned());
-            }
-        } else if let Some(l) = line.strip_prefix('-') {
-            if let Some(item) = public_item(l) {
-                minus.insert(item);
-                minus_lines.insert(l.trim().to_owned());
+    // Public items of each changed Rust file, old and new, with their whole
+    // declarations (a signature can span lines), compared by name.
+    let mut changed_rs: BTreeSet<String> = git(root, &["diff", "--name-only", base, "--", &format!("{dir}/*.rs")])?.lines().map(str::to_owned).collect();
+    changed_rs.extend(untracked.lines().filter(|p| p.ends_with(".rs")).map(str::to_owned));
+    let (mut old, mut new): (BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>) = Default::default();
+    for path in &changed_rs {
+        let before = Command::new("git").args(["show", &format!("{base}:{path}")]).current_dir(root).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        let after = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+        for (text, into) in [(&before, &mut old), (&after, &mut new)] {
+            for (name, decl) in declarations(text) {
+                into.entry(name).or_default().push(decl);
             }
         }
     }
-    for item in plus.union(&minus) {
-        match (plus.contains(item), minus.contains(item)) {
-            (true, false) => g.items_added.push(item.clone()),
-            (false, true) => g.items_removed.push(item.clone()),
-            // An item line moved unchanged (reordered) is no change.
-            _ => {
-                let same = |s: &BTreeSet<String>| s.iter().filter(|l| public_item(l).as_ref() == Some(item)).cloned().collect::<BTreeSet<_>>();
-                if same(&plus_lines) != same(&minus_lines) {
-                    g.items_changed.push(item.clone());
+    for (name, decls) in &new {
+        match old.get(name) {
+            None => g.items_added.push(name.clone()),
+            Some(o) => {
+                let (mut a, mut b) = (o.clone(), decls.clone());
+                a.sort();
+                b.sort();
+                if a != b {
+                    g.items_changed.push(name.clone());
                 }
             }
         }
     }
+    g.items_removed = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
     Ok(g)
+}
+
+/// Every public item of a Rust file: its name (`fn send`) and its declaration
+/// up to the `{` or `;` that ends it, whitespace collapsed.
+fn declarations(text: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(name) = public_item(l) else { continue };
+        let mut decl = String::new();
+        for l in &lines[i..] {
+            decl.push_str(l.trim());
+            decl.push(' ');
+            let t = l.trim_end();
+            if t.ends_with('{') || t.ends_with(';') || t.ends_with('}') {
+                break;
+            }
+        }
+        out.push((name, decl.trim_end().trim_end_matches('{').trim_end().to_owned()));
+    }
+    out
 }
 
 /// `fn name`, `struct Name`, ... for a line that declares a public item.
