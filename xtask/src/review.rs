@@ -388,7 +388,7 @@ pub fn markdown(r: &Review) -> String {
                 .collect();
             let _ = writeln!(s, "\n`{}`: {}\n", c.report.crate_name, counts.join(", "));
             let mut sorted = c.report.changes.clone();
-            sorted.sort_by(|a, b| b.impact.cmp(&a.impact));
+            sorted.sort_by_key(|c| std::cmp::Reverse(c.impact));
             for ch in sorted.iter().take(SHOWN) {
                 let _ = writeln!(s, "- {}: `{}`: {}", ch.impact.as_str(), ch.item, ch.reason);
             }
