@@ -170,7 +170,7 @@ pub fn workflow_files(root: &Path) -> Vec<PathBuf> {
 }
 
 /// actionlint (with ShellCheck on every `run:` script) and zizmor `--offline`
-/// on the workflows, from `tools/workflow-lint/requirements.txt` (hash-pinned
+/// on the workflows, and ShellCheck on `.github/scripts/*.sh`, from `tools/workflow-lint/requirements.txt` (hash-pinned
 /// wheels that ship their binaries) in a venv under the target dir; both must
 /// report nothing.
 pub fn lint_workflows(root: &Path, target: &Path) -> Result<(), String> {
@@ -193,7 +193,16 @@ pub fn lint_workflows(root: &Path, target: &Path) -> Result<(), String> {
         Command::new(bin.join("zizmor")).args(["--offline", "--no-progress", ".github"]).current_dir(root).env("PATH", &path),
         &reinstall,
     );
-    actionlint.and(zizmor)
+    // The scripts the workflows call (`run: bash .github/scripts/x.sh`) are not inline: ShellCheck them too.
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(root.join(".github/scripts")).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sh")).collect();
+    scripts.sort();
+    let shellcheck = if scripts.is_empty() {
+        Ok(())
+    } else {
+        let rel: Vec<PathBuf> = scripts.iter().map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf()).collect();
+        run("shellcheck", Command::new(bin.join("shellcheck")).args(&rel).current_dir(root), &reinstall)
+    };
+    actionlint.and(zizmor).and(shellcheck)
 }
 
 /// Both, timed, each to its end; the outcomes go into the test command's report.
