@@ -212,7 +212,13 @@ pub fn review(root: &Path, base: &str, docs: Option<&Path>) -> Result<Review, St
         // Specs that do not validate: still show what the generated folders did.
         let listed = git(root, &["diff", "--name-only", base, "--", "crates"])?;
         names.extend(listed.lines().filter_map(|l| l.strip_prefix("crates/")?.split('/').next().map(str::to_owned)));
-        names.retain(|n| n != "snapsdk-runtime");
+        // Only generated crates (their manifest carries the header, now or at the base).
+        names.retain(|n| {
+            let manifest = format!("crates/{n}/Cargo.toml");
+            let now = std::fs::read_to_string(root.join(&manifest)).unwrap_or_default();
+            let then = git(root, &["show", &format!("{base}:{manifest}")]).unwrap_or_default();
+            now.contains(crate::write::MARKER) || then.contains(crate::write::MARKER)
+        });
     }
     for name in names {
         let g = generated(root, base, &name)?;
