@@ -130,10 +130,89 @@ pub fn install_prism(root: &Path) -> Result<(), String> {
     stamp(&lock, &installed)
 }
 
+/// A venv at `venv` holding exactly the hash-pinned `requirements`, installed
+/// again only when that file changed since the last install (the copy kept
+/// inside the venv, so a deleted venv is reinstalled). Returns its `bin/`.
+pub fn pinned_venv(requirements: &Path, venv: &Path, what: &str) -> Result<PathBuf, String> {
+    let bin = venv.join("bin");
+    let installed = venv.join("installed-requirements.txt");
+    if up_to_date(requirements, &installed) {
+        eprintln!("==> {what} install: {} matches {}", venv.display(), requirements.display());
+        return Ok(bin);
+    }
+    let _ = std::fs::remove_dir_all(venv);
+    if let Some(dir) = venv.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    run(&format!("{what} venv"), Command::new("python3").args(["-m", "venv"]).arg(venv), &format!("{what} needs Python 3 (with venv) on PATH"))?;
+    run(
+        &format!("{what} install"),
+        Command::new(bin.join("python"))
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--require-hashes", "--only-binary=:all:", "-r"])
+            .arg(requirements),
+        "the venv has no pip",
+    )?;
+    stamp(requirements, &installed)?;
+    Ok(bin)
+}
+
+/// The workflow files `lint_workflows` checks: `.github/workflows/*.yml|yaml`.
+pub fn workflow_files(root: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(".github/workflows"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// actionlint (with ShellCheck on every `run:` script) and zizmor `--offline`
+/// on the workflows, and ShellCheck on `.github/scripts/*.sh`, from `tools/workflow-lint/requirements.txt` (hash-pinned
+/// wheels that ship their binaries) in a venv under the target dir; both must
+/// report nothing.
+pub fn lint_workflows(root: &Path, target: &Path) -> Result<(), String> {
+    let bin = pinned_venv(&root.join("tools/workflow-lint/requirements.txt"), &target.join("workflow-lint/venv"), "workflow linters")?;
+    let files = workflow_files(root);
+    if files.is_empty() {
+        return Err("no workflow under .github/workflows/".into());
+    }
+    let rel: Vec<PathBuf> = files.iter().map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf()).collect();
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::var_os("PATH").iter().flat_map(std::env::split_paths))).map_err(|e| format!("PATH: {e}"))?;
+    let reinstall = format!("delete {} and rerun `cargo xtask test` to reinstall it", target.join("workflow-lint").display());
+    // `-shellcheck` names the pinned ShellCheck, so a different one on PATH is never used.
+    let actionlint = run(
+        "actionlint",
+        Command::new(bin.join("actionlint")).arg("-shellcheck").arg(bin.join("shellcheck")).args(&rel).current_dir(root).env("PATH", &path),
+        &reinstall,
+    );
+    let zizmor = run(
+        "zizmor",
+        Command::new(bin.join("zizmor")).args(["--offline", "--no-progress", ".github"]).current_dir(root).env("PATH", &path),
+        &reinstall,
+    );
+    // The scripts the workflows call (`run: bash .github/scripts/x.sh`) are not inline: ShellCheck them too.
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(root.join(".github/scripts")).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sh")).collect();
+    scripts.sort();
+    let shellcheck = if scripts.is_empty() {
+        Ok(())
+    } else {
+        let rel: Vec<PathBuf> = scripts.iter().map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf()).collect();
+        run("shellcheck", Command::new(bin.join("shellcheck")).args(&rel).current_dir(root), &reinstall)
+    };
+    actionlint.and(zizmor).and(shellcheck)
+}
+
 /// Both, timed, each to its end; the outcomes go into the test command's report.
 pub fn prepare(root: &Path, target: &Path) -> Vec<crate::testrun::Outcome> {
     type Prep<'a> = &'a dyn Fn() -> Result<(), String>;
-    let steps: [(&str, Prep<'_>); 2] = [("OpenAPI validation", &|| validate_openapi(root, target)), ("Prism install", &|| install_prism(root))];
+    let steps: [(&str, Prep<'_>); 3] = [
+        ("OpenAPI validation", &|| validate_openapi(root, target)),
+        ("Prism install", &|| install_prism(root)),
+        ("workflow lint", &|| lint_workflows(root, target)),
+    ];
     let mut out = Vec::new();
     for (what, f) in steps {
         let t = Instant::now();

@@ -12,6 +12,7 @@ fn usage() -> &'static str {
     "usage: cargo xtask regen [--check [--base REV]] [--vendor NAME]\n\
      \x20      cargo xtask diff REV\n\
      \x20      cargo xtask sources [--docs DIR] [--vendor NAME] [--accept]\n\
+     \x20      cargo xtask review --base REV [--docs DIR] [--format markdown|json]\n\
      \x20      cargo xtask test\n\
      \x20      cargo xtask bench [--only LIST] [--runs N] [--requests N] [--stream-mib N] [--compile-runs N] [--no-progenitor]\n\
      \n\
@@ -25,6 +26,8 @@ fn usage() -> &'static str {
      \x20         changed, vanished and new sections and endpoint lines, and the operations that cite them\n\
      \x20         (exit 0 no drift, 1 drift, 2 could not run); --docs: the documents (default shared/vendor-docs);\n\
      \x20         --accept: rewrite the lock files once the specs are updated (refuses while specs have errors)\n\
+     review    one pull-request body: verdict, version table, unaccepted source drift, API changes, generated\n\
+     \x20         code per crate, the full diff report (exit 0 mergeable, 1 not, 2 could not run)\n\
      test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
      \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first),\n\
      \x20         then `cargo publish --workspace --dry-run`; every step runs to its end, then each step's\n\
@@ -202,6 +205,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(&root(), &args[1..]),
         "diff" => diff_cmd(&args[1..]),
         "sources" => sources_cmd(&args[1..]),
+        "review" => ExitCode::from(xtask::review::command(&root(), &args[1..], docs_dir(&root()))),
         "-h" | "--help" | "help" => {
             println!("{}\n{}", usage(), bench::USAGE);
             ExitCode::SUCCESS

@@ -111,6 +111,8 @@ pub struct Outline {
     /// Per section: the lines of its text (after the heading line).
     pub ranges: Vec<(usize, usize)>,
     pub hash: String,
+    /// See [`LockSource::shaped`].
+    pub shaped: Vec<String>,
 }
 
 impl Outline {
@@ -237,7 +239,16 @@ pub fn parse(text: &str, h: &Headings) -> Outline {
         sections.push(Section { hash, ..section });
         ranges.push((body, end));
     }
-    Outline { hash: fingerprint(text), lines, sections, ranges }
+    // Where headings are only listed by name (no endpoint lines, no table of
+    // contents mark them), a renamed or new heading would not be one: keep
+    // every heading-shaped line, a short capitalised line standing alone.
+    let shaped = if h.endpoints.is_none() && h.toc.is_none() && !h.lines.is_empty() {
+        let blank = |i: Option<usize>| i.and_then(|i| lines.get(i)).is_none_or(|l| l.trim().is_empty());
+        nonblank.iter().filter(|&&i| blank(i.checked_sub(1)) && blank(Some(i + 1)) && heading_like(&lines[i])).map(|&i| normalise(&lines[i])).collect()
+    } else {
+        Vec::new()
+    };
+    Outline { hash: fingerprint(text), lines, sections, ranges, shaped }
 }
 
 /// Why a citation does not name exactly one section.
@@ -362,6 +373,11 @@ pub struct LockSource {
     /// Fingerprint of the whole document.
     pub hash: String,
     pub sections: Vec<Section>,
+    /// For a document whose headings are listed by name only: its
+    /// heading-shaped lines in order, so a renamed, removed or new heading is
+    /// drift there too. Headings, never prose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shaped: Vec<String>,
 }
 
 const GENERATED: &str = "by `cargo xtask sources --accept`; do not edit. Fingerprints are the first 16 hex digits of SHA-256 over each section's whitespace-normalised text; only headings and endpoint lines are kept, no vendor prose.";
@@ -372,7 +388,7 @@ impl Lock {
             .vendor
             .sources
             .iter()
-            .filter_map(|s| outlines.get(&s.file).map(|o| LockSource { id: s.id.clone(), file: s.file.clone(), hash: o.hash.clone(), sections: o.sections.clone() }))
+            .filter_map(|s| outlines.get(&s.file).map(|o| LockSource { id: s.id.clone(), file: s.file.clone(), hash: o.hash.clone(), sections: o.sections.clone(), shaped: o.shaped.clone() }))
             .collect();
         Lock { generated: GENERATED.to_owned(), sources }
     }
@@ -385,7 +401,8 @@ impl Lock {
             for (j, sec) in s.sections.iter().enumerate() {
                 let _ = writeln!(out, "        {}{}", serde_json::to_string(sec).unwrap_or_default(), if j + 1 < s.sections.len() { "," } else { "" });
             }
-            let _ = writeln!(out, "      ]\n    }}{}", if i + 1 < self.sources.len() { "," } else { "" });
+            let shaped = if s.shaped.is_empty() { String::new() } else { format!(",\n      \"shaped\": {}", serde_json::to_string(&s.shaped).unwrap_or_default()) };
+            let _ = writeln!(out, "      ]{shaped}\n    }}{}", if i + 1 < self.sources.len() { "," } else { "" });
         }
         out.push_str("  ]\n}\n");
         out
@@ -494,11 +511,14 @@ pub struct SourceDrift {
     pub added: Vec<usize>,
     pub vanished_endpoints: Vec<String>,
     pub new_endpoints: Vec<String>,
+    /// Heading-shaped lines (see [`LockSource::shaped`]) gone, and new.
+    pub shaped_gone: Vec<String>,
+    pub shaped_new: Vec<String>,
 }
 
 impl SourceDrift {
     pub fn is_empty(&self) -> bool {
-        self.changed.is_empty() && self.vanished.is_empty() && self.renamed.is_empty() && self.added.is_empty() && self.vanished_endpoints.is_empty() && self.new_endpoints.is_empty()
+        self.changed.is_empty() && self.vanished.is_empty() && self.renamed.is_empty() && self.added.is_empty() && self.vanished_endpoints.is_empty() && self.new_endpoints.is_empty() && self.shaped_gone.is_empty() && self.shaped_new.is_empty()
     }
 }
 
@@ -539,6 +559,28 @@ pub fn compare(old: &LockSource, new: &Outline) -> SourceDrift {
     let new_eps: BTreeMap<String, String> = new.sections.iter().flat_map(|s| s.endpoints.iter().cloned().zip(s.endpoint_keys()).map(|(e, k)| (k, e))).collect();
     d.vanished_endpoints = old_eps.iter().filter(|(k, _)| !new_eps.contains_key(*k)).map(|(_, e)| e.clone()).collect();
     d.new_endpoints = new_eps.iter().filter(|(k, _)| !old_eps.contains_key(*k)).map(|(_, e)| e.clone()).collect();
+    // As multisets: a repeated line ("Responses") counts each time. A lock
+    // written before the lines were kept has none: nothing to compare.
+    if !old.shaped.is_empty() {
+        fn count(v: &[String]) -> BTreeMap<&str, usize> {
+            v.iter().fold(BTreeMap::new(), |mut m, l| {
+                *m.entry(l.as_str()).or_default() += 1;
+                m
+            })
+        }
+        let (was, now) = (count(&old.shaped), count(&new.shaped));
+        let gone_heads: BTreeSet<String> = d.vanished.iter().filter_map(|&i| old.sections[i].heading.as_deref().map(normalise)).collect();
+        for (l, n) in &was {
+            if now.get(l).copied().unwrap_or(0) < *n && !gone_heads.contains(*l) {
+                d.shaped_gone.push((*l).to_owned());
+            }
+        }
+        for (l, n) in &now {
+            if was.get(l).copied().unwrap_or(0) < *n {
+                d.shaped_new.push((*l).to_owned());
+            }
+        }
+    }
     d
 }
 
@@ -759,6 +801,20 @@ pub fn report(api: &ir::Api, lock: Option<&Lock>, docs: &Docs, docs_label: &str)
             }
             md.push('\n');
         }
+        if !d.shaped_gone.is_empty() || !d.shaped_new.is_empty() {
+            let _ = writeln!(md, "#### Heading-shaped lines (this document's headings are listed by name in `headings.lines`)\n");
+            for l in &d.shaped_gone {
+                counts.vanished += 1;
+                items.push(format!("{vendor}: {} § \"{l}\" (heading-shaped line) vanished", s.file));
+                let _ = writeln!(md, "- gone: \"{l}\"");
+            }
+            for l in &d.shaped_new {
+                counts.new_headings += 1;
+                items.push(format!("{vendor}: {} has a new heading-shaped line \"{l}\"", s.file));
+                let _ = writeln!(md, "- new: \"{l}\"{}", if s.headings.as_ref().is_some_and(|h| h.lines.iter().any(|x| normalise(x) == *l)) { "" } else { " (not in `headings.lines`: a new or renamed heading?)" });
+            }
+            md.push('\n');
+        }
         if !uncited.is_empty() {
             let _ = writeln!(md, "#### Changed sections no spec cites\n");
             for u in &uncited {
@@ -959,12 +1015,18 @@ pub fn command(c: &Command<'_>) -> u8 {
 /// For `regen --check`: one line per drifted item, empty when the documents match the locks.
 /// Spec errors are left for regen to report.
 pub fn drift(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<String>, String> {
+    Ok(drift_reports(root, docs, vendor)?.into_iter().flat_map(|r| r.items).collect())
+}
+
+/// [`drift`] per vendor, with the operations each drift touches (for `cargo xtask review`).
+/// Empty when the specs do not validate: spec errors are left for regen to report.
+pub fn drift_reports(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<VendorReport>, String> {
     let Ok(apis) = load_apis(root, None, vendor) else { return Ok(Vec::new()) };
-    let mut items = Vec::new();
+    let mut out = Vec::new();
     for api in &apis {
         let new = read_docs(api, docs)?;
         let lock = read_lock(&lock_path(root, api))?;
-        items.extend(report(api, lock.as_ref(), &Docs { new, old: BTreeMap::new() }, "docs").items);
+        out.push(report(api, lock.as_ref(), &Docs { new, old: BTreeMap::new() }, "docs"));
     }
-    Ok(items)
+    Ok(out)
 }
