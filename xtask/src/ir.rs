@@ -76,6 +76,30 @@ impl Ty {
     }
 }
 
+/// The type as the spec writes it: `list<Ticket>`, `json_list<integer>`.
+impl std::fmt::Display for Ty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scalar = match self {
+            Ty::String => "string",
+            Ty::Integer => "integer",
+            Ty::Number => "number",
+            Ty::Boolean => "boolean",
+            Ty::LooseBool => "loose_bool",
+            Ty::LooseInt => "loose_int",
+            Ty::Date => "date",
+            Ty::Timestamp => "timestamp",
+            Ty::Alternatives => "alternatives",
+            Ty::Json => "json",
+            Ty::Binary => "binary",
+            Ty::List(t) => return write!(f, "list<{t}>"),
+            Ty::Map(t) => return write!(f, "map<{t}>"),
+            Ty::JsonList(t) => return write!(f, "json_list<{t}>"),
+            Ty::Model(m) => m,
+        };
+        f.write_str(scalar)
+    }
+}
+
 fn strip_generic<'a>(s: &'a str, name: &str) -> Option<&'a str> {
     s.strip_prefix(name)?.trim_start().strip_prefix('<')?.strip_suffix('>')
 }
@@ -296,5 +320,14 @@ mod tests {
         assert!(Ty::parse("strin").unwrap_err().contains("unknown type `strin`"));
         assert!(Ty::parse("list<").is_err());
         assert_eq!(Ty::parse("json_list<string>").unwrap(), Ty::JsonList(Box::new(Ty::String)));
+    }
+
+    #[test]
+    fn display_writes_what_parse_reads() {
+        for expr in ["string", "integer", "number", "boolean", "loose_bool", "loose_int", "date", "timestamp", "alternatives", "json", "binary", "Ticket", "list<map<Foo>>", "json_list<integer>", "map<list<string>>"] {
+            let ty = Ty::parse(expr).unwrap();
+            assert_eq!(ty.to_string(), expr);
+            assert_eq!(Ty::parse(&ty.to_string()).unwrap(), ty);
+        }
     }
 }

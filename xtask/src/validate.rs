@@ -12,7 +12,7 @@ use crate::diag::{Diag, Diags};
 use crate::ir::{self, Ty};
 use crate::loc::LocIndex;
 use crate::names;
-use crate::sources;
+use crate::outline;
 use crate::spec::{self, HttpMethod, ParamLocation};
 
 /// One parsed YAML file and the means to point into it.
@@ -306,8 +306,8 @@ fn json_list_problem(ty: &Ty, allowed_here: bool, models: &HashMap<String, &spec
         }
     }
     match ty {
-        Ty::JsonList(inner) if !allowed_here => Some(format!("`json_list<{}>` is the JSON text of a list in one form field or query value; it cannot be used here", crate::emit::docs::ty_expr(inner))),
-        Ty::JsonList(inner) if nested(inner) || !is_scalar(inner, models) => Some(format!("`json_list<{}>` needs scalar items", crate::emit::docs::ty_expr(inner))),
+        Ty::JsonList(inner) if !allowed_here => Some(format!("`json_list<{}>` is the JSON text of a list in one form field or query value; it cannot be used here", inner)),
+        Ty::JsonList(inner) if nested(inner) || !is_scalar(inner, models) => Some(format!("`json_list<{}>` needs scalar items", inner)),
         Ty::JsonList(_) => None,
         Ty::List(t) | Ty::Map(t) if nested(t) => Some("`json_list<T>` cannot be nested in another type".into()),
         _ => None,
@@ -336,7 +336,7 @@ struct Checker<'a, 'd> {
     vendor_known: bool,
     sources: HashMap<String, (String, Option<spec::Headings>)>,
     docs_dir: Option<PathBuf>,
-    doc_text: HashMap<String, Option<sources::Outline>>,
+    doc_text: HashMap<String, Option<outline::Outline>>,
     /// The vendor's `sensitive_fields`.
     sensitive_names: HashSet<String>,
     /// Whether the type being checked may be `json_list<T>`: only query
@@ -391,10 +391,10 @@ impl<'a> Checker<'a, '_> {
         if s.section.trim().is_empty() {
             self.cx.err(at, &format!("{sub}.section"), "the section heading is empty", "cite the heading of the section this is transcribed from");
         } else if let (Some(dir), false, Some(h)) = (&self.docs_dir, file.is_empty(), headings) {
-            let outline = self.doc_text.entry(file.clone()).or_insert_with(|| std::fs::read_to_string(dir.join(&file)).ok().map(|t| sources::parse(&t, &h)));
+            let outline = self.doc_text.entry(file.clone()).or_insert_with(|| std::fs::read_to_string(dir.join(&file)).ok().map(|t| outline::parse(&t, &h)));
             if let Some(outline) = outline {
-                let ep = endpoint.map(|(m, p)| sources::endpoint_key(m, p));
-                match sources::resolve(&outline.sections, &s.section, ep.as_deref()) {
+                let ep = endpoint.map(|(m, p)| outline::endpoint_key(m, p));
+                match outline::resolve(&outline.sections, &s.section, ep.as_deref()) {
                     Err(e) => {
                         let (message, hint) = e.explain(&s.section, &file);
                         self.cx.err(at, &format!("{sub}.section"), message, hint);
@@ -403,11 +403,11 @@ impl<'a> Checker<'a, '_> {
                     Ok(i) => {
                         if let (Some(ep), Some((m, p))) = (&ep, endpoint) {
                             let sec = &outline.sections[i];
-                            let printed: Vec<String> = sec.endpoints.iter().map(|e| e.split_once(' ').map(|(m, p)| sources::endpoint_key(m, p)).unwrap_or_default()).collect();
+                            let printed: Vec<String> = sec.endpoints.iter().map(|e| e.split_once(' ').map(|(m, p)| outline::endpoint_key(m, p)).unwrap_or_default()).collect();
                             if !printed.is_empty() && !printed.contains(ep) {
-                                let elsewhere = (0..outline.sections.len()).find(|&j| outline.sections[j].heading.is_some() && outline.sections[j].endpoints.iter().any(|e| e.split_once(' ').is_some_and(|(m, p)| &sources::endpoint_key(m, p) == ep)));
+                                let elsewhere = (0..outline.sections.len()).find(|&j| outline.sections[j].heading.is_some() && outline.sections[j].endpoints.iter().any(|e| e.split_once(' ').is_some_and(|(m, p)| &outline::endpoint_key(m, p) == ep)));
                                 let hint = match elsewhere {
-                                    Some(j) => format!("cite the section that prints it: \"{}\"", sources::cite_form(&outline.sections, j)),
+                                    Some(j) => format!("cite the section that prints it: \"{}\"", outline::cite_form(&outline.sections, j)),
                                     None => "check the method and path against the document, or cite the section they come from".to_owned(),
                                 };
                                 self.cx.err(at, &format!("{sub}.section"), format!("section \"{}\" prints {}, not this operation's {m} {p}", s.section, sec.endpoints.join(", ")), hint);

@@ -5,36 +5,21 @@ use std::fmt::Write as _;
 use crate::emit::rust::call_signature;
 use crate::ir::{self, Api, ContentKind, ModelKind, Ty};
 
-/// Render a type expression back to the spec's notation.
+/// Render a type expression back to the spec's notation, models as links.
 pub fn ty_name(ty: &Ty) -> String {
     match ty {
-        Ty::String => "string".into(),
-        Ty::Integer => "integer".into(),
-        Ty::Number => "number".into(),
-        Ty::Boolean => "boolean".into(),
-        Ty::LooseBool => "loose_bool".into(),
-        Ty::LooseInt => "loose_int".into(),
-        Ty::Date => "date".into(),
-        Ty::Timestamp => "timestamp".into(),
-        Ty::Alternatives => "alternatives".into(),
-        Ty::Json => "json".into(),
-        Ty::Binary => "binary".into(),
         Ty::List(t) => format!("list<{}>", ty_name(t)),
         Ty::Map(t) => format!("map<{}>", ty_name(t)),
         Ty::JsonList(t) => format!("json_list<{}>", ty_name(t)),
         Ty::Model(m) => format!("[{m}](#{})", m.to_lowercase()),
+        other => other.to_string(),
     }
 }
 
-/// A type as the spec writes it (`list<Ticket>`), for plain-text reports.
+/// A type as the spec writes it (`list<Ticket>`), for plain-text reports:
+/// the IR's own [`Display`](std::fmt::Display).
 pub fn ty_expr(ty: &Ty) -> String {
-    match ty {
-        Ty::List(t) => format!("list<{}>", ty_expr(t)),
-        Ty::Map(t) => format!("map<{}>", ty_expr(t)),
-        Ty::JsonList(t) => format!("json_list<{}>", ty_expr(t)),
-        Ty::Model(m) => m.clone(),
-        other => ty_name(other),
-    }
+    ty.to_string()
 }
 
 fn cell(s: &str) -> String {
