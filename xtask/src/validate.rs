@@ -110,6 +110,7 @@ fn read_yaml(path: &Path, shown: PathBuf, diags: &mut Diags) -> Option<(SourceFi
             return None;
         }
     };
+    refuse_bidi_in_text(&text, &shown, diags);
     // A plain scalar stops at ` #`: prose cut there is lost without a word.
     for (path, line, col) in &loc.cut {
         let key = path.rsplit('.').next().unwrap_or(path);
@@ -132,7 +133,81 @@ fn read_yaml(path: &Path, shown: PathBuf, diags: &mut Diags) -> Option<(SourceFi
             return None;
         }
     };
-    Some((SourceFile { shown, loc }, value))
+    let file = SourceFile { shown, loc };
+    if !text.chars().any(|c| bidi_name(c).is_some()) {
+        // Written as escapes (`"\u202E"`): found in the parsed strings.
+        refuse_bidi_in_value(&value, "", &file, diags);
+    }
+    Some((file, value))
+}
+
+/// The Unicode name of a bidirectional control character, None for any other.
+/// Text that reaches generated code or docs never carries one: they can make
+/// text display in another order than it reads ("Trojan Source",
+/// CVE-2021-42574), and rustc refuses them in the generated doc comments.
+pub fn bidi_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{202A}' => "LEFT-TO-RIGHT EMBEDDING",
+        '\u{202B}' => "RIGHT-TO-LEFT EMBEDDING",
+        '\u{202C}' => "POP DIRECTIONAL FORMATTING",
+        '\u{202D}' => "LEFT-TO-RIGHT OVERRIDE",
+        '\u{202E}' => "RIGHT-TO-LEFT OVERRIDE",
+        '\u{2066}' => "LEFT-TO-RIGHT ISOLATE",
+        '\u{2067}' => "RIGHT-TO-LEFT ISOLATE",
+        '\u{2068}' => "FIRST STRONG ISOLATE",
+        '\u{2069}' => "POP DIRECTIONAL ISOLATE",
+        '\u{200E}' => "LEFT-TO-RIGHT MARK",
+        '\u{200F}' => "RIGHT-TO-LEFT MARK",
+        '\u{061C}' => "ARABIC LETTER MARK",
+        _ => return None,
+    })
+}
+
+const BIDI_HINT: &str = "delete it: a bidirectional control can make text display in another order than it reads (\"Trojan Source\"), \
+                         and rustc refuses it in the generated docs; right-to-left text needs no control characters";
+
+fn bidi_message(c: char, name: &str) -> String {
+    format!("bidirectional control character U+{:04X} ({name}) in a spec file", c as u32)
+}
+
+/// Every bidirectional control written as itself, at its line and column.
+fn refuse_bidi_in_text(text: &str, shown: &Path, diags: &mut Diags) {
+    for (l, line) in text.lines().enumerate() {
+        for (col, c) in line.chars().enumerate() {
+            if let Some(name) = bidi_name(c) {
+                diags.push(Diag { file: shown.to_path_buf(), line: l + 1, col: col + 1, message: bidi_message(c, name), hint: Some(BIDI_HINT.into()) });
+            }
+        }
+    }
+}
+
+/// Every string (key or value) holding a bidirectional control written as an escape, at its node.
+fn refuse_bidi_in_value(value: &serde_yaml::Value, path: &str, file: &SourceFile, diags: &mut Diags) {
+    let report = |s: &str, diags: &mut Diags| {
+        if let Some((c, name)) = s.chars().find_map(|c| bidi_name(c).map(|n| (c, n))) {
+            let (line, col) = file.loc.value(path);
+            let message = format!("{} (written as an escape in `{path}`)", bidi_message(c, name));
+            diags.push(Diag { file: file.shown.clone(), line, col, message, hint: Some(BIDI_HINT.into()) });
+        }
+    };
+    match value {
+        serde_yaml::Value::String(s) => report(s, diags),
+        serde_yaml::Value::Sequence(items) => {
+            for (i, v) in items.iter().enumerate() {
+                refuse_bidi_in_value(v, &format!("{path}[{i}]"), file, diags);
+            }
+        }
+        serde_yaml::Value::Mapping(m) => {
+            for (k, v) in m {
+                let key = k.as_str().unwrap_or_default();
+                report(key, diags);
+                let child = if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+                refuse_bidi_in_value(v, &child, file, diags);
+            }
+        }
+        serde_yaml::Value::Tagged(t) => refuse_bidi_in_value(&t.value, path, file, diags),
+        _ => {}
+    }
 }
 
 /// One operations/models file: its source, and each item with its index in the file.
