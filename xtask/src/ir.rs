@@ -3,6 +3,18 @@
 
 pub use crate::spec::{AuthKind, BodyEncoding, ContentKind, HttpMethod, ParamLocation};
 
+/// Why a type expression does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TyError {
+    #[error("empty type")]
+    Empty,
+    #[error(
+        "unknown type `{0}`; use string, integer, number, boolean, loose_bool, loose_int, \
+         date, timestamp, alternatives, json, binary, list<T>, json_list<T>, map<T> or a PascalCase model name"
+    )]
+    Unknown(String),
+}
+
 /// A parsed type expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ty {
@@ -28,7 +40,7 @@ pub enum Ty {
 
 impl Ty {
     /// Parse `list<map<Foo>>`-style expressions. Model names are checked later.
-    pub fn parse(s: &str) -> Result<Ty, String> {
+    pub fn parse(s: &str) -> Result<Ty, TyError> {
         let s = s.trim();
         if let Some(inner) = strip_generic(s, "list") {
             return Ok(Ty::List(Box::new(Ty::parse(inner)?)));
@@ -51,18 +63,13 @@ impl Ty {
             "alternatives" => Ty::Alternatives,
             "json" => Ty::Json,
             "binary" => Ty::Binary,
-            "" => return Err("empty type".into()),
+            "" => return Err(TyError::Empty),
             other if other.chars().next().is_some_and(|c| c.is_ascii_uppercase())
                 && other.chars().all(|c| c.is_ascii_alphanumeric()) =>
             {
                 Ty::Model(other.to_owned())
             }
-            other => {
-                return Err(format!(
-                    "unknown type `{other}`; use string, integer, number, boolean, loose_bool, loose_int, \
-                     date, timestamp, alternatives, json, binary, list<T>, json_list<T>, map<T> or a PascalCase model name"
-                ))
-            }
+            other => return Err(TyError::Unknown(other.to_owned())),
         })
     }
 
@@ -317,7 +324,7 @@ mod tests {
     fn type_expressions_parse() {
         assert_eq!(Ty::parse("list<map<Foo>>").unwrap(), Ty::List(Box::new(Ty::Map(Box::new(Ty::Model("Foo".into()))))));
         assert_eq!(Ty::parse(" loose_bool ").unwrap(), Ty::LooseBool);
-        assert!(Ty::parse("strin").unwrap_err().contains("unknown type `strin`"));
+        assert!(Ty::parse("strin").unwrap_err().to_string().contains("unknown type `strin`"));
         assert!(Ty::parse("list<").is_err());
         assert_eq!(Ty::parse("json_list<string>").unwrap(), Ty::JsonList(Box::new(Ty::String)));
     }

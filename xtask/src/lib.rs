@@ -7,6 +7,7 @@ pub mod apidiff;
 pub mod diag;
 pub mod emit;
 pub mod external;
+pub mod gates;
 pub mod generated;
 pub mod ir;
 pub mod loc;

@@ -19,6 +19,25 @@ use crate::spec::ParamTable;
 
 /// Name of the per-vendor lock file inside `specs/<vendor>/`.
 pub const LOCK_FILE: &str = "sources.lock";
+/// A `sources.lock` that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("not a sources.lock written by `cargo xtask sources --accept` ({0}); restore it from git or rewrite it with `--accept`")]
+pub struct LockError(serde_json::Error);
+
+/// Why the documents cannot be held against the locks.
+#[derive(Debug, thiserror::Error)]
+pub enum SourcesError {
+    #[error("{spec_dir}vendor.yaml: source `{id}` has no `headings:`; describe how {file} marks its headings (specs/README.md)")]
+    NoHeadings { spec_dir: String, id: String, file: String },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Lock { path: PathBuf, source: LockError },
+    /// The specs do not load: the diagnostics, one per line, and the count.
+    #[error("{0}")]
+    Specs(String),
+}
+
 /// `specs/<vendor>/sources.lock`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lock {
@@ -62,8 +81,8 @@ impl Lock {
         out
     }
 
-    pub fn parse(text: &str) -> Result<Lock, String> {
-        serde_json::from_str(text).map_err(|e| format!("not a sources.lock written by `cargo xtask sources --accept` ({e}); restore it from git or rewrite it with `--accept`"))
+    pub fn parse(text: &str) -> Result<Lock, LockError> {
+        serde_json::from_str(text).map_err(LockError)
     }
 }
 
@@ -221,14 +240,14 @@ pub struct Docs {
 }
 
 /// Read and split each source document of `api` in `dir`.
-pub fn read_docs(api: &ir::Api, dir: &Path) -> Result<BTreeMap<String, Outline>, String> {
+pub fn read_docs(api: &ir::Api, dir: &Path) -> Result<BTreeMap<String, Outline>, SourcesError> {
     let mut out = BTreeMap::new();
     for s in &api.vendor.sources {
         let Some(h) = &s.headings else {
-            return Err(format!("{}vendor.yaml: source `{}` has no `headings:`; describe how {} marks its headings (specs/README.md)", api.vendor.spec_dir, s.id, s.file));
+            return Err(SourcesError::NoHeadings { spec_dir: api.vendor.spec_dir.clone(), id: s.id.clone(), file: s.file.clone() });
         };
         let path = dir.join(&s.file);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|source| SourcesError::Read { path: path.clone(), source })?;
         out.insert(s.file.clone(), parse(&text, h));
     }
     Ok(out)
@@ -473,11 +492,11 @@ pub fn lock_path(root: &Path, api: &ir::Api) -> PathBuf {
     root.join(&api.vendor.spec_dir).join(LOCK_FILE)
 }
 
-pub fn read_lock(path: &Path) -> Result<Option<Lock>, String> {
+pub fn read_lock(path: &Path) -> Result<Option<Lock>, SourcesError> {
     match std::fs::read_to_string(path) {
-        Ok(t) => Lock::parse(&t).map(Some).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(t) => Lock::parse(&t).map(Some).map_err(|source| SourcesError::Lock { path: path.to_path_buf(), source }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(source) => Err(SourcesError::Read { path: path.to_path_buf(), source }),
     }
 }
 
@@ -522,7 +541,7 @@ pub fn lock_changes(old: Option<&Lock>, new: Option<&Lock>) -> Vec<String> {
 
 /// The specs as `sources` needs them: every vendor under `specs/` (or one),
 /// with the citations checked against `docs` when given.
-fn load_apis(root: &Path, docs: Option<&Path>, vendor: Option<&str>) -> Result<Vec<ir::Api>, String> {
+fn load_apis(root: &Path, docs: Option<&Path>, vendor: Option<&str>) -> Result<Vec<ir::Api>, SourcesError> {
     let opts = crate::regen::Options {
         root,
         spec_roots: vec![crate::regen::SpecRoot { specs: PathBuf::from("specs"), crates: PathBuf::from("crates"), check_sources: true }],
@@ -530,14 +549,16 @@ fn load_apis(root: &Path, docs: Option<&Path>, vendor: Option<&str>) -> Result<V
         vendor,
         check: true,
     };
-    crate::regen::load(&opts).map_err(|f| match f {
-        crate::regen::Failure::Spec(diags) => {
-            let mut s: String = diags.iter().map(|d| format!("{d}\n")).collect();
-            let _ = write!(s, "error: {} problem(s) in specs/", diags.len());
-            s
-        }
-        crate::regen::Failure::Stale(_) => "unexpected stale report".into(),
-        crate::regen::Failure::Other(e) => e,
+    crate::regen::load(&opts).map_err(|f| {
+        SourcesError::Specs(match f {
+            crate::regen::Failure::Spec(diags) => {
+                let mut s: String = diags.iter().map(|d| format!("{d}\n")).collect();
+                let _ = write!(s, "error: {} problem(s) in specs/", diags.len());
+                s
+            }
+            crate::regen::Failure::Stale(_) => "unexpected stale report".into(),
+            crate::regen::Failure::Other(e) => e,
+        })
     })
 }
 
@@ -629,7 +650,7 @@ pub fn command(c: &Command<'_>) -> u8 {
 
 /// For `regen --check`: one line per drifted item, empty when the documents match the locks.
 /// Spec errors are left for regen to report.
-pub fn drift(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<String>, String> {
+pub fn drift(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<String>, SourcesError> {
     let Ok(apis) = load_apis(root, None, vendor) else { return Ok(Vec::new()) };
     let mut items = Vec::new();
     for api in &apis {

@@ -329,24 +329,39 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
     Some(Loaded { vendor, vendor_known, files, unparsed_models })
 }
 
-fn valid_base_url(url: &str) -> Result<(), String> {
+/// What is wrong with a base URL (the message names the URL).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+enum BaseUrlError {
+    #[error("must start with https://")]
+    NotHttps,
+    #[error("must not end with `/` (operation paths start with one)")]
+    TrailingSlash,
+    #[error("must not contain a query, a fragment or spaces")]
+    QueryFragmentOrSpace,
+    #[error("host `{0}` is not a valid host name")]
+    Host(String),
+    #[error("port `{0}` is not a number")]
+    Port(String),
+}
+
+fn valid_base_url(url: &str) -> Result<(), BaseUrlError> {
     let Some(rest) = url.strip_prefix("https://") else {
-        return Err("must start with https://".into());
+        return Err(BaseUrlError::NotHttps);
     };
     if url.ends_with('/') {
-        return Err("must not end with `/` (operation paths start with one)".into());
+        return Err(BaseUrlError::TrailingSlash);
     }
     if url.contains(['?', '#', ' ']) {
-        return Err("must not contain a query, a fragment or spaces".into());
+        return Err(BaseUrlError::QueryFragmentOrSpace);
     }
     let host = rest.split('/').next().unwrap_or("");
     let host_only = host.split(':').next().unwrap_or("");
     if host_only.is_empty() || !host_only.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') || host_only.starts_with('.') || host_only.ends_with('.') {
-        return Err(format!("host `{host}` is not a valid host name"));
+        return Err(BaseUrlError::Host(host.to_owned()));
     }
     if let Some(port) = host.split(':').nth(1) {
         if port.parse::<u16>().is_err() {
-            return Err(format!("port `{port}` is not a number"));
+            return Err(BaseUrlError::Port(port.to_owned()));
         }
     }
     Ok(())
@@ -444,7 +459,7 @@ impl<'a> Checker<'a, '_> {
                 ok.then_some(t)
             }
             Err(e) => {
-                self.cx.err(at, sub, e, "");
+                self.cx.err(at, sub, e.to_string(), "");
                 None
             }
         }
@@ -1136,9 +1151,22 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
 type HashSet2 = std::collections::HashSet<(ParamLocation, String)>;
 
 /// The vendor folder names under `specs_dir`.
-pub fn vendor_names(specs_dir: &Path) -> Result<Vec<String>, String> {
+/// Why the folder of vendor specs cannot be checked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecsError {
+    #[error("cannot list {}: {source}", dir.display())]
+    List { dir: PathBuf, source: std::io::Error },
+    #[error("unknown vendor `{name}`; known vendors: {}", known.join(", "))]
+    UnknownVendor { name: String, known: Vec<String> },
+}
+
+fn list_error(dir: &Path) -> impl FnOnce(std::io::Error) -> SpecsError + '_ {
+    move |source| SpecsError::List { dir: dir.to_path_buf(), source }
+}
+
+pub fn vendor_names(specs_dir: &Path) -> Result<Vec<String>, SpecsError> {
     let mut names: Vec<String> = std::fs::read_dir(specs_dir)
-        .map_err(|e| format!("cannot list {}: {e}", specs_dir.display()))?
+        .map_err(list_error(specs_dir))?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -1148,9 +1176,9 @@ pub fn vendor_names(specs_dir: &Path) -> Result<Vec<String>, String> {
 }
 
 /// Check every vendor folder under `specs_dir` (or just `only`).
-pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: Option<&str>, diags: &mut Diags) -> Result<Vec<ir::Api>, String> {
+pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: Option<&str>, diags: &mut Diags) -> Result<Vec<ir::Api>, SpecsError> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(specs_dir)
-        .map_err(|e| format!("cannot list {}: {e}", specs_dir.display()))?
+        .map_err(list_error(specs_dir))?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.is_dir())
@@ -1159,7 +1187,7 @@ pub fn check_all(specs_dir: &Path, root: &Path, docs_dir: Option<&Path>, only: O
     let known: Vec<String> = dirs.iter().filter_map(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
     if let Some(name) = only {
         if !known.iter().any(|k| k == name) {
-            return Err(format!("unknown vendor `{name}`; known vendors: {}", known.join(", ")));
+            return Err(SpecsError::UnknownVendor { name: name.to_owned(), known });
         }
     }
     let dirs: Vec<(String, PathBuf)> = dirs

@@ -7,15 +7,44 @@ use std::path::{Path, PathBuf};
 pub use crate::generated::MARKER;
 use crate::generated::{Content, COMMAND};
 
+/// Why output could not be rendered or brought in line with the tree.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The emitter's tokens are not a Rust file.
+    #[error("{path}: the generator produced invalid Rust ({source}); this is a generator bug")]
+    InvalidRust { path: String, source: syn::Error },
+    #[error("writing {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("removing {}: {source}", path.display())]
+    Remove { path: PathBuf, source: std::io::Error },
+    /// Generated paths hold files regen did not write; nothing was written.
+    #[error(
+        "refusing to replace {} file(s) that regen did not generate (no `{MARKER}` header); nothing was written:\n  {}\n\
+         hint: a spec's `crate.name` names a folder of hand-written files; pick another crate name (or move those files away)",
+        files.len(),
+        files.join("\n  ")
+    )]
+    Foreign { files: Vec<String> },
+}
+
 /// Format generated content into final bytes.
-pub fn render(path: &str, content: Content, header: &str) -> Result<String, String> {
+pub fn render(path: &str, content: Content, header: &str) -> Result<String, WriteError> {
     match content {
         Content::Text(t) => Ok(t),
         Content::Rust(tokens) => {
-            let file: syn::File = syn::parse2(tokens).map_err(|e| format!("{path}: the generator produced invalid Rust ({e}); this is a generator bug"))?;
+            let file: syn::File = syn::parse2(tokens).map_err(|source| WriteError::InvalidRust { path: path.to_owned(), source })?;
             Ok(format!("// {header}\n\n{}", prettyplease::unparse(&file)))
         }
     }
+}
+
+/// What a run owns on disk, for stale removal: every generated file under
+/// `dirs`, and under each `(dir, prefix)` the generated files whose name
+/// starts with `prefix` (a folder shared with files regen does not own).
+#[derive(Debug, Default, Clone)]
+pub struct Owned {
+    pub dirs: Vec<PathBuf>,
+    pub named: Vec<(PathBuf, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -27,10 +56,32 @@ pub struct Report {
     pub stale: Vec<(PathBuf, &'static str)>,
     /// Spec warnings (`file:line:col: warning: ...`) of a run that succeeded.
     pub warnings: Vec<crate::diag::Diag>,
+    /// Where the run's output was remembered (None in check mode: the cache is not used).
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Generated files found on disk that the run owns.
+fn existing_generated(root: &Path, owned: &Owned) -> Vec<PathBuf> {
+    let mut out = generated_under(root, &owned.dirs);
+    for (dir, prefix) in &owned.named {
+        let Ok(rd) = std::fs::read_dir(root.join(dir)) else { continue };
+        for entry in rd.flatten() {
+            let named = entry.file_name().to_str().is_some_and(|n| n.starts_with(prefix.as_str()));
+            if named && entry.file_type().is_ok_and(|t| t.is_file()) && is_generated(&entry.path()) {
+                out.push(dir.join(entry.file_name()));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a file carries the [`MARKER`] (files over 8 MiB are never ours).
+fn is_generated(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| b.len() < 8 << 20 && contains(&b, MARKER.as_bytes()))
 }
 
 /// Generated files found on disk under the given folders (recursively).
-fn existing_generated(root: &Path, dirs: &[PathBuf]) -> Vec<PathBuf> {
+fn generated_under(root: &Path, dirs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack: Vec<PathBuf> = dirs.iter().map(|d| root.join(d)).collect();
     while let Some(dir) = stack.pop() {
@@ -42,7 +93,7 @@ fn existing_generated(root: &Path, dirs: &[PathBuf]) -> Vec<PathBuf> {
                 if p.file_name().is_some_and(|n| n != "target") {
                     stack.push(p);
                 }
-            } else if entry.file_type().is_ok_and(|t| t.is_file()) && std::fs::read(&p).is_ok_and(|b| b.len() < 8 << 20 && contains(&b, MARKER.as_bytes())) {
+            } else if entry.file_type().is_ok_and(|t| t.is_file()) && is_generated(&p) {
                 out.push(p.strip_prefix(root).unwrap_or(&p).to_path_buf());
             }
         }
@@ -56,8 +107,8 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Bring the tree in line with `files` (or, with `check`, only report what differs).
-/// `owned_dirs` are the folders whose generated files this run owns, for stale removal.
-pub fn apply(root: &Path, files: &BTreeMap<PathBuf, String>, owned_dirs: &[PathBuf], check: bool) -> Result<Report, String> {
+/// `owned` is what this run owns on disk, for stale removal.
+pub fn apply(root: &Path, files: &BTreeMap<PathBuf, String>, owned: &Owned, check: bool) -> Result<Report, WriteError> {
     refuse_foreign(root, files)?;
     let mut report = Report::default();
     for (rel, content) in files {
@@ -68,24 +119,24 @@ pub fn apply(root: &Path, files: &BTreeMap<PathBuf, String>, owned_dirs: &[PathB
                 if check {
                     report.stale.push((rel.clone(), if old.is_ok() { "differs from what the spec generates (stale, or edited by hand)" } else { "is missing" }));
                 } else {
-                    write_atomic(&path, content.as_bytes()).map_err(|e| format!("writing {}: {e}", rel.display()))?;
+                    write_atomic(&path, content.as_bytes()).map_err(|source| WriteError::Write { path: rel.clone(), source })?;
                     report.written.push(rel.clone());
                 }
             }
         }
     }
-    for rel in existing_generated(root, owned_dirs) {
+    for rel in existing_generated(root, owned) {
         if files.contains_key(&rel) {
             continue;
         }
         if check {
             report.stale.push((rel, "is generated but no spec produces it any more"));
         } else {
-            std::fs::remove_file(root.join(&rel)).map_err(|e| format!("removing {}: {e}", rel.display()))?;
+            std::fs::remove_file(root.join(&rel)).map_err(|source| WriteError::Remove { path: rel.clone(), source })?;
             report.removed.push(rel);
         }
     }
-    remove_emptied_dirs(root, &report.removed, owned_dirs);
+    remove_emptied_dirs(root, &report.removed, &owned.dirs);
     Ok(report)
 }
 
@@ -93,7 +144,7 @@ pub fn apply(root: &Path, files: &BTreeMap<PathBuf, String>, owned_dirs: &[PathB
 /// a generated path without the [`MARKER`] (a hand-written crate, a folder).
 /// Checked before anything is written, in check mode too, so a spec whose
 /// crate name lands on hand-written files changes nothing.
-fn refuse_foreign(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<(), String> {
+fn refuse_foreign(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<(), WriteError> {
     let mut foreign = Vec::new();
     for rel in files.keys() {
         let path = root.join(rel);
@@ -107,12 +158,7 @@ fn refuse_foreign(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<(), 
     if foreign.is_empty() {
         return Ok(());
     }
-    Err(format!(
-        "refusing to replace {} file(s) that regen did not generate (no `{MARKER}` header); nothing was written:\n  {}\n\
-         hint: a spec's `crate.name` names a folder of hand-written files; pick another crate name (or move those files away)",
-        foreign.len(),
-        foreign.join("\n  ")
-    ))
+    Err(WriteError::Foreign { files: foreign })
 }
 
 /// After stale files are removed, remove the folders they leave empty (up to,

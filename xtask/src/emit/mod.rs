@@ -330,9 +330,14 @@ pub fn surface(api: &Api) -> String {
     out
 }
 
+/// The folder of the API surface snapshots, and the start of their names:
+/// regen owns exactly the generated files there whose names start so.
+pub const SURFACE_SNAPSHOT_DIR: &str = "xtask/tests/snapshots";
+pub const SURFACE_SNAPSHOT_PREFIX: &str = "regen__surface_";
+
 /// Where `regen` writes a vendor's API surface: the snapshot `xtask/tests/regen.rs` compares with.
 pub fn surface_snapshot_path(api: &Api) -> String {
-    format!("xtask/tests/snapshots/regen__surface_{}.snap", api.vendor.name)
+    format!("{SURFACE_SNAPSHOT_DIR}/{SURFACE_SNAPSHOT_PREFIX}{}.snap", api.vendor.name)
 }
 
 /// The surface snapshot file of every vendor crate (generator fixtures have none),
