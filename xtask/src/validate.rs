@@ -601,7 +601,44 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     let loaded = load(dir, root, diags)?;
     let (vfile, v) = &loaded.vendor;
     let vat = At { file: vfile, path: "vendor" };
+    let all_models = models_by_name(&loaded, diags);
+    let sources: HashMap<String, (String, Option<spec::Headings>)> = v.sources.iter().map(|s| (s.id.clone(), (s.file.clone(), s.headings.clone()))).collect();
+    let sensitive_names = v.sensitive_fields.iter().cloned().collect();
+    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names, json_list_ok: false, vendor_known: loaded.vendor_known };
 
+    let vendor_checks = ck.cx.diags.items.len();
+    check_identity(&mut ck, vat, v, dir);
+    let (scheme_ids, schemes) = check_auth(&mut ck, vat, v);
+    check_sensitive_fields(&mut ck, vat, v);
+    check_sources(&mut ck, vat, v, docs_dir);
+    let rate_limit = v.rate_limit.as_ref().map(|r| {
+        if r.requests == 0 || r.per_seconds == 0 {
+            ck.cx.err(vat, "rate_limit", "a rate limit needs positive `requests` and `per_seconds`", "");
+        }
+        ir::RateLimit { requests: r.requests, per_seconds: r.per_seconds, source: ck.source(vat, "rate_limit.source", &r.source, None) }
+    });
+    if !loaded.vendor_known {
+        // The stand-in vendor's checks say nothing about the spec.
+        ck.cx.diags.items.truncate(vendor_checks);
+    }
+
+    let mut models = check_models(&mut ck, &loaded);
+    let mut operations = check_operations(&mut ck, &loaded, &scheme_ids, v);
+    if diags_added(&ck.cx, before) {
+        return None;
+    }
+    check_examples(&mut ck, vat, v, &operations);
+    if diags_added(&ck.cx, before) {
+        return None;
+    }
+    operations.sort_by(|a, b| (&a.group, &a.id).cmp(&(&b.group, &b.id)));
+    models.sort_by(|a, b| a.name.cmp(&b.name));
+    let spec_dir = format!("{}/", dir.strip_prefix(root).unwrap_or(dir).display());
+    Some(ir::Api { vendor: lower_vendor(v, spec_dir, schemes, rate_limit), operations, models })
+}
+
+/// Every model of the vendor by name; a name defined twice is reported.
+fn models_by_name<'a>(loaded: &'a Loaded, diags: &mut Diags) -> HashMap<String, &'a spec::Model> {
     let mut all_models: HashMap<String, &spec::Model> = HashMap::new();
     for (file, _, models) in &loaded.files {
         for (i, m) in models {
@@ -611,12 +648,11 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             }
         }
     }
-    let sources: HashMap<String, (String, Option<spec::Headings>)> = v.sources.iter().map(|s| (s.id.clone(), (s.file.clone(), s.headings.clone()))).collect();
-    let sensitive_names = v.sensitive_fields.iter().cloned().collect();
-    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names, json_list_ok: false, vendor_known: loaded.vendor_known };
+    all_models
+}
 
-    // Vendor.
-    let vendor_checks = ck.cx.diags.items.len();
+/// The vendor's name (its folder), crate name and version, and base URL.
+fn check_identity(ck: &mut Checker<'_, '_>, vat: At<'_>, v: &spec::Vendor, dir: &Path) {
     let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if v.name != folder {
         ck.cx.err(vat, "name", format!("vendor name `{}` differs from its folder `{folder}`", v.name), format!("set `name: {folder}` or rename the folder"));
@@ -633,32 +669,19 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     if let Err(e) = valid_base_url(&v.base_url) {
         ck.cx.err(vat, "base_url", format!("malformed base URL `{}`: {e}", v.base_url), "write it as https://host[/prefix], without a trailing slash");
     }
+}
+
+/// The auth schemes and the default: returns the scheme ids and the lowered schemes.
+fn check_auth(ck: &mut Checker<'_, '_>, vat: At<'_>, v: &spec::Vendor) -> (BTreeSet<String>, Vec<ir::Scheme>) {
     let mut scheme_ids = BTreeSet::new();
     let mut schemes = Vec::new();
     for (i, s) in v.auth.schemes.iter().enumerate() {
         let sub = format!("auth.schemes[{i}]");
-        if !names::is_snake_ident(&s.id) {
-            ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` is not snake_case", s.id), "it becomes a builder method name");
-        } else if names::CLIENT_BUILDER_METHODS.contains(&names::snake(&s.id).as_str()) {
-            ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` becomes `ClientBuilder::{}`, which the builder already has", s.id, names::snake(&s.id)), format!("name the credential, e.g. `{}_key`", s.id));
-        } else if let Some(other) = v.auth.schemes[..i].iter().find(|o| o.id != s.id && names::snake(&o.id) == names::snake(&s.id)) {
-            ck.cx.err(vat, &format!("{sub}.id"), format!("scheme ids `{}` and `{}` both become the builder method `{}`", s.id, other.id, names::snake(&s.id)), "rename one of them");
-        }
+        check_scheme_id(ck, vat, &sub, &v.auth.schemes[..i], s);
         if !scheme_ids.insert(s.id.clone()) {
             ck.cx.err(vat, &format!("{sub}.id"), format!("scheme `{}` is defined twice", s.id), "");
         }
-        match s.kind {
-            spec::AuthKind::Header => match &s.header {
-                Some(h) if !h.is_empty() && h.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') => {}
-                Some(h) => ck.cx.err(vat, &format!("{sub}.header"), format!("header name `{h}` must be lowercase letters, digits and `-`"), "HTTP header names are case-insensitive; write it in lowercase"),
-                None => ck.cx.err(vat, &sub, "a `header` scheme needs `header:`", "name the header that carries the key, e.g. `header: x-api-key`"),
-            },
-            _ if s.header.is_some() => ck.cx.err(vat, &format!("{sub}.header"), "only `type: header` schemes take `header:`", "remove it"),
-            _ => {}
-        }
-        if s.password.is_some() && s.kind != spec::AuthKind::BasicKey {
-            ck.cx.err(vat, &format!("{sub}.password"), "only `type: basic_key` schemes take a fixed `password:`", "remove it");
-        }
+        check_scheme_shape(ck, vat, &sub, s);
         schemes.push(ir::Scheme { id: s.id.clone(), kind: s.kind, header: s.header.clone(), password: s.password.clone(), description: s.description.clone() });
     }
     if v.auth.default.is_empty() {
@@ -669,7 +692,37 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             ck.cx.err(vat, &format!("auth.default[{i}]"), format!("unknown auth scheme `{d}`"), format!("define it under auth.schemes, or use one of: {}", scheme_ids.iter().cloned().collect::<Vec<_>>().join(", ")));
         }
     }
-    let mut source_ids = BTreeSet::new();
+    (scheme_ids, schemes)
+}
+
+/// A scheme id becomes a builder method: snake_case, not the builder's own, not another's.
+fn check_scheme_id(ck: &mut Checker<'_, '_>, vat: At<'_>, sub: &str, earlier: &[spec::AuthScheme], s: &spec::AuthScheme) {
+    if !names::is_snake_ident(&s.id) {
+        ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` is not snake_case", s.id), "it becomes a builder method name");
+    } else if names::CLIENT_BUILDER_METHODS.contains(&names::snake(&s.id).as_str()) {
+        ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` becomes `ClientBuilder::{}`, which the builder already has", s.id, names::snake(&s.id)), format!("name the credential, e.g. `{}_key`", s.id));
+    } else if let Some(other) = earlier.iter().find(|o| o.id != s.id && names::snake(&o.id) == names::snake(&s.id)) {
+        ck.cx.err(vat, &format!("{sub}.id"), format!("scheme ids `{}` and `{}` both become the builder method `{}`", s.id, other.id, names::snake(&s.id)), "rename one of them");
+    }
+}
+
+/// `header:` only (and always) for header schemes, `password:` only for `basic_key`.
+fn check_scheme_shape(ck: &mut Checker<'_, '_>, vat: At<'_>, sub: &str, s: &spec::AuthScheme) {
+    match s.kind {
+        spec::AuthKind::Header => match &s.header {
+            Some(h) if !h.is_empty() && h.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') => {}
+            Some(h) => ck.cx.err(vat, &format!("{sub}.header"), format!("header name `{h}` must be lowercase letters, digits and `-`"), "HTTP header names are case-insensitive; write it in lowercase"),
+            None => ck.cx.err(vat, sub, "a `header` scheme needs `header:`", "name the header that carries the key, e.g. `header: x-api-key`"),
+        },
+        _ if s.header.is_some() => ck.cx.err(vat, &format!("{sub}.header"), "only `type: header` schemes take `header:`", "remove it"),
+        _ => {}
+    }
+    if s.password.is_some() && s.kind != spec::AuthKind::BasicKey {
+        ck.cx.err(vat, &format!("{sub}.password"), "only `type: basic_key` schemes take a fixed `password:`", "remove it");
+    }
+}
+
+fn check_sensitive_fields(ck: &mut Checker<'_, '_>, vat: At<'_>, v: &spec::Vendor) {
     let mut seen_sensitive = HashSet::new();
     for (i, name) in v.sensitive_fields.iter().enumerate() {
         if name.trim().is_empty() {
@@ -678,6 +731,11 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             ck.cx.err(vat, &format!("sensitive_fields[{i}]"), format!("`{name}` is listed twice (names are compared without regard to ASCII case)"), "remove one of them");
         }
     }
+}
+
+/// Source ids are unique; with the documents at hand, each file is there and says how its headings are marked.
+fn check_sources(ck: &mut Checker<'_, '_>, vat: At<'_>, v: &spec::Vendor, docs_dir: Option<&Path>) {
+    let mut source_ids = BTreeSet::new();
     for (i, s) in v.sources.iter().enumerate() {
         if !source_ids.insert(s.id.clone()) {
             ck.cx.err(vat, &format!("sources[{i}].id"), format!("source `{}` is listed twice", s.id), "");
@@ -691,156 +749,186 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             }
         }
     }
-    let rate_limit = v.rate_limit.as_ref().map(|r| {
-        if r.requests == 0 || r.per_seconds == 0 {
-            ck.cx.err(vat, "rate_limit", "a rate limit needs positive `requests` and `per_seconds`", "");
-        }
-        ir::RateLimit { requests: r.requests, per_seconds: r.per_seconds, source: ck.source(vat, "rate_limit.source", &r.source, None) }
-    });
+}
 
-    if !loaded.vendor_known {
-        // The stand-in vendor's checks say nothing about the spec.
-        ck.cx.diags.items.truncate(vendor_checks);
-    }
-
-    // Models.
+/// Every model of every file, checked and lowered (a model with errors is left out).
+fn check_models(ck: &mut Checker<'_, '_>, loaded: &Loaded) -> Vec<ir::Model> {
     let mut models = Vec::new();
     let mut model_rust: HashMap<String, String> = HashMap::new();
     for (file, _, file_models) in &loaded.files {
         for (i, m) in file_models {
             let p = format!("models[{i}]");
-            let at = At { file, path: &p };
-            if !names::is_pascal_ident(&m.name) {
-                ck.cx.err(at, "name", format!("model name `{}` is not PascalCase", m.name), "start with an uppercase letter; letters and digits only");
-            }
-            if names::is_keyword(&m.name) {
-                ck.cx.err(at, "name", format!("model name `{}` is a Rust keyword", m.name), "pick another name");
-            } else if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
-                ck.cx.err(at, "name", format!("model name `{}` clashes with a name the generated code uses", m.name), "pick another name (names ending in `Api`, Client/ClientBuilder/Error/Result and the runtime items each crate re-exports, such as StatusCode or Paginator, are taken)");
-            }
-            if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
-                if other != m.name {
-                    ck.cx.err(at, "name", format!("models `{}` and `{other}` differ only in case", m.name), "rename one of them");
-                }
-            }
-            let source = m.source.as_ref().map(|s| ck.source(at, "source", s, None));
-            let kinds = [m.fields.is_some(), m.enum_values.is_some(), m.one_of.is_some(), m.newtype.is_some()].iter().filter(|k| **k).count();
-            if kinds != 1 {
-                ck.cx.err(at, "", format!("model `{}` must have exactly one of `fields`, `enum`, `one_of`, `newtype` (it has {kinds})", m.name), "");
-                continue;
-            }
-            let kind = if let Some(fields) = &m.fields {
-                ir::ModelKind::Object { fields: ck.fields(at, "fields", fields, true), keep_unknown: m.keep_unknown }
-            } else if let Some(values) = &m.enum_values {
-                let mut out = Vec::new();
-                let mut seen = BTreeSet::new();
-                let integer = !values.is_empty() && values.iter().all(|v| v.value.is_i64());
-                for (j, ev) in values.iter().enumerate() {
-                    let wire = match &ev.value {
-                        serde_yaml::Value::String(s) => s.clone(),
-                        serde_yaml::Value::Number(n) if n.is_i64() => n.to_string(),
-                        _ => {
-                            ck.cx.err(at, &format!("enum[{j}].value"), "an enum value must be a string or an integer", "");
-                            continue;
-                        }
-                    };
-                    let rust = ev.name.clone().unwrap_or_else(|| names::pascal(&wire));
-                    // A derived name may carry the naming layer's keyword suffix (`self` → `Self_`).
-                    let usable = if ev.name.is_some() { names::is_pascal_ident(&rust) } else { names::is_pascal_ident(rust.trim_end_matches('_')) };
-                    if !usable || rust == "Unknown" || names::is_keyword(&rust) {
-                        let sub = if ev.name.is_some() { format!("enum[{j}].name") } else { format!("enum[{j}]") };
-                        ck.cx.err(at, &sub, format!("variant name `{rust}` is not usable"), "set `name:` to a PascalCase name other than Unknown and Self");
-                    }
-                    if !seen.insert(rust.clone()) {
-                        ck.cx.err(at, &format!("enum[{j}].value"), format!("two values become the variant `{rust}`"), "set `name:` on one of them");
-                    }
-                    out.push(ir::EnumValue { wire, rust, description: ev.description.clone() });
-                }
-                if out.is_empty() {
-                    ck.cx.err(at, "enum", "an enum needs at least one value", "");
-                }
-                ir::ModelKind::Enum { values: out, integer }
-            } else if let Some(variants) = &m.one_of {
-                let mut out = Vec::new();
-                for (j, var) in variants.iter().enumerate() {
-                    if !names::is_pascal_ident(&var.name) || names::is_keyword(&var.name) {
-                        ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant name `{}` is not PascalCase", var.name), if names::is_keyword(&var.name) { "`Self` is a Rust keyword; pick another name" } else { "" });
-                    } else if variants[..j].iter().any(|o| o.name == var.name) {
-                        ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant `{}` is listed twice", var.name), "give each variant its own name");
-                    }
-                    if let Some(t) = ck.ty(at, &format!("one_of[{j}].type"), &var.ty) {
-                        out.push((var.name.clone(), t));
-                    }
-                }
-                if out.len() < 2 {
-                    ck.cx.err(at, "one_of", "`one_of` needs at least two variants", "");
-                }
-                ir::ModelKind::OneOf { variants: out }
-            } else {
-                let expr = m.newtype.as_deref().unwrap_or_default();
-                match ck.ty(at, "newtype", expr) {
-                    Some(t @ (Ty::String | Ty::Integer | Ty::Number)) => ir::ModelKind::Newtype { ty: t },
-                    Some(_) => {
-                        ck.cx.err(at, "newtype", "a newtype wraps `string`, `integer` or `number`", "");
-                        continue;
-                    }
-                    None => continue,
-                }
-            };
-            models.push(ir::Model { name: m.name.clone(), description: m.description.clone(), source, kind, notes: m.notes.clone() });
+            models.extend(check_model(ck, At { file, path: &p }, m, &mut model_rust));
         }
     }
+    models
+}
 
-    // Operations.
+/// One model: its name (unique without regard to case, in `model_rust`), source and kind.
+fn check_model(ck: &mut Checker<'_, '_>, at: At<'_>, m: &spec::Model, model_rust: &mut HashMap<String, String>) -> Option<ir::Model> {
+    if !names::is_pascal_ident(&m.name) {
+        ck.cx.err(at, "name", format!("model name `{}` is not PascalCase", m.name), "start with an uppercase letter; letters and digits only");
+    }
+    if names::is_keyword(&m.name) {
+        ck.cx.err(at, "name", format!("model name `{}` is a Rust keyword", m.name), "pick another name");
+    } else if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
+        ck.cx.err(at, "name", format!("model name `{}` clashes with a name the generated code uses", m.name), "pick another name (names ending in `Api`, Client/ClientBuilder/Error/Result and the runtime items each crate re-exports, such as StatusCode or Paginator, are taken)");
+    }
+    if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
+        if other != m.name {
+            ck.cx.err(at, "name", format!("models `{}` and `{other}` differ only in case", m.name), "rename one of them");
+        }
+    }
+    let source = m.source.as_ref().map(|s| ck.source(at, "source", s, None));
+    let kinds = [m.fields.is_some(), m.enum_values.is_some(), m.one_of.is_some(), m.newtype.is_some()].iter().filter(|k| **k).count();
+    if kinds != 1 {
+        ck.cx.err(at, "", format!("model `{}` must have exactly one of `fields`, `enum`, `one_of`, `newtype` (it has {kinds})", m.name), "");
+        return None;
+    }
+    let kind = if let Some(fields) = &m.fields {
+        ir::ModelKind::Object { fields: ck.fields(at, "fields", fields, true), keep_unknown: m.keep_unknown }
+    } else if let Some(values) = &m.enum_values {
+        enum_kind(ck, at, values)
+    } else if let Some(variants) = &m.one_of {
+        one_of_kind(ck, at, variants)
+    } else {
+        newtype_kind(ck, at, m.newtype.as_deref().unwrap_or_default())?
+    };
+    Some(ir::Model { name: m.name.clone(), description: m.description.clone(), source, kind, notes: m.notes.clone() })
+}
+
+/// An enum: string or integer values, each a usable and distinct variant name.
+fn enum_kind(ck: &mut Checker<'_, '_>, at: At<'_>, values: &[spec::EnumValue]) -> ir::ModelKind {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let integer = !values.is_empty() && values.iter().all(|v| v.value.is_i64());
+    for (j, ev) in values.iter().enumerate() {
+        let wire = match &ev.value {
+            serde_yaml::Value::String(s) => s.clone(),
+            serde_yaml::Value::Number(n) if n.is_i64() => n.to_string(),
+            _ => {
+                ck.cx.err(at, &format!("enum[{j}].value"), "an enum value must be a string or an integer", "");
+                continue;
+            }
+        };
+        let rust = ev.name.clone().unwrap_or_else(|| names::pascal(&wire));
+        // A derived name may carry the naming layer's keyword suffix (`self` → `Self_`).
+        let usable = if ev.name.is_some() { names::is_pascal_ident(&rust) } else { names::is_pascal_ident(rust.trim_end_matches('_')) };
+        if !usable || rust == "Unknown" || names::is_keyword(&rust) {
+            let sub = if ev.name.is_some() { format!("enum[{j}].name") } else { format!("enum[{j}]") };
+            ck.cx.err(at, &sub, format!("variant name `{rust}` is not usable"), "set `name:` to a PascalCase name other than Unknown and Self");
+        }
+        if !seen.insert(rust.clone()) {
+            ck.cx.err(at, &format!("enum[{j}].value"), format!("two values become the variant `{rust}`"), "set `name:` on one of them");
+        }
+        out.push(ir::EnumValue { wire, rust, description: ev.description.clone() });
+    }
+    if out.is_empty() {
+        ck.cx.err(at, "enum", "an enum needs at least one value", "");
+    }
+    ir::ModelKind::Enum { values: out, integer }
+}
+
+/// A `one_of`: two or more distinct PascalCase variants, each of a known type.
+fn one_of_kind(ck: &mut Checker<'_, '_>, at: At<'_>, variants: &[spec::Variant]) -> ir::ModelKind {
+    let mut out = Vec::new();
+    for (j, var) in variants.iter().enumerate() {
+        if !names::is_pascal_ident(&var.name) || names::is_keyword(&var.name) {
+            ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant name `{}` is not PascalCase", var.name), if names::is_keyword(&var.name) { "`Self` is a Rust keyword; pick another name" } else { "" });
+        } else if variants[..j].iter().any(|o| o.name == var.name) {
+            ck.cx.err(at, &format!("one_of[{j}].name"), format!("variant `{}` is listed twice", var.name), "give each variant its own name");
+        }
+        if let Some(t) = ck.ty(at, &format!("one_of[{j}].type"), &var.ty) {
+            out.push((var.name.clone(), t));
+        }
+    }
+    if out.len() < 2 {
+        ck.cx.err(at, "one_of", "`one_of` needs at least two variants", "");
+    }
+    ir::ModelKind::OneOf { variants: out }
+}
+
+/// A newtype wraps a string or a number.
+fn newtype_kind(ck: &mut Checker<'_, '_>, at: At<'_>, expr: &str) -> Option<ir::ModelKind> {
+    match ck.ty(at, "newtype", expr) {
+        Some(t @ (Ty::String | Ty::Integer | Ty::Number)) => Some(ir::ModelKind::Newtype { ty: t }),
+        Some(_) => {
+            ck.cx.err(at, "newtype", "a newtype wraps `string`, `integer` or `number`", "");
+            None
+        }
+        None => None,
+    }
+}
+
+/// Every name an operation or group is emitted as, with the spec name that took it.
+#[derive(Default)]
+struct EmittedNames {
+    op_ids: HashMap<String, String>,
+    builders: HashMap<String, String>,
+    methods: HashMap<String, String>,
+    accessors: HashMap<String, String>,
+    group_structs: HashMap<String, String>,
+    routes: HashMap<(HttpMethod, String), String>,
+}
+
+impl EmittedNames {
+    /// Take `op`'s id, route, builder, method, accessor and group type; a form another operation or group took is reported.
+    fn claim(&mut self, ck: &mut Checker<'_, '_>, at: At<'_>, op: &ir::Operation) {
+        let twice = self.op_ids.insert(names::snake(&op.id), op.id.clone());
+        if let Some(other) = &twice {
+            let also = if other == &op.id { String::new() } else { format!(" (as `{other}`)") };
+            ck.cx.err(at, "id", format!("operation id `{}` is used twice{also}", op.id), "operation ids must be unique per vendor; make the name say what differs");
+        }
+        let route = op.path.split('{').enumerate().map(|(k, s)| if k == 0 { s.to_owned() } else { format!("{{}}{}", s.split_once('}').map(|x| x.1).unwrap_or("")) }).collect::<String>();
+        if let Some(other) = self.routes.insert((op.method, route), op.id.clone()) {
+            ck.cx.err(at, "path", format!("{} {} has the same route as operation `{other}`", op.method.as_str(), op.path), "two operations cannot share a method and path");
+        }
+        let builder = names::pascal(&op.id);
+        if names::RESERVED_TYPES.contains(&builder.as_str()) {
+            ck.cx.err(at, "id", format!("operation id `{}` becomes the request builder `{builder}`, a name the generated code uses", op.id), "pick another id (say what it does, e.g. `get_string_value`)");
+        } else if let Some(other) = self.builders.insert(builder.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
+            ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the request builder `{builder}`", op.id), "rename one so they differ in more than underscores");
+        }
+        let method = names::method(&op.id);
+        if let Some(other) = self.methods.insert(method.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
+            ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the method `{method}`", op.id), "rename one of them");
+        }
+        self.claim_group(ck, at, &op.group);
+    }
+
+    fn claim_group(&mut self, ck: &mut Checker<'_, '_>, at: At<'_>, group: &str) {
+        let accessor = names::snake(group);
+        if names::CLIENT_METHODS.contains(&accessor.as_str()) {
+            ck.cx.err(at, "group", format!("group `{group}` becomes `Client::{accessor}`, which the client already has"), format!("pick another group name; taken: {}", names::CLIENT_METHODS.join(", ")));
+        } else if let Some(other) = self.accessors.insert(accessor.clone(), group.to_owned()).filter(|o| o != group) {
+            ck.cx.err(at, "group", format!("groups `{group}` and `{other}` both become the accessor `Client::{accessor}`"), "use one spelling of the group");
+        }
+        let gs = names::group_type(group);
+        if let Some(other) = self.group_structs.insert(gs.clone(), group.to_owned()).filter(|o| o != group) {
+            ck.cx.err(at, "group", format!("groups `{group}` and `{other}` both become the type `{gs}`"), "use one spelling of the group, or names that differ in more than underscores");
+        }
+    }
+}
+
+/// Every operation of every file, checked and lowered, with the names they are emitted as kept apart.
+fn check_operations(ck: &mut Checker<'_, '_>, loaded: &Loaded, scheme_ids: &BTreeSet<String>, v: &spec::Vendor) -> Vec<ir::Operation> {
     let mut operations = Vec::new();
-    let mut op_ids: HashMap<String, String> = HashMap::new();
-    // Every form an operation or group name is emitted in, with the spec name that took it.
-    let mut builders: HashMap<String, String> = HashMap::new();
-    let mut methods: HashMap<String, String> = HashMap::new();
-    let mut accessors: HashMap<String, String> = HashMap::new();
-    let mut group_structs: HashMap<String, String> = HashMap::new();
-    let mut routes: HashMap<(HttpMethod, String), String> = HashMap::new();
+    let mut taken = EmittedNames::default();
     for (file, ops, _) in &loaded.files {
         for (i, o) in ops {
             let p = format!("operations[{i}]");
             let at = At { file, path: &p };
-            if let Some(op) = check_operation(&mut ck, at, o, &scheme_ids, v) {
-                let twice = op_ids.insert(names::snake(&op.id), op.id.clone());
-                if let Some(other) = &twice {
-                    let also = if other == &op.id { String::new() } else { format!(" (as `{other}`)") };
-                    ck.cx.err(at, "id", format!("operation id `{}` is used twice{also}", op.id), "operation ids must be unique per vendor; make the name say what differs");
-                }
-                let route = op.path.split('{').enumerate().map(|(k, s)| if k == 0 { s.to_owned() } else { format!("{{}}{}", s.split_once('}').map(|x| x.1).unwrap_or("")) }).collect::<String>();
-                if let Some(other) = routes.insert((op.method, route), op.id.clone()) {
-                    ck.cx.err(at, "path", format!("{} {} has the same route as operation `{other}`", op.method.as_str(), op.path), "two operations cannot share a method and path");
-                }
-                let builder = names::pascal(&op.id);
-                if names::RESERVED_TYPES.contains(&builder.as_str()) {
-                    ck.cx.err(at, "id", format!("operation id `{}` becomes the request builder `{builder}`, a name the generated code uses", op.id), "pick another id (say what it does, e.g. `get_string_value`)");
-                } else if let Some(other) = builders.insert(builder.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
-                    ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the request builder `{builder}`", op.id), "rename one so they differ in more than underscores");
-                }
-                let method = names::method(&op.id);
-                if let Some(other) = methods.insert(method.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
-                    ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the method `{method}`", op.id), "rename one of them");
-                }
-                let accessor = names::snake(&op.group);
-                if names::CLIENT_METHODS.contains(&accessor.as_str()) {
-                    ck.cx.err(at, "group", format!("group `{}` becomes `Client::{accessor}`, which the client already has", op.group), format!("pick another group name; taken: {}", names::CLIENT_METHODS.join(", ")));
-                } else if let Some(other) = accessors.insert(accessor.clone(), op.group.clone()).filter(|o| o != &op.group) {
-                    ck.cx.err(at, "group", format!("groups `{}` and `{other}` both become the accessor `Client::{accessor}`", op.group), "use one spelling of the group");
-                }
-                let gs = names::group_type(&op.group);
-                if let Some(other) = group_structs.insert(gs.clone(), op.group.clone()).filter(|o| o != &op.group) {
-                    ck.cx.err(at, "group", format!("groups `{}` and `{other}` both become the type `{gs}`", op.group), "use one spelling of the group, or names that differ in more than underscores");
-                }
+            if let Some(op) = check_operation(ck, at, o, scheme_ids, v) {
+                taken.claim(ck, at, &op);
                 operations.push(op);
             }
         }
     }
-    if diags_added(&ck.cx, before) {
-        return None;
-    }
+    operations
+}
+
+/// The operations the README and the examples show exist and answer with something to print.
+fn check_examples(ck: &mut Checker<'_, '_>, vat: At<'_>, v: &spec::Vendor, operations: &[ir::Operation]) {
     let chosen = v.quick_start.iter().enumerate().map(|(i, id)| (format!("quick_start[{i}]"), id)).chain(v.poll_example.iter().map(|id| ("poll_example".to_owned(), id)));
     for (sub, id) in chosen {
         match operations.iter().find(|o| &o.id == id) {
@@ -851,12 +939,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
             Some(_) => {}
         }
     }
-    if diags_added(&ck.cx, before) {
-        return None;
-    }
-    operations.sort_by(|a, b| (&a.group, &a.id).cmp(&(&b.group, &b.id)));
-    models.sort_by(|a, b| a.name.cmp(&b.name));
-    let vendor = ir::Vendor {
+}
+
+fn lower_vendor(v: &spec::Vendor, spec_dir: String, schemes: Vec<ir::Scheme>, rate_limit: Option<ir::RateLimit>) -> ir::Vendor {
+    ir::Vendor {
         name: v.name.clone(),
         title: v.title.clone(),
         crate_name: v.krate.name.clone(),
@@ -866,7 +952,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         categories: v.krate.categories.clone(),
         publish: v.krate.publish,
         crate_dir: String::new(),
-        spec_dir: format!("{}/", dir.strip_prefix(root).unwrap_or(dir).display()),
+        spec_dir,
         base_url: v.base_url.clone(),
         schemes,
         default_auth: v.auth.default.clone(),
@@ -876,8 +962,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         notes: v.notes.clone(),
         quick_start: v.quick_start.clone(),
         poll_example: v.poll_example.clone(),
-    };
-    Some(ir::Api { vendor, operations, models })
+    }
 }
 
 fn diags_added(cx: &Ctx<'_>, before: usize) -> bool {
