@@ -979,7 +979,47 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
     }
     let source = ck.source(at, "source", &o.source, Some((o.method.as_str(), &o.path)));
 
-    // Path template.
+    let vars = path_variables(ck, at, o);
+    let mut rust_names: HashMap<String, String> = HashMap::new();
+    let params = check_params(ck, at, o, &vars, &mut rust_names);
+    let body = o.body.as_ref().map(|b| check_body(ck, at, o, b, &mut rust_names));
+    let auth = op_auth(ck, at, o, schemes, v);
+    let responses = check_responses(ck, at, o);
+    let Some(success) = responses.iter().find(|r| (200..300).contains(&r.status)).cloned() else {
+        ck.cx.err(at, "responses", "no 2xx response", "add the success response, e.g. `- { status: 200, content: json, description: ... }`");
+        return None;
+    };
+    if success.content == spec::ContentKind::Undocumented {
+        ck.cx.err(at, "responses", format!("the success response ({}) is `undocumented`", success.status), "give the success response a content kind the client can decode: json, text, binary or empty");
+    }
+
+    let pagination = o.pagination.as_ref().and_then(|pg| check_pagination(ck, at, pg, &params, &success));
+    let retryable = o.retryable.unwrap_or(matches!(o.method, HttpMethod::GET | HttpMethod::HEAD | HttpMethod::PUT | HttpMethod::DELETE));
+    if ck.cx.diags.items.len() > start {
+        return None;
+    }
+    Some(ir::Operation {
+        id: o.id.clone(),
+        group: o.group.clone(),
+        summary: o.summary.clone(),
+        description: o.description.clone(),
+        source,
+        method: o.method,
+        path: o.path.clone(),
+        auth,
+        params,
+        body,
+        success,
+        responses,
+        pagination,
+        retryable,
+        notes: o.notes.clone(),
+    })
+}
+
+/// The path: starts with `/`, holds only what a URL path can, and its
+/// `{variables}` (returned) are balanced, named and distinct.
+fn path_variables(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation) -> Vec<String> {
     let mut vars = Vec::new();
     if !o.path.starts_with('/') {
         ck.cx.err(at, "path", format!("path `{}` must start with `/`", o.path), "paths are relative to the vendor's base_url");
@@ -1014,9 +1054,13 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         ck.cx.err(at, "path", format!("path `{}` has a `%` that does not start a percent-escape", o.path), "write `%25` for a literal `%`");
     }
 
-    // Parameters.
+    vars
+}
+
+/// The parameters, each of a type its place can carry, and every path variable declared.
+/// `rust_names` collects the Rust names taken (the body's fields share them).
+fn check_params(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, vars: &[String], rust_names: &mut HashMap<String, String>) -> Vec<ir::Param> {
     let mut params = Vec::new();
-    let mut rust_names: HashMap<String, String> = HashMap::new();
     let mut wire_names: HashSet2 = HashSet2::default();
     for (i, p) in o.params.iter().enumerate() {
         let sub = format!("params[{i}]");
@@ -1054,14 +1098,17 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         }
         params.push(ir::Param { wire: p.name.clone(), rust, location: p.location, ty, required: p.required, default, client_default, description: p.description.clone() });
     }
-    for var in &vars {
+    for var in vars {
         if !o.params.iter().any(|p| p.location == ParamLocation::Path && &p.name == var) {
             ck.cx.err(at, "path", format!("path variable `{{{var}}}` has no parameter"), format!("declare it under `params:` with `in: path`, `name: {var}` and `required: true`"));
         }
     }
 
-    // Body.
-    let body = o.body.as_ref().map(|b| {
+    params
+}
+
+/// The body: allowed by the method, each field of a type its encoding can carry.
+fn check_body(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, b: &spec::Body, rust_names: &mut HashMap<String, String>) -> ir::Body {
         if matches!(o.method, HttpMethod::GET | HttpMethod::HEAD) {
             ck.cx.err(at, "body", format!("a {} request cannot have a body", o.method.as_str()), "move the fields to `params:` with `in: query`, or change the method");
         }
@@ -1092,10 +1139,11 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
             }
         }
         ir::Body { encoding: b.encoding, content_type: b.content_type.clone(), fields }
-    });
+}
 
-    // Auth.
-    let auth = match &o.auth {
+/// The schemes an operation accepts: the vendor's default, none, or its own list of known schemes.
+fn op_auth(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, schemes: &BTreeSet<String>, v: &spec::Vendor) -> ir::Auth {
+    match &o.auth {
         None => ir::Auth::Schemes(v.auth.default.clone()),
         Some(spec::OpAuth::None(_)) => ir::Auth::None,
         Some(spec::OpAuth::Schemes(list)) => {
@@ -1113,9 +1161,11 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
             }
             ir::Auth::Schemes(list.clone())
         }
-    };
+    }
+}
 
-    // Responses.
+/// The responses: real, distinct statuses, each with a type its content kind can carry.
+fn check_responses(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation) -> Vec<ir::Response> {
     let mut responses = Vec::new();
     let mut statuses = BTreeSet::new();
     for (i, r) in o.responses.iter().enumerate() {
@@ -1148,16 +1198,12 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
         };
         responses.push(ir::Response { status: r.status, content: r.content, ty, media_type: r.media_type.clone(), description: r.description.clone() });
     }
-    let Some(success) = responses.iter().find(|r| (200..300).contains(&r.status)).cloned() else {
-        ck.cx.err(at, "responses", "no 2xx response", "add the success response, e.g. `- { status: 200, content: json, description: ... }`");
-        return None;
-    };
-    if success.content == spec::ContentKind::Undocumented {
-        ck.cx.err(at, "responses", format!("the success response ({}) is `undocumented`", success.status), "give the success response a content kind the client can decode: json, text, binary or empty");
-    }
+    responses
+}
 
-    // Pagination.
-    let pagination = o.pagination.as_ref().and_then(|pg| {
+/// Paging: its parameter is an optional query parameter, and the success
+/// response holds the items (page) or is a list of models with the cursor (cursor).
+fn check_pagination(ck: &mut Checker<'_, '_>, at: At<'_>, pg: &spec::Pagination, params: &[ir::Param], success: &ir::Response) -> Option<ir::Pagination> {
         let query_param = |ck: &mut Checker<'_, '_>, name: &str| {
             if !params.iter().any(|p| p.location == ParamLocation::Query && p.wire == name && !p.required) {
                 ck.cx.err(at, "pagination.param", format!("pagination parameter `{name}` is not an optional query parameter of this operation"), format!("declare `{name}` under `params:` with `in: query`"));
@@ -1208,34 +1254,10 @@ fn check_operation(ck: &mut Checker<'_, '_>, at: At<'_>, o: &spec::Operation, sc
                 Some(ir::Pagination::Cursor { param: param.clone(), cursor_field: cursor_field.clone(), item_ty: (**item).clone(), cursor_rust: names::snake(field.rust_name.as_deref().unwrap_or(&field.name)), cursor_ty })
             }
         }
-    });
-
-    let retryable = o.retryable.unwrap_or(matches!(o.method, HttpMethod::GET | HttpMethod::HEAD | HttpMethod::PUT | HttpMethod::DELETE));
-    if ck.cx.diags.items.len() > start {
-        return None;
     }
-    Some(ir::Operation {
-        id: o.id.clone(),
-        group: o.group.clone(),
-        summary: o.summary.clone(),
-        description: o.description.clone(),
-        source,
-        method: o.method,
-        path: o.path.clone(),
-        auth,
-        params,
-        body,
-        success,
-        responses,
-        pagination,
-        retryable,
-        notes: o.notes.clone(),
-    })
-}
 
 type HashSet2 = std::collections::HashSet<(ParamLocation, String)>;
 
-/// The vendor folder names under `specs_dir`.
 /// Why the folder of vendor specs cannot be checked at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecsError {
@@ -1249,6 +1271,7 @@ fn list_error(dir: &Path) -> impl FnOnce(std::io::Error) -> SpecsError + '_ {
     move |source| SpecsError::List { dir: dir.to_path_buf(), source }
 }
 
+/// The vendor folder names under `specs_dir`.
 pub fn vendor_names(specs_dir: &Path) -> Result<Vec<String>, SpecsError> {
     let mut names: Vec<String> = std::fs::read_dir(specs_dir)
         .map_err(list_error(specs_dir))?
