@@ -276,8 +276,26 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
             unparsed_models.extend(guess_model_names(&std::fs::read_to_string(&path).unwrap_or_default()));
             continue;
         };
-        let mut ops = Vec::new();
-        let mut models = Vec::new();
+        let (ops, models) = api_items(value, &file, diags, &mut unparsed_models);
+        files.push((file, ops, models));
+    }
+    // Without a usable vendor.yaml the other files are still checked (their
+    // problems belong in the same run), against a stand-in vendor whose
+    // checks are not reported.
+    let vendor_known = vendor.is_some();
+    let vendor = vendor.or_else(|| {
+        let stand_in = "name: ''\ntitle: ''\ncrate: { name: '', version: '', description: '' }\nbase_url: ''\nauth: { schemes: [], default: [] }\nsources: []\n";
+        let v = serde_yaml::from_str::<spec::Vendor>(stand_in).ok()?;
+        Some((SourceFile { shown: shown(&vendor_path), loc: LocIndex::default() }, v))
+    })?;
+    Some(Loaded { vendor, vendor_known, files, unparsed_models })
+}
+
+/// The operations and models of one parsed file, each with its index; the
+/// names of models that did not parse go to `unparsed_models`.
+fn api_items(value: serde_yaml::Value, file: &SourceFile, diags: &mut Diags, unparsed_models: &mut BTreeSet<String>) -> (Vec<(usize, spec::Operation)>, Vec<(usize, spec::Model)>) {
+    let mut ops = Vec::new();
+    let mut models = Vec::new();
         match value {
             serde_yaml::Value::Mapping(map) => {
                 for (k, v) in map {
@@ -295,10 +313,10 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
                     for (i, item) in items.into_iter().enumerate() {
                         let prefix = format!("{key}[{i}]");
                         match key.as_str() {
-                            "operations" => ops.extend(parse_item::<spec::Operation>(item, &file, &prefix, diags).map(|o| (i, o))),
+                            "operations" => ops.extend(parse_item::<spec::Operation>(item, file, &prefix, diags).map(|o| (i, o))),
                             "models" => {
                                 let name = item.get("name").and_then(|n| n.as_str()).map(str::to_owned);
-                                match parse_item::<spec::Model>(item, &file, &prefix, diags) {
+                                match parse_item::<spec::Model>(item, file, &prefix, diags) {
                                     Some(m) => models.push((i, m)),
                                     None => unparsed_models.extend(name),
                                 }
@@ -315,18 +333,7 @@ fn load(dir: &Path, root: &Path, diags: &mut Diags) -> Option<Loaded> {
             serde_yaml::Value::Null => {}
             _ => diags.push(Diag { file: file.shown.clone(), line: 1, col: 1, message: "a spec file must be a mapping with `operations` and/or `models`".into(), hint: None }),
         }
-        files.push((file, ops, models));
-    }
-    // Without a usable vendor.yaml the other files are still checked (their
-    // problems belong in the same run), against a stand-in vendor whose
-    // checks are not reported.
-    let vendor_known = vendor.is_some();
-    let vendor = vendor.or_else(|| {
-        let stand_in = "name: ''\ntitle: ''\ncrate: { name: '', version: '', description: '' }\nbase_url: ''\nauth: { schemes: [], default: [] }\nsources: []\n";
-        let v = serde_yaml::from_str::<spec::Vendor>(stand_in).ok()?;
-        Some((SourceFile { shown: shown(&vendor_path), loc: LocIndex::default() }, v))
-    })?;
-    Some(Loaded { vendor, vendor_known, files, unparsed_models })
+    (ops, models)
 }
 
 /// What is wrong with a base URL (the message names the URL).
