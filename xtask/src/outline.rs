@@ -135,30 +135,59 @@ fn heading_like(line: &str) -> bool {
     t.chars().next().is_some_and(|c| c.is_uppercase()) && t.len() <= 60 && !t.contains(['|', ';', '(', ')', '{', '}', '=', '$', '\'', '"', ':', '.', ','])
 }
 
+/// A document's lines, and which of them are not blank.
+struct Lines {
+    lines: Vec<String>,
+    nonblank: Vec<usize>,
+    /// Line number -> its place among the non-blank lines.
+    pos: HashMap<usize, usize>,
+}
+
+/// The headings found: line -> heading text, the endpoint lines that belong
+/// to a heading found above them, and the headings so found.
+#[derive(Default)]
+struct Headed {
+    headings: BTreeMap<usize, String>,
+    owned: BTreeSet<usize>,
+    endpoint_headings: BTreeSet<usize>,
+}
+
 /// Split a document into sections as `h` describes.
 pub fn parse(text: &str, h: &Headings) -> Outline {
     let lines: Vec<String> = text.lines().map(|l| l.trim_end().to_owned()).collect();
     let nonblank: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].trim().is_empty()).collect();
     let pos: HashMap<usize, usize> = nonblank.iter().enumerate().map(|(p, &i)| (i, p)).collect();
+    let doc = Lines { lines, nonblank, pos };
+    let endpoints = h.endpoints.map(|style| endpoint_lines(&doc, style)).unwrap_or_default();
+    let headed = heading_lines(&doc, &endpoints, h);
+    let parents = h.parents.map(|words| parent_lines(&doc, &endpoints, &headed, words)).unwrap_or_default();
+    let (sections, ranges) = sections(&doc.lines, &endpoints, &headed, &parents);
+    Outline { hash: fingerprint(text), lines: doc.lines, sections, ranges }
+}
 
-    let mut endpoints: BTreeMap<usize, String> = BTreeMap::new();
-    if let Some(style) = h.endpoints {
-        for (p, &i) in nonblank.iter().enumerate() {
-            if style == EndpointStyle::PathThenMethod {
-                let t = lines[i].trim();
-                let next_method = nonblank.get(p + 1).and_then(|&n| lines[n].split_whitespace().next()).filter(|m| METHODS.contains(m));
-                if let (true, Some(m)) = (t.starts_with('/') && !t.contains(char::is_whitespace), next_method) {
-                    endpoints.insert(i, format!("{m} {}", t.split('?').next().unwrap_or(t)));
-                }
-            } else if let Some((m, path)) = parse_endpoint(&lines[i], style) {
-                endpoints.insert(i, format!("{m} {path}"));
+/// The endpoint lines (`METHOD /path`), by line number.
+fn endpoint_lines(doc: &Lines, style: EndpointStyle) -> BTreeMap<usize, String> {
+    let (lines, nonblank) = (&doc.lines, &doc.nonblank);
+    let mut endpoints = BTreeMap::new();
+    for (p, &i) in nonblank.iter().enumerate() {
+        if style == EndpointStyle::PathThenMethod {
+            let t = lines[i].trim();
+            let next_method = nonblank.get(p + 1).and_then(|&n| lines[n].split_whitespace().next()).filter(|m| METHODS.contains(m));
+            if let (true, Some(m)) = (t.starts_with('/') && !t.contains(char::is_whitespace), next_method) {
+                endpoints.insert(i, format!("{m} {}", t.split('?').next().unwrap_or(t)));
             }
+        } else if let Some((m, path)) = parse_endpoint(&lines[i], style) {
+            endpoints.insert(i, format!("{m} {path}"));
         }
     }
+    endpoints
+}
 
-    let mut headings: BTreeMap<usize, String> = BTreeMap::new();
-    let mut owned = BTreeSet::new();
-    let mut endpoint_headings = BTreeSet::new();
+/// The heading lines: a fixed distance above each endpoint line, listed
+/// lines, and the items of a table of contents.
+fn heading_lines(doc: &Lines, endpoints: &BTreeMap<usize, String>, h: &Headings) -> Headed {
+    let (lines, nonblank) = (&doc.lines, &doc.nonblank);
+    let mut out = Headed::default();
     // The units `above_endpoint` counts: non-blank lines, or the first line of each paragraph.
     let units: Vec<usize> = if h.paragraphs { nonblank.iter().copied().filter(|&i| i == 0 || lines[i - 1].trim().is_empty()).collect() } else { nonblank.clone() };
     if let Some(n) = h.above_endpoint.filter(|n| *n > 0) {
@@ -167,45 +196,55 @@ pub fn parse(text: &str, h: &Headings) -> Outline {
             if p >= n {
                 let hl = units[p - n];
                 if !endpoints.contains_key(&hl) {
-                    headings.insert(hl, lines[hl].trim().to_owned());
-                    endpoint_headings.insert(hl);
-                    owned.insert(e);
+                    out.headings.insert(hl, lines[hl].trim().to_owned());
+                    out.endpoint_headings.insert(hl);
+                    out.owned.insert(e);
                 }
             }
         }
     }
     let listed: BTreeSet<String> = h.lines.iter().map(|l| normalise(l)).collect();
-    for &i in &nonblank {
+    for &i in nonblank {
         if listed.contains(&normalise(&lines[i])) {
-            headings.insert(i, lines[i].trim().to_owned());
+            out.headings.insert(i, lines[i].trim().to_owned());
         }
     }
     if let Some(toc) = &h.toc {
         if let Some(&start) = nonblank.iter().find(|&&i| key(&lines[i]) == key(toc)) {
-            for &i in nonblank.iter().skip(pos[&start] + 1) {
+            for &i in nonblank.iter().skip(doc.pos[&start] + 1) {
                 match lines[i].trim().strip_prefix("- ") {
-                    Some(item) => headings.insert(i, item.trim().to_owned()),
+                    Some(item) => out.headings.insert(i, item.trim().to_owned()),
                     None => break,
                 };
             }
         }
     }
+    out
+}
+
+/// Parent headings (`parents: N`): the heading-like line of at most `words`
+/// words right above a heading found from its endpoint line.
+fn parent_lines(doc: &Lines, endpoints: &BTreeMap<usize, String>, headed: &Headed, words: usize) -> BTreeSet<usize> {
     let mut parents = BTreeSet::new();
-    if let Some(words) = h.parents {
-        for &hl in &endpoint_headings {
-            let p = pos[&hl];
-            if p >= 1 {
-                let cand = nonblank[p - 1];
-                if !headings.contains_key(&cand) && !endpoints.contains_key(&cand) && heading_like(&lines[cand]) && lines[cand].split_whitespace().count() <= words {
-                    parents.insert(cand);
-                }
+    for &hl in &headed.endpoint_headings {
+        let p = doc.pos[&hl];
+        if p >= 1 {
+            let cand = doc.nonblank[p - 1];
+            let line = &doc.lines[cand];
+            if !headed.headings.contains_key(&cand) && !endpoints.contains_key(&cand) && heading_like(line) && line.split_whitespace().count() <= words {
+                parents.insert(cand);
             }
         }
     }
+    parents
+}
 
-    let mut breaks: BTreeSet<usize> = headings.keys().copied().collect();
+/// The sections between the breaks (headings, parents, and endpoint lines
+/// no heading owns), each with its text's line range and fingerprint.
+fn sections(lines: &[String], endpoints: &BTreeMap<usize, String>, headed: &Headed, parents: &BTreeSet<usize>) -> (Vec<Section>, Vec<(usize, usize)>) {
+    let mut breaks: BTreeSet<usize> = headed.headings.keys().copied().collect();
     breaks.extend(parents.iter().copied());
-    breaks.extend(endpoints.keys().filter(|e| !owned.contains(*e)).copied());
+    breaks.extend(endpoints.keys().filter(|e| !headed.owned.contains(*e)).copied());
     let mut sections = Vec::new();
     let mut ranges = Vec::new();
     let first = breaks.iter().next().copied().unwrap_or(lines.len());
@@ -222,8 +261,8 @@ pub fn parse(text: &str, h: &Headings) -> Outline {
             let name = lines[b].trim().to_owned();
             parent = Some(name.clone());
             (Section { parent: None, heading: Some(name), endpoints: eps, hash: String::new() }, b + 1)
-        } else if let Some(name) = headings.get(&b) {
-            let p = if endpoint_headings.contains(&b) { parent.clone() } else { None };
+        } else if let Some(name) = headed.headings.get(&b) {
+            let p = if headed.endpoint_headings.contains(&b) { parent.clone() } else { None };
             (Section { parent: p, heading: Some(name.clone()), endpoints: eps, hash: String::new() }, b + 1)
         } else {
             (Section { parent: None, heading: None, endpoints: eps, hash: String::new() }, b)
@@ -232,7 +271,7 @@ pub fn parse(text: &str, h: &Headings) -> Outline {
         sections.push(Section { hash, ..section });
         ranges.push((body, end));
     }
-    Outline { hash: fingerprint(text), lines, sections, ranges }
+    (sections, ranges)
 }
 
 /// Why a citation does not name exactly one section.
