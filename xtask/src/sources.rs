@@ -298,24 +298,21 @@ fn list(v: &BTreeSet<String>) -> String {
 /// Compare one vendor's lock with its documents. `lock` is None before the first `--accept`.
 pub fn report(api: &ir::Api, lock: Option<&Lock>, docs: &Docs, docs_label: &str) -> VendorReport {
     let vendor = api.vendor.name.clone();
-    let mut md = format!("## {vendor}\n\n");
-    let mut counts = Counts::default();
-    let mut items = Vec::new();
-    let mut affected = BTreeSet::new();
+    let mut r = VendorReport { markdown: format!("## {vendor}\n\n"), vendor, counts: Counts::default(), items: Vec::new(), affected: BTreeSet::new() };
     let all_citers = citers(api);
     let Some(lock) = lock else {
-        let _ = writeln!(md, "No `{}{LOCK_FILE}` yet: nothing to compare with. Run `cargo xtask sources --accept` once the specs match the documents.\n", api.vendor.spec_dir);
-        items.push(format!("{vendor}: {}{LOCK_FILE} is missing", api.vendor.spec_dir));
-        counts.new_headings += 1;
-        return VendorReport { vendor, markdown: md, counts, items, affected };
+        let _ = writeln!(r.markdown, "No `{}{LOCK_FILE}` yet: nothing to compare with. Run `cargo xtask sources --accept` once the specs match the documents.\n", api.vendor.spec_dir);
+        r.items.push(format!("{}: {}{LOCK_FILE} is missing", r.vendor, api.vendor.spec_dir));
+        r.counts.new_headings += 1;
+        return r;
     };
     let mut clean = true;
     for s in &api.vendor.sources {
         let Some(new) = docs.new.get(&s.file) else { continue };
         let Some(old) = lock.sources.iter().find(|l| l.file == s.file) else {
-            let _ = writeln!(md, "### `{}`\n\nNot in the lock yet; `--accept` records it.\n", s.file);
-            items.push(format!("{vendor}: {} is not in {LOCK_FILE}", s.file));
-            counts.new_headings += 1;
+            let _ = writeln!(r.markdown, "### `{}`\n\nNot in the lock yet; `--accept` records it.\n", s.file);
+            r.items.push(format!("{}: {} is not in {LOCK_FILE}", r.vendor, s.file));
+            r.counts.new_headings += 1;
             clean = false;
             continue;
         };
@@ -324,143 +321,199 @@ pub fn report(api: &ir::Api, lock: Option<&Lock>, docs: &Docs, docs_label: &str)
             continue;
         }
         clean = false;
-        let old_text = docs.old.get(&s.file).filter(|o| o.hash == old.hash);
-        let cites: Vec<&Citer> = all_citers.iter().filter(|c| c.file == s.file).collect();
-        // Which old and new section each citation names.
-        let in_old: Vec<Option<usize>> = cites.iter().map(|c| resolve(&old.sections, &c.section, c.endpoint.as_deref()).ok()).collect();
-        let in_new: Vec<Option<usize>> = cites.iter().map(|c| resolve(&new.sections, &c.section, c.endpoint.as_deref()).ok()).collect();
-        let citing = |old_i: Option<usize>, new_i: Option<usize>, eps: &[String]| -> Vec<usize> {
-            (0..cites.len())
-                .filter(|&k| (old_i.is_some() && in_old[k] == old_i) || (new_i.is_some() && in_new[k] == new_i) || cites[k].endpoint.as_ref().is_some_and(|e| eps.contains(e)))
-                .collect()
-        };
-        let section_eps = |sec: &Section| sec.endpoint_keys().collect::<Vec<_>>();
-        let _ = writeln!(md, "### `{}` ({})\n", s.file, s.id);
-        let mut uncited = Vec::new();
-        for &(i, j) in &d.changed {
-            let (os, ns) = (&old.sections[i], &new.sections[j]);
-            let mut eps = section_eps(os);
-            eps.extend(section_eps(ns));
-            let who = citing(Some(i), Some(j), &eps);
-            counts.changed += 1;
-            items.push(format!("{vendor}: {} § \"{}\" changed", s.file, ns.title()));
-            if who.is_empty() {
-                uncited.push(ns.described());
-                continue;
+        let drifted = Drifted::new(s, old, new, d, &all_citers, docs.old.get(&s.file).filter(|o| o.hash == old.hash), docs_label);
+        drifted.write(&mut r);
+    }
+    if clean {
+        r.markdown.push_str("No drift: every section matches the lock.\n\n");
+    }
+    r
+}
+
+/// One document that drifted from its lock, with who cites what in it.
+struct Drifted<'a> {
+    source: &'a ir::Source,
+    old: &'a LockSource,
+    new: &'a Outline,
+    d: SourceDrift,
+    all_citers: &'a [Citer],
+    /// The citations of this document.
+    cites: Vec<&'a Citer>,
+    /// Which old and new section each citation names.
+    in_old: Vec<Option<usize>>,
+    in_new: Vec<Option<usize>>,
+    /// The accepted edition's text, when at hand (for the diffs).
+    old_text: Option<&'a Outline>,
+    docs_label: &'a str,
+}
+
+impl<'a> Drifted<'a> {
+    fn new(source: &'a ir::Source, old: &'a LockSource, new: &'a Outline, d: SourceDrift, all_citers: &'a [Citer], old_text: Option<&'a Outline>, docs_label: &'a str) -> Drifted<'a> {
+        let cites: Vec<&Citer> = all_citers.iter().filter(|c| c.file == source.file).collect();
+        let in_old = cites.iter().map(|c| resolve(&old.sections, &c.section, c.endpoint.as_deref()).ok()).collect();
+        let in_new = cites.iter().map(|c| resolve(&new.sections, &c.section, c.endpoint.as_deref()).ok()).collect();
+        Drifted { source, old, new, d, all_citers, cites, in_old, in_new, old_text, docs_label }
+    }
+
+    /// The citations (indices into `cites`) of old section `old_i`, new section `new_i`, or an operation printed as one of `eps`.
+    fn citing(&self, old_i: Option<usize>, new_i: Option<usize>, eps: &[String]) -> Vec<usize> {
+        (0..self.cites.len())
+            .filter(|&k| (old_i.is_some() && self.in_old[k] == old_i) || (new_i.is_some() && self.in_new[k] == new_i) || self.cites[k].endpoint.as_ref().is_some_and(|e| eps.contains(e)))
+            .collect()
+    }
+
+    fn cited_by(&self, r: &mut VendorReport, who: &[usize]) {
+        for &k in who {
+            let _ = writeln!(r.markdown, "- cited by {}", self.cites[k].what);
+            r.affected.extend(self.cites[k].op_id.clone());
+        }
+    }
+
+    /// The document's part of the report, in the order a reviewer reads it.
+    fn write(&self, r: &mut VendorReport) {
+        let _ = writeln!(r.markdown, "### `{}` ({})\n", self.source.file, self.source.id);
+        let uncited: Vec<String> = self.d.changed.iter().filter_map(|&(i, j)| self.changed(r, i, j)).collect();
+        self.vanished(r);
+        self.renamed(r);
+        self.vanished_endpoints(r);
+        self.new_in_document(r);
+        if !uncited.is_empty() {
+            let _ = writeln!(r.markdown, "#### Changed sections no spec cites\n");
+            for u in &uncited {
+                let _ = writeln!(r.markdown, "- {u}");
             }
-            let _ = writeln!(md, "#### Changed: {}\n", ns.described());
-            for &k in &who {
-                let _ = writeln!(md, "- cited by {}", cites[k].what);
-                affected.extend(cites[k].op_id.clone());
+            r.markdown.push('\n');
+        }
+    }
+
+    /// A changed section: who cites it, what its tables now say, and its diff. Returns it when nobody cites it.
+    fn changed(&self, r: &mut VendorReport, i: usize, j: usize) -> Option<String> {
+        let (os, ns) = (&self.old.sections[i], &self.new.sections[j]);
+        let mut eps: Vec<String> = os.endpoint_keys().collect();
+        eps.extend(ns.endpoint_keys());
+        let who = self.citing(Some(i), Some(j), &eps);
+        r.counts.changed += 1;
+        r.items.push(format!("{}: {} § \"{}\" changed", r.vendor, self.source.file, ns.title()));
+        if who.is_empty() {
+            return Some(ns.described());
+        }
+        let _ = writeln!(r.markdown, "#### Changed: {}\n", ns.described());
+        self.cited_by(r, &who);
+        let new_text = self.new.text(j);
+        self.table_changes(r, i, &who, &new_text);
+        match self.old_text {
+            Some(o) => {
+                let file = &self.source.file;
+                let _ = writeln!(r.markdown, "\n```diff\n{}```\n", unified(&format!("{}\n", o.text(i)), &format!("{new_text}\n"), &format!("accepted/{file}"), &format!("{}/{file}", self.docs_label)));
             }
-            let new_text = new.text(j);
-            if let Some((style, after)) = s.headings.as_ref().and_then(|h| h.params.map(|p| (p, h.params_after.as_deref()))) {
-                let params: BTreeSet<String> = who.iter().flat_map(|&k| cites[k].params.iter().cloned()).collect();
-                let now = table_names(&new_text, style, after);
-                let before = old_text.map(|o| table_names(&o.text(i), style, after));
-                let fresh: BTreeSet<String> = now.iter().filter(|n| !params.contains(*n) && before.as_ref().is_none_or(|b| !b.contains(*n))).cloned().collect();
-                let words: BTreeSet<&str> = new_text.split(|c: char| !(c.is_alphanumeric() || c == '_')).collect();
-                let gone: BTreeSet<String> = match &before {
-                    Some(b) => params.iter().filter(|p| b.contains(*p) && !now.contains(*p)).cloned().collect(),
-                    None => params.iter().filter(|p| !words.contains(p.as_str())).cloned().collect(),
-                };
-                if !fresh.is_empty() {
-                    let _ = writeln!(md, "- in the section's tables but in no citing operation: {}", list(&fresh));
-                }
-                if !gone.is_empty() {
-                    let _ = writeln!(md, "- params of the citing operations no longer in the section: {}", list(&gone));
-                }
-            }
-            match old_text {
-                Some(o) => {
-                    let _ = writeln!(md, "\n```diff\n{}```\n", unified(&format!("{}\n", o.text(i)), &format!("{new_text}\n"), &format!("accepted/{}", s.file), &format!("{docs_label}/{}", s.file)));
-                }
-                None => {
-                    let _ = writeln!(md, "\n(The lock keeps fingerprints only; put the accepted edition in the default docs folder to see the text diff.)\n");
-                }
+            None => {
+                let _ = writeln!(r.markdown, "\n(The lock keeps fingerprints only; put the accepted edition in the default docs folder to see the text diff.)\n");
             }
         }
-        for &i in &d.vanished {
-            let os = &old.sections[i];
+        None
+    }
+
+    /// Where the document has parameter tables: names new to the section, and the citing operations' names gone from it.
+    fn table_changes(&self, r: &mut VendorReport, i: usize, who: &[usize], new_text: &str) {
+        let Some((style, after)) = self.source.headings.as_ref().and_then(|h| h.params.map(|p| (p, h.params_after.as_deref()))) else { return };
+        let params: BTreeSet<String> = who.iter().flat_map(|&k| self.cites[k].params.iter().cloned()).collect();
+        let now = table_names(new_text, style, after);
+        let before = self.old_text.map(|o| table_names(&o.text(i), style, after));
+        let fresh: BTreeSet<String> = now.iter().filter(|n| !params.contains(*n) && before.as_ref().is_none_or(|b| !b.contains(*n))).cloned().collect();
+        let words: BTreeSet<&str> = new_text.split(|c: char| !(c.is_alphanumeric() || c == '_')).collect();
+        let gone: BTreeSet<String> = match &before {
+            Some(b) => params.iter().filter(|p| b.contains(*p) && !now.contains(*p)).cloned().collect(),
+            None => params.iter().filter(|p| !words.contains(p.as_str())).cloned().collect(),
+        };
+        if !fresh.is_empty() {
+            let _ = writeln!(r.markdown, "- in the section's tables but in no citing operation: {}", list(&fresh));
+        }
+        if !gone.is_empty() {
+            let _ = writeln!(r.markdown, "- params of the citing operations no longer in the section: {}", list(&gone));
+        }
+    }
+
+    fn vanished(&self, r: &mut VendorReport) {
+        for &i in &self.d.vanished {
+            let os = &self.old.sections[i];
             if os.heading.is_none() && !os.endpoints.is_empty() {
                 continue; // listed with the endpoint lines gone
             }
-            let who = citing(Some(i), None, &section_eps(os));
-            counts.vanished += 1;
-            items.push(format!("{vendor}: {} § \"{}\" vanished", s.file, os.title()));
-            let _ = writeln!(md, "#### Vanished: {}\n", os.described());
+            let who = self.citing(Some(i), None, &os.endpoint_keys().collect::<Vec<_>>());
+            r.counts.vanished += 1;
+            r.items.push(format!("{}: {} § \"{}\" vanished", r.vendor, self.source.file, os.title()));
+            let _ = writeln!(r.markdown, "#### Vanished: {}\n", os.described());
             if who.is_empty() {
-                let _ = writeln!(md, "- cited by nothing\n");
+                let _ = writeln!(r.markdown, "- cited by nothing\n");
             }
+            self.cited_by(r, &who);
+            r.markdown.push('\n');
+        }
+    }
+
+    fn renamed(&self, r: &mut VendorReport) {
+        for &(i, j) in &self.d.renamed {
+            let (os, ns) = (&self.old.sections[i], &self.new.sections[j]);
+            let who = self.citing(Some(i), Some(j), &[]);
+            r.counts.renamed += 1;
+            r.items.push(format!("{}: {} § \"{}\" renamed \"{}\"", r.vendor, self.source.file, os.title(), ns.title()));
+            let _ = writeln!(r.markdown, "#### Renamed: \"{}\" is now \"{}\" (same text)\n", os.title(), ns.title());
             for &k in &who {
-                let _ = writeln!(md, "- cited by {}", cites[k].what);
-                affected.extend(cites[k].op_id.clone());
+                let _ = writeln!(r.markdown, "- cited by {} (cites \"{}\")", self.cites[k].what, self.cites[k].section);
+                r.affected.extend(self.cites[k].op_id.clone());
             }
-            md.push('\n');
+            r.markdown.push('\n');
         }
-        for &(i, j) in &d.renamed {
-            let (os, ns) = (&old.sections[i], &new.sections[j]);
-            let who = citing(Some(i), Some(j), &[]);
-            counts.renamed += 1;
-            items.push(format!("{vendor}: {} § \"{}\" renamed \"{}\"", s.file, os.title(), ns.title()));
-            let _ = writeln!(md, "#### Renamed: \"{}\" is now \"{}\" (same text)\n", os.title(), ns.title());
-            for &k in &who {
-                let _ = writeln!(md, "- cited by {} (cites \"{}\")", cites[k].what, cites[k].section);
-                affected.extend(cites[k].op_id.clone());
-            }
-            md.push('\n');
+    }
+
+    fn vanished_endpoints(&self, r: &mut VendorReport) {
+        if self.d.vanished_endpoints.is_empty() {
+            return;
         }
-        if !d.vanished_endpoints.is_empty() {
-            let _ = writeln!(md, "#### Endpoint lines gone from the document\n");
-            for e in &d.vanished_endpoints {
-                let (m, p) = e.split_once(' ').unwrap_or((e, ""));
-                let k = endpoint_key(m, p);
-                let ops: Vec<&Citer> = cites.iter().copied().filter(|c| c.endpoint.as_deref() == Some(k.as_str())).collect();
-                counts.vanished_endpoints += 1;
-                items.push(format!("{vendor}: {} no longer prints `{e}`", s.file));
-                let _ = writeln!(md, "- `{e}`: {}", if ops.is_empty() { "no operation".to_owned() } else { ops.iter().map(|c| c.what.clone()).collect::<Vec<_>>().join(", ") });
-                affected.extend(ops.iter().filter_map(|c| c.op_id.clone()));
-            }
-            md.push('\n');
+        let _ = writeln!(r.markdown, "#### Endpoint lines gone from the document\n");
+        for e in &self.d.vanished_endpoints {
+            let (m, p) = e.split_once(' ').unwrap_or((e, ""));
+            let k = endpoint_key(m, p);
+            let ops: Vec<&Citer> = self.cites.iter().copied().filter(|c| c.endpoint.as_deref() == Some(k.as_str())).collect();
+            r.counts.vanished_endpoints += 1;
+            r.items.push(format!("{}: {} no longer prints `{e}`", r.vendor, self.source.file));
+            let _ = writeln!(r.markdown, "- `{e}`: {}", if ops.is_empty() { "no operation".to_owned() } else { ops.iter().map(|c| c.what.clone()).collect::<Vec<_>>().join(", ") });
+            r.affected.extend(ops.iter().filter_map(|c| c.op_id.clone()));
         }
+        r.markdown.push('\n');
+    }
+
+    /// New endpoint lines and headings: candidate operations.
+    fn new_in_document(&self, r: &mut VendorReport) {
+        let (d, new) = (&self.d, self.new);
         let new_headings: Vec<usize> = d.added.iter().copied().filter(|&j| new.sections[j].heading.is_some()).collect();
-        if !d.new_endpoints.is_empty() || !new_headings.is_empty() {
-            let _ = writeln!(md, "#### New in the document (candidate operations)\n");
-            let op_eps: HashMap<String, &Citer> = all_citers.iter().filter_map(|c| c.endpoint.clone().map(|e| (e, c))).collect();
-            for e in &d.new_endpoints {
-                let (m, p) = e.split_once(' ').unwrap_or((e, ""));
-                let under = new.sections.iter().find(|sec| sec.endpoints.contains(e)).filter(|sec| sec.heading.is_some()).map(|sec| format!(" under \"{}\"", sec.title())).unwrap_or_default();
-                counts.new_endpoints += 1;
-                items.push(format!("{vendor}: {} prints a new endpoint `{e}`", s.file));
-                let note = match op_eps.get(&endpoint_key(m, p)) {
-                    Some(c) => format!(" (already in the specs: {})", c.what),
-                    None => " (no operation yet)".to_owned(),
-                };
-                let _ = writeln!(md, "- endpoint `{e}`{under}{note}");
-            }
-            for &j in &new_headings {
-                let ns = &new.sections[j];
-                if ns.endpoints.iter().any(|e| d.new_endpoints.contains(e)) {
-                    continue;
-                }
-                counts.new_headings += 1;
-                items.push(format!("{vendor}: {} has a new heading \"{}\"", s.file, ns.title()));
-                let _ = writeln!(md, "- heading {}", ns.described());
-            }
-            md.push('\n');
+        if d.new_endpoints.is_empty() && new_headings.is_empty() {
+            return;
         }
-        if !uncited.is_empty() {
-            let _ = writeln!(md, "#### Changed sections no spec cites\n");
-            for u in &uncited {
-                let _ = writeln!(md, "- {u}");
-            }
-            md.push('\n');
+        let _ = writeln!(r.markdown, "#### New in the document (candidate operations)\n");
+        let op_eps: HashMap<String, &Citer> = self.all_citers.iter().filter_map(|c| c.endpoint.clone().map(|e| (e, c))).collect();
+        for e in &d.new_endpoints {
+            let (m, p) = e.split_once(' ').unwrap_or((e, ""));
+            let under = new.sections.iter().find(|sec| sec.endpoints.contains(e)).filter(|sec| sec.heading.is_some()).map(|sec| format!(" under \"{}\"", sec.title())).unwrap_or_default();
+            r.counts.new_endpoints += 1;
+            r.items.push(format!("{}: {} prints a new endpoint `{e}`", r.vendor, self.source.file));
+            let note = match op_eps.get(&endpoint_key(m, p)) {
+                Some(c) => format!(" (already in the specs: {})", c.what),
+                None => " (no operation yet)".to_owned(),
+            };
+            let _ = writeln!(r.markdown, "- endpoint `{e}`{under}{note}");
         }
+        for &j in &new_headings {
+            let ns = &new.sections[j];
+            if ns.endpoints.iter().any(|e| d.new_endpoints.contains(e)) {
+                continue;
+            }
+            r.counts.new_headings += 1;
+            r.items.push(format!("{}: {} has a new heading \"{}\"", r.vendor, self.source.file, ns.title()));
+            let _ = writeln!(r.markdown, "- heading {}", ns.described());
+        }
+        r.markdown.push('\n');
     }
-    if clean {
-        md.push_str("No drift: every section matches the lock.\n\n");
-    }
-    VendorReport { vendor, markdown: md, counts, items, affected }
 }
 
 /// The last line of the report.
