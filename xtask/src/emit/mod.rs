@@ -221,11 +221,11 @@ fn example(api: &Api) -> Option<(String, String)> {
     None
 }
 
-fn readme(api: &Api, header: &str) -> String {
+/// The quick start's credential line: the builder call of the default scheme, reading the example's variables.
+fn auth_call(api: &Api) -> String {
     let v = &api.vendor;
-    let krate = names::snake(&v.crate_name);
     let scheme = v.schemes.iter().find(|s| v.default_auth.first() == Some(&s.id));
-    let auth_call = match scheme.map(|s| s.kind) {
+    match scheme.map(|s| s.kind) {
         Some(crate::ir::AuthKind::BasicLogin) => format!(
             ".{}(std::env::var(\"{}\").unwrap_or_default(), std::env::var(\"{}\").unwrap_or_default())",
             names::snake(&scheme.map(|s| s.id.clone()).unwrap_or_default()),
@@ -234,7 +234,28 @@ fn readme(api: &Api, header: &str) -> String {
         ),
         Some(_) => format!(".{}(std::env::var(\"{}\").unwrap_or_default())", names::snake(&scheme.map(|s| s.id.clone()).unwrap_or_default()), env_var(api, "API_KEY")),
         None => String::new(),
-    };
+    }
+}
+
+/// What the `examples/` folder shows beyond the quick start, in words.
+fn more_examples(api: &Api) -> String {
+    let names: Vec<&str> = example::more(api)
+        .into_iter()
+        .map(|(n, _)| match n {
+            "paging" => "paging through a listing",
+            "files" => "files to and from disk",
+            "errors" => "error handling",
+            "polling" => "polling with a deadline",
+            other => other,
+        })
+        .collect();
+    names.join(", ")
+}
+
+fn readme(api: &Api, header: &str) -> String {
+    let v = &api.vendor;
+    let krate = names::snake(&v.crate_name);
+    let auth_call = auth_call(api);
     let (op_id, call) = example(api).unwrap_or_default();
     let body = if call.is_empty() {
         String::new()
@@ -290,16 +311,7 @@ them.
         description = v.description,
         title = v.title,
         version = v.version,
-        more = {
-            let names: Vec<&str> = example::more(api).into_iter().map(|(n, _)| match n {
-                "paging" => "paging through a listing",
-                "files" => "files to and from disk",
-                "errors" => "error handling",
-                "polling" => "polling with a deadline",
-                other => other,
-            }).collect();
-            names.join(", ")
-        },
+        more = more_examples(api),
     )
 }
 
