@@ -85,11 +85,18 @@ pub struct Outcome {
 
 impl Outcome {
     fn note(line: String) -> Outcome {
-        Outcome { notes: vec![line], ..Outcome::default() }
+        Outcome {
+            notes: vec![line],
+            ..Outcome::default()
+        }
     }
 
     fn error(line: String) -> Outcome {
-        Outcome { errors: vec![line], failed: true, ..Outcome::default() }
+        Outcome {
+            errors: vec![line],
+            failed: true,
+            ..Outcome::default()
+        }
     }
 
     fn and(mut self, other: Outcome) -> Outcome {
@@ -114,15 +121,28 @@ pub fn semver(root: &Path, base: Option<&str>, policy: &SkipPolicy) -> Outcome {
         Err(e) => return Outcome::error(format!("error: semver check: {e}")),
     };
     let mut out = if g.failures.is_empty() {
-        Outcome { notes: g.notes, ..Outcome::default() }
+        Outcome {
+            notes: g.notes,
+            ..Outcome::default()
+        }
     } else {
         let mut errors = g.notes;
         errors.extend(g.failures.iter().map(|f| format!("error: {f}")));
-        errors.push(format!("error: version bumps do not cover the API changes; `cargo xtask diff {}` lists them", base.unwrap_or("<release tag>")));
-        Outcome { errors, failed: true, ..Outcome::default() }
+        errors.push(format!(
+            "error: version bumps do not cover the API changes; `cargo xtask diff {}` lists them",
+            base.unwrap_or("<release tag>")
+        ));
+        Outcome {
+            errors,
+            failed: true,
+            ..Outcome::default()
+        }
     };
     if !g.skipped.is_empty() {
-        let why = format!("the semver check did not compare {} (no release tag)", g.skipped.join(", "));
+        let why = format!(
+            "the semver check did not compare {} (no release tag)",
+            g.skipped.join(", ")
+        );
         // The gate's own note (above) already says it was skipped: only what the skip means is added.
         let verdict = policy.skipped(Skip::Semver, &why);
         if verdict.failed || policy.allowed.contains(&Skip::Semver) {
@@ -138,7 +158,11 @@ pub fn semver(root: &Path, base: Option<&str>, policy: &SkipPolicy) -> Outcome {
 pub fn sources(root: &Path, docs: Option<&Path>, vendor: Option<&str>, check: bool, policy: &SkipPolicy) -> Outcome {
     let Some(docs) = docs else {
         let why = "shared/vendor-docs not found beside the checkout (pass --docs DIR or set SNAPSDK_DOCS); cited sections and the fingerprints in specs/*/sources.lock are not checked";
-        return if check { policy.skipped(Skip::Sources, why) } else { Outcome::note(format!("note: {why}")) };
+        return if check {
+            policy.skipped(Skip::Sources, why)
+        } else {
+            Outcome::note(format!("note: {why}"))
+        };
     };
     if !check {
         return Outcome::default();
@@ -146,9 +170,16 @@ pub fn sources(root: &Path, docs: Option<&Path>, vendor: Option<&str>, check: bo
     match crate::sources::drift(root, docs, vendor) {
         Ok(items) if items.is_empty() => Outcome::default(),
         Ok(items) => {
-            let mut errors: Vec<String> = items.iter().map(|i| format!("error: vendor document drift: {i}")).collect();
+            let mut errors: Vec<String> = items
+                .iter()
+                .map(|i| format!("error: vendor document drift: {i}"))
+                .collect();
             errors.push("error: the vendor documents differ from specs/*/sources.lock; `cargo xtask sources` reports what changed and who cites it, `cargo xtask sources --accept` records it once the specs are updated".into());
-            Outcome { errors, failed: true, ..Outcome::default() }
+            Outcome {
+                errors,
+                failed: true,
+                ..Outcome::default()
+            }
         }
         Err(e) => Outcome::error(format!("error: vendor documents: {e}")),
     }

@@ -64,8 +64,9 @@ impl Ty {
             "json" => Ty::Json,
             "binary" => Ty::Binary,
             "" => return Err(TyError::Empty),
-            other if other.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                && other.chars().all(|c| c.is_ascii_alphanumeric()) =>
+            other
+                if other.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && other.chars().all(|c| c.is_ascii_alphanumeric()) =>
             {
                 Ty::Model(other.to_owned())
             }
@@ -288,8 +289,19 @@ pub struct Response {
 
 #[derive(Debug, Clone)]
 pub enum Pagination {
-    Page { param: String, items: String, total: String, item_ty: Ty },
-    Cursor { param: String, cursor_field: String, item_ty: Ty, cursor_rust: String, cursor_ty: Ty },
+    Page {
+        param: String,
+        items: String,
+        total: String,
+        item_ty: Ty,
+    },
+    Cursor {
+        param: String,
+        cursor_field: String,
+        item_ty: Ty,
+        cursor_rust: String,
+        cursor_ty: Ty,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -322,16 +334,41 @@ mod tests {
 
     #[test]
     fn type_expressions_parse() {
-        assert_eq!(Ty::parse("list<map<Foo>>").unwrap(), Ty::List(Box::new(Ty::Map(Box::new(Ty::Model("Foo".into()))))));
+        assert_eq!(
+            Ty::parse("list<map<Foo>>").unwrap(),
+            Ty::List(Box::new(Ty::Map(Box::new(Ty::Model("Foo".into())))))
+        );
         assert_eq!(Ty::parse(" loose_bool ").unwrap(), Ty::LooseBool);
-        assert!(Ty::parse("strin").unwrap_err().to_string().contains("unknown type `strin`"));
+        assert!(Ty::parse("strin")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown type `strin`"));
         assert!(Ty::parse("list<").is_err());
-        assert_eq!(Ty::parse("json_list<string>").unwrap(), Ty::JsonList(Box::new(Ty::String)));
+        assert_eq!(
+            Ty::parse("json_list<string>").unwrap(),
+            Ty::JsonList(Box::new(Ty::String))
+        );
     }
 
     #[test]
     fn display_writes_what_parse_reads() {
-        for expr in ["string", "integer", "number", "boolean", "loose_bool", "loose_int", "date", "timestamp", "alternatives", "json", "binary", "Ticket", "list<map<Foo>>", "json_list<integer>", "map<list<string>>"] {
+        for expr in [
+            "string",
+            "integer",
+            "number",
+            "boolean",
+            "loose_bool",
+            "loose_int",
+            "date",
+            "timestamp",
+            "alternatives",
+            "json",
+            "binary",
+            "Ticket",
+            "list<map<Foo>>",
+            "json_list<integer>",
+            "map<list<string>>",
+        ] {
             let ty = Ty::parse(expr).unwrap();
             assert_eq!(ty.to_string(), expr);
             assert_eq!(Ty::parse(&ty.to_string()).unwrap(), ty);

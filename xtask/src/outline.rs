@@ -125,14 +125,17 @@ fn parse_endpoint(line: &str, style: EndpointStyle) -> Option<(String, String)> 
         EndpointStyle::Plain => t.split_once(' ').map(|(m, r)| (m, r.trim()))?,
         EndpointStyle::PathThenMethod => return None,
     };
-    (METHODS.contains(&method) && rest.starts_with('/') && !rest.contains(char::is_whitespace)).then(|| (method.to_owned(), rest.split('?').next().unwrap_or(rest).to_owned()))
+    (METHODS.contains(&method) && rest.starts_with('/') && !rest.contains(char::is_whitespace))
+        .then(|| (method.to_owned(), rest.split('?').next().unwrap_or(rest).to_owned()))
 }
 
 /// Could this line be a heading (for `parents:`)? Short, starts with a
 /// capital letter, and has none of the marks of code or tables.
 fn heading_like(line: &str) -> bool {
     let t = line.trim();
-    t.chars().next().is_some_and(|c| c.is_uppercase()) && t.len() <= 60 && !t.contains(['|', ';', '(', ')', '{', '}', '=', '$', '\'', '"', ':', '.', ','])
+    t.chars().next().is_some_and(|c| c.is_uppercase())
+        && t.len() <= 60
+        && !t.contains(['|', ';', '(', ')', '{', '}', '=', '$', '\'', '"', ':', '.', ','])
 }
 
 /// A document's lines, and which of them are not blank.
@@ -160,9 +163,17 @@ pub fn parse(text: &str, h: &Headings) -> Outline {
     let doc = Lines { lines, nonblank, pos };
     let endpoints = h.endpoints.map(|style| endpoint_lines(&doc, style)).unwrap_or_default();
     let headed = heading_lines(&doc, &endpoints, h);
-    let parents = h.parents.map(|words| parent_lines(&doc, &endpoints, &headed, words)).unwrap_or_default();
+    let parents = h
+        .parents
+        .map(|words| parent_lines(&doc, &endpoints, &headed, words))
+        .unwrap_or_default();
     let (sections, ranges) = sections(&doc.lines, &endpoints, &headed, &parents);
-    Outline { hash: fingerprint(text), lines: doc.lines, sections, ranges }
+    Outline {
+        hash: fingerprint(text),
+        lines: doc.lines,
+        sections,
+        ranges,
+    }
 }
 
 /// The endpoint lines (`METHOD /path`), by line number.
@@ -172,7 +183,10 @@ fn endpoint_lines(doc: &Lines, style: EndpointStyle) -> BTreeMap<usize, String> 
     for (p, &i) in nonblank.iter().enumerate() {
         if style == EndpointStyle::PathThenMethod {
             let t = lines[i].trim();
-            let next_method = nonblank.get(p + 1).and_then(|&n| lines[n].split_whitespace().next()).filter(|m| METHODS.contains(m));
+            let next_method = nonblank
+                .get(p + 1)
+                .and_then(|&n| lines[n].split_whitespace().next())
+                .filter(|m| METHODS.contains(m));
             if let (true, Some(m)) = (t.starts_with('/') && !t.contains(char::is_whitespace), next_method) {
                 endpoints.insert(i, format!("{m} {}", t.split('?').next().unwrap_or(t)));
             }
@@ -189,7 +203,15 @@ fn heading_lines(doc: &Lines, endpoints: &BTreeMap<usize, String>, h: &Headings)
     let (lines, nonblank) = (&doc.lines, &doc.nonblank);
     let mut out = Headed::default();
     // The units `above_endpoint` counts: non-blank lines, or the first line of each paragraph.
-    let units: Vec<usize> = if h.paragraphs { nonblank.iter().copied().filter(|&i| i == 0 || lines[i - 1].trim().is_empty()).collect() } else { nonblank.clone() };
+    let units: Vec<usize> = if h.paragraphs {
+        nonblank
+            .iter()
+            .copied()
+            .filter(|&i| i == 0 || lines[i - 1].trim().is_empty())
+            .collect()
+    } else {
+        nonblank.clone()
+    };
     if let Some(n) = h.above_endpoint.filter(|n| *n > 0) {
         for &e in endpoints.keys() {
             let p = units.partition_point(|&u| u <= e) - 1;
@@ -231,7 +253,11 @@ fn parent_lines(doc: &Lines, endpoints: &BTreeMap<usize, String>, headed: &Heade
         if p >= 1 {
             let cand = doc.nonblank[p - 1];
             let line = &doc.lines[cand];
-            if !headed.headings.contains_key(&cand) && !endpoints.contains_key(&cand) && heading_like(line) && line.split_whitespace().count() <= words {
+            if !headed.headings.contains_key(&cand)
+                && !endpoints.contains_key(&cand)
+                && heading_like(line)
+                && line.split_whitespace().count() <= words
+            {
                 parents.insert(cand);
             }
         }
@@ -241,7 +267,12 @@ fn parent_lines(doc: &Lines, endpoints: &BTreeMap<usize, String>, headed: &Heade
 
 /// The sections between the breaks (headings, parents, and endpoint lines
 /// no heading owns), each with its text's line range and fingerprint.
-fn sections(lines: &[String], endpoints: &BTreeMap<usize, String>, headed: &Headed, parents: &BTreeSet<usize>) -> (Vec<Section>, Vec<(usize, usize)>) {
+fn sections(
+    lines: &[String],
+    endpoints: &BTreeMap<usize, String>,
+    headed: &Headed,
+    parents: &BTreeSet<usize>,
+) -> (Vec<Section>, Vec<(usize, usize)>) {
     let mut breaks: BTreeSet<usize> = headed.headings.keys().copied().collect();
     breaks.extend(parents.iter().copied());
     breaks.extend(endpoints.keys().filter(|e| !headed.owned.contains(*e)).copied());
@@ -249,7 +280,12 @@ fn sections(lines: &[String], endpoints: &BTreeMap<usize, String>, headed: &Head
     let mut ranges = Vec::new();
     let first = breaks.iter().next().copied().unwrap_or(lines.len());
     if lines[..first].iter().any(|l| !l.trim().is_empty()) {
-        sections.push(Section { parent: None, heading: None, endpoints: Vec::new(), hash: fingerprint(&lines[..first].join("\n")) });
+        sections.push(Section {
+            parent: None,
+            heading: None,
+            endpoints: Vec::new(),
+            hash: fingerprint(&lines[..first].join("\n")),
+        });
         ranges.push((0, first));
     }
     let starts: Vec<usize> = breaks.iter().copied().collect();
@@ -260,12 +296,40 @@ fn sections(lines: &[String], endpoints: &BTreeMap<usize, String>, headed: &Head
         let (section, body) = if parents.contains(&b) {
             let name = lines[b].trim().to_owned();
             parent = Some(name.clone());
-            (Section { parent: None, heading: Some(name), endpoints: eps, hash: String::new() }, b + 1)
+            (
+                Section {
+                    parent: None,
+                    heading: Some(name),
+                    endpoints: eps,
+                    hash: String::new(),
+                },
+                b + 1,
+            )
         } else if let Some(name) = headed.headings.get(&b) {
-            let p = if headed.endpoint_headings.contains(&b) { parent.clone() } else { None };
-            (Section { parent: p, heading: Some(name.clone()), endpoints: eps, hash: String::new() }, b + 1)
+            let p = if headed.endpoint_headings.contains(&b) {
+                parent.clone()
+            } else {
+                None
+            };
+            (
+                Section {
+                    parent: p,
+                    heading: Some(name.clone()),
+                    endpoints: eps,
+                    hash: String::new(),
+                },
+                b + 1,
+            )
         } else {
-            (Section { parent: None, heading: None, endpoints: eps, hash: String::new() }, b)
+            (
+                Section {
+                    parent: None,
+                    heading: None,
+                    endpoints: eps,
+                    hash: String::new(),
+                },
+                b,
+            )
         };
         let hash = fingerprint(&lines[body..end].join("\n"));
         sections.push(Section { hash, ..section });
@@ -313,36 +377,80 @@ pub fn resolve(sections: &[Section], cited: &str, endpoint: Option<&str>) -> Res
         Some((p, n)) => (Some(key(p)), key(n)),
         None => (None, key(cited)),
     };
-    let same_name: Vec<usize> = (0..sections.len()).filter(|&i| sections[i].heading.as_deref().map(key).as_deref() == Some(name.as_str())).collect();
-    let cands: Vec<usize> = same_name.iter().copied().filter(|&i| parent.is_none() || sections[i].parent.as_deref().map(key) == parent).collect();
+    let same_name: Vec<usize> = (0..sections.len())
+        .filter(|&i| sections[i].heading.as_deref().map(key).as_deref() == Some(name.as_str()))
+        .collect();
+    let cands: Vec<usize> = same_name
+        .iter()
+        .copied()
+        .filter(|&i| parent.is_none() || sections[i].parent.as_deref().map(key) == parent)
+        .collect();
     match cands.len() {
         1 => return Ok(cands[0]),
         0 => {}
         _ => {
             if let Some(ep) = endpoint {
-                let hit: Vec<usize> = cands.iter().copied().filter(|&i| sections[i].endpoint_keys().any(|k| k == ep)).collect();
+                let hit: Vec<usize> = cands
+                    .iter()
+                    .copied()
+                    .filter(|&i| sections[i].endpoint_keys().any(|k| k == ep))
+                    .collect();
                 if hit.len() == 1 {
                     return Ok(hit[0]);
                 }
             }
-            return Err(CiteError::Ambiguous(cands.iter().map(|&i| sections[i].described()).collect()));
+            return Err(CiteError::Ambiguous(
+                cands.iter().map(|&i| sections[i].described()).collect(),
+            ));
         }
     }
     if !same_name.is_empty() {
-        return Err(CiteError::Unknown(same_name.iter().map(|&i| sections[i].title()).collect()));
+        return Err(CiteError::Unknown(
+            same_name.iter().map(|&i| sections[i].title()).collect(),
+        ));
     }
     let headed: Vec<usize> = (0..sections.len()).filter(|&i| sections[i].heading.is_some()).collect();
-    let within: Vec<String> = headed.iter().filter(|&&i| sections[i].heading.as_deref().map(key).is_some_and(|h| h.contains(&name))).map(|&i| cite_form(sections, i)).collect();
+    let within: Vec<String> = headed
+        .iter()
+        .filter(|&&i| {
+            sections[i]
+                .heading
+                .as_deref()
+                .map(key)
+                .is_some_and(|h| h.contains(&name))
+        })
+        .map(|&i| cite_form(sections, i))
+        .collect();
     if !within.is_empty() {
         return Err(CiteError::Substring(within));
     }
     // Close in spelling, else sharing a word: what the citation probably meant.
-    let lowered: Vec<String> = headed.iter().map(|&i| sections[i].heading.as_deref().map(key).unwrap_or_default()).collect();
+    let lowered: Vec<String> = headed
+        .iter()
+        .map(|&i| sections[i].heading.as_deref().map(key).unwrap_or_default())
+        .collect();
     let pool: Vec<&str> = lowered.iter().map(String::as_str).collect();
-    let mut close: Vec<String> = similar::get_close_matches(name.as_str(), &pool, 5, 0.5).iter().flat_map(|c| headed.iter().zip(&lowered).filter(move |(_, l)| l == c).map(|(&i, _)| cite_form(sections, i))).collect();
+    let mut close: Vec<String> = similar::get_close_matches(name.as_str(), &pool, 5, 0.5)
+        .iter()
+        .flat_map(|c| {
+            headed
+                .iter()
+                .zip(&lowered)
+                .filter(move |(_, l)| l == c)
+                .map(|(&i, _)| cite_form(sections, i))
+        })
+        .collect();
     if close.is_empty() {
-        let words: BTreeSet<&str> = name.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).collect();
-        close = headed.iter().zip(&lowered).filter(|(_, l)| l.split(|c: char| !c.is_alphanumeric()).any(|w| words.contains(w))).map(|(&i, _)| cite_form(sections, i)).collect();
+        let words: BTreeSet<&str> = name
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 2)
+            .collect();
+        close = headed
+            .iter()
+            .zip(&lowered)
+            .filter(|(_, l)| l.split(|c: char| !c.is_alphanumeric()).any(|w| words.contains(w)))
+            .map(|(&i, _)| cite_form(sections, i))
+            .collect();
     }
     let mut seen = BTreeSet::new();
     close.retain(|c| seen.insert(c.clone()));

@@ -55,8 +55,16 @@ impl Options<'_> {
         Options {
             root,
             spec_roots: vec![
-                SpecRoot { specs: PathBuf::from("specs"), crates: PathBuf::from("crates"), check_sources: true },
-                SpecRoot { specs: PathBuf::from("xtask/tests/fixtures"), crates: PathBuf::from("tests/fixtures"), check_sources: false },
+                SpecRoot {
+                    specs: PathBuf::from("specs"),
+                    crates: PathBuf::from("crates"),
+                    check_sources: true,
+                },
+                SpecRoot {
+                    specs: PathBuf::from("xtask/tests/fixtures"),
+                    crates: PathBuf::from("tests/fixtures"),
+                    check_sources: false,
+                },
             ],
             docs,
             vendor: None,
@@ -91,7 +99,8 @@ pub fn load_warned(opts: &Options<'_>) -> Result<(Vec<ir::Api>, Vec<crate::diag:
             other => other,
         };
         known.extend(found);
-        let apis = validate::check_all(&dir, opts.root, docs, only, &mut diags).map_err(|e| Failure::Other(e.to_string()))?;
+        let apis =
+            validate::check_all(&dir, opts.root, docs, only, &mut diags).map_err(|e| Failure::Other(e.to_string()))?;
         for mut api in apis {
             api.vendor.crate_dir = format!("{}/{}", sr.crates.display(), api.vendor.crate_name);
             all.push(api);
@@ -99,14 +108,23 @@ pub fn load_warned(opts: &Options<'_>) -> Result<(Vec<ir::Api>, Vec<crate::diag:
     }
     if let Some(v) = opts.vendor {
         if !known.iter().any(|k| k == v) {
-            return Err(Failure::Other(format!("unknown vendor `{v}`; known vendors: {}", known.join(", "))));
+            return Err(Failure::Other(format!(
+                "unknown vendor `{v}`; known vendors: {}",
+                known.join(", ")
+            )));
         }
     }
     // Hand-written packages are always taken; with --vendor, so are the other
     // vendors' generated crates, which this run does not load.
     let taken: Vec<(String, PathBuf)> = workspace_packages(opts.root)
         .into_iter()
-        .filter(|(_, manifest, generated)| !generated || (opts.vendor.is_some() && !all.iter().any(|a| manifest.parent() == Some(Path::new(&a.vendor.crate_dir)))))
+        .filter(|(_, manifest, generated)| {
+            !generated
+                || (opts.vendor.is_some()
+                    && !all
+                        .iter()
+                        .any(|a| manifest.parent() == Some(Path::new(&a.vendor.crate_dir))))
+        })
         .map(|(name, manifest, _)| (name, manifest))
         .collect();
     let _ = validate::crate_names(opts.root, &all, &taken, &mut diags);
@@ -123,8 +141,12 @@ pub fn load_warned(opts: &Options<'_>) -> Result<(Vec<ir::Api>, Vec<crate::diag:
 /// The workspace's packages: `(name, manifest, generated)` for every member
 /// manifest the root `Cargo.toml` lists (globs expanded).
 pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
-    let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) else { return Vec::new() };
-    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) else {
+        return Vec::new();
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return Vec::new();
+    };
     let members: Vec<String> = doc
         .get("workspace")
         .and_then(|w| w.get("members"))
@@ -135,7 +157,9 @@ pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
     for m in members {
         match m.strip_suffix("/*") {
             Some(parent) => {
-                let Ok(rd) = std::fs::read_dir(root.join(parent)) else { continue };
+                let Ok(rd) = std::fs::read_dir(root.join(parent)) else {
+                    continue;
+                };
                 dirs.extend(rd.flatten().map(|e| PathBuf::from(parent).join(e.file_name())));
             }
             None => dirs.push(PathBuf::from(m)),
@@ -145,8 +169,13 @@ pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
     let mut out = Vec::new();
     for dir in dirs {
         let manifest = dir.join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(root.join(&manifest)) else { continue };
-        let name = text.parse::<toml_edit::DocumentMut>().ok().and_then(|d| d.get("package")?.get("name")?.as_str().map(str::to_owned));
+        let Ok(text) = std::fs::read_to_string(root.join(&manifest)) else {
+            continue;
+        };
+        let name = text
+            .parse::<toml_edit::DocumentMut>()
+            .ok()
+            .and_then(|d| d.get("package")?.get("name")?.as_str().map(str::to_owned));
         if let Some(name) = name {
             out.push((name, manifest, text.contains(write::MARKER)));
         }
@@ -191,20 +220,29 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
     let started = Instant::now();
     let headers: Vec<String> = apis.iter().map(|api| emit::header_line(api)).collect();
     // (vendor, job) pairs, in output order.
-    let jobs: Vec<(usize, emit::Job<'_>)> = apis.iter().enumerate().flat_map(|(v, api)| emit::vendor_jobs(api).into_iter().map(move |j| (v, j))).collect();
+    let jobs: Vec<(usize, emit::Job<'_>)> = apis
+        .iter()
+        .enumerate()
+        .flat_map(|(v, api)| emit::vendor_jobs(api).into_iter().map(move |j| (v, j)))
+        .collect();
     let run = |k: usize| -> (Result<Files, write::WriteError>, Duration, Duration) {
         let (v, job) = &jobs[k];
         let t = Instant::now();
         let pending = job.run();
         let emitted = t.elapsed();
         let t = Instant::now();
-        let files = pending.into_iter().map(|(path, content)| Ok((PathBuf::from(&path), write::render(&path, content, &headers[*v])?))).collect();
+        let files = pending
+            .into_iter()
+            .map(|(path, content)| Ok((PathBuf::from(&path), write::render(&path, content, &headers[*v])?)))
+            .collect();
         (files, emitted, t.elapsed())
     };
     // Longest first, so the longest job never starts last.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&k| std::cmp::Reverse(jobs[k].1.weight));
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len());
     let mut results: Vec<Option<_>> = (0..jobs.len()).map(|_| None).collect();
     if threads <= 1 {
         for &k in &order {
@@ -225,7 +263,10 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
                     }
                 };
                 // Deep syntax trees recurse deeply in debug builds: give workers the main thread's room.
-                let h = std::thread::Builder::new().stack_size(64 << 20).spawn_scoped(s, worker).map_err(GenerateError::Spawn)?;
+                let h = std::thread::Builder::new()
+                    .stack_size(64 << 20)
+                    .spawn_scoped(s, worker)
+                    .map_err(GenerateError::Spawn)?;
                 handles.push(h);
             }
             for h in handles {
@@ -284,11 +325,13 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     let mut timings = Timings::default();
     let t = Instant::now();
     // Where the cache lives asks cargo (about 40 ms): found while the specs load.
-    let cache_dir = (!opts.check).then(|| std::thread::scope(|s| {
-        let dir = s.spawn(|| cache_dir(opts.root));
-        let loaded = load_warned(opts);
-        (loaded, dir.join().unwrap_or_else(|_| opts.root.join(CACHE_DIR)))
-    }));
+    let cache_dir = (!opts.check).then(|| {
+        std::thread::scope(|s| {
+            let dir = s.spawn(|| cache_dir(opts.root));
+            let loaded = load_warned(opts);
+            (loaded, dir.join().unwrap_or_else(|_| opts.root.join(CACHE_DIR)))
+        })
+    });
     let ((apis, warnings), cache_dir) = match cache_dir {
         Some((loaded, dir)) => (loaded?, Some(dir)),
         None => (load_warned(opts)?, None),
@@ -296,9 +339,14 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     timings.parse_validate = t.elapsed();
     let (mut files, units, generated) = generate_or_recall(opts.root, &apis, cache_dir.as_deref(), &mut timings)?;
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
-    files.extend(emit::surface_snapshots(&apis).into_iter().map(|(p, t)| (PathBuf::from(p), t)));
+    files.extend(
+        emit::surface_snapshots(&apis)
+            .into_iter()
+            .map(|(p, t)| (PathBuf::from(p), t)),
+    );
     let t = Instant::now();
-    let mut report = write::apply(opts.root, &files, &owned(opts, &apis), opts.check).map_err(|e| Failure::Other(e.to_string()))?;
+    let mut report =
+        write::apply(opts.root, &files, &owned(opts, &apis), opts.check).map_err(|e| Failure::Other(e.to_string()))?;
     report.warnings = warnings;
     if let Some(dir) = &cache_dir {
         // Only now that the tree holds this output: remember it (best effort; a miss only costs time).
@@ -319,7 +367,12 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
 /// Every vendor's output: from the cache in `cache_dir` where its record
 /// matches, else generated afresh. Also returns, for each generated vendor,
 /// its cache unit (to store once written) and its files.
-fn generate_or_recall(root: &Path, apis: &[ir::Api], cache_dir: Option<&Path>, timings: &mut Timings) -> Result<(BTreeMap<PathBuf, String>, Vec<Option<cache::Unit>>, Vec<Files>), Failure> {
+fn generate_or_recall(
+    root: &Path,
+    apis: &[ir::Api],
+    cache_dir: Option<&Path>,
+    timings: &mut Timings,
+) -> Result<(BTreeMap<PathBuf, String>, Vec<Option<cache::Unit>>, Vec<Files>), Failure> {
     let generator = cache_dir.and_then(|_| cache::generator_id());
     let mut units = Vec::new();
     let mut files = BTreeMap::new();
@@ -351,10 +404,20 @@ fn generate_or_recall(root: &Path, apis: &[ir::Api], cache_dir: Option<&Path>, t
 /// removes, or in check mode reports, every file generated from it.
 fn owned(opts: &Options<'_>, apis: &[ir::Api]) -> write::Owned {
     match opts.vendor {
-        Some(_) => write::Owned { dirs: apis.iter().map(|a| PathBuf::from(&a.vendor.crate_dir)).collect(), named: Vec::new() },
+        Some(_) => write::Owned {
+            dirs: apis.iter().map(|a| PathBuf::from(&a.vendor.crate_dir)).collect(),
+            named: Vec::new(),
+        },
         None => write::Owned {
-            dirs: opts.spec_roots.iter().flat_map(|r| [r.crates.clone(), r.specs.clone()]).collect(),
-            named: vec![(PathBuf::from(emit::SURFACE_SNAPSHOT_DIR), emit::SURFACE_SNAPSHOT_PREFIX.to_owned())],
+            dirs: opts
+                .spec_roots
+                .iter()
+                .flat_map(|r| [r.crates.clone(), r.specs.clone()])
+                .collect(),
+            named: vec![(
+                PathBuf::from(emit::SURFACE_SNAPSHOT_DIR),
+                emit::SURFACE_SNAPSHOT_PREFIX.to_owned(),
+            )],
         },
     }
 }
@@ -377,7 +440,9 @@ pub const DOCS_ENV: &str = "SNAPSDK_DOCS";
 
 /// `shared/vendor-docs` beside the checkout (or inside it), when present.
 pub fn default_docs(root: &Path) -> Option<PathBuf> {
-    [root.join("../shared/vendor-docs"), root.join("shared/vendor-docs")].into_iter().find(|p| p.is_dir())
+    [root.join("../shared/vendor-docs"), root.join("shared/vendor-docs")]
+        .into_iter()
+        .find(|p| p.is_dir())
 }
 
 /// A documents folder named by `--docs` or [`DOCS_ENV`] that cannot be read.
@@ -394,13 +459,19 @@ pub struct DocsError {
 /// [`DOCS_ENV`] variable (`env`, when set and not empty), else
 /// [`default_docs`] (None when absent). A folder named by the flag or the
 /// variable must be readable.
-pub fn docs_folder(root: &Path, flag: Option<&Path>, env: Option<std::ffi::OsString>) -> Result<Option<PathBuf>, DocsError> {
+pub fn docs_folder(
+    root: &Path,
+    flag: Option<&Path>,
+    env: Option<std::ffi::OsString>,
+) -> Result<Option<PathBuf>, DocsError> {
     let named = match (flag, env.filter(|v| !v.is_empty())) {
         (Some(f), _) => Some(("--docs", f.to_path_buf())),
         (None, Some(v)) => Some((DOCS_ENV, PathBuf::from(v))),
         (None, None) => None,
     };
-    let Some((from, path)) = named else { return Ok(default_docs(root)) };
+    let Some((from, path)) = named else {
+        return Ok(default_docs(root));
+    };
     match std::fs::read_dir(&path) {
         Ok(_) => Ok(Some(path)),
         Err(source) => Err(DocsError { from, path, source }),
@@ -433,10 +504,20 @@ pub fn find_workspace(cwd: &Path, compiled: &Path) -> Result<PathBuf, WorkspaceE
     let found = cwd
         .ancestors()
         .find(|dir| {
-            let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else { return false };
-            let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else { return false };
-            let members = doc.get("workspace").and_then(|w| w.get("members")).and_then(|m| m.as_array());
-            members.is_some_and(|m| m.iter().any(|v| v.as_str().is_some_and(|s| s.trim_end_matches('/') == "xtask")))
+            let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+                return false;
+            };
+            let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+                return false;
+            };
+            let members = doc
+                .get("workspace")
+                .and_then(|w| w.get("members"))
+                .and_then(|m| m.as_array());
+            members.is_some_and(|m| {
+                m.iter()
+                    .any(|v| v.as_str().is_some_and(|s| s.trim_end_matches('/') == "xtask"))
+            })
         })
         .ok_or_else(|| WorkspaceError::NotFound { cwd: cwd.to_path_buf() })?;
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
@@ -444,7 +525,10 @@ pub fn find_workspace(cwd: &Path, compiled: &Path) -> Result<PathBuf, WorkspaceE
         _ => false,
     };
     if !same(found, compiled) {
-        return Err(WorkspaceError::OtherCheckout { compiled: compiled.to_path_buf(), found: found.to_path_buf() });
+        return Err(WorkspaceError::OtherCheckout {
+            compiled: compiled.to_path_buf(),
+            found: found.to_path_buf(),
+        });
     }
     Ok(found.to_path_buf())
 }
@@ -477,7 +561,14 @@ mod cache {
         let exe = std::env::current_exe().ok()?;
         let meta = std::fs::metadata(&exe).ok()?;
         let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-        Some(format!("xtask {} {} {} bytes modified {}.{:09}", env!("CARGO_PKG_VERSION"), exe.display(), meta.len(), mtime.as_secs(), mtime.subsec_nanos()))
+        Some(format!(
+            "xtask {} {} {} bytes modified {}.{:09}",
+            env!("CARGO_PKG_VERSION"),
+            exe.display(),
+            meta.len(),
+            mtime.as_secs(),
+            mtime.subsec_nanos()
+        ))
     }
 
     /// One vendor's identity and inputs, as read now.
@@ -509,7 +600,11 @@ mod cache {
         /// Every file of the vendor's spec folder; None if any cannot be read.
         pub fn read(root: &Path, api: &ir::Api, generator: &str) -> Option<Unit> {
             let v = &api.vendor;
-            let mut head = format!("{MAGIC}\ngenerator {generator}\nunit {} from {}\n", v.crate_dir, v.spec_dir).into_bytes();
+            let mut head = format!(
+                "{MAGIC}\ngenerator {generator}\nunit {} from {}\n",
+                v.crate_dir, v.spec_dir
+            )
+            .into_bytes();
             let mut paths = Vec::new();
             files_under(&root.join(&v.spec_dir), &mut paths).ok()?;
             paths.sort();
@@ -518,7 +613,10 @@ mod cache {
                 entry(&mut head, "in", &rel, &std::fs::read(&p).ok()?);
             }
             head.extend_from_slice(b"outputs\n");
-            Some(Unit { head, file: PathBuf::from(format!("{}.unit", v.crate_dir)) })
+            Some(Unit {
+                head,
+                file: PathBuf::from(format!("{}.unit", v.crate_dir)),
+            })
         }
 
         /// The recorded output, if the record's generator and inputs are exactly these.
@@ -550,7 +648,9 @@ mod cache {
             }
             let file = dir.join(&self.file);
             let tmp = file.with_extension("unit-tmp");
-            let ok = file.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok()) && std::fs::write(&tmp, &record).is_ok() && std::fs::rename(&tmp, &file).is_ok();
+            let ok = file.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+                && std::fs::write(&tmp, &record).is_ok()
+                && std::fs::rename(&tmp, &file).is_ok();
             if !ok {
                 let _ = std::fs::remove_file(&tmp);
                 let _ = std::fs::remove_file(&file);

@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::ir;
-pub use crate::outline::{cite_form, endpoint_key, fingerprint, key, normalise, parse, resolve, CiteError, Outline, Section};
 use crate::outline::section_keys;
+pub use crate::outline::{
+    cite_form, endpoint_key, fingerprint, key, normalise, parse, resolve, CiteError, Outline, Section,
+};
 use crate::spec::ParamTable;
 
 /// Name of the per-vendor lock file inside `specs/<vendor>/`.
@@ -62,20 +64,48 @@ impl Lock {
             .vendor
             .sources
             .iter()
-            .filter_map(|s| outlines.get(&s.file).map(|o| LockSource { id: s.id.clone(), file: s.file.clone(), hash: o.hash.clone(), sections: o.sections.clone() }))
+            .filter_map(|s| {
+                outlines.get(&s.file).map(|o| LockSource {
+                    id: s.id.clone(),
+                    file: s.file.clone(),
+                    hash: o.hash.clone(),
+                    sections: o.sections.clone(),
+                })
+            })
             .collect();
-        Lock { generated: GENERATED.to_owned(), sources }
+        Lock {
+            generated: GENERATED.to_owned(),
+            sources,
+        }
     }
 
     /// One section per line, so that a change reads well in a pull request.
     pub fn render(&self) -> String {
-        let mut out = format!("{{\n  \"generated\": {},\n  \"sources\": [\n", serde_json::to_string(&self.generated).unwrap_or_default());
+        let mut out = format!(
+            "{{\n  \"generated\": {},\n  \"sources\": [\n",
+            serde_json::to_string(&self.generated).unwrap_or_default()
+        );
         for (i, s) in self.sources.iter().enumerate() {
-            let _ = writeln!(out, "    {{\n      \"id\": {},\n      \"file\": {},\n      \"hash\": {},\n      \"sections\": [", json(&s.id), json(&s.file), json(&s.hash));
+            let _ = writeln!(
+                out,
+                "    {{\n      \"id\": {},\n      \"file\": {},\n      \"hash\": {},\n      \"sections\": [",
+                json(&s.id),
+                json(&s.file),
+                json(&s.hash)
+            );
             for (j, sec) in s.sections.iter().enumerate() {
-                let _ = writeln!(out, "        {}{}", serde_json::to_string(sec).unwrap_or_default(), if j + 1 < s.sections.len() { "," } else { "" });
+                let _ = writeln!(
+                    out,
+                    "        {}{}",
+                    serde_json::to_string(sec).unwrap_or_default(),
+                    if j + 1 < s.sections.len() { "," } else { "" }
+                );
             }
-            let _ = writeln!(out, "      ]\n    }}{}", if i + 1 < self.sources.len() { "," } else { "" });
+            let _ = writeln!(
+                out,
+                "      ]\n    }}{}",
+                if i + 1 < self.sources.len() { "," } else { "" }
+            );
         }
         out.push_str("  ]\n}\n");
         out
@@ -106,7 +136,14 @@ pub struct Citer {
 pub fn citers(api: &ir::Api) -> Vec<Citer> {
     let mut out = Vec::new();
     if let Some(r) = &api.vendor.rate_limit {
-        out.push(Citer { what: "rate limit".into(), op_id: None, file: r.source.file.clone(), section: r.source.section.clone(), endpoint: None, params: BTreeSet::new() });
+        out.push(Citer {
+            what: "rate limit".into(),
+            op_id: None,
+            file: r.source.file.clone(),
+            section: r.source.section.clone(),
+            endpoint: None,
+            params: BTreeSet::new(),
+        });
     }
     for o in &api.operations {
         let mut params: BTreeSet<String> = o.params.iter().map(|p| p.wire.clone()).collect();
@@ -128,7 +165,14 @@ pub fn citers(api: &ir::Api) -> Vec<Citer> {
                 ir::ModelKind::Object { fields, .. } => fields.iter().map(|f| f.wire.clone()).collect(),
                 _ => BTreeSet::new(),
             };
-            out.push(Citer { what: format!("model `{}`", m.name), op_id: None, file: s.file.clone(), section: s.section.clone(), endpoint: None, params });
+            out.push(Citer {
+                what: format!("model `{}`", m.name),
+                op_id: None,
+                file: s.file.clone(),
+                section: s.section.clone(),
+                endpoint: None,
+                params,
+            });
         }
     }
     out
@@ -136,13 +180,20 @@ pub fn citers(api: &ir::Api) -> Vec<Citer> {
 
 /// Parameter names in a section's tables.
 pub fn table_names(text: &str, style: ParamTable, after: Option<&str>) -> BTreeSet<String> {
-    let ident = |s: &str| !s.is_empty() && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c));
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c))
+    };
     let mut out = BTreeSet::new();
     match style {
         ParamTable::Pipes => {
             for line in text.lines() {
                 let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-                if cells.iter().filter(|c| !c.is_empty()).count() >= 3 && ident(cells[0]) && !cells[0].eq_ignore_ascii_case("parameter") {
+                if cells.iter().filter(|c| !c.is_empty()).count() >= 3
+                    && ident(cells[0])
+                    && !cells[0].eq_ignore_ascii_case("parameter")
+                {
                     out.insert(cells[0].to_owned());
                 }
             }
@@ -188,7 +239,12 @@ pub struct SourceDrift {
 
 impl SourceDrift {
     pub fn is_empty(&self) -> bool {
-        self.changed.is_empty() && self.vanished.is_empty() && self.renamed.is_empty() && self.added.is_empty() && self.vanished_endpoints.is_empty() && self.new_endpoints.is_empty()
+        self.changed.is_empty()
+            && self.vanished.is_empty()
+            && self.renamed.is_empty()
+            && self.added.is_empty()
+            && self.vanished_endpoints.is_empty()
+            && self.new_endpoints.is_empty()
     }
 }
 
@@ -197,7 +253,11 @@ pub fn compare(old: &LockSource, new: &Outline) -> SourceDrift {
     let nk = section_keys(&new.sections);
     let new_by: HashMap<&str, usize> = nk.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
     let old_by: HashMap<&str, usize> = ok.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-    let mut d = SourceDrift { id: old.id.clone(), file: old.file.clone(), ..Default::default() };
+    let mut d = SourceDrift {
+        id: old.id.clone(),
+        file: old.file.clone(),
+        ..Default::default()
+    };
     for (i, k) in ok.iter().enumerate() {
         match new_by.get(k.as_str()) {
             Some(&j) if new.sections[j].hash != old.sections[i].hash => d.changed.push((i, j)),
@@ -215,7 +275,12 @@ pub fn compare(old: &LockSource, new: &Outline) -> SourceDrift {
     let mut renamed = Vec::new();
     let empty = fingerprint("");
     d.vanished.retain(|&i| {
-        let hit = d.added.iter().position(|&j| old.sections[i].heading.is_some() && new.sections[j].heading.is_some() && new.sections[j].hash == old.sections[i].hash && old.sections[i].hash != empty);
+        let hit = d.added.iter().position(|&j| {
+            old.sections[i].heading.is_some()
+                && new.sections[j].heading.is_some()
+                && new.sections[j].hash == old.sections[i].hash
+                && old.sections[i].hash != empty
+        });
         match hit {
             Some(p) => {
                 renamed.push((i, d.added.remove(p)));
@@ -225,10 +290,26 @@ pub fn compare(old: &LockSource, new: &Outline) -> SourceDrift {
         }
     });
     d.renamed = renamed;
-    let old_eps: BTreeMap<String, String> = old.sections.iter().flat_map(|s| s.endpoints.iter().cloned().zip(s.endpoint_keys()).map(|(e, k)| (k, e))).collect();
-    let new_eps: BTreeMap<String, String> = new.sections.iter().flat_map(|s| s.endpoints.iter().cloned().zip(s.endpoint_keys()).map(|(e, k)| (k, e))).collect();
-    d.vanished_endpoints = old_eps.iter().filter(|(k, _)| !new_eps.contains_key(*k)).map(|(_, e)| e.clone()).collect();
-    d.new_endpoints = new_eps.iter().filter(|(k, _)| !old_eps.contains_key(*k)).map(|(_, e)| e.clone()).collect();
+    let old_eps: BTreeMap<String, String> = old
+        .sections
+        .iter()
+        .flat_map(|s| s.endpoints.iter().cloned().zip(s.endpoint_keys()).map(|(e, k)| (k, e)))
+        .collect();
+    let new_eps: BTreeMap<String, String> = new
+        .sections
+        .iter()
+        .flat_map(|s| s.endpoints.iter().cloned().zip(s.endpoint_keys()).map(|(e, k)| (k, e)))
+        .collect();
+    d.vanished_endpoints = old_eps
+        .iter()
+        .filter(|(k, _)| !new_eps.contains_key(*k))
+        .map(|(_, e)| e.clone())
+        .collect();
+    d.new_endpoints = new_eps
+        .iter()
+        .filter(|(k, _)| !old_eps.contains_key(*k))
+        .map(|(_, e)| e.clone())
+        .collect();
     d
 }
 
@@ -244,10 +325,17 @@ pub fn read_docs(api: &ir::Api, dir: &Path) -> Result<BTreeMap<String, Outline>,
     let mut out = BTreeMap::new();
     for s in &api.vendor.sources {
         let Some(h) = &s.headings else {
-            return Err(SourcesError::NoHeadings { spec_dir: api.vendor.spec_dir.clone(), id: s.id.clone(), file: s.file.clone() });
+            return Err(SourcesError::NoHeadings {
+                spec_dir: api.vendor.spec_dir.clone(),
+                id: s.id.clone(),
+                file: s.file.clone(),
+            });
         };
         let path = dir.join(&s.file);
-        let text = std::fs::read_to_string(&path).map_err(|source| SourcesError::Read { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| SourcesError::Read {
+            path: path.clone(),
+            source,
+        })?;
         out.insert(s.file.clone(), parse(&text, h));
     }
     Ok(out)
@@ -288,7 +376,11 @@ impl Counts {
 }
 
 fn unified(old: &str, new: &str, a: &str, b: &str) -> String {
-    similar::TextDiff::from_lines(old, new).unified_diff().context_radius(2).header(a, b).to_string()
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(2)
+        .header(a, b)
+        .to_string()
 }
 
 fn list(v: &BTreeSet<String>) -> String {
@@ -298,11 +390,18 @@ fn list(v: &BTreeSet<String>) -> String {
 /// Compare one vendor's lock with its documents. `lock` is None before the first `--accept`.
 pub fn report(api: &ir::Api, lock: Option<&Lock>, docs: &Docs, docs_label: &str) -> VendorReport {
     let vendor = api.vendor.name.clone();
-    let mut r = VendorReport { markdown: format!("## {vendor}\n\n"), vendor, counts: Counts::default(), items: Vec::new(), affected: BTreeSet::new() };
+    let mut r = VendorReport {
+        markdown: format!("## {vendor}\n\n"),
+        vendor,
+        counts: Counts::default(),
+        items: Vec::new(),
+        affected: BTreeSet::new(),
+    };
     let all_citers = citers(api);
     let Some(lock) = lock else {
         let _ = writeln!(r.markdown, "No `{}{LOCK_FILE}` yet: nothing to compare with. Run `cargo xtask sources --accept` once the specs match the documents.\n", api.vendor.spec_dir);
-        r.items.push(format!("{}: {}{LOCK_FILE} is missing", r.vendor, api.vendor.spec_dir));
+        r.items
+            .push(format!("{}: {}{LOCK_FILE} is missing", r.vendor, api.vendor.spec_dir));
         r.counts.new_headings += 1;
         return r;
     };
@@ -310,7 +409,11 @@ pub fn report(api: &ir::Api, lock: Option<&Lock>, docs: &Docs, docs_label: &str)
     for s in &api.vendor.sources {
         let Some(new) = docs.new.get(&s.file) else { continue };
         let Some(old) = lock.sources.iter().find(|l| l.file == s.file) else {
-            let _ = writeln!(r.markdown, "### `{}`\n\nNot in the lock yet; `--accept` records it.\n", s.file);
+            let _ = writeln!(
+                r.markdown,
+                "### `{}`\n\nNot in the lock yet; `--accept` records it.\n",
+                s.file
+            );
             r.items.push(format!("{}: {} is not in {LOCK_FILE}", r.vendor, s.file));
             r.counts.new_headings += 1;
             clean = false;
@@ -321,7 +424,15 @@ pub fn report(api: &ir::Api, lock: Option<&Lock>, docs: &Docs, docs_label: &str)
             continue;
         }
         clean = false;
-        let drifted = Drifted::new(s, old, new, d, &all_citers, docs.old.get(&s.file).filter(|o| o.hash == old.hash), docs_label);
+        let drifted = Drifted::new(
+            s,
+            old,
+            new,
+            d,
+            &all_citers,
+            docs.old.get(&s.file).filter(|o| o.hash == old.hash),
+            docs_label,
+        );
         drifted.write(&mut r);
     }
     if clean {
@@ -348,17 +459,46 @@ struct Drifted<'a> {
 }
 
 impl<'a> Drifted<'a> {
-    fn new(source: &'a ir::Source, old: &'a LockSource, new: &'a Outline, d: SourceDrift, all_citers: &'a [Citer], old_text: Option<&'a Outline>, docs_label: &'a str) -> Drifted<'a> {
+    fn new(
+        source: &'a ir::Source,
+        old: &'a LockSource,
+        new: &'a Outline,
+        d: SourceDrift,
+        all_citers: &'a [Citer],
+        old_text: Option<&'a Outline>,
+        docs_label: &'a str,
+    ) -> Drifted<'a> {
         let cites: Vec<&Citer> = all_citers.iter().filter(|c| c.file == source.file).collect();
-        let in_old = cites.iter().map(|c| resolve(&old.sections, &c.section, c.endpoint.as_deref()).ok()).collect();
-        let in_new = cites.iter().map(|c| resolve(&new.sections, &c.section, c.endpoint.as_deref()).ok()).collect();
-        Drifted { source, old, new, d, all_citers, cites, in_old, in_new, old_text, docs_label }
+        let in_old = cites
+            .iter()
+            .map(|c| resolve(&old.sections, &c.section, c.endpoint.as_deref()).ok())
+            .collect();
+        let in_new = cites
+            .iter()
+            .map(|c| resolve(&new.sections, &c.section, c.endpoint.as_deref()).ok())
+            .collect();
+        Drifted {
+            source,
+            old,
+            new,
+            d,
+            all_citers,
+            cites,
+            in_old,
+            in_new,
+            old_text,
+            docs_label,
+        }
     }
 
     /// The citations (indices into `cites`) of old section `old_i`, new section `new_i`, or an operation printed as one of `eps`.
     fn citing(&self, old_i: Option<usize>, new_i: Option<usize>, eps: &[String]) -> Vec<usize> {
         (0..self.cites.len())
-            .filter(|&k| (old_i.is_some() && self.in_old[k] == old_i) || (new_i.is_some() && self.in_new[k] == new_i) || self.cites[k].endpoint.as_ref().is_some_and(|e| eps.contains(e)))
+            .filter(|&k| {
+                (old_i.is_some() && self.in_old[k] == old_i)
+                    || (new_i.is_some() && self.in_new[k] == new_i)
+                    || self.cites[k].endpoint.as_ref().is_some_and(|e| eps.contains(e))
+            })
             .collect()
     }
 
@@ -372,7 +512,12 @@ impl<'a> Drifted<'a> {
     /// The document's part of the report, in the order a reviewer reads it.
     fn write(&self, r: &mut VendorReport) {
         let _ = writeln!(r.markdown, "### `{}` ({})\n", self.source.file, self.source.id);
-        let uncited: Vec<String> = self.d.changed.iter().filter_map(|&(i, j)| self.changed(r, i, j)).collect();
+        let uncited: Vec<String> = self
+            .d
+            .changed
+            .iter()
+            .filter_map(|&(i, j)| self.changed(r, i, j))
+            .collect();
         self.vanished(r);
         self.renamed(r);
         self.vanished_endpoints(r);
@@ -393,7 +538,12 @@ impl<'a> Drifted<'a> {
         eps.extend(ns.endpoint_keys());
         let who = self.citing(Some(i), Some(j), &eps);
         r.counts.changed += 1;
-        r.items.push(format!("{}: {} § \"{}\" changed", r.vendor, self.source.file, ns.title()));
+        r.items.push(format!(
+            "{}: {} § \"{}\" changed",
+            r.vendor,
+            self.source.file,
+            ns.title()
+        ));
         if who.is_empty() {
             return Some(ns.described());
         }
@@ -404,7 +554,16 @@ impl<'a> Drifted<'a> {
         match self.old_text {
             Some(o) => {
                 let file = &self.source.file;
-                let _ = writeln!(r.markdown, "\n```diff\n{}```\n", unified(&format!("{}\n", o.text(i)), &format!("{new_text}\n"), &format!("accepted/{file}"), &format!("{}/{file}", self.docs_label)));
+                let _ = writeln!(
+                    r.markdown,
+                    "\n```diff\n{}```\n",
+                    unified(
+                        &format!("{}\n", o.text(i)),
+                        &format!("{new_text}\n"),
+                        &format!("accepted/{file}"),
+                        &format!("{}/{file}", self.docs_label)
+                    )
+                );
             }
             None => {
                 let _ = writeln!(r.markdown, "\n(The lock keeps fingerprints only; put the accepted edition in the default docs folder to see the text diff.)\n");
@@ -415,21 +574,44 @@ impl<'a> Drifted<'a> {
 
     /// Where the document has parameter tables: names new to the section, and the citing operations' names gone from it.
     fn table_changes(&self, r: &mut VendorReport, i: usize, who: &[usize], new_text: &str) {
-        let Some((style, after)) = self.source.headings.as_ref().and_then(|h| h.params.map(|p| (p, h.params_after.as_deref()))) else { return };
+        let Some((style, after)) = self
+            .source
+            .headings
+            .as_ref()
+            .and_then(|h| h.params.map(|p| (p, h.params_after.as_deref())))
+        else {
+            return;
+        };
         let params: BTreeSet<String> = who.iter().flat_map(|&k| self.cites[k].params.iter().cloned()).collect();
         let now = table_names(new_text, style, after);
         let before = self.old_text.map(|o| table_names(&o.text(i), style, after));
-        let fresh: BTreeSet<String> = now.iter().filter(|n| !params.contains(*n) && before.as_ref().is_none_or(|b| !b.contains(*n))).cloned().collect();
+        let fresh: BTreeSet<String> = now
+            .iter()
+            .filter(|n| !params.contains(*n) && before.as_ref().is_none_or(|b| !b.contains(*n)))
+            .cloned()
+            .collect();
         let words: BTreeSet<&str> = new_text.split(|c: char| !(c.is_alphanumeric() || c == '_')).collect();
         let gone: BTreeSet<String> = match &before {
-            Some(b) => params.iter().filter(|p| b.contains(*p) && !now.contains(*p)).cloned().collect(),
+            Some(b) => params
+                .iter()
+                .filter(|p| b.contains(*p) && !now.contains(*p))
+                .cloned()
+                .collect(),
             None => params.iter().filter(|p| !words.contains(p.as_str())).cloned().collect(),
         };
         if !fresh.is_empty() {
-            let _ = writeln!(r.markdown, "- in the section's tables but in no citing operation: {}", list(&fresh));
+            let _ = writeln!(
+                r.markdown,
+                "- in the section's tables but in no citing operation: {}",
+                list(&fresh)
+            );
         }
         if !gone.is_empty() {
-            let _ = writeln!(r.markdown, "- params of the citing operations no longer in the section: {}", list(&gone));
+            let _ = writeln!(
+                r.markdown,
+                "- params of the citing operations no longer in the section: {}",
+                list(&gone)
+            );
         }
     }
 
@@ -441,7 +623,12 @@ impl<'a> Drifted<'a> {
             }
             let who = self.citing(Some(i), None, &os.endpoint_keys().collect::<Vec<_>>());
             r.counts.vanished += 1;
-            r.items.push(format!("{}: {} § \"{}\" vanished", r.vendor, self.source.file, os.title()));
+            r.items.push(format!(
+                "{}: {} § \"{}\" vanished",
+                r.vendor,
+                self.source.file,
+                os.title()
+            ));
             let _ = writeln!(r.markdown, "#### Vanished: {}\n", os.described());
             if who.is_empty() {
                 let _ = writeln!(r.markdown, "- cited by nothing\n");
@@ -456,10 +643,25 @@ impl<'a> Drifted<'a> {
             let (os, ns) = (&self.old.sections[i], &self.new.sections[j]);
             let who = self.citing(Some(i), Some(j), &[]);
             r.counts.renamed += 1;
-            r.items.push(format!("{}: {} § \"{}\" renamed \"{}\"", r.vendor, self.source.file, os.title(), ns.title()));
-            let _ = writeln!(r.markdown, "#### Renamed: \"{}\" is now \"{}\" (same text)\n", os.title(), ns.title());
+            r.items.push(format!(
+                "{}: {} § \"{}\" renamed \"{}\"",
+                r.vendor,
+                self.source.file,
+                os.title(),
+                ns.title()
+            ));
+            let _ = writeln!(
+                r.markdown,
+                "#### Renamed: \"{}\" is now \"{}\" (same text)\n",
+                os.title(),
+                ns.title()
+            );
             for &k in &who {
-                let _ = writeln!(r.markdown, "- cited by {} (cites \"{}\")", self.cites[k].what, self.cites[k].section);
+                let _ = writeln!(
+                    r.markdown,
+                    "- cited by {} (cites \"{}\")",
+                    self.cites[k].what, self.cites[k].section
+                );
                 r.affected.extend(self.cites[k].op_id.clone());
             }
             r.markdown.push('\n');
@@ -474,10 +676,24 @@ impl<'a> Drifted<'a> {
         for e in &self.d.vanished_endpoints {
             let (m, p) = e.split_once(' ').unwrap_or((e, ""));
             let k = endpoint_key(m, p);
-            let ops: Vec<&Citer> = self.cites.iter().copied().filter(|c| c.endpoint.as_deref() == Some(k.as_str())).collect();
+            let ops: Vec<&Citer> = self
+                .cites
+                .iter()
+                .copied()
+                .filter(|c| c.endpoint.as_deref() == Some(k.as_str()))
+                .collect();
             r.counts.vanished_endpoints += 1;
-            r.items.push(format!("{}: {} no longer prints `{e}`", r.vendor, self.source.file));
-            let _ = writeln!(r.markdown, "- `{e}`: {}", if ops.is_empty() { "no operation".to_owned() } else { ops.iter().map(|c| c.what.clone()).collect::<Vec<_>>().join(", ") });
+            r.items
+                .push(format!("{}: {} no longer prints `{e}`", r.vendor, self.source.file));
+            let _ = writeln!(
+                r.markdown,
+                "- `{e}`: {}",
+                if ops.is_empty() {
+                    "no operation".to_owned()
+                } else {
+                    ops.iter().map(|c| c.what.clone()).collect::<Vec<_>>().join(", ")
+                }
+            );
             r.affected.extend(ops.iter().filter_map(|c| c.op_id.clone()));
         }
         r.markdown.push('\n');
@@ -486,17 +702,35 @@ impl<'a> Drifted<'a> {
     /// New endpoint lines and headings: candidate operations.
     fn new_in_document(&self, r: &mut VendorReport) {
         let (d, new) = (&self.d, self.new);
-        let new_headings: Vec<usize> = d.added.iter().copied().filter(|&j| new.sections[j].heading.is_some()).collect();
+        let new_headings: Vec<usize> = d
+            .added
+            .iter()
+            .copied()
+            .filter(|&j| new.sections[j].heading.is_some())
+            .collect();
         if d.new_endpoints.is_empty() && new_headings.is_empty() {
             return;
         }
         let _ = writeln!(r.markdown, "#### New in the document (candidate operations)\n");
-        let op_eps: HashMap<String, &Citer> = self.all_citers.iter().filter_map(|c| c.endpoint.clone().map(|e| (e, c))).collect();
+        let op_eps: HashMap<String, &Citer> = self
+            .all_citers
+            .iter()
+            .filter_map(|c| c.endpoint.clone().map(|e| (e, c)))
+            .collect();
         for e in &d.new_endpoints {
             let (m, p) = e.split_once(' ').unwrap_or((e, ""));
-            let under = new.sections.iter().find(|sec| sec.endpoints.contains(e)).filter(|sec| sec.heading.is_some()).map(|sec| format!(" under \"{}\"", sec.title())).unwrap_or_default();
+            let under = new
+                .sections
+                .iter()
+                .find(|sec| sec.endpoints.contains(e))
+                .filter(|sec| sec.heading.is_some())
+                .map(|sec| format!(" under \"{}\"", sec.title()))
+                .unwrap_or_default();
             r.counts.new_endpoints += 1;
-            r.items.push(format!("{}: {} prints a new endpoint `{e}`", r.vendor, self.source.file));
+            r.items.push(format!(
+                "{}: {} prints a new endpoint `{e}`",
+                r.vendor, self.source.file
+            ));
             let note = match op_eps.get(&endpoint_key(m, p)) {
                 Some(c) => format!(" (already in the specs: {})", c.what),
                 None => " (no operation yet)".to_owned(),
@@ -509,7 +743,12 @@ impl<'a> Drifted<'a> {
                 continue;
             }
             r.counts.new_headings += 1;
-            r.items.push(format!("{}: {} has a new heading \"{}\"", r.vendor, self.source.file, ns.title()));
+            r.items.push(format!(
+                "{}: {} has a new heading \"{}\"",
+                r.vendor,
+                self.source.file,
+                ns.title()
+            ));
             let _ = writeln!(r.markdown, "- heading {}", ns.described());
         }
         r.markdown.push('\n');
@@ -525,7 +764,10 @@ pub fn summary(reports: &[VendorReport], documents: usize) -> String {
         affected.extend(r.affected.iter().cloned());
     }
     if c.total() == 0 {
-        return format!("sources: no drift in {documents} document(s) of {} vendor(s)", reports.len());
+        return format!(
+            "sources: no drift in {documents} document(s) of {} vendor(s)",
+            reports.len()
+        );
     }
     format!(
         "sources: drift: {} changed, {} vanished, {} renamed, {} new heading(s), {} endpoint line(s) gone, {} new endpoint line(s); {} operation(s) affected{}",
@@ -547,15 +789,24 @@ pub fn lock_path(root: &Path, api: &ir::Api) -> PathBuf {
 
 pub fn read_lock(path: &Path) -> Result<Option<Lock>, SourcesError> {
     match std::fs::read_to_string(path) {
-        Ok(t) => Lock::parse(&t).map(Some).map_err(|source| SourcesError::Lock { path: path.to_path_buf(), source }),
+        Ok(t) => Lock::parse(&t).map(Some).map_err(|source| SourcesError::Lock {
+            path: path.to_path_buf(),
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(SourcesError::Read { path: path.to_path_buf(), source }),
+        Err(source) => Err(SourcesError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
 /// Fingerprints that differ between two versions of one lock, for `diff REV`.
 pub fn lock_changes(old: Option<&Lock>, new: Option<&Lock>) -> Vec<String> {
-    let empty = Lock { generated: String::new(), sources: Vec::new() };
+    let empty = Lock {
+        generated: String::new(),
+        sources: Vec::new(),
+    };
     let (old, new) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
     let mut out = Vec::new();
     for n in &new.sources {
@@ -579,7 +830,15 @@ pub fn lock_changes(old: Option<&Lock>, new: Option<&Lock>) -> Vec<String> {
                         parts.push(format!("\"{}\" gone", s.title()));
                     }
                 }
-                out.push(format!("`{}`: {}", n.file, if parts.is_empty() { "text outside the sections changed".to_owned() } else { parts.join(", ") }));
+                out.push(format!(
+                    "`{}`: {}",
+                    n.file,
+                    if parts.is_empty() {
+                        "text outside the sections changed".to_owned()
+                    } else {
+                        parts.join(", ")
+                    }
+                ));
             }
             Some(_) => {}
         }
@@ -597,7 +856,11 @@ pub fn lock_changes(old: Option<&Lock>, new: Option<&Lock>) -> Vec<String> {
 fn load_apis(root: &Path, docs: Option<&Path>, vendor: Option<&str>) -> Result<Vec<ir::Api>, SourcesError> {
     let opts = crate::regen::Options {
         root,
-        spec_roots: vec![crate::regen::SpecRoot { specs: PathBuf::from("specs"), crates: PathBuf::from("crates"), check_sources: true }],
+        spec_roots: vec![crate::regen::SpecRoot {
+            specs: PathBuf::from("specs"),
+            crates: PathBuf::from("crates"),
+            check_sources: true,
+        }],
         docs: docs.map(Path::to_path_buf),
         vendor,
         check: true,
@@ -631,7 +894,10 @@ pub struct Command<'a> {
 /// problems on stderr; returns the exit code (0 no drift, 1 drift, 2 could not run).
 pub fn command(c: &Command<'_>) -> u8 {
     if !c.docs.is_dir() {
-        eprintln!("error: {} is not a folder of vendor documents; pass --docs DIR", c.docs.display());
+        eprintln!(
+            "error: {} is not a folder of vendor documents; pass --docs DIR",
+            c.docs.display()
+        );
         return 2;
     }
     // Citations are checked against the new documents only when accepting:
@@ -640,11 +906,20 @@ pub fn command(c: &Command<'_>) -> u8 {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("error: {}", if c.accept { "--accept refuses while the specs have errors: update them to the new documents first" } else { "the specs do not validate; fix them first" });
+            eprintln!(
+                "error: {}",
+                if c.accept {
+                    "--accept refuses while the specs have errors: update them to the new documents first"
+                } else {
+                    "the specs do not validate; fix them first"
+                }
+            );
             return 2;
         }
     };
-    let same_folder = c.accepted_docs.is_some_and(|a| a.canonicalize().ok() == c.docs.canonicalize().ok());
+    let same_folder = c
+        .accepted_docs
+        .is_some_and(|a| a.canonicalize().ok() == c.docs.canonicalize().ok());
     let label = c.docs.display().to_string();
     let mut reports = Vec::new();
     let mut documents = 0;
@@ -677,7 +952,12 @@ pub fn command(c: &Command<'_>) -> u8 {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return 2;
             }
-            println!("wrote {} ({} sections in {} document(s))", path.strip_prefix(c.root).unwrap_or(&path).display(), fresh.sources.iter().map(|s| s.sections.len()).sum::<usize>(), fresh.sources.len());
+            println!(
+                "wrote {} ({} sections in {} document(s))",
+                path.strip_prefix(c.root).unwrap_or(&path).display(),
+                fresh.sources.iter().map(|s| s.sections.len()).sum::<usize>(),
+                fresh.sources.len()
+            );
             for ch in changes {
                 println!("  {ch}");
             }
@@ -704,12 +984,25 @@ pub fn command(c: &Command<'_>) -> u8 {
 /// For `regen --check`: one line per drifted item, empty when the documents match the locks.
 /// Spec errors are left for regen to report.
 pub fn drift(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<String>, SourcesError> {
-    let Ok(apis) = load_apis(root, None, vendor) else { return Ok(Vec::new()) };
+    let Ok(apis) = load_apis(root, None, vendor) else {
+        return Ok(Vec::new());
+    };
     let mut items = Vec::new();
     for api in &apis {
         let new = read_docs(api, docs)?;
         let lock = read_lock(&lock_path(root, api))?;
-        items.extend(report(api, lock.as_ref(), &Docs { new, old: BTreeMap::new() }, "docs").items);
+        items.extend(
+            report(
+                api,
+                lock.as_ref(),
+                &Docs {
+                    new,
+                    old: BTreeMap::new(),
+                },
+                "docs",
+            )
+            .items,
+        );
     }
     Ok(items)
 }

@@ -26,7 +26,8 @@ const RUNTIME: &str = "crates/snapsdk-runtime/Cargo.toml";
 
 fn read_toml(root: &Path, rel: &str) -> Result<toml_edit::DocumentMut, VersionsError> {
     let text = std::fs::read_to_string(root.join(rel)).map_err(|e| VersionsError::Read(format!("{rel}: {e}")))?;
-    text.parse::<toml_edit::DocumentMut>().map_err(|e| VersionsError::Read(format!("{rel}: not valid TOML: {e}")))
+    text.parse::<toml_edit::DocumentMut>()
+        .map_err(|e| VersionsError::Read(format!("{rel}: not valid TOML: {e}")))
 }
 
 /// The runtime's version and the requirement the clients publish must be the same version.
@@ -50,9 +51,15 @@ pub fn check(root: &Path) -> Result<(), VersionsError> {
         .and_then(|v| v.as_str())
         .ok_or_else(|| VersionsError::Missing("Cargo.toml: [workspace.dependencies] snapsdk-runtime has no `version`; the clients could not be published without one".to_owned()))?;
     if req.trim_start_matches(['=', '^']) != version {
-        return Err(VersionsError::Mismatch { req: req.to_owned(), version });
+        return Err(VersionsError::Mismatch {
+            req: req.to_owned(),
+            version,
+        });
     }
-    semver::Version::parse(&version).map_err(|e| VersionsError::NotSemver { version: version.clone(), why: e.to_string() })?;
+    semver::Version::parse(&version).map_err(|e| VersionsError::NotSemver {
+        version: version.clone(),
+        why: e.to_string(),
+    })?;
     Ok(())
 }
 
@@ -64,11 +71,28 @@ mod tests {
     fn mismatch_names_both_files_and_the_fix() {
         let dir = std::env::temp_dir().join(format!("snapsdk-versions-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("crates/snapsdk-runtime")).unwrap();
-        std::fs::write(dir.join("crates/snapsdk-runtime/Cargo.toml"), "[package]\nname = \"snapsdk-runtime\"\nversion = \"0.2.0\"\n").unwrap();
-        std::fs::write(dir.join("Cargo.toml"), "[workspace.dependencies]\nsnapsdk-runtime = { path = \"crates/snapsdk-runtime\", version = \"0.1.0\" }\n").unwrap();
+        std::fs::write(
+            dir.join("crates/snapsdk-runtime/Cargo.toml"),
+            "[package]\nname = \"snapsdk-runtime\"\nversion = \"0.2.0\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[workspace.dependencies]\nsnapsdk-runtime = { path = \"crates/snapsdk-runtime\", version = \"0.1.0\" }\n",
+        )
+        .unwrap();
         let err = check(&dir).unwrap_err().to_string();
-        assert!(err.contains("requires version \"0.1.0\"") && err.contains("is version \"0.2.0\"") && err.contains("set the requirement to \"0.2.0\""), "{err}");
-        std::fs::write(dir.join("Cargo.toml"), "[workspace.dependencies]\nsnapsdk-runtime = { path = \"crates/snapsdk-runtime\", version = \"0.2.0\" }\n").unwrap();
+        assert!(
+            err.contains("requires version \"0.1.0\"")
+                && err.contains("is version \"0.2.0\"")
+                && err.contains("set the requirement to \"0.2.0\""),
+            "{err}"
+        );
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[workspace.dependencies]\nsnapsdk-runtime = { path = \"crates/snapsdk-runtime\", version = \"0.2.0\" }\n",
+        )
+        .unwrap();
         assert_eq!(check(&dir), Ok(()));
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -32,7 +32,10 @@ pub fn render(path: &str, content: Content, header: &str) -> Result<String, Writ
     match content {
         Content::Text(t) => Ok(t),
         Content::Rust(tokens) => {
-            let file: syn::File = syn::parse2(tokens).map_err(|source| WriteError::InvalidRust { path: path.to_owned(), source })?;
+            let file: syn::File = syn::parse2(tokens).map_err(|source| WriteError::InvalidRust {
+                path: path.to_owned(),
+                source,
+            })?;
             Ok(format!("// {header}\n\n{}", prettyplease::unparse(&file)))
         }
     }
@@ -64,9 +67,14 @@ pub struct Report {
 fn existing_generated(root: &Path, owned: &Owned) -> Vec<PathBuf> {
     let mut out = generated_under(root, &owned.dirs);
     for (dir, prefix) in &owned.named {
-        let Ok(rd) = std::fs::read_dir(root.join(dir)) else { continue };
+        let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         for entry in rd.flatten() {
-            let named = entry.file_name().to_str().is_some_and(|n| n.starts_with(prefix.as_str()));
+            let named = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(prefix.as_str()));
             if named && entry.file_type().is_ok_and(|t| t.is_file()) && is_generated(&entry.path()) {
                 out.push(dir.join(entry.file_name()));
             }
@@ -117,9 +125,19 @@ pub fn apply(root: &Path, files: &BTreeMap<PathBuf, String>, owned: &Owned, chec
             Ok(old) if old == content.as_bytes() => report.unchanged += 1,
             old => {
                 if check {
-                    report.stale.push((rel.clone(), if old.is_ok() { "differs from what the spec generates (stale, or edited by hand)" } else { "is missing" }));
+                    report.stale.push((
+                        rel.clone(),
+                        if old.is_ok() {
+                            "differs from what the spec generates (stale, or edited by hand)"
+                        } else {
+                            "is missing"
+                        },
+                    ));
                 } else {
-                    write_atomic(&path, content.as_bytes()).map_err(|source| WriteError::Write { path: rel.clone(), source })?;
+                    write_atomic(&path, content.as_bytes()).map_err(|source| WriteError::Write {
+                        path: rel.clone(),
+                        source,
+                    })?;
                     report.written.push(rel.clone());
                 }
             }
@@ -130,9 +148,14 @@ pub fn apply(root: &Path, files: &BTreeMap<PathBuf, String>, owned: &Owned, chec
             continue;
         }
         if check {
-            report.stale.push((rel, "is generated but no spec produces it any more"));
+            report
+                .stale
+                .push((rel, "is generated but no spec produces it any more"));
         } else {
-            std::fs::remove_file(root.join(&rel)).map_err(|source| WriteError::Remove { path: rel.clone(), source })?;
+            std::fs::remove_file(root.join(&rel)).map_err(|source| WriteError::Remove {
+                path: rel.clone(),
+                source,
+            })?;
             report.removed.push(rel);
         }
     }
@@ -149,7 +172,9 @@ fn refuse_foreign(root: &Path, files: &BTreeMap<PathBuf, String>) -> Result<(), 
     for rel in files.keys() {
         let path = root.join(rel);
         // `symlink_metadata`: a link is never followed out of the tree.
-        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
         let ours = meta.is_file() && std::fs::read(&path).is_ok_and(|b| contains(&b, MARKER.as_bytes()));
         if !ours {
             foreign.push(rel.display().to_string());
@@ -168,7 +193,10 @@ fn remove_emptied_dirs(root: &Path, removed: &[PathBuf], owned_dirs: &[PathBuf])
     for rel in removed {
         let mut dir = rel.parent();
         while let Some(d) = dir {
-            if d.as_os_str().is_empty() || owned_dirs.iter().any(|o| o == d) || !owned_dirs.iter().any(|o| d.starts_with(o)) {
+            if d.as_os_str().is_empty()
+                || owned_dirs.iter().any(|o| o == d)
+                || !owned_dirs.iter().any(|o| d.starts_with(o))
+            {
                 break;
             }
             // `remove_dir` only removes an empty folder; a hand-written file keeps it.
@@ -186,7 +214,10 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     // A name no one else uses, so no file but ours is ever overwritten on the way.
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.regen-tmp-{}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)

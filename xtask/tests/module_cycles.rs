@@ -174,7 +174,14 @@ fn cycles(g: &Graph) -> Vec<String> {
             }
         }
     }
-    let mut t = T { g, index: BTreeMap::new(), low: BTreeMap::new(), stack: Vec::new(), on: BTreeSet::new(), comps: Vec::new() };
+    let mut t = T {
+        g,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on: BTreeSet::new(),
+        comps: Vec::new(),
+    };
     for v in g.keys() {
         if !t.index.contains_key(v.as_str()) {
             visit(&mut t, v);
@@ -191,7 +198,13 @@ fn describe_cycle(g: &Graph, comp: &[&str]) -> String {
     let mut prev: BTreeMap<&str, &str> = BTreeMap::new();
     let mut queue = std::collections::VecDeque::from([start]);
     while let Some(v) = queue.pop_front() {
-        for w in g.get(v).into_iter().flatten().map(String::as_str).filter(|w| inside.contains(w)) {
+        for w in g
+            .get(v)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|w| inside.contains(w))
+        {
             if w == start {
                 let mut path = vec![v];
                 let mut at = v;
@@ -241,9 +254,16 @@ fn no_two_modules_import_each_other() {
     assert!(files.len() > 10, "found only {} modules under xtask/src", files.len());
     let g = graph(&files);
     // The graph is not empty: the walk does see imports.
-    assert!(g.get("regen").is_some_and(|e| e.contains("validate")), "regen -> validate not seen: {g:?}");
+    assert!(
+        g.get("regen").is_some_and(|e| e.contains("validate")),
+        "regen -> validate not seen: {g:?}"
+    );
     let found = cycles(&g);
-    assert!(found.is_empty(), "modules of xtask/src import each other (move the shared piece to a lower module):\n  {}", found.join("\n  "));
+    assert!(
+        found.is_empty(),
+        "modules of xtask/src import each other (move the shared piece to a lower module):\n  {}",
+        found.join("\n  ")
+    );
 }
 
 fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -268,7 +288,10 @@ fn the_guard_fires_on_a_direct_and_an_indirect_cycle() {
 #[test]
 fn comments_strings_and_foreign_paths_are_not_imports() {
     let quiet = files(&[
-        ("a", "/// see [`crate::b::X`]\n// crate::b\nfn f() { let s = \"crate::b::X\"; other::crate_b(); }"),
+        (
+            "a",
+            "/// see [`crate::b::X`]\n// crate::b\nfn f() { let s = \"crate::b::X\"; other::crate_b(); }",
+        ),
         ("b", "use crate::a::f; fn g() { quote!(crate::models::M) }"),
     ]);
     assert!(cycles(&graph(&quiet)).is_empty());

@@ -35,12 +35,30 @@ pub fn emit(api: &Api, header: &str) -> String {
     let v = &api.vendor;
     let _ = writeln!(w, "\n## Authentication\n");
     for s in &v.schemes {
-        let default = if v.default_auth.contains(&s.id) { " (default)" } else { "" };
-        let _ = writeln!(w, "- `ClientBuilder::{}`{default}: {}", crate::names::snake(&s.id), s.description);
+        let default = if v.default_auth.contains(&s.id) {
+            " (default)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            w,
+            "- `ClientBuilder::{}`{default}: {}",
+            crate::names::snake(&s.id),
+            s.description
+        );
     }
-    let public: Vec<&str> = api.operations.iter().filter(|o| matches!(o.auth, ir::Auth::None)).map(|o| o.id.as_str()).collect();
+    let public: Vec<&str> = api
+        .operations
+        .iter()
+        .filter(|o| matches!(o.auth, ir::Auth::None))
+        .map(|o| o.id.as_str())
+        .collect();
     if !public.is_empty() {
-        let _ = writeln!(w, "\nPublic operations send no credentials: {}.", public.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            w,
+            "\nPublic operations send no credentials: {}.",
+            public.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+        );
     }
     if !v.notes.is_empty() {
         let _ = writeln!(w, "\n## Vendor-wide decisions\n");
@@ -51,8 +69,20 @@ pub fn emit(api: &Api, header: &str) -> String {
     let _ = writeln!(w, "\n## Operations\n");
     let _ = writeln!(w, "| Rust call | HTTP | Source |\n|---|---|---|");
     for op in &api.operations {
-        let inferred = if op.source.inferred.is_some() { " (inferred)" } else { "" };
-        let _ = writeln!(w, "| [`{}`](#{}) | `{} {}` | {}{inferred} |", call_signature(op), op.id, op.method.as_str(), op.path, cell(&op.source.cite()));
+        let inferred = if op.source.inferred.is_some() {
+            " (inferred)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            w,
+            "| [`{}`](#{}) | `{} {}` | {}{inferred} |",
+            call_signature(op),
+            op.id,
+            op.method.as_str(),
+            op.path,
+            cell(&op.source.cite())
+        );
     }
     let mut group = "";
     for op in &api.operations {
@@ -80,13 +110,27 @@ fn overview(w: &mut String, api: &Api, header: &str) {
     let _ = writeln!(w, "- Operations: {}", api.operations.len());
     match &v.rate_limit {
         Some(r) => {
-            let _ = writeln!(w, "- Rate limit: {} requests per {} s, enforced client-side by default ({})", r.requests, r.per_seconds, r.source.cite());
+            let _ = writeln!(
+                w,
+                "- Rate limit: {} requests per {} s, enforced client-side by default ({})",
+                r.requests,
+                r.per_seconds,
+                r.source.cite()
+            );
         }
         None => {
             let _ = writeln!(w, "- Rate limit: none documented");
         }
     }
-    let _ = writeln!(w, "- Sources: {}", v.sources.iter().map(|s| format!("`{}` ({})", s.file, s.title)).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(
+        w,
+        "- Sources: {}",
+        v.sources
+            .iter()
+            .map(|s| format!("`{}` ({})", s.file, s.title))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 /// One operation: its call, HTTP request, source, auth, inputs, responses, paging and decisions.
@@ -104,7 +148,11 @@ fn operation(w: &mut String, op: &ir::Operation) {
         ir::Auth::Schemes(s) => s.join(" or "),
     };
     let _ = writeln!(w, "- Auth: {auth}");
-    let _ = writeln!(w, "- Retried on failure: {}", if op.retryable { "yes" } else { "no (not idempotent)" });
+    let _ = writeln!(
+        w,
+        "- Retried on failure: {}",
+        if op.retryable { "yes" } else { "no (not idempotent)" }
+    );
     if let Some(d) = &op.description {
         let _ = writeln!(w, "\n{}", esc(d));
     }
@@ -128,14 +176,37 @@ fn operation(w: &mut String, op: &ir::Operation) {
 /// The parameters and body fields of an operation, as one table.
 fn operation_inputs(w: &mut String, op: &ir::Operation) {
     if !op.params.is_empty() || op.body.is_some() {
-        let _ = writeln!(w, "\n| Name | Rust | In | Type | Required | Default | Description |\n|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            w,
+            "\n| Name | Rust | In | Type | Required | Default | Description |\n|---|---|---|---|---|---|---|"
+        );
         for p in &op.params {
-            let _ = writeln!(w, "| `{}` | `{}` | {:?} | {} | {} | {} | {} |", p.wire, p.rust, p.location, cell(&ty_name(&p.ty)), if p.required { "yes" } else { "no" }, default_cell(p.default.as_ref(), p.client_default.as_ref()), cell(&esc(&p.description)));
+            let _ = writeln!(
+                w,
+                "| `{}` | `{}` | {:?} | {} | {} | {} | {} |",
+                p.wire,
+                p.rust,
+                p.location,
+                cell(&ty_name(&p.ty)),
+                if p.required { "yes" } else { "no" },
+                default_cell(p.default.as_ref(), p.client_default.as_ref()),
+                cell(&esc(&p.description))
+            );
         }
         if let Some(b) = &op.body {
             let place = format!("{:?} body", b.encoding);
             for f in &b.fields {
-                let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} | {} | {} |", f.wire, f.rust, place, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, default_cell(f.default.as_ref(), f.client_default.as_ref()), cell(&esc(&f.description)));
+                let _ = writeln!(
+                    w,
+                    "| `{}` | `{}` | {} | {} | {} | {} | {} |",
+                    f.wire,
+                    f.rust,
+                    place,
+                    cell(&ty_name(&f.ty)),
+                    if f.required { "yes" } else { "no" },
+                    default_cell(f.default.as_ref(), f.client_default.as_ref()),
+                    cell(&esc(&f.description))
+                );
             }
         }
     }
@@ -149,8 +220,21 @@ fn operation_responses(w: &mut String, op: &ir::Operation) {
             (ContentKind::Json, None) => "json".into(),
             (c, None) => format!("{c:?}").to_lowercase(),
         };
-        let ty = r.ty.as_ref().map(ty_name).unwrap_or_else(|| if r.content == ContentKind::Json { "free JSON".into() } else { String::new() });
-        let _ = writeln!(w, "| {} | {} | {} | {} |", r.status, content, cell(&ty), cell(&esc(&r.description)));
+        let ty = r.ty.as_ref().map(ty_name).unwrap_or_else(|| {
+            if r.content == ContentKind::Json {
+                "free JSON".into()
+            } else {
+                String::new()
+            }
+        });
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} |",
+            r.status,
+            content,
+            cell(&ty),
+            cell(&esc(&r.description))
+        );
     }
 }
 
@@ -162,9 +246,20 @@ fn model(w: &mut String, m: &ir::Model) {
     }
     match &m.kind {
         ModelKind::Object { fields, keep_unknown } => {
-            let _ = writeln!(w, "| Field | Rust | Type | Required | Description |\n|---|---|---|---|---|");
+            let _ = writeln!(
+                w,
+                "| Field | Rust | Type | Required | Description |\n|---|---|---|---|---|"
+            );
             for f in fields {
-                let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} |", f.wire, f.rust, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, cell(&esc(&f.description)));
+                let _ = writeln!(
+                    w,
+                    "| `{}` | `{}` | {} | {} | {} |",
+                    f.wire,
+                    f.rust,
+                    cell(&ty_name(&f.ty)),
+                    if f.required { "yes" } else { "no" },
+                    cell(&esc(&f.description))
+                );
             }
             if *keep_unknown {
                 let _ = writeln!(w, "\nFields not listed here are kept in `extra`.");
@@ -173,12 +268,26 @@ fn model(w: &mut String, m: &ir::Model) {
         ModelKind::Enum { values, .. } => {
             let _ = writeln!(w, "| Wire value | Rust variant | Description |\n|---|---|---|");
             for e in values {
-                let _ = writeln!(w, "| `{}` | `{}` | {} |", e.wire, e.rust, cell(e.description.as_deref().unwrap_or("")));
+                let _ = writeln!(
+                    w,
+                    "| `{}` | `{}` | {} |",
+                    e.wire,
+                    e.rust,
+                    cell(e.description.as_deref().unwrap_or(""))
+                );
             }
             let _ = writeln!(w, "\nOther values decode to `Unknown(String)`.");
         }
         ModelKind::OneOf { variants } => {
-            let _ = writeln!(w, "One of, tried in order: {}.", variants.iter().map(|(n, t)| format!("`{n}` ({})", ty_name(t))).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                w,
+                "One of, tried in order: {}.",
+                variants
+                    .iter()
+                    .map(|(n, t)| format!("`{n}` ({})", ty_name(t)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         ModelKind::Newtype { ty } => {
             let _ = writeln!(w, "A named {}.", ty_name(ty));
