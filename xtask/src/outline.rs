@@ -424,13 +424,19 @@ pub fn resolve(sections: &[Section], cited: &str, endpoint: Option<&str>) -> Res
     if !within.is_empty() {
         return Err(CiteError::Substring(within));
     }
+    Err(CiteError::Unknown(close_headings(sections, &headed, &name)))
+}
+
+/// The headings a citation `name` (lowercased) probably meant: close in
+/// spelling, else sharing a word; at most five, each in its citation form.
+fn close_headings(sections: &[Section], headed: &[usize], name: &str) -> Vec<String> {
     // Close in spelling, else sharing a word: what the citation probably meant.
     let lowered: Vec<String> = headed
         .iter()
         .map(|&i| sections[i].heading.as_deref().map(key).unwrap_or_default())
         .collect();
     let pool: Vec<&str> = lowered.iter().map(String::as_str).collect();
-    let mut close: Vec<String> = similar::get_close_matches(name.as_str(), &pool, 5, 0.5)
+    let mut close: Vec<String> = similar::get_close_matches(name, &pool, 5, 0.5)
         .iter()
         .flat_map(|c| {
             headed
@@ -455,7 +461,7 @@ pub fn resolve(sections: &[Section], cited: &str, endpoint: Option<&str>) -> Res
     let mut seen = BTreeSet::new();
     close.retain(|c| seen.insert(c.clone()));
     close.truncate(5);
-    Err(CiteError::Unknown(close))
+    close
 }
 
 /// The shortest citation that names section `i`: its heading, or `Parent > Heading` where the heading repeats.

@@ -942,24 +942,8 @@ pub fn command(c: &Command<'_>) -> u8 {
             }
         };
         if c.accept {
-            let fresh = Lock::build(api, &new);
-            let changes = lock_changes(lock.as_ref(), Some(&fresh));
-            if lock.as_ref() == Some(&fresh) {
-                println!("{}: unchanged", path.strip_prefix(c.root).unwrap_or(&path).display());
-                continue;
-            }
-            if let Err(e) = std::fs::write(&path, fresh.render()) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+            if !accept(c.root, api, &path, lock.as_ref(), &new) {
                 return 2;
-            }
-            println!(
-                "wrote {} ({} sections in {} document(s))",
-                path.strip_prefix(c.root).unwrap_or(&path).display(),
-                fresh.sources.iter().map(|s| s.sections.len()).sum::<usize>(),
-                fresh.sources.len()
-            );
-            for ch in changes {
-                println!("  {ch}");
             }
             continue;
         }
@@ -979,6 +963,31 @@ pub fn command(c: &Command<'_>) -> u8 {
     print!("{out}");
     println!("{}", summary(&reports, documents));
     u8::from(drift)
+}
+
+/// `--accept` for one vendor: write its lock from the documents (when it
+/// changes) and say what changed. False when the lock cannot be written.
+fn accept(root: &Path, api: &ir::Api, path: &Path, lock: Option<&Lock>, new: &BTreeMap<String, Outline>) -> bool {
+    let fresh = Lock::build(api, new);
+    let shown = path.strip_prefix(root).unwrap_or(path).display();
+    if lock == Some(&fresh) {
+        println!("{shown}: unchanged");
+        return true;
+    }
+    let changes = lock_changes(lock, Some(&fresh));
+    if let Err(e) = std::fs::write(path, fresh.render()) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return false;
+    }
+    let sections = fresh.sources.iter().map(|s| s.sections.len()).sum::<usize>();
+    println!(
+        "wrote {shown} ({sections} sections in {} document(s))",
+        fresh.sources.len()
+    );
+    for ch in changes {
+        println!("  {ch}");
+    }
+    true
 }
 
 /// For `regen --check`: one line per drifted item, empty when the documents match the locks.

@@ -54,6 +54,43 @@ impl Ctx<'_> {
     }
 }
 
+/// When section `i` prints endpoint lines but not the citing operation's
+/// `(method, path)`: the message, and a hint naming the section that does.
+fn endpoint_elsewhere(
+    outline: &outline::Outline,
+    i: usize,
+    cited: &str,
+    endpoint: Option<(&str, &str)>,
+) -> Option<(String, String)> {
+    let (m, p) = endpoint?;
+    let ep = outline::endpoint_key(m, p);
+    let key_of = |e: &String| e.split_once(' ').map(|(m, p)| outline::endpoint_key(m, p));
+    let sec = &outline.sections[i];
+    let printed: Vec<String> = sec.endpoints.iter().map(|e| key_of(e).unwrap_or_default()).collect();
+    if printed.is_empty() || printed.contains(&ep) {
+        return None;
+    }
+    let elsewhere = (0..outline.sections.len()).find(|&j| {
+        outline.sections[j].heading.is_some()
+            && outline.sections[j]
+                .endpoints
+                .iter()
+                .any(|e| key_of(e).as_ref() == Some(&ep))
+    });
+    let hint = match elsewhere {
+        Some(j) => format!(
+            "cite the section that prints it: \"{}\"",
+            outline::cite_form(&outline.sections, j)
+        ),
+        None => "check the method and path against the document, or cite the section they come from".to_owned(),
+    };
+    let message = format!(
+        "section \"{cited}\" prints {}, not this operation's {m} {p}",
+        sec.endpoints.join(", ")
+    );
+    Some((message, hint))
+}
+
 /// Deserialize `value` as `T`, reporting a failure at its place.
 fn parse_item<T: DeserializeOwned>(
     value: serde_yaml::Value,
@@ -78,35 +115,34 @@ fn parse_item<T: DeserializeOwned>(
                 }
             }
             let inner = e.inner().to_string();
-            let (pos, hint) = if let Some(name) =
-                inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
-            {
-                // serde_path_to_error may or may not have pushed the unknown key already.
-                let key = if path == name || path.ends_with(&format!(".{name}")) {
-                    path.clone()
-                } else if path.is_empty() {
-                    name.to_owned()
-                } else {
-                    format!("{path}.{name}")
-                };
-                (
+            let (pos, hint) =
+                if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+                    // serde_path_to_error may or may not have pushed the unknown key already.
+                    let key = if path == name || path.ends_with(&format!(".{name}")) {
+                        path.clone()
+                    } else if path.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    (
                     file.loc.key(&key),
                     "remove the key or fix its spelling; the format is in specs/README.md and specs/spec.schema.json"
                         .to_owned(),
                 )
-            } else if inner.contains("untagged enum OpAuth") {
-                (
-                    file.loc.value(&path),
-                    "write `auth: none` or a list of scheme ids such as `auth: [bearer]`".to_owned(),
-                )
-            } else if let Some(field) = inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
-                (file.loc.value(&path), format!("add `{field}:` here"))
-            } else {
-                (
-                    file.loc.value(&path),
-                    "see specs/README.md for the expected shape".to_owned(),
-                )
-            };
+                } else if inner.contains("untagged enum OpAuth") {
+                    (
+                        file.loc.value(&path),
+                        "write `auth: none` or a list of scheme ids such as `auth: [bearer]`".to_owned(),
+                    )
+                } else if let Some(field) = inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+                    (file.loc.value(&path), format!("add `{field}:` here"))
+                } else {
+                    (
+                        file.loc.value(&path),
+                        "see specs/README.md for the expected shape".to_owned(),
+                    )
+                };
             let message = match inner.split_once(" at line ") {
                 Some((m, _)) => m.to_owned(),
                 None => inner,
@@ -679,40 +715,8 @@ impl<'a> Checker<'a, '_> {
                     }
                     // A section that prints endpoints must print this operation's.
                     Ok(i) => {
-                        if let (Some(ep), Some((m, p))) = (&ep, endpoint) {
-                            let sec = &outline.sections[i];
-                            let printed: Vec<String> = sec
-                                .endpoints
-                                .iter()
-                                .map(|e| {
-                                    e.split_once(' ')
-                                        .map(|(m, p)| outline::endpoint_key(m, p))
-                                        .unwrap_or_default()
-                                })
-                                .collect();
-                            if !printed.is_empty() && !printed.contains(ep) {
-                                let elsewhere = (0..outline.sections.len()).find(|&j| {
-                                    outline.sections[j].heading.is_some()
-                                        && outline.sections[j].endpoints.iter().any(|e| {
-                                            e.split_once(' ')
-                                                .is_some_and(|(m, p)| &outline::endpoint_key(m, p) == ep)
-                                        })
-                                });
-                                let hint = match elsewhere {
-                                    Some(j) => format!("cite the section that prints it: \"{}\"", outline::cite_form(&outline.sections, j)),
-                                    None => "check the method and path against the document, or cite the section they come from".to_owned(),
-                                };
-                                self.cx.err(
-                                    at,
-                                    &format!("{sub}.section"),
-                                    format!(
-                                        "section \"{}\" prints {}, not this operation's {m} {p}",
-                                        s.section,
-                                        sec.endpoints.join(", ")
-                                    ),
-                                    hint,
-                                );
-                            }
+                        if let Some((message, hint)) = endpoint_elsewhere(outline, i, &s.section, endpoint) {
+                            self.cx.err(at, &format!("{sub}.section"), message, hint);
                         }
                     }
                 }
@@ -1820,47 +1824,7 @@ fn check_params(
         let ty = ck.ty(at, &format!("{sub}.type"), &p.ty);
         ck.json_list_ok = false;
         let Some(ty) = ty else { continue };
-        match p.location {
-            ParamLocation::Path => {
-                if !vars.contains(&p.name) {
-                    ck.cx.err(
-                        at,
-                        &format!("{sub}.name"),
-                        format!("path parameter `{}` is not in path `{}`", p.name, o.path),
-                        format!("add `{{{}}}` to the path, or change `in:`", p.name),
-                    );
-                }
-                if !p.required {
-                    ck.cx.err(
-                        at,
-                        &sub,
-                        format!("path parameter `{}` must be `required: true`", p.name),
-                        "a path segment cannot be left out",
-                    );
-                }
-            }
-            ParamLocation::Header => {
-                if !p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                    ck.cx.err(
-                        at,
-                        &format!("{sub}.name"),
-                        format!("`{}` is not a valid header name", p.name),
-                        "",
-                    );
-                }
-            }
-            ParamLocation::Query => {}
-        }
-        if !is_scalar(&ty, &ck.models) && !matches!(ty, Ty::List(ref t) if is_scalar(t, &ck.models))
-            || (p.location == ParamLocation::Path && matches!(ty, Ty::List(_)))
-        {
-            ck.cx.err(
-                at,
-                &format!("{sub}.type"),
-                format!("`{}` cannot be sent as a {:?} parameter", p.ty, p.location).to_lowercase(),
-                "use a scalar type (string, integer, enum, ...)",
-            );
-        }
+        check_param_place(ck, at, &sub, o, p, vars, &ty);
         let (default, rust) = ck.default_and_name(
             at,
             &sub,
@@ -1913,6 +1877,60 @@ fn check_params(
     }
 
     params
+}
+
+/// A parameter fits its place: a path parameter is in the template and
+/// required, a header name is valid, and the type can be written there.
+fn check_param_place(
+    ck: &mut Checker<'_, '_>,
+    at: At<'_>,
+    sub: &str,
+    o: &spec::Operation,
+    p: &spec::Param,
+    vars: &[String],
+    ty: &Ty,
+) {
+    match p.location {
+        ParamLocation::Path => {
+            if !vars.contains(&p.name) {
+                ck.cx.err(
+                    at,
+                    &format!("{sub}.name"),
+                    format!("path parameter `{}` is not in path `{}`", p.name, o.path),
+                    format!("add `{{{}}}` to the path, or change `in:`", p.name),
+                );
+            }
+            if !p.required {
+                ck.cx.err(
+                    at,
+                    sub,
+                    format!("path parameter `{}` must be `required: true`", p.name),
+                    "a path segment cannot be left out",
+                );
+            }
+        }
+        ParamLocation::Header => {
+            if !p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                ck.cx.err(
+                    at,
+                    &format!("{sub}.name"),
+                    format!("`{}` is not a valid header name", p.name),
+                    "",
+                );
+            }
+        }
+        ParamLocation::Query => {}
+    }
+    if !is_scalar(ty, &ck.models) && !matches!(ty, Ty::List(t) if is_scalar(t, &ck.models))
+        || (p.location == ParamLocation::Path && matches!(ty, Ty::List(_)))
+    {
+        ck.cx.err(
+            at,
+            &format!("{sub}.type"),
+            format!("`{}` cannot be sent as a {:?} parameter", p.ty, p.location).to_lowercase(),
+            "use a scalar type (string, integer, enum, ...)",
+        );
+    }
 }
 
 /// The body: allowed by the method, each field of a type its encoding can carry.
@@ -2104,100 +2122,117 @@ fn check_pagination(
     params: &[ir::Param],
     success: &ir::Response,
 ) -> Option<ir::Pagination> {
-    let query_param = |ck: &mut Checker<'_, '_>, name: &str| {
-        if !params
-            .iter()
-            .any(|p| p.location == ParamLocation::Query && p.wire == name && !p.required)
-        {
-            ck.cx.err(
-                at,
-                "pagination.param",
-                format!("pagination parameter `{name}` is not an optional query parameter of this operation"),
-                format!("declare `{name}` under `params:` with `in: query`"),
-            );
-        }
+    let param = match pg {
+        spec::Pagination::Page { param, .. } | spec::Pagination::Cursor { param, .. } => param,
     };
-    let object_fields = |ck: &Checker<'_, '_>, name: &str| ck.models.get(name).and_then(|m| m.fields.clone());
+    if !params
+        .iter()
+        .any(|p| p.location == ParamLocation::Query && p.wire == *param && !p.required)
+    {
+        ck.cx.err(
+            at,
+            "pagination.param",
+            format!("pagination parameter `{param}` is not an optional query parameter of this operation"),
+            format!("declare `{param}` under `params:` with `in: query`"),
+        );
+    }
     match pg {
-        spec::Pagination::Page { param, items, total } => {
-            query_param(ck, param);
-            let Some(Ty::Model(m)) = &success.ty else {
-                ck.cx.err(
-                    at,
-                    "pagination",
-                    "page pagination needs a success response typed with an object model",
-                    "",
-                );
-                return None;
-            };
-            // Follow `items` through the response model to a list field.
-            let mut cur = m.clone();
-            let mut item_ty = None;
-            let segs: Vec<&str> = items.split('.').collect();
-            for (k, seg) in segs.iter().enumerate() {
-                let field = object_fields(ck, &cur).and_then(|fs| fs.into_iter().find(|f| f.name == *seg));
-                match (field.and_then(|f| Ty::parse(&f.ty).ok()), k + 1 == segs.len()) {
-                    (Some(Ty::List(t)), true) => item_ty = Some(*t),
-                    (Some(Ty::Model(next)), false) => cur = next,
-                    _ => break,
-                }
-            }
-            let Some(item_ty) = item_ty else {
-                ck.cx.err(
-                    at,
-                    "pagination.items",
-                    format!("`{items}` is not a list field of `{m}`"),
-                    "name the field (dotted for nested objects) that holds the page's items",
-                );
-                return None;
-            };
-            Some(ir::Pagination::Page {
-                param: param.clone(),
-                items: format!("/{}", items.replace('.', "/")),
-                total: format!("/{}", total.replace('.', "/")),
-                item_ty,
-            })
-        }
-        spec::Pagination::Cursor { param, cursor_field } => {
-            query_param(ck, param);
-            let Some(Ty::List(item)) = &success.ty else {
-                ck.cx.err(
-                    at,
-                    "pagination",
-                    "cursor pagination needs a success response typed `list<Model>`",
-                    "",
-                );
-                return None;
-            };
-            let Ty::Model(m) = item.as_ref() else {
-                ck.cx.err(
-                    at,
-                    "pagination",
-                    "cursor pagination needs a success response typed `list<Model>`",
-                    "",
-                );
-                return None;
-            };
-            let field = object_fields(ck, m).and_then(|fs| fs.into_iter().find(|f| &f.name == cursor_field));
-            let Some(field) = field else {
-                ck.cx.err(
-                    at,
-                    "pagination.cursor_field",
-                    format!("`{cursor_field}` is not a field of `{m}`"),
-                    "",
-                );
-                return None;
-            };
-            let cursor_ty = Ty::parse(&field.ty).ok()?;
-            Some(ir::Pagination::Cursor {
-                param: param.clone(),
-                cursor_field: cursor_field.clone(),
-                item_ty: (**item).clone(),
-                cursor_rust: names::snake(field.rust_name.as_deref().unwrap_or(&field.name)),
-                cursor_ty,
-            })
+        spec::Pagination::Page { param, items, total } => page_pagination(ck, at, success, param, items, total),
+        spec::Pagination::Cursor { param, cursor_field } => cursor_pagination(ck, at, success, param, cursor_field),
+    }
+}
+
+/// The fields of object model `name`, if it is one.
+fn object_fields(ck: &Checker<'_, '_>, name: &str) -> Option<Vec<spec::Field>> {
+    ck.models.get(name).and_then(|m| m.fields.clone())
+}
+
+/// Page paging: `items` (dotted) leads through the response model to a list field.
+fn page_pagination(
+    ck: &mut Checker<'_, '_>,
+    at: At<'_>,
+    success: &ir::Response,
+    param: &str,
+    items: &str,
+    total: &str,
+) -> Option<ir::Pagination> {
+    let Some(Ty::Model(m)) = &success.ty else {
+        ck.cx.err(
+            at,
+            "pagination",
+            "page pagination needs a success response typed with an object model",
+            "",
+        );
+        return None;
+    };
+    // Follow `items` through the response model to a list field.
+    let mut cur = m.clone();
+    let mut item_ty = None;
+    let segs: Vec<&str> = items.split('.').collect();
+    for (k, seg) in segs.iter().enumerate() {
+        let field = object_fields(ck, &cur).and_then(|fs| fs.into_iter().find(|f| f.name == *seg));
+        match (field.and_then(|f| Ty::parse(&f.ty).ok()), k + 1 == segs.len()) {
+            (Some(Ty::List(t)), true) => item_ty = Some(*t),
+            (Some(Ty::Model(next)), false) => cur = next,
+            _ => break,
         }
     }
+    let Some(item_ty) = item_ty else {
+        ck.cx.err(
+            at,
+            "pagination.items",
+            format!("`{items}` is not a list field of `{m}`"),
+            "name the field (dotted for nested objects) that holds the page's items",
+        );
+        return None;
+    };
+    Some(ir::Pagination::Page {
+        param: param.to_owned(),
+        items: format!("/{}", items.replace('.', "/")),
+        total: format!("/{}", total.replace('.', "/")),
+        item_ty,
+    })
+}
+
+/// Cursor paging: the response is a list of a model that has the cursor field.
+fn cursor_pagination(
+    ck: &mut Checker<'_, '_>,
+    at: At<'_>,
+    success: &ir::Response,
+    param: &str,
+    cursor_field: &str,
+) -> Option<ir::Pagination> {
+    let item = match &success.ty {
+        Some(Ty::List(item)) if matches!(**item, Ty::Model(_)) => item,
+        _ => {
+            ck.cx.err(
+                at,
+                "pagination",
+                "cursor pagination needs a success response typed `list<Model>`",
+                "",
+            );
+            return None;
+        }
+    };
+    let Ty::Model(m) = item.as_ref() else { return None };
+    let field = object_fields(ck, m).and_then(|fs| fs.into_iter().find(|f| f.name == cursor_field));
+    let Some(field) = field else {
+        ck.cx.err(
+            at,
+            "pagination.cursor_field",
+            format!("`{cursor_field}` is not a field of `{m}`"),
+            "",
+        );
+        return None;
+    };
+    let cursor_ty = Ty::parse(&field.ty).ok()?;
+    Some(ir::Pagination::Cursor {
+        param: param.to_owned(),
+        cursor_field: cursor_field.to_owned(),
+        item_ty: (**item).clone(),
+        cursor_rust: names::snake(field.rust_name.as_deref().unwrap_or(&field.name)),
+        cursor_ty,
+    })
 }
 
 type HashSet2 = std::collections::HashSet<(ParamLocation, String)>;
@@ -2270,10 +2305,27 @@ pub fn check_all(
         })
         .filter(|(name, _)| only.is_none_or(|o| o == name))
         .collect();
+    let checked = check_folders(&dirs, root, docs_dir);
+    let mut apis = BTreeMap::new();
+    for ((name, _), (api, d)) in dirs.into_iter().zip(checked) {
+        diags.items.extend(d.items);
+        diags.warnings.extend(d.warnings);
+        if let Some(api) = api {
+            apis.insert(name, api);
+        }
+    }
+    let mut apis: Vec<ir::Api> = apis.into_values().collect();
+    let clashing = crate_names(root, &apis, &[], diags);
+    apis.retain(|a| !clashing.contains(&a.vendor.name));
+    Ok(apis)
+}
+
+/// Check each vendor folder, each on a thread of its own; the results in folder order.
+fn check_folders(dirs: &[(String, PathBuf)], root: &Path, docs_dir: Option<&Path>) -> Vec<(Option<ir::Api>, Diags)> {
     // Each vendor folder is read and checked on a thread of its own (they
     // share nothing); the results are taken in folder order, so diagnostics
     // and output do not depend on the scheduling.
-    let checked: Vec<(Option<ir::Api>, Diags)> = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let handles: Vec<_> = dirs
             .iter()
             .map(|(_, dir)| {
@@ -2288,7 +2340,7 @@ pub fn check_all(
             .collect();
         handles
             .into_iter()
-            .zip(&dirs)
+            .zip(dirs)
             .map(|(h, (_, dir))| match h {
                 // A panic is a generator bug: report it as the serial loop did.
                 Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
@@ -2299,19 +2351,7 @@ pub fn check_all(
                 }
             })
             .collect()
-    });
-    let mut apis = BTreeMap::new();
-    for ((name, _), (api, d)) in dirs.into_iter().zip(checked) {
-        diags.items.extend(d.items);
-        diags.warnings.extend(d.warnings);
-        if let Some(api) = api {
-            apis.insert(name, api);
-        }
-    }
-    let mut apis: Vec<ir::Api> = apis.into_values().collect();
-    let clashing = crate_names(root, &apis, &[], diags);
-    apis.retain(|a| !clashing.contains(&a.vendor.name));
-    Ok(apis)
+    })
 }
 
 /// Where `vendor.crate.name` is written in a vendor's `vendor.yaml`.
