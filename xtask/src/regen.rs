@@ -27,7 +27,7 @@ pub enum Failure {
     /// Spec problems, each `file:line:col: message`.
     Spec(Vec<crate::diag::Diag>),
     /// Check mode found stale files.
-    Stale(Report),
+    Stale(Box<Report>),
     /// Anything else (I/O, bad arguments, generator bug).
     Other(String),
 }
@@ -337,7 +337,7 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
         None => (load_warned(opts)?, None),
     };
     timings.parse_validate = t.elapsed();
-    let (mut files, units, generated) = generate_or_recall(opts.root, &apis, cache_dir.as_deref(), &mut timings)?;
+    let Outputs { mut files, units, generated } = generate_or_recall(opts.root, &apis, cache_dir.as_deref(), &mut timings)?;
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
     files.extend(
         emit::surface_snapshots(&apis)
@@ -359,9 +359,18 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     report.cache_dir = cache_dir;
     timings.write = t.elapsed();
     if opts.check && !report.stale.is_empty() {
-        return Err(Failure::Stale(report));
+        return Err(Failure::Stale(Box::new(report)));
     }
     Ok((report, timings))
+}
+
+/// What [`generate_or_recall`] returns.
+struct Outputs {
+    /// Every vendor's files, keyed by path relative to the root.
+    files: BTreeMap<PathBuf, String>,
+    /// For each vendor generated afresh: its cache unit (None when not cached) and its files.
+    units: Vec<Option<cache::Unit>>,
+    generated: Vec<Files>,
 }
 
 /// Every vendor's output: from the cache in `cache_dir` where its record
@@ -372,7 +381,7 @@ fn generate_or_recall(
     apis: &[ir::Api],
     cache_dir: Option<&Path>,
     timings: &mut Timings,
-) -> Result<(BTreeMap<PathBuf, String>, Vec<Option<cache::Unit>>, Vec<Files>), Failure> {
+) -> Result<Outputs, Failure> {
     let generator = cache_dir.and_then(|_| cache::generator_id());
     let mut units = Vec::new();
     let mut files = BTreeMap::new();
@@ -395,7 +404,7 @@ fn generate_or_recall(
     for files_of in &generated {
         files.extend(files_of.iter().cloned());
     }
-    Ok((files, units, generated))
+    Ok(Outputs { files, units, generated })
 }
 
 /// What a run owns on disk: with `--vendor`, that vendor's crate; else every

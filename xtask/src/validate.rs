@@ -320,7 +320,10 @@ fn refuse_bidi_in_value(value: &serde_yaml::Value, path: &str, file: &SourceFile
 }
 
 /// One operations/models file: its source, and each item with its index in the file.
-type ApiItems = (SourceFile, Vec<(usize, spec::Operation)>, Vec<(usize, spec::Model)>);
+type ApiItems = (SourceFile, Numbered<spec::Operation>, Numbered<spec::Model>);
+
+/// Items of a file, each with its index in its list.
+type Numbered<T> = Vec<(usize, T)>;
 
 struct Loaded {
     vendor: (SourceFile, spec::Vendor),
@@ -429,7 +432,7 @@ fn api_items(
     file: &SourceFile,
     diags: &mut Diags,
     unparsed_models: &mut BTreeSet<String>,
-) -> (Vec<(usize, spec::Operation)>, Vec<(usize, spec::Model)>) {
+) -> (Numbered<spec::Operation>, Numbered<spec::Model>) {
     let mut ops = Vec::new();
     let mut models = Vec::new();
     match value {
