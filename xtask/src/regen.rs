@@ -337,7 +337,11 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
         None => (load_warned(opts)?, None),
     };
     timings.parse_validate = t.elapsed();
-    let Outputs { mut files, units, generated } = generate_or_recall(opts.root, &apis, cache_dir.as_deref(), &mut timings)?;
+    let Outputs {
+        mut files,
+        units,
+        generated,
+    } = generate_or_recall(opts.root, &apis, cache_dir.as_deref(), &mut timings)?;
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
     files.extend(
         emit::surface_snapshots(&apis)
@@ -404,7 +408,11 @@ fn generate_or_recall(
     for files_of in &generated {
         files.extend(files_of.iter().cloned());
     }
-    Ok(Outputs { files, units, generated })
+    Ok(Outputs {
+        files,
+        units,
+        generated,
+    })
 }
 
 /// What a run owns on disk: with `--vendor`, that vendor's crate; else every
