@@ -197,7 +197,7 @@ pub fn review(root: &Path, base: &str, docs: Option<&Path>) -> Result<Review, St
 
     // sources: drift not yet accepted into the locks.
     if let Some(docs) = docs {
-        for v in sources::drift_reports(root, docs, None)? {
+        for v in sources::drift_reports(root, docs, None).map_err(|e| e.to_string())? {
             if v.items.is_empty() {
                 continue;
             }

@@ -184,7 +184,7 @@ fn a_corrupt_lock_stops_the_command() {
     let s = Scratch::new("toc", "corrupt");
     std::fs::write(s.0.join("specs/notes/sources.lock"), "{ not a lock").unwrap();
     assert_eq!(run(&s.0, "old", false), 2);
-    assert!(sources::drift(&s.0, &s.0.join("old"), None).unwrap_err().contains("sources.lock"));
+    assert!(sources::drift(&s.0, &s.0.join("old"), None).unwrap_err().to_string().contains("sources.lock"));
 }
 
 #[test]
