@@ -7,6 +7,7 @@ pub mod apidiff;
 pub mod diag;
 pub mod emit;
 pub mod external;
+pub mod help;
 pub mod ir;
 pub mod loc;
 pub mod names;

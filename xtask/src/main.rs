@@ -192,6 +192,13 @@ fn main() -> ExitCode {
         eprintln!("{}", usage());
         return ExitCode::from(2);
     };
+    // `cargo xtask CMD --help` (or `-h`): that command's usage, and nothing run.
+    if xtask::help::asked(&args[1..]) {
+        if let Some(text) = xtask::help::section(&format!("{}\n{}", usage(), bench::USAGE), cmd) {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+    }
     if !matches!(cmd.as_str(), "-h" | "--help" | "help") {
         // Before any argument is read: a binary from another checkout must not act at all.
         root();
