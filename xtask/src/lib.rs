@@ -11,6 +11,7 @@ pub mod help;
 pub mod ir;
 pub mod loc;
 pub mod names;
+pub mod package;
 pub mod regen;
 pub mod sources;
 pub mod spec;
