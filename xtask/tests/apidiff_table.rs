@@ -99,10 +99,13 @@ fn breaking_rows() {
     expect("argument_order", &r, "operation notes.list_notes", "argument order (from, to) → (to, from)", Impact::Breaking);
 }
 
+/// A row: name, old edits, new edits, the item, a word of its reason.
+type Case = (&'static str, Vec<Edit>, Vec<Edit>, &'static str, &'static str);
+
 #[test]
 fn patch_rows() {
     let limit = "      - { name: limit, in: query, type: integer, description: Page size. }";
-    let cases: Vec<(&str, Vec<Edit>, Vec<Edit>, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("request_path", vec![], vec![("api.yaml", "    path: /notes/{note_id}\n    params:\n      - { name: note_id, in: path, type: integer, required: true, description: Note id. }\n    responses:\n      - { status: 200", "    path: /note/{note_id}\n    params:\n      - { name: note_id, in: path, type: integer, required: true, description: Note id. }\n    responses:\n      - { status: 200")], "operation notes.get_note", "request line `GET /notes/{note_id}` → `GET /note/{note_id}`"),
         ("request_method", vec![], vec![("api.yaml", "    method: DELETE", "    method: POST")], "operation notes.delete_note", "request line `DELETE"),
         ("wire_name_of_a_field", vec![], vec![("api.yaml", "      - { name: pinned, type: boolean", "      - { name: Pinned, type: boolean")], "model Note field pinned", "wire name `pinned` → `Pinned`"),

@@ -44,13 +44,16 @@ fn document_text() -> Vec<u8> {
     std::fs::read(shared).unwrap_or_else(|_| b"Check widget availability\nGET /api/v1/chat/{widgetId}\n".to_vec())
 }
 
+/// Leaves the document file in some state.
+type MakeDoc = Box<dyn Fn(&Path)>;
+
 #[test]
 fn an_unreadable_document_exits_2_naming_it() {
     // Readable: 0 or 1 (drift), never 2; the control that the cases below fail for their reason.
     let fine = docs_with("fine", |p| std::fs::write(p, document_text()).unwrap());
     let (code, err) = sources(&fine);
     assert!(code == 0 || code == 1, "a readable document: exit {code}\n{err}");
-    let cases: [(&str, Box<dyn Fn(&Path)>); 3] = [
+    let cases: [(&str, MakeDoc); 3] = [
         ("missing", Box::new(|_: &Path| {})),
         ("folder", Box::new(|p: &Path| std::fs::create_dir_all(p).unwrap())),
         ("not-utf8", Box::new(|p: &Path| {
