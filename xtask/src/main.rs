@@ -27,7 +27,8 @@ fn usage() -> &'static str {
      \x20         --accept: rewrite the lock files once the specs are updated (refuses while specs have errors)\n\
      test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
      \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first),\n\
-     \x20         then `cargo publish --workspace --dry-run`; every step runs to its end, then each step's\n\
+     \x20         a dependency-tree check (no aws-lc-sys, no cmake), then `cargo publish --workspace --dry-run`\n\
+     \x20         and a check of the files and metadata in each .crate it built; every step runs to its end, then each step's\n\
      \x20         outcome and, last, `N passed, N failed[, N skipped]` over every test binary and doctest"
 }
 
