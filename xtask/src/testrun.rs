@@ -308,7 +308,7 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
         // unifies features across members, so this is the one check that a crate
         // does not lean on another member's features or on a file outside it).
         // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
-        Step::check("clear old dry-run copies", {
+        Step::check("old dry-run copies", {
             let root = root.clone();
             move || {
                 let cleared = clear_dry_run_sources(&root);
