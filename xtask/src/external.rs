@@ -12,7 +12,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 /// Run a command, echoing it; the error names the step and what to install.
 fn run(what: &str, cmd: &mut Command, missing: &str) -> Result<(), String> {
@@ -79,27 +78,8 @@ fn target_dir_with(root: &Path, env: Option<std::ffi::OsString>) -> PathBuf {
 
 /// Install the pinned validator (if its requirements changed) and validate every document as OpenAPI 3.1.
 pub fn validate_openapi(root: &Path, target: &Path) -> Result<(), String> {
-    let requirements = root.join("tools/openapi-validator/requirements.txt");
     let dir = target.join("openapi-validator");
-    let venv = dir.join("venv");
-    let bin = venv.join("bin");
-    // Inside the venv, so a deleted venv is reinstalled.
-    let installed = venv.join("installed-requirements.txt");
-    if !up_to_date(&requirements, &installed) {
-        let _ = std::fs::remove_dir_all(&venv);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        run("openapi validator venv", Command::new("python3").args(["-m", "venv"]).arg(&venv), "the OpenAPI check needs Python 3 (with venv) on PATH")?;
-        run(
-            "openapi validator install",
-            Command::new(bin.join("python"))
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--require-hashes", "-r"])
-                .arg(&requirements),
-            "the venv has no pip",
-        )?;
-        stamp(&requirements, &installed)?;
-    } else {
-        eprintln!("==> openapi validator install: {} matches requirements.txt", venv.display());
-    }
+    let bin = install_validator(&root.join("tools/openapi-validator/requirements.txt"), &dir, &mut |what, cmd, missing| run(what, cmd, missing))?;
     let docs = openapi_documents(root);
     if docs.is_empty() {
         return Err("no openapi.json found under crates/ or tests/fixtures/; run `cargo xtask regen`".into());
@@ -112,19 +92,52 @@ pub fn validate_openapi(root: &Path, target: &Path) -> Result<(), String> {
     )
 }
 
+/// How an installer command is run: `(step name, command, what to install when it cannot start)`.
+pub type Installer<'a> = dyn FnMut(&str, &mut Command, &str) -> Result<(), String> + 'a;
+
+/// The venv under `dir` with the requirements installed, through `installer`,
+/// unless the last successful install used the same `requirements`; its `bin` folder.
+pub fn install_validator(requirements: &Path, dir: &Path, installer: &mut Installer<'_>) -> Result<PathBuf, String> {
+    let venv = dir.join("venv");
+    let bin = venv.join("bin");
+    // Inside the venv, so a deleted venv is reinstalled.
+    let installed = venv.join("installed-requirements.txt");
+    if !up_to_date(requirements, &installed) {
+        let _ = std::fs::remove_dir_all(&venv);
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        installer("openapi validator venv", Command::new("python3").args(["-m", "venv"]).arg(&venv), "the OpenAPI check needs Python 3 (with venv) on PATH")?;
+        installer(
+            "openapi validator install",
+            Command::new(bin.join("python"))
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--require-hashes", "-r"])
+                .arg(requirements),
+            "the venv has no pip",
+        )?;
+        std::fs::create_dir_all(&venv).map_err(|e| format!("creating {}: {e}", venv.display()))?;
+        stamp(requirements, &installed)?;
+    } else {
+        eprintln!("==> openapi validator install: {} matches requirements.txt", venv.display());
+    }
+    Ok(bin)
+}
+
 /// `npm ci` in tools/prism when its lock file changed since the last install.
 pub fn install_prism(root: &Path) -> Result<(), String> {
-    let dir = root.join("tools/prism");
+    install_prism_in(&root.join("tools/prism"), &mut |what, cmd, missing| run(what, cmd, missing))
+}
+
+/// [`install_prism`] for the npm project in `dir`, through `installer`.
+pub fn install_prism_in(dir: &Path, installer: &mut Installer<'_>) -> Result<(), String> {
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules/.snapsdk-installed-lock.json");
     let cli = dir.join("node_modules/@stoplight/prism-cli/dist/index.js");
     if up_to_date(&lock, &installed) && cli.is_file() {
-        eprintln!("==> prism install: tools/prism/node_modules matches package-lock.json");
+        eprintln!("==> prism install: {} matches package-lock.json", dir.join("node_modules").display());
         return Ok(());
     }
-    run(
+    installer(
         "prism install",
-        Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir),
+        Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir),
         "the Prism contract tests need Node.js 20 and npm on PATH",
     )?;
     stamp(&lock, &installed)
@@ -205,31 +218,76 @@ pub fn lint_workflows(root: &Path, target: &Path) -> Result<(), String> {
     actionlint.and(zizmor).and(shellcheck)
 }
 
-/// Both, timed, each to its end; the outcomes go into the test command's report.
-pub fn prepare(root: &Path, target: &Path) -> Vec<crate::testrun::Outcome> {
-    type Prep<'a> = &'a dyn Fn() -> Result<(), String>;
-    let steps: [(&str, Prep<'_>); 3] = [
-        ("OpenAPI validation", &|| validate_openapi(root, target)),
-        ("Prism install", &|| install_prism(root)),
-        ("workflow lint", &|| lint_workflows(root, target)),
-    ];
-    let mut out = Vec::new();
-    for (what, f) in steps {
-        let t = Instant::now();
-        let r = f();
-        let took = t.elapsed();
-        match &r {
-            Ok(()) => eprintln!("==> {what}: ok in {:.1} s", took.as_secs_f64()),
-            Err(e) => eprintln!("error: {e}"),
-        }
-        out.push(crate::testrun::Outcome { what: what.into(), ok: r.is_ok(), took, note: r.err().unwrap_or_default() });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An installer that records each command's step name and does what npm
+    /// or pip would leave behind; `fail` makes the install fail.
+    fn fake<'a>(calls: &'a mut Vec<String>, fail: bool) -> impl FnMut(&str, &mut Command, &str) -> Result<(), String> + 'a {
+        move |what, cmd, _| {
+            calls.push(what.to_owned());
+            if fail {
+                return Err(format!("{what} failed"));
+            }
+            if what == "prism install" {
+                let cli = cmd.get_current_dir().unwrap().join("node_modules/@stoplight/prism-cli/dist/index.js");
+                std::fs::create_dir_all(cli.parent().unwrap()).unwrap();
+                std::fs::write(cli, "").unwrap();
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn prism_installs_only_when_its_lock_file_changed() {
+        let dir = std::env::temp_dir().join(format!("xtask-prism-install-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("package-lock.json"), "{\"v\": 1}").unwrap();
+        let mut calls = Vec::new();
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls, ["prism install"], "a first install runs npm ci");
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 1, "an unchanged lock file runs no installer");
+        std::fs::write(dir.join("package-lock.json"), "{\"v\": 2}").unwrap();
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 2, "a changed lock file installs again");
+        // A failed install leaves no stamp, so the next run tries again.
+        std::fs::write(dir.join("package-lock.json"), "{\"v\": 3}").unwrap();
+        assert!(install_prism_in(&dir, &mut fake(&mut calls, true)).is_err());
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 4);
+        // A deleted Prism is installed again under the same lock file.
+        std::fs::remove_dir_all(dir.join("node_modules/@stoplight")).unwrap();
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 5);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_validator_installs_only_when_its_requirements_changed() {
+        let dir = std::env::temp_dir().join(format!("xtask-validator-install-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let req = dir.join("requirements.txt");
+        std::fs::write(&req, "openapi-spec-validator==1 --hash=sha256:aa\n").unwrap();
+        let target = dir.join("target/openapi-validator");
+        let mut calls = Vec::new();
+        let bin = install_validator(&req, &target, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(bin, target.join("venv/bin"));
+        assert_eq!(calls, ["openapi validator venv", "openapi validator install"]);
+        install_validator(&req, &target, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 2, "unchanged requirements run no installer");
+        std::fs::write(&req, "openapi-spec-validator==2 --hash=sha256:bb\n").unwrap();
+        install_validator(&req, &target, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 4, "changed requirements install again");
+        // A deleted venv is reinstalled.
+        std::fs::remove_dir_all(target.join("venv")).unwrap();
+        install_validator(&req, &target, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 6);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn the_validator_goes_under_the_target_dir_cargo_uses() {

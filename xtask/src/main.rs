@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use xtask::gates::{self, Skip, SkipPolicy};
 use xtask::regen::{self, Failure, Options};
-use xtask::testrun::{self, Outcome, Tally};
+use xtask::testrun;
 
 mod bench;
 
@@ -35,107 +35,19 @@ fn usage() -> &'static str {
      \x20         code per crate, the full diff report (exit 0 mergeable, 1 not, 2 could not run)\n\
      test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
      \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first),\n\
-     \x20         then `cargo publish --workspace --dry-run`; every step runs to its end, then each step's\n\
+     \x20         a dependency-tree check (no aws-lc-sys, no cmake), then `cargo publish --workspace --dry-run`\n\
+     \x20         and a check of the files and metadata in each .crate it built; every step runs to its end, then each step's\n\
      \x20         outcome and, last, `N passed, N failed[, N skipped]` over every test binary and doctest"
 }
 
-/// Run one cargo step to its end, echoing it; test results in its output are added to `tally`.
-fn step(root: &Path, what: &str, args: &[&str], env: &[(&str, &str)], tally: &mut Tally) -> Outcome {
-    let outcome = testrun::cargo(root, what, args, env, tally);
-    if !outcome.ok {
-        eprintln!("error: {what} failed ({}); the remaining steps still run", outcome.note);
-    }
-    outcome
-}
-
-/// The test command: every step runs even when an earlier one failed, then
-/// one report: each step's outcome, and as the last line the tests counted
-/// over every test binary and doctest run.
+/// The test command (`xtask::testrun`): every step runs even when an earlier
+/// one failed, then one report ending in `N passed, N failed`.
 fn test_cmd(args: &[String]) -> ExitCode {
     if let Some(a) = args.first() {
         eprintln!("error: unknown argument `{a}`\n\n{}", usage());
         return ExitCode::from(2);
     }
-    let root = root();
-    let target = xtask::external::target_dir(&root);
-    let lint = match xtask::testrun::clippy_env() {
-        Ok(env) => env,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    // The independent checkers (the OpenAPI validator runs at once, Prism
-    // serves the `tests/prism.rs` of each crate) install and run while cargo
-    // builds: they mostly wait on the network, cargo on the CPU.
-    let prepare = {
-        let (root, target) = (root.clone(), target.clone());
-        std::thread::spawn(move || xtask::external::prepare(&root, &target))
-    };
-    let mut tally = Tally::default();
-    let mut none = Tally::default();
-    // Clippy lints the workspace while the test binaries are built, so the
-    // dependencies compile once (for clippy, the tests and the doctests)
-    // instead of once in check mode and again in full: `cargo clippy` is
-    // `cargo check` with clippy-driver as the workspace's rustc wrapper;
-    // here the wrapper is given to `cargo test` with the same arguments.
-    let lint: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    // The targets `cargo test` builds (libs, bins and tests in test mode, libs
-    // and examples as they ship), so the tests step below rebuilds nothing.
-    // That is what `cargo clippy --all-targets` lints, benches aside (the
-    // workspace has none); `--all-targets` here would build the examples in
-    // test mode and the tests step would build them again.
-    let clippy = step(&root, "clippy + test build", &["test", "--workspace", "--locked", "--no-run"], &lint, &mut none);
-    let clippy_ok = clippy.ok;
-    outcomes.push(clippy);
-    outcomes.push(step(&root, "rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")], &mut none));
-    // Prism must be in place before the tests start.
-    let prepared = prepare.join().unwrap_or_else(|_| {
-        vec![Outcome { what: "OpenAPI validation, Prism install".into(), ok: false, took: Default::default(), note: "the install thread panicked".into() }]
-    });
-    outcomes.splice(0..0, prepared);
-    // Every test binary and the doctests, to the end even when one fails. With
-    // the same wrapper nothing is rebuilt; after a lint failure the tests run
-    // without it (rebuilding the workspace crates only), so a lint never hides a test result.
-    let test_env: &[(&str, &str)] = if clippy_ok { &lint } else { &[] };
-    let mut o = step(&root, "tests", &["test", "--workspace", "--locked", "--no-fail-fast"], test_env, &mut tally);
-    tally.finish();
-    if !o.ok && tally.failed == 0 {
-        // Nothing ran or a binary did not build: still a failure in the count.
-        tally.failed += 1;
-        o.note = format!("{}; no test failed, so a test binary did not build or cargo stopped early", o.note);
-    } else {
-        o.note = format!("{} test binaries and doctest runs{}", tally.binaries, if tally.no_result > 0 { format!(", {} ended without a result", tally.no_result) } else { String::new() });
-    }
-    outcomes.push(o);
-    // Packages the runtime and the three clients in dependency order and
-    // builds each from its .crate file, as crates.io would receive it: alone,
-    // with only the features its own manifest asks for (the workspace build
-    // unifies features across members, so this is the one check that a crate
-    // does not lean on another member's features or on a file outside it).
-    // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
-    let cleared = xtask::testrun::clear_dry_run_sources(&root);
-    if cleared > 0 {
-        println!("==> publish dry run: removed {cleared} unpacked copies of this workspace's crates left by an earlier dry run");
-    }
-    outcomes.push(step(
-        &root,
-        "publish dry run",
-        &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"],
-        &[("CARGO_PROFILE_DEV_DEBUG", "false")],
-        &mut none,
-    ));
-    println!("==> cargo xtask test: every step");
-    for o in &outcomes {
-        println!("{}", o.line());
-    }
-    println!("{}", tally.summary());
-    if outcomes.iter().all(|o| o.ok) && tally.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    testrun::command(&root())
 }
 
 /// `cargo xtask diff [--docs DIR] REV`: the pull-request report.
@@ -249,6 +161,13 @@ fn main() -> ExitCode {
         eprintln!("{}", usage());
         return ExitCode::from(2);
     };
+    // `cargo xtask CMD --help` (or `-h`): that command's usage, and nothing run.
+    if xtask::help::asked(&args[1..]) {
+        if let Some(text) = xtask::help::section(&format!("{}\n{}", usage(), bench::USAGE), cmd) {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+    }
     if !matches!(cmd.as_str(), "-h" | "--help" | "help") {
         // Before any argument is read: a binary from another checkout must not act at all.
         root();
