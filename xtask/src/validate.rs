@@ -339,6 +339,8 @@ struct Checker<'a, 'd> {
     doc_text: HashMap<String, Option<sources::Outline>>,
     /// The vendor's `sensitive_fields`.
     sensitive_names: HashSet<String>,
+    /// The model being checked: its default evidence level and `keep_unknown`.
+    model_evidence: (Option<spec::Evidence>, bool),
     /// Whether the type being checked may be `json_list<T>`: only query
     /// parameters and form, query or multipart body fields carry JSON text.
     json_list_ok: bool,
@@ -481,7 +483,34 @@ impl<'a> Checker<'a, '_> {
             self.cx.err(at, &format!("{sub}.sensitive"), "`sensitive` only applies to model fields", "remove it; request inputs are the caller's own values");
         }
         let sensitive = in_model && (f.sensitive || self.sensitive_names.contains(&f.name));
-        Some(ir::Field { wire: f.name.clone(), rust, ty, required: f.required, default, client_default, description: f.description.clone().unwrap_or_default(), sensitive })
+        let evidence = self.evidence(at, sub, f, in_model);
+        Some(ir::Field { wire: f.name.clone(), rust, ty, required: f.required, default, client_default, description: f.description.clone().unwrap_or_default(), sensitive, evidence })
+    }
+
+    /// A field's evidence level: its own, else its model's, else `documented`.
+    /// Only a documented field may be required, and only a model that keeps
+    /// unknown fields may hold a lenient one (its `extra` map keeps a value
+    /// that does not fit).
+    fn evidence(&mut self, at: At<'_>, sub: &str, f: &spec::Field, in_model: bool) -> ir::Evidence {
+        let key = format!("{sub}.evidence");
+        if !in_model {
+            if f.evidence.is_some() {
+                self.cx.err(at, &key, "`evidence` only applies to model fields", "remove it; a request input is the caller's own value");
+            }
+            return ir::Evidence::Documented;
+        }
+        let level = match f.evidence.or(self.model_evidence.0) {
+            None | Some(spec::Evidence::Documented) => ir::Evidence::Documented,
+            Some(spec::Evidence::Seen) => ir::Evidence::Seen,
+            Some(spec::Evidence::Inferred) => ir::Evidence::Inferred,
+        };
+        if level.lenient() && f.required {
+            self.cx.err(at, &format!("{sub}.required"), format!("field `{}` is `{}`, so it cannot be required", f.name, level.as_str()), "remove `required: true`: a field the document does not state reads as absent when its value does not fit");
+        }
+        if level.lenient() && !self.model_evidence.1 {
+            self.cx.err(at, &key, format!("field `{}` is `{}` in a model with `keep_unknown: false`", f.name, level.as_str()), "keep unknown fields (a value that does not fit stays readable in `extra`), or cite a document and mark the field `documented`");
+        }
+        level
     }
 
     fn fields(&mut self, at: At<'_>, sub: &str, fields: &[spec::Field], in_model: bool) -> Vec<ir::Field> {
@@ -523,7 +552,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
     }
     let sources: HashMap<String, (String, Option<spec::Headings>)> = v.sources.iter().map(|s| (s.id.clone(), (s.file.clone(), s.headings.clone()))).collect();
     let sensitive_names = v.sensitive_fields.iter().cloned().collect();
-    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names, json_list_ok: false, vendor_known: loaded.vendor_known };
+    let mut ck = Checker { cx: Ctx { diags }, models: all_models, unparsed_models: &loaded.unparsed_models, sources, docs_dir: docs_dir.map(Path::to_path_buf), doc_text: HashMap::new(), sensitive_names, json_list_ok: false, vendor_known: loaded.vendor_known, model_evidence: (None, true) };
 
     // Vendor.
     let vendor_checks = ck.cx.diags.items.len();
@@ -639,8 +668,14 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
                 ck.cx.err(at, "", format!("model `{}` must have exactly one of `fields`, `enum`, `one_of`, `newtype` (it has {kinds})", m.name), "");
                 continue;
             }
+            if m.evidence.is_some() && m.fields.is_none() {
+                ck.cx.err(at, "evidence", format!("model `{}` has no fields for `evidence` to apply to", m.name), "remove it; evidence levels belong to object fields");
+            }
             let kind = if let Some(fields) = &m.fields {
-                ir::ModelKind::Object { fields: ck.fields(at, "fields", fields, true), keep_unknown: m.keep_unknown }
+                ck.model_evidence = (m.evidence, m.keep_unknown);
+                let fields = ck.fields(at, "fields", fields, true);
+                ck.model_evidence = (None, true);
+                ir::ModelKind::Object { fields, keep_unknown: m.keep_unknown }
             } else if let Some(values) = &m.enum_values {
                 let mut out = Vec::new();
                 let mut seen = BTreeSet::new();

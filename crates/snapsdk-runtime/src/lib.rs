@@ -16,6 +16,7 @@ pub mod client;
 pub mod config;
 pub mod encode;
 pub mod error;
+pub mod lenient;
 #[cfg(feature = "rate-limit")]
 mod limit;
 #[cfg(feature = "multipart")]

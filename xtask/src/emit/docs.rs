@@ -150,12 +150,15 @@ pub fn emit(api: &Api, header: &str) -> String {
         }
         match &m.kind {
             ModelKind::Object { fields, keep_unknown } => {
-                let _ = writeln!(w, "| Field | Rust | Type | Required | Description |\n|---|---|---|---|---|");
+                let _ = writeln!(w, "| Field | Rust | Type | Required | Evidence | Description |\n|---|---|---|---|---|---|");
                 for f in fields {
-                    let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} |", f.wire, f.rust, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, cell(&esc(&f.description)));
+                    let _ = writeln!(w, "| `{}` | `{}` | {} | {} | {} | {} |", f.wire, f.rust, cell(&ty_name(&f.ty)), if f.required { "yes" } else { "no" }, f.evidence.as_str(), cell(&esc(&f.description)));
                 }
                 if *keep_unknown {
                     let _ = writeln!(w, "\nFields not listed here are kept in `extra`.");
+                }
+                if fields.iter().any(|f| f.evidence.lenient()) {
+                    let _ = writeln!(w, "\nEvidence: `documented` fields have the type the vendor's document states, and a value of another form fails the answer; `seen` fields (recorded traffic or the vendor's SDK) and `inferred` fields (the type from the name alone) read as absent when the value does not fit, and the value stays in `extra`.");
                 }
             }
             ModelKind::Enum { values, .. } => {

@@ -80,7 +80,10 @@ fn model_schema(m: &ir::Model) -> Value {
                 if f.sensitive {
                     fs["x-sensitive"] = json!(true);
                 }
-                props.insert(f.wire.clone(), if f.required { fs } else { nullable(fs) });
+                let mut fs = if f.required { fs } else { nullable(fs) };
+                // What the type rests on: `documented`, `seen` or `inferred` (specs/README.md).
+                fs["x-evidence"] = json!(f.evidence.as_str());
+                props.insert(f.wire.clone(), fs);
             }
             let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.wire.as_str()).collect();
             let mut o = json!({"type": "object", "properties": props, "additionalProperties": keep_unknown});
