@@ -4,7 +4,7 @@
 //! loopback mock server; the request is compared with what the spec says.
 //! 42 operations. Every operation of the spec is covered.
 //!
-//! Forward compatibility: 217 mutated responses over 16 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
+//! Forward compatibility: 230 mutated responses over 16 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -808,6 +808,10 @@ async fn search_faqs() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
@@ -1538,6 +1542,10 @@ async fn search_tickets() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
@@ -2048,7 +2056,7 @@ fn extras_kept(
         _ => {}
     }
 }
-/// `GET /account/{account_id}/contacts/{contact}`: 6 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/contacts/{contact}`: 7 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_contact_forward_compatible() {
     let server = MockServer::start().await;
@@ -2088,6 +2096,13 @@ async fn get_contact_forward_compatible() {
             "every timestamp as 1368011747.0",
             "[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":42,\"contact_id\":42,\"type\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &["/0/pivot", "/0/pivot/note_id", "/0/pivot/contact_id", "/0/pivot/type"],
+            ),
         ),
     ];
     for (case, body, expect) in cases {
@@ -2131,7 +2146,7 @@ async fn get_contact_forward_compatible() {
         }
     }
 }
-/// `GET /accounts`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /accounts`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_accounts_forward_compatible() {
     let server = MockServer::start().await;
@@ -2217,6 +2232,29 @@ async fn list_accounts_forward_compatible() {
             "[{\"id\":42,\"organization\":\"text\",\"domain\":\"text\",\"plan_id\":42,\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_domain\":\"text\",\"pivot\":{\"staff_id\":42,\"username\":\"text\",\"owner\":\"true\",\"admin\":\"true\",\"last_wall_visit\":1368011747.0,\"default_lens\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"is_paid\":\"true\",\"is_trial\":\"true\",\"trial_ends_at\":1368011747.0,\"forward_shown\":\"true\",\"badge_url\":\"text\",\"cancel_message\":\"text\",\"cancelled_at\":1368011747.0,\"last_paid_at\":1368011747.0,\"invoiced\":\"true\",\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"organization\":\"text\",\"domain\":\"text\",\"plan_id\":42,\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_domain\":\"text\",\"pivot\":\"snapsdk: not an object\",\"is_paid\":{\"snapsdk\":\"a value of the wrong form\"},\"is_trial\":{\"snapsdk\":\"a value of the wrong form\"},\"trial_ends_at\":{\"snapsdk\":\"a value of the wrong form\"},\"forward_shown\":{\"snapsdk\":\"a value of the wrong form\"},\"badge_url\":{\"snapsdk\":\"a value of the wrong form\"},\"cancel_message\":{\"snapsdk\":\"a value of the wrong form\"},\"cancelled_at\":{\"snapsdk\":\"a value of the wrong form\"},\"last_paid_at\":{\"snapsdk\":\"a value of the wrong form\"},\"invoiced\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/pivot",
+                    "/0/pivot/staff_id",
+                    "/0/pivot/username",
+                    "/0/pivot/owner",
+                    "/0/pivot/admin",
+                    "/0/pivot/last_wall_visit",
+                    "/0/is_paid",
+                    "/0/is_trial",
+                    "/0/trial_ends_at",
+                    "/0/forward_shown",
+                    "/0/badge_url",
+                    "/0/cancel_message",
+                    "/0/cancelled_at",
+                    "/0/last_paid_at",
+                    "/0/invoiced",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2259,7 +2297,7 @@ async fn list_accounts_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/mailboxes`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/mailboxes`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailboxes_forward_compatible() {
     let server = MockServer::start().await;
@@ -2345,6 +2383,11 @@ async fn list_mailboxes_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/signature", "/0/language", "/0/smtp_enabled"]),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2387,7 +2430,7 @@ async fn list_mailboxes_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/staff`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/staff`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_staff_forward_compatible() {
     let server = MockServer::start().await;
@@ -2472,6 +2515,26 @@ async fn list_staff_forward_compatible() {
             "every timestamp as 1368011747.0",
             "[{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":1368011747.0,\"username\":\"text\",\"pivot\":{\"owner\":\"true\",\"admin\":\"true\",\"username\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"address\":\"text\",\"verified\":\"true\",\"mobile_notify\":\"true\",\"mobile_notify_new\":\"true\",\"mobile_viewing_account\":42,\"remember_token\":\"text\",\"apple_device_token\":\"text\",\"verification_token\":\"text\",\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":\"2013-05-08 11:15:47\",\"username\":\"text\",\"pivot\":\"snapsdk: not an object\",\"address\":{\"snapsdk\":\"a value of the wrong form\"},\"verified\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify_new\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_viewing_account\":{\"snapsdk\":\"a value of the wrong form\"},\"remember_token\":{\"snapsdk\":\"a value of the wrong form\"},\"apple_device_token\":{\"snapsdk\":\"a value of the wrong form\"},\"verification_token\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/pivot",
+                    "/0/pivot/owner",
+                    "/0/pivot/admin",
+                    "/0/pivot/username",
+                    "/0/address",
+                    "/0/verified",
+                    "/0/mobile_notify",
+                    "/0/mobile_notify_new",
+                    "/0/mobile_viewing_account",
+                    "/0/remember_token",
+                    "/0/apple_device_token",
+                    "/0/verification_token",
+                ],
+            ),
         ),
     ];
     for (case, body, expect) in cases {
@@ -2741,7 +2804,7 @@ async fn search_faqs_forward_compatible() {
         }
     }
 }
-/// `GET /ticket/{ticket}`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /ticket/{ticket}`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_ticket_forward_compatible() {
     let server = MockServer::start().await;
@@ -2827,6 +2890,22 @@ async fn get_ticket_forward_compatible() {
             "{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":42,\"contact_id\":42,\"type\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/contacts/0/pivot",
+                    "/mailbox/signature",
+                    "/mailbox/language",
+                    "/mailbox/smtp_enabled",
+                    "/opener/pivot",
+                    "/opener/pivot/note_id",
+                    "/opener/pivot/contact_id",
+                    "/opener/pivot/type",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2873,7 +2952,7 @@ async fn get_ticket_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/inbox`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/inbox`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_inbox_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -2959,6 +3038,18 @@ async fn list_account_inbox_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3001,7 +3092,7 @@ async fn list_account_inbox_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/waiting`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/waiting`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_waiting_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3087,6 +3178,18 @@ async fn list_account_waiting_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3129,7 +3232,7 @@ async fn list_account_waiting_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/yours`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/yours`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_your_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3215,6 +3318,18 @@ async fn list_account_your_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3257,7 +3372,7 @@ async fn list_account_your_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /mailbox/{mailbox_id}/inbox`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /mailbox/{mailbox_id}/inbox`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_inbox_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3343,6 +3458,18 @@ async fn list_mailbox_inbox_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3385,7 +3512,7 @@ async fn list_mailbox_inbox_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /mailbox/{mailbox_id}/waiting`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /mailbox/{mailbox_id}/waiting`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_waiting_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3471,6 +3598,18 @@ async fn list_mailbox_waiting_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3513,7 +3652,7 @@ async fn list_mailbox_waiting_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /mailbox/{mailbox_id}/yours`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /mailbox/{mailbox_id}/yours`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_your_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3599,6 +3738,18 @@ async fn list_mailbox_your_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3641,7 +3792,7 @@ async fn list_mailbox_your_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /ticket/{ticket}/notes`: 16 mutated responses must decode (or fail naming the missing field).
+/// `GET /ticket/{ticket}/notes`: 17 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_ticket_notes_forward_compatible() {
     let server = MockServer::start().await;
@@ -3731,6 +3882,28 @@ async fn list_ticket_notes_forward_compatible() {
             "every timestamp as 1368011747.0",
             "[{\"id\":42,\"account_id\":42,\"ticket_id\":42,\"created_by_staff_id\":42,\"created_by_contact_id\":42,\"scope\":\"public\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"content\":\"text\",\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"attachments\":[{\"undocumented_extra\":{\"seen\":true}}],\"creator\":{\"email\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"staff_creator\":{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":1368011747.0,\"username\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"address\":\"text\",\"verified\":\"true\",\"mobile_notify\":\"true\",\"mobile_notify_new\":\"true\",\"mobile_viewing_account\":42,\"remember_token\":\"text\",\"apple_device_token\":\"text\",\"verification_token\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"contact_creator\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"system\":\"true\",\"using_html\":\"true\",\"facebook_message\":{\"any\":[1,null]},\"raw_headers\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"ticket_id\":42,\"created_by_staff_id\":42,\"created_by_contact_id\":42,\"scope\":\"public\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"content\":\"text\",\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"attachments\":[{\"undocumented_extra\":{\"seen\":true}}],\"creator\":{\"email\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"staff_creator\":\"snapsdk: not an object\",\"contact_creator\":\"snapsdk: not an object\",\"system\":{\"snapsdk\":\"a value of the wrong form\"},\"using_html\":{\"snapsdk\":\"a value of the wrong form\"},\"facebook_message\":{\"any\":[1,null]},\"raw_headers\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/staff_creator",
+                    "/0/staff_creator/pivot",
+                    "/0/staff_creator/address",
+                    "/0/staff_creator/verified",
+                    "/0/staff_creator/mobile_notify",
+                    "/0/staff_creator/mobile_notify_new",
+                    "/0/staff_creator/mobile_viewing_account",
+                    "/0/staff_creator/remember_token",
+                    "/0/staff_creator/apple_device_token",
+                    "/0/staff_creator/verification_token",
+                    "/0/contact_creator",
+                    "/0/contact_creator/pivot",
+                    "/0/system",
+                    "/0/using_html",
+                ],
+            ),
         ),
     ];
     for (case, body, expect) in cases {
@@ -3926,7 +4099,7 @@ async fn search_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/wall`: 3 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/wall`: 4 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_wall_posts_forward_compatible() {
     let server = MockServer::start().await;
@@ -3951,6 +4124,11 @@ async fn list_wall_posts_forward_compatible() {
             "every optional field left out",
             "[{\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"content\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/id", "/0/content", "/0/type"]),
         ),
     ];
     for (case, body, expect) in cases {

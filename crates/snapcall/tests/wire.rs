@@ -4,7 +4,7 @@
 //! loopback mock server; the request is compared with what the spec says.
 //! 75 operations. Every operation of the spec is covered.
 //!
-//! Forward compatibility: 41 mutated responses over 6 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
+//! Forward compatibility: 45 mutated responses over 6 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -670,6 +670,10 @@ async fn list_buttons() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -1175,6 +1179,10 @@ async fn list_company_booking_pages() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -1337,6 +1345,10 @@ async fn list_company_custom_fields() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -1636,6 +1648,10 @@ async fn list_company_library_media() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -2056,6 +2072,10 @@ async fn list_company_stream_events() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -2122,6 +2142,10 @@ async fn list_company_streams() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -2464,6 +2488,10 @@ async fn list_company_teams() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -2664,6 +2692,10 @@ async fn list_company_users() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -3642,6 +3674,10 @@ async fn get_stream_public_info() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     for h in ["authorization", "authorization"] {
         assert_eq!(
             header(& req, h), None, "a public operation must send no credentials"
@@ -3840,7 +3876,7 @@ fn extras_kept(
         _ => {}
     }
 }
-/// `GET /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
+/// `GET /v2/agents/{email}`: 10 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_agent_forward_compatible() {
     let server = MockServer::start().await;
@@ -3896,6 +3932,27 @@ async fn get_agent_forward_compatible() {
             "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/email",
+                    "/password",
+                    "/status",
+                    "/state",
+                    "/last_bridge_start",
+                    "/last_bridge_end",
+                    "/last_offered_call",
+                    "/last_status_change",
+                    "/no_answer_count",
+                    "/calls_answered",
+                    "/talk_time",
+                    "/wrap_up_time",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3938,7 +3995,7 @@ async fn get_agent_forward_compatible() {
         }
     }
 }
-/// `GET /v2/agents/{email}/info`: 6 mutated responses must decode (or fail naming the missing field).
+/// `GET /v2/agents/{email}/info`: 7 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_agent_info_forward_compatible() {
     let server = MockServer::start().await;
@@ -3978,6 +4035,21 @@ async fn get_agent_info_forward_compatible() {
             "every alternatives as \"seven\"",
             "{\"id\":\"seven\",\"call\":{\"icesServers\":[{\"undocumented_extra\":{\"seen\":true}}],\"username\":\"text\",\"password\":\"text\",\"path\":\"text\",\"websocket\":\"text\",\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"call\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/call",
+                    "/call/icesServers",
+                    "/call/username",
+                    "/call/password",
+                    "/call/path",
+                    "/call/websocket",
+                ],
+            ),
         ),
     ];
     for (case, body, expect) in cases {
@@ -4021,7 +4093,7 @@ async fn get_agent_info_forward_compatible() {
         }
     }
 }
-/// `PUT /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
+/// `PUT /v2/agents/{email}`: 10 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn update_agent_forward_compatible() {
     let server = MockServer::start().await;
@@ -4077,6 +4149,27 @@ async fn update_agent_forward_compatible() {
             "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/email",
+                    "/password",
+                    "/status",
+                    "/state",
+                    "/last_bridge_start",
+                    "/last_bridge_end",
+                    "/last_offered_call",
+                    "/last_status_change",
+                    "/no_answer_count",
+                    "/calls_answered",
+                    "/talk_time",
+                    "/wrap_up_time",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -4125,7 +4218,7 @@ async fn update_agent_forward_compatible() {
         }
     }
 }
-/// `PUT /v2/agents/{email}/status`: 9 mutated responses must decode (or fail naming the missing field).
+/// `PUT /v2/agents/{email}/status`: 10 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn update_agent_status_forward_compatible() {
     let server = MockServer::start().await;
@@ -4180,6 +4273,27 @@ async fn update_agent_status_forward_compatible() {
             "every alternatives as \"seven\"",
             "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/email",
+                    "/password",
+                    "/status",
+                    "/state",
+                    "/last_bridge_start",
+                    "/last_bridge_end",
+                    "/last_offered_call",
+                    "/last_status_change",
+                    "/no_answer_count",
+                    "/calls_answered",
+                    "/talk_time",
+                    "/wrap_up_time",
+                ],
+            ),
         ),
     ];
     for (case, body, expect) in cases {

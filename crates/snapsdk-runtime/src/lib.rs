@@ -23,6 +23,7 @@ mod limit;
 #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 pub mod multipart;
 pub mod paginate;
+pub mod query;
 pub mod response;
 pub mod tls;
 pub mod types;
