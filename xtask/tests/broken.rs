@@ -55,6 +55,7 @@ case!(prose_cut_by_a_comment);
 case!(json_list_misplaced);
 case!(quick_start_unknown);
 case!(broken_vendor_file_still_checks_the_rest);
+case!(evidence_misused);
 
 /// Case directories under `dir` that `src` has no `case!(<name>);` line for.
 fn cases_without_a_test(dir: &Path, src: &str) -> Vec<String> {

@@ -315,6 +315,32 @@ mod tests {
     }
 
     #[test]
+    fn every_model_field_carries_its_evidence_level() {
+        let field = |wire: &str, ty: Ty, required: bool, evidence: ir::Evidence| ir::Field {
+            wire: wire.into(),
+            rust: wire.into(),
+            ty,
+            required,
+            default: None,
+            client_default: None,
+            description: String::new(),
+            sensitive: false,
+            evidence,
+        };
+        let fields = vec![
+            field("id", Ty::Integer, true, ir::Evidence::Documented),
+            field("seen_at", Ty::Timestamp, false, ir::Evidence::Seen),
+            field("blob", Ty::Json, false, ir::Evidence::Inferred),
+        ];
+        let m = ir::Model { name: "M".into(), description: "d".into(), source: None, kind: ModelKind::Object { fields, keep_unknown: true }, notes: vec![] };
+        let s = model_schema(&m);
+        assert_eq!(s["properties"]["id"]["x-evidence"], "documented");
+        assert_eq!(s["properties"]["seen_at"]["x-evidence"], "seen");
+        // On the outside of a nullable schema, and `{}` (any JSON) stays unwrapped.
+        assert_eq!(s["properties"]["blob"], json!({"x-evidence": "inferred"}));
+    }
+
+    #[test]
     fn no_openapi_3_0_keywords() {
         for ty in [Ty::Binary, Ty::Timestamp, Ty::List(Box::new(Ty::Model("M".into())))] {
             let s = nullable(with_description(schema(&ty), "d")).to_string();
