@@ -1688,7 +1688,7 @@ impl Mailbox {
 /// # Spec decisions
 ///
 /// - creator is a staff record when a staff member wrote the note and a contact otherwise (recorded traffic; the document's example only shows a contact). It is typed NoteCreator, which tells them apart.
-/// - staff\_creator, contact\_creator, system, using\_html, facebook\_message and raw\_headers come from recorded traffic, not the document. One of staff\_creator and contact\_creator is null. facebook\_message and raw\_headers stay free JSON: the README names them without a shape.
+/// - staff\_creator, contact\_creator, system, using\_html, facebook\_message and raw\_headers come from recorded traffic, not the document. One of staff\_creator and contact\_creator is null. The README gives their forms (a staff record or a contact, one of them null) and those of system and using\_html (0/1 flags): `seen`. facebook\_message and raw\_headers stay free JSON: the README names them without a shape (`inferred`).
 /// - Private note content can arrive wrapped in HTML paragraphs even when using\_html is 0 (recorded traffic); content is passed on as sent.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -3814,7 +3814,7 @@ impl ::std::convert::From<crate::models::TicketNonce> for TicketRef {
 ///
 /// # Spec decisions
 ///
-/// - Only id is certain (the paging cursor is a post id). content and type mirror the posting request. ticket, note, tags, comments and likes are left in `extra` because their shape on a returned post is unknown.
+/// - No answer is shown, so every field is `inferred`: id because the paging cursor is a post id, content and type because they mirror the posting request. A post whose id does not fit reads with id None. ticket, note, tags, comments and likes are left in `extra` because their shape on a returned post is unknown.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct WallPost {

@@ -7,7 +7,7 @@
 ///
 /// # Spec decisions
 ///
-/// - The documents show no answer; the fields are those the vendor's Android SDK (2.10.x) reads. Numbers are loose\_int and the id is alternatives, so a number sent as a string still decodes. Unknown fields stay in `extra`.
+/// - The documents show no answer; the fields are those the vendor's Android SDK (2.10.x) reads (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"). The README gives the form of status and state (strings, with the values seen), of the four times (Unix seconds, integers) and of the four counters and durations (integers): those are `seen`. It names id, email and password without a form: `inferred`. Numbers are loose\_int and the id is alternatives, so a number sent as a string still decodes; any other misfit reads as absent and stays in `extra`.
 /// - password is a credential the server sends back; it is marked sensitive, so Debug output shows `<redacted>`.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
@@ -580,7 +580,8 @@ impl<'de> ::serde::Deserialize<'de> for AgentAvailability {
 ///
 /// # Spec decisions
 ///
-/// - The SDK names `routing` without a shape the README records, so it is free JSON. `icesServers` is spelled as the server sends it.
+/// - The SDK names `routing` without a shape the README records, so it is free JSON. `icesServers` is spelled as the server sends it; the README shows it as a list of objects (`seen`).
+/// - username, password, path and websocket are named by the README with no form, and no source shows that every answer carries them, so they are optional and `inferred` (typed string from their names): an answer without one, with null, or with another form still decodes, the field reads as None, and a value of another form stays in `extra`. The same holds for routing.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentCallSettings {
@@ -847,7 +848,7 @@ impl AgentCallSettings {
 ///
 /// # Spec decisions
 ///
-/// - Shape from the vendor SDK, not the documents. Every credential in it is marked sensitive (password, and the ICE servers' username and credential), and `password` and `credential` are also in the vendor's sensitive\_fields, so Debug hides them in `extra` too.
+/// - Shape from the vendor SDK, not the documents: the README shows `call` as an object, and nothing about `id` but its name (`inferred`). Every credential in it is marked sensitive (password, and the ICE servers' username and credential), and `password` and `credential` are also in the vendor's sensitive\_fields, so Debug hides them in `extra` too.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentInfo {
