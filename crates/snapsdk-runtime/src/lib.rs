@@ -17,6 +17,7 @@ pub mod client;
 pub mod config;
 pub mod encode;
 pub mod error;
+pub mod lenient;
 #[cfg(feature = "rate-limit")]
 mod limit;
 #[cfg(feature = "multipart")]
@@ -25,6 +26,7 @@ pub mod multipart;
 pub mod paginate;
 mod read;
 mod request;
+pub mod query;
 pub mod response;
 mod retry;
 mod slots;

@@ -80,7 +80,10 @@ fn model_schema(m: &ir::Model) -> Value {
                 if f.sensitive {
                     fs["x-sensitive"] = json!(true);
                 }
-                props.insert(f.wire.clone(), if f.required { fs } else { nullable(fs) });
+                let mut fs = if f.required { fs } else { nullable(fs) };
+                // What the type rests on: `documented`, `seen` or `inferred` (specs/README.md).
+                fs["x-evidence"] = json!(f.evidence.as_str());
+                props.insert(f.wire.clone(), fs);
             }
             let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.wire.as_str()).collect();
             let mut o = json!({"type": "object", "properties": props, "additionalProperties": keep_unknown});
@@ -369,6 +372,38 @@ mod tests {
         }
         let snappy = apis.iter().find(|a| a.vendor.name == "snappy").unwrap();
         assert_eq!(limited, snappy.operations.len(), "only Snappy documents a rate limit");
+    }
+
+    #[test]
+    fn every_model_field_carries_its_evidence_level() {
+        let field = |wire: &str, ty: Ty, required: bool, evidence: ir::Evidence| ir::Field {
+            wire: wire.into(),
+            rust: wire.into(),
+            ty,
+            required,
+            default: None,
+            client_default: None,
+            description: String::new(),
+            sensitive: false,
+            evidence,
+        };
+        let fields = vec![
+            field("id", Ty::Integer, true, ir::Evidence::Documented),
+            field("seen_at", Ty::Timestamp, false, ir::Evidence::Seen),
+            field("blob", Ty::Json, false, ir::Evidence::Inferred),
+        ];
+        let m = ir::Model {
+            name: "M".into(),
+            description: "d".into(),
+            source: None,
+            kind: ModelKind::Object { fields, keep_unknown: true },
+            notes: vec![],
+        };
+        let s = model_schema(&m);
+        assert_eq!(s["properties"]["id"]["x-evidence"], "documented");
+        assert_eq!(s["properties"]["seen_at"]["x-evidence"], "seen");
+        // On the outside of a nullable schema, and `{}` (any JSON) stays unwrapped.
+        assert_eq!(s["properties"]["blob"], json!({"x-evidence": "inferred"}));
     }
 
     #[test]
