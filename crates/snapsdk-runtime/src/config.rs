@@ -158,7 +158,11 @@ impl RateLimit {
 }
 
 /// Overrides for one call; unset fields use the client's settings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// Also carries the call's extras: headers and query pairs the spec does not
+/// describe yet ([`header`](Self::header), [`query`](Self::query)), checked
+/// before anything is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestOptions {
     /// Total attempts for this call (overrides `retry.max_attempts` too).
     pub max_attempts: Option<u32>,
@@ -173,6 +177,12 @@ pub struct RequestOptions {
     pub retry_non_idempotent: bool,
     /// The whole retry policy (backoff, `Retry-After` cap) for this call.
     pub retry: Option<RetryConfig>,
+    /// Extra headers for this call, `(name, value)`, set (replacing a header
+    /// of the same name) on every attempt; see [`header`](Self::header).
+    pub extra_headers: Vec<(String, String)>,
+    /// Extra query pairs for this call, `(name, value)` unencoded, appended
+    /// after the operation's own; see [`query`](Self::query).
+    pub extra_query: Vec<(String, String)>,
 }
 
 impl RequestOptions {
@@ -216,6 +226,33 @@ impl RequestOptions {
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = Some(retry);
         self
+    }
+    /// Send this header on this call (for a vendor feature the spec does not
+    /// describe yet), replacing a header of the same name.
+    ///
+    /// The call fails with [`Error::InvalidArgument`](crate::Error::InvalidArgument),
+    /// before anything is sent, for a name or value that cannot be sent
+    /// (CR/LF or another control character, a space in the name), the
+    /// client's credentials header, `Host`, `User-Agent`, `Content-Type`,
+    /// and the headers that frame the body or the connection
+    /// (`Content-Length`, `Transfer-Encoding`, `Connection`, `Keep-Alive`,
+    /// `Upgrade`, `TE`, `Trailer`, `Proxy-Connection`).
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
+    }
+    /// Append this query pair (unencoded; the runtime encodes it) to this
+    /// call's URL, after the operation's own parameters. An empty name is
+    /// refused before anything is sent.
+    #[must_use]
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_query.push((name.into(), value.into()));
+        self
+    }
+    /// Whether the call carries extra headers or query pairs.
+    pub(crate) fn has_extras(&self) -> bool {
+        !self.extra_headers.is_empty() || !self.extra_query.is_empty()
     }
 }
 

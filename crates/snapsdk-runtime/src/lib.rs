@@ -17,11 +17,15 @@ pub mod client;
 pub mod config;
 pub mod encode;
 pub mod error;
+pub mod intercept;
 #[cfg(feature = "rate-limit")]
 mod limit;
 #[cfg(feature = "multipart")]
 #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 pub mod multipart;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod mock;
 pub mod paginate;
 mod read;
 mod request;
@@ -41,6 +45,7 @@ pub use client::Client;
 pub use request::{OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};
+pub use intercept::{AttemptRequest, AttemptResponse, HeaderRefused, HookError, Interceptor, RetryDecision};
 pub use paginate::Paginator;
 pub use response::{ByteStream, Response};
 pub use chrono::NaiveDate;

@@ -119,8 +119,8 @@ pub(crate) struct Failure {
 
 /// What follows a failed attempt.
 pub(crate) enum Next {
-    /// Wait this long, then try again.
-    Retry(Duration),
+    /// Wait this long, then try again (the failed attempt's error, for interceptors).
+    Retry(Duration, Error),
     /// The call ends with this error (its attempts recorded).
     GiveUp(Error),
 }
@@ -143,7 +143,7 @@ impl Policy {
             return Next::GiveUp(self.give_up(operation, failure, stop, attempt, elapsed));
         }
         tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %failure.error.trace_summary(), "retrying");
-        Next::Retry(delay)
+        Next::Retry(delay, failure.error)
     }
 
     /// Why no further attempt may be made, before looking at the wait.
