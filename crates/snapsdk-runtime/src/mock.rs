@@ -500,24 +500,32 @@ impl Server {
         let candidates: Vec<(usize, Option<Predicate>)> =
             self.lock().rules.iter().enumerate().filter(|(_, r)| r.operation == call.operation && r.has_answers_left()).map(|(i, r)| (i, r.when.clone())).collect();
         let matching: Vec<usize> = candidates.into_iter().filter(|(_, when)| when.as_ref().is_none_or(|p| p(&call))).map(|(i, _)| i).collect();
+        match self.pick(call, &matching) {
+            Ok(answer) => answer.respond().await,
+            Err(miss) => Err(Fault::Miss(miss)),
+        }
+    }
+
+    /// Record `call` and take the answer of the first of `matching` with
+    /// answers left; a miss is recorded and its message returned.
+    fn pick(&self, call: Call, matching: &[usize]) -> Result<Answer, String> {
         let mut state = self.lock();
-        let picked = matching.into_iter().find(|&i| state.rules[i].has_answers_left());
-        let answer = picked.map(|i| {
-            let rule = &mut state.rules[i];
-            let answer = rule.answers[rule.used.min(rule.answers.len() - 1)].clone();
-            rule.used += 1;
-            answer
-        });
-        let miss = answer.is_none().then(|| miss_message(&state, &call));
+        let picked = matching.iter().copied().find(|&i| state.rules[i].has_answers_left());
+        let result = match picked {
+            Some(i) => {
+                let rule = &mut state.rules[i];
+                let answer = rule.answers[rule.used.min(rule.answers.len() - 1)].clone();
+                rule.used += 1;
+                Ok(answer)
+            }
+            None => {
+                let miss = miss_message(&state, &call);
+                state.misses.push(miss.clone());
+                Err(miss)
+            }
+        };
         state.calls.push(call);
-        if let Some(message) = &miss {
-            state.misses.push(message.clone());
-        }
-        drop(state);
-        match answer {
-            Some(answer) => answer.respond().await,
-            None => Err(Fault::Miss(miss.unwrap_or_default())),
-        }
+        result
     }
 }
 
