@@ -145,9 +145,9 @@ impl Client {
     /// The call's extras (headers, query pairs) are checked and put on here.
     fn url_for(&self, req: &mut Request) -> Result<reqwest::Url, Error> {
         let mut url = call_url(&self.inner.base, &req.path, &req.query);
-        if req.options.has_extras() {
+        if !req.extras.is_empty() {
             let protected = self.inner.transport.credentials.as_ref().map(Credentials::header_name);
-            apply_extras(req.op.id, &req.options, &mut req.headers, &mut url, protected)?;
+            apply_extras(req.op.id, &req.extras, &mut req.headers, &mut url, protected)?;
         }
         if url.as_str().len() >= MAX_URI_LEN {
             return Err(Error::invalid(

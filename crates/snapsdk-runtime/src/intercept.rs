@@ -1,6 +1,6 @@
 //! Extending a call: interceptors (hooks around every attempt, set on the
 //! client builder) and the checks on headers that interceptors and per-call
-//! extras ([`RequestOptions::header`](crate::RequestOptions::header)) add.
+//! [`Extras`](crate::Extras) add.
 //!
 //! Neither can read or change the credentials: an attempt's headers are
 //! shown to interceptors before the credentials are put on, and a header
@@ -123,7 +123,7 @@ impl AttemptRequest<'_> {
     /// Set a header (replacing one of that name): refused, with nothing
     /// changed, for a name or value that cannot be sent (CR/LF, a space in
     /// the name), the credentials header, `Host`, and the headers that frame
-    /// the body (see [`RequestOptions::header`](crate::RequestOptions::header)).
+    /// the body (see [`Extras`](crate::Extras)).
     ///
     /// # Errors
     ///
@@ -298,18 +298,17 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
     panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str)).unwrap_or("(a non-text panic payload)")
 }
 
-/// Put a call's extra headers and query pairs ([`RequestOptions::header`](crate::RequestOptions::header),
-/// [`RequestOptions::query`](crate::RequestOptions::query)) on its headers and URL, or refuse them.
-pub(crate) fn apply_extras(op: &'static str, options: &crate::RequestOptions, headers: &mut HeaderMap, url: &mut reqwest::Url, protected: Option<&HeaderName>) -> Result<(), Error> {
-    for (name, value) in &options.extra_headers {
+/// Put a call's [`Extras`](crate::Extras) on its headers and URL, or refuse them.
+pub(crate) fn apply_extras(op: &'static str, extras: &crate::Extras, headers: &mut HeaderMap, url: &mut reqwest::Url, protected: Option<&HeaderName>) -> Result<(), Error> {
+    for (name, value) in &extras.headers {
         let (name, value) = checked_header(name, value, protected).map_err(|e| Error::invalid(op, "extra header", e.to_string()))?;
         headers.insert(name, value);
     }
-    if !options.extra_query.is_empty() {
-        if options.extra_query.iter().any(|(k, _)| k.is_empty()) {
+    if !extras.query.is_empty() {
+        if extras.query.iter().any(|(k, _)| k.is_empty()) {
             return Err(Error::invalid(op, "extra query", "a query pair has an empty name"));
         }
-        url.query_pairs_mut().extend_pairs(options.extra_query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        url.query_pairs_mut().extend_pairs(extras.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::*;
 use serde::{Deserialize, Serialize};
 use snapsdk_runtime::mock::{Answer, MockServer, Part, RecordedBody};
-use snapsdk_runtime::{Error, Request, RequestOptions, StopReason};
+use snapsdk_runtime::{Error, Extras, Request, StopReason};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Thing {
@@ -190,7 +190,7 @@ async fn extras_go_on_the_call() {
     mock.on("get_thing").answer(Answer::status(200));
     let mut req = get("1");
     req.query = "a=1".into();
-    req.options = RequestOptions::new().header("x-beta-feature", "on").header("Accept-Language", "fr").query("beta", "x y&z");
+    req.extras = Extras::new().header("x-beta-feature", "on").header("Accept-Language", "fr").query("beta", "x y&z");
     client(&mock).execute(req).await.unwrap();
     let call = mock.last_call().unwrap();
     assert_eq!(call.header("x-beta-feature"), Some("on"));
@@ -218,14 +218,14 @@ async fn hostile_extras_are_refused_before_anything_is_sent() {
     ];
     for (name, value, why) in cases {
         let mut req = get("1");
-        req.options = RequestOptions::new().header(*name, *value);
+        req.extras = Extras::new().header(*name, *value);
         let err = client.execute(req).await.unwrap_err();
         assert!(matches!(&err, Error::InvalidArgument { name: n, .. } if n == "extra header"), "{name:?}: {err:?}");
         assert!(err.to_string().contains(why), "{name:?}: {err}");
         assert!(!err.to_string().contains("stolen"), "a value is never echoed: {err}");
     }
     let mut req = get("1");
-    req.options = RequestOptions::new().query("", "x");
+    req.extras = Extras::new().query("", "x");
     assert!(matches!(client.execute(req).await.unwrap_err(), Error::InvalidArgument { .. }));
     assert!(mock.calls().is_empty(), "nothing was sent: {:?}", mock.calls());
 }
