@@ -383,7 +383,7 @@ impl From<ApiError> for Error {
     /// `Retry-After`, when it has a valid one), as the client reports them.
     fn from(e: ApiError) -> Self {
         if e.status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = crate::retry::retry_after(&e.headers);
+            let retry_after = retry_after(&e.headers);
             return Error::RateLimited { operation: e.operation, retry_after, response: Some(Box::new(e)) };
         }
         Error::Api(Box::new(e))
@@ -403,6 +403,40 @@ pub(crate) fn transport_error(operation: &'static str, e: reqwest::Error) -> Err
         source = s.source();
     }
     Error::Connection { operation, message, source: Some(e), attempts: None }
+}
+
+/// The server's request id, from the first of the usual headers it sent.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id"]
+        .iter()
+        .find_map(|h| headers.get(*h))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Parse a `Retry-After` value: delay seconds (digits; a fraction is
+/// tolerated) or an HTTP date, measured from `now`. A date in the past means
+/// no wait; a number too large to represent means "longer than any cap".
+/// Anything else is ignored (`None`), and the normal backoff applies.
+pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(value.parse::<u64>().map(Duration::from_secs).unwrap_or(Duration::MAX));
+    }
+    if value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let secs: f64 = value.parse().ok()?;
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The wait an answer's `Retry-After` header asks for, if it has a valid one.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    parse_retry_after(headers.get(http::header::RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())
 }
 
 /// How a call's attempts went before it failed.
@@ -571,7 +605,7 @@ impl ApiError {
         let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|_| panic!("{name:?} is not a header name"));
         let value = http::HeaderValue::from_str(value).unwrap_or_else(|_| panic!("{value:?} is not a header value"));
         self.headers.append(name, value);
-        self.request_id = crate::transport::request_id(&self.headers);
+        self.request_id = request_id(&self.headers);
         self
     }
 

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::auth::Credentials;
 use crate::body::Body;
-use crate::error::{transport_error, ApiError, Error, MAX_ERROR_BODY};
+use crate::error::{request_id, transport_error, ApiError, Error, MAX_ERROR_BODY};
 use crate::intercept::{AttemptRequest, AttemptResponse, Interceptors};
 #[cfg(feature = "multipart")]
 use crate::multipart::Progress;
@@ -306,13 +306,6 @@ fn redirect_target(resp: &reqwest::Response, from: &reqwest::Url) -> Option<reqw
     (next.origin() == from.origin()).then_some(next)
 }
 
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    ["x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id"]
-        .iter()
-        .find_map(|h| headers.get(*h))
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
 
 /// The URL of one call: the parsed base with the call's path (after the
 /// base's own prefix) and query. Setting them on the parsed base gives the
