@@ -204,11 +204,12 @@ impl Client {
         let remaining = limits.policy.deadline.saturating_duration_since(Instant::now());
         let (limit, limit_name) = if limits.attempt < remaining { (limits.attempt, "attempt") } else { (remaining, "operation deadline") };
         let timeout = || Attempt::failed(Error::Timeout { operation: req.op.id, limit: limit_name, elapsed: Duration::ZERO, attempts: None });
-        let deadline = Instant::now() + limit;
+        // Only with interceptors (whose hooks may block): production calls pay nothing.
+        let hooks_deadline = (!self.inner.transport.interceptors.is_empty()).then(|| Instant::now() + limit);
         let attempt = self.inner.transport.attempt(req, url, credentials, limits.idle, limits.started, permit, number);
         match tokio::time::timeout(limit, attempt).await {
             // A hook that blocked the task may have let the limit pass unseen.
-            Ok(Ok(Attempt::Done(_))) if !self.inner.transport.interceptors.is_empty() && Instant::now() > deadline => Ok(timeout()),
+            Ok(Ok(Attempt::Done(_))) if hooks_deadline.is_some_and(|d| Instant::now() > d) => Ok(timeout()),
             Ok(outcome) => outcome,
             Err(_) => Ok(timeout()),
         }
