@@ -167,7 +167,11 @@ async fn a_miss_names_the_operation_and_the_rules_and_is_not_retried() {
         assert!(text.contains(want), "{want:?} missing from: {text}");
     }
     mock.assert_called("create_thing", 1);
-    assert_eq!(mock.problems().len(), 1, "the miss is reported at the end too");
+    // A GET no rule answers is not retried either (the miss is not a transient failure).
+    let err = client(&mock).execute(get("2")).await.unwrap_err();
+    assert!(err.to_string().contains("GET /things/2"), "{err}");
+    mock.assert_called("get_thing", 1);
+    assert_eq!(mock.problems().len(), 2, "the misses are reported at the end too");
     mock.skip_verify();
 }
 
