@@ -23,6 +23,14 @@
 //!   (also run when the server is dropped) checks every rule with an
 //!   expected count was used as often.
 //!
+//! A generated client wraps this with a thin typed layer (behind its own
+//! `test-util` feature): `ClientBuilder::mock(&mock)`, and per operation a
+//! helper that fixes the operation id and the output type, so that
+//! `mock.list_accounts().returns(vec![Account::new(..)])` is
+//! `mock.on("list_accounts").answer_json(value)`, `.fails(Answer::error(..))`
+//! is [`RuleBuilder::answer`], and the recorded input reads back with
+//! [`Call::json_as`].
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! use snapsdk_runtime::mock::{Answer, MockServer};
