@@ -267,6 +267,12 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
             Err(e) => rep.failures.push(e),
         }
         instructions_section(&mut rep, &bin("overhead"));
+        let mut cmd = Command::new(bin("mock_calls"));
+        cmd.args(["--requests", &a.requests.to_string()]);
+        match run_bench("test kit: mocked calls", &mut cmd) {
+            Ok(lines) => kit_row(&mut rep, lines.first()),
+            Err(e) => rep.failures.push(e),
+        }
     }
     if want("stream") {
         let mut cmd = Command::new(bin("stream_memory"));
@@ -439,6 +445,23 @@ fn regen_section(rep: &mut Report, lines: &[Value], pg: &BTreeMap<String, Value>
         }
     }
     rep.details.push_str(&d);
+}
+
+/// Calls answered in process by the test kit, beside the same client's calls to a loopback server.
+fn kit_row(rep: &mut Report, line: Option<&Value>) {
+    let Some(l) = line else {
+        rep.failures.push("mock_calls: no result line".into());
+        return;
+    };
+    let (k, n) = (f(&l["kit_us_median"]), f(&l["loopback_us_median"]));
+    rep.row(
+        "test kit",
+        format!("median per call, {} calls answered by `MockServer` (bench/src/bin/mock_calls.rs)", l["requests"]),
+        format!("{k:.1} µs"),
+        format!("{n:.1} µs same client, loopback server"),
+        format!("{:.3}", k / n),
+        "",
+    );
 }
 
 fn overhead_section(rep: &mut Report, line: Option<&Value>) {
