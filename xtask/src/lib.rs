@@ -11,6 +11,7 @@ pub mod ir;
 pub mod loc;
 pub mod names;
 pub mod regen;
+pub mod release;
 pub mod sources;
 pub mod spec;
 pub mod testrun;
