@@ -130,6 +130,36 @@ pub fn install_prism(root: &Path) -> Result<(), String> {
     stamp(&lock, &installed)
 }
 
+/// Where [`install_release_tools`] puts the binary of a pinned tool.
+pub fn release_tool(target: &Path, name: &str) -> PathBuf {
+    target.join("release-tools").join(name).join("bin").join(name)
+}
+
+/// The release test's tools (`tools/registry/pins.toml`: the registry server
+/// and cargo-semver-checks), each `cargo install --locked`ed into
+/// `<target>/release-tools/<name>/` unless that folder holds the pinned version.
+pub fn install_release_tools(target: &Path) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (name, version) in crate::release::pins() {
+        let dir = target.join("release-tools").join(&name);
+        let stamp = dir.join("installed-version");
+        if std::fs::read_to_string(&stamp).is_ok_and(|v| v == version) && release_tool(target, &name).is_file() {
+            eprintln!("==> {name} install: {} holds {version}", dir.display());
+            continue;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let started = Instant::now();
+        run(
+            &format!("{name} install"),
+            Command::new(&cargo).args(["install", "--locked", "--quiet", "--version", &version, "--root"]).arg(&dir).arg(&name),
+            "cargo must be on PATH",
+        )?;
+        std::fs::write(&stamp, &version).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
+        eprintln!("==> {name} {version} installed in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
 /// Both, timed, each to its end; the outcomes go into the test command's report.
 pub fn prepare(root: &Path, target: &Path) -> Vec<crate::testrun::Outcome> {
     type Prep<'a> = &'a dyn Fn() -> Result<(), String>;

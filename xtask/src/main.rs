@@ -124,6 +124,25 @@ fn test_cmd(args: &[String]) -> ExitCode {
         &[("CARGO_PROFILE_DEV_DEBUG", "false")],
         &mut none,
     ));
+    // `cargo xtask release` end to end against a real registry server on
+    // loopback (xtask/tests/release_e2e.rs, `test = false`: only this step runs it).
+    let tools = std::time::Instant::now();
+    match xtask::external::install_release_tools(&target) {
+        Ok(()) => {
+            outcomes.push(Outcome { what: "release tools install".into(), ok: true, took: tools.elapsed(), note: String::new() });
+            let mut t = Tally::default();
+            let o = step(&root, "release end to end", &["test", "-p", "xtask", "--locked", "--test", "release_e2e", "--", "--nocapture"], &lint, &mut t);
+            t.finish();
+            (tally.passed, tally.skipped, tally.binaries) = (tally.passed + t.passed, tally.skipped + t.skipped, tally.binaries + t.binaries);
+            tally.failed += if !o.ok && t.failed == 0 { 1 } else { t.failed };
+            outcomes.push(o);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            tally.failed += 1;
+            outcomes.push(Outcome { what: "release tools install".into(), ok: false, took: tools.elapsed(), note: format!("{e}; the release end-to-end test did not run") });
+        }
+    }
     println!("==> cargo xtask test: every step");
     for o in &outcomes {
         println!("{}", o.line());

@@ -670,28 +670,41 @@ fn semver_check(opts: &Options, ws: &Path, target: &Path, m: &Member, last: Opti
     let o = cmd.output().map_err(|e| {
         format!(
             "{} is hand-written, so its public API is compared with its last release by cargo-semver-checks, which could not run ({}: {e}); \
-             install it with `cargo install cargo-semver-checks --locked --version {}` (the version tools/semver-checks/VERSION pins)",
+             install it with `cargo install cargo-semver-checks --locked --version {}` (the version tools/registry/pins.toml pins)",
             m.name,
             tool.display(),
-            SEMVER_CHECKS_VERSION
+            semver_checks_pin()
         )
     })?;
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    eprint!("{text}");
     if !o.status.success() {
         return Err(format!(
-            "cargo-semver-checks found changes in the public API of {} since {tag} that its version {} does not allow (report above); \
+            "{}\ncargo-semver-checks found changes in the public API of {} since {tag} that its version {} does not allow (report above); \
              bump crates/{}/Cargo.toml's version as it says (and the `[workspace.dependencies]` requirement, then every client: see README, Versions), commit, and release again",
+            text.trim_end(),
             m.name,
             m.version,
             m.name
         ));
     }
-    Ok(format!("cargo-semver-checks {SEMVER_CHECKS_VERSION}: no semver violation in the public API since `{tag}`."))
+    eprint!("{text}");
+    Ok(format!("cargo-semver-checks {}: no semver violation in the public API since `{tag}`.", semver_checks_pin()))
 }
 
-/// The cargo-semver-checks release the test command installs (tools/semver-checks/VERSION).
-pub const SEMVER_CHECKS_VERSION: &str = "0.51.0";
+/// The tool versions `tools/registry/pins.toml` pins, as `(name, version)`.
+pub fn pins() -> Vec<(String, String)> {
+    PINS.lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| !k.trim_start().starts_with('#'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+        .collect()
+}
+
+const PINS: &str = include_str!("../../tools/registry/pins.toml");
+
+fn semver_checks_pin() -> String {
+    pins().into_iter().find(|(k, _)| k == "cargo-semver-checks").map(|(_, v)| v).unwrap_or_default()
+}
 
 /// The changelog entry of a generated client: its API changes since `last`.
 fn changelog_entry(root: &Path, m: &Member, last: Option<&str>, date: &str) -> Result<String, String> {
@@ -810,6 +823,13 @@ mod tests {
         assert!(a < b, "{second}");
         assert!(second.contains("- x\n\n## [0.2.0]"), "{second}");
         assert_eq!(add_entry(Some(&second), "snapcall", "0.3.0", "## [0.3.0] - other"), None);
+    }
+
+    #[test]
+    fn both_tools_are_pinned() {
+        let p = pins();
+        assert_eq!(p.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["cargo-http-registry", "cargo-semver-checks"]);
+        assert!(p.iter().all(|(_, v)| semver::Version::parse(v).is_ok()), "{p:?}");
     }
 
     #[test]
