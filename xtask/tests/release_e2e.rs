@@ -299,9 +299,15 @@ fn release_against_a_real_registry() {
         let log = std::fs::read_to_string(ws.join("crates").join(c).join("CHANGELOG.md")).unwrap();
         assert!(log.contains(&format!("## [{}] - ", version_of(&ws, c))) && log.contains("Initial release"), "{c}:\n{log}");
     }
-    // Each client's runtime requirement in the registry names the registry's index, not crates.io.
-    let snapcall = &reg.index("snapcall")[0];
-    assert!(snapcall.contains(&format!("\"registry\":\"http://127.0.0.1:{port_a}/git\"")), "{snapcall}");
+    // Each client requires the runtime from the registry it is in (`registry`
+    // null in the index: the same one), its other dependencies from crates.io.
+    for c in CLIENTS {
+        let line: serde_json::Value = serde_json::from_str(&reg.index(c)[0]).unwrap();
+        let deps = line["deps"].as_array().unwrap();
+        let runtime = deps.iter().find(|d| d["name"] == RUNTIME).unwrap_or_else(|| panic!("{c} does not depend on the runtime: {line}"));
+        assert!(runtime["registry"].is_null(), "{c}'s runtime dependency points elsewhere: {runtime}");
+        assert!(deps.iter().filter(|d| d["name"] == "serde").all(|d| d["registry"].as_str().is_some_and(|r| r.contains("crates.io"))), "{line}");
+    }
 
     // An application outside the workspace, through the registry only.
     let app = e2e.join("app");
@@ -370,6 +376,9 @@ fn release_against_a_real_registry() {
     let entry = &log[at_new..at_old];
     assert!(at_new < at_old && entry.contains("check_widget_availability") && entry.contains(&format!("snapengage-v{old}")), "{log}");
     assert!(s.markdown.contains("check_widget_availability"), "{}", s.markdown);
+    // The published crate carries that changelog.
+    let published = run(&e2e, "tar", &["-xzOf", &e2e.join(format!("registry-a/snapengage-{new}.crate")).to_string_lossy(), &format!("snapengage-{new}/CHANGELOG.md")]);
+    assert_eq!(published.trim_end(), log.trim_end());
     reg.stop();
 
     // Registry B: stopped as soon as the runtime is in its index.
