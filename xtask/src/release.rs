@@ -407,7 +407,9 @@ fn summary_markdown(opts: &Options, report: &[Released], head: &str) -> String {
         let _ = writeln!(s, "\nNothing to release: every crate's version is already tagged.");
     }
     for r in report.iter().filter(|r| !r.changes.is_empty()) {
-        let _ = writeln!(s, "\n## `{}` {}\n\n{}", r.name, r.version, r.changes.trim_end());
+        // A changelog entry starts with its own `## [version] - date` line.
+        let body = if r.changes.starts_with("## [") { r.changes.split_once("\n\n").map_or("", |(_, b)| b) } else { r.changes.as_str() };
+        let _ = writeln!(s, "\n## `{}` {}\n\n{}", r.name, r.version, body.replace("\n### ", "\n#### ").trim_end());
     }
     s
 }
@@ -522,7 +524,7 @@ pub fn point_at_registry(ws: &Path, registry: &str) -> Result<Vec<String>, Strin
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (text, changed) = with_registry(&text, registry)?;
     write(&path, &text)?;
-    say(format!("scratch manifests: {} now require{} from registry `{registry}`", changed.join(", "), if changed.len() == 1 { "s" } else { "" }));
+    say(format!("scratch copy: [workspace.dependencies] {} now name{} registry `{registry}`", changed.join(", "), if changed.len() == 1 { "s" } else { "" }));
     Ok(changed)
 }
 
