@@ -454,12 +454,19 @@ fn check_generated(root: &Path, docs: Option<&Path>) -> Result<(), String> {
 
 /// The workspace's publishable members, from `cargo metadata`.
 fn members(root: &Path) -> Result<Vec<Member>, String> {
-    let o = output(Command::new(cargo_bin()).args(["metadata", "--no-deps", "--format-version", "1", "--locked"]).current_dir(root))?;
+    // Resolved with `--locked`: a Cargo.lock that does not match the manifests
+    // (a version bumped without a build) would be rewritten by every publish.
+    let o = output(Command::new(cargo_bin()).args(["metadata", "--format-version", "1", "--locked"]).current_dir(root))?;
     if !o.status.success() {
-        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&o.stderr).trim()));
+        let err = String::from_utf8_lossy(&o.stderr);
+        if err.contains("--locked") {
+            return Err(format!("Cargo.lock does not match the manifests ({}); run `cargo update --workspace` (or any cargo build), commit Cargo.lock, and release again", err.trim().lines().next().unwrap_or_default()));
+        }
+        return Err(format!("cargo metadata failed: {}", err.trim()));
     }
     let meta: serde_json::Value = serde_json::from_slice(&o.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
-    let packages = meta["packages"].as_array().cloned().unwrap_or_default();
+    let ids: BTreeSet<&str> = meta["workspace_members"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+    let packages: Vec<serde_json::Value> = meta["packages"].as_array().into_iter().flatten().filter(|p| p["id"].as_str().is_some_and(|id| ids.contains(id))).cloned().collect();
     let names: BTreeSet<String> = packages.iter().filter_map(|p| p["name"].as_str().map(str::to_owned)).collect();
     let mut out = Vec::new();
     for p in &packages {

@@ -368,6 +368,10 @@ fn release_against_a_real_registry() {
     replace_in(&ws.join("specs/snapengage/vendor.yaml"), &format!("version: {old}"), &format!("version: {new}"));
     regen(&ws, docs.clone());
     git(&ws, &["commit", "--quiet", "-am", "snapengage: bump for the reworded summary"]);
+    let err = release(&env.options(&ws, "snaptest"), "a bump without its Cargo.lock").unwrap_err();
+    assert!(err.contains("Cargo.lock does not match") && err.contains("cargo update --workspace"), "{err}");
+    run(&ws, "cargo", &["update", "--workspace", "--offline", "--quiet"]);
+    git(&ws, &["commit", "--quiet", "-am", "Cargo.lock"]);
     let s = release(&env.options(&ws, "snaptest"), "a bumped client").unwrap();
     assert_eq!(s.published(), ["snapengage"]);
     assert_eq!(reg.versions("snapengage"), [old.clone(), new.clone()]);
@@ -415,7 +419,7 @@ fn release_against_a_real_registry() {
     replace_in(&ws2.join("crates/snapsdk-runtime/src/config.rs"), "pub fn backoff_ceiling(", "pub(crate) fn backoff_ceiling(");
     replace_in(&ws2.join("crates/snapsdk-runtime/Cargo.toml"), &format!("version = \"{rv}\""), &format!("version = \"{bumped}\""));
     replace_in(&ws2.join("Cargo.toml"), &format!("path = \"crates/snapsdk-runtime\", version = \"{rv}\""), &format!("path = \"crates/snapsdk-runtime\", version = \"{bumped}\""));
-    run(&ws2, "cargo", &["metadata", "--format-version", "1", "--offline", "--quiet"]);
+    run(&ws2, "cargo", &["update", "--workspace", "--offline", "--quiet"]);
     git(&ws2, &["commit", "--quiet", "-am", "runtime: backoff_ceiling no longer public (a break) under a patch bump"]);
     let mut o = opts.clone();
     o.dry_run = true;
