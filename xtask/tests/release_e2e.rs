@@ -96,7 +96,8 @@ impl Registry {
         }
     }
 
-    /// The index lines (one per published version) of a crate, as the server stored them.
+    /// The index lines (one per published version) of a crate, as the server
+    /// serves them: committed to its git index.
     fn index(&self, name: &str) -> Vec<String> {
         let rel = match name.len() {
             1 => format!("1/{name}"),
@@ -104,7 +105,8 @@ impl Registry {
             3 => format!("3/{}/{name}", &name[..1]),
             _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
         };
-        std::fs::read_to_string(self.data.join(rel)).map(|t| t.lines().map(str::to_owned).collect()).unwrap_or_default()
+        let o = Command::new("git").args(["show", &format!("HEAD:{rel}")]).current_dir(&self.data).output().expect("git");
+        String::from_utf8_lossy(&o.stdout).lines().map(str::to_owned).collect()
     }
 
     /// Versions of a crate in the index, once per upload.
@@ -385,7 +387,8 @@ fn release_against_a_real_registry() {
     assert_eq!(published.trim_end(), log.trim_end());
     reg.stop();
 
-    // Registry B: stopped as soon as the runtime is in its index.
+    // Registry B: stopped as soon as the runtime is in its index (committed:
+    // a server killed between writing and committing has not taken the upload).
     let ws2 = env.clone_repo("ws2");
     let mut reg = Registry::start(&reg_bin, &e2e.join("registry-b"), port_b);
     let opts = env.options(&ws2, "snaptest2");
@@ -396,7 +399,7 @@ fn release_against_a_real_registry() {
     let deadline = Instant::now() + Duration::from_secs(300);
     while reg.index(RUNTIME).is_empty() {
         assert!(Instant::now() < deadline && !worker.is_finished(), "the runtime never reached registry B");
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(25));
     }
     reg.stop();
     let err = worker.join().unwrap().unwrap_err();
