@@ -149,9 +149,17 @@ pub fn install_release_tools(target: &Path) -> Result<(), String> {
         }
         let _ = std::fs::remove_dir_all(&dir);
         let started = Instant::now();
+        // Without the tools' own `lto = true, codegen-units = 1`: a
+        // single-threaded link of everything, most of a cold install's time
+        // on two cores (see README, Releasing, for the figures).
         run(
             &format!("{name} install"),
-            Command::new(&cargo).args(["install", "--locked", "--quiet", "--version", &version, "--root"]).arg(&dir).arg(&name),
+            Command::new(&cargo)
+                .args(["install", "--locked", "--quiet", "--version", &version, "--root"])
+                .arg(&dir)
+                .arg(&name)
+                .env("CARGO_PROFILE_RELEASE_LTO", "false")
+                .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
             "cargo must be on PATH",
         )?;
         std::fs::write(&stamp, &version).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
