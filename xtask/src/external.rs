@@ -8,7 +8,10 @@
 //! - Prism (npm, `tools/prism/package-lock.json`) into `tools/prism/node_modules`,
 //!   which each crate's generated `tests/prism.rs` starts on a loopback port.
 //!
-//! Each install is skipped when the lock file it came from is unchanged.
+//! - the release test's registry server and cargo-semver-checks (crates.io,
+//!   `tools/registry/pins.toml`) under `<target dir>/release-tools/`.
+//!
+//! Each install is skipped when the lock file (or pin) it came from is unchanged.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
