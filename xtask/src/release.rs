@@ -390,7 +390,7 @@ fn finish(opts: &Options, mut report: Vec<Released>, head: &str, started: Instan
         if opts.dry_run { "dry run done" } else { "done" },
         path.display(),
         started.elapsed().as_secs_f64(),
-        if !opts.dry_run && report.iter().any(|r| matches!(r.outcome, Outcome::Published | Outcome::AlreadyInRegistry)) { "; push the new tags with `git push --tags`" } else { "" }
+        if !opts.dry_run && report.iter().any(|r| matches!(r.outcome, Outcome::Published | Outcome::AlreadyInRegistry)) { "; push the commit and the new tags: `git push && git push --tags`" } else { "" }
     ));
     Ok(Summary { crates: report, markdown, path })
 }
