@@ -291,7 +291,7 @@ fn release_against_a_real_registry() {
     assert_eq!(s.published(), order);
     let versions: Vec<String> = order.iter().map(|c| version_of(&ws, c)).collect();
     for (c, v) in order.iter().zip(&versions) {
-        assert_eq!(reg.versions(c), [v.clone()], "{c} in the index");
+        assert_eq!(reg.versions(c), std::slice::from_ref(v), "{c} in the index");
         assert!(tags(&ws).contains(&format!("{c}-v{v}")), "{c} tagged: {:?}", tags(&ws));
     }
     // The changelogs were committed on top of the released commit, and the tags point at it.
