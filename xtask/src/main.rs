@@ -28,7 +28,9 @@ fn usage() -> &'static str {
      \x20         --accept: rewrite the lock files once the specs are updated (refuses while specs have errors)\n\
      test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
      \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first),\n\
-     \x20         then `cargo publish --workspace --dry-run`; every step runs to its end, then each step's\n\
+     \x20         then `cargo publish --workspace --dry-run`, then `cargo xtask release` end to end against a\n\
+     \x20         registry server on loopback (installs it and cargo-semver-checks, pinned in tools/registry/);\n\
+     \x20         every step runs to its end, then each step's\n\
      \x20         outcome and, last, `N passed, N failed[, N skipped]` over every test binary and doctest\n\
      release   publish each crate whose version has no `<crate>-v<version>` tag, runtime first, to the registry\n\
      \x20         cargo knows as NAME (crates.io without --registry), waiting for its index between crates; then tag\n\
