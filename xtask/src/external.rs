@@ -8,8 +8,12 @@
 //! - Prism (npm, `tools/prism/package-lock.json`) into `tools/prism/node_modules`,
 //!   which each crate's generated `tests/prism.rs` starts on a loopback port.
 //!
-//! Each install is skipped when the lock file it came from is unchanged.
+//! - the release test's registry server and cargo-semver-checks (crates.io,
+//!   `tools/registry/pins.toml`) under `<target dir>/release-tools/`.
+//!
+//! Each install is skipped when the lock file (or pin) it came from is unchanged.
 
+use std::time::Instant;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -141,6 +145,55 @@ pub fn install_prism_in(dir: &Path, installer: &mut Installer<'_>) -> Result<(),
         "the Prism contract tests need Node.js 20 and npm on PATH",
     )?;
     stamp(&lock, &installed)
+}
+
+/// The tool versions `tools/registry/pins.toml` pins, as `(name, version)`.
+pub fn pins() -> Vec<(String, String)> {
+    PINS.lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| !k.trim_start().starts_with('#'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+        .collect()
+}
+
+const PINS: &str = include_str!("../../tools/registry/pins.toml");
+
+/// Where [`install_release_tools`] puts the binary of a pinned tool.
+pub fn release_tool(target: &Path, name: &str) -> PathBuf {
+    target.join("release-tools").join(name).join("bin").join(name)
+}
+
+/// The release test's tools (`tools/registry/pins.toml`: the registry server
+/// and cargo-semver-checks), each `cargo install --locked`ed into
+/// `<target>/release-tools/<name>/` unless that folder holds the pinned version.
+pub fn install_release_tools(target: &Path) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (name, version) in pins() {
+        let dir = target.join("release-tools").join(&name);
+        let stamp = dir.join("installed-version");
+        if std::fs::read_to_string(&stamp).is_ok_and(|v| v == version) && release_tool(target, &name).is_file() {
+            eprintln!("==> {name} install: {} holds {version}", dir.display());
+            continue;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let started = Instant::now();
+        // Without the tools' own `lto = true, codegen-units = 1`: a
+        // single-threaded link of everything, most of a cold install's time
+        // on two cores (see README, Releasing, for the figures).
+        run(
+            &format!("{name} install"),
+            Command::new(&cargo)
+                .args(["install", "--locked", "--quiet", "--version", &version, "--root"])
+                .arg(&dir)
+                .arg(&name)
+                .env("CARGO_PROFILE_RELEASE_LTO", "false")
+                .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+            "cargo must be on PATH",
+        )?;
+        std::fs::write(&stamp, &version).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
+        eprintln!("==> {name} {version} installed in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    Ok(())
 }
 
 /// A venv at `venv` holding exactly the hash-pinned `requirements`, installed

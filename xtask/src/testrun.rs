@@ -316,7 +316,23 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
             }
         }),
         Step::cargo("publish dry run", &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"], &[("CARGO_PROFILE_DEV_DEBUG", "false")], Lint::No, false),
-        Step::check("published contents", move || crate::package::check_workspace(&root, since)),
+        Step::check("published contents", {
+            let root = root.clone();
+            move || crate::package::check_workspace(&root, since)
+        }),
+        // `cargo xtask release` end to end against a real registry server on
+        // loopback (xtask/tests/release_e2e.rs, `test = false`: only this step
+        // runs it). Its tools install first, each only when its pin changed.
+        Step::check("release tools install", move || {
+            crate::external::install_release_tools(&crate::external::target_dir(&root)).map(|()| String::new())
+        }),
+        Step::cargo(
+            "release end to end",
+            &["test", "-p", "xtask", "--locked", "--test", "release_e2e", "--", "--nocapture"],
+            &[],
+            Lint::Reuse,
+            true,
+        ),
     ]
 }
 
