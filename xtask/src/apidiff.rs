@@ -256,7 +256,30 @@ fn diff_operation(o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     if auth_text(&o.auth) != auth_text(&n.auth) {
         out.push(change(Impact::Patch, &item, format!("auth {} → {}", auth_text(&o.auth), auth_text(&n.auth))));
     }
-    // Inputs: required ones are positional arguments, optional ones setters.
+    diff_inputs(&item, o, n, out);
+    diff_output(&item, o, n, out);
+    match (&o.pagination, &n.pagination) {
+        (None, Some(_)) => out.push(change(Impact::Minor, &item, format!("new paging helper ({})", pagination_text(&n.pagination)))),
+        (Some(_), None) => out.push(change(Impact::Breaking, &item, "paging helper removed")),
+        (a, b) if pagination_text(a) != pagination_text(b) => {
+            out.push(change(Impact::Breaking, &item, format!("paging {} → {}", pagination_text(a), pagination_text(b))));
+        }
+        _ => {}
+    }
+    if o.retryable != n.retryable {
+        out.push(change(Impact::Patch, &item, if n.retryable { "now retried on transient failures" } else { "no longer retried" }));
+    }
+    let errs = |op: &Operation| op.responses.iter().map(|r| (r.status, r.ty.as_ref().map(ty_expr))).collect::<Vec<_>>();
+    if errs(o) != errs(n) {
+        out.push(change(Impact::Patch, &item, "documented error responses changed"));
+    }
+    if (&o.summary, &o.description, &o.notes, &o.source.file, &o.source.section) != (&n.summary, &n.description, &n.notes, &n.source.file, &n.source.section) {
+        out.push(change(Impact::Patch, &item, "summary, description, source or spec notes changed"));
+    }
+}
+
+/// The operation's inputs: required ones are positional arguments, optional ones setters.
+fn diff_inputs(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     let (oi, ni) = (all_inputs(o), all_inputs(n));
     for i in &oi {
         let sub = format!("{item} parameter {}", i.rust);
@@ -295,50 +318,35 @@ fn diff_operation(o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     let common_o: Vec<&String> = oo.iter().filter(|x| no.contains(x)).collect();
     let common_n: Vec<&String> = no.iter().filter(|x| oo.contains(x)).collect();
     if common_o != common_n {
-        out.push(change(Impact::Breaking, &item, format!("argument order ({}) → ({})", oo.join(", "), no.join(", "))));
+        out.push(change(Impact::Breaking, item, format!("argument order ({}) → ({})", oo.join(", "), no.join(", "))));
     }
     let (ob, nb) = (o.body.as_ref().map(|b| (b.encoding, b.content_type.clone())), n.body.as_ref().map(|b| (b.encoding, b.content_type.clone())));
     if ob.is_some() && nb.is_some() && ob != nb {
-        out.push(change(Impact::Patch, &item, "the request body is encoded differently"));
+        out.push(change(Impact::Patch, item, "the request body is encoded differently"));
     }
-    // Output.
+}
+
+/// The operation's output: the success response's type, content, status and media type.
+fn diff_output(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     let (os, ns) = (&o.success, &n.success);
     match (&os.ty, &ns.ty) {
         (Some(a), Some(b)) => {
             if let Some((impact, why)) = type_change(a, b) {
-                out.push(change(impact, &item, format!("response {why}")));
+                out.push(change(impact, item, format!("response {why}")));
             }
         }
         (None, None) => {}
         (a, b) => out.push(change(
             Impact::Breaking,
-            &item,
+            item,
             format!("response {} → {}", a.as_ref().map(ty_expr).unwrap_or_else(|| format!("{:?}", os.content).to_lowercase()), b.as_ref().map(ty_expr).unwrap_or_else(|| format!("{:?}", ns.content).to_lowercase())),
         )),
     }
     if os.ty.is_none() && ns.ty.is_none() && os.content != ns.content {
-        out.push(change(Impact::Breaking, &item, format!("response content {:?} → {:?}; the return type changes", os.content, ns.content).to_lowercase()));
+        out.push(change(Impact::Breaking, item, format!("response content {:?} → {:?}; the return type changes", os.content, ns.content).to_lowercase()));
     }
     if os.status != ns.status || os.media_type != ns.media_type {
-        out.push(change(Impact::Patch, &item, format!("success status or media type changed ({} → {})", os.status, ns.status)));
-    }
-    match (&o.pagination, &n.pagination) {
-        (None, Some(_)) => out.push(change(Impact::Minor, &item, format!("new paging helper ({})", pagination_text(&n.pagination)))),
-        (Some(_), None) => out.push(change(Impact::Breaking, &item, "paging helper removed")),
-        (a, b) if pagination_text(a) != pagination_text(b) => {
-            out.push(change(Impact::Breaking, &item, format!("paging {} → {}", pagination_text(a), pagination_text(b))));
-        }
-        _ => {}
-    }
-    if o.retryable != n.retryable {
-        out.push(change(Impact::Patch, &item, if n.retryable { "now retried on transient failures" } else { "no longer retried" }));
-    }
-    let errs = |op: &Operation| op.responses.iter().map(|r| (r.status, r.ty.as_ref().map(ty_expr))).collect::<Vec<_>>();
-    if errs(o) != errs(n) {
-        out.push(change(Impact::Patch, &item, "documented error responses changed"));
-    }
-    if (&o.summary, &o.description, &o.notes, &o.source.file, &o.source.section) != (&n.summary, &n.description, &n.notes, &n.source.file, &n.source.section) {
-        out.push(change(Impact::Patch, &item, "summary, description, source or spec notes changed"));
+        out.push(change(Impact::Patch, item, format!("success status or media type changed ({} → {})", os.status, ns.status)));
     }
 }
 
