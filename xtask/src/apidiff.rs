@@ -495,8 +495,37 @@ pub fn gate_failures(reports: &[CrateReport]) -> Vec<String> {
     out
 }
 
+/// Why specs could not be loaded for a comparison (the messages are the ones the commands print).
+#[derive(Debug, thiserror::Error)]
+pub enum SpecsError {
+    /// The specs do not validate: one entry per diagnostic.
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+    /// The revision names no commit.
+    #[error("`{0}` is not a git revision of this repository; give a commit, branch or tag (e.g. origin/main)")]
+    NotARevision(String),
+    /// The specs at a revision could not be loaded with this generator.
+    #[error("the specs at {rev} do not validate with this generator, so they cannot be compared:\n{error}")]
+    AtRevision { rev: String, error: Box<SpecsError> },
+    /// Anything else (running git, files), as its message.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for SpecsError {
+    fn from(message: String) -> Self {
+        SpecsError::Other(message)
+    }
+}
+
+impl From<SpecsError> for String {
+    fn from(e: SpecsError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Load and validate the vendor specs of one folder (`<dir>/<vendor>/*.yaml`).
-pub fn load_specs(root: &Path, specs: &str) -> Result<Vec<Api>, String> {
+pub fn load_specs(root: &Path, specs: &str) -> Result<Vec<Api>, SpecsError> {
     let opts = Options {
         root,
         spec_roots: vec![SpecRoot { specs: PathBuf::from(specs), crates: PathBuf::from("crates"), check_sources: false }],
@@ -505,14 +534,14 @@ pub fn load_specs(root: &Path, specs: &str) -> Result<Vec<Api>, String> {
         check: true,
     };
     regen::load(&opts).map_err(|f| match f {
-        regen::Failure::Spec(diags) => diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"),
-        regen::Failure::Stale(_) => "unexpected stale report".into(),
-        regen::Failure::Other(e) => e,
+        regen::Failure::Spec(diags) => SpecsError::Invalid(diags.iter().map(|d| d.to_string()).collect()),
+        regen::Failure::Stale(_) => SpecsError::Other("unexpected stale report".into()),
+        regen::Failure::Other(e) => SpecsError::Other(e),
     })
 }
 
 /// The workspace's `specs/` as of a git revision, extracted to a scratch folder and validated.
-pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, String> {
+pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, SpecsError> {
     let git = |args: &[&str]| -> Result<Vec<u8>, String> {
         let out = std::process::Command::new("git").args(args).current_dir(root).output().map_err(|e| format!("could not run git: {e}"))?;
         if !out.status.success() {
@@ -520,7 +549,7 @@ pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, String> {
         }
         Ok(out.stdout)
     };
-    let commit = git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).map_err(|_| format!("`{rev}` is not a git revision of this repository; give a commit, branch or tag (e.g. origin/main)"))?;
+    let commit = git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).map_err(|_| SpecsError::NotARevision(rev.to_owned()))?;
     let commit = String::from_utf8_lossy(&commit).trim().to_owned();
     let list = git(&["ls-tree", "-r", "-z", "--name-only", &commit, "--", "specs"])?;
     let scratch = std::env::temp_dir().join(format!("snapsdk-diff-{}-{}", std::process::id(), &commit[..12.min(commit.len())]));
@@ -541,7 +570,7 @@ pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, String> {
         if !scratch.join("specs").is_dir() {
             return Ok(Vec::new());
         }
-        load_specs(&scratch, "specs").map_err(|e| format!("the specs at {rev} do not validate with this generator, so they cannot be compared:\n{e}"))
+        load_specs(&scratch, "specs").map_err(|e| SpecsError::AtRevision { rev: rev.to_owned(), error: Box::new(e) })
     })();
     let _ = std::fs::remove_dir_all(&scratch);
     result
@@ -560,7 +589,7 @@ pub struct Gate {
 
 /// Compare the working tree's specs with a baseline: `base` for every crate,
 /// or else each crate's newest release tag `<crate>-v<version>`.
-pub fn gate(root: &Path, base: Option<&str>) -> Result<Gate, String> {
+pub fn gate(root: &Path, base: Option<&str>) -> Result<Gate, SpecsError> {
     let new = load_specs(root, "specs")?;
     let mut g = Gate::default();
     let mut reports = Vec::new();

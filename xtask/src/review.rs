@@ -260,6 +260,7 @@ fn api_diff(r: &mut Review, root: &Path, base: &str) -> Result<(), String> {
         }
         Err(e) if r.spec_errors.is_empty() => {
             r.spec_errors = e
+                .to_string()
                 .lines()
                 .filter(|l| !l.trim_start().starts_with("hint:"))
                 .map(str::to_owned)
