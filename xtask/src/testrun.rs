@@ -442,7 +442,7 @@ fn echo(stream: impl Read, to_stderr: bool) -> Vec<String> {
 
 /// Both, timed, each to its end; the outcomes go into the test command's report.
 pub fn prepare_external(root: &Path, target: &Path) -> Vec<Outcome> {
-    type Prep<'a> = &'a dyn Fn() -> Result<(), String>;
+    type Prep<'a> = &'a dyn Fn() -> Result<(), crate::external::ToolError>;
     let steps: [(&str, Prep<'_>); 3] = [
         ("OpenAPI validation", &|| crate::external::validate_openapi(root, target)),
         ("Prism install", &|| crate::external::install_prism(root)),
@@ -457,7 +457,7 @@ pub fn prepare_external(root: &Path, target: &Path) -> Vec<Outcome> {
             Ok(()) => eprintln!("==> {what}: ok in {:.1} s", took.as_secs_f64()),
             Err(e) => eprintln!("error: {e}"),
         }
-        out.push(Outcome { what: what.into(), ok: r.is_ok(), took, note: r.err().unwrap_or_default() });
+        out.push(Outcome { what: what.into(), ok: r.is_ok(), took, note: r.err().map(|e| e.to_string()).unwrap_or_default() });
     }
     out
 }

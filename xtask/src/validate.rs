@@ -1286,34 +1286,7 @@ fn check_model(
     m: &spec::Model,
     model_rust: &mut HashMap<String, String>,
 ) -> Option<ir::Model> {
-    if !names::is_pascal_ident(&m.name) {
-        ck.cx.err(
-            at,
-            "name",
-            format!("model name `{}` is not PascalCase", m.name),
-            "start with an uppercase letter; letters and digits only",
-        );
-    }
-    if names::is_keyword(&m.name) {
-        ck.cx.err(
-            at,
-            "name",
-            format!("model name `{}` is a Rust keyword", m.name),
-            "pick another name",
-        );
-    } else if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
-        ck.cx.err(at, "name", format!("model name `{}` clashes with a name the generated code uses", m.name), "pick another name (names ending in `Api`, Client/ClientBuilder/Error/Result and the runtime items each crate re-exports, such as StatusCode or Paginator, are taken)");
-    }
-    if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
-        if other != m.name {
-            ck.cx.err(
-                at,
-                "name",
-                format!("models `{}` and `{other}` differ only in case", m.name),
-                "rename one of them",
-            );
-        }
-    }
+    check_model_name(ck, at, m, model_rust);
     let source = m.source.as_ref().map(|s| ck.source(at, "source", s, None));
     let kinds = [
         m.fields.is_some(),
@@ -1366,6 +1339,38 @@ fn check_model(
         kind,
         notes: m.notes.clone(),
     })
+}
+
+/// A model's name: PascalCase, not a keyword or a name the generated code takes, unique without regard to case.
+fn check_model_name(ck: &mut Checker<'_, '_>, at: At<'_>, m: &spec::Model, model_rust: &mut HashMap<String, String>) {
+    if !names::is_pascal_ident(&m.name) {
+        ck.cx.err(
+            at,
+            "name",
+            format!("model name `{}` is not PascalCase", m.name),
+            "start with an uppercase letter; letters and digits only",
+        );
+    }
+    if names::is_keyword(&m.name) {
+        ck.cx.err(
+            at,
+            "name",
+            format!("model name `{}` is a Rust keyword", m.name),
+            "pick another name",
+        );
+    } else if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
+        ck.cx.err(at, "name", format!("model name `{}` clashes with a name the generated code uses", m.name), "pick another name (names ending in `Api`, Client/ClientBuilder/Error/Result and the runtime items each crate re-exports, such as StatusCode or Paginator, are taken)");
+    }
+    if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
+        if other != m.name {
+            ck.cx.err(
+                at,
+                "name",
+                format!("models `{}` and `{other}` differ only in case", m.name),
+                "rename one of them",
+            );
+        }
+    }
 }
 
 /// An enum: string or integer values, each a usable and distinct variant name.
