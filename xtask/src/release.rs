@@ -146,7 +146,11 @@ pub struct Summary {
 impl Summary {
     /// Names of the crates this run uploaded, in upload order.
     pub fn published(&self) -> Vec<&str> {
-        self.crates.iter().filter(|c| c.outcome == Outcome::Published).map(|c| c.name.as_str()).collect()
+        self.crates
+            .iter()
+            .filter(|c| c.outcome == Outcome::Published)
+            .map(|c| c.name.as_str())
+            .collect()
     }
 }
 
@@ -168,7 +172,11 @@ fn say(s: impl AsRef<str>) {
 }
 
 fn shown(cmd: &Command) -> String {
-    std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn output(cmd: &mut Command) -> Result<Output, String> {
@@ -178,7 +186,12 @@ fn output(cmd: &mut Command) -> Result<Output, String> {
 fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     let o = output(Command::new("git").args(args).current_dir(dir))?;
     if !o.status.success() {
-        return Err(format!("`git {}` in {} failed: {}", args.join(" "), dir.display(), String::from_utf8_lossy(&o.stderr).trim()));
+        return Err(format!(
+            "`git {}` in {} failed: {}",
+            args.join(" "),
+            dir.display(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        ));
     }
     Ok(String::from_utf8_lossy(&o.stdout).trim_end().to_owned())
 }
@@ -211,7 +224,9 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
     let started = Instant::now();
     if let Some(r) = &opts.registry {
         if r.is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(format!("--registry {r:?}: a registry name is letters, digits, `-` and `_`, as in cargo's `[registries.NAME]`"));
+            return Err(format!(
+                "--registry {r:?}: a registry name is letters, digits, `-` and `_`, as in cargo's `[registries.NAME]`"
+            ));
         }
     }
     // 1. The tree is exactly a commit.
@@ -234,12 +249,22 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
     let by_name: BTreeMap<&str, &Member> = members.iter().map(|m| (m.name.as_str(), m)).collect();
     for c in &opts.crates {
         if !by_name.contains_key(c.as_str()) {
-            return Err(format!("--crate {c}: not a publishable member of this workspace (they are: {})", order.join(", ")));
+            return Err(format!(
+                "--crate {c}: not a publishable member of this workspace (they are: {})",
+                order.join(", ")
+            ));
         }
     }
-    let tags: BTreeSet<String> = git(root, &["tag", "--list", "*-v*"])?.lines().map(str::to_owned).collect();
+    let tags: BTreeSet<String> = git(root, &["tag", "--list", "*-v*"])?
+        .lines()
+        .map(str::to_owned)
+        .collect();
     let untagged = |m: &Member| !tags.contains(&tag_name(&m.name, &m.version));
-    let selected: Vec<&Member> = order.iter().map(|n| by_name[n.as_str()]).filter(|m| opts.crates.is_empty() || opts.crates.contains(&m.name)).collect();
+    let selected: Vec<&Member> = order
+        .iter()
+        .map(|n| by_name[n.as_str()])
+        .filter(|m| opts.crates.is_empty() || opts.crates.contains(&m.name))
+        .collect();
     let todo: Vec<&Member> = selected.iter().copied().filter(|m| untagged(m)).collect();
     // A selected crate cannot go out before an unreleased member it depends on.
     for m in &todo {
@@ -261,13 +286,33 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
     let mut report: Vec<Released> = selected
         .iter()
         .filter(|m| !untagged(m))
-        .map(|m| Released { name: m.name.clone(), version: m.version.clone(), outcome: Outcome::UpToDate { tag: tag_name(&m.name, &m.version) }, changes: String::new() })
+        .map(|m| Released {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            outcome: Outcome::UpToDate {
+                tag: tag_name(&m.name, &m.version),
+            },
+            changes: String::new(),
+        })
         .collect();
     if todo.is_empty() {
-        say(format!("nothing to release: every selected crate's version is tagged ({}); nothing was published", report.iter().map(|r| format!("{} {}", r.name, r.version)).collect::<Vec<_>>().join(", ")));
+        say(format!(
+            "nothing to release: every selected crate's version is tagged ({}); nothing was published",
+            report
+                .iter()
+                .map(|r| format!("{} {}", r.name, r.version))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         return finish(opts, report, &head, started);
     }
-    say(format!("to release, in this order: {}", todo.iter().map(|m| format!("{} {}", m.name, m.version)).collect::<Vec<_>>().join(", ")));
+    say(format!(
+        "to release, in this order: {}",
+        todo.iter()
+            .map(|m| format!("{} {}", m.name, m.version))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     // 4. Hand-written crates: their API against their last release, by cargo-semver-checks.
     std::fs::create_dir_all(&opts.work).map_err(|e| format!("creating {}: {e}", opts.work.display()))?;
     let target = opts.work.join("target");
@@ -276,7 +321,10 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
     let last_tags = apidiff::release_tags(root);
     let mut changes: BTreeMap<String, String> = BTreeMap::new();
     for m in todo.iter().filter(|m| !m.generated) {
-        changes.insert(m.name.clone(), semver_check(opts, &ws, &target, m, last_tags.get(&m.name).map(|(_, t)| t.as_str()))?);
+        changes.insert(
+            m.name.clone(),
+            semver_check(opts, &ws, &target, m, last_tags.get(&m.name).map(|(_, t)| t.as_str()))?,
+        );
     }
     // 5. Changelogs of the generated clients: new entries, committed before publishing.
     let date = git(root, &["log", "-1", "--format=%cs", "HEAD"])?;
@@ -295,22 +343,36 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
     } else if opts.dry_run {
         for (path, text) in &changelogs {
             write(&ws.join(path), text)?;
-            say(format!("dry run: {} gets a new entry (written in the scratch copy only)", path.display()));
+            say(format!(
+                "dry run: {} gets a new entry (written in the scratch copy only)",
+                path.display()
+            ));
         }
         head
     } else {
         for (path, text) in &changelogs {
             write(&root.join(path), text)?;
         }
-        let paths: Vec<String> = changelogs.iter().map(|(p, _)| p.to_string_lossy().into_owned()).collect();
+        let paths: Vec<String> = changelogs
+            .iter()
+            .map(|(p, _)| p.to_string_lossy().into_owned())
+            .collect();
         let mut args = vec!["add", "--"];
         args.extend(paths.iter().map(String::as_str));
         git(root, &args)?;
-        let names: Vec<String> = todo.iter().filter(|m| m.generated).map(|m| format!("{} {}", m.name, m.version)).collect();
+        let names: Vec<String> = todo
+            .iter()
+            .filter(|m| m.generated)
+            .map(|m| format!("{} {}", m.name, m.version))
+            .collect();
         git(root, &["commit", "--quiet", "--no-verify", "-m", &format!("Changelogs for the release of {}\n\nWritten by `cargo xtask release`.", names.join(", "))])
             .map_err(|e| format!("{e}\nhint: the changelog commit needs a git identity (`git config user.name` and `user.email`); the changelogs are left in the working tree, `git checkout -- crates` drops them"))?;
         let head = git(root, &["rev-parse", "HEAD"])?;
-        say(format!("committed the changelog entries ({}) as {}", paths.join(", "), &head[..12]));
+        say(format!(
+            "committed the changelog entries ({}) as {}",
+            paths.join(", "),
+            &head[..12]
+        ));
         clone_at(root, &head, &ws)?;
         head
     };
@@ -321,7 +383,11 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
     // 7. Publish in order, each after the registry serves what it depends on.
     let probe = opts.work.join("probe");
     let ours: BTreeSet<&str> = members.iter().map(|m| m.name.as_str()).collect();
-    let registry_args: Vec<&str> = opts.registry.as_deref().map(|r| vec!["--registry", r]).unwrap_or_default();
+    let registry_args: Vec<&str> = opts
+        .registry
+        .as_deref()
+        .map(|r| vec!["--registry", r])
+        .unwrap_or_default();
     if opts.dry_run {
         // Nothing is uploaded, so the clients are packaged against the runtime
         // being released through cargo's local overlay (`--workspace`).
@@ -351,7 +417,12 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
             let outcome = match have {
                 Some(sum) => {
                     same_or_error(opts, m, &sum, &mine)?;
-                    say(format!("{} {} is already in {} with the same checksum: not uploading it again", m.name, m.version, opts.registry_label()));
+                    say(format!(
+                        "{} {} is already in {} with the same checksum: not uploading it again",
+                        m.name,
+                        m.version,
+                        opts.registry_label()
+                    ));
                     Outcome::AlreadyInRegistry
                 }
                 None => {
@@ -372,7 +443,12 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
             say(format!("tagged {tag} at {}", &head[..12]));
             outcome
         };
-        report.push(Released { name: m.name.clone(), version: m.version.clone(), outcome, changes: changes.get(&m.name).cloned().unwrap_or_default() });
+        report.push(Released {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            outcome,
+            changes: changes.get(&m.name).cloned().unwrap_or_default(),
+        });
     }
     finish(opts, report, &head, started)
 }
@@ -390,14 +466,31 @@ fn finish(opts: &Options, mut report: Vec<Released>, head: &str, started: Instan
         if opts.dry_run { "dry run done" } else { "done" },
         path.display(),
         started.elapsed().as_secs_f64(),
-        if !opts.dry_run && report.iter().any(|r| matches!(r.outcome, Outcome::Published | Outcome::AlreadyInRegistry)) { "; push the commit and the new tags: `git push && git push --tags`" } else { "" }
+        if !opts.dry_run
+            && report
+                .iter()
+                .any(|r| matches!(r.outcome, Outcome::Published | Outcome::AlreadyInRegistry))
+        {
+            "; push the commit and the new tags: `git push && git push --tags`"
+        } else {
+            ""
+        }
     ));
-    Ok(Summary { crates: report, markdown, path })
+    Ok(Summary {
+        crates: report,
+        markdown,
+        path,
+    })
 }
 
 fn summary_markdown(opts: &Options, report: &[Released], head: &str) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "# Release{} to {}\n", if opts.dry_run { " (dry run)" } else { "" }, opts.registry_label());
+    let _ = writeln!(
+        s,
+        "# Release{} to {}\n",
+        if opts.dry_run { " (dry run)" } else { "" },
+        opts.registry_label()
+    );
     let _ = writeln!(s, "Commit `{}`.\n", &head[..12.min(head.len())]);
     let _ = writeln!(s, "| crate | version | outcome |\n|---|---|---|");
     for r in report {
@@ -408,8 +501,18 @@ fn summary_markdown(opts: &Options, report: &[Released], head: &str) -> String {
     }
     for r in report.iter().filter(|r| !r.changes.is_empty()) {
         // A changelog entry starts with its own `## [version] - date` line.
-        let body = if r.changes.starts_with("## [") { r.changes.split_once("\n\n").map_or("", |(_, b)| b) } else { r.changes.as_str() };
-        let _ = writeln!(s, "\n## `{}` {}\n\n{}", r.name, r.version, body.replace("\n### ", "\n#### ").trim_end());
+        let body = if r.changes.starts_with("## [") {
+            r.changes.split_once("\n\n").map_or("", |(_, b)| b)
+        } else {
+            r.changes.as_str()
+        };
+        let _ = writeln!(
+            s,
+            "\n## `{}` {}\n\n{}",
+            r.name,
+            r.version,
+            body.replace("\n### ", "\n#### ").trim_end()
+        );
     }
     s
 }
@@ -443,11 +546,20 @@ fn check_generated(root: &Path, docs: Option<&Path>) -> Result<(), String> {
         }
         None => say("note: shared/vendor-docs not found beside the checkout; vendor document drift is not checked"),
     }
-    let opts = crate::regen::Options { check: true, ..crate::regen::Options::workspace(root, docs.map(Path::to_path_buf)) };
+    let opts = crate::regen::Options {
+        check: true,
+        ..crate::regen::Options::workspace(root, docs.map(Path::to_path_buf))
+    };
     match crate::regen::run(&opts) {
         Ok(_) => Ok(()),
-        Err(crate::regen::Failure::Stale(r)) => Err(format!("{}\nrun `cargo xtask regen`, commit, and release again", r.stale_message())),
-        Err(crate::regen::Failure::Spec(d)) => Err(format!("{}\nthe specs have errors; fix them, run `cargo xtask regen`, commit", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))),
+        Err(crate::regen::Failure::Stale(r)) => Err(format!(
+            "{}\nrun `cargo xtask regen`, commit, and release again",
+            r.stale_message()
+        )),
+        Err(crate::regen::Failure::Spec(d)) => Err(format!(
+            "{}\nthe specs have errors; fix them, run `cargo xtask regen`, commit",
+            d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+        )),
         Err(crate::regen::Failure::Other(e)) => Err(e),
     }
 }
@@ -456,7 +568,11 @@ fn check_generated(root: &Path, docs: Option<&Path>) -> Result<(), String> {
 fn members(root: &Path) -> Result<Vec<Member>, String> {
     // Resolved with `--locked`: a Cargo.lock that does not match the manifests
     // (a version bumped without a build) would be rewritten by every publish.
-    let o = output(Command::new(cargo_bin()).args(["metadata", "--format-version", "1", "--locked"]).current_dir(root))?;
+    let o = output(
+        Command::new(cargo_bin())
+            .args(["metadata", "--format-version", "1", "--locked"])
+            .current_dir(root),
+    )?;
     if !o.status.success() {
         let err = String::from_utf8_lossy(&o.stderr);
         if err.contains("--locked") {
@@ -465,9 +581,23 @@ fn members(root: &Path) -> Result<Vec<Member>, String> {
         return Err(format!("cargo metadata failed: {}", err.trim()));
     }
     let meta: serde_json::Value = serde_json::from_slice(&o.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
-    let ids: BTreeSet<&str> = meta["workspace_members"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
-    let packages: Vec<serde_json::Value> = meta["packages"].as_array().into_iter().flatten().filter(|p| p["id"].as_str().is_some_and(|id| ids.contains(id))).cloned().collect();
-    let names: BTreeSet<String> = packages.iter().filter_map(|p| p["name"].as_str().map(str::to_owned)).collect();
+    let ids: BTreeSet<&str> = meta["workspace_members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .collect();
+    let packages: Vec<serde_json::Value> = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["id"].as_str().is_some_and(|id| ids.contains(id)))
+        .cloned()
+        .collect();
+    let names: BTreeSet<String> = packages
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        .collect();
     let mut out = Vec::new();
     for p in &packages {
         // `publish = false` is an empty list in cargo metadata.
@@ -475,7 +605,11 @@ fn members(root: &Path) -> Result<Vec<Member>, String> {
             continue;
         }
         let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
-        let dir = manifest.parent().and_then(|d| d.strip_prefix(root).ok()).map(Path::to_path_buf).unwrap_or_default();
+        let dir = manifest
+            .parent()
+            .and_then(|d| d.strip_prefix(root).ok())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let generated = std::fs::read_to_string(&manifest).is_ok_and(|t| t.contains(crate::write::MARKER));
         let deps = p["dependencies"]
             .as_array()
@@ -486,7 +620,13 @@ fn members(root: &Path) -> Result<Vec<Member>, String> {
             .filter(|n| names.contains(*n))
             .map(str::to_owned)
             .collect();
-        out.push(Member { name: p["name"].as_str().unwrap_or_default().to_owned(), version: p["version"].as_str().unwrap_or_default().to_owned(), dir, deps, generated });
+        out.push(Member {
+            name: p["name"].as_str().unwrap_or_default().to_owned(),
+            version: p["version"].as_str().unwrap_or_default().to_owned(),
+            dir,
+            deps,
+            generated,
+        });
     }
     Ok(out)
 }
@@ -498,16 +638,26 @@ fn dependency_order(members: &[Member]) -> Result<Vec<String>, String> {
     let mut left: Vec<&Member> = members.iter().collect();
     left.sort_by(|a, b| a.name.cmp(&b.name));
     while !left.is_empty() {
-        let ready = left.iter().position(|m| m.deps.iter().all(|d| done.contains(d) || !publishable.contains(d.as_str())));
+        let ready = left.iter().position(|m| {
+            m.deps
+                .iter()
+                .all(|d| done.contains(d) || !publishable.contains(d.as_str()))
+        });
         let Some(i) = ready else {
-            return Err(format!("the workspace members {} depend on each other in a cycle", left.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")));
+            return Err(format!(
+                "the workspace members {} depend on each other in a cycle",
+                left.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
         };
         done.push(left.remove(i).name.clone());
     }
     // A publishable crate depending on an unpublishable member cannot be published.
     for m in members {
         if let Some(d) = m.deps.iter().find(|d| !publishable.contains(d.as_str())) {
-            return Err(format!("{} depends on the workspace member {d}, which has `publish = false`", m.name));
+            return Err(format!(
+                "{} depends on the workspace member {d}, which has `publish = false`",
+                m.name
+            ));
         }
     }
     Ok(done)
@@ -520,7 +670,17 @@ fn clone_at(root: &Path, commit: &str, dir: &Path) -> Result<(), String> {
     }
     let parent = dir.parent().unwrap_or(dir);
     std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
-    git(parent, &["clone", "--quiet", "--shared", "--no-checkout", &root.to_string_lossy(), &dir.to_string_lossy()])?;
+    git(
+        parent,
+        &[
+            "clone",
+            "--quiet",
+            "--shared",
+            "--no-checkout",
+            &root.to_string_lossy(),
+            &dir.to_string_lossy(),
+        ],
+    )?;
     git(dir, &["checkout", "--quiet", "--detach", commit])?;
     Ok(())
 }
@@ -531,15 +691,25 @@ pub fn point_at_registry(ws: &Path, registry: &str) -> Result<Vec<String>, Strin
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (text, changed) = with_registry(&text, registry)?;
     write(&path, &text)?;
-    say(format!("scratch copy: [workspace.dependencies] {} now name{} registry `{registry}`", changed.join(", "), if changed.len() == 1 { "s" } else { "" }));
+    say(format!(
+        "scratch copy: [workspace.dependencies] {} now name{} registry `{registry}`",
+        changed.join(", "),
+        if changed.len() == 1 { "s" } else { "" }
+    ));
     Ok(changed)
 }
 
 /// [`point_at_registry`] on the text of a root manifest.
 pub fn with_registry(text: &str, registry: &str) -> Result<(String, Vec<String>), String> {
-    let mut doc = text.parse::<toml_edit::DocumentMut>().map_err(|e| format!("Cargo.toml: {e}"))?;
+    let mut doc = text
+        .parse::<toml_edit::DocumentMut>()
+        .map_err(|e| format!("Cargo.toml: {e}"))?;
     let mut changed = Vec::new();
-    if let Some(deps) = doc.get_mut("workspace").and_then(|w| w.get_mut("dependencies")).and_then(|d| d.as_table_like_mut()) {
+    if let Some(deps) = doc
+        .get_mut("workspace")
+        .and_then(|w| w.get_mut("dependencies"))
+        .and_then(|d| d.as_table_like_mut())
+    {
         for (name, dep) in deps.iter_mut() {
             let Some(t) = dep.as_table_like_mut() else { continue };
             if t.contains_key("path") {
@@ -556,7 +726,15 @@ pub fn with_registry(text: &str, registry: &str) -> Result<(String, Vec<String>)
 
 /// Package one crate in the scratch copy; the sha256 of its `.crate` file.
 fn package_sum(ws: &Path, target: &Path, m: &Member, registry_args: &[&str]) -> Result<String, String> {
-    let mut args = vec!["package", "-p", m.name.as_str(), "--locked", "--allow-dirty", "--no-verify", "--quiet"];
+    let mut args = vec![
+        "package",
+        "-p",
+        m.name.as_str(),
+        "--locked",
+        "--allow-dirty",
+        "--no-verify",
+        "--quiet",
+    ];
     args.extend(registry_args);
     cargo_step(&format!("package {} {}", m.name, m.version), ws, target, &args)?;
     let file = target.join("package").join(format!("{}-{}.crate", m.name, m.version));
@@ -588,7 +766,11 @@ fn same_or_error(opts: &Options, m: &Member, registry: &str, local: &str) -> Res
 /// user's build would; the lock file then carries the version's checksum.
 fn query(opts: &Options, probe: &Path, m: &Member, ours: &BTreeSet<&str>) -> Result<Option<String>, String> {
     std::fs::create_dir_all(probe.join("src")).map_err(|e| format!("creating {}: {e}", probe.display()))?;
-    let registry = opts.registry.as_deref().map(|r| format!(", registry = \"{r}\"")).unwrap_or_default();
+    let registry = opts
+        .registry
+        .as_deref()
+        .map(|r| format!(", registry = \"{r}\""))
+        .unwrap_or_default();
     write(
         &probe.join("Cargo.toml"),
         &format!(
@@ -598,16 +780,34 @@ fn query(opts: &Options, probe: &Path, m: &Member, ours: &BTreeSet<&str>) -> Res
     )?;
     write(&probe.join("src/lib.rs"), "")?;
     let _ = std::fs::remove_file(probe.join("Cargo.lock"));
-    let o = output(Command::new(cargo_bin()).args(["generate-lockfile", "--quiet"]).current_dir(probe))?;
+    let o = output(
+        Command::new(cargo_bin())
+            .args(["generate-lockfile", "--quiet"])
+            .current_dir(probe),
+    )?;
     if o.status.success() {
-        let lock = std::fs::read_to_string(probe.join("Cargo.lock")).map_err(|e| format!("reading the probe's Cargo.lock: {e}"))?;
-        let doc = lock.parse::<toml_edit::DocumentMut>().map_err(|e| format!("the probe's Cargo.lock: {e}"))?;
-        let found = doc.get("package").and_then(|p| p.as_array_of_tables()).into_iter().flatten().find(|p| {
-            p.get("name").and_then(|v| v.as_str()) == Some(m.name.as_str()) && p.get("version").and_then(|v| v.as_str()) == Some(m.version.as_str())
-        });
+        let lock = std::fs::read_to_string(probe.join("Cargo.lock"))
+            .map_err(|e| format!("reading the probe's Cargo.lock: {e}"))?;
+        let doc = lock
+            .parse::<toml_edit::DocumentMut>()
+            .map_err(|e| format!("the probe's Cargo.lock: {e}"))?;
+        let found = doc
+            .get("package")
+            .and_then(|p| p.as_array_of_tables())
+            .into_iter()
+            .flatten()
+            .find(|p| {
+                p.get("name").and_then(|v| v.as_str()) == Some(m.name.as_str())
+                    && p.get("version").and_then(|v| v.as_str()) == Some(m.version.as_str())
+            });
         return match found.and_then(|p| p.get("checksum")).and_then(|c| c.as_str()) {
             Some(sum) => Ok(Some(sum.to_owned())),
-            None => Err(format!("{} resolved {} {} without a checksum; is it a registry?", opts.registry_label(), m.name, m.version)),
+            None => Err(format!(
+                "{} resolved {} {} without a checksum; is it a registry?",
+                opts.registry_label(),
+                m.name,
+                m.version
+            )),
         };
     }
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
@@ -627,11 +827,15 @@ fn query(opts: &Options, probe: &Path, m: &Member, ours: &BTreeSet<&str>) -> Res
 /// version of it) is not in the registry, as opposed to the registry being
 /// unreachable or something else failing.
 pub fn is_not_there(stderr: &str, ours: &BTreeSet<&str>) -> bool {
-    if stderr.contains("failed to update registry") || stderr.contains("failed to fetch") || stderr.contains("failed to load source") {
+    if stderr.contains("failed to update registry")
+        || stderr.contains("failed to fetch")
+        || stderr.contains("failed to load source")
+    {
         return false;
     }
     ours.iter().any(|name| {
-        stderr.contains(&format!("no matching package named `{name}` found")) || stderr.contains(&format!("failed to select a version for the requirement `{name} = "))
+        stderr.contains(&format!("no matching package named `{name}` found"))
+            || stderr.contains(&format!("failed to select a version for the requirement `{name} = "))
     })
 }
 
@@ -642,7 +846,13 @@ fn wait_for_index(opts: &Options, probe: &Path, m: &Member, ours: &BTreeSet<&str
     loop {
         match query(opts, probe, m, ours) {
             Ok(Some(have)) if have == sum => {
-                say(format!("{} {} is served by the index of {} ({:.1} s after the upload)", m.name, m.version, opts.registry_label(), started.elapsed().as_secs_f64()));
+                say(format!(
+                    "{} {} is served by the index of {} ({:.1} s after the upload)",
+                    m.name,
+                    m.version,
+                    opts.registry_label(),
+                    started.elapsed().as_secs_f64()
+                ));
                 return Ok(());
             }
             Ok(Some(other)) => return same_or_error(opts, m, &other, sum),
@@ -668,14 +878,27 @@ fn wait_for_index(opts: &Options, probe: &Path, m: &Member, ours: &BTreeSet<&str
 /// A hand-written crate's public API against its last release, by cargo-semver-checks.
 fn semver_check(opts: &Options, ws: &Path, target: &Path, m: &Member, last: Option<&str>) -> Result<String, String> {
     let Some(tag) = last else {
-        let note = format!("First release of `{}` (no earlier release tag): no API to compare with.", m.name);
+        let note = format!(
+            "First release of `{}` (no earlier release tag): no API to compare with.",
+            m.name
+        );
         say(&note);
         return Ok(note);
     };
-    let tool = opts.semver_checks.clone().unwrap_or_else(|| PathBuf::from("cargo-semver-checks"));
+    let tool = opts
+        .semver_checks
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("cargo-semver-checks"));
     let mut cmd = Command::new(&tool);
-    cmd.args(["semver-checks", "check-release", "-p", &m.name, "--baseline-rev", tag]).current_dir(ws).env("CARGO_TARGET_DIR", target);
-    say(format!("{} {}: public API against {tag}: {}", m.name, m.version, shown(&cmd)));
+    cmd.args(["semver-checks", "check-release", "-p", &m.name, "--baseline-rev", tag])
+        .current_dir(ws)
+        .env("CARGO_TARGET_DIR", target);
+    say(format!(
+        "{} {}: public API against {tag}: {}",
+        m.name,
+        m.version,
+        shown(&cmd)
+    ));
     let o = cmd.output().map_err(|e| {
         format!(
             "{} is hand-written, so its public API is compared with its last release by cargo-semver-checks, which could not run ({}: {e}); \
@@ -685,7 +908,11 @@ fn semver_check(opts: &Options, ws: &Path, target: &Path, m: &Member, last: Opti
             semver_checks_pin()
         )
     })?;
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     if !o.status.success() {
         return Err(format!(
             "{}\ncargo-semver-checks found changes in the public API of {} since {tag} that its version {} does not allow (report above); \
@@ -697,28 +924,51 @@ fn semver_check(opts: &Options, ws: &Path, target: &Path, m: &Member, last: Opti
         ));
     }
     eprint!("{text}");
-    Ok(format!("cargo-semver-checks {}: no semver violation in the public API since `{tag}`.", semver_checks_pin()))
+    Ok(format!(
+        "cargo-semver-checks {}: no semver violation in the public API since `{tag}`.",
+        semver_checks_pin()
+    ))
 }
 
 fn semver_checks_pin() -> String {
-    crate::external::pins().into_iter().find(|(k, _)| k == "cargo-semver-checks").map(|(_, v)| v).unwrap_or_default()
+    crate::external::pins()
+        .into_iter()
+        .find(|(k, _)| k == "cargo-semver-checks")
+        .map(|(_, v)| v)
+        .unwrap_or_default()
 }
 
 /// The changelog entry of a generated client: its API changes since `last`.
 fn changelog_entry(root: &Path, m: &Member, last: Option<&str>, date: &str) -> Result<String, String> {
-    let new: Vec<crate::ir::Api> = apidiff::load_specs(root, "specs")?.into_iter().filter(|a| a.vendor.crate_name == m.name).collect();
-    let Some(api) = new.first() else { return Err(format!("{}: generated, but no spec under specs/ names it", m.name)) };
+    let new: Vec<crate::ir::Api> = apidiff::load_specs(root, "specs")?
+        .into_iter()
+        .filter(|a| a.vendor.crate_name == m.name)
+        .collect();
+    let Some(api) = new.first() else {
+        return Err(format!("{}: generated, but no spec under specs/ names it", m.name));
+    };
     let mut s = format!("## [{}] - {date}\n\n", m.version);
     let Some(tag) = last else {
         let _ = writeln!(s, "Initial release, generated from `specs/{}/`.", api.vendor.name);
         return Ok(s);
     };
-    let old: Vec<crate::ir::Api> = apidiff::load_specs_at(root, tag)?.into_iter().filter(|a| a.vendor.name == api.vendor.name).collect();
+    let old: Vec<crate::ir::Api> = apidiff::load_specs_at(root, tag)?
+        .into_iter()
+        .filter(|a| a.vendor.name == api.vendor.name)
+        .collect();
     let reports = apidiff::compare(&old, &new);
     let all: Vec<&Change> = reports.iter().flat_map(|r| r.changes.iter()).collect();
     let impact = all.iter().map(|c| c.impact).max();
-    let _ = writeln!(s, "API changes since `{tag}`, impact: {}.", impact.map(Impact::as_str).unwrap_or("none"));
-    for (impact, heading) in [(Impact::Breaking, "Changed (breaking)"), (Impact::Minor, "Added"), (Impact::Patch, "Changed")] {
+    let _ = writeln!(
+        s,
+        "API changes since `{tag}`, impact: {}.",
+        impact.map(Impact::as_str).unwrap_or("none")
+    );
+    for (impact, heading) in [
+        (Impact::Breaking, "Changed (breaking)"),
+        (Impact::Minor, "Added"),
+        (Impact::Patch, "Changed"),
+    ] {
         let items: Vec<&&Change> = all.iter().filter(|c| c.impact == impact).collect();
         if items.is_empty() {
             continue;
@@ -751,9 +1001,19 @@ pub fn add_entry(old: Option<&str>, name: &str, version: &str, entry: &str) -> O
     }
     let at = old.find("\n## [").map(|i| i + 1).unwrap_or(old.len());
     let (before, after) = old.split_at(at);
-    let sep = if before.ends_with("\n\n") || before.is_empty() { "" } else if before.ends_with('\n') { "\n" } else { "\n\n" };
+    let sep = if before.ends_with("\n\n") || before.is_empty() {
+        ""
+    } else if before.ends_with('\n') {
+        "\n"
+    } else {
+        "\n\n"
+    };
     let entry = entry.trim_end();
-    Some(if after.is_empty() { format!("{before}{sep}{entry}\n") } else { format!("{before}{sep}{entry}\n\n{after}") })
+    Some(if after.is_empty() {
+        format!("{before}{sep}{entry}\n")
+    } else {
+        format!("{before}{sep}{entry}\n\n{after}")
+    })
 }
 
 /// `cargo xtask release` arguments.
@@ -769,7 +1029,10 @@ pub fn parse_args(root: &Path, args: &[String]) -> Result<Options, String> {
             "--no-verify" => o.no_verify = true,
             "--index-timeout" => {
                 let v = value("--index-timeout")?;
-                o.index_timeout = Duration::from_secs(v.parse().map_err(|_| format!("--index-timeout {v}: a number of seconds"))?);
+                o.index_timeout = Duration::from_secs(
+                    v.parse()
+                        .map_err(|_| format!("--index-timeout {v}: a number of seconds"))?,
+                );
             }
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -782,13 +1045,26 @@ mod tests {
     use super::*;
 
     fn member(name: &str, deps: &[&str]) -> Member {
-        Member { name: name.into(), version: "0.1.0".into(), dir: PathBuf::new(), deps: deps.iter().map(|d| d.to_string()).collect(), generated: false }
+        Member {
+            name: name.into(),
+            version: "0.1.0".into(),
+            dir: PathBuf::new(),
+            deps: deps.iter().map(|d| d.to_string()).collect(),
+            generated: false,
+        }
     }
 
     #[test]
     fn the_runtime_goes_first() {
-        let ms = [member("snapcall", &["snapsdk-runtime"]), member("besnappy", &["snapsdk-runtime"]), member("snapsdk-runtime", &[])];
-        assert_eq!(dependency_order(&ms).unwrap(), ["snapsdk-runtime", "besnappy", "snapcall"]);
+        let ms = [
+            member("snapcall", &["snapsdk-runtime"]),
+            member("besnappy", &["snapsdk-runtime"]),
+            member("snapsdk-runtime", &[]),
+        ];
+        assert_eq!(
+            dependency_order(&ms).unwrap(),
+            ["snapsdk-runtime", "besnappy", "snapcall"]
+        );
         let cycle = [member("a", &["b"]), member("b", &["a"])];
         assert!(dependency_order(&cycle).unwrap_err().contains("cycle"));
     }
@@ -798,8 +1074,18 @@ mod tests {
         let text = "[workspace]\nmembers = [\"crates/*\"]\n\n[workspace.dependencies]\n# kept\nsnapsdk-runtime = { path = \"crates/snapsdk-runtime\", version = \"0.2.0\", default-features = false }\nserde = { version = \"1\" }\n";
         let (out, changed) = with_registry(text, "corp").unwrap();
         assert_eq!(changed, ["snapsdk-runtime"]);
-        assert_eq!(out, text.replace("default-features = false }", "default-features = false , registry = \"corp\" }"));
-        assert!(with_registry("[workspace.dependencies]\nx = { path = \"x\" }\n", "corp").unwrap_err().contains("no `version`"));
+        assert_eq!(
+            out,
+            text.replace(
+                "default-features = false }",
+                "default-features = false , registry = \"corp\" }"
+            )
+        );
+        assert!(
+            with_registry("[workspace.dependencies]\nx = { path = \"x\" }\n", "corp")
+                .unwrap_err()
+                .contains("no `version`")
+        );
     }
 
     #[test]
@@ -807,36 +1093,87 @@ mod tests {
         let ours: BTreeSet<&str> = ["snapcall", "snapsdk-runtime"].into();
         assert!(is_not_there("error: no matching package named `snapcall` found\nlocation searched: registry `corp`\nrequired by package `snapsdk-release-probe v0.0.0`", &ours));
         assert!(is_not_there("error: failed to select a version for the requirement `snapcall = \"=0.3.0\"`\ncandidate versions found which didn't match: 0.2.0", &ours));
-        assert!(!is_not_there("error: failed to update registry `corp`\nCaused by: failed to fetch `http://127.0.0.1:1/git`", &ours));
+        assert!(!is_not_there(
+            "error: failed to update registry `corp`\nCaused by: failed to fetch `http://127.0.0.1:1/git`",
+            &ours
+        ));
         assert!(!is_not_there("error: no matching package named `serde` found", &ours));
     }
 
     #[test]
     fn changelog_entries_go_newest_first_once() {
-        let first = add_entry(None, "snapcall", "0.2.0", "## [0.2.0] - 2026-12-01\n\nInitial release.\n").unwrap();
-        assert!(first.starts_with("# Changelog\n\nAll notable changes to the `snapcall` crate."), "{first}");
-        assert!(first.ends_with("\n\n## [0.2.0] - 2026-12-01\n\nInitial release.\n"), "{first}");
-        let second = add_entry(Some(&first), "snapcall", "0.3.0", "## [0.3.0] - 2026-12-04\n\n### Added\n\n- x\n").unwrap();
+        let first = add_entry(
+            None,
+            "snapcall",
+            "0.2.0",
+            "## [0.2.0] - 2026-12-01\n\nInitial release.\n",
+        )
+        .unwrap();
+        assert!(
+            first.starts_with("# Changelog\n\nAll notable changes to the `snapcall` crate."),
+            "{first}"
+        );
+        assert!(
+            first.ends_with("\n\n## [0.2.0] - 2026-12-01\n\nInitial release.\n"),
+            "{first}"
+        );
+        let second = add_entry(
+            Some(&first),
+            "snapcall",
+            "0.3.0",
+            "## [0.3.0] - 2026-12-04\n\n### Added\n\n- x\n",
+        )
+        .unwrap();
         let (a, b) = (second.find("## [0.3.0]").unwrap(), second.find("## [0.2.0]").unwrap());
         assert!(a < b, "{second}");
         assert!(second.contains("- x\n\n## [0.2.0]"), "{second}");
-        assert_eq!(add_entry(Some(&second), "snapcall", "0.3.0", "## [0.3.0] - other"), None);
+        assert_eq!(
+            add_entry(Some(&second), "snapcall", "0.3.0", "## [0.3.0] - other"),
+            None
+        );
     }
 
     #[test]
     fn both_tools_are_pinned() {
         let p = crate::external::pins();
-        assert_eq!(p.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["cargo-http-registry", "cargo-semver-checks"]);
+        assert_eq!(
+            p.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["cargo-http-registry", "cargo-semver-checks"]
+        );
         assert!(p.iter().all(|(_, v)| semver::Version::parse(v).is_ok()), "{p:?}");
     }
 
     #[test]
     fn arguments() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let args: Vec<String> = ["--registry", "corp", "--dry-run", "--crate", "snapcall", "--crate", "besnappy", "--index-timeout", "9"].map(String::from).into();
+        let args: Vec<String> = [
+            "--registry",
+            "corp",
+            "--dry-run",
+            "--crate",
+            "snapcall",
+            "--crate",
+            "besnappy",
+            "--index-timeout",
+            "9",
+        ]
+        .map(String::from)
+        .into();
         let o = parse_args(root, &args).unwrap();
-        assert_eq!((o.registry.as_deref(), o.dry_run, o.crates.len(), o.index_timeout.as_secs()), (Some("corp"), true, 2, 9));
-        assert!(parse_args(root, &["--registry".into()]).unwrap_err().contains("needs a value"));
-        assert!(parse_args(root, &["--frobnicate".into()]).unwrap_err().contains("unknown argument"));
+        assert_eq!(
+            (
+                o.registry.as_deref(),
+                o.dry_run,
+                o.crates.len(),
+                o.index_timeout.as_secs()
+            ),
+            (Some("corp"), true, 2, 9)
+        );
+        assert!(parse_args(root, &["--registry".into()])
+            .unwrap_err()
+            .contains("needs a value"));
+        assert!(parse_args(root, &["--frobnicate".into()])
+            .unwrap_err()
+            .contains("unknown argument"));
     }
 }
