@@ -218,83 +218,29 @@ pub fn tag_name(krate: &str, version: &str) -> String {
     format!("{krate}-v{version}")
 }
 
+/// The scratch folders of a run, under [`Options::work`].
+struct Scratch {
+    /// The clone of the commit that is published.
+    ws: PathBuf,
+    /// The clone's cargo target folder.
+    target: PathBuf,
+    /// The project that asks the registry what it has (see [`query`]).
+    probe: PathBuf,
+}
+
 /// Release: check, publish what has no tag yet, tag, summarise.
 pub fn run(opts: &Options) -> Result<Summary, String> {
     let root = opts.root.as_path();
     let started = Instant::now();
-    if let Some(r) = &opts.registry {
-        if r.is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(format!(
-                "--registry {r:?}: a registry name is letters, digits, `-` and `_`, as in cargo's `[registries.NAME]`"
-            ));
-        }
-    }
+    check_registry_name(opts)?;
     // 1. The tree is exactly a commit.
-    let dirty = git(root, &["status", "--porcelain", "--untracked-files=normal"])?;
-    if !dirty.is_empty() {
-        let first: Vec<&str> = dirty.lines().take(5).collect();
-        return Err(format!(
-            "the working tree has uncommitted changes ({}{}); commit or stash them first: a release publishes and tags exactly a commit",
-            first.join(", "),
-            if dirty.lines().count() > 5 { ", ..." } else { "" }
-        ));
-    }
-    let head = git(root, &["rev-parse", "HEAD"])?;
+    let head = clean_head(root)?;
     // 2. What regen --check checks.
     check_generated(root, opts.docs.as_deref())?;
     say("checks passed: clean tree, regen --check (versions, spec semver gate against the release tags, vendor document drift, generated files)");
     // 3. The members, in dependency order, and which need a release.
     let members = members(root)?;
-    let order = dependency_order(&members)?;
-    let by_name: BTreeMap<&str, &Member> = members.iter().map(|m| (m.name.as_str(), m)).collect();
-    for c in &opts.crates {
-        if !by_name.contains_key(c.as_str()) {
-            return Err(format!(
-                "--crate {c}: not a publishable member of this workspace (they are: {})",
-                order.join(", ")
-            ));
-        }
-    }
-    let tags: BTreeSet<String> = git(root, &["tag", "--list", "*-v*"])?
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    let untagged = |m: &Member| !tags.contains(&tag_name(&m.name, &m.version));
-    let selected: Vec<&Member> = order
-        .iter()
-        .map(|n| by_name[n.as_str()])
-        .filter(|m| opts.crates.is_empty() || opts.crates.contains(&m.name))
-        .collect();
-    let todo: Vec<&Member> = selected.iter().copied().filter(|m| untagged(m)).collect();
-    // A selected crate cannot go out before an unreleased member it depends on.
-    for m in &todo {
-        for d in &m.deps {
-            let dep = by_name[d.as_str()];
-            if untagged(dep) && !todo.iter().any(|t| t.name == dep.name) {
-                return Err(format!(
-                    "{} {} depends on {} {}, which has no release tag `{}` yet; add `--crate {}` (it is released first) or drop `--crate`",
-                    m.name,
-                    m.version,
-                    dep.name,
-                    dep.version,
-                    tag_name(&dep.name, &dep.version),
-                    dep.name
-                ));
-            }
-        }
-    }
-    let mut report: Vec<Released> = selected
-        .iter()
-        .filter(|m| !untagged(m))
-        .map(|m| Released {
-            name: m.name.clone(),
-            version: m.version.clone(),
-            outcome: Outcome::UpToDate {
-                tag: tag_name(&m.name, &m.version),
-            },
-            changes: String::new(),
-        })
-        .collect();
+    let (mut report, todo) = plan(opts, &members)?;
     if todo.is_empty() {
         say(format!(
             "nothing to release: every selected crate's version is tagged ({}); nothing was published",
@@ -315,22 +261,141 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
     ));
     // 4. Hand-written crates: their API against their last release, by cargo-semver-checks.
     std::fs::create_dir_all(&opts.work).map_err(|e| format!("creating {}: {e}", opts.work.display()))?;
-    let target = opts.work.join("target");
-    let ws = opts.work.join("ws");
-    clone_at(root, &head, &ws)?;
-    let last_tags = apidiff::release_tags(root);
+    let scratch = Scratch {
+        ws: opts.work.join("ws"),
+        target: opts.work.join("target"),
+        probe: opts.work.join("probe"),
+    };
+    clone_at(root, &head, &scratch.ws)?;
+    let last_tags: BTreeMap<String, String> = apidiff::release_tags(root)
+        .into_iter()
+        .map(|(name, (_, tag))| (name, tag))
+        .collect();
     let mut changes: BTreeMap<String, String> = BTreeMap::new();
     for m in todo.iter().filter(|m| !m.generated) {
+        let last = last_tags.get(&m.name).map(String::as_str);
         changes.insert(
             m.name.clone(),
-            semver_check(opts, &ws, &target, m, last_tags.get(&m.name).map(|(_, t)| t.as_str()))?,
+            semver_check(opts, &scratch.ws, &scratch.target, m, last)?,
         );
     }
     // 5. Changelogs of the generated clients: new entries, committed before publishing.
+    let changelogs = new_changelog_entries(root, &todo, &last_tags, &mut changes)?;
+    let head = commit_changelogs(opts, &scratch.ws, &todo, &changelogs, head)?;
+    // 6. The scratch manifests point at the registry.
+    if let Some(r) = &opts.registry {
+        point_at_registry(&scratch.ws, r)?;
+    }
+    // 7. Publish in order, each after the registry serves what it depends on.
+    let ours: BTreeSet<&str> = members.iter().map(|m| m.name.as_str()).collect();
+    report.extend(publish(opts, &scratch, &todo, &ours, &head, &changes)?);
+    finish(opts, report, &head, started)
+}
+
+/// `--registry NAME` is a name cargo could have a `[registries.NAME]` table for.
+fn check_registry_name(opts: &Options) -> Result<(), String> {
+    if let Some(r) = &opts.registry {
+        if r.is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(format!(
+                "--registry {r:?}: a registry name is letters, digits, `-` and `_`, as in cargo's `[registries.NAME]`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The commit checked out, once the working tree is known to be exactly that commit.
+fn clean_head(root: &Path) -> Result<String, String> {
+    let dirty = git(root, &["status", "--porcelain", "--untracked-files=normal"])?;
+    if !dirty.is_empty() {
+        let first: Vec<&str> = dirty.lines().take(5).collect();
+        return Err(format!(
+            "the working tree has uncommitted changes ({}{}); commit or stash them first: a release publishes and tags exactly a commit",
+            first.join(", "),
+            if dirty.lines().count() > 5 { ", ..." } else { "" }
+        ));
+    }
+    git(root, &["rev-parse", "HEAD"])
+}
+
+/// The selected members (`--crate`, or every one), in dependency order, split
+/// into the report rows of those whose version is tagged already and the
+/// members to release.
+fn plan<'a>(opts: &Options, members: &'a [Member]) -> Result<(Vec<Released>, Vec<&'a Member>), String> {
+    let order = dependency_order(members)?;
+    let by_name: BTreeMap<&str, &Member> = members.iter().map(|m| (m.name.as_str(), m)).collect();
+    for c in &opts.crates {
+        if !by_name.contains_key(c.as_str()) {
+            return Err(format!(
+                "--crate {c}: not a publishable member of this workspace (they are: {})",
+                order.join(", ")
+            ));
+        }
+    }
+    let tags: BTreeSet<String> = git(&opts.root, &["tag", "--list", "*-v*"])?
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let untagged = |m: &Member| !tags.contains(&tag_name(&m.name, &m.version));
+    let selected: Vec<&Member> = order
+        .iter()
+        .map(|n| by_name[n.as_str()])
+        .filter(|m| opts.crates.is_empty() || opts.crates.contains(&m.name))
+        .collect();
+    let todo: Vec<&Member> = selected.iter().copied().filter(|m| untagged(m)).collect();
+    check_dependencies_selected(&todo, &by_name, &untagged)?;
+    let report: Vec<Released> = selected
+        .iter()
+        .filter(|m| !untagged(m))
+        .map(|m| Released {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            outcome: Outcome::UpToDate {
+                tag: tag_name(&m.name, &m.version),
+            },
+            changes: String::new(),
+        })
+        .collect();
+    Ok((report, todo))
+}
+
+/// A selected crate cannot go out before an unreleased member it depends on.
+fn check_dependencies_selected(
+    todo: &[&Member],
+    by_name: &BTreeMap<&str, &Member>,
+    untagged: &impl Fn(&Member) -> bool,
+) -> Result<(), String> {
+    for m in todo {
+        for d in &m.deps {
+            let dep = by_name[d.as_str()];
+            if untagged(dep) && !todo.iter().any(|t| t.name == dep.name) {
+                return Err(format!(
+                    "{} {} depends on {} {}, which has no release tag `{}` yet; add `--crate {}` (it is released first) or drop `--crate`",
+                    m.name,
+                    m.version,
+                    dep.name,
+                    dep.version,
+                    tag_name(&dep.name, &dep.version),
+                    dep.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The changelogs of the generated clients of `todo` that get a new entry, as
+/// `(path relative to the root, new text)`; every entry is also put in `changes`.
+fn new_changelog_entries(
+    root: &Path,
+    todo: &[&Member],
+    last_tags: &BTreeMap<String, String>,
+    changes: &mut BTreeMap<String, String>,
+) -> Result<Vec<(PathBuf, String)>, String> {
     let date = git(root, &["log", "-1", "--format=%cs", "HEAD"])?;
     let mut changelogs = Vec::new();
     for m in todo.iter().filter(|m| m.generated) {
-        let entry = changelog_entry(root, m, last_tags.get(&m.name).map(|(_, t)| t.as_str()), &date)?;
+        let entry = changelog_entry(root, m, last_tags.get(&m.name).map(String::as_str), &date)?;
         changes.insert(m.name.clone(), entry.clone());
         let path = m.dir.join("CHANGELOG.md");
         let old = std::fs::read_to_string(root.join(&path)).ok();
@@ -338,51 +403,75 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
             changelogs.push((path, new));
         }
     }
-    let head = if changelogs.is_empty() {
-        head
-    } else if opts.dry_run {
-        for (path, text) in &changelogs {
+    Ok(changelogs)
+}
+
+/// Write the new changelogs: on a dry run into the scratch copy `ws` only;
+/// otherwise into the repository, committed, and `ws` cloned again from that
+/// commit. Returns the commit to publish and tag (`head` when nothing is committed).
+fn commit_changelogs(
+    opts: &Options,
+    ws: &Path,
+    todo: &[&Member],
+    changelogs: &[(PathBuf, String)],
+    head: String,
+) -> Result<String, String> {
+    let root = opts.root.as_path();
+    if changelogs.is_empty() {
+        return Ok(head);
+    }
+    if opts.dry_run {
+        for (path, text) in changelogs {
             write(&ws.join(path), text)?;
             say(format!(
                 "dry run: {} gets a new entry (written in the scratch copy only)",
                 path.display()
             ));
         }
-        head
-    } else {
-        for (path, text) in &changelogs {
-            write(&root.join(path), text)?;
-        }
-        let paths: Vec<String> = changelogs
-            .iter()
-            .map(|(p, _)| p.to_string_lossy().into_owned())
-            .collect();
-        let mut args = vec!["add", "--"];
-        args.extend(paths.iter().map(String::as_str));
-        git(root, &args)?;
-        let names: Vec<String> = todo
-            .iter()
-            .filter(|m| m.generated)
-            .map(|m| format!("{} {}", m.name, m.version))
-            .collect();
-        git(root, &["commit", "--quiet", "--no-verify", "-m", &format!("Changelogs for the release of {}\n\nWritten by `cargo xtask release`.", names.join(", "))])
-            .map_err(|e| format!("{e}\nhint: the changelog commit needs a git identity (`git config user.name` and `user.email`); the changelogs are left in the working tree, `git checkout -- crates` drops them"))?;
-        let head = git(root, &["rev-parse", "HEAD"])?;
-        say(format!(
-            "committed the changelog entries ({}) as {}",
-            paths.join(", "),
-            &head[..12]
-        ));
-        clone_at(root, &head, &ws)?;
-        head
-    };
-    // 6. The scratch manifests point at the registry.
-    if let Some(r) = &opts.registry {
-        point_at_registry(&ws, r)?;
+        return Ok(head);
     }
-    // 7. Publish in order, each after the registry serves what it depends on.
-    let probe = opts.work.join("probe");
-    let ours: BTreeSet<&str> = members.iter().map(|m| m.name.as_str()).collect();
+    for (path, text) in changelogs {
+        write(&root.join(path), text)?;
+    }
+    let paths: Vec<String> = changelogs
+        .iter()
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["add", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    git(root, &args)?;
+    let names: Vec<String> = todo
+        .iter()
+        .filter(|m| m.generated)
+        .map(|m| format!("{} {}", m.name, m.version))
+        .collect();
+    let message = format!(
+        "Changelogs for the release of {}\n\nWritten by `cargo xtask release`.",
+        names.join(", ")
+    );
+    git(root, &["commit", "--quiet", "--no-verify", "-m", &message])
+        .map_err(|e| format!("{e}\nhint: the changelog commit needs a git identity (`git config user.name` and `user.email`); the changelogs are left in the working tree, `git checkout -- crates` drops them"))?;
+    let head = git(root, &["rev-parse", "HEAD"])?;
+    say(format!(
+        "committed the changelog entries ({}) as {}",
+        paths.join(", "),
+        &head[..12]
+    ));
+    clone_at(root, &head, ws)?;
+    Ok(head)
+}
+
+/// Step 7: each member of `todo` in order is uploaded unless the registry has
+/// it already, then tagged at `head`; a dry run packages them all, uploads and
+/// tags nothing. The report rows of `todo`.
+fn publish(
+    opts: &Options,
+    scratch: &Scratch,
+    todo: &[&Member],
+    ours: &BTreeSet<&str>,
+    head: &str,
+    changes: &BTreeMap<String, String>,
+) -> Result<Vec<Released>, String> {
     let registry_args: Vec<&str> = opts
         .registry
         .as_deref()
@@ -393,53 +482,23 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
         // being released through cargo's local overlay (`--workspace`).
         let mut args = vec!["publish", "--dry-run", "--locked", "--allow-dirty"];
         args.extend(&registry_args);
-        for m in &todo {
+        for m in todo {
             args.extend(["-p", m.name.as_str()]);
         }
         if opts.no_verify {
             args.push("--no-verify");
         }
-        cargo_step("dry run: package and verify", &ws, &target, &args)?;
+        cargo_step("dry run: package and verify", &scratch.ws, &scratch.target, &args)?;
     }
-    for m in &todo {
-        let have = query(opts, &probe, m, &ours)?;
+    let mut report = Vec::new();
+    for m in todo {
+        let have = query(opts, &scratch.probe, m, ours)?;
         let outcome = if opts.dry_run {
-            match have {
-                None => Outcome::WouldPublish,
-                Some(sum) => {
-                    let mine = package_sum(&ws, &target, m, &registry_args)?;
-                    same_or_error(opts, m, &sum, &mine)?;
-                    Outcome::WouldTagOnly
-                }
-            }
+            dry_run_outcome(opts, scratch, m, have, &registry_args)?
         } else {
-            let mine = package_sum(&ws, &target, m, &registry_args)?;
-            let outcome = match have {
-                Some(sum) => {
-                    same_or_error(opts, m, &sum, &mine)?;
-                    say(format!(
-                        "{} {} is already in {} with the same checksum: not uploading it again",
-                        m.name,
-                        m.version,
-                        opts.registry_label()
-                    ));
-                    Outcome::AlreadyInRegistry
-                }
-                None => {
-                    let mut args = vec!["publish", "-p", m.name.as_str(), "--locked", "--allow-dirty"];
-                    args.extend(&registry_args);
-                    if opts.no_verify {
-                        args.push("--no-verify");
-                    }
-                    cargo_step(&format!("publish {} {}", m.name, m.version), &ws, &target, &args).map_err(|e| {
-                        format!("{e}\nnothing after {} was published; rerun `cargo xtask release` once the cause is fixed: it asks {} what it already has and continues", m.name, opts.registry_label())
-                    })?;
-                    wait_for_index(opts, &probe, m, &ours, &mine)?;
-                    Outcome::Published
-                }
-            };
+            let outcome = upload(opts, scratch, m, ours, have, &registry_args)?;
             let tag = tag_name(&m.name, &m.version);
-            git(root, &["tag", &tag, &head])?;
+            git(&opts.root, &["tag", &tag, head])?;
             say(format!("tagged {tag} at {}", &head[..12]));
             outcome
         };
@@ -450,7 +509,64 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
             changes: changes.get(&m.name).cloned().unwrap_or_default(),
         });
     }
-    finish(opts, report, &head, started)
+    Ok(report)
+}
+
+/// `--dry-run`: what would happen to `m`, given the checksum the registry has
+/// for its version (`have`).
+fn dry_run_outcome(
+    opts: &Options,
+    scratch: &Scratch,
+    m: &Member,
+    have: Option<String>,
+    registry_args: &[&str],
+) -> Result<Outcome, String> {
+    match have {
+        None => Ok(Outcome::WouldPublish),
+        Some(sum) => {
+            let mine = package_sum(&scratch.ws, &scratch.target, m, registry_args)?;
+            same_or_error(opts, m, &sum, &mine)?;
+            Ok(Outcome::WouldTagOnly)
+        }
+    }
+}
+
+/// Package `m` and upload it, unless the registry has its version already
+/// (`have`: the registry's checksum) with the same content; after an upload,
+/// wait until the registry's index serves it.
+fn upload(
+    opts: &Options,
+    scratch: &Scratch,
+    m: &Member,
+    ours: &BTreeSet<&str>,
+    have: Option<String>,
+    registry_args: &[&str],
+) -> Result<Outcome, String> {
+    let mine = package_sum(&scratch.ws, &scratch.target, m, registry_args)?;
+    match have {
+        Some(sum) => {
+            same_or_error(opts, m, &sum, &mine)?;
+            say(format!(
+                "{} {} is already in {} with the same checksum: not uploading it again",
+                m.name,
+                m.version,
+                opts.registry_label()
+            ));
+            Ok(Outcome::AlreadyInRegistry)
+        }
+        None => {
+            let mut args = vec!["publish", "-p", m.name.as_str(), "--locked", "--allow-dirty"];
+            args.extend(registry_args);
+            if opts.no_verify {
+                args.push("--no-verify");
+            }
+            cargo_step(&format!("publish {} {}", m.name, m.version), &scratch.ws, &scratch.target, &args).map_err(|e| {
+                format!("{e}\nnothing after {} was published; rerun `cargo xtask release` once the cause is fixed: it asks {} what it already has and continues", m.name, opts.registry_label())
+            })?;
+            wait_for_index(opts, &scratch.probe, m, ours, &mine)?;
+            Ok(Outcome::Published)
+        }
+    }
 }
 
 fn finish(opts: &Options, mut report: Vec<Released>, head: &str, started: Instant) -> Result<Summary, String> {
