@@ -549,7 +549,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         let sub = format!("auth.schemes[{i}]");
         if !names::is_snake_ident(&s.id) {
             ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` is not snake_case", s.id), "it becomes a builder method name");
-        } else if names::CLIENT_BUILDER_METHODS.contains(&names::snake(&s.id).as_str()) {
+        } else if names::is_client_builder_method(&names::snake(&s.id)) {
             ck.cx.err(vat, &format!("{sub}.id"), format!("scheme id `{}` becomes `ClientBuilder::{}`, which the builder already has", s.id, names::snake(&s.id)), format!("name the credential, e.g. `{}_key`", s.id));
         } else if let Some(other) = v.auth.schemes[..i].iter().find(|o| o.id != s.id && names::snake(&o.id) == names::snake(&s.id)) {
             ck.cx.err(vat, &format!("{sub}.id"), format!("scheme ids `{}` and `{}` both become the builder method `{}`", s.id, other.id, names::snake(&s.id)), "rename one of them");
@@ -730,9 +730,10 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
                 } else if let Some(other) = builders.insert(builder.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
                     ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the request builder `{builder}`", op.id), "rename one so they differ in more than underscores");
                 }
-                let method = names::method(&op.id);
-                if let Some(other) = methods.insert(method.clone(), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
-                    ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the method `{method}`", op.id), "rename one of them");
+                // Per group, in the form emitted: the group's words dropped (`names::method`).
+                let method = names::method(&op.group, &op.id);
+                if let Some(other) = methods.insert(format!("{}::{method}", names::group_type(&op.group)), op.id.clone()).filter(|o| o != &op.id && twice.is_none()) {
+                    ck.cx.err(at, "id", format!("operations `{}` and `{other}` both become the method `{}::{method}`", op.id, names::group_type(&op.group)), "rename one so they differ in more than the group's own words");
                 }
                 let accessor = names::snake(&op.group);
                 if names::CLIENT_METHODS.contains(&accessor.as_str()) {

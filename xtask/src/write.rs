@@ -15,7 +15,7 @@ pub fn render(path: &str, content: Content, header: &str) -> Result<String, Stri
         Content::Text(t) => Ok(t),
         Content::Rust(tokens) => {
             let file: syn::File = syn::parse2(tokens).map_err(|e| format!("{path}: the generator produced invalid Rust ({e}); this is a generator bug"))?;
-            Ok(format!("// {header}\n\n{}", prettyplease::unparse(&file)))
+            Ok(format!("// {header}\n\n{}", crate::emit::rust::fmt::format_file(&file).map_err(|e| format!("{path}: {e}"))?))
         }
     }
 }

@@ -21,6 +21,7 @@ mod limit;
 #[cfg(feature = "multipart")]
 #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
 pub mod multipart;
+mod operation;
 pub mod paginate;
 pub mod response;
 pub mod tls;
@@ -33,6 +34,7 @@ pub use multipart::{FilePart, Multipart};
 pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};
+pub use operation::SendFuture;
 pub use paginate::Paginator;
 pub use response::{ByteStream, Response};
 pub use chrono::NaiveDate;

@@ -222,7 +222,7 @@ fn example(api: &Api) -> Option<(String, String)> {
     for op in chosen.chain(reads) {
         let args: Option<Vec<String>> = rust::required_args(op).iter().map(|(name, ty)| example_arg(api, ty, name)).collect();
         if let Some(args) = args {
-            return Some((op.id.clone(), format!("client.{}().{}({}).await?", names::snake(&op.group), names::method(&op.id), args.join(", "))));
+            return Some((op.id.clone(), format!("client.{}().{}({}).await?", names::snake(&op.group), names::method(&op.group, &op.id), args.join(", "))));
         }
     }
     None

@@ -25,7 +25,7 @@ pub fn example_path(api: &Api) -> String {
 fn op_call(api: &Api, op: &Operation) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     let group = format_ident!("{}", names::snake(&op.group));
-    let method_name = format_ident!("{}", names::method(&op.id));
+    let method_name = format_ident!("{}", names::method(&op.group, &op.id));
     let wiretest::Call { args, setters, .. } = wiretest::call(api, op, false)?;
     let (cred_call, _) = wiretest::credentials(api, op);
     let consume = match op.success.content {

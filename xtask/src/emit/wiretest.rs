@@ -270,9 +270,9 @@ pub(crate) fn call(api: &Api, op: &Operation, plain: bool) -> Option<Call> {
 
 fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
-    let test_name = format_ident!("{}", names::method(&op.id));
+    let test_name = format_ident!("{}", names::op_ident(&op.id));
     let group = format_ident!("{}", names::snake(&op.group));
-    let method_name = format_ident!("{}", names::method(&op.id));
+    let method_name = format_ident!("{}", names::method(&op.group, &op.id));
     let http_method = op.method.as_str();
     let Call { args, setters, expected_path, query, headers, body_json, form, parts, has_file } = call(api, op, false)?;
 
@@ -645,7 +645,7 @@ fn forward_test(api: &Api, op: &Operation) -> Option<(TokenStream, usize)> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     let test_name = format_ident!("{}_forward_compatible", op.id.trim_end_matches('_'));
     let group = format_ident!("{}", names::snake(&op.group));
-    let method_name = format_ident!("{}", names::method(&op.id));
+    let method_name = format_ident!("{}", names::method(&op.group, &op.id));
     let (cred_call, _) = credentials(api, op);
     let status = op.success.status;
     let n = cases.len();
