@@ -8,18 +8,22 @@
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
 async fn only_request(server: &MockServer) -> Request {
     let mut reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 1, "exactly one request");
     reqs.remove(0)
 }
+
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
 }
+
 #[allow(dead_code)]
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
 /// `GET /account/{account_id}/contacts/{contact}`: Look up a customer contact of an account by id or email address.
 #[tokio::test]
 async fn get_contact() {
@@ -63,11 +67,13 @@ async fn get_contact() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /accounts`: List every account the credentials can reach.
 #[tokio::test]
 async fn list_accounts() {
@@ -88,12 +94,7 @@ async fn list_accounts() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
-        .accounts()
-        .list_accounts()
-        .send()
-        .await
-        .expect("the call succeeds");
+    let answer = client.accounts().list().send().await.expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
@@ -111,11 +112,13 @@ async fn list_accounts() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/mailboxes`: List the mailboxes that belong to an account.
 #[tokio::test]
 async fn list_mailboxes() {
@@ -159,11 +162,13 @@ async fn list_mailboxes() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/staff`: List the staff members of an account.
 #[tokio::test]
 async fn list_staff() {
@@ -207,19 +212,20 @@ async fn list_staff() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/document/{document_id}/download`: Download the file of a stored document.
 #[tokio::test]
 async fn download_document() {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw(&b"\x00binary\xffpayload"[..], "application/octet-stream"),
+            ResponseTemplate::new(200u16).set_body_raw(&b"\x00binary\xffpayload"[..], "application/octet-stream"),
         )
         .mount(&server)
         .await;
@@ -231,11 +237,11 @@ async fn download_document() {
         .unwrap();
     let answer = client
         .documents()
-        .download_document(42, 42)
+        .download(42, 42)
         .send()
         .await
         .expect("the call succeeds");
-    assert_eq!(& answer.collect(). await .unwrap() [..], & b"\x00binary\xffpayload"[..]);
+    assert_eq!(&answer.collect().await.unwrap()[..], &b"\x00binary\xffpayload"[..]);
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(req.url.path(), "/account/42/document/42/download", "path");
@@ -252,11 +258,13 @@ async fn download_document() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/documents`: List the documents stored on an account.
 #[tokio::test]
 async fn list_documents() {
@@ -277,12 +285,7 @@ async fn list_documents() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
-        .documents()
-        .list_documents(42)
-        .send()
-        .await
-        .expect("the call succeeds");
+    let answer = client.documents().list(42).send().await.expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
@@ -300,20 +303,19 @@ async fn list_documents() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /account/{account_id}/document`: Upload a file as a new document on an account.
 #[tokio::test]
 async fn upload_document() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -324,10 +326,9 @@ async fn upload_document() {
         .unwrap();
     let answer = client
         .documents()
-        .upload_document(
+        .upload(
             42,
-            ::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..])
-                .file_name("upload.bin"),
+            ::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..]).file_name("upload.bin"),
         )
         .tags(["tags v/1 é"])
         .send()
@@ -350,27 +351,25 @@ async fn upload_document() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert!(
-        header(& req, "content-type").unwrap_or_default()
-        .starts_with("multipart/form-data; boundary=")
-    );
+    assert!(header(&req, "content-type")
+        .unwrap_or_default()
+        .starts_with("multipart/form-data; boundary="));
     for name in ["name=\"document\"", "name=\"tags\""] {
-        assert!(contains(& req.body, name.as_bytes()), "multipart part {name}");
+        assert!(contains(&req.body, name.as_bytes()), "multipart part {name}");
     }
-    assert!(contains(& req.body, b"file-bytes-\x00\x01"), "file bytes");
+    assert!(contains(&req.body, b"file-bytes-\x00\x01"), "file bytes");
 }
+
 /// `POST /account/{account_id}/faqs`: Create an FAQ on an account.
 #[tokio::test]
 async fn create_faq() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -381,7 +380,7 @@ async fn create_faq() {
         .unwrap();
     let answer = client
         .faqs()
-        .create_faq(42, "title v/1 é", "url v/1 é")
+        .create(42, "title v/1 é", "url v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -402,26 +401,25 @@ async fn create_faq() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"title\":\"title v/1 é\",\"url\":\"url v/1 é\"}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"title\":\"title v/1 é\",\"url\":\"url v/1 é\"}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `POST /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`: Add a question and its answer to an FAQ topic.
 #[tokio::test]
 async fn create_faq_question() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -432,7 +430,7 @@ async fn create_faq_question() {
         .unwrap();
     let answer = client
         .faqs()
-        .create_faq_question(42, 42, 42, "question v/1 é", "answer v/1 é")
+        .create_question(42, 42, 42, "question v/1 é", "answer v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -453,27 +451,26 @@ async fn create_faq_question() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"question\":\"question v/1 é\",\"answer\":\"answer v/1 é\"}").unwrap(),
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"question\":\"question v/1 é\",\"answer\":\"answer v/1 é\"}")
+            .unwrap(),
         "JSON body"
     );
 }
+
 /// `POST /account/{account_id}/faqs/{faq_id}/topics`: Add a topic to an FAQ.
 #[tokio::test]
 async fn create_faq_topic() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -484,7 +481,7 @@ async fn create_faq_topic() {
         .unwrap();
     let answer = client
         .faqs()
-        .create_faq_topic(42, 42, "topic v/1 é")
+        .create_topic(42, 42, "topic v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -505,34 +502,34 @@ async fn create_faq_topic() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"topic\":\"topic v/1 é\"}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"topic\":\"topic v/1 é\"}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `DELETE /account/{account_id}/faqs/{faq_id}`: Delete an FAQ.
 #[tokio::test]
 async fn delete_faq() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
-        .faqs()
-        .delete_faq(42, 42)
-        .send()
-        .await
-        .expect("the call succeeds");
+    let answer = client.faqs().delete(42, 42).send().await.expect("the call succeeds");
     let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
@@ -550,16 +547,21 @@ async fn delete_faq() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`: Delete an FAQ question.
 #[tokio::test]
 async fn delete_faq_question() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
@@ -568,7 +570,7 @@ async fn delete_faq_question() {
         .unwrap();
     let answer = client
         .faqs()
-        .delete_faq_question(42, 42, 42, 42)
+        .delete_question(42, 42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -589,16 +591,21 @@ async fn delete_faq_question() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`: Delete a topic of an FAQ.
 #[tokio::test]
 async fn delete_faq_topic() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
@@ -607,7 +614,7 @@ async fn delete_faq_topic() {
         .unwrap();
     let answer = client
         .faqs()
-        .delete_faq_topic(42, 42, 42)
+        .delete_topic(42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -628,20 +635,19 @@ async fn delete_faq_topic() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`: List the questions filed under an FAQ topic.
 #[tokio::test]
 async fn list_faq_questions() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -652,7 +658,7 @@ async fn list_faq_questions() {
         .unwrap();
     let answer = client
         .faqs()
-        .list_faq_questions(42, 42, 42)
+        .list_questions(42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -673,20 +679,19 @@ async fn list_faq_questions() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/faqs/{faq_id}/topics`: List the topics of an FAQ.
 #[tokio::test]
 async fn list_faq_topics() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -697,7 +702,7 @@ async fn list_faq_topics() {
         .unwrap();
     let answer = client
         .faqs()
-        .list_faq_topics(42, 42)
+        .list_topics(42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -718,20 +723,19 @@ async fn list_faq_topics() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/faqs`: List the FAQs of an account.
 #[tokio::test]
 async fn list_faqs() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -740,7 +744,7 @@ async fn list_faqs() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client.faqs().list_faqs(42).send().await.expect("the call succeeds");
+    let answer = client.faqs().list(42).send().await.expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
@@ -758,11 +762,13 @@ async fn list_faqs() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/faqs/search`: Search the FAQ questions of an account, one page at a time.
 #[tokio::test]
 async fn search_faqs() {
@@ -785,7 +791,7 @@ async fn search_faqs() {
         .unwrap();
     let answer = client
         .faqs()
-        .search_faqs(42, "query v/1 é")
+        .search(42, "query v/1 é")
         .page(42)
         .send()
         .await
@@ -799,9 +805,7 @@ async fn search_faqs() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> = vec![
-        ("query", "query v/1 é"), ("page", "42")
-    ]
+    let mut want_query: Vec<(String, String)> = vec![("query", "query v/1 é"), ("page", "42")]
         .into_iter()
         .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
         .collect();
@@ -809,20 +813,19 @@ async fn search_faqs() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}/topics`: Set which topics of the FAQ a question is filed under.
 #[tokio::test]
 async fn set_faq_question_topics() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -833,7 +836,7 @@ async fn set_faq_question_topics() {
         .unwrap();
     let answer = client
         .faqs()
-        .set_faq_question_topics(42, 42, 42, 42, vec![42])
+        .set_question_topics(42, 42, 42, 42, vec![42])
         .send()
         .await
         .expect("the call succeeds");
@@ -841,7 +844,9 @@ async fn set_faq_question_topics() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "PUT");
     assert_eq!(
-        req.url.path(), "/account/42/faqs/42/topics/42/questions/42/topics", "path"
+        req.url.path(),
+        "/account/42/faqs/42/topics/42/questions/42/topics",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -856,26 +861,25 @@ async fn set_faq_question_topics() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value > ("{\"topics\":[42]}")
-        .unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"topics\":[42]}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `PUT /account/{account_id}/faqs/{faq_id}`: Change the title or slug of an FAQ.
 #[tokio::test]
 async fn update_faq() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -886,7 +890,7 @@ async fn update_faq() {
         .unwrap();
     let answer = client
         .faqs()
-        .update_faq(42, 42)
+        .update(42, 42)
         .title("title v/1 é")
         .url("url v/1 é")
         .send()
@@ -909,26 +913,25 @@ async fn update_faq() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"title\":\"title v/1 é\",\"url\":\"url v/1 é\"}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"title\":\"title v/1 é\",\"url\":\"url v/1 é\"}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`: Change the text of an FAQ question or its answer.
 #[tokio::test]
 async fn update_faq_question() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -939,7 +942,7 @@ async fn update_faq_question() {
         .unwrap();
     let answer = client
         .faqs()
-        .update_faq_question(42, 42, 42, 42)
+        .update_question(42, 42, 42, 42)
         .question("question v/1 é")
         .answer("answer v/1 é")
         .send()
@@ -962,27 +965,26 @@ async fn update_faq_question() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"question\":\"question v/1 é\",\"answer\":\"answer v/1 é\"}").unwrap(),
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"question\":\"question v/1 é\",\"answer\":\"answer v/1 é\"}")
+            .unwrap(),
         "JSON body"
     );
 }
+
 /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`: Rename a topic of an FAQ.
 #[tokio::test]
 async fn update_faq_topic() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -993,7 +995,7 @@ async fn update_faq_topic() {
         .unwrap();
     let answer = client
         .faqs()
-        .update_faq_topic(42, 42, 42, "topic v/1 é")
+        .update_topic(42, 42, 42, "topic v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -1014,22 +1016,27 @@ async fn update_faq_topic() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"topic\":\"topic v/1 é\"}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"topic\":\"topic v/1 é\"}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `DELETE /ticket/{ticket}`: Delete a ticket.
 #[tokio::test]
 async fn delete_ticket() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
@@ -1038,7 +1045,7 @@ async fn delete_ticket() {
         .unwrap();
     let answer = client
         .tickets()
-        .delete_ticket(besnappy::TicketRef::Id(42.into()))
+        .delete(besnappy::TicketRef::Id(42.into()))
         .send()
         .await
         .expect("the call succeeds");
@@ -1059,19 +1066,20 @@ async fn delete_ticket() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /ticket/{ticket}/attachment/{attachment_id}/download`: Download the file of an attachment on a ticket note.
 #[tokio::test]
 async fn download_attachment() {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw(&b"\x00binary\xffpayload"[..], "application/octet-stream"),
+            ResponseTemplate::new(200u16).set_body_raw(&b"\x00binary\xffpayload"[..], "application/octet-stream"),
         )
         .mount(&server)
         .await;
@@ -1087,7 +1095,7 @@ async fn download_attachment() {
         .send()
         .await
         .expect("the call succeeds");
-    assert_eq!(& answer.collect(). await .unwrap() [..], & b"\x00binary\xffpayload"[..]);
+    assert_eq!(&answer.collect().await.unwrap()[..], &b"\x00binary\xffpayload"[..]);
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(req.url.path(), "/ticket/42/attachment/42/download", "path");
@@ -1104,11 +1112,13 @@ async fn download_attachment() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /ticket/{ticket}`: Fetch one ticket with its contacts, mailbox and opener.
 #[tokio::test]
 async fn get_ticket() {
@@ -1131,7 +1141,7 @@ async fn get_ticket() {
         .unwrap();
     let answer = client
         .tickets()
-        .get_ticket(besnappy::TicketRef::Id(42.into()))
+        .get(besnappy::TicketRef::Id(42.into()))
         .send()
         .await
         .expect("the call succeeds");
@@ -1152,11 +1162,13 @@ async fn get_ticket() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/inbox`: List the new, unassigned tickets across all mailboxes of an account.
 #[tokio::test]
 async fn list_account_inbox_tickets() {
@@ -1179,7 +1191,7 @@ async fn list_account_inbox_tickets() {
         .unwrap();
     let answer = client
         .tickets()
-        .list_account_inbox_tickets(42)
+        .list_account_inbox(42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1200,11 +1212,13 @@ async fn list_account_inbox_tickets() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/waiting`: List the tickets waiting for a reply across all mailboxes of an account.
 #[tokio::test]
 async fn list_account_waiting_tickets() {
@@ -1227,7 +1241,7 @@ async fn list_account_waiting_tickets() {
         .unwrap();
     let answer = client
         .tickets()
-        .list_account_waiting_tickets(42)
+        .list_account_waiting(42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1248,11 +1262,13 @@ async fn list_account_waiting_tickets() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/yours`: List the waiting tickets assigned to the caller across all mailboxes of an account.
 #[tokio::test]
 async fn list_account_your_tickets() {
@@ -1275,7 +1291,7 @@ async fn list_account_your_tickets() {
         .unwrap();
     let answer = client
         .tickets()
-        .list_account_your_tickets(42)
+        .list_account_your(42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1296,11 +1312,13 @@ async fn list_account_your_tickets() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /mailbox/{mailbox_id}/inbox`: List the new, unassigned tickets of one mailbox.
 #[tokio::test]
 async fn list_mailbox_inbox_tickets() {
@@ -1323,7 +1341,7 @@ async fn list_mailbox_inbox_tickets() {
         .unwrap();
     let answer = client
         .tickets()
-        .list_mailbox_inbox_tickets(42)
+        .list_mailbox_inbox(42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1344,11 +1362,13 @@ async fn list_mailbox_inbox_tickets() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /mailbox/{mailbox_id}/waiting`: List the tickets waiting for a reply in one mailbox.
 #[tokio::test]
 async fn list_mailbox_waiting_tickets() {
@@ -1371,7 +1391,7 @@ async fn list_mailbox_waiting_tickets() {
         .unwrap();
     let answer = client
         .tickets()
-        .list_mailbox_waiting_tickets(42)
+        .list_mailbox_waiting(42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1392,11 +1412,13 @@ async fn list_mailbox_waiting_tickets() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /mailbox/{mailbox_id}/yours`: List the waiting tickets of one mailbox that are assigned to the caller.
 #[tokio::test]
 async fn list_mailbox_your_tickets() {
@@ -1419,7 +1441,7 @@ async fn list_mailbox_your_tickets() {
         .unwrap();
     let answer = client
         .tickets()
-        .list_mailbox_your_tickets(42)
+        .list_mailbox_your(42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1440,11 +1462,13 @@ async fn list_mailbox_your_tickets() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /ticket/{ticket}/notes`: List the notes (messages and internal notes) of a ticket.
 #[tokio::test]
 async fn list_ticket_notes() {
@@ -1467,7 +1491,7 @@ async fn list_ticket_notes() {
         .unwrap();
     let answer = client
         .tickets()
-        .list_ticket_notes(besnappy::TicketRef::Id(42.into()))
+        .list_notes(besnappy::TicketRef::Id(42.into()))
         .send()
         .await
         .expect("the call succeeds");
@@ -1488,11 +1512,13 @@ async fn list_ticket_notes() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/search`: Fuzzy-search the tickets of an account, one page at a time.
 #[tokio::test]
 async fn search_tickets() {
@@ -1515,7 +1541,7 @@ async fn search_tickets() {
         .unwrap();
     let answer = client
         .tickets()
-        .search_tickets(42, "query v/1 é")
+        .search(42, "query v/1 é")
         .page(42)
         .send()
         .await
@@ -1529,9 +1555,7 @@ async fn search_tickets() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> = vec![
-        ("query", "query v/1 é"), ("page", "42")
-    ]
+    let mut want_query: Vec<(String, String)> = vec![("query", "query v/1 é"), ("page", "42")]
         .into_iter()
         .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
         .collect();
@@ -1539,19 +1563,19 @@ async fn search_tickets() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /note`: Send a note to a mailbox, opening a new ticket or adding to an existing one.
 #[tokio::test]
 async fn send_note() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16).set_body_raw("a1b2c3d4e5f6g7h8", "text/html"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("a1b2c3d4e5f6g7h8", "text/html"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -1587,23 +1611,27 @@ async fn send_note() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
         ("{\"id\":\"id v/1 é\",\"mailbox_id\":42,\"staff_id\":42,\"subject\":\"subject v/1 é\",\"message\":\"message v/1 é\",\"scope\":\"public\",\"tags\":[\"tags v/1 é\"]}")
         .unwrap(), "JSON body"
     );
 }
+
 /// `PUT /ticket/{ticket}/status`: Change the status of a ticket.
 #[tokio::test]
 async fn update_ticket_status() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
@@ -1612,7 +1640,7 @@ async fn update_ticket_status() {
         .unwrap();
     let answer = client
         .tickets()
-        .update_ticket_status(besnappy::TicketRef::Id(42.into()), "status v/1 é")
+        .update_status(besnappy::TicketRef::Id(42.into()), "status v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -1633,27 +1661,29 @@ async fn update_ticket_status() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert_eq!(
-        header(& req, "content-type").as_deref(),
+        header(&req, "content-type").as_deref(),
         Some("application/x-www-form-urlencoded")
     );
-    let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body)
-        .expect("form body");
-    let mut want: Vec<(String, String)> = vec![
-        ("status".to_owned(), "status v/1 é".to_owned())
-    ];
+    let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body).expect("form body");
+    let mut want: Vec<(String, String)> = vec![("status".to_owned(), "status v/1 é".to_owned())];
     sent.sort();
     want.sort();
     assert_eq!(sent, want, "form body");
 }
+
 /// `POST /ticket/{ticket}/tags`: Replace the tags on a ticket.
 #[tokio::test]
 async fn update_ticket_tags() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
@@ -1662,7 +1692,7 @@ async fn update_ticket_tags() {
         .unwrap();
     let answer = client
         .tickets()
-        .update_ticket_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é"])
+        .update_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é"])
         .send()
         .await
         .expect("the call succeeds");
@@ -1683,27 +1713,29 @@ async fn update_ticket_tags() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert_eq!(
-        header(& req, "content-type").as_deref(),
+        header(&req, "content-type").as_deref(),
         Some("application/x-www-form-urlencoded")
     );
-    let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body)
-        .expect("form body");
-    let mut want: Vec<(String, String)> = vec![
-        ("tags".to_owned(), "[\"tags v/1 é\"]".to_owned())
-    ];
+    let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body).expect("form body");
+    let mut want: Vec<(String, String)> = vec![("tags".to_owned(), "[\"tags v/1 é\"]".to_owned())];
     sent.sort();
     want.sort();
     assert_eq!(sent, want, "form body");
 }
+
 /// `POST /account/{account_id}/wall/{post_id}/comment`: Add a comment to a team wall post.
 #[tokio::test]
 async fn comment_on_wall_post() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
@@ -1712,7 +1744,7 @@ async fn comment_on_wall_post() {
         .unwrap();
     let answer = client
         .wall()
-        .comment_on_wall_post(42, 42, "content v/1 é")
+        .comment_on_post(42, 42, "content v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -1733,31 +1765,27 @@ async fn comment_on_wall_post() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert_eq!(
-        header(& req, "content-type").as_deref(),
+        header(&req, "content-type").as_deref(),
         Some("application/x-www-form-urlencoded")
     );
-    let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body)
-        .expect("form body");
-    let mut want: Vec<(String, String)> = vec![
-        ("content".to_owned(), "content v/1 é".to_owned())
-    ];
+    let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body).expect("form body");
+    let mut want: Vec<(String, String)> = vec![("content".to_owned(), "content v/1 é".to_owned())];
     sent.sort();
     want.sort();
     assert_eq!(sent, want, "form body");
 }
+
 /// `POST /account/{account_id}/wall`: Post a message to the team wall, optionally linked to a ticket or note.
 #[tokio::test]
 async fn create_wall_post() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -1768,7 +1796,7 @@ async fn create_wall_post() {
         .unwrap();
     let answer = client
         .wall()
-        .create_wall_post(42, "content v/1 é")
+        .create_post(42, "content v/1 é")
         .type_("type_ v/1 é")
         .ticket(42)
         .note(42)
@@ -1793,23 +1821,27 @@ async fn create_wall_post() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
         ("{\"content\":\"content v/1 é\",\"type\":\"type_ v/1 é\",\"ticket\":42,\"note\":42,\"tags\":[\"tags v/1 é\"]}")
         .unwrap(), "JSON body"
     );
 }
+
 /// `DELETE /account/{account_id}/wall/{post_id}/comment/{comment_id}`: Delete a comment from a team wall post.
 #[tokio::test]
 async fn delete_wall_comment() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
@@ -1818,7 +1850,7 @@ async fn delete_wall_comment() {
         .unwrap();
     let answer = client
         .wall()
-        .delete_wall_comment(42, 42, 42)
+        .delete_comment(42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1839,16 +1871,21 @@ async fn delete_wall_comment() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `DELETE /account/{account_id}/wall/{post_id}`: Delete a post from the team wall.
 #[tokio::test]
 async fn delete_wall_post() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
@@ -1857,7 +1894,7 @@ async fn delete_wall_post() {
         .unwrap();
     let answer = client
         .wall()
-        .delete_wall_post(42, 42)
+        .delete_post(42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1878,28 +1915,28 @@ async fn delete_wall_post() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /account/{account_id}/wall/{post_id}/like`: Like a team wall post as the caller.
 #[tokio::test]
 async fn like_wall_post() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
-        .wall()
-        .like_wall_post(42, 42)
-        .send()
-        .await
-        .expect("the call succeeds");
+    let answer = client.wall().like_post(42, 42).send().await.expect("the call succeeds");
     let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "POST");
@@ -1917,23 +1954,22 @@ async fn like_wall_post() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /account/{account_id}/wall`: Read the team wall, newest 25 posts at a time.
 #[tokio::test]
 async fn list_wall_posts() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw(
-                    "[{\"id\":42,\"content\":\"text\",\"type\":\"text\",\"undocumented_extra\":{\"seen\":true}}]",
-                    "application/json",
-                ),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw(
+            "[{\"id\":42,\"content\":\"text\",\"type\":\"text\",\"undocumented_extra\":{\"seen\":true}}]",
+            "application/json",
+        ))
         .mount(&server)
         .await;
     let client = besnappy::Client::builder()
@@ -1944,7 +1980,7 @@ async fn list_wall_posts() {
         .unwrap();
     let answer = client
         .wall()
-        .list_wall_posts(42)
+        .list_posts(42)
         .after(42)
         .send()
         .await
@@ -1966,16 +2002,21 @@ async fn list_wall_posts() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `DELETE /account/{account_id}/wall/{post_id}/like`: Remove the caller's like from a team wall post.
 #[tokio::test]
 async fn unlike_wall_post() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16))
+        .mount(&server)
+        .await;
     let client = besnappy::Client::builder()
         .api_key("wire-test-key")
         .base_url(server.uri())
@@ -1984,7 +2025,7 @@ async fn unlike_wall_post() {
         .unwrap();
     let answer = client
         .wall()
-        .unlike_wall_post(42, 42)
+        .unlike_post(42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2005,11 +2046,13 @@ async fn unlike_wall_post() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// What a mutated response must come to.
 #[allow(dead_code)]
 enum Expect {
@@ -2018,21 +2061,18 @@ enum Expect {
     /// Fails with a decode error at this path naming this missing field.
     Missing(&'static str, &'static str),
 }
+
 /// Every `x_future_field` of the response sent comes back, unchanged, from re-serialising the decoded answer.
 #[allow(dead_code)]
-fn extras_kept(
-    case: &str,
-    sent: &::serde_json::Value,
-    back: &::serde_json::Value,
-    at: &str,
-) {
+fn extras_kept(case: &str, sent: &::serde_json::Value, back: &::serde_json::Value, at: &str) {
     match sent {
         ::serde_json::Value::Object(o) => {
             for (k, v) in o {
                 let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
                 if k == "x_future_field" {
                     assert_eq!(
-                        back.pointer(& here), Some(v),
+                        back.pointer(&here),
+                        Some(v),
                         "{case}: {here} is kept when re-serialised"
                     );
                 } else if back.pointer(&here).is_some() {
@@ -2048,6 +2088,7 @@ fn extras_kept(
         _ => {}
     }
 }
+
 /// `GET /account/{account_id}/contacts/{contact}`: 6 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_contact_forward_compatible() {
@@ -2093,9 +2134,7 @@ async fn get_contact_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client.accounts().get_contact(42, "contact v/1 é").send().await;
@@ -2106,31 +2145,30 @@ async fn get_contact_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /accounts`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_accounts_forward_compatible() {
@@ -2221,12 +2259,10 @@ async fn list_accounts_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.accounts().list_accounts().send().await;
+        let result = client.accounts().list().send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -2234,31 +2270,30 @@ async fn list_accounts_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /account/{account_id}/mailboxes`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailboxes_forward_compatible() {
@@ -2349,9 +2384,7 @@ async fn list_mailboxes_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client.accounts().list_mailboxes(42).send().await;
@@ -2362,31 +2395,30 @@ async fn list_mailboxes_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /account/{account_id}/staff`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_staff_forward_compatible() {
@@ -2477,9 +2509,7 @@ async fn list_staff_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client.accounts().list_staff(42).send().await;
@@ -2490,31 +2520,30 @@ async fn list_staff_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /account/{account_id}/documents`: 6 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_documents_forward_compatible() {
@@ -2560,12 +2589,10 @@ async fn list_documents_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.documents().list_documents(42).send().await;
+        let result = client.documents().list(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -2573,31 +2600,30 @@ async fn list_documents_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /account/{account_id}/faqs/search`: 18 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn search_faqs_forward_compatible() {
@@ -2703,12 +2729,10 @@ async fn search_faqs_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.faqs().search_faqs(42, "query v/1 é").page(42).send().await;
+        let result = client.faqs().search(42, "query v/1 é").page(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -2716,31 +2740,29 @@ async fn search_faqs_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /ticket/{ticket}`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_ticket_forward_compatible() {
@@ -2831,16 +2853,10 @@ async fn get_ticket_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client
-            .tickets()
-            .get_ticket(besnappy::TicketRef::Id(42.into()))
-            .send()
-            .await;
+        let result = client.tickets().get(besnappy::TicketRef::Id(42.into())).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -2848,31 +2864,29 @@ async fn get_ticket_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /account/{account_id}/inbox`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_inbox_tickets_forward_compatible() {
@@ -2963,12 +2977,10 @@ async fn list_account_inbox_tickets_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.tickets().list_account_inbox_tickets(42).send().await;
+        let result = client.tickets().list_account_inbox(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -2976,31 +2988,30 @@ async fn list_account_inbox_tickets_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /account/{account_id}/waiting`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_waiting_tickets_forward_compatible() {
@@ -3091,12 +3102,10 @@ async fn list_account_waiting_tickets_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.tickets().list_account_waiting_tickets(42).send().await;
+        let result = client.tickets().list_account_waiting(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3104,31 +3113,30 @@ async fn list_account_waiting_tickets_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /account/{account_id}/yours`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_your_tickets_forward_compatible() {
@@ -3219,12 +3227,10 @@ async fn list_account_your_tickets_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.tickets().list_account_your_tickets(42).send().await;
+        let result = client.tickets().list_account_your(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3232,31 +3238,30 @@ async fn list_account_your_tickets_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /mailbox/{mailbox_id}/inbox`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_inbox_tickets_forward_compatible() {
@@ -3347,12 +3352,10 @@ async fn list_mailbox_inbox_tickets_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.tickets().list_mailbox_inbox_tickets(42).send().await;
+        let result = client.tickets().list_mailbox_inbox(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3360,31 +3363,30 @@ async fn list_mailbox_inbox_tickets_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /mailbox/{mailbox_id}/waiting`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_waiting_tickets_forward_compatible() {
@@ -3475,12 +3477,10 @@ async fn list_mailbox_waiting_tickets_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.tickets().list_mailbox_waiting_tickets(42).send().await;
+        let result = client.tickets().list_mailbox_waiting(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3488,31 +3488,30 @@ async fn list_mailbox_waiting_tickets_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /mailbox/{mailbox_id}/yours`: 15 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_your_tickets_forward_compatible() {
@@ -3603,12 +3602,10 @@ async fn list_mailbox_your_tickets_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.tickets().list_mailbox_your_tickets(42).send().await;
+        let result = client.tickets().list_mailbox_your(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3616,31 +3613,30 @@ async fn list_mailbox_your_tickets_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /ticket/{ticket}/notes`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_ticket_notes_forward_compatible() {
@@ -3736,14 +3732,12 @@ async fn list_ticket_notes_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client
             .tickets()
-            .list_ticket_notes(besnappy::TicketRef::Id(42.into()))
+            .list_notes(besnappy::TicketRef::Id(42.into()))
             .send()
             .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
@@ -3753,31 +3747,30 @@ async fn list_ticket_notes_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /account/{account_id}/search`: 18 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn search_tickets_forward_compatible() {
@@ -3883,17 +3876,10 @@ async fn search_tickets_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client
-            .tickets()
-            .search_tickets(42, "query v/1 é")
-            .page(42)
-            .send()
-            .await;
+        let result = client.tickets().search(42, "query v/1 é").page(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3901,31 +3887,29 @@ async fn search_tickets_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /account/{account_id}/wall`: 3 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_wall_posts_forward_compatible() {
@@ -3956,12 +3940,10 @@ async fn list_wall_posts_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.wall().list_wall_posts(42).after(42).send().await;
+        let result = client.wall().list_posts(42).after(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3969,26 +3951,24 @@ async fn list_wall_posts_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/0/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = answer
-                        .first()
-                        .map(|a| &a.extra);
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> =
+                        answer.first().map(|a| &a.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(besnappy::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }

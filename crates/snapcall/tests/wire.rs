@@ -8,27 +8,28 @@
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
 async fn only_request(server: &MockServer) -> Request {
     let mut reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 1, "exactly one request");
     reqs.remove(0)
 }
+
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
 }
+
 #[allow(dead_code)]
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
 /// `DELETE /v2/admin/streams/{streamToken}/events/{id}`: Delete an event of a stream as an administrator.
 #[tokio::test]
 async fn admin_delete_stream_event() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -39,7 +40,7 @@ async fn admin_delete_stream_event() {
         .unwrap();
     let answer = client
         .admin()
-        .admin_delete_stream_event("stream_token v/1 é", 42)
+        .delete_stream_event("stream_token v/1 é", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -47,7 +48,8 @@ async fn admin_delete_stream_event() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
-        req.url.path(), "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        req.url.path(),
+        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9/events/42",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -63,20 +65,19 @@ async fn admin_delete_stream_event() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/admin/streams/{streamToken}/events/{id}`: Read an event of a stream as an administrator.
 #[tokio::test]
 async fn admin_get_stream_event() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -87,7 +88,7 @@ async fn admin_get_stream_event() {
         .unwrap();
     let answer = client
         .admin()
-        .admin_get_stream_event("stream_token v/1 é", 42)
+        .get_stream_event("stream_token v/1 é", 42)
         .long_time_expiration(true)
         .send()
         .await
@@ -96,7 +97,8 @@ async fn admin_get_stream_event() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
-        req.url.path(), "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        req.url.path(),
+        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9/events/42",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -112,20 +114,19 @@ async fn admin_get_stream_event() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/admin/streams/`: List streams as an administrator.
 #[tokio::test]
 async fn admin_list_streams() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -136,7 +137,7 @@ async fn admin_list_streams() {
         .unwrap();
     let answer = client
         .admin()
-        .admin_list_streams()
+        .list_streams()
         .page(42)
         .limit(42)
         .button(7)
@@ -157,21 +158,28 @@ async fn admin_list_streams() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("button", "7"), ("expired", "true"), ("start",
-        "2024-01-31"), ("end", "2024-01-31"), ("exporting", "true")
+        ("page", "42"),
+        ("limit", "42"),
+        ("button", "7"),
+        ("expired", "true"),
+        ("start", "2024-01-31"),
+        ("end", "2024-01-31"),
+        ("exporting", "true"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/agents/{email}`: Read an agent by email address.
 #[tokio::test]
 async fn get_agent() {
@@ -194,7 +202,7 @@ async fn get_agent() {
         .unwrap();
     let answer = client
         .agents()
-        .get_agent("email v/1 é")
+        .get("email v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -215,11 +223,13 @@ async fn get_agent() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/agents/{email}/info`: Read the information record of an agent by email address.
 #[tokio::test]
 async fn get_agent_info() {
@@ -242,7 +252,7 @@ async fn get_agent_info() {
         .unwrap();
     let answer = client
         .agents()
-        .get_agent_info("email v/1 é")
+        .get_info("email v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -263,11 +273,13 @@ async fn get_agent_info() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `PUT /v2/agents/{email}`: Update an agent's wrap-up time and last bridge end.
 #[tokio::test]
 async fn update_agent() {
@@ -290,7 +302,7 @@ async fn update_agent() {
         .unwrap();
     let answer = client
         .agents()
-        .update_agent("email v/1 é")
+        .update("email v/1 é")
         .wrap_up_time(42)
         .last_bridge_end(42)
         .send()
@@ -313,17 +325,19 @@ async fn update_agent() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"wrap_up_time\":42,\"last_bridge_end\":42}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"wrap_up_time\":42,\"last_bridge_end\":42}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `PUT /v2/agents/{email}/status`: Set an agent's availability status.
 #[tokio::test]
 async fn update_agent_status() {
@@ -346,7 +360,7 @@ async fn update_agent_status() {
         .unwrap();
     let answer = client
         .agents()
-        .update_agent_status("email v/1 é", snapcall::AgentAvailability::Online)
+        .update_status("email v/1 é", snapcall::AgentAvailability::Online)
         .send()
         .await
         .expect("the call succeeds");
@@ -367,26 +381,25 @@ async fn update_agent_status() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"status\":\"online\"}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"status\":\"online\"}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `GET /v2/booking-pages/{uuid}/info`: Read the public view of a booking page, without a key.
 #[tokio::test]
 async fn get_booking_page_public_info() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -397,7 +410,7 @@ async fn get_booking_page_public_info() {
         .unwrap();
     let answer = client
         .booking_pages()
-        .get_booking_page_public_info("uuid v/1 é")
+        .get_public_info("uuid v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -418,21 +431,17 @@ async fn get_booking_page_public_info() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     for h in ["authorization", "authorization"] {
-        assert_eq!(
-            header(& req, h), None, "a public operation must send no credentials"
-        );
+        assert_eq!(header(&req, h), None, "a public operation must send no credentials");
     }
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/buttons`: Create a call button.
 #[tokio::test]
 async fn create_button() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -443,7 +452,7 @@ async fn create_button() {
         .unwrap();
     let answer = client
         .buttons()
-        .create_button("name v/1 é")
+        .create("name v/1 é")
         .brand("brand v/1 é")
         .call_id(7)
         .agent("agent v/1 é")
@@ -474,27 +483,25 @@ async fn create_button() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
         ("{\"name\":\"name v/1 é\",\"brand\":\"brand v/1 é\",\"call_id\":7,\"agent\":\"agent v/1 é\",\"schedule_template_id\":42,\"timezone\":\"timezone v/1 é\",\"caller_id\":7,\"config\":{\"k\":[1,\"two\"]},\"display_page\":\"display_page v/1 é\",\"cart_value\":2.5,\"active\":true}")
         .unwrap(), "JSON body"
     );
 }
+
 /// `POST /v2/buttons/batch`: Create several buttons in one request.
 #[tokio::test]
 async fn create_buttons_batch() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -505,7 +512,7 @@ async fn create_buttons_batch() {
         .unwrap();
     let answer = client
         .buttons()
-        .create_buttons_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
+        .create_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
         .expect("the call succeeds");
@@ -526,26 +533,25 @@ async fn create_buttons_batch() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"buttons\":[{\"k\":[1,\"two\"]}]}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"buttons\":[{\"k\":[1,\"two\"]}]}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `GET /v2/buttons/{bid}`: Read one of the account's buttons.
 #[tokio::test]
 async fn get_button() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -554,7 +560,7 @@ async fn get_button() {
         .retry(snapcall::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client.buttons().get_button(7).send().await.expect("the call succeeds");
+    let answer = client.buttons().get(7).send().await.expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
@@ -572,20 +578,19 @@ async fn get_button() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/buttons/{bid}/info`: Read the public information of a button, without a key.
 #[tokio::test]
 async fn get_button_public_info() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -596,7 +601,7 @@ async fn get_button_public_info() {
         .unwrap();
     let answer = client
         .buttons()
-        .get_button_public_info(7)
+        .get_public_info(7)
         .send()
         .await
         .expect("the call succeeds");
@@ -617,21 +622,17 @@ async fn get_button_public_info() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     for h in ["authorization", "authorization"] {
-        assert_eq!(
-            header(& req, h), None, "a public operation must send no credentials"
-        );
+        assert_eq!(header(&req, h), None, "a public operation must send no credentials");
     }
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/buttons`: List the account's buttons, with optional filters.
 #[tokio::test]
 async fn list_buttons() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -642,7 +643,7 @@ async fn list_buttons() {
         .unwrap();
     let answer = client
         .buttons()
-        .list_buttons()
+        .list()
         .page(42)
         .limit(42)
         .name("name v/1 é")
@@ -661,30 +662,32 @@ async fn list_buttons() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("name", "name v/1 é"), ("agent",
-        "agent v/1 é"), ("active", "true")
+        ("page", "42"),
+        ("limit", "42"),
+        ("name", "name v/1 é"),
+        ("agent", "agent v/1 é"),
+        ("active", "true"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `PUT /v2/buttons/{bid}`: Change the settings of a button.
 #[tokio::test]
 async fn update_button() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -695,7 +698,7 @@ async fn update_button() {
         .unwrap();
     let answer = client
         .buttons()
-        .update_button(7)
+        .update(7)
         .name("name v/1 é")
         .brand("brand v/1 é")
         .call_id(7)
@@ -726,27 +729,25 @@ async fn update_button() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
         ("{\"name\":\"name v/1 é\",\"brand\":\"brand v/1 é\",\"call_id\":7,\"schedule_template_id\":42,\"timezone\":\"timezone v/1 é\",\"caller_id\":7,\"config\":{\"k\":[1,\"two\"]},\"display_page\":\"display_page v/1 é\",\"cart_value\":2.5,\"active\":true}")
         .unwrap(), "JSON body"
     );
 }
+
 /// `PUT /v2/buttons/batch`: Update several buttons in one request.
 #[tokio::test]
 async fn update_buttons_batch() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -757,7 +758,7 @@ async fn update_buttons_batch() {
         .unwrap();
     let answer = client
         .buttons()
-        .update_buttons_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
+        .update_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
         .expect("the call succeeds");
@@ -778,26 +779,25 @@ async fn update_buttons_batch() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"buttons\":[{\"k\":[1,\"two\"]}]}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"buttons\":[{\"k\":[1,\"two\"]}]}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `DELETE /v2/calls/{id}/recording`: Delete the recording of a call.
 #[tokio::test]
 async fn delete_call_recording() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -808,7 +808,7 @@ async fn delete_call_recording() {
         .unwrap();
     let answer = client
         .calls()
-        .delete_call_recording(42)
+        .delete_recording(42)
         .send()
         .await
         .expect("the call succeeds");
@@ -829,20 +829,19 @@ async fn delete_call_recording() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/calls/{id}`: Read one call by its id.
 #[tokio::test]
 async fn get_call() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -851,7 +850,7 @@ async fn get_call() {
         .retry(snapcall::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client.calls().get_call(42).send().await.expect("the call succeeds");
+    let answer = client.calls().get(42).send().await.expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
@@ -869,20 +868,19 @@ async fn get_call() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/calls/{id}/recording`: Get access to the recording of a call.
 #[tokio::test]
 async fn get_call_recording() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -893,7 +891,7 @@ async fn get_call_recording() {
         .unwrap();
     let answer = client
         .calls()
-        .get_call_recording(42)
+        .get_recording(42)
         .send()
         .await
         .expect("the call succeeds");
@@ -914,20 +912,19 @@ async fn get_call_recording() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/calls`: List calls, filtered by date range, button, agent, status and more.
 #[tokio::test]
 async fn list_calls() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -938,7 +935,7 @@ async fn list_calls() {
         .unwrap();
     let answer = client
         .calls()
-        .list_calls()
+        .list()
         .page(42)
         .limit(42)
         .rate(7)
@@ -963,31 +960,38 @@ async fn list_calls() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("rate", "7"), ("start", "2024-01-31"), ("end",
-        "2024-01-31"), ("button", "7"), ("status", "7"), ("agent", "7"), ("client", "7"),
-        ("ani", "42"), ("exporting", "true")
+        ("page", "42"),
+        ("limit", "42"),
+        ("rate", "7"),
+        ("start", "2024-01-31"),
+        ("end", "2024-01-31"),
+        ("button", "7"),
+        ("status", "7"),
+        ("agent", "7"),
+        ("client", "7"),
+        ("ani", "42"),
+        ("exporting", "true"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/companies/{companyId}/booking-pages`: Create a booking page for a company.
 #[tokio::test]
 async fn create_company_booking_page() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -998,7 +1002,7 @@ async fn create_company_booking_page() {
         .unwrap();
     let answer = client
         .company_booking_pages()
-        .create_company_booking_page(42, "name v/1 é")
+        .create(42, "name v/1 é")
         .team_id(42)
         .user_id(42)
         .duration(42)
@@ -1023,27 +1027,25 @@ async fn create_company_booking_page() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
         ("{\"team_id\":42,\"user_id\":42,\"duration\":42,\"name\":\"name v/1 é\",\"description\":\"description v/1 é\"}")
         .unwrap(), "JSON body"
     );
 }
+
 /// `DELETE /v2/companies/{companyId}/booking-pages/{uuid}`: Delete a booking page of a company.
 #[tokio::test]
 async fn delete_company_booking_page() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1054,7 +1056,7 @@ async fn delete_company_booking_page() {
         .unwrap();
     let answer = client
         .company_booking_pages()
-        .delete_company_booking_page(42, "uuid v/1 é")
+        .delete(42, "uuid v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -1062,7 +1064,9 @@ async fn delete_company_booking_page() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
-        req.url.path(), "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9", "path"
+        req.url.path(),
+        "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -1077,20 +1081,19 @@ async fn delete_company_booking_page() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/companies/{companyId}/booking-pages/{uuid}`: Read one booking page of a company.
 #[tokio::test]
 async fn get_company_booking_page() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1101,7 +1104,7 @@ async fn get_company_booking_page() {
         .unwrap();
     let answer = client
         .company_booking_pages()
-        .get_company_booking_page(42, "uuid v/1 é")
+        .get(42, "uuid v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -1109,7 +1112,9 @@ async fn get_company_booking_page() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
-        req.url.path(), "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9", "path"
+        req.url.path(),
+        "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -1124,20 +1129,19 @@ async fn get_company_booking_page() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/companies/{companyId}/booking-pages`: List the booking pages of a company.
 #[tokio::test]
 async fn list_company_booking_pages() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1148,7 +1152,7 @@ async fn list_company_booking_pages() {
         .unwrap();
     let answer = client
         .company_booking_pages()
-        .list_company_booking_pages(42)
+        .list(42)
         .page(42)
         .limit(42)
         .name("name v/1 é")
@@ -1166,30 +1170,31 @@ async fn list_company_booking_pages() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("name", "name v/1 é"), ("hasTeamAssociated",
-        "true")
+        ("page", "42"),
+        ("limit", "42"),
+        ("name", "name v/1 é"),
+        ("hasTeamAssociated", "true"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `PUT /v2/companies/{companyId}/booking-pages/{uuid}`: Change a booking page of a company.
 #[tokio::test]
 async fn update_company_booking_page() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1200,7 +1205,7 @@ async fn update_company_booking_page() {
         .unwrap();
     let answer = client
         .company_booking_pages()
-        .update_company_booking_page(42, "uuid v/1 é")
+        .update(42, "uuid v/1 é")
         .team_id(42)
         .user_id(42)
         .name("name v/1 é")
@@ -1214,7 +1219,9 @@ async fn update_company_booking_page() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "PUT");
     assert_eq!(
-        req.url.path(), "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9", "path"
+        req.url.path(),
+        "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -1229,27 +1236,25 @@ async fn update_company_booking_page() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
         ("{\"team_id\":42,\"user_id\":42,\"name\":\"name v/1 é\",\"duration\":42,\"description\":\"description v/1 é\",\"status\":\"status v/1 é\"}")
         .unwrap(), "JSON body"
     );
 }
+
 /// `POST /v2/companies/{companyId}/custom_fields`: Create custom fields for a company.
 #[tokio::test]
 async fn create_company_custom_fields() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1260,7 +1265,7 @@ async fn create_company_custom_fields() {
         .unwrap();
     let answer = client
         .company_custom_fields()
-        .create_company_custom_fields(42)
+        .create(42)
         .custom_fields(vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
@@ -1282,26 +1287,25 @@ async fn create_company_custom_fields() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"customFields\":[{\"k\":[1,\"two\"]}]}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"customFields\":[{\"k\":[1,\"two\"]}]}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `GET /v2/companies/{companyId}/custom_fields`: List the custom fields of a company.
 #[tokio::test]
 async fn list_company_custom_fields() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1312,7 +1316,7 @@ async fn list_company_custom_fields() {
         .unwrap();
     let answer = client
         .company_custom_fields()
-        .list_company_custom_fields(42)
+        .list(42)
         .page(42)
         .limit(42)
         .name("name v/1 é")
@@ -1328,9 +1332,7 @@ async fn list_company_custom_fields() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("name", "name v/1 é")
-    ]
+    let mut want_query: Vec<(String, String)> = vec![("page", "42"), ("limit", "42"), ("name", "name v/1 é")]
         .into_iter()
         .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
         .collect();
@@ -1338,20 +1340,19 @@ async fn list_company_custom_fields() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/companies/{companyId}/invites`: Invite someone by email to join a company.
 #[tokio::test]
 async fn create_company_invite() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1362,7 +1363,7 @@ async fn create_company_invite() {
         .unwrap();
     let answer = client
         .company_invites()
-        .create_company_invite(42, "email v/1 é")
+        .create(42, "email v/1 é")
         .role_id(42)
         .send()
         .await
@@ -1384,26 +1385,25 @@ async fn create_company_invite() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"role_id\":42,\"email\":\"email v/1 é\"}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"role_id\":42,\"email\":\"email v/1 é\"}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `DELETE /v2/companies/{companyId}/invites/{token}`: Cancel a pending invitation to a company.
 #[tokio::test]
 async fn delete_company_invite() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1414,7 +1414,7 @@ async fn delete_company_invite() {
         .unwrap();
     let answer = client
         .company_invites()
-        .delete_company_invite(42, "token v/1 é")
+        .delete(42, "token v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -1422,7 +1422,9 @@ async fn delete_company_invite() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
-        req.url.path(), "/v2/companies/42/invites/token%20v%2F1%20%C3%A9", "path"
+        req.url.path(),
+        "/v2/companies/42/invites/token%20v%2F1%20%C3%A9",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -1437,20 +1439,19 @@ async fn delete_company_invite() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/companies/{companyId}/invites`: List a company's pending invitations.
 #[tokio::test]
 async fn list_company_invites() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1461,7 +1462,7 @@ async fn list_company_invites() {
         .unwrap();
     let answer = client
         .company_invites()
-        .list_company_invites(42)
+        .list(42)
         .page(42)
         .limit(42)
         .send()
@@ -1484,20 +1485,19 @@ async fn list_company_invites() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `PUT /v2/companies/{companyId}/invites/{token}`: Change the role a pending invitation grants.
 #[tokio::test]
 async fn update_company_invite() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1508,7 +1508,7 @@ async fn update_company_invite() {
         .unwrap();
     let answer = client
         .company_invites()
-        .update_company_invite(42, "token v/1 é", 42)
+        .update(42, "token v/1 é", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1516,7 +1516,9 @@ async fn update_company_invite() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "PUT");
     assert_eq!(
-        req.url.path(), "/v2/companies/42/invites/token%20v%2F1%20%C3%A9", "path"
+        req.url.path(),
+        "/v2/companies/42/invites/token%20v%2F1%20%C3%A9",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -1531,26 +1533,25 @@ async fn update_company_invite() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value > ("{\"role_id\":42}")
-        .unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"role_id\":42}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `GET /v2/companies/{companyId}/library/{token}`: Read one media item of a company's library.
 #[tokio::test]
 async fn get_company_library_media() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1561,7 +1562,7 @@ async fn get_company_library_media() {
         .unwrap();
     let answer = client
         .company_library()
-        .get_company_library_media(42, "token v/1 é")
+        .get_media(42, "token v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -1569,7 +1570,9 @@ async fn get_company_library_media() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
-        req.url.path(), "/v2/companies/42/library/token%20v%2F1%20%C3%A9", "path"
+        req.url.path(),
+        "/v2/companies/42/library/token%20v%2F1%20%C3%A9",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -1584,20 +1587,19 @@ async fn get_company_library_media() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/companies/{companyId}/library`: List the media items of a company's library.
 #[tokio::test]
 async fn list_company_library_media() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1608,7 +1610,7 @@ async fn list_company_library_media() {
         .unwrap();
     let answer = client
         .company_library()
-        .list_company_library_media(42)
+        .list_media(42)
         .page(42)
         .limit(42)
         .type_(7)
@@ -1627,21 +1629,26 @@ async fn list_company_library_media() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("type", "7"), ("name", "name v/1 é"),
-        ("order", "order v/1 é")
+        ("page", "42"),
+        ("limit", "42"),
+        ("type", "7"),
+        ("name", "name v/1 é"),
+        ("order", "order v/1 é"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/companies/{companyId}/streams`: Create an assist or instant video stream in a company.
 #[tokio::test]
 async fn create_stream() {
@@ -1664,7 +1671,7 @@ async fn create_stream() {
         .unwrap();
     let answer = client
         .company_streams()
-        .create_stream(42, snapcall::StreamType::Assist)
+        .create(42, snapcall::StreamType::Assist)
         .name("name v/1 é")
         .origin("origin v/1 é")
         .short_url(true)
@@ -1688,27 +1695,28 @@ async fn create_stream() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"type\":\"assist\",\"name\":\"name v/1 é\",\"origin\":\"origin v/1 é\",\"short_url\":true}")
-        .unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"type\":\"assist\",\"name\":\"name v/1 é\",\"origin\":\"origin v/1 é\",\"short_url\":true}"
+        )
+        .unwrap(),
+        "JSON body"
     );
 }
+
 /// `DELETE /v2/companies/{companyId}/streams/{streamToken}`: Delete a stream of a company.
 #[tokio::test]
 async fn delete_company_stream() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -1719,54 +1727,7 @@ async fn delete_company_stream() {
         .unwrap();
     let answer = client
         .company_streams()
-        .delete_company_stream(42, "stream_token v/1 é")
-        .send()
-        .await
-        .expect("the call succeeds");
-    let _answer = answer;
-    let req = only_request(&server).await;
-    assert_eq!(req.method.as_str(), "DELETE");
-    assert_eq!(
-        req.url.path(), "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9", "path"
-    );
-    let mut sent_query: Vec<(String, String)> = req
-        .url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let mut want_query: Vec<(String, String)> = vec![]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
-    sent_query.sort();
-    want_query.sort();
-    assert_eq!(sent_query, want_query, "query");
-    assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
-        "credentials"
-    );
-    assert!(req.body.is_empty(), "no body");
-}
-/// `DELETE /v2/companies/{companyId}/streams/{streamToken}/events/{id}`: Delete an event of a company's stream.
-#[tokio::test]
-async fn delete_company_stream_event() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
-        .mount(&server)
-        .await;
-    let client = snapcall::Client::builder()
-        .basic("wire-test-key")
-        .base_url(server.uri())
-        .retry(snapcall::RetryConfig::disabled())
-        .build()
-        .unwrap();
-    let answer = client
-        .company_streams()
-        .delete_company_stream_event(42, "stream_token v/1 é", 42)
+        .delete(42, "stream_token v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -1775,7 +1736,8 @@ async fn delete_company_stream_event() {
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42", "path"
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -1790,11 +1752,61 @@ async fn delete_company_stream_event() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
+/// `DELETE /v2/companies/{companyId}/streams/{streamToken}/events/{id}`: Delete an event of a company's stream.
+#[tokio::test]
+async fn delete_company_stream_event() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
+        .mount(&server)
+        .await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let answer = client
+        .company_streams()
+        .delete_event(42, "stream_token v/1 é", 42)
+        .send()
+        .await
+        .expect("the call succeeds");
+    let _answer = answer;
+    let req = only_request(&server).await;
+    assert_eq!(req.method.as_str(), "DELETE");
+    assert_eq!(
+        req.url.path(),
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "path"
+    );
+    let mut sent_query: Vec<(String, String)> = req
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut want_query: Vec<(String, String)> = vec![]
+        .into_iter()
+        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+        .collect();
+    sent_query.sort();
+    want_query.sort();
+    assert_eq!(sent_query, want_query, "query");
+    assert_eq!(
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
+        "credentials"
+    );
+    assert!(req.body.is_empty(), "no body");
+}
+
 /// `GET /v2/companies/{companyId}/streams/{streamToken}`: Read a stream of a company by its token.
 #[tokio::test]
 async fn get_company_stream() {
@@ -1817,54 +1829,7 @@ async fn get_company_stream() {
         .unwrap();
     let answer = client
         .company_streams()
-        .get_company_stream(42, "stream_token v/1 é")
-        .send()
-        .await
-        .expect("the call succeeds");
-    let _answer = answer;
-    let req = only_request(&server).await;
-    assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(
-        req.url.path(), "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9", "path"
-    );
-    let mut sent_query: Vec<(String, String)> = req
-        .url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let mut want_query: Vec<(String, String)> = vec![]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
-    sent_query.sort();
-    want_query.sort();
-    assert_eq!(sent_query, want_query, "query");
-    assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
-        "credentials"
-    );
-    assert!(req.body.is_empty(), "no body");
-}
-/// `GET /v2/companies/{companyId}/streams/{streamToken}/events/{id}`: Read an event of a company's stream.
-#[tokio::test]
-async fn get_company_stream_event() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
-        .mount(&server)
-        .await;
-    let client = snapcall::Client::builder()
-        .basic("wire-test-key")
-        .base_url(server.uri())
-        .retry(snapcall::RetryConfig::disabled())
-        .build()
-        .unwrap();
-    let answer = client
-        .company_streams()
-        .get_company_stream_event(42, "stream_token v/1 é", 42)
+        .get(42, "stream_token v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -1873,107 +1838,7 @@ async fn get_company_stream_event() {
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42", "path"
-    );
-    let mut sent_query: Vec<(String, String)> = req
-        .url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let mut want_query: Vec<(String, String)> = vec![]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
-    sent_query.sort();
-    want_query.sort();
-    assert_eq!(sent_query, want_query, "query");
-    assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
-        "credentials"
-    );
-    assert!(req.body.is_empty(), "no body");
-}
-/// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`: Get access to the recording of a stream (marked deprecated for one customer).
-#[tokio::test]
-async fn get_company_stream_recording() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
-        .mount(&server)
-        .await;
-    let client = snapcall::Client::builder()
-        .basic("wire-test-key")
-        .base_url(server.uri())
-        .retry(snapcall::RetryConfig::disabled())
-        .build()
-        .unwrap();
-    let answer = client
-        .company_streams()
-        .get_company_stream_recording(42, "stream_token v/1 é")
-        .send()
-        .await
-        .expect("the call succeeds");
-    let _answer = answer;
-    let req = only_request(&server).await;
-    assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(
-        req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/recording", "path"
-    );
-    let mut sent_query: Vec<(String, String)> = req
-        .url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let mut want_query: Vec<(String, String)> = vec![]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
-    sent_query.sort();
-    want_query.sort();
-    assert_eq!(sent_query, want_query, "query");
-    assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
-        "credentials"
-    );
-    assert!(req.body.is_empty(), "no body");
-}
-/// `POST /v2/companies/{companyId}/streams/{streamToken}/invite`: Send invitations to join a stream, by user id, email or phone.
-#[tokio::test]
-async fn invite_to_company_stream() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
-        .mount(&server)
-        .await;
-    let client = snapcall::Client::builder()
-        .basic("wire-test-key")
-        .base_url(server.uri())
-        .retry(snapcall::RetryConfig::disabled())
-        .build()
-        .unwrap();
-    let answer = client
-        .company_streams()
-        .invite_to_company_stream(42, "stream_token v/1 é")
-        .type_("type_ v/1 é")
-        .user_ids(vec![42])
-        .emails(vec!["emails v/1 é".into()])
-        .phone_numbers(vec!["phone_numbers v/1 é".into()])
-        .text("text v/1 é")
-        .send()
-        .await
-        .expect("the call succeeds");
-    let _answer = answer;
-    let req = only_request(&server).await;
-    assert_eq!(req.method.as_str(), "POST");
-    assert_eq!(
-        req.url.path(), "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/invite",
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1989,27 +1854,19 @@ async fn invite_to_company_stream() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
-    assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"type\":\"type_ v/1 é\",\"userIds\":[42],\"emails\":[\"emails v/1 é\"],\"phoneNumbers\":[\"phone_numbers v/1 é\"],\"text\":\"text v/1 é\"}")
-        .unwrap(), "JSON body"
-    );
+    assert!(req.body.is_empty(), "no body");
 }
-/// `GET /v2/companies/{companyId}/stream-events`: List the stream events of a company, with optional filters.
+
+/// `GET /v2/companies/{companyId}/streams/{streamToken}/events/{id}`: Read an event of a company's stream.
 #[tokio::test]
-async fn list_company_stream_events() {
+async fn get_company_stream_event() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2020,7 +1877,162 @@ async fn list_company_stream_events() {
         .unwrap();
     let answer = client
         .company_streams()
-        .list_company_stream_events(42)
+        .get_event(42, "stream_token v/1 é", 42)
+        .send()
+        .await
+        .expect("the call succeeds");
+    let _answer = answer;
+    let req = only_request(&server).await;
+    assert_eq!(req.method.as_str(), "GET");
+    assert_eq!(
+        req.url.path(),
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "path"
+    );
+    let mut sent_query: Vec<(String, String)> = req
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut want_query: Vec<(String, String)> = vec![]
+        .into_iter()
+        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+        .collect();
+    sent_query.sort();
+    want_query.sort();
+    assert_eq!(sent_query, want_query, "query");
+    assert_eq!(
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
+        "credentials"
+    );
+    assert!(req.body.is_empty(), "no body");
+}
+
+/// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`: Get access to the recording of a stream (marked deprecated for one customer).
+#[tokio::test]
+async fn get_company_stream_recording() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
+        .mount(&server)
+        .await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let answer = client
+        .company_streams()
+        .get_recording(42, "stream_token v/1 é")
+        .send()
+        .await
+        .expect("the call succeeds");
+    let _answer = answer;
+    let req = only_request(&server).await;
+    assert_eq!(req.method.as_str(), "GET");
+    assert_eq!(
+        req.url.path(),
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/recording",
+        "path"
+    );
+    let mut sent_query: Vec<(String, String)> = req
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut want_query: Vec<(String, String)> = vec![]
+        .into_iter()
+        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+        .collect();
+    sent_query.sort();
+    want_query.sort();
+    assert_eq!(sent_query, want_query, "query");
+    assert_eq!(
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
+        "credentials"
+    );
+    assert!(req.body.is_empty(), "no body");
+}
+
+/// `POST /v2/companies/{companyId}/streams/{streamToken}/invite`: Send invitations to join a stream, by user id, email or phone.
+#[tokio::test]
+async fn invite_to_company_stream() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
+        .mount(&server)
+        .await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let answer = client
+        .company_streams()
+        .invite_to(42, "stream_token v/1 é")
+        .type_("type_ v/1 é")
+        .user_ids(vec![42])
+        .emails(vec!["emails v/1 é".into()])
+        .phone_numbers(vec!["phone_numbers v/1 é".into()])
+        .text("text v/1 é")
+        .send()
+        .await
+        .expect("the call succeeds");
+    let _answer = answer;
+    let req = only_request(&server).await;
+    assert_eq!(req.method.as_str(), "POST");
+    assert_eq!(
+        req.url.path(),
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/invite",
+        "path"
+    );
+    let mut sent_query: Vec<(String, String)> = req
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut want_query: Vec<(String, String)> = vec![]
+        .into_iter()
+        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+        .collect();
+    sent_query.sort();
+    want_query.sort();
+    assert_eq!(sent_query, want_query, "query");
+    assert_eq!(
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
+        "credentials"
+    );
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
+    assert_eq!(
+        sent, ::serde_json::from_str:: < ::serde_json::Value >
+        ("{\"type\":\"type_ v/1 é\",\"userIds\":[42],\"emails\":[\"emails v/1 é\"],\"phoneNumbers\":[\"phone_numbers v/1 é\"],\"text\":\"text v/1 é\"}")
+        .unwrap(), "JSON body"
+    );
+}
+
+/// `GET /v2/companies/{companyId}/stream-events`: List the stream events of a company, with optional filters.
+#[tokio::test]
+async fn list_company_stream_events() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
+        .mount(&server)
+        .await;
+    let client = snapcall::Client::builder()
+        .basic("wire-test-key")
+        .base_url(server.uri())
+        .retry(snapcall::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let answer = client
+        .company_streams()
+        .list_events(42)
         .exporting(true)
         .paginated(true)
         .page(42)
@@ -2045,32 +2057,38 @@ async fn list_company_stream_events() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("exporting", "true"), ("paginated", "true"), ("page", "42"), ("limit", "42"),
-        ("start", "2024-01-31"), ("end", "2024-01-31"), ("type", "7"), ("mediaType",
-        "7"), ("stream_token", "stream_token v/1 é"), ("external_id",
-        "external_id v/1 é"), ("order", "order v/1 é")
+        ("exporting", "true"),
+        ("paginated", "true"),
+        ("page", "42"),
+        ("limit", "42"),
+        ("start", "2024-01-31"),
+        ("end", "2024-01-31"),
+        ("type", "7"),
+        ("mediaType", "7"),
+        ("stream_token", "stream_token v/1 é"),
+        ("external_id", "external_id v/1 é"),
+        ("order", "order v/1 é"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/companies/{companyId}/streams`: List the streams of a company, with optional filters.
 #[tokio::test]
 async fn list_company_streams() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2081,7 +2099,7 @@ async fn list_company_streams() {
         .unwrap();
     let answer = client
         .company_streams()
-        .list_company_streams(42)
+        .list(42)
         .paginated(true)
         .page(42)
         .limit(42)
@@ -2110,33 +2128,42 @@ async fn list_company_streams() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("paginated", "true"), ("page", "42"), ("limit", "42"), ("button", "7"),
-        ("expired", "true"), ("type", "7"), ("start", "2024-01-31"), ("end",
-        "2024-01-31"), ("exporting", "true"), ("has_recording", "true"),
-        ("custom_filter", "custom_filter v/1 é"), ("team_ids", "7"), ("user_ids", "7"),
-        ("name", "name v/1 é"), ("external_id", "external_id v/1 é")
+        ("paginated", "true"),
+        ("page", "42"),
+        ("limit", "42"),
+        ("button", "7"),
+        ("expired", "true"),
+        ("type", "7"),
+        ("start", "2024-01-31"),
+        ("end", "2024-01-31"),
+        ("exporting", "true"),
+        ("has_recording", "true"),
+        ("custom_filter", "custom_filter v/1 é"),
+        ("team_ids", "7"),
+        ("user_ids", "7"),
+        ("name", "name v/1 é"),
+        ("external_id", "external_id v/1 é"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`: Request the audio files of a stream event (the /mix route).
 #[tokio::test]
 async fn request_company_stream_event_mix() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2147,7 +2174,7 @@ async fn request_company_stream_event_mix() {
         .unwrap();
     let answer = client
         .company_streams()
-        .request_company_stream_event_mix(42, "stream_token v/1 é", 42)
+        .request_event_mix(42, "stream_token v/1 é", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2156,7 +2183,8 @@ async fn request_company_stream_event_mix() {
     assert_eq!(req.method.as_str(), "POST");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42/mix", "path"
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42/mix",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -2171,20 +2199,19 @@ async fn request_company_stream_event_mix() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`: Request the audio files of a stream event (the /video-mix route).
 #[tokio::test]
 async fn request_company_stream_event_video_mix() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2195,7 +2222,7 @@ async fn request_company_stream_event_video_mix() {
         .unwrap();
     let answer = client
         .company_streams()
-        .request_company_stream_event_video_mix(42, "stream_token v/1 é", 42)
+        .request_event_video_mix(42, "stream_token v/1 é", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2220,20 +2247,19 @@ async fn request_company_stream_event_video_mix() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/companies/{companyId}/teams/{teamId}/users`: Add a user to a team.
 #[tokio::test]
 async fn add_company_team_user() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2244,7 +2270,7 @@ async fn add_company_team_user() {
         .unwrap();
     let answer = client
         .company_teams()
-        .add_company_team_user(42, 42, 42)
+        .add_user(42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2265,26 +2291,25 @@ async fn add_company_team_user() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value > ("{\"user_id\":42}")
-        .unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"user_id\":42}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `POST /v2/companies/{companyId}/teams`: Create a team in a company.
 #[tokio::test]
 async fn create_company_team() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2295,7 +2320,7 @@ async fn create_company_team() {
         .unwrap();
     let answer = client
         .company_teams()
-        .create_company_team(42, "name v/1 é")
+        .create(42, "name v/1 é")
         .description("description v/1 é")
         .send()
         .await
@@ -2317,27 +2342,28 @@ async fn create_company_team() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"name\":\"name v/1 é\",\"description\":\"description v/1 é\"}").unwrap(),
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"name\":\"name v/1 é\",\"description\":\"description v/1 é\"}"
+        )
+        .unwrap(),
         "JSON body"
     );
 }
+
 /// `DELETE /v2/companies/{companyId}/teams/{id}`: Delete a team.
 #[tokio::test]
 async fn delete_company_team() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2348,7 +2374,7 @@ async fn delete_company_team() {
         .unwrap();
     let answer = client
         .company_teams()
-        .delete_company_team(42, 42)
+        .delete(42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2369,20 +2395,19 @@ async fn delete_company_team() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/companies/{companyId}/teams/{teamId}`: Read one team of a company.
 #[tokio::test]
 async fn get_company_team() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2393,7 +2418,7 @@ async fn get_company_team() {
         .unwrap();
     let answer = client
         .company_teams()
-        .get_company_team(42, 42)
+        .get(42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2414,20 +2439,19 @@ async fn get_company_team() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/companies/{companyId}/teams`: List the teams of a company.
 #[tokio::test]
 async fn list_company_teams() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2438,7 +2462,7 @@ async fn list_company_teams() {
         .unwrap();
     let answer = client
         .company_teams()
-        .list_company_teams(42)
+        .list(42)
         .page(42)
         .limit(42)
         .name("name v/1 é")
@@ -2455,30 +2479,28 @@ async fn list_company_teams() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("name", "name v/1 é"), ("id", "7")
-    ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    let mut want_query: Vec<(String, String)> =
+        vec![("page", "42"), ("limit", "42"), ("name", "name v/1 é"), ("id", "7")]
+            .into_iter()
+            .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+            .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `DELETE /v2/companies/{companyId}/teams/{teamId}/users/{userId}`: Remove a user from a team.
 #[tokio::test]
 async fn remove_company_team_user() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2489,7 +2511,7 @@ async fn remove_company_team_user() {
         .unwrap();
     let answer = client
         .company_teams()
-        .remove_company_team_user(42, 42, 42)
+        .remove_user(42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2510,20 +2532,19 @@ async fn remove_company_team_user() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `PUT /v2/companies/{companyId}/teams/{teamId}`: Rename a team or change its description or settings.
 #[tokio::test]
 async fn update_company_team() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2534,7 +2555,7 @@ async fn update_company_team() {
         .unwrap();
     let answer = client
         .company_teams()
-        .update_company_team(42, 42)
+        .update(42, 42)
         .name("name v/1 é")
         .description("description v/1 é")
         .settings(::serde_json::json!({ "k" : [1, "two"] }))
@@ -2558,27 +2579,28 @@ async fn update_company_team() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"name\":\"name v/1 é\",\"description\":\"description v/1 é\",\"settings\":{\"k\":[1,\"two\"]}}")
-        .unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"name\":\"name v/1 é\",\"description\":\"description v/1 é\",\"settings\":{\"k\":[1,\"two\"]}}"
+        )
+        .unwrap(),
+        "JSON body"
     );
 }
+
 /// `GET /v2/companies/{companyId}/users/{userId}`: Read one user of a company.
 #[tokio::test]
 async fn get_company_user() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2589,7 +2611,7 @@ async fn get_company_user() {
         .unwrap();
     let answer = client
         .company_users()
-        .get_company_user(42, 42)
+        .get(42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2610,20 +2632,19 @@ async fn get_company_user() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/companies/{companyId}/users`: List the users of a company, with optional filters.
 #[tokio::test]
 async fn list_company_users() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2634,7 +2655,7 @@ async fn list_company_users() {
         .unwrap();
     let answer = client
         .company_users()
-        .list_company_users(42)
+        .list(42)
         .page(42)
         .limit(42)
         .team_id(42)
@@ -2655,30 +2676,34 @@ async fn list_company_users() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("team_id", "42"), ("status", "status v/1 é"),
-        ("name", "name v/1 é"), ("id", "7"), ("withPending", "true")
+        ("page", "42"),
+        ("limit", "42"),
+        ("team_id", "42"),
+        ("status", "status v/1 é"),
+        ("name", "name v/1 é"),
+        ("id", "7"),
+        ("withPending", "true"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `DELETE /v2/companies/{companyId}/users/{userId}`: Remove a user from a company.
 #[tokio::test]
 async fn remove_company_user() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2689,7 +2714,7 @@ async fn remove_company_user() {
         .unwrap();
     let answer = client
         .company_users()
-        .remove_company_user("company_id v/1 é", "user_id v/1 é")
+        .remove("company_id v/1 é", "user_id v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -2714,20 +2739,19 @@ async fn remove_company_user() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `PUT /v2/companies/{companyId}/users/{userId}`: Change the role of a user in a company.
 #[tokio::test]
 async fn update_company_user() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2738,7 +2762,7 @@ async fn update_company_user() {
         .unwrap();
     let answer = client
         .company_users()
-        .update_company_user(42, 42, 42)
+        .update(42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2759,26 +2783,25 @@ async fn update_company_user() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value > ("{\"role_id\":42}")
-        .unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"role_id\":42}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `GET /v2/integrations`: List the integrations available to the account.
 #[tokio::test]
 async fn list_integrations() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2787,12 +2810,7 @@ async fn list_integrations() {
         .retry(snapcall::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
-        .integrations()
-        .list_integrations()
-        .send()
-        .await
-        .expect("the call succeeds");
+    let answer = client.integrations().list().send().await.expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
@@ -2810,20 +2828,19 @@ async fn list_integrations() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/invites/accept`: Accept an invitation to join a company.
 #[tokio::test]
 async fn accept_invite() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2834,7 +2851,7 @@ async fn accept_invite() {
         .unwrap();
     let answer = client
         .invites()
-        .accept_invite("token v/1 é")
+        .accept("token v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -2855,26 +2872,25 @@ async fn accept_invite() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"token\":\"token v/1 é\"}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"token\":\"token v/1 é\"}").unwrap(),
+        "JSON body"
     );
 }
+
 /// `GET /v2/invites/{token}`: Read a company invitation by its token, without a key.
 #[tokio::test]
 async fn get_invite() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2885,7 +2901,7 @@ async fn get_invite() {
         .unwrap();
     let answer = client
         .invites()
-        .get_invite("token v/1 é")
+        .get("token v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -2906,21 +2922,17 @@ async fn get_invite() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     for h in ["authorization", "authorization"] {
-        assert_eq!(
-            header(& req, h), None, "a public operation must send no credentials"
-        );
+        assert_eq!(header(&req, h), None, "a public operation must send no credentials");
     }
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/partner/activate-account`: Activate a user account on behalf of a partner.
 #[tokio::test]
 async fn activate_partner_account() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2931,7 +2943,7 @@ async fn activate_partner_account() {
         .unwrap();
     let answer = client
         .partner()
-        .activate_partner_account()
+        .activate_account()
         .email("email v/1 é")
         .user_id(42)
         .timezone("timezone v/1 é")
@@ -2957,27 +2969,25 @@ async fn activate_partner_account() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
         ("{\"email\":\"email v/1 é\",\"user_id\":42,\"timezone\":\"timezone v/1 é\",\"password\":\"password v/1 é\",\"currency\":\"currency v/1 é\"}")
         .unwrap(), "JSON body"
     );
 }
+
 /// `POST /v2/partner/agent-button`: Get the button of an agent, identified by email.
 #[tokio::test]
 async fn get_partner_agent_button() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -2988,7 +2998,7 @@ async fn get_partner_agent_button() {
         .unwrap();
     let answer = client
         .partner()
-        .get_partner_agent_button("agent_email v/1 é")
+        .get_agent_button("agent_email v/1 é")
         .stream(true)
         .send()
         .await
@@ -3010,27 +3020,26 @@ async fn get_partner_agent_button() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"agent_email\":\"agent_email v/1 é\",\"stream\":true}").unwrap(),
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"agent_email\":\"agent_email v/1 é\",\"stream\":true}")
+            .unwrap(),
         "JSON body"
     );
 }
+
 /// `GET /v2/partner/calls/{id}`: Read one call by its id, as a partner.
 #[tokio::test]
 async fn get_partner_call() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3039,12 +3048,7 @@ async fn get_partner_call() {
         .retry(snapcall::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
-        .partner()
-        .get_partner_call(42)
-        .send()
-        .await
-        .expect("the call succeeds");
+    let answer = client.partner().get_call(42).send().await.expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
@@ -3062,20 +3066,19 @@ async fn get_partner_call() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/partner/stats`: Get overall call statistics for a date range.
 #[tokio::test]
 async fn get_partner_stats() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3086,7 +3089,7 @@ async fn get_partner_stats() {
         .unwrap();
     let answer = client
         .partner()
-        .get_partner_stats(
+        .get_stats(
             ::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(),
             ::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(),
         )
@@ -3102,9 +3105,7 @@ async fn get_partner_stats() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> = vec![
-        ("start", "2024-01-31"), ("end", "2024-01-31")
-    ]
+    let mut want_query: Vec<(String, String)> = vec![("start", "2024-01-31"), ("end", "2024-01-31")]
         .into_iter()
         .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
         .collect();
@@ -3112,20 +3113,19 @@ async fn get_partner_stats() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/partner/calls`: List the call history visible to a partner.
 #[tokio::test]
 async fn list_partner_calls() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3136,7 +3136,7 @@ async fn list_partner_calls() {
         .unwrap();
     let answer = client
         .partner()
-        .list_partner_calls()
+        .list_calls()
         .page(42)
         .limit(42)
         .start(::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap())
@@ -3156,30 +3156,33 @@ async fn list_partner_calls() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("start", "2024-01-31"), ("end", "2024-01-31"),
-        ("agent", "7"), ("exporting", "true")
+        ("page", "42"),
+        ("limit", "42"),
+        ("start", "2024-01-31"),
+        ("end", "2024-01-31"),
+        ("agent", "7"),
+        ("exporting", "true"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/public/library/{token}`: Read a shared library media item by its token, without a key.
 #[tokio::test]
 async fn get_public_library_media() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3190,7 +3193,7 @@ async fn get_public_library_media() {
         .unwrap();
     let answer = client
         .public()
-        .get_public_library_media("token v/1 é")
+        .get_library_media("token v/1 é")
         .send()
         .await
         .expect("the call succeeds");
@@ -3211,21 +3214,17 @@ async fn get_public_library_media() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     for h in ["authorization", "authorization"] {
-        assert_eq!(
-            header(& req, h), None, "a public operation must send no credentials"
-        );
+        assert_eq!(header(&req, h), None, "a public operation must send no credentials");
     }
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/roles/{role_id}`: Read one role.
 #[tokio::test]
 async fn get_role() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3234,7 +3233,7 @@ async fn get_role() {
         .retry(snapcall::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client.roles().get_role(42).send().await.expect("the call succeeds");
+    let answer = client.roles().get(42).send().await.expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
@@ -3252,20 +3251,19 @@ async fn get_role() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/roles`: List the roles a user can be given.
 #[tokio::test]
 async fn list_roles() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3276,7 +3274,7 @@ async fn list_roles() {
         .unwrap();
     let answer = client
         .roles()
-        .list_roles()
+        .list()
         .page(42)
         .limit(42)
         .send()
@@ -3299,20 +3297,19 @@ async fn list_roles() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/schedule-templates`: Create a reusable schedule of opening hours.
 #[tokio::test]
 async fn create_schedule_template() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3323,10 +3320,7 @@ async fn create_schedule_template() {
         .unwrap();
     let answer = client
         .schedule_templates()
-        .create_schedule_template(
-            "name v/1 é",
-            vec![::serde_json::json!({ "k" : [1, "two"] })],
-        )
+        .create("name v/1 é", vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
         .expect("the call succeeds");
@@ -3347,27 +3341,26 @@ async fn create_schedule_template() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"name\":\"name v/1 é\",\"schedule\":[{\"k\":[1,\"two\"]}]}").unwrap(),
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"name\":\"name v/1 é\",\"schedule\":[{\"k\":[1,\"two\"]}]}")
+            .unwrap(),
         "JSON body"
     );
 }
+
 /// `GET /v2/schedule-templates/{id}`: Read one schedule template.
 #[tokio::test]
 async fn get_schedule_template() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3378,7 +3371,7 @@ async fn get_schedule_template() {
         .unwrap();
     let answer = client
         .schedule_templates()
-        .get_schedule_template(42)
+        .get(42)
         .send()
         .await
         .expect("the call succeeds");
@@ -3399,20 +3392,19 @@ async fn get_schedule_template() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/schedule-templates`: List the account's schedule templates.
 #[tokio::test]
 async fn list_schedule_templates() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3423,7 +3415,7 @@ async fn list_schedule_templates() {
         .unwrap();
     let answer = client
         .schedule_templates()
-        .list_schedule_templates()
+        .list()
         .page(42)
         .send()
         .await
@@ -3445,20 +3437,19 @@ async fn list_schedule_templates() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `PUT /v2/schedule-templates/{id}`: Rename a schedule template or replace its time slots.
 #[tokio::test]
 async fn update_schedule_template() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3469,7 +3460,7 @@ async fn update_schedule_template() {
         .unwrap();
     let answer = client
         .schedule_templates()
-        .update_schedule_template(42)
+        .update(42)
         .name("name v/1 é")
         .schedule(vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
@@ -3492,27 +3483,26 @@ async fn update_schedule_template() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"name\":\"name v/1 é\",\"schedule\":[{\"k\":[1,\"two\"]}]}").unwrap(),
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"name\":\"name v/1 é\",\"schedule\":[{\"k\":[1,\"two\"]}]}")
+            .unwrap(),
         "JSON body"
     );
 }
+
 /// `DELETE /v2/streams/{streamToken}/events/{id}`: Delete an event of a stream, through the unscoped stream route.
 #[tokio::test]
 async fn delete_stream_event() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3523,7 +3513,7 @@ async fn delete_stream_event() {
         .unwrap();
     let answer = client
         .streams()
-        .delete_stream_event("stream_token v/1 é", 42)
+        .delete_event("stream_token v/1 é", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -3531,7 +3521,9 @@ async fn delete_stream_event() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
-        req.url.path(), "/v2/streams/stream_token%20v%2F1%20%C3%A9/events/42", "path"
+        req.url.path(),
+        "/v2/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -3546,20 +3538,19 @@ async fn delete_stream_event() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/streams/{streamToken}/events/{id}`: Read an event of a stream, through the unscoped stream route.
 #[tokio::test]
 async fn get_stream_event() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3570,7 +3561,7 @@ async fn get_stream_event() {
         .unwrap();
     let answer = client
         .streams()
-        .get_stream_event("stream_token v/1 é", 42)
+        .get_event("stream_token v/1 é", 42)
         .long_time_expiration(true)
         .send()
         .await
@@ -3579,7 +3570,9 @@ async fn get_stream_event() {
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
-        req.url.path(), "/v2/streams/stream_token%20v%2F1%20%C3%A9/events/42", "path"
+        req.url.path(),
+        "/v2/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "path"
     );
     let mut sent_query: Vec<(String, String)> = req
         .url
@@ -3594,20 +3587,19 @@ async fn get_stream_event() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/streams/{streamToken}/info`: Read the public information of a stream, without a key.
 #[tokio::test]
 async fn get_stream_public_info() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3618,7 +3610,7 @@ async fn get_stream_public_info() {
         .unwrap();
     let answer = client
         .streams()
-        .get_stream_public_info("stream_token v/1 é")
+        .get_public_info("stream_token v/1 é")
         .flow_token("flow_token v/1 é")
         .language_code("language_code v/1 é")
         .send()
@@ -3634,30 +3626,27 @@ async fn get_stream_public_info() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("flowToken", "flow_token v/1 é"), ("languageCode", "language_code v/1 é")
+        ("flowToken", "flow_token v/1 é"),
+        ("languageCode", "language_code v/1 é"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     for h in ["authorization", "authorization"] {
-        assert_eq!(
-            header(& req, h), None, "a public operation must send no credentials"
-        );
+        assert_eq!(header(&req, h), None, "a public operation must send no credentials");
     }
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/streams/v2`: List streams, with optional filters.
 #[tokio::test]
 async fn list_streams() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3668,7 +3657,7 @@ async fn list_streams() {
         .unwrap();
     let answer = client
         .streams()
-        .list_streams()
+        .list()
         .page(42)
         .limit(42)
         .button(7)
@@ -3689,30 +3678,34 @@ async fn list_streams() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("page", "42"), ("limit", "42"), ("button", "7"), ("expired", "true"), ("start",
-        "2024-01-31"), ("end", "2024-01-31"), ("exporting", "true")
+        ("page", "42"),
+        ("limit", "42"),
+        ("button", "7"),
+        ("expired", "true"),
+        ("start", "2024-01-31"),
+        ("end", "2024-01-31"),
+        ("exporting", "true"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /v2/users/me`: Read the user the API key belongs to.
 #[tokio::test]
 async fn get_current_user() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3721,12 +3714,7 @@ async fn get_current_user() {
         .retry(snapcall::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
-        .users()
-        .get_current_user()
-        .send()
-        .await
-        .expect("the call succeeds");
+    let answer = client.users().get_current().send().await.expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
@@ -3744,20 +3732,19 @@ async fn get_current_user() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
+        header(&req, "authorization").as_deref(),
+        Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `POST /v2/users/{id}/button`: Get the user's button that passes all display filters for a page, without a key.
 #[tokio::test]
 async fn get_user_button() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw("{\"free\":\"json\"}", "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw("{\"free\":\"json\"}", "application/json"))
         .mount(&server)
         .await;
     let client = snapcall::Client::builder()
@@ -3768,7 +3755,7 @@ async fn get_user_button() {
         .unwrap();
     let answer = client
         .users()
-        .get_user_button(42, "referer v/1 é")
+        .get_button(42, "referer v/1 é")
         .cart_value(2.5)
         .send()
         .await
@@ -3790,18 +3777,17 @@ async fn get_user_button() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     for h in ["authorization", "authorization"] {
-        assert_eq!(
-            header(& req, h), None, "a public operation must send no credentials"
-        );
+        assert_eq!(header(&req, h), None, "a public operation must send no credentials");
     }
-    assert_eq!(header(& req, "content-type").as_deref(), Some("application/json"));
-    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body)
-        .expect("JSON body");
+    assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
+    let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"referer\":\"referer v/1 é\",\"cart_value\":2.5}").unwrap(), "JSON body"
+        sent,
+        ::serde_json::from_str::<::serde_json::Value>("{\"referer\":\"referer v/1 é\",\"cart_value\":2.5}").unwrap(),
+        "JSON body"
     );
 }
+
 /// What a mutated response must come to.
 #[allow(dead_code)]
 enum Expect {
@@ -3810,21 +3796,18 @@ enum Expect {
     /// Fails with a decode error at this path naming this missing field.
     Missing(&'static str, &'static str),
 }
+
 /// Every `x_future_field` of the response sent comes back, unchanged, from re-serialising the decoded answer.
 #[allow(dead_code)]
-fn extras_kept(
-    case: &str,
-    sent: &::serde_json::Value,
-    back: &::serde_json::Value,
-    at: &str,
-) {
+fn extras_kept(case: &str, sent: &::serde_json::Value, back: &::serde_json::Value, at: &str) {
     match sent {
         ::serde_json::Value::Object(o) => {
             for (k, v) in o {
                 let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
                 if k == "x_future_field" {
                     assert_eq!(
-                        back.pointer(& here), Some(v),
+                        back.pointer(&here),
+                        Some(v),
                         "{case}: {here} is kept when re-serialised"
                     );
                 } else if back.pointer(&here).is_some() {
@@ -3840,6 +3823,7 @@ fn extras_kept(
         _ => {}
     }
 }
+
 /// `GET /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_agent_forward_compatible() {
@@ -3900,12 +3884,10 @@ async fn get_agent_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.agents().get_agent("email v/1 é").send().await;
+        let result = client.agents().get("email v/1 é").send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3913,31 +3895,29 @@ async fn get_agent_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /v2/agents/{email}/info`: 6 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_agent_info_forward_compatible() {
@@ -3983,12 +3963,10 @@ async fn get_agent_info_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.agents().get_agent_info("email v/1 é").send().await;
+        let result = client.agents().get_info("email v/1 é").send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3996,31 +3974,29 @@ async fn get_agent_info_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `PUT /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn update_agent_forward_compatible() {
@@ -4081,14 +4057,12 @@ async fn update_agent_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client
             .agents()
-            .update_agent("email v/1 é")
+            .update("email v/1 é")
             .wrap_up_time(42)
             .last_bridge_end(42)
             .send()
@@ -4100,31 +4074,29 @@ async fn update_agent_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `PUT /v2/agents/{email}/status`: 9 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn update_agent_status_forward_compatible() {
@@ -4185,14 +4157,12 @@ async fn update_agent_status_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client
             .agents()
-            .update_agent_status("email v/1 é", snapcall::AgentAvailability::Online)
+            .update_status("email v/1 é", snapcall::AgentAvailability::Online)
             .send()
             .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
@@ -4202,31 +4172,29 @@ async fn update_agent_status_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `POST /v2/companies/{companyId}/streams`: 4 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn create_stream_forward_compatible() {
@@ -4262,14 +4230,12 @@ async fn create_stream_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(201u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(201u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client
             .company_streams()
-            .create_stream(42, snapcall::StreamType::Assist)
+            .create(42, snapcall::StreamType::Assist)
             .name("name v/1 é")
             .origin("origin v/1 é")
             .short_url(true)
@@ -4282,31 +4248,29 @@ async fn create_stream_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /v2/companies/{companyId}/streams/{streamToken}`: 4 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_company_stream_forward_compatible() {
@@ -4342,16 +4306,10 @@ async fn get_company_stream_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client
-            .company_streams()
-            .get_company_stream(42, "stream_token v/1 é")
-            .send()
-            .await;
+        let result = client.company_streams().get(42, "stream_token v/1 é").send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -4359,26 +4317,23 @@ async fn get_company_stream_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapcall::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }

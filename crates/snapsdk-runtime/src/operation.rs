@@ -16,12 +16,13 @@ pub type SendFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
 
 /// Adds `options`, `send_raw`, `send` and `IntoFuture` to a generated request builder.
 ///
-/// `request_builder!(GetThing -> Thing, |response| response.json().await)` reads:
-/// `GetThing` answers with a `Thing`, decoded from the raw `response` by the
-/// expression after the bar.
+/// `request_builder!(GetThing, |response| -> Thing { response.json().await })`
+/// reads: `GetThing` answers with a `Thing`, decoded from the raw `response`
+/// by the block (which returns a `Result<Thing>`). The arguments are written
+/// as a closure so that `rustfmt` formats the call like any other.
 #[macro_export]
 macro_rules! request_builder {
-    ($builder:ident -> $out:ty, |$response:ident| $decode:expr) => {
+    ($builder:ident, |$response:ident| -> $out:ty $decode:block) => {
         impl $builder {
             /// Override retries and timeouts for this call only.
             pub fn options(mut self, options: $crate::RequestOptions) -> Self {

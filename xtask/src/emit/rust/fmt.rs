@@ -88,7 +88,7 @@ fn ends_item(prev: &str, next: &str) -> bool {
         let kind = |t: &str| t.split(' ').take(2).collect::<Vec<_>>().join(" ").replace(|c: char| !c.is_alphabetic() && c != ' ', "");
         return !is_use(n) || kind(p).split(' ').next() != kind(n).split(' ').next() || p.starts_with("pub mod") != n.starts_with("pub mod");
     }
-    (p.ends_with(';') && starts_item(prev) && !p.starts_with("#[")) || p == "}" || p == "};" || (p.ends_with(");") && p.starts_with("snapsdk_runtime::")) || (p.ends_with('}') && starts_item(prev) && !p.starts_with("#["))
+    (p.ends_with(';') && starts_item(prev) && !p.starts_with("#[")) || p == "}" || p == "};" || p == ");" || (p.ends_with(");") && p.starts_with("snapsdk_runtime::")) || (p.ends_with('}') && starts_item(prev) && !p.starts_with("#["))
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ pub(crate) fn emit_lib(api: &Api) -> TokenStream {
     let builder = builder_items(api);
     let (accessors, defs): (Vec<_>, Vec<_>) = groups(api).into_iter().map(|(g, ops)| group_items(api, &g, &ops)).unzip();
     let reexports = reexports(api);
-    let uses = uses.finish(&["crate::models"]);
+    // `lib.rs` declares `models` and re-exports these runtime items by name.
+    let uses = uses.finish(&["crate::models", "snapsdk_runtime::FilePart", "snapsdk_runtime::NaiveDate", "snapsdk_runtime::Alternatives", "snapsdk_runtime::Timestamp"]);
     quote! {
         #![doc = include_str!("../README.md")]
         #![forbid(unsafe_code)]

@@ -45,9 +45,20 @@ impl Uses {
     /// `skip`: paths the file has by other means (`lib.rs` declares `models`).
     pub(crate) fn finish(self, skip: &[&str]) -> TokenStream {
         let paths = USES.with(|u| std::mem::take(&mut *u.borrow_mut()));
-        let items = paths.iter().filter(|p| !skip.contains(&p.as_str())).map(|p| {
-            let path: syn::Path = syn::parse_str(p).expect("generator paths parse");
-            quote!(use #path;)
+        // One `use` per parent path: `use snapsdk_runtime::{encode, Client};`.
+        let mut by_parent: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+        for p in paths.iter().filter(|p| !skip.contains(&p.as_str())) {
+            let (parent, last) = p.rsplit_once("::").unwrap_or(("", p));
+            by_parent.entry(parent).or_default().push(last);
+        }
+        let items = by_parent.iter().map(|(parent, lasts)| {
+            let parent: syn::Path = syn::parse_str(parent).expect("generator paths parse");
+            let lasts: Vec<Ident> = lasts.iter().map(|l| ident(l)).collect();
+            if lasts.len() == 1 {
+                quote!(use #parent::#(#lasts)*;)
+            } else {
+                quote!(use #parent::{#(#lasts),*};)
+            }
         });
         quote!(#(#items)*)
     }

@@ -24,7 +24,7 @@ pub(crate) fn emit_operations(api: &Api) -> TokenStream {
 fn operation(api: &Api, op: &Operation) -> TokenStream {
     let b = super::builder_struct(op);
     let info = info_static(op);
-    let def = builder_def(op);
+    let (def, ctor) = builder_def(op);
     let setters = all_inputs(op).into_iter().filter(|i| !i.required).map(|i| setter(api, op, &i)).collect::<Vec<_>>();
     let request = request_fn(op);
     let paginate = paginate(op);
@@ -44,13 +44,14 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
         #def
 
         impl #b {
+            #ctor
             #(#setters)*
             #request
             #send_as
             #paginate
         }
 
-        snapsdk_runtime::request_builder!(#b -> #out, |response| #decode);
+        snapsdk_runtime::request_builder!(#b, |response| -> #out { #decode });
     }
 }
 
@@ -81,7 +82,7 @@ fn info_static(op: &Operation) -> TokenStream {
 }
 
 /// The builder struct and its constructor. Its docs point to the group method, which has the operation's docs.
-fn builder_def(op: &Operation) -> TokenStream {
+fn builder_def(op: &Operation) -> (TokenStream, TokenStream) {
     let b = super::builder_struct(op);
     let inputs = all_inputs(op);
     let required = required_inputs(op);
@@ -110,7 +111,7 @@ fn builder_def(op: &Operation) -> TokenStream {
     let (client, options) = (rt("Client"), rt("RequestOptions"));
     // Each required input is an argument; a long list is the spec's choice.
     let many = (required.len() > 6).then(|| quote!(#[allow(clippy::too_many_arguments)]));
-    quote! {
+    let def = quote! {
         #[doc = #doc]
         #[derive(Debug, #clone)]
         #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
@@ -119,14 +120,14 @@ fn builder_def(op: &Operation) -> TokenStream {
             #(#fields)*
             rt_options: #options,
         }
-
-        impl #b {
-            #many
-            pub(crate) fn new(rt_client: #client, #(#ctor_params),*) -> Self {
-                Self { rt_client, #(#ctor_fields)* rt_options: #options::default() }
-            }
+    };
+    let ctor = quote! {
+        #many
+        pub(crate) fn new(rt_client: #client, #(#ctor_params),*) -> Self {
+            Self { rt_client, #(#ctor_fields)* rt_options: #options::default() }
         }
-    }
+    };
+    (def, ctor)
 }
 
 /// The setter of an optional input, with where its value goes.
@@ -240,8 +241,9 @@ fn pairs(op_id: &str, target: &Ident, inputs: &[&Input<'_>]) -> TokenStream {
         })
         .collect();
     let mutable = (!rest.is_empty()).then(|| quote!(mut));
+    let init = if first.len() == 0 { quote!(Vec::new()) } else { quote!(vec![#(#first),*]) };
     quote! {
-        let #mutable #target: Vec<(&str, String)> = vec![#(#first),*];
+        let #mutable #target: Vec<(&str, String)> = #init;
         #(#rest)*
     }
 }
@@ -378,8 +380,9 @@ fn paginate(op: &Operation) -> Option<TokenStream> {
     let id = &op.id;
     let inputs = all_inputs(op);
     let param_of = |param: &str| ident(inputs.iter().find(|i| i.place == Place::Query && i.wire == param).expect("validated").rust);
+    let pagination = op.pagination.as_ref()?;
     let (paginator, paginate) = (rt("Paginator"), rt("paginate"));
-    Some(match op.pagination.as_ref()? {
+    Some(match pagination {
         ir::Pagination::Page { param, items, total, item_ty } => {
             let (item, pn) = (type_in(item_ty, Scope::Elsewhere), param_of(param));
             quote! {
