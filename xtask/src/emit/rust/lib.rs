@@ -116,7 +116,10 @@ fn builder_items(api: &Api) -> TokenStream {
     let schemes = api.vendor.schemes.iter().map(scheme_method);
     let options = builder::OPTIONS.iter().map(|o| {
         let name = ident(o.name);
-        let param: syn::FnArg = syn::parse_str(o.param).expect("builder table parameters parse");
+        // A model named `Into` (glob-imported here) shadows the prelude's.
+        let shadowed = api.models.iter().any(|m| m.name == "Into");
+        let param = if shadowed { o.param.replace("impl Into<", "impl std::convert::Into<") } else { o.param.to_owned() };
+        let param: syn::FnArg = syn::parse_str(&param).expect("builder table parameters parse");
         let arg = ident(o.param.split(':').next().unwrap_or_default().trim());
         for u in o.uses {
             used(u);
