@@ -100,7 +100,7 @@ mod tests {
         let text = "use a::b;\nuse c::d;\npub mod x;\nstruct A;\nimpl A {\n    fn f() {\n        if x {\n        }\n        let y = 1;\n    }\n    fn g() {}\n    /// Doc.\n    fn h() {}\n}\nstatic S: u8 = 1;\n";
         assert_eq!(
             blank_lines(text),
-            "use a::b;\nuse c::d;\n\npub mod x;\n\nstruct A;\nimpl A {\n    fn f() {\n        if x {\n        }\n        let y = 1;\n    }\n\n    fn g() {}\n\n    /// Doc.\n    fn h() {}\n}\n\nstatic S: u8 = 1;\n"
+            "use a::b;\nuse c::d;\n\npub mod x;\n\nstruct A;\n\nimpl A {\n    fn f() {\n        if x {\n        }\n        let y = 1;\n    }\n\n    fn g() {}\n\n    /// Doc.\n    fn h() {}\n}\n\nstatic S: u8 = 1;\n"
         );
     }
 }
