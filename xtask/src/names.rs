@@ -115,7 +115,7 @@ fn escape(mut s: String) -> String {
 }
 
 /// Methods and fields every request builder has; a parameter may not take their names.
-const BUILDER_MEMBERS: &[&str] = &["options", "send", "send_raw", "send_as", "into_stream", "request", "new", "rt_client", "rt_options"];
+const BUILDER_MEMBERS: &[&str] = &["options", "send", "send_raw", "send_as", "into_stream", "request", "new", "rt_client", "rt_call"];
 
 /// `widgetId` → `widget_id`, `id-or-email` → `id_or_email`, `type` → `type_`.
 pub fn snake(wire: &str) -> String {

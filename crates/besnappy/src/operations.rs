@@ -6,79 +6,65 @@ use crate::models;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use snapsdk_runtime::{
-    encode, paginate, AuthRequirement, Body, ByteStream, Client, FilePart, Multipart, OperationInfo, Paginator,
-    Request, RequestOptions,
+    encode, paginate, AuthRequirement, Body, ByteStream, Call, Client, FilePart, Multipart, OperationInfo, Paginator,
+    Request,
 };
 
-use snapsdk_runtime::__private::http::Method;
+const AUTH_API_KEY_OR_LOGIN: AuthRequirement = AuthRequirement::Schemes(&["api_key", "login"]);
 
-static GET_CONTACT: OperationInfo = OperationInfo {
-    id: "get_contact",
-    method: Method::GET,
-    path_template: "/account/{account_id}/contacts/{contact}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static GET_CONTACT: OperationInfo = OperationInfo::get(
+    "get_contact",
+    "/account/{account_id}/contacts/{contact}",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.accounts().get_contact(account_id, contact)`](crate::AccountsApi::get_contact) (`get_contact`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetContact {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     contact: String,
-    rt_options: RequestOptions,
 }
 
 impl GetContact {
     pub(crate) fn new(rt_client: Client, account_id: i64, contact: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             contact,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("get_contact", "account_id", &self.account_id)?;
         let contact = encode::path_segment("get_contact", "contact", &self.contact)?;
-        let mut request = Request::new(&GET_CONTACT, format!("/account/{account_id}/contacts/{contact}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_CONTACT, format!("/account/{account_id}/contacts/{contact}"));
+        Ok((self.rt_call, request))
     }
 }
 
 snapsdk_runtime::request_builder!(GetContact, |response| -> Vec<models::Contact> { response.json().await });
 
-static LIST_ACCOUNTS: OperationInfo = OperationInfo {
-    id: "list_accounts",
-    method: Method::GET,
-    path_template: "/accounts",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_ACCOUNTS: OperationInfo = OperationInfo::get("list_accounts", "/accounts", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.accounts().list()`](crate::AccountsApi::list) (`list_accounts`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccounts {
-    rt_client: Client,
-    rt_options: RequestOptions,
+    rt_call: Call,
 }
 
 impl ListAccounts {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
-            rt_options: RequestOptions::default(),
+            rt_call: Call::new(rt_client),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
-        let mut request = Request::new(&LIST_ACCOUNTS, String::from("/accounts"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+    fn request(self) -> crate::Result<(Call, Request)> {
+        let request = Request::new(&LIST_ACCOUNTS, String::from("/accounts"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -86,37 +72,32 @@ snapsdk_runtime::request_builder!(ListAccounts, |response| -> Vec<models::Accoun
     response.json().await
 });
 
-static LIST_MAILBOXES: OperationInfo = OperationInfo {
-    id: "list_mailboxes",
-    method: Method::GET,
-    path_template: "/account/{account_id}/mailboxes",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_MAILBOXES: OperationInfo = OperationInfo::get(
+    "list_mailboxes",
+    "/account/{account_id}/mailboxes",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.accounts().list_mailboxes(account_id)`](crate::AccountsApi::list_mailboxes) (`list_mailboxes`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxes {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListMailboxes {
     pub(crate) fn new(rt_client: Client, account_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_mailboxes", "account_id", &self.account_id)?;
-        let mut request = Request::new(&LIST_MAILBOXES, format!("/account/{account_id}/mailboxes"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_MAILBOXES, format!("/account/{account_id}/mailboxes"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -124,80 +105,67 @@ snapsdk_runtime::request_builder!(ListMailboxes, |response| -> Vec<models::Mailb
     response.json().await
 });
 
-static LIST_STAFF: OperationInfo = OperationInfo {
-    id: "list_staff",
-    method: Method::GET,
-    path_template: "/account/{account_id}/staff",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_STAFF: OperationInfo =
+    OperationInfo::get("list_staff", "/account/{account_id}/staff", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.accounts().list_staff(account_id)`](crate::AccountsApi::list_staff) (`list_staff`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListStaff {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListStaff {
     pub(crate) fn new(rt_client: Client, account_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_staff", "account_id", &self.account_id)?;
-        let mut request = Request::new(&LIST_STAFF, format!("/account/{account_id}/staff"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_STAFF, format!("/account/{account_id}/staff"));
+        Ok((self.rt_call, request))
     }
 }
 
 snapsdk_runtime::request_builder!(ListStaff, |response| -> Vec<models::Staff> { response.json().await });
 
-static DOWNLOAD_DOCUMENT: OperationInfo = OperationInfo {
-    id: "download_document",
-    method: Method::GET,
-    path_template: "/account/{account_id}/document/{document_id}/download",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static DOWNLOAD_DOCUMENT: OperationInfo = OperationInfo::get(
+    "download_document",
+    "/account/{account_id}/document/{document_id}/download",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.documents().download(account_id, document_id)`](crate::DocumentsApi::download) (`download_document`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DownloadDocument {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     document_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DownloadDocument {
     pub(crate) fn new(rt_client: Client, account_id: i64, document_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             document_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("download_document", "account_id", &self.account_id)?;
         let document_id = encode::path_segment("download_document", "document_id", &self.document_id)?;
         let mut request = Request::new(
             &DOWNLOAD_DOCUMENT,
             format!("/account/{account_id}/document/{document_id}/download"),
         );
-        request.options = self.rt_options;
         request.buffer = false;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -205,37 +173,32 @@ snapsdk_runtime::request_builder!(DownloadDocument, |response| -> ByteStream {
     Ok(response.into_stream())
 });
 
-static LIST_DOCUMENTS: OperationInfo = OperationInfo {
-    id: "list_documents",
-    method: Method::GET,
-    path_template: "/account/{account_id}/documents",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_DOCUMENTS: OperationInfo = OperationInfo::get(
+    "list_documents",
+    "/account/{account_id}/documents",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.documents().list(account_id)`](crate::DocumentsApi::list) (`list_documents`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListDocuments {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListDocuments {
     pub(crate) fn new(rt_client: Client, account_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_documents", "account_id", &self.account_id)?;
-        let mut request = Request::new(&LIST_DOCUMENTS, format!("/account/{account_id}/documents"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_DOCUMENTS, format!("/account/{account_id}/documents"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -243,33 +206,29 @@ snapsdk_runtime::request_builder!(ListDocuments, |response| -> Vec<models::Docum
     response.json().await
 });
 
-static UPLOAD_DOCUMENT: OperationInfo = OperationInfo {
-    id: "upload_document",
-    method: Method::POST,
-    path_template: "/account/{account_id}/document",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: false,
-};
+static UPLOAD_DOCUMENT: OperationInfo = OperationInfo::post(
+    "upload_document",
+    "/account/{account_id}/document",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.documents().upload(account_id, document)`](crate::DocumentsApi::upload) (`upload_document`): set options, then `.await` it.
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UploadDocument {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     document: FilePart,
     tags: Option<Vec<String>>,
-    rt_options: RequestOptions,
 }
 
 impl UploadDocument {
     pub(crate) fn new(rt_client: Client, account_id: i64, document: FilePart) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             document,
             tags: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -280,17 +239,16 @@ impl UploadDocument {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("upload_document", "account_id", &self.account_id)?;
         let mut request = Request::new(&UPLOAD_DOCUMENT, format!("/account/{account_id}/document"));
-        request.options = self.rt_options;
         let mut multipart = Multipart::new();
         multipart = multipart.file("document", self.document);
         if let Some(value) = self.tags {
             multipart = multipart.text("tags", encode::json_text("upload_document", "tags", &value)?);
         }
         request.body = Body::Multipart(multipart);
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -303,40 +261,33 @@ snapsdk_runtime::request_builder!(UploadDocument, |response| -> serde_json::Valu
     response.json().await
 });
 
-static CREATE_FAQ: OperationInfo = OperationInfo {
-    id: "create_faq",
-    method: Method::POST,
-    path_template: "/account/{account_id}/faqs",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: false,
-};
+static CREATE_FAQ: OperationInfo =
+    OperationInfo::post("create_faq", "/account/{account_id}/faqs", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.faqs().create(account_id, title, url)`](crate::FaqsApi::create) (`create_faq`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateFaq {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     title: String,
     url: String,
-    rt_options: RequestOptions,
 }
 
 impl CreateFaq {
     pub(crate) fn new(rt_client: Client, account_id: i64, title: String, url: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             title,
             url,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("create_faq", "account_id", &self.account_id)?;
         let mut request = Request::new(&CREATE_FAQ, format!("/account/{account_id}/faqs"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             title: &'a String,
@@ -349,7 +300,7 @@ impl CreateFaq {
                 url: &self.url,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -360,25 +311,22 @@ impl CreateFaq {
 
 snapsdk_runtime::request_builder!(CreateFaq, |response| -> serde_json::Value { response.json().await });
 
-static CREATE_FAQ_QUESTION: OperationInfo = OperationInfo {
-    id: "create_faq_question",
-    method: Method::POST,
-    path_template: "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: false,
-};
+static CREATE_FAQ_QUESTION: OperationInfo = OperationInfo::post(
+    "create_faq_question",
+    "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().create_question(account_id, faq_id, topic_id, question, answer)`](crate::FaqsApi::create_question) (`create_faq_question`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateFaqQuestion {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     question: String,
     answer: String,
-    rt_options: RequestOptions,
 }
 
 impl CreateFaqQuestion {
@@ -391,17 +339,16 @@ impl CreateFaqQuestion {
         answer: String,
     ) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
             topic_id,
             question,
             answer,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("create_faq_question", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("create_faq_question", "faq_id", &self.faq_id)?;
         let topic_id = encode::path_segment("create_faq_question", "topic_id", &self.topic_id)?;
@@ -409,7 +356,7 @@ impl CreateFaqQuestion {
             &CREATE_FAQ_QUESTION,
             format!("/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             question: &'a String,
@@ -422,7 +369,7 @@ impl CreateFaqQuestion {
                 answer: &self.answer,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -435,47 +382,43 @@ snapsdk_runtime::request_builder!(CreateFaqQuestion, |response| -> serde_json::V
     response.json().await
 });
 
-static CREATE_FAQ_TOPIC: OperationInfo = OperationInfo {
-    id: "create_faq_topic",
-    method: Method::POST,
-    path_template: "/account/{account_id}/faqs/{faq_id}/topics",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: false,
-};
+static CREATE_FAQ_TOPIC: OperationInfo = OperationInfo::post(
+    "create_faq_topic",
+    "/account/{account_id}/faqs/{faq_id}/topics",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().create_topic(account_id, faq_id, topic)`](crate::FaqsApi::create_topic) (`create_faq_topic`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateFaqTopic {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
     topic: String,
-    rt_options: RequestOptions,
 }
 
 impl CreateFaqTopic {
     pub(crate) fn new(rt_client: Client, account_id: i64, faq_id: i64, topic: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
             topic,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("create_faq_topic", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("create_faq_topic", "faq_id", &self.faq_id)?;
         let mut request = Request::new(&CREATE_FAQ_TOPIC, format!("/account/{account_id}/faqs/{faq_id}/topics"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             topic: &'a String,
         }
         request.body = Body::json("create_faq_topic", &Payload { topic: &self.topic })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -488,40 +431,35 @@ snapsdk_runtime::request_builder!(CreateFaqTopic, |response| -> serde_json::Valu
     response.json().await
 });
 
-static DELETE_FAQ: OperationInfo = OperationInfo {
-    id: "delete_faq",
-    method: Method::DELETE,
-    path_template: "/account/{account_id}/faqs/{faq_id}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static DELETE_FAQ: OperationInfo = OperationInfo::delete(
+    "delete_faq",
+    "/account/{account_id}/faqs/{faq_id}",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().delete(account_id, faq_id)`](crate::FaqsApi::delete) (`delete_faq`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteFaq {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DeleteFaq {
     pub(crate) fn new(rt_client: Client, account_id: i64, faq_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_faq", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("delete_faq", "faq_id", &self.faq_id)?;
-        let mut request = Request::new(&DELETE_FAQ, format!("/account/{account_id}/faqs/{faq_id}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&DELETE_FAQ, format!("/account/{account_id}/faqs/{faq_id}"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -532,49 +470,44 @@ snapsdk_runtime::request_builder!(DeleteFaq, |response| -> () {
     }
 });
 
-static DELETE_FAQ_QUESTION: OperationInfo = OperationInfo {
-    id: "delete_faq_question",
-    method: Method::DELETE,
-    path_template: "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static DELETE_FAQ_QUESTION: OperationInfo = OperationInfo::delete(
+    "delete_faq_question",
+    "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().delete_question(account_id, faq_id, topic_id, question_id)`](crate::FaqsApi::delete_question) (`delete_faq_question`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteFaqQuestion {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     question_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DeleteFaqQuestion {
     pub(crate) fn new(rt_client: Client, account_id: i64, faq_id: i64, topic_id: i64, question_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
             topic_id,
             question_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_faq_question", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("delete_faq_question", "faq_id", &self.faq_id)?;
         let topic_id = encode::path_segment("delete_faq_question", "topic_id", &self.topic_id)?;
         let question_id = encode::path_segment("delete_faq_question", "question_id", &self.question_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &DELETE_FAQ_QUESTION,
             format!("/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -585,46 +518,41 @@ snapsdk_runtime::request_builder!(DeleteFaqQuestion, |response| -> () {
     }
 });
 
-static DELETE_FAQ_TOPIC: OperationInfo = OperationInfo {
-    id: "delete_faq_topic",
-    method: Method::DELETE,
-    path_template: "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static DELETE_FAQ_TOPIC: OperationInfo = OperationInfo::delete(
+    "delete_faq_topic",
+    "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().delete_topic(account_id, faq_id, topic_id)`](crate::FaqsApi::delete_topic) (`delete_faq_topic`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteFaqTopic {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DeleteFaqTopic {
     pub(crate) fn new(rt_client: Client, account_id: i64, faq_id: i64, topic_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
             topic_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_faq_topic", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("delete_faq_topic", "faq_id", &self.faq_id)?;
         let topic_id = encode::path_segment("delete_faq_topic", "topic_id", &self.topic_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &DELETE_FAQ_TOPIC,
             format!("/account/{account_id}/faqs/{faq_id}/topics/{topic_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -635,46 +563,41 @@ snapsdk_runtime::request_builder!(DeleteFaqTopic, |response| -> () {
     }
 });
 
-static LIST_FAQ_QUESTIONS: OperationInfo = OperationInfo {
-    id: "list_faq_questions",
-    method: Method::GET,
-    path_template: "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_FAQ_QUESTIONS: OperationInfo = OperationInfo::get(
+    "list_faq_questions",
+    "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().list_questions(account_id, faq_id, topic_id)`](crate::FaqsApi::list_questions) (`list_faq_questions`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListFaqQuestions {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListFaqQuestions {
     pub(crate) fn new(rt_client: Client, account_id: i64, faq_id: i64, topic_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
             topic_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_faq_questions", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("list_faq_questions", "faq_id", &self.faq_id)?;
         let topic_id = encode::path_segment("list_faq_questions", "topic_id", &self.topic_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &LIST_FAQ_QUESTIONS,
             format!("/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -687,40 +610,35 @@ snapsdk_runtime::request_builder!(ListFaqQuestions, |response| -> serde_json::Va
     response.json().await
 });
 
-static LIST_FAQ_TOPICS: OperationInfo = OperationInfo {
-    id: "list_faq_topics",
-    method: Method::GET,
-    path_template: "/account/{account_id}/faqs/{faq_id}/topics",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_FAQ_TOPICS: OperationInfo = OperationInfo::get(
+    "list_faq_topics",
+    "/account/{account_id}/faqs/{faq_id}/topics",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().list_topics(account_id, faq_id)`](crate::FaqsApi::list_topics) (`list_faq_topics`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListFaqTopics {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListFaqTopics {
     pub(crate) fn new(rt_client: Client, account_id: i64, faq_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_faq_topics", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("list_faq_topics", "faq_id", &self.faq_id)?;
-        let mut request = Request::new(&LIST_FAQ_TOPICS, format!("/account/{account_id}/faqs/{faq_id}/topics"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_FAQ_TOPICS, format!("/account/{account_id}/faqs/{faq_id}/topics"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -731,37 +649,28 @@ impl ListFaqTopics {
 
 snapsdk_runtime::request_builder!(ListFaqTopics, |response| -> serde_json::Value { response.json().await });
 
-static LIST_FAQS: OperationInfo = OperationInfo {
-    id: "list_faqs",
-    method: Method::GET,
-    path_template: "/account/{account_id}/faqs",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_FAQS: OperationInfo = OperationInfo::get("list_faqs", "/account/{account_id}/faqs", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.faqs().list(account_id)`](crate::FaqsApi::list) (`list_faqs`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListFaqs {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListFaqs {
     pub(crate) fn new(rt_client: Client, account_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_faqs", "account_id", &self.account_id)?;
-        let mut request = Request::new(&LIST_FAQS, format!("/account/{account_id}/faqs"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_FAQS, format!("/account/{account_id}/faqs"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -772,33 +681,29 @@ impl ListFaqs {
 
 snapsdk_runtime::request_builder!(ListFaqs, |response| -> serde_json::Value { response.json().await });
 
-static SEARCH_FAQS: OperationInfo = OperationInfo {
-    id: "search_faqs",
-    method: Method::GET,
-    path_template: "/account/{account_id}/faqs/search",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static SEARCH_FAQS: OperationInfo = OperationInfo::get(
+    "search_faqs",
+    "/account/{account_id}/faqs/search",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().search(account_id, query)`](crate::FaqsApi::search) (`search_faqs`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SearchFaqs {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     query: String,
     page: Option<i64>,
-    rt_options: RequestOptions,
 }
 
 impl SearchFaqs {
     pub(crate) fn new(rt_client: Client, account_id: i64, query: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             query,
             page: Some(1i64),
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -810,16 +715,15 @@ impl SearchFaqs {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("search_faqs", "account_id", &self.account_id)?;
         let mut request = Request::new(&SEARCH_FAQS, format!("/account/{account_id}/faqs/search"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = vec![("query", self.query)];
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
         }
         request.query = encode::form("search_faqs", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Every item of every page, from the page set with the page setter (default 1) on, fetched as they are consumed:
@@ -840,25 +744,22 @@ snapsdk_runtime::request_builder!(SearchFaqs, |response| -> models::FaqSearchRes
     response.json().await
 });
 
-static SET_FAQ_QUESTION_TOPICS: OperationInfo = OperationInfo {
-    id: "set_faq_question_topics",
-    method: Method::PUT,
-    path_template: "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}/topics",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static SET_FAQ_QUESTION_TOPICS: OperationInfo = OperationInfo::put(
+    "set_faq_question_topics",
+    "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}/topics",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().set_question_topics(account_id, faq_id, topic_id, question_id, topics)`](crate::FaqsApi::set_question_topics) (`set_faq_question_topics`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SetFaqQuestionTopics {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     question_id: i64,
     topics: Vec<i64>,
-    rt_options: RequestOptions,
 }
 
 impl SetFaqQuestionTopics {
@@ -871,17 +772,16 @@ impl SetFaqQuestionTopics {
         topics: Vec<i64>,
     ) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
             topic_id,
             question_id,
             topics,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("set_faq_question_topics", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("set_faq_question_topics", "faq_id", &self.faq_id)?;
         let topic_id = encode::path_segment("set_faq_question_topics", "topic_id", &self.topic_id)?;
@@ -890,13 +790,13 @@ impl SetFaqQuestionTopics {
             &SET_FAQ_QUESTION_TOPICS,
             format!("/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}/topics"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             topics: &'a Vec<i64>,
         }
         request.body = Body::json("set_faq_question_topics", &Payload { topics: &self.topics })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -909,35 +809,31 @@ snapsdk_runtime::request_builder!(SetFaqQuestionTopics, |response| -> serde_json
     response.json().await
 });
 
-static UPDATE_FAQ: OperationInfo = OperationInfo {
-    id: "update_faq",
-    method: Method::PUT,
-    path_template: "/account/{account_id}/faqs/{faq_id}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static UPDATE_FAQ: OperationInfo = OperationInfo::put(
+    "update_faq",
+    "/account/{account_id}/faqs/{faq_id}",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().update(account_id, faq_id)`](crate::FaqsApi::update) (`update_faq`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateFaq {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
     title: Option<String>,
     url: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl UpdateFaq {
     pub(crate) fn new(rt_client: Client, account_id: i64, faq_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
             title: None,
             url: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -955,11 +851,11 @@ impl UpdateFaq {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("update_faq", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("update_faq", "faq_id", &self.faq_id)?;
         let mut request = Request::new(&UPDATE_FAQ, format!("/account/{account_id}/faqs/{faq_id}"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -974,7 +870,7 @@ impl UpdateFaq {
                 url: &self.url,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -985,39 +881,35 @@ impl UpdateFaq {
 
 snapsdk_runtime::request_builder!(UpdateFaq, |response| -> serde_json::Value { response.json().await });
 
-static UPDATE_FAQ_QUESTION: OperationInfo = OperationInfo {
-    id: "update_faq_question",
-    method: Method::PUT,
-    path_template: "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static UPDATE_FAQ_QUESTION: OperationInfo = OperationInfo::put(
+    "update_faq_question",
+    "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().update_question(account_id, faq_id, topic_id, question_id)`](crate::FaqsApi::update_question) (`update_faq_question`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateFaqQuestion {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     question_id: i64,
     question: Option<String>,
     answer: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl UpdateFaqQuestion {
     pub(crate) fn new(rt_client: Client, account_id: i64, faq_id: i64, topic_id: i64, question_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
             topic_id,
             question_id,
             question: None,
             answer: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1035,7 +927,7 @@ impl UpdateFaqQuestion {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("update_faq_question", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("update_faq_question", "faq_id", &self.faq_id)?;
         let topic_id = encode::path_segment("update_faq_question", "topic_id", &self.topic_id)?;
@@ -1044,7 +936,7 @@ impl UpdateFaqQuestion {
             &UPDATE_FAQ_QUESTION,
             format!("/account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -1059,7 +951,7 @@ impl UpdateFaqQuestion {
                 answer: &self.answer,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1072,39 +964,35 @@ snapsdk_runtime::request_builder!(UpdateFaqQuestion, |response| -> serde_json::V
     response.json().await
 });
 
-static UPDATE_FAQ_TOPIC: OperationInfo = OperationInfo {
-    id: "update_faq_topic",
-    method: Method::PUT,
-    path_template: "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static UPDATE_FAQ_TOPIC: OperationInfo = OperationInfo::put(
+    "update_faq_topic",
+    "/account/{account_id}/faqs/{faq_id}/topics/{topic_id}",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.faqs().update_topic(account_id, faq_id, topic_id, topic)`](crate::FaqsApi::update_topic) (`update_faq_topic`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateFaqTopic {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     faq_id: i64,
     topic_id: i64,
     topic: String,
-    rt_options: RequestOptions,
 }
 
 impl UpdateFaqTopic {
     pub(crate) fn new(rt_client: Client, account_id: i64, faq_id: i64, topic_id: i64, topic: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             faq_id,
             topic_id,
             topic,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("update_faq_topic", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("update_faq_topic", "faq_id", &self.faq_id)?;
         let topic_id = encode::path_segment("update_faq_topic", "topic_id", &self.topic_id)?;
@@ -1112,13 +1000,13 @@ impl UpdateFaqTopic {
             &UPDATE_FAQ_TOPIC,
             format!("/account/{account_id}/faqs/{faq_id}/topics/{topic_id}"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             topic: &'a String,
         }
         request.body = Body::json("update_faq_topic", &Payload { topic: &self.topic })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1131,37 +1019,28 @@ snapsdk_runtime::request_builder!(UpdateFaqTopic, |response| -> serde_json::Valu
     response.json().await
 });
 
-static DELETE_TICKET: OperationInfo = OperationInfo {
-    id: "delete_ticket",
-    method: Method::DELETE,
-    path_template: "/ticket/{ticket}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static DELETE_TICKET: OperationInfo = OperationInfo::delete("delete_ticket", "/ticket/{ticket}", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.tickets().delete(ticket)`](crate::TicketsApi::delete) (`delete_ticket`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteTicket {
-    rt_client: Client,
+    rt_call: Call,
     ticket: models::TicketRef,
-    rt_options: RequestOptions,
 }
 
 impl DeleteTicket {
     pub(crate) fn new(rt_client: Client, ticket: models::TicketRef) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             ticket,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("delete_ticket", "ticket", &self.ticket)?;
-        let mut request = Request::new(&DELETE_TICKET, format!("/ticket/{ticket}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&DELETE_TICKET, format!("/ticket/{ticket}"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1172,44 +1051,39 @@ snapsdk_runtime::request_builder!(DeleteTicket, |response| -> () {
     }
 });
 
-static DOWNLOAD_ATTACHMENT: OperationInfo = OperationInfo {
-    id: "download_attachment",
-    method: Method::GET,
-    path_template: "/ticket/{ticket}/attachment/{attachment_id}/download",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static DOWNLOAD_ATTACHMENT: OperationInfo = OperationInfo::get(
+    "download_attachment",
+    "/ticket/{ticket}/attachment/{attachment_id}/download",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.tickets().download_attachment(ticket, attachment_id)`](crate::TicketsApi::download_attachment) (`download_attachment`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DownloadAttachment {
-    rt_client: Client,
+    rt_call: Call,
     ticket: models::TicketRef,
     attachment_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DownloadAttachment {
     pub(crate) fn new(rt_client: Client, ticket: models::TicketRef, attachment_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             ticket,
             attachment_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("download_attachment", "ticket", &self.ticket)?;
         let attachment_id = encode::path_segment("download_attachment", "attachment_id", &self.attachment_id)?;
         let mut request = Request::new(
             &DOWNLOAD_ATTACHMENT,
             format!("/ticket/{ticket}/attachment/{attachment_id}/download"),
         );
-        request.options = self.rt_options;
         request.buffer = false;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1217,73 +1091,59 @@ snapsdk_runtime::request_builder!(DownloadAttachment, |response| -> ByteStream {
     Ok(response.into_stream())
 });
 
-static GET_TICKET: OperationInfo = OperationInfo {
-    id: "get_ticket",
-    method: Method::GET,
-    path_template: "/ticket/{ticket}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static GET_TICKET: OperationInfo = OperationInfo::get("get_ticket", "/ticket/{ticket}", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.tickets().get(ticket)`](crate::TicketsApi::get) (`get_ticket`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetTicket {
-    rt_client: Client,
+    rt_call: Call,
     ticket: models::TicketRef,
-    rt_options: RequestOptions,
 }
 
 impl GetTicket {
     pub(crate) fn new(rt_client: Client, ticket: models::TicketRef) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             ticket,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("get_ticket", "ticket", &self.ticket)?;
-        let mut request = Request::new(&GET_TICKET, format!("/ticket/{ticket}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_TICKET, format!("/ticket/{ticket}"));
+        Ok((self.rt_call, request))
     }
 }
 
 snapsdk_runtime::request_builder!(GetTicket, |response| -> models::Ticket { response.json().await });
 
-static LIST_ACCOUNT_INBOX_TICKETS: OperationInfo = OperationInfo {
-    id: "list_account_inbox_tickets",
-    method: Method::GET,
-    path_template: "/account/{account_id}/inbox",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_ACCOUNT_INBOX_TICKETS: OperationInfo = OperationInfo::get(
+    "list_account_inbox_tickets",
+    "/account/{account_id}/inbox",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.tickets().list_account_inbox(account_id)`](crate::TicketsApi::list_account_inbox) (`list_account_inbox_tickets`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccountInboxTickets {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListAccountInboxTickets {
     pub(crate) fn new(rt_client: Client, account_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_account_inbox_tickets", "account_id", &self.account_id)?;
-        let mut request = Request::new(&LIST_ACCOUNT_INBOX_TICKETS, format!("/account/{account_id}/inbox"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_ACCOUNT_INBOX_TICKETS, format!("/account/{account_id}/inbox"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1291,37 +1151,32 @@ snapsdk_runtime::request_builder!(ListAccountInboxTickets, |response| -> Vec<mod
     response.json().await
 });
 
-static LIST_ACCOUNT_WAITING_TICKETS: OperationInfo = OperationInfo {
-    id: "list_account_waiting_tickets",
-    method: Method::GET,
-    path_template: "/account/{account_id}/waiting",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_ACCOUNT_WAITING_TICKETS: OperationInfo = OperationInfo::get(
+    "list_account_waiting_tickets",
+    "/account/{account_id}/waiting",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.tickets().list_account_waiting(account_id)`](crate::TicketsApi::list_account_waiting) (`list_account_waiting_tickets`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccountWaitingTickets {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListAccountWaitingTickets {
     pub(crate) fn new(rt_client: Client, account_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_account_waiting_tickets", "account_id", &self.account_id)?;
-        let mut request = Request::new(&LIST_ACCOUNT_WAITING_TICKETS, format!("/account/{account_id}/waiting"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_ACCOUNT_WAITING_TICKETS, format!("/account/{account_id}/waiting"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1329,37 +1184,32 @@ snapsdk_runtime::request_builder!(ListAccountWaitingTickets, |response| -> Vec<m
     response.json().await
 });
 
-static LIST_ACCOUNT_YOUR_TICKETS: OperationInfo = OperationInfo {
-    id: "list_account_your_tickets",
-    method: Method::GET,
-    path_template: "/account/{account_id}/yours",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_ACCOUNT_YOUR_TICKETS: OperationInfo = OperationInfo::get(
+    "list_account_your_tickets",
+    "/account/{account_id}/yours",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.tickets().list_account_your(account_id)`](crate::TicketsApi::list_account_your) (`list_account_your_tickets`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListAccountYourTickets {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListAccountYourTickets {
     pub(crate) fn new(rt_client: Client, account_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_account_your_tickets", "account_id", &self.account_id)?;
-        let mut request = Request::new(&LIST_ACCOUNT_YOUR_TICKETS, format!("/account/{account_id}/yours"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_ACCOUNT_YOUR_TICKETS, format!("/account/{account_id}/yours"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1367,37 +1217,32 @@ snapsdk_runtime::request_builder!(ListAccountYourTickets, |response| -> Vec<mode
     response.json().await
 });
 
-static LIST_MAILBOX_INBOX_TICKETS: OperationInfo = OperationInfo {
-    id: "list_mailbox_inbox_tickets",
-    method: Method::GET,
-    path_template: "/mailbox/{mailbox_id}/inbox",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_MAILBOX_INBOX_TICKETS: OperationInfo = OperationInfo::get(
+    "list_mailbox_inbox_tickets",
+    "/mailbox/{mailbox_id}/inbox",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.tickets().list_mailbox_inbox(mailbox_id)`](crate::TicketsApi::list_mailbox_inbox) (`list_mailbox_inbox_tickets`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxInboxTickets {
-    rt_client: Client,
+    rt_call: Call,
     mailbox_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListMailboxInboxTickets {
     pub(crate) fn new(rt_client: Client, mailbox_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             mailbox_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mailbox_id = encode::path_segment("list_mailbox_inbox_tickets", "mailbox_id", &self.mailbox_id)?;
-        let mut request = Request::new(&LIST_MAILBOX_INBOX_TICKETS, format!("/mailbox/{mailbox_id}/inbox"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_MAILBOX_INBOX_TICKETS, format!("/mailbox/{mailbox_id}/inbox"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1405,37 +1250,32 @@ snapsdk_runtime::request_builder!(ListMailboxInboxTickets, |response| -> Vec<mod
     response.json().await
 });
 
-static LIST_MAILBOX_WAITING_TICKETS: OperationInfo = OperationInfo {
-    id: "list_mailbox_waiting_tickets",
-    method: Method::GET,
-    path_template: "/mailbox/{mailbox_id}/waiting",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_MAILBOX_WAITING_TICKETS: OperationInfo = OperationInfo::get(
+    "list_mailbox_waiting_tickets",
+    "/mailbox/{mailbox_id}/waiting",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.tickets().list_mailbox_waiting(mailbox_id)`](crate::TicketsApi::list_mailbox_waiting) (`list_mailbox_waiting_tickets`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxWaitingTickets {
-    rt_client: Client,
+    rt_call: Call,
     mailbox_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListMailboxWaitingTickets {
     pub(crate) fn new(rt_client: Client, mailbox_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             mailbox_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mailbox_id = encode::path_segment("list_mailbox_waiting_tickets", "mailbox_id", &self.mailbox_id)?;
-        let mut request = Request::new(&LIST_MAILBOX_WAITING_TICKETS, format!("/mailbox/{mailbox_id}/waiting"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_MAILBOX_WAITING_TICKETS, format!("/mailbox/{mailbox_id}/waiting"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1443,37 +1283,32 @@ snapsdk_runtime::request_builder!(ListMailboxWaitingTickets, |response| -> Vec<m
     response.json().await
 });
 
-static LIST_MAILBOX_YOUR_TICKETS: OperationInfo = OperationInfo {
-    id: "list_mailbox_your_tickets",
-    method: Method::GET,
-    path_template: "/mailbox/{mailbox_id}/yours",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_MAILBOX_YOUR_TICKETS: OperationInfo = OperationInfo::get(
+    "list_mailbox_your_tickets",
+    "/mailbox/{mailbox_id}/yours",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.tickets().list_mailbox_your(mailbox_id)`](crate::TicketsApi::list_mailbox_your) (`list_mailbox_your_tickets`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListMailboxYourTickets {
-    rt_client: Client,
+    rt_call: Call,
     mailbox_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl ListMailboxYourTickets {
     pub(crate) fn new(rt_client: Client, mailbox_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             mailbox_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mailbox_id = encode::path_segment("list_mailbox_your_tickets", "mailbox_id", &self.mailbox_id)?;
-        let mut request = Request::new(&LIST_MAILBOX_YOUR_TICKETS, format!("/mailbox/{mailbox_id}/yours"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_MAILBOX_YOUR_TICKETS, format!("/mailbox/{mailbox_id}/yours"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1481,37 +1316,29 @@ snapsdk_runtime::request_builder!(ListMailboxYourTickets, |response| -> Vec<mode
     response.json().await
 });
 
-static LIST_TICKET_NOTES: OperationInfo = OperationInfo {
-    id: "list_ticket_notes",
-    method: Method::GET,
-    path_template: "/ticket/{ticket}/notes",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_TICKET_NOTES: OperationInfo =
+    OperationInfo::get("list_ticket_notes", "/ticket/{ticket}/notes", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.tickets().list_notes(ticket)`](crate::TicketsApi::list_notes) (`list_ticket_notes`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListTicketNotes {
-    rt_client: Client,
+    rt_call: Call,
     ticket: models::TicketRef,
-    rt_options: RequestOptions,
 }
 
 impl ListTicketNotes {
     pub(crate) fn new(rt_client: Client, ticket: models::TicketRef) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             ticket,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("list_ticket_notes", "ticket", &self.ticket)?;
-        let mut request = Request::new(&LIST_TICKET_NOTES, format!("/ticket/{ticket}/notes"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIST_TICKET_NOTES, format!("/ticket/{ticket}/notes"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1519,33 +1346,26 @@ snapsdk_runtime::request_builder!(ListTicketNotes, |response| -> Vec<models::Not
     response.json().await
 });
 
-static SEARCH_TICKETS: OperationInfo = OperationInfo {
-    id: "search_tickets",
-    method: Method::GET,
-    path_template: "/account/{account_id}/search",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static SEARCH_TICKETS: OperationInfo =
+    OperationInfo::get("search_tickets", "/account/{account_id}/search", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.tickets().search(account_id, query)`](crate::TicketsApi::search) (`search_tickets`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SearchTickets {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     query: String,
     page: Option<i64>,
-    rt_options: RequestOptions,
 }
 
 impl SearchTickets {
     pub(crate) fn new(rt_client: Client, account_id: i64, query: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             query,
             page: Some(1i64),
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1557,16 +1377,15 @@ impl SearchTickets {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("search_tickets", "account_id", &self.account_id)?;
         let mut request = Request::new(&SEARCH_TICKETS, format!("/account/{account_id}/search"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = vec![("query", self.query)];
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
         }
         request.query = encode::form("search_tickets", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Every item of every page, from the page set with the page setter (default 1) on, fetched as they are consumed:
@@ -1587,19 +1406,13 @@ snapsdk_runtime::request_builder!(SearchTickets, |response| -> models::SearchRes
     response.json().await
 });
 
-static SEND_NOTE: OperationInfo = OperationInfo {
-    id: "send_note",
-    method: Method::POST,
-    path_template: "/note",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: false,
-};
+static SEND_NOTE: OperationInfo = OperationInfo::post("send_note", "/note", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.tickets().send_note(mailbox_id, subject, message)`](crate::TicketsApi::send_note) (`send_note`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SendNote {
-    rt_client: Client,
+    rt_call: Call,
     id: Option<models::TicketNonce>,
     mailbox_id: i64,
     staff_id: Option<i64>,
@@ -1611,13 +1424,12 @@ pub struct SendNote {
     message: String,
     scope: Option<models::NoteScope>,
     tags: Option<Vec<String>>,
-    rt_options: RequestOptions,
 }
 
 impl SendNote {
     pub(crate) fn new(rt_client: Client, mailbox_id: i64, subject: String, message: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             id: None,
             mailbox_id,
             staff_id: None,
@@ -1629,7 +1441,6 @@ impl SendNote {
             message,
             scope: None,
             tags: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1689,9 +1500,8 @@ impl SendNote {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&SEND_NOTE, String::from("/note"));
-        request.options = self.rt_options;
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -1730,7 +1540,7 @@ impl SendNote {
                 tags: &self.tags,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1738,41 +1548,33 @@ snapsdk_runtime::request_builder!(SendNote, |response| -> models::TicketNonce {
     response.text().await.map(|text| text.trim().to_owned().into())
 });
 
-static UPDATE_TICKET_STATUS: OperationInfo = OperationInfo {
-    id: "update_ticket_status",
-    method: Method::PUT,
-    path_template: "/ticket/{ticket}/status",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static UPDATE_TICKET_STATUS: OperationInfo =
+    OperationInfo::put("update_ticket_status", "/ticket/{ticket}/status", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.tickets().update_status(ticket, status)`](crate::TicketsApi::update_status) (`update_ticket_status`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateTicketStatus {
-    rt_client: Client,
+    rt_call: Call,
     ticket: models::TicketRef,
     status: String,
-    rt_options: RequestOptions,
 }
 
 impl UpdateTicketStatus {
     pub(crate) fn new(rt_client: Client, ticket: models::TicketRef, status: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             ticket,
             status,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("update_ticket_status", "ticket", &self.ticket)?;
         let mut request = Request::new(&UPDATE_TICKET_STATUS, format!("/ticket/{ticket}/status"));
-        request.options = self.rt_options;
         let form: Vec<(&str, String)> = vec![("status", self.status)];
         request.body = Body::Form(encode::form("update_ticket_status", &form)?);
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1783,41 +1585,33 @@ snapsdk_runtime::request_builder!(UpdateTicketStatus, |response| -> () {
     }
 });
 
-static UPDATE_TICKET_TAGS: OperationInfo = OperationInfo {
-    id: "update_ticket_tags",
-    method: Method::POST,
-    path_template: "/ticket/{ticket}/tags",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: false,
-};
+static UPDATE_TICKET_TAGS: OperationInfo =
+    OperationInfo::post("update_ticket_tags", "/ticket/{ticket}/tags", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.tickets().update_tags(ticket, tags)`](crate::TicketsApi::update_tags) (`update_ticket_tags`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateTicketTags {
-    rt_client: Client,
+    rt_call: Call,
     ticket: models::TicketRef,
     tags: Vec<String>,
-    rt_options: RequestOptions,
 }
 
 impl UpdateTicketTags {
     pub(crate) fn new(rt_client: Client, ticket: models::TicketRef, tags: Vec<String>) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             ticket,
             tags,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("update_ticket_tags", "ticket", &self.ticket)?;
         let mut request = Request::new(&UPDATE_TICKET_TAGS, format!("/ticket/{ticket}/tags"));
-        request.options = self.rt_options;
         let form: Vec<(&str, String)> = vec![("tags", encode::json_text("update_ticket_tags", "tags", &self.tags)?)];
         request.body = Body::Form(encode::form("update_ticket_tags", &form)?);
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1828,47 +1622,42 @@ snapsdk_runtime::request_builder!(UpdateTicketTags, |response| -> () {
     }
 });
 
-static COMMENT_ON_WALL_POST: OperationInfo = OperationInfo {
-    id: "comment_on_wall_post",
-    method: Method::POST,
-    path_template: "/account/{account_id}/wall/{post_id}/comment",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: false,
-};
+static COMMENT_ON_WALL_POST: OperationInfo = OperationInfo::post(
+    "comment_on_wall_post",
+    "/account/{account_id}/wall/{post_id}/comment",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.wall().comment_on_post(account_id, post_id, content)`](crate::WallApi::comment_on_post) (`comment_on_wall_post`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CommentOnWallPost {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     post_id: i64,
     content: String,
-    rt_options: RequestOptions,
 }
 
 impl CommentOnWallPost {
     pub(crate) fn new(rt_client: Client, account_id: i64, post_id: i64, content: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             post_id,
             content,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("comment_on_wall_post", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("comment_on_wall_post", "post_id", &self.post_id)?;
         let mut request = Request::new(
             &COMMENT_ON_WALL_POST,
             format!("/account/{account_id}/wall/{post_id}/comment"),
         );
-        request.options = self.rt_options;
         let form: Vec<(&str, String)> = vec![("content", self.content)];
         request.body = Body::Form(encode::form("comment_on_wall_post", &form)?);
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -1879,39 +1668,32 @@ snapsdk_runtime::request_builder!(CommentOnWallPost, |response| -> () {
     }
 });
 
-static CREATE_WALL_POST: OperationInfo = OperationInfo {
-    id: "create_wall_post",
-    method: Method::POST,
-    path_template: "/account/{account_id}/wall",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: false,
-};
+static CREATE_WALL_POST: OperationInfo =
+    OperationInfo::post("create_wall_post", "/account/{account_id}/wall", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.wall().create_post(account_id, content)`](crate::WallApi::create_post) (`create_wall_post`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateWallPost {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     content: String,
     type_: Option<String>,
     ticket: Option<i64>,
     note: Option<i64>,
     tags: Option<Vec<String>>,
-    rt_options: RequestOptions,
 }
 
 impl CreateWallPost {
     pub(crate) fn new(rt_client: Client, account_id: i64, content: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             content,
             type_: Some(String::from("post")),
             ticket: None,
             note: None,
             tags: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1944,10 +1726,10 @@ impl CreateWallPost {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("create_wall_post", "account_id", &self.account_id)?;
         let mut request = Request::new(&CREATE_WALL_POST, format!("/account/{account_id}/wall"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             content: &'a String,
@@ -1970,7 +1752,7 @@ impl CreateWallPost {
                 tags: &self.tags,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1983,46 +1765,41 @@ snapsdk_runtime::request_builder!(CreateWallPost, |response| -> serde_json::Valu
     response.json().await
 });
 
-static DELETE_WALL_COMMENT: OperationInfo = OperationInfo {
-    id: "delete_wall_comment",
-    method: Method::DELETE,
-    path_template: "/account/{account_id}/wall/{post_id}/comment/{comment_id}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static DELETE_WALL_COMMENT: OperationInfo = OperationInfo::delete(
+    "delete_wall_comment",
+    "/account/{account_id}/wall/{post_id}/comment/{comment_id}",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.wall().delete_comment(account_id, post_id, comment_id)`](crate::WallApi::delete_comment) (`delete_wall_comment`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteWallComment {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     post_id: i64,
     comment_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DeleteWallComment {
     pub(crate) fn new(rt_client: Client, account_id: i64, post_id: i64, comment_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             post_id,
             comment_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_wall_comment", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("delete_wall_comment", "post_id", &self.post_id)?;
         let comment_id = encode::path_segment("delete_wall_comment", "comment_id", &self.comment_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &DELETE_WALL_COMMENT,
             format!("/account/{account_id}/wall/{post_id}/comment/{comment_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -2033,40 +1810,35 @@ snapsdk_runtime::request_builder!(DeleteWallComment, |response| -> () {
     }
 });
 
-static DELETE_WALL_POST: OperationInfo = OperationInfo {
-    id: "delete_wall_post",
-    method: Method::DELETE,
-    path_template: "/account/{account_id}/wall/{post_id}",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static DELETE_WALL_POST: OperationInfo = OperationInfo::delete(
+    "delete_wall_post",
+    "/account/{account_id}/wall/{post_id}",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.wall().delete_post(account_id, post_id)`](crate::WallApi::delete_post) (`delete_wall_post`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteWallPost {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     post_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DeleteWallPost {
     pub(crate) fn new(rt_client: Client, account_id: i64, post_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             post_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_wall_post", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("delete_wall_post", "post_id", &self.post_id)?;
-        let mut request = Request::new(&DELETE_WALL_POST, format!("/account/{account_id}/wall/{post_id}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&DELETE_WALL_POST, format!("/account/{account_id}/wall/{post_id}"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -2077,40 +1849,35 @@ snapsdk_runtime::request_builder!(DeleteWallPost, |response| -> () {
     }
 });
 
-static LIKE_WALL_POST: OperationInfo = OperationInfo {
-    id: "like_wall_post",
-    method: Method::POST,
-    path_template: "/account/{account_id}/wall/{post_id}/like",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: false,
-};
+static LIKE_WALL_POST: OperationInfo = OperationInfo::post(
+    "like_wall_post",
+    "/account/{account_id}/wall/{post_id}/like",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.wall().like_post(account_id, post_id)`](crate::WallApi::like_post) (`like_wall_post`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct LikeWallPost {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     post_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl LikeWallPost {
     pub(crate) fn new(rt_client: Client, account_id: i64, post_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             post_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("like_wall_post", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("like_wall_post", "post_id", &self.post_id)?;
-        let mut request = Request::new(&LIKE_WALL_POST, format!("/account/{account_id}/wall/{post_id}/like"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&LIKE_WALL_POST, format!("/account/{account_id}/wall/{post_id}/like"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -2121,31 +1888,24 @@ snapsdk_runtime::request_builder!(LikeWallPost, |response| -> () {
     }
 });
 
-static LIST_WALL_POSTS: OperationInfo = OperationInfo {
-    id: "list_wall_posts",
-    method: Method::GET,
-    path_template: "/account/{account_id}/wall",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static LIST_WALL_POSTS: OperationInfo =
+    OperationInfo::get("list_wall_posts", "/account/{account_id}/wall", AUTH_API_KEY_OR_LOGIN);
 
 /// The request of [`client.wall().list_posts(account_id)`](crate::WallApi::list_posts) (`list_wall_posts`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListWallPosts {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     after: Option<i64>,
-    rt_options: RequestOptions,
 }
 
 impl ListWallPosts {
     pub(crate) fn new(rt_client: Client, account_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             after: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -2156,16 +1916,15 @@ impl ListWallPosts {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_wall_posts", "account_id", &self.account_id)?;
         let mut request = Request::new(&LIST_WALL_POSTS, format!("/account/{account_id}/wall"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.after {
             query.push(("after", value.to_string()));
         }
         request.query = encode::form("list_wall_posts", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Every item, page after page (each page starts after the last item of the one before), fetched as they are consumed:
@@ -2191,40 +1950,35 @@ snapsdk_runtime::request_builder!(ListWallPosts, |response| -> Vec<models::WallP
     response.json().await
 });
 
-static UNLIKE_WALL_POST: OperationInfo = OperationInfo {
-    id: "unlike_wall_post",
-    method: Method::DELETE,
-    path_template: "/account/{account_id}/wall/{post_id}/like",
-    auth: AuthRequirement::Schemes(&["api_key", "login"]),
-    retryable: true,
-};
+static UNLIKE_WALL_POST: OperationInfo = OperationInfo::delete(
+    "unlike_wall_post",
+    "/account/{account_id}/wall/{post_id}/like",
+    AUTH_API_KEY_OR_LOGIN,
+);
 
 /// The request of [`client.wall().unlike_post(account_id, post_id)`](crate::WallApi::unlike_post) (`unlike_wall_post`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UnlikeWallPost {
-    rt_client: Client,
+    rt_call: Call,
     account_id: i64,
     post_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl UnlikeWallPost {
     pub(crate) fn new(rt_client: Client, account_id: i64, post_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             account_id,
             post_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("unlike_wall_post", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("unlike_wall_post", "post_id", &self.post_id)?;
-        let mut request = Request::new(&UNLIKE_WALL_POST, format!("/account/{account_id}/wall/{post_id}/like"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&UNLIKE_WALL_POST, format!("/account/{account_id}/wall/{post_id}/like"));
+        Ok((self.rt_call, request))
     }
 }
 

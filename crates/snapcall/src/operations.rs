@@ -5,49 +5,42 @@
 use crate::models;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use snapsdk_runtime::{
-    encode, Alternatives, AuthRequirement, Body, Client, NaiveDate, OperationInfo, Request, RequestOptions,
-};
+use snapsdk_runtime::{encode, Alternatives, AuthRequirement, Body, Call, Client, NaiveDate, OperationInfo, Request};
 
-use snapsdk_runtime::__private::http::Method;
+const AUTH_BASIC_OR_BEARER: AuthRequirement = AuthRequirement::Schemes(&["basic", "bearer"]);
 
-static ADMIN_DELETE_STREAM_EVENT: OperationInfo = OperationInfo {
-    id: "admin_delete_stream_event",
-    method: Method::DELETE,
-    path_template: "/v2/admin/streams/{streamToken}/events/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static ADMIN_DELETE_STREAM_EVENT: OperationInfo = OperationInfo::delete(
+    "admin_delete_stream_event",
+    "/v2/admin/streams/{streamToken}/events/{id}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.admin().delete_stream_event(stream_token, event_id)`](crate::AdminApi::delete_stream_event) (`admin_delete_stream_event`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AdminDeleteStreamEvent {
-    rt_client: Client,
+    rt_call: Call,
     stream_token: String,
     event_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl AdminDeleteStreamEvent {
     pub(crate) fn new(rt_client: Client, stream_token: String, event_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             stream_token,
             event_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("admin_delete_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("admin_delete_stream_event", "id", &self.event_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &ADMIN_DELETE_STREAM_EVENT,
             format!("/v2/admin/streams/{stream_token}/events/{event_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -60,33 +53,29 @@ snapsdk_runtime::request_builder!(AdminDeleteStreamEvent, |response| -> serde_js
     response.json().await
 });
 
-static ADMIN_GET_STREAM_EVENT: OperationInfo = OperationInfo {
-    id: "admin_get_stream_event",
-    method: Method::GET,
-    path_template: "/v2/admin/streams/{streamToken}/events/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static ADMIN_GET_STREAM_EVENT: OperationInfo = OperationInfo::get(
+    "admin_get_stream_event",
+    "/v2/admin/streams/{streamToken}/events/{id}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.admin().get_stream_event(stream_token, event_id)`](crate::AdminApi::get_stream_event) (`admin_get_stream_event`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AdminGetStreamEvent {
-    rt_client: Client,
+    rt_call: Call,
     stream_token: String,
     event_id: i64,
     long_time_expiration: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl AdminGetStreamEvent {
     pub(crate) fn new(rt_client: Client, stream_token: String, event_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             stream_token,
             event_id,
             long_time_expiration: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -97,20 +86,19 @@ impl AdminGetStreamEvent {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("admin_get_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("admin_get_stream_event", "id", &self.event_id)?;
         let mut request = Request::new(
             &ADMIN_GET_STREAM_EVENT,
             format!("/v2/admin/streams/{stream_token}/events/{event_id}"),
         );
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.long_time_expiration {
             query.push(("longTimeExpiration", value.to_string()));
         }
         request.query = encode::form("admin_get_stream_event", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -123,19 +111,14 @@ snapsdk_runtime::request_builder!(AdminGetStreamEvent, |response| -> serde_json:
     response.json().await
 });
 
-static ADMIN_LIST_STREAMS: OperationInfo = OperationInfo {
-    id: "admin_list_streams",
-    method: Method::GET,
-    path_template: "/v2/admin/streams/",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static ADMIN_LIST_STREAMS: OperationInfo =
+    OperationInfo::get("admin_list_streams", "/v2/admin/streams/", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.admin().list_streams()`](crate::AdminApi::list_streams) (`admin_list_streams`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AdminListStreams {
-    rt_client: Client,
+    rt_call: Call,
     page: Option<i64>,
     limit: Option<i64>,
     button: Option<Alternatives>,
@@ -143,13 +126,12 @@ pub struct AdminListStreams {
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
     exporting: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl AdminListStreams {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             page: None,
             limit: None,
             button: None,
@@ -157,7 +139,6 @@ impl AdminListStreams {
             start: None,
             end: None,
             exporting: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -210,9 +191,8 @@ impl AdminListStreams {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&ADMIN_LIST_STREAMS, String::from("/v2/admin/streams/"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -236,7 +216,7 @@ impl AdminListStreams {
             query.push(("exporting", value.to_string()));
         }
         request.query = encode::form("admin_list_streams", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -249,105 +229,80 @@ snapsdk_runtime::request_builder!(AdminListStreams, |response| -> serde_json::Va
     response.json().await
 });
 
-static GET_AGENT: OperationInfo = OperationInfo {
-    id: "get_agent",
-    method: Method::GET,
-    path_template: "/v2/agents/{email}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_AGENT: OperationInfo = OperationInfo::get("get_agent", "/v2/agents/{email}", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.agents().get(email)`](crate::AgentsApi::get) (`get_agent`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetAgent {
-    rt_client: Client,
+    rt_call: Call,
     email: String,
-    rt_options: RequestOptions,
 }
 
 impl GetAgent {
     pub(crate) fn new(rt_client: Client, email: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             email,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let email = encode::path_segment("get_agent", "email", &self.email)?;
-        let mut request = Request::new(&GET_AGENT, format!("/v2/agents/{email}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_AGENT, format!("/v2/agents/{email}"));
+        Ok((self.rt_call, request))
     }
 }
 
 snapsdk_runtime::request_builder!(GetAgent, |response| -> models::Agent { response.json().await });
 
-static GET_AGENT_INFO: OperationInfo = OperationInfo {
-    id: "get_agent_info",
-    method: Method::GET,
-    path_template: "/v2/agents/{email}/info",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_AGENT_INFO: OperationInfo =
+    OperationInfo::get("get_agent_info", "/v2/agents/{email}/info", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.agents().get_info(email)`](crate::AgentsApi::get_info) (`get_agent_info`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetAgentInfo {
-    rt_client: Client,
+    rt_call: Call,
     email: String,
-    rt_options: RequestOptions,
 }
 
 impl GetAgentInfo {
     pub(crate) fn new(rt_client: Client, email: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             email,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let email = encode::path_segment("get_agent_info", "email", &self.email)?;
-        let mut request = Request::new(&GET_AGENT_INFO, format!("/v2/agents/{email}/info"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_AGENT_INFO, format!("/v2/agents/{email}/info"));
+        Ok((self.rt_call, request))
     }
 }
 
 snapsdk_runtime::request_builder!(GetAgentInfo, |response| -> models::AgentInfo { response.json().await });
 
-static UPDATE_AGENT: OperationInfo = OperationInfo {
-    id: "update_agent",
-    method: Method::PUT,
-    path_template: "/v2/agents/{email}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static UPDATE_AGENT: OperationInfo = OperationInfo::put("update_agent", "/v2/agents/{email}", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.agents().update(email)`](crate::AgentsApi::update) (`update_agent`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateAgent {
-    rt_client: Client,
+    rt_call: Call,
     email: String,
     wrap_up_time: Option<i64>,
     last_bridge_end: Option<i64>,
-    rt_options: RequestOptions,
 }
 
 impl UpdateAgent {
     pub(crate) fn new(rt_client: Client, email: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             email,
             wrap_up_time: None,
             last_bridge_end: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -365,10 +320,9 @@ impl UpdateAgent {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let email = encode::path_segment("update_agent", "email", &self.email)?;
         let mut request = Request::new(&UPDATE_AGENT, format!("/v2/agents/{email}"));
-        request.options = self.rt_options;
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -383,86 +337,74 @@ impl UpdateAgent {
                 last_bridge_end: &self.last_bridge_end,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
 snapsdk_runtime::request_builder!(UpdateAgent, |response| -> models::Agent { response.json().await });
 
-static UPDATE_AGENT_STATUS: OperationInfo = OperationInfo {
-    id: "update_agent_status",
-    method: Method::PUT,
-    path_template: "/v2/agents/{email}/status",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static UPDATE_AGENT_STATUS: OperationInfo =
+    OperationInfo::put("update_agent_status", "/v2/agents/{email}/status", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.agents().update_status(email, status)`](crate::AgentsApi::update_status) (`update_agent_status`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateAgentStatus {
-    rt_client: Client,
+    rt_call: Call,
     email: String,
     status: models::AgentAvailability,
-    rt_options: RequestOptions,
 }
 
 impl UpdateAgentStatus {
     pub(crate) fn new(rt_client: Client, email: String, status: models::AgentAvailability) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             email,
             status,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let email = encode::path_segment("update_agent_status", "email", &self.email)?;
         let mut request = Request::new(&UPDATE_AGENT_STATUS, format!("/v2/agents/{email}/status"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             status: &'a models::AgentAvailability,
         }
         request.body = Body::json("update_agent_status", &Payload { status: &self.status })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
 snapsdk_runtime::request_builder!(UpdateAgentStatus, |response| -> models::Agent { response.json().await });
 
-static GET_BOOKING_PAGE_PUBLIC_INFO: OperationInfo = OperationInfo {
-    id: "get_booking_page_public_info",
-    method: Method::GET,
-    path_template: "/v2/booking-pages/{uuid}/info",
-    auth: AuthRequirement::None,
-    retryable: true,
-};
+static GET_BOOKING_PAGE_PUBLIC_INFO: OperationInfo = OperationInfo::get(
+    "get_booking_page_public_info",
+    "/v2/booking-pages/{uuid}/info",
+    AuthRequirement::None,
+);
 
 /// The request of [`client.booking_pages().get_public_info(uuid)`](crate::BookingPagesApi::get_public_info) (`get_booking_page_public_info`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetBookingPagePublicInfo {
-    rt_client: Client,
+    rt_call: Call,
     uuid: String,
-    rt_options: RequestOptions,
 }
 
 impl GetBookingPagePublicInfo {
     pub(crate) fn new(rt_client: Client, uuid: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             uuid,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let uuid = encode::path_segment("get_booking_page_public_info", "uuid", &self.uuid)?;
-        let mut request = Request::new(&GET_BOOKING_PAGE_PUBLIC_INFO, format!("/v2/booking-pages/{uuid}/info"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_BOOKING_PAGE_PUBLIC_INFO, format!("/v2/booking-pages/{uuid}/info"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -475,19 +417,13 @@ snapsdk_runtime::request_builder!(GetBookingPagePublicInfo, |response| -> serde_
     response.json().await
 });
 
-static CREATE_BUTTON: OperationInfo = OperationInfo {
-    id: "create_button",
-    method: Method::POST,
-    path_template: "/v2/buttons",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static CREATE_BUTTON: OperationInfo = OperationInfo::post("create_button", "/v2/buttons", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.buttons().create(name)`](crate::ButtonsApi::create) (`create_button`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateButton {
-    rt_client: Client,
+    rt_call: Call,
     name: String,
     brand: Option<String>,
     call_id: Option<Alternatives>,
@@ -499,13 +435,12 @@ pub struct CreateButton {
     display_page: Option<String>,
     cart_value: Option<f64>,
     active: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl CreateButton {
     pub(crate) fn new(rt_client: Client, name: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             name,
             brand: None,
             call_id: None,
@@ -517,7 +452,6 @@ impl CreateButton {
             display_page: None,
             cart_value: None,
             active: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -591,9 +525,8 @@ impl CreateButton {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&CREATE_BUTTON, String::from("/v2/buttons"));
-        request.options = self.rt_options;
         #[derive(Serialize)]
         struct Payload<'a> {
             name: &'a String,
@@ -634,7 +567,7 @@ impl CreateButton {
                 active: &self.active,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -645,41 +578,34 @@ impl CreateButton {
 
 snapsdk_runtime::request_builder!(CreateButton, |response| -> serde_json::Value { response.json().await });
 
-static CREATE_BUTTONS_BATCH: OperationInfo = OperationInfo {
-    id: "create_buttons_batch",
-    method: Method::POST,
-    path_template: "/v2/buttons/batch",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static CREATE_BUTTONS_BATCH: OperationInfo =
+    OperationInfo::post("create_buttons_batch", "/v2/buttons/batch", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.buttons().create_batch(buttons)`](crate::ButtonsApi::create_batch) (`create_buttons_batch`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateButtonsBatch {
-    rt_client: Client,
+    rt_call: Call,
     buttons: Vec<serde_json::Value>,
-    rt_options: RequestOptions,
 }
 
 impl CreateButtonsBatch {
     pub(crate) fn new(rt_client: Client, buttons: Vec<serde_json::Value>) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             buttons,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&CREATE_BUTTONS_BATCH, String::from("/v2/buttons/batch"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             buttons: &'a Vec<serde_json::Value>,
         }
         request.body = Body::json("create_buttons_batch", &Payload { buttons: &self.buttons })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -692,37 +618,28 @@ snapsdk_runtime::request_builder!(CreateButtonsBatch, |response| -> serde_json::
     response.json().await
 });
 
-static GET_BUTTON: OperationInfo = OperationInfo {
-    id: "get_button",
-    method: Method::GET,
-    path_template: "/v2/buttons/{bid}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_BUTTON: OperationInfo = OperationInfo::get("get_button", "/v2/buttons/{bid}", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.buttons().get(bid)`](crate::ButtonsApi::get) (`get_button`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetButton {
-    rt_client: Client,
+    rt_call: Call,
     bid: Alternatives,
-    rt_options: RequestOptions,
 }
 
 impl GetButton {
     pub(crate) fn new(rt_client: Client, bid: Alternatives) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             bid,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let bid = encode::path_segment("get_button", "bid", &self.bid)?;
-        let mut request = Request::new(&GET_BUTTON, format!("/v2/buttons/{bid}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_BUTTON, format!("/v2/buttons/{bid}"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -733,37 +650,32 @@ impl GetButton {
 
 snapsdk_runtime::request_builder!(GetButton, |response| -> serde_json::Value { response.json().await });
 
-static GET_BUTTON_PUBLIC_INFO: OperationInfo = OperationInfo {
-    id: "get_button_public_info",
-    method: Method::GET,
-    path_template: "/v2/buttons/{bid}/info",
-    auth: AuthRequirement::None,
-    retryable: true,
-};
+static GET_BUTTON_PUBLIC_INFO: OperationInfo = OperationInfo::get(
+    "get_button_public_info",
+    "/v2/buttons/{bid}/info",
+    AuthRequirement::None,
+);
 
 /// The request of [`client.buttons().get_public_info(bid)`](crate::ButtonsApi::get_public_info) (`get_button_public_info`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetButtonPublicInfo {
-    rt_client: Client,
+    rt_call: Call,
     bid: Alternatives,
-    rt_options: RequestOptions,
 }
 
 impl GetButtonPublicInfo {
     pub(crate) fn new(rt_client: Client, bid: Alternatives) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             bid,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let bid = encode::path_segment("get_button_public_info", "bid", &self.bid)?;
-        let mut request = Request::new(&GET_BUTTON_PUBLIC_INFO, format!("/v2/buttons/{bid}/info"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_BUTTON_PUBLIC_INFO, format!("/v2/buttons/{bid}/info"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -776,37 +688,29 @@ snapsdk_runtime::request_builder!(GetButtonPublicInfo, |response| -> serde_json:
     response.json().await
 });
 
-static LIST_BUTTONS: OperationInfo = OperationInfo {
-    id: "list_buttons",
-    method: Method::GET,
-    path_template: "/v2/buttons",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_BUTTONS: OperationInfo = OperationInfo::get("list_buttons", "/v2/buttons", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.buttons().list()`](crate::ButtonsApi::list) (`list_buttons`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListButtons {
-    rt_client: Client,
+    rt_call: Call,
     page: Option<i64>,
     limit: Option<i64>,
     name: Option<String>,
     agent: Option<String>,
     active: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl ListButtons {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             page: None,
             limit: None,
             name: None,
             agent: None,
             active: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -845,9 +749,8 @@ impl ListButtons {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_BUTTONS, String::from("/v2/buttons"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -865,7 +768,7 @@ impl ListButtons {
             query.push(("active", value.to_string()));
         }
         request.query = encode::form("list_buttons", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -876,19 +779,13 @@ impl ListButtons {
 
 snapsdk_runtime::request_builder!(ListButtons, |response| -> serde_json::Value { response.json().await });
 
-static UPDATE_BUTTON: OperationInfo = OperationInfo {
-    id: "update_button",
-    method: Method::PUT,
-    path_template: "/v2/buttons/{bid}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static UPDATE_BUTTON: OperationInfo = OperationInfo::put("update_button", "/v2/buttons/{bid}", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.buttons().update(bid)`](crate::ButtonsApi::update) (`update_button`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateButton {
-    rt_client: Client,
+    rt_call: Call,
     bid: Alternatives,
     name: Option<String>,
     brand: Option<String>,
@@ -900,13 +797,12 @@ pub struct UpdateButton {
     display_page: Option<String>,
     cart_value: Option<f64>,
     active: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl UpdateButton {
     pub(crate) fn new(rt_client: Client, bid: Alternatives) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             bid,
             name: None,
             brand: None,
@@ -918,7 +814,6 @@ impl UpdateButton {
             display_page: None,
             cart_value: None,
             active: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -992,10 +887,9 @@ impl UpdateButton {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let bid = encode::path_segment("update_button", "bid", &self.bid)?;
         let mut request = Request::new(&UPDATE_BUTTON, format!("/v2/buttons/{bid}"));
-        request.options = self.rt_options;
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -1034,7 +928,7 @@ impl UpdateButton {
                 active: &self.active,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1045,41 +939,34 @@ impl UpdateButton {
 
 snapsdk_runtime::request_builder!(UpdateButton, |response| -> serde_json::Value { response.json().await });
 
-static UPDATE_BUTTONS_BATCH: OperationInfo = OperationInfo {
-    id: "update_buttons_batch",
-    method: Method::PUT,
-    path_template: "/v2/buttons/batch",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static UPDATE_BUTTONS_BATCH: OperationInfo =
+    OperationInfo::put("update_buttons_batch", "/v2/buttons/batch", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.buttons().update_batch(buttons)`](crate::ButtonsApi::update_batch) (`update_buttons_batch`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateButtonsBatch {
-    rt_client: Client,
+    rt_call: Call,
     buttons: Vec<serde_json::Value>,
-    rt_options: RequestOptions,
 }
 
 impl UpdateButtonsBatch {
     pub(crate) fn new(rt_client: Client, buttons: Vec<serde_json::Value>) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             buttons,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&UPDATE_BUTTONS_BATCH, String::from("/v2/buttons/batch"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             buttons: &'a Vec<serde_json::Value>,
         }
         request.body = Body::json("update_buttons_batch", &Payload { buttons: &self.buttons })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1092,37 +979,32 @@ snapsdk_runtime::request_builder!(UpdateButtonsBatch, |response| -> serde_json::
     response.json().await
 });
 
-static DELETE_CALL_RECORDING: OperationInfo = OperationInfo {
-    id: "delete_call_recording",
-    method: Method::DELETE,
-    path_template: "/v2/calls/{id}/recording",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static DELETE_CALL_RECORDING: OperationInfo = OperationInfo::delete(
+    "delete_call_recording",
+    "/v2/calls/{id}/recording",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.calls().delete_recording(call_id)`](crate::CallsApi::delete_recording) (`delete_call_recording`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCallRecording {
-    rt_client: Client,
+    rt_call: Call,
     call_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DeleteCallRecording {
     pub(crate) fn new(rt_client: Client, call_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             call_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let call_id = encode::path_segment("delete_call_recording", "id", &self.call_id)?;
-        let mut request = Request::new(&DELETE_CALL_RECORDING, format!("/v2/calls/{call_id}/recording"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&DELETE_CALL_RECORDING, format!("/v2/calls/{call_id}/recording"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1135,37 +1017,28 @@ snapsdk_runtime::request_builder!(DeleteCallRecording, |response| -> serde_json:
     response.json().await
 });
 
-static GET_CALL: OperationInfo = OperationInfo {
-    id: "get_call",
-    method: Method::GET,
-    path_template: "/v2/calls/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_CALL: OperationInfo = OperationInfo::get("get_call", "/v2/calls/{id}", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.calls().get(call_id)`](crate::CallsApi::get) (`get_call`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCall {
-    rt_client: Client,
+    rt_call: Call,
     call_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl GetCall {
     pub(crate) fn new(rt_client: Client, call_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             call_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let call_id = encode::path_segment("get_call", "id", &self.call_id)?;
-        let mut request = Request::new(&GET_CALL, format!("/v2/calls/{call_id}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_CALL, format!("/v2/calls/{call_id}"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1176,37 +1049,29 @@ impl GetCall {
 
 snapsdk_runtime::request_builder!(GetCall, |response| -> serde_json::Value { response.json().await });
 
-static GET_CALL_RECORDING: OperationInfo = OperationInfo {
-    id: "get_call_recording",
-    method: Method::GET,
-    path_template: "/v2/calls/{id}/recording",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_CALL_RECORDING: OperationInfo =
+    OperationInfo::get("get_call_recording", "/v2/calls/{id}/recording", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.calls().get_recording(call_id)`](crate::CallsApi::get_recording) (`get_call_recording`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCallRecording {
-    rt_client: Client,
+    rt_call: Call,
     call_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl GetCallRecording {
     pub(crate) fn new(rt_client: Client, call_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             call_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let call_id = encode::path_segment("get_call_recording", "id", &self.call_id)?;
-        let mut request = Request::new(&GET_CALL_RECORDING, format!("/v2/calls/{call_id}/recording"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_CALL_RECORDING, format!("/v2/calls/{call_id}/recording"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1219,19 +1084,13 @@ snapsdk_runtime::request_builder!(GetCallRecording, |response| -> serde_json::Va
     response.json().await
 });
 
-static LIST_CALLS: OperationInfo = OperationInfo {
-    id: "list_calls",
-    method: Method::GET,
-    path_template: "/v2/calls",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_CALLS: OperationInfo = OperationInfo::get("list_calls", "/v2/calls", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.calls().list()`](crate::CallsApi::list) (`list_calls`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCalls {
-    rt_client: Client,
+    rt_call: Call,
     page: Option<i64>,
     limit: Option<i64>,
     rate: Option<Alternatives>,
@@ -1243,13 +1102,12 @@ pub struct ListCalls {
     client: Option<Alternatives>,
     ani: Option<i64>,
     exporting: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl ListCalls {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             page: None,
             limit: None,
             rate: None,
@@ -1261,7 +1119,6 @@ impl ListCalls {
             client: None,
             ani: None,
             exporting: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1342,9 +1199,8 @@ impl ListCalls {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_CALLS, String::from("/v2/calls"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -1380,7 +1236,7 @@ impl ListCalls {
             query.push(("exporting", value.to_string()));
         }
         request.query = encode::form("list_calls", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1391,39 +1247,35 @@ impl ListCalls {
 
 snapsdk_runtime::request_builder!(ListCalls, |response| -> serde_json::Value { response.json().await });
 
-static CREATE_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo {
-    id: "create_company_booking_page",
-    method: Method::POST,
-    path_template: "/v2/companies/{companyId}/booking-pages",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static CREATE_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo::post(
+    "create_company_booking_page",
+    "/v2/companies/{companyId}/booking-pages",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_booking_pages().create(company_id, name)`](crate::CompanyBookingPagesApi::create) (`create_company_booking_page`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyBookingPage {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     team_id: Option<i64>,
     user_id: Option<i64>,
     duration: Option<i64>,
     name: String,
     description: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl CreateCompanyBookingPage {
     pub(crate) fn new(rt_client: Client, company_id: i64, name: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             team_id: None,
             user_id: None,
             duration: None,
             name,
             description: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1455,13 +1307,13 @@ impl CreateCompanyBookingPage {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_company_booking_page", "companyId", &self.company_id)?;
         let mut request = Request::new(
             &CREATE_COMPANY_BOOKING_PAGE,
             format!("/v2/companies/{company_id}/booking-pages"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -1484,7 +1336,7 @@ impl CreateCompanyBookingPage {
                 description: &self.description,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1497,43 +1349,38 @@ snapsdk_runtime::request_builder!(CreateCompanyBookingPage, |response| -> serde_
     response.json().await
 });
 
-static DELETE_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo {
-    id: "delete_company_booking_page",
-    method: Method::DELETE,
-    path_template: "/v2/companies/{companyId}/booking-pages/{uuid}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static DELETE_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo::delete(
+    "delete_company_booking_page",
+    "/v2/companies/{companyId}/booking-pages/{uuid}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_booking_pages().delete(company_id, uuid)`](crate::CompanyBookingPagesApi::delete) (`delete_company_booking_page`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyBookingPage {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     uuid: String,
-    rt_options: RequestOptions,
 }
 
 impl DeleteCompanyBookingPage {
     pub(crate) fn new(rt_client: Client, company_id: i64, uuid: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             uuid,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_booking_page", "companyId", &self.company_id)?;
         let uuid = encode::path_segment("delete_company_booking_page", "uuid", &self.uuid)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &DELETE_COMPANY_BOOKING_PAGE,
             format!("/v2/companies/{company_id}/booking-pages/{uuid}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1546,43 +1393,38 @@ snapsdk_runtime::request_builder!(DeleteCompanyBookingPage, |response| -> serde_
     response.json().await
 });
 
-static GET_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo {
-    id: "get_company_booking_page",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/booking-pages/{uuid}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo::get(
+    "get_company_booking_page",
+    "/v2/companies/{companyId}/booking-pages/{uuid}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_booking_pages().get(company_id, uuid)`](crate::CompanyBookingPagesApi::get) (`get_company_booking_page`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyBookingPage {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     uuid: String,
-    rt_options: RequestOptions,
 }
 
 impl GetCompanyBookingPage {
     pub(crate) fn new(rt_client: Client, company_id: i64, uuid: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             uuid,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_booking_page", "companyId", &self.company_id)?;
         let uuid = encode::path_segment("get_company_booking_page", "uuid", &self.uuid)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &GET_COMPANY_BOOKING_PAGE,
             format!("/v2/companies/{company_id}/booking-pages/{uuid}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1595,37 +1437,33 @@ snapsdk_runtime::request_builder!(GetCompanyBookingPage, |response| -> serde_jso
     response.json().await
 });
 
-static LIST_COMPANY_BOOKING_PAGES: OperationInfo = OperationInfo {
-    id: "list_company_booking_pages",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/booking-pages",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_COMPANY_BOOKING_PAGES: OperationInfo = OperationInfo::get(
+    "list_company_booking_pages",
+    "/v2/companies/{companyId}/booking-pages",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_booking_pages().list(company_id)`](crate::CompanyBookingPagesApi::list) (`list_company_booking_pages`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyBookingPages {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
     name: Option<String>,
     has_team_associated: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl ListCompanyBookingPages {
     pub(crate) fn new(rt_client: Client, company_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             page: None,
             limit: None,
             name: None,
             has_team_associated: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1657,13 +1495,12 @@ impl ListCompanyBookingPages {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_booking_pages", "companyId", &self.company_id)?;
         let mut request = Request::new(
             &LIST_COMPANY_BOOKING_PAGES,
             format!("/v2/companies/{company_id}/booking-pages"),
         );
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -1678,7 +1515,7 @@ impl ListCompanyBookingPages {
             query.push(("hasTeamAssociated", value.to_string()));
         }
         request.query = encode::form("list_company_booking_pages", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1691,19 +1528,17 @@ snapsdk_runtime::request_builder!(ListCompanyBookingPages, |response| -> serde_j
     response.json().await
 });
 
-static UPDATE_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo {
-    id: "update_company_booking_page",
-    method: Method::PUT,
-    path_template: "/v2/companies/{companyId}/booking-pages/{uuid}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static UPDATE_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo::put(
+    "update_company_booking_page",
+    "/v2/companies/{companyId}/booking-pages/{uuid}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_booking_pages().update(company_id, uuid)`](crate::CompanyBookingPagesApi::update) (`update_company_booking_page`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyBookingPage {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     uuid: String,
     team_id: Option<i64>,
@@ -1712,13 +1547,12 @@ pub struct UpdateCompanyBookingPage {
     duration: Option<i64>,
     description: Option<String>,
     status: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl UpdateCompanyBookingPage {
     pub(crate) fn new(rt_client: Client, company_id: i64, uuid: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             uuid,
             team_id: None,
@@ -1727,7 +1561,6 @@ impl UpdateCompanyBookingPage {
             duration: None,
             description: None,
             status: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1773,14 +1606,14 @@ impl UpdateCompanyBookingPage {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("update_company_booking_page", "companyId", &self.company_id)?;
         let uuid = encode::path_segment("update_company_booking_page", "uuid", &self.uuid)?;
         let mut request = Request::new(
             &UPDATE_COMPANY_BOOKING_PAGE,
             format!("/v2/companies/{company_id}/booking-pages/{uuid}"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -1807,7 +1640,7 @@ impl UpdateCompanyBookingPage {
                 status: &self.status,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1820,31 +1653,27 @@ snapsdk_runtime::request_builder!(UpdateCompanyBookingPage, |response| -> serde_
     response.json().await
 });
 
-static CREATE_COMPANY_CUSTOM_FIELDS: OperationInfo = OperationInfo {
-    id: "create_company_custom_fields",
-    method: Method::POST,
-    path_template: "/v2/companies/{companyId}/custom_fields",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static CREATE_COMPANY_CUSTOM_FIELDS: OperationInfo = OperationInfo::post(
+    "create_company_custom_fields",
+    "/v2/companies/{companyId}/custom_fields",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_custom_fields().create(company_id)`](crate::CompanyCustomFieldsApi::create) (`create_company_custom_fields`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyCustomFields {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     custom_fields: Option<Vec<serde_json::Value>>,
-    rt_options: RequestOptions,
 }
 
 impl CreateCompanyCustomFields {
     pub(crate) fn new(rt_client: Client, company_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             custom_fields: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1855,13 +1684,13 @@ impl CreateCompanyCustomFields {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_company_custom_fields", "companyId", &self.company_id)?;
         let mut request = Request::new(
             &CREATE_COMPANY_CUSTOM_FIELDS,
             format!("/v2/companies/{company_id}/custom_fields"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(rename = "customFields", skip_serializing_if = "Option::is_none")]
@@ -1873,7 +1702,7 @@ impl CreateCompanyCustomFields {
                 custom_fields: &self.custom_fields,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1886,35 +1715,31 @@ snapsdk_runtime::request_builder!(CreateCompanyCustomFields, |response| -> serde
     response.json().await
 });
 
-static LIST_COMPANY_CUSTOM_FIELDS: OperationInfo = OperationInfo {
-    id: "list_company_custom_fields",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/custom_fields",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_COMPANY_CUSTOM_FIELDS: OperationInfo = OperationInfo::get(
+    "list_company_custom_fields",
+    "/v2/companies/{companyId}/custom_fields",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_custom_fields().list(company_id)`](crate::CompanyCustomFieldsApi::list) (`list_company_custom_fields`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyCustomFields {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
     name: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl ListCompanyCustomFields {
     pub(crate) fn new(rt_client: Client, company_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             page: None,
             limit: None,
             name: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -1939,13 +1764,12 @@ impl ListCompanyCustomFields {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_custom_fields", "companyId", &self.company_id)?;
         let mut request = Request::new(
             &LIST_COMPANY_CUSTOM_FIELDS,
             format!("/v2/companies/{company_id}/custom_fields"),
         );
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -1957,7 +1781,7 @@ impl ListCompanyCustomFields {
             query.push(("name", value));
         }
         request.query = encode::form("list_company_custom_fields", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -1970,33 +1794,29 @@ snapsdk_runtime::request_builder!(ListCompanyCustomFields, |response| -> serde_j
     response.json().await
 });
 
-static CREATE_COMPANY_INVITE: OperationInfo = OperationInfo {
-    id: "create_company_invite",
-    method: Method::POST,
-    path_template: "/v2/companies/{companyId}/invites",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static CREATE_COMPANY_INVITE: OperationInfo = OperationInfo::post(
+    "create_company_invite",
+    "/v2/companies/{companyId}/invites",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_invites().create(company_id, email)`](crate::CompanyInvitesApi::create) (`create_company_invite`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyInvite {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     role_id: Option<i64>,
     email: String,
-    rt_options: RequestOptions,
 }
 
 impl CreateCompanyInvite {
     pub(crate) fn new(rt_client: Client, company_id: i64, email: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             role_id: None,
             email,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -2007,10 +1827,10 @@ impl CreateCompanyInvite {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_company_invite", "companyId", &self.company_id)?;
         let mut request = Request::new(&CREATE_COMPANY_INVITE, format!("/v2/companies/{company_id}/invites"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -2024,7 +1844,7 @@ impl CreateCompanyInvite {
                 email: &self.email,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2037,43 +1857,38 @@ snapsdk_runtime::request_builder!(CreateCompanyInvite, |response| -> serde_json:
     response.json().await
 });
 
-static DELETE_COMPANY_INVITE: OperationInfo = OperationInfo {
-    id: "delete_company_invite",
-    method: Method::DELETE,
-    path_template: "/v2/companies/{companyId}/invites/{token}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static DELETE_COMPANY_INVITE: OperationInfo = OperationInfo::delete(
+    "delete_company_invite",
+    "/v2/companies/{companyId}/invites/{token}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_invites().delete(company_id, token)`](crate::CompanyInvitesApi::delete) (`delete_company_invite`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyInvite {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     token: String,
-    rt_options: RequestOptions,
 }
 
 impl DeleteCompanyInvite {
     pub(crate) fn new(rt_client: Client, company_id: i64, token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             token,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_invite", "companyId", &self.company_id)?;
         let token = encode::path_segment("delete_company_invite", "token", &self.token)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &DELETE_COMPANY_INVITE,
             format!("/v2/companies/{company_id}/invites/{token}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2086,33 +1901,29 @@ snapsdk_runtime::request_builder!(DeleteCompanyInvite, |response| -> serde_json:
     response.json().await
 });
 
-static LIST_COMPANY_INVITES: OperationInfo = OperationInfo {
-    id: "list_company_invites",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/invites",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_COMPANY_INVITES: OperationInfo = OperationInfo::get(
+    "list_company_invites",
+    "/v2/companies/{companyId}/invites",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_invites().list(company_id)`](crate::CompanyInvitesApi::list) (`list_company_invites`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyInvites {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
-    rt_options: RequestOptions,
 }
 
 impl ListCompanyInvites {
     pub(crate) fn new(rt_client: Client, company_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             page: None,
             limit: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -2130,10 +1941,9 @@ impl ListCompanyInvites {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_invites", "companyId", &self.company_id)?;
         let mut request = Request::new(&LIST_COMPANY_INVITES, format!("/v2/companies/{company_id}/invites"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -2142,7 +1952,7 @@ impl ListCompanyInvites {
             query.push(("limit", value.to_string()));
         }
         request.query = encode::form("list_company_invites", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2155,50 +1965,46 @@ snapsdk_runtime::request_builder!(ListCompanyInvites, |response| -> serde_json::
     response.json().await
 });
 
-static UPDATE_COMPANY_INVITE: OperationInfo = OperationInfo {
-    id: "update_company_invite",
-    method: Method::PUT,
-    path_template: "/v2/companies/{companyId}/invites/{token}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static UPDATE_COMPANY_INVITE: OperationInfo = OperationInfo::put(
+    "update_company_invite",
+    "/v2/companies/{companyId}/invites/{token}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_invites().update(company_id, token, role_id)`](crate::CompanyInvitesApi::update) (`update_company_invite`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyInvite {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     token: String,
     role_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl UpdateCompanyInvite {
     pub(crate) fn new(rt_client: Client, company_id: i64, token: String, role_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             token,
             role_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("update_company_invite", "companyId", &self.company_id)?;
         let token = encode::path_segment("update_company_invite", "token", &self.token)?;
         let mut request = Request::new(
             &UPDATE_COMPANY_INVITE,
             format!("/v2/companies/{company_id}/invites/{token}"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             role_id: &'a i64,
         }
         request.body = Body::json("update_company_invite", &Payload { role_id: &self.role_id })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2211,43 +2017,38 @@ snapsdk_runtime::request_builder!(UpdateCompanyInvite, |response| -> serde_json:
     response.json().await
 });
 
-static GET_COMPANY_LIBRARY_MEDIA: OperationInfo = OperationInfo {
-    id: "get_company_library_media",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/library/{token}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_COMPANY_LIBRARY_MEDIA: OperationInfo = OperationInfo::get(
+    "get_company_library_media",
+    "/v2/companies/{companyId}/library/{token}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_library().get_media(company_id, token)`](crate::CompanyLibraryApi::get_media) (`get_company_library_media`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyLibraryMedia {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     token: String,
-    rt_options: RequestOptions,
 }
 
 impl GetCompanyLibraryMedia {
     pub(crate) fn new(rt_client: Client, company_id: i64, token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             token,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_library_media", "companyId", &self.company_id)?;
         let token = encode::path_segment("get_company_library_media", "token", &self.token)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &GET_COMPANY_LIBRARY_MEDIA,
             format!("/v2/companies/{company_id}/library/{token}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2260,39 +2061,35 @@ snapsdk_runtime::request_builder!(GetCompanyLibraryMedia, |response| -> serde_js
     response.json().await
 });
 
-static LIST_COMPANY_LIBRARY_MEDIA: OperationInfo = OperationInfo {
-    id: "list_company_library_media",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/library",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_COMPANY_LIBRARY_MEDIA: OperationInfo = OperationInfo::get(
+    "list_company_library_media",
+    "/v2/companies/{companyId}/library",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_library().list_media(company_id)`](crate::CompanyLibraryApi::list_media) (`list_company_library_media`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyLibraryMedia {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
     type_: Option<Alternatives>,
     name: Option<String>,
     order: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl ListCompanyLibraryMedia {
     pub(crate) fn new(rt_client: Client, company_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             page: None,
             limit: None,
             type_: None,
             name: None,
             order: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -2331,13 +2128,12 @@ impl ListCompanyLibraryMedia {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_library_media", "companyId", &self.company_id)?;
         let mut request = Request::new(
             &LIST_COMPANY_LIBRARY_MEDIA,
             format!("/v2/companies/{company_id}/library"),
         );
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -2355,7 +2151,7 @@ impl ListCompanyLibraryMedia {
             query.push(("order", value));
         }
         request.query = encode::form("list_company_library_media", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2368,37 +2164,33 @@ snapsdk_runtime::request_builder!(ListCompanyLibraryMedia, |response| -> serde_j
     response.json().await
 });
 
-static CREATE_STREAM: OperationInfo = OperationInfo {
-    id: "create_stream",
-    method: Method::POST,
-    path_template: "/v2/companies/{companyId}/streams",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static CREATE_STREAM: OperationInfo = OperationInfo::post(
+    "create_stream",
+    "/v2/companies/{companyId}/streams",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().create(company_id, type_)`](crate::CompanyStreamsApi::create) (`create_stream`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateStream {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     type_: models::StreamType,
     name: Option<String>,
     origin: Option<String>,
     short_url: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl CreateStream {
     pub(crate) fn new(rt_client: Client, company_id: i64, type_: models::StreamType) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             type_,
             name: None,
             origin: None,
             short_url: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -2423,10 +2215,10 @@ impl CreateStream {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_stream", "companyId", &self.company_id)?;
         let mut request = Request::new(&CREATE_STREAM, format!("/v2/companies/{company_id}/streams"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(rename = "type")]
@@ -2447,7 +2239,7 @@ impl CreateStream {
                 short_url: &self.short_url,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -2455,43 +2247,38 @@ snapsdk_runtime::request_builder!(CreateStream, |response| -> models::StreamCrea
     response.json().await
 });
 
-static DELETE_COMPANY_STREAM: OperationInfo = OperationInfo {
-    id: "delete_company_stream",
-    method: Method::DELETE,
-    path_template: "/v2/companies/{companyId}/streams/{streamToken}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static DELETE_COMPANY_STREAM: OperationInfo = OperationInfo::delete(
+    "delete_company_stream",
+    "/v2/companies/{companyId}/streams/{streamToken}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().delete(company_id, stream_token)`](crate::CompanyStreamsApi::delete) (`delete_company_stream`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyStream {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     stream_token: String,
-    rt_options: RequestOptions,
 }
 
 impl DeleteCompanyStream {
     pub(crate) fn new(rt_client: Client, company_id: i64, stream_token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             stream_token,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_stream", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("delete_company_stream", "streamToken", &self.stream_token)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &DELETE_COMPANY_STREAM,
             format!("/v2/companies/{company_id}/streams/{stream_token}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2504,46 +2291,41 @@ snapsdk_runtime::request_builder!(DeleteCompanyStream, |response| -> serde_json:
     response.json().await
 });
 
-static DELETE_COMPANY_STREAM_EVENT: OperationInfo = OperationInfo {
-    id: "delete_company_stream_event",
-    method: Method::DELETE,
-    path_template: "/v2/companies/{companyId}/streams/{streamToken}/events/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static DELETE_COMPANY_STREAM_EVENT: OperationInfo = OperationInfo::delete(
+    "delete_company_stream_event",
+    "/v2/companies/{companyId}/streams/{streamToken}/events/{id}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().delete_event(company_id, stream_token, event_id)`](crate::CompanyStreamsApi::delete_event) (`delete_company_stream_event`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyStreamEvent {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     stream_token: String,
     event_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DeleteCompanyStreamEvent {
     pub(crate) fn new(rt_client: Client, company_id: i64, stream_token: String, event_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             stream_token,
             event_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_stream_event", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("delete_company_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("delete_company_stream_event", "id", &self.event_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &DELETE_COMPANY_STREAM_EVENT,
             format!("/v2/companies/{company_id}/streams/{stream_token}/events/{event_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2556,43 +2338,38 @@ snapsdk_runtime::request_builder!(DeleteCompanyStreamEvent, |response| -> serde_
     response.json().await
 });
 
-static GET_COMPANY_STREAM: OperationInfo = OperationInfo {
-    id: "get_company_stream",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/streams/{streamToken}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_COMPANY_STREAM: OperationInfo = OperationInfo::get(
+    "get_company_stream",
+    "/v2/companies/{companyId}/streams/{streamToken}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().get(company_id, stream_token)`](crate::CompanyStreamsApi::get) (`get_company_stream`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyStream {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     stream_token: String,
-    rt_options: RequestOptions,
 }
 
 impl GetCompanyStream {
     pub(crate) fn new(rt_client: Client, company_id: i64, stream_token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             stream_token,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_stream", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("get_company_stream", "streamToken", &self.stream_token)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &GET_COMPANY_STREAM,
             format!("/v2/companies/{company_id}/streams/{stream_token}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
@@ -2600,46 +2377,41 @@ snapsdk_runtime::request_builder!(GetCompanyStream, |response| -> models::Stream
     response.json().await
 });
 
-static GET_COMPANY_STREAM_EVENT: OperationInfo = OperationInfo {
-    id: "get_company_stream_event",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/streams/{streamToken}/events/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_COMPANY_STREAM_EVENT: OperationInfo = OperationInfo::get(
+    "get_company_stream_event",
+    "/v2/companies/{companyId}/streams/{streamToken}/events/{id}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().get_event(company_id, stream_token, event_id)`](crate::CompanyStreamsApi::get_event) (`get_company_stream_event`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyStreamEvent {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     stream_token: String,
     event_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl GetCompanyStreamEvent {
     pub(crate) fn new(rt_client: Client, company_id: i64, stream_token: String, event_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             stream_token,
             event_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_stream_event", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("get_company_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("get_company_stream_event", "id", &self.event_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &GET_COMPANY_STREAM_EVENT,
             format!("/v2/companies/{company_id}/streams/{stream_token}/events/{event_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2652,43 +2424,38 @@ snapsdk_runtime::request_builder!(GetCompanyStreamEvent, |response| -> serde_jso
     response.json().await
 });
 
-static GET_COMPANY_STREAM_RECORDING: OperationInfo = OperationInfo {
-    id: "get_company_stream_recording",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/streams/{streamToken}/recording",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_COMPANY_STREAM_RECORDING: OperationInfo = OperationInfo::get(
+    "get_company_stream_recording",
+    "/v2/companies/{companyId}/streams/{streamToken}/recording",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().get_recording(company_id, stream_token)`](crate::CompanyStreamsApi::get_recording) (`get_company_stream_recording`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyStreamRecording {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     stream_token: String,
-    rt_options: RequestOptions,
 }
 
 impl GetCompanyStreamRecording {
     pub(crate) fn new(rt_client: Client, company_id: i64, stream_token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             stream_token,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_stream_recording", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("get_company_stream_recording", "streamToken", &self.stream_token)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &GET_COMPANY_STREAM_RECORDING,
             format!("/v2/companies/{company_id}/streams/{stream_token}/recording"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2701,19 +2468,17 @@ snapsdk_runtime::request_builder!(GetCompanyStreamRecording, |response| -> serde
     response.json().await
 });
 
-static INVITE_TO_COMPANY_STREAM: OperationInfo = OperationInfo {
-    id: "invite_to_company_stream",
-    method: Method::POST,
-    path_template: "/v2/companies/{companyId}/streams/{streamToken}/invite",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static INVITE_TO_COMPANY_STREAM: OperationInfo = OperationInfo::post(
+    "invite_to_company_stream",
+    "/v2/companies/{companyId}/streams/{streamToken}/invite",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().invite_to(company_id, stream_token)`](crate::CompanyStreamsApi::invite_to) (`invite_to_company_stream`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct InviteToCompanyStream {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     stream_token: String,
     type_: Option<String>,
@@ -2721,13 +2486,12 @@ pub struct InviteToCompanyStream {
     emails: Option<Vec<String>>,
     phone_numbers: Option<Vec<String>>,
     text: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl InviteToCompanyStream {
     pub(crate) fn new(rt_client: Client, company_id: i64, stream_token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             stream_token,
             type_: None,
@@ -2735,7 +2499,6 @@ impl InviteToCompanyStream {
             emails: None,
             phone_numbers: None,
             text: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -2774,14 +2537,14 @@ impl InviteToCompanyStream {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("invite_to_company_stream", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("invite_to_company_stream", "streamToken", &self.stream_token)?;
         let mut request = Request::new(
             &INVITE_TO_COMPANY_STREAM,
             format!("/v2/companies/{company_id}/streams/{stream_token}/invite"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -2805,7 +2568,7 @@ impl InviteToCompanyStream {
                 text: &self.text,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2818,19 +2581,17 @@ snapsdk_runtime::request_builder!(InviteToCompanyStream, |response| -> serde_jso
     response.json().await
 });
 
-static LIST_COMPANY_STREAM_EVENTS: OperationInfo = OperationInfo {
-    id: "list_company_stream_events",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/stream-events",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_COMPANY_STREAM_EVENTS: OperationInfo = OperationInfo::get(
+    "list_company_stream_events",
+    "/v2/companies/{companyId}/stream-events",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().list_events(company_id)`](crate::CompanyStreamsApi::list_events) (`list_company_stream_events`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyStreamEvents {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     exporting: Option<bool>,
     paginated: Option<bool>,
@@ -2843,13 +2604,12 @@ pub struct ListCompanyStreamEvents {
     stream_token: Option<String>,
     external_id: Option<String>,
     order: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl ListCompanyStreamEvents {
     pub(crate) fn new(rt_client: Client, company_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             exporting: None,
             paginated: None,
@@ -2862,7 +2622,6 @@ impl ListCompanyStreamEvents {
             stream_token: None,
             external_id: None,
             order: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -2943,13 +2702,12 @@ impl ListCompanyStreamEvents {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_stream_events", "companyId", &self.company_id)?;
         let mut request = Request::new(
             &LIST_COMPANY_STREAM_EVENTS,
             format!("/v2/companies/{company_id}/stream-events"),
         );
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.exporting {
             query.push(("exporting", value.to_string()));
@@ -2985,7 +2743,7 @@ impl ListCompanyStreamEvents {
             query.push(("order", value));
         }
         request.query = encode::form("list_company_stream_events", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -2998,19 +2756,17 @@ snapsdk_runtime::request_builder!(ListCompanyStreamEvents, |response| -> serde_j
     response.json().await
 });
 
-static LIST_COMPANY_STREAMS: OperationInfo = OperationInfo {
-    id: "list_company_streams",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/streams",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_COMPANY_STREAMS: OperationInfo = OperationInfo::get(
+    "list_company_streams",
+    "/v2/companies/{companyId}/streams",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().list(company_id)`](crate::CompanyStreamsApi::list) (`list_company_streams`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyStreams {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     paginated: Option<bool>,
     page: Option<i64>,
@@ -3027,13 +2783,12 @@ pub struct ListCompanyStreams {
     user_ids: Option<Alternatives>,
     name: Option<String>,
     external_id: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl ListCompanyStreams {
     pub(crate) fn new(rt_client: Client, company_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             paginated: None,
             page: None,
@@ -3050,7 +2805,6 @@ impl ListCompanyStreams {
             user_ids: None,
             name: None,
             external_id: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -3159,10 +2913,9 @@ impl ListCompanyStreams {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_streams", "companyId", &self.company_id)?;
         let mut request = Request::new(&LIST_COMPANY_STREAMS, format!("/v2/companies/{company_id}/streams"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.paginated {
             query.push(("paginated", value.to_string()));
@@ -3210,7 +2963,7 @@ impl ListCompanyStreams {
             query.push(("external_id", value));
         }
         request.query = encode::form("list_company_streams", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3223,46 +2976,41 @@ snapsdk_runtime::request_builder!(ListCompanyStreams, |response| -> serde_json::
     response.json().await
 });
 
-static REQUEST_COMPANY_STREAM_EVENT_MIX: OperationInfo = OperationInfo {
-    id: "request_company_stream_event_mix",
-    method: Method::POST,
-    path_template: "/v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static REQUEST_COMPANY_STREAM_EVENT_MIX: OperationInfo = OperationInfo::post(
+    "request_company_stream_event_mix",
+    "/v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().request_event_mix(company_id, stream_token, event_id)`](crate::CompanyStreamsApi::request_event_mix) (`request_company_stream_event_mix`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RequestCompanyStreamEventMix {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     stream_token: String,
     event_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl RequestCompanyStreamEventMix {
     pub(crate) fn new(rt_client: Client, company_id: i64, stream_token: String, event_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             stream_token,
             event_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("request_company_stream_event_mix", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("request_company_stream_event_mix", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("request_company_stream_event_mix", "eventId", &self.event_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &REQUEST_COMPANY_STREAM_EVENT_MIX,
             format!("/v2/companies/{company_id}/streams/{stream_token}/events/{event_id}/mix"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3275,37 +3023,33 @@ snapsdk_runtime::request_builder!(RequestCompanyStreamEventMix, |response| -> se
     response.json().await
 });
 
-static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: OperationInfo = OperationInfo {
-    id: "request_company_stream_event_video_mix",
-    method: Method::POST,
-    path_template: "/v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: OperationInfo = OperationInfo::post(
+    "request_company_stream_event_video_mix",
+    "/v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_streams().request_event_video_mix(company_id, stream_token, event_id)`](crate::CompanyStreamsApi::request_event_video_mix) (`request_company_stream_event_video_mix`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RequestCompanyStreamEventVideoMix {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     stream_token: String,
     event_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl RequestCompanyStreamEventVideoMix {
     pub(crate) fn new(rt_client: Client, company_id: i64, stream_token: String, event_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             stream_token,
             event_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("request_company_stream_event_video_mix", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment(
             "request_company_stream_event_video_mix",
@@ -3313,12 +3057,11 @@ impl RequestCompanyStreamEventVideoMix {
             &self.stream_token,
         )?;
         let event_id = encode::path_segment("request_company_stream_event_video_mix", "eventId", &self.event_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX,
             format!("/v2/companies/{company_id}/streams/{stream_token}/events/{event_id}/video-mix"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3331,50 +3074,46 @@ snapsdk_runtime::request_builder!(RequestCompanyStreamEventVideoMix, |response| 
     response.json().await
 });
 
-static ADD_COMPANY_TEAM_USER: OperationInfo = OperationInfo {
-    id: "add_company_team_user",
-    method: Method::POST,
-    path_template: "/v2/companies/{companyId}/teams/{teamId}/users",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static ADD_COMPANY_TEAM_USER: OperationInfo = OperationInfo::post(
+    "add_company_team_user",
+    "/v2/companies/{companyId}/teams/{teamId}/users",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_teams().add_user(company_id, team_id, user_id)`](crate::CompanyTeamsApi::add_user) (`add_company_team_user`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AddCompanyTeamUser {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     team_id: i64,
     user_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl AddCompanyTeamUser {
     pub(crate) fn new(rt_client: Client, company_id: i64, team_id: i64, user_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             team_id,
             user_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("add_company_team_user", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("add_company_team_user", "teamId", &self.team_id)?;
         let mut request = Request::new(
             &ADD_COMPANY_TEAM_USER,
             format!("/v2/companies/{company_id}/teams/{team_id}/users"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             user_id: &'a i64,
         }
         request.body = Body::json("add_company_team_user", &Payload { user_id: &self.user_id })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3387,33 +3126,29 @@ snapsdk_runtime::request_builder!(AddCompanyTeamUser, |response| -> serde_json::
     response.json().await
 });
 
-static CREATE_COMPANY_TEAM: OperationInfo = OperationInfo {
-    id: "create_company_team",
-    method: Method::POST,
-    path_template: "/v2/companies/{companyId}/teams",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static CREATE_COMPANY_TEAM: OperationInfo = OperationInfo::post(
+    "create_company_team",
+    "/v2/companies/{companyId}/teams",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_teams().create(company_id, name)`](crate::CompanyTeamsApi::create) (`create_company_team`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateCompanyTeam {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     name: String,
     description: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl CreateCompanyTeam {
     pub(crate) fn new(rt_client: Client, company_id: i64, name: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             name,
             description: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -3424,10 +3159,10 @@ impl CreateCompanyTeam {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_company_team", "companyId", &self.company_id)?;
         let mut request = Request::new(&CREATE_COMPANY_TEAM, format!("/v2/companies/{company_id}/teams"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             name: &'a String,
@@ -3441,7 +3176,7 @@ impl CreateCompanyTeam {
                 description: &self.description,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3454,43 +3189,38 @@ snapsdk_runtime::request_builder!(CreateCompanyTeam, |response| -> serde_json::V
     response.json().await
 });
 
-static DELETE_COMPANY_TEAM: OperationInfo = OperationInfo {
-    id: "delete_company_team",
-    method: Method::DELETE,
-    path_template: "/v2/companies/{companyId}/teams/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static DELETE_COMPANY_TEAM: OperationInfo = OperationInfo::delete(
+    "delete_company_team",
+    "/v2/companies/{companyId}/teams/{id}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_teams().delete(company_id, team_id)`](crate::CompanyTeamsApi::delete) (`delete_company_team`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteCompanyTeam {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     team_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DeleteCompanyTeam {
     pub(crate) fn new(rt_client: Client, company_id: i64, team_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             team_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_team", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("delete_company_team", "id", &self.team_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &DELETE_COMPANY_TEAM,
             format!("/v2/companies/{company_id}/teams/{team_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3503,40 +3233,35 @@ snapsdk_runtime::request_builder!(DeleteCompanyTeam, |response| -> serde_json::V
     response.json().await
 });
 
-static GET_COMPANY_TEAM: OperationInfo = OperationInfo {
-    id: "get_company_team",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/teams/{teamId}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_COMPANY_TEAM: OperationInfo = OperationInfo::get(
+    "get_company_team",
+    "/v2/companies/{companyId}/teams/{teamId}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_teams().get(company_id, team_id)`](crate::CompanyTeamsApi::get) (`get_company_team`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyTeam {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     team_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl GetCompanyTeam {
     pub(crate) fn new(rt_client: Client, company_id: i64, team_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             team_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_team", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("get_company_team", "teamId", &self.team_id)?;
-        let mut request = Request::new(&GET_COMPANY_TEAM, format!("/v2/companies/{company_id}/teams/{team_id}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_COMPANY_TEAM, format!("/v2/companies/{company_id}/teams/{team_id}"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3549,37 +3274,33 @@ snapsdk_runtime::request_builder!(GetCompanyTeam, |response| -> serde_json::Valu
     response.json().await
 });
 
-static LIST_COMPANY_TEAMS: OperationInfo = OperationInfo {
-    id: "list_company_teams",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/teams",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_COMPANY_TEAMS: OperationInfo = OperationInfo::get(
+    "list_company_teams",
+    "/v2/companies/{companyId}/teams",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_teams().list(company_id)`](crate::CompanyTeamsApi::list) (`list_company_teams`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyTeams {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
     name: Option<String>,
     id: Option<Alternatives>,
-    rt_options: RequestOptions,
 }
 
 impl ListCompanyTeams {
     pub(crate) fn new(rt_client: Client, company_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             page: None,
             limit: None,
             name: None,
             id: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -3611,10 +3332,9 @@ impl ListCompanyTeams {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_teams", "companyId", &self.company_id)?;
         let mut request = Request::new(&LIST_COMPANY_TEAMS, format!("/v2/companies/{company_id}/teams"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -3629,7 +3349,7 @@ impl ListCompanyTeams {
             query.push(("id", value.to_string()));
         }
         request.query = encode::form("list_company_teams", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3642,46 +3362,41 @@ snapsdk_runtime::request_builder!(ListCompanyTeams, |response| -> serde_json::Va
     response.json().await
 });
 
-static REMOVE_COMPANY_TEAM_USER: OperationInfo = OperationInfo {
-    id: "remove_company_team_user",
-    method: Method::DELETE,
-    path_template: "/v2/companies/{companyId}/teams/{teamId}/users/{userId}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static REMOVE_COMPANY_TEAM_USER: OperationInfo = OperationInfo::delete(
+    "remove_company_team_user",
+    "/v2/companies/{companyId}/teams/{teamId}/users/{userId}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_teams().remove_user(company_id, team_id, user_id)`](crate::CompanyTeamsApi::remove_user) (`remove_company_team_user`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RemoveCompanyTeamUser {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     team_id: i64,
     user_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl RemoveCompanyTeamUser {
     pub(crate) fn new(rt_client: Client, company_id: i64, team_id: i64, user_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             team_id,
             user_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("remove_company_team_user", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("remove_company_team_user", "teamId", &self.team_id)?;
         let user_id = encode::path_segment("remove_company_team_user", "userId", &self.user_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &REMOVE_COMPANY_TEAM_USER,
             format!("/v2/companies/{company_id}/teams/{team_id}/users/{user_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3694,37 +3409,33 @@ snapsdk_runtime::request_builder!(RemoveCompanyTeamUser, |response| -> serde_jso
     response.json().await
 });
 
-static UPDATE_COMPANY_TEAM: OperationInfo = OperationInfo {
-    id: "update_company_team",
-    method: Method::PUT,
-    path_template: "/v2/companies/{companyId}/teams/{teamId}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static UPDATE_COMPANY_TEAM: OperationInfo = OperationInfo::put(
+    "update_company_team",
+    "/v2/companies/{companyId}/teams/{teamId}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_teams().update(company_id, team_id)`](crate::CompanyTeamsApi::update) (`update_company_team`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyTeam {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     team_id: i64,
     name: Option<String>,
     description: Option<String>,
     settings: Option<serde_json::Value>,
-    rt_options: RequestOptions,
 }
 
 impl UpdateCompanyTeam {
     pub(crate) fn new(rt_client: Client, company_id: i64, team_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             team_id,
             name: None,
             description: None,
             settings: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -3749,14 +3460,14 @@ impl UpdateCompanyTeam {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("update_company_team", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("update_company_team", "teamId", &self.team_id)?;
         let mut request = Request::new(
             &UPDATE_COMPANY_TEAM,
             format!("/v2/companies/{company_id}/teams/{team_id}"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -3774,7 +3485,7 @@ impl UpdateCompanyTeam {
                 settings: &self.settings,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3787,40 +3498,35 @@ snapsdk_runtime::request_builder!(UpdateCompanyTeam, |response| -> serde_json::V
     response.json().await
 });
 
-static GET_COMPANY_USER: OperationInfo = OperationInfo {
-    id: "get_company_user",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/users/{userId}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_COMPANY_USER: OperationInfo = OperationInfo::get(
+    "get_company_user",
+    "/v2/companies/{companyId}/users/{userId}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_users().get(company_id, user_id)`](crate::CompanyUsersApi::get) (`get_company_user`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCompanyUser {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     user_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl GetCompanyUser {
     pub(crate) fn new(rt_client: Client, company_id: i64, user_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             user_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_user", "companyId", &self.company_id)?;
         let user_id = encode::path_segment("get_company_user", "userId", &self.user_id)?;
-        let mut request = Request::new(&GET_COMPANY_USER, format!("/v2/companies/{company_id}/users/{user_id}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_COMPANY_USER, format!("/v2/companies/{company_id}/users/{user_id}"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3833,19 +3539,17 @@ snapsdk_runtime::request_builder!(GetCompanyUser, |response| -> serde_json::Valu
     response.json().await
 });
 
-static LIST_COMPANY_USERS: OperationInfo = OperationInfo {
-    id: "list_company_users",
-    method: Method::GET,
-    path_template: "/v2/companies/{companyId}/users",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_COMPANY_USERS: OperationInfo = OperationInfo::get(
+    "list_company_users",
+    "/v2/companies/{companyId}/users",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_users().list(company_id)`](crate::CompanyUsersApi::list) (`list_company_users`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListCompanyUsers {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     page: Option<i64>,
     limit: Option<i64>,
@@ -3854,13 +3558,12 @@ pub struct ListCompanyUsers {
     name: Option<String>,
     id: Option<Alternatives>,
     with_pending: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl ListCompanyUsers {
     pub(crate) fn new(rt_client: Client, company_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             page: None,
             limit: None,
@@ -3869,7 +3572,6 @@ impl ListCompanyUsers {
             name: None,
             id: None,
             with_pending: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -3922,10 +3624,9 @@ impl ListCompanyUsers {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_users", "companyId", &self.company_id)?;
         let mut request = Request::new(&LIST_COMPANY_USERS, format!("/v2/companies/{company_id}/users"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -3949,7 +3650,7 @@ impl ListCompanyUsers {
             query.push(("withPending", value.to_string()));
         }
         request.query = encode::form("list_company_users", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -3962,43 +3663,38 @@ snapsdk_runtime::request_builder!(ListCompanyUsers, |response| -> serde_json::Va
     response.json().await
 });
 
-static REMOVE_COMPANY_USER: OperationInfo = OperationInfo {
-    id: "remove_company_user",
-    method: Method::DELETE,
-    path_template: "/v2/companies/{companyId}/users/{userId}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static REMOVE_COMPANY_USER: OperationInfo = OperationInfo::delete(
+    "remove_company_user",
+    "/v2/companies/{companyId}/users/{userId}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_users().remove(company_id, user_id)`](crate::CompanyUsersApi::remove) (`remove_company_user`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct RemoveCompanyUser {
-    rt_client: Client,
+    rt_call: Call,
     company_id: String,
     user_id: String,
-    rt_options: RequestOptions,
 }
 
 impl RemoveCompanyUser {
     pub(crate) fn new(rt_client: Client, company_id: String, user_id: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             user_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("remove_company_user", "companyId", &self.company_id)?;
         let user_id = encode::path_segment("remove_company_user", "userId", &self.user_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &REMOVE_COMPANY_USER,
             format!("/v2/companies/{company_id}/users/{user_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4011,50 +3707,46 @@ snapsdk_runtime::request_builder!(RemoveCompanyUser, |response| -> serde_json::V
     response.json().await
 });
 
-static UPDATE_COMPANY_USER: OperationInfo = OperationInfo {
-    id: "update_company_user",
-    method: Method::PUT,
-    path_template: "/v2/companies/{companyId}/users/{userId}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static UPDATE_COMPANY_USER: OperationInfo = OperationInfo::put(
+    "update_company_user",
+    "/v2/companies/{companyId}/users/{userId}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.company_users().update(company_id, user_id, role_id)`](crate::CompanyUsersApi::update) (`update_company_user`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateCompanyUser {
-    rt_client: Client,
+    rt_call: Call,
     company_id: i64,
     user_id: i64,
     role_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl UpdateCompanyUser {
     pub(crate) fn new(rt_client: Client, company_id: i64, user_id: i64, role_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             company_id,
             user_id,
             role_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("update_company_user", "companyId", &self.company_id)?;
         let user_id = encode::path_segment("update_company_user", "userId", &self.user_id)?;
         let mut request = Request::new(
             &UPDATE_COMPANY_USER,
             format!("/v2/companies/{company_id}/users/{user_id}"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             role_id: &'a i64,
         }
         request.body = Body::json("update_company_user", &Payload { role_id: &self.role_id })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4067,34 +3759,26 @@ snapsdk_runtime::request_builder!(UpdateCompanyUser, |response| -> serde_json::V
     response.json().await
 });
 
-static LIST_INTEGRATIONS: OperationInfo = OperationInfo {
-    id: "list_integrations",
-    method: Method::GET,
-    path_template: "/v2/integrations",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_INTEGRATIONS: OperationInfo =
+    OperationInfo::get("list_integrations", "/v2/integrations", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.integrations().list()`](crate::IntegrationsApi::list) (`list_integrations`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListIntegrations {
-    rt_client: Client,
-    rt_options: RequestOptions,
+    rt_call: Call,
 }
 
 impl ListIntegrations {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
-            rt_options: RequestOptions::default(),
+            rt_call: Call::new(rt_client),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
-        let mut request = Request::new(&LIST_INTEGRATIONS, String::from("/v2/integrations"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+    fn request(self) -> crate::Result<(Call, Request)> {
+        let request = Request::new(&LIST_INTEGRATIONS, String::from("/v2/integrations"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4107,41 +3791,33 @@ snapsdk_runtime::request_builder!(ListIntegrations, |response| -> serde_json::Va
     response.json().await
 });
 
-static ACCEPT_INVITE: OperationInfo = OperationInfo {
-    id: "accept_invite",
-    method: Method::POST,
-    path_template: "/v2/invites/accept",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static ACCEPT_INVITE: OperationInfo = OperationInfo::post("accept_invite", "/v2/invites/accept", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.invites().accept(token)`](crate::InvitesApi::accept) (`accept_invite`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct AcceptInvite {
-    rt_client: Client,
+    rt_call: Call,
     token: String,
-    rt_options: RequestOptions,
 }
 
 impl AcceptInvite {
     pub(crate) fn new(rt_client: Client, token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             token,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&ACCEPT_INVITE, String::from("/v2/invites/accept"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             token: &'a String,
         }
         request.body = Body::json("accept_invite", &Payload { token: &self.token })?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4152,37 +3828,28 @@ impl AcceptInvite {
 
 snapsdk_runtime::request_builder!(AcceptInvite, |response| -> serde_json::Value { response.json().await });
 
-static GET_INVITE: OperationInfo = OperationInfo {
-    id: "get_invite",
-    method: Method::GET,
-    path_template: "/v2/invites/{token}",
-    auth: AuthRequirement::None,
-    retryable: true,
-};
+static GET_INVITE: OperationInfo = OperationInfo::get("get_invite", "/v2/invites/{token}", AuthRequirement::None);
 
 /// The request of [`client.invites().get(token)`](crate::InvitesApi::get) (`get_invite`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetInvite {
-    rt_client: Client,
+    rt_call: Call,
     token: String,
-    rt_options: RequestOptions,
 }
 
 impl GetInvite {
     pub(crate) fn new(rt_client: Client, token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             token,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let token = encode::path_segment("get_invite", "token", &self.token)?;
-        let mut request = Request::new(&GET_INVITE, format!("/v2/invites/{token}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_INVITE, format!("/v2/invites/{token}"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4193,37 +3860,33 @@ impl GetInvite {
 
 snapsdk_runtime::request_builder!(GetInvite, |response| -> serde_json::Value { response.json().await });
 
-static ACTIVATE_PARTNER_ACCOUNT: OperationInfo = OperationInfo {
-    id: "activate_partner_account",
-    method: Method::POST,
-    path_template: "/v2/partner/activate-account",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static ACTIVATE_PARTNER_ACCOUNT: OperationInfo = OperationInfo::post(
+    "activate_partner_account",
+    "/v2/partner/activate-account",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.partner().activate_account()`](crate::PartnerApi::activate_account) (`activate_partner_account`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ActivatePartnerAccount {
-    rt_client: Client,
+    rt_call: Call,
     email: Option<String>,
     user_id: Option<i64>,
     timezone: Option<String>,
     password: Option<String>,
     currency: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl ActivatePartnerAccount {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             email: None,
             user_id: None,
             timezone: None,
             password: None,
             currency: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -4262,9 +3925,9 @@ impl ActivatePartnerAccount {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&ACTIVATE_PARTNER_ACCOUNT, String::from("/v2/partner/activate-account"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -4288,7 +3951,7 @@ impl ActivatePartnerAccount {
                 currency: &self.currency,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4301,31 +3964,27 @@ snapsdk_runtime::request_builder!(ActivatePartnerAccount, |response| -> serde_js
     response.json().await
 });
 
-static GET_PARTNER_AGENT_BUTTON: OperationInfo = OperationInfo {
-    id: "get_partner_agent_button",
-    method: Method::POST,
-    path_template: "/v2/partner/agent-button",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static GET_PARTNER_AGENT_BUTTON: OperationInfo = OperationInfo::post(
+    "get_partner_agent_button",
+    "/v2/partner/agent-button",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.partner().get_agent_button(agent_email)`](crate::PartnerApi::get_agent_button) (`get_partner_agent_button`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPartnerAgentButton {
-    rt_client: Client,
+    rt_call: Call,
     agent_email: String,
     stream: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl GetPartnerAgentButton {
     pub(crate) fn new(rt_client: Client, agent_email: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             agent_email,
             stream: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -4336,9 +3995,9 @@ impl GetPartnerAgentButton {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&GET_PARTNER_AGENT_BUTTON, String::from("/v2/partner/agent-button"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             agent_email: &'a String,
@@ -4352,7 +4011,7 @@ impl GetPartnerAgentButton {
                 stream: &self.stream,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4365,37 +4024,29 @@ snapsdk_runtime::request_builder!(GetPartnerAgentButton, |response| -> serde_jso
     response.json().await
 });
 
-static GET_PARTNER_CALL: OperationInfo = OperationInfo {
-    id: "get_partner_call",
-    method: Method::GET,
-    path_template: "/v2/partner/calls/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_PARTNER_CALL: OperationInfo =
+    OperationInfo::get("get_partner_call", "/v2/partner/calls/{id}", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.partner().get_call(call_id)`](crate::PartnerApi::get_call) (`get_partner_call`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPartnerCall {
-    rt_client: Client,
+    rt_call: Call,
     call_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl GetPartnerCall {
     pub(crate) fn new(rt_client: Client, call_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             call_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let call_id = encode::path_segment("get_partner_call", "id", &self.call_id)?;
-        let mut request = Request::new(&GET_PARTNER_CALL, format!("/v2/partner/calls/{call_id}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_PARTNER_CALL, format!("/v2/partner/calls/{call_id}"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4408,40 +4059,32 @@ snapsdk_runtime::request_builder!(GetPartnerCall, |response| -> serde_json::Valu
     response.json().await
 });
 
-static GET_PARTNER_STATS: OperationInfo = OperationInfo {
-    id: "get_partner_stats",
-    method: Method::GET,
-    path_template: "/v2/partner/stats",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_PARTNER_STATS: OperationInfo =
+    OperationInfo::get("get_partner_stats", "/v2/partner/stats", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.partner().get_stats(start, end)`](crate::PartnerApi::get_stats) (`get_partner_stats`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPartnerStats {
-    rt_client: Client,
+    rt_call: Call,
     start: NaiveDate,
     end: NaiveDate,
-    rt_options: RequestOptions,
 }
 
 impl GetPartnerStats {
     pub(crate) fn new(rt_client: Client, start: NaiveDate, end: NaiveDate) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             start,
             end,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&GET_PARTNER_STATS, String::from("/v2/partner/stats"));
-        request.options = self.rt_options;
         let query: Vec<(&str, String)> = vec![("start", self.start.to_string()), ("end", self.end.to_string())];
         request.query = encode::form("get_partner_stats", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4454,39 +4097,32 @@ snapsdk_runtime::request_builder!(GetPartnerStats, |response| -> serde_json::Val
     response.json().await
 });
 
-static LIST_PARTNER_CALLS: OperationInfo = OperationInfo {
-    id: "list_partner_calls",
-    method: Method::GET,
-    path_template: "/v2/partner/calls",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_PARTNER_CALLS: OperationInfo =
+    OperationInfo::get("list_partner_calls", "/v2/partner/calls", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.partner().list_calls()`](crate::PartnerApi::list_calls) (`list_partner_calls`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListPartnerCalls {
-    rt_client: Client,
+    rt_call: Call,
     page: Option<i64>,
     limit: Option<i64>,
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
     agent: Option<Alternatives>,
     exporting: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl ListPartnerCalls {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             page: None,
             limit: None,
             start: None,
             end: None,
             agent: None,
             exporting: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -4532,9 +4168,8 @@ impl ListPartnerCalls {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_PARTNER_CALLS, String::from("/v2/partner/calls"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -4555,7 +4190,7 @@ impl ListPartnerCalls {
             query.push(("exporting", value.to_string()));
         }
         request.query = encode::form("list_partner_calls", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4568,37 +4203,32 @@ snapsdk_runtime::request_builder!(ListPartnerCalls, |response| -> serde_json::Va
     response.json().await
 });
 
-static GET_PUBLIC_LIBRARY_MEDIA: OperationInfo = OperationInfo {
-    id: "get_public_library_media",
-    method: Method::GET,
-    path_template: "/v2/public/library/{token}",
-    auth: AuthRequirement::None,
-    retryable: true,
-};
+static GET_PUBLIC_LIBRARY_MEDIA: OperationInfo = OperationInfo::get(
+    "get_public_library_media",
+    "/v2/public/library/{token}",
+    AuthRequirement::None,
+);
 
 /// The request of [`client.public().get_library_media(token)`](crate::PublicApi::get_library_media) (`get_public_library_media`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetPublicLibraryMedia {
-    rt_client: Client,
+    rt_call: Call,
     token: String,
-    rt_options: RequestOptions,
 }
 
 impl GetPublicLibraryMedia {
     pub(crate) fn new(rt_client: Client, token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             token,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let token = encode::path_segment("get_public_library_media", "token", &self.token)?;
-        let mut request = Request::new(&GET_PUBLIC_LIBRARY_MEDIA, format!("/v2/public/library/{token}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_PUBLIC_LIBRARY_MEDIA, format!("/v2/public/library/{token}"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4611,37 +4241,28 @@ snapsdk_runtime::request_builder!(GetPublicLibraryMedia, |response| -> serde_jso
     response.json().await
 });
 
-static GET_ROLE: OperationInfo = OperationInfo {
-    id: "get_role",
-    method: Method::GET,
-    path_template: "/v2/roles/{role_id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_ROLE: OperationInfo = OperationInfo::get("get_role", "/v2/roles/{role_id}", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.roles().get(role_id)`](crate::RolesApi::get) (`get_role`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetRole {
-    rt_client: Client,
+    rt_call: Call,
     role_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl GetRole {
     pub(crate) fn new(rt_client: Client, role_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             role_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let role_id = encode::path_segment("get_role", "role_id", &self.role_id)?;
-        let mut request = Request::new(&GET_ROLE, format!("/v2/roles/{role_id}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_ROLE, format!("/v2/roles/{role_id}"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4652,31 +4273,23 @@ impl GetRole {
 
 snapsdk_runtime::request_builder!(GetRole, |response| -> serde_json::Value { response.json().await });
 
-static LIST_ROLES: OperationInfo = OperationInfo {
-    id: "list_roles",
-    method: Method::GET,
-    path_template: "/v2/roles",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_ROLES: OperationInfo = OperationInfo::get("list_roles", "/v2/roles", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.roles().list()`](crate::RolesApi::list) (`list_roles`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListRoles {
-    rt_client: Client,
+    rt_call: Call,
     page: Option<i64>,
     limit: Option<i64>,
-    rt_options: RequestOptions,
 }
 
 impl ListRoles {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             page: None,
             limit: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -4694,9 +4307,8 @@ impl ListRoles {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_ROLES, String::from("/v2/roles"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -4705,7 +4317,7 @@ impl ListRoles {
             query.push(("limit", value.to_string()));
         }
         request.query = encode::form("list_roles", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4716,37 +4328,33 @@ impl ListRoles {
 
 snapsdk_runtime::request_builder!(ListRoles, |response| -> serde_json::Value { response.json().await });
 
-static CREATE_SCHEDULE_TEMPLATE: OperationInfo = OperationInfo {
-    id: "create_schedule_template",
-    method: Method::POST,
-    path_template: "/v2/schedule-templates",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: false,
-};
+static CREATE_SCHEDULE_TEMPLATE: OperationInfo = OperationInfo::post(
+    "create_schedule_template",
+    "/v2/schedule-templates",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.schedule_templates().create(name, schedule)`](crate::ScheduleTemplatesApi::create) (`create_schedule_template`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CreateScheduleTemplate {
-    rt_client: Client,
+    rt_call: Call,
     name: String,
     schedule: Vec<serde_json::Value>,
-    rt_options: RequestOptions,
 }
 
 impl CreateScheduleTemplate {
     pub(crate) fn new(rt_client: Client, name: String, schedule: Vec<serde_json::Value>) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             name,
             schedule,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&CREATE_SCHEDULE_TEMPLATE, String::from("/v2/schedule-templates"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             name: &'a String,
@@ -4759,7 +4367,7 @@ impl CreateScheduleTemplate {
                 schedule: &self.schedule,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4772,37 +4380,32 @@ snapsdk_runtime::request_builder!(CreateScheduleTemplate, |response| -> serde_js
     response.json().await
 });
 
-static GET_SCHEDULE_TEMPLATE: OperationInfo = OperationInfo {
-    id: "get_schedule_template",
-    method: Method::GET,
-    path_template: "/v2/schedule-templates/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_SCHEDULE_TEMPLATE: OperationInfo = OperationInfo::get(
+    "get_schedule_template",
+    "/v2/schedule-templates/{id}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.schedule_templates().get(template_id)`](crate::ScheduleTemplatesApi::get) (`get_schedule_template`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetScheduleTemplate {
-    rt_client: Client,
+    rt_call: Call,
     template_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl GetScheduleTemplate {
     pub(crate) fn new(rt_client: Client, template_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             template_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let template_id = encode::path_segment("get_schedule_template", "id", &self.template_id)?;
-        let mut request = Request::new(&GET_SCHEDULE_TEMPLATE, format!("/v2/schedule-templates/{template_id}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&GET_SCHEDULE_TEMPLATE, format!("/v2/schedule-templates/{template_id}"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4815,29 +4418,25 @@ snapsdk_runtime::request_builder!(GetScheduleTemplate, |response| -> serde_json:
     response.json().await
 });
 
-static LIST_SCHEDULE_TEMPLATES: OperationInfo = OperationInfo {
-    id: "list_schedule_templates",
-    method: Method::GET,
-    path_template: "/v2/schedule-templates",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_SCHEDULE_TEMPLATES: OperationInfo = OperationInfo::get(
+    "list_schedule_templates",
+    "/v2/schedule-templates",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.schedule_templates().list()`](crate::ScheduleTemplatesApi::list) (`list_schedule_templates`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListScheduleTemplates {
-    rt_client: Client,
+    rt_call: Call,
     page: Option<i64>,
-    rt_options: RequestOptions,
 }
 
 impl ListScheduleTemplates {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             page: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -4848,15 +4447,14 @@ impl ListScheduleTemplates {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_SCHEDULE_TEMPLATES, String::from("/v2/schedule-templates"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
         }
         request.query = encode::form("list_schedule_templates", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4869,33 +4467,29 @@ snapsdk_runtime::request_builder!(ListScheduleTemplates, |response| -> serde_jso
     response.json().await
 });
 
-static UPDATE_SCHEDULE_TEMPLATE: OperationInfo = OperationInfo {
-    id: "update_schedule_template",
-    method: Method::PUT,
-    path_template: "/v2/schedule-templates/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static UPDATE_SCHEDULE_TEMPLATE: OperationInfo = OperationInfo::put(
+    "update_schedule_template",
+    "/v2/schedule-templates/{id}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.schedule_templates().update(template_id)`](crate::ScheduleTemplatesApi::update) (`update_schedule_template`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct UpdateScheduleTemplate {
-    rt_client: Client,
+    rt_call: Call,
     template_id: i64,
     name: Option<String>,
     schedule: Option<Vec<serde_json::Value>>,
-    rt_options: RequestOptions,
 }
 
 impl UpdateScheduleTemplate {
     pub(crate) fn new(rt_client: Client, template_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             template_id,
             name: None,
             schedule: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -4913,13 +4507,13 @@ impl UpdateScheduleTemplate {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let template_id = encode::path_segment("update_schedule_template", "id", &self.template_id)?;
         let mut request = Request::new(
             &UPDATE_SCHEDULE_TEMPLATE,
             format!("/v2/schedule-templates/{template_id}"),
         );
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -4934,7 +4528,7 @@ impl UpdateScheduleTemplate {
                 schedule: &self.schedule,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4947,43 +4541,38 @@ snapsdk_runtime::request_builder!(UpdateScheduleTemplate, |response| -> serde_js
     response.json().await
 });
 
-static DELETE_STREAM_EVENT: OperationInfo = OperationInfo {
-    id: "delete_stream_event",
-    method: Method::DELETE,
-    path_template: "/v2/streams/{streamToken}/events/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static DELETE_STREAM_EVENT: OperationInfo = OperationInfo::delete(
+    "delete_stream_event",
+    "/v2/streams/{streamToken}/events/{id}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.streams().delete_event(stream_token, event_id)`](crate::StreamsApi::delete_event) (`delete_stream_event`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct DeleteStreamEvent {
-    rt_client: Client,
+    rt_call: Call,
     stream_token: String,
     event_id: i64,
-    rt_options: RequestOptions,
 }
 
 impl DeleteStreamEvent {
     pub(crate) fn new(rt_client: Client, stream_token: String, event_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             stream_token,
             event_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("delete_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("delete_stream_event", "id", &self.event_id)?;
-        let mut request = Request::new(
+        let request = Request::new(
             &DELETE_STREAM_EVENT,
             format!("/v2/streams/{stream_token}/events/{event_id}"),
         );
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -4996,33 +4585,29 @@ snapsdk_runtime::request_builder!(DeleteStreamEvent, |response| -> serde_json::V
     response.json().await
 });
 
-static GET_STREAM_EVENT: OperationInfo = OperationInfo {
-    id: "get_stream_event",
-    method: Method::GET,
-    path_template: "/v2/streams/{streamToken}/events/{id}",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_STREAM_EVENT: OperationInfo = OperationInfo::get(
+    "get_stream_event",
+    "/v2/streams/{streamToken}/events/{id}",
+    AUTH_BASIC_OR_BEARER,
+);
 
 /// The request of [`client.streams().get_event(stream_token, event_id)`](crate::StreamsApi::get_event) (`get_stream_event`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetStreamEvent {
-    rt_client: Client,
+    rt_call: Call,
     stream_token: String,
     event_id: i64,
     long_time_expiration: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl GetStreamEvent {
     pub(crate) fn new(rt_client: Client, stream_token: String, event_id: i64) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             stream_token,
             event_id,
             long_time_expiration: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -5033,20 +4618,19 @@ impl GetStreamEvent {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("get_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("get_stream_event", "id", &self.event_id)?;
         let mut request = Request::new(
             &GET_STREAM_EVENT,
             format!("/v2/streams/{stream_token}/events/{event_id}"),
         );
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.long_time_expiration {
             query.push(("longTimeExpiration", value.to_string()));
         }
         request.query = encode::form("get_stream_event", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -5059,33 +4643,29 @@ snapsdk_runtime::request_builder!(GetStreamEvent, |response| -> serde_json::Valu
     response.json().await
 });
 
-static GET_STREAM_PUBLIC_INFO: OperationInfo = OperationInfo {
-    id: "get_stream_public_info",
-    method: Method::GET,
-    path_template: "/v2/streams/{streamToken}/info",
-    auth: AuthRequirement::None,
-    retryable: true,
-};
+static GET_STREAM_PUBLIC_INFO: OperationInfo = OperationInfo::get(
+    "get_stream_public_info",
+    "/v2/streams/{streamToken}/info",
+    AuthRequirement::None,
+);
 
 /// The request of [`client.streams().get_public_info(stream_token)`](crate::StreamsApi::get_public_info) (`get_stream_public_info`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetStreamPublicInfo {
-    rt_client: Client,
+    rt_call: Call,
     stream_token: String,
     flow_token: Option<String>,
     language_code: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl GetStreamPublicInfo {
     pub(crate) fn new(rt_client: Client, stream_token: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             stream_token,
             flow_token: None,
             language_code: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -5103,10 +4683,9 @@ impl GetStreamPublicInfo {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("get_stream_public_info", "streamToken", &self.stream_token)?;
         let mut request = Request::new(&GET_STREAM_PUBLIC_INFO, format!("/v2/streams/{stream_token}/info"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.flow_token {
             query.push(("flowToken", value));
@@ -5115,7 +4694,7 @@ impl GetStreamPublicInfo {
             query.push(("languageCode", value));
         }
         request.query = encode::form("get_stream_public_info", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -5128,19 +4707,13 @@ snapsdk_runtime::request_builder!(GetStreamPublicInfo, |response| -> serde_json:
     response.json().await
 });
 
-static LIST_STREAMS: OperationInfo = OperationInfo {
-    id: "list_streams",
-    method: Method::GET,
-    path_template: "/v2/streams/v2",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static LIST_STREAMS: OperationInfo = OperationInfo::get("list_streams", "/v2/streams/v2", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.streams().list()`](crate::StreamsApi::list) (`list_streams`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct ListStreams {
-    rt_client: Client,
+    rt_call: Call,
     page: Option<i64>,
     limit: Option<i64>,
     button: Option<Alternatives>,
@@ -5148,13 +4721,12 @@ pub struct ListStreams {
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
     exporting: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl ListStreams {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             page: None,
             limit: None,
             button: None,
@@ -5162,7 +4734,6 @@ impl ListStreams {
             start: None,
             end: None,
             exporting: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -5215,9 +4786,8 @@ impl ListStreams {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_STREAMS, String::from("/v2/streams/v2"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
@@ -5241,7 +4811,7 @@ impl ListStreams {
             query.push(("exporting", value.to_string()));
         }
         request.query = encode::form("list_streams", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -5252,34 +4822,25 @@ impl ListStreams {
 
 snapsdk_runtime::request_builder!(ListStreams, |response| -> serde_json::Value { response.json().await });
 
-static GET_CURRENT_USER: OperationInfo = OperationInfo {
-    id: "get_current_user",
-    method: Method::GET,
-    path_template: "/v2/users/me",
-    auth: AuthRequirement::Schemes(&["basic", "bearer"]),
-    retryable: true,
-};
+static GET_CURRENT_USER: OperationInfo = OperationInfo::get("get_current_user", "/v2/users/me", AUTH_BASIC_OR_BEARER);
 
 /// The request of [`client.users().get_current()`](crate::UsersApi::get_current) (`get_current_user`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetCurrentUser {
-    rt_client: Client,
-    rt_options: RequestOptions,
+    rt_call: Call,
 }
 
 impl GetCurrentUser {
     pub(crate) fn new(rt_client: Client) -> Self {
         Self {
-            rt_client,
-            rt_options: RequestOptions::default(),
+            rt_call: Call::new(rt_client),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
-        let mut request = Request::new(&GET_CURRENT_USER, String::from("/v2/users/me"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+    fn request(self) -> crate::Result<(Call, Request)> {
+        let request = Request::new(&GET_CURRENT_USER, String::from("/v2/users/me"));
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
@@ -5292,33 +4853,26 @@ snapsdk_runtime::request_builder!(GetCurrentUser, |response| -> serde_json::Valu
     response.json().await
 });
 
-static GET_USER_BUTTON: OperationInfo = OperationInfo {
-    id: "get_user_button",
-    method: Method::POST,
-    path_template: "/v2/users/{id}/button",
-    auth: AuthRequirement::None,
-    retryable: false,
-};
+static GET_USER_BUTTON: OperationInfo =
+    OperationInfo::post("get_user_button", "/v2/users/{id}/button", AuthRequirement::None);
 
 /// The request of [`client.users().get_button(user_id, referer)`](crate::UsersApi::get_button) (`get_user_button`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct GetUserButton {
-    rt_client: Client,
+    rt_call: Call,
     user_id: i64,
     referer: String,
     cart_value: Option<f64>,
-    rt_options: RequestOptions,
 }
 
 impl GetUserButton {
     pub(crate) fn new(rt_client: Client, user_id: i64, referer: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             user_id,
             referer,
             cart_value: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -5329,10 +4883,10 @@ impl GetUserButton {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let user_id = encode::path_segment("get_user_button", "id", &self.user_id)?;
         let mut request = Request::new(&GET_USER_BUTTON, format!("/v2/users/{user_id}/button"));
-        request.options = self.rt_options;
+
         #[derive(Serialize)]
         struct Payload<'a> {
             referer: &'a String,
@@ -5346,7 +4900,7 @@ impl GetUserButton {
                 cart_value: &self.cart_value,
             },
         )?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).

@@ -3,41 +3,33 @@
 //! Request builders, one per operation. Create them through the client's group methods.
 
 use crate::models;
-use snapsdk_runtime::{encode, AuthRequirement, Body, Client, OperationInfo, Request, RequestOptions};
+use snapsdk_runtime::{encode, AuthRequirement, Body, Call, Client, OperationInfo, Request};
 
-use snapsdk_runtime::__private::http::Method;
+const AUTH_API_KEY: AuthRequirement = AuthRequirement::Schemes(&["api_key"]);
 
-static CHECK_WIDGET_AVAILABILITY: OperationInfo = OperationInfo {
-    id: "check_widget_availability",
-    method: Method::GET,
-    path_template: "/api/v1/chat/{widgetId}",
-    auth: AuthRequirement::Schemes(&["api_key"]),
-    retryable: true,
-};
+static CHECK_WIDGET_AVAILABILITY: OperationInfo =
+    OperationInfo::get("check_widget_availability", "/api/v1/chat/{widgetId}", AUTH_API_KEY);
 
 /// The request of [`client.chat().check_widget_availability(widget_id)`](crate::ChatApi::check_widget_availability) (`check_widget_availability`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct CheckWidgetAvailability {
-    rt_client: Client,
+    rt_call: Call,
     widget_id: String,
-    rt_options: RequestOptions,
 }
 
 impl CheckWidgetAvailability {
     pub(crate) fn new(rt_client: Client, widget_id: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             widget_id,
-            rt_options: RequestOptions::default(),
         }
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let widget_id = encode::path_segment("check_widget_availability", "widgetId", &self.widget_id)?;
-        let mut request = Request::new(&CHECK_WIDGET_AVAILABILITY, format!("/api/v1/chat/{widget_id}"));
-        request.options = self.rt_options;
-        Ok((self.rt_client, request))
+        let request = Request::new(&CHECK_WIDGET_AVAILABILITY, format!("/api/v1/chat/{widget_id}"));
+        Ok((self.rt_call, request))
     }
 }
 
@@ -45,33 +37,25 @@ snapsdk_runtime::request_builder!(CheckWidgetAvailability, |response| -> models:
     response.json().await
 });
 
-static POLL_MESSAGES: OperationInfo = OperationInfo {
-    id: "poll_messages",
-    method: Method::GET,
-    path_template: "/api/v1/chat/poll/{caseId}",
-    auth: AuthRequirement::Schemes(&["api_key"]),
-    retryable: true,
-};
+static POLL_MESSAGES: OperationInfo = OperationInfo::get("poll_messages", "/api/v1/chat/poll/{caseId}", AUTH_API_KEY);
 
 /// The request of [`client.chat().poll_messages(case_id)`](crate::ChatApi::poll_messages) (`poll_messages`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct PollMessages {
-    rt_client: Client,
+    rt_call: Call,
     case_id: String,
     index: Option<i64>,
     is_typing: Option<bool>,
-    rt_options: RequestOptions,
 }
 
 impl PollMessages {
     pub(crate) fn new(rt_client: Client, case_id: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             case_id,
             index: None,
             is_typing: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -91,10 +75,9 @@ impl PollMessages {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let case_id = encode::path_segment("poll_messages", "caseId", &self.case_id)?;
         let mut request = Request::new(&POLL_MESSAGES, format!("/api/v1/chat/poll/{case_id}"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = self.index {
             query.push(("index", value.to_string()));
@@ -103,39 +86,30 @@ impl PollMessages {
             query.push(("isTyping", value.to_string()));
         }
         request.query = encode::form("poll_messages", &query)?;
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
 snapsdk_runtime::request_builder!(PollMessages, |response| -> models::PollResult { response.json().await });
 
-static SEND_MESSAGE: OperationInfo = OperationInfo {
-    id: "send_message",
-    method: Method::PUT,
-    path_template: "/api/v1/chat",
-    auth: AuthRequirement::Schemes(&["api_key"]),
-    retryable: false,
-};
-
+static SEND_MESSAGE: OperationInfo = OperationInfo::put("send_message", "/api/v1/chat", AUTH_API_KEY).retryable(false);
 /// The request of [`client.chat().send_message(case_id)`](crate::ChatApi::send_message) (`send_message`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct SendMessage {
-    rt_client: Client,
+    rt_call: Call,
     case_id: String,
     message_type: Option<models::MessageType>,
     message_body: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl SendMessage {
     pub(crate) fn new(rt_client: Client, case_id: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             case_id,
             message_type: None,
             message_body: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -153,9 +127,8 @@ impl SendMessage {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&SEND_MESSAGE, String::from("/api/v1/chat"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = vec![("caseId", self.case_id)];
         if let Some(value) = self.message_type {
             query.push(("messageType", value.to_string()));
@@ -165,25 +138,19 @@ impl SendMessage {
         }
         request.query = encode::form("send_message", &query)?;
         request.body = Body::EmptyWithContentType("application/x-www-form-urlencoded");
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 
 snapsdk_runtime::request_builder!(SendMessage, |response| -> models::SentMessage { response.json().await });
 
-static START_CHAT: OperationInfo = OperationInfo {
-    id: "start_chat",
-    method: Method::POST,
-    path_template: "/api/v1/chat",
-    auth: AuthRequirement::Schemes(&["api_key"]),
-    retryable: false,
-};
+static START_CHAT: OperationInfo = OperationInfo::post("start_chat", "/api/v1/chat", AUTH_API_KEY);
 
 /// The request of [`client.chat().start(widget_id)`](crate::ChatApi::start) (`start_chat`): set options, then `.await` it.
 #[derive(Debug, Clone)]
 #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
 pub struct StartChat {
-    rt_client: Client,
+    rt_call: Call,
     widget_id: String,
     email: Option<String>,
     phone: Option<String>,
@@ -192,13 +159,12 @@ pub struct StartChat {
     is_offline: Option<bool>,
     app_version_name: Option<String>,
     visitor_message: Option<String>,
-    rt_options: RequestOptions,
 }
 
 impl StartChat {
     pub(crate) fn new(rt_client: Client, widget_id: String) -> Self {
         Self {
-            rt_client,
+            rt_call: Call::new(rt_client),
             widget_id,
             email: None,
             phone: None,
@@ -207,7 +173,6 @@ impl StartChat {
             is_offline: None,
             app_version_name: None,
             visitor_message: None,
-            rt_options: RequestOptions::default(),
         }
     }
 
@@ -261,9 +226,8 @@ impl StartChat {
         self
     }
 
-    fn request(self) -> crate::Result<(Client, Request)> {
+    fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&START_CHAT, String::from("/api/v1/chat"));
-        request.options = self.rt_options;
         let mut query: Vec<(&str, String)> = vec![("widgetId", self.widget_id)];
         if let Some(value) = self.email {
             query.push(("email", value));
@@ -288,7 +252,7 @@ impl StartChat {
         }
         request.query = encode::form("start_chat", &query)?;
         request.body = Body::EmptyWithContentType("application/x-www-form-urlencoded");
-        Ok((self.rt_client, request))
+        Ok((self.rt_call, request))
     }
 }
 

@@ -34,7 +34,7 @@ pub use multipart::{FilePart, Multipart};
 pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};
-pub use operation::SendFuture;
+pub use operation::{Call, SendFuture};
 pub use paginate::Paginator;
 pub use response::{ByteStream, Response};
 pub use chrono::NaiveDate;

@@ -4,7 +4,7 @@
 //! assembles its request.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 
 use super::{all_inputs, arg_type, docs, http, ident, required_inputs, rt, sent_in, success_type, type_in, Input, Place, Scope, Uses};
 use crate::ir::{self, Api, BodyEncoding, ContentKind, Operation, PathPart, Ty};
@@ -12,11 +12,13 @@ use crate::names;
 
 pub(crate) fn emit_operations(api: &Api) -> TokenStream {
     let uses = Uses::start();
+    let auths = auth_consts(api);
     let items: Vec<TokenStream> = api.operations.iter().map(|op| operation(api, op)).collect();
     let uses = uses.finish(&[]);
     quote! {
         //! Request builders, one per operation. Create them through the client's group methods.
         #uses
+        #(#auths)*
         #(#items)*
     }
 }
@@ -59,26 +61,56 @@ fn used_de_owned() -> TokenStream {
     super::used("serde::de::DeserializeOwned")
 }
 
-/// The operation's `static` facts, as the runtime reads them.
+/// The operation's `static` facts, as the runtime reads them, in one line:
+/// `OperationInfo::get(id, path, auth)`, retried by the method's meaning unless the spec says otherwise.
 fn info_static(op: &Operation) -> TokenStream {
     let info = format_ident!("{}", op.id.to_uppercase());
-    let (id, template, retryable) = (&op.id, &op.path, op.retryable);
-    let method = ident(op.method.as_str());
-    let auth_req = rt("AuthRequirement");
-    let auth = match &op.auth {
-        ir::Auth::None => quote!(#auth_req::None),
-        ir::Auth::Schemes(s) => quote!(#auth_req::Schemes(&[#(#s),*])),
-    };
-    let (op_info, http_method) = (rt("OperationInfo"), http("Method"));
+    let (id, template) = (&op.id, &op.path);
+    let method = op.method.as_str();
+    let ctor = ident(&method.to_lowercase());
+    let by_method = matches!(method, "GET" | "HEAD" | "PUT" | "DELETE");
+    let retry = (op.retryable != by_method).then(|| {
+        let r = op.retryable;
+        quote!(.retryable(#r))
+    });
+    let (op_info, auth) = (rt("OperationInfo"), auth_expr(&op.auth));
     quote! {
-        static #info: #op_info = #op_info {
-            id: #id,
-            method: #http_method::#method,
-            path_template: #template,
-            auth: #auth,
-            retryable: #retryable,
-        };
+        static #info: #op_info = #op_info::#ctor(#id, #template, #auth) #retry;
     }
+}
+
+/// The name of the `const` holding a set of schemes (`AUTH_BASIC_OR_BEARER`).
+fn auth_const(schemes: &[String]) -> Ident {
+    format_ident!("AUTH_{}", schemes.join("_OR_").to_uppercase())
+}
+
+fn auth_expr(auth: &ir::Auth) -> TokenStream {
+    match auth {
+        ir::Auth::None => {
+            let auth_req = rt("AuthRequirement");
+            quote!(#auth_req::None)
+        }
+        ir::Auth::Schemes(s) => auth_const(s).into_token_stream(),
+    }
+}
+
+/// One `const` per set of schemes the operations accept, so each `static` fits a line.
+fn auth_consts(api: &Api) -> Vec<TokenStream> {
+    let mut seen: Vec<&[String]> = Vec::new();
+    for op in &api.operations {
+        if let ir::Auth::Schemes(s) = &op.auth {
+            if !seen.contains(&s.as_slice()) {
+                seen.push(s);
+            }
+        }
+    }
+    let auth_req = rt("AuthRequirement");
+    seen.into_iter()
+        .map(|s| {
+            let name = auth_const(s);
+            quote!(const #name: #auth_req = #auth_req::Schemes(&[#(#s),*]);)
+        })
+        .collect()
 }
 
 /// The builder struct and its constructor. Its docs point to the group method, which has the operation's docs.
@@ -108,7 +140,7 @@ fn builder_def(op: &Operation) -> (TokenStream, TokenStream) {
     });
     let path = format!("crate::{}::{}", names::group_type(&op.group), names::method(&op.group, &op.id));
     let doc = format!(" The request of [`{}`]({path}) (`{}`): set options, then `.await` it.", super::call_signature(op), op.id);
-    let (client, options) = (rt("Client"), rt("RequestOptions"));
+    let (client, call) = (rt("Client"), rt("Call"));
     // Each required input is an argument; a long list is the spec's choice.
     let many = (required.len() > 6).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let def = quote! {
@@ -116,15 +148,14 @@ fn builder_def(op: &Operation) -> (TokenStream, TokenStream) {
         #[derive(Debug, #clone)]
         #[must_use = "a request does nothing until it is awaited (`.await` or `.send().await`)"]
         pub struct #b {
-            rt_client: #client,
+            rt_call: #call,
             #(#fields)*
-            rt_options: #options,
         }
     };
     let ctor = quote! {
         #many
         pub(crate) fn new(rt_client: #client, #(#ctor_params),*) -> Self {
-            Self { rt_client, #(#ctor_fields)* rt_options: #options::default() }
+            Self { rt_call: #call::new(rt_client), #(#ctor_fields)* }
         }
     };
     (def, ctor)
@@ -161,17 +192,18 @@ fn request_fn(op: &Operation) -> TokenStream {
     let headers = header_stmts(op, &inputs);
     let body = body_stmt(op, &inputs);
     let buffer = (op.success.content == ContentKind::Binary).then(|| quote!(request.buffer = false;));
-    let (client, request) = (rt("Client"), rt("Request"));
+    let (call, request) = (rt("Call"), rt("Request"));
+    let changed = buffer.is_some() || !query.is_empty() || !headers.is_empty() || !body.is_empty();
+    let mutable = changed.then(|| quote!(mut));
     quote! {
-        fn request(self) -> crate::Result<(#client, #request)> {
+        fn request(self) -> crate::Result<(#call, #request)> {
             #(#segments)*
-            let mut request = #request::new(&#info, #path);
-            request.options = self.rt_options;
+            let #mutable request = #request::new(&#info, #path);
             #buffer
             #query
             #(#headers)*
             #body
-            Ok((self.rt_client, request))
+            Ok((self.rt_call, request))
         }
     }
 }
