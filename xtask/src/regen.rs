@@ -228,6 +228,10 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
         timings.format += formatted;
         out[*v].extend(files?);
     }
+    // One rustfmt process for every Rust file of the run.
+    let t = Instant::now();
+    emit::rust::fmt::rustfmt_all(&mut out)?;
+    timings.format += t.elapsed();
     timings.generate += started.elapsed();
     Ok(out)
 }

@@ -211,19 +211,8 @@ fn enum_model(api: &Api, m: &Model, values: &[ir::EnumValue], integer: bool) -> 
         let (n, w) = (ident(&v.rust), &v.wire);
         quote!(#w => Self::#n,)
     });
-    let ser = if integer {
-        quote! {
-            match self.as_str().parse::<i64>() {
-                Ok(n) => serializer.serialize_i64(n),
-                Err(_) => serializer.serialize_str(self.as_str()),
-            }
-        }
-    } else {
-        quote!(serializer.serialize_str(self.as_str()))
-    };
-    let (from, fmt, de) = (prelude(api, "From"), used("std::fmt"), rt("de"));
-    let (serialize, deserialize) = serde_derives();
-    let (serializer, deserializer) = (used("serde::Serializer"), used("serde::Deserializer"));
+    let (from, fmt) = (prelude(api, "From"), used("std::fmt"));
+    let serde = enum_serde(&name, integer);
     quote! {
         #doc
         ///
@@ -268,6 +257,26 @@ fn enum_model(api: &Api, m: &Model, values: &[ir::EnumValue], integer: bool) -> 
             }
         }
 
+        #serde
+    }
+}
+
+/// An enum's serde impls: the wire value out (a number for an integer enum), any scalar in.
+fn enum_serde(name: &Ident, integer: bool) -> TokenStream {
+    let ser = if integer {
+        quote! {
+            match self.as_str().parse::<i64>() {
+                Ok(n) => serializer.serialize_i64(n),
+                Err(_) => serializer.serialize_str(self.as_str()),
+            }
+        }
+    } else {
+        quote!(serializer.serialize_str(self.as_str()))
+    };
+    let de = rt("de");
+    let (serialize, deserialize) = serde_derives();
+    let (serializer, deserializer) = (used("serde::Serializer"), used("serde::Deserializer"));
+    quote! {
         impl #serialize for #name {
             fn serialize<S: #serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
                 #ser
