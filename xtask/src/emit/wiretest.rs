@@ -231,40 +231,7 @@ pub(crate) fn call(api: &Api, op: &Operation, plain: bool) -> Option<Call> {
             c.setters.push(quote!(.#n(#e)));
         }
     }
-    if let Some(b) = &op.body {
-        for f in &b.fields {
-            let (expr, text, json) = if f.ty == Ty::Binary {
-                c.has_file = true;
-                c.parts.push(f.wire.clone());
-                (quote!(::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..]).file_name("upload.bin")), vec![], Value::Null)
-            } else {
-                match sample(api, &f.ty, &f.rust, plain) {
-                    Some(s) => (s.expr, s.text, s.json),
-                    // Object-typed optional fields are left unset; a required one makes the op untestable here.
-                    None if !f.required => continue,
-                    None => return None,
-                }
-            };
-            match b.encoding {
-                BodyEncoding::Json => {
-                    c.body_json.insert(f.wire.clone(), json);
-                }
-                BodyEncoding::Form => c.form.extend(text.iter().map(|t| (f.wire.clone(), t.clone()))),
-                BodyEncoding::Query => c.query.extend(text.iter().map(|t| (f.wire.clone(), t.clone()))),
-                BodyEncoding::Multipart => {
-                    if f.ty != Ty::Binary {
-                        c.parts.push(f.wire.clone());
-                    }
-                }
-            }
-            if f.required {
-                c.args.push(expr);
-            } else {
-                let n = format_ident!("{}", f.rust);
-                c.setters.push(quote!(.#n(#expr)));
-            }
-        }
-    }
+    body_args(api, op, plain, &mut c)?;
     Some(c)
 }
 
@@ -286,8 +253,39 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
         _ => quote!(),
     };
 
+    let (response, check_answer) = response_and_check(api, op);
+    let query_pairs = query.iter().map(|(k, v)| quote!((#k, #v)));
+    let header_checks = headers.iter().map(|(k, v)| quote!(assert_eq!(header(&req, #k).as_deref(), Some(#v), "header parameter");));
+    let body_check = body_check(op, body_json, &form, &parts, has_file);
+    let doc = format!(" `{} {}`: {}", op.method.as_str(), op.path, op.summary);
+    Some(quote! {
+        #[doc = #doc]
+        #[tokio::test]
+        async fn #test_name() {
+            let server = MockServer::start().await;
+            Mock::given(any()).respond_with(#response).mount(&server).await;
+            let client = #krate::Client::builder() #cred_call .base_url(server.uri()).retry(#krate::RetryConfig::disabled()).build().unwrap();
+            let answer = client.#group().#method_name(#(#args),*) #(#setters)* .send().await.expect("the call succeeds");
+            #check_answer
+            let req = only_request(&server).await;
+            assert_eq!(req.method.as_str(), #http_method);
+            assert_eq!(req.url.path(), #expected_path, "path");
+            let mut sent_query: Vec<(String, String)> = req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let mut want_query: Vec<(String, String)> = vec![#(#query_pairs),*].into_iter().map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned())).collect();
+            sent_query.sort();
+            want_query.sort();
+            assert_eq!(sent_query, want_query, "query");
+            #auth_check
+            #(#header_checks)*
+            #body_check
+        }
+    })
+}
+
+/// The mock's answer to an operation, and what the test checks of the decoded answer.
+fn response_and_check(api: &Api, op: &Operation) -> (TokenStream, TokenStream) {
     let status = op.success.status;
-    let (response, check_answer) = match (op.success.content, &op.success.ty) {
+    match (op.success.content, &op.success.ty) {
         (ContentKind::Json, ty) => {
             let body = ty.as_ref().map(|t| response_json(api, t, 0)).unwrap_or_else(|| json!({"free": "json"})).to_string();
             (quote!(ResponseTemplate::new(#status).set_body_raw(#body, "application/json")), quote!(let _answer = answer;))
@@ -301,11 +299,12 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
             quote!(assert_eq!(&answer.collect().await.unwrap()[..], &b"\x00binary\xffpayload"[..]);),
         ),
         (ContentKind::Empty | ContentKind::Undocumented, _) => (quote!(ResponseTemplate::new(#status)), quote!(let () = answer;)),
-    };
+    }
+}
 
-    let query_pairs = query.iter().map(|(k, v)| quote!((#k, #v)));
-    let header_checks = headers.iter().map(|(k, v)| quote!(assert_eq!(header(&req, #k).as_deref(), Some(#v), "header parameter");));
-    let body_check = match op.body.as_ref().map(|b| b.encoding) {
+/// What the request body must be, by its encoding.
+fn body_check(op: &Operation, body_json: serde_json::Map<String, Value>, form: &[(String, String)], parts: &[String], has_file: bool) -> TokenStream {
+    match op.body.as_ref().map(|b| b.encoding) {
         Some(BodyEncoding::Json) => {
             let expected = Value::Object(body_json).to_string();
             quote! {
@@ -344,30 +343,47 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
             }
         }
         None => quote!(assert!(req.body.is_empty(), "no body");),
-    };
-    let doc = format!(" `{} {}`: {}", op.method.as_str(), op.path, op.summary);
-    Some(quote! {
-        #[doc = #doc]
-        #[tokio::test]
-        async fn #test_name() {
-            let server = MockServer::start().await;
-            Mock::given(any()).respond_with(#response).mount(&server).await;
-            let client = #krate::Client::builder() #cred_call .base_url(server.uri()).retry(#krate::RetryConfig::disabled()).build().unwrap();
-            let answer = client.#group().#method_name(#(#args),*) #(#setters)* .send().await.expect("the call succeeds");
-            #check_answer
-            let req = only_request(&server).await;
-            assert_eq!(req.method.as_str(), #http_method);
-            assert_eq!(req.url.path(), #expected_path, "path");
-            let mut sent_query: Vec<(String, String)> = req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-            let mut want_query: Vec<(String, String)> = vec![#(#query_pairs),*].into_iter().map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned())).collect();
-            sent_query.sort();
-            want_query.sort();
-            assert_eq!(sent_query, want_query, "query");
-            #auth_check
-            #(#header_checks)*
-            #body_check
+    }
+}
+
+/// The body fields: required ones as arguments, optional ones as setters, and what the server must see.
+/// `None` when a required field has no generic sample.
+fn body_args(api: &Api, op: &Operation, plain: bool, c: &mut Call) -> Option<()> {
+    if let Some(b) = &op.body {
+        for f in &b.fields {
+            let (expr, text, json) = if f.ty == Ty::Binary {
+                c.has_file = true;
+                c.parts.push(f.wire.clone());
+                (quote!(::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..]).file_name("upload.bin")), vec![], Value::Null)
+            } else {
+                match sample(api, &f.ty, &f.rust, plain) {
+                    Some(s) => (s.expr, s.text, s.json),
+                    // Object-typed optional fields are left unset; a required one makes the op untestable here.
+                    None if !f.required => continue,
+                    None => return None,
+                }
+            };
+            match b.encoding {
+                BodyEncoding::Json => {
+                    c.body_json.insert(f.wire.clone(), json);
+                }
+                BodyEncoding::Form => c.form.extend(text.iter().map(|t| (f.wire.clone(), t.clone()))),
+                BodyEncoding::Query => c.query.extend(text.iter().map(|t| (f.wire.clone(), t.clone()))),
+                BodyEncoding::Multipart => {
+                    if f.ty != Ty::Binary {
+                        c.parts.push(f.wire.clone());
+                    }
+                }
+            }
+            if f.required {
+                c.args.push(expr);
+            } else {
+                let n = format_ident!("{}", f.rust);
+                c.setters.push(quote!(.#n(#expr)));
+            }
         }
-    })
+    }
+    Some(())
 }
 
 // ---------------------------------------------------------------------------
@@ -565,7 +581,24 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
         let body = with(&|v| optional.iter().rev().for_each(|p| remove(v, p)));
         out.push(Mutation { label: "every optional field left out".into(), body, expect: Expect::Decodes(vec![]) });
     }
-    // The loose forms the spec allows: each form at every place of its kind at once.
+    loose_forms(&base, &found, &mut out);
+    for (path, spot) in &found {
+        if let Spot::Required { field, exact: true } = spot {
+            let body = with(&|v| remove(v, path));
+            let parent = decode_path(&path[..path.len() - 1]);
+            out.push(Mutation { label: format!("required field {} left out", decode_path(path)), body, expect: Expect::Missing(parent, field.clone()) });
+        }
+    }
+    out
+}
+
+/// The loose forms the spec allows: each form at every place of its kind at once.
+fn loose_forms(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation>) {
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut v = base.clone();
+        f(&mut v);
+        v.to_string()
+    };
     type Loose = (&'static str, fn(&Spot) -> bool, Vec<Value>);
     let loose: [Loose; 6] = [
         ("loose_bool", |s| matches!(s, Spot::LooseBool), vec![json!("true"), json!("false"), json!("1"), json!("0"), json!(" TRUE "), json!(1), json!(0), json!(true), json!(false)]),
@@ -602,14 +635,6 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
             out.push(Mutation { label: format!("every {kind} as {shown}"), body, expect: Expect::Decodes(vec![]) });
         }
     }
-    for (path, spot) in &found {
-        if let Spot::Required { field, exact: true } = spot {
-            let body = with(&|v| remove(v, path));
-            let parent = decode_path(&path[..path.len() - 1]);
-            out.push(Mutation { label: format!("required field {} left out", decode_path(path)), body, expect: Expect::Missing(parent, field.clone()) });
-        }
-    }
-    out
 }
 
 /// Where the top-level value's `extra` is, if it has one: the JSON pointer and the Rust access from `answer`.
@@ -740,6 +765,7 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
             }
         }
     });
+    let (helpers, forward_helpers) = (request_helpers(), forward_helpers());
     let tokens = quote! {
         //! Wire conformance: every operation through the generated client against a
         //! loopback mock server; the request is compared with what the spec says.
@@ -751,6 +777,22 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
         use wiremock::matchers::any;
         use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+        #helpers
+
+        #skipped_test
+
+        #(#tests)*
+
+        #forward_helpers
+
+        #(#forward_tests)*
+    };
+    (tokens, skipped)
+}
+
+/// Reading the one request a test made.
+fn request_helpers() -> TokenStream {
+    quote! {
         async fn only_request(server: &MockServer) -> Request {
             let mut reqs = server.received_requests().await.unwrap();
             assert_eq!(reqs.len(), 1, "exactly one request");
@@ -765,11 +807,12 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
         fn contains(hay: &[u8], needle: &[u8]) -> bool {
             hay.windows(needle.len()).any(|w| w == needle)
         }
+    }
+}
 
-        #skipped_test
-
-        #(#tests)*
-
+/// What the forward-compatibility tests check a decoded answer against.
+fn forward_helpers() -> TokenStream {
+    quote! {
         /// What a mutated response must come to.
         #[allow(dead_code)]
         enum Expect {
@@ -802,10 +845,7 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
                 _ => {}
             }
         }
-
-        #(#forward_tests)*
-    };
-    (tokens, skipped)
+    }
 }
 
 #[cfg(test)]

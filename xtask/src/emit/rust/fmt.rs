@@ -126,6 +126,10 @@ fn ends_item(prev: &str, next: &str) -> bool {
     if p.starts_with("//!") {
         return !n.starts_with("//!");
     }
+    if p.starts_with("//") {
+        // A doc or comment line ending in `}` or `;` (code in the docs) ends nothing.
+        return false;
+    }
     if is_use(p) && p.ends_with(';') {
         // A run of imports stays together; `pub use` and `use`, `mod` and `use` are separate runs.
         let kind = |t: &str| t.split(' ').take(2).collect::<Vec<_>>().join(" ").replace(|c: char| !c.is_alphabetic() && c != ' ', "");
@@ -137,6 +141,12 @@ fn ends_item(prev: &str, next: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_in_doc_comments_ends_no_item() {
+        let text = "/// ```text\n/// { \"id\": 1 }\n/// ```\n/// let x = 1;\n///\n/// done\nfn f() {}\n// a comment;\nfn g() {}\n";
+        assert_eq!(blank_lines(text), "/// ```text\n/// { \"id\": 1 }\n/// ```\n/// let x = 1;\n///\n/// done\nfn f() {}\n// a comment;\nfn g() {}\n");
+    }
 
     #[test]
     fn items_are_spaced_and_bodies_are_not() {

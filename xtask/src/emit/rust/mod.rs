@@ -1,9 +1,9 @@
 //! IR → Rust source of a client crate. Pure: tokens in, strings out.
 //!
-//! One file per emitted source file: [`lib`] (the client, its builder and the
-//! group types), [`models`] (data types) and [`operations`] (request
-//! builders). This module holds what they share: identifiers, types, docs and
-//! the `use` lines each file needs ([`Uses`]).
+//! One module per emitted source file: `lib` (the client, its builder and the
+//! group types), `models` (data types) and `operations` (request builders).
+//! This module holds what they share: identifiers, types, docs and the `use`
+//! lines each file needs (`Uses`).
 
 pub mod builder;
 pub mod fmt;
