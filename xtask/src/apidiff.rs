@@ -663,6 +663,8 @@ pub struct Gate {
     pub notes: Vec<String>,
     /// Crates whose version bump does not cover their changes.
     pub failures: Vec<String>,
+    /// Crates not compared for want of a release tag: a skipped check (the notes say so).
+    pub skipped: Vec<String>,
 }
 
 /// Compare the working tree's specs with a baseline: `base` for every crate,
@@ -695,6 +697,7 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Gate, String> {
                 "semver check skipped for {}: no release tag `<crate>-v<version>`; pass --base REV to compare with a revision",
                 untagged.join(", ")
             ));
+            g.skipped = untagged;
         }
     }
     g.failures = gate_failures(&reports);
@@ -737,7 +740,7 @@ pub fn source_changes(root: &Path, rev: &str) -> Result<String, String> {
     for path in &paths {
         let old = git(&["show", &format!("{rev}:{path}")])?;
         let old = if old.status.success() { Some(crate::sources::Lock::parse(&String::from_utf8_lossy(&old.stdout)).map_err(|e| format!("{path} at {rev}: {e}"))?) } else { None };
-        let new = crate::sources::read_lock(&root.join(path))?;
+        let new = crate::sources::read_lock(&root.join(path)).map_err(|e| e.to_string())?;
         for line in crate::sources::lock_changes(old.as_ref(), new.as_ref()) {
             let _ = writeln!(out, "- {}: {line}", path.trim_end_matches(crate::sources::LOCK_FILE).trim_end_matches('/'));
             any = true;

@@ -12,7 +12,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 /// Run a command, echoing it; the error names the step and what to install.
 fn run(what: &str, cmd: &mut Command, missing: &str) -> Result<(), String> {
@@ -79,27 +78,8 @@ fn target_dir_with(root: &Path, env: Option<std::ffi::OsString>) -> PathBuf {
 
 /// Install the pinned validator (if its requirements changed) and validate every document as OpenAPI 3.1.
 pub fn validate_openapi(root: &Path, target: &Path) -> Result<(), String> {
-    let requirements = root.join("tools/openapi-validator/requirements.txt");
     let dir = target.join("openapi-validator");
-    let venv = dir.join("venv");
-    let bin = venv.join("bin");
-    // Inside the venv, so a deleted venv is reinstalled.
-    let installed = venv.join("installed-requirements.txt");
-    if !up_to_date(&requirements, &installed) {
-        let _ = std::fs::remove_dir_all(&venv);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        run("openapi validator venv", Command::new("python3").args(["-m", "venv"]).arg(&venv), "the OpenAPI check needs Python 3 (with venv) on PATH")?;
-        run(
-            "openapi validator install",
-            Command::new(bin.join("python"))
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--require-hashes", "-r"])
-                .arg(&requirements),
-            "the venv has no pip",
-        )?;
-        stamp(&requirements, &installed)?;
-    } else {
-        eprintln!("==> openapi validator install: {} matches requirements.txt", venv.display());
-    }
+    let bin = install_validator(&root.join("tools/openapi-validator/requirements.txt"), &dir, &mut |what, cmd, missing| run(what, cmd, missing))?;
     let docs = openapi_documents(root);
     if docs.is_empty() {
         return Err("no openapi.json found under crates/ or tests/fixtures/; run `cargo xtask regen`".into());
@@ -112,45 +92,202 @@ pub fn validate_openapi(root: &Path, target: &Path) -> Result<(), String> {
     )
 }
 
+/// How an installer command is run: `(step name, command, what to install when it cannot start)`.
+pub type Installer<'a> = dyn FnMut(&str, &mut Command, &str) -> Result<(), String> + 'a;
+
+/// The venv under `dir` with the requirements installed, through `installer`,
+/// unless the last successful install used the same `requirements`; its `bin` folder.
+pub fn install_validator(requirements: &Path, dir: &Path, installer: &mut Installer<'_>) -> Result<PathBuf, String> {
+    let venv = dir.join("venv");
+    let bin = venv.join("bin");
+    // Inside the venv, so a deleted venv is reinstalled.
+    let installed = venv.join("installed-requirements.txt");
+    if !up_to_date(requirements, &installed) {
+        let _ = std::fs::remove_dir_all(&venv);
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        installer("openapi validator venv", Command::new("python3").args(["-m", "venv"]).arg(&venv), "the OpenAPI check needs Python 3 (with venv) on PATH")?;
+        installer(
+            "openapi validator install",
+            Command::new(bin.join("python"))
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--require-hashes", "-r"])
+                .arg(requirements),
+            "the venv has no pip",
+        )?;
+        std::fs::create_dir_all(&venv).map_err(|e| format!("creating {}: {e}", venv.display()))?;
+        stamp(requirements, &installed)?;
+    } else {
+        eprintln!("==> openapi validator install: {} matches requirements.txt", venv.display());
+    }
+    Ok(bin)
+}
+
 /// `npm ci` in tools/prism when its lock file changed since the last install.
 pub fn install_prism(root: &Path) -> Result<(), String> {
-    let dir = root.join("tools/prism");
+    install_prism_in(&root.join("tools/prism"), &mut |what, cmd, missing| run(what, cmd, missing))
+}
+
+/// [`install_prism`] for the npm project in `dir`, through `installer`.
+pub fn install_prism_in(dir: &Path, installer: &mut Installer<'_>) -> Result<(), String> {
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules/.snapsdk-installed-lock.json");
     let cli = dir.join("node_modules/@stoplight/prism-cli/dist/index.js");
     if up_to_date(&lock, &installed) && cli.is_file() {
-        eprintln!("==> prism install: tools/prism/node_modules matches package-lock.json");
+        eprintln!("==> prism install: {} matches package-lock.json", dir.join("node_modules").display());
         return Ok(());
     }
-    run(
+    installer(
         "prism install",
-        Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir),
+        Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir),
         "the Prism contract tests need Node.js 20 and npm on PATH",
     )?;
     stamp(&lock, &installed)
 }
 
-/// Both, timed, each to its end; the outcomes go into the test command's report.
-pub fn prepare(root: &Path, target: &Path) -> Vec<crate::testrun::Outcome> {
-    type Prep<'a> = &'a dyn Fn() -> Result<(), String>;
-    let steps: [(&str, Prep<'_>); 2] = [("OpenAPI validation", &|| validate_openapi(root, target)), ("Prism install", &|| install_prism(root))];
-    let mut out = Vec::new();
-    for (what, f) in steps {
-        let t = Instant::now();
-        let r = f();
-        let took = t.elapsed();
-        match &r {
-            Ok(()) => eprintln!("==> {what}: ok in {:.1} s", took.as_secs_f64()),
-            Err(e) => eprintln!("error: {e}"),
-        }
-        out.push(crate::testrun::Outcome { what: what.into(), ok: r.is_ok(), took, note: r.err().unwrap_or_default() });
+/// A venv at `venv` holding exactly the hash-pinned `requirements`, installed
+/// again only when that file changed since the last install (the copy kept
+/// inside the venv, so a deleted venv is reinstalled). Returns its `bin/`.
+pub fn pinned_venv(requirements: &Path, venv: &Path, what: &str) -> Result<PathBuf, String> {
+    let bin = venv.join("bin");
+    let installed = venv.join("installed-requirements.txt");
+    if up_to_date(requirements, &installed) {
+        eprintln!("==> {what} install: {} matches {}", venv.display(), requirements.display());
+        return Ok(bin);
     }
-    out
+    let _ = std::fs::remove_dir_all(venv);
+    if let Some(dir) = venv.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    run(&format!("{what} venv"), Command::new("python3").args(["-m", "venv"]).arg(venv), &format!("{what} needs Python 3 (with venv) on PATH"))?;
+    run(
+        &format!("{what} install"),
+        Command::new(bin.join("python"))
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--require-hashes", "--only-binary=:all:", "-r"])
+            .arg(requirements),
+        "the venv has no pip",
+    )?;
+    stamp(requirements, &installed)?;
+    Ok(bin)
+}
+
+/// The workflow files `lint_workflows` checks: `.github/workflows/*.yml|yaml`.
+pub fn workflow_files(root: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(".github/workflows"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// actionlint (with ShellCheck on every `run:` script) and zizmor `--offline`
+/// on the workflows, and ShellCheck on `.github/scripts/*.sh`, from `tools/workflow-lint/requirements.txt` (hash-pinned
+/// wheels that ship their binaries) in a venv under the target dir; both must
+/// report nothing.
+pub fn lint_workflows(root: &Path, target: &Path) -> Result<(), String> {
+    let bin = pinned_venv(&root.join("tools/workflow-lint/requirements.txt"), &target.join("workflow-lint/venv"), "workflow linters")?;
+    let files = workflow_files(root);
+    if files.is_empty() {
+        return Err("no workflow under .github/workflows/".into());
+    }
+    let rel: Vec<PathBuf> = files.iter().map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf()).collect();
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::var_os("PATH").iter().flat_map(std::env::split_paths))).map_err(|e| format!("PATH: {e}"))?;
+    let reinstall = format!("delete {} and rerun `cargo xtask test` to reinstall it", target.join("workflow-lint").display());
+    // `-shellcheck` names the pinned ShellCheck, so a different one on PATH is never used.
+    let actionlint = run(
+        "actionlint",
+        Command::new(bin.join("actionlint")).arg("-shellcheck").arg(bin.join("shellcheck")).args(&rel).current_dir(root).env("PATH", &path),
+        &reinstall,
+    );
+    let zizmor = run(
+        "zizmor",
+        Command::new(bin.join("zizmor")).args(["--offline", "--no-progress", ".github"]).current_dir(root).env("PATH", &path),
+        &reinstall,
+    );
+    // The scripts the workflows call (`run: bash .github/scripts/x.sh`) are not inline: ShellCheck them too.
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(root.join(".github/scripts")).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sh")).collect();
+    scripts.sort();
+    let shellcheck = if scripts.is_empty() {
+        Ok(())
+    } else {
+        let rel: Vec<PathBuf> = scripts.iter().map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf()).collect();
+        run("shellcheck", Command::new(bin.join("shellcheck")).args(&rel).current_dir(root), &reinstall)
+    };
+    actionlint.and(zizmor).and(shellcheck)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An installer that records each command's step name and does what npm
+    /// or pip would leave behind; `fail` makes the install fail.
+    fn fake<'a>(calls: &'a mut Vec<String>, fail: bool) -> impl FnMut(&str, &mut Command, &str) -> Result<(), String> + 'a {
+        move |what, cmd, _| {
+            calls.push(what.to_owned());
+            if fail {
+                return Err(format!("{what} failed"));
+            }
+            if what == "prism install" {
+                let cli = cmd.get_current_dir().unwrap().join("node_modules/@stoplight/prism-cli/dist/index.js");
+                std::fs::create_dir_all(cli.parent().unwrap()).unwrap();
+                std::fs::write(cli, "").unwrap();
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn prism_installs_only_when_its_lock_file_changed() {
+        let dir = std::env::temp_dir().join(format!("xtask-prism-install-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("package-lock.json"), "{\"v\": 1}").unwrap();
+        let mut calls = Vec::new();
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls, ["prism install"], "a first install runs npm ci");
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 1, "an unchanged lock file runs no installer");
+        std::fs::write(dir.join("package-lock.json"), "{\"v\": 2}").unwrap();
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 2, "a changed lock file installs again");
+        // A failed install leaves no stamp, so the next run tries again.
+        std::fs::write(dir.join("package-lock.json"), "{\"v\": 3}").unwrap();
+        assert!(install_prism_in(&dir, &mut fake(&mut calls, true)).is_err());
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 4);
+        // A deleted Prism is installed again under the same lock file.
+        std::fs::remove_dir_all(dir.join("node_modules/@stoplight")).unwrap();
+        install_prism_in(&dir, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 5);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_validator_installs_only_when_its_requirements_changed() {
+        let dir = std::env::temp_dir().join(format!("xtask-validator-install-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let req = dir.join("requirements.txt");
+        std::fs::write(&req, "openapi-spec-validator==1 --hash=sha256:aa\n").unwrap();
+        let target = dir.join("target/openapi-validator");
+        let mut calls = Vec::new();
+        let bin = install_validator(&req, &target, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(bin, target.join("venv/bin"));
+        assert_eq!(calls, ["openapi validator venv", "openapi validator install"]);
+        install_validator(&req, &target, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 2, "unchanged requirements run no installer");
+        std::fs::write(&req, "openapi-spec-validator==2 --hash=sha256:bb\n").unwrap();
+        install_validator(&req, &target, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 4, "changed requirements install again");
+        // A deleted venv is reinstalled.
+        std::fs::remove_dir_all(target.join("venv")).unwrap();
+        install_validator(&req, &target, &mut fake(&mut calls, false)).unwrap();
+        assert_eq!(calls.len(), 6);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn the_validator_goes_under_the_target_dir_cargo_uses() {

@@ -3,6 +3,18 @@
 
 pub use crate::spec::{AuthKind, BodyEncoding, ContentKind, HttpMethod, ParamLocation};
 
+/// Why a type expression does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TyError {
+    #[error("empty type")]
+    Empty,
+    #[error(
+        "unknown type `{0}`; use string, integer, number, boolean, loose_bool, loose_int, \
+         date, timestamp, alternatives, json, binary, list<T>, json_list<T>, map<T> or a PascalCase model name"
+    )]
+    Unknown(String),
+}
+
 /// A parsed type expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ty {
@@ -28,7 +40,7 @@ pub enum Ty {
 
 impl Ty {
     /// Parse `list<map<Foo>>`-style expressions. Model names are checked later.
-    pub fn parse(s: &str) -> Result<Ty, String> {
+    pub fn parse(s: &str) -> Result<Ty, TyError> {
         let s = s.trim();
         if let Some(inner) = strip_generic(s, "list") {
             return Ok(Ty::List(Box::new(Ty::parse(inner)?)));
@@ -51,18 +63,14 @@ impl Ty {
             "alternatives" => Ty::Alternatives,
             "json" => Ty::Json,
             "binary" => Ty::Binary,
-            "" => return Err("empty type".into()),
-            other if other.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                && other.chars().all(|c| c.is_ascii_alphanumeric()) =>
+            "" => return Err(TyError::Empty),
+            other
+                if other.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && other.chars().all(|c| c.is_ascii_alphanumeric()) =>
             {
                 Ty::Model(other.to_owned())
             }
-            other => {
-                return Err(format!(
-                    "unknown type `{other}`; use string, integer, number, boolean, loose_bool, loose_int, \
-                     date, timestamp, alternatives, json, binary, list<T>, json_list<T>, map<T> or a PascalCase model name"
-                ))
-            }
+            other => return Err(TyError::Unknown(other.to_owned())),
         })
     }
 
@@ -73,6 +81,30 @@ impl Ty {
             Ty::List(t) | Ty::Map(t) | Ty::JsonList(t) => t.models(),
             _ => Vec::new(),
         }
+    }
+}
+
+/// The type as the spec writes it: `list<Ticket>`, `json_list<integer>`.
+impl std::fmt::Display for Ty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scalar = match self {
+            Ty::String => "string",
+            Ty::Integer => "integer",
+            Ty::Number => "number",
+            Ty::Boolean => "boolean",
+            Ty::LooseBool => "loose_bool",
+            Ty::LooseInt => "loose_int",
+            Ty::Date => "date",
+            Ty::Timestamp => "timestamp",
+            Ty::Alternatives => "alternatives",
+            Ty::Json => "json",
+            Ty::Binary => "binary",
+            Ty::List(t) => return write!(f, "list<{t}>"),
+            Ty::Map(t) => return write!(f, "map<{t}>"),
+            Ty::JsonList(t) => return write!(f, "json_list<{t}>"),
+            Ty::Model(m) => m,
+        };
+        f.write_str(scalar)
     }
 }
 
@@ -244,6 +276,41 @@ pub struct Field {
     pub description: String,
     /// A secret: `Debug` prints `<redacted>` (explicit, or named in the vendor's list).
     pub sensitive: bool,
+    /// What the field's type rests on (model fields; `Documented` for request inputs).
+    pub evidence: Evidence,
+}
+
+/// What a model field's type rests on (see `spec::Evidence`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    Documented,
+    Seen,
+    Inferred,
+}
+
+impl Evidence {
+    /// The spec's spelling, also used in docs and as OpenAPI `x-evidence`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Documented => "documented",
+            Evidence::Seen => "seen",
+            Evidence::Inferred => "inferred",
+        }
+    }
+
+    /// A value that does not fit reads as absent instead of failing the answer.
+    pub fn lenient(self) -> bool {
+        self != Evidence::Documented
+    }
+
+    /// One sentence for a field's docs.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Evidence::Documented => "Evidence: documented (the vendor's document states the type).",
+            Evidence::Seen => "Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.",
+            Evidence::Inferred => "Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -257,8 +324,19 @@ pub struct Response {
 
 #[derive(Debug, Clone)]
 pub enum Pagination {
-    Page { param: String, items: String, total: String, item_ty: Ty },
-    Cursor { param: String, cursor_field: String, item_ty: Ty, cursor_rust: String, cursor_ty: Ty },
+    Page {
+        param: String,
+        items: String,
+        total: String,
+        item_ty: Ty,
+    },
+    Cursor {
+        param: String,
+        cursor_field: String,
+        item_ty: Ty,
+        cursor_rust: String,
+        cursor_ty: Ty,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -291,10 +369,44 @@ mod tests {
 
     #[test]
     fn type_expressions_parse() {
-        assert_eq!(Ty::parse("list<map<Foo>>").unwrap(), Ty::List(Box::new(Ty::Map(Box::new(Ty::Model("Foo".into()))))));
+        assert_eq!(
+            Ty::parse("list<map<Foo>>").unwrap(),
+            Ty::List(Box::new(Ty::Map(Box::new(Ty::Model("Foo".into())))))
+        );
         assert_eq!(Ty::parse(" loose_bool ").unwrap(), Ty::LooseBool);
-        assert!(Ty::parse("strin").unwrap_err().contains("unknown type `strin`"));
+        assert!(Ty::parse("strin")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown type `strin`"));
         assert!(Ty::parse("list<").is_err());
-        assert_eq!(Ty::parse("json_list<string>").unwrap(), Ty::JsonList(Box::new(Ty::String)));
+        assert_eq!(
+            Ty::parse("json_list<string>").unwrap(),
+            Ty::JsonList(Box::new(Ty::String))
+        );
+    }
+
+    #[test]
+    fn display_writes_what_parse_reads() {
+        for expr in [
+            "string",
+            "integer",
+            "number",
+            "boolean",
+            "loose_bool",
+            "loose_int",
+            "date",
+            "timestamp",
+            "alternatives",
+            "json",
+            "binary",
+            "Ticket",
+            "list<map<Foo>>",
+            "json_list<integer>",
+            "map<list<string>>",
+        ] {
+            let ty = Ty::parse(expr).unwrap();
+            assert_eq!(ty.to_string(), expr);
+            assert_eq!(Ty::parse(&ty.to_string()).unwrap(), ty);
+        }
     }
 }

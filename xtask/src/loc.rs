@@ -125,11 +125,19 @@ pub struct SyntaxError {
 
 impl LocIndex {
     pub fn build(source: &str) -> Result<LocIndex, SyntaxError> {
-        let mut b = Builder { index: LocIndex::default(), stack: Vec::new(), lines: source.lines().map(|l| l.chars().collect()).collect() };
+        let mut b = Builder {
+            index: LocIndex::default(),
+            stack: Vec::new(),
+            lines: source.lines().map(|l| l.chars().collect()).collect(),
+        };
         let mut parser = Parser::new_from_str(source);
         parser.load(&mut b, false).map_err(|e| {
             let (line, col) = clamp(source, e.marker().line(), e.marker().col() + 1);
-            SyntaxError { line, col, message: e.info().to_owned() }
+            SyntaxError {
+                line,
+                col,
+                message: e.info().to_owned(),
+            }
         })?;
         // An empty value at the end of the file is marked past its last line.
         // (The file's shape is read once: clamping each of thousands of

@@ -3,15 +3,17 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use xtask::gates::{self, Skip, SkipPolicy};
 use xtask::regen::{self, Failure, Options};
-use xtask::testrun::{self, Outcome, Tally};
+use xtask::testrun;
 
 mod bench;
 
 fn usage() -> &'static str {
-    "usage: cargo xtask regen [--check [--base REV]] [--vendor NAME]\n\
-     \x20      cargo xtask diff REV\n\
+    "usage: cargo xtask regen [--check [--base REV] [--allow-skip sources,semver]] [--vendor NAME] [--docs DIR]\n\
+     \x20      cargo xtask diff [--docs DIR] REV\n\
      \x20      cargo xtask sources [--docs DIR] [--vendor NAME] [--accept]\n\
+     \x20      cargo xtask review --base REV [--docs DIR] [--format markdown|json]\n\
      \x20      cargo xtask test\n\
      \x20      cargo xtask bench [--only LIST] [--runs N] [--requests N] [--stream-mib N] [--compile-runs N] [--no-progenitor]\n\
      \n\
@@ -20,123 +22,46 @@ fn usage() -> &'static str {
      --base    with --check: the revision whose specs the semver check compares with\n\
      \x20         (default: each crate's newest release tag `<crate>-v<version>`)\n\
      --vendor  limit the run to one vendor folder of specs/\n\
-     diff      markdown report of the API changes in specs/ since REV, with each crate's semver impact\n\
+     --docs    the vendor documents (default: $SNAPSDK_DOCS, else shared/vendor-docs beside the checkout)\n\
+     --allow-skip  with --check: let these checks skip when their inputs are missing (the documents folder,\n\
+     \x20         release tags); under CI=true a skipped check fails without it\n\
+     diff      markdown report of the API changes in specs/ since REV, with each crate's semver impact,\n\
+     \x20         and the drift of the vendor documents (when found) against specs/*/sources.lock\n\
      sources   markdown report of what changed in the vendor documents since specs/<vendor>/sources.lock:\n\
      \x20         changed, vanished and new sections and endpoint lines, and the operations that cite them\n\
-     \x20         (exit 0 no drift, 1 drift, 2 could not run); --docs: the documents (default shared/vendor-docs);\n\
+     \x20         (exit 0 no drift, 1 drift, 2 could not run); --docs: the documents (as for regen);\n\
      \x20         --accept: rewrite the lock files once the specs are updated (refuses while specs have errors)\n\
+     review    one pull-request body: verdict, version table, unaccepted source drift, API changes, generated\n\
+     \x20         code per crate, the full diff report (exit 0 mergeable, 1 not, 2 could not run)\n\
      test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
      \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first),\n\
-     \x20         then `cargo publish --workspace --dry-run`; every step runs to its end, then each step's\n\
+     \x20         a dependency-tree check (no aws-lc-sys, no cmake), then `cargo publish --workspace --dry-run`\n\
+     \x20         and a check of the files and metadata in each .crate it built; every step runs to its end, then each step's\n\
      \x20         outcome and, last, `N passed, N failed[, N skipped]` over every test binary and doctest"
 }
 
-/// Run one cargo step to its end, echoing it; test results in its output are added to `tally`.
-fn step(root: &Path, what: &str, args: &[&str], env: &[(&str, &str)], tally: &mut Tally) -> Outcome {
-    let outcome = testrun::cargo(root, what, args, env, tally);
-    if !outcome.ok {
-        eprintln!("error: {what} failed ({}); the remaining steps still run", outcome.note);
-    }
-    outcome
-}
-
-/// The test command: every step runs even when an earlier one failed, then
-/// one report: each step's outcome, and as the last line the tests counted
-/// over every test binary and doctest run.
+/// The test command (`xtask::testrun`): every step runs even when an earlier
+/// one failed, then one report ending in `N passed, N failed`.
 fn test_cmd(args: &[String]) -> ExitCode {
     if let Some(a) = args.first() {
         eprintln!("error: unknown argument `{a}`\n\n{}", usage());
         return ExitCode::from(2);
     }
-    let root = root();
-    let target = xtask::external::target_dir(&root);
-    let lint = match xtask::testrun::clippy_env() {
-        Ok(env) => env,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    // The independent checkers (the OpenAPI validator runs at once, Prism
-    // serves the `tests/prism.rs` of each crate) install and run while cargo
-    // builds: they mostly wait on the network, cargo on the CPU.
-    let prepare = {
-        let (root, target) = (root.clone(), target.clone());
-        std::thread::spawn(move || xtask::external::prepare(&root, &target))
-    };
-    let mut tally = Tally::default();
-    let mut none = Tally::default();
-    // Clippy lints the workspace while the test binaries are built, so the
-    // dependencies compile once (for clippy, the tests and the doctests)
-    // instead of once in check mode and again in full: `cargo clippy` is
-    // `cargo check` with clippy-driver as the workspace's rustc wrapper;
-    // here the wrapper is given to `cargo test` with the same arguments.
-    let lint: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    // The targets `cargo test` builds (libs, bins and tests in test mode, libs
-    // and examples as they ship), so the tests step below rebuilds nothing.
-    // That is what `cargo clippy --all-targets` lints, benches aside (the
-    // workspace has none); `--all-targets` here would build the examples in
-    // test mode and the tests step would build them again.
-    let clippy = step(&root, "clippy + test build", &["test", "--workspace", "--locked", "--no-run"], &lint, &mut none);
-    let clippy_ok = clippy.ok;
-    outcomes.push(clippy);
-    outcomes.push(step(&root, "rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")], &mut none));
-    // Prism must be in place before the tests start.
-    let prepared = prepare.join().unwrap_or_else(|_| {
-        vec![Outcome { what: "OpenAPI validation, Prism install".into(), ok: false, took: Default::default(), note: "the install thread panicked".into() }]
-    });
-    outcomes.splice(0..0, prepared);
-    // Every test binary and the doctests, to the end even when one fails. With
-    // the same wrapper nothing is rebuilt; after a lint failure the tests run
-    // without it (rebuilding the workspace crates only), so a lint never hides a test result.
-    let test_env: &[(&str, &str)] = if clippy_ok { &lint } else { &[] };
-    let mut o = step(&root, "tests", &["test", "--workspace", "--locked", "--no-fail-fast"], test_env, &mut tally);
-    tally.finish();
-    if !o.ok && tally.failed == 0 {
-        // Nothing ran or a binary did not build: still a failure in the count.
-        tally.failed += 1;
-        o.note = format!("{}; no test failed, so a test binary did not build or cargo stopped early", o.note);
-    } else {
-        o.note = format!("{} test binaries and doctest runs{}", tally.binaries, if tally.no_result > 0 { format!(", {} ended without a result", tally.no_result) } else { String::new() });
-    }
-    outcomes.push(o);
-    // Packages the runtime and the three clients in dependency order and
-    // builds each from its .crate file, as crates.io would receive it: alone,
-    // with only the features its own manifest asks for (the workspace build
-    // unifies features across members, so this is the one check that a crate
-    // does not lean on another member's features or on a file outside it).
-    // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
-    let cleared = xtask::testrun::clear_dry_run_sources(&root);
-    if cleared > 0 {
-        println!("==> publish dry run: removed {cleared} unpacked copies of this workspace's crates left by an earlier dry run");
-    }
-    outcomes.push(step(
-        &root,
-        "publish dry run",
-        &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"],
-        &[("CARGO_PROFILE_DEV_DEBUG", "false")],
-        &mut none,
-    ));
-    println!("==> cargo xtask test: every step");
-    for o in &outcomes {
-        println!("{}", o.line());
-    }
-    println!("{}", tally.summary());
-    if outcomes.iter().all(|o| o.ok) && tally.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    testrun::command(&root())
 }
 
-/// `cargo xtask diff REV`: the pull-request report.
+/// `cargo xtask diff [--docs DIR] REV`: the pull-request report.
 fn diff_cmd(args: &[String]) -> ExitCode {
-    let [rev] = args else {
+    let (docs_flag, rest) = match take_docs(args) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let [rev] = rest.as_slice() else {
         eprintln!("error: diff takes one git revision (e.g. `cargo xtask diff origin/main`)\n\n{}", usage());
         return ExitCode::from(2);
     };
     let root = root();
+    let Some(docs) = docs_or_exit(&root, docs_flag.as_deref()) else { return ExitCode::from(2) };
     let old = match xtask::apidiff::load_specs_at(&root, rev) {
         Ok(a) => a,
         Err(e) => {
@@ -161,7 +86,56 @@ fn diff_cmd(args: &[String]) -> ExitCode {
         Ok(s) => print!("{s}"),
         Err(e) => eprintln!("warning: source fingerprints not compared: {e}"),
     }
+    if let Some(docs) = docs {
+        print!("{}", document_drift(&root, &docs));
+    }
     ExitCode::SUCCESS
+}
+
+/// The `diff` report's last part: the vendor documents against the locks.
+fn document_drift(root: &Path, docs: &Path) -> String {
+    match xtask::sources::drift(root, docs, None) {
+        Ok(items) if items.is_empty() => format!("\n## Vendor documents\n\nThe documents in `{}` match every `specs/*/sources.lock`.\n", docs.display()),
+        Ok(items) => {
+            let list: String = items.iter().map(|i| format!("- {i}\n")).collect();
+            format!("\n## Vendor documents\n\nThe documents in `{}` differ from the locks (`cargo xtask sources` shows how):\n\n{list}", docs.display())
+        }
+        Err(e) => format!("\n## Vendor documents\n\nNot compared: {e}\n"),
+    }
+}
+
+/// Split `--docs DIR` off the arguments.
+fn take_docs(args: &[String]) -> Result<(Option<PathBuf>, Vec<String>), ExitCode> {
+    let mut docs = None;
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a != "--docs" {
+            rest.push(a.clone());
+            continue;
+        }
+        match it.next() {
+            Some(v) => docs = Some(PathBuf::from(v)),
+            None => {
+                eprintln!("error: --docs needs a folder\n\n{}", usage());
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok((docs, rest))
+}
+
+/// The vendor documents to read (`--docs`, else `SNAPSDK_DOCS`, else the
+/// default folder when present); None after printing the error when a named
+/// folder cannot be read.
+fn docs_or_exit(root: &Path, flag: Option<&Path>) -> Option<Option<PathBuf>> {
+    match regen::docs_folder(root, flag, std::env::var_os(regen::DOCS_ENV)) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
 }
 
 /// The workspace to act on: found from the current directory, as cargo does,
@@ -169,7 +143,7 @@ fn diff_cmd(args: &[String]) -> ExitCode {
 /// [`regen::find_workspace`]).
 fn root() -> PathBuf {
     let compiled = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    let found = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}")).and_then(|cwd| regen::find_workspace(&cwd, &compiled));
+    let found = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}")).and_then(|cwd| regen::find_workspace(&cwd, &compiled).map_err(|e| e.to_string()));
     match found {
         Ok(root) => root,
         Err(e) => {
@@ -177,11 +151,6 @@ fn root() -> PathBuf {
             std::process::exit(1)
         }
     }
-}
-
-/// `shared/vendor-docs` beside the checkout, used to check cited sections.
-pub fn docs_dir(root: &Path) -> Option<PathBuf> {
-    [root.join("../shared/vendor-docs"), root.join("shared/vendor-docs")].into_iter().find(|p| p.is_dir())
 }
 
 // Regen builds and drops millions of small syntax-tree nodes on two or more
@@ -196,6 +165,13 @@ fn main() -> ExitCode {
         eprintln!("{}", usage());
         return ExitCode::from(2);
     };
+    // `cargo xtask CMD --help` (or `-h`): that command's usage, and nothing run.
+    if xtask::help::asked(&args[1..]) {
+        if let Some(text) = xtask::help::section(&format!("{}\n{}", usage(), bench::USAGE), cmd) {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+    }
     if !matches!(cmd.as_str(), "-h" | "--help" | "help") {
         // Before any argument is read: a binary from another checkout must not act at all.
         root();
@@ -206,6 +182,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(&root(), &args[1..]),
         "diff" => diff_cmd(&args[1..]),
         "sources" => sources_cmd(&args[1..]),
+        "review" => ExitCode::from(xtask::review::command(&root(), &args[1..], regen::default_docs(&root()))),
         "-h" | "--help" | "help" => {
             println!("{}\n{}", usage(), bench::USAGE);
             ExitCode::SUCCESS
@@ -233,88 +210,83 @@ fn sources_cmd(args: &[String]) -> ExitCode {
         }
     }
     let root = root();
-    let accepted = docs_dir(&root);
-    let Some(docs) = docs.or_else(|| accepted.clone()) else {
-        eprintln!("error: shared/vendor-docs not found beside the checkout; pass --docs DIR");
+    let accepted = regen::default_docs(&root);
+    let Some(docs) = docs_or_exit(&root, docs.as_deref()) else { return ExitCode::from(2) };
+    let Some(docs) = docs else {
+        eprintln!("error: shared/vendor-docs not found beside the checkout; pass --docs DIR or set {}", regen::DOCS_ENV);
         return ExitCode::from(2);
     };
     ExitCode::from(xtask::sources::command(&xtask::sources::Command { root: &root, docs: &docs, accepted_docs: accepted.as_deref(), vendor: vendor.as_deref(), accept }))
 }
 
-fn regen_cmd(args: &[String]) -> ExitCode {
-    let mut check = false;
-    let mut vendor = None;
-    let mut base = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--check" => check = true,
-            "--base" => match it.next() {
-                Some(v) => base = Some(v.clone()),
-                None => {
-                    eprintln!("error: --base needs a git revision\n\n{}", usage());
-                    return ExitCode::from(2);
-                }
-            },
-            "--vendor" => match it.next() {
-                Some(v) => vendor = Some(v.clone()),
-                None => {
-                    eprintln!("error: --vendor needs a vendor name\n\n{}", usage());
-                    return ExitCode::from(2);
-                }
-            },
-            other => {
-                eprintln!("error: unknown argument `{other}`\n\n{}", usage());
-                return ExitCode::from(2);
+/// The arguments of `cargo xtask regen`.
+#[derive(Default)]
+struct RegenArgs {
+    check: bool,
+    vendor: Option<String>,
+    base: Option<String>,
+    docs: Option<PathBuf>,
+    allow_skip: Option<Vec<Skip>>,
+}
+
+impl RegenArgs {
+    fn parse(args: &[String]) -> Result<RegenArgs, String> {
+        let mut a = RegenArgs::default();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let mut value = |what: &str| it.next().cloned().ok_or_else(|| format!("{arg} needs {what}"));
+            match arg.as_str() {
+                "--check" => a.check = true,
+                "--base" => a.base = Some(value("a git revision")?),
+                "--vendor" => a.vendor = Some(value("a vendor name")?),
+                "--docs" => a.docs = Some(PathBuf::from(value("a folder")?)),
+                "--allow-skip" => a.allow_skip = Some(Skip::parse_list(&value("a list of checks: sources,semver")?).map_err(|e| e.to_string())?),
+                other => return Err(format!("unknown argument `{other}`")),
             }
         }
+        if a.base.is_some() && !a.check {
+            return Err("--base only applies with --check".into());
+        }
+        if a.allow_skip.is_some() && !a.check {
+            return Err("--allow-skip only applies with --check".into());
+        }
+        Ok(a)
     }
-    if base.is_some() && !check {
-        eprintln!("error: --base only applies with --check\n\n{}", usage());
-        return ExitCode::from(2);
-    }
+}
+
+fn regen_cmd(args: &[String]) -> ExitCode {
+    let a = match RegenArgs::parse(args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{}", usage());
+            return ExitCode::from(2);
+        }
+    };
     let root = root();
+    let Some(docs) = docs_or_exit(&root, a.docs.as_deref()) else { return ExitCode::from(2) };
     if let Err(e) = xtask::versions::check(&root) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
-    if check {
-        // The semver gate: a breaking change needs a major bump (minor below 1.0).
-        match xtask::apidiff::gate(&root, base.as_deref()) {
-            Ok(g) if g.failures.is_empty() => g.notes.iter().for_each(|n| println!("{n}")),
-            Ok(g) => {
-                g.notes.iter().for_each(|n| eprintln!("{n}"));
-                g.failures.iter().for_each(|f| eprintln!("error: {f}"));
-                eprintln!("error: version bumps do not cover the API changes; `cargo xtask diff {}` lists them", base.as_deref().unwrap_or("<release tag>"));
-                return ExitCode::FAILURE;
-            }
-            Err(e) => {
-                eprintln!("error: semver check: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
+    let policy = SkipPolicy::from_env(a.allow_skip.clone().unwrap_or_default());
+    let mut checks = gates::sources(&root, docs.as_deref(), a.vendor.as_deref(), a.check, &policy);
+    if a.check {
+        let semver = gates::semver(&root, a.base.as_deref(), &policy);
+        checks = gates::Outcome { notes: [semver.notes, checks.notes].concat(), errors: [semver.errors, checks.errors].concat(), failed: semver.failed || checks.failed };
     }
-    let opts = Options { vendor: vendor.as_deref(), check, ..Options::workspace(&root, docs_dir(&root)) };
-    match (&opts.docs, check) {
-        (None, _) => eprintln!("note: shared/vendor-docs not found beside the checkout; cited sections and the fingerprints in specs/*/sources.lock are not checked"),
-        (Some(docs), true) => match xtask::sources::drift(&root, docs, vendor.as_deref()) {
-            Ok(items) if items.is_empty() => {}
-            Ok(items) => {
-                items.iter().for_each(|i| eprintln!("error: vendor document drift: {i}"));
-                eprintln!("error: the vendor documents differ from specs/*/sources.lock; `cargo xtask sources` reports what changed and who cites it, `cargo xtask sources --accept` records it once the specs are updated");
-                return ExitCode::FAILURE;
-            }
-            Err(e) => {
-                eprintln!("error: vendor documents: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        (Some(_), false) => {}
+    checks.print();
+    if checks.failed {
+        return ExitCode::FAILURE;
     }
+    let opts = Options { vendor: a.vendor.as_deref(), check: a.check, ..Options::workspace(&root, docs) };
+    run_regen(&opts)
+}
+
+/// Run regen and report what it did (or what stops it).
+fn run_regen(opts: &Options<'_>) -> ExitCode {
     let started = std::time::Instant::now();
-    match regen::run(&opts) {
+    match regen::run(opts) {
         Ok((report, t)) => {
-            let total = started.elapsed();
             for w in &report.warnings {
                 eprintln!("{w}");
             }
@@ -324,14 +296,17 @@ fn regen_cmd(args: &[String]) -> ExitCode {
             for p in &report.removed {
                 println!("removed {}", p.display());
             }
+            let cache = match &report.cache_dir {
+                None => format!("all {} spec folders generated afresh (--check never uses the cache)", t.units),
+                Some(dir) => format!("{} of {} spec folders unchanged since the last regen, taken from {}", t.cached, t.units, dir.display()),
+            };
             println!(
-                "regen{}: {} written, {} unchanged, {} removed in {:.1} ms; {} (parse+validate {:.1} ms, emit+format {:.1} ms, write {:.1} ms)",
-                if check { " --check" } else { "" },
+                "regen{}: {} written, {} unchanged, {} removed in {:.1} ms; {cache} (parse+validate {:.1} ms, emit+format {:.1} ms, write {:.1} ms)",
+                if opts.check { " --check" } else { "" },
                 report.written.len(),
                 report.unchanged,
                 report.removed.len(),
-                total.as_secs_f64() * 1e3,
-                if check { format!("all {} spec folders generated afresh (--check never uses the cache)", t.units) } else { format!("{} of {} spec folders unchanged since the last regen, taken from {}", t.cached, t.units, regen::CACHE_DIR) },
+                started.elapsed().as_secs_f64() * 1e3,
                 t.parse_validate.as_secs_f64() * 1e3,
                 t.generate.as_secs_f64() * 1e3,
                 t.write.as_secs_f64() * 1e3,

@@ -27,7 +27,7 @@ pub enum Failure {
     /// Spec problems, each `file:line:col: message`.
     Spec(Vec<crate::diag::Diag>),
     /// Check mode found stale files.
-    Stale(Report),
+    Stale(Box<Report>),
     /// Anything else (I/O, bad arguments, generator bug).
     Other(String),
 }
@@ -55,8 +55,16 @@ impl Options<'_> {
         Options {
             root,
             spec_roots: vec![
-                SpecRoot { specs: PathBuf::from("specs"), crates: PathBuf::from("crates"), check_sources: true },
-                SpecRoot { specs: PathBuf::from("xtask/tests/fixtures"), crates: PathBuf::from("tests/fixtures"), check_sources: false },
+                SpecRoot {
+                    specs: PathBuf::from("specs"),
+                    crates: PathBuf::from("crates"),
+                    check_sources: true,
+                },
+                SpecRoot {
+                    specs: PathBuf::from("xtask/tests/fixtures"),
+                    crates: PathBuf::from("tests/fixtures"),
+                    check_sources: false,
+                },
             ],
             docs,
             vendor: None,
@@ -82,7 +90,7 @@ pub fn load_warned(opts: &Options<'_>) -> Result<(Vec<ir::Api>, Vec<crate::diag:
             continue;
         }
         let docs = if sr.check_sources { opts.docs.as_deref() } else { None };
-        let found = validate::vendor_names(&dir).map_err(Failure::Other)?;
+        let found = validate::vendor_names(&dir).map_err(|e| Failure::Other(e.to_string()))?;
         let only = match opts.vendor {
             Some(v) if !found.iter().any(|f| f == v) => {
                 known.extend(found);
@@ -91,7 +99,8 @@ pub fn load_warned(opts: &Options<'_>) -> Result<(Vec<ir::Api>, Vec<crate::diag:
             other => other,
         };
         known.extend(found);
-        let apis = validate::check_all(&dir, opts.root, docs, only, &mut diags).map_err(Failure::Other)?;
+        let apis =
+            validate::check_all(&dir, opts.root, docs, only, &mut diags).map_err(|e| Failure::Other(e.to_string()))?;
         for mut api in apis {
             api.vendor.crate_dir = format!("{}/{}", sr.crates.display(), api.vendor.crate_name);
             all.push(api);
@@ -99,14 +108,23 @@ pub fn load_warned(opts: &Options<'_>) -> Result<(Vec<ir::Api>, Vec<crate::diag:
     }
     if let Some(v) = opts.vendor {
         if !known.iter().any(|k| k == v) {
-            return Err(Failure::Other(format!("unknown vendor `{v}`; known vendors: {}", known.join(", "))));
+            return Err(Failure::Other(format!(
+                "unknown vendor `{v}`; known vendors: {}",
+                known.join(", ")
+            )));
         }
     }
     // Hand-written packages are always taken; with --vendor, so are the other
     // vendors' generated crates, which this run does not load.
     let taken: Vec<(String, PathBuf)> = workspace_packages(opts.root)
         .into_iter()
-        .filter(|(_, manifest, generated)| !generated || (opts.vendor.is_some() && !all.iter().any(|a| manifest.parent() == Some(Path::new(&a.vendor.crate_dir)))))
+        .filter(|(_, manifest, generated)| {
+            !generated
+                || (opts.vendor.is_some()
+                    && !all
+                        .iter()
+                        .any(|a| manifest.parent() == Some(Path::new(&a.vendor.crate_dir))))
+        })
         .map(|(name, manifest, _)| (name, manifest))
         .collect();
     let _ = validate::crate_names(opts.root, &all, &taken, &mut diags);
@@ -123,8 +141,12 @@ pub fn load_warned(opts: &Options<'_>) -> Result<(Vec<ir::Api>, Vec<crate::diag:
 /// The workspace's packages: `(name, manifest, generated)` for every member
 /// manifest the root `Cargo.toml` lists (globs expanded).
 pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
-    let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) else { return Vec::new() };
-    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) else {
+        return Vec::new();
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return Vec::new();
+    };
     let members: Vec<String> = doc
         .get("workspace")
         .and_then(|w| w.get("members"))
@@ -135,7 +157,9 @@ pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
     for m in members {
         match m.strip_suffix("/*") {
             Some(parent) => {
-                let Ok(rd) = std::fs::read_dir(root.join(parent)) else { continue };
+                let Ok(rd) = std::fs::read_dir(root.join(parent)) else {
+                    continue;
+                };
                 dirs.extend(rd.flatten().map(|e| PathBuf::from(parent).join(e.file_name())));
             }
             None => dirs.push(PathBuf::from(m)),
@@ -145,8 +169,13 @@ pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
     let mut out = Vec::new();
     for dir in dirs {
         let manifest = dir.join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(root.join(&manifest)) else { continue };
-        let name = text.parse::<toml_edit::DocumentMut>().ok().and_then(|d| d.get("package")?.get("name")?.as_str().map(str::to_owned));
+        let Ok(text) = std::fs::read_to_string(root.join(&manifest)) else {
+            continue;
+        };
+        let name = text
+            .parse::<toml_edit::DocumentMut>()
+            .ok()
+            .and_then(|d| d.get("package")?.get("name")?.as_str().map(str::to_owned));
         if let Some(name) = name {
             out.push((name, manifest, text.contains(write::MARKER)));
         }
@@ -154,12 +183,28 @@ pub fn workspace_packages(root: &Path) -> Vec<(String, PathBuf, bool)> {
     out
 }
 
+/// Why generating the output failed: always a generator bug or the machine.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error(transparent)]
+    Render(#[from] write::WriteError),
+    #[error("cannot start a formatting thread: {0}")]
+    Spawn(std::io::Error),
+    #[error("a formatting thread panicked; this is a generator bug")]
+    Panicked,
+    #[error("{0} was not generated; this is a generator bug")]
+    Missing(String),
+    /// The run's single rustfmt pass failed (rustfmt missing, or it refused a file).
+    #[error("{0}")]
+    Rustfmt(String),
+}
+
 /// One vendor's generated files: path relative to the root, final bytes.
 pub type Files = Vec<(PathBuf, String)>;
 
 /// Every generated file's final bytes, keyed by path relative to the root.
 /// Vendors are generated in parallel (see [`generate_each`]).
-pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<PathBuf, String>, String> {
+pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<PathBuf, String>, GenerateError> {
     let all: Vec<&ir::Api> = apis.iter().collect();
     Ok(generate_each(&all, timings)?.into_iter().flatten().collect())
 }
@@ -174,24 +219,33 @@ pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<Path
 ///
 /// `timings.emit` and `timings.format` are summed over the threads;
 /// `timings.generate` is the stage's wall time.
-pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Files>, String> {
+pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Files>, GenerateError> {
     let started = Instant::now();
     let headers: Vec<String> = apis.iter().map(|api| emit::header_line(api)).collect();
     // (vendor, job) pairs, in output order.
-    let jobs: Vec<(usize, emit::Job<'_>)> = apis.iter().enumerate().flat_map(|(v, api)| emit::vendor_jobs(api).into_iter().map(move |j| (v, j))).collect();
-    let run = |k: usize| -> (Result<Files, String>, Duration, Duration) {
+    let jobs: Vec<(usize, emit::Job<'_>)> = apis
+        .iter()
+        .enumerate()
+        .flat_map(|(v, api)| emit::vendor_jobs(api).into_iter().map(move |j| (v, j)))
+        .collect();
+    let run = |k: usize| -> (Result<Files, write::WriteError>, Duration, Duration) {
         let (v, job) = &jobs[k];
         let t = Instant::now();
         let pending = job.run();
         let emitted = t.elapsed();
         let t = Instant::now();
-        let files = pending.into_iter().map(|(path, content)| Ok((PathBuf::from(&path), write::render(&path, content, &headers[*v])?))).collect();
+        let files = pending
+            .into_iter()
+            .map(|(path, content)| Ok((PathBuf::from(&path), write::render(&path, content, &headers[*v])?)))
+            .collect();
         (files, emitted, t.elapsed())
     };
     // Longest first, so the longest job never starts last.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&k| std::cmp::Reverse(jobs[k].1.weight));
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len());
     let mut results: Vec<Option<_>> = (0..jobs.len()).map(|_| None).collect();
     if threads <= 1 {
         for &k in &order {
@@ -200,7 +254,7 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
     } else {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let done = std::sync::Mutex::new(&mut results);
-        std::thread::scope(|s| -> Result<(), String> {
+        std::thread::scope(|s| -> Result<(), GenerateError> {
             let mut handles = Vec::new();
             for _ in 0..threads {
                 let worker = || loop {
@@ -212,25 +266,28 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
                     }
                 };
                 // Deep syntax trees recurse deeply in debug builds: give workers the main thread's room.
-                let h = std::thread::Builder::new().stack_size(64 << 20).spawn_scoped(s, worker).map_err(|e| format!("cannot start a formatting thread: {e}"))?;
+                let h = std::thread::Builder::new()
+                    .stack_size(64 << 20)
+                    .spawn_scoped(s, worker)
+                    .map_err(GenerateError::Spawn)?;
                 handles.push(h);
             }
             for h in handles {
-                h.join().map_err(|_| "a formatting thread panicked; this is a generator bug".to_owned())?;
+                h.join().map_err(|_| GenerateError::Panicked)?;
             }
             Ok(())
         })?;
     }
     let mut out: Vec<Files> = (0..apis.len()).map(|_| Vec::new()).collect();
     for (r, (v, job)) in results.into_iter().zip(&jobs) {
-        let (files, emitted, formatted) = r.ok_or_else(|| format!("{} was not generated; this is a generator bug", job.what))?;
+        let (files, emitted, formatted) = r.ok_or_else(|| GenerateError::Missing(job.what.clone()))?;
         timings.emit += emitted;
         timings.format += formatted;
         out[*v].extend(files?);
     }
     // One rustfmt process for every Rust file of the run.
     let t = Instant::now();
-    emit::rust::fmt::rustfmt_all(&mut out)?;
+    emit::rust::fmt::rustfmt_all(&mut out).map_err(GenerateError::Rustfmt)?;
     timings.format += t.elapsed();
     timings.generate += started.elapsed();
     Ok(out)
@@ -274,16 +331,75 @@ pub fn schema_file() -> String {
 pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
     let mut timings = Timings::default();
     let t = Instant::now();
-    let (apis, warnings) = load_warned(opts)?;
+    // Where the cache lives asks cargo (about 40 ms): found while the specs load.
+    let cache_dir = (!opts.check).then(|| {
+        std::thread::scope(|s| {
+            let dir = s.spawn(|| cache_dir(opts.root));
+            let loaded = load_warned(opts);
+            (loaded, dir.join().unwrap_or_else(|_| opts.root.join(CACHE_DIR)))
+        })
+    });
+    let ((apis, warnings), cache_dir) = match cache_dir {
+        Some((loaded, dir)) => (loaded?, Some(dir)),
+        None => (load_warned(opts)?, None),
+    };
     timings.parse_validate = t.elapsed();
-    let generator = if opts.check { None } else { cache::generator_id() };
-    let cache_dir = opts.root.join(CACHE_DIR);
+    let Outputs {
+        mut files,
+        units,
+        generated,
+    } = generate_or_recall(opts.root, &apis, cache_dir.as_deref(), &mut timings)?;
+    files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
+    files.extend(
+        emit::surface_snapshots(&apis)
+            .into_iter()
+            .map(|(p, t)| (PathBuf::from(p), t)),
+    );
+    let t = Instant::now();
+    let mut report =
+        write::apply(opts.root, &files, &owned(opts, &apis), opts.check).map_err(|e| Failure::Other(e.to_string()))?;
+    report.warnings = warnings;
+    if let Some(dir) = &cache_dir {
+        // Only now that the tree holds this output: remember it (best effort; a miss only costs time).
+        for (unit, outputs) in units.iter().zip(&generated) {
+            if let Some(u) = unit {
+                u.store(dir, outputs);
+            }
+        }
+    }
+    report.cache_dir = cache_dir;
+    timings.write = t.elapsed();
+    if opts.check && !report.stale.is_empty() {
+        return Err(Failure::Stale(Box::new(report)));
+    }
+    Ok((report, timings))
+}
+
+/// What [`generate_or_recall`] returns.
+struct Outputs {
+    /// Every vendor's files, keyed by path relative to the root.
+    files: BTreeMap<PathBuf, String>,
+    /// For each vendor generated afresh: its cache unit (None when not cached) and its files.
+    units: Vec<Option<cache::Unit>>,
+    generated: Vec<Files>,
+}
+
+/// Every vendor's output: from the cache in `cache_dir` where its record
+/// matches, else generated afresh. Also returns, for each generated vendor,
+/// its cache unit (to store once written) and its files.
+fn generate_or_recall(
+    root: &Path,
+    apis: &[ir::Api],
+    cache_dir: Option<&Path>,
+    timings: &mut Timings,
+) -> Result<Outputs, Failure> {
+    let generator = cache_dir.and_then(|_| cache::generator_id());
     let mut units = Vec::new();
     let mut files = BTreeMap::new();
     let mut todo: Vec<&ir::Api> = Vec::new();
-    for api in &apis {
-        let unit = generator.as_ref().and_then(|g| cache::Unit::read(opts.root, api, g));
-        match unit.as_ref().and_then(|u| u.lookup(&cache_dir)) {
+    for api in apis {
+        let unit = generator.as_ref().and_then(|g| cache::Unit::read(root, api, g));
+        match unit.as_ref().zip(cache_dir).and_then(|(u, dir)| u.lookup(dir)) {
             Some(outputs) => {
                 timings.cached += 1;
                 files.extend(outputs);
@@ -295,32 +411,111 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
         }
     }
     timings.units = apis.len();
-    let generated = generate_each(&todo, &mut timings).map_err(Failure::Other)?;
+    let generated = generate_each(&todo, timings).map_err(|e| Failure::Other(e.to_string()))?;
     for files_of in &generated {
         files.extend(files_of.iter().cloned());
     }
-    files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
-    files.extend(emit::surface_snapshots(&apis).into_iter().map(|(p, t)| (PathBuf::from(p), t)));
-    let owned: Vec<PathBuf> = match opts.vendor {
-        Some(_) => apis.iter().map(|a| PathBuf::from(&a.vendor.crate_dir)).collect(),
-        None => opts.spec_roots.iter().flat_map(|r| [r.crates.clone(), r.specs.clone()]).collect(),
+    Ok(Outputs {
+        files,
+        units,
+        generated,
+    })
+}
+
+/// What a run owns on disk: with `--vendor`, that vendor's crate; else every
+/// folder of generated crates and specs, and the API surface snapshots
+/// (`xtask/tests/snapshots/regen__surface_*.snap`), so a vendor's removal
+/// removes, or in check mode reports, every file generated from it.
+fn owned(opts: &Options<'_>, apis: &[ir::Api]) -> write::Owned {
+    match opts.vendor {
+        Some(_) => write::Owned {
+            dirs: apis.iter().map(|a| PathBuf::from(&a.vendor.crate_dir)).collect(),
+            named: Vec::new(),
+        },
+        None => write::Owned {
+            dirs: opts
+                .spec_roots
+                .iter()
+                .flat_map(|r| [r.crates.clone(), r.specs.clone()])
+                .collect(),
+            named: vec![(
+                PathBuf::from(emit::SURFACE_SNAPSHOT_DIR),
+                emit::SURFACE_SNAPSHOT_PREFIX.to_owned(),
+            )],
+        },
+    }
+}
+
+/// Where `run` keeps the regen cache: `regen-cache` in the cargo target dir
+/// in use for the workspace at `root` (`CARGO_TARGET_DIR`, `build.target-dir`,
+/// or `<root>/target`, as cargo resolves it). A folder that is not a cargo
+/// workspace (a scratch tree) keeps it in its own [`CACHE_DIR`].
+pub fn cache_dir(root: &Path) -> PathBuf {
+    if root.join("Cargo.toml").is_file() {
+        crate::external::target_dir(root).join("regen-cache")
+    } else {
+        root.join(CACHE_DIR)
+    }
+}
+
+/// The environment variable that names the vendor documents folder (for CI);
+/// `--docs DIR` wins over it.
+pub const DOCS_ENV: &str = "SNAPSDK_DOCS";
+
+/// `shared/vendor-docs` beside the checkout (or inside it), when present.
+pub fn default_docs(root: &Path) -> Option<PathBuf> {
+    [root.join("../shared/vendor-docs"), root.join("shared/vendor-docs")]
+        .into_iter()
+        .find(|p| p.is_dir())
+}
+
+/// A documents folder named by `--docs` or [`DOCS_ENV`] that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{} {}: not a readable folder of vendor documents ({source}); name the folder that holds the vendor documents", from, path.display())]
+pub struct DocsError {
+    /// `--docs` or `SNAPSDK_DOCS`.
+    pub from: &'static str,
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+/// The vendor documents a command reads: `--docs DIR` (`flag`), else the
+/// [`DOCS_ENV`] variable (`env`, when set and not empty), else
+/// [`default_docs`] (None when absent). A folder named by the flag or the
+/// variable must be readable.
+pub fn docs_folder(
+    root: &Path,
+    flag: Option<&Path>,
+    env: Option<std::ffi::OsString>,
+) -> Result<Option<PathBuf>, DocsError> {
+    let named = match (flag, env.filter(|v| !v.is_empty())) {
+        (Some(f), _) => Some(("--docs", f.to_path_buf())),
+        (None, Some(v)) => Some((DOCS_ENV, PathBuf::from(v))),
+        (None, None) => None,
     };
-    let t = Instant::now();
-    let mut report = write::apply(opts.root, &files, &owned, opts.check).map_err(Failure::Other)?;
-    report.warnings = warnings;
-    if !opts.check {
-        // Only now that the tree holds this output: remember it (best effort; a miss only costs time).
-        for (unit, outputs) in units.iter().zip(&generated) {
-            if let Some(u) = unit {
-                u.store(&cache_dir, outputs);
-            }
-        }
+    let Some((from, path)) = named else {
+        return Ok(default_docs(root));
+    };
+    match std::fs::read_dir(&path) {
+        Ok(_) => Ok(Some(path)),
+        Err(source) => Err(DocsError { from, path, source }),
     }
-    timings.write = t.elapsed();
-    if opts.check && !report.stale.is_empty() {
-        return Err(Failure::Stale(report));
-    }
-    Ok((report, timings))
+}
+
+/// Why `cargo xtask` will not act on the current directory.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("no workspace with an `xtask` member above {}\nhint: run `cargo xtask` from inside the snapsdk checkout", cwd.display())]
+    NotFound { cwd: PathBuf },
+    #[error(
+        "this xtask binary was built from {} but the current directory is in the workspace {}; \
+         refusing to run, as it would read or write the other checkout\n\
+         hint: a shared CARGO_TARGET_DIR (sccache, a CI cache, several clones) let cargo reuse a stale binary; \
+         run `cargo build -p xtask` here (or `touch xtask/src/main.rs`), or use a separate target dir per checkout",
+        compiled.display(),
+        found.display()
+    )]
+    OtherCheckout { compiled: PathBuf, found: PathBuf },
 }
 
 /// The workspace this run acts on, found as cargo finds it: the nearest
@@ -329,40 +524,42 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
 /// (`CARGO_MANIFEST_DIR/..`); when the two differ the binary is stale from
 /// another checkout (a shared `CARGO_TARGET_DIR` lets cargo reuse it), and
 /// acting on either tree would be wrong, so this refuses.
-pub fn find_workspace(cwd: &Path, compiled: &Path) -> Result<PathBuf, String> {
+pub fn find_workspace(cwd: &Path, compiled: &Path) -> Result<PathBuf, WorkspaceError> {
     let found = cwd
         .ancestors()
         .find(|dir| {
-            let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else { return false };
-            let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else { return false };
-            let members = doc.get("workspace").and_then(|w| w.get("members")).and_then(|m| m.as_array());
-            members.is_some_and(|m| m.iter().any(|v| v.as_str().is_some_and(|s| s.trim_end_matches('/') == "xtask")))
+            let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+                return false;
+            };
+            let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+                return false;
+            };
+            let members = doc
+                .get("workspace")
+                .and_then(|w| w.get("members"))
+                .and_then(|m| m.as_array());
+            members.is_some_and(|m| {
+                m.iter()
+                    .any(|v| v.as_str().is_some_and(|s| s.trim_end_matches('/') == "xtask"))
+            })
         })
-        .ok_or_else(|| {
-            format!(
-                "no workspace with an `xtask` member above {}\nhint: run `cargo xtask` from inside the snapsdk checkout",
-                cwd.display()
-            )
-        })?;
+        .ok_or_else(|| WorkspaceError::NotFound { cwd: cwd.to_path_buf() })?;
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
     if !same(found, compiled) {
-        return Err(format!(
-            "this xtask binary was built from {} but the current directory is in the workspace {}; \
-             refusing to run, as it would read or write the other checkout\n\
-             hint: a shared CARGO_TARGET_DIR (sccache, a CI cache, several clones) let cargo reuse a stale binary; \
-             run `cargo build -p xtask` here (or `touch xtask/src/main.rs`), or use a separate target dir per checkout",
-            compiled.display(),
-            found.display()
-        ));
+        return Err(WorkspaceError::OtherCheckout {
+            compiled: compiled.to_path_buf(),
+            found: found.to_path_buf(),
+        });
     }
     Ok(found.to_path_buf())
 }
 
-/// Where `run` keeps each vendor's last output, relative to the root. Under
-/// `target/`: never committed, removed by `cargo clean`, safe to delete.
+/// Where `run` keeps each vendor's last output in a tree that is not a cargo
+/// workspace, relative to it (see [`cache_dir`]). Under `target/`: never
+/// committed, removed by `cargo clean`, safe to delete.
 pub const CACHE_DIR: &str = "target/regen-cache";
 
 pub use cache::generator_id;
@@ -388,7 +585,14 @@ mod cache {
         let exe = std::env::current_exe().ok()?;
         let meta = std::fs::metadata(&exe).ok()?;
         let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-        Some(format!("xtask {} {} {} bytes modified {}.{:09}", env!("CARGO_PKG_VERSION"), exe.display(), meta.len(), mtime.as_secs(), mtime.subsec_nanos()))
+        Some(format!(
+            "xtask {} {} {} bytes modified {}.{:09}",
+            env!("CARGO_PKG_VERSION"),
+            exe.display(),
+            meta.len(),
+            mtime.as_secs(),
+            mtime.subsec_nanos()
+        ))
     }
 
     /// One vendor's identity and inputs, as read now.
@@ -420,7 +624,11 @@ mod cache {
         /// Every file of the vendor's spec folder; None if any cannot be read.
         pub fn read(root: &Path, api: &ir::Api, generator: &str) -> Option<Unit> {
             let v = &api.vendor;
-            let mut head = format!("{MAGIC}\ngenerator {generator}\nunit {} from {}\n", v.crate_dir, v.spec_dir).into_bytes();
+            let mut head = format!(
+                "{MAGIC}\ngenerator {generator}\nunit {} from {}\n",
+                v.crate_dir, v.spec_dir
+            )
+            .into_bytes();
             let mut paths = Vec::new();
             files_under(&root.join(&v.spec_dir), &mut paths).ok()?;
             paths.sort();
@@ -429,7 +637,10 @@ mod cache {
                 entry(&mut head, "in", &rel, &std::fs::read(&p).ok()?);
             }
             head.extend_from_slice(b"outputs\n");
-            Some(Unit { head, file: PathBuf::from(format!("{}.unit", v.crate_dir)) })
+            Some(Unit {
+                head,
+                file: PathBuf::from(format!("{}.unit", v.crate_dir)),
+            })
         }
 
         /// The recorded output, if the record's generator and inputs are exactly these.
@@ -461,7 +672,9 @@ mod cache {
             }
             let file = dir.join(&self.file);
             let tmp = file.with_extension("unit-tmp");
-            let ok = file.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok()) && std::fs::write(&tmp, &record).is_ok() && std::fs::rename(&tmp, &file).is_ok();
+            let ok = file.parent().is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+                && std::fs::write(&tmp, &record).is_ok()
+                && std::fs::rename(&tmp, &file).is_ok();
             if !ok {
                 let _ = std::fs::remove_file(&tmp);
                 let _ = std::fs::remove_file(&file);

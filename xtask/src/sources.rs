@@ -11,341 +11,33 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::ir;
-use crate::spec::{EndpointStyle, Headings, ParamTable};
+use crate::outline::section_keys;
+pub use crate::outline::{
+    cite_form, endpoint_key, fingerprint, key, normalise, parse, resolve, CiteError, Outline, Section,
+};
+use crate::spec::ParamTable;
 
 /// Name of the per-vendor lock file inside `specs/<vendor>/`.
 pub const LOCK_FILE: &str = "sources.lock";
-const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-const PREAMBLE: &str = "(text before the first heading)";
+/// A `sources.lock` that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("not a sources.lock written by `cargo xtask sources --accept` ({0}); restore it from git or rewrite it with `--accept`")]
+pub struct LockError(serde_json::Error);
 
-/// Lowercase with whitespace runs collapsed: how headings are compared.
-pub fn key(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
-}
-
-/// Whitespace runs collapsed to one space: what a fingerprint hashes, so that
-/// reflowed or re-indented text keeps its fingerprint.
-pub fn normalise(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The first 16 hex digits of the SHA-256 of the normalised text.
-pub fn fingerprint(text: &str) -> String {
-    let digest = Sha256::digest(normalise(text).as_bytes());
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
-/// `METHOD /path` with every `{placeholder}` written `{}`, the query string
-/// and a trailing slash dropped: how an operation finds its endpoint line.
-pub fn endpoint_key(method: &str, path: &str) -> String {
-    let path = path.split('?').next().unwrap_or_default();
-    let mut out = String::new();
-    let mut depth = 0;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                depth += 1;
-                if depth == 1 {
-                    out.push_str("{}");
-                }
-            }
-            '}' => depth = (depth - 1).max(0),
-            _ if depth > 0 => {}
-            _ => out.push(c),
-        }
-    }
-    while out.len() > 1 && out.ends_with('/') {
-        out.pop();
-    }
-    format!("{} {out}", method.to_uppercase())
-}
-
-/// One section as recorded in the lock: heading (and parent) or, for an
-/// endpoint printed under no heading, only its endpoint lines.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Section {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heading: Option<String>,
-    /// Endpoint lines printed in the section, as `METHOD /path`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub endpoints: Vec<String>,
-    pub hash: String,
-}
-
-impl Section {
-    /// How a reviewer reads it: `Parent > Heading`, or the endpoint line.
-    pub fn title(&self) -> String {
-        match (&self.parent, &self.heading) {
-            (Some(p), Some(h)) => format!("{p} > {h}"),
-            (None, Some(h)) => h.clone(),
-            _ => self.endpoints.first().cloned().unwrap_or_else(|| PREAMBLE.to_owned()),
-        }
-    }
-
-    fn endpoint_keys(&self) -> impl Iterator<Item = String> + '_ {
-        self.endpoints.iter().map(|e| {
-            let (m, p) = e.split_once(' ').unwrap_or((e, ""));
-            endpoint_key(m, p)
-        })
-    }
-
-    fn described(&self) -> String {
-        if self.heading.is_some() && !self.endpoints.is_empty() {
-            format!("\"{}\" ({})", self.title(), self.endpoints.join(", "))
-        } else {
-            format!("\"{}\"", self.title())
-        }
-    }
-}
-
-/// A document split into sections, with each section's line range.
-#[derive(Debug, Clone)]
-pub struct Outline {
-    pub lines: Vec<String>,
-    pub sections: Vec<Section>,
-    /// Per section: the lines of its text (after the heading line).
-    pub ranges: Vec<(usize, usize)>,
-    pub hash: String,
-}
-
-impl Outline {
-    pub fn text(&self, i: usize) -> String {
-        let (a, b) = self.ranges[i];
-        self.lines[a..b].join("\n")
-    }
-}
-
-fn parse_endpoint(line: &str, style: EndpointStyle) -> Option<(String, String)> {
-    let t = line.trim();
-    let (method, rest) = match style {
-        EndpointStyle::Bracketed => {
-            let (m, rest) = t.strip_prefix('[')?.split_once(']')?;
-            (m, rest.trim())
-        }
-        EndpointStyle::Plain => t.split_once(' ').map(|(m, r)| (m, r.trim()))?,
-        EndpointStyle::PathThenMethod => return None,
-    };
-    (METHODS.contains(&method) && rest.starts_with('/') && !rest.contains(char::is_whitespace)).then(|| (method.to_owned(), rest.split('?').next().unwrap_or(rest).to_owned()))
-}
-
-/// Could this line be a heading (for `parents:`)? Short, starts with a
-/// capital letter, and has none of the marks of code or tables.
-fn heading_like(line: &str) -> bool {
-    let t = line.trim();
-    t.chars().next().is_some_and(|c| c.is_uppercase()) && t.len() <= 60 && !t.contains(['|', ';', '(', ')', '{', '}', '=', '$', '\'', '"', ':', '.', ','])
-}
-
-/// Split a document into sections as `h` describes.
-pub fn parse(text: &str, h: &Headings) -> Outline {
-    let lines: Vec<String> = text.lines().map(|l| l.trim_end().to_owned()).collect();
-    let nonblank: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].trim().is_empty()).collect();
-    let pos: HashMap<usize, usize> = nonblank.iter().enumerate().map(|(p, &i)| (i, p)).collect();
-
-    let mut endpoints: BTreeMap<usize, String> = BTreeMap::new();
-    if let Some(style) = h.endpoints {
-        for (p, &i) in nonblank.iter().enumerate() {
-            if style == EndpointStyle::PathThenMethod {
-                let t = lines[i].trim();
-                let next_method = nonblank.get(p + 1).and_then(|&n| lines[n].split_whitespace().next()).filter(|m| METHODS.contains(m));
-                if let (true, Some(m)) = (t.starts_with('/') && !t.contains(char::is_whitespace), next_method) {
-                    endpoints.insert(i, format!("{m} {}", t.split('?').next().unwrap_or(t)));
-                }
-            } else if let Some((m, path)) = parse_endpoint(&lines[i], style) {
-                endpoints.insert(i, format!("{m} {path}"));
-            }
-        }
-    }
-
-    let mut headings: BTreeMap<usize, String> = BTreeMap::new();
-    let mut owned = BTreeSet::new();
-    let mut endpoint_headings = BTreeSet::new();
-    // The units `above_endpoint` counts: non-blank lines, or the first line of each paragraph.
-    let units: Vec<usize> = if h.paragraphs { nonblank.iter().copied().filter(|&i| i == 0 || lines[i - 1].trim().is_empty()).collect() } else { nonblank.clone() };
-    if let Some(n) = h.above_endpoint.filter(|n| *n > 0) {
-        for &e in endpoints.keys() {
-            let p = units.partition_point(|&u| u <= e) - 1;
-            if p >= n {
-                let hl = units[p - n];
-                if !endpoints.contains_key(&hl) {
-                    headings.insert(hl, lines[hl].trim().to_owned());
-                    endpoint_headings.insert(hl);
-                    owned.insert(e);
-                }
-            }
-        }
-    }
-    let listed: BTreeSet<String> = h.lines.iter().map(|l| normalise(l)).collect();
-    for &i in &nonblank {
-        if listed.contains(&normalise(&lines[i])) {
-            headings.insert(i, lines[i].trim().to_owned());
-        }
-    }
-    if let Some(toc) = &h.toc {
-        if let Some(&start) = nonblank.iter().find(|&&i| key(&lines[i]) == key(toc)) {
-            for &i in nonblank.iter().skip(pos[&start] + 1) {
-                match lines[i].trim().strip_prefix("- ") {
-                    Some(item) => headings.insert(i, item.trim().to_owned()),
-                    None => break,
-                };
-            }
-        }
-    }
-    let mut parents = BTreeSet::new();
-    if let Some(words) = h.parents {
-        for &hl in &endpoint_headings {
-            let p = pos[&hl];
-            if p >= 1 {
-                let cand = nonblank[p - 1];
-                if !headings.contains_key(&cand) && !endpoints.contains_key(&cand) && heading_like(&lines[cand]) && lines[cand].split_whitespace().count() <= words {
-                    parents.insert(cand);
-                }
-            }
-        }
-    }
-
-    let mut breaks: BTreeSet<usize> = headings.keys().copied().collect();
-    breaks.extend(parents.iter().copied());
-    breaks.extend(endpoints.keys().filter(|e| !owned.contains(*e)).copied());
-    let mut sections = Vec::new();
-    let mut ranges = Vec::new();
-    let first = breaks.iter().next().copied().unwrap_or(lines.len());
-    if lines[..first].iter().any(|l| !l.trim().is_empty()) {
-        sections.push(Section { parent: None, heading: None, endpoints: Vec::new(), hash: fingerprint(&lines[..first].join("\n")) });
-        ranges.push((0, first));
-    }
-    let starts: Vec<usize> = breaks.iter().copied().collect();
-    let mut parent: Option<String> = None;
-    for (k, &b) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(lines.len());
-        let eps: Vec<String> = endpoints.range(b..end).map(|(_, e)| e.clone()).collect();
-        let (section, body) = if parents.contains(&b) {
-            let name = lines[b].trim().to_owned();
-            parent = Some(name.clone());
-            (Section { parent: None, heading: Some(name), endpoints: eps, hash: String::new() }, b + 1)
-        } else if let Some(name) = headings.get(&b) {
-            let p = if endpoint_headings.contains(&b) { parent.clone() } else { None };
-            (Section { parent: p, heading: Some(name.clone()), endpoints: eps, hash: String::new() }, b + 1)
-        } else {
-            (Section { parent: None, heading: None, endpoints: eps, hash: String::new() }, b)
-        };
-        let hash = fingerprint(&lines[body..end].join("\n"));
-        sections.push(Section { hash, ..section });
-        ranges.push((body, end));
-    }
-    Outline { hash: fingerprint(text), lines, sections, ranges }
-}
-
-/// Why a citation does not name exactly one section.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CiteError {
-    /// Only occurs inside these headings.
-    Substring(Vec<String>),
-    /// Not a heading; these are close.
-    Unknown(Vec<String>),
-    /// Names more than one section; these are the ways to say which.
-    Ambiguous(Vec<String>),
-}
-
-impl CiteError {
-    /// `(message, hint)` for a diagnostic about citing `cited` in `file`.
-    pub fn explain(&self, cited: &str, file: &str) -> (String, String) {
-        let quote = |v: &[String]| v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ");
-        match self {
-            CiteError::Substring(within) => (
-                format!("section \"{cited}\" is not a heading of {file}; it only occurs inside {}", quote(within)),
-                format!("cite the whole heading: did you mean {}?", quote(within)),
-            ),
-            CiteError::Unknown(close) if close.is_empty() => (format!("section \"{cited}\" is not a heading of {file}"), "copy the heading exactly as the document prints it (`cargo xtask sources` lists the changes)".to_owned()),
-            CiteError::Unknown(close) => (format!("section \"{cited}\" is not a heading of {file}"), format!("did you mean {}?", quote(close))),
-            CiteError::Ambiguous(c) => (
-                format!("section \"{cited}\" names {} sections of {file}", c.len()),
-                format!("say which one with its parent heading (`Parent > Heading`) or cite it from the operation whose endpoint it prints: {}", c.join("; ")),
-            ),
-        }
-    }
-}
-
-/// Find the one section a citation names. `cited` is a heading, or
-/// `Parent > Heading`; `endpoint` (an [`endpoint_key`]) picks among
-/// repeated headings the one whose section prints the citing operation's
-/// endpoint line.
-pub fn resolve(sections: &[Section], cited: &str, endpoint: Option<&str>) -> Result<usize, CiteError> {
-    let (parent, name) = match cited.rsplit_once(" > ") {
-        Some((p, n)) => (Some(key(p)), key(n)),
-        None => (None, key(cited)),
-    };
-    let same_name: Vec<usize> = (0..sections.len()).filter(|&i| sections[i].heading.as_deref().map(key).as_deref() == Some(name.as_str())).collect();
-    let cands: Vec<usize> = same_name.iter().copied().filter(|&i| parent.is_none() || sections[i].parent.as_deref().map(key) == parent).collect();
-    match cands.len() {
-        1 => return Ok(cands[0]),
-        0 => {}
-        _ => {
-            if let Some(ep) = endpoint {
-                let hit: Vec<usize> = cands.iter().copied().filter(|&i| sections[i].endpoint_keys().any(|k| k == ep)).collect();
-                if hit.len() == 1 {
-                    return Ok(hit[0]);
-                }
-            }
-            return Err(CiteError::Ambiguous(cands.iter().map(|&i| sections[i].described()).collect()));
-        }
-    }
-    if !same_name.is_empty() {
-        return Err(CiteError::Unknown(same_name.iter().map(|&i| sections[i].title()).collect()));
-    }
-    let headed: Vec<usize> = (0..sections.len()).filter(|&i| sections[i].heading.is_some()).collect();
-    let within: Vec<String> = headed.iter().filter(|&&i| sections[i].heading.as_deref().map(key).is_some_and(|h| h.contains(&name))).map(|&i| cite_form(sections, i)).collect();
-    if !within.is_empty() {
-        return Err(CiteError::Substring(within));
-    }
-    // Close in spelling, else sharing a word: what the citation probably meant.
-    let lowered: Vec<String> = headed.iter().map(|&i| sections[i].heading.as_deref().map(key).unwrap_or_default()).collect();
-    let pool: Vec<&str> = lowered.iter().map(String::as_str).collect();
-    let mut close: Vec<String> = similar::get_close_matches(name.as_str(), &pool, 5, 0.5).iter().flat_map(|c| headed.iter().zip(&lowered).filter(move |(_, l)| l == c).map(|(&i, _)| cite_form(sections, i))).collect();
-    if close.is_empty() {
-        let words: BTreeSet<&str> = name.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).collect();
-        close = headed.iter().zip(&lowered).filter(|(_, l)| l.split(|c: char| !c.is_alphanumeric()).any(|w| words.contains(w))).map(|(&i, _)| cite_form(sections, i)).collect();
-    }
-    let mut seen = BTreeSet::new();
-    close.retain(|c| seen.insert(c.clone()));
-    close.truncate(5);
-    Err(CiteError::Unknown(close))
-}
-
-/// The shortest citation that names section `i`: its heading, or `Parent > Heading` where the heading repeats.
-pub fn cite_form(sections: &[Section], i: usize) -> String {
-    let h = sections[i].heading.as_deref().map(key);
-    if sections.iter().filter(|s| s.heading.as_deref().map(key) == h).count() > 1 {
-        sections[i].title()
-    } else {
-        sections[i].heading.clone().unwrap_or_else(|| sections[i].title())
-    }
-}
-
-/// Stable names for matching sections across editions: the title and the
-/// first endpoint line (so that a repeated heading keeps its name when its
-/// twin goes), and an ordinal where both repeat.
-fn section_keys(sections: &[Section]) -> Vec<String> {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    sections
-        .iter()
-        .map(|s| {
-            let mut k = key(&s.title());
-            if let Some(e) = s.endpoint_keys().next() {
-                k = format!("{k} [{e}]");
-            }
-            let n = seen.entry(k.clone()).or_default();
-            *n += 1;
-            if *n > 1 {
-                k = format!("{k} #{n}");
-            }
-            k
-        })
-        .collect()
+/// Why the documents cannot be held against the locks.
+#[derive(Debug, thiserror::Error)]
+pub enum SourcesError {
+    #[error("{spec_dir}vendor.yaml: source `{id}` has no `headings:`; describe how {file} marks its headings (specs/README.md)")]
+    NoHeadings { spec_dir: String, id: String, file: String },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Lock { path: PathBuf, source: LockError },
+    /// The specs do not load: the diagnostics, one per line, and the count.
+    #[error("{0}")]
+    Specs(String),
 }
 
 /// `specs/<vendor>/sources.lock`.
@@ -362,6 +54,11 @@ pub struct LockSource {
     /// Fingerprint of the whole document.
     pub hash: String,
     pub sections: Vec<Section>,
+    /// For a document whose headings are listed by name only: its
+    /// heading-shaped lines in order, so a renamed, removed or new heading is
+    /// drift there too. Headings, never prose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shaped: Vec<String>,
 }
 
 const GENERATED: &str = "by `cargo xtask sources --accept`; do not edit. Fingerprints are the first 16 hex digits of SHA-256 over each section's whitespace-normalised text; only headings and endpoint lines are kept, no vendor prose.";
@@ -372,27 +69,61 @@ impl Lock {
             .vendor
             .sources
             .iter()
-            .filter_map(|s| outlines.get(&s.file).map(|o| LockSource { id: s.id.clone(), file: s.file.clone(), hash: o.hash.clone(), sections: o.sections.clone() }))
+            .filter_map(|s| {
+                outlines.get(&s.file).map(|o| LockSource {
+                    id: s.id.clone(),
+                    file: s.file.clone(),
+                    hash: o.hash.clone(),
+                    sections: o.sections.clone(),
+                    shaped: o.shaped.clone(),
+                })
+            })
             .collect();
-        Lock { generated: GENERATED.to_owned(), sources }
+        Lock {
+            generated: GENERATED.to_owned(),
+            sources,
+        }
     }
 
     /// One section per line, so that a change reads well in a pull request.
     pub fn render(&self) -> String {
-        let mut out = format!("{{\n  \"generated\": {},\n  \"sources\": [\n", serde_json::to_string(&self.generated).unwrap_or_default());
+        let mut out = format!(
+            "{{\n  \"generated\": {},\n  \"sources\": [\n",
+            serde_json::to_string(&self.generated).unwrap_or_default()
+        );
         for (i, s) in self.sources.iter().enumerate() {
-            let _ = writeln!(out, "    {{\n      \"id\": {},\n      \"file\": {},\n      \"hash\": {},\n      \"sections\": [", json(&s.id), json(&s.file), json(&s.hash));
+            let _ = writeln!(
+                out,
+                "    {{\n      \"id\": {},\n      \"file\": {},\n      \"hash\": {},\n      \"sections\": [",
+                json(&s.id),
+                json(&s.file),
+                json(&s.hash)
+            );
             for (j, sec) in s.sections.iter().enumerate() {
-                let _ = writeln!(out, "        {}{}", serde_json::to_string(sec).unwrap_or_default(), if j + 1 < s.sections.len() { "," } else { "" });
+                let _ = writeln!(
+                    out,
+                    "        {}{}",
+                    serde_json::to_string(sec).unwrap_or_default(),
+                    if j + 1 < s.sections.len() { "," } else { "" }
+                );
             }
-            let _ = writeln!(out, "      ]\n    }}{}", if i + 1 < self.sources.len() { "," } else { "" });
+            let shaped = if s.shaped.is_empty() {
+                String::new()
+            } else {
+                format!(",\n      \"shaped\": {}", serde_json::to_string(&s.shaped).unwrap_or_default())
+            };
+            let _ = writeln!(
+                out,
+                "      ]{shaped}\n    }}{}",
+                if i + 1 < self.sources.len() { "," } else { "" }
+            );
         }
         out.push_str("  ]\n}\n");
         out
     }
 
-    pub fn parse(text: &str) -> Result<Lock, String> {
-        serde_json::from_str(text).map_err(|e| format!("not a sources.lock written by `cargo xtask sources --accept` ({e}); restore it from git or rewrite it with `--accept`"))
+    pub fn parse(text: &str) -> Result<Lock, LockError> {
+        serde_json::from_str(text).map_err(LockError)
     }
 }
 
@@ -416,7 +147,14 @@ pub struct Citer {
 pub fn citers(api: &ir::Api) -> Vec<Citer> {
     let mut out = Vec::new();
     if let Some(r) = &api.vendor.rate_limit {
-        out.push(Citer { what: "rate limit".into(), op_id: None, file: r.source.file.clone(), section: r.source.section.clone(), endpoint: None, params: BTreeSet::new() });
+        out.push(Citer {
+            what: "rate limit".into(),
+            op_id: None,
+            file: r.source.file.clone(),
+            section: r.source.section.clone(),
+            endpoint: None,
+            params: BTreeSet::new(),
+        });
     }
     for o in &api.operations {
         let mut params: BTreeSet<String> = o.params.iter().map(|p| p.wire.clone()).collect();
@@ -438,7 +176,14 @@ pub fn citers(api: &ir::Api) -> Vec<Citer> {
                 ir::ModelKind::Object { fields, .. } => fields.iter().map(|f| f.wire.clone()).collect(),
                 _ => BTreeSet::new(),
             };
-            out.push(Citer { what: format!("model `{}`", m.name), op_id: None, file: s.file.clone(), section: s.section.clone(), endpoint: None, params });
+            out.push(Citer {
+                what: format!("model `{}`", m.name),
+                op_id: None,
+                file: s.file.clone(),
+                section: s.section.clone(),
+                endpoint: None,
+                params,
+            });
         }
     }
     out
@@ -446,13 +191,20 @@ pub fn citers(api: &ir::Api) -> Vec<Citer> {
 
 /// Parameter names in a section's tables.
 pub fn table_names(text: &str, style: ParamTable, after: Option<&str>) -> BTreeSet<String> {
-    let ident = |s: &str| !s.is_empty() && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c));
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c))
+    };
     let mut out = BTreeSet::new();
     match style {
         ParamTable::Pipes => {
             for line in text.lines() {
                 let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-                if cells.iter().filter(|c| !c.is_empty()).count() >= 3 && ident(cells[0]) && !cells[0].eq_ignore_ascii_case("parameter") {
+                if cells.iter().filter(|c| !c.is_empty()).count() >= 3
+                    && ident(cells[0])
+                    && !cells[0].eq_ignore_ascii_case("parameter")
+                {
                     out.insert(cells[0].to_owned());
                 }
             }
@@ -494,11 +246,21 @@ pub struct SourceDrift {
     pub added: Vec<usize>,
     pub vanished_endpoints: Vec<String>,
     pub new_endpoints: Vec<String>,
+    /// Heading-shaped lines (see [`LockSource::shaped`]) gone, and new.
+    pub shaped_gone: Vec<String>,
+    pub shaped_new: Vec<String>,
 }
 
 impl SourceDrift {
     pub fn is_empty(&self) -> bool {
-        self.changed.is_empty() && self.vanished.is_empty() && self.renamed.is_empty() && self.added.is_empty() && self.vanished_endpoints.is_empty() && self.new_endpoints.is_empty()
+        self.changed.is_empty()
+            && self.vanished.is_empty()
+            && self.renamed.is_empty()
+            && self.added.is_empty()
+            && self.vanished_endpoints.is_empty()
+            && self.new_endpoints.is_empty()
+            && self.shaped_gone.is_empty()
+            && self.shaped_new.is_empty()
     }
 }
 
@@ -507,7 +269,11 @@ pub fn compare(old: &LockSource, new: &Outline) -> SourceDrift {
     let nk = section_keys(&new.sections);
     let new_by: HashMap<&str, usize> = nk.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
     let old_by: HashMap<&str, usize> = ok.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-    let mut d = SourceDrift { id: old.id.clone(), file: old.file.clone(), ..Default::default() };
+    let mut d = SourceDrift {
+        id: old.id.clone(),
+        file: old.file.clone(),
+        ..Default::default()
+    };
     for (i, k) in ok.iter().enumerate() {
         match new_by.get(k.as_str()) {
             Some(&j) if new.sections[j].hash != old.sections[i].hash => d.changed.push((i, j)),
@@ -525,7 +291,12 @@ pub fn compare(old: &LockSource, new: &Outline) -> SourceDrift {
     let mut renamed = Vec::new();
     let empty = fingerprint("");
     d.vanished.retain(|&i| {
-        let hit = d.added.iter().position(|&j| old.sections[i].heading.is_some() && new.sections[j].heading.is_some() && new.sections[j].hash == old.sections[i].hash && old.sections[i].hash != empty);
+        let hit = d.added.iter().position(|&j| {
+            old.sections[i].heading.is_some()
+                && new.sections[j].heading.is_some()
+                && new.sections[j].hash == old.sections[i].hash
+                && old.sections[i].hash != empty
+        });
         match hit {
             Some(p) => {
                 renamed.push((i, d.added.remove(p)));
@@ -535,11 +306,58 @@ pub fn compare(old: &LockSource, new: &Outline) -> SourceDrift {
         }
     });
     d.renamed = renamed;
-    let old_eps: BTreeMap<String, String> = old.sections.iter().flat_map(|s| s.endpoints.iter().cloned().zip(s.endpoint_keys()).map(|(e, k)| (k, e))).collect();
-    let new_eps: BTreeMap<String, String> = new.sections.iter().flat_map(|s| s.endpoints.iter().cloned().zip(s.endpoint_keys()).map(|(e, k)| (k, e))).collect();
-    d.vanished_endpoints = old_eps.iter().filter(|(k, _)| !new_eps.contains_key(*k)).map(|(_, e)| e.clone()).collect();
-    d.new_endpoints = new_eps.iter().filter(|(k, _)| !old_eps.contains_key(*k)).map(|(_, e)| e.clone()).collect();
+    let old_eps: BTreeMap<String, String> = old
+        .sections
+        .iter()
+        .flat_map(|s| s.endpoints.iter().cloned().zip(s.endpoint_keys()).map(|(e, k)| (k, e)))
+        .collect();
+    let new_eps: BTreeMap<String, String> = new
+        .sections
+        .iter()
+        .flat_map(|s| s.endpoints.iter().cloned().zip(s.endpoint_keys()).map(|(e, k)| (k, e)))
+        .collect();
+    d.vanished_endpoints = old_eps
+        .iter()
+        .filter(|(k, _)| !new_eps.contains_key(*k))
+        .map(|(_, e)| e.clone())
+        .collect();
+    d.new_endpoints = new_eps
+        .iter()
+        .filter(|(k, _)| !old_eps.contains_key(*k))
+        .map(|(_, e)| e.clone())
+        .collect();
+    compare_shaped(old, new, &mut d);
     d
+}
+
+/// Heading-shaped lines, as multisets: a repeated line ("Responses") counts
+/// each time. A lock written before the lines were kept has none: nothing to compare.
+fn compare_shaped(old: &LockSource, new: &Outline, d: &mut SourceDrift) {
+    if old.shaped.is_empty() {
+        return;
+    }
+    fn count(v: &[String]) -> BTreeMap<&str, usize> {
+        v.iter().fold(BTreeMap::new(), |mut m, l| {
+            *m.entry(l.as_str()).or_default() += 1;
+            m
+        })
+    }
+    let (was, now) = (count(&old.shaped), count(&new.shaped));
+    let gone_heads: BTreeSet<String> = d
+        .vanished
+        .iter()
+        .filter_map(|&i| old.sections[i].heading.as_deref().map(normalise))
+        .collect();
+    for (l, n) in &was {
+        if now.get(l).copied().unwrap_or(0) < *n && !gone_heads.contains(*l) {
+            d.shaped_gone.push((*l).to_owned());
+        }
+    }
+    for (l, n) in &now {
+        if was.get(l).copied().unwrap_or(0) < *n {
+            d.shaped_new.push((*l).to_owned());
+        }
+    }
 }
 
 /// The documents of one run: the new edition, and (when it is the edition
@@ -550,14 +368,21 @@ pub struct Docs {
 }
 
 /// Read and split each source document of `api` in `dir`.
-pub fn read_docs(api: &ir::Api, dir: &Path) -> Result<BTreeMap<String, Outline>, String> {
+pub fn read_docs(api: &ir::Api, dir: &Path) -> Result<BTreeMap<String, Outline>, SourcesError> {
     let mut out = BTreeMap::new();
     for s in &api.vendor.sources {
         let Some(h) = &s.headings else {
-            return Err(format!("{}vendor.yaml: source `{}` has no `headings:`; describe how {} marks its headings (specs/README.md)", api.vendor.spec_dir, s.id, s.file));
+            return Err(SourcesError::NoHeadings {
+                spec_dir: api.vendor.spec_dir.clone(),
+                id: s.id.clone(),
+                file: s.file.clone(),
+            });
         };
         let path = dir.join(&s.file);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|source| SourcesError::Read {
+            path: path.clone(),
+            source,
+        })?;
         out.insert(s.file.clone(), parse(&text, h));
     }
     Ok(out)
@@ -598,7 +423,11 @@ impl Counts {
 }
 
 fn unified(old: &str, new: &str, a: &str, b: &str) -> String {
-    similar::TextDiff::from_lines(old, new).unified_diff().context_radius(2).header(a, b).to_string()
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(2)
+        .header(a, b)
+        .to_string()
 }
 
 fn list(v: &BTreeSet<String>) -> String {
@@ -608,24 +437,32 @@ fn list(v: &BTreeSet<String>) -> String {
 /// Compare one vendor's lock with its documents. `lock` is None before the first `--accept`.
 pub fn report(api: &ir::Api, lock: Option<&Lock>, docs: &Docs, docs_label: &str) -> VendorReport {
     let vendor = api.vendor.name.clone();
-    let mut md = format!("## {vendor}\n\n");
-    let mut counts = Counts::default();
-    let mut items = Vec::new();
-    let mut affected = BTreeSet::new();
+    let mut r = VendorReport {
+        markdown: format!("## {vendor}\n\n"),
+        vendor,
+        counts: Counts::default(),
+        items: Vec::new(),
+        affected: BTreeSet::new(),
+    };
     let all_citers = citers(api);
     let Some(lock) = lock else {
-        let _ = writeln!(md, "No `{}{LOCK_FILE}` yet: nothing to compare with. Run `cargo xtask sources --accept` once the specs match the documents.\n", api.vendor.spec_dir);
-        items.push(format!("{vendor}: {}{LOCK_FILE} is missing", api.vendor.spec_dir));
-        counts.new_headings += 1;
-        return VendorReport { vendor, markdown: md, counts, items, affected };
+        let _ = writeln!(r.markdown, "No `{}{LOCK_FILE}` yet: nothing to compare with. Run `cargo xtask sources --accept` once the specs match the documents.\n", api.vendor.spec_dir);
+        r.items
+            .push(format!("{}: {}{LOCK_FILE} is missing", r.vendor, api.vendor.spec_dir));
+        r.counts.new_headings += 1;
+        return r;
     };
     let mut clean = true;
     for s in &api.vendor.sources {
         let Some(new) = docs.new.get(&s.file) else { continue };
         let Some(old) = lock.sources.iter().find(|l| l.file == s.file) else {
-            let _ = writeln!(md, "### `{}`\n\nNot in the lock yet; `--accept` records it.\n", s.file);
-            items.push(format!("{vendor}: {} is not in {LOCK_FILE}", s.file));
-            counts.new_headings += 1;
+            let _ = writeln!(
+                r.markdown,
+                "### `{}`\n\nNot in the lock yet; `--accept` records it.\n",
+                s.file
+            );
+            r.items.push(format!("{}: {} is not in {LOCK_FILE}", r.vendor, s.file));
+            r.counts.new_headings += 1;
             clean = false;
             continue;
         };
@@ -634,143 +471,364 @@ pub fn report(api: &ir::Api, lock: Option<&Lock>, docs: &Docs, docs_label: &str)
             continue;
         }
         clean = false;
-        let old_text = docs.old.get(&s.file).filter(|o| o.hash == old.hash);
-        let cites: Vec<&Citer> = all_citers.iter().filter(|c| c.file == s.file).collect();
-        // Which old and new section each citation names.
-        let in_old: Vec<Option<usize>> = cites.iter().map(|c| resolve(&old.sections, &c.section, c.endpoint.as_deref()).ok()).collect();
-        let in_new: Vec<Option<usize>> = cites.iter().map(|c| resolve(&new.sections, &c.section, c.endpoint.as_deref()).ok()).collect();
-        let citing = |old_i: Option<usize>, new_i: Option<usize>, eps: &[String]| -> Vec<usize> {
-            (0..cites.len())
-                .filter(|&k| (old_i.is_some() && in_old[k] == old_i) || (new_i.is_some() && in_new[k] == new_i) || cites[k].endpoint.as_ref().is_some_and(|e| eps.contains(e)))
-                .collect()
+        let drifted = Drifted::new(
+            s,
+            old,
+            new,
+            d,
+            &all_citers,
+            docs.old.get(&s.file).filter(|o| o.hash == old.hash),
+            docs_label,
+        );
+        drifted.write(&mut r);
+    }
+    if clean {
+        r.markdown.push_str("No drift: every section matches the lock.\n\n");
+    }
+    r
+}
+
+/// One document that drifted from its lock, with who cites what in it.
+struct Drifted<'a> {
+    source: &'a ir::Source,
+    old: &'a LockSource,
+    new: &'a Outline,
+    d: SourceDrift,
+    all_citers: &'a [Citer],
+    /// The citations of this document.
+    cites: Vec<&'a Citer>,
+    /// Which old and new section each citation names.
+    in_old: Vec<Option<usize>>,
+    in_new: Vec<Option<usize>>,
+    /// The accepted edition's text, when at hand (for the diffs).
+    old_text: Option<&'a Outline>,
+    docs_label: &'a str,
+}
+
+impl<'a> Drifted<'a> {
+    fn new(
+        source: &'a ir::Source,
+        old: &'a LockSource,
+        new: &'a Outline,
+        d: SourceDrift,
+        all_citers: &'a [Citer],
+        old_text: Option<&'a Outline>,
+        docs_label: &'a str,
+    ) -> Drifted<'a> {
+        let cites: Vec<&Citer> = all_citers.iter().filter(|c| c.file == source.file).collect();
+        let in_old = cites
+            .iter()
+            .map(|c| resolve(&old.sections, &c.section, c.endpoint.as_deref()).ok())
+            .collect();
+        let in_new = cites
+            .iter()
+            .map(|c| resolve(&new.sections, &c.section, c.endpoint.as_deref()).ok())
+            .collect();
+        Drifted {
+            source,
+            old,
+            new,
+            d,
+            all_citers,
+            cites,
+            in_old,
+            in_new,
+            old_text,
+            docs_label,
+        }
+    }
+
+    /// The citations (indices into `cites`) of old section `old_i`, new section `new_i`, or an operation printed as one of `eps`.
+    fn citing(&self, old_i: Option<usize>, new_i: Option<usize>, eps: &[String]) -> Vec<usize> {
+        (0..self.cites.len())
+            .filter(|&k| {
+                (old_i.is_some() && self.in_old[k] == old_i)
+                    || (new_i.is_some() && self.in_new[k] == new_i)
+                    || self.cites[k].endpoint.as_ref().is_some_and(|e| eps.contains(e))
+            })
+            .collect()
+    }
+
+    fn cited_by(&self, r: &mut VendorReport, who: &[usize]) {
+        for &k in who {
+            let _ = writeln!(r.markdown, "- cited by {}", self.cites[k].what);
+            r.affected.extend(self.cites[k].op_id.clone());
+        }
+    }
+
+    /// The document's part of the report, in the order a reviewer reads it.
+    fn write(&self, r: &mut VendorReport) {
+        let _ = writeln!(r.markdown, "### `{}` ({})\n", self.source.file, self.source.id);
+        let uncited: Vec<String> = self
+            .d
+            .changed
+            .iter()
+            .filter_map(|&(i, j)| self.changed(r, i, j))
+            .collect();
+        self.vanished(r);
+        self.renamed(r);
+        self.vanished_endpoints(r);
+        self.new_in_document(r);
+        self.shaped(r);
+        if !uncited.is_empty() {
+            let _ = writeln!(r.markdown, "#### Changed sections no spec cites\n");
+            for u in &uncited {
+                let _ = writeln!(r.markdown, "- {u}");
+            }
+            r.markdown.push('\n');
+        }
+    }
+
+    /// Heading-shaped lines gone and new, for documents whose headings are listed by name.
+    fn shaped(&self, r: &mut VendorReport) {
+        let d = &self.d;
+        if d.shaped_gone.is_empty() && d.shaped_new.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            r.markdown,
+            "#### Heading-shaped lines (this document's headings are listed by name in `headings.lines`)\n"
+        );
+        let file = &self.source.file;
+        for l in &d.shaped_gone {
+            r.counts.vanished += 1;
+            r.items.push(format!("{}: {file} § \"{l}\" (heading-shaped line) vanished", r.vendor));
+            let _ = writeln!(r.markdown, "- gone: \"{l}\"");
+        }
+        let listed = |l: &str| {
+            self.source.headings.as_ref().is_some_and(|h| h.lines.iter().any(|x| normalise(x) == l))
         };
-        let section_eps = |sec: &Section| sec.endpoint_keys().collect::<Vec<_>>();
-        let _ = writeln!(md, "### `{}` ({})\n", s.file, s.id);
-        let mut uncited = Vec::new();
-        for &(i, j) in &d.changed {
-            let (os, ns) = (&old.sections[i], &new.sections[j]);
-            let mut eps = section_eps(os);
-            eps.extend(section_eps(ns));
-            let who = citing(Some(i), Some(j), &eps);
-            counts.changed += 1;
-            items.push(format!("{vendor}: {} § \"{}\" changed", s.file, ns.title()));
-            if who.is_empty() {
-                uncited.push(ns.described());
-                continue;
+        for l in &d.shaped_new {
+            r.counts.new_headings += 1;
+            r.items.push(format!("{}: {file} has a new heading-shaped line \"{l}\"", r.vendor));
+            let note = if listed(l) { "" } else { " (not in `headings.lines`: a new or renamed heading?)" };
+            let _ = writeln!(r.markdown, "- new: \"{l}\"{note}");
+        }
+        r.markdown.push('\n');
+    }
+
+    /// A changed section: who cites it, what its tables now say, and its diff. Returns it when nobody cites it.
+    fn changed(&self, r: &mut VendorReport, i: usize, j: usize) -> Option<String> {
+        let (os, ns) = (&self.old.sections[i], &self.new.sections[j]);
+        let mut eps: Vec<String> = os.endpoint_keys().collect();
+        eps.extend(ns.endpoint_keys());
+        let who = self.citing(Some(i), Some(j), &eps);
+        r.counts.changed += 1;
+        r.items.push(format!(
+            "{}: {} § \"{}\" changed",
+            r.vendor,
+            self.source.file,
+            ns.title()
+        ));
+        if who.is_empty() {
+            return Some(ns.described());
+        }
+        let _ = writeln!(r.markdown, "#### Changed: {}\n", ns.described());
+        self.cited_by(r, &who);
+        let new_text = self.new.text(j);
+        self.table_changes(r, i, &who, &new_text);
+        match self.old_text {
+            Some(o) => {
+                let file = &self.source.file;
+                let _ = writeln!(
+                    r.markdown,
+                    "\n```diff\n{}```\n",
+                    unified(
+                        &format!("{}\n", o.text(i)),
+                        &format!("{new_text}\n"),
+                        &format!("accepted/{file}"),
+                        &format!("{}/{file}", self.docs_label)
+                    )
+                );
             }
-            let _ = writeln!(md, "#### Changed: {}\n", ns.described());
-            for &k in &who {
-                let _ = writeln!(md, "- cited by {}", cites[k].what);
-                affected.extend(cites[k].op_id.clone());
-            }
-            let new_text = new.text(j);
-            if let Some((style, after)) = s.headings.as_ref().and_then(|h| h.params.map(|p| (p, h.params_after.as_deref()))) {
-                let params: BTreeSet<String> = who.iter().flat_map(|&k| cites[k].params.iter().cloned()).collect();
-                let now = table_names(&new_text, style, after);
-                let before = old_text.map(|o| table_names(&o.text(i), style, after));
-                let fresh: BTreeSet<String> = now.iter().filter(|n| !params.contains(*n) && before.as_ref().is_none_or(|b| !b.contains(*n))).cloned().collect();
-                let words: BTreeSet<&str> = new_text.split(|c: char| !(c.is_alphanumeric() || c == '_')).collect();
-                let gone: BTreeSet<String> = match &before {
-                    Some(b) => params.iter().filter(|p| b.contains(*p) && !now.contains(*p)).cloned().collect(),
-                    None => params.iter().filter(|p| !words.contains(p.as_str())).cloned().collect(),
-                };
-                if !fresh.is_empty() {
-                    let _ = writeln!(md, "- in the section's tables but in no citing operation: {}", list(&fresh));
-                }
-                if !gone.is_empty() {
-                    let _ = writeln!(md, "- params of the citing operations no longer in the section: {}", list(&gone));
-                }
-            }
-            match old_text {
-                Some(o) => {
-                    let _ = writeln!(md, "\n```diff\n{}```\n", unified(&format!("{}\n", o.text(i)), &format!("{new_text}\n"), &format!("accepted/{}", s.file), &format!("{docs_label}/{}", s.file)));
-                }
-                None => {
-                    let _ = writeln!(md, "\n(The lock keeps fingerprints only; put the accepted edition in the default docs folder to see the text diff.)\n");
-                }
+            None => {
+                let _ = writeln!(r.markdown, "\n(The lock keeps fingerprints only; put the accepted edition in the default docs folder to see the text diff.)\n");
             }
         }
-        for &i in &d.vanished {
-            let os = &old.sections[i];
+        None
+    }
+
+    /// Where the document has parameter tables: names new to the section, and the citing operations' names gone from it.
+    fn table_changes(&self, r: &mut VendorReport, i: usize, who: &[usize], new_text: &str) {
+        let Some((style, after)) = self
+            .source
+            .headings
+            .as_ref()
+            .and_then(|h| h.params.map(|p| (p, h.params_after.as_deref())))
+        else {
+            return;
+        };
+        let params: BTreeSet<String> = who.iter().flat_map(|&k| self.cites[k].params.iter().cloned()).collect();
+        let now = table_names(new_text, style, after);
+        let before = self.old_text.map(|o| table_names(&o.text(i), style, after));
+        let fresh: BTreeSet<String> = now
+            .iter()
+            .filter(|n| !params.contains(*n) && before.as_ref().is_none_or(|b| !b.contains(*n)))
+            .cloned()
+            .collect();
+        let words: BTreeSet<&str> = new_text.split(|c: char| !(c.is_alphanumeric() || c == '_')).collect();
+        let gone: BTreeSet<String> = match &before {
+            Some(b) => params
+                .iter()
+                .filter(|p| b.contains(*p) && !now.contains(*p))
+                .cloned()
+                .collect(),
+            None => params.iter().filter(|p| !words.contains(p.as_str())).cloned().collect(),
+        };
+        if !fresh.is_empty() {
+            let _ = writeln!(
+                r.markdown,
+                "- in the section's tables but in no citing operation: {}",
+                list(&fresh)
+            );
+        }
+        if !gone.is_empty() {
+            let _ = writeln!(
+                r.markdown,
+                "- params of the citing operations no longer in the section: {}",
+                list(&gone)
+            );
+        }
+    }
+
+    fn vanished(&self, r: &mut VendorReport) {
+        for &i in &self.d.vanished {
+            let os = &self.old.sections[i];
             if os.heading.is_none() && !os.endpoints.is_empty() {
                 continue; // listed with the endpoint lines gone
             }
-            let who = citing(Some(i), None, &section_eps(os));
-            counts.vanished += 1;
-            items.push(format!("{vendor}: {} § \"{}\" vanished", s.file, os.title()));
-            let _ = writeln!(md, "#### Vanished: {}\n", os.described());
+            let who = self.citing(Some(i), None, &os.endpoint_keys().collect::<Vec<_>>());
+            r.counts.vanished += 1;
+            r.items.push(format!(
+                "{}: {} § \"{}\" vanished",
+                r.vendor,
+                self.source.file,
+                os.title()
+            ));
+            let _ = writeln!(r.markdown, "#### Vanished: {}\n", os.described());
             if who.is_empty() {
-                let _ = writeln!(md, "- cited by nothing\n");
+                let _ = writeln!(r.markdown, "- cited by nothing\n");
             }
+            self.cited_by(r, &who);
+            r.markdown.push('\n');
+        }
+    }
+
+    fn renamed(&self, r: &mut VendorReport) {
+        for &(i, j) in &self.d.renamed {
+            let (os, ns) = (&self.old.sections[i], &self.new.sections[j]);
+            let who = self.citing(Some(i), Some(j), &[]);
+            r.counts.renamed += 1;
+            r.items.push(format!(
+                "{}: {} § \"{}\" renamed \"{}\"",
+                r.vendor,
+                self.source.file,
+                os.title(),
+                ns.title()
+            ));
+            let _ = writeln!(
+                r.markdown,
+                "#### Renamed: \"{}\" is now \"{}\" (same text)\n",
+                os.title(),
+                ns.title()
+            );
             for &k in &who {
-                let _ = writeln!(md, "- cited by {}", cites[k].what);
-                affected.extend(cites[k].op_id.clone());
+                let _ = writeln!(
+                    r.markdown,
+                    "- cited by {} (cites \"{}\")",
+                    self.cites[k].what, self.cites[k].section
+                );
+                r.affected.extend(self.cites[k].op_id.clone());
             }
-            md.push('\n');
+            r.markdown.push('\n');
         }
-        for &(i, j) in &d.renamed {
-            let (os, ns) = (&old.sections[i], &new.sections[j]);
-            let who = citing(Some(i), Some(j), &[]);
-            counts.renamed += 1;
-            items.push(format!("{vendor}: {} § \"{}\" renamed \"{}\"", s.file, os.title(), ns.title()));
-            let _ = writeln!(md, "#### Renamed: \"{}\" is now \"{}\" (same text)\n", os.title(), ns.title());
-            for &k in &who {
-                let _ = writeln!(md, "- cited by {} (cites \"{}\")", cites[k].what, cites[k].section);
-                affected.extend(cites[k].op_id.clone());
-            }
-            md.push('\n');
+    }
+
+    fn vanished_endpoints(&self, r: &mut VendorReport) {
+        if self.d.vanished_endpoints.is_empty() {
+            return;
         }
-        if !d.vanished_endpoints.is_empty() {
-            let _ = writeln!(md, "#### Endpoint lines gone from the document\n");
-            for e in &d.vanished_endpoints {
-                let (m, p) = e.split_once(' ').unwrap_or((e, ""));
-                let k = endpoint_key(m, p);
-                let ops: Vec<&Citer> = cites.iter().copied().filter(|c| c.endpoint.as_deref() == Some(k.as_str())).collect();
-                counts.vanished_endpoints += 1;
-                items.push(format!("{vendor}: {} no longer prints `{e}`", s.file));
-                let _ = writeln!(md, "- `{e}`: {}", if ops.is_empty() { "no operation".to_owned() } else { ops.iter().map(|c| c.what.clone()).collect::<Vec<_>>().join(", ") });
-                affected.extend(ops.iter().filter_map(|c| c.op_id.clone()));
-            }
-            md.push('\n');
-        }
-        let new_headings: Vec<usize> = d.added.iter().copied().filter(|&j| new.sections[j].heading.is_some()).collect();
-        if !d.new_endpoints.is_empty() || !new_headings.is_empty() {
-            let _ = writeln!(md, "#### New in the document (candidate operations)\n");
-            let op_eps: HashMap<String, &Citer> = all_citers.iter().filter_map(|c| c.endpoint.clone().map(|e| (e, c))).collect();
-            for e in &d.new_endpoints {
-                let (m, p) = e.split_once(' ').unwrap_or((e, ""));
-                let under = new.sections.iter().find(|sec| sec.endpoints.contains(e)).filter(|sec| sec.heading.is_some()).map(|sec| format!(" under \"{}\"", sec.title())).unwrap_or_default();
-                counts.new_endpoints += 1;
-                items.push(format!("{vendor}: {} prints a new endpoint `{e}`", s.file));
-                let note = match op_eps.get(&endpoint_key(m, p)) {
-                    Some(c) => format!(" (already in the specs: {})", c.what),
-                    None => " (no operation yet)".to_owned(),
-                };
-                let _ = writeln!(md, "- endpoint `{e}`{under}{note}");
-            }
-            for &j in &new_headings {
-                let ns = &new.sections[j];
-                if ns.endpoints.iter().any(|e| d.new_endpoints.contains(e)) {
-                    continue;
+        let _ = writeln!(r.markdown, "#### Endpoint lines gone from the document\n");
+        for e in &self.d.vanished_endpoints {
+            let (m, p) = e.split_once(' ').unwrap_or((e, ""));
+            let k = endpoint_key(m, p);
+            let ops: Vec<&Citer> = self
+                .cites
+                .iter()
+                .copied()
+                .filter(|c| c.endpoint.as_deref() == Some(k.as_str()))
+                .collect();
+            r.counts.vanished_endpoints += 1;
+            r.items
+                .push(format!("{}: {} no longer prints `{e}`", r.vendor, self.source.file));
+            let _ = writeln!(
+                r.markdown,
+                "- `{e}`: {}",
+                if ops.is_empty() {
+                    "no operation".to_owned()
+                } else {
+                    ops.iter().map(|c| c.what.clone()).collect::<Vec<_>>().join(", ")
                 }
-                counts.new_headings += 1;
-                items.push(format!("{vendor}: {} has a new heading \"{}\"", s.file, ns.title()));
-                let _ = writeln!(md, "- heading {}", ns.described());
-            }
-            md.push('\n');
+            );
+            r.affected.extend(ops.iter().filter_map(|c| c.op_id.clone()));
         }
-        if !uncited.is_empty() {
-            let _ = writeln!(md, "#### Changed sections no spec cites\n");
-            for u in &uncited {
-                let _ = writeln!(md, "- {u}");
-            }
-            md.push('\n');
+        r.markdown.push('\n');
+    }
+
+    /// New endpoint lines and headings: candidate operations.
+    fn new_in_document(&self, r: &mut VendorReport) {
+        let (d, new) = (&self.d, self.new);
+        let new_headings: Vec<usize> = d
+            .added
+            .iter()
+            .copied()
+            .filter(|&j| new.sections[j].heading.is_some())
+            .collect();
+        if d.new_endpoints.is_empty() && new_headings.is_empty() {
+            return;
         }
+        let _ = writeln!(r.markdown, "#### New in the document (candidate operations)\n");
+        let op_eps: HashMap<String, &Citer> = self
+            .all_citers
+            .iter()
+            .filter_map(|c| c.endpoint.clone().map(|e| (e, c)))
+            .collect();
+        for e in &d.new_endpoints {
+            let (m, p) = e.split_once(' ').unwrap_or((e, ""));
+            let under = new
+                .sections
+                .iter()
+                .find(|sec| sec.endpoints.contains(e))
+                .filter(|sec| sec.heading.is_some())
+                .map(|sec| format!(" under \"{}\"", sec.title()))
+                .unwrap_or_default();
+            r.counts.new_endpoints += 1;
+            r.items.push(format!(
+                "{}: {} prints a new endpoint `{e}`",
+                r.vendor, self.source.file
+            ));
+            let note = match op_eps.get(&endpoint_key(m, p)) {
+                Some(c) => format!(" (already in the specs: {})", c.what),
+                None => " (no operation yet)".to_owned(),
+            };
+            let _ = writeln!(r.markdown, "- endpoint `{e}`{under}{note}");
+        }
+        for &j in &new_headings {
+            let ns = &new.sections[j];
+            if ns.endpoints.iter().any(|e| d.new_endpoints.contains(e)) {
+                continue;
+            }
+            r.counts.new_headings += 1;
+            r.items.push(format!(
+                "{}: {} has a new heading \"{}\"",
+                r.vendor,
+                self.source.file,
+                ns.title()
+            ));
+            let _ = writeln!(r.markdown, "- heading {}", ns.described());
+        }
+        r.markdown.push('\n');
     }
-    if clean {
-        md.push_str("No drift: every section matches the lock.\n\n");
-    }
-    VendorReport { vendor, markdown: md, counts, items, affected }
 }
 
 /// The last line of the report.
@@ -782,7 +840,10 @@ pub fn summary(reports: &[VendorReport], documents: usize) -> String {
         affected.extend(r.affected.iter().cloned());
     }
     if c.total() == 0 {
-        return format!("sources: no drift in {documents} document(s) of {} vendor(s)", reports.len());
+        return format!(
+            "sources: no drift in {documents} document(s) of {} vendor(s)",
+            reports.len()
+        );
     }
     format!(
         "sources: drift: {} changed, {} vanished, {} renamed, {} new heading(s), {} endpoint line(s) gone, {} new endpoint line(s); {} operation(s) affected{}",
@@ -802,17 +863,26 @@ pub fn lock_path(root: &Path, api: &ir::Api) -> PathBuf {
     root.join(&api.vendor.spec_dir).join(LOCK_FILE)
 }
 
-pub fn read_lock(path: &Path) -> Result<Option<Lock>, String> {
+pub fn read_lock(path: &Path) -> Result<Option<Lock>, SourcesError> {
     match std::fs::read_to_string(path) {
-        Ok(t) => Lock::parse(&t).map(Some).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(t) => Lock::parse(&t).map(Some).map_err(|source| SourcesError::Lock {
+            path: path.to_path_buf(),
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(source) => Err(SourcesError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
 /// Fingerprints that differ between two versions of one lock, for `diff REV`.
 pub fn lock_changes(old: Option<&Lock>, new: Option<&Lock>) -> Vec<String> {
-    let empty = Lock { generated: String::new(), sources: Vec::new() };
+    let empty = Lock {
+        generated: String::new(),
+        sources: Vec::new(),
+    };
     let (old, new) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
     let mut out = Vec::new();
     for n in &new.sources {
@@ -836,7 +906,15 @@ pub fn lock_changes(old: Option<&Lock>, new: Option<&Lock>) -> Vec<String> {
                         parts.push(format!("\"{}\" gone", s.title()));
                     }
                 }
-                out.push(format!("`{}`: {}", n.file, if parts.is_empty() { "text outside the sections changed".to_owned() } else { parts.join(", ") }));
+                out.push(format!(
+                    "`{}`: {}",
+                    n.file,
+                    if parts.is_empty() {
+                        "text outside the sections changed".to_owned()
+                    } else {
+                        parts.join(", ")
+                    }
+                ));
             }
             Some(_) => {}
         }
@@ -851,22 +929,28 @@ pub fn lock_changes(old: Option<&Lock>, new: Option<&Lock>) -> Vec<String> {
 
 /// The specs as `sources` needs them: every vendor under `specs/` (or one),
 /// with the citations checked against `docs` when given.
-fn load_apis(root: &Path, docs: Option<&Path>, vendor: Option<&str>) -> Result<Vec<ir::Api>, String> {
+fn load_apis(root: &Path, docs: Option<&Path>, vendor: Option<&str>) -> Result<Vec<ir::Api>, SourcesError> {
     let opts = crate::regen::Options {
         root,
-        spec_roots: vec![crate::regen::SpecRoot { specs: PathBuf::from("specs"), crates: PathBuf::from("crates"), check_sources: true }],
+        spec_roots: vec![crate::regen::SpecRoot {
+            specs: PathBuf::from("specs"),
+            crates: PathBuf::from("crates"),
+            check_sources: true,
+        }],
         docs: docs.map(Path::to_path_buf),
         vendor,
         check: true,
     };
-    crate::regen::load(&opts).map_err(|f| match f {
-        crate::regen::Failure::Spec(diags) => {
-            let mut s: String = diags.iter().map(|d| format!("{d}\n")).collect();
-            let _ = write!(s, "error: {} problem(s) in specs/", diags.len());
-            s
-        }
-        crate::regen::Failure::Stale(_) => "unexpected stale report".into(),
-        crate::regen::Failure::Other(e) => e,
+    crate::regen::load(&opts).map_err(|f| {
+        SourcesError::Specs(match f {
+            crate::regen::Failure::Spec(diags) => {
+                let mut s: String = diags.iter().map(|d| format!("{d}\n")).collect();
+                let _ = write!(s, "error: {} problem(s) in specs/", diags.len());
+                s
+            }
+            crate::regen::Failure::Stale(_) => "unexpected stale report".into(),
+            crate::regen::Failure::Other(e) => e,
+        })
     })
 }
 
@@ -886,7 +970,10 @@ pub struct Command<'a> {
 /// problems on stderr; returns the exit code (0 no drift, 1 drift, 2 could not run).
 pub fn command(c: &Command<'_>) -> u8 {
     if !c.docs.is_dir() {
-        eprintln!("error: {} is not a folder of vendor documents; pass --docs DIR", c.docs.display());
+        eprintln!(
+            "error: {} is not a folder of vendor documents; pass --docs DIR",
+            c.docs.display()
+        );
         return 2;
     }
     // Citations are checked against the new documents only when accepting:
@@ -895,11 +982,20 @@ pub fn command(c: &Command<'_>) -> u8 {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("error: {}", if c.accept { "--accept refuses while the specs have errors: update them to the new documents first" } else { "the specs do not validate; fix them first" });
+            eprintln!(
+                "error: {}",
+                if c.accept {
+                    "--accept refuses while the specs have errors: update them to the new documents first"
+                } else {
+                    "the specs do not validate; fix them first"
+                }
+            );
             return 2;
         }
     };
-    let same_folder = c.accepted_docs.is_some_and(|a| a.canonicalize().ok() == c.docs.canonicalize().ok());
+    let same_folder = c
+        .accepted_docs
+        .is_some_and(|a| a.canonicalize().ok() == c.docs.canonicalize().ok());
     let label = c.docs.display().to_string();
     let mut reports = Vec::new();
     let mut documents = 0;
@@ -922,19 +1018,8 @@ pub fn command(c: &Command<'_>) -> u8 {
             }
         };
         if c.accept {
-            let fresh = Lock::build(api, &new);
-            let changes = lock_changes(lock.as_ref(), Some(&fresh));
-            if lock.as_ref() == Some(&fresh) {
-                println!("{}: unchanged", path.strip_prefix(c.root).unwrap_or(&path).display());
-                continue;
-            }
-            if let Err(e) = std::fs::write(&path, fresh.render()) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+            if !accept(c.root, api, &path, lock.as_ref(), &new) {
                 return 2;
-            }
-            println!("wrote {} ({} sections in {} document(s))", path.strip_prefix(c.root).unwrap_or(&path).display(), fresh.sources.iter().map(|s| s.sections.len()).sum::<usize>(), fresh.sources.len());
-            for ch in changes {
-                println!("  {ch}");
             }
             continue;
         }
@@ -956,15 +1041,52 @@ pub fn command(c: &Command<'_>) -> u8 {
     u8::from(drift)
 }
 
+/// `--accept` for one vendor: write its lock from the documents (when it
+/// changes) and say what changed. False when the lock cannot be written.
+fn accept(root: &Path, api: &ir::Api, path: &Path, lock: Option<&Lock>, new: &BTreeMap<String, Outline>) -> bool {
+    let fresh = Lock::build(api, new);
+    let shown = path.strip_prefix(root).unwrap_or(path).display();
+    if lock == Some(&fresh) {
+        println!("{shown}: unchanged");
+        return true;
+    }
+    let changes = lock_changes(lock, Some(&fresh));
+    if let Err(e) = std::fs::write(path, fresh.render()) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return false;
+    }
+    let sections = fresh.sources.iter().map(|s| s.sections.len()).sum::<usize>();
+    println!(
+        "wrote {shown} ({sections} sections in {} document(s))",
+        fresh.sources.len()
+    );
+    for ch in changes {
+        println!("  {ch}");
+    }
+    true
+}
+
 /// For `regen --check`: one line per drifted item, empty when the documents match the locks.
 /// Spec errors are left for regen to report.
-pub fn drift(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<String>, String> {
-    let Ok(apis) = load_apis(root, None, vendor) else { return Ok(Vec::new()) };
-    let mut items = Vec::new();
+pub fn drift(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<String>, SourcesError> {
+    Ok(drift_reports(root, docs, vendor)?.into_iter().flat_map(|r| r.items).collect())
+}
+
+/// [`drift`] per vendor, with the operations each drift touches (for `cargo xtask review`).
+/// Empty when the specs do not validate: spec errors are left for regen to report.
+pub fn drift_reports(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<VendorReport>, SourcesError> {
+    let Ok(apis) = load_apis(root, None, vendor) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
     for api in &apis {
         let new = read_docs(api, docs)?;
         let lock = read_lock(&lock_path(root, api))?;
-        items.extend(report(api, lock.as_ref(), &Docs { new, old: BTreeMap::new() }, "docs").items);
+        let docs = Docs {
+            new,
+            old: BTreeMap::new(),
+        };
+        out.push(report(api, lock.as_ref(), &docs, "docs"));
     }
-    Ok(items)
+    Ok(out)
 }

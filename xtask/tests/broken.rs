@@ -12,10 +12,22 @@ fn diagnose(case: &str) -> String {
     // A case that checks citations brings its documents in `demo/docs/`.
     let docs = root.join("demo/docs");
     let apis = validate::check_all(&root, &root, docs.is_dir().then_some(docs.as_path()), None, &mut diags).unwrap();
-    assert!(!diags.is_empty() || !diags.warnings.is_empty(), "case `{case}` produced no diagnostics");
-    assert!(diags.is_empty() || apis.is_empty(), "case `{case}`: a vendor with errors must not be lowered");
+    assert!(
+        !diags.is_empty() || !diags.warnings.is_empty(),
+        "case `{case}` produced no diagnostics"
+    );
+    assert!(
+        diags.is_empty() || apis.is_empty(),
+        "case `{case}`: a vendor with errors must not be lowered"
+    );
     let warnings = diags.sorted_warnings();
-    diags.sorted().iter().chain(&warnings).map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+    diags
+        .sorted()
+        .iter()
+        .chain(&warnings)
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 macro_rules! case {
@@ -55,6 +67,9 @@ case!(prose_cut_by_a_comment);
 case!(json_list_misplaced);
 case!(quick_start_unknown);
 case!(broken_vendor_file_still_checks_the_rest);
+case!(bidi_control_characters);
+case!(vendor_name_differs_from_folder);
+case!(evidence_misused);
 
 /// Case directories under `dir` that `src` has no `case!(<name>);` line for.
 fn cases_without_a_test(dir: &Path, src: &str) -> Vec<String> {
@@ -66,14 +81,20 @@ fn cases_without_a_test(dir: &Path, src: &str) -> Vec<String> {
         .collect();
     names.sort();
     assert!(!names.is_empty(), "no case directories under {}", dir.display());
-    names.into_iter().filter(|name| !src.contains(&format!("case!({name});"))).collect()
+    names
+        .into_iter()
+        .filter(|name| !src.contains(&format!("case!({name});")))
+        .collect()
 }
 
 #[test]
 fn every_case_directory_has_a_test() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
     let missing = cases_without_a_test(&dir, include_str!("broken.rs"));
-    assert!(missing.is_empty(), "tests/broken/ cases without a case!() line: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "tests/broken/ cases without a case!() line: {missing:?}"
+    );
 }
 
 #[test]

@@ -118,13 +118,13 @@ fn the_workspace_is_found_from_the_current_directory() {
     std::fs::create_dir_all(other.join("crates/x")).unwrap();
     std::fs::write(other.join("Cargo.toml"), "[workspace]\nmembers = [\"xtask\", \"crates/*\"]\n").unwrap();
     std::fs::write(other.join("crates/x/Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
-    let e = regen::find_workspace(&other.join("crates/x"), &root).unwrap_err();
+    let e = regen::find_workspace(&other.join("crates/x"), &root).unwrap_err().to_string();
     assert!(e.contains("built from") && e.contains(&other.display().to_string()) && e.contains("CARGO_TARGET_DIR"), "{e}");
     // ... and a directory in no workspace at all.
     let lone = std::env::temp_dir().join(format!("xtask-no-workspace-{}", std::process::id()));
     std::fs::create_dir_all(&lone).unwrap();
     if !lone.ancestors().any(|d| d.join("Cargo.toml").is_file()) {
-        let e = regen::find_workspace(&lone, &root).unwrap_err();
+        let e = regen::find_workspace(&lone, &root).unwrap_err().to_string();
         assert!(e.contains("no workspace with an `xtask` member"), "{e}");
     }
     let _ = std::fs::remove_dir_all(&other);

@@ -184,7 +184,7 @@ fn a_corrupt_lock_stops_the_command() {
     let s = Scratch::new("toc", "corrupt");
     std::fs::write(s.0.join("specs/notes/sources.lock"), "{ not a lock").unwrap();
     assert_eq!(run(&s.0, "old", false), 2);
-    assert!(sources::drift(&s.0, &s.0.join("old"), None).unwrap_err().contains("sources.lock"));
+    assert!(sources::drift(&s.0, &s.0.join("old"), None).unwrap_err().to_string().contains("sources.lock"));
 }
 
 #[test]
@@ -222,4 +222,45 @@ fn documents_without_structure_do_not_panic() {
             let _ = o.text(i);
         }
     }
+}
+
+/// The SnapCall streams reference marks no heading (its headings are listed
+/// by name): a new, renamed or removed heading there is drift, named as such.
+#[test]
+fn streams_reference_headings_are_fingerprinted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let Some(docs) = [root.join("../shared/vendor-docs"), root.join("shared/vendor-docs")].into_iter().find(|p| p.is_dir()) else {
+        eprintln!("shared/vendor-docs not found beside the checkout; skipped");
+        return;
+    };
+    let opts = xtask::regen::Options { vendor: Some("snapcall"), ..xtask::regen::Options::workspace(root, None) };
+    let api = xtask::regen::load(&opts).unwrap().remove(0);
+    let file = "snapcall-streams-reference.txt";
+    let text = std::fs::read_to_string(docs.join(file)).unwrap();
+    let lock = Lock::parse(&std::fs::read_to_string(root.join("specs/snapcall/sources.lock")).unwrap()).unwrap();
+    let streams = lock.sources.iter().find(|s| s.file == file).unwrap();
+    assert!(streams.shaped.iter().any(|l| l == "Retrieve a stream"), "the lock keeps the heading-shaped lines: {:?}", streams.shaped);
+    let items = |edited: &str| -> Vec<String> {
+        let dir = std::env::temp_dir().join(format!("snapsdk-streams-{}-{}", std::process::id(), edited.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for s in &api.vendor.sources {
+            std::fs::copy(docs.join(&s.file), dir.join(&s.file)).unwrap();
+        }
+        std::fs::write(dir.join(file), edited).unwrap();
+        let new = sources::read_docs(&api, &dir).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let r = sources::report(&api, Some(&lock), &Docs { new, old: Default::default() }, "edited");
+        r.items.into_iter().filter(|i| i.contains(file)).collect()
+    };
+    assert_eq!(items(&text), Vec::<String>::new(), "the accepted edition has no drift");
+    // A new heading, with a paragraph under it, at the end.
+    let added = items(&format!("{}\n\nDelete a stream\n\nRemoves a stream.\n", text.trim_end()));
+    assert!(added.iter().any(|i| i.ends_with("has a new heading-shaped line \"Delete a stream\"")), "{added:?}");
+    // A renamed heading: the old one vanished, the new name is named.
+    let renamed = items(&text.replacen("\nRetrieve a stream\n", "\nGet a stream\n", 1));
+    assert!(renamed.iter().any(|i| i.contains("\"Retrieve a stream\" vanished")), "{renamed:?}");
+    assert!(renamed.iter().any(|i| i.ends_with("new heading-shaped line \"Get a stream\"")), "{renamed:?}");
+    // A removed heading-shaped line that no setting lists.
+    let removed = items(&text.replacen("\nLanguage Box\n", "\n", 1));
+    assert!(removed.iter().any(|i| i.contains("\"Language Box\" (heading-shaped line) vanished")), "{removed:?}");
 }

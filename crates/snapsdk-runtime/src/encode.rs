@@ -7,12 +7,38 @@ use serde::Serialize;
 
 use crate::Error;
 
-/// Everything but RFC 3986 unreserved characters is escaped, so a value is
-/// always exactly one path segment: `/`, `?`, `#`, `%`, `+`, spaces and
-/// non-ASCII all come out percent-encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// RFC 3986's `pchar` goes out as it is: unreserved (`A-Z a-z 0-9 - . _ ~`),
+/// the sub-delims `! $ & ' ( ) * + , ; =`, `:` and `@`. Everything else is
+/// escaped, so a value is always exactly one path segment: `/`, `?`, `#`,
+/// `%`, spaces, other ASCII and non-ASCII all come out percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
 
-/// Encode one path parameter as exactly one segment.
+/// Whether `b` is an ASCII `pchar` (sent unescaped in a path segment).
+fn is_pchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b)
+}
+
+/// Encode one path parameter as exactly one segment. RFC 3986's `pchar`
+/// goes out as it is (letters, digits, `-._~`, the sub-delims
+/// `!$&'()*+,;=`, `:` and `@`, so `a@b.com` stays `a@b.com`); everything
+/// else is percent-encoded (`/`, `?`, `#`, `%`, spaces, non-ASCII).
 ///
 /// Empty values and the dot segments `.` and `..` (which URL parsers would
 /// resolve away, even percent-encoded) are refused before anything is sent.
@@ -24,8 +50,8 @@ pub fn path_segment(operation: &'static str, name: &str, value: &impl Display) -
     if raw == "." || raw == ".." {
         return Err(Error::invalid(operation, name, "cannot be `.` or `..`: it would change the path"));
     }
-    // Most values (ids, slugs) need no escaping: hand them back without re-encoding.
-    if raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')) {
+    // Most values (ids, slugs, e-mail addresses) need no escaping: hand them back without re-encoding.
+    if raw.bytes().all(is_pchar) {
         return Ok(raw);
     }
     Ok(utf8_percent_encode(&raw, SEGMENT).to_string())
@@ -65,7 +91,35 @@ mod tests {
             let back = percent_encoding::percent_decode_str(&enc).decode_utf8().unwrap();
             assert_eq!(back, raw);
         }
-        assert_eq!(path_segment("op", "id", &"a b+c").unwrap(), "a%20b%2Bc");
+        assert_eq!(path_segment("op", "id", &"a b+c").unwrap(), "a%20b+c");
+    }
+
+    /// Every ASCII character: exactly the `pchar` set goes out raw, the rest
+    /// as `%XX`; non-ASCII always as its UTF-8 bytes.
+    #[test]
+    fn segments_escape_everything_but_pchar() {
+        let raw_ok = "ABCXYZabcxyz0189-._~!$&'()*+,;=:@";
+        for b in 0u8..=127 {
+            let c = b as char;
+            let value = format!("x{c}");
+            let enc = path_segment("op", "id", &value).unwrap();
+            let pchar = c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@".contains(c);
+            let want = if pchar { value.clone() } else { format!("x%{b:02X}") };
+            assert_eq!(enc, want, "{c:?}");
+        }
+        for c in raw_ok.chars() {
+            assert!(is_pchar(c as u8), "{c:?}");
+        }
+        for c in ['/', '?', '#', '%', ' ', '"', '<', '>', '\\', '^', '`', '{', '|', '}', '[', ']', '\x7f', '\n'] {
+            assert!(path_segment("op", "id", &c).unwrap().starts_with('%'), "{c:?}");
+        }
+        assert_eq!(path_segment("op", "id", &"a@b.com").unwrap(), "a@b.com");
+        assert_eq!(path_segment("op", "id", &"k:v;p=1,q=(2)*!$&'+").unwrap(), "k:v;p=1,q=(2)*!$&'+");
+        assert_eq!(path_segment("op", "id", &"é").unwrap(), "%C3%A9");
+        assert_eq!(path_segment("op", "id", &"a\u{2028}€𝄞").unwrap(), "a%E2%80%A8%E2%82%AC%F0%9D%84%9E");
+        assert_eq!(path_segment("op", "id", &"..a").unwrap(), "..a");
+        assert_eq!(path_segment("op", "id", &"../").unwrap(), "..%2F");
+        assert_eq!(path_segment("op", "id", &"%2e%2e").unwrap(), "%252e%252e");
     }
 
     #[test]

@@ -44,9 +44,10 @@ pub enum Error {
     },
     /// The server (or the client-side limiter) asks the caller to wait longer
     /// than the client waits by itself: longer than
-    /// [`RetryConfig::max_retry_after`](crate::RetryConfig::max_retry_after),
-    /// past the call's deadline, or after the last attempt. Nothing waited;
-    /// `retry_after` says how long the caller should.
+    /// [`RetryConfig::max_retry_after`](crate::RetryConfig::max_retry_after)
+    /// (for every method, a POST included), past the call's deadline, or
+    /// after the last attempt. Nothing waited; `retry_after` says how long
+    /// the caller should, and the message what stopped the call.
     #[error("{}", fmt_rate_limited(.operation, *.retry_after, .response.as_deref()))]
     RateLimited {
         /// The operation.
@@ -101,7 +102,12 @@ pub enum Error {
     },
     /// A paged listing stopped because it would never end: the server sent a
     /// cursor or a page it had sent before. The items before were yielded.
-    #[error("{operation}: paging stopped: {message}; the items so far were yielded, report the listing to the vendor")]
+    #[error(
+        "{operation}: paging stopped: {message}. The server sent a page or a cursor it had sent before, so the listing \
+         would never end (a mock server that answers every page number with the same page does this); the items before \
+         were yielded. Bound the listing with `max_pages(..)` or `max_items(..)`, or treat this error as the end of the \
+         listing; if the real API does this, report it to the vendor"
+    )]
     Paging {
         /// The listing operation.
         operation: &'static str,
@@ -166,13 +172,25 @@ fn fmt_rate_limited(operation: &str, wait: Option<Duration>, response: Option<&A
     }
     out.push_str(&fmt_attempts(response.and_then(|r| r.attempts.as_ref())));
     match wait {
-        Some(d) => out.push_str(&format!(
-            "; wait {} before retrying (longer than this call waits by itself: see RetryConfig::max_retry_after and the operation timeout)",
-            fmt_duration(d)
-        )),
+        Some(d) => out.push_str(&format!("; wait {} before retrying{}", fmt_duration(d), why_not_waited(response))),
         None => out.push_str("; no wait was given: wait and retry, or lower the request rate"),
     }
     out
+}
+
+/// Why the call did not wait by itself, from what stopped it; nothing when
+/// the attempts already say (`stopped by retry.max_attempts (3)`).
+fn why_not_waited(response: Option<&ApiError>) -> String {
+    match response.and_then(|r| r.attempts).map(|a| a.stopped_by) {
+        Some(StopReason::RetryAfterCap(cap)) => {
+            format!(" (longer than the {} this call waits by itself: see RetryConfig::max_retry_after)", fmt_duration(cap))
+        }
+        Some(StopReason::Deadline(limit)) => {
+            format!(" (the wait would pass this call's {} deadline: see the operation timeout)", fmt_duration(limit))
+        }
+        Some(_) => String::new(),
+        None => " (longer than this call waits by itself: see RetryConfig::max_retry_after and the operation timeout)".to_owned(),
+    }
 }
 
 impl Error {
@@ -302,6 +320,21 @@ impl Error {
     pub(crate) fn invalid(operation: &'static str, name: &str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument { operation, name: name.to_owned(), reason: reason.into() }
     }
+}
+
+/// Turn a reqwest failure into our error kinds.
+pub(crate) fn transport_error(operation: &'static str, e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout { operation, limit: if e.is_connect() { "connect" } else { "attempt" }, elapsed: Duration::ZERO, attempts: None };
+    }
+    let mut message = e.to_string();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Connection { operation, message, source: Some(e), attempts: None }
 }
 
 /// How a call's attempts went before it failed.
@@ -507,3 +540,77 @@ pub(crate) fn snippet(body: &[u8], max: usize) -> String {
 
 /// `Result` with the runtime's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> Box<ApiError> {
+        Box::new(ApiError {
+            operation: "op",
+            method: http::Method::GET,
+            path: "/x".into(),
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            request_id: None,
+            attempts: None,
+        })
+    }
+
+    /// One error of every kind, with the status each should report.
+    fn every_kind() -> Vec<(Error, Option<u16>)> {
+        let decode = |status| DecodeError {
+            operation: "op",
+            status: StatusCode::from_u16(status).unwrap(),
+            content_type: None,
+            path: String::new(),
+            snippet: String::new(),
+            message: String::new(),
+        };
+        vec![
+            (Error::Api(api(404)), Some(404)),
+            (Error::Api(api(500)), Some(500)),
+            (Error::Decode(Box::new(decode(200))), Some(200)),
+            (Error::Timeout { operation: "op", limit: "attempt", elapsed: Duration::ZERO, attempts: None }, None),
+            (Error::Connection { operation: "op", message: "refused".into(), source: None, attempts: None }, None),
+            (Error::RateLimited { operation: "op", retry_after: None, response: Some(api(429)) }, Some(429)),
+            (Error::RateLimited { operation: "op", retry_after: Some(Duration::from_secs(1)), response: None }, None),
+            (Error::invalid("op", "id", "empty"), None),
+            (Error::MissingCredentials { operation: "op", schemes: &["api_key"] }, None),
+            (Error::BodyTooLarge { operation: "op", limit: 1, length: None }, None),
+            (Error::Config("x".into()), None),
+            (Error::Io { context: "x".into(), source: std::io::Error::other("x") }, None),
+            (Error::Paging { operation: "op", message: "x".into() }, None),
+        ]
+    }
+
+    /// Fails to compile when a kind is added, so `every_kind` is kept whole.
+    fn kind(e: &Error) -> &'static str {
+        match e {
+            Error::Api(_) => "Api",
+            Error::Decode(_) => "Decode",
+            Error::Timeout { .. } => "Timeout",
+            Error::Connection { .. } => "Connection",
+            Error::RateLimited { .. } => "RateLimited",
+            Error::InvalidArgument { .. } => "InvalidArgument",
+            Error::MissingCredentials { .. } => "MissingCredentials",
+            Error::BodyTooLarge { .. } => "BodyTooLarge",
+            Error::Config(_) => "Config",
+            Error::Io { .. } => "Io",
+            Error::Paging { .. } => "Paging",
+        }
+    }
+
+    #[test]
+    fn status_code_and_is_not_found_answer_on_every_kind() {
+        let cases = every_kind();
+        let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(e, _)| kind(e)).collect();
+        assert_eq!(kinds.len(), 11, "every kind has a case: {kinds:?}");
+        for (e, status) in &cases {
+            assert_eq!(e.status_code(), *status, "{}", kind(e));
+            assert_eq!(e.status().map(|s| s.as_u16()), *status, "{}", kind(e));
+            assert_eq!(e.is_not_found(), *status == Some(404), "{}", kind(e));
+        }
+    }
+}

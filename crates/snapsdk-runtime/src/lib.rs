@@ -12,10 +12,12 @@
 
 pub mod auth;
 pub mod body;
+mod builder;
 pub mod client;
 pub mod config;
 pub mod encode;
 pub mod error;
+pub mod lenient;
 #[cfg(feature = "rate-limit")]
 mod limit;
 #[cfg(feature = "multipart")]
@@ -23,15 +25,23 @@ mod limit;
 pub mod multipart;
 mod operation;
 pub mod paginate;
+mod read;
+mod request;
+pub mod query;
 pub mod response;
+mod retry;
+mod slots;
 pub mod tls;
+mod transport;
 pub mod types;
 
 pub use auth::{AuthRequirement, Credentials};
 pub use body::Body;
 #[cfg(feature = "multipart")]
 pub use multipart::{FilePart, Multipart};
-pub use client::{Client, ClientBuilder, OperationInfo, Request, VendorInfo};
+pub use builder::ClientBuilder;
+pub use client::Client;
+pub use request::{OperationInfo, Request, VendorInfo};
 pub use config::{RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};
 pub use operation::{Call, SendFuture};

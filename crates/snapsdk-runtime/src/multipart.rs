@@ -151,13 +151,17 @@ impl<S> Drop for Tracked<S> {
 const UPLOAD_CHUNK: usize = 64 * 1024;
 
 /// A file name as a `Content-Disposition` parameter can carry it: CR, LF,
-/// other control characters and `"` percent-encoded (as browsers do), so a
-/// name can never end the header line and start another.
+/// every other control character (ASCII and C1, U+0080 to U+009F, NEL among
+/// them), the Unicode line and paragraph separators and `"` percent-encoded
+/// as their UTF-8 bytes (as browsers do), so a name can never end the header
+/// line for any parser and start another.
 fn safe_file_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
-        if c.is_ascii_control() || c == '"' {
-            out.push_str(&format!("%{:02X}", c as u32));
+        if c.is_control() || c == '"' || c == '\u{2028}' || c == '\u{2029}' {
+            for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
         } else {
             out.push(c);
         }

@@ -15,14 +15,22 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use futures_util::stream;
+use futures_util::{stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::DecodeError;
 use crate::{Error, Response};
 
-type Pages<T> = Pin<Box<dyn Stream<Item = Result<Vec<T>, Error>> + Send>>;
+type Pages<T> = Pin<Box<dyn Stream<Item = Fetched<T>> + Send>>;
+
+/// One step of a listing: a page, or the error that ends it.
+enum Fetched<T> {
+    Page(Vec<T>),
+    /// `answered`: the page's request was answered (and is counted as
+    /// fetched) before its body ended the listing (a repeat, a bad body).
+    Failed { error: Error, answered: bool },
+}
 
 /// Every item of a paged listing, fetched page by page as they are consumed.
 ///
@@ -76,6 +84,13 @@ impl<T: Send + 'static> Paginator<T> {
     /// the generated code does not describe. The stream is polled for the next
     /// page only when the items before are used up.
     pub fn from_pages(pages: impl Stream<Item = Result<Vec<T>, Error>> + Send + 'static) -> Self {
+        Self::from_fetched(pages.map(|page| match page {
+            Ok(items) => Fetched::Page(items),
+            Err(error) => Fetched::Failed { error, answered: false },
+        }))
+    }
+
+    fn from_fetched(pages: impl Stream<Item = Fetched<T>> + Send + 'static) -> Self {
         Paginator { pages: Box::pin(pages), buffer: Vec::new().into_iter(), max_items: None, max_pages: None, items: 0, pages_fetched: 0, done: false }
     }
 }
@@ -93,7 +108,9 @@ impl<T> Paginator<T> {
         self
     }
 
-    /// How many pages were fetched so far.
+    /// How many pages were fetched so far: every page the server answered,
+    /// the one that ended the listing with [`Error::Paging`] (or a body that
+    /// did not decode) included.
     #[must_use]
     pub fn pages_fetched(&self) -> u64 {
         self.pages_fetched
@@ -143,11 +160,12 @@ impl<T> Stream for Paginator<T> {
                     this.done = true;
                     return Poll::Ready(None);
                 }
-                Poll::Ready(Some(Err(e))) => {
+                Poll::Ready(Some(Fetched::Failed { error, answered })) => {
                     this.done = true;
-                    return Poll::Ready(Some(Err(e)));
+                    this.pages_fetched += u64::from(answered);
+                    return Poll::Ready(Some(Err(error)));
                 }
-                Poll::Ready(Some(Ok(page))) => {
+                Poll::Ready(Some(Fetched::Page(page))) => {
                     this.pages_fetched += 1;
                     this.buffer = page.into_iter();
                 }
@@ -189,23 +207,24 @@ where
         done: bool,
     }
     let state = State { fetch, page: first_page, seen: 0, pages: HashSet::new(), done: false };
-    Paginator::from_pages(stream::try_unfold(state, move |mut st| async move {
+    // The error says whether the page's request was answered.
+    let pages = stream::try_unfold(state, move |mut st| async move {
         if st.done {
             return Ok(None);
         }
-        let resp = (st.fetch)(st.page).await?;
+        let resp = (st.fetch)(st.page).await.map_err(|e| (e, false))?;
+        let answered = |e| (e, true);
         let (status, redactor) = (resp.status(), resp.redactor.clone());
-        let body: serde_json::Value = resp.json().await?;
+        let body: serde_json::Value = resp.json().await.map_err(answered)?;
         let list = body.pointer(items).cloned().unwrap_or(serde_json::Value::Array(Vec::new()));
         let empty = list.as_array().is_some_and(Vec::is_empty);
         if !empty && !st.pages.insert(fingerprint(&list)) {
-            return Err(Error::Paging {
-                operation,
-                message: format!(
-                    "page {} has the same items as an earlier page, after {} items: the server ignores the page number or the listing loops",
-                    st.page, st.seen
-                ),
-            });
+            let message = format!(
+                "page {} has the same items as an earlier page, after {} items: the server sent a page it had sent before \
+                 (it ignores the page number, or the listing loops)",
+                st.page, st.seen
+            );
+            return Err(answered(Error::Paging { operation, message }));
         }
         let list: Vec<T> = serde_path_to_error::deserialize(list).map_err(|e| {
             let e = Error::Decode(Box::new(DecodeError {
@@ -216,13 +235,17 @@ where
                 snippet: String::new(),
                 message: e.inner().to_string(),
             }));
-            Response::scrub(redactor.as_ref(), e)
+            answered(Response::scrub(redactor.as_ref(), e))
         })?;
         let total = body.pointer(total).and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok()));
         st.seen += list.len() as u64;
         st.page += 1;
         st.done = list.is_empty() || total.is_some_and(|t| st.seen >= t);
         Ok(Some((list, st)))
+    });
+    Paginator::from_fetched(pages.map(|page| match page {
+        Ok(items) => Fetched::Page(items),
+        Err((error, answered)) => Fetched::Failed { error, answered },
     }))
 }
 

@@ -14,8 +14,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use crate::auth::Credentials;
-use crate::error::{snippet, DecodeError};
-use crate::Error;
+use crate::error::{snippet, transport_error, DecodeError, Error};
+use crate::read::within;
+use crate::slots::Slot;
 
 /// A success answer. Its body is already read unless the operation streams.
 #[derive(Debug)]
@@ -31,7 +32,7 @@ pub struct Response {
     /// When the call started, for the elapsed time of a stream's timeout.
     pub(crate) started: Instant,
     /// The per-host connection slot, held until a streamed body is done.
-    pub(crate) permit: Option<crate::client::Slot>,
+    pub(crate) permit: Option<Slot>,
 }
 
 #[derive(Debug)]
@@ -138,10 +139,10 @@ impl Response {
                     if done {
                         return None;
                     }
-                    match crate::client::within(idle, chunks.next()).await {
+                    match within(idle, chunks.next()).await {
                         Some(Some(Ok(b))) => Some((Ok(b), (chunks, false, permit))),
                         Some(Some(Err(e))) => {
-                            let e = match crate::client::transport_error(operation, e) {
+                            let e = match transport_error(operation, e) {
                                 Error::Timeout { operation, limit, attempts, .. } => {
                                     Error::Timeout { operation, limit, elapsed: started.elapsed(), attempts }
                                 }

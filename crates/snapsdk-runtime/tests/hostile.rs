@@ -355,6 +355,30 @@ async fn a_request_that_cannot_be_formed_is_an_invalid_argument_never_sent() {
     assert_eq!(server.hits(), 0);
 }
 
+/// C1 controls (U+0080 to U+009F, NEL among them) and the Unicode line and
+/// paragraph separators end a line for some parsers: percent-encoded like
+/// the ASCII controls, while other non-ASCII letters go out as they are.
+#[tokio::test]
+async fn multipart_file_names_encode_c1_controls_and_unicode_line_separators() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(201)).mount(&server).await;
+    let client = builder(&server.uri()).build().unwrap();
+    let name = "a\u{80}b\u{85}c\u{9F}d\u{2028}e\u{2029}f\u{7F}g\"h\u{A0}é.txt";
+    let mut req = Request::new(&UPLOAD, "/uploads".to_owned());
+    req.body = Body::Multipart(Multipart::new().file("file", FilePart::from_bytes(&b"hi"[..]).file_name(name)));
+    client.execute(req).await.unwrap();
+    let seen = server.received_requests().await.unwrap();
+    let body = String::from_utf8_lossy(&seen[0].body);
+    let disposition = body.split("\r\n").find(|l| l.starts_with("Content-Disposition")).unwrap();
+    assert!(
+        disposition.ends_with("filename=\"a%C2%80b%C2%85c%C2%9Fd%E2%80%A8e%E2%80%A9f%7Fg%22h\u{A0}é.txt\""),
+        "{disposition:?}"
+    );
+    for c in (0x80..=0x9F).chain([0x2028, 0x2029]).map(|c| char::from_u32(c).unwrap()) {
+        assert!(!body.contains(c), "{c:?} went out raw: {body:?}");
+    }
+}
+
 #[tokio::test]
 async fn multipart_file_names_cannot_inject_headers() {
     let server = MockServer::start().await;

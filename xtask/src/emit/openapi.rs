@@ -80,7 +80,10 @@ fn model_schema(m: &ir::Model) -> Value {
                 if f.sensitive {
                     fs["x-sensitive"] = json!(true);
                 }
-                props.insert(f.wire.clone(), if f.required { fs } else { nullable(fs) });
+                let mut fs = if f.required { fs } else { nullable(fs) };
+                // What the type rests on: `documented`, `seen` or `inferred` (specs/README.md).
+                fs["x-evidence"] = json!(f.evidence.as_str());
+                props.insert(f.wire.clone(), fs);
             }
             let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.wire.as_str()).collect();
             let mut o = json!({"type": "object", "properties": props, "additionalProperties": keep_unknown});
@@ -150,6 +153,33 @@ fn parameter(name: &str, location: &str, ty: &Ty, required: bool, description: &
         p["explode"] = json!(true);
     }
     p
+}
+
+/// The answer to a request over a documented rate limit, declared on every
+/// operation of a vendor that documents one, so a mock (Prism's `Prefer:
+/// code=429`) can rehearse it. Only what is known is declared: the status
+/// (RFC 6585), the limit and its source; no body, since no vendor document
+/// shows one (`x-body: undocumented`, as for other errors without a
+/// documented body); and `Retry-After` as an optional header, since RFC 6585
+/// lets a 429 carry it, the client honours it, and no document says whether
+/// the vendor sends it.
+fn too_many_requests(limit: &ir::RateLimit) -> Value {
+    json!({
+        "description": format!(
+            "Too Many Requests: over the documented limit of {} requests per {} s ({}). The body is not documented.",
+            limit.requests,
+            limit.per_seconds,
+            limit.source.cite()
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "How long to wait before the next request: delay-seconds or an HTTP-date (RFC 9110). The vendor does not document whether it is sent; the client waits for it when it is.",
+                "required": false,
+                "schema": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]}
+            }
+        },
+        "x-body": "undocumented"
+    })
 }
 
 pub fn emit(api: &Api) -> Value {
@@ -256,6 +286,10 @@ pub fn emit(api: &Api) -> Value {
             }
             responses.insert(r.status.to_string(), rv);
         }
+        if let Some(limit) = &v.rate_limit {
+            // A spec's own 429 (with what it documents) wins over the derived one.
+            responses.entry("429").or_insert_with(|| too_many_requests(limit));
+        }
         o["responses"] = Value::Object(responses);
         match &op.auth {
             ir::Auth::None => o["security"] = json!([]),
@@ -309,6 +343,67 @@ mod tests {
         assert_eq!(nullable(json!({"type": "string", "enum": ["a"]})), json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "null"}]}));
         // `{}` already allows null.
         assert_eq!(nullable(json!({})), json!({}));
+    }
+
+    #[test]
+    fn a_documented_rate_limit_gives_every_operation_a_bodiless_429() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let apis = crate::apidiff::load_specs(root, "specs").unwrap();
+        let mut limited = 0;
+        for api in &apis {
+            let doc = emit(api);
+            for (path, item) in doc["paths"].as_object().unwrap() {
+                for (method, op) in item.as_object().unwrap() {
+                    let declared = &op["responses"]["429"];
+                    match &api.vendor.rate_limit {
+                        Some(r) => {
+                            limited += 1;
+                            let d = declared["description"].as_str().unwrap_or_default();
+                            assert!(d.contains(&format!("{} requests per {} s", r.requests, r.per_seconds)) && d.contains(&r.source.cite()), "{method} {path}: {declared}");
+                            // No invented body; Retry-After declared, not promised.
+                            assert!(declared.get("content").is_none(), "{method} {path}: {declared}");
+                            assert_eq!(declared["x-body"], "undocumented");
+                            assert_eq!(declared["headers"]["Retry-After"]["required"], false);
+                        }
+                        None => assert!(declared.is_null(), "{}: {method} {path} declares a 429 without a documented limit", api.vendor.name),
+                    }
+                }
+            }
+        }
+        let snappy = apis.iter().find(|a| a.vendor.name == "snappy").unwrap();
+        assert_eq!(limited, snappy.operations.len(), "only Snappy documents a rate limit");
+    }
+
+    #[test]
+    fn every_model_field_carries_its_evidence_level() {
+        let field = |wire: &str, ty: Ty, required: bool, evidence: ir::Evidence| ir::Field {
+            wire: wire.into(),
+            rust: wire.into(),
+            ty,
+            required,
+            default: None,
+            client_default: None,
+            description: String::new(),
+            sensitive: false,
+            evidence,
+        };
+        let fields = vec![
+            field("id", Ty::Integer, true, ir::Evidence::Documented),
+            field("seen_at", Ty::Timestamp, false, ir::Evidence::Seen),
+            field("blob", Ty::Json, false, ir::Evidence::Inferred),
+        ];
+        let m = ir::Model {
+            name: "M".into(),
+            description: "d".into(),
+            source: None,
+            kind: ModelKind::Object { fields, keep_unknown: true },
+            notes: vec![],
+        };
+        let s = model_schema(&m);
+        assert_eq!(s["properties"]["id"]["x-evidence"], "documented");
+        assert_eq!(s["properties"]["seen_at"]["x-evidence"], "seen");
+        // On the outside of a nullable schema, and `{}` (any JSON) stays unwrapped.
+        assert_eq!(s["properties"]["blob"], json!({"x-evidence": "inferred"}));
     }
 
     #[test]

@@ -55,7 +55,10 @@ fn serde_attr(f: &ir::Field) -> TokenStream {
     }
 }
 
-fn field_tokens(api: &Api, f: &ir::Field) -> TokenStream {
+/// One field of an object model. `lenient`: the module of the model's
+/// lenient glue, for a `seen` or `inferred` field of a model that keeps
+/// unknown fields ([`lenient_glue`]).
+fn field_tokens(api: &Api, f: &ir::Field, lenient: Option<&str>) -> TokenStream {
     let name = ident(&f.rust);
     let ty = type_in(&f.ty, Scope::Models);
     let mut doc_lines = vec![if f.description.is_empty() { format!("`{}`", f.wire) } else { f.description.clone() }];
@@ -65,7 +68,19 @@ fn field_tokens(api: &Api, f: &ir::Field) -> TokenStream {
     if f.sensitive {
         doc_lines.push("A secret: `Debug` prints `<redacted>`; the value itself is kept.".into());
     }
+    doc_lines.push(f.evidence.doc().into());
     let d = docs_linked(api, doc_lines.iter().map(String::as_str));
+    if let Some(module) = lenient {
+        // A field no document types: a value that does not fit reads as
+        // `None` and stays in `extra` (snapsdk_runtime::lenient).
+        let bare = f.rust.trim_start_matches("r#");
+        let (de, ser) = (format!("{module}::de_{bare}"), format!("{module}::ser_{bare}"));
+        return quote! {
+            #d
+            #[serde(flatten, deserialize_with = #de, serialize_with = #ser)]
+            pub #name: Option<#ty>,
+        };
+    }
     let attr = serde_attr(f);
     let ty = if f.required { ty } else { quote!(Option<#ty>) };
     quote! {
@@ -103,12 +118,21 @@ fn serde_derives() -> (TokenStream, TokenStream) {
 fn object_model(api: &Api, m: &Model, fields: &[ir::Field], keep_unknown: bool) -> TokenStream {
     let name = ident(&m.name);
     let doc = model_doc(api, m);
-    let fs = fields.iter().map(|f| field_tokens(api, f));
+    let (lenient_mod, lenient_items) = lenient_glue(&m.name, fields);
+    let lenient_items = if keep_unknown { lenient_items } else { None };
+    let fs = fields
+        .iter()
+        .map(|f| field_tokens(api, f, (f.evidence.lenient() && keep_unknown).then_some(lenient_mod.as_str())));
     let extra_name = ident(&super::extra_map_name(fields));
+    let extra_de = lenient_items.as_ref().map(|_| {
+        let p = format!("{lenient_mod}::extra");
+        quote!(, deserialize_with = #p)
+    });
     let extra = keep_unknown.then(|| {
         quote! {
-            /// Fields the server sent that the spec does not list, kept as JSON.
-            #[serde(flatten)]
+            /// Fields the server sent that the spec does not list, kept as JSON
+            /// (with the raw value of a `seen` or `inferred` field that did not fit).
+            #[serde(flatten #extra_de)]
             pub #extra_name: serde_json::Map<String, serde_json::Value>,
         }
     });
@@ -129,10 +153,64 @@ fn object_model(api: &Api, m: &Model, fields: &[ir::Field], keep_unknown: bool) 
 
         #debug_impl
 
+        #lenient_items
+
         impl #name {
             #constructor
         }
     }
+}
+
+/// The decoding glue of a model's lenient (`seen` or `inferred`) fields: the
+/// name of a private module and the module itself (`None` when every field is
+/// documented). Per field: `de_<field>` and `ser_<field>` for its flattened
+/// field; per model: `extra`, which keeps a lenient value only when it did
+/// not fit. See `snapsdk_runtime::lenient`.
+fn lenient_glue(model: &str, fields: &[ir::Field]) -> (String, Option<TokenStream>) {
+    let module = format!("__{}_lenient", crate::names::snake(model));
+    let lenient: Vec<&ir::Field> = fields.iter().filter(|f| f.evidence.lenient()).collect();
+    if lenient.is_empty() {
+        return (module, None);
+    }
+    let (rt_lenient, rt_de) = (rt("lenient"), rt("de"));
+    let fns = lenient.iter().map(|f| {
+        let bare = f.rust.trim_start_matches("r#");
+        let (de, ser, decode) = (format_ident!("de_{}", bare), format_ident!("ser_{}", bare), format_ident!("decode_{}", bare));
+        let ty = type_in(&f.ty, Scope::Models);
+        let wire = &f.wire;
+        let body = match f.ty {
+            Ty::LooseBool => quote!(#rt_de::loose_bool(v)),
+            Ty::LooseInt => quote!(#rt_de::loose_int(v)),
+            _ => quote!(<#ty as serde::Deserialize>::deserialize(v)),
+        };
+        quote! {
+            fn #decode(v: &serde_json::Value) -> Result<#ty, serde_json::Error> { #body }
+            pub(super) fn #de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<#ty>, D::Error> {
+                #rt_lenient::field(d, #model, #wire, #decode)
+            }
+            pub(super) fn #ser<S: serde::Serializer>(v: &Option<#ty>, s: S) -> Result<S::Ok, S::Error> {
+                #rt_lenient::serialize_field(v, #wire, s)
+            }
+        }
+    });
+    let fits = lenient.iter().map(|f| {
+        let decode = format_ident!("decode_{}", f.rust.trim_start_matches("r#"));
+        let wire = &f.wire;
+        quote!((#wire, |v| #decode(v).is_ok()))
+    });
+    let m = ident(&module);
+    let doc = format!(" Lenient decoding of `{model}`'s fields that no document types.");
+    let items = quote! {
+        #[doc = #doc]
+        mod #m {
+            use super::*;
+            #(#fns)*
+            pub(super) fn extra<'de, D: serde::Deserializer<'de>>(d: D) -> Result<serde_json::Map<String, serde_json::Value>, D::Error> {
+                #rt_lenient::extra(d, &[#(#fits),*])
+            }
+        }
+    };
+    (module, Some(items))
 }
 
 /// `new` (the required fields) and a chainable `with_x` per optional field.

@@ -239,11 +239,12 @@ fn query_stmt(op: &Operation, inputs: &[Input<'_>]) -> TokenStream {
     if sent.is_empty() {
         return quote!();
     }
-    let (id, encode) = (&op.id, rt("encode"));
+    // Spaces as `%20`, as the vendors' documents write them (snapsdk_runtime::query).
+    let (id, encode) = (&op.id, rt("query"));
     let pairs = pairs(id, &ident("query"), &sent);
     quote! {
         #pairs
-        request.query = #encode::form(#id, &query)?;
+        request.query = #encode::encode(#id, &query)?;
     }
 }
 

@@ -1,0 +1,367 @@
+//! One attempt on the wire: the request built (headers, credentials, body),
+//! sent, redirects followed within the origin, and the answer turned into a
+//! [`Response`] or a failure for the retry loop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use http::{Method, StatusCode};
+use tokio::time::Instant;
+
+use crate::auth::Credentials;
+use crate::body::Body;
+use crate::error::{transport_error, ApiError, Error, MAX_ERROR_BODY};
+#[cfg(feature = "multipart")]
+use crate::multipart::Progress;
+use crate::read::{read_error_body, read_success_body};
+use crate::request::Request;
+use crate::response::{Response, ResponseBody};
+use crate::retry::{retry_after, Failure};
+use crate::slots::Slot;
+
+/// Redirects followed within the origin before the 3xx is returned.
+const MAX_REDIRECTS: usize = 5;
+
+/// What every attempt of a client needs: the HTTP client and what goes on
+/// (or is scrubbed from) each request and answer.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) credentials: Option<Credentials>,
+    pub(crate) max_body_size: u64,
+}
+
+/// How one attempt ended.
+#[allow(clippy::large_enum_variant)] // short-lived, one per attempt
+pub(crate) enum Attempt {
+    Done(Response),
+    Failed(Failure),
+}
+
+impl Attempt {
+    /// A failure after (part of) the request went out, with no `Retry-After`.
+    pub(crate) fn failed(error: Error) -> Self {
+        Attempt::Failed(Failure { error, retry_after: None, sent: true })
+    }
+}
+
+/// One hop of an attempt: the method and whether the body goes along
+/// (a redirect may turn a POST into a GET without it).
+struct Hop {
+    method: Method,
+    with_body: bool,
+    count: usize,
+}
+
+impl Transport {
+    /// One attempt: send (following redirects within the origin), then read
+    /// the answer. `permit` is the connection slot, held by a streamed body.
+    pub(crate) async fn attempt(
+        &self,
+        req: &Request,
+        url: &reqwest::Url,
+        credentials: Option<&Credentials>,
+        idle: Duration,
+        started: Instant,
+        permit: Slot,
+    ) -> Result<Attempt, Error> {
+        let mut resp = match self.send(req, url, credentials, idle).await? {
+            Ok(resp) => resp,
+            Err(failed) => return Ok(failed),
+        };
+        let status = resp.status();
+        let headers = std::mem::take(resp.headers_mut());
+        if status.is_success() {
+            Ok(self.success(req, resp, status, headers, idle, started, permit).await)
+        } else {
+            Ok(self.failure(req, resp, status, headers, idle, permit).await)
+        }
+    }
+
+    /// Send the request, following redirects within the origin: the answer
+    /// to the last hop, or the failed attempt.
+    async fn send(&self, req: &Request, url: &reqwest::Url, credentials: Option<&Credentials>, idle: Duration) -> Result<Result<reqwest::Response, Attempt>, Error> {
+        let mut hop = Hop { method: req.op.method.clone(), with_body: true, count: 0 };
+        let mut redirected: Option<reqwest::Url> = None;
+        loop {
+            let url = redirected.as_ref().unwrap_or(url);
+            let resp = match self.send_hop(req, &hop, url, credentials, idle).await? {
+                Ok(resp) => resp,
+                Err(failed) => return Ok(Err(failed)),
+            };
+            // Redirects are followed here, not by reqwest, and only within the
+            // origin: the credential goes along only to where it was meant to go.
+            let Some(next) = (hop.count < MAX_REDIRECTS).then(|| redirect_target(&resp, url)).flatten() else { return Ok(Ok(resp)) };
+            if !follow(&mut hop, resp.status(), &req.body) {
+                return Ok(Ok(resp));
+            }
+            redirected = Some(next);
+        }
+    }
+
+    /// Send one hop, watching a multipart upload for a server that stops reading it.
+    async fn send_hop(&self, req: &Request, hop: &Hop, url: &reqwest::Url, credentials: Option<&Credentials>, idle: Duration) -> Result<Result<reqwest::Response, Attempt>, Error> {
+        let op = req.op;
+        let progress = upload_progress(&req.body);
+        let request = self.build_request(req, &hop.method, url.clone(), credentials, hop.with_body, &progress).await?;
+        let sending = self.http.execute(request);
+        let result = match &progress {
+            // An upload: also fail if the server stops taking the body.
+            Some(p) if hop.with_body => {
+                let stalled = p.stalled(idle);
+                match futures_util::future::select(std::pin::pin!(sending), std::pin::pin!(stalled)).await {
+                    futures_util::future::Either::Left((r, _)) => r,
+                    futures_util::future::Either::Right(_) => {
+                        let e = Error::Timeout { operation: op.id, limit: "idle", elapsed: Duration::ZERO, attempts: None };
+                        return Ok(Err(Attempt::failed(e)));
+                    }
+                }
+            }
+            _ => sending.await,
+        };
+        match result {
+            Ok(r) => Ok(Ok(r)),
+            Err(e) if e.is_builder() => Err(Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url()))),
+            Err(e) => {
+                // A failure to connect sent nothing (on the first hop).
+                let sent = hop.count > 0 || !e.is_connect();
+                Ok(Err(Attempt::Failed(Failure { error: transport_error(op.id, e), retry_after: None, sent })))
+            }
+        }
+    }
+
+    /// Build the request for one hop: headers, credentials, and the body
+    /// unless a redirect dropped it. `progress` watches a multipart upload.
+    async fn build_request(
+        &self,
+        req: &Request,
+        method: &Method,
+        url: reqwest::Url,
+        credentials: Option<&Credentials>,
+        with_body: bool,
+        progress: &Option<Arc<Progress>>,
+    ) -> Result<reqwest::Request, Error> {
+        let op = req.op;
+        let mut headers = req.headers.clone();
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        if let Some(c) = credentials {
+            c.apply(&mut headers);
+        }
+        let mut builder = self.http.request(method.clone(), url);
+        if with_body {
+            builder = add_body(builder, &mut headers, req, progress).await?;
+        }
+        let mut request = builder.build().map_err(|e| Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())))?;
+        if !headers.is_empty() {
+            // Moving the map in costs less than `RequestBuilder::headers`, which re-inserts each entry.
+            merge_headers(request.headers_mut(), headers);
+        }
+        Ok(request)
+    }
+
+    /// A success answer: its body read whole, or left to stream (holding the slot).
+    #[allow(clippy::too_many_arguments)] // the pieces of one answer, handed on once
+    async fn success(&self, req: &Request, resp: reqwest::Response, status: StatusCode, headers: HeaderMap, idle: Duration, started: Instant, permit: Slot) -> Attempt {
+        let op = req.op;
+        let mut permit = Some(permit);
+        let body = if req.buffer {
+            match read_success_body(op.id, resp, self.max_body_size, idle).await {
+                Ok(b) => ResponseBody::Buffered(b),
+                Err(e) => return Attempt::failed(e),
+            }
+        } else {
+            ResponseBody::Streaming(resp)
+        };
+        let mut resp = Response::new(op.id, status, headers, body);
+        resp.redactor = self.credentials.clone();
+        resp.idle = idle;
+        resp.started = started;
+        if !req.buffer {
+            resp.permit = permit.take();
+        }
+        Attempt::Done(resp)
+    }
+
+    /// A non-success answer, kept whole (within a cap) and scrubbed of the secret.
+    async fn failure(&self, req: &Request, resp: reqwest::Response, status: StatusCode, mut headers: HeaderMap, idle: Duration, permit: Slot) -> Attempt {
+        let op = req.op;
+        let retry_after = retry_after(&headers);
+        // Read past the cap by the longest escaped echo of the secret, so a
+        // secret straddling the cap is redacted before the cut.
+        let margin = self.credentials.as_ref().map_or(0, Credentials::max_echo_len);
+        let (mut body, broken) = read_error_body(op.id, resp, MAX_ERROR_BODY + margin, idle).await;
+        drop(permit);
+        if let Some(e) = broken {
+            // The status is the evidence that matters; keep it with what arrived.
+            tracing::debug!(error = %e.trace_summary(), "the error body broke off");
+        }
+        if let Some(c) = &self.credentials {
+            body = c.scrub_bytes(body);
+            c.scrub_headers(&mut headers);
+        }
+        body.truncate(MAX_ERROR_BODY);
+        let error = Error::Api(Box::new(ApiError {
+            operation: op.id,
+            method: op.method.clone(),
+            path: req.path.clone(),
+            status,
+            request_id: request_id(&headers),
+            headers,
+            body,
+            attempts: None,
+        }));
+        Attempt::Failed(Failure { error, retry_after, sent: true })
+    }
+}
+
+/// Put the body (and its `Content-Type`) on the request.
+async fn add_body(
+    builder: reqwest::RequestBuilder,
+    headers: &mut HeaderMap,
+    req: &Request,
+    #[cfg_attr(not(feature = "multipart"), allow(unused_variables))] progress: &Option<Arc<Progress>>,
+) -> Result<reqwest::RequestBuilder, Error> {
+    Ok(match &req.body {
+        Body::Empty => builder,
+        Body::EmptyWithContentType(ct) => {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+            builder
+        }
+        Body::Json(b) => {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            builder.body(b.clone())
+        }
+        Body::Form(f) => {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+            builder.body(f.clone())
+        }
+        // Boxed: the file-opening future is large and would sit in every attempt's state.
+        #[cfg(feature = "multipart")]
+        Body::Multipart(m) => {
+            let progress = progress.as_ref().expect("a multipart body has a progress watch");
+            builder.multipart(Box::pin(m.to_form(req.op.id, progress)).await?).headers(std::mem::take(headers))
+        }
+    })
+}
+
+/// Set up the next hop after a redirect answered `status`; `false` when the
+/// redirect must not be followed (it would resend a body that cannot be sent again).
+fn follow(hop: &mut Hop, status: StatusCode, body: &Body) -> bool {
+    match status.as_u16() {
+        303 if hop.method != Method::HEAD => {
+            hop.method = Method::GET;
+            hop.with_body = false;
+        }
+        301 | 302 if hop.method == Method::POST => {
+            hop.method = Method::GET;
+            hop.with_body = false;
+        }
+        307 | 308 if hop.with_body && !body.replayable() => return false,
+        _ => {}
+    }
+    hop.count += 1;
+    true
+}
+
+/// Where a redirect answer points, if the runtime should follow it: within
+/// the origin of `from`, with a `Location` that parses.
+fn redirect_target(resp: &reqwest::Response, from: &reqwest::Url) -> Option<reqwest::Url> {
+    if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let next = from.join(resp.headers().get(http::header::LOCATION)?.to_str().ok()?).ok()?;
+    (next.origin() == from.origin()).then_some(next)
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id"]
+        .iter()
+        .find_map(|h| headers.get(*h))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The URL of one call: the parsed base with the call's path (after the
+/// base's own prefix) and query. Setting them on the parsed base gives the
+/// URL that parsing `base + path + ?query` would (the generated code has
+/// already escaped every parameter), without parsing the host again.
+pub(crate) fn call_url(base: &reqwest::Url, path: &str, query: &str) -> reqwest::Url {
+    let mut url = base.clone();
+    // The base's prefix (`/v2` of `https://host/v2`; empty for a bare host).
+    let prefix = base.path().trim_end_matches('/');
+    if prefix.is_empty() {
+        url.set_path(path);
+    } else {
+        url.set_path(&[prefix, path].concat());
+    }
+    url.set_query((!query.is_empty()).then_some(query));
+    url
+}
+
+/// A watch on the upload, for a multipart body.
+#[cfg(feature = "multipart")]
+fn upload_progress(body: &Body) -> Option<Arc<Progress>> {
+    matches!(body, Body::Multipart(_)).then(Progress::new)
+}
+
+/// Without multipart uploads no body streams from a file, so nothing is watched.
+#[cfg(not(feature = "multipart"))]
+fn upload_progress(_: &Body) -> Option<Arc<Progress>> {
+    None
+}
+
+/// Stands in for the upload watch when multipart is compiled out: it cannot exist.
+#[cfg(not(feature = "multipart"))]
+enum Progress {}
+
+#[cfg(not(feature = "multipart"))]
+impl Progress {
+    async fn stalled(&self, _idle: Duration) {
+        match *self {}
+    }
+}
+
+/// What `RequestBuilder::headers` does: each name in `src` replaces that name
+/// in `dst`, keeping all of `src`'s values for it. Into an empty map, a move.
+fn merge_headers(dst: &mut HeaderMap, src: HeaderMap) {
+    if dst.is_empty() {
+        *dst = src;
+        return;
+    }
+    let mut last = None;
+    for (name, value) in src {
+        if let Some(name) = name {
+            dst.insert(&name, value);
+            last = Some(name);
+        } else if let Some(name) = &last {
+            dst.append(name, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The URL built on the parsed base is the URL parsing the joined text
+    /// gives, for every base form (prefix, port, IPv6, IDNA host) and every
+    /// path and query the generated code can produce.
+    #[test]
+    fn call_url_matches_parsing_the_joined_text() {
+        let bases = ["https://api.example.com", "http://127.0.0.1:4010", "https://h.example/v2/prefix", "http://[::1]:8080/p", "https://bücher.example/x"];
+        let paths = ["/", "/chat/abc", "/a%2Fb/%20c", "/users/me@x.com", "/x/%E2%9C%93/y", "/a//b", "/caf%C3%A9"];
+        let queries = ["", "a=1", "a=1&b=%26%3D", "q=a+b&list=%5B%22x%22%5D", "empty="];
+        for base in bases {
+            let parsed = reqwest::Url::parse(base).unwrap();
+            for path in paths {
+                for query in queries {
+                    let joined = format!("{base}{path}{}{query}", if query.is_empty() { "" } else { "?" });
+                    let want = reqwest::Url::parse(&joined).unwrap();
+                    assert_eq!(call_url(&parsed, path, query).as_str(), want.as_str(), "{joined}");
+                }
+            }
+        }
+    }
+}
