@@ -6,8 +6,8 @@ use crate::models;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use snapsdk_runtime::{
-    encode, paginate, AuthRequirement, Body, ByteStream, Call, Client, FilePart, Multipart, OperationInfo, Paginator,
-    Request,
+    encode, paginate, query, AuthRequirement, Body, ByteStream, Call, Client, FilePart, Multipart, OperationInfo,
+    Paginator, Request,
 };
 
 const AUTH_API_KEY_OR_LOGIN: AuthRequirement = AuthRequirement::Schemes(&["api_key", "login"]);
@@ -722,7 +722,7 @@ impl SearchFaqs {
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
         }
-        request.query = encode::form("search_faqs", &query)?;
+        request.query = query::encode("search_faqs", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -1384,7 +1384,7 @@ impl SearchTickets {
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
         }
-        request.query = encode::form("search_tickets", &query)?;
+        request.query = query::encode("search_tickets", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -1923,7 +1923,7 @@ impl ListWallPosts {
         if let Some(value) = self.after {
             query.push(("after", value.to_string()));
         }
-        request.query = encode::form("list_wall_posts", &query)?;
+        request.query = query::encode("list_wall_posts", &query)?;
         Ok((self.rt_call, request))
     }
 

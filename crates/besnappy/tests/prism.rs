@@ -147,7 +147,13 @@ fn failure(e: &besnappy::Error) -> String {
 #[tokio::test]
 async fn every_operation_against_prism() {
     let prism = Prism::start();
-    let status = raw_status(&prism, "GET", "/account/42/contacts/contact%20v%2F1%20%C3%A9", &[], "");
+    let status = raw_status(
+        &prism,
+        "GET",
+        "/account/42/contacts/contact%20v%2F1%20%C3%A9%20a@b.c:d",
+        &[],
+        "",
+    );
     assert_eq!(
         status, 401,
         "control: `get_contact` without credentials must be refused with 401, got {}; does Prism validate requests?\n{}",
@@ -172,7 +178,11 @@ async fn every_operation_against_prism() {
     let mut results: Vec<(&str, &str, Result<(), String>)> = Vec::new();
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.accounts().get_contact(42, "contact v/1 é").send().await?;
+        let answer = client
+            .accounts()
+            .get_contact(42, "contact v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), besnappy::Error>(())
     }
@@ -246,7 +256,7 @@ async fn every_operation_against_prism() {
                 42,
                 ::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..]).file_name("upload.bin"),
             )
-            .tags(["tags v/1 é"])
+            .tags(["tags v/1 é a@b.c:d"])
             .send()
             .await?;
         let _ = answer;
@@ -260,7 +270,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.faqs().create(42, "title v/1 é", "url v/1 é").send().await?;
+        let answer = client
+            .faqs()
+            .create(42, "title v/1 é a@b.c:d", "url v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), besnappy::Error>(())
     }
@@ -274,7 +288,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .faqs()
-            .create_question(42, 42, 42, "question v/1 é", "answer v/1 é")
+            .create_question(42, 42, 42, "question v/1 é a@b.c:d", "answer v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -288,7 +302,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.faqs().create_topic(42, 42, "topic v/1 é").send().await?;
+        let answer = client.faqs().create_topic(42, 42, "topic v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), besnappy::Error>(())
     }
@@ -372,7 +386,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.faqs().search(42, "query v/1 é").page(42).send().await?;
+        let answer = client.faqs().search(42, "query v/1 é a@b.c:d").page(42).send().await?;
         let _ = answer;
         Ok::<(), besnappy::Error>(())
     }
@@ -403,8 +417,8 @@ async fn every_operation_against_prism() {
         let answer = client
             .faqs()
             .update(42, 42)
-            .title("title v/1 é")
-            .url("url v/1 é")
+            .title("title v/1 é a@b.c:d")
+            .url("url v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -421,8 +435,8 @@ async fn every_operation_against_prism() {
         let answer = client
             .faqs()
             .update_question(42, 42, 42, 42)
-            .question("question v/1 é")
-            .answer("answer v/1 é")
+            .question("question v/1 é a@b.c:d")
+            .answer("answer v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -436,7 +450,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.faqs().update_topic(42, 42, 42, "topic v/1 é").send().await?;
+        let answer = client
+            .faqs()
+            .update_topic(42, 42, 42, "topic v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), besnappy::Error>(())
     }
@@ -576,7 +594,12 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.tickets().search(42, "query v/1 é").page(42).send().await?;
+        let answer = client
+            .tickets()
+            .search(42, "query v/1 é a@b.c:d")
+            .page(42)
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), besnappy::Error>(())
     }
@@ -590,11 +613,11 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .tickets()
-            .send_note(42, "subject v/1 é", "message v/1 é")
-            .id(besnappy::TicketNonce::from("id v/1 é"))
+            .send_note(42, "subject v/1 é a@b.c:d", "message v/1 é a@b.c:d")
+            .id(besnappy::TicketNonce::from("id v/1 é a@b.c:d"))
             .staff_id(42)
             .scope(besnappy::NoteScope::Public)
-            .tags(vec!["tags v/1 é".into()])
+            .tags(vec!["tags v/1 é a@b.c:d".into()])
             .send()
             .await?;
         let _ = answer;
@@ -606,7 +629,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .tickets()
-            .update_status(besnappy::TicketRef::Id(42.into()), "status v/1 é")
+            .update_status(besnappy::TicketRef::Id(42.into()), "status v/1 é a@b.c:d")
             .send()
             .await?;
         let () = answer;
@@ -622,7 +645,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .tickets()
-            .update_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é"])
+            .update_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é a@b.c:d"])
             .send()
             .await?;
         let () = answer;
@@ -636,7 +659,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.wall().comment_on_post(42, 42, "content v/1 é").send().await?;
+        let answer = client
+            .wall()
+            .comment_on_post(42, 42, "content v/1 é a@b.c:d")
+            .send()
+            .await?;
         let () = answer;
         Ok::<(), besnappy::Error>(())
     }
@@ -650,11 +677,11 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .wall()
-            .create_post(42, "content v/1 é")
-            .type_("type_ v/1 é")
+            .create_post(42, "content v/1 é a@b.c:d")
+            .type_("type_ v/1 é a@b.c:d")
             .ticket(42)
             .note(42)
-            .tags(vec!["tags v/1 é".into()])
+            .tags(vec!["tags v/1 é a@b.c:d".into()])
             .send()
             .await?;
         let _ = answer;

@@ -4,7 +4,7 @@
 //! loopback mock server; the request is compared with what the spec says.
 //! 42 operations. Every operation of the spec is covered.
 //!
-//! Forward compatibility: 217 mutated responses over 16 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
+//! Forward compatibility: 235 mutated responses over 16 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -46,14 +46,18 @@ async fn get_contact() {
         .unwrap();
     let answer = client
         .accounts()
-        .get_contact(42, "contact v/1 é")
+        .get_contact(42, "contact v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/account/42/contacts/contact%20v%2F1%20%C3%A9", "path");
+    assert_eq!(
+        req.url.path(),
+        "/account/42/contacts/contact%20v%2F1%20%C3%A9%20a@b.c:d",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -330,7 +334,7 @@ async fn upload_document() {
             42,
             ::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..]).file_name("upload.bin"),
         )
-        .tags(["tags v/1 é"])
+        .tags(["tags v/1 é a@b.c:d"])
         .send()
         .await
         .expect("the call succeeds");
@@ -380,7 +384,7 @@ async fn create_faq() {
         .unwrap();
     let answer = client
         .faqs()
-        .create(42, "title v/1 é", "url v/1 é")
+        .create(42, "title v/1 é a@b.c:d", "url v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -409,7 +413,10 @@ async fn create_faq() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"title\":\"title v/1 é\",\"url\":\"url v/1 é\"}").unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"title\":\"title v/1 é a@b.c:d\",\"url\":\"url v/1 é a@b.c:d\"}"
+        )
+        .unwrap(),
         "JSON body"
     );
 }
@@ -430,7 +437,7 @@ async fn create_faq_question() {
         .unwrap();
     let answer = client
         .faqs()
-        .create_question(42, 42, 42, "question v/1 é", "answer v/1 é")
+        .create_question(42, 42, 42, "question v/1 é a@b.c:d", "answer v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -459,8 +466,10 @@ async fn create_faq_question() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"question\":\"question v/1 é\",\"answer\":\"answer v/1 é\"}")
-            .unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"question\":\"question v/1 é a@b.c:d\",\"answer\":\"answer v/1 é a@b.c:d\"}"
+        )
+        .unwrap(),
         "JSON body"
     );
 }
@@ -481,7 +490,7 @@ async fn create_faq_topic() {
         .unwrap();
     let answer = client
         .faqs()
-        .create_topic(42, 42, "topic v/1 é")
+        .create_topic(42, 42, "topic v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -510,7 +519,7 @@ async fn create_faq_topic() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"topic\":\"topic v/1 é\"}").unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>("{\"topic\":\"topic v/1 é a@b.c:d\"}").unwrap(),
         "JSON body"
     );
 }
@@ -791,7 +800,7 @@ async fn search_faqs() {
         .unwrap();
     let answer = client
         .faqs()
-        .search(42, "query v/1 é")
+        .search(42, "query v/1 é a@b.c:d")
         .page(42)
         .send()
         .await
@@ -805,13 +814,18 @@ async fn search_faqs() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> = vec![("query", "query v/1 é"), ("page", "42")]
+    let mut want_query: Vec<(String, String)> = vec![("query", "query v/1 é a@b.c:d"), ("page", "42")]
         .into_iter()
         .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
         .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTp4"),
@@ -891,8 +905,8 @@ async fn update_faq() {
     let answer = client
         .faqs()
         .update(42, 42)
-        .title("title v/1 é")
-        .url("url v/1 é")
+        .title("title v/1 é a@b.c:d")
+        .url("url v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -921,7 +935,10 @@ async fn update_faq() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"title\":\"title v/1 é\",\"url\":\"url v/1 é\"}").unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"title\":\"title v/1 é a@b.c:d\",\"url\":\"url v/1 é a@b.c:d\"}"
+        )
+        .unwrap(),
         "JSON body"
     );
 }
@@ -943,8 +960,8 @@ async fn update_faq_question() {
     let answer = client
         .faqs()
         .update_question(42, 42, 42, 42)
-        .question("question v/1 é")
-        .answer("answer v/1 é")
+        .question("question v/1 é a@b.c:d")
+        .answer("answer v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -973,8 +990,10 @@ async fn update_faq_question() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"question\":\"question v/1 é\",\"answer\":\"answer v/1 é\"}")
-            .unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"question\":\"question v/1 é a@b.c:d\",\"answer\":\"answer v/1 é a@b.c:d\"}"
+        )
+        .unwrap(),
         "JSON body"
     );
 }
@@ -995,7 +1014,7 @@ async fn update_faq_topic() {
         .unwrap();
     let answer = client
         .faqs()
-        .update_topic(42, 42, 42, "topic v/1 é")
+        .update_topic(42, 42, 42, "topic v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1024,7 +1043,7 @@ async fn update_faq_topic() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"topic\":\"topic v/1 é\"}").unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>("{\"topic\":\"topic v/1 é a@b.c:d\"}").unwrap(),
         "JSON body"
     );
 }
@@ -1541,7 +1560,7 @@ async fn search_tickets() {
         .unwrap();
     let answer = client
         .tickets()
-        .search(42, "query v/1 é")
+        .search(42, "query v/1 é a@b.c:d")
         .page(42)
         .send()
         .await
@@ -1555,13 +1574,18 @@ async fn search_tickets() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> = vec![("query", "query v/1 é"), ("page", "42")]
+    let mut want_query: Vec<(String, String)> = vec![("query", "query v/1 é a@b.c:d"), ("page", "42")]
         .into_iter()
         .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
         .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTp4"),
@@ -1586,11 +1610,11 @@ async fn send_note() {
         .unwrap();
     let answer = client
         .tickets()
-        .send_note(42, "subject v/1 é", "message v/1 é")
-        .id(besnappy::TicketNonce::from("id v/1 é"))
+        .send_note(42, "subject v/1 é a@b.c:d", "message v/1 é a@b.c:d")
+        .id(besnappy::TicketNonce::from("id v/1 é a@b.c:d"))
         .staff_id(42)
         .scope(besnappy::NoteScope::Public)
-        .tags(vec!["tags v/1 é".into()])
+        .tags(vec!["tags v/1 é a@b.c:d".into()])
         .send()
         .await
         .expect("the call succeeds");
@@ -1619,7 +1643,7 @@ async fn send_note() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"id\":\"id v/1 é\",\"mailbox_id\":42,\"staff_id\":42,\"subject\":\"subject v/1 é\",\"message\":\"message v/1 é\",\"scope\":\"public\",\"tags\":[\"tags v/1 é\"]}")
+        ("{\"id\":\"id v/1 é a@b.c:d\",\"mailbox_id\":42,\"staff_id\":42,\"subject\":\"subject v/1 é a@b.c:d\",\"message\":\"message v/1 é a@b.c:d\",\"scope\":\"public\",\"tags\":[\"tags v/1 é a@b.c:d\"]}")
         .unwrap(), "JSON body"
     );
 }
@@ -1640,7 +1664,7 @@ async fn update_ticket_status() {
         .unwrap();
     let answer = client
         .tickets()
-        .update_status(besnappy::TicketRef::Id(42.into()), "status v/1 é")
+        .update_status(besnappy::TicketRef::Id(42.into()), "status v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1670,7 +1694,7 @@ async fn update_ticket_status() {
         Some("application/x-www-form-urlencoded")
     );
     let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body).expect("form body");
-    let mut want: Vec<(String, String)> = vec![("status".to_owned(), "status v/1 é".to_owned())];
+    let mut want: Vec<(String, String)> = vec![("status".to_owned(), "status v/1 é a@b.c:d".to_owned())];
     sent.sort();
     want.sort();
     assert_eq!(sent, want, "form body");
@@ -1692,7 +1716,7 @@ async fn update_ticket_tags() {
         .unwrap();
     let answer = client
         .tickets()
-        .update_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é"])
+        .update_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é a@b.c:d"])
         .send()
         .await
         .expect("the call succeeds");
@@ -1722,7 +1746,7 @@ async fn update_ticket_tags() {
         Some("application/x-www-form-urlencoded")
     );
     let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body).expect("form body");
-    let mut want: Vec<(String, String)> = vec![("tags".to_owned(), "[\"tags v/1 é\"]".to_owned())];
+    let mut want: Vec<(String, String)> = vec![("tags".to_owned(), "[\"tags v/1 é a@b.c:d\"]".to_owned())];
     sent.sort();
     want.sort();
     assert_eq!(sent, want, "form body");
@@ -1744,7 +1768,7 @@ async fn comment_on_wall_post() {
         .unwrap();
     let answer = client
         .wall()
-        .comment_on_post(42, 42, "content v/1 é")
+        .comment_on_post(42, 42, "content v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1774,7 +1798,7 @@ async fn comment_on_wall_post() {
         Some("application/x-www-form-urlencoded")
     );
     let mut sent: Vec<(String, String)> = ::serde_urlencoded::from_bytes(&req.body).expect("form body");
-    let mut want: Vec<(String, String)> = vec![("content".to_owned(), "content v/1 é".to_owned())];
+    let mut want: Vec<(String, String)> = vec![("content".to_owned(), "content v/1 é a@b.c:d".to_owned())];
     sent.sort();
     want.sort();
     assert_eq!(sent, want, "form body");
@@ -1796,11 +1820,11 @@ async fn create_wall_post() {
         .unwrap();
     let answer = client
         .wall()
-        .create_post(42, "content v/1 é")
-        .type_("type_ v/1 é")
+        .create_post(42, "content v/1 é a@b.c:d")
+        .type_("type_ v/1 é a@b.c:d")
         .ticket(42)
         .note(42)
-        .tags(vec!["tags v/1 é".into()])
+        .tags(vec!["tags v/1 é a@b.c:d".into()])
         .send()
         .await
         .expect("the call succeeds");
@@ -1829,7 +1853,7 @@ async fn create_wall_post() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"content\":\"content v/1 é\",\"type\":\"type_ v/1 é\",\"ticket\":42,\"note\":42,\"tags\":[\"tags v/1 é\"]}")
+        ("{\"content\":\"content v/1 é a@b.c:d\",\"type\":\"type_ v/1 é a@b.c:d\",\"ticket\":42,\"note\":42,\"tags\":[\"tags v/1 é a@b.c:d\"]}")
         .unwrap(), "JSON body"
     );
 }
@@ -2089,7 +2113,7 @@ fn extras_kept(case: &str, sent: &::serde_json::Value, back: &::serde_json::Valu
     }
 }
 
-/// `GET /account/{account_id}/contacts/{contact}`: 6 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/contacts/{contact}`: 8 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_contact_forward_compatible() {
     let server = MockServer::start().await;
@@ -2130,6 +2154,18 @@ async fn get_contact_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":42,\"contact_id\":42,\"type\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":{\"snapsdk\":\"a value of the wrong form\"},\"contact_id\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &["/0/pivot/note_id", "/0/pivot/contact_id", "/0/pivot/type"],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/pivot"]),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2137,7 +2173,7 @@ async fn get_contact_forward_compatible() {
             .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.accounts().get_contact(42, "contact v/1 é").send().await;
+        let result = client.accounts().get_contact(42, "contact v/1 é a@b.c:d").send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -2169,7 +2205,7 @@ async fn get_contact_forward_compatible() {
     }
 }
 
-/// `GET /accounts`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /accounts`: 17 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_accounts_forward_compatible() {
     let server = MockServer::start().await;
@@ -2255,6 +2291,33 @@ async fn list_accounts_forward_compatible() {
             "[{\"id\":42,\"organization\":\"text\",\"domain\":\"text\",\"plan_id\":42,\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_domain\":\"text\",\"pivot\":{\"staff_id\":42,\"username\":\"text\",\"owner\":\"true\",\"admin\":\"true\",\"last_wall_visit\":1368011747.0,\"default_lens\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"is_paid\":\"true\",\"is_trial\":\"true\",\"trial_ends_at\":1368011747.0,\"forward_shown\":\"true\",\"badge_url\":\"text\",\"cancel_message\":\"text\",\"cancelled_at\":1368011747.0,\"last_paid_at\":1368011747.0,\"invoiced\":\"true\",\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"organization\":\"text\",\"domain\":\"text\",\"plan_id\":42,\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_domain\":\"text\",\"pivot\":{\"staff_id\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"owner\":{\"snapsdk\":\"a value of the wrong form\"},\"admin\":{\"snapsdk\":\"a value of the wrong form\"},\"last_wall_visit\":{\"snapsdk\":\"a value of the wrong form\"},\"default_lens\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"is_paid\":{\"snapsdk\":\"a value of the wrong form\"},\"is_trial\":{\"snapsdk\":\"a value of the wrong form\"},\"trial_ends_at\":{\"snapsdk\":\"a value of the wrong form\"},\"forward_shown\":{\"snapsdk\":\"a value of the wrong form\"},\"badge_url\":{\"snapsdk\":\"a value of the wrong form\"},\"cancel_message\":{\"snapsdk\":\"a value of the wrong form\"},\"cancelled_at\":{\"snapsdk\":\"a value of the wrong form\"},\"last_paid_at\":{\"snapsdk\":\"a value of the wrong form\"},\"invoiced\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/pivot/staff_id",
+                    "/0/pivot/username",
+                    "/0/pivot/owner",
+                    "/0/pivot/admin",
+                    "/0/pivot/last_wall_visit",
+                    "/0/is_paid",
+                    "/0/is_trial",
+                    "/0/trial_ends_at",
+                    "/0/forward_shown",
+                    "/0/badge_url",
+                    "/0/cancel_message",
+                    "/0/cancelled_at",
+                    "/0/last_paid_at",
+                    "/0/invoiced",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "[{\"id\":42,\"organization\":\"text\",\"domain\":\"text\",\"plan_id\":42,\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_domain\":\"text\",\"pivot\":\"snapsdk: not an object\",\"is_paid\":\"true\",\"is_trial\":\"true\",\"trial_ends_at\":\"2013-05-08 11:15:47\",\"forward_shown\":\"true\",\"badge_url\":\"text\",\"cancel_message\":\"text\",\"cancelled_at\":\"2013-05-08 11:15:47\",\"last_paid_at\":\"2013-05-08 11:15:47\",\"invoiced\":\"true\",\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/pivot"]),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2294,7 +2357,7 @@ async fn list_accounts_forward_compatible() {
     }
 }
 
-/// `GET /account/{account_id}/mailboxes`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/mailboxes`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailboxes_forward_compatible() {
     let server = MockServer::start().await;
@@ -2380,6 +2443,11 @@ async fn list_mailboxes_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/signature", "/0/language", "/0/smtp_enabled"]),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2419,7 +2487,7 @@ async fn list_mailboxes_forward_compatible() {
     }
 }
 
-/// `GET /account/{account_id}/staff`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/staff`: 17 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_staff_forward_compatible() {
     let server = MockServer::start().await;
@@ -2504,6 +2572,30 @@ async fn list_staff_forward_compatible() {
             "every timestamp as 1368011747.0",
             "[{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":1368011747.0,\"username\":\"text\",\"pivot\":{\"owner\":\"true\",\"admin\":\"true\",\"username\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"address\":\"text\",\"verified\":\"true\",\"mobile_notify\":\"true\",\"mobile_notify_new\":\"true\",\"mobile_viewing_account\":42,\"remember_token\":\"text\",\"apple_device_token\":\"text\",\"verification_token\":\"text\",\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":\"2013-05-08 11:15:47\",\"username\":\"text\",\"pivot\":{\"owner\":{\"snapsdk\":\"a value of the wrong form\"},\"admin\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}},\"address\":{\"snapsdk\":\"a value of the wrong form\"},\"verified\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify_new\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_viewing_account\":{\"snapsdk\":\"a value of the wrong form\"},\"remember_token\":{\"snapsdk\":\"a value of the wrong form\"},\"apple_device_token\":{\"snapsdk\":\"a value of the wrong form\"},\"verification_token\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/pivot/owner",
+                    "/0/pivot/admin",
+                    "/0/pivot/username",
+                    "/0/address",
+                    "/0/verified",
+                    "/0/mobile_notify",
+                    "/0/mobile_notify_new",
+                    "/0/mobile_viewing_account",
+                    "/0/remember_token",
+                    "/0/apple_device_token",
+                    "/0/verification_token",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "[{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":\"2013-05-08 11:15:47\",\"username\":\"text\",\"pivot\":\"snapsdk: not an object\",\"address\":\"text\",\"verified\":\"true\",\"mobile_notify\":\"true\",\"mobile_notify_new\":\"true\",\"mobile_viewing_account\":42,\"remember_token\":\"text\",\"apple_device_token\":\"text\",\"verification_token\":\"text\",\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/pivot"]),
         ),
     ];
     for (case, body, expect) in cases {
@@ -2732,7 +2824,7 @@ async fn search_faqs_forward_compatible() {
             .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.faqs().search(42, "query v/1 é").page(42).send().await;
+        let result = client.faqs().search(42, "query v/1 é a@b.c:d").page(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -2763,7 +2855,7 @@ async fn search_faqs_forward_compatible() {
     }
 }
 
-/// `GET /ticket/{ticket}`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /ticket/{ticket}`: 17 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_ticket_forward_compatible() {
     let server = MockServer::start().await;
@@ -2849,6 +2941,26 @@ async fn get_ticket_forward_compatible() {
             "{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":42,\"contact_id\":42,\"type\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":{\"snapsdk\":\"a value of the wrong form\"},\"contact_id\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/contacts/0/pivot",
+                    "/mailbox/signature",
+                    "/mailbox/language",
+                    "/mailbox/smtp_enabled",
+                    "/opener/pivot/note_id",
+                    "/opener/pivot/contact_id",
+                    "/opener/pivot/type",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&["/opener/pivot"]),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2887,7 +2999,7 @@ async fn get_ticket_forward_compatible() {
     }
 }
 
-/// `GET /account/{account_id}/inbox`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/inbox`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_inbox_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -2973,6 +3085,18 @@ async fn list_account_inbox_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3012,7 +3136,7 @@ async fn list_account_inbox_tickets_forward_compatible() {
     }
 }
 
-/// `GET /account/{account_id}/waiting`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/waiting`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_waiting_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3098,6 +3222,18 @@ async fn list_account_waiting_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3137,7 +3273,7 @@ async fn list_account_waiting_tickets_forward_compatible() {
     }
 }
 
-/// `GET /account/{account_id}/yours`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/yours`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_your_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3223,6 +3359,18 @@ async fn list_account_your_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3262,7 +3410,7 @@ async fn list_account_your_tickets_forward_compatible() {
     }
 }
 
-/// `GET /mailbox/{mailbox_id}/inbox`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /mailbox/{mailbox_id}/inbox`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_inbox_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3348,6 +3496,18 @@ async fn list_mailbox_inbox_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3387,7 +3547,7 @@ async fn list_mailbox_inbox_tickets_forward_compatible() {
     }
 }
 
-/// `GET /mailbox/{mailbox_id}/waiting`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /mailbox/{mailbox_id}/waiting`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_waiting_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3473,6 +3633,18 @@ async fn list_mailbox_waiting_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3512,7 +3684,7 @@ async fn list_mailbox_waiting_tickets_forward_compatible() {
     }
 }
 
-/// `GET /mailbox/{mailbox_id}/yours`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /mailbox/{mailbox_id}/yours`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_your_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3598,6 +3770,18 @@ async fn list_mailbox_your_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3637,7 +3821,7 @@ async fn list_mailbox_your_tickets_forward_compatible() {
     }
 }
 
-/// `GET /ticket/{ticket}/notes`: 16 mutated responses must decode (or fail naming the missing field).
+/// `GET /ticket/{ticket}/notes`: 18 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_ticket_notes_forward_compatible() {
     let server = MockServer::start().await;
@@ -3727,6 +3911,31 @@ async fn list_ticket_notes_forward_compatible() {
             "every timestamp as 1368011747.0",
             "[{\"id\":42,\"account_id\":42,\"ticket_id\":42,\"created_by_staff_id\":42,\"created_by_contact_id\":42,\"scope\":\"public\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"content\":\"text\",\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"attachments\":[{\"undocumented_extra\":{\"seen\":true}}],\"creator\":{\"email\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"staff_creator\":{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":1368011747.0,\"username\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"address\":\"text\",\"verified\":\"true\",\"mobile_notify\":\"true\",\"mobile_notify_new\":\"true\",\"mobile_viewing_account\":42,\"remember_token\":\"text\",\"apple_device_token\":\"text\",\"verification_token\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"contact_creator\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"system\":\"true\",\"using_html\":\"true\",\"facebook_message\":{\"any\":[1,null]},\"raw_headers\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"ticket_id\":42,\"created_by_staff_id\":42,\"created_by_contact_id\":42,\"scope\":\"public\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"content\":\"text\",\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"attachments\":[{\"undocumented_extra\":{\"seen\":true}}],\"creator\":{\"email\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"staff_creator\":{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":\"2013-05-08 11:15:47\",\"username\":\"text\",\"pivot\":\"snapsdk: not an object\",\"address\":{\"snapsdk\":\"a value of the wrong form\"},\"verified\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify_new\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_viewing_account\":{\"snapsdk\":\"a value of the wrong form\"},\"remember_token\":{\"snapsdk\":\"a value of the wrong form\"},\"apple_device_token\":{\"snapsdk\":\"a value of the wrong form\"},\"verification_token\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}},\"contact_creator\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"system\":{\"snapsdk\":\"a value of the wrong form\"},\"using_html\":{\"snapsdk\":\"a value of the wrong form\"},\"facebook_message\":{\"any\":[1,null]},\"raw_headers\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/staff_creator/pivot",
+                    "/0/staff_creator/address",
+                    "/0/staff_creator/verified",
+                    "/0/staff_creator/mobile_notify",
+                    "/0/staff_creator/mobile_notify_new",
+                    "/0/staff_creator/mobile_viewing_account",
+                    "/0/staff_creator/remember_token",
+                    "/0/staff_creator/apple_device_token",
+                    "/0/staff_creator/verification_token",
+                    "/0/contact_creator/pivot",
+                    "/0/system",
+                    "/0/using_html",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "[{\"id\":42,\"account_id\":42,\"ticket_id\":42,\"created_by_staff_id\":42,\"created_by_contact_id\":42,\"scope\":\"public\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"content\":\"text\",\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"attachments\":[{\"undocumented_extra\":{\"seen\":true}}],\"creator\":{\"email\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"staff_creator\":\"snapsdk: not an object\",\"contact_creator\":\"snapsdk: not an object\",\"system\":\"true\",\"using_html\":\"true\",\"facebook_message\":{\"any\":[1,null]},\"raw_headers\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/staff_creator", "/0/contact_creator"]),
         ),
     ];
     for (case, body, expect) in cases {
@@ -3879,7 +4088,7 @@ async fn search_tickets_forward_compatible() {
             .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.tickets().search(42, "query v/1 é").page(42).send().await;
+        let result = client.tickets().search(42, "query v/1 é a@b.c:d").page(42).send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3910,7 +4119,7 @@ async fn search_tickets_forward_compatible() {
     }
 }
 
-/// `GET /account/{account_id}/wall`: 3 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/wall`: 4 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_wall_posts_forward_compatible() {
     let server = MockServer::start().await;
@@ -3935,6 +4144,11 @@ async fn list_wall_posts_forward_compatible() {
             "every optional field left out",
             "[{\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"content\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/id", "/0/content", "/0/type"]),
         ),
     ];
     for (case, body, expect) in cases {
@@ -3973,4 +4187,822 @@ async fn list_wall_posts_forward_compatible() {
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
+}
+
+/// `Account`: its 10 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn account_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"pivot\":\"snapsdk: not an object\",\"is_paid\":{\"snapsdk\":\"a value of the wrong form\"},\"is_trial\":{\"snapsdk\":\"a value of the wrong form\"},\"trial_ends_at\":{\"snapsdk\":\"a value of the wrong form\"},\"forward_shown\":{\"snapsdk\":\"a value of the wrong form\"},\"badge_url\":{\"snapsdk\":\"a value of the wrong form\"},\"cancel_message\":{\"snapsdk\":\"a value of the wrong form\"},\"cancelled_at\":{\"snapsdk\":\"a value of the wrong form\"},\"last_paid_at\":{\"snapsdk\":\"a value of the wrong form\"},\"invoiced\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::Account = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.pivot.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "pivot"
+    );
+    assert_eq!(
+        m.extra.get("pivot"),
+        sent.get("pivot"),
+        "{}: the raw value stays in extra",
+        "pivot"
+    );
+    assert_eq!(
+        back.get("pivot"),
+        sent.get("pivot"),
+        "{}: and is re-serialised",
+        "pivot"
+    );
+    assert!(
+        m.is_paid.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "is_paid"
+    );
+    assert_eq!(
+        m.extra.get("is_paid"),
+        sent.get("is_paid"),
+        "{}: the raw value stays in extra",
+        "is_paid"
+    );
+    assert_eq!(
+        back.get("is_paid"),
+        sent.get("is_paid"),
+        "{}: and is re-serialised",
+        "is_paid"
+    );
+    assert!(
+        m.is_trial.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "is_trial"
+    );
+    assert_eq!(
+        m.extra.get("is_trial"),
+        sent.get("is_trial"),
+        "{}: the raw value stays in extra",
+        "is_trial"
+    );
+    assert_eq!(
+        back.get("is_trial"),
+        sent.get("is_trial"),
+        "{}: and is re-serialised",
+        "is_trial"
+    );
+    assert!(
+        m.trial_ends_at.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "trial_ends_at"
+    );
+    assert_eq!(
+        m.extra.get("trial_ends_at"),
+        sent.get("trial_ends_at"),
+        "{}: the raw value stays in extra",
+        "trial_ends_at"
+    );
+    assert_eq!(
+        back.get("trial_ends_at"),
+        sent.get("trial_ends_at"),
+        "{}: and is re-serialised",
+        "trial_ends_at"
+    );
+    assert!(
+        m.forward_shown.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "forward_shown"
+    );
+    assert_eq!(
+        m.extra.get("forward_shown"),
+        sent.get("forward_shown"),
+        "{}: the raw value stays in extra",
+        "forward_shown"
+    );
+    assert_eq!(
+        back.get("forward_shown"),
+        sent.get("forward_shown"),
+        "{}: and is re-serialised",
+        "forward_shown"
+    );
+    assert!(
+        m.badge_url.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "badge_url"
+    );
+    assert_eq!(
+        m.extra.get("badge_url"),
+        sent.get("badge_url"),
+        "{}: the raw value stays in extra",
+        "badge_url"
+    );
+    assert_eq!(
+        back.get("badge_url"),
+        sent.get("badge_url"),
+        "{}: and is re-serialised",
+        "badge_url"
+    );
+    assert!(
+        m.cancel_message.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "cancel_message"
+    );
+    assert_eq!(
+        m.extra.get("cancel_message"),
+        sent.get("cancel_message"),
+        "{}: the raw value stays in extra",
+        "cancel_message"
+    );
+    assert_eq!(
+        back.get("cancel_message"),
+        sent.get("cancel_message"),
+        "{}: and is re-serialised",
+        "cancel_message"
+    );
+    assert!(
+        m.cancelled_at.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "cancelled_at"
+    );
+    assert_eq!(
+        m.extra.get("cancelled_at"),
+        sent.get("cancelled_at"),
+        "{}: the raw value stays in extra",
+        "cancelled_at"
+    );
+    assert_eq!(
+        back.get("cancelled_at"),
+        sent.get("cancelled_at"),
+        "{}: and is re-serialised",
+        "cancelled_at"
+    );
+    assert!(
+        m.last_paid_at.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "last_paid_at"
+    );
+    assert_eq!(
+        m.extra.get("last_paid_at"),
+        sent.get("last_paid_at"),
+        "{}: the raw value stays in extra",
+        "last_paid_at"
+    );
+    assert_eq!(
+        back.get("last_paid_at"),
+        sent.get("last_paid_at"),
+        "{}: and is re-serialised",
+        "last_paid_at"
+    );
+    assert!(
+        m.invoiced.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "invoiced"
+    );
+    assert_eq!(
+        m.extra.get("invoiced"),
+        sent.get("invoiced"),
+        "{}: the raw value stays in extra",
+        "invoiced"
+    );
+    assert_eq!(
+        back.get("invoiced"),
+        sent.get("invoiced"),
+        "{}: and is re-serialised",
+        "invoiced"
+    );
+}
+
+/// `AccountMembership`: its 5 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn account_membership_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"staff_id\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"owner\":{\"snapsdk\":\"a value of the wrong form\"},\"admin\":{\"snapsdk\":\"a value of the wrong form\"},\"last_wall_visit\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::AccountMembership = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.staff_id.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "staff_id"
+    );
+    assert_eq!(
+        m.extra.get("staff_id"),
+        sent.get("staff_id"),
+        "{}: the raw value stays in extra",
+        "staff_id"
+    );
+    assert_eq!(
+        back.get("staff_id"),
+        sent.get("staff_id"),
+        "{}: and is re-serialised",
+        "staff_id"
+    );
+    assert!(
+        m.username.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "username"
+    );
+    assert_eq!(
+        m.extra.get("username"),
+        sent.get("username"),
+        "{}: the raw value stays in extra",
+        "username"
+    );
+    assert_eq!(
+        back.get("username"),
+        sent.get("username"),
+        "{}: and is re-serialised",
+        "username"
+    );
+    assert!(
+        m.owner.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "owner"
+    );
+    assert_eq!(
+        m.extra.get("owner"),
+        sent.get("owner"),
+        "{}: the raw value stays in extra",
+        "owner"
+    );
+    assert_eq!(
+        back.get("owner"),
+        sent.get("owner"),
+        "{}: and is re-serialised",
+        "owner"
+    );
+    assert!(
+        m.admin.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "admin"
+    );
+    assert_eq!(
+        m.extra.get("admin"),
+        sent.get("admin"),
+        "{}: the raw value stays in extra",
+        "admin"
+    );
+    assert_eq!(
+        back.get("admin"),
+        sent.get("admin"),
+        "{}: and is re-serialised",
+        "admin"
+    );
+    assert!(
+        m.last_wall_visit.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "last_wall_visit"
+    );
+    assert_eq!(
+        m.extra.get("last_wall_visit"),
+        sent.get("last_wall_visit"),
+        "{}: the raw value stays in extra",
+        "last_wall_visit"
+    );
+    assert_eq!(
+        back.get("last_wall_visit"),
+        sent.get("last_wall_visit"),
+        "{}: and is re-serialised",
+        "last_wall_visit"
+    );
+}
+
+/// `Attachment`: its 1 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn attachment_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value =
+        ::serde_json::from_str("{\"id\":{\"snapsdk\":\"a value of the wrong form\"}}").unwrap();
+    let m: besnappy::models::Attachment = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.id.is_none(), "{}: a value of the wrong form reads as absent", "id");
+    assert_eq!(
+        m.extra.get("id"),
+        sent.get("id"),
+        "{}: the raw value stays in extra",
+        "id"
+    );
+    assert_eq!(back.get("id"), sent.get("id"), "{}: and is re-serialised", "id");
+}
+
+/// `Contact`: its 1 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn contact_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str("{\"pivot\":\"snapsdk: not an object\"}").unwrap();
+    let m: besnappy::models::Contact = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.pivot.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "pivot"
+    );
+    assert_eq!(
+        m.extra.get("pivot"),
+        sent.get("pivot"),
+        "{}: the raw value stays in extra",
+        "pivot"
+    );
+    assert_eq!(
+        back.get("pivot"),
+        sent.get("pivot"),
+        "{}: and is re-serialised",
+        "pivot"
+    );
+}
+
+/// `Mailbox`: its 3 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn mailbox_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::Mailbox = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.signature.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "signature"
+    );
+    assert_eq!(
+        m.extra.get("signature"),
+        sent.get("signature"),
+        "{}: the raw value stays in extra",
+        "signature"
+    );
+    assert_eq!(
+        back.get("signature"),
+        sent.get("signature"),
+        "{}: and is re-serialised",
+        "signature"
+    );
+    assert!(
+        m.language.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "language"
+    );
+    assert_eq!(
+        m.extra.get("language"),
+        sent.get("language"),
+        "{}: the raw value stays in extra",
+        "language"
+    );
+    assert_eq!(
+        back.get("language"),
+        sent.get("language"),
+        "{}: and is re-serialised",
+        "language"
+    );
+    assert!(
+        m.smtp_enabled.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "smtp_enabled"
+    );
+    assert_eq!(
+        m.extra.get("smtp_enabled"),
+        sent.get("smtp_enabled"),
+        "{}: the raw value stays in extra",
+        "smtp_enabled"
+    );
+    assert_eq!(
+        back.get("smtp_enabled"),
+        sent.get("smtp_enabled"),
+        "{}: and is re-serialised",
+        "smtp_enabled"
+    );
+}
+
+/// `Note`: its 4 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn note_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"staff_creator\":\"snapsdk: not an object\",\"contact_creator\":\"snapsdk: not an object\",\"system\":{\"snapsdk\":\"a value of the wrong form\"},\"using_html\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::Note = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.staff_creator.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "staff_creator"
+    );
+    assert_eq!(
+        m.extra.get("staff_creator"),
+        sent.get("staff_creator"),
+        "{}: the raw value stays in extra",
+        "staff_creator"
+    );
+    assert_eq!(
+        back.get("staff_creator"),
+        sent.get("staff_creator"),
+        "{}: and is re-serialised",
+        "staff_creator"
+    );
+    assert!(
+        m.contact_creator.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "contact_creator"
+    );
+    assert_eq!(
+        m.extra.get("contact_creator"),
+        sent.get("contact_creator"),
+        "{}: the raw value stays in extra",
+        "contact_creator"
+    );
+    assert_eq!(
+        back.get("contact_creator"),
+        sent.get("contact_creator"),
+        "{}: and is re-serialised",
+        "contact_creator"
+    );
+    assert!(
+        m.system.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "system"
+    );
+    assert_eq!(
+        m.extra.get("system"),
+        sent.get("system"),
+        "{}: the raw value stays in extra",
+        "system"
+    );
+    assert_eq!(
+        back.get("system"),
+        sent.get("system"),
+        "{}: and is re-serialised",
+        "system"
+    );
+    assert!(
+        m.using_html.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "using_html"
+    );
+    assert_eq!(
+        m.extra.get("using_html"),
+        sent.get("using_html"),
+        "{}: the raw value stays in extra",
+        "using_html"
+    );
+    assert_eq!(
+        back.get("using_html"),
+        sent.get("using_html"),
+        "{}: and is re-serialised",
+        "using_html"
+    );
+}
+
+/// `NoteContactLink`: its 3 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn note_contact_link_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"note_id\":{\"snapsdk\":\"a value of the wrong form\"},\"contact_id\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::NoteContactLink = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.note_id.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "note_id"
+    );
+    assert_eq!(
+        m.extra.get("note_id"),
+        sent.get("note_id"),
+        "{}: the raw value stays in extra",
+        "note_id"
+    );
+    assert_eq!(
+        back.get("note_id"),
+        sent.get("note_id"),
+        "{}: and is re-serialised",
+        "note_id"
+    );
+    assert!(
+        m.contact_id.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "contact_id"
+    );
+    assert_eq!(
+        m.extra.get("contact_id"),
+        sent.get("contact_id"),
+        "{}: the raw value stays in extra",
+        "contact_id"
+    );
+    assert_eq!(
+        back.get("contact_id"),
+        sent.get("contact_id"),
+        "{}: and is re-serialised",
+        "contact_id"
+    );
+    assert!(
+        m.type_.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "type"
+    );
+    assert_eq!(
+        m.extra.get("type"),
+        sent.get("type"),
+        "{}: the raw value stays in extra",
+        "type"
+    );
+    assert_eq!(back.get("type"), sent.get("type"), "{}: and is re-serialised", "type");
+}
+
+/// `NoteStaffAuthor`: its 1 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn note_staff_author_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value =
+        ::serde_json::from_str("{\"email\":\"text\",\"verified\":{\"snapsdk\":\"a value of the wrong form\"}}")
+            .unwrap();
+    let m: besnappy::models::NoteStaffAuthor = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.verified.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "verified"
+    );
+    assert_eq!(
+        m.extra.get("verified"),
+        sent.get("verified"),
+        "{}: the raw value stays in extra",
+        "verified"
+    );
+    assert_eq!(
+        back.get("verified"),
+        sent.get("verified"),
+        "{}: and is re-serialised",
+        "verified"
+    );
+}
+
+/// `Staff`: its 9 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn staff_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"pivot\":\"snapsdk: not an object\",\"address\":{\"snapsdk\":\"a value of the wrong form\"},\"verified\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify_new\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_viewing_account\":{\"snapsdk\":\"a value of the wrong form\"},\"remember_token\":{\"snapsdk\":\"a value of the wrong form\"},\"apple_device_token\":{\"snapsdk\":\"a value of the wrong form\"},\"verification_token\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::Staff = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.pivot.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "pivot"
+    );
+    assert_eq!(
+        m.extra.get("pivot"),
+        sent.get("pivot"),
+        "{}: the raw value stays in extra",
+        "pivot"
+    );
+    assert_eq!(
+        back.get("pivot"),
+        sent.get("pivot"),
+        "{}: and is re-serialised",
+        "pivot"
+    );
+    assert!(
+        m.address.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "address"
+    );
+    assert_eq!(
+        m.extra.get("address"),
+        sent.get("address"),
+        "{}: the raw value stays in extra",
+        "address"
+    );
+    assert_eq!(
+        back.get("address"),
+        sent.get("address"),
+        "{}: and is re-serialised",
+        "address"
+    );
+    assert!(
+        m.verified.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "verified"
+    );
+    assert_eq!(
+        m.extra.get("verified"),
+        sent.get("verified"),
+        "{}: the raw value stays in extra",
+        "verified"
+    );
+    assert_eq!(
+        back.get("verified"),
+        sent.get("verified"),
+        "{}: and is re-serialised",
+        "verified"
+    );
+    assert!(
+        m.mobile_notify.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "mobile_notify"
+    );
+    assert_eq!(
+        m.extra.get("mobile_notify"),
+        sent.get("mobile_notify"),
+        "{}: the raw value stays in extra",
+        "mobile_notify"
+    );
+    assert_eq!(
+        back.get("mobile_notify"),
+        sent.get("mobile_notify"),
+        "{}: and is re-serialised",
+        "mobile_notify"
+    );
+    assert!(
+        m.mobile_notify_new.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "mobile_notify_new"
+    );
+    assert_eq!(
+        m.extra.get("mobile_notify_new"),
+        sent.get("mobile_notify_new"),
+        "{}: the raw value stays in extra",
+        "mobile_notify_new"
+    );
+    assert_eq!(
+        back.get("mobile_notify_new"),
+        sent.get("mobile_notify_new"),
+        "{}: and is re-serialised",
+        "mobile_notify_new"
+    );
+    assert!(
+        m.mobile_viewing_account.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "mobile_viewing_account"
+    );
+    assert_eq!(
+        m.extra.get("mobile_viewing_account"),
+        sent.get("mobile_viewing_account"),
+        "{}: the raw value stays in extra",
+        "mobile_viewing_account"
+    );
+    assert_eq!(
+        back.get("mobile_viewing_account"),
+        sent.get("mobile_viewing_account"),
+        "{}: and is re-serialised",
+        "mobile_viewing_account"
+    );
+    assert!(
+        m.remember_token.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "remember_token"
+    );
+    assert_eq!(
+        m.extra.get("remember_token"),
+        sent.get("remember_token"),
+        "{}: the raw value stays in extra",
+        "remember_token"
+    );
+    assert_eq!(
+        back.get("remember_token"),
+        sent.get("remember_token"),
+        "{}: and is re-serialised",
+        "remember_token"
+    );
+    assert!(
+        m.apple_device_token.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "apple_device_token"
+    );
+    assert_eq!(
+        m.extra.get("apple_device_token"),
+        sent.get("apple_device_token"),
+        "{}: the raw value stays in extra",
+        "apple_device_token"
+    );
+    assert_eq!(
+        back.get("apple_device_token"),
+        sent.get("apple_device_token"),
+        "{}: and is re-serialised",
+        "apple_device_token"
+    );
+    assert!(
+        m.verification_token.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "verification_token"
+    );
+    assert_eq!(
+        m.extra.get("verification_token"),
+        sent.get("verification_token"),
+        "{}: the raw value stays in extra",
+        "verification_token"
+    );
+    assert_eq!(
+        back.get("verification_token"),
+        sent.get("verification_token"),
+        "{}: and is re-serialised",
+        "verification_token"
+    );
+}
+
+/// `StaffMembership`: its 3 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn staff_membership_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"owner\":{\"snapsdk\":\"a value of the wrong form\"},\"admin\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::StaffMembership = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.owner.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "owner"
+    );
+    assert_eq!(
+        m.extra.get("owner"),
+        sent.get("owner"),
+        "{}: the raw value stays in extra",
+        "owner"
+    );
+    assert_eq!(
+        back.get("owner"),
+        sent.get("owner"),
+        "{}: and is re-serialised",
+        "owner"
+    );
+    assert!(
+        m.admin.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "admin"
+    );
+    assert_eq!(
+        m.extra.get("admin"),
+        sent.get("admin"),
+        "{}: the raw value stays in extra",
+        "admin"
+    );
+    assert_eq!(
+        back.get("admin"),
+        sent.get("admin"),
+        "{}: and is re-serialised",
+        "admin"
+    );
+    assert!(
+        m.username.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "username"
+    );
+    assert_eq!(
+        m.extra.get("username"),
+        sent.get("username"),
+        "{}: the raw value stays in extra",
+        "username"
+    );
+    assert_eq!(
+        back.get("username"),
+        sent.get("username"),
+        "{}: and is re-serialised",
+        "username"
+    );
+}
+
+/// `WallPost`: its 3 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn wall_post_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"content\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::WallPost = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.id.is_none(), "{}: a value of the wrong form reads as absent", "id");
+    assert_eq!(
+        m.extra.get("id"),
+        sent.get("id"),
+        "{}: the raw value stays in extra",
+        "id"
+    );
+    assert_eq!(back.get("id"), sent.get("id"), "{}: and is re-serialised", "id");
+    assert!(
+        m.content.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "content"
+    );
+    assert_eq!(
+        m.extra.get("content"),
+        sent.get("content"),
+        "{}: the raw value stays in extra",
+        "content"
+    );
+    assert_eq!(
+        back.get("content"),
+        sent.get("content"),
+        "{}: and is re-serialised",
+        "content"
+    );
+    assert!(
+        m.type_.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "type"
+    );
+    assert_eq!(
+        m.extra.get("type"),
+        sent.get("type"),
+        "{}: the raw value stays in extra",
+        "type"
+    );
+    assert_eq!(back.get("type"), sent.get("type"), "{}: and is re-serialised", "type");
 }

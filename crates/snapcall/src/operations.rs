@@ -5,7 +5,9 @@
 use crate::models;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use snapsdk_runtime::{encode, Alternatives, AuthRequirement, Body, Call, Client, NaiveDate, OperationInfo, Request};
+use snapsdk_runtime::{
+    encode, query, Alternatives, AuthRequirement, Body, Call, Client, NaiveDate, OperationInfo, Request,
+};
 
 const AUTH_BASIC_OR_BEARER: AuthRequirement = AuthRequirement::Schemes(&["basic", "bearer"]);
 
@@ -97,7 +99,7 @@ impl AdminGetStreamEvent {
         if let Some(value) = self.long_time_expiration {
             query.push(("longTimeExpiration", value.to_string()));
         }
-        request.query = encode::form("admin_get_stream_event", &query)?;
+        request.query = query::encode("admin_get_stream_event", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -215,7 +217,7 @@ impl AdminListStreams {
         if let Some(value) = self.exporting {
             query.push(("exporting", value.to_string()));
         }
-        request.query = encode::form("admin_list_streams", &query)?;
+        request.query = query::encode("admin_list_streams", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -767,7 +769,7 @@ impl ListButtons {
         if let Some(value) = self.active {
             query.push(("active", value.to_string()));
         }
-        request.query = encode::form("list_buttons", &query)?;
+        request.query = query::encode("list_buttons", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -1235,7 +1237,7 @@ impl ListCalls {
         if let Some(value) = self.exporting {
             query.push(("exporting", value.to_string()));
         }
-        request.query = encode::form("list_calls", &query)?;
+        request.query = query::encode("list_calls", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -1293,7 +1295,7 @@ impl CreateCompanyBookingPage {
         self
     }
 
-    /// Length of a booked slot.
+    /// Length of a booked slot; the document gives no unit.
     /// Sent as `duration` in the body.
     pub fn duration(mut self, value: i64) -> Self {
         self.duration = Some(value);
@@ -1514,7 +1516,7 @@ impl ListCompanyBookingPages {
         if let Some(value) = self.has_team_associated {
             query.push(("hasTeamAssociated", value.to_string()));
         }
-        request.query = encode::form("list_company_booking_pages", &query)?;
+        request.query = query::encode("list_company_booking_pages", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -1585,7 +1587,7 @@ impl UpdateCompanyBookingPage {
         self
     }
 
-    /// Length of a booked slot.
+    /// Length of a booked slot; the document gives no unit.
     /// Sent as `duration` in the body.
     pub fn duration(mut self, value: i64) -> Self {
         self.duration = Some(value);
@@ -1780,7 +1782,7 @@ impl ListCompanyCustomFields {
         if let Some(value) = self.name {
             query.push(("name", value));
         }
-        request.query = encode::form("list_company_custom_fields", &query)?;
+        request.query = query::encode("list_company_custom_fields", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -1951,7 +1953,7 @@ impl ListCompanyInvites {
         if let Some(value) = self.limit {
             query.push(("limit", value.to_string()));
         }
-        request.query = encode::form("list_company_invites", &query)?;
+        request.query = query::encode("list_company_invites", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -2150,7 +2152,7 @@ impl ListCompanyLibraryMedia {
         if let Some(value) = self.order {
             query.push(("order", value));
         }
-        request.query = encode::form("list_company_library_media", &query)?;
+        request.query = query::encode("list_company_library_media", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -2742,7 +2744,7 @@ impl ListCompanyStreamEvents {
         if let Some(value) = self.order {
             query.push(("order", value));
         }
-        request.query = encode::form("list_company_stream_events", &query)?;
+        request.query = query::encode("list_company_stream_events", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -2962,7 +2964,7 @@ impl ListCompanyStreams {
         if let Some(value) = self.external_id {
             query.push(("external_id", value));
         }
-        request.query = encode::form("list_company_streams", &query)?;
+        request.query = query::encode("list_company_streams", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -3348,7 +3350,7 @@ impl ListCompanyTeams {
         if let Some(value) = self.id {
             query.push(("id", value.to_string()));
         }
-        request.query = encode::form("list_company_teams", &query)?;
+        request.query = query::encode("list_company_teams", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -3649,7 +3651,7 @@ impl ListCompanyUsers {
         if let Some(value) = self.with_pending {
             query.push(("withPending", value.to_string()));
         }
-        request.query = encode::form("list_company_users", &query)?;
+        request.query = query::encode("list_company_users", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -4083,7 +4085,7 @@ impl GetPartnerStats {
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&GET_PARTNER_STATS, String::from("/v2/partner/stats"));
         let query: Vec<(&str, String)> = vec![("start", self.start.to_string()), ("end", self.end.to_string())];
-        request.query = encode::form("get_partner_stats", &query)?;
+        request.query = query::encode("get_partner_stats", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -4189,7 +4191,7 @@ impl ListPartnerCalls {
         if let Some(value) = self.exporting {
             query.push(("exporting", value.to_string()));
         }
-        request.query = encode::form("list_partner_calls", &query)?;
+        request.query = query::encode("list_partner_calls", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -4316,7 +4318,7 @@ impl ListRoles {
         if let Some(value) = self.limit {
             query.push(("limit", value.to_string()));
         }
-        request.query = encode::form("list_roles", &query)?;
+        request.query = query::encode("list_roles", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -4453,7 +4455,7 @@ impl ListScheduleTemplates {
         if let Some(value) = self.page {
             query.push(("page", value.to_string()));
         }
-        request.query = encode::form("list_schedule_templates", &query)?;
+        request.query = query::encode("list_schedule_templates", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -4629,7 +4631,7 @@ impl GetStreamEvent {
         if let Some(value) = self.long_time_expiration {
             query.push(("longTimeExpiration", value.to_string()));
         }
-        request.query = encode::form("get_stream_event", &query)?;
+        request.query = query::encode("get_stream_event", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -4693,7 +4695,7 @@ impl GetStreamPublicInfo {
         if let Some(value) = self.language_code {
             query.push(("languageCode", value));
         }
-        request.query = encode::form("get_stream_public_info", &query)?;
+        request.query = query::encode("get_stream_public_info", &query)?;
         Ok((self.rt_call, request))
     }
 
@@ -4810,7 +4812,7 @@ impl ListStreams {
         if let Some(value) = self.exporting {
             query.push(("exporting", value.to_string()));
         }
-        request.query = encode::form("list_streams", &query)?;
+        request.query = query::encode("list_streams", &query)?;
         Ok((self.rt_call, request))
     }
 

@@ -142,7 +142,7 @@ async fn every_operation_against_prism() {
     let status = raw_status(
         &prism,
         "DELETE",
-        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42",
         &[],
         "",
     );
@@ -154,7 +154,7 @@ async fn every_operation_against_prism() {
     let status = raw_status(
         &prism,
         "PUT",
-        "/v2/agents/email%20v%2F1%20%C3%A9/status",
+        "/v2/agents/email%20v%2F1%20%C3%A9%20a@b.c:d/status",
         &[
             ("authorization", "Basic d2lyZS10ZXN0LWtleTo="),
             ("content-type", "application/json"),
@@ -172,7 +172,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .admin()
-            .delete_stream_event("stream_token v/1 é", 42)
+            .delete_stream_event("stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
@@ -188,7 +188,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .admin()
-            .get_stream_event("stream_token v/1 é", 42)
+            .get_stream_event("stream_token v/1 é a@b.c:d", 42)
             .long_time_expiration(true)
             .send()
             .await?;
@@ -226,7 +226,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.agents().get("email v/1 é").send().await?;
+        let answer = client.agents().get("email v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -234,7 +234,7 @@ async fn every_operation_against_prism() {
     results.push(("get_agent", "GET /v2/agents/{email}", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.agents().get_info("email v/1 é").send().await?;
+        let answer = client.agents().get_info("email v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -248,7 +248,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .agents()
-            .update("email v/1 é")
+            .update("email v/1 é a@b.c:d")
             .wrap_up_time(42)
             .last_bridge_end(42)
             .send()
@@ -266,7 +266,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .agents()
-            .update_status("email v/1 é", snapcall::AgentAvailability::Online)
+            .update_status("email v/1 é a@b.c:d", snapcall::AgentAvailability::Online)
             .send()
             .await?;
         let _ = answer;
@@ -280,7 +280,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.booking_pages().get_public_info("uuid v/1 é").send().await?;
+        let answer = client
+            .booking_pages()
+            .get_public_info("uuid v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -294,15 +298,15 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .buttons()
-            .create("name v/1 é")
-            .brand("brand v/1 é")
+            .create("name v/1 é a@b.c:d")
+            .brand("brand v/1 é a@b.c:d")
             .call_id(7)
-            .agent("agent v/1 é")
+            .agent("agent v/1 é a@b.c:d")
             .schedule_template_id(42)
-            .timezone("timezone v/1 é")
+            .timezone("timezone v/1 é a@b.c:d")
             .caller_id(7)
             .config(::serde_json::json!({ "k" : [1, "two"] }))
-            .display_page("display_page v/1 é")
+            .display_page("display_page v/1 é a@b.c:d")
             .cart_value(2.5)
             .active(true)
             .send()
@@ -355,8 +359,8 @@ async fn every_operation_against_prism() {
             .list()
             .page(42)
             .limit(42)
-            .name("name v/1 é")
-            .agent("agent v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .agent("agent v/1 é a@b.c:d")
             .active(true)
             .send()
             .await?;
@@ -370,14 +374,14 @@ async fn every_operation_against_prism() {
         let answer = client
             .buttons()
             .update(7)
-            .name("name v/1 é")
-            .brand("brand v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .brand("brand v/1 é a@b.c:d")
             .call_id(7)
             .schedule_template_id(42)
-            .timezone("timezone v/1 é")
+            .timezone("timezone v/1 é a@b.c:d")
             .caller_id(7)
             .config(::serde_json::json!({ "k" : [1, "two"] }))
-            .display_page("display_page v/1 é")
+            .display_page("display_page v/1 é a@b.c:d")
             .cart_value(2.5)
             .active(true)
             .send()
@@ -466,11 +470,11 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_booking_pages()
-            .create(42, "name v/1 é")
+            .create(42, "name v/1 é a@b.c:d")
             .team_id(42)
             .user_id(42)
             .duration(42)
-            .description("description v/1 é")
+            .description("description v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -484,7 +488,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.company_booking_pages().delete(42, "uuid v/1 é").send().await?;
+        let answer = client
+            .company_booking_pages()
+            .delete(42, "uuid v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -496,7 +504,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.company_booking_pages().get(42, "uuid v/1 é").send().await?;
+        let answer = client
+            .company_booking_pages()
+            .get(42, "uuid v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -513,7 +525,7 @@ async fn every_operation_against_prism() {
             .list(42)
             .page(42)
             .limit(42)
-            .name("name v/1 é")
+            .name("name v/1 é a@b.c:d")
             .has_team_associated(true)
             .send()
             .await?;
@@ -530,13 +542,13 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_booking_pages()
-            .update(42, "uuid v/1 é")
+            .update(42, "uuid v/1 é a@b.c:d")
             .team_id(42)
             .user_id(42)
-            .name("name v/1 é")
+            .name("name v/1 é a@b.c:d")
             .duration(42)
-            .description("description v/1 é")
-            .status("status v/1 é")
+            .description("description v/1 é a@b.c:d")
+            .status("status v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -572,7 +584,7 @@ async fn every_operation_against_prism() {
             .list(42)
             .page(42)
             .limit(42)
-            .name("name v/1 é")
+            .name("name v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -588,7 +600,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_invites()
-            .create(42, "email v/1 é")
+            .create(42, "email v/1 é a@b.c:d")
             .role_id(42)
             .send()
             .await?;
@@ -603,7 +615,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.company_invites().delete(42, "token v/1 é").send().await?;
+        let answer = client
+            .company_invites()
+            .delete(42, "token v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -627,7 +643,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.company_invites().update(42, "token v/1 é", 42).send().await?;
+        let answer = client
+            .company_invites()
+            .update(42, "token v/1 é a@b.c:d", 42)
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -639,7 +659,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.company_library().get_media(42, "token v/1 é").send().await?;
+        let answer = client
+            .company_library()
+            .get_media(42, "token v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -657,8 +681,8 @@ async fn every_operation_against_prism() {
             .page(42)
             .limit(42)
             .type_(7)
-            .name("name v/1 é")
-            .order("order v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .order("order v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -675,8 +699,8 @@ async fn every_operation_against_prism() {
         let answer = client
             .company_streams()
             .create(42, snapcall::StreamType::Assist)
-            .name("name v/1 é")
-            .origin("origin v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .origin("origin v/1 é a@b.c:d")
             .short_url(true)
             .send()
             .await?;
@@ -691,7 +715,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.company_streams().delete(42, "stream_token v/1 é").send().await?;
+        let answer = client
+            .company_streams()
+            .delete(42, "stream_token v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -705,7 +733,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_streams()
-            .delete_event(42, "stream_token v/1 é", 42)
+            .delete_event(42, "stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
@@ -719,7 +747,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.company_streams().get(42, "stream_token v/1 é").send().await?;
+        let answer = client
+            .company_streams()
+            .get(42, "stream_token v/1 é a@b.c:d")
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -733,7 +765,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_streams()
-            .get_event(42, "stream_token v/1 é", 42)
+            .get_event(42, "stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
@@ -749,7 +781,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_streams()
-            .get_recording(42, "stream_token v/1 é")
+            .get_recording(42, "stream_token v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -765,12 +797,12 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_streams()
-            .invite_to(42, "stream_token v/1 é")
-            .type_("type_ v/1 é")
+            .invite_to(42, "stream_token v/1 é a@b.c:d")
+            .type_("type_ v/1 é a@b.c:d")
             .user_ids(vec![42])
-            .emails(vec!["emails v/1 é".into()])
-            .phone_numbers(vec!["phone_numbers v/1 é".into()])
-            .text("text v/1 é")
+            .emails(vec!["emails v/1 é a@b.c:d".into()])
+            .phone_numbers(vec!["phone_numbers v/1 é a@b.c:d".into()])
+            .text("text v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -795,9 +827,9 @@ async fn every_operation_against_prism() {
             .end(::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap())
             .type_(7)
             .media_type(7)
-            .stream_token("stream_token v/1 é")
-            .external_id("external_id v/1 é")
-            .order("order v/1 é")
+            .stream_token("stream_token v/1 é a@b.c:d")
+            .external_id("external_id v/1 é a@b.c:d")
+            .order("order v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -824,11 +856,11 @@ async fn every_operation_against_prism() {
             .end(::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap())
             .exporting(true)
             .has_recording(true)
-            .custom_filter("custom_filter v/1 é")
+            .custom_filter("custom_filter v/1 é a@b.c:d")
             .team_ids(7)
             .user_ids(7)
-            .name("name v/1 é")
-            .external_id("external_id v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .external_id("external_id v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -844,7 +876,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_streams()
-            .request_event_mix(42, "stream_token v/1 é", 42)
+            .request_event_mix(42, "stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
@@ -860,7 +892,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_streams()
-            .request_event_video_mix(42, "stream_token v/1 é", 42)
+            .request_event_video_mix(42, "stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
@@ -888,8 +920,8 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_teams()
-            .create(42, "name v/1 é")
-            .description("description v/1 é")
+            .create(42, "name v/1 é a@b.c:d")
+            .description("description v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -932,7 +964,7 @@ async fn every_operation_against_prism() {
             .list(42)
             .page(42)
             .limit(42)
-            .name("name v/1 é")
+            .name("name v/1 é a@b.c:d")
             .id(7)
             .send()
             .await?;
@@ -962,8 +994,8 @@ async fn every_operation_against_prism() {
         let answer = client
             .company_teams()
             .update(42, 42)
-            .name("name v/1 é")
-            .description("description v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .description("description v/1 é a@b.c:d")
             .settings(::serde_json::json!({ "k" : [1, "two"] }))
             .send()
             .await?;
@@ -996,8 +1028,8 @@ async fn every_operation_against_prism() {
             .page(42)
             .limit(42)
             .team_id(42)
-            .status("status v/1 é")
-            .name("name v/1 é")
+            .status("status v/1 é a@b.c:d")
+            .name("name v/1 é a@b.c:d")
             .id(7)
             .with_pending(true)
             .send()
@@ -1015,7 +1047,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .company_users()
-            .remove("company_id v/1 é", "user_id v/1 é")
+            .remove("company_id v/1 é a@b.c:d", "user_id v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -1053,7 +1085,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.invites().accept("token v/1 é").send().await?;
+        let answer = client.invites().accept("token v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -1065,7 +1097,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.invites().get("token v/1 é").send().await?;
+        let answer = client.invites().get("token v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -1080,11 +1112,11 @@ async fn every_operation_against_prism() {
         let answer = client
             .partner()
             .activate_account()
-            .email("email v/1 é")
+            .email("email v/1 é a@b.c:d")
             .user_id(42)
-            .timezone("timezone v/1 é")
-            .password("password v/1 é")
-            .currency("currency v/1 é")
+            .timezone("timezone v/1 é a@b.c:d")
+            .password("password v/1 é a@b.c:d")
+            .currency("currency v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -1100,7 +1132,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .partner()
-            .get_agent_button("agent_email v/1 é")
+            .get_agent_button("agent_email v/1 é a@b.c:d")
             .stream(true)
             .send()
             .await?;
@@ -1168,7 +1200,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.public().get_library_media("token v/1 é").send().await?;
+        let answer = client.public().get_library_media("token v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -1198,7 +1230,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .schedule_templates()
-            .create("name v/1 é", vec![::serde_json::json!({ "k" : [1, "two"] })])
+            .create("name v/1 é a@b.c:d", vec![::serde_json::json!({ "k" : [1, "two"] })])
             .send()
             .await?;
         let _ = answer;
@@ -1239,7 +1271,7 @@ async fn every_operation_against_prism() {
         let answer = client
             .schedule_templates()
             .update(42)
-            .name("name v/1 é")
+            .name("name v/1 é a@b.c:d")
             .schedule(vec![::serde_json::json!({ "k" : [1, "two"] })])
             .send()
             .await?;
@@ -1254,7 +1286,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.streams().delete_event("stream_token v/1 é", 42).send().await?;
+        let answer = client
+            .streams()
+            .delete_event("stream_token v/1 é a@b.c:d", 42)
+            .send()
+            .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
@@ -1268,7 +1304,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .streams()
-            .get_event("stream_token v/1 é", 42)
+            .get_event("stream_token v/1 é a@b.c:d", 42)
             .long_time_expiration(true)
             .send()
             .await?;
@@ -1285,9 +1321,9 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .streams()
-            .get_public_info("stream_token v/1 é")
-            .flow_token("flow_token v/1 é")
-            .language_code("language_code v/1 é")
+            .get_public_info("stream_token v/1 é a@b.c:d")
+            .flow_token("flow_token v/1 é a@b.c:d")
+            .language_code("language_code v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -1330,7 +1366,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .users()
-            .get_button(42, "referer v/1 é")
+            .get_button(42, "referer v/1 é a@b.c:d")
             .cart_value(2.5)
             .send()
             .await?;

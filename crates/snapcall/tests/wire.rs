@@ -4,7 +4,7 @@
 //! loopback mock server; the request is compared with what the spec says.
 //! 75 operations. Every operation of the spec is covered.
 //!
-//! Forward compatibility: 41 mutated responses over 6 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
+//! Forward compatibility: 46 mutated responses over 6 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -40,7 +40,7 @@ async fn admin_delete_stream_event() {
         .unwrap();
     let answer = client
         .admin()
-        .delete_stream_event("stream_token v/1 é", 42)
+        .delete_stream_event("stream_token v/1 é a@b.c:d", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -49,7 +49,7 @@ async fn admin_delete_stream_event() {
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
         req.url.path(),
-        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -88,7 +88,7 @@ async fn admin_get_stream_event() {
         .unwrap();
     let answer = client
         .admin()
-        .get_stream_event("stream_token v/1 é", 42)
+        .get_stream_event("stream_token v/1 é a@b.c:d", 42)
         .long_time_expiration(true)
         .send()
         .await
@@ -98,7 +98,7 @@ async fn admin_get_stream_event() {
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
         req.url.path(),
-        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -202,14 +202,14 @@ async fn get_agent() {
         .unwrap();
     let answer = client
         .agents()
-        .get("email v/1 é")
+        .get("email v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/v2/agents/email%20v%2F1%20%C3%A9", "path");
+    assert_eq!(req.url.path(), "/v2/agents/email%20v%2F1%20%C3%A9%20a@b.c:d", "path");
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -252,14 +252,18 @@ async fn get_agent_info() {
         .unwrap();
     let answer = client
         .agents()
-        .get_info("email v/1 é")
+        .get_info("email v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/v2/agents/email%20v%2F1%20%C3%A9/info", "path");
+    assert_eq!(
+        req.url.path(),
+        "/v2/agents/email%20v%2F1%20%C3%A9%20a@b.c:d/info",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -302,7 +306,7 @@ async fn update_agent() {
         .unwrap();
     let answer = client
         .agents()
-        .update("email v/1 é")
+        .update("email v/1 é a@b.c:d")
         .wrap_up_time(42)
         .last_bridge_end(42)
         .send()
@@ -311,7 +315,7 @@ async fn update_agent() {
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "PUT");
-    assert_eq!(req.url.path(), "/v2/agents/email%20v%2F1%20%C3%A9", "path");
+    assert_eq!(req.url.path(), "/v2/agents/email%20v%2F1%20%C3%A9%20a@b.c:d", "path");
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -360,14 +364,18 @@ async fn update_agent_status() {
         .unwrap();
     let answer = client
         .agents()
-        .update_status("email v/1 é", snapcall::AgentAvailability::Online)
+        .update_status("email v/1 é a@b.c:d", snapcall::AgentAvailability::Online)
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "PUT");
-    assert_eq!(req.url.path(), "/v2/agents/email%20v%2F1%20%C3%A9/status", "path");
+    assert_eq!(
+        req.url.path(),
+        "/v2/agents/email%20v%2F1%20%C3%A9%20a@b.c:d/status",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -410,14 +418,18 @@ async fn get_booking_page_public_info() {
         .unwrap();
     let answer = client
         .booking_pages()
-        .get_public_info("uuid v/1 é")
+        .get_public_info("uuid v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/v2/booking-pages/uuid%20v%2F1%20%C3%A9/info", "path");
+    assert_eq!(
+        req.url.path(),
+        "/v2/booking-pages/uuid%20v%2F1%20%C3%A9%20a@b.c:d/info",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -452,15 +464,15 @@ async fn create_button() {
         .unwrap();
     let answer = client
         .buttons()
-        .create("name v/1 é")
-        .brand("brand v/1 é")
+        .create("name v/1 é a@b.c:d")
+        .brand("brand v/1 é a@b.c:d")
         .call_id(7)
-        .agent("agent v/1 é")
+        .agent("agent v/1 é a@b.c:d")
         .schedule_template_id(42)
-        .timezone("timezone v/1 é")
+        .timezone("timezone v/1 é a@b.c:d")
         .caller_id(7)
         .config(::serde_json::json!({ "k" : [1, "two"] }))
-        .display_page("display_page v/1 é")
+        .display_page("display_page v/1 é a@b.c:d")
         .cart_value(2.5)
         .active(true)
         .send()
@@ -491,7 +503,7 @@ async fn create_button() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"name\":\"name v/1 é\",\"brand\":\"brand v/1 é\",\"call_id\":7,\"agent\":\"agent v/1 é\",\"schedule_template_id\":42,\"timezone\":\"timezone v/1 é\",\"caller_id\":7,\"config\":{\"k\":[1,\"two\"]},\"display_page\":\"display_page v/1 é\",\"cart_value\":2.5,\"active\":true}")
+        ("{\"name\":\"name v/1 é a@b.c:d\",\"brand\":\"brand v/1 é a@b.c:d\",\"call_id\":7,\"agent\":\"agent v/1 é a@b.c:d\",\"schedule_template_id\":42,\"timezone\":\"timezone v/1 é a@b.c:d\",\"caller_id\":7,\"config\":{\"k\":[1,\"two\"]},\"display_page\":\"display_page v/1 é a@b.c:d\",\"cart_value\":2.5,\"active\":true}")
         .unwrap(), "JSON body"
     );
 }
@@ -646,8 +658,8 @@ async fn list_buttons() {
         .list()
         .page(42)
         .limit(42)
-        .name("name v/1 é")
-        .agent("agent v/1 é")
+        .name("name v/1 é a@b.c:d")
+        .agent("agent v/1 é a@b.c:d")
         .active(true)
         .send()
         .await
@@ -664,8 +676,8 @@ async fn list_buttons() {
     let mut want_query: Vec<(String, String)> = vec![
         ("page", "42"),
         ("limit", "42"),
-        ("name", "name v/1 é"),
-        ("agent", "agent v/1 é"),
+        ("name", "name v/1 é a@b.c:d"),
+        ("agent", "agent v/1 é a@b.c:d"),
         ("active", "true"),
     ]
     .into_iter()
@@ -674,6 +686,11 @@ async fn list_buttons() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTo="),
@@ -699,14 +716,14 @@ async fn update_button() {
     let answer = client
         .buttons()
         .update(7)
-        .name("name v/1 é")
-        .brand("brand v/1 é")
+        .name("name v/1 é a@b.c:d")
+        .brand("brand v/1 é a@b.c:d")
         .call_id(7)
         .schedule_template_id(42)
-        .timezone("timezone v/1 é")
+        .timezone("timezone v/1 é a@b.c:d")
         .caller_id(7)
         .config(::serde_json::json!({ "k" : [1, "two"] }))
-        .display_page("display_page v/1 é")
+        .display_page("display_page v/1 é a@b.c:d")
         .cart_value(2.5)
         .active(true)
         .send()
@@ -737,7 +754,7 @@ async fn update_button() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"name\":\"name v/1 é\",\"brand\":\"brand v/1 é\",\"call_id\":7,\"schedule_template_id\":42,\"timezone\":\"timezone v/1 é\",\"caller_id\":7,\"config\":{\"k\":[1,\"two\"]},\"display_page\":\"display_page v/1 é\",\"cart_value\":2.5,\"active\":true}")
+        ("{\"name\":\"name v/1 é a@b.c:d\",\"brand\":\"brand v/1 é a@b.c:d\",\"call_id\":7,\"schedule_template_id\":42,\"timezone\":\"timezone v/1 é a@b.c:d\",\"caller_id\":7,\"config\":{\"k\":[1,\"two\"]},\"display_page\":\"display_page v/1 é a@b.c:d\",\"cart_value\":2.5,\"active\":true}")
         .unwrap(), "JSON body"
     );
 }
@@ -1002,11 +1019,11 @@ async fn create_company_booking_page() {
         .unwrap();
     let answer = client
         .company_booking_pages()
-        .create(42, "name v/1 é")
+        .create(42, "name v/1 é a@b.c:d")
         .team_id(42)
         .user_id(42)
         .duration(42)
-        .description("description v/1 é")
+        .description("description v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1035,7 +1052,7 @@ async fn create_company_booking_page() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"team_id\":42,\"user_id\":42,\"duration\":42,\"name\":\"name v/1 é\",\"description\":\"description v/1 é\"}")
+        ("{\"team_id\":42,\"user_id\":42,\"duration\":42,\"name\":\"name v/1 é a@b.c:d\",\"description\":\"description v/1 é a@b.c:d\"}")
         .unwrap(), "JSON body"
     );
 }
@@ -1056,7 +1073,7 @@ async fn delete_company_booking_page() {
         .unwrap();
     let answer = client
         .company_booking_pages()
-        .delete(42, "uuid v/1 é")
+        .delete(42, "uuid v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1065,7 +1082,7 @@ async fn delete_company_booking_page() {
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9",
+        "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9%20a@b.c:d",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1104,7 +1121,7 @@ async fn get_company_booking_page() {
         .unwrap();
     let answer = client
         .company_booking_pages()
-        .get(42, "uuid v/1 é")
+        .get(42, "uuid v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1113,7 +1130,7 @@ async fn get_company_booking_page() {
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9",
+        "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9%20a@b.c:d",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1155,7 +1172,7 @@ async fn list_company_booking_pages() {
         .list(42)
         .page(42)
         .limit(42)
-        .name("name v/1 é")
+        .name("name v/1 é a@b.c:d")
         .has_team_associated(true)
         .send()
         .await
@@ -1172,7 +1189,7 @@ async fn list_company_booking_pages() {
     let mut want_query: Vec<(String, String)> = vec![
         ("page", "42"),
         ("limit", "42"),
-        ("name", "name v/1 é"),
+        ("name", "name v/1 é a@b.c:d"),
         ("hasTeamAssociated", "true"),
     ]
     .into_iter()
@@ -1181,6 +1198,11 @@ async fn list_company_booking_pages() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTo="),
@@ -1205,13 +1227,13 @@ async fn update_company_booking_page() {
         .unwrap();
     let answer = client
         .company_booking_pages()
-        .update(42, "uuid v/1 é")
+        .update(42, "uuid v/1 é a@b.c:d")
         .team_id(42)
         .user_id(42)
-        .name("name v/1 é")
+        .name("name v/1 é a@b.c:d")
         .duration(42)
-        .description("description v/1 é")
-        .status("status v/1 é")
+        .description("description v/1 é a@b.c:d")
+        .status("status v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1220,7 +1242,7 @@ async fn update_company_booking_page() {
     assert_eq!(req.method.as_str(), "PUT");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9",
+        "/v2/companies/42/booking-pages/uuid%20v%2F1%20%C3%A9%20a@b.c:d",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1244,7 +1266,7 @@ async fn update_company_booking_page() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"team_id\":42,\"user_id\":42,\"name\":\"name v/1 é\",\"duration\":42,\"description\":\"description v/1 é\",\"status\":\"status v/1 é\"}")
+        ("{\"team_id\":42,\"user_id\":42,\"name\":\"name v/1 é a@b.c:d\",\"duration\":42,\"description\":\"description v/1 é a@b.c:d\",\"status\":\"status v/1 é a@b.c:d\"}")
         .unwrap(), "JSON body"
     );
 }
@@ -1319,7 +1341,7 @@ async fn list_company_custom_fields() {
         .list(42)
         .page(42)
         .limit(42)
-        .name("name v/1 é")
+        .name("name v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1332,13 +1354,18 @@ async fn list_company_custom_fields() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> = vec![("page", "42"), ("limit", "42"), ("name", "name v/1 é")]
+    let mut want_query: Vec<(String, String)> = vec![("page", "42"), ("limit", "42"), ("name", "name v/1 é a@b.c:d")]
         .into_iter()
         .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
         .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTo="),
@@ -1363,7 +1390,7 @@ async fn create_company_invite() {
         .unwrap();
     let answer = client
         .company_invites()
-        .create(42, "email v/1 é")
+        .create(42, "email v/1 é a@b.c:d")
         .role_id(42)
         .send()
         .await
@@ -1393,7 +1420,7 @@ async fn create_company_invite() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"role_id\":42,\"email\":\"email v/1 é\"}").unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>("{\"role_id\":42,\"email\":\"email v/1 é a@b.c:d\"}").unwrap(),
         "JSON body"
     );
 }
@@ -1414,7 +1441,7 @@ async fn delete_company_invite() {
         .unwrap();
     let answer = client
         .company_invites()
-        .delete(42, "token v/1 é")
+        .delete(42, "token v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1423,7 +1450,7 @@ async fn delete_company_invite() {
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/invites/token%20v%2F1%20%C3%A9",
+        "/v2/companies/42/invites/token%20v%2F1%20%C3%A9%20a@b.c:d",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1508,7 +1535,7 @@ async fn update_company_invite() {
         .unwrap();
     let answer = client
         .company_invites()
-        .update(42, "token v/1 é", 42)
+        .update(42, "token v/1 é a@b.c:d", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1517,7 +1544,7 @@ async fn update_company_invite() {
     assert_eq!(req.method.as_str(), "PUT");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/invites/token%20v%2F1%20%C3%A9",
+        "/v2/companies/42/invites/token%20v%2F1%20%C3%A9%20a@b.c:d",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1562,7 +1589,7 @@ async fn get_company_library_media() {
         .unwrap();
     let answer = client
         .company_library()
-        .get_media(42, "token v/1 é")
+        .get_media(42, "token v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1571,7 +1598,7 @@ async fn get_company_library_media() {
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/library/token%20v%2F1%20%C3%A9",
+        "/v2/companies/42/library/token%20v%2F1%20%C3%A9%20a@b.c:d",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1614,8 +1641,8 @@ async fn list_company_library_media() {
         .page(42)
         .limit(42)
         .type_(7)
-        .name("name v/1 é")
-        .order("order v/1 é")
+        .name("name v/1 é a@b.c:d")
+        .order("order v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1632,8 +1659,8 @@ async fn list_company_library_media() {
         ("page", "42"),
         ("limit", "42"),
         ("type", "7"),
-        ("name", "name v/1 é"),
-        ("order", "order v/1 é"),
+        ("name", "name v/1 é a@b.c:d"),
+        ("order", "order v/1 é a@b.c:d"),
     ]
     .into_iter()
     .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
@@ -1641,6 +1668,11 @@ async fn list_company_library_media() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTo="),
@@ -1672,8 +1704,8 @@ async fn create_stream() {
     let answer = client
         .company_streams()
         .create(42, snapcall::StreamType::Assist)
-        .name("name v/1 é")
-        .origin("origin v/1 é")
+        .name("name v/1 é a@b.c:d")
+        .origin("origin v/1 é a@b.c:d")
         .short_url(true)
         .send()
         .await
@@ -1702,12 +1734,9 @@ async fn create_stream() {
     assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent,
-        ::serde_json::from_str::<::serde_json::Value>(
-            "{\"type\":\"assist\",\"name\":\"name v/1 é\",\"origin\":\"origin v/1 é\",\"short_url\":true}"
-        )
-        .unwrap(),
-        "JSON body"
+        sent, ::serde_json::from_str:: < ::serde_json::Value >
+        ("{\"type\":\"assist\",\"name\":\"name v/1 é a@b.c:d\",\"origin\":\"origin v/1 é a@b.c:d\",\"short_url\":true}")
+        .unwrap(), "JSON body"
     );
 }
 
@@ -1727,7 +1756,7 @@ async fn delete_company_stream() {
         .unwrap();
     let answer = client
         .company_streams()
-        .delete(42, "stream_token v/1 é")
+        .delete(42, "stream_token v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1736,7 +1765,7 @@ async fn delete_company_stream() {
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9",
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1775,7 +1804,7 @@ async fn delete_company_stream_event() {
         .unwrap();
     let answer = client
         .company_streams()
-        .delete_event(42, "stream_token v/1 é", 42)
+        .delete_event(42, "stream_token v/1 é a@b.c:d", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1784,7 +1813,7 @@ async fn delete_company_stream_event() {
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1829,7 +1858,7 @@ async fn get_company_stream() {
         .unwrap();
     let answer = client
         .company_streams()
-        .get(42, "stream_token v/1 é")
+        .get(42, "stream_token v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1838,7 +1867,7 @@ async fn get_company_stream() {
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9",
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1877,7 +1906,7 @@ async fn get_company_stream_event() {
         .unwrap();
     let answer = client
         .company_streams()
-        .get_event(42, "stream_token v/1 é", 42)
+        .get_event(42, "stream_token v/1 é a@b.c:d", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -1886,7 +1915,7 @@ async fn get_company_stream_event() {
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1925,7 +1954,7 @@ async fn get_company_stream_recording() {
         .unwrap();
     let answer = client
         .company_streams()
-        .get_recording(42, "stream_token v/1 é")
+        .get_recording(42, "stream_token v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1934,7 +1963,7 @@ async fn get_company_stream_recording() {
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/recording",
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/recording",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -1973,12 +2002,12 @@ async fn invite_to_company_stream() {
         .unwrap();
     let answer = client
         .company_streams()
-        .invite_to(42, "stream_token v/1 é")
-        .type_("type_ v/1 é")
+        .invite_to(42, "stream_token v/1 é a@b.c:d")
+        .type_("type_ v/1 é a@b.c:d")
         .user_ids(vec![42])
-        .emails(vec!["emails v/1 é".into()])
-        .phone_numbers(vec!["phone_numbers v/1 é".into()])
-        .text("text v/1 é")
+        .emails(vec!["emails v/1 é a@b.c:d".into()])
+        .phone_numbers(vec!["phone_numbers v/1 é a@b.c:d".into()])
+        .text("text v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -1987,7 +2016,7 @@ async fn invite_to_company_stream() {
     assert_eq!(req.method.as_str(), "POST");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/invite",
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/invite",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -2011,7 +2040,7 @@ async fn invite_to_company_stream() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"type\":\"type_ v/1 é\",\"userIds\":[42],\"emails\":[\"emails v/1 é\"],\"phoneNumbers\":[\"phone_numbers v/1 é\"],\"text\":\"text v/1 é\"}")
+        ("{\"type\":\"type_ v/1 é a@b.c:d\",\"userIds\":[42],\"emails\":[\"emails v/1 é a@b.c:d\"],\"phoneNumbers\":[\"phone_numbers v/1 é a@b.c:d\"],\"text\":\"text v/1 é a@b.c:d\"}")
         .unwrap(), "JSON body"
     );
 }
@@ -2041,9 +2070,9 @@ async fn list_company_stream_events() {
         .end(::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap())
         .type_(7)
         .media_type(7)
-        .stream_token("stream_token v/1 é")
-        .external_id("external_id v/1 é")
-        .order("order v/1 é")
+        .stream_token("stream_token v/1 é a@b.c:d")
+        .external_id("external_id v/1 é a@b.c:d")
+        .order("order v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -2065,9 +2094,9 @@ async fn list_company_stream_events() {
         ("end", "2024-01-31"),
         ("type", "7"),
         ("mediaType", "7"),
-        ("stream_token", "stream_token v/1 é"),
-        ("external_id", "external_id v/1 é"),
-        ("order", "order v/1 é"),
+        ("stream_token", "stream_token v/1 é a@b.c:d"),
+        ("external_id", "external_id v/1 é a@b.c:d"),
+        ("order", "order v/1 é a@b.c:d"),
     ]
     .into_iter()
     .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
@@ -2075,6 +2104,11 @@ async fn list_company_stream_events() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTo="),
@@ -2110,11 +2144,11 @@ async fn list_company_streams() {
         .end(::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap())
         .exporting(true)
         .has_recording(true)
-        .custom_filter("custom_filter v/1 é")
+        .custom_filter("custom_filter v/1 é a@b.c:d")
         .team_ids(7)
         .user_ids(7)
-        .name("name v/1 é")
-        .external_id("external_id v/1 é")
+        .name("name v/1 é a@b.c:d")
+        .external_id("external_id v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -2138,11 +2172,11 @@ async fn list_company_streams() {
         ("end", "2024-01-31"),
         ("exporting", "true"),
         ("has_recording", "true"),
-        ("custom_filter", "custom_filter v/1 é"),
+        ("custom_filter", "custom_filter v/1 é a@b.c:d"),
         ("team_ids", "7"),
         ("user_ids", "7"),
-        ("name", "name v/1 é"),
-        ("external_id", "external_id v/1 é"),
+        ("name", "name v/1 é a@b.c:d"),
+        ("external_id", "external_id v/1 é a@b.c:d"),
     ]
     .into_iter()
     .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
@@ -2150,6 +2184,11 @@ async fn list_company_streams() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTo="),
@@ -2174,7 +2213,7 @@ async fn request_company_stream_event_mix() {
         .unwrap();
     let answer = client
         .company_streams()
-        .request_event_mix(42, "stream_token v/1 é", 42)
+        .request_event_mix(42, "stream_token v/1 é a@b.c:d", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2183,7 +2222,7 @@ async fn request_company_stream_event_mix() {
     assert_eq!(req.method.as_str(), "POST");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42/mix",
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42/mix",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -2222,7 +2261,7 @@ async fn request_company_stream_event_video_mix() {
         .unwrap();
     let answer = client
         .company_streams()
-        .request_event_video_mix(42, "stream_token v/1 é", 42)
+        .request_event_video_mix(42, "stream_token v/1 é a@b.c:d", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -2231,7 +2270,7 @@ async fn request_company_stream_event_video_mix() {
     assert_eq!(req.method.as_str(), "POST");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9/events/42/video-mix",
+        "/v2/companies/42/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42/video-mix",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -2320,8 +2359,8 @@ async fn create_company_team() {
         .unwrap();
     let answer = client
         .company_teams()
-        .create(42, "name v/1 é")
-        .description("description v/1 é")
+        .create(42, "name v/1 é a@b.c:d")
+        .description("description v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -2351,7 +2390,7 @@ async fn create_company_team() {
     assert_eq!(
         sent,
         ::serde_json::from_str::<::serde_json::Value>(
-            "{\"name\":\"name v/1 é\",\"description\":\"description v/1 é\"}"
+            "{\"name\":\"name v/1 é a@b.c:d\",\"description\":\"description v/1 é a@b.c:d\"}"
         )
         .unwrap(),
         "JSON body"
@@ -2465,7 +2504,7 @@ async fn list_company_teams() {
         .list(42)
         .page(42)
         .limit(42)
-        .name("name v/1 é")
+        .name("name v/1 é a@b.c:d")
         .id(7)
         .send()
         .await
@@ -2479,14 +2518,23 @@ async fn list_company_teams() {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> =
-        vec![("page", "42"), ("limit", "42"), ("name", "name v/1 é"), ("id", "7")]
-            .into_iter()
-            .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-            .collect();
+    let mut want_query: Vec<(String, String)> = vec![
+        ("page", "42"),
+        ("limit", "42"),
+        ("name", "name v/1 é a@b.c:d"),
+        ("id", "7"),
+    ]
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTo="),
@@ -2556,8 +2604,8 @@ async fn update_company_team() {
     let answer = client
         .company_teams()
         .update(42, 42)
-        .name("name v/1 é")
-        .description("description v/1 é")
+        .name("name v/1 é a@b.c:d")
+        .description("description v/1 é a@b.c:d")
         .settings(::serde_json::json!({ "k" : [1, "two"] }))
         .send()
         .await
@@ -2586,12 +2634,9 @@ async fn update_company_team() {
     assert_eq!(header(&req, "content-type").as_deref(), Some("application/json"));
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
-        sent,
-        ::serde_json::from_str::<::serde_json::Value>(
-            "{\"name\":\"name v/1 é\",\"description\":\"description v/1 é\",\"settings\":{\"k\":[1,\"two\"]}}"
-        )
-        .unwrap(),
-        "JSON body"
+        sent, ::serde_json::from_str:: < ::serde_json::Value >
+        ("{\"name\":\"name v/1 é a@b.c:d\",\"description\":\"description v/1 é a@b.c:d\",\"settings\":{\"k\":[1,\"two\"]}}")
+        .unwrap(), "JSON body"
     );
 }
 
@@ -2659,8 +2704,8 @@ async fn list_company_users() {
         .page(42)
         .limit(42)
         .team_id(42)
-        .status("status v/1 é")
-        .name("name v/1 é")
+        .status("status v/1 é a@b.c:d")
+        .name("name v/1 é a@b.c:d")
         .id(7)
         .with_pending(true)
         .send()
@@ -2679,8 +2724,8 @@ async fn list_company_users() {
         ("page", "42"),
         ("limit", "42"),
         ("team_id", "42"),
-        ("status", "status v/1 é"),
-        ("name", "name v/1 é"),
+        ("status", "status v/1 é a@b.c:d"),
+        ("name", "name v/1 é a@b.c:d"),
         ("id", "7"),
         ("withPending", "true"),
     ]
@@ -2690,6 +2735,11 @@ async fn list_company_users() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     assert_eq!(
         header(&req, "authorization").as_deref(),
         Some("Basic d2lyZS10ZXN0LWtleTo="),
@@ -2714,7 +2764,7 @@ async fn remove_company_user() {
         .unwrap();
     let answer = client
         .company_users()
-        .remove("company_id v/1 é", "user_id v/1 é")
+        .remove("company_id v/1 é a@b.c:d", "user_id v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -2723,7 +2773,7 @@ async fn remove_company_user() {
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
         req.url.path(),
-        "/v2/companies/company_id%20v%2F1%20%C3%A9/users/user_id%20v%2F1%20%C3%A9",
+        "/v2/companies/company_id%20v%2F1%20%C3%A9%20a@b.c:d/users/user_id%20v%2F1%20%C3%A9%20a@b.c:d",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -2851,7 +2901,7 @@ async fn accept_invite() {
         .unwrap();
     let answer = client
         .invites()
-        .accept("token v/1 é")
+        .accept("token v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -2880,7 +2930,7 @@ async fn accept_invite() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"token\":\"token v/1 é\"}").unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>("{\"token\":\"token v/1 é a@b.c:d\"}").unwrap(),
         "JSON body"
     );
 }
@@ -2901,14 +2951,14 @@ async fn get_invite() {
         .unwrap();
     let answer = client
         .invites()
-        .get("token v/1 é")
+        .get("token v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/v2/invites/token%20v%2F1%20%C3%A9", "path");
+    assert_eq!(req.url.path(), "/v2/invites/token%20v%2F1%20%C3%A9%20a@b.c:d", "path");
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -2944,11 +2994,11 @@ async fn activate_partner_account() {
     let answer = client
         .partner()
         .activate_account()
-        .email("email v/1 é")
+        .email("email v/1 é a@b.c:d")
         .user_id(42)
-        .timezone("timezone v/1 é")
-        .password("password v/1 é")
-        .currency("currency v/1 é")
+        .timezone("timezone v/1 é a@b.c:d")
+        .password("password v/1 é a@b.c:d")
+        .currency("currency v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -2977,7 +3027,7 @@ async fn activate_partner_account() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent, ::serde_json::from_str:: < ::serde_json::Value >
-        ("{\"email\":\"email v/1 é\",\"user_id\":42,\"timezone\":\"timezone v/1 é\",\"password\":\"password v/1 é\",\"currency\":\"currency v/1 é\"}")
+        ("{\"email\":\"email v/1 é a@b.c:d\",\"user_id\":42,\"timezone\":\"timezone v/1 é a@b.c:d\",\"password\":\"password v/1 é a@b.c:d\",\"currency\":\"currency v/1 é a@b.c:d\"}")
         .unwrap(), "JSON body"
     );
 }
@@ -2998,7 +3048,7 @@ async fn get_partner_agent_button() {
         .unwrap();
     let answer = client
         .partner()
-        .get_agent_button("agent_email v/1 é")
+        .get_agent_button("agent_email v/1 é a@b.c:d")
         .stream(true)
         .send()
         .await
@@ -3028,8 +3078,10 @@ async fn get_partner_agent_button() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"agent_email\":\"agent_email v/1 é\",\"stream\":true}")
-            .unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"agent_email\":\"agent_email v/1 é a@b.c:d\",\"stream\":true}"
+        )
+        .unwrap(),
         "JSON body"
     );
 }
@@ -3193,14 +3245,18 @@ async fn get_public_library_media() {
         .unwrap();
     let answer = client
         .public()
-        .get_library_media("token v/1 é")
+        .get_library_media("token v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/v2/public/library/token%20v%2F1%20%C3%A9", "path");
+    assert_eq!(
+        req.url.path(),
+        "/v2/public/library/token%20v%2F1%20%C3%A9%20a@b.c:d",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -3320,7 +3376,7 @@ async fn create_schedule_template() {
         .unwrap();
     let answer = client
         .schedule_templates()
-        .create("name v/1 é", vec![::serde_json::json!({ "k" : [1, "two"] })])
+        .create("name v/1 é a@b.c:d", vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
         .expect("the call succeeds");
@@ -3349,8 +3405,10 @@ async fn create_schedule_template() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"name\":\"name v/1 é\",\"schedule\":[{\"k\":[1,\"two\"]}]}")
-            .unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"name\":\"name v/1 é a@b.c:d\",\"schedule\":[{\"k\":[1,\"two\"]}]}"
+        )
+        .unwrap(),
         "JSON body"
     );
 }
@@ -3461,7 +3519,7 @@ async fn update_schedule_template() {
     let answer = client
         .schedule_templates()
         .update(42)
-        .name("name v/1 é")
+        .name("name v/1 é a@b.c:d")
         .schedule(vec![::serde_json::json!({ "k" : [1, "two"] })])
         .send()
         .await
@@ -3491,8 +3549,10 @@ async fn update_schedule_template() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"name\":\"name v/1 é\",\"schedule\":[{\"k\":[1,\"two\"]}]}")
-            .unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>(
+            "{\"name\":\"name v/1 é a@b.c:d\",\"schedule\":[{\"k\":[1,\"two\"]}]}"
+        )
+        .unwrap(),
         "JSON body"
     );
 }
@@ -3513,7 +3573,7 @@ async fn delete_stream_event() {
         .unwrap();
     let answer = client
         .streams()
-        .delete_event("stream_token v/1 é", 42)
+        .delete_event("stream_token v/1 é a@b.c:d", 42)
         .send()
         .await
         .expect("the call succeeds");
@@ -3522,7 +3582,7 @@ async fn delete_stream_event() {
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(
         req.url.path(),
-        "/v2/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "/v2/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -3561,7 +3621,7 @@ async fn get_stream_event() {
         .unwrap();
     let answer = client
         .streams()
-        .get_event("stream_token v/1 é", 42)
+        .get_event("stream_token v/1 é a@b.c:d", 42)
         .long_time_expiration(true)
         .send()
         .await
@@ -3571,7 +3631,7 @@ async fn get_stream_event() {
     assert_eq!(req.method.as_str(), "GET");
     assert_eq!(
         req.url.path(),
-        "/v2/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "/v2/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42",
         "path"
     );
     let mut sent_query: Vec<(String, String)> = req
@@ -3610,24 +3670,28 @@ async fn get_stream_public_info() {
         .unwrap();
     let answer = client
         .streams()
-        .get_public_info("stream_token v/1 é")
-        .flow_token("flow_token v/1 é")
-        .language_code("language_code v/1 é")
+        .get_public_info("stream_token v/1 é a@b.c:d")
+        .flow_token("flow_token v/1 é a@b.c:d")
+        .language_code("language_code v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/v2/streams/stream_token%20v%2F1%20%C3%A9/info", "path");
+    assert_eq!(
+        req.url.path(),
+        "/v2/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/info",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("flowToken", "flow_token v/1 é"),
-        ("languageCode", "language_code v/1 é"),
+        ("flowToken", "flow_token v/1 é a@b.c:d"),
+        ("languageCode", "language_code v/1 é a@b.c:d"),
     ]
     .into_iter()
     .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
@@ -3635,6 +3699,11 @@ async fn get_stream_public_info() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
+    );
     for h in ["authorization", "authorization"] {
         assert_eq!(header(&req, h), None, "a public operation must send no credentials");
     }
@@ -3755,7 +3824,7 @@ async fn get_user_button() {
         .unwrap();
     let answer = client
         .users()
-        .get_button(42, "referer v/1 é")
+        .get_button(42, "referer v/1 é a@b.c:d")
         .cart_value(2.5)
         .send()
         .await
@@ -3783,7 +3852,8 @@ async fn get_user_button() {
     let sent: ::serde_json::Value = ::serde_json::from_slice(&req.body).expect("JSON body");
     assert_eq!(
         sent,
-        ::serde_json::from_str::<::serde_json::Value>("{\"referer\":\"referer v/1 é\",\"cart_value\":2.5}").unwrap(),
+        ::serde_json::from_str::<::serde_json::Value>("{\"referer\":\"referer v/1 é a@b.c:d\",\"cart_value\":2.5}")
+            .unwrap(),
         "JSON body"
     );
 }
@@ -3824,7 +3894,7 @@ fn extras_kept(case: &str, sent: &::serde_json::Value, back: &::serde_json::Valu
     }
 }
 
-/// `GET /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
+/// `GET /v2/agents/{email}`: 10 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_agent_forward_compatible() {
     let server = MockServer::start().await;
@@ -3880,6 +3950,27 @@ async fn get_agent_forward_compatible() {
             "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/email",
+                    "/password",
+                    "/status",
+                    "/state",
+                    "/last_bridge_start",
+                    "/last_bridge_end",
+                    "/last_offered_call",
+                    "/last_status_change",
+                    "/no_answer_count",
+                    "/calls_answered",
+                    "/talk_time",
+                    "/wrap_up_time",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3887,7 +3978,7 @@ async fn get_agent_forward_compatible() {
             .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.agents().get("email v/1 é").send().await;
+        let result = client.agents().get("email v/1 é a@b.c:d").send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3918,7 +4009,7 @@ async fn get_agent_forward_compatible() {
     }
 }
 
-/// `GET /v2/agents/{email}/info`: 6 mutated responses must decode (or fail naming the missing field).
+/// `GET /v2/agents/{email}/info`: 8 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_agent_info_forward_compatible() {
     let server = MockServer::start().await;
@@ -3959,6 +4050,25 @@ async fn get_agent_info_forward_compatible() {
             "{\"id\":\"seven\",\"call\":{\"icesServers\":[{\"undocumented_extra\":{\"seen\":true}}],\"username\":\"text\",\"password\":\"text\",\"path\":\"text\",\"websocket\":\"text\",\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"call\":{\"icesServers\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"path\":{\"snapsdk\":\"a value of the wrong form\"},\"websocket\":{\"snapsdk\":\"a value of the wrong form\"},\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/call/icesServers",
+                    "/call/username",
+                    "/call/password",
+                    "/call/path",
+                    "/call/websocket",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "{\"id\":7,\"call\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&["/call"]),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3966,7 +4076,7 @@ async fn get_agent_info_forward_compatible() {
             .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.agents().get_info("email v/1 é").send().await;
+        let result = client.agents().get_info("email v/1 é a@b.c:d").send().await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -3997,7 +4107,7 @@ async fn get_agent_info_forward_compatible() {
     }
 }
 
-/// `PUT /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
+/// `PUT /v2/agents/{email}`: 10 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn update_agent_forward_compatible() {
     let server = MockServer::start().await;
@@ -4053,6 +4163,27 @@ async fn update_agent_forward_compatible() {
             "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/email",
+                    "/password",
+                    "/status",
+                    "/state",
+                    "/last_bridge_start",
+                    "/last_bridge_end",
+                    "/last_offered_call",
+                    "/last_status_change",
+                    "/no_answer_count",
+                    "/calls_answered",
+                    "/talk_time",
+                    "/wrap_up_time",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -4062,7 +4193,7 @@ async fn update_agent_forward_compatible() {
             .await;
         let result = client
             .agents()
-            .update("email v/1 é")
+            .update("email v/1 é a@b.c:d")
             .wrap_up_time(42)
             .last_bridge_end(42)
             .send()
@@ -4097,7 +4228,7 @@ async fn update_agent_forward_compatible() {
     }
 }
 
-/// `PUT /v2/agents/{email}/status`: 9 mutated responses must decode (or fail naming the missing field).
+/// `PUT /v2/agents/{email}/status`: 10 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn update_agent_status_forward_compatible() {
     let server = MockServer::start().await;
@@ -4153,6 +4284,27 @@ async fn update_agent_status_forward_compatible() {
             "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/email",
+                    "/password",
+                    "/status",
+                    "/state",
+                    "/last_bridge_start",
+                    "/last_bridge_end",
+                    "/last_offered_call",
+                    "/last_status_change",
+                    "/no_answer_count",
+                    "/calls_answered",
+                    "/talk_time",
+                    "/wrap_up_time",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -4162,7 +4314,7 @@ async fn update_agent_status_forward_compatible() {
             .await;
         let result = client
             .agents()
-            .update_status("email v/1 é", snapcall::AgentAvailability::Online)
+            .update_status("email v/1 é a@b.c:d", snapcall::AgentAvailability::Online)
             .send()
             .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
@@ -4236,8 +4388,8 @@ async fn create_stream_forward_compatible() {
         let result = client
             .company_streams()
             .create(42, snapcall::StreamType::Assist)
-            .name("name v/1 é")
-            .origin("origin v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .origin("origin v/1 é a@b.c:d")
             .short_url(true)
             .send()
             .await;
@@ -4309,7 +4461,11 @@ async fn get_company_stream_forward_compatible() {
             .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.company_streams().get(42, "stream_token v/1 é").send().await;
+        let result = client
+            .company_streams()
+            .get(42, "stream_token v/1 é a@b.c:d")
+            .send()
+            .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -4338,4 +4494,394 @@ async fn get_company_stream_forward_compatible() {
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
+}
+
+/// `Agent`: its 13 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn agent_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: snapcall::models::Agent = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.id.is_none(), "{}: a value of the wrong form reads as absent", "id");
+    assert_eq!(
+        m.extra.get("id"),
+        sent.get("id"),
+        "{}: the raw value stays in extra",
+        "id"
+    );
+    assert_eq!(back.get("id"), sent.get("id"), "{}: and is re-serialised", "id");
+    assert!(
+        m.email.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "email"
+    );
+    assert_eq!(
+        m.extra.get("email"),
+        sent.get("email"),
+        "{}: the raw value stays in extra",
+        "email"
+    );
+    assert_eq!(
+        back.get("email"),
+        sent.get("email"),
+        "{}: and is re-serialised",
+        "email"
+    );
+    assert!(
+        m.password.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "password"
+    );
+    assert_eq!(
+        m.extra.get("password"),
+        sent.get("password"),
+        "{}: the raw value stays in extra",
+        "password"
+    );
+    assert_eq!(
+        back.get("password"),
+        sent.get("password"),
+        "{}: and is re-serialised",
+        "password"
+    );
+    assert!(
+        m.status.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "status"
+    );
+    assert_eq!(
+        m.extra.get("status"),
+        sent.get("status"),
+        "{}: the raw value stays in extra",
+        "status"
+    );
+    assert_eq!(
+        back.get("status"),
+        sent.get("status"),
+        "{}: and is re-serialised",
+        "status"
+    );
+    assert!(
+        m.state.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "state"
+    );
+    assert_eq!(
+        m.extra.get("state"),
+        sent.get("state"),
+        "{}: the raw value stays in extra",
+        "state"
+    );
+    assert_eq!(
+        back.get("state"),
+        sent.get("state"),
+        "{}: and is re-serialised",
+        "state"
+    );
+    assert!(
+        m.last_bridge_start.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "last_bridge_start"
+    );
+    assert_eq!(
+        m.extra.get("last_bridge_start"),
+        sent.get("last_bridge_start"),
+        "{}: the raw value stays in extra",
+        "last_bridge_start"
+    );
+    assert_eq!(
+        back.get("last_bridge_start"),
+        sent.get("last_bridge_start"),
+        "{}: and is re-serialised",
+        "last_bridge_start"
+    );
+    assert!(
+        m.last_bridge_end.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "last_bridge_end"
+    );
+    assert_eq!(
+        m.extra.get("last_bridge_end"),
+        sent.get("last_bridge_end"),
+        "{}: the raw value stays in extra",
+        "last_bridge_end"
+    );
+    assert_eq!(
+        back.get("last_bridge_end"),
+        sent.get("last_bridge_end"),
+        "{}: and is re-serialised",
+        "last_bridge_end"
+    );
+    assert!(
+        m.last_offered_call.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "last_offered_call"
+    );
+    assert_eq!(
+        m.extra.get("last_offered_call"),
+        sent.get("last_offered_call"),
+        "{}: the raw value stays in extra",
+        "last_offered_call"
+    );
+    assert_eq!(
+        back.get("last_offered_call"),
+        sent.get("last_offered_call"),
+        "{}: and is re-serialised",
+        "last_offered_call"
+    );
+    assert!(
+        m.last_status_change.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "last_status_change"
+    );
+    assert_eq!(
+        m.extra.get("last_status_change"),
+        sent.get("last_status_change"),
+        "{}: the raw value stays in extra",
+        "last_status_change"
+    );
+    assert_eq!(
+        back.get("last_status_change"),
+        sent.get("last_status_change"),
+        "{}: and is re-serialised",
+        "last_status_change"
+    );
+    assert!(
+        m.no_answer_count.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "no_answer_count"
+    );
+    assert_eq!(
+        m.extra.get("no_answer_count"),
+        sent.get("no_answer_count"),
+        "{}: the raw value stays in extra",
+        "no_answer_count"
+    );
+    assert_eq!(
+        back.get("no_answer_count"),
+        sent.get("no_answer_count"),
+        "{}: and is re-serialised",
+        "no_answer_count"
+    );
+    assert!(
+        m.calls_answered.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "calls_answered"
+    );
+    assert_eq!(
+        m.extra.get("calls_answered"),
+        sent.get("calls_answered"),
+        "{}: the raw value stays in extra",
+        "calls_answered"
+    );
+    assert_eq!(
+        back.get("calls_answered"),
+        sent.get("calls_answered"),
+        "{}: and is re-serialised",
+        "calls_answered"
+    );
+    assert!(
+        m.talk_time.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "talk_time"
+    );
+    assert_eq!(
+        m.extra.get("talk_time"),
+        sent.get("talk_time"),
+        "{}: the raw value stays in extra",
+        "talk_time"
+    );
+    assert_eq!(
+        back.get("talk_time"),
+        sent.get("talk_time"),
+        "{}: and is re-serialised",
+        "talk_time"
+    );
+    assert!(
+        m.wrap_up_time.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "wrap_up_time"
+    );
+    assert_eq!(
+        m.extra.get("wrap_up_time"),
+        sent.get("wrap_up_time"),
+        "{}: the raw value stays in extra",
+        "wrap_up_time"
+    );
+    assert_eq!(
+        back.get("wrap_up_time"),
+        sent.get("wrap_up_time"),
+        "{}: and is re-serialised",
+        "wrap_up_time"
+    );
+}
+
+/// `AgentCallSettings`: its 5 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn agent_call_settings_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"icesServers\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"path\":{\"snapsdk\":\"a value of the wrong form\"},\"websocket\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: snapcall::models::AgentCallSettings = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.ice_servers.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "icesServers"
+    );
+    assert_eq!(
+        m.extra.get("icesServers"),
+        sent.get("icesServers"),
+        "{}: the raw value stays in extra",
+        "icesServers"
+    );
+    assert_eq!(
+        back.get("icesServers"),
+        sent.get("icesServers"),
+        "{}: and is re-serialised",
+        "icesServers"
+    );
+    assert!(
+        m.username.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "username"
+    );
+    assert_eq!(
+        m.extra.get("username"),
+        sent.get("username"),
+        "{}: the raw value stays in extra",
+        "username"
+    );
+    assert_eq!(
+        back.get("username"),
+        sent.get("username"),
+        "{}: and is re-serialised",
+        "username"
+    );
+    assert!(
+        m.password.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "password"
+    );
+    assert_eq!(
+        m.extra.get("password"),
+        sent.get("password"),
+        "{}: the raw value stays in extra",
+        "password"
+    );
+    assert_eq!(
+        back.get("password"),
+        sent.get("password"),
+        "{}: and is re-serialised",
+        "password"
+    );
+    assert!(
+        m.path.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "path"
+    );
+    assert_eq!(
+        m.extra.get("path"),
+        sent.get("path"),
+        "{}: the raw value stays in extra",
+        "path"
+    );
+    assert_eq!(back.get("path"), sent.get("path"), "{}: and is re-serialised", "path");
+    assert!(
+        m.websocket.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "websocket"
+    );
+    assert_eq!(
+        m.extra.get("websocket"),
+        sent.get("websocket"),
+        "{}: the raw value stays in extra",
+        "websocket"
+    );
+    assert_eq!(
+        back.get("websocket"),
+        sent.get("websocket"),
+        "{}: and is re-serialised",
+        "websocket"
+    );
+}
+
+/// `AgentInfo`: its 2 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn agent_info_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+        "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"call\":\"snapsdk: not an object\"}",
+    )
+    .unwrap();
+    let m: snapcall::models::AgentInfo = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.id.is_none(), "{}: a value of the wrong form reads as absent", "id");
+    assert_eq!(
+        m.extra.get("id"),
+        sent.get("id"),
+        "{}: the raw value stays in extra",
+        "id"
+    );
+    assert_eq!(back.get("id"), sent.get("id"), "{}: and is re-serialised", "id");
+    assert!(
+        m.call.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "call"
+    );
+    assert_eq!(
+        m.extra.get("call"),
+        sent.get("call"),
+        "{}: the raw value stays in extra",
+        "call"
+    );
+    assert_eq!(back.get("call"), sent.get("call"), "{}: and is re-serialised", "call");
+}
+
+/// `IceServer`: its 2 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn ice_server_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"credential\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: snapcall::models::IceServer = ::serde_json::from_value(sent.clone()).expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.username.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "username"
+    );
+    assert_eq!(
+        m.extra.get("username"),
+        sent.get("username"),
+        "{}: the raw value stays in extra",
+        "username"
+    );
+    assert_eq!(
+        back.get("username"),
+        sent.get("username"),
+        "{}: and is re-serialised",
+        "username"
+    );
+    assert!(
+        m.credential.is_none(),
+        "{}: a value of the wrong form reads as absent",
+        "credential"
+    );
+    assert_eq!(
+        m.extra.get("credential"),
+        sent.get("credential"),
+        "{}: the raw value stays in extra",
+        "credential"
+    );
+    assert_eq!(
+        back.get("credential"),
+        sent.get("credential"),
+        "{}: and is re-serialised",
+        "credential"
+    );
 }

@@ -13,18 +13,23 @@ use std::fmt;
 #[non_exhaustive]
 pub struct ChatMessage {
     /// Position in the transcript.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
     /// Who produced the message.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<MessageAuthorType>,
     /// The agent's alias; may be empty for system messages.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// The message text. System messages carry slash commands such as "/NIC Sam".
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -80,12 +85,15 @@ impl ChatMessage {
 #[non_exhaustive]
 pub struct ChatStarted {
     /// Id of the new chat session; pass it to poll\_messages and send\_message.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "caseId")]
     pub case_id: String,
     /// The widget the chat runs on.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "widgetId", default, skip_serializing_if = "Option::is_none")]
     pub widget_id: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -248,9 +256,11 @@ impl<'de> Deserialize<'de> for MessageType {
 #[non_exhaustive]
 pub struct PollResult {
     /// Chat session id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "caseId")]
     pub case_id: String,
     /// Whether the agent is typing. The example sends a real boolean; loose\_bool accepts both forms.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "agentTyping",
         default,
@@ -259,9 +269,11 @@ pub struct PollResult {
     )]
     pub agent_typing: Option<bool>,
     /// Messages in transcript order.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "messageList", default, skip_serializing_if = "Option::is_none")]
     pub message_list: Option<Vec<ChatMessage>>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -301,15 +313,19 @@ impl PollResult {
 #[non_exhaustive]
 pub struct SentMessage {
     /// Chat session id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "caseId")]
     pub case_id: String,
     /// The message kind, echoed as a string.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "messageType", default, skip_serializing_if = "Option::is_none")]
     pub message_type: Option<MessageType>,
     /// The stored text.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "messageBody", default, skip_serializing_if = "Option::is_none")]
     pub message_body: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -353,9 +369,11 @@ impl SentMessage {
 #[non_exhaustive]
 pub struct WidgetAvailability {
     /// Widget UUID from the request.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "widgetId")]
     pub widget_id: String,
     /// Whether a chat can be started now.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -363,6 +381,7 @@ pub struct WidgetAvailability {
     )]
     pub online: Option<bool>,
     /// Whether start\_chat needs an email.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "emailRequired",
         default,
@@ -371,6 +390,7 @@ pub struct WidgetAvailability {
     )]
     pub email_required: Option<bool>,
     /// Whether start\_chat needs a first message.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "messageRequired",
         default,
@@ -379,6 +399,7 @@ pub struct WidgetAvailability {
     )]
     pub message_required: Option<bool>,
     /// Whether the widget requires a screenshot.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "screenshotRequired",
         default,
@@ -386,7 +407,8 @@ pub struct WidgetAvailability {
         deserialize_with = "snapsdk_runtime::de::opt_loose_bool"
     )]
     pub screenshot_required: Option<bool>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }

@@ -3,7 +3,7 @@
 //! Request builders, one per operation. Create them through the client's group methods.
 
 use crate::models;
-use snapsdk_runtime::{encode, AuthRequirement, Body, Call, Client, OperationInfo, Request};
+use snapsdk_runtime::{encode, query, AuthRequirement, Body, Call, Client, OperationInfo, Request};
 
 const AUTH_API_KEY: AuthRequirement = AuthRequirement::Schemes(&["api_key"]);
 
@@ -85,7 +85,7 @@ impl PollMessages {
         if let Some(value) = self.is_typing {
             query.push(("isTyping", value.to_string()));
         }
-        request.query = encode::form("poll_messages", &query)?;
+        request.query = query::encode("poll_messages", &query)?;
         Ok((self.rt_call, request))
     }
 }
@@ -136,7 +136,7 @@ impl SendMessage {
         if let Some(value) = self.message_body {
             query.push(("messageBody", value));
         }
-        request.query = encode::form("send_message", &query)?;
+        request.query = query::encode("send_message", &query)?;
         request.body = Body::EmptyWithContentType("application/x-www-form-urlencoded");
         Ok((self.rt_call, request))
     }
@@ -250,7 +250,7 @@ impl StartChat {
         if let Some(value) = self.visitor_message {
             query.push(("visitorMessage", value));
         }
-        request.query = encode::form("start_chat", &query)?;
+        request.query = query::encode("start_chat", &query)?;
         request.body = Body::EmptyWithContentType("application/x-www-form-urlencoded");
         Ok((self.rt_call, request))
     }

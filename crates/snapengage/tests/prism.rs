@@ -143,7 +143,13 @@ fn failure(e: &snapengage::Error) -> String {
 #[tokio::test]
 async fn every_operation_against_prism() {
     let prism = Prism::start();
-    let status = raw_status(&prism, "GET", "/api/v1/chat/widget_id%20v%2F1%20%C3%A9", &[], "");
+    let status = raw_status(
+        &prism,
+        "GET",
+        "/api/v1/chat/widget_id%20v%2F1%20%C3%A9%20a@b.c:d",
+        &[],
+        "",
+    );
     assert_eq!(
         status, 401,
         "control: `check_widget_availability` without credentials must be refused with 401, got {}; does Prism validate requests?\n{}",
@@ -161,7 +167,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .chat()
-            .check_widget_availability("widget_id v/1 é")
+            .check_widget_availability("widget_id v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -177,7 +183,7 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .chat()
-            .poll_messages("case_id v/1 é")
+            .poll_messages("case_id v/1 é a@b.c:d")
             .index(42)
             .is_typing(true)
             .send()
@@ -195,9 +201,9 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .chat()
-            .send_message("case_id v/1 é")
+            .send_message("case_id v/1 é a@b.c:d")
             .message_type(snapengage::MessageType::Message)
-            .message_body("message_body v/1 é")
+            .message_body("message_body v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
@@ -209,14 +215,14 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .chat()
-            .start("widget_id v/1 é")
-            .email("email v/1 é")
-            .phone("phone v/1 é")
-            .user_agent("user_agent v/1 é")
-            .locale("locale v/1 é")
+            .start("widget_id v/1 é a@b.c:d")
+            .email("email v/1 é a@b.c:d")
+            .phone("phone v/1 é a@b.c:d")
+            .user_agent("user_agent v/1 é a@b.c:d")
+            .locale("locale v/1 é a@b.c:d")
             .is_offline(true)
-            .app_version_name("app_version_name v/1 é")
-            .visitor_message("visitor_message v/1 é")
+            .app_version_name("app_version_name v/1 é a@b.c:d")
+            .visitor_message("visitor_message v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;

@@ -46,14 +46,18 @@ async fn check_widget_availability() {
         .unwrap();
     let answer = client
         .chat()
-        .check_widget_availability("widget_id v/1 é")
+        .check_widget_availability("widget_id v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/api/v1/chat/widget_id%20v%2F1%20%C3%A9", "path");
+    assert_eq!(
+        req.url.path(),
+        "/api/v1/chat/widget_id%20v%2F1%20%C3%A9%20a@b.c:d",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -96,7 +100,7 @@ async fn poll_messages() {
         .unwrap();
     let answer = client
         .chat()
-        .poll_messages("case_id v/1 é")
+        .poll_messages("case_id v/1 é a@b.c:d")
         .index(42)
         .is_typing(true)
         .send()
@@ -105,7 +109,11 @@ async fn poll_messages() {
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/api/v1/chat/poll/case_id%20v%2F1%20%C3%A9", "path");
+    assert_eq!(
+        req.url.path(),
+        "/api/v1/chat/poll/case_id%20v%2F1%20%C3%A9%20a@b.c:d",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -145,9 +153,9 @@ async fn send_message() {
         .unwrap();
     let answer = client
         .chat()
-        .send_message("case_id v/1 é")
+        .send_message("case_id v/1 é a@b.c:d")
         .message_type(snapengage::MessageType::Message)
-        .message_body("message_body v/1 é")
+        .message_body("message_body v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -161,9 +169,9 @@ async fn send_message() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("caseId", "case_id v/1 é"),
+        ("caseId", "case_id v/1 é a@b.c:d"),
         ("messageType", "1"),
-        ("messageBody", "message_body v/1 é"),
+        ("messageBody", "message_body v/1 é a@b.c:d"),
     ]
     .into_iter()
     .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
@@ -172,8 +180,9 @@ async fn send_message() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert!(
-        ! req.url.query().unwrap_or_default().contains('+'),
-        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
     );
     assert_eq!(
         header(&req, "x-api-key").as_deref(),
@@ -206,14 +215,14 @@ async fn start_chat() {
         .unwrap();
     let answer = client
         .chat()
-        .start("widget_id v/1 é")
-        .email("email v/1 é")
-        .phone("phone v/1 é")
-        .user_agent("user_agent v/1 é")
-        .locale("locale v/1 é")
+        .start("widget_id v/1 é a@b.c:d")
+        .email("email v/1 é a@b.c:d")
+        .phone("phone v/1 é a@b.c:d")
+        .user_agent("user_agent v/1 é a@b.c:d")
+        .locale("locale v/1 é a@b.c:d")
         .is_offline(true)
-        .app_version_name("app_version_name v/1 é")
-        .visitor_message("visitor_message v/1 é")
+        .app_version_name("app_version_name v/1 é a@b.c:d")
+        .visitor_message("visitor_message v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -227,14 +236,14 @@ async fn start_chat() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("widgetId", "widget_id v/1 é"),
-        ("email", "email v/1 é"),
-        ("phone", "phone v/1 é"),
-        ("userAgent", "user_agent v/1 é"),
-        ("locale", "locale v/1 é"),
+        ("widgetId", "widget_id v/1 é a@b.c:d"),
+        ("email", "email v/1 é a@b.c:d"),
+        ("phone", "phone v/1 é a@b.c:d"),
+        ("userAgent", "user_agent v/1 é a@b.c:d"),
+        ("locale", "locale v/1 é a@b.c:d"),
         ("isOffline", "true"),
-        ("appVersionName", "app_version_name v/1 é"),
-        ("visitorMessage", "visitor_message v/1 é"),
+        ("appVersionName", "app_version_name v/1 é a@b.c:d"),
+        ("visitorMessage", "visitor_message v/1 é a@b.c:d"),
     ]
     .into_iter()
     .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
@@ -243,8 +252,9 @@ async fn start_chat() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert!(
-        ! req.url.query().unwrap_or_default().contains('+'),
-        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
     );
     assert_eq!(
         header(&req, "x-api-key").as_deref(),
@@ -377,7 +387,11 @@ async fn check_widget_availability_forward_compatible() {
             .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
-        let result = client.chat().check_widget_availability("widget_id v/1 é").send().await;
+        let result = client
+            .chat()
+            .check_widget_availability("widget_id v/1 é a@b.c:d")
+            .send()
+            .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
         match (expect, result) {
             (Expect::Decodes(kept), Ok(answer)) => {
@@ -498,7 +512,7 @@ async fn poll_messages_forward_compatible() {
             .await;
         let result = client
             .chat()
-            .poll_messages("case_id v/1 é")
+            .poll_messages("case_id v/1 é a@b.c:d")
             .index(42)
             .is_typing(true)
             .send()
@@ -583,9 +597,9 @@ async fn send_message_forward_compatible() {
             .await;
         let result = client
             .chat()
-            .send_message("case_id v/1 é")
+            .send_message("case_id v/1 é a@b.c:d")
             .message_type(snapengage::MessageType::Message)
-            .message_body("message_body v/1 é")
+            .message_body("message_body v/1 é a@b.c:d")
             .send()
             .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
@@ -658,14 +672,14 @@ async fn start_chat_forward_compatible() {
             .await;
         let result = client
             .chat()
-            .start("widget_id v/1 é")
-            .email("email v/1 é")
-            .phone("phone v/1 é")
-            .user_agent("user_agent v/1 é")
-            .locale("locale v/1 é")
+            .start("widget_id v/1 é a@b.c:d")
+            .email("email v/1 é a@b.c:d")
+            .phone("phone v/1 é a@b.c:d")
+            .user_agent("user_agent v/1 é a@b.c:d")
+            .locale("locale v/1 é a@b.c:d")
             .is_offline(true)
-            .app_version_name("app_version_name v/1 é")
-            .visitor_message("visitor_message v/1 é")
+            .app_version_name("app_version_name v/1 é a@b.c:d")
+            .visitor_message("visitor_message v/1 é a@b.c:d")
             .send()
             .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
