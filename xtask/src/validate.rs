@@ -1280,12 +1280,8 @@ fn check_models(ck: &mut Checker<'_, '_>, loaded: &Loaded) -> Vec<ir::Model> {
 }
 
 /// One model: its name (unique without regard to case, in `model_rust`), source and kind.
-fn check_model(
-    ck: &mut Checker<'_, '_>,
-    at: At<'_>,
-    m: &spec::Model,
-    model_rust: &mut HashMap<String, String>,
-) -> Option<ir::Model> {
+/// A model's name: PascalCase, no keyword, none the generated code takes, unique ignoring case.
+fn check_model_name(ck: &mut Checker<'_, '_>, at: At<'_>, m: &spec::Model, model_rust: &mut HashMap<String, String>) {
     if !names::is_pascal_ident(&m.name) {
         ck.cx.err(
             at,
@@ -1302,7 +1298,12 @@ fn check_model(
             "pick another name",
         );
     } else if names::RESERVED_TYPES.contains(&m.name.as_str()) || m.name.ends_with("Api") {
-        ck.cx.err(at, "name", format!("model name `{}` clashes with a name the generated code uses", m.name), "pick another name (names ending in `Api`, Client/ClientBuilder/Error/Result and the runtime items each crate re-exports, such as StatusCode or Paginator, are taken)");
+        ck.cx.err(
+            at,
+            "name",
+            format!("model name `{}` clashes with a name the generated code uses", m.name),
+            "pick another name (names ending in `Api`, Client/ClientBuilder/Error/Result and the runtime items each crate re-exports, such as StatusCode or Paginator, are taken)",
+        );
     }
     if let Some(other) = model_rust.insert(m.name.to_lowercase(), m.name.clone()) {
         if other != m.name {
@@ -1314,6 +1315,15 @@ fn check_model(
             );
         }
     }
+}
+
+fn check_model(
+    ck: &mut Checker<'_, '_>,
+    at: At<'_>,
+    m: &spec::Model,
+    model_rust: &mut HashMap<String, String>,
+) -> Option<ir::Model> {
+    check_model_name(ck, at, m, model_rust);
     let source = m.source.as_ref().map(|s| ck.source(at, "source", s, None));
     let kinds = [
         m.fields.is_some(),
@@ -1551,13 +1561,19 @@ impl EmittedNames {
                 "rename one so they differ in more than underscores",
             );
         }
+        self.claim_method(ck, at, op, twice.is_none());
+        self.claim_group(ck, at, &op.group);
+    }
+
+    /// The method `op` becomes on its group's type; `first`: its id was not taken before.
+    fn claim_method(&mut self, ck: &mut Checker<'_, '_>, at: At<'_>, op: &ir::Operation, first: bool) {
         // Per group, in the form emitted: the group's words dropped (`names::method`).
         let method = names::method(&op.group, &op.id);
         let group = names::group_type(&op.group);
         if let Some(other) = self
             .methods
             .insert(format!("{group}::{method}"), op.id.clone())
-            .filter(|o| o != &op.id && twice.is_none())
+            .filter(|o| o != &op.id && first)
         {
             ck.cx.err(
                 at,
@@ -1566,7 +1582,6 @@ impl EmittedNames {
                 "rename one so they differ in more than the group's own words",
             );
         }
-        self.claim_group(ck, at, &op.group);
     }
 
     fn claim_group(&mut self, ck: &mut Checker<'_, '_>, at: At<'_>, group: &str) {
