@@ -473,9 +473,9 @@ async fn get_contact_by_email_or_id_decodes_the_documented_example() {
     c.accounts().get_contact(1, "1").send().await.unwrap();
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 2);
-    // The address is one path segment; `@` is percent-encoded, which decodes to the same address.
-    assert_call(&reqs[0], "GET", "/account/1/contacts/colleen.jenkins%40example.com");
-    let segment = reqs[0].url.path_segments().unwrap().next_back().unwrap().replace("%40", "@");
+    // The address is one path segment; `@` is an RFC 3986 pchar and goes out as it is.
+    assert_call(&reqs[0], "GET", "/account/1/contacts/colleen.jenkins@example.com");
+    let segment = reqs[0].url.path_segments().unwrap().next_back().unwrap();
     assert_eq!(segment, "colleen.jenkins@example.com");
     assert_bare(&reqs[0]);
     assert_call(&reqs[1], "GET", "/account/1/contacts/1");
