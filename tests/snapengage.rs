@@ -168,7 +168,7 @@ async fn start_chat_sends_every_field() {
         .await;
     let got = client(&server)
         .chat()
-        .start_chat(WIDGET)
+        .start(WIDGET)
         .email("a@example.com")
         .phone("555-123-4567")
         .user_agent("Mozilla/5.0 (Macintosh)")

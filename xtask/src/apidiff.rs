@@ -433,6 +433,123 @@ fn kind_name(k: &ModelKind) -> &'static str {
     }
 }
 
+/// Add the changes the *generator* made to each crate's public API since `rev`.
+///
+/// The spec comparison above reads both spec sets through today's generator,
+/// so a generator-side change (a naming rule, an argument order) is invisible
+/// to it. The committed surface snapshot
+/// (`xtask/tests/snapshots/regen__surface_<vendor>.snap`, one line per
+/// operation as `emit::surface` writes it) records the API as it was
+/// generated at `rev`; the surface today's generator makes from the specs of
+/// `rev` differs from it exactly by what the generator changed. (What the
+/// specs changed is what [`diff_api`] reports, so nothing is counted twice.)
+/// A vendor without a snapshot at `rev` is left to the spec comparison.
+pub fn add_surface_changes(root: &Path, rev: &str, old: &[Api], reports: &mut [CrateReport]) -> Result<(), String> {
+    for api in old {
+        let Some(report) = reports.iter_mut().find(|r| r.vendor == api.vendor.name) else { continue };
+        let path = crate::emit::surface_snapshot_path(api);
+        let out = std::process::Command::new("git")
+            .args(["show", &format!("{rev}:{path}")])
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("could not run git: {e}"))?;
+        if !out.status.success() {
+            continue;
+        }
+        let before = String::from_utf8_lossy(&out.stdout);
+        report.changes.extend(diff_surface(snapshot_body(&before), &crate::emit::surface(api)));
+    }
+    Ok(())
+}
+
+/// The surface lines of a snapshot file: what follows insta's `---` header.
+fn snapshot_body(text: &str) -> &str {
+    match text.strip_prefix("---\n").and_then(|t| t.split_once("\n---\n")) {
+        Some((_, body)) => body,
+        None => text,
+    }
+}
+
+/// One line of a surface: `client.g().m(a, b) .opt() -> GET /p [public] [paged] => Out`.
+#[derive(Debug, PartialEq, Eq)]
+struct SurfaceLine<'a> {
+    /// `client.g().m`: what a caller's code names.
+    call: &'a str,
+    args: &'a str,
+    setters: Vec<&'a str>,
+    request: &'a str,
+    public: bool,
+    paged: bool,
+    out: &'a str,
+}
+
+fn surface_line(line: &str) -> Option<SurfaceLine<'_>> {
+    let (left, right) = line.split_once(" -> ")?;
+    let (req, out) = right.rsplit_once(" => ")?;
+    let open = left.match_indices('(').nth(1)?.0;
+    let close = open + left[open..].find(')')?;
+    let setters = left[close + 1..].split("()").map(|s| s.trim().trim_start_matches('.')).filter(|s| !s.is_empty()).collect();
+    let (public, paged) = (req.contains(" [public]"), req.contains(" [paged]"));
+    let request = req.split(" [").next().unwrap_or(req);
+    Some(SurfaceLine { call: &left[..open], args: &left[open + 1..close], setters, request, public, paged, out })
+}
+
+fn parse_surface(text: &str) -> Vec<(Option<SurfaceLine<'_>>, String)> {
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| (surface_line(l), l.to_owned())).collect()
+}
+
+/// The changes from one surface to another, judged as the compiler would:
+/// a call that no longer compiles is breaking, new API minor, the rest patch.
+/// A line that does not parse is compared whole (removed: breaking).
+pub fn diff_surface(before: &str, after: &str) -> Vec<Change> {
+    let (old, new) = (parse_surface(before), parse_surface(after));
+    let key = |p: &(Option<SurfaceLine<'_>>, String)| p.0.as_ref().map(|l| l.call.to_owned()).unwrap_or_else(|| p.1.clone());
+    let mut out = Vec::new();
+    let item = |k: &str| format!("surface {k}");
+    for o in &old {
+        let k = key(o);
+        let Some(n) = new.iter().find(|n| key(n) == k) else {
+            // The same request under another name is a rename.
+            let renamed = o.0.as_ref().and_then(|ol| new.iter().filter_map(|n| n.0.as_ref()).find(|nl| nl.request == ol.request && !old.iter().any(|x| key(x) == nl.call)));
+            let why = match renamed {
+                Some(nl) => format!("renamed by the generator to `{}({})`; calls to `{k}(..)` no longer compile", nl.call, nl.args),
+                None => format!("gone from the generated API; calls to `{k}(..)` no longer compile"),
+            };
+            out.push(change(Impact::Breaking, item(&k), why));
+            continue;
+        };
+        let (Some(ol), Some(nl)) = (&o.0, &n.0) else { continue };
+        let mut push = |impact, why: String| out.push(change(impact, item(&k), why));
+        if ol.args != nl.args {
+            push(Impact::Breaking, format!("arguments ({}) → ({})", ol.args, nl.args));
+        }
+        for s in ol.setters.iter().filter(|s| !nl.setters.contains(s)) {
+            push(Impact::Breaking, format!("setter `.{s}(..)` is gone"));
+        }
+        for s in nl.setters.iter().filter(|s| !ol.setters.contains(s)) {
+            push(Impact::Minor, format!("new setter `.{s}(..)`"));
+        }
+        if ol.out != nl.out {
+            push(Impact::Breaking, format!("answers {} instead of {}", nl.out, ol.out));
+        }
+        match (ol.paged, nl.paged) {
+            (true, false) => push(Impact::Breaking, "paging helper `into_stream` is gone".into()),
+            (false, true) => push(Impact::Minor, "new paging helper `into_stream`".into()),
+            _ => {}
+        }
+        if (ol.request, ol.public) != (nl.request, nl.public) {
+            push(Impact::Patch, format!("request `{}` → `{}`", ol.request, nl.request));
+        }
+    }
+    for n in &new {
+        let k = key(n);
+        if !old.iter().any(|o| key(o) == k) {
+            out.push(change(Impact::Minor, item(&k), "added to the generated API"));
+        }
+    }
+    out
+}
+
 /// The pull-request comment: a summary table, then every change per crate.
 pub fn markdown(base: &str, reports: &[CrateReport]) -> String {
     let mut s = String::new();
@@ -597,6 +714,7 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Gate, SpecsError> {
         let old = load_specs_at(root, rev)?;
         g.notes.push(format!("semver check against {rev}"));
         reports = compare(&old, &new);
+        add_surface_changes(root, rev, &old, &mut reports)?;
     } else {
         let tags = release_tags(root);
         let mut untagged = Vec::new();
@@ -607,7 +725,9 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Gate, SpecsError> {
             };
             let old: Vec<Api> = load_specs_at(root, tag)?.into_iter().filter(|a| a.vendor.name == api.vendor.name).collect();
             g.notes.push(format!("semver check of {} against release tag {tag}", api.vendor.crate_name));
-            reports.extend(compare(&old, std::slice::from_ref(api)));
+            let mut one = compare(&old, std::slice::from_ref(api));
+            add_surface_changes(root, tag, &old, &mut one)?;
+            reports.extend(one);
         }
         if !untagged.is_empty() {
             g.notes.push(format!(

@@ -84,7 +84,11 @@ fn diff_cmd(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let reports = xtask::apidiff::compare(&old, &new);
+    let mut reports = xtask::apidiff::compare(&old, &new);
+    if let Err(e) = xtask::apidiff::add_surface_changes(&root, rev, &old, &mut reports) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     print!("{}", xtask::apidiff::markdown(rev, &reports));
     match xtask::apidiff::source_changes(&root, rev) {
         Ok(s) => print!("{s}"),

@@ -14,6 +14,9 @@ const KEYWORDS: &[&str] = &[
 /// spells unqualified (`Option`, `Some`, `Ok`, `AsRef`, ...). `From` and `Into`
 /// are free: generated code writes them as `::std::convert::From`.
 pub const RESERVED_TYPES: &[&str] = &[
+    // Imported by name into the generated files (`use snapsdk_runtime::...`, `use serde::...`).
+    "OperationInfo", "AuthRequirement", "Request", "Body", "Multipart", "Method", "HeaderName", "Credentials",
+    "VendorInfo", "Duration", "BTreeMap", "Serialize", "Deserialize",
     "Client", "ClientBuilder", "Error", "Result", "Option", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Send",
     "Sync", "Sized", "AsRef", "ToString", "ToOwned", "Clone", "Default", "Iterator", "IntoIterator", "Alternatives",
     "ApiError", "ByteStream", "DecodeError", "FilePart", "RateLimit", "RequestOptions", "Response", "RetryConfig",
@@ -23,19 +26,68 @@ pub const RESERVED_TYPES: &[&str] = &[
 /// Methods of the generated `Client`; a group accessor may not take their names.
 pub const CLIENT_METHODS: &[&str] = &["builder", "base_url", "clear_hold_off"];
 
-/// Methods of the generated `ClientBuilder`; an auth scheme's method may not take their names.
-pub const CLIENT_BUILDER_METHODS: &[&str] = &[
-    "base_url", "connect_timeout", "timeout", "operation_timeout", "retry", "rate_limit", "http_client",
-    "allow_insecure_http", "user_agent_suffix", "build", "idle_timeout", "max_body_size",
-    "max_connections_per_host", "max_hold_off", "http_client_builder",
-];
+/// Whether the generated `ClientBuilder` has a method `name` of its own (an
+/// option it forwards, or `build`); an auth scheme's method may not take it.
+/// The list is the one table in [`crate::emit::rust::builder`].
+pub fn is_client_builder_method(name: &str) -> bool {
+    crate::emit::rust::builder::method_names().any(|m| m == name)
+}
 
-/// An operation id (already snake_case) as a Rust method name: `type` → `type_`.
-pub fn method(id: &str) -> String {
+/// An operation id (already snake_case) as a Rust identifier: `type` → `type_`.
+/// Test functions and anything else that must be unique across groups use this.
+pub fn op_ident(id: &str) -> String {
     if KEYWORDS.contains(&id) {
         format!("{id}_")
     } else {
         id.to_owned()
+    }
+}
+
+/// An operation's method on its group, without what the group already says:
+/// `faqs` + `create_faq` → `create`, `company_streams` + `list_company_stream_events`
+/// → `list_events`, `accounts` + `list_staff` → `list_staff`.
+///
+/// The rule, in full: split the id and the group into `_` words, compare words
+/// in their singular form (`faqs` = `faq`, `categories` = `category`), and drop
+/// the first longest run of id words that matches a run of group words ending
+/// with the group's last word (`company_streams` drops `company_stream` or
+/// `stream`, never `company` alone). The id is kept whole when nothing matches,
+/// or when what is left would be empty, start with a digit or be a keyword
+/// (`move_item` stays `move_item`, not `move_`). Two operations of one group
+/// that end up with the same method are refused by validation.
+pub fn method(group: &str, id: &str) -> String {
+    op_ident(&strip_group(group, id).unwrap_or_else(|| id.to_owned()))
+}
+
+/// The id without its group's words, if the rule in [`method`] drops any.
+fn strip_group(group: &str, id: &str) -> Option<String> {
+    let g: Vec<String> = snake(group).trim_end_matches('_').split('_').filter(|w| !w.is_empty()).map(singular).collect();
+    let words: Vec<&str> = id.split('_').collect();
+    // Longest run first: a run of k group words is g[len-k..].
+    for k in (1..=g.len()).rev() {
+        let run = &g[g.len() - k..];
+        let at = (0..=words.len().saturating_sub(k)).find(|&i| words.len() >= k && words[i..i + k].iter().zip(run).all(|(w, r)| singular(w) == *r));
+        if let Some(i) = at {
+            let rest: Vec<&str> = words[..i].iter().chain(&words[i + k..]).copied().collect();
+            let rest = rest.join("_");
+            let usable = !rest.is_empty() && !rest.starts_with(|c: char| c.is_ascii_digit() || c == '_') && !KEYWORDS.contains(&rest.as_str());
+            return usable.then_some(rest);
+        }
+    }
+    None
+}
+
+/// An English word's singular, as far as API nouns need it: `faqs` → `faq`,
+/// `categories` → `category`, `statuses` → `status`, `status` → `status`.
+fn singular(w: &str) -> String {
+    if let Some(stem) = w.strip_suffix("ies").filter(|s| !s.is_empty()) {
+        format!("{stem}y")
+    } else if let Some(stem) = w.strip_suffix("sses").or_else(|| w.strip_suffix("uses")).or_else(|| w.strip_suffix("xes")) {
+        format!("{stem}{}", &w[stem.len()..w.len() - 2])
+    } else if w.ends_with("ss") || w.ends_with("us") || w.len() < 3 {
+        w.to_owned()
+    } else {
+        w.strip_suffix('s').unwrap_or(w).to_owned()
     }
 }
 
@@ -63,7 +115,7 @@ fn escape(mut s: String) -> String {
 }
 
 /// Methods and fields every request builder has; a parameter may not take their names.
-const BUILDER_MEMBERS: &[&str] = &["options", "send", "send_raw", "send_as", "into_stream", "request", "new", "rt_client", "rt_options"];
+const BUILDER_MEMBERS: &[&str] = &["options", "send", "send_raw", "send_as", "into_stream", "request", "new", "rt_client", "rt_call"];
 
 /// `widgetId` → `widget_id`, `id-or-email` → `id_or_email`, `type` → `type_`.
 pub fn snake(wire: &str) -> String {
@@ -186,8 +238,57 @@ mod tests {
         assert_eq!(pascal("1"), "N1");
         assert_eq!(pascal("in-progress"), "InProgress");
         assert_eq!(pascal("self"), "Self_");
-        assert_eq!(method("type"), "type_");
+        assert_eq!(op_ident("type"), "type_");
         assert_eq!(group_type("self"), "SelfApi");
+    }
+
+    #[test]
+    fn methods_drop_what_the_group_says() {
+        let cases = [
+            ("faqs", "create_faq", "create"),
+            ("faqs", "list_faqs", "list"),
+            ("faqs", "list_faq_questions", "list_questions"),
+            ("faqs", "search_faqs", "search"),
+            ("accounts", "list_accounts", "list"),
+            ("accounts", "list_staff", "list_staff"),
+            ("accounts", "get_contact", "get_contact"),
+            ("company_streams", "list_company_streams", "list"),
+            ("company_streams", "list_company_stream_events", "list_events"),
+            ("company_streams", "create_stream", "create"),
+            ("company_teams", "add_company_team_user", "add_user"),
+            ("booking_pages", "get_booking_page_public_info", "get_public_info"),
+            ("admin", "admin_list_streams", "list_streams"),
+            ("tickets", "list_account_inbox_tickets", "list_account_inbox"),
+            ("categories", "get_category", "get"),
+            ("statuses", "get_status", "get"),
+            ("chat", "check_widget_availability", "check_widget_availability"),
+            ("chat", "start_chat", "start"),
+        ];
+        for (group, id, want) in cases {
+            assert_eq!(method(group, id), want, "{group} / {id}");
+        }
+    }
+
+    #[test]
+    fn methods_keep_the_id_when_the_strip_leaves_no_usable_name() {
+        // Nothing left, a leading digit, a keyword: the id is kept whole.
+        assert_eq!(method("chat", "chat"), "chat");
+        assert_eq!(method("things", "things_2fa"), "things_2fa");
+        assert_eq!(method("items", "move_item"), "move_item");
+        assert_eq!(method("types", "type"), "type_");
+        // `company` alone is not the group's noun.
+        assert_eq!(method("company_streams", "list_company_users"), "list_company_users");
+        // Only the first run is dropped.
+        assert_eq!(method("faqs", "copy_faq_to_faq"), "copy_to_faq");
+    }
+
+    #[test]
+    fn stripped_methods_can_collide_and_validation_sees_it() {
+        // Two ids of one group that differ only in the group's word: the same method.
+        assert_eq!(method("faqs", "list_faqs"), method("faqs", "list_faq"));
+        assert_eq!(method("faqs", "get"), method("faqs", "get_faq"));
+        // Different groups may share a method: each lives on its own group type.
+        assert_eq!(method("faqs", "list_faqs"), method("accounts", "list_accounts"));
     }
 
     #[test]

@@ -194,6 +194,9 @@ pub enum GenerateError {
     Panicked,
     #[error("{0} was not generated; this is a generator bug")]
     Missing(String),
+    /// The run's single rustfmt pass failed (rustfmt missing, or it refused a file).
+    #[error("{0}")]
+    Rustfmt(String),
 }
 
 /// One vendor's generated files: path relative to the root, final bytes.
@@ -282,6 +285,10 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
         timings.format += formatted;
         out[*v].extend(files?);
     }
+    // One rustfmt process for every Rust file of the run.
+    let t = Instant::now();
+    emit::rust::fmt::rustfmt_all(&mut out).map_err(GenerateError::Rustfmt)?;
+    timings.format += t.elapsed();
     timings.generate += started.elapsed();
     Ok(out)
 }

@@ -2,7 +2,7 @@
 //! the per-vendor `sources.lock`, and the drift report of `cargo xtask sources`.
 //!
 //! A document is plain text. How it marks headings and endpoint lines is
-//! described per source in `vendor.yaml` ([`Headings`]); nothing here knows a
+//! described per source in `vendor.yaml` ([`Headings`](crate::spec::Headings)); nothing here knows a
 //! vendor. The lock keeps hashes of each section's whitespace-normalised text,
 //! the headings and the endpoint lines, and never the prose itself.
 

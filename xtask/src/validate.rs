@@ -1149,7 +1149,7 @@ fn check_scheme_id(
             format!("scheme id `{}` is not snake_case", s.id),
             "it becomes a builder method name",
         );
-    } else if names::CLIENT_BUILDER_METHODS.contains(&names::snake(&s.id).as_str()) {
+    } else if names::is_client_builder_method(&names::snake(&s.id)) {
         ck.cx.err(
             vat,
             &format!("{sub}.id"),
@@ -1556,20 +1556,27 @@ impl EmittedNames {
                 "rename one so they differ in more than underscores",
             );
         }
-        let method = names::method(&op.id);
+        self.claim_method(ck, at, op, twice.is_none());
+        self.claim_group(ck, at, &op.group);
+    }
+
+    /// The method `op` becomes on its group's type; `first`: its id was not taken before.
+    fn claim_method(&mut self, ck: &mut Checker<'_, '_>, at: At<'_>, op: &ir::Operation, first: bool) {
+        // Per group, in the form emitted: the group's words dropped (`names::method`).
+        let method = names::method(&op.group, &op.id);
+        let group = names::group_type(&op.group);
         if let Some(other) = self
             .methods
-            .insert(method.clone(), op.id.clone())
-            .filter(|o| o != &op.id && twice.is_none())
+            .insert(format!("{group}::{method}"), op.id.clone())
+            .filter(|o| o != &op.id && first)
         {
             ck.cx.err(
                 at,
                 "id",
-                format!("operations `{}` and `{other}` both become the method `{method}`", op.id),
-                "rename one of them",
+                format!("operations `{}` and `{other}` both become the method `{group}::{method}`", op.id),
+                "rename one so they differ in more than the group's own words",
             );
         }
-        self.claim_group(ck, at, &op.group);
     }
 
     fn claim_group(&mut self, ck: &mut Checker<'_, '_>, at: At<'_>, group: &str) {

@@ -13,6 +13,9 @@ pub enum WriteError {
     /// The emitter's tokens are not a Rust file.
     #[error("{path}: the generator produced invalid Rust ({source}); this is a generator bug")]
     InvalidRust { path: String, source: syn::Error },
+    /// The emitter's Rust could not be laid out.
+    #[error("{path}: {message}")]
+    Format { path: String, message: String },
     #[error("writing {}: {source}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
     #[error("removing {}: {source}", path.display())]
@@ -36,7 +39,11 @@ pub fn render(path: &str, content: Content, header: &str) -> Result<String, Writ
                 path: path.to_owned(),
                 source,
             })?;
-            Ok(format!("// {header}\n\n{}", prettyplease::unparse(&file)))
+            let text = crate::emit::rust::fmt::format_file(&file).map_err(|message| WriteError::Format {
+                path: path.to_owned(),
+                message,
+            })?;
+            Ok(format!("// {header}\n\n{text}"))
         }
     }
 }

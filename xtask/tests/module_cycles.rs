@@ -15,11 +15,12 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
 /// The module a file under `src/` is: `emit/docs.rs` -> `emit::docs`, `emit/mod.rs` -> `emit`.
+/// Only the top `lib.rs` is the crate root; `emit/rust/lib.rs` is `emit::rust::lib`.
 fn module_of(rel: &Path) -> String {
     let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
     let last = parts.pop().unwrap_or_default();
     let stem = last.trim_end_matches(".rs");
-    if stem != "mod" && stem != "lib" {
+    if stem != "mod" && !(stem == "lib" && parts.is_empty()) {
         parts.push(stem.to_owned());
     }
     parts.join("::")
@@ -264,6 +265,20 @@ fn no_two_modules_import_each_other() {
         "modules of xtask/src import each other (move the shared piece to a lower module):\n  {}",
         found.join("\n  ")
     );
+}
+
+#[test]
+fn files_are_named_as_modules() {
+    for (file, module) in [
+        ("lib.rs", ""),
+        ("regen.rs", "regen"),
+        ("emit/mod.rs", "emit"),
+        ("emit/docs.rs", "emit::docs"),
+        // A file named `lib.rs` below the top is an ordinary module.
+        ("emit/rust/lib.rs", "emit::rust::lib"),
+    ] {
+        assert_eq!(module_of(Path::new(file)), module, "{file}");
+    }
 }
 
 fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {

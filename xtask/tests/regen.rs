@@ -132,9 +132,9 @@ fn check_mode_catches_a_stale_api_surface_snapshot() {
     regen::run(&opts(&dir, false)).unwrap();
     let snap = dir.join("xtask/tests/snapshots/regen__surface_snapengage.snap");
     let text = std::fs::read_to_string(&snap).unwrap();
-    assert!(text.contains("client.chat().start_chat(widget_id)"), "{text}");
+    assert!(text.contains("client.chat().start(widget_id)"), "{text}");
     // A spec change that forgets the surface snapshot, shown here by the old snapshot left in place.
-    std::fs::write(&snap, text.replace("start_chat", "begin_chat")).unwrap();
+    std::fs::write(&snap, text.replace("chat().start(", "chat().begin(")).unwrap();
     let Err(Failure::Stale(r)) = regen::run(&opts(&dir, true)) else { panic!("a stale surface snapshot must fail --check") };
     assert_eq!(r.stale.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(), [PathBuf::from("xtask/tests/snapshots/regen__surface_snapengage.snap")]);
     regen::run(&opts(&dir, false)).unwrap();
@@ -229,7 +229,7 @@ fn runtime_features_follow_the_spec() {
         seen[1][limited as usize] = true;
         let runtime = manifest.lines().find(|l| l.starts_with("snapsdk-runtime = ")).unwrap_or_else(|| panic!("{dir}: no runtime dependency"));
         assert_eq!(runtime.contains(r#"features = ["multipart"]"#), multipart, "{dir}: {runtime}");
-        assert_eq!(lib.contains("pub use ::snapsdk_runtime::FilePart;"), multipart, "{dir}: FilePart re-export");
+        assert_eq!(lib.contains("pub use snapsdk_runtime::FilePart;"), multipart, "{dir}: FilePart re-export");
         let default = manifest.lines().find(|l| l.starts_with("default = ")).unwrap_or_else(|| panic!("{dir}: no default features"));
         assert_eq!(default == r#"default = ["rate-limit"]"#, limited, "{dir}: {default}");
         assert!(manifest.contains("\nrate-limit = [\"snapsdk-runtime/rate-limit\"]\n"), "{dir}: no rate-limit feature");

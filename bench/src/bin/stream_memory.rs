@@ -88,7 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Download, consumed chunk by chunk.
     let started = Instant::now();
-    let mut stream = client.documents().download_document(1, 2).send().await?;
+    let mut stream = client.documents().download(1, 2).send().await?;
     let mut total = 0u64;
     while let Some(chunk) = stream.next().await {
         total += chunk?.len() as u64;
@@ -103,14 +103,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("download.bin");
     let started = Instant::now();
-    let written = client.documents().download_document(1, 2).send().await?.write_to_file(&file).await?;
+    let written = client.documents().download(1, 2).send().await?.write_to_file(&file).await?;
     assert_eq!(written, size);
     println!("download (to file): {written} bytes in {:.2} s; peak RSS {}", started.elapsed().as_secs_f64(), mib(bench::peak_rss_kib()));
     result("download to file", started.elapsed().as_secs_f64());
 
     // Upload the same file back, streamed from disk as multipart.
     let started = Instant::now();
-    let answer = client.documents().upload_document(1, besnappy::FilePart::from_path(&file)).send().await?;
+    let answer = client.documents().upload(1, besnappy::FilePart::from_path(&file)).send().await?;
     println!("upload (from file): answer {answer} in {:.2} s; peak RSS {}", started.elapsed().as_secs_f64(), mib(bench::peak_rss_kib()));
     result("upload from file (multipart)", started.elapsed().as_secs_f64());
     std::fs::remove_dir_all(&dir)?;

@@ -11,6 +11,7 @@
 //! ```
 //!
 //! Without an argument it calls the real API at https://app.besnappy.com/api/v1; credentials come from the environment as in the quick start.
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = std::env::args()
@@ -18,15 +19,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "https://app.besnappy.com/api/v1".to_owned());
     run(&base_url).await
 }
+
 fn env_or(name: &str, placeholder: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| placeholder.to_owned())
 }
+
 /// A client builder with the credentials from the environment.
 fn builder(base_url: &str) -> besnappy::ClientBuilder {
     besnappy::Client::builder()
         .api_key(env_or("BESNAPPY_API_KEY", "example-key"))
         .base_url(base_url)
 }
+
 /// The example; `tests/prism.rs` runs it against Prism too.
 pub async fn run(base_url: &str) -> Result<(), Box<dyn std::error::Error>> {
     let client = builder(base_url).build()?;
@@ -36,16 +40,17 @@ pub async fn run(base_url: &str) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&upload, "hello from the example\n")?;
     let answer = client
         .documents()
-        .upload_document(42, besnappy::FilePart::from_path(&upload).mime("text/plain"))
+        .upload(42, besnappy::FilePart::from_path(&upload).mime("text/plain"))
         .await?;
     println!(
-        "upload_document sent {} ({} bytes): {answer:?}", upload.display(),
-        std::fs::metadata(& upload).map(| m | m.len()).unwrap_or(0)
+        "upload_document sent {} ({} bytes): {answer:?}",
+        upload.display(),
+        std::fs::metadata(&upload).map(|m| m.len()).unwrap_or(0)
     );
     let target = dir.join("download.bin");
     let written = client
         .documents()
-        .download_document(42, 42)
+        .download(42, 42)
         .await?
         .write_to_file(&target)
         .await?;

@@ -11,6 +11,7 @@
 //! ```
 //!
 //! Without an argument it calls the real API at https://app.besnappy.com/api/v1; credentials come from the environment as in the quick start.
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = std::env::args()
@@ -18,23 +19,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "https://app.besnappy.com/api/v1".to_owned());
     run(&base_url).await
 }
+
 fn env_or(name: &str, placeholder: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| placeholder.to_owned())
 }
+
 /// A client builder with the credentials from the environment.
 fn builder(base_url: &str) -> besnappy::ClientBuilder {
     besnappy::Client::builder()
         .api_key(env_or("BESNAPPY_API_KEY", "example-key"))
         .base_url(base_url)
 }
+
 /// The example; `tests/prism.rs` runs it against Prism too.
 pub async fn run(base_url: &str) -> Result<(), Box<dyn std::error::Error>> {
     let client = builder(base_url).build()?;
-    let mut pages = client
-        .faqs()
-        .search_faqs(42, "example-query")
-        .into_stream()
-        .max_pages(5);
+    let mut pages = client.faqs().search(42, "example-query").into_stream().max_pages(5);
     let mut count = 0;
     while let Some(item) = pages.next().await {
         match item {

@@ -11,6 +11,7 @@
 //! ```
 //!
 //! Without an argument it calls the real API at https://app.besnappy.com/api/v1. The key comes from `BESNAPPY_API_KEY`; a mock accepts the placeholder.
+
 #[tokio::main]
 async fn main() -> Result<(), besnappy::Error> {
     let base_url = std::env::args()
@@ -18,16 +19,18 @@ async fn main() -> Result<(), besnappy::Error> {
         .unwrap_or_else(|| "https://app.besnappy.com/api/v1".to_owned());
     run(&base_url).await
 }
+
 fn env_or(name: &str, placeholder: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| placeholder.to_owned())
 }
+
 /// The calls; `tests/prism.rs` runs them against Prism too.
 pub async fn run(base_url: &str) -> Result<(), besnappy::Error> {
     let client = besnappy::Client::builder()
         .api_key(env_or("BESNAPPY_API_KEY", "example-key"))
         .base_url(base_url)
         .build()?;
-    let answer = client.accounts().list_accounts().await?;
+    let answer = client.accounts().list().await?;
     println!("list_accounts (GET /accounts): {answer:#?}");
     let answer = client.accounts().list_mailboxes(42).await?;
     println!("list_mailboxes (GET /account/{{account_id}}/mailboxes): {answer:#?}");

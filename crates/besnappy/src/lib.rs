@@ -3,142 +3,156 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![allow(
-    clippy::too_many_arguments,
-    clippy::large_enum_variant,
-    clippy::new_without_default,
-    clippy::vec_init_then_push
-)]
 pub mod models;
 pub mod operations;
+
 pub use models::*;
-pub use ::snapsdk_runtime::{
-    Alternatives, ApiError, ByteStream, DecodeError, Error, Paginator, RateLimit,
-    RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
+pub use snapsdk_runtime::{
+    http_client_builder, Alternatives, ApiError, ByteStream, DecodeError, Error, Paginator, RateLimit, RequestOptions,
+    Response, RetryConfig, StatusCode, Timeouts, Timestamp,
 };
-pub use ::snapsdk_runtime::FilePart;
+
+pub use snapsdk_runtime::FilePart;
+
 /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
-pub use ::snapsdk_runtime::reqwest;
-pub use ::snapsdk_runtime::http_client_builder;
+pub use snapsdk_runtime::reqwest;
+
+/// The serde_json version this crate is built on: free-form answers are [`serde_json::Value`]s.
+pub use serde_json;
+
+use snapsdk_runtime::{Credentials, VendorInfo};
+use std::time::Duration;
+
 /// `Result` with this crate's [`Error`].
-pub type Result<T, E = Error> = ::std::result::Result<T, E>;
-static VENDOR: ::snapsdk_runtime::VendorInfo = ::snapsdk_runtime::VendorInfo {
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+static VENDOR: VendorInfo = VendorInfo {
     name: "snappy",
     crate_name: "besnappy",
     crate_version: env!("CARGO_PKG_VERSION"),
     base_url: "https://app.besnappy.com/api/v1",
-    rate_limit: Some(::snapsdk_runtime::RateLimit {
+    rate_limit: Some(RateLimit {
         requests: 200u32,
-        period: ::std::time::Duration::from_secs(60u64),
+        period: Duration::from_secs(60u64),
     }),
 };
+
 /// The API client. Cheap to clone: clones share the connection pool, the rate limiter and any server-requested hold-off.
 /// Start here: `Client::builder().api_key(..).build()?`.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::snapsdk_runtime::Client,
+    inner: snapsdk_runtime::Client,
 }
+
 impl Client {
     /// A builder with the vendor's defaults: its base URL, its documented rate limit, and the runtime's retry and timeout defaults.
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
-            inner: ::snapsdk_runtime::ClientBuilder::new(&VENDOR),
+            inner: snapsdk_runtime::ClientBuilder::new(&VENDOR),
         }
     }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         self.inner.base_url()
     }
+
     /// Lift a hold-off a server's `Retry-After` put on this client and its clones.
     pub fn clear_hold_off(&self) {
         self.inner.clear_hold_off()
     }
+}
+
+impl Client {
     /// The `accounts` operations.
     pub fn accounts(&self) -> AccountsApi<'_> {
         AccountsApi { client: self }
     }
+
     /// The `documents` operations.
     pub fn documents(&self) -> DocumentsApi<'_> {
         DocumentsApi { client: self }
     }
+
     /// The `faqs` operations.
     pub fn faqs(&self) -> FaqsApi<'_> {
         FaqsApi { client: self }
     }
+
     /// The `tickets` operations.
     pub fn tickets(&self) -> TicketsApi<'_> {
         TicketsApi { client: self }
     }
+
     /// The `wall` operations.
     pub fn wall(&self) -> WallApi<'_> {
         WallApi { client: self }
     }
 }
+
 /// Configures a [`Client`]: credentials, base URL, timeouts, retries and rate limit.
 #[derive(Debug)]
 #[must_use]
 pub struct ClientBuilder {
-    inner: ::snapsdk_runtime::ClientBuilder,
+    inner: snapsdk_runtime::ClientBuilder,
 }
+
 impl ClientBuilder {
     /// The personal API key (Your Settings, Security tab) as the Basic-auth username, with the fixed password "x".
     ///
-    /// A key that cannot be sent (empty, or with a newline) makes `build()` fail.
+    /// A key that cannot be sent (empty, with a `:`, a newline or surrounding whitespace) makes `build()` fail.
     pub fn api_key(self, key: impl AsRef<str>) -> Self {
         Self {
-            inner: self
-                .inner
-                .credentials(
-                    ::snapsdk_runtime::Credentials::basic("api_key", key.as_ref(), "x"),
-                ),
+            inner: self.inner.credentials(Credentials::basic("api_key", key.as_ref(), "x")),
         }
     }
+
     /// A Snappy username and password sent as HTTP Basic credentials.
     ///
-    /// A key that cannot be sent (empty, or with a newline) makes `build()` fail.
+    /// An empty username, a username with `:`, or either part with a newline, another control character or surrounding whitespace makes `build()` fail; the password may be empty.
     pub fn login(self, username: impl AsRef<str>, password: impl AsRef<str>) -> Self {
         Self {
             inner: self
                 .inner
-                .credentials(
-                    ::snapsdk_runtime::Credentials::basic(
-                        "login",
-                        username.as_ref(),
-                        password.as_ref(),
-                    ),
-                ),
+                .credentials(Credentials::basic("login", username.as_ref(), password.as_ref())),
         }
     }
+
     /// Send requests to another base URL (a mock server, a proxy, a staging host).
-    pub fn base_url(self, url: impl ::std::convert::Into<String>) -> Self {
+    pub fn base_url(self, url: impl Into<String>) -> Self {
         Self {
             inner: self.inner.base_url(url),
         }
     }
+
     /// Limit on establishing a connection.
-    pub fn connect_timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.connect_timeout(timeout),
         }
     }
+
     /// Limit on each attempt, from sending to the last byte of a buffered response.
-    pub fn timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.timeout(timeout),
         }
     }
+
     /// Limit on a whole call, across retries and waits.
-    pub fn operation_timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn operation_timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.operation_timeout(timeout),
         }
     }
-    /// Retry policy; [`RetryConfig::disabled`] turns retries off.
+
+    /// Retry policy; \[`RetryConfig::disabled`\] turns retries off.
     pub fn retry(self, retry: RetryConfig) -> Self {
         Self {
             inner: self.inner.retry(retry),
         }
     }
+
     /// Replace the client-side rate limit; `None` turns it off. Needs the crate's `rate-limit` feature.
     #[cfg(feature = "rate-limit")]
     #[cfg_attr(docsrs, doc(cfg(feature = "rate-limit")))]
@@ -147,61 +161,67 @@ impl ClientBuilder {
             inner: self.inner.rate_limit(limit),
         }
     }
+
     /// Longest pause while a body moves, either direction (default 30 s).
-    pub fn idle_timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn idle_timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.idle_timeout(timeout),
         }
     }
+
     /// Largest buffered (non-streamed) response body, in bytes (default 32 MiB).
     pub fn max_body_size(self, bytes: u64) -> Self {
         Self {
             inner: self.inner.max_body_size(bytes),
         }
     }
+
     /// Most requests in flight at once, and so connections to the host (default 32).
     pub fn max_connections_per_host(self, n: usize) -> Self {
         Self {
             inner: self.inner.max_connections_per_host(n),
         }
     }
+
     /// Longest hold-off a server's `Retry-After` can put on every call (default 10 minutes).
-    pub fn max_hold_off(self, ceiling: ::std::time::Duration) -> Self {
+    pub fn max_hold_off(self, ceiling: Duration) -> Self {
         Self {
             inner: self.inner.max_hold_off(ceiling),
         }
     }
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
+
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as \[`reqwest`\].
     /// Refused by `build()` for a key sent in a custom header (the client could follow a redirect elsewhere with it):
-    /// pass a builder to [`http_client_builder`](Self::http_client_builder) instead.
-    /// Start from [`crate::http_client_builder()`] for the same TLS setup as the default client: a `reqwest::Client::builder()`
+    /// pass a builder to \[`http_client_builder`\](Self::http\_client\_builder) instead.
+    /// Start from \[`crate::http_client_builder()`\] for the same TLS setup as the default client: a `reqwest::Client::builder()`
     /// in a build where no reqwest TLS provider feature is on (this crate turns none on) panics in `build()`.
-    pub fn http_client(self, client: ::snapsdk_runtime::reqwest::Client) -> Self {
+    pub fn http_client(self, client: reqwest::Client) -> Self {
         Self {
             inner: self.inner.http_client(client),
         }
     }
+
     /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects, so a key never leaves the base URL's origin.
-    pub fn http_client_builder(
-        self,
-        builder: ::snapsdk_runtime::reqwest::ClientBuilder,
-    ) -> Self {
+    pub fn http_client_builder(self, builder: reqwest::ClientBuilder) -> Self {
         Self {
             inner: self.inner.http_client_builder(builder),
         }
     }
+
     /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
     pub fn allow_insecure_http(self, allow: bool) -> Self {
         Self {
             inner: self.inner.allow_insecure_http(allow),
         }
     }
+
     /// Text appended to the `User-Agent` header.
-    pub fn user_agent_suffix(self, suffix: impl ::std::convert::Into<String>) -> Self {
+    pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self {
         Self {
             inner: self.inner.user_agent_suffix(suffix),
         }
     }
+
     /// Build the client; fails on an unusable credential or base URL.
     pub fn build(self) -> Result<Client> {
         Ok(Client {
@@ -209,11 +229,13 @@ impl ClientBuilder {
         })
     }
 }
+
 /// Operations of the `accounts` group.
 #[derive(Debug, Clone, Copy)]
 pub struct AccountsApi<'a> {
     client: &'a Client,
 }
+
 impl AccountsApi<'_> {
     /// Look up a customer contact of an account by id or email address.
     ///
@@ -226,47 +248,44 @@ impl AccountsApi<'_> {
     /// - The document writes the path as /account/{id}/contacts/{id-or-email}; the placeholders are renamed to account\_id and contact. The URL is unchanged.
     /// - The contact segment accepts either a numeric id or an email address (the document's placeholder is {id-or-email}), so it is a plain string. It goes out as one path segment encoded with RFC 3986's pchar set: the "@" of an address is legal there and is sent as is, while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The text says a single contact is retrieved, but the example answer is a JSON array holding one contact. We follow the example: the response is a list, usually of one element.
-    pub fn get_contact(
-        &self,
-        account_id: i64,
-        contact: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetContact {
-        crate::operations::GetContact::new(
-            self.client.inner.clone(),
-            account_id,
-            contact.into(),
-        )
+    pub fn get_contact(&self, account_id: i64, contact: impl Into<String>) -> operations::GetContact {
+        operations::GetContact::new(self.client.inner.clone(), account_id, contact.into())
     }
+
     /// List every account the credentials can reach.
     ///
     /// `GET /accounts`
     ///
     /// Source: snappy-api-v1.txt § "Accounts".
-    pub fn list_accounts(&self) -> crate::operations::ListAccounts {
-        crate::operations::ListAccounts::new(self.client.inner.clone())
+    pub fn list(&self) -> operations::ListAccounts {
+        operations::ListAccounts::new(self.client.inner.clone())
     }
+
     /// List the mailboxes that belong to an account.
     ///
     /// `GET /account/{account_id}/mailboxes`
     ///
     /// Source: snappy-api-v1.txt § "Mailboxes".
-    pub fn list_mailboxes(&self, account_id: i64) -> crate::operations::ListMailboxes {
-        crate::operations::ListMailboxes::new(self.client.inner.clone(), account_id)
+    pub fn list_mailboxes(&self, account_id: i64) -> operations::ListMailboxes {
+        operations::ListMailboxes::new(self.client.inner.clone(), account_id)
     }
+
     /// List the staff members of an account.
     ///
     /// `GET /account/{account_id}/staff`
     ///
     /// Source: snappy-api-v1.txt § "Staff".
-    pub fn list_staff(&self, account_id: i64) -> crate::operations::ListStaff {
-        crate::operations::ListStaff::new(self.client.inner.clone(), account_id)
+    pub fn list_staff(&self, account_id: i64) -> operations::ListStaff {
+        operations::ListStaff::new(self.client.inner.clone(), account_id)
     }
 }
+
 /// Operations of the `documents` group.
 #[derive(Debug, Clone, Copy)]
 pub struct DocumentsApi<'a> {
     client: &'a Client,
 }
+
 impl DocumentsApi<'_> {
     /// Download the file of a stored document.
     ///
@@ -278,25 +297,19 @@ impl DocumentsApi<'_> {
     ///
     /// - The document prints /account/{id}/document/{id}/download, using {id} for both the account and the document. The placeholders are renamed to account\_id and document\_id; the URL is unchanged.
     /// - The content type of the download is not documented (the stored type is in Document.type); the body is streamed as raw bytes.
-    pub fn download_document(
-        &self,
-        account_id: i64,
-        document_id: i64,
-    ) -> crate::operations::DownloadDocument {
-        crate::operations::DownloadDocument::new(
-            self.client.inner.clone(),
-            account_id,
-            document_id,
-        )
+    pub fn download(&self, account_id: i64, document_id: i64) -> operations::DownloadDocument {
+        operations::DownloadDocument::new(self.client.inner.clone(), account_id, document_id)
     }
+
     /// List the documents stored on an account.
     ///
     /// `GET /account/{account_id}/documents`
     ///
     /// Source: snappy-api-v1.txt § "Documents".
-    pub fn list_documents(&self, account_id: i64) -> crate::operations::ListDocuments {
-        crate::operations::ListDocuments::new(self.client.inner.clone(), account_id)
+    pub fn list(&self, account_id: i64) -> operations::ListDocuments {
+        operations::ListDocuments::new(self.client.inner.clone(), account_id)
     }
+
     /// Upload a file as a new document on an account.
     ///
     /// `POST /account/{account_id}/document`
@@ -308,23 +321,17 @@ impl DocumentsApi<'_> {
     /// - The endpoint list has no entry for uploads; the upload is printed after "Downloading Documents" and belongs to documents, so it cites the Documents entry.
     /// - tags is a plain text part holding the JSON text of the list, as the document says; the client writes it from the list (`json_list<string>`, as for ticket tags).
     /// - The answer is not documented; it is declared as free JSON (probably the stored document). The upload is not retried.
-    pub fn upload_document(
-        &self,
-        account_id: i64,
-        document: ::snapsdk_runtime::FilePart,
-    ) -> crate::operations::UploadDocument {
-        crate::operations::UploadDocument::new(
-            self.client.inner.clone(),
-            account_id,
-            document,
-        )
+    pub fn upload(&self, account_id: i64, document: FilePart) -> operations::UploadDocument {
+        operations::UploadDocument::new(self.client.inner.clone(), account_id, document)
     }
 }
+
 /// Operations of the `faqs` group.
 #[derive(Debug, Clone, Copy)]
 pub struct FaqsApi<'a> {
     client: &'a Client,
 }
+
 impl FaqsApi<'_> {
     /// Create an FAQ on an account.
     ///
@@ -336,19 +343,10 @@ impl FaqsApi<'_> {
     ///
     /// - The request is shown as a JSON object, so the body is JSON. Neither field is marked required; both are required here because an FAQ without a title or slug makes no sense.
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
-    pub fn create_faq(
-        &self,
-        account_id: i64,
-        title: impl ::std::convert::Into<String>,
-        url: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CreateFaq {
-        crate::operations::CreateFaq::new(
-            self.client.inner.clone(),
-            account_id,
-            title.into(),
-            url.into(),
-        )
+    pub fn create(&self, account_id: i64, title: impl Into<String>, url: impl Into<String>) -> operations::CreateFaq {
+        operations::CreateFaq::new(self.client.inner.clone(), account_id, title.into(), url.into())
     }
+
     /// Add a question and its answer to an FAQ topic.
     ///
     /// `POST /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`
@@ -359,15 +357,15 @@ impl FaqsApi<'_> {
     ///
     /// - The request is shown as a JSON object, so the body is JSON. Both fields are required here (a question needs both).
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
-    pub fn create_faq_question(
+    pub fn create_question(
         &self,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
-        question: impl ::std::convert::Into<String>,
-        answer: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CreateFaqQuestion {
-        crate::operations::CreateFaqQuestion::new(
+        question: impl Into<String>,
+        answer: impl Into<String>,
+    ) -> operations::CreateFaqQuestion {
+        operations::CreateFaqQuestion::new(
             self.client.inner.clone(),
             account_id,
             faq_id,
@@ -376,6 +374,7 @@ impl FaqsApi<'_> {
             answer.into(),
         )
     }
+
     /// Add a topic to an FAQ.
     ///
     /// `POST /account/{account_id}/faqs/{faq_id}/topics`
@@ -385,21 +384,12 @@ impl FaqsApi<'_> {
     /// # Spec decisions
     ///
     /// - The request is shown as a JSON object, so the body is JSON. topic is its only documented field, so it is required.
-    /// - The official PHP client (2014) also sends `order` when it creates or updates a topic (shared/vendor-docs/README.md, "More from recorded Snappy traffic"). The document does not list it and no source records its type, so neither create\_faq\_topic nor update\_faq\_topic models it.
+    /// - The official PHP client (2014) also sends `order` when it creates or updates a topic ("More from recorded Snappy traffic"). The document does not list it and no source records its type, so neither create\_faq\_topic nor update\_faq\_topic models it.
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
-    pub fn create_faq_topic(
-        &self,
-        account_id: i64,
-        faq_id: i64,
-        topic: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CreateFaqTopic {
-        crate::operations::CreateFaqTopic::new(
-            self.client.inner.clone(),
-            account_id,
-            faq_id,
-            topic.into(),
-        )
+    pub fn create_topic(&self, account_id: i64, faq_id: i64, topic: impl Into<String>) -> operations::CreateFaqTopic {
+        operations::CreateFaqTopic::new(self.client.inner.clone(), account_id, faq_id, topic.into())
     }
+
     /// Delete an FAQ.
     ///
     /// `DELETE /account/{account_id}/faqs/{faq_id}`
@@ -409,13 +399,10 @@ impl FaqsApi<'_> {
     /// # Spec decisions
     ///
     /// - The answer is not documented; the response is declared empty.
-    pub fn delete_faq(
-        &self,
-        account_id: i64,
-        faq_id: i64,
-    ) -> crate::operations::DeleteFaq {
-        crate::operations::DeleteFaq::new(self.client.inner.clone(), account_id, faq_id)
+    pub fn delete(&self, account_id: i64, faq_id: i64) -> operations::DeleteFaq {
+        operations::DeleteFaq::new(self.client.inner.clone(), account_id, faq_id)
     }
+
     /// Delete an FAQ question.
     ///
     /// `DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`
@@ -425,21 +412,16 @@ impl FaqsApi<'_> {
     /// # Spec decisions
     ///
     /// - The answer is not documented; the response is declared empty.
-    pub fn delete_faq_question(
+    pub fn delete_question(
         &self,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
         question_id: i64,
-    ) -> crate::operations::DeleteFaqQuestion {
-        crate::operations::DeleteFaqQuestion::new(
-            self.client.inner.clone(),
-            account_id,
-            faq_id,
-            topic_id,
-            question_id,
-        )
+    ) -> operations::DeleteFaqQuestion {
+        operations::DeleteFaqQuestion::new(self.client.inner.clone(), account_id, faq_id, topic_id, question_id)
     }
+
     /// Delete a topic of an FAQ.
     ///
     /// `DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`
@@ -449,19 +431,10 @@ impl FaqsApi<'_> {
     /// # Spec decisions
     ///
     /// - The answer is not documented; the response is declared empty.
-    pub fn delete_faq_topic(
-        &self,
-        account_id: i64,
-        faq_id: i64,
-        topic_id: i64,
-    ) -> crate::operations::DeleteFaqTopic {
-        crate::operations::DeleteFaqTopic::new(
-            self.client.inner.clone(),
-            account_id,
-            faq_id,
-            topic_id,
-        )
+    pub fn delete_topic(&self, account_id: i64, faq_id: i64, topic_id: i64) -> operations::DeleteFaqTopic {
+        operations::DeleteFaqTopic::new(self.client.inner.clone(), account_id, faq_id, topic_id)
     }
+
     /// List the questions filed under an FAQ topic.
     ///
     /// `GET /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`
@@ -471,19 +444,10 @@ impl FaqsApi<'_> {
     /// # Spec decisions
     ///
     /// - No example answer is shown; the response is free JSON. The question objects are probably those of the FAQ search (FaqQuestion), but that is not stated.
-    pub fn list_faq_questions(
-        &self,
-        account_id: i64,
-        faq_id: i64,
-        topic_id: i64,
-    ) -> crate::operations::ListFaqQuestions {
-        crate::operations::ListFaqQuestions::new(
-            self.client.inner.clone(),
-            account_id,
-            faq_id,
-            topic_id,
-        )
+    pub fn list_questions(&self, account_id: i64, faq_id: i64, topic_id: i64) -> operations::ListFaqQuestions {
+        operations::ListFaqQuestions::new(self.client.inner.clone(), account_id, faq_id, topic_id)
     }
+
     /// List the topics of an FAQ.
     ///
     /// `GET /account/{account_id}/faqs/{faq_id}/topics`
@@ -493,17 +457,10 @@ impl FaqsApi<'_> {
     /// # Spec decisions
     ///
     /// - No example answer is shown; the response is free JSON.
-    pub fn list_faq_topics(
-        &self,
-        account_id: i64,
-        faq_id: i64,
-    ) -> crate::operations::ListFaqTopics {
-        crate::operations::ListFaqTopics::new(
-            self.client.inner.clone(),
-            account_id,
-            faq_id,
-        )
+    pub fn list_topics(&self, account_id: i64, faq_id: i64) -> operations::ListFaqTopics {
+        operations::ListFaqTopics::new(self.client.inner.clone(), account_id, faq_id)
     }
+
     /// List the FAQs of an account.
     ///
     /// `GET /account/{account_id}/faqs`
@@ -513,9 +470,10 @@ impl FaqsApi<'_> {
     /// # Spec decisions
     ///
     /// - No example answer is shown; the response is free JSON.
-    pub fn list_faqs(&self, account_id: i64) -> crate::operations::ListFaqs {
-        crate::operations::ListFaqs::new(self.client.inner.clone(), account_id)
+    pub fn list(&self, account_id: i64) -> operations::ListFaqs {
+        operations::ListFaqs::new(self.client.inner.clone(), account_id)
     }
+
     /// Search the FAQ questions of an account, one page at a time.
     ///
     /// `GET /account/{account_id}/faqs/search`
@@ -527,17 +485,10 @@ impl FaqsApi<'_> {
     /// - The document only prints the path with a sample query string (query=search&page=1); query and page are read as the same parameters as the ticket search, and the answer has the same meta/data shape.
     /// - The page size is not documented; the stream stops after meta.total items or an empty page.
     /// - page is a client-side default (1 is sent when the caller sets none): the document's sample query string always carries page=1 and states no server default.
-    pub fn search_faqs(
-        &self,
-        account_id: i64,
-        query: impl ::std::convert::Into<String>,
-    ) -> crate::operations::SearchFaqs {
-        crate::operations::SearchFaqs::new(
-            self.client.inner.clone(),
-            account_id,
-            query.into(),
-        )
+    pub fn search(&self, account_id: i64, query: impl Into<String>) -> operations::SearchFaqs {
+        operations::SearchFaqs::new(self.client.inner.clone(), account_id, query.into())
     }
+
     /// Set which topics of the FAQ a question is filed under.
     ///
     /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}/topics`
@@ -548,17 +499,17 @@ impl FaqsApi<'_> {
     ///
     /// - topics is a real JSON array of ids in the example (unlike ticket tags, which are JSON text in a form field), so the body is JSON.
     /// - The list is assumed to replace the question's topics rather than add to them; the document only says the call updates them.
-    /// - The official PHP client (2014) sets a question's topics with PUT /account/{id}/questions/{qid}/topics (shared/vendor-docs/README.md, public clients), a shorter path than the document's. We follow the document (snappy-api-v1.txt, "Creating & Editing FAQ Questions"); the short path is the one to try if this one answers 404.
+    /// - The official PHP client (2014) sets a question's topics with PUT /account/{id}/questions/{qid}/topics (public clients), a shorter path than the document's. We follow the document (snappy-api-v1.txt, "Creating & Editing FAQ Questions"); the short path is the one to try if this one answers 404.
     /// - No example answer is shown; the response is free JSON.
-    pub fn set_faq_question_topics(
+    pub fn set_question_topics(
         &self,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
         question_id: i64,
         topics: Vec<i64>,
-    ) -> crate::operations::SetFaqQuestionTopics {
-        crate::operations::SetFaqQuestionTopics::new(
+    ) -> operations::SetFaqQuestionTopics {
+        operations::SetFaqQuestionTopics::new(
             self.client.inner.clone(),
             account_id,
             faq_id,
@@ -567,6 +518,7 @@ impl FaqsApi<'_> {
             topics,
         )
     }
+
     /// Change the title or slug of an FAQ.
     ///
     /// `PUT /account/{account_id}/faqs/{faq_id}`
@@ -577,13 +529,10 @@ impl FaqsApi<'_> {
     ///
     /// - The example sends both fields. Whether the server accepts a partial update is not said; both are optional here and unset ones are left out.
     /// - No example answer is shown; the response is free JSON.
-    pub fn update_faq(
-        &self,
-        account_id: i64,
-        faq_id: i64,
-    ) -> crate::operations::UpdateFaq {
-        crate::operations::UpdateFaq::new(self.client.inner.clone(), account_id, faq_id)
+    pub fn update(&self, account_id: i64, faq_id: i64) -> operations::UpdateFaq {
+        operations::UpdateFaq::new(self.client.inner.clone(), account_id, faq_id)
     }
+
     /// Change the text of an FAQ question or its answer.
     ///
     /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`
@@ -594,21 +543,16 @@ impl FaqsApi<'_> {
     ///
     /// - The example sends both fields. Whether a partial update is accepted is not said; both are optional here and unset ones are left out.
     /// - No example answer is shown; the response is free JSON.
-    pub fn update_faq_question(
+    pub fn update_question(
         &self,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
         question_id: i64,
-    ) -> crate::operations::UpdateFaqQuestion {
-        crate::operations::UpdateFaqQuestion::new(
-            self.client.inner.clone(),
-            account_id,
-            faq_id,
-            topic_id,
-            question_id,
-        )
+    ) -> operations::UpdateFaqQuestion {
+        operations::UpdateFaqQuestion::new(self.client.inner.clone(), account_id, faq_id, topic_id, question_id)
     }
+
     /// Rename a topic of an FAQ.
     ///
     /// `PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`
@@ -618,29 +562,25 @@ impl FaqsApi<'_> {
     /// # Spec decisions
     ///
     /// - The request is shown as a JSON object, so the body is JSON. topic is its only documented field, so it is required.
-    /// - The official PHP client (2014) also sends `order` when it creates or updates a topic (shared/vendor-docs/README.md, "More from recorded Snappy traffic"). The document does not list it and no source records its type, so neither create\_faq\_topic nor update\_faq\_topic models it.
+    /// - The official PHP client (2014) also sends `order` when it creates or updates a topic ("More from recorded Snappy traffic"). The document does not list it and no source records its type, so neither create\_faq\_topic nor update\_faq\_topic models it.
     /// - No example answer is shown; the response is free JSON.
-    pub fn update_faq_topic(
+    pub fn update_topic(
         &self,
         account_id: i64,
         faq_id: i64,
         topic_id: i64,
-        topic: impl ::std::convert::Into<String>,
-    ) -> crate::operations::UpdateFaqTopic {
-        crate::operations::UpdateFaqTopic::new(
-            self.client.inner.clone(),
-            account_id,
-            faq_id,
-            topic_id,
-            topic.into(),
-        )
+        topic: impl Into<String>,
+    ) -> operations::UpdateFaqTopic {
+        operations::UpdateFaqTopic::new(self.client.inner.clone(), account_id, faq_id, topic_id, topic.into())
     }
 }
+
 /// Operations of the `tickets` group.
 #[derive(Debug, Clone, Copy)]
 pub struct TicketsApi<'a> {
     client: &'a Client,
 }
+
 impl TicketsApi<'_> {
     /// Delete a ticket.
     ///
@@ -652,12 +592,10 @@ impl TicketsApi<'_> {
     ///
     /// - The answer is not documented; the response is declared empty.
     /// - Retried like any DELETE: a second delete of the same ticket removes nothing more (it may answer 404, which is not retried).
-    pub fn delete_ticket(
-        &self,
-        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
-    ) -> crate::operations::DeleteTicket {
-        crate::operations::DeleteTicket::new(self.client.inner.clone(), ticket.into())
+    pub fn delete(&self, ticket: impl Into<models::TicketRef>) -> operations::DeleteTicket {
+        operations::DeleteTicket::new(self.client.inner.clone(), ticket.into())
     }
+
     /// Download the file of an attachment on a ticket note.
     ///
     /// `GET /ticket/{ticket}/attachment/{attachment_id}/download`
@@ -669,26 +607,21 @@ impl TicketsApi<'_> {
     /// - The content type of the download is not documented; the body is streamed as raw bytes.
     pub fn download_attachment(
         &self,
-        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
+        ticket: impl Into<models::TicketRef>,
         attachment_id: i64,
-    ) -> crate::operations::DownloadAttachment {
-        crate::operations::DownloadAttachment::new(
-            self.client.inner.clone(),
-            ticket.into(),
-            attachment_id,
-        )
+    ) -> operations::DownloadAttachment {
+        operations::DownloadAttachment::new(self.client.inner.clone(), ticket.into(), attachment_id)
     }
+
     /// Fetch one ticket with its contacts, mailbox and opener.
     ///
     /// `GET /ticket/{ticket}`
     ///
     /// Source: snappy-api-v1.txt § "Ticket Details".
-    pub fn get_ticket(
-        &self,
-        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
-    ) -> crate::operations::GetTicket {
-        crate::operations::GetTicket::new(self.client.inner.clone(), ticket.into())
+    pub fn get(&self, ticket: impl Into<models::TicketRef>) -> operations::GetTicket {
+        operations::GetTicket::new(self.client.inner.clone(), ticket.into())
     }
+
     /// List the new, unassigned tickets across all mailboxes of an account.
     ///
     /// `GET /account/{account_id}/inbox`
@@ -698,15 +631,10 @@ impl TicketsApi<'_> {
     /// # Spec decisions
     ///
     /// - No paging is documented; the whole list comes back in one answer.
-    pub fn list_account_inbox_tickets(
-        &self,
-        account_id: i64,
-    ) -> crate::operations::ListAccountInboxTickets {
-        crate::operations::ListAccountInboxTickets::new(
-            self.client.inner.clone(),
-            account_id,
-        )
+    pub fn list_account_inbox(&self, account_id: i64) -> operations::ListAccountInboxTickets {
+        operations::ListAccountInboxTickets::new(self.client.inner.clone(), account_id)
     }
+
     /// List the tickets waiting for a reply across all mailboxes of an account.
     ///
     /// `GET /account/{account_id}/waiting`
@@ -716,15 +644,10 @@ impl TicketsApi<'_> {
     /// # Spec decisions
     ///
     /// - No paging is documented; the whole list comes back in one answer.
-    pub fn list_account_waiting_tickets(
-        &self,
-        account_id: i64,
-    ) -> crate::operations::ListAccountWaitingTickets {
-        crate::operations::ListAccountWaitingTickets::new(
-            self.client.inner.clone(),
-            account_id,
-        )
+    pub fn list_account_waiting(&self, account_id: i64) -> operations::ListAccountWaitingTickets {
+        operations::ListAccountWaitingTickets::new(self.client.inner.clone(), account_id)
     }
+
     /// List the waiting tickets assigned to the caller across all mailboxes of an account.
     ///
     /// `GET /account/{account_id}/yours`
@@ -734,15 +657,10 @@ impl TicketsApi<'_> {
     /// # Spec decisions
     ///
     /// - No paging is documented; the whole list comes back in one answer.
-    pub fn list_account_your_tickets(
-        &self,
-        account_id: i64,
-    ) -> crate::operations::ListAccountYourTickets {
-        crate::operations::ListAccountYourTickets::new(
-            self.client.inner.clone(),
-            account_id,
-        )
+    pub fn list_account_your(&self, account_id: i64) -> operations::ListAccountYourTickets {
+        operations::ListAccountYourTickets::new(self.client.inner.clone(), account_id)
     }
+
     /// List the new, unassigned tickets of one mailbox.
     ///
     /// `GET /mailbox/{mailbox_id}/inbox`
@@ -752,15 +670,10 @@ impl TicketsApi<'_> {
     /// # Spec decisions
     ///
     /// - No paging is documented; the whole list comes back in one answer.
-    pub fn list_mailbox_inbox_tickets(
-        &self,
-        mailbox_id: i64,
-    ) -> crate::operations::ListMailboxInboxTickets {
-        crate::operations::ListMailboxInboxTickets::new(
-            self.client.inner.clone(),
-            mailbox_id,
-        )
+    pub fn list_mailbox_inbox(&self, mailbox_id: i64) -> operations::ListMailboxInboxTickets {
+        operations::ListMailboxInboxTickets::new(self.client.inner.clone(), mailbox_id)
     }
+
     /// List the tickets waiting for a reply in one mailbox.
     ///
     /// `GET /mailbox/{mailbox_id}/waiting`
@@ -769,17 +682,12 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The official PHP client (2014) reads /mailbox/{id}/tickets, the path the document printed until late September 2014 (shared/vendor-docs/README.md); we follow the current document.
+    /// - The official PHP client (2014) reads /mailbox/{id}/tickets, the path the document printed until late September 2014; we follow the current document.
     /// - No paging is documented; the whole list comes back in one answer.
-    pub fn list_mailbox_waiting_tickets(
-        &self,
-        mailbox_id: i64,
-    ) -> crate::operations::ListMailboxWaitingTickets {
-        crate::operations::ListMailboxWaitingTickets::new(
-            self.client.inner.clone(),
-            mailbox_id,
-        )
+    pub fn list_mailbox_waiting(&self, mailbox_id: i64) -> operations::ListMailboxWaitingTickets {
+        operations::ListMailboxWaitingTickets::new(self.client.inner.clone(), mailbox_id)
     }
+
     /// List the waiting tickets of one mailbox that are assigned to the caller.
     ///
     /// `GET /mailbox/{mailbox_id}/yours`
@@ -790,15 +698,10 @@ impl TicketsApi<'_> {
     ///
     /// - "Assigned to you" means the staff member the credentials belong to. With an API key that is the key's owner.
     /// - No paging is documented; the whole list comes back in one answer.
-    pub fn list_mailbox_your_tickets(
-        &self,
-        mailbox_id: i64,
-    ) -> crate::operations::ListMailboxYourTickets {
-        crate::operations::ListMailboxYourTickets::new(
-            self.client.inner.clone(),
-            mailbox_id,
-        )
+    pub fn list_mailbox_your(&self, mailbox_id: i64) -> operations::ListMailboxYourTickets {
+        operations::ListMailboxYourTickets::new(self.client.inner.clone(), mailbox_id)
     }
+
     /// List the notes (messages and internal notes) of a ticket.
     ///
     /// `GET /ticket/{ticket}/notes`
@@ -808,12 +711,10 @@ impl TicketsApi<'_> {
     /// # Spec decisions
     ///
     /// - The example array has a trailing comma after the last note, which is not valid JSON; read as a plain array of notes.
-    pub fn list_ticket_notes(
-        &self,
-        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
-    ) -> crate::operations::ListTicketNotes {
-        crate::operations::ListTicketNotes::new(self.client.inner.clone(), ticket.into())
+    pub fn list_notes(&self, ticket: impl Into<models::TicketRef>) -> operations::ListTicketNotes {
+        operations::ListTicketNotes::new(self.client.inner.clone(), ticket.into())
     }
+
     /// Fuzzy-search the tickets of an account, one page at a time.
     ///
     /// `GET /account/{account_id}/search`
@@ -825,17 +726,10 @@ impl TicketsApi<'_> {
     /// - The page size is not documented. meta.total counts all matches, not just this page, so the stream stops once that many tickets have been yielded (or a page comes back empty).
     /// - The example elides the items ("Tickets found by the search"); they are typed as the ticket objects the other ticket endpoints return.
     /// - The document says both query and page are passed in the query string and gives no server default for page. page is a client-side default: when the caller sets none, the client sends page=1 (the first page, as the example answer's meta.page shows), so the request always has the shape the document describes.
-    pub fn search_tickets(
-        &self,
-        account_id: i64,
-        query: impl ::std::convert::Into<String>,
-    ) -> crate::operations::SearchTickets {
-        crate::operations::SearchTickets::new(
-            self.client.inner.clone(),
-            account_id,
-            query.into(),
-        )
+    pub fn search(&self, account_id: i64, query: impl Into<String>) -> operations::SearchTickets {
+        operations::SearchTickets::new(self.client.inner.clone(), account_id, query.into())
     }
+
     /// Send a note to a mailbox, opening a new ticket or adding to an existing one.
     ///
     /// `POST /note`
@@ -846,27 +740,23 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document only shows JSON payloads ("set the scope on the JSON payload") with nested from/to lists, and recorded traffic shows POST /note with a JSON body (shared/vendor-docs/README.md, "More from recorded Snappy traffic"); the body is JSON even though the document speaks of POSTing elsewhere. A form body cannot carry the recipient objects.
+    /// - The document only shows JSON payloads ("set the scope on the JSON payload") with nested from/to lists, and recorded traffic shows POST /note with a JSON body ("More from recorded Snappy traffic"); the body is JSON even though the document speaks of POSTing elsewhere. A form body cannot carry the recipient objects.
     /// - The answer is 200 with Content-Type text/html and the bare ticket nonce as the body (16 lowercase alphanumerics), not JSON (recorded traffic; the intro mentions end-points that return a simple string identifier). Decoded as text into TicketNonce.
     /// - The document calls the id slot a nonce; whether a numeric id works there too is not stated, so the field is typed TicketNonce.
     /// - cc, bcc and tags are in neither the document nor any other source in shared/vendor-docs/; they are kept from an earlier transcription, are unconfirmed (the server may ignore them), and are optional and omitted when unset.
-    /// - The official PHP client (2014) also sends attachments, status ("waiting" or null), system and contact\_extras with a note (shared/vendor-docs/README.md). The document lists none of them and no source records their shapes, so they are not modeled.
+    /// - The official PHP client (2014) also sends attachments, status ("waiting" or null), system and contact\_extras with a note. The document lists none of them and no source records their shapes, so they are not modeled.
     /// - mailbox\_id, subject and message appear in every example of the document, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
     /// - scope is not sent when unset, and no server default is claimed: the document's payloads for an ordinary note leave scope out and only the private example sets it, while the notes it shows read back carry "scope": "public". Whether an absent scope is always public is not stated, so a caller who needs it sets it.
     /// - This POST creates a note each time it is sent, so it is not retried.
     pub fn send_note(
         &self,
         mailbox_id: i64,
-        subject: impl ::std::convert::Into<String>,
-        message: impl ::std::convert::Into<String>,
-    ) -> crate::operations::SendNote {
-        crate::operations::SendNote::new(
-            self.client.inner.clone(),
-            mailbox_id,
-            subject.into(),
-            message.into(),
-        )
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> operations::SendNote {
+        operations::SendNote::new(self.client.inner.clone(), mailbox_id, subject.into(), message.into())
     }
+
     /// Change the status of a ticket.
     ///
     /// `PUT /ticket/{ticket}/status`
@@ -879,17 +769,14 @@ impl TicketsApi<'_> {
     /// - The set of statuses is not documented. "replied" appears here and "waiting" in the ticket examples, so status is a free string.
     /// - The answer is not documented; the response is declared empty.
     /// - Retried like any PUT: setting the same status twice leaves the ticket as one call would.
-    pub fn update_ticket_status(
+    pub fn update_status(
         &self,
-        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
-        status: impl ::std::convert::Into<String>,
-    ) -> crate::operations::UpdateTicketStatus {
-        crate::operations::UpdateTicketStatus::new(
-            self.client.inner.clone(),
-            ticket.into(),
-            status.into(),
-        )
+        ticket: impl Into<models::TicketRef>,
+        status: impl Into<String>,
+    ) -> operations::UpdateTicketStatus {
+        operations::UpdateTicketStatus::new(self.client.inner.clone(), ticket.into(), status.into())
     }
+
     /// Replace the tags on a ticket.
     ///
     /// `POST /ticket/{ticket}/tags`
@@ -898,26 +785,28 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client (shared/vendor-docs/README.md, "What public clients and recorded traffic show"): a form field `tags` whose value is the JSON text of the list. The field is `json_list<string>`: the caller passes the tags and the client writes the JSON text.
+    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client ("What public clients and recorded traffic show"): a form field `tags` whose value is the JSON text of the list. The field is `json_list<string>`: the caller passes the tags and the client writes the JSON text.
     /// - The document says the request updates the tags assigned to the ticket and sends one complete list; it does not say whether the list replaces or is merged with the current tags. The method is documented as a replacement, the likelier reading.
     /// - The answer is not documented; the response is declared empty.
-    pub fn update_ticket_tags(
+    pub fn update_tags(
         &self,
-        ticket: impl ::std::convert::Into<crate::models::TicketRef>,
-        tags: impl IntoIterator<Item = impl ::std::convert::Into<String>>,
-    ) -> crate::operations::UpdateTicketTags {
-        crate::operations::UpdateTicketTags::new(
+        ticket: impl Into<models::TicketRef>,
+        tags: impl IntoIterator<Item = impl Into<String>>,
+    ) -> operations::UpdateTicketTags {
+        operations::UpdateTicketTags::new(
             self.client.inner.clone(),
             ticket.into(),
             tags.into_iter().map(Into::into).collect(),
         )
     }
 }
+
 /// Operations of the `wall` group.
 #[derive(Debug, Clone, Copy)]
 pub struct WallApi<'a> {
     client: &'a Client,
 }
+
 impl WallApi<'_> {
     /// Add a comment to a team wall post.
     ///
@@ -927,21 +816,17 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The comment goes in a POST field named `content`, as the document says (snappy-api-v1.txt, "Commenting On Wall Posts"; shared/vendor-docs/README.md, "What public clients and recorded traffic show", says the same of the documents). No public source shows what a client sends here, so the field is a form field, the encoding "POST field" names.
+    /// - The comment goes in a POST field named `content`, as the document says (snappy-api-v1.txt, "Commenting On Wall Posts"; the maintainers' notes, "What public clients and recorded traffic show", says the same of the documents). No public source shows what a client sends here, so the field is a form field, the encoding "POST field" names.
     /// - The answer is not documented; the response is declared empty. Commenting is not retried.
-    pub fn comment_on_wall_post(
+    pub fn comment_on_post(
         &self,
         account_id: i64,
         post_id: i64,
-        content: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CommentOnWallPost {
-        crate::operations::CommentOnWallPost::new(
-            self.client.inner.clone(),
-            account_id,
-            post_id,
-            content.into(),
-        )
+        content: impl Into<String>,
+    ) -> operations::CommentOnWallPost {
+        operations::CommentOnWallPost::new(self.client.inner.clone(), account_id, post_id, content.into())
     }
+
     /// Post a message to the team wall, optionally linked to a ticket or note.
     ///
     /// `POST /account/{account_id}/wall`
@@ -954,17 +839,10 @@ impl WallApi<'_> {
     /// - ticket and note are null in the example, so their type is not shown; they are typed as integer ids from their names. They are omitted when unset rather than sent as null.
     /// - type is a client-side default: when the caller sets none the client sends "post", the only value the document's example shows. No server default is documented, so the field is never left out.
     /// - The answer is not documented; it is declared as free JSON. Posting is not retried.
-    pub fn create_wall_post(
-        &self,
-        account_id: i64,
-        content: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CreateWallPost {
-        crate::operations::CreateWallPost::new(
-            self.client.inner.clone(),
-            account_id,
-            content.into(),
-        )
+    pub fn create_post(&self, account_id: i64, content: impl Into<String>) -> operations::CreateWallPost {
+        operations::CreateWallPost::new(self.client.inner.clone(), account_id, content.into())
     }
+
     /// Delete a comment from a team wall post.
     ///
     /// `DELETE /account/{account_id}/wall/{post_id}/comment/{comment_id}`
@@ -974,19 +852,10 @@ impl WallApi<'_> {
     /// # Spec decisions
     ///
     /// - The answer is not documented; the response is declared empty.
-    pub fn delete_wall_comment(
-        &self,
-        account_id: i64,
-        post_id: i64,
-        comment_id: i64,
-    ) -> crate::operations::DeleteWallComment {
-        crate::operations::DeleteWallComment::new(
-            self.client.inner.clone(),
-            account_id,
-            post_id,
-            comment_id,
-        )
+    pub fn delete_comment(&self, account_id: i64, post_id: i64, comment_id: i64) -> operations::DeleteWallComment {
+        operations::DeleteWallComment::new(self.client.inner.clone(), account_id, post_id, comment_id)
     }
+
     /// Delete a post from the team wall.
     ///
     /// `DELETE /account/{account_id}/wall/{post_id}`
@@ -996,17 +865,10 @@ impl WallApi<'_> {
     /// # Spec decisions
     ///
     /// - The answer is not documented; the response is declared empty.
-    pub fn delete_wall_post(
-        &self,
-        account_id: i64,
-        post_id: i64,
-    ) -> crate::operations::DeleteWallPost {
-        crate::operations::DeleteWallPost::new(
-            self.client.inner.clone(),
-            account_id,
-            post_id,
-        )
+    pub fn delete_post(&self, account_id: i64, post_id: i64) -> operations::DeleteWallPost {
+        operations::DeleteWallPost::new(self.client.inner.clone(), account_id, post_id)
     }
+
     /// Like a team wall post as the caller.
     ///
     /// `POST /account/{account_id}/wall/{post_id}/like`
@@ -1017,17 +879,10 @@ impl WallApi<'_> {
     ///
     /// - The request has no body. The answer is not documented; the response is declared empty.
     /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
-    pub fn like_wall_post(
-        &self,
-        account_id: i64,
-        post_id: i64,
-    ) -> crate::operations::LikeWallPost {
-        crate::operations::LikeWallPost::new(
-            self.client.inner.clone(),
-            account_id,
-            post_id,
-        )
+    pub fn like_post(&self, account_id: i64, post_id: i64) -> operations::LikeWallPost {
+        operations::LikeWallPost::new(self.client.inner.clone(), account_id, post_id)
     }
+
     /// Read the team wall, newest 25 posts at a time.
     ///
     /// `GET /account/{account_id}/wall`
@@ -1039,9 +894,10 @@ impl WallApi<'_> {
     /// - The answer is not shown. It is read as a JSON array of posts (the text speaks of 25 posts), and each post is assumed to carry its `id`, since that is what `after` takes. Everything else about a post stays in WallPost's `extra`.
     /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
     /// - The first page is asked for without `after`, as the document's first request line (GET /account/{id}/wall) shows; `after` only appears in its pagination example.
-    pub fn list_wall_posts(&self, account_id: i64) -> crate::operations::ListWallPosts {
-        crate::operations::ListWallPosts::new(self.client.inner.clone(), account_id)
+    pub fn list_posts(&self, account_id: i64) -> operations::ListWallPosts {
+        operations::ListWallPosts::new(self.client.inner.clone(), account_id)
     }
+
     /// Remove the caller's like from a team wall post.
     ///
     /// `DELETE /account/{account_id}/wall/{post_id}/like`
@@ -1051,15 +907,7 @@ impl WallApi<'_> {
     /// # Spec decisions
     ///
     /// - The answer is not documented; the response is declared empty.
-    pub fn unlike_wall_post(
-        &self,
-        account_id: i64,
-        post_id: i64,
-    ) -> crate::operations::UnlikeWallPost {
-        crate::operations::UnlikeWallPost::new(
-            self.client.inner.clone(),
-            account_id,
-            post_id,
-        )
+    pub fn unlike_post(&self, account_id: i64, post_id: i64) -> operations::UnlikeWallPost {
+        operations::UnlikeWallPost::new(self.client.inner.clone(), account_id, post_id)
     }
 }

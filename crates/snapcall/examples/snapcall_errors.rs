@@ -11,6 +11,7 @@
 //! ```
 //!
 //! Without an argument it calls the real API at https://api.snapcall.io; credentials come from the environment as in the quick start.
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = std::env::args()
@@ -18,49 +19,55 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "https://api.snapcall.io".to_owned());
     run(&base_url).await
 }
+
 fn env_or(name: &str, placeholder: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| placeholder.to_owned())
 }
+
 /// A client builder with the credentials from the environment.
 fn builder(base_url: &str) -> snapcall::ClientBuilder {
     snapcall::Client::builder()
         .basic(env_or("SNAPCALL_API_KEY", "example-key"))
         .base_url(base_url)
 }
+
 /// The example; `tests/prism.rs` runs it against Prism too.
 pub async fn run(base_url: &str) -> Result<(), Box<dyn std::error::Error>> {
     let client = builder(base_url).build()?;
-    let raw = client.buttons().list_buttons().send_raw().await?;
+    let raw = client.buttons().list().send_raw().await?;
     println!(
-        "status {}, content-type {:?}", raw.status(), raw.headers().get("content-type")
+        "status {}, content-type {:?}",
+        raw.status(),
+        raw.headers().get("content-type")
     );
     match raw.json::<Vec<u64>>().await {
         Ok(v) => println!("decoded {} numbers", v.len()),
-        Err(e) => println!("{}", describe(& e)),
+        Err(e) => println!("{}", describe(&e)),
     }
     let offline = builder("http://127.0.0.1:9")
         .retry(snapcall::RetryConfig::disabled())
         .build()?;
-    match offline.buttons().list_buttons().await {
+    match offline.buttons().list().await {
         Ok(_) => println!("unexpected answer from a closed port"),
-        Err(e) => println!("{}", describe(& e)),
+        Err(e) => println!("{}", describe(&e)),
     }
     Ok(())
 }
+
 /// One line about an error, as an application might log or act on it.
 fn describe(e: &snapcall::Error) -> String {
     match e {
         _ if e.is_not_found() => "not found: check the ids".to_owned(),
-        _ if e.status() == Some(snapcall::StatusCode::UNAUTHORIZED) => {
-            "rejected: check the API key".to_owned()
-        }
+        _ if e.status() == Some(snapcall::StatusCode::UNAUTHORIZED) => "rejected: check the API key".to_owned(),
         snapcall::Error::RateLimited { .. } => {
             format!("rate limited; wait {:?} and retry", e.retry_after())
         }
         snapcall::Error::Api(api) => {
             format!(
-                "the server answered {} (request id {:?}): {}", api.status, e
-                .request_id(), api.body_text()
+                "the server answered {} (request id {:?}): {}",
+                api.status,
+                e.request_id(),
+                api.body_text()
             )
         }
         snapcall::Error::Decode(d) => {

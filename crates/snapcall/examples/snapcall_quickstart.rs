@@ -11,6 +11,7 @@
 //! ```
 //!
 //! Without an argument it calls the real API at https://api.snapcall.io. The key comes from `SNAPCALL_API_KEY`; a mock accepts the placeholder.
+
 #[tokio::main]
 async fn main() -> Result<(), snapcall::Error> {
     let base_url = std::env::args()
@@ -18,18 +19,20 @@ async fn main() -> Result<(), snapcall::Error> {
         .unwrap_or_else(|| "https://api.snapcall.io".to_owned());
     run(&base_url).await
 }
+
 fn env_or(name: &str, placeholder: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| placeholder.to_owned())
 }
+
 /// The calls; `tests/prism.rs` runs them against Prism too.
 pub async fn run(base_url: &str) -> Result<(), snapcall::Error> {
     let client = snapcall::Client::builder()
         .basic(env_or("SNAPCALL_API_KEY", "example-key"))
         .base_url(base_url)
         .build()?;
-    let answer = client.buttons().list_buttons().await?;
+    let answer = client.buttons().list().await?;
     println!("list_buttons (GET /v2/buttons): {answer:#?}");
-    let answer = client.calls().list_calls().await?;
+    let answer = client.calls().list().await?;
     println!("list_calls (GET /v2/calls): {answer:#?}");
     Ok(())
 }

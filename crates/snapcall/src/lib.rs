@@ -3,201 +3,226 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![allow(
-    clippy::too_many_arguments,
-    clippy::large_enum_variant,
-    clippy::new_without_default,
-    clippy::vec_init_then_push
-)]
 pub mod models;
 pub mod operations;
+
 pub use models::*;
-pub use ::snapsdk_runtime::{
-    Alternatives, ApiError, ByteStream, DecodeError, Error, Paginator, RateLimit,
-    RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
+pub use snapsdk_runtime::{
+    http_client_builder, Alternatives, ApiError, ByteStream, DecodeError, Error, Paginator, RateLimit, RequestOptions,
+    Response, RetryConfig, StatusCode, Timeouts, Timestamp,
 };
+
+pub use snapsdk_runtime::NaiveDate;
+
 /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
-pub use ::snapsdk_runtime::reqwest;
-pub use ::snapsdk_runtime::http_client_builder;
-pub use ::snapsdk_runtime::NaiveDate;
+pub use snapsdk_runtime::reqwest;
+
+/// The serde_json version this crate is built on: free-form answers are [`serde_json::Value`]s.
+pub use serde_json;
+
+use snapsdk_runtime::{Credentials, VendorInfo};
+use std::time::Duration;
+
 /// `Result` with this crate's [`Error`].
-pub type Result<T, E = Error> = ::std::result::Result<T, E>;
-static VENDOR: ::snapsdk_runtime::VendorInfo = ::snapsdk_runtime::VendorInfo {
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+static VENDOR: VendorInfo = VendorInfo {
     name: "snapcall",
     crate_name: "snapcall",
     crate_version: env!("CARGO_PKG_VERSION"),
     base_url: "https://api.snapcall.io",
     rate_limit: None,
 };
+
 /// The API client. Cheap to clone: clones share the connection pool, the rate limiter and any server-requested hold-off.
 /// Start here: `Client::builder().basic(..).build()?`.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::snapsdk_runtime::Client,
+    inner: snapsdk_runtime::Client,
 }
+
 impl Client {
     /// A builder with the vendor's defaults: its base URL, its documented rate limit, and the runtime's retry and timeout defaults.
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
-            inner: ::snapsdk_runtime::ClientBuilder::new(&VENDOR),
+            inner: snapsdk_runtime::ClientBuilder::new(&VENDOR),
         }
     }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         self.inner.base_url()
     }
+
     /// Lift a hold-off a server's `Retry-After` put on this client and its clones.
     pub fn clear_hold_off(&self) {
         self.inner.clear_hold_off()
     }
+}
+
+impl Client {
     /// The `admin` operations.
     pub fn admin(&self) -> AdminApi<'_> {
         AdminApi { client: self }
     }
+
     /// The `agents` operations.
     pub fn agents(&self) -> AgentsApi<'_> {
         AgentsApi { client: self }
     }
+
     /// The `booking_pages` operations.
     pub fn booking_pages(&self) -> BookingPagesApi<'_> {
         BookingPagesApi { client: self }
     }
+
     /// The `buttons` operations.
     pub fn buttons(&self) -> ButtonsApi<'_> {
         ButtonsApi { client: self }
     }
+
     /// The `calls` operations.
     pub fn calls(&self) -> CallsApi<'_> {
         CallsApi { client: self }
     }
+
     /// The `company_booking_pages` operations.
     pub fn company_booking_pages(&self) -> CompanyBookingPagesApi<'_> {
-        CompanyBookingPagesApi {
-            client: self,
-        }
+        CompanyBookingPagesApi { client: self }
     }
+
     /// The `company_custom_fields` operations.
     pub fn company_custom_fields(&self) -> CompanyCustomFieldsApi<'_> {
-        CompanyCustomFieldsApi {
-            client: self,
-        }
+        CompanyCustomFieldsApi { client: self }
     }
+
     /// The `company_invites` operations.
     pub fn company_invites(&self) -> CompanyInvitesApi<'_> {
         CompanyInvitesApi { client: self }
     }
+
     /// The `company_library` operations.
     pub fn company_library(&self) -> CompanyLibraryApi<'_> {
         CompanyLibraryApi { client: self }
     }
+
     /// The `company_streams` operations.
     pub fn company_streams(&self) -> CompanyStreamsApi<'_> {
         CompanyStreamsApi { client: self }
     }
+
     /// The `company_teams` operations.
     pub fn company_teams(&self) -> CompanyTeamsApi<'_> {
         CompanyTeamsApi { client: self }
     }
+
     /// The `company_users` operations.
     pub fn company_users(&self) -> CompanyUsersApi<'_> {
         CompanyUsersApi { client: self }
     }
+
     /// The `integrations` operations.
     pub fn integrations(&self) -> IntegrationsApi<'_> {
         IntegrationsApi { client: self }
     }
+
     /// The `invites` operations.
     pub fn invites(&self) -> InvitesApi<'_> {
         InvitesApi { client: self }
     }
+
     /// The `partner` operations.
     pub fn partner(&self) -> PartnerApi<'_> {
         PartnerApi { client: self }
     }
+
     /// The `public` operations.
     pub fn public(&self) -> PublicApi<'_> {
         PublicApi { client: self }
     }
+
     /// The `roles` operations.
     pub fn roles(&self) -> RolesApi<'_> {
         RolesApi { client: self }
     }
+
     /// The `schedule_templates` operations.
     pub fn schedule_templates(&self) -> ScheduleTemplatesApi<'_> {
-        ScheduleTemplatesApi {
-            client: self,
-        }
+        ScheduleTemplatesApi { client: self }
     }
+
     /// The `streams` operations.
     pub fn streams(&self) -> StreamsApi<'_> {
         StreamsApi { client: self }
     }
+
     /// The `users` operations.
     pub fn users(&self) -> UsersApi<'_> {
         UsersApi { client: self }
     }
 }
+
 /// Configures a [`Client`]: credentials, base URL, timeouts, retries and rate limit.
 #[derive(Debug)]
 #[must_use]
 pub struct ClientBuilder {
-    inner: ::snapsdk_runtime::ClientBuilder,
+    inner: snapsdk_runtime::ClientBuilder,
 }
+
 impl ClientBuilder {
     /// HTTP Basic with the SnapCall API key as the username and no password, the primary method in the authentication section.
     ///
-    /// A key that cannot be sent (empty, or with a newline) makes `build()` fail.
+    /// A key that cannot be sent (empty, with a `:`, a newline or surrounding whitespace) makes `build()` fail.
     pub fn basic(self, key: impl AsRef<str>) -> Self {
         Self {
-            inner: self
-                .inner
-                .credentials(
-                    ::snapsdk_runtime::Credentials::basic("basic", key.as_ref(), ""),
-                ),
+            inner: self.inner.credentials(Credentials::basic("basic", key.as_ref(), "")),
         }
     }
+
     /// The SnapCall API key as a Bearer token, offered by the authentication section for cross-origin use and used by every code sample.
     ///
-    /// A key that cannot be sent (empty, or with a newline) makes `build()` fail.
+    /// A token that cannot be sent (empty, or with a newline) makes `build()` fail.
     pub fn bearer(self, key: impl AsRef<str>) -> Self {
         Self {
-            inner: self
-                .inner
-                .credentials(
-                    ::snapsdk_runtime::Credentials::bearer("bearer", key.as_ref()),
-                ),
+            inner: self.inner.credentials(Credentials::bearer("bearer", key.as_ref())),
         }
     }
+
     /// Send requests to another base URL (a mock server, a proxy, a staging host).
-    pub fn base_url(self, url: impl ::std::convert::Into<String>) -> Self {
+    pub fn base_url(self, url: impl Into<String>) -> Self {
         Self {
             inner: self.inner.base_url(url),
         }
     }
+
     /// Limit on establishing a connection.
-    pub fn connect_timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.connect_timeout(timeout),
         }
     }
+
     /// Limit on each attempt, from sending to the last byte of a buffered response.
-    pub fn timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.timeout(timeout),
         }
     }
+
     /// Limit on a whole call, across retries and waits.
-    pub fn operation_timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn operation_timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.operation_timeout(timeout),
         }
     }
-    /// Retry policy; [`RetryConfig::disabled`] turns retries off.
+
+    /// Retry policy; \[`RetryConfig::disabled`\] turns retries off.
     pub fn retry(self, retry: RetryConfig) -> Self {
         Self {
             inner: self.inner.retry(retry),
         }
     }
+
     /// Replace the client-side rate limit; `None` turns it off. Needs the crate's `rate-limit` feature.
     #[cfg(feature = "rate-limit")]
     #[cfg_attr(docsrs, doc(cfg(feature = "rate-limit")))]
@@ -206,61 +231,67 @@ impl ClientBuilder {
             inner: self.inner.rate_limit(limit),
         }
     }
+
     /// Longest pause while a body moves, either direction (default 30 s).
-    pub fn idle_timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn idle_timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.idle_timeout(timeout),
         }
     }
+
     /// Largest buffered (non-streamed) response body, in bytes (default 32 MiB).
     pub fn max_body_size(self, bytes: u64) -> Self {
         Self {
             inner: self.inner.max_body_size(bytes),
         }
     }
+
     /// Most requests in flight at once, and so connections to the host (default 32).
     pub fn max_connections_per_host(self, n: usize) -> Self {
         Self {
             inner: self.inner.max_connections_per_host(n),
         }
     }
+
     /// Longest hold-off a server's `Retry-After` can put on every call (default 10 minutes).
-    pub fn max_hold_off(self, ceiling: ::std::time::Duration) -> Self {
+    pub fn max_hold_off(self, ceiling: Duration) -> Self {
         Self {
             inner: self.inner.max_hold_off(ceiling),
         }
     }
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
+
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as \[`reqwest`\].
     /// Refused by `build()` for a key sent in a custom header (the client could follow a redirect elsewhere with it):
-    /// pass a builder to [`http_client_builder`](Self::http_client_builder) instead.
-    /// Start from [`crate::http_client_builder()`] for the same TLS setup as the default client: a `reqwest::Client::builder()`
+    /// pass a builder to \[`http_client_builder`\](Self::http\_client\_builder) instead.
+    /// Start from \[`crate::http_client_builder()`\] for the same TLS setup as the default client: a `reqwest::Client::builder()`
     /// in a build where no reqwest TLS provider feature is on (this crate turns none on) panics in `build()`.
-    pub fn http_client(self, client: ::snapsdk_runtime::reqwest::Client) -> Self {
+    pub fn http_client(self, client: reqwest::Client) -> Self {
         Self {
             inner: self.inner.http_client(client),
         }
     }
+
     /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects, so a key never leaves the base URL's origin.
-    pub fn http_client_builder(
-        self,
-        builder: ::snapsdk_runtime::reqwest::ClientBuilder,
-    ) -> Self {
+    pub fn http_client_builder(self, builder: reqwest::ClientBuilder) -> Self {
         Self {
             inner: self.inner.http_client_builder(builder),
         }
     }
+
     /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
     pub fn allow_insecure_http(self, allow: bool) -> Self {
         Self {
             inner: self.inner.allow_insecure_http(allow),
         }
     }
+
     /// Text appended to the `User-Agent` header.
-    pub fn user_agent_suffix(self, suffix: impl ::std::convert::Into<String>) -> Self {
+    pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self {
         Self {
             inner: self.inner.user_agent_suffix(suffix),
         }
     }
+
     /// Build the client; fails on an unusable credential or base URL.
     pub fn build(self) -> Result<Client> {
         Ok(Client {
@@ -268,11 +299,13 @@ impl ClientBuilder {
         })
     }
 }
+
 /// Operations of the `admin` group.
 #[derive(Debug, Clone, Copy)]
 pub struct AdminApi<'a> {
     client: &'a Client,
 }
+
 impl AdminApi<'_> {
     /// Delete an event of a stream as an administrator.
     ///
@@ -283,17 +316,14 @@ impl AdminApi<'_> {
     /// # Spec decisions
     ///
     /// - Same heading as delete\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_delete\_stream\_event.
-    pub fn admin_delete_stream_event(
+    pub fn delete_stream_event(
         &self,
-        stream_token: impl ::std::convert::Into<String>,
+        stream_token: impl Into<String>,
         event_id: i64,
-    ) -> crate::operations::AdminDeleteStreamEvent {
-        crate::operations::AdminDeleteStreamEvent::new(
-            self.client.inner.clone(),
-            stream_token.into(),
-            event_id,
-        )
+    ) -> operations::AdminDeleteStreamEvent {
+        operations::AdminDeleteStreamEvent::new(self.client.inner.clone(), stream_token.into(), event_id)
     }
+
     /// Read an event of a stream as an administrator.
     ///
     /// `GET /v2/admin/streams/{streamToken}/events/{id}`
@@ -303,17 +333,10 @@ impl AdminApi<'_> {
     /// # Spec decisions
     ///
     /// - Same heading as get\_stream\_event (the unscoped route); this one is under /v2/admin, hence admin\_get\_stream\_event.
-    pub fn admin_get_stream_event(
-        &self,
-        stream_token: impl ::std::convert::Into<String>,
-        event_id: i64,
-    ) -> crate::operations::AdminGetStreamEvent {
-        crate::operations::AdminGetStreamEvent::new(
-            self.client.inner.clone(),
-            stream_token.into(),
-            event_id,
-        )
+    pub fn get_stream_event(&self, stream_token: impl Into<String>, event_id: i64) -> operations::AdminGetStreamEvent {
+        operations::AdminGetStreamEvent::new(self.client.inner.clone(), stream_token.into(), event_id)
     }
+
     /// List streams as an administrator.
     ///
     /// `GET /v2/admin/streams/`
@@ -323,15 +346,17 @@ impl AdminApi<'_> {
     /// # Spec decisions
     ///
     /// - The document prints the path with a trailing slash (/v2/admin/streams/), in the heading and in both samples; it is kept exactly, since a server may route the two forms differently.
-    pub fn admin_list_streams(&self) -> crate::operations::AdminListStreams {
-        crate::operations::AdminListStreams::new(self.client.inner.clone())
+    pub fn list_streams(&self) -> operations::AdminListStreams {
+        operations::AdminListStreams::new(self.client.inner.clone())
     }
 }
+
 /// Operations of the `agents` group.
 #[derive(Debug, Clone, Copy)]
 pub struct AgentsApi<'a> {
     client: &'a Client,
 }
+
 impl AgentsApi<'_> {
     /// Read an agent by email address.
     ///
@@ -341,16 +366,14 @@ impl AgentsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
+    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address ("What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
     /// - Editions differ only in that lost name; type and required flag agree.
-    /// - The answer is one bare Agent object, as the vendor's own Android SDK reads it (vendor SDK, shared/vendor-docs/README.md); the documents show no answer.
-    pub fn get_agent(
-        &self,
-        email: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetAgent {
-        crate::operations::GetAgent::new(self.client.inner.clone(), email.into())
+    /// - The answer is one bare Agent object, as the vendor's own Android SDK reads it (vendor SDK); the documents show no answer.
+    pub fn get(&self, email: impl Into<String>) -> operations::GetAgent {
+        operations::GetAgent::new(self.client.inner.clone(), email.into())
     }
+
     /// Read the information record of an agent by email address.
     ///
     /// `GET /v2/agents/{email}/info`
@@ -359,16 +382,14 @@ impl AgentsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
+    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address ("What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
     /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. The vendor SDK shows it is a different resource: the agent's softphone connection settings (AgentInfo), full of credentials. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
     /// - Editions differ only in the lost parameter name; type and required flag agree.
-    pub fn get_agent_info(
-        &self,
-        email: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetAgentInfo {
-        crate::operations::GetAgentInfo::new(self.client.inner.clone(), email.into())
+    pub fn get_info(&self, email: impl Into<String>) -> operations::GetAgentInfo {
+        operations::GetAgentInfo::new(self.client.inner.clone(), email.into())
     }
+
     /// Update an agent's wrap-up time and last bridge end.
     ///
     /// `PUT /v2/agents/{email}`
@@ -377,17 +398,15 @@ impl AgentsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
+    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address ("What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
     /// - Both fields are documented as `number` with no unit. The vendor SDK shows the units: the agent object carries last\_bridge\_end as Unix seconds and wrap\_up\_time as a duration in seconds, and the SDK sends {"last\_bridge\_end": 0} here to end an agent's wrap-up pause early. Both are integers.
     /// - Retried like any PUT: it sets values, so a repeat has the same effect.
     /// - Editions differ only in the lost parameter name; types and required flags agree.
-    pub fn update_agent(
-        &self,
-        email: impl ::std::convert::Into<String>,
-    ) -> crate::operations::UpdateAgent {
-        crate::operations::UpdateAgent::new(self.client.inner.clone(), email.into())
+    pub fn update(&self, email: impl Into<String>) -> operations::UpdateAgent {
+        operations::UpdateAgent::new(self.client.inner.clone(), email.into())
     }
+
     /// Set an agent's availability status.
     ///
     /// `PUT /v2/agents/{email}/status`
@@ -396,28 +415,26 @@ impl AgentsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
+    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address ("What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
     /// - The documents do not list status values. The vendor SDK sends {"status": "online"} and {"status": "onbreak"}; those are the known values of AgentAvailability, an open enum (any other string can still be sent with AgentAvailability::from). The answer's Agent.status uses other words ("Available", "On Break", ...), so it stays a string.
     /// - Retried like any PUT: it sets the status, so a repeat leaves the agent as one call would.
     /// - Editions differ only in the lost parameter name; type and required flags agree.
-    pub fn update_agent_status(
+    pub fn update_status(
         &self,
-        email: impl ::std::convert::Into<String>,
-        status: impl ::std::convert::Into<crate::models::AgentAvailability>,
-    ) -> crate::operations::UpdateAgentStatus {
-        crate::operations::UpdateAgentStatus::new(
-            self.client.inner.clone(),
-            email.into(),
-            status.into(),
-        )
+        email: impl Into<String>,
+        status: impl Into<models::AgentAvailability>,
+    ) -> operations::UpdateAgentStatus {
+        operations::UpdateAgentStatus::new(self.client.inner.clone(), email.into(), status.into())
     }
 }
+
 /// Operations of the `booking_pages` group.
 #[derive(Debug, Clone, Copy)]
 pub struct BookingPagesApi<'a> {
     client: &'a Client,
 }
+
 impl BookingPagesApi<'_> {
     /// Read the public view of a booking page, without a key.
     ///
@@ -429,21 +446,17 @@ impl BookingPagesApi<'_> {
     /// # Spec decisions
     ///
     /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_booking\_page.
-    pub fn get_booking_page_public_info(
-        &self,
-        uuid: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetBookingPagePublicInfo {
-        crate::operations::GetBookingPagePublicInfo::new(
-            self.client.inner.clone(),
-            uuid.into(),
-        )
+    pub fn get_public_info(&self, uuid: impl Into<String>) -> operations::GetBookingPagePublicInfo {
+        operations::GetBookingPagePublicInfo::new(self.client.inner.clone(), uuid.into())
     }
 }
+
 /// Operations of the `buttons` group.
 #[derive(Debug, Clone, Copy)]
 pub struct ButtonsApi<'a> {
     client: &'a Client,
 }
+
 impl ButtonsApi<'_> {
     /// Create a call button.
     ///
@@ -455,12 +468,10 @@ impl ButtonsApi<'_> {
     ///
     /// - Editions disagree: the short edition (rest\_short, "Create") marks call\_id required and has no `agent` field; the full edition marks call\_id optional and adds `agent`. We follow the full edition (the later superset): call\_id optional, agent present.
     /// - config is an `object` whose keys are not documented: json. schedule\_template\_id is an id: integer. cart\_value is money: number.
-    pub fn create_button(
-        &self,
-        name: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CreateButton {
-        crate::operations::CreateButton::new(self.client.inner.clone(), name.into())
+    pub fn create(&self, name: impl Into<String>) -> operations::CreateButton {
+        operations::CreateButton::new(self.client.inner.clone(), name.into())
     }
+
     /// Create several buttons in one request.
     ///
     /// `POST /v2/buttons/batch`
@@ -471,12 +482,10 @@ impl ButtonsApi<'_> {
     ///
     /// - The elements of `buttons` are not described; presumably objects shaped like the create\_button body, but they stay list\<json\>.
     /// - The short edition agrees with the full edition on this operation.
-    pub fn create_buttons_batch(
-        &self,
-        buttons: Vec<::serde_json::Value>,
-    ) -> crate::operations::CreateButtonsBatch {
-        crate::operations::CreateButtonsBatch::new(self.client.inner.clone(), buttons)
+    pub fn create_batch(&self, buttons: Vec<serde_json::Value>) -> operations::CreateButtonsBatch {
+        operations::CreateButtonsBatch::new(self.client.inner.clone(), buttons)
     }
+
     /// Read one of the account's buttons.
     ///
     /// `GET /v2/buttons/{bid}`
@@ -486,12 +495,10 @@ impl ButtonsApi<'_> {
     /// # Spec decisions
     ///
     /// - The short edition agrees with the full edition on this operation.
-    pub fn get_button(
-        &self,
-        bid: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
-    ) -> crate::operations::GetButton {
-        crate::operations::GetButton::new(self.client.inner.clone(), bid.into())
+    pub fn get(&self, bid: impl Into<Alternatives>) -> operations::GetButton {
+        operations::GetButton::new(self.client.inner.clone(), bid.into())
     }
+
     /// Read the public information of a button, without a key.
     ///
     /// `GET /v2/buttons/{bid}/info`
@@ -503,15 +510,10 @@ impl ButtonsApi<'_> {
     ///
     /// - Both code samples send no Authorization header (in both editions): auth none. Named \*\_public\_info to keep it apart from get\_button, the authenticated read of the same button.
     /// - The short edition agrees with the full edition on this operation.
-    pub fn get_button_public_info(
-        &self,
-        bid: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
-    ) -> crate::operations::GetButtonPublicInfo {
-        crate::operations::GetButtonPublicInfo::new(
-            self.client.inner.clone(),
-            bid.into(),
-        )
+    pub fn get_public_info(&self, bid: impl Into<Alternatives>) -> operations::GetButtonPublicInfo {
+        operations::GetButtonPublicInfo::new(self.client.inner.clone(), bid.into())
     }
+
     /// List the account's buttons, with optional filters.
     ///
     /// `GET /v2/buttons`
@@ -521,9 +523,10 @@ impl ButtonsApi<'_> {
     /// # Spec decisions
     ///
     /// - The short edition agrees with the full edition on this operation.
-    pub fn list_buttons(&self) -> crate::operations::ListButtons {
-        crate::operations::ListButtons::new(self.client.inner.clone())
+    pub fn list(&self) -> operations::ListButtons {
+        operations::ListButtons::new(self.client.inner.clone())
     }
+
     /// Change the settings of a button.
     ///
     /// `PUT /v2/buttons/{bid}`
@@ -534,12 +537,10 @@ impl ButtonsApi<'_> {
     ///
     /// - Unlike create\_button, the update table has no `agent` field in either edition; none is added.
     /// - The short edition agrees with the full edition on this operation.
-    pub fn update_button(
-        &self,
-        bid: impl ::std::convert::Into<::snapsdk_runtime::Alternatives>,
-    ) -> crate::operations::UpdateButton {
-        crate::operations::UpdateButton::new(self.client.inner.clone(), bid.into())
+    pub fn update(&self, bid: impl Into<Alternatives>) -> operations::UpdateButton {
+        operations::UpdateButton::new(self.client.inner.clone(), bid.into())
     }
+
     /// Update several buttons in one request.
     ///
     /// `PUT /v2/buttons/batch`
@@ -550,30 +551,27 @@ impl ButtonsApi<'_> {
     ///
     /// - The elements of `buttons` are not described (presumably each carries the button's identifier and the fields to change): list\<json\>.
     /// - The short edition agrees with the full edition on this operation.
-    pub fn update_buttons_batch(
-        &self,
-        buttons: Vec<::serde_json::Value>,
-    ) -> crate::operations::UpdateButtonsBatch {
-        crate::operations::UpdateButtonsBatch::new(self.client.inner.clone(), buttons)
+    pub fn update_batch(&self, buttons: Vec<serde_json::Value>) -> operations::UpdateButtonsBatch {
+        operations::UpdateButtonsBatch::new(self.client.inner.clone(), buttons)
     }
 }
+
 /// Operations of the `calls` group.
 #[derive(Debug, Clone, Copy)]
 pub struct CallsApi<'a> {
     client: &'a Client,
 }
+
 impl CallsApi<'_> {
     /// Delete the recording of a call.
     ///
     /// `DELETE /v2/calls/{id}/recording`
     ///
     /// Source: snapcall-rest-v2.txt § "Recording - Delete".
-    pub fn delete_call_recording(
-        &self,
-        call_id: i64,
-    ) -> crate::operations::DeleteCallRecording {
-        crate::operations::DeleteCallRecording::new(self.client.inner.clone(), call_id)
+    pub fn delete_recording(&self, call_id: i64) -> operations::DeleteCallRecording {
+        operations::DeleteCallRecording::new(self.client.inner.clone(), call_id)
     }
+
     /// Read one call by its id.
     ///
     /// `GET /v2/calls/{id}`
@@ -583,9 +581,10 @@ impl CallsApi<'_> {
     /// # Spec decisions
     ///
     /// - The short edition agrees with the full edition on this operation.
-    pub fn get_call(&self, call_id: i64) -> crate::operations::GetCall {
-        crate::operations::GetCall::new(self.client.inner.clone(), call_id)
+    pub fn get(&self, call_id: i64) -> operations::GetCall {
+        operations::GetCall::new(self.client.inner.clone(), call_id)
     }
+
     /// Get access to the recording of a call.
     ///
     /// `GET /v2/calls/{id}/recording`
@@ -595,12 +594,10 @@ impl CallsApi<'_> {
     /// # Spec decisions
     ///
     /// - The document does not say whether this returns the audio itself or a link to it; the sample decodes JSON (res.json()), so the response is free JSON.
-    pub fn get_call_recording(
-        &self,
-        call_id: i64,
-    ) -> crate::operations::GetCallRecording {
-        crate::operations::GetCallRecording::new(self.client.inner.clone(), call_id)
+    pub fn get_recording(&self, call_id: i64) -> operations::GetCallRecording {
+        operations::GetCallRecording::new(self.client.inner.clone(), call_id)
     }
+
     /// List calls, filtered by date range, button, agent, status and more.
     ///
     /// `GET /v2/calls`
@@ -611,15 +608,17 @@ impl CallsApi<'_> {
     ///
     /// - `ani` (the caller's number) is documented as `number`; it is read as integer, since a phone number is never fractional. A number with a leading 0 or + cannot be expressed; the document gives no string form.
     /// - The short edition titles this section "ReadAll", the full edition "Read all"; the parameter tables agree. We cite the full edition.
-    pub fn list_calls(&self) -> crate::operations::ListCalls {
-        crate::operations::ListCalls::new(self.client.inner.clone())
+    pub fn list(&self) -> operations::ListCalls {
+        operations::ListCalls::new(self.client.inner.clone())
     }
 }
+
 /// Operations of the `company_booking_pages` group.
 #[derive(Debug, Clone, Copy)]
 pub struct CompanyBookingPagesApi<'a> {
     client: &'a Client,
 }
+
 impl CompanyBookingPagesApi<'_> {
     /// Create a booking page for a company.
     ///
@@ -630,33 +629,19 @@ impl CompanyBookingPagesApi<'_> {
     /// # Spec decisions
     ///
     /// - duration is documented as `number`; the document gives no unit, so none is claimed. Read as integer.
-    pub fn create_company_booking_page(
-        &self,
-        company_id: i64,
-        name: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CreateCompanyBookingPage {
-        crate::operations::CreateCompanyBookingPage::new(
-            self.client.inner.clone(),
-            company_id,
-            name.into(),
-        )
+    pub fn create(&self, company_id: i64, name: impl Into<String>) -> operations::CreateCompanyBookingPage {
+        operations::CreateCompanyBookingPage::new(self.client.inner.clone(), company_id, name.into())
     }
+
     /// Delete a booking page of a company.
     ///
     /// `DELETE /v2/companies/{companyId}/booking-pages/{uuid}`
     ///
     /// Source: snapcall-rest-v2.txt § "Booking Pages - Delete".
-    pub fn delete_company_booking_page(
-        &self,
-        company_id: i64,
-        uuid: impl ::std::convert::Into<String>,
-    ) -> crate::operations::DeleteCompanyBookingPage {
-        crate::operations::DeleteCompanyBookingPage::new(
-            self.client.inner.clone(),
-            company_id,
-            uuid.into(),
-        )
+    pub fn delete(&self, company_id: i64, uuid: impl Into<String>) -> operations::DeleteCompanyBookingPage {
+        operations::DeleteCompanyBookingPage::new(self.client.inner.clone(), company_id, uuid.into())
     }
+
     /// Read one booking page of a company.
     ///
     /// `GET /v2/companies/{companyId}/booking-pages/{uuid}`
@@ -666,31 +651,19 @@ impl CompanyBookingPagesApi<'_> {
     /// # Spec decisions
     ///
     /// - The document's one-line description says "List", but the route reads a single page by uuid; it is a read.
-    pub fn get_company_booking_page(
-        &self,
-        company_id: i64,
-        uuid: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetCompanyBookingPage {
-        crate::operations::GetCompanyBookingPage::new(
-            self.client.inner.clone(),
-            company_id,
-            uuid.into(),
-        )
+    pub fn get(&self, company_id: i64, uuid: impl Into<String>) -> operations::GetCompanyBookingPage {
+        operations::GetCompanyBookingPage::new(self.client.inner.clone(), company_id, uuid.into())
     }
+
     /// List the booking pages of a company.
     ///
     /// `GET /v2/companies/{companyId}/booking-pages`
     ///
     /// Source: snapcall-rest-v2.txt § "Booking pages - Read All".
-    pub fn list_company_booking_pages(
-        &self,
-        company_id: i64,
-    ) -> crate::operations::ListCompanyBookingPages {
-        crate::operations::ListCompanyBookingPages::new(
-            self.client.inner.clone(),
-            company_id,
-        )
+    pub fn list(&self, company_id: i64) -> operations::ListCompanyBookingPages {
+        operations::ListCompanyBookingPages::new(self.client.inner.clone(), company_id)
     }
+
     /// Change a booking page of a company.
     ///
     /// `PUT /v2/companies/{companyId}/booking-pages/{uuid}`
@@ -700,23 +673,17 @@ impl CompanyBookingPagesApi<'_> {
     /// # Spec decisions
     ///
     /// - duration is documented as `number` with no unit; read as integer. The allowed status values are not documented; plain string.
-    pub fn update_company_booking_page(
-        &self,
-        company_id: i64,
-        uuid: impl ::std::convert::Into<String>,
-    ) -> crate::operations::UpdateCompanyBookingPage {
-        crate::operations::UpdateCompanyBookingPage::new(
-            self.client.inner.clone(),
-            company_id,
-            uuid.into(),
-        )
+    pub fn update(&self, company_id: i64, uuid: impl Into<String>) -> operations::UpdateCompanyBookingPage {
+        operations::UpdateCompanyBookingPage::new(self.client.inner.clone(), company_id, uuid.into())
     }
 }
+
 /// Operations of the `company_custom_fields` group.
 #[derive(Debug, Clone, Copy)]
 pub struct CompanyCustomFieldsApi<'a> {
     client: &'a Client,
 }
+
 impl CompanyCustomFieldsApi<'_> {
     /// Create custom fields for a company.
     ///
@@ -727,35 +694,26 @@ impl CompanyCustomFieldsApi<'_> {
     /// # Spec decisions
     ///
     /// - The section says "a custom field" but the body takes an array (customFields), so the id is plural. The element shape is not documented: list\<json\>. customFields is documented as not required.
-    pub fn create_company_custom_fields(
-        &self,
-        company_id: i64,
-    ) -> crate::operations::CreateCompanyCustomFields {
-        crate::operations::CreateCompanyCustomFields::new(
-            self.client.inner.clone(),
-            company_id,
-        )
+    pub fn create(&self, company_id: i64) -> operations::CreateCompanyCustomFields {
+        operations::CreateCompanyCustomFields::new(self.client.inner.clone(), company_id)
     }
+
     /// List the custom fields of a company.
     ///
     /// `GET /v2/companies/{companyId}/custom_fields`
     ///
     /// Source: snapcall-rest-v2.txt § "Read all Custom fields".
-    pub fn list_company_custom_fields(
-        &self,
-        company_id: i64,
-    ) -> crate::operations::ListCompanyCustomFields {
-        crate::operations::ListCompanyCustomFields::new(
-            self.client.inner.clone(),
-            company_id,
-        )
+    pub fn list(&self, company_id: i64) -> operations::ListCompanyCustomFields {
+        operations::ListCompanyCustomFields::new(self.client.inner.clone(), company_id)
     }
 }
+
 /// Operations of the `company_invites` group.
 #[derive(Debug, Clone, Copy)]
 pub struct CompanyInvitesApi<'a> {
     client: &'a Client,
 }
+
 impl CompanyInvitesApi<'_> {
     /// Invite someone by email to join a company.
     ///
@@ -766,85 +724,54 @@ impl CompanyInvitesApi<'_> {
     /// # Spec decisions
     ///
     /// - The second payload row is printed without a name (`| string | true |`, a link lost in the copy). Restored as `email`; both code samples send `email`. This operation is not in the short edition.
-    pub fn create_company_invite(
-        &self,
-        company_id: i64,
-        email: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CreateCompanyInvite {
-        crate::operations::CreateCompanyInvite::new(
-            self.client.inner.clone(),
-            company_id,
-            email.into(),
-        )
+    pub fn create(&self, company_id: i64, email: impl Into<String>) -> operations::CreateCompanyInvite {
+        operations::CreateCompanyInvite::new(self.client.inner.clone(), company_id, email.into())
     }
+
     /// Cancel a pending invitation to a company.
     ///
     /// `DELETE /v2/companies/{companyId}/invites/{token}`
     ///
     /// Source: snapcall-rest-v2.txt § "Invite - Delete".
-    pub fn delete_company_invite(
-        &self,
-        company_id: i64,
-        token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::DeleteCompanyInvite {
-        crate::operations::DeleteCompanyInvite::new(
-            self.client.inner.clone(),
-            company_id,
-            token.into(),
-        )
+    pub fn delete(&self, company_id: i64, token: impl Into<String>) -> operations::DeleteCompanyInvite {
+        operations::DeleteCompanyInvite::new(self.client.inner.clone(), company_id, token.into())
     }
+
     /// List a company's pending invitations.
     ///
     /// `GET /v2/companies/{companyId}/invites`
     ///
     /// Source: snapcall-rest-v2.txt § "Invites - Read All".
-    pub fn list_company_invites(
-        &self,
-        company_id: i64,
-    ) -> crate::operations::ListCompanyInvites {
-        crate::operations::ListCompanyInvites::new(self.client.inner.clone(), company_id)
+    pub fn list(&self, company_id: i64) -> operations::ListCompanyInvites {
+        operations::ListCompanyInvites::new(self.client.inner.clone(), company_id)
     }
+
     /// Change the role a pending invitation grants.
     ///
     /// `PUT /v2/companies/{companyId}/invites/{token}`
     ///
     /// Source: snapcall-rest-v2.txt § "Invite - Update invite".
-    pub fn update_company_invite(
-        &self,
-        company_id: i64,
-        token: impl ::std::convert::Into<String>,
-        role_id: i64,
-    ) -> crate::operations::UpdateCompanyInvite {
-        crate::operations::UpdateCompanyInvite::new(
-            self.client.inner.clone(),
-            company_id,
-            token.into(),
-            role_id,
-        )
+    pub fn update(&self, company_id: i64, token: impl Into<String>, role_id: i64) -> operations::UpdateCompanyInvite {
+        operations::UpdateCompanyInvite::new(self.client.inner.clone(), company_id, token.into(), role_id)
     }
 }
+
 /// Operations of the `company_library` group.
 #[derive(Debug, Clone, Copy)]
 pub struct CompanyLibraryApi<'a> {
     client: &'a Client,
 }
+
 impl CompanyLibraryApi<'_> {
     /// Read one media item of a company's library.
     ///
     /// `GET /v2/companies/{companyId}/library/{token}`
     ///
     /// Source: snapcall-rest-v2.txt § "Companies \> Read".
-    pub fn get_company_library_media(
-        &self,
-        company_id: i64,
-        token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetCompanyLibraryMedia {
-        crate::operations::GetCompanyLibraryMedia::new(
-            self.client.inner.clone(),
-            company_id,
-            token.into(),
-        )
+    pub fn get_media(&self, company_id: i64, token: impl Into<String>) -> operations::GetCompanyLibraryMedia {
+        operations::GetCompanyLibraryMedia::new(self.client.inner.clone(), company_id, token.into())
     }
+
     /// List the media items of a company's library.
     ///
     /// `GET /v2/companies/{companyId}/library`
@@ -854,21 +781,17 @@ impl CompanyLibraryApi<'_> {
     /// # Spec decisions
     ///
     /// - The accepted `order` values are not documented; plain string.
-    pub fn list_company_library_media(
-        &self,
-        company_id: i64,
-    ) -> crate::operations::ListCompanyLibraryMedia {
-        crate::operations::ListCompanyLibraryMedia::new(
-            self.client.inner.clone(),
-            company_id,
-        )
+    pub fn list_media(&self, company_id: i64) -> operations::ListCompanyLibraryMedia {
+        operations::ListCompanyLibraryMedia::new(self.client.inner.clone(), company_id)
     }
 }
+
 /// Operations of the `company_streams` group.
 #[derive(Debug, Clone, Copy)]
 pub struct CompanyStreamsApi<'a> {
     client: &'a Client,
 }
+
 impl CompanyStreamsApi<'_> {
     /// Create an assist or instant video stream in a company.
     ///
@@ -886,51 +809,33 @@ impl CompanyStreamsApi<'_> {
     /// - The body table lists only type and short\_url, while the "Stream object parameters" table also lists name and origin (and company\_id, which is the path parameter). All four body fields are included. None is marked required; type is made required because it selects the kind of stream and the API has no documented default.
     /// - The path parameter is named company\_id and typed string in the streams reference, but integer in its object table; the REST edition's company routes call it companyId and type it number. We use the REST name and integer so that every company route takes the same argument.
     /// - The name of the path parameter and the body field types come from the streams reference; the Authorization header it requires is the vendor default (basic or bearer).
-    pub fn create_stream(
-        &self,
-        company_id: i64,
-        type_: impl ::std::convert::Into<crate::models::StreamType>,
-    ) -> crate::operations::CreateStream {
-        crate::operations::CreateStream::new(
-            self.client.inner.clone(),
-            company_id,
-            type_.into(),
-        )
+    pub fn create(&self, company_id: i64, type_: impl Into<models::StreamType>) -> operations::CreateStream {
+        operations::CreateStream::new(self.client.inner.clone(), company_id, type_.into())
     }
+
     /// Delete a stream of a company.
     ///
     /// `DELETE /v2/companies/{companyId}/streams/{streamToken}`
     ///
     /// Source: snapcall-rest-v2.txt § "Delete".
-    pub fn delete_company_stream(
-        &self,
-        company_id: i64,
-        stream_token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::DeleteCompanyStream {
-        crate::operations::DeleteCompanyStream::new(
-            self.client.inner.clone(),
-            company_id,
-            stream_token.into(),
-        )
+    pub fn delete(&self, company_id: i64, stream_token: impl Into<String>) -> operations::DeleteCompanyStream {
+        operations::DeleteCompanyStream::new(self.client.inner.clone(), company_id, stream_token.into())
     }
+
     /// Delete an event of a company's stream.
     ///
     /// `DELETE /v2/companies/{companyId}/streams/{streamToken}/events/{id}`
     ///
     /// Source: snapcall-rest-v2.txt § "StreamEvent - Delete".
-    pub fn delete_company_stream_event(
+    pub fn delete_event(
         &self,
         company_id: i64,
-        stream_token: impl ::std::convert::Into<String>,
+        stream_token: impl Into<String>,
         event_id: i64,
-    ) -> crate::operations::DeleteCompanyStreamEvent {
-        crate::operations::DeleteCompanyStreamEvent::new(
-            self.client.inner.clone(),
-            company_id,
-            stream_token.into(),
-            event_id,
-        )
+    ) -> operations::DeleteCompanyStreamEvent {
+        operations::DeleteCompanyStreamEvent::new(self.client.inner.clone(), company_id, stream_token.into(), event_id)
     }
+
     /// Read a stream of a company by its token.
     ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}`
@@ -940,17 +845,10 @@ impl CompanyStreamsApi<'_> {
     /// # Spec decisions
     ///
     /// - The streams reference's "Retrieve a stream" maps here: it takes the company id and the stream token as path parameters and requires the key, like this REST route ("Get a stream"). Its parameters are called company\_id and token there; the REST names companyId and streamToken are kept. It is one operation, and its 200 response uses the model the streams reference documents (StreamDetails).
-    pub fn get_company_stream(
-        &self,
-        company_id: i64,
-        stream_token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetCompanyStream {
-        crate::operations::GetCompanyStream::new(
-            self.client.inner.clone(),
-            company_id,
-            stream_token.into(),
-        )
+    pub fn get(&self, company_id: i64, stream_token: impl Into<String>) -> operations::GetCompanyStream {
+        operations::GetCompanyStream::new(self.client.inner.clone(), company_id, stream_token.into())
     }
+
     /// Read an event of a company's stream.
     ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}/events/{id}`
@@ -960,19 +858,15 @@ impl CompanyStreamsApi<'_> {
     /// # Spec decisions
     ///
     /// - Unlike the unscoped and admin event reads, this route documents no longTimeExpiration query parameter; none is added.
-    pub fn get_company_stream_event(
+    pub fn get_event(
         &self,
         company_id: i64,
-        stream_token: impl ::std::convert::Into<String>,
+        stream_token: impl Into<String>,
         event_id: i64,
-    ) -> crate::operations::GetCompanyStreamEvent {
-        crate::operations::GetCompanyStreamEvent::new(
-            self.client.inner.clone(),
-            company_id,
-            stream_token.into(),
-            event_id,
-        )
+    ) -> operations::GetCompanyStreamEvent {
+        operations::GetCompanyStreamEvent::new(self.client.inner.clone(), company_id, stream_token.into(), event_id)
     }
+
     /// Get access to the recording of a stream (marked deprecated for one customer).
     ///
     /// `GET /v2/companies/{companyId}/streams/{streamToken}/recording`
@@ -982,17 +876,14 @@ impl CompanyStreamsApi<'_> {
     /// # Spec decisions
     ///
     /// - The document's description ends "deprecated only for glovo" (snapcall-rest-v2.txt, "Recording - Read"): deprecated for that one customer, with nothing said about anyone else. The route is kept as any other, and not marked #\[deprecated\].
-    pub fn get_company_stream_recording(
+    pub fn get_recording(
         &self,
         company_id: i64,
-        stream_token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetCompanyStreamRecording {
-        crate::operations::GetCompanyStreamRecording::new(
-            self.client.inner.clone(),
-            company_id,
-            stream_token.into(),
-        )
+        stream_token: impl Into<String>,
+    ) -> operations::GetCompanyStreamRecording {
+        operations::GetCompanyStreamRecording::new(self.client.inner.clone(), company_id, stream_token.into())
     }
+
     /// Send invitations to join a stream, by user id, email or phone.
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/invite`
@@ -1003,17 +894,10 @@ impl CompanyStreamsApi<'_> {
     ///
     /// - userIds, emails and phoneNumbers are documented only as `array`. Their names say what they hold: user ids are numbers on every other route (list\<integer\>); emails and phone numbers are text (list\<string\>, a phone number may start with + or 0).
     /// - The allowed values of `type` are not documented; plain string.
-    pub fn invite_to_company_stream(
-        &self,
-        company_id: i64,
-        stream_token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::InviteToCompanyStream {
-        crate::operations::InviteToCompanyStream::new(
-            self.client.inner.clone(),
-            company_id,
-            stream_token.into(),
-        )
+    pub fn invite_to(&self, company_id: i64, stream_token: impl Into<String>) -> operations::InviteToCompanyStream {
+        operations::InviteToCompanyStream::new(self.client.inner.clone(), company_id, stream_token.into())
     }
+
     /// List the stream events of a company, with optional filters.
     ///
     /// `GET /v2/companies/{companyId}/stream-events`
@@ -1023,15 +907,10 @@ impl CompanyStreamsApi<'_> {
     /// # Spec decisions
     ///
     /// - The accepted `order` values are not documented; plain string.
-    pub fn list_company_stream_events(
-        &self,
-        company_id: i64,
-    ) -> crate::operations::ListCompanyStreamEvents {
-        crate::operations::ListCompanyStreamEvents::new(
-            self.client.inner.clone(),
-            company_id,
-        )
+    pub fn list_events(&self, company_id: i64) -> operations::ListCompanyStreamEvents {
+        operations::ListCompanyStreamEvents::new(self.client.inner.clone(), company_id)
     }
+
     /// List the streams of a company, with optional filters.
     ///
     /// `GET /v2/companies/{companyId}/streams`
@@ -1042,12 +921,10 @@ impl CompanyStreamsApi<'_> {
     ///
     /// - The syntax of custom\_filter is not documented; plain string.
     /// - team\_ids and user\_ids are typed `alternatives` in the table, which holds one number or one string. The plural names suggest the API may take several ids, but no document shows how a list is encoded in the query string, so the client sends one value; a caller who knows the encoding can pass it as a string.
-    pub fn list_company_streams(
-        &self,
-        company_id: i64,
-    ) -> crate::operations::ListCompanyStreams {
-        crate::operations::ListCompanyStreams::new(self.client.inner.clone(), company_id)
+    pub fn list(&self, company_id: i64) -> operations::ListCompanyStreams {
+        operations::ListCompanyStreams::new(self.client.inner.clone(), company_id)
     }
+
     /// Request the audio files of a stream event (the /mix route).
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`
@@ -1058,19 +935,20 @@ impl CompanyStreamsApi<'_> {
     ///
     /// - Shares its heading with the /video-mix route (see request\_company\_stream\_event\_video\_mix); the document does not describe what this route produces, so the summary only repeats the heading.
     /// - No body is documented (the samples send none).
-    pub fn request_company_stream_event_mix(
+    pub fn request_event_mix(
         &self,
         company_id: i64,
-        stream_token: impl ::std::convert::Into<String>,
+        stream_token: impl Into<String>,
         event_id: i64,
-    ) -> crate::operations::RequestCompanyStreamEventMix {
-        crate::operations::RequestCompanyStreamEventMix::new(
+    ) -> operations::RequestCompanyStreamEventMix {
+        operations::RequestCompanyStreamEventMix::new(
             self.client.inner.clone(),
             company_id,
             stream_token.into(),
             event_id,
         )
     }
+
     /// Request the audio files of a stream event (the /video-mix route).
     ///
     /// `POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`
@@ -1081,13 +959,13 @@ impl CompanyStreamsApi<'_> {
     ///
     /// - Two sections share the heading "Streams - request audio files" and neither describes what it produces; they differ only in the last path segment. The ids follow the path (video\_mix for /video-mix, mix for /mix, request\_company\_stream\_event\_mix); what each route produces is not stated, so the summaries only repeat the heading.
     /// - No body is documented (the samples send none).
-    pub fn request_company_stream_event_video_mix(
+    pub fn request_event_video_mix(
         &self,
         company_id: i64,
-        stream_token: impl ::std::convert::Into<String>,
+        stream_token: impl Into<String>,
         event_id: i64,
-    ) -> crate::operations::RequestCompanyStreamEventVideoMix {
-        crate::operations::RequestCompanyStreamEventVideoMix::new(
+    ) -> operations::RequestCompanyStreamEventVideoMix {
+        operations::RequestCompanyStreamEventVideoMix::new(
             self.client.inner.clone(),
             company_id,
             stream_token.into(),
@@ -1095,46 +973,32 @@ impl CompanyStreamsApi<'_> {
         )
     }
 }
+
 /// Operations of the `company_teams` group.
 #[derive(Debug, Clone, Copy)]
 pub struct CompanyTeamsApi<'a> {
     client: &'a Client,
 }
+
 impl CompanyTeamsApi<'_> {
     /// Add a user to a team.
     ///
     /// `POST /v2/companies/{companyId}/teams/{teamId}/users`
     ///
     /// Source: snapcall-rest-v2.txt § "Teams - Add user".
-    pub fn add_company_team_user(
-        &self,
-        company_id: i64,
-        team_id: i64,
-        user_id: i64,
-    ) -> crate::operations::AddCompanyTeamUser {
-        crate::operations::AddCompanyTeamUser::new(
-            self.client.inner.clone(),
-            company_id,
-            team_id,
-            user_id,
-        )
+    pub fn add_user(&self, company_id: i64, team_id: i64, user_id: i64) -> operations::AddCompanyTeamUser {
+        operations::AddCompanyTeamUser::new(self.client.inner.clone(), company_id, team_id, user_id)
     }
+
     /// Create a team in a company.
     ///
     /// `POST /v2/companies/{companyId}/teams`
     ///
     /// Source: snapcall-rest-v2.txt § "Teams - Create".
-    pub fn create_company_team(
-        &self,
-        company_id: i64,
-        name: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CreateCompanyTeam {
-        crate::operations::CreateCompanyTeam::new(
-            self.client.inner.clone(),
-            company_id,
-            name.into(),
-        )
+    pub fn create(&self, company_id: i64, name: impl Into<String>) -> operations::CreateCompanyTeam {
+        operations::CreateCompanyTeam::new(self.client.inner.clone(), company_id, name.into())
     }
+
     /// Delete a team.
     ///
     /// `DELETE /v2/companies/{companyId}/teams/{id}`
@@ -1144,62 +1008,37 @@ impl CompanyTeamsApi<'_> {
     /// # Spec decisions
     ///
     /// - This route names the team `{id}` where every other team route says `{teamId}`; the wire name is kept and rust\_name makes it team\_id.
-    pub fn delete_company_team(
-        &self,
-        company_id: i64,
-        team_id: i64,
-    ) -> crate::operations::DeleteCompanyTeam {
-        crate::operations::DeleteCompanyTeam::new(
-            self.client.inner.clone(),
-            company_id,
-            team_id,
-        )
+    pub fn delete(&self, company_id: i64, team_id: i64) -> operations::DeleteCompanyTeam {
+        operations::DeleteCompanyTeam::new(self.client.inner.clone(), company_id, team_id)
     }
+
     /// Read one team of a company.
     ///
     /// `GET /v2/companies/{companyId}/teams/{teamId}`
     ///
     /// Source: snapcall-rest-v2.txt § "Teams - Read".
-    pub fn get_company_team(
-        &self,
-        company_id: i64,
-        team_id: i64,
-    ) -> crate::operations::GetCompanyTeam {
-        crate::operations::GetCompanyTeam::new(
-            self.client.inner.clone(),
-            company_id,
-            team_id,
-        )
+    pub fn get(&self, company_id: i64, team_id: i64) -> operations::GetCompanyTeam {
+        operations::GetCompanyTeam::new(self.client.inner.clone(), company_id, team_id)
     }
+
     /// List the teams of a company.
     ///
     /// `GET /v2/companies/{companyId}/teams`
     ///
     /// Source: snapcall-rest-v2.txt § "Teams - Read all".
-    pub fn list_company_teams(
-        &self,
-        company_id: i64,
-    ) -> crate::operations::ListCompanyTeams {
-        crate::operations::ListCompanyTeams::new(self.client.inner.clone(), company_id)
+    pub fn list(&self, company_id: i64) -> operations::ListCompanyTeams {
+        operations::ListCompanyTeams::new(self.client.inner.clone(), company_id)
     }
+
     /// Remove a user from a team.
     ///
     /// `DELETE /v2/companies/{companyId}/teams/{teamId}/users/{userId}`
     ///
     /// Source: snapcall-rest-v2.txt § "Teams - Remove user".
-    pub fn remove_company_team_user(
-        &self,
-        company_id: i64,
-        team_id: i64,
-        user_id: i64,
-    ) -> crate::operations::RemoveCompanyTeamUser {
-        crate::operations::RemoveCompanyTeamUser::new(
-            self.client.inner.clone(),
-            company_id,
-            team_id,
-            user_id,
-        )
+    pub fn remove_user(&self, company_id: i64, team_id: i64, user_id: i64) -> operations::RemoveCompanyTeamUser {
+        operations::RemoveCompanyTeamUser::new(self.client.inner.clone(), company_id, team_id, user_id)
     }
+
     /// Rename a team or change its description or settings.
     ///
     /// `PUT /v2/companies/{companyId}/teams/{teamId}`
@@ -1209,51 +1048,36 @@ impl CompanyTeamsApi<'_> {
     /// # Spec decisions
     ///
     /// - settings is an `object` whose keys are not documented; json.
-    pub fn update_company_team(
-        &self,
-        company_id: i64,
-        team_id: i64,
-    ) -> crate::operations::UpdateCompanyTeam {
-        crate::operations::UpdateCompanyTeam::new(
-            self.client.inner.clone(),
-            company_id,
-            team_id,
-        )
+    pub fn update(&self, company_id: i64, team_id: i64) -> operations::UpdateCompanyTeam {
+        operations::UpdateCompanyTeam::new(self.client.inner.clone(), company_id, team_id)
     }
 }
+
 /// Operations of the `company_users` group.
 #[derive(Debug, Clone, Copy)]
 pub struct CompanyUsersApi<'a> {
     client: &'a Client,
 }
+
 impl CompanyUsersApi<'_> {
     /// Read one user of a company.
     ///
     /// `GET /v2/companies/{companyId}/users/{userId}`
     ///
     /// Source: snapcall-rest-v2.txt § "Read company users".
-    pub fn get_company_user(
-        &self,
-        company_id: i64,
-        user_id: i64,
-    ) -> crate::operations::GetCompanyUser {
-        crate::operations::GetCompanyUser::new(
-            self.client.inner.clone(),
-            company_id,
-            user_id,
-        )
+    pub fn get(&self, company_id: i64, user_id: i64) -> operations::GetCompanyUser {
+        operations::GetCompanyUser::new(self.client.inner.clone(), company_id, user_id)
     }
+
     /// List the users of a company, with optional filters.
     ///
     /// `GET /v2/companies/{companyId}/users`
     ///
     /// Source: snapcall-rest-v2.txt § "Company - List users".
-    pub fn list_company_users(
-        &self,
-        company_id: i64,
-    ) -> crate::operations::ListCompanyUsers {
-        crate::operations::ListCompanyUsers::new(self.client.inner.clone(), company_id)
+    pub fn list(&self, company_id: i64) -> operations::ListCompanyUsers {
+        operations::ListCompanyUsers::new(self.client.inner.clone(), company_id)
     }
+
     /// Remove a user from a company.
     ///
     /// `DELETE /v2/companies/{companyId}/users/{userId}`
@@ -1263,68 +1087,53 @@ impl CompanyUsersApi<'_> {
     /// # Spec decisions
     ///
     /// - Only this operation types companyId and userId as `string` (its sample uses "hello" for both); every other company route, including the PUT on the same path, types them as `number`. We keep the documented string type; callers pass the numeric ids as text.
-    pub fn remove_company_user(
-        &self,
-        company_id: impl ::std::convert::Into<String>,
-        user_id: impl ::std::convert::Into<String>,
-    ) -> crate::operations::RemoveCompanyUser {
-        crate::operations::RemoveCompanyUser::new(
-            self.client.inner.clone(),
-            company_id.into(),
-            user_id.into(),
-        )
+    pub fn remove(&self, company_id: impl Into<String>, user_id: impl Into<String>) -> operations::RemoveCompanyUser {
+        operations::RemoveCompanyUser::new(self.client.inner.clone(), company_id.into(), user_id.into())
     }
+
     /// Change the role of a user in a company.
     ///
     /// `PUT /v2/companies/{companyId}/users/{userId}`
     ///
     /// Source: snapcall-rest-v2.txt § "User - Update users".
-    pub fn update_company_user(
-        &self,
-        company_id: i64,
-        user_id: i64,
-        role_id: i64,
-    ) -> crate::operations::UpdateCompanyUser {
-        crate::operations::UpdateCompanyUser::new(
-            self.client.inner.clone(),
-            company_id,
-            user_id,
-            role_id,
-        )
+    pub fn update(&self, company_id: i64, user_id: i64, role_id: i64) -> operations::UpdateCompanyUser {
+        operations::UpdateCompanyUser::new(self.client.inner.clone(), company_id, user_id, role_id)
     }
 }
+
 /// Operations of the `integrations` group.
 #[derive(Debug, Clone, Copy)]
 pub struct IntegrationsApi<'a> {
     client: &'a Client,
 }
+
 impl IntegrationsApi<'_> {
     /// List the integrations available to the account.
     ///
     /// `GET /v2/integrations`
     ///
     /// Source: snapcall-rest-v2.txt § "Integration - Read all".
-    pub fn list_integrations(&self) -> crate::operations::ListIntegrations {
-        crate::operations::ListIntegrations::new(self.client.inner.clone())
+    pub fn list(&self) -> operations::ListIntegrations {
+        operations::ListIntegrations::new(self.client.inner.clone())
     }
 }
+
 /// Operations of the `invites` group.
 #[derive(Debug, Clone, Copy)]
 pub struct InvitesApi<'a> {
     client: &'a Client,
 }
+
 impl InvitesApi<'_> {
     /// Accept an invitation to join a company.
     ///
     /// `POST /v2/invites/accept`
     ///
     /// Source: snapcall-rest-v2.txt § "Invite - Accept".
-    pub fn accept_invite(
-        &self,
-        token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::AcceptInvite {
-        crate::operations::AcceptInvite::new(self.client.inner.clone(), token.into())
+    pub fn accept(&self, token: impl Into<String>) -> operations::AcceptInvite {
+        operations::AcceptInvite::new(self.client.inner.clone(), token.into())
     }
+
     /// Read a company invitation by its token, without a key.
     ///
     /// `GET /v2/invites/{token}`
@@ -1335,18 +1144,17 @@ impl InvitesApi<'_> {
     /// # Spec decisions
     ///
     /// - Both code samples send no Authorization header: auth none (the invitee has no key yet).
-    pub fn get_invite(
-        &self,
-        token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetInvite {
-        crate::operations::GetInvite::new(self.client.inner.clone(), token.into())
+    pub fn get(&self, token: impl Into<String>) -> operations::GetInvite {
+        operations::GetInvite::new(self.client.inner.clone(), token.into())
     }
 }
+
 /// Operations of the `partner` group.
 #[derive(Debug, Clone, Copy)]
 pub struct PartnerApi<'a> {
     client: &'a Client,
 }
+
 impl PartnerApi<'_> {
     /// Activate a user account on behalf of a partner.
     ///
@@ -1358,9 +1166,10 @@ impl PartnerApi<'_> {
     ///
     /// - The first payload row is printed `| string | false | |`: the name (a link) was lost and the cells shifted left. Restored as `email`, type string, not required; both code samples send `email` first. This operation is not in the short edition.
     /// - The document asks for the partner account's API key here; that is the caller's choice of key, so the default schemes apply.
-    pub fn activate_partner_account(&self) -> crate::operations::ActivatePartnerAccount {
-        crate::operations::ActivatePartnerAccount::new(self.client.inner.clone())
+    pub fn activate_account(&self) -> operations::ActivatePartnerAccount {
+        operations::ActivatePartnerAccount::new(self.client.inner.clone())
     }
+
     /// Get the button of an agent, identified by email.
     ///
     /// `POST /v2/partner/agent-button`
@@ -1371,49 +1180,44 @@ impl PartnerApi<'_> {
     ///
     /// - The document asks for the user's API key (not the partner's) here; the default schemes apply.
     /// - The meaning of `stream` is not described; the description is our reading of its name.
-    pub fn get_partner_agent_button(
-        &self,
-        agent_email: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetPartnerAgentButton {
-        crate::operations::GetPartnerAgentButton::new(
-            self.client.inner.clone(),
-            agent_email.into(),
-        )
+    pub fn get_agent_button(&self, agent_email: impl Into<String>) -> operations::GetPartnerAgentButton {
+        operations::GetPartnerAgentButton::new(self.client.inner.clone(), agent_email.into())
     }
+
     /// Read one call by its id, as a partner.
     ///
     /// `GET /v2/partner/calls/{id}`
     ///
     /// Source: snapcall-rest-v2.txt § "Call".
-    pub fn get_partner_call(&self, call_id: i64) -> crate::operations::GetPartnerCall {
-        crate::operations::GetPartnerCall::new(self.client.inner.clone(), call_id)
+    pub fn get_call(&self, call_id: i64) -> operations::GetPartnerCall {
+        operations::GetPartnerCall::new(self.client.inner.clone(), call_id)
     }
+
     /// Get overall call statistics for a date range.
     ///
     /// `GET /v2/partner/stats`
     ///
     /// Source: snapcall-rest-v2.txt § "Stats".
-    pub fn get_partner_stats(
-        &self,
-        start: ::snapsdk_runtime::NaiveDate,
-        end: ::snapsdk_runtime::NaiveDate,
-    ) -> crate::operations::GetPartnerStats {
-        crate::operations::GetPartnerStats::new(self.client.inner.clone(), start, end)
+    pub fn get_stats(&self, start: NaiveDate, end: NaiveDate) -> operations::GetPartnerStats {
+        operations::GetPartnerStats::new(self.client.inner.clone(), start, end)
     }
+
     /// List the call history visible to a partner.
     ///
     /// `GET /v2/partner/calls`
     ///
     /// Source: snapcall-rest-v2.txt § "Partner \> Calls".
-    pub fn list_partner_calls(&self) -> crate::operations::ListPartnerCalls {
-        crate::operations::ListPartnerCalls::new(self.client.inner.clone())
+    pub fn list_calls(&self) -> operations::ListPartnerCalls {
+        operations::ListPartnerCalls::new(self.client.inner.clone())
     }
 }
+
 /// Operations of the `public` group.
 #[derive(Debug, Clone, Copy)]
 pub struct PublicApi<'a> {
     client: &'a Client,
 }
+
 impl PublicApi<'_> {
     /// Read a shared library media item by its token, without a key.
     ///
@@ -1425,30 +1229,27 @@ impl PublicApi<'_> {
     /// # Spec decisions
     ///
     /// - Both code samples send no Authorization header: auth none. It is the only operation of the document's "Public" section, hence group public.
-    pub fn get_public_library_media(
-        &self,
-        token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetPublicLibraryMedia {
-        crate::operations::GetPublicLibraryMedia::new(
-            self.client.inner.clone(),
-            token.into(),
-        )
+    pub fn get_library_media(&self, token: impl Into<String>) -> operations::GetPublicLibraryMedia {
+        operations::GetPublicLibraryMedia::new(self.client.inner.clone(), token.into())
     }
 }
+
 /// Operations of the `roles` group.
 #[derive(Debug, Clone, Copy)]
 pub struct RolesApi<'a> {
     client: &'a Client,
 }
+
 impl RolesApi<'_> {
     /// Read one role.
     ///
     /// `GET /v2/roles/{role_id}`
     ///
     /// Source: snapcall-rest-v2.txt § "Roles \> Read".
-    pub fn get_role(&self, role_id: i64) -> crate::operations::GetRole {
-        crate::operations::GetRole::new(self.client.inner.clone(), role_id)
+    pub fn get(&self, role_id: i64) -> operations::GetRole {
+        operations::GetRole::new(self.client.inner.clone(), role_id)
     }
+
     /// List the roles a user can be given.
     ///
     /// `GET /v2/roles`
@@ -1458,15 +1259,17 @@ impl RolesApi<'_> {
     /// # Spec decisions
     ///
     /// - The document titles this list "Read" (not "Read all"), the same heading as the single-role read; it is a list (page and limit, "Get a role list"), hence list\_roles.
-    pub fn list_roles(&self) -> crate::operations::ListRoles {
-        crate::operations::ListRoles::new(self.client.inner.clone())
+    pub fn list(&self) -> operations::ListRoles {
+        operations::ListRoles::new(self.client.inner.clone())
     }
 }
+
 /// Operations of the `schedule_templates` group.
 #[derive(Debug, Clone, Copy)]
 pub struct ScheduleTemplatesApi<'a> {
     client: &'a Client,
 }
+
 impl ScheduleTemplatesApi<'_> {
     /// Create a reusable schedule of opening hours.
     ///
@@ -1478,17 +1281,14 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// - The shape of a schedule element is not documented; list\<json\>.
     /// - The short edition agrees with the full edition on this operation.
-    pub fn create_schedule_template(
+    pub fn create(
         &self,
-        name: impl ::std::convert::Into<String>,
-        schedule: Vec<::serde_json::Value>,
-    ) -> crate::operations::CreateScheduleTemplate {
-        crate::operations::CreateScheduleTemplate::new(
-            self.client.inner.clone(),
-            name.into(),
-            schedule,
-        )
+        name: impl Into<String>,
+        schedule: Vec<serde_json::Value>,
+    ) -> operations::CreateScheduleTemplate {
+        operations::CreateScheduleTemplate::new(self.client.inner.clone(), name.into(), schedule)
     }
+
     /// Read one schedule template.
     ///
     /// `GET /v2/schedule-templates/{id}`
@@ -1498,15 +1298,10 @@ impl ScheduleTemplatesApi<'_> {
     /// # Spec decisions
     ///
     /// - The short edition agrees with the full edition on this operation.
-    pub fn get_schedule_template(
-        &self,
-        template_id: i64,
-    ) -> crate::operations::GetScheduleTemplate {
-        crate::operations::GetScheduleTemplate::new(
-            self.client.inner.clone(),
-            template_id,
-        )
+    pub fn get(&self, template_id: i64) -> operations::GetScheduleTemplate {
+        operations::GetScheduleTemplate::new(self.client.inner.clone(), template_id)
     }
+
     /// List the account's schedule templates.
     ///
     /// `GET /v2/schedule-templates`
@@ -1517,9 +1312,10 @@ impl ScheduleTemplatesApi<'_> {
     ///
     /// - Only `page` is documented here (no `limit`), in both editions.
     /// - The short edition agrees with the full edition on this operation.
-    pub fn list_schedule_templates(&self) -> crate::operations::ListScheduleTemplates {
-        crate::operations::ListScheduleTemplates::new(self.client.inner.clone())
+    pub fn list(&self) -> operations::ListScheduleTemplates {
+        operations::ListScheduleTemplates::new(self.client.inner.clone())
     }
+
     /// Rename a schedule template or replace its time slots.
     ///
     /// `PUT /v2/schedule-templates/{id}`
@@ -1529,21 +1325,17 @@ impl ScheduleTemplatesApi<'_> {
     /// # Spec decisions
     ///
     /// - The short edition agrees with the full edition on this operation.
-    pub fn update_schedule_template(
-        &self,
-        template_id: i64,
-    ) -> crate::operations::UpdateScheduleTemplate {
-        crate::operations::UpdateScheduleTemplate::new(
-            self.client.inner.clone(),
-            template_id,
-        )
+    pub fn update(&self, template_id: i64) -> operations::UpdateScheduleTemplate {
+        operations::UpdateScheduleTemplate::new(self.client.inner.clone(), template_id)
     }
 }
+
 /// Operations of the `streams` group.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamsApi<'a> {
     client: &'a Client,
 }
+
 impl StreamsApi<'_> {
     /// Delete an event of a stream, through the unscoped stream route.
     ///
@@ -1554,17 +1346,10 @@ impl StreamsApi<'_> {
     /// # Spec decisions
     ///
     /// - The document titles this route "delete Admin", exactly like the /v2/admin/streams/... route, although its path has no /admin segment. The id follows the path: this is delete\_stream\_event, and the /admin route is admin\_delete\_stream\_event.
-    pub fn delete_stream_event(
-        &self,
-        stream_token: impl ::std::convert::Into<String>,
-        event_id: i64,
-    ) -> crate::operations::DeleteStreamEvent {
-        crate::operations::DeleteStreamEvent::new(
-            self.client.inner.clone(),
-            stream_token.into(),
-            event_id,
-        )
+    pub fn delete_event(&self, stream_token: impl Into<String>, event_id: i64) -> operations::DeleteStreamEvent {
+        operations::DeleteStreamEvent::new(self.client.inner.clone(), stream_token.into(), event_id)
     }
+
     /// Read an event of a stream, through the unscoped stream route.
     ///
     /// `GET /v2/streams/{streamToken}/events/{id}`
@@ -1575,17 +1360,10 @@ impl StreamsApi<'_> {
     ///
     /// - Titled "Read admin" like the /v2/admin/streams/... route, although its path has no /admin segment; the id follows the path (see delete\_stream\_event).
     /// - longTimeExpiration is not described; the description is our reading of its name.
-    pub fn get_stream_event(
-        &self,
-        stream_token: impl ::std::convert::Into<String>,
-        event_id: i64,
-    ) -> crate::operations::GetStreamEvent {
-        crate::operations::GetStreamEvent::new(
-            self.client.inner.clone(),
-            stream_token.into(),
-            event_id,
-        )
+    pub fn get_event(&self, stream_token: impl Into<String>, event_id: i64) -> operations::GetStreamEvent {
+        operations::GetStreamEvent::new(self.client.inner.clone(), stream_token.into(), event_id)
     }
+
     /// Read the public information of a stream, without a key.
     ///
     /// `GET /v2/streams/{streamToken}/info`
@@ -1596,15 +1374,10 @@ impl StreamsApi<'_> {
     /// # Spec decisions
     ///
     /// - Both code samples send no Authorization header: auth none. Named \*\_public\_info to keep it apart from get\_company\_stream.
-    pub fn get_stream_public_info(
-        &self,
-        stream_token: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetStreamPublicInfo {
-        crate::operations::GetStreamPublicInfo::new(
-            self.client.inner.clone(),
-            stream_token.into(),
-        )
+    pub fn get_public_info(&self, stream_token: impl Into<String>) -> operations::GetStreamPublicInfo {
+        operations::GetStreamPublicInfo::new(self.client.inner.clone(), stream_token.into())
     }
+
     /// List streams, with optional filters.
     ///
     /// `GET /v2/streams/v2`
@@ -1614,15 +1387,17 @@ impl StreamsApi<'_> {
     /// # Spec decisions
     ///
     /// - The path is printed as /v2/streams/v2 (a second `v2` segment), in the heading and in both samples; it is kept exactly as printed.
-    pub fn list_streams(&self) -> crate::operations::ListStreams {
-        crate::operations::ListStreams::new(self.client.inner.clone())
+    pub fn list(&self) -> operations::ListStreams {
+        operations::ListStreams::new(self.client.inner.clone())
     }
 }
+
 /// Operations of the `users` group.
 #[derive(Debug, Clone, Copy)]
 pub struct UsersApi<'a> {
     client: &'a Client,
 }
+
 impl UsersApi<'_> {
     /// Read the user the API key belongs to.
     ///
@@ -1633,9 +1408,10 @@ impl UsersApi<'_> {
     /// # Spec decisions
     ///
     /// - The short edition agrees with the full edition on this operation.
-    pub fn get_current_user(&self) -> crate::operations::GetCurrentUser {
-        crate::operations::GetCurrentUser::new(self.client.inner.clone())
+    pub fn get_current(&self) -> operations::GetCurrentUser {
+        operations::GetCurrentUser::new(self.client.inner.clone())
     }
+
     /// Get the user's button that passes all display filters for a page, without a key.
     ///
     /// `POST /v2/users/{id}/button`
@@ -1647,15 +1423,7 @@ impl UsersApi<'_> {
     ///
     /// - Both code samples send no Authorization header (in both editions): auth none. It is a POST only to carry the page context; it creates nothing, but it is not marked retryable since the document does not say it is idempotent.
     /// - The short edition agrees with the full edition on this operation.
-    pub fn get_user_button(
-        &self,
-        user_id: i64,
-        referer: impl ::std::convert::Into<String>,
-    ) -> crate::operations::GetUserButton {
-        crate::operations::GetUserButton::new(
-            self.client.inner.clone(),
-            user_id,
-            referer.into(),
-        )
+    pub fn get_button(&self, user_id: i64, referer: impl Into<String>) -> operations::GetUserButton {
+        operations::GetUserButton::new(self.client.inner.clone(), user_id, referer.into())
     }
 }

@@ -11,30 +11,32 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
 #[allow(dead_code)]
 #[path = "../examples/snapcall_quickstart.rs"]
 mod quickstart;
+
 #[allow(dead_code)]
 #[path = "../examples/snapcall_errors.rs"]
 mod example_errors;
+
 /// A Prism mock server on a free loopback port, killed on drop.
 struct Prism {
     child: Child,
     base: String,
     log: PathBuf,
 }
+
 impl Prism {
     fn start() -> Prism {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let cli = manifest
-            .join("../../tools/prism/node_modules/@stoplight/prism-cli/dist/index.js");
+        let cli = manifest.join("../../tools/prism/node_modules/@stoplight/prism-cli/dist/index.js");
         assert!(
             cli.is_file(),
             "Prism is not installed ({} is missing): run `cargo xtask test`, which installs it, or `npm ci --prefix tools/prism`",
             cli.display()
         );
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(concat!("prism-", "snapcall", ".log"));
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(concat!("prism-", "snapcall", ".log"));
         let mut last = String::new();
         for _ in 0..3 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -45,14 +47,7 @@ impl Prism {
             let err = out.try_clone().expect("Prism log file");
             let child = Command::new("node")
                 .arg(&cli)
-                .args([
-                    "mock",
-                    "--errors",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    &port.to_string(),
-                ])
+                .args(["mock", "--errors", "--host", "127.0.0.1", "--port", &port.to_string()])
                 .arg(manifest.join("openapi.json"))
                 .env("NO_COLOR", "1")
                 .env("FORCE_COLOR", "0")
@@ -60,11 +55,7 @@ impl Prism {
                 .stdout(out)
                 .stderr(err)
                 .spawn()
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "could not run `node` ({e}): Prism needs Node.js (20) on PATH"
-                    )
-                });
+                .unwrap_or_else(|e| panic!("could not run `node` ({e}): Prism needs Node.js (20) on PATH"));
             let mut prism = Prism {
                 child,
                 base: format!("http://127.0.0.1:{port}"),
@@ -77,16 +68,14 @@ impl Prism {
                     return prism;
                 }
                 if let Ok(Some(status)) = prism.child.try_wait() {
-                    last = format!(
-                        "Prism exited ({status}) before listening; its log:\n{}", prism
-                        .log()
-                    );
+                    last = format!("Prism exited ({status}) before listening; its log:\n{}", prism.log());
                     break;
                 }
                 if Instant::now() > deadline {
                     panic!(
-                        "Prism did not listen on {} within 60 s; its log:\n{}", prism
-                        .base, prism.log()
+                        "Prism did not listen on {} within 60 s; its log:\n{}",
+                        prism.base,
+                        prism.log()
                     );
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -94,25 +83,22 @@ impl Prism {
         }
         panic!("{last}");
     }
+
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
+
 impl Drop for Prism {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
+
 /// The status Prism answers a hand-made HTTP/1.1 request with.
 #[allow(dead_code)]
-fn raw_status(
-    prism: &Prism,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> u16 {
+fn raw_status(prism: &Prism, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> u16 {
     let addr = prism.base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).expect("connect to Prism");
     let mut request = format!(
@@ -129,6 +115,7 @@ fn raw_status(
     let _ = stream.read_to_string(&mut answer);
     answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
+
 /// A client for Prism: one attempt per call, no client-side rate limit.
 fn builder(prism: &Prism) -> snapcall::ClientBuilder {
     let builder = snapcall::Client::builder()
@@ -138,6 +125,7 @@ fn builder(prism: &Prism) -> snapcall::ClientBuilder {
     let builder = builder.rate_limit(None);
     builder
 }
+
 /// Why a call failed: Prism's problem+json naming the violation, or the client's error.
 fn failure(e: &snapcall::Error) -> String {
     match e {
@@ -147,13 +135,14 @@ fn failure(e: &snapcall::Error) -> String {
         other => other.to_string(),
     }
 }
+
 #[tokio::test]
 async fn every_operation_against_prism() {
     let prism = Prism::start();
     let status = raw_status(
         &prism,
         "DELETE",
-        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9/events/42",
+        "/v2/admin/streams/stream_token%20v%2F1%20%C3%A9%20a@b.c:d/events/42",
         &[],
         "",
     );
@@ -165,7 +154,7 @@ async fn every_operation_against_prism() {
     let status = raw_status(
         &prism,
         "PUT",
-        "/v2/agents/email%20v%2F1%20%C3%A9/status",
+        "/v2/agents/email%20v%2F1%20%C3%A9%20a@b.c:d/status",
         &[
             ("authorization", "Basic d2lyZS10ZXN0LWtleTo="),
             ("content-type", "application/json"),
@@ -183,42 +172,40 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .admin()
-            .admin_delete_stream_event("stream_token v/1 é", 42)
+            .delete_stream_event("stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "admin_delete_stream_event",
-            "DELETE /v2/admin/streams/{streamToken}/events/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "admin_delete_stream_event",
+        "DELETE /v2/admin/streams/{streamToken}/events/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .admin()
-            .admin_get_stream_event("stream_token v/1 é", 42)
+            .get_stream_event("stream_token v/1 é a@b.c:d", 42)
             .long_time_expiration(true)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "admin_get_stream_event",
-            "GET /v2/admin/streams/{streamToken}/events/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "admin_get_stream_event",
+        "GET /v2/admin/streams/{streamToken}/events/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .admin()
-            .admin_list_streams()
+            .list_streams()
             .page(42)
             .limit(42)
             .button(7)
@@ -231,40 +218,37 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "admin_list_streams",
-            "GET /v2/admin/streams/",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "admin_list_streams",
+        "GET /v2/admin/streams/",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.agents().get_agent("email v/1 é").send().await?;
+        let answer = client.agents().get("email v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push(("get_agent", "GET /v2/agents/{email}", outcome.map_err(|e| failure(&e))));
+    .await;
+    results.push(("get_agent", "GET /v2/agents/{email}", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.agents().get_agent_info("email v/1 é").send().await?;
+        let answer = client.agents().get_info("email v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_agent_info",
-            "GET /v2/agents/{email}/info",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_agent_info",
+        "GET /v2/agents/{email}/info",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .agents()
-            .update_agent("email v/1 é")
+            .update("email v/1 é a@b.c:d")
             .wrap_up_time(42)
             .last_bridge_end(42)
             .send()
@@ -272,60 +256,57 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "update_agent",
-            "PUT /v2/agents/{email}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "update_agent",
+        "PUT /v2/agents/{email}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .agents()
-            .update_agent_status("email v/1 é", snapcall::AgentAvailability::Online)
+            .update_status("email v/1 é a@b.c:d", snapcall::AgentAvailability::Online)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "update_agent_status",
-            "PUT /v2/agents/{email}/status",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "update_agent_status",
+        "PUT /v2/agents/{email}/status",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .booking_pages()
-            .get_booking_page_public_info("uuid v/1 é")
+            .get_public_info("uuid v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_booking_page_public_info",
-            "GET /v2/booking-pages/{uuid}/info",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_booking_page_public_info",
+        "GET /v2/booking-pages/{uuid}/info",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .buttons()
-            .create_button("name v/1 é")
-            .brand("brand v/1 é")
+            .create("name v/1 é a@b.c:d")
+            .brand("brand v/1 é a@b.c:d")
             .call_id(7)
-            .agent("agent v/1 é")
+            .agent("agent v/1 é a@b.c:d")
             .schedule_template_id(42)
-            .timezone("timezone v/1 é")
+            .timezone("timezone v/1 é a@b.c:d")
             .caller_id(7)
             .config(::serde_json::json!({ "k" : [1, "two"] }))
-            .display_page("display_page v/1 é")
+            .display_page("display_page v/1 é a@b.c:d")
             .cart_value(2.5)
             .active(true)
             .send()
@@ -333,78 +314,74 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push(("create_button", "POST /v2/buttons", outcome.map_err(|e| failure(&e))));
+    .await;
+    results.push(("create_button", "POST /v2/buttons", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .buttons()
-            .create_buttons_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
+            .create_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "create_buttons_batch",
-            "POST /v2/buttons/batch",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "create_buttons_batch",
+        "POST /v2/buttons/batch",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.buttons().get_button(7).send().await?;
+        let answer = client.buttons().get(7).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push(("get_button", "GET /v2/buttons/{bid}", outcome.map_err(|e| failure(&e))));
+    .await;
+    results.push(("get_button", "GET /v2/buttons/{bid}", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.buttons().get_button_public_info(7).send().await?;
+        let answer = client.buttons().get_public_info(7).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_button_public_info",
-            "GET /v2/buttons/{bid}/info",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_button_public_info",
+        "GET /v2/buttons/{bid}/info",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .buttons()
-            .list_buttons()
+            .list()
             .page(42)
             .limit(42)
-            .name("name v/1 é")
-            .agent("agent v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .agent("agent v/1 é a@b.c:d")
             .active(true)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
+    .await;
     results.push(("list_buttons", "GET /v2/buttons", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .buttons()
-            .update_button(7)
-            .name("name v/1 é")
-            .brand("brand v/1 é")
+            .update(7)
+            .name("name v/1 é a@b.c:d")
+            .brand("brand v/1 é a@b.c:d")
             .call_id(7)
             .schedule_template_id(42)
-            .timezone("timezone v/1 é")
+            .timezone("timezone v/1 é a@b.c:d")
             .caller_id(7)
             .config(::serde_json::json!({ "k" : [1, "two"] }))
-            .display_page("display_page v/1 é")
+            .display_page("display_page v/1 é a@b.c:d")
             .cart_value(2.5)
             .active(true)
             .send()
@@ -412,69 +389,65 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "update_button",
-            "PUT /v2/buttons/{bid}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "update_button",
+        "PUT /v2/buttons/{bid}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .buttons()
-            .update_buttons_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
+            .update_batch(vec![::serde_json::json!({ "k" : [1, "two"] })])
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "update_buttons_batch",
-            "PUT /v2/buttons/batch",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "update_buttons_batch",
+        "PUT /v2/buttons/batch",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.calls().delete_call_recording(42).send().await?;
+        let answer = client.calls().delete_recording(42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "delete_call_recording",
-            "DELETE /v2/calls/{id}/recording",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "delete_call_recording",
+        "DELETE /v2/calls/{id}/recording",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.calls().get_call(42).send().await?;
+        let answer = client.calls().get(42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
+    .await;
     results.push(("get_call", "GET /v2/calls/{id}", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.calls().get_call_recording(42).send().await?;
+        let answer = client.calls().get_recording(42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_call_recording",
-            "GET /v2/calls/{id}/recording",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_call_recording",
+        "GET /v2/calls/{id}/recording",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .calls()
-            .list_calls()
+            .list()
             .page(42)
             .limit(42)
             .rate(7)
@@ -491,387 +464,361 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
+    .await;
     results.push(("list_calls", "GET /v2/calls", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_booking_pages()
-            .create_company_booking_page(42, "name v/1 é")
+            .create(42, "name v/1 é a@b.c:d")
             .team_id(42)
             .user_id(42)
             .duration(42)
-            .description("description v/1 é")
+            .description("description v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "create_company_booking_page",
-            "POST /v2/companies/{companyId}/booking-pages",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "create_company_booking_page",
+        "POST /v2/companies/{companyId}/booking-pages",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_booking_pages()
-            .delete_company_booking_page(42, "uuid v/1 é")
+            .delete(42, "uuid v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "delete_company_booking_page",
-            "DELETE /v2/companies/{companyId}/booking-pages/{uuid}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "delete_company_booking_page",
+        "DELETE /v2/companies/{companyId}/booking-pages/{uuid}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_booking_pages()
-            .get_company_booking_page(42, "uuid v/1 é")
+            .get(42, "uuid v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_company_booking_page",
-            "GET /v2/companies/{companyId}/booking-pages/{uuid}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_company_booking_page",
+        "GET /v2/companies/{companyId}/booking-pages/{uuid}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_booking_pages()
-            .list_company_booking_pages(42)
+            .list(42)
             .page(42)
             .limit(42)
-            .name("name v/1 é")
+            .name("name v/1 é a@b.c:d")
             .has_team_associated(true)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_company_booking_pages",
-            "GET /v2/companies/{companyId}/booking-pages",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "list_company_booking_pages",
+        "GET /v2/companies/{companyId}/booking-pages",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_booking_pages()
-            .update_company_booking_page(42, "uuid v/1 é")
+            .update(42, "uuid v/1 é a@b.c:d")
             .team_id(42)
             .user_id(42)
-            .name("name v/1 é")
+            .name("name v/1 é a@b.c:d")
             .duration(42)
-            .description("description v/1 é")
-            .status("status v/1 é")
+            .description("description v/1 é a@b.c:d")
+            .status("status v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "update_company_booking_page",
-            "PUT /v2/companies/{companyId}/booking-pages/{uuid}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "update_company_booking_page",
+        "PUT /v2/companies/{companyId}/booking-pages/{uuid}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_custom_fields()
-            .create_company_custom_fields(42)
+            .create(42)
             .custom_fields(vec![::serde_json::json!({ "k" : [1, "two"] })])
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "create_company_custom_fields",
-            "POST /v2/companies/{companyId}/custom_fields",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "create_company_custom_fields",
+        "POST /v2/companies/{companyId}/custom_fields",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_custom_fields()
-            .list_company_custom_fields(42)
+            .list(42)
             .page(42)
             .limit(42)
-            .name("name v/1 é")
+            .name("name v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_company_custom_fields",
-            "GET /v2/companies/{companyId}/custom_fields",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "list_company_custom_fields",
+        "GET /v2/companies/{companyId}/custom_fields",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_invites()
-            .create_company_invite(42, "email v/1 é")
+            .create(42, "email v/1 é a@b.c:d")
             .role_id(42)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "create_company_invite",
-            "POST /v2/companies/{companyId}/invites",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "create_company_invite",
+        "POST /v2/companies/{companyId}/invites",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_invites()
-            .delete_company_invite(42, "token v/1 é")
+            .delete(42, "token v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "delete_company_invite",
-            "DELETE /v2/companies/{companyId}/invites/{token}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "delete_company_invite",
+        "DELETE /v2/companies/{companyId}/invites/{token}",
+        outcome.map_err(|e| failure(&e)),
+    ));
+    let client = builder(&prism).basic("wire-test-key").build().unwrap();
+    let outcome = async {
+        let answer = client.company_invites().list(42).page(42).limit(42).send().await?;
+        let _ = answer;
+        Ok::<(), snapcall::Error>(())
+    }
+    .await;
+    results.push((
+        "list_company_invites",
+        "GET /v2/companies/{companyId}/invites",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_invites()
-            .list_company_invites(42)
-            .page(42)
-            .limit(42)
+            .update(42, "token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_company_invites",
-            "GET /v2/companies/{companyId}/invites",
-            outcome.map_err(|e| failure(&e)),
-        ));
-    let client = builder(&prism).basic("wire-test-key").build().unwrap();
-    let outcome = async {
-        let answer = client
-            .company_invites()
-            .update_company_invite(42, "token v/1 é", 42)
-            .send()
-            .await?;
-        let _ = answer;
-        Ok::<(), snapcall::Error>(())
-    }
-        .await;
-    results
-        .push((
-            "update_company_invite",
-            "PUT /v2/companies/{companyId}/invites/{token}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "update_company_invite",
+        "PUT /v2/companies/{companyId}/invites/{token}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_library()
-            .get_company_library_media(42, "token v/1 é")
+            .get_media(42, "token v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_company_library_media",
-            "GET /v2/companies/{companyId}/library/{token}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_company_library_media",
+        "GET /v2/companies/{companyId}/library/{token}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_library()
-            .list_company_library_media(42)
+            .list_media(42)
             .page(42)
             .limit(42)
             .type_(7)
-            .name("name v/1 é")
-            .order("order v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .order("order v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_company_library_media",
-            "GET /v2/companies/{companyId}/library",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "list_company_library_media",
+        "GET /v2/companies/{companyId}/library",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .create_stream(42, snapcall::StreamType::Assist)
-            .name("name v/1 é")
-            .origin("origin v/1 é")
+            .create(42, snapcall::StreamType::Assist)
+            .name("name v/1 é a@b.c:d")
+            .origin("origin v/1 é a@b.c:d")
             .short_url(true)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "create_stream",
-            "POST /v2/companies/{companyId}/streams",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "create_stream",
+        "POST /v2/companies/{companyId}/streams",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .delete_company_stream(42, "stream_token v/1 é")
+            .delete(42, "stream_token v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "delete_company_stream",
-            "DELETE /v2/companies/{companyId}/streams/{streamToken}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "delete_company_stream",
+        "DELETE /v2/companies/{companyId}/streams/{streamToken}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .delete_company_stream_event(42, "stream_token v/1 é", 42)
+            .delete_event(42, "stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "delete_company_stream_event",
-            "DELETE /v2/companies/{companyId}/streams/{streamToken}/events/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "delete_company_stream_event",
+        "DELETE /v2/companies/{companyId}/streams/{streamToken}/events/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .get_company_stream(42, "stream_token v/1 é")
+            .get(42, "stream_token v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_company_stream",
-            "GET /v2/companies/{companyId}/streams/{streamToken}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_company_stream",
+        "GET /v2/companies/{companyId}/streams/{streamToken}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .get_company_stream_event(42, "stream_token v/1 é", 42)
+            .get_event(42, "stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_company_stream_event",
-            "GET /v2/companies/{companyId}/streams/{streamToken}/events/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_company_stream_event",
+        "GET /v2/companies/{companyId}/streams/{streamToken}/events/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .get_company_stream_recording(42, "stream_token v/1 é")
+            .get_recording(42, "stream_token v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_company_stream_recording",
-            "GET /v2/companies/{companyId}/streams/{streamToken}/recording",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_company_stream_recording",
+        "GET /v2/companies/{companyId}/streams/{streamToken}/recording",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .invite_to_company_stream(42, "stream_token v/1 é")
-            .type_("type_ v/1 é")
+            .invite_to(42, "stream_token v/1 é a@b.c:d")
+            .type_("type_ v/1 é a@b.c:d")
             .user_ids(vec![42])
-            .emails(vec!["emails v/1 é".into()])
-            .phone_numbers(vec!["phone_numbers v/1 é".into()])
-            .text("text v/1 é")
+            .emails(vec!["emails v/1 é a@b.c:d".into()])
+            .phone_numbers(vec!["phone_numbers v/1 é a@b.c:d".into()])
+            .text("text v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "invite_to_company_stream",
-            "POST /v2/companies/{companyId}/streams/{streamToken}/invite",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "invite_to_company_stream",
+        "POST /v2/companies/{companyId}/streams/{streamToken}/invite",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .list_company_stream_events(42)
+            .list_events(42)
             .exporting(true)
             .paginated(true)
             .page(42)
@@ -880,26 +827,25 @@ async fn every_operation_against_prism() {
             .end(::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap())
             .type_(7)
             .media_type(7)
-            .stream_token("stream_token v/1 é")
-            .external_id("external_id v/1 é")
-            .order("order v/1 é")
+            .stream_token("stream_token v/1 é a@b.c:d")
+            .external_id("external_id v/1 é a@b.c:d")
+            .order("order v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_company_stream_events",
-            "GET /v2/companies/{companyId}/stream-events",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "list_company_stream_events",
+        "GET /v2/companies/{companyId}/stream-events",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .list_company_streams(42)
+            .list(42)
             .paginated(true)
             .page(42)
             .limit(42)
@@ -910,199 +856,180 @@ async fn every_operation_against_prism() {
             .end(::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap())
             .exporting(true)
             .has_recording(true)
-            .custom_filter("custom_filter v/1 é")
+            .custom_filter("custom_filter v/1 é a@b.c:d")
             .team_ids(7)
             .user_ids(7)
-            .name("name v/1 é")
-            .external_id("external_id v/1 é")
+            .name("name v/1 é a@b.c:d")
+            .external_id("external_id v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_company_streams",
-            "GET /v2/companies/{companyId}/streams",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "list_company_streams",
+        "GET /v2/companies/{companyId}/streams",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .request_company_stream_event_mix(42, "stream_token v/1 é", 42)
+            .request_event_mix(42, "stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "request_company_stream_event_mix",
-            "POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "request_company_stream_event_mix",
+        "POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_streams()
-            .request_company_stream_event_video_mix(42, "stream_token v/1 é", 42)
+            .request_event_video_mix(42, "stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "request_company_stream_event_video_mix",
-            "POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "request_company_stream_event_video_mix",
+        "POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix",
+        outcome.map_err(|e| failure(&e)),
+    ));
+    let client = builder(&prism).basic("wire-test-key").build().unwrap();
+    let outcome = async {
+        let answer = client.company_teams().add_user(42, 42, 42).send().await?;
+        let _ = answer;
+        Ok::<(), snapcall::Error>(())
+    }
+    .await;
+    results.push((
+        "add_company_team_user",
+        "POST /v2/companies/{companyId}/teams/{teamId}/users",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_teams()
-            .add_company_team_user(42, 42, 42)
+            .create(42, "name v/1 é a@b.c:d")
+            .description("description v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "add_company_team_user",
-            "POST /v2/companies/{companyId}/teams/{teamId}/users",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "create_company_team",
+        "POST /v2/companies/{companyId}/teams",
+        outcome.map_err(|e| failure(&e)),
+    ));
+    let client = builder(&prism).basic("wire-test-key").build().unwrap();
+    let outcome = async {
+        let answer = client.company_teams().delete(42, 42).send().await?;
+        let _ = answer;
+        Ok::<(), snapcall::Error>(())
+    }
+    .await;
+    results.push((
+        "delete_company_team",
+        "DELETE /v2/companies/{companyId}/teams/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
+    let client = builder(&prism).basic("wire-test-key").build().unwrap();
+    let outcome = async {
+        let answer = client.company_teams().get(42, 42).send().await?;
+        let _ = answer;
+        Ok::<(), snapcall::Error>(())
+    }
+    .await;
+    results.push((
+        "get_company_team",
+        "GET /v2/companies/{companyId}/teams/{teamId}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_teams()
-            .create_company_team(42, "name v/1 é")
-            .description("description v/1 é")
-            .send()
-            .await?;
-        let _ = answer;
-        Ok::<(), snapcall::Error>(())
-    }
-        .await;
-    results
-        .push((
-            "create_company_team",
-            "POST /v2/companies/{companyId}/teams",
-            outcome.map_err(|e| failure(&e)),
-        ));
-    let client = builder(&prism).basic("wire-test-key").build().unwrap();
-    let outcome = async {
-        let answer = client.company_teams().delete_company_team(42, 42).send().await?;
-        let _ = answer;
-        Ok::<(), snapcall::Error>(())
-    }
-        .await;
-    results
-        .push((
-            "delete_company_team",
-            "DELETE /v2/companies/{companyId}/teams/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
-    let client = builder(&prism).basic("wire-test-key").build().unwrap();
-    let outcome = async {
-        let answer = client.company_teams().get_company_team(42, 42).send().await?;
-        let _ = answer;
-        Ok::<(), snapcall::Error>(())
-    }
-        .await;
-    results
-        .push((
-            "get_company_team",
-            "GET /v2/companies/{companyId}/teams/{teamId}",
-            outcome.map_err(|e| failure(&e)),
-        ));
-    let client = builder(&prism).basic("wire-test-key").build().unwrap();
-    let outcome = async {
-        let answer = client
-            .company_teams()
-            .list_company_teams(42)
+            .list(42)
             .page(42)
             .limit(42)
-            .name("name v/1 é")
+            .name("name v/1 é a@b.c:d")
             .id(7)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_company_teams",
-            "GET /v2/companies/{companyId}/teams",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "list_company_teams",
+        "GET /v2/companies/{companyId}/teams",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client
-            .company_teams()
-            .remove_company_team_user(42, 42, 42)
-            .send()
-            .await?;
+        let answer = client.company_teams().remove_user(42, 42, 42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "remove_company_team_user",
-            "DELETE /v2/companies/{companyId}/teams/{teamId}/users/{userId}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "remove_company_team_user",
+        "DELETE /v2/companies/{companyId}/teams/{teamId}/users/{userId}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_teams()
-            .update_company_team(42, 42)
-            .name("name v/1 é")
-            .description("description v/1 é")
+            .update(42, 42)
+            .name("name v/1 é a@b.c:d")
+            .description("description v/1 é a@b.c:d")
             .settings(::serde_json::json!({ "k" : [1, "two"] }))
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "update_company_team",
-            "PUT /v2/companies/{companyId}/teams/{teamId}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "update_company_team",
+        "PUT /v2/companies/{companyId}/teams/{teamId}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.company_users().get_company_user(42, 42).send().await?;
+        let answer = client.company_users().get(42, 42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_company_user",
-            "GET /v2/companies/{companyId}/users/{userId}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_company_user",
+        "GET /v2/companies/{companyId}/users/{userId}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_users()
-            .list_company_users(42)
+            .list(42)
             .page(42)
             .limit(42)
             .team_id(42)
-            .status("status v/1 é")
-            .name("name v/1 é")
+            .status("status v/1 é a@b.c:d")
+            .name("name v/1 é a@b.c:d")
             .id(7)
             .with_pending(true)
             .send()
@@ -1110,144 +1037,131 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_company_users",
-            "GET /v2/companies/{companyId}/users",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "list_company_users",
+        "GET /v2/companies/{companyId}/users",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .company_users()
-            .remove_company_user("company_id v/1 é", "user_id v/1 é")
+            .remove("company_id v/1 é a@b.c:d", "user_id v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "remove_company_user",
-            "DELETE /v2/companies/{companyId}/users/{userId}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "remove_company_user",
+        "DELETE /v2/companies/{companyId}/users/{userId}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client
-            .company_users()
-            .update_company_user(42, 42, 42)
-            .send()
-            .await?;
+        let answer = client.company_users().update(42, 42, 42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "update_company_user",
-            "PUT /v2/companies/{companyId}/users/{userId}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "update_company_user",
+        "PUT /v2/companies/{companyId}/users/{userId}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.integrations().list_integrations().send().await?;
+        let answer = client.integrations().list().send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_integrations",
-            "GET /v2/integrations",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "list_integrations",
+        "GET /v2/integrations",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.invites().accept_invite("token v/1 é").send().await?;
+        let answer = client.invites().accept("token v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "accept_invite",
-            "POST /v2/invites/accept",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "accept_invite",
+        "POST /v2/invites/accept",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.invites().get_invite("token v/1 é").send().await?;
+        let answer = client.invites().get("token v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_invite",
-            "GET /v2/invites/{token}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_invite",
+        "GET /v2/invites/{token}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .partner()
-            .activate_partner_account()
-            .email("email v/1 é")
+            .activate_account()
+            .email("email v/1 é a@b.c:d")
             .user_id(42)
-            .timezone("timezone v/1 é")
-            .password("password v/1 é")
-            .currency("currency v/1 é")
+            .timezone("timezone v/1 é a@b.c:d")
+            .password("password v/1 é a@b.c:d")
+            .currency("currency v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "activate_partner_account",
-            "POST /v2/partner/activate-account",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "activate_partner_account",
+        "POST /v2/partner/activate-account",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .partner()
-            .get_partner_agent_button("agent_email v/1 é")
+            .get_agent_button("agent_email v/1 é a@b.c:d")
             .stream(true)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_partner_agent_button",
-            "POST /v2/partner/agent-button",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_partner_agent_button",
+        "POST /v2/partner/agent-button",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.partner().get_partner_call(42).send().await?;
+        let answer = client.partner().get_call(42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_partner_call",
-            "GET /v2/partner/calls/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_partner_call",
+        "GET /v2/partner/calls/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .partner()
-            .get_partner_stats(
+            .get_stats(
                 ::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(),
                 ::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(),
             )
@@ -1256,18 +1170,17 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_partner_stats",
-            "GET /v2/partner/stats",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_partner_stats",
+        "GET /v2/partner/stats",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .partner()
-            .list_partner_calls()
+            .list_calls()
             .page(42)
             .limit(42)
             .start(::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap())
@@ -1279,176 +1192,154 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "list_partner_calls",
-            "GET /v2/partner/calls",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "list_partner_calls",
+        "GET /v2/partner/calls",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client
-            .public()
-            .get_public_library_media("token v/1 é")
-            .send()
-            .await?;
+        let answer = client.public().get_library_media("token v/1 é a@b.c:d").send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_public_library_media",
-            "GET /v2/public/library/{token}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_public_library_media",
+        "GET /v2/public/library/{token}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.roles().get_role(42).send().await?;
+        let answer = client.roles().get(42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push(("get_role", "GET /v2/roles/{role_id}", outcome.map_err(|e| failure(&e))));
+    .await;
+    results.push(("get_role", "GET /v2/roles/{role_id}", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.roles().list_roles().page(42).limit(42).send().await?;
+        let answer = client.roles().list().page(42).limit(42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
+    .await;
     results.push(("list_roles", "GET /v2/roles", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .schedule_templates()
-            .create_schedule_template(
-                "name v/1 é",
-                vec![::serde_json::json!({ "k" : [1, "two"] })],
-            )
+            .create("name v/1 é a@b.c:d", vec![::serde_json::json!({ "k" : [1, "two"] })])
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "create_schedule_template",
-            "POST /v2/schedule-templates",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "create_schedule_template",
+        "POST /v2/schedule-templates",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.schedule_templates().get_schedule_template(42).send().await?;
+        let answer = client.schedule_templates().get(42).send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_schedule_template",
-            "GET /v2/schedule-templates/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_schedule_template",
+        "GET /v2/schedule-templates/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
+    let client = builder(&prism).basic("wire-test-key").build().unwrap();
+    let outcome = async {
+        let answer = client.schedule_templates().list().page(42).send().await?;
+        let _ = answer;
+        Ok::<(), snapcall::Error>(())
+    }
+    .await;
+    results.push((
+        "list_schedule_templates",
+        "GET /v2/schedule-templates",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .schedule_templates()
-            .list_schedule_templates()
-            .page(42)
-            .send()
-            .await?;
-        let _ = answer;
-        Ok::<(), snapcall::Error>(())
-    }
-        .await;
-    results
-        .push((
-            "list_schedule_templates",
-            "GET /v2/schedule-templates",
-            outcome.map_err(|e| failure(&e)),
-        ));
-    let client = builder(&prism).basic("wire-test-key").build().unwrap();
-    let outcome = async {
-        let answer = client
-            .schedule_templates()
-            .update_schedule_template(42)
-            .name("name v/1 é")
+            .update(42)
+            .name("name v/1 é a@b.c:d")
             .schedule(vec![::serde_json::json!({ "k" : [1, "two"] })])
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "update_schedule_template",
-            "PUT /v2/schedule-templates/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "update_schedule_template",
+        "PUT /v2/schedule-templates/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .streams()
-            .delete_stream_event("stream_token v/1 é", 42)
+            .delete_event("stream_token v/1 é a@b.c:d", 42)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "delete_stream_event",
-            "DELETE /v2/streams/{streamToken}/events/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "delete_stream_event",
+        "DELETE /v2/streams/{streamToken}/events/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .streams()
-            .get_stream_event("stream_token v/1 é", 42)
+            .get_event("stream_token v/1 é a@b.c:d", 42)
             .long_time_expiration(true)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_stream_event",
-            "GET /v2/streams/{streamToken}/events/{id}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_stream_event",
+        "GET /v2/streams/{streamToken}/events/{id}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .streams()
-            .get_stream_public_info("stream_token v/1 é")
-            .flow_token("flow_token v/1 é")
-            .language_code("language_code v/1 é")
+            .get_public_info("stream_token v/1 é a@b.c:d")
+            .flow_token("flow_token v/1 é a@b.c:d")
+            .language_code("language_code v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_stream_public_info",
-            "GET /v2/streams/{streamToken}/info",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_stream_public_info",
+        "GET /v2/streams/{streamToken}/info",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .streams()
-            .list_streams()
+            .list()
             .page(42)
             .limit(42)
             .button(7)
@@ -1461,40 +1352,33 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push(("list_streams", "GET /v2/streams/v2", outcome.map_err(|e| failure(&e))));
+    .await;
+    results.push(("list_streams", "GET /v2/streams/v2", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.users().get_current_user().send().await?;
+        let answer = client.users().get_current().send().await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_current_user",
-            "GET /v2/users/me",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push(("get_current_user", "GET /v2/users/me", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).basic("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .users()
-            .get_user_button(42, "referer v/1 é")
+            .get_button(42, "referer v/1 é a@b.c:d")
             .cart_value(2.5)
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapcall::Error>(())
     }
-        .await;
-    results
-        .push((
-            "get_user_button",
-            "POST /v2/users/{id}/button",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "get_user_button",
+        "POST /v2/users/{id}/button",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let uncovered: &[&str] = &[];
     let accepted = results.iter().filter(|r| r.2.is_ok()).count();
     let _ = writeln!(
@@ -1503,20 +1387,13 @@ async fn every_operation_against_prism() {
     );
     let mut problems: Vec<String> = results
         .iter()
-        .filter_map(|(id, what, r)| {
-            r.as_ref().err().map(|e| format!("- {id} (`{what}`): {e}"))
-        })
+        .filter_map(|(id, what, r)| r.as_ref().err().map(|e| format!("- {id} (`{what}`): {e}")))
         .collect();
-    problems
-        .extend(
-            uncovered
-                .iter()
-                .map(|id| {
-                    format!(
-                        "- {id}: no sample arguments (an object-typed required input); not called"
-                    )
-                }),
-        );
+    problems.extend(
+        uncovered
+            .iter()
+            .map(|id| format!("- {id}: no sample arguments (an object-typed required input); not called")),
+    );
     let log = prism.log();
     let violations: Vec<&str> = log
         .get(mark..)
@@ -1531,9 +1408,7 @@ async fn every_operation_against_prism() {
     );
     quickstart::run(&prism.base)
         .await
-        .unwrap_or_else(|e| {
-            panic!("examples/snapcall_quickstart.rs against Prism: {}", failure(& e))
-        });
+        .unwrap_or_else(|e| panic!("examples/snapcall_quickstart.rs against Prism: {}", failure(&e)));
     example_errors::run(&prism.base)
         .await
         .unwrap_or_else(|e| panic!("examples/snapcall_errors.rs against Prism: {}", e));

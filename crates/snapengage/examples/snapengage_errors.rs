@@ -11,6 +11,7 @@
 //! ```
 //!
 //! Without an argument it calls the real API at https://www.snapengage.com; credentials come from the environment as in the quick start.
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = std::env::args()
@@ -18,15 +19,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "https://www.snapengage.com".to_owned());
     run(&base_url).await
 }
+
 fn env_or(name: &str, placeholder: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| placeholder.to_owned())
 }
+
 /// A client builder with the credentials from the environment.
 fn builder(base_url: &str) -> snapengage::ClientBuilder {
     snapengage::Client::builder()
         .api_key(env_or("SNAPENGAGE_API_KEY", "example-key"))
         .base_url(base_url)
 }
+
 /// The example; `tests/prism.rs` runs it against Prism too.
 pub async fn run(base_url: &str) -> Result<(), Box<dyn std::error::Error>> {
     let client = builder(base_url).build()?;
@@ -36,35 +40,38 @@ pub async fn run(base_url: &str) -> Result<(), Box<dyn std::error::Error>> {
         .send_raw()
         .await?;
     println!(
-        "status {}, content-type {:?}", raw.status(), raw.headers().get("content-type")
+        "status {}, content-type {:?}",
+        raw.status(),
+        raw.headers().get("content-type")
     );
     match raw.json::<Vec<u64>>().await {
         Ok(v) => println!("decoded {} numbers", v.len()),
-        Err(e) => println!("{}", describe(& e)),
+        Err(e) => println!("{}", describe(&e)),
     }
     let offline = builder("http://127.0.0.1:9")
         .retry(snapengage::RetryConfig::disabled())
         .build()?;
     match offline.chat().check_widget_availability("example-widget-id").await {
         Ok(_) => println!("unexpected answer from a closed port"),
-        Err(e) => println!("{}", describe(& e)),
+        Err(e) => println!("{}", describe(&e)),
     }
     Ok(())
 }
+
 /// One line about an error, as an application might log or act on it.
 fn describe(e: &snapengage::Error) -> String {
     match e {
         _ if e.is_not_found() => "not found: check the ids".to_owned(),
-        _ if e.status() == Some(snapengage::StatusCode::UNAUTHORIZED) => {
-            "rejected: check the API key".to_owned()
-        }
+        _ if e.status() == Some(snapengage::StatusCode::UNAUTHORIZED) => "rejected: check the API key".to_owned(),
         snapengage::Error::RateLimited { .. } => {
             format!("rate limited; wait {:?} and retry", e.retry_after())
         }
         snapengage::Error::Api(api) => {
             format!(
-                "the server answered {} (request id {:?}): {}", api.status, e
-                .request_id(), api.body_text()
+                "the server answered {} (request id {:?}): {}",
+                api.status,
+                e.request_id(),
+                api.body_text()
             )
         }
         snapengage::Error::Decode(d) => {

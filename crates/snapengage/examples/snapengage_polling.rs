@@ -11,6 +11,7 @@
 //! ```
 //!
 //! Without an argument it calls the real API at https://www.snapengage.com; credentials come from the environment as in the quick start.
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = std::env::args()
@@ -18,15 +19,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "https://www.snapengage.com".to_owned());
     run(&base_url).await
 }
+
 fn env_or(name: &str, placeholder: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| placeholder.to_owned())
 }
+
 /// A client builder with the credentials from the environment.
 fn builder(base_url: &str) -> snapengage::ClientBuilder {
     snapengage::Client::builder()
         .api_key(env_or("SNAPENGAGE_API_KEY", "example-key"))
         .base_url(base_url)
 }
+
 /// The example; `tests/prism.rs` runs it against Prism too.
 pub async fn run(base_url: &str) -> Result<(), Box<dyn std::error::Error>> {
     let client = builder(base_url).build()?;
@@ -34,12 +38,7 @@ pub async fn run(base_url: &str) -> Result<(), Box<dyn std::error::Error>> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
     let mut polls = 0;
     loop {
-        match tokio::time::timeout_at(
-                deadline,
-                client.chat().poll_messages("example-case-id"),
-            )
-            .await
-        {
+        match tokio::time::timeout_at(deadline, client.chat().poll_messages("example-case-id")).await {
             Err(_) => break,
             Ok(Ok(answer)) => {
                 polls += 1;

@@ -11,6 +11,7 @@
 //! ```
 //!
 //! Without an argument it calls the real API at https://www.snapengage.com. The key comes from `SNAPENGAGE_API_KEY`; a mock accepts the placeholder.
+
 #[tokio::main]
 async fn main() -> Result<(), snapengage::Error> {
     let base_url = std::env::args()
@@ -18,9 +19,11 @@ async fn main() -> Result<(), snapengage::Error> {
         .unwrap_or_else(|| "https://www.snapengage.com".to_owned());
     run(&base_url).await
 }
+
 fn env_or(name: &str, placeholder: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| placeholder.to_owned())
 }
+
 /// The calls; `tests/prism.rs` runs them against Prism too.
 pub async fn run(base_url: &str) -> Result<(), snapengage::Error> {
     let client = snapengage::Client::builder()

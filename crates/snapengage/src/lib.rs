@@ -3,63 +3,75 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![allow(
-    clippy::too_many_arguments,
-    clippy::large_enum_variant,
-    clippy::new_without_default,
-    clippy::vec_init_then_push
-)]
 pub mod models;
 pub mod operations;
+
 pub use models::*;
-pub use ::snapsdk_runtime::{
-    Alternatives, ApiError, ByteStream, DecodeError, Error, Paginator, RateLimit,
-    RequestOptions, Response, RetryConfig, StatusCode, Timestamp, Timeouts,
+pub use snapsdk_runtime::{
+    http_client_builder, Alternatives, ApiError, ByteStream, DecodeError, Error, Paginator, RateLimit, RequestOptions,
+    Response, RetryConfig, StatusCode, Timeouts, Timestamp,
 };
+
 /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
-pub use ::snapsdk_runtime::reqwest;
-pub use ::snapsdk_runtime::http_client_builder;
+pub use snapsdk_runtime::reqwest;
+
+/// The serde_json version this crate is built on: free-form answers are [`serde_json::Value`]s.
+pub use serde_json;
+
+use snapsdk_runtime::{Credentials, VendorInfo};
+use std::time::Duration;
+
 /// `Result` with this crate's [`Error`].
-pub type Result<T, E = Error> = ::std::result::Result<T, E>;
-static VENDOR: ::snapsdk_runtime::VendorInfo = ::snapsdk_runtime::VendorInfo {
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+static VENDOR: VendorInfo = VendorInfo {
     name: "snapengage",
     crate_name: "snapengage",
     crate_version: env!("CARGO_PKG_VERSION"),
     base_url: "https://www.snapengage.com",
     rate_limit: None,
 };
+
 /// The API client. Cheap to clone: clones share the connection pool, the rate limiter and any server-requested hold-off.
 /// Start here: `Client::builder().api_key(..).build()?`.
 #[derive(Debug, Clone)]
 pub struct Client {
-    inner: ::snapsdk_runtime::Client,
+    inner: snapsdk_runtime::Client,
 }
+
 impl Client {
     /// A builder with the vendor's defaults: its base URL, its documented rate limit, and the runtime's retry and timeout defaults.
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
-            inner: ::snapsdk_runtime::ClientBuilder::new(&VENDOR),
+            inner: snapsdk_runtime::ClientBuilder::new(&VENDOR),
         }
     }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         self.inner.base_url()
     }
+
     /// Lift a hold-off a server's `Retry-After` put on this client and its clones.
     pub fn clear_hold_off(&self) {
         self.inner.clear_hold_off()
     }
+}
+
+impl Client {
     /// The `chat` operations.
     pub fn chat(&self) -> ChatApi<'_> {
         ChatApi { client: self }
     }
 }
+
 /// Configures a [`Client`]: credentials, base URL, timeouts, retries and rate limit.
 #[derive(Debug)]
 #[must_use]
 pub struct ClientBuilder {
-    inner: ::snapsdk_runtime::ClientBuilder,
+    inner: snapsdk_runtime::ClientBuilder,
 }
+
 impl ClientBuilder {
     /// The account's API key in the `x-api-key` header, as every cURL sample sends it.
     ///
@@ -68,45 +80,45 @@ impl ClientBuilder {
         Self {
             inner: self
                 .inner
-                .credentials(
-                    ::snapsdk_runtime::Credentials::header(
-                        "api_key",
-                        "x-api-key",
-                        key.as_ref(),
-                    ),
-                ),
+                .credentials(Credentials::header("api_key", "x-api-key", key.as_ref())),
         }
     }
+
     /// Send requests to another base URL (a mock server, a proxy, a staging host).
-    pub fn base_url(self, url: impl ::std::convert::Into<String>) -> Self {
+    pub fn base_url(self, url: impl Into<String>) -> Self {
         Self {
             inner: self.inner.base_url(url),
         }
     }
+
     /// Limit on establishing a connection.
-    pub fn connect_timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.connect_timeout(timeout),
         }
     }
+
     /// Limit on each attempt, from sending to the last byte of a buffered response.
-    pub fn timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.timeout(timeout),
         }
     }
+
     /// Limit on a whole call, across retries and waits.
-    pub fn operation_timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn operation_timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.operation_timeout(timeout),
         }
     }
-    /// Retry policy; [`RetryConfig::disabled`] turns retries off.
+
+    /// Retry policy; \[`RetryConfig::disabled`\] turns retries off.
     pub fn retry(self, retry: RetryConfig) -> Self {
         Self {
             inner: self.inner.retry(retry),
         }
     }
+
     /// Replace the client-side rate limit; `None` turns it off. Needs the crate's `rate-limit` feature.
     #[cfg(feature = "rate-limit")]
     #[cfg_attr(docsrs, doc(cfg(feature = "rate-limit")))]
@@ -115,61 +127,67 @@ impl ClientBuilder {
             inner: self.inner.rate_limit(limit),
         }
     }
+
     /// Longest pause while a body moves, either direction (default 30 s).
-    pub fn idle_timeout(self, timeout: ::std::time::Duration) -> Self {
+    pub fn idle_timeout(self, timeout: Duration) -> Self {
         Self {
             inner: self.inner.idle_timeout(timeout),
         }
     }
+
     /// Largest buffered (non-streamed) response body, in bytes (default 32 MiB).
     pub fn max_body_size(self, bytes: u64) -> Self {
         Self {
             inner: self.inner.max_body_size(bytes),
         }
     }
+
     /// Most requests in flight at once, and so connections to the host (default 32).
     pub fn max_connections_per_host(self, n: usize) -> Self {
         Self {
             inner: self.inner.max_connections_per_host(n),
         }
     }
+
     /// Longest hold-off a server's `Retry-After` can put on every call (default 10 minutes).
-    pub fn max_hold_off(self, ceiling: ::std::time::Duration) -> Self {
+    pub fn max_hold_off(self, ceiling: Duration) -> Self {
         Self {
             inner: self.inner.max_hold_off(ceiling),
         }
     }
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].
+
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as \[`reqwest`\].
     /// Refused by `build()` for a key sent in a custom header (the client could follow a redirect elsewhere with it):
-    /// pass a builder to [`http_client_builder`](Self::http_client_builder) instead.
-    /// Start from [`crate::http_client_builder()`] for the same TLS setup as the default client: a `reqwest::Client::builder()`
+    /// pass a builder to \[`http_client_builder`\](Self::http\_client\_builder) instead.
+    /// Start from \[`crate::http_client_builder()`\] for the same TLS setup as the default client: a `reqwest::Client::builder()`
     /// in a build where no reqwest TLS provider feature is on (this crate turns none on) panics in `build()`.
-    pub fn http_client(self, client: ::snapsdk_runtime::reqwest::Client) -> Self {
+    pub fn http_client(self, client: reqwest::Client) -> Self {
         Self {
             inner: self.inner.http_client(client),
         }
     }
+
     /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects, so a key never leaves the base URL's origin.
-    pub fn http_client_builder(
-        self,
-        builder: ::snapsdk_runtime::reqwest::ClientBuilder,
-    ) -> Self {
+    pub fn http_client_builder(self, builder: reqwest::ClientBuilder) -> Self {
         Self {
             inner: self.inner.http_client_builder(builder),
         }
     }
+
     /// Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS).
     pub fn allow_insecure_http(self, allow: bool) -> Self {
         Self {
             inner: self.inner.allow_insecure_http(allow),
         }
     }
+
     /// Text appended to the `User-Agent` header.
-    pub fn user_agent_suffix(self, suffix: impl ::std::convert::Into<String>) -> Self {
+    pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self {
         Self {
             inner: self.inner.user_agent_suffix(suffix),
         }
     }
+
     /// Build the client; fails on an unusable credential or base URL.
     pub fn build(self) -> Result<Client> {
         Ok(Client {
@@ -177,26 +195,23 @@ impl ClientBuilder {
         })
     }
 }
+
 /// Operations of the `chat` group.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatApi<'a> {
     client: &'a Client,
 }
+
 impl ChatApi<'_> {
     /// Check whether chat is currently online for a widget.
     ///
     /// `GET /api/v1/chat/{widgetId}`
     ///
     /// Source: snapengage-chat-api-v1.txt § "Check widget availability".
-    pub fn check_widget_availability(
-        &self,
-        widget_id: impl ::std::convert::Into<String>,
-    ) -> crate::operations::CheckWidgetAvailability {
-        crate::operations::CheckWidgetAvailability::new(
-            self.client.inner.clone(),
-            widget_id.into(),
-        )
+    pub fn check_widget_availability(&self, widget_id: impl Into<String>) -> operations::CheckWidgetAvailability {
+        operations::CheckWidgetAvailability::new(self.client.inner.clone(), widget_id.into())
     }
+
     /// Fetch new messages of a chat session, from a transcript index on.
     ///
     /// `GET /api/v1/chat/poll/{caseId}`
@@ -208,12 +223,10 @@ impl ChatApi<'_> {
     /// - The table lists index and isTyping next to caseId without saying where they go, and the cURL sample sends neither. On a GET the only place is the query string, so they are query parameters.
     /// - The document recommends an interval of no more than 1-2 seconds between polls (snapengage-chat-api-v1.txt, "Poll for new chat message"), that is, polling at least that often; the client does not schedule polls, the caller does. This is not paging (the index moves with the transcript), so no pagination stream is generated.
     /// - index and isTyping carry the defaults the table states (0 and false) as documented server defaults; the client sends nothing when they are unset.
-    pub fn poll_messages(
-        &self,
-        case_id: impl ::std::convert::Into<String>,
-    ) -> crate::operations::PollMessages {
-        crate::operations::PollMessages::new(self.client.inner.clone(), case_id.into())
+    pub fn poll_messages(&self, case_id: impl Into<String>) -> operations::PollMessages {
+        operations::PollMessages::new(self.client.inner.clone(), case_id.into())
     }
+
     /// Post a visitor message to a chat, or close the chat.
     ///
     /// `PUT /api/v1/chat`
@@ -227,12 +240,10 @@ impl ChatApi<'_> {
     /// - Only caseId is marked Required. messageType and messageBody are optional: closing a chat needs no body text.
     /// - The table recommends URL-encoding messageBody. The client percent-encodes every query value exactly once, a space as %20 as the cURL sample writes it (messageBody=I%20need%20help%20finding%20shoes%21), never as +, so callers pass plain text; encoding it themselves would double-encode it. The client also escapes a few characters the samples leave raw (/, ; and , in start\_chat's userAgent); the server decodes both spellings to the same text.
     /// - Not retried by default (retryable: false), although it is a PUT: each call adds a message to the chat (snapengage-chat-api-v1.txt, "Send chat message"), so a retry after a timeout or a 5xx, when the first attempt may have been stored, could post the message twice. A caller who accepts that opts in per request with RequestOptions::retry\_non\_idempotent(true).
-    pub fn send_message(
-        &self,
-        case_id: impl ::std::convert::Into<String>,
-    ) -> crate::operations::SendMessage {
-        crate::operations::SendMessage::new(self.client.inner.clone(), case_id.into())
+    pub fn send_message(&self, case_id: impl Into<String>) -> operations::SendMessage {
+        operations::SendMessage::new(self.client.inner.clone(), case_id.into())
     }
+
     /// Start a new chat session on a widget.
     ///
     /// `POST /api/v1/chat`
@@ -244,10 +255,7 @@ impl ChatApi<'_> {
     /// - email and visitorMessage are required only when the widget's availability says so (emailRequired / messageRequired). A static type cannot know that, so both are optional setters and the server's 400 reports the omission.
     /// - Fields travel in the query string with the form content type, as in the cURL sample (see send\_message).
     /// - A POST that opens a new session each time, so it keeps the default of no retries after the request was sent.
-    pub fn start_chat(
-        &self,
-        widget_id: impl ::std::convert::Into<String>,
-    ) -> crate::operations::StartChat {
-        crate::operations::StartChat::new(self.client.inner.clone(), widget_id.into())
+    pub fn start(&self, widget_id: impl Into<String>) -> operations::StartChat {
+        operations::StartChat::new(self.client.inner.clone(), widget_id.into())
     }
 }

@@ -11,33 +11,36 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
 #[allow(dead_code)]
 #[path = "../examples/snapengage_quickstart.rs"]
 mod quickstart;
+
 #[allow(dead_code)]
 #[path = "../examples/snapengage_errors.rs"]
 mod example_errors;
+
 #[allow(dead_code)]
 #[path = "../examples/snapengage_polling.rs"]
 mod example_polling;
+
 /// A Prism mock server on a free loopback port, killed on drop.
 struct Prism {
     child: Child,
     base: String,
     log: PathBuf,
 }
+
 impl Prism {
     fn start() -> Prism {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let cli = manifest
-            .join("../../tools/prism/node_modules/@stoplight/prism-cli/dist/index.js");
+        let cli = manifest.join("../../tools/prism/node_modules/@stoplight/prism-cli/dist/index.js");
         assert!(
             cli.is_file(),
             "Prism is not installed ({} is missing): run `cargo xtask test`, which installs it, or `npm ci --prefix tools/prism`",
             cli.display()
         );
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(concat!("prism-", "snapengage", ".log"));
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(concat!("prism-", "snapengage", ".log"));
         let mut last = String::new();
         for _ in 0..3 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -48,14 +51,7 @@ impl Prism {
             let err = out.try_clone().expect("Prism log file");
             let child = Command::new("node")
                 .arg(&cli)
-                .args([
-                    "mock",
-                    "--errors",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    &port.to_string(),
-                ])
+                .args(["mock", "--errors", "--host", "127.0.0.1", "--port", &port.to_string()])
                 .arg(manifest.join("openapi.json"))
                 .env("NO_COLOR", "1")
                 .env("FORCE_COLOR", "0")
@@ -63,11 +59,7 @@ impl Prism {
                 .stdout(out)
                 .stderr(err)
                 .spawn()
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "could not run `node` ({e}): Prism needs Node.js (20) on PATH"
-                    )
-                });
+                .unwrap_or_else(|e| panic!("could not run `node` ({e}): Prism needs Node.js (20) on PATH"));
             let mut prism = Prism {
                 child,
                 base: format!("http://127.0.0.1:{port}"),
@@ -80,16 +72,14 @@ impl Prism {
                     return prism;
                 }
                 if let Ok(Some(status)) = prism.child.try_wait() {
-                    last = format!(
-                        "Prism exited ({status}) before listening; its log:\n{}", prism
-                        .log()
-                    );
+                    last = format!("Prism exited ({status}) before listening; its log:\n{}", prism.log());
                     break;
                 }
                 if Instant::now() > deadline {
                     panic!(
-                        "Prism did not listen on {} within 60 s; its log:\n{}", prism
-                        .base, prism.log()
+                        "Prism did not listen on {} within 60 s; its log:\n{}",
+                        prism.base,
+                        prism.log()
                     );
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -97,25 +87,22 @@ impl Prism {
         }
         panic!("{last}");
     }
+
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
+
 impl Drop for Prism {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
+
 /// The status Prism answers a hand-made HTTP/1.1 request with.
 #[allow(dead_code)]
-fn raw_status(
-    prism: &Prism,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> u16 {
+fn raw_status(prism: &Prism, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> u16 {
     let addr = prism.base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).expect("connect to Prism");
     let mut request = format!(
@@ -132,6 +119,7 @@ fn raw_status(
     let _ = stream.read_to_string(&mut answer);
     answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
+
 /// A client for Prism: one attempt per call, no client-side rate limit.
 fn builder(prism: &Prism) -> snapengage::ClientBuilder {
     let builder = snapengage::Client::builder()
@@ -141,6 +129,7 @@ fn builder(prism: &Prism) -> snapengage::ClientBuilder {
     let builder = builder.rate_limit(None);
     builder
 }
+
 /// Why a call failed: Prism's problem+json naming the violation, or the client's error.
 fn failure(e: &snapengage::Error) -> String {
     match e {
@@ -150,13 +139,14 @@ fn failure(e: &snapengage::Error) -> String {
         other => other.to_string(),
     }
 }
+
 #[tokio::test]
 async fn every_operation_against_prism() {
     let prism = Prism::start();
     let status = raw_status(
         &prism,
         "GET",
-        "/api/v1/chat/widget_id%20v%2F1%20%C3%A9",
+        "/api/v1/chat/widget_id%20v%2F1%20%C3%A9%20a@b.c:d",
         &[],
         "",
     );
@@ -165,13 +155,7 @@ async fn every_operation_against_prism() {
         "control: `check_widget_availability` without credentials must be refused with 401, got {}; does Prism validate requests?\n{}",
         status, prism.log()
     );
-    let status = raw_status(
-        &prism,
-        "PUT",
-        "/api/v1/chat",
-        &[("x-api-key", "wire-test-key")],
-        "",
-    );
+    let status = raw_status(&prism, "PUT", "/api/v1/chat", &[("x-api-key", "wire-test-key")], "");
     assert!(
         status == 422 || status == 400,
         "control: `send_message` without its required inputs must be refused with 422 (or a declared 400), got {}; is Prism running with --errors?\n{}",
@@ -183,24 +167,23 @@ async fn every_operation_against_prism() {
     let outcome = async {
         let answer = client
             .chat()
-            .check_widget_availability("widget_id v/1 é")
+            .check_widget_availability("widget_id v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapengage::Error>(())
     }
-        .await;
-    results
-        .push((
-            "check_widget_availability",
-            "GET /api/v1/chat/{widgetId}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "check_widget_availability",
+        "GET /api/v1/chat/{widgetId}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .chat()
-            .poll_messages("case_id v/1 é")
+            .poll_messages("case_id v/1 é a@b.c:d")
             .index(42)
             .is_typing(true)
             .send()
@@ -208,45 +191,44 @@ async fn every_operation_against_prism() {
         let _ = answer;
         Ok::<(), snapengage::Error>(())
     }
-        .await;
-    results
-        .push((
-            "poll_messages",
-            "GET /api/v1/chat/poll/{caseId}",
-            outcome.map_err(|e| failure(&e)),
-        ));
+    .await;
+    results.push((
+        "poll_messages",
+        "GET /api/v1/chat/poll/{caseId}",
+        outcome.map_err(|e| failure(&e)),
+    ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .chat()
-            .send_message("case_id v/1 é")
+            .send_message("case_id v/1 é a@b.c:d")
             .message_type(snapengage::MessageType::Message)
-            .message_body("message_body v/1 é")
+            .message_body("message_body v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapengage::Error>(())
     }
-        .await;
+    .await;
     results.push(("send_message", "PUT /api/v1/chat", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
         let answer = client
             .chat()
-            .start_chat("widget_id v/1 é")
-            .email("email v/1 é")
-            .phone("phone v/1 é")
-            .user_agent("user_agent v/1 é")
-            .locale("locale v/1 é")
+            .start("widget_id v/1 é a@b.c:d")
+            .email("email v/1 é a@b.c:d")
+            .phone("phone v/1 é a@b.c:d")
+            .user_agent("user_agent v/1 é a@b.c:d")
+            .locale("locale v/1 é a@b.c:d")
             .is_offline(true)
-            .app_version_name("app_version_name v/1 é")
-            .visitor_message("visitor_message v/1 é")
+            .app_version_name("app_version_name v/1 é a@b.c:d")
+            .visitor_message("visitor_message v/1 é a@b.c:d")
             .send()
             .await?;
         let _ = answer;
         Ok::<(), snapengage::Error>(())
     }
-        .await;
+    .await;
     results.push(("start_chat", "POST /api/v1/chat", outcome.map_err(|e| failure(&e))));
     let uncovered: &[&str] = &[];
     let accepted = results.iter().filter(|r| r.2.is_ok()).count();
@@ -256,20 +238,13 @@ async fn every_operation_against_prism() {
     );
     let mut problems: Vec<String> = results
         .iter()
-        .filter_map(|(id, what, r)| {
-            r.as_ref().err().map(|e| format!("- {id} (`{what}`): {e}"))
-        })
+        .filter_map(|(id, what, r)| r.as_ref().err().map(|e| format!("- {id} (`{what}`): {e}")))
         .collect();
-    problems
-        .extend(
-            uncovered
-                .iter()
-                .map(|id| {
-                    format!(
-                        "- {id}: no sample arguments (an object-typed required input); not called"
-                    )
-                }),
-        );
+    problems.extend(
+        uncovered
+            .iter()
+            .map(|id| format!("- {id}: no sample arguments (an object-typed required input); not called")),
+    );
     let log = prism.log();
     let violations: Vec<&str> = log
         .get(mark..)
@@ -284,17 +259,11 @@ async fn every_operation_against_prism() {
     );
     quickstart::run(&prism.base)
         .await
-        .unwrap_or_else(|e| {
-            panic!("examples/snapengage_quickstart.rs against Prism: {}", failure(& e))
-        });
+        .unwrap_or_else(|e| panic!("examples/snapengage_quickstart.rs against Prism: {}", failure(&e)));
     example_errors::run(&prism.base)
         .await
-        .unwrap_or_else(|e| {
-            panic!("examples/snapengage_errors.rs against Prism: {}", e)
-        });
+        .unwrap_or_else(|e| panic!("examples/snapengage_errors.rs against Prism: {}", e));
     example_polling::run(&prism.base)
         .await
-        .unwrap_or_else(|e| {
-            panic!("examples/snapengage_polling.rs against Prism: {}", e)
-        });
+        .unwrap_or_else(|e| panic!("examples/snapengage_polling.rs against Prism: {}", e));
 }

@@ -8,18 +8,22 @@
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
 async fn only_request(server: &MockServer) -> Request {
     let mut reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 1, "exactly one request");
     reqs.remove(0)
 }
+
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
 }
+
 #[allow(dead_code)]
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
 /// `GET /api/v1/chat/{widgetId}`: Check whether chat is currently online for a widget.
 #[tokio::test]
 async fn check_widget_availability() {
@@ -42,14 +46,18 @@ async fn check_widget_availability() {
         .unwrap();
     let answer = client
         .chat()
-        .check_widget_availability("widget_id v/1 é")
+        .check_widget_availability("widget_id v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/api/v1/chat/widget_id%20v%2F1%20%C3%A9", "path");
+    assert_eq!(
+        req.url.path(),
+        "/api/v1/chat/widget_id%20v%2F1%20%C3%A9%20a@b.c:d",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
@@ -63,10 +71,13 @@ async fn check_widget_availability() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "x-api-key").as_deref(), Some("wire-test-key"), "credentials"
+        header(&req, "x-api-key").as_deref(),
+        Some("wire-test-key"),
+        "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `GET /api/v1/chat/poll/{caseId}`: Fetch new messages of a chat session, from a transcript index on.
 #[tokio::test]
 async fn poll_messages() {
@@ -89,7 +100,7 @@ async fn poll_messages() {
         .unwrap();
     let answer = client
         .chat()
-        .poll_messages("case_id v/1 é")
+        .poll_messages("case_id v/1 é a@b.c:d")
         .index(42)
         .is_typing(true)
         .send()
@@ -98,15 +109,17 @@ async fn poll_messages() {
     let _answer = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "GET");
-    assert_eq!(req.url.path(), "/api/v1/chat/poll/case_id%20v%2F1%20%C3%A9", "path");
+    assert_eq!(
+        req.url.path(),
+        "/api/v1/chat/poll/case_id%20v%2F1%20%C3%A9%20a@b.c:d",
+        "path"
+    );
     let mut sent_query: Vec<(String, String)> = req
         .url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let mut want_query: Vec<(String, String)> = vec![
-        ("index", "42"), ("isTyping", "true")
-    ]
+    let mut want_query: Vec<(String, String)> = vec![("index", "42"), ("isTyping", "true")]
         .into_iter()
         .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
         .collect();
@@ -114,22 +127,22 @@ async fn poll_messages() {
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert_eq!(
-        header(& req, "x-api-key").as_deref(), Some("wire-test-key"), "credentials"
+        header(&req, "x-api-key").as_deref(),
+        Some("wire-test-key"),
+        "credentials"
     );
     assert!(req.body.is_empty(), "no body");
 }
+
 /// `PUT /api/v1/chat`: Post a visitor message to a chat, or close the chat.
 #[tokio::test]
 async fn send_message() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw(
-                    "{\"caseId\":\"text\",\"messageType\":1,\"messageBody\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
-                    "application/json",
-                ),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw(
+            "{\"caseId\":\"text\",\"messageType\":1,\"messageBody\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
+            "application/json",
+        ))
         .mount(&server)
         .await;
     let client = snapengage::Client::builder()
@@ -140,9 +153,9 @@ async fn send_message() {
         .unwrap();
     let answer = client
         .chat()
-        .send_message("case_id v/1 é")
+        .send_message("case_id v/1 é a@b.c:d")
         .message_type(snapengage::MessageType::Message)
-        .message_body("message_body v/1 é")
+        .message_body("message_body v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -156,40 +169,42 @@ async fn send_message() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("caseId", "case_id v/1 é"), ("messageType", "1"), ("messageBody",
-        "message_body v/1 é")
+        ("caseId", "case_id v/1 é a@b.c:d"),
+        ("messageType", "1"),
+        ("messageBody", "message_body v/1 é a@b.c:d"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert!(
-        ! req.url.query().unwrap_or_default().contains('+'),
-        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
     );
     assert_eq!(
-        header(& req, "x-api-key").as_deref(), Some("wire-test-key"), "credentials"
+        header(&req, "x-api-key").as_deref(),
+        Some("wire-test-key"),
+        "credentials"
     );
     assert_eq!(
-        header(& req, "content-type").as_deref(),
+        header(&req, "content-type").as_deref(),
         Some("application/x-www-form-urlencoded")
     );
     assert!(req.body.is_empty(), "fields travel in the query; the body is empty");
 }
+
 /// `POST /api/v1/chat`: Start a new chat session on a widget.
 #[tokio::test]
 async fn start_chat() {
     let server = MockServer::start().await;
     Mock::given(any())
-        .respond_with(
-            ResponseTemplate::new(200u16)
-                .set_body_raw(
-                    "{\"caseId\":\"text\",\"widgetId\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
-                    "application/json",
-                ),
-        )
+        .respond_with(ResponseTemplate::new(200u16).set_body_raw(
+            "{\"caseId\":\"text\",\"widgetId\":\"text\",\"undocumented_extra\":{\"seen\":true}}",
+            "application/json",
+        ))
         .mount(&server)
         .await;
     let client = snapengage::Client::builder()
@@ -200,14 +215,14 @@ async fn start_chat() {
         .unwrap();
     let answer = client
         .chat()
-        .start_chat("widget_id v/1 é")
-        .email("email v/1 é")
-        .phone("phone v/1 é")
-        .user_agent("user_agent v/1 é")
-        .locale("locale v/1 é")
+        .start("widget_id v/1 é a@b.c:d")
+        .email("email v/1 é a@b.c:d")
+        .phone("phone v/1 é a@b.c:d")
+        .user_agent("user_agent v/1 é a@b.c:d")
+        .locale("locale v/1 é a@b.c:d")
         .is_offline(true)
-        .app_version_name("app_version_name v/1 é")
-        .visitor_message("visitor_message v/1 é")
+        .app_version_name("app_version_name v/1 é a@b.c:d")
+        .visitor_message("visitor_message v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
@@ -221,30 +236,38 @@ async fn start_chat() {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let mut want_query: Vec<(String, String)> = vec![
-        ("widgetId", "widget_id v/1 é"), ("email", "email v/1 é"), ("phone",
-        "phone v/1 é"), ("userAgent", "user_agent v/1 é"), ("locale", "locale v/1 é"),
-        ("isOffline", "true"), ("appVersionName", "app_version_name v/1 é"),
-        ("visitorMessage", "visitor_message v/1 é")
+        ("widgetId", "widget_id v/1 é a@b.c:d"),
+        ("email", "email v/1 é a@b.c:d"),
+        ("phone", "phone v/1 é a@b.c:d"),
+        ("userAgent", "user_agent v/1 é a@b.c:d"),
+        ("locale", "locale v/1 é a@b.c:d"),
+        ("isOffline", "true"),
+        ("appVersionName", "app_version_name v/1 é a@b.c:d"),
+        ("visitorMessage", "visitor_message v/1 é a@b.c:d"),
     ]
-        .into_iter()
-        .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
-        .collect();
+    .into_iter()
+    .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+    .collect();
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
     assert!(
-        ! req.url.query().unwrap_or_default().contains('+'),
-        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+        !req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}",
+        req.url.query()
     );
     assert_eq!(
-        header(& req, "x-api-key").as_deref(), Some("wire-test-key"), "credentials"
+        header(&req, "x-api-key").as_deref(),
+        Some("wire-test-key"),
+        "credentials"
     );
     assert_eq!(
-        header(& req, "content-type").as_deref(),
+        header(&req, "content-type").as_deref(),
         Some("application/x-www-form-urlencoded")
     );
     assert!(req.body.is_empty(), "fields travel in the query; the body is empty");
 }
+
 /// What a mutated response must come to.
 #[allow(dead_code)]
 enum Expect {
@@ -253,21 +276,18 @@ enum Expect {
     /// Fails with a decode error at this path naming this missing field.
     Missing(&'static str, &'static str),
 }
+
 /// Every `x_future_field` of the response sent comes back, unchanged, from re-serialising the decoded answer.
 #[allow(dead_code)]
-fn extras_kept(
-    case: &str,
-    sent: &::serde_json::Value,
-    back: &::serde_json::Value,
-    at: &str,
-) {
+fn extras_kept(case: &str, sent: &::serde_json::Value, back: &::serde_json::Value, at: &str) {
     match sent {
         ::serde_json::Value::Object(o) => {
             for (k, v) in o {
                 let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
                 if k == "x_future_field" {
                     assert_eq!(
-                        back.pointer(& here), Some(v),
+                        back.pointer(&here),
+                        Some(v),
                         "{case}: {here} is kept when re-serialised"
                     );
                 } else if back.pointer(&here).is_some() {
@@ -283,6 +303,7 @@ fn extras_kept(
         _ => {}
     }
 }
+
 /// `GET /api/v1/chat/{widgetId}`: 13 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn check_widget_availability_forward_compatible() {
@@ -363,14 +384,12 @@ async fn check_widget_availability_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client
             .chat()
-            .check_widget_availability("widget_id v/1 é")
+            .check_widget_availability("widget_id v/1 é a@b.c:d")
             .send()
             .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
@@ -380,31 +399,29 @@ async fn check_widget_availability_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapengage::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `GET /api/v1/chat/poll/{caseId}`: 14 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn poll_messages_forward_compatible() {
@@ -490,14 +507,12 @@ async fn poll_messages_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client
             .chat()
-            .poll_messages("case_id v/1 é")
+            .poll_messages("case_id v/1 é a@b.c:d")
             .index(42)
             .is_typing(true)
             .send()
@@ -509,31 +524,29 @@ async fn poll_messages_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapengage::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `PUT /api/v1/chat`: 6 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn send_message_forward_compatible() {
@@ -579,16 +592,14 @@ async fn send_message_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client
             .chat()
-            .send_message("case_id v/1 é")
+            .send_message("case_id v/1 é a@b.c:d")
             .message_type(snapengage::MessageType::Message)
-            .message_body("message_body v/1 é")
+            .message_body("message_body v/1 é a@b.c:d")
             .send()
             .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
@@ -598,31 +609,29 @@ async fn send_message_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapengage::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
 }
+
 /// `POST /api/v1/chat`: 4 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn start_chat_forward_compatible() {
@@ -658,21 +667,19 @@ async fn start_chat_forward_compatible() {
     for (case, body, expect) in cases {
         server.reset().await;
         Mock::given(any())
-            .respond_with(
-                ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"),
-            )
+            .respond_with(ResponseTemplate::new(200u16).set_body_raw(*body, "application/json"))
             .mount(&server)
             .await;
         let result = client
             .chat()
-            .start_chat("widget_id v/1 é")
-            .email("email v/1 é")
-            .phone("phone v/1 é")
-            .user_agent("user_agent v/1 é")
-            .locale("locale v/1 é")
+            .start("widget_id v/1 é a@b.c:d")
+            .email("email v/1 é a@b.c:d")
+            .phone("phone v/1 é a@b.c:d")
+            .user_agent("user_agent v/1 é a@b.c:d")
+            .locale("locale v/1 é a@b.c:d")
             .is_offline(true)
-            .app_version_name("app_version_name v/1 é")
-            .visitor_message("visitor_message v/1 é")
+            .app_version_name("app_version_name v/1 é a@b.c:d")
+            .visitor_message("visitor_message v/1 é a@b.c:d")
             .send()
             .await;
         let sent: ::serde_json::Value = ::serde_json::from_str(body).unwrap();
@@ -682,26 +689,23 @@ async fn start_chat_forward_compatible() {
                 extras_kept(case, &sent, &back, "");
                 for p in *kept {
                     assert_eq!(
-                        back.pointer(p), sent.pointer(p),
+                        back.pointer(p),
+                        sent.pointer(p),
                         "{case}: {p} is kept when re-serialised"
                     );
                 }
                 if let Some(v) = sent.pointer("/x_future_field") {
-                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(
-                        &answer.extra,
-                    );
+                    let extra: Option<&::serde_json::Map<String, ::serde_json::Value>> = Some(&answer.extra);
                     assert_eq!(
-                        extra.and_then(| m | m.get("x_future_field")), Some(v),
+                        extra.and_then(|m| m.get("x_future_field")),
+                        Some(v),
                         "{case}: the extra field is readable from `extra`"
                     );
                 }
             }
             (Expect::Missing(path, field), Err(snapengage::Error::Decode(e))) => {
-                assert_eq!(e.path, * path, "{case}: {e}");
-                assert!(
-                    e.message.contains(& format!("missing field `{field}`")),
-                    "{case}: {e}"
-                );
+                assert_eq!(e.path, *path, "{case}: {e}");
+                assert!(e.message.contains(&format!("missing field `{field}`")), "{case}: {e}");
             }
             (_, other) => panic!("{case}: {other:?}"),
         }

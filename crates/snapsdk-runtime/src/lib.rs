@@ -27,6 +27,7 @@ pub mod multipart;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod mock;
+mod operation;
 pub mod paginate;
 mod read;
 mod request;
@@ -48,6 +49,7 @@ pub use request::{OperationInfo, Request, VendorInfo};
 pub use config::{Extras, RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};
 pub use intercept::{AttemptRequest, AttemptResponse, HeaderRefused, HookError, Interceptor, RetryDecision};
+pub use operation::{Call, SendFuture};
 pub use paginate::Paginator;
 pub use response::{ByteStream, Response};
 pub use chrono::NaiveDate;

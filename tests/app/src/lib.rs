@@ -7,13 +7,13 @@ use std::time::Duration;
 
 /// Snappy: sync every ticket a search finds, page by page, with only the crate imported.
 pub async fn sync_tickets(client: &besnappy::Client, account: i64) -> besnappy::Result<Vec<besnappy::Ticket>> {
-    let mut pages = client.tickets().search_tickets(account, "status:open").into_stream();
+    let mut pages = client.tickets().search(account, "status:open").into_stream();
     let mut out = Vec::new();
     while let Some(ticket) = pages.next().await {
         out.push(ticket?);
     }
     // Or in one go, bounded.
-    let first_hundred = client.tickets().search_tickets(account, "x").into_stream().max_items(100).try_collect().await?;
+    let first_hundred = client.tickets().search(account, "x").into_stream().max_items(100).try_collect().await?;
     out.extend(first_hundred);
     Ok(out)
 }
@@ -23,14 +23,14 @@ pub async fn sync_tickets(client: &besnappy::Client, account: i64) -> besnappy::
 pub async fn reply(client: &besnappy::Client, mailbox: i64, ticket: i64) -> besnappy::Result<besnappy::TicketNonce> {
     let to = besnappy::Recipient::new("ann@example.com").with_name("Ann");
     let nonce = client.tickets().send_note(mailbox, "Re: your order", "Shipped today.").to(vec![to]).scope("private").tags(vec!["shipping".into()]).await?;
-    client.tickets().update_ticket_tags(ticket, ["sync", "shipping"]).await?;
+    client.tickets().update_tags(ticket, ["sync", "shipping"]).await?;
     Ok(nonce)
 }
 
 /// SnapCall: the caller's own reqwest 0.13 client, and status helpers reachable from the crate.
 pub async fn buttons(key: &str, http: reqwest::Client) -> snapcall::Result<Option<serde_json_free::Json>> {
     let client = snapcall::Client::builder().basic(key).http_client(http).build()?;
-    match client.buttons().list_buttons().await {
+    match client.buttons().list().await {
         Ok(list) => Ok(Some(serde_json_free::Json(list.to_string()))),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) if e.status() == Some(snapcall::StatusCode::UNAUTHORIZED) => Err(e),

@@ -75,7 +75,7 @@ pub fn emit(api: &Api) -> TokenStream {
     let credentials = credentials(api);
     let calls = picks(api, scheme.map(|s| s.id.as_str())).into_iter().map(|(op, call)| {
         let group = format_ident!("{}", names::snake(&op.group));
-        let method = format_ident!("{}", names::method(&op.id));
+        let method = format_ident!("{}", names::method(&op.group, &op.id));
         let args = call.args;
         let line = format!("{} ({} {}): {{answer:#?}}", op.id, op.method.as_str(), op.path.replace('{', "{{").replace('}', "}}"));
         if op.success.content == ContentKind::Empty {
@@ -196,7 +196,7 @@ fn paging(api: &Api) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     let (op, call) = api.operations.iter().filter(|o| o.pagination.is_some() && callable(api, o)).find_map(|o| Some((o, wiretest::call(api, o, true)?)))?;
     let group = format_ident!("{}", names::snake(&op.group));
-    let method = format_ident!("{}", names::method(&op.id));
+    let method = format_ident!("{}", names::method(&op.group, &op.id));
     let args = call.args;
     let line = format!("{}: {{item:?}}", op.id);
     let body = quote! {
@@ -244,7 +244,7 @@ fn files(api: &Api) -> Option<TokenStream> {
     };
     let mut what = Vec::new();
     if let Some((op, call)) = upload {
-        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", names::method(&op.id)), call.args);
+        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", names::method(&op.group, &op.id)), call.args);
         let line = format!("{} sent {{}} ({{}} bytes): {{answer:?}}", op.id);
         what.push(format!("upload with `{}`", op.id));
         body.extend(quote! {
@@ -256,7 +256,7 @@ fn files(api: &Api) -> Option<TokenStream> {
         });
     }
     if let Some((op, call)) = download {
-        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", names::method(&op.id)), call.args);
+        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", names::method(&op.group, &op.id)), call.args);
         let line = format!("{} wrote {{written}} bytes to {{}}", op.id);
         what.push(format!("download with `{}`", op.id));
         body.extend(quote! {
@@ -276,7 +276,7 @@ fn errors(api: &Api) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     let (op, call) = picks(api, api.vendor.default_auth.first().map(String::as_str)).into_iter().find(|(o, _)| o.success.content == ContentKind::Json)?;
     let group = format_ident!("{}", names::snake(&op.group));
-    let method = format_ident!("{}", names::method(&op.id));
+    let method = format_ident!("{}", names::method(&op.group, &op.id));
     let args = call.args;
     let body = quote! {
         // 1. The raw answer: status and headers, and the body decoded into a type of your choice.
@@ -319,7 +319,7 @@ fn polling(api: &Api) -> Option<TokenStream> {
     let op = api.operations.iter().find(|o| Some(&o.id) == api.vendor.poll_example.as_ref())?;
     let call = wiretest::call(api, op, true)?;
     let group = format_ident!("{}", names::snake(&op.group));
-    let method = format_ident!("{}", names::method(&op.id));
+    let method = format_ident!("{}", names::method(&op.group, &op.id));
     let args = call.args;
     let line = format!("{} #{{polls}}: {{answer:?}}", op.id);
     let body = quote! {

@@ -270,7 +270,7 @@ fn example(api: &Api) -> Option<(String, String)> {
                 format!(
                     "client.{}().{}({}).await?",
                     names::snake(&op.group),
-                    names::method(&op.id),
+                    names::method(&op.group, &op.id),
                     args.join(", ")
                 ),
             ));

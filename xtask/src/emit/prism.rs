@@ -25,7 +25,7 @@ pub fn example_path(api: &Api) -> String {
 fn op_call(api: &Api, op: &Operation) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     let group = format_ident!("{}", names::snake(&op.group));
-    let method_name = format_ident!("{}", names::method(&op.id));
+    let method_name = format_ident!("{}", names::method(&op.group, &op.id));
     let wiretest::Call { args, setters, .. } = wiretest::call(api, op, false)?;
     let (cred_call, _) = wiretest::credentials(api, op);
     let consume = match op.success.content {
@@ -102,16 +102,8 @@ pub fn emit(api: &Api) -> TokenStream {
     let total = api.operations.len();
     // Operations without a generic sample are counted as not accepted, never dropped silently.
     let uncovered: Vec<&str> = api.operations.iter().filter(|op| wiretest::call(api, op, false).is_none()).map(|op| op.id.as_str()).collect();
-    let up = "../".repeat(api.vendor.crate_dir.split('/').count());
-    let cli = format!("{up}tools/prism/node_modules/@stoplight/prism-cli/dist/index.js");
     let name = &api.vendor.name;
-    let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
-    let controls = controls(api);
-    let example = example_path(api);
-    let example_path = format!("../{example}");
-    let count_line = format!("prism: {name}: {{accepted}}/{total} operations accepted by Prism and decoded");
-    let problems_line = format!("{{}} of {total} operations were not accepted by Prism or not decoded:\n{{}}\nPrism's validator said:\n{{}}\nPrism's whole log: {{}}");
-    let example_line = format!("{example} against Prism: {{}}");
+    let example_path = format!("../{}", example_path(api));
     // The other examples (paging, files, errors, polling) run against the same mock.
     let more: Vec<(proc_macro2::Ident, String)> = crate::emit::example::more(api)
         .into_iter()
@@ -125,10 +117,16 @@ pub fn emit(api: &Api) -> TokenStream {
             mod #m;
         }
     });
-    let more_runs = more.iter().map(|(m, file)| {
-        let line = format!("{file} against Prism: {{}}");
-        quote!(#m::run(&prism.base).await.unwrap_or_else(|e| panic!(#line, e));)
-    });
+    let more_runs: Vec<TokenStream> = more
+        .iter()
+        .map(|(m, file)| {
+            let line = format!("{file} against Prism: {{}}");
+            quote!(#m::run(&prism.base).await.unwrap_or_else(|e| panic!(#line, e));)
+        })
+        .collect();
+    let harness = harness(api);
+    let helpers = helpers(api);
+    let test = every_operation_test(api, &calls, &uncovered, &more_runs);
     let header_doc = format!(" {total} operations, called once each; the count Prism accepted (and the client decoded) is printed as `prism: {name}: N/{total} operations accepted by Prism and decoded`.");
     quote! {
         //! Contract test: Prism (`prism mock --errors`) serves this crate's
@@ -149,6 +147,18 @@ pub fn emit(api: &Api) -> TokenStream {
         mod quickstart;
         #(#more_mods)*
 
+        #harness
+        #helpers
+        #test
+    }
+}
+
+/// The `Prism` mock-server handle: started on a free port, its log read, killed on drop.
+fn harness(api: &Api) -> TokenStream {
+    let up = "../".repeat(api.vendor.crate_dir.split('/').count());
+    let cli = format!("{up}tools/prism/node_modules/@stoplight/prism-cli/dist/index.js");
+    let name = &api.vendor.name;
+    quote! {
         /// A Prism mock server on a free loopback port, killed on drop.
         struct Prism {
             child: Child,
@@ -214,7 +224,13 @@ pub fn emit(api: &Api) -> TokenStream {
                 let _ = self.child.wait();
             }
         }
+    }
+}
 
+/// `raw_status` (a hand-made request), `builder` (one attempt, no rate limit) and `failure` (why a call failed).
+fn helpers(api: &Api) -> TokenStream {
+    let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
+    quote! {
         /// The status Prism answers a hand-made HTTP/1.1 request with.
         #[allow(dead_code)]
         fn raw_status(prism: &Prism, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> u16 {
@@ -231,7 +247,6 @@ pub fn emit(api: &Api) -> TokenStream {
             let _ = stream.read_to_string(&mut answer);
             answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
         }
-
         /// A client for Prism: one attempt per call, no client-side rate limit.
         fn builder(prism: &Prism) -> #krate::ClientBuilder {
             let builder = #krate::Client::builder().base_url(prism.base.as_str()).retry(#krate::RetryConfig::disabled());
@@ -247,7 +262,19 @@ pub fn emit(api: &Api) -> TokenStream {
                 other => other.to_string(),
             }
         }
+    }
+}
 
+/// The test: every operation once, the count printed, then the examples against the same mock.
+fn every_operation_test(api: &Api, calls: &[TokenStream], uncovered: &[&str], more_runs: &[TokenStream]) -> TokenStream {
+    let total = api.operations.len();
+    let name = &api.vendor.name;
+    let controls = controls(api);
+    let example = example_path(api);
+    let count_line = format!("prism: {name}: {{accepted}}/{total} operations accepted by Prism and decoded");
+    let problems_line = format!("{{}} of {total} operations were not accepted by Prism or not decoded:\n{{}}\nPrism's validator said:\n{{}}\nPrism's whole log: {{}}");
+    let example_line = format!("{example} against Prism: {{}}");
+    quote! {
         #[tokio::test]
         async fn every_operation_against_prism() {
             let prism = Prism::start();
