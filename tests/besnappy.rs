@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use besnappy::{
-    Client, Error, FilePart, NoteCreator, NoteScope, Recipient, RequestOptions, RetryConfig, Ticket, TicketNonce, TicketRef,
+    Client, Error, FilePart, NoteCreator, NoteScope, Recipient, RequestOptions, RetryConfig, Ticket, TicketNonce,
+    TicketRef,
 };
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -238,7 +239,10 @@ fn doc_ticket_list() -> String {
 /// The notes example with its trailing comma removed, as the spec decides.
 fn doc_notes_fixed() -> String {
     let fixed = DOC_NOTES_VERBATIM.replace("}\n},\n]", "}\n}\n]");
-    assert_ne!(fixed, DOC_NOTES_VERBATIM, "the fixture should contain the document's trailing comma");
+    assert_ne!(
+        fixed, DOC_NOTES_VERBATIM,
+        "the fixture should contain the document's trailing comma"
+    );
     fixed
 }
 
@@ -257,12 +261,18 @@ fn client(server: &MockServer) -> Client {
 }
 
 fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
 
 /// Mount a catch-all answer; the tests then inspect what was received.
 async fn answer(server: &MockServer, template: ResponseTemplate) {
-    Mock::given(wiremock::matchers::any()).respond_with(template).mount(server).await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(template)
+        .mount(server)
+        .await;
 }
 
 fn json_body(body: &str) -> ResponseTemplate {
@@ -284,7 +294,11 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 fn assert_call(req: &Request, verb: &str, want_path: &str) {
     assert_eq!(req.method.as_str(), verb, "method of {}", req.url);
     assert_eq!(req.url.path(), format!("/api/v1{want_path}"), "path");
-    assert_eq!(header(req, "authorization"), Some(basic(KEY, "x").as_str()), "Authorization: Basic key:x");
+    assert_eq!(
+        header(req, "authorization"),
+        Some(basic(KEY, "x").as_str()),
+        "Authorization: Basic key:x"
+    );
     let ua = header(req, "user-agent").unwrap_or_default();
     assert!(ua.starts_with("besnappy/"), "user agent {ua}");
 }
@@ -294,7 +308,11 @@ fn assert_call(req: &Request, verb: &str, want_path: &str) {
 fn assert_bare(req: &Request) {
     assert_eq!(req.url.query(), None, "query of {}", req.url);
     assert!(req.body.is_empty(), "body: {:?}", String::from_utf8_lossy(&req.body));
-    assert_eq!(header(req, "content-type"), None, "a bodiless request has no content type");
+    assert_eq!(
+        header(req, "content-type"),
+        None,
+        "a bodiless request has no content type"
+    );
 }
 
 #[track_caller]
@@ -311,11 +329,16 @@ fn form_fields(req: &Request) -> Vec<(String, String)> {
     assert_eq!(header(req, "content-type"), Some("application/x-www-form-urlencoded"));
     let body = std::str::from_utf8(&req.body).unwrap();
     let url = req.url.join(&format!("?{body}")).unwrap();
-    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    req.url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -355,7 +378,10 @@ fn assert_doc_ticket(t: &Ticket) {
     assert_eq!(t.created_at.unwrap().unix(), 1367934047);
     // ...and date-time strings in the same object.
     assert_eq!(t.first_staff_reply_at.unwrap().to_string(), "2013-05-07 13:41:06");
-    assert_eq!(t.first_staff_reply_at.unwrap().as_datetime().to_rfc3339(), "2013-05-07T13:41:06+00:00");
+    assert_eq!(
+        t.first_staff_reply_at.unwrap().as_datetime().to_rfc3339(),
+        "2013-05-07T13:41:06+00:00"
+    );
     assert_eq!(t.updated_at.unwrap().unix(), 1368011747, "2013-05-08 11:15:47 UTC");
     assert_eq!(t.opened_by_staff_id, None);
     assert_eq!(t.opened_by_contact_id, Some(4));
@@ -382,7 +408,11 @@ fn assert_doc_ticket(t: &Ticket) {
     assert_eq!(opener.id, Some(4));
     assert_eq!(opener.type_, None);
     assert_eq!(opener.updated_at.unwrap().to_string(), "2013-05-07 13:40:47");
-    assert!(t.extra.is_empty(), "every documented ticket field is modelled: {:?}", t.extra);
+    assert!(
+        t.extra.is_empty(),
+        "every documented ticket field is modelled: {:?}",
+        t.extra
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -405,7 +435,10 @@ async fn list_accounts_decodes_the_documented_example() {
     assert_eq!(a.plan_id, Some(1));
     assert_eq!(a.active, Some(true), "0/1 flag");
     assert_eq!(a.created_at.unwrap().to_string(), "2012-12-05 15:24:20");
-    assert_eq!(a.created_at.unwrap().as_datetime().to_rfc3339(), "2012-12-05T15:24:20+00:00");
+    assert_eq!(
+        a.created_at.unwrap().as_datetime().to_rfc3339(),
+        "2012-12-05T15:24:20+00:00"
+    );
     assert_eq!(a.updated_at.unwrap().to_string(), "2013-05-07 19:48:06");
     assert_eq!(a.custom_domain.as_deref(), Some(""));
     assert!(a.extra.is_empty());
@@ -457,7 +490,11 @@ async fn list_staff_decodes_the_documented_example() {
     assert_eq!(s.updated_at.unwrap().to_string(), "2013-05-07 20:26:35");
     assert_eq!(s.signature, None);
     assert_eq!(s.tour_played, Some(true));
-    assert_eq!(s.timezone.as_deref(), Some("America/New_York"), "the JSON escape \\/ is decoded");
+    assert_eq!(
+        s.timezone.as_deref(),
+        Some("America/New_York"),
+        "the JSON escape \\/ is decoded"
+    );
     assert_eq!(s.notify_new, Some(true));
     assert_eq!(s.news_read_at.unwrap().to_string(), "2013-05-07 20:26:35");
     assert_eq!(s.username.as_deref(), Some("ian"));
@@ -469,7 +506,12 @@ async fn get_contact_by_email_or_id_decodes_the_documented_example() {
     let server = MockServer::start().await;
     answer(&server, json_body(DOC_CONTACT)).await;
     let c = client(&server);
-    let got = c.accounts().get_contact(1, "colleen.jenkins@example.com").send().await.unwrap();
+    let got = c
+        .accounts()
+        .get_contact(1, "colleen.jenkins@example.com")
+        .send()
+        .await
+        .unwrap();
     c.accounts().get_contact(1, "1").send().await.unwrap();
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 2);
@@ -523,7 +565,11 @@ async fn list_documents_decodes_the_documented_example() {
 async fn download_document_streams_the_exact_bytes_to_a_file() -> besnappy::Result<()> {
     let server = MockServer::start().await;
     let payload = binary_payload(300 * 1024);
-    answer(&server, ResponseTemplate::new(200).set_body_raw(payload.clone(), "image/png")).await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(payload.clone(), "image/png"),
+    )
+    .await;
     let c = client(&server);
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("faq.png");
@@ -533,7 +579,10 @@ async fn download_document_streams_the_exact_bytes_to_a_file() -> besnappy::Resu
     assert_eq!(written, payload.len() as u64);
     assert_eq!(std::fs::read(&target).unwrap(), payload);
     // Only the finished file is left behind.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("faq.png")]);
 
     // Collecting in memory gives the same bytes, and so does reading it as a Stream.
@@ -578,7 +627,11 @@ async fn a_failed_download_is_an_api_error_and_writes_no_file() {
 #[tokio::test]
 async fn upload_document_streams_a_file_as_the_document_part_with_tags() {
     let server = MockServer::start().await;
-    answer(&server, ResponseTemplate::new(200).set_body_json(json!({"id": 61, "filename": "faq.png"}))).await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({"id": 61, "filename": "faq.png"})),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("faq.png");
     let payload = binary_payload(70 * 1024);
@@ -599,11 +652,23 @@ async fn upload_document_streams_a_file_as_the_document_part_with_tags() {
     let ct = header(&req, "content-type").unwrap();
     assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
     let body = &req.body;
-    assert!(contains(body, br#"Content-Disposition: form-data; name="document"; filename="faq.png""#), "document part header");
+    assert!(
+        contains(
+            body,
+            br#"Content-Disposition: form-data; name="document"; filename="faq.png""#
+        ),
+        "document part header"
+    );
     assert!(contains(body, b"Content-Type: image/png"), "document part type");
     assert!(contains(body, &payload), "the file's bytes arrive unchanged");
-    assert!(contains(body, br#"Content-Disposition: form-data; name="tags""#), "tags part");
-    assert!(contains(body, b"\r\n\r\n[\"faq\",\"logo\"]\r\n"), "tags value is the JSON text of the list");
+    assert!(
+        contains(body, br#"Content-Disposition: form-data; name="tags""#),
+        "tags part"
+    );
+    assert!(
+        contains(body, b"\r\n\r\n[\"faq\",\"logo\"]\r\n"),
+        "tags value is the JSON text of the list"
+    );
     assert!(body.len() < payload.len() + 1024, "the file is sent once");
 }
 
@@ -613,7 +678,10 @@ async fn upload_document_without_tags_sends_only_the_document_part() {
     answer(&server, ResponseTemplate::new(200).set_body_json(json!({"id": 62}))).await;
     client(&server)
         .documents()
-        .upload(ACCOUNT, FilePart::from_bytes(&b"hello, snappy"[..]).file_name("note.txt"))
+        .upload(
+            ACCOUNT,
+            FilePart::from_bytes(&b"hello, snappy"[..]).file_name("note.txt"),
+        )
         .send()
         .await
         .unwrap();
@@ -634,13 +702,21 @@ async fn search_faqs_sends_query_and_page_and_decodes_the_documented_example() {
     answer(&server, json_body(DOC_FAQ_SEARCH)).await;
     let c = client(&server);
     let got = c.faqs().search(ACCOUNT, "search").page(1).send().await.unwrap();
-    c.faqs().search(ACCOUNT, "multiple accounts & pricing").send().await.unwrap();
+    c.faqs()
+        .search(ACCOUNT, "multiple accounts & pricing")
+        .send()
+        .await
+        .unwrap();
     let reqs = server.received_requests().await.unwrap();
     // The document's own example URL: /account/{id}/faqs/search?query=search&page=1
     assert_call(&reqs[0], "GET", "/account/3/faqs/search");
     assert_eq!(reqs[0].url.query(), Some("query=search&page=1"));
     assert!(reqs[0].body.is_empty());
-    assert_eq!(query_pairs(&reqs[1]), pairs(&[("query", "multiple accounts & pricing"), ("page", "1")]), "page=1 is sent when unset (client-side default)");
+    assert_eq!(
+        query_pairs(&reqs[1]),
+        pairs(&[("query", "multiple accounts & pricing"), ("page", "1")]),
+        "page=1 is sent when unset (client-side default)"
+    );
 
     let meta = got.meta.unwrap();
     assert_eq!(meta.total, Some(2));
@@ -651,13 +727,19 @@ async fn search_faqs_sends_query_and_page_and_decodes_the_documented_example() {
     assert_eq!(q.id, Some(2));
     assert_eq!(q.account_id, Some(1));
     assert_eq!(q.question.as_deref(), Some("Pricing and use of multiple accounts"));
-    assert_eq!(q.answer.as_deref(), Some("Snappy allows you to have multiple distinct accounts..."));
+    assert_eq!(
+        q.answer.as_deref(),
+        Some("Snappy allows you to have multiple distinct accounts...")
+    );
     assert_eq!(q.created_at.unwrap().to_string(), "2014-07-21 20:22:12");
     assert_eq!(q.updated_at.unwrap().to_string(), "2014-07-21 20:22:12");
     assert_eq!(q.active, Some(true));
     assert!(q.extra.is_empty());
     assert_eq!(data[1].id, Some(1));
-    assert_eq!(data[1].question.as_deref(), Some("How do I use the custom contact lookup application?"));
+    assert_eq!(
+        data[1].question.as_deref(),
+        Some("How do I use the custom contact lookup application?")
+    );
 }
 
 #[tokio::test]
@@ -668,23 +750,40 @@ async fn search_faqs_stream_follows_pages_until_the_total() {
         Mock::given(method("GET"))
             .and(path("/api/v1/account/3/faqs/search"))
             .and(query_param("page", page))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 3, "page": page}, "data": items})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 3, "page": page}, "data": items})),
+            )
             .expect(1)
             .mount(&server)
             .await;
     }
-    let items: Vec<_> = client(&server).faqs().search(ACCOUNT, "pricing").into_stream().collect().await;
+    let items: Vec<_> = client(&server)
+        .faqs()
+        .search(ACCOUNT, "pricing")
+        .into_stream()
+        .collect()
+        .await;
     let ids: Vec<_> = items.into_iter().map(|r| r.unwrap().id.unwrap()).collect();
     assert_eq!(ids, vec![1, 2, 3]);
     let reqs = server.received_requests().await.unwrap();
     let queries: Vec<_> = reqs.iter().map(query_pairs).collect();
-    assert_eq!(queries, vec![pairs(&[("query", "pricing"), ("page", "1")]), pairs(&[("query", "pricing"), ("page", "2")])]);
+    assert_eq!(
+        queries,
+        vec![
+            pairs(&[("query", "pricing"), ("page", "1")]),
+            pairs(&[("query", "pricing"), ("page", "2")])
+        ]
+    );
 }
 
 #[tokio::test]
 async fn list_faqs_returns_the_json_answer() {
     let server = MockServer::start().await;
-    answer(&server, ResponseTemplate::new(200).set_body_json(json!([{"id": 7, "title": "My FAQ", "url": "faq"}]))).await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!([{"id": 7, "title": "My FAQ", "url": "faq"}])),
+    )
+    .await;
     let got = client(&server).faqs().list(ACCOUNT).send().await.unwrap();
     assert_eq!(got, json!([{"id": 7, "title": "My FAQ", "url": "faq"}]));
     let req = only_request(&server).await;
@@ -695,8 +794,17 @@ async fn list_faqs_returns_the_json_answer() {
 #[tokio::test]
 async fn create_faq_posts_the_documented_json() {
     let server = MockServer::start().await;
-    answer(&server, ResponseTemplate::new(200).set_body_json(json!({"id": 7, "title": "My FAQ"}))).await;
-    let got = client(&server).faqs().create(ACCOUNT, "My FAQ", "faq").send().await.unwrap();
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({"id": 7, "title": "My FAQ"})),
+    )
+    .await;
+    let got = client(&server)
+        .faqs()
+        .create(ACCOUNT, "My FAQ", "faq")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got["id"], 7);
     let req = only_request(&server).await;
     assert_call(&req, "POST", "/account/3/faqs");
@@ -708,7 +816,14 @@ async fn update_faq_puts_the_documented_json_and_leaves_out_unset_fields() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200).set_body_json(json!({"id": 7}))).await;
     let c = client(&server);
-    let got = c.faqs().update(ACCOUNT, 7).title("My FAQ").url("faq").send().await.unwrap();
+    let got = c
+        .faqs()
+        .update(ACCOUNT, 7)
+        .title("My FAQ")
+        .url("faq")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got, json!({"id": 7}));
     c.faqs().update(ACCOUNT, 7).title("Renamed").send().await.unwrap();
     let reqs = server.received_requests().await.unwrap();
@@ -731,7 +846,11 @@ async fn delete_faq_sends_a_bare_delete() {
 #[tokio::test]
 async fn list_faq_topics_returns_the_json_answer() {
     let server = MockServer::start().await;
-    answer(&server, ResponseTemplate::new(200).set_body_json(json!([{"id": 11, "topic": "Billing"}]))).await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!([{"id": 11, "topic": "Billing"}])),
+    )
+    .await;
     let got = client(&server).faqs().list_topics(ACCOUNT, 7).send().await.unwrap();
     assert_eq!(got[0]["topic"], "Billing");
     let req = only_request(&server).await;
@@ -743,7 +862,12 @@ async fn list_faq_topics_returns_the_json_answer() {
 async fn create_faq_topic_posts_the_documented_json() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200).set_body_json(json!({"id": 11}))).await;
-    client(&server).faqs().create_topic(ACCOUNT, 7, "My topic name.").send().await.unwrap();
+    client(&server)
+        .faqs()
+        .create_topic(ACCOUNT, 7, "My topic name.")
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server).await;
     assert_call(&req, "POST", "/account/3/faqs/7/topics");
     assert_json_body(&req, json!({"topic": "My topic name."}));
@@ -753,7 +877,12 @@ async fn create_faq_topic_posts_the_documented_json() {
 async fn update_faq_topic_puts_the_documented_json() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200).set_body_json(json!({"id": 11}))).await;
-    client(&server).faqs().update_topic(ACCOUNT, 7, 11, "My topic name.").send().await.unwrap();
+    client(&server)
+        .faqs()
+        .update_topic(ACCOUNT, 7, 11, "My topic name.")
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server).await;
     assert_call(&req, "PUT", "/account/3/faqs/7/topics/11");
     assert_json_body(&req, json!({"topic": "My topic name."}));
@@ -763,7 +892,12 @@ async fn update_faq_topic_puts_the_documented_json() {
 async fn delete_faq_topic_sends_a_bare_delete() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200)).await;
-    client(&server).faqs().delete_topic(ACCOUNT, 7, 11).send().await.unwrap();
+    client(&server)
+        .faqs()
+        .delete_topic(ACCOUNT, 7, 11)
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server).await;
     assert_call(&req, "DELETE", "/account/3/faqs/7/topics/11");
     assert_bare(&req);
@@ -772,8 +906,17 @@ async fn delete_faq_topic_sends_a_bare_delete() {
 #[tokio::test]
 async fn list_faq_questions_returns_the_json_answer() {
     let server = MockServer::start().await;
-    answer(&server, ResponseTemplate::new(200).set_body_json(json!([{"id": 2, "question": "My question."}]))).await;
-    let got = client(&server).faqs().list_questions(ACCOUNT, 7, 11).send().await.unwrap();
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!([{"id": 2, "question": "My question."}])),
+    )
+    .await;
+    let got = client(&server)
+        .faqs()
+        .list_questions(ACCOUNT, 7, 11)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got[0]["id"], 2);
     let req = only_request(&server).await;
     assert_call(&req, "GET", "/account/3/faqs/7/topics/11/questions");
@@ -784,7 +927,12 @@ async fn list_faq_questions_returns_the_json_answer() {
 async fn create_faq_question_posts_the_documented_json() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200).set_body_json(json!({"id": 2}))).await;
-    client(&server).faqs().create_question(ACCOUNT, 7, 11, "My question.", "My answer.").send().await.unwrap();
+    client(&server)
+        .faqs()
+        .create_question(ACCOUNT, 7, 11, "My question.", "My answer.")
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server).await;
     assert_call(&req, "POST", "/account/3/faqs/7/topics/11/questions");
     assert_json_body(&req, json!({"question": "My question.", "answer": "My answer."}));
@@ -795,8 +943,19 @@ async fn update_faq_question_puts_the_documented_json_and_leaves_out_unset_field
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200).set_body_json(json!({"id": 2}))).await;
     let c = client(&server);
-    c.faqs().update_question(ACCOUNT, 7, 11, 2).question("My question.").answer("My answer.").send().await.unwrap();
-    c.faqs().update_question(ACCOUNT, 7, 11, 2).answer("Only the answer.").send().await.unwrap();
+    c.faqs()
+        .update_question(ACCOUNT, 7, 11, 2)
+        .question("My question.")
+        .answer("My answer.")
+        .send()
+        .await
+        .unwrap();
+    c.faqs()
+        .update_question(ACCOUNT, 7, 11, 2)
+        .answer("Only the answer.")
+        .send()
+        .await
+        .unwrap();
     let reqs = server.received_requests().await.unwrap();
     assert_call(&reqs[0], "PUT", "/account/3/faqs/7/topics/11/questions/2");
     assert_json_body(&reqs[0], json!({"question": "My question.", "answer": "My answer."}));
@@ -808,7 +967,12 @@ async fn update_faq_question_puts_the_documented_json_and_leaves_out_unset_field
 async fn set_faq_question_topics_puts_the_documented_json_array() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200).set_body_json(json!({"ok": true}))).await;
-    let got = client(&server).faqs().set_question_topics(ACCOUNT, 7, 11, 2, vec![1, 2, 3]).send().await.unwrap();
+    let got = client(&server)
+        .faqs()
+        .set_question_topics(ACCOUNT, 7, 11, 2, vec![1, 2, 3])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got, json!({"ok": true}));
     let req = only_request(&server).await;
     assert_call(&req, "PUT", "/account/3/faqs/7/topics/11/questions/2/topics");
@@ -819,7 +983,12 @@ async fn set_faq_question_topics_puts_the_documented_json_array() {
 async fn delete_faq_question_sends_a_bare_delete() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200)).await;
-    client(&server).faqs().delete_question(ACCOUNT, 7, 11, 2).send().await.unwrap();
+    client(&server)
+        .faqs()
+        .delete_question(ACCOUNT, 7, 11, 2)
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server).await;
     assert_call(&req, "DELETE", "/account/3/faqs/7/topics/11/questions/2");
     assert_bare(&req);
@@ -833,11 +1002,21 @@ async fn delete_faq_question_sends_a_bare_delete() {
 async fn search_tickets_sends_query_and_page_and_decodes_the_documented_example() {
     let server = MockServer::start().await;
     answer(&server, json_body(&doc_ticket_search())).await;
-    let got = client(&server).tickets().search(ACCOUNT, "welcome shoes").page(1).send().await.unwrap();
+    let got = client(&server)
+        .tickets()
+        .search(ACCOUNT, "welcome shoes")
+        .page(1)
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server).await;
     assert_call(&req, "GET", "/account/3/search");
     assert_eq!(query_pairs(&req), pairs(&[("query", "welcome shoes"), ("page", "1")]));
-    assert_eq!(req.url.query(), Some("query=welcome%20shoes&page=1"), "a space goes out as %20 (snapsdk_runtime::query)");
+    assert_eq!(
+        req.url.query(),
+        Some("query=welcome%20shoes&page=1"),
+        "a space goes out as %20 (snapsdk_runtime::query)"
+    );
     assert!(req.body.is_empty());
     let meta = got.meta.unwrap();
     assert_eq!(meta.total, Some(15));
@@ -856,7 +1035,9 @@ async fn search_tickets_stream_follows_pages_and_stops_at_the_total() {
             .and(path("/api/v1/account/3/search"))
             .and(query_param("query", "shoes"))
             .and(query_param("page", page.to_string()))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 5, "page": page}, "data": items})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 5, "page": page}, "data": items})),
+            )
             .expect(1)
             .mount(&server)
             .await;
@@ -864,7 +1045,9 @@ async fn search_tickets_stream_follows_pages_and_stops_at_the_total() {
     // A fourth page must never be asked for: meta.total (5) is reached on page 3.
     Mock::given(method("GET"))
         .and(query_param("page", "4"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 5, "page": 4}, "data": [t(99)]})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 5, "page": 4}, "data": [t(99)]})),
+        )
         .expect(0)
         .mount(&server)
         .await;
@@ -875,9 +1058,15 @@ async fn search_tickets_stream_follows_pages_and_stops_at_the_total() {
         .map(|r| r.unwrap())
         .collect()
         .await;
-    assert_eq!(tickets.iter().map(|t| t.id.unwrap()).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        tickets.iter().map(|t| t.id.unwrap()).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
     let reqs = server.received_requests().await.unwrap();
-    let pages: Vec<_> = reqs.iter().map(|r| query_pairs(r).into_iter().find(|(k, _)| k == "page").unwrap().1).collect();
+    let pages: Vec<_> = reqs
+        .iter()
+        .map(|r| query_pairs(r).into_iter().find(|(k, _)| k == "page").unwrap().1)
+        .collect();
     assert_eq!(pages, vec!["1", "2", "3"]);
     for req in &reqs {
         assert_call(req, "GET", "/account/3/search");
@@ -888,19 +1077,33 @@ async fn search_tickets_stream_follows_pages_and_stops_at_the_total() {
 async fn search_tickets_stream_stops_at_an_empty_page_and_starts_at_the_set_page() {
     let server = MockServer::start().await;
     Mock::given(query_param("page", "2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 100, "page": 2}, "data": [{"id": 3}]})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 100, "page": 2}, "data": [{"id": 3}]})),
+        )
         .mount(&server)
         .await;
     Mock::given(query_param("page", "3"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 100, "page": "3"}, "data": []})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"meta": {"total": 100, "page": "3"}, "data": []})),
+        )
         .mount(&server)
         .await;
-    let got: Vec<_> = client(&server).tickets().search(ACCOUNT, "x").page(2).into_stream().collect().await;
+    let got: Vec<_> = client(&server)
+        .tickets()
+        .search(ACCOUNT, "x")
+        .page(2)
+        .into_stream()
+        .collect()
+        .await;
     assert_eq!(got.len(), 1);
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 
-async fn ticket_list_case(want_path: &str, call: impl std::future::Future<Output = besnappy::Result<Vec<Ticket>>>, server: &MockServer) {
+async fn ticket_list_case(
+    want_path: &str,
+    call: impl std::future::Future<Output = besnappy::Result<Vec<Ticket>>>,
+    server: &MockServer,
+) {
     let got = call.await.unwrap();
     let req = only_request(server).await;
     assert_call(&req, "GET", want_path);
@@ -914,7 +1117,12 @@ async fn list_mailbox_waiting_tickets_decodes_the_documented_example() {
     let server = MockServer::start().await;
     answer(&server, json_body(&doc_ticket_list())).await;
     let c = client(&server);
-    ticket_list_case("/mailbox/5/waiting", c.tickets().list_mailbox_waiting(5).send(), &server).await;
+    ticket_list_case(
+        "/mailbox/5/waiting",
+        c.tickets().list_mailbox_waiting(5).send(),
+        &server,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -922,7 +1130,12 @@ async fn list_account_waiting_tickets_decodes_the_documented_example() {
     let server = MockServer::start().await;
     answer(&server, json_body(&doc_ticket_list())).await;
     let c = client(&server);
-    ticket_list_case("/account/3/waiting", c.tickets().list_account_waiting(ACCOUNT).send(), &server).await;
+    ticket_list_case(
+        "/account/3/waiting",
+        c.tickets().list_account_waiting(ACCOUNT).send(),
+        &server,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -938,7 +1151,12 @@ async fn list_account_inbox_tickets_decodes_the_documented_example() {
     let server = MockServer::start().await;
     answer(&server, json_body(&doc_ticket_list())).await;
     let c = client(&server);
-    ticket_list_case("/account/3/inbox", c.tickets().list_account_inbox(ACCOUNT).send(), &server).await;
+    ticket_list_case(
+        "/account/3/inbox",
+        c.tickets().list_account_inbox(ACCOUNT).send(),
+        &server,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -954,7 +1172,12 @@ async fn list_account_your_tickets_decodes_the_documented_example() {
     let server = MockServer::start().await;
     answer(&server, json_body(&doc_ticket_list())).await;
     let c = client(&server);
-    ticket_list_case("/account/3/yours", c.tickets().list_account_your(ACCOUNT).send(), &server).await;
+    ticket_list_case(
+        "/account/3/yours",
+        c.tickets().list_account_your(ACCOUNT).send(),
+        &server,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -1004,7 +1227,9 @@ async fn list_ticket_notes_decodes_the_documented_example() {
     assert_eq!(contacts[0].type_.as_deref(), Some("from"));
     assert_eq!(contacts[0].value.as_deref(), Some("john.smith@gmail.com"));
     assert_eq!(n.attachments.as_deref(), Some(&[][..]));
-    let Some(NoteCreator::Contact(creator)) = n.creator.as_ref() else { panic!("the example's creator is a contact: {:?}", n.creator) };
+    let Some(NoteCreator::Contact(creator)) = n.creator.as_ref() else {
+        panic!("the example's creator is a contact: {:?}", n.creator)
+    };
     assert_eq!(creator.id, Some(4));
     assert_eq!(creator.first_name.as_deref(), Some("John"));
     assert!(n.extra.is_empty());
@@ -1014,14 +1239,31 @@ async fn list_ticket_notes_decodes_the_documented_example() {
 async fn send_note_posts_each_documented_payload_and_returns_the_text_nonce() {
     let server = MockServer::start().await;
     // Recorded traffic: 200, text/html, the bare nonce.
-    answer(&server, ResponseTemplate::new(200).set_body_raw(NONCE.as_bytes().to_vec(), "text/html; charset=UTF-8")).await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(NONCE.as_bytes().to_vec(), "text/html; charset=UTF-8"),
+    )
+    .await;
     let c = client(&server);
     let john = || vec![recipient("John Smith", "john.smith@gmail.com")];
 
     // Posting a note "from" a customer.
-    let n1 = c.tickets().send_note(3, "Message Subject", "Message Content").from(john()).send().await.unwrap();
+    let n1 = c
+        .tickets()
+        .send_note(3, "Message Subject", "Message Content")
+        .from(john())
+        .send()
+        .await
+        .unwrap();
     // Posting a note "to" a customer.
-    let n2 = c.tickets().send_note(3, "Message Subject", "Message Content").staff_id(2).to(john()).send().await.unwrap();
+    let n2 = c
+        .tickets()
+        .send_note(3, "Message Subject", "Message Content")
+        .staff_id(2)
+        .to(john())
+        .send()
+        .await
+        .unwrap();
     // Attaching a note to an existing ticket.
     let n3 = c
         .tickets()
@@ -1153,12 +1395,27 @@ async fn the_nonce_from_send_note_addresses_every_ticket_route() {
     assert_eq!(nonce.as_str(), NONCE);
     let ticket = c.tickets().get(nonce.clone()).send().await.unwrap();
     assert_doc_ticket(&ticket);
-    let notes = c.tickets().list_notes(TicketRef::from(nonce.clone())).send().await.unwrap();
+    let notes = c
+        .tickets()
+        .list_notes(TicketRef::from(nonce.clone()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(notes[0].id, Some(102));
     // The same nonce goes back into send_note's id slot.
     let server2 = MockServer::start().await;
-    answer(&server2, ResponseTemplate::new(200).set_body_raw(NONCE.as_bytes().to_vec(), "text/html")).await;
-    client(&server2).tickets().send_note(3, "Re", "More").id(nonce).send().await.unwrap();
+    answer(
+        &server2,
+        ResponseTemplate::new(200).set_body_raw(NONCE.as_bytes().to_vec(), "text/html"),
+    )
+    .await;
+    client(&server2)
+        .tickets()
+        .send_note(3, "Re", "More")
+        .id(nonce)
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server2).await;
     assert_eq!(serde_json::from_slice::<Value>(&req.body).unwrap()["id"], NONCE);
 }
@@ -1170,7 +1427,14 @@ async fn update_ticket_tags_sends_a_form_field_holding_json_text() {
     let c = client(&server);
     // The spec type `json_list<string>`: a list in, its JSON text on the wire.
     c.tickets().update_tags(11232, ["#tag1", "#tag2"]).send().await.unwrap();
-    c.tickets().update_tags(TicketNonce::from(NONCE), vec![String::from("#tag1"), "#tag2".to_owned()]).send().await.unwrap();
+    c.tickets()
+        .update_tags(
+            TicketNonce::from(NONCE),
+            vec![String::from("#tag1"), "#tag2".to_owned()],
+        )
+        .send()
+        .await
+        .unwrap();
     let reqs = server.received_requests().await.unwrap();
     assert_call(&reqs[0], "POST", "/ticket/11232/tags");
     assert_call(&reqs[1], "POST", &format!("/ticket/{NONCE}/tags"));
@@ -1188,7 +1452,11 @@ async fn update_ticket_status_puts_a_form_field() {
     answer(&server, ResponseTemplate::new(200)).await;
     let c = client(&server);
     c.tickets().update_status(11232, "replied").send().await.unwrap();
-    c.tickets().update_status(TicketNonce::from(NONCE), "waiting").send().await.unwrap();
+    c.tickets()
+        .update_status(TicketNonce::from(NONCE), "waiting")
+        .send()
+        .await
+        .unwrap();
     let reqs = server.received_requests().await.unwrap();
     assert_call(&reqs[0], "PUT", "/ticket/11232/status");
     assert_eq!(form_fields(&reqs[0]), pairs(&[("status", "replied")]));
@@ -1215,14 +1483,34 @@ async fn delete_ticket_by_id_and_by_nonce() {
 async fn download_attachment_streams_the_exact_bytes_to_a_file() {
     let server = MockServer::start().await;
     let payload = binary_payload(200 * 1024 + 17);
-    answer(&server, ResponseTemplate::new(200).set_body_raw(payload.clone(), "application/pdf")).await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(payload.clone(), "application/pdf"),
+    )
+    .await;
     let c = client(&server);
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("invoice.pdf");
-    let written = c.tickets().download_attachment(TicketNonce::from(NONCE), 77).send().await.unwrap().write_to_file(&target).await.unwrap();
+    let written = c
+        .tickets()
+        .download_attachment(TicketNonce::from(NONCE), 77)
+        .send()
+        .await
+        .unwrap()
+        .write_to_file(&target)
+        .await
+        .unwrap();
     assert_eq!(written, payload.len() as u64);
     assert_eq!(std::fs::read(&target).unwrap(), payload);
-    let collected = c.tickets().download_attachment(11232, 77).send().await.unwrap().collect().await.unwrap();
+    let collected = c
+        .tickets()
+        .download_attachment(11232, 77)
+        .send()
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     assert_eq!(&collected[..], &payload[..]);
     let reqs = server.received_requests().await.unwrap();
     assert_call(&reqs[0], "GET", &format!("/ticket/{NONCE}/attachment/77/download"));
@@ -1269,7 +1557,12 @@ async fn list_wall_posts_passes_after_and_keeps_unknown_fields() {
 #[tokio::test]
 async fn list_wall_posts_stream_follows_after_and_stops_at_an_empty_page() {
     let server = MockServer::start().await;
-    let posts = |ids: &[i64]| json!(ids.iter().map(|id| json!({"id": id, "content": format!("p{id}")})).collect::<Vec<_>>());
+    let posts = |ids: &[i64]| {
+        json!(ids
+            .iter()
+            .map(|id| json!({"id": id, "content": format!("p{id}")}))
+            .collect::<Vec<_>>())
+    };
     Mock::given(query_param_is_missing("after"))
         .respond_with(ResponseTemplate::new(200).set_body_json(posts(&[500, 499, 498])))
         .expect(1)
@@ -1285,10 +1578,19 @@ async fn list_wall_posts_stream_follows_after_and_stops_at_an_empty_page() {
         .expect(1)
         .mount(&server)
         .await;
-    let got: Vec<_> = client(&server).wall().list_posts(ACCOUNT).into_stream().map(|r| r.unwrap().id.unwrap()).collect().await;
+    let got: Vec<_> = client(&server)
+        .wall()
+        .list_posts(ACCOUNT)
+        .into_stream()
+        .map(|r| r.unwrap().id.unwrap())
+        .collect()
+        .await;
     assert_eq!(got, vec![500, 499, 498, 497, 496]);
     let reqs = server.received_requests().await.unwrap();
-    let afters: Vec<_> = reqs.iter().map(|r| query_pairs(r).into_iter().find(|(k, _)| k == "after").map(|(_, v)| v)).collect();
+    let afters: Vec<_> = reqs
+        .iter()
+        .map(|r| query_pairs(r).into_iter().find(|(k, _)| k == "after").map(|(_, v)| v))
+        .collect();
     assert_eq!(afters, vec![None, Some("498".to_owned()), Some("496".to_owned())]);
     for req in &reqs {
         assert_call(req, "GET", "/account/3/wall");
@@ -1299,9 +1601,18 @@ async fn list_wall_posts_stream_follows_after_and_stops_at_an_empty_page() {
 #[tokio::test]
 async fn list_wall_posts_stream_stops_with_an_error_when_cursors_loop() {
     let server = MockServer::start().await;
-    Mock::given(query_param_is_missing("after")).respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 3}, {"id": 2}]))).mount(&server).await;
-    Mock::given(query_param("after", "2")).respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 1}]))).mount(&server).await;
-    Mock::given(query_param("after", "1")).respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 2}]))).mount(&server).await;
+    Mock::given(query_param_is_missing("after"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 3}, {"id": 2}])))
+        .mount(&server)
+        .await;
+    Mock::given(query_param("after", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 1}])))
+        .mount(&server)
+        .await;
+    Mock::given(query_param("after", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 2}])))
+        .mount(&server)
+        .await;
     let mut pages = client(&server).wall().list_posts(ACCOUNT).into_stream();
     let mut ids = Vec::new();
     let mut error = None;
@@ -1315,7 +1626,16 @@ async fn list_wall_posts_stream_stops_with_an_error_when_cursors_loop() {
     }
     assert_eq!(ids, vec![3, 2, 1, 2], "every page once, then the end");
     let e = error.expect("a loop ends with an error");
-    assert!(matches!(e, besnappy::Error::Paging { operation: "list_wall_posts", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            besnappy::Error::Paging {
+                operation: "list_wall_posts",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("already sent"), "{e}");
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
@@ -1325,7 +1645,10 @@ async fn list_wall_posts_stream_stops_with_an_error_when_cursors_loop() {
 #[tokio::test]
 async fn search_tickets_stream_stops_with_an_error_when_pages_repeat_without_a_total() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": 1}, {"id": 2}]}))).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": 1}, {"id": 2}]})))
+        .mount(&server)
+        .await;
     let mut pages = client(&server).tickets().search(ACCOUNT, "x").into_stream();
     let mut ids = Vec::new();
     let mut error = None;
@@ -1338,7 +1661,16 @@ async fn search_tickets_stream_stops_with_an_error_when_pages_repeat_without_a_t
     }
     assert_eq!(ids, vec![1, 2]);
     let e = error.expect("a repeated page ends with an error");
-    assert!(matches!(e, besnappy::Error::Paging { operation: "search_tickets", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            besnappy::Error::Paging {
+                operation: "search_tickets",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("page 2 has the same items"), "{e}");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
@@ -1349,16 +1681,39 @@ async fn search_tickets_stream_honours_max_pages_and_max_items() {
     let server = MockServer::start().await;
     for page in 1..=5 {
         Mock::given(query_param("page", page.to_string()))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": page * 10}, {"id": page * 10 + 1}]})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": page * 10}, {"id": page * 10 + 1}]})),
+            )
             .mount(&server)
             .await;
     }
-    let got = client(&server).tickets().search(ACCOUNT, "x").into_stream().max_pages(2).try_collect().await.unwrap();
-    assert_eq!(got.iter().map(|t| t.id.unwrap()).collect::<Vec<_>>(), vec![10, 11, 20, 21]);
+    let got = client(&server)
+        .tickets()
+        .search(ACCOUNT, "x")
+        .into_stream()
+        .max_pages(2)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.iter().map(|t| t.id.unwrap()).collect::<Vec<_>>(),
+        vec![10, 11, 20, 21]
+    );
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
-    let got = client(&server).tickets().search(ACCOUNT, "x").into_stream().max_items(3).try_collect().await.unwrap();
+    let got = client(&server)
+        .tickets()
+        .search(ACCOUNT, "x")
+        .into_stream()
+        .max_items(3)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(got.len(), 3);
-    assert_eq!(server.received_requests().await.unwrap().len(), 4, "two more pages for three items");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        4,
+        "two more pages for three items"
+    );
 }
 
 #[tokio::test]
@@ -1369,8 +1724,19 @@ async fn list_wall_posts_stream_starts_after_the_set_post() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(query_param("after", "403")).respond_with(ResponseTemplate::new(200).set_body_json(json!([]))).expect(1).mount(&server).await;
-    let got: Vec<_> = client(&server).wall().list_posts(ACCOUNT).after(405).into_stream().map(|r| r.unwrap().id).collect().await;
+    Mock::given(query_param("after", "403"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let got: Vec<_> = client(&server)
+        .wall()
+        .list_posts(ACCOUNT)
+        .after(405)
+        .into_stream()
+        .map(|r| r.unwrap().id)
+        .collect()
+        .await;
     assert_eq!(got, vec![Some(404), Some(403)]);
 }
 
@@ -1379,15 +1745,34 @@ async fn create_wall_post_posts_the_documented_json() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200).set_body_json(json!({"id": 406}))).await;
     let c = client(&server);
-    let got = c.wall().create_post(ACCOUNT, "Post Content").type_("post").tags(vec!["foo".into(), "bar".into()]).send().await.unwrap();
+    let got = c
+        .wall()
+        .create_post(ACCOUNT, "Post Content")
+        .type_("post")
+        .tags(vec!["foo".into(), "bar".into()])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got["id"], 406);
-    c.wall().create_post(ACCOUNT, "About a ticket").ticket(11232).note(102).send().await.unwrap();
+    c.wall()
+        .create_post(ACCOUNT, "About a ticket")
+        .ticket(11232)
+        .note(102)
+        .send()
+        .await
+        .unwrap();
     let reqs = server.received_requests().await.unwrap();
     assert_call(&reqs[0], "POST", "/account/3/wall");
     // The document's example, minus its null ticket and note (unset ids are left out).
-    assert_json_body(&reqs[0], json!({"content": "Post Content", "type": "post", "tags": ["foo", "bar"]}));
+    assert_json_body(
+        &reqs[0],
+        json!({"content": "Post Content", "type": "post", "tags": ["foo", "bar"]}),
+    );
     assert_call(&reqs[1], "POST", "/account/3/wall");
-    assert_json_body(&reqs[1], json!({"content": "About a ticket", "type": "post", "ticket": 11232, "note": 102}));
+    assert_json_body(
+        &reqs[1],
+        json!({"content": "About a ticket", "type": "post", "ticket": 11232, "note": 102}),
+    );
 }
 
 #[tokio::test]
@@ -1404,7 +1789,12 @@ async fn delete_wall_post_sends_a_bare_delete() {
 async fn comment_on_wall_post_sends_the_content_form_field() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200)).await;
-    client(&server).wall().comment_on_post(ACCOUNT, 405, "Nice work & thanks!").send().await.unwrap();
+    client(&server)
+        .wall()
+        .comment_on_post(ACCOUNT, 405, "Nice work & thanks!")
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server).await;
     assert_call(&req, "POST", "/account/3/wall/405/comment");
     assert_eq!(req.url.query(), None);
@@ -1415,7 +1805,12 @@ async fn comment_on_wall_post_sends_the_content_form_field() {
 async fn delete_wall_comment_sends_a_bare_delete() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200)).await;
-    client(&server).wall().delete_comment(ACCOUNT, 405, 9).send().await.unwrap();
+    client(&server)
+        .wall()
+        .delete_comment(ACCOUNT, 405, 9)
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server).await;
     assert_call(&req, "DELETE", "/account/3/wall/405/comment/9");
     assert_bare(&req);
@@ -1485,8 +1880,15 @@ async fn real_traffic_accounts_mailboxes_staff_and_contacts_decode() {
     let a = &c.accounts().list().send().await.unwrap()[0];
     assert_eq!(a.active, None, "a null flag");
     assert_eq!(a.plan_id, None);
-    assert_eq!(a.created_at.unwrap().unix(), 1354721060, "created_at as a Unix integer here");
-    assert_eq!(a.created_at.unwrap().as_datetime().to_rfc3339(), "2012-12-05T15:24:20+00:00");
+    assert_eq!(
+        a.created_at.unwrap().unix(),
+        1354721060,
+        "created_at as a Unix integer here"
+    );
+    assert_eq!(
+        a.created_at.unwrap().as_datetime().to_rfc3339(),
+        "2012-12-05T15:24:20+00:00"
+    );
     assert_eq!(a.custom_domain, None);
     assert_eq!(a.trial_ends_at, None, "a null field seen in recorded traffic");
     assert_eq!(a.extra["billing"]["seats"], 4);
@@ -1572,9 +1974,17 @@ async fn real_traffic_tickets_notes_documents_and_faqs_decode() {
 
     let t = c.tickets().get(TicketNonce::from(NONCE)).send().await.unwrap();
     assert_eq!(t.id, Some(11232));
-    assert_eq!(t.last_reply_at.unwrap().to_string(), "2014-02-03 10:11:12", "last_reply_at as a string here");
+    assert_eq!(
+        t.last_reply_at.unwrap().to_string(),
+        "2014-02-03 10:11:12",
+        "last_reply_at as a string here"
+    );
     assert_eq!(t.opened_at.unwrap().unix(), 1391422272);
-    assert_eq!(t.created_at.unwrap().unix(), t.opened_at.unwrap().unix(), "both forms give the same instant");
+    assert_eq!(
+        t.created_at.unwrap().unix(),
+        t.opened_at.unwrap().unix(),
+        "both forms give the same instant"
+    );
     assert_eq!(t.updated_at.unwrap().to_string(), "1391422272");
     assert_eq!(t.first_staff_reply_at, None);
     assert_eq!(t.opened_by_contact_id, None);
@@ -1603,7 +2013,11 @@ async fn real_traffic_tickets_notes_documents_and_faqs_decode() {
     let n = &notes[0];
     assert_eq!(n.scope, Some(NoteScope::Private));
     assert_eq!(n.created_by_contact_id, None);
-    assert_eq!(n.created_at.unwrap().to_string(), "2014-02-03 10:11:12", "created_at as a string on this note");
+    assert_eq!(
+        n.created_at.unwrap().to_string(),
+        "2014-02-03 10:11:12",
+        "created_at as a string on this note"
+    );
     assert_eq!(n.contacts, None);
     let att = &n.attachments.as_ref().unwrap()[0];
     assert_eq!(att.id, Some(77));
@@ -1616,7 +2030,11 @@ async fn real_traffic_tickets_notes_documents_and_faqs_decode() {
     assert_eq!(n.extra["is_draft"], 0);
     assert_eq!(n.extra["source"], "web");
     let n2 = &notes[1];
-    assert_eq!(n2.scope, Some(NoteScope::Unknown("draft".into())), "an unknown scope is kept");
+    assert_eq!(
+        n2.scope,
+        Some(NoteScope::Unknown("draft".into())),
+        "an unknown scope is kept"
+    );
     assert_eq!(n2.created_at, None);
     assert_eq!(n2.creator, None);
 
@@ -1644,9 +2062,20 @@ async fn real_traffic_tickets_notes_documents_and_faqs_decode() {
 #[tokio::test]
 async fn a_field_of_the_wrong_shape_is_a_decode_error_with_its_path() {
     let server = MockServer::start().await;
-    answer(&server, ResponseTemplate::new(200).set_body_json(json!([{"id": 1, "contacts": [{"created_at": "yesterday"}]}]))).await;
-    let err = client(&server).tickets().list_account_inbox(ACCOUNT).send().await.unwrap_err();
-    let Error::Decode(d) = &err else { panic!("expected a decode error, got {err:?}") };
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!([{"id": 1, "contacts": [{"created_at": "yesterday"}]}])),
+    )
+    .await;
+    let err = client(&server)
+        .tickets()
+        .list_account_inbox(ACCOUNT)
+        .send()
+        .await
+        .unwrap_err();
+    let Error::Decode(d) = &err else {
+        panic!("expected a decode error, got {err:?}")
+    };
     assert_eq!(d.path, "[0].contacts[0].created_at");
 }
 
@@ -1666,7 +2095,10 @@ async fn login_scheme_sends_username_and_password_as_basic_auth() {
         .unwrap();
     c.accounts().list().send().await.unwrap();
     let req = only_request(&server).await;
-    assert_eq!(header(&req, "authorization"), Some(basic("ian@userscape.com", "s3cret pass").as_str()));
+    assert_eq!(
+        header(&req, "authorization"),
+        Some(basic("ian@userscape.com", "s3cret pass").as_str())
+    );
     assert!(!format!("{c:?}").contains("s3cret"), "the password is never printed");
 }
 
@@ -1687,7 +2119,11 @@ async fn a_429_with_retry_after_zero_is_retried_for_a_get() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET")).respond_with(json_body(DOC_ACCOUNTS)).expect(1).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(json_body(DOC_ACCOUNTS))
+        .expect(1)
+        .mount(&server)
+        .await;
     let c = Client::builder()
         .api_key(KEY)
         .base_url(format!("{}/api/v1", server.uri()))
@@ -1697,7 +2133,10 @@ async fn a_429_with_retry_after_zero_is_retried_for_a_get() {
     let started = std::time::Instant::now();
     let got = c.accounts().list().send().await.unwrap();
     assert_eq!(got[0].id, Some(3));
-    assert!(started.elapsed() < Duration::from_secs(5), "Retry-After: 0 means no long wait");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "Retry-After: 0 means no long wait"
+    );
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 2);
     for req in &reqs {
@@ -1718,14 +2157,22 @@ async fn a_429_on_send_note_is_not_retried() {
     let err = c.tickets().send_note(3, "S", "M").send().await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
-    assert_eq!(server.received_requests().await.unwrap().len(), 1, "a POST that creates a note is sent once");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "a POST that creates a note is sent once"
+    );
 }
 
 #[tokio::test]
 async fn the_client_applies_the_documented_200_per_minute_limit_by_default() {
     let server = MockServer::start().await;
     answer(&server, ResponseTemplate::new(200)).await;
-    let c = Client::builder().api_key(KEY).base_url(format!("{}/api/v1", server.uri())).build().unwrap();
+    let c = Client::builder()
+        .api_key(KEY)
+        .base_url(format!("{}/api/v1", server.uri()))
+        .build()
+        .unwrap();
     // The burst: 200 requests go straight through.
     let started = std::time::Instant::now();
     let calls = (0..200).map(|i| c.wall().like_post(ACCOUNT, i).send());
@@ -1750,10 +2197,20 @@ async fn the_client_applies_the_documented_200_per_minute_limit_by_default() {
         }
     }
     let err = refused.expect("the limiter refused a call past the burst");
-    let Error::RateLimited { retry_after: Some(wait), response: None, .. } = &err else { panic!("{err:?}") };
+    let Error::RateLimited {
+        retry_after: Some(wait),
+        response: None,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
     assert!(*wait <= Duration::from_millis(300), "{wait:?}");
     let after = server.received_requests().await.unwrap().len();
-    assert!(after <= sent + replenished, "only replenished permits were used: {after} > {sent} + {replenished}");
+    assert!(
+        after <= sent + replenished,
+        "only replenished permits were used: {after} > {sent} + {replenished}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1781,21 +2238,33 @@ fn untested_operations(openapi: &str, surface: &str, source: &str) -> Vec<String
     ops.dedup();
     assert!(!ops.is_empty(), "no operationId in openapi.json");
     let call = |request: &str| -> Option<String> {
-        let line = surface.lines().find(|l| l.contains(&format!("{request} ")) || l.ends_with(request))?;
+        let line = surface
+            .lines()
+            .find(|l| l.contains(&format!("{request} ")) || l.ends_with(request))?;
         let (group, rest) = line.strip_prefix("client.")?.split_once("().")?;
         Some(format!(".{group}().{}(", rest.split('(').next()?))
     };
     // A call chain may be split over lines: compare without whitespace.
     let source: String = source.split_whitespace().collect();
-    ops.into_iter().filter(|(_, request)| !call(request).is_some_and(|c| source.contains(&c))).map(|(id, _)| id).collect()
+    ops.into_iter()
+        .filter(|(_, request)| !call(request).is_some_and(|c| source.contains(&c)))
+        .map(|(id, _)| id)
+        .collect()
 }
 
 const SURFACE: &str = include_str!("../xtask/tests/snapshots/regen__surface_snappy.snap");
 
 #[test]
 fn every_operation_of_the_spec_is_exercised_here() {
-    let missing = untested_operations(include_str!("../crates/besnappy/openapi.json"), SURFACE, include_str!("besnappy.rs"));
-    assert!(missing.is_empty(), "operations without a test in tests/besnappy.rs: {missing:?}");
+    let missing = untested_operations(
+        include_str!("../crates/besnappy/openapi.json"),
+        SURFACE,
+        include_str!("besnappy.rs"),
+    );
+    assert!(
+        missing.is_empty(),
+        "operations without a test in tests/besnappy.rs: {missing:?}"
+    );
 }
 
 #[test]
@@ -1805,11 +2274,22 @@ fn the_coverage_guard_names_an_operation_added_without_a_test() {
     let missing = untested_operations(&doc.to_string(), SURFACE, include_str!("besnappy.rs"));
     assert_eq!(missing, ["archive_account"]);
     // A group name is not an operation: a source calling only the groups covers nothing.
-    let all = untested_operations(include_str!("../crates/besnappy/openapi.json"), SURFACE, "client.accounts().tickets().wall()");
+    let all = untested_operations(
+        include_str!("../crates/besnappy/openapi.json"),
+        SURFACE,
+        "client.accounts().tickets().wall()",
+    );
     assert!(all.len() > 10 && all.iter().any(|o| o == "list_accounts"), "{all:?}");
     // Nor is a method name under another group: `.list(` alone does not cover `list_accounts`.
-    let other = untested_operations(include_str!("../crates/besnappy/openapi.json"), SURFACE, "client.faqs().list()");
-    assert!(other.iter().any(|o| o == "list_accounts") && !other.iter().any(|o| o == "list_faqs"), "{other:?}");
+    let other = untested_operations(
+        include_str!("../crates/besnappy/openapi.json"),
+        SURFACE,
+        "client.faqs().list()",
+    );
+    assert!(
+        other.iter().any(|o| o == "list_accounts") && !other.iter().any(|o| o == "list_faqs"),
+        "{other:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1876,7 +2356,11 @@ async fn account_mailbox_and_staff_fields_named_by_recorded_traffic_are_typed() 
     assert_eq!(a.active, Some(true), "0/1 flag");
     assert_eq!((a.is_paid, a.is_trial), (Some(true), Some(false)), "real JSON booleans");
     assert_eq!(a.trial_ends_at.unwrap().to_string(), "2013-01-05 15:24:20");
-    assert_eq!(a.last_paid_at.unwrap().as_datetime().to_rfc3339(), "2014-09-01T00:00:00+00:00", "string timestamps are UTC");
+    assert_eq!(
+        a.last_paid_at.unwrap().as_datetime().to_rfc3339(),
+        "2014-09-01T00:00:00+00:00",
+        "string timestamps are UTC"
+    );
     assert_eq!(a.cancelled_at, None);
     assert_eq!(a.cancel_message, None);
     assert_eq!(a.forward_shown, Some(true));
@@ -1904,7 +2388,10 @@ async fn account_mailbox_and_staff_fields_named_by_recorded_traffic_are_typed() 
     assert_eq!((s.mobile_notify, s.mobile_notify_new), (Some(false), Some(true)));
     assert_eq!(s.mobile_viewing_account, Some(3));
     let sp = s.pivot.as_ref().unwrap();
-    assert_eq!((sp.owner, sp.admin, sp.username.as_deref()), (Some(true), Some(true), Some("ian")));
+    assert_eq!(
+        (sp.owner, sp.admin, sp.username.as_deref()),
+        (Some(true), Some(true), Some("ian"))
+    );
     // Secrets are still there for a caller who reads them...
     assert_eq!(s.remember_token.as_deref(), Some("RT-secret-1234567890"));
     assert_eq!(s.apple_device_token.as_deref(), Some("APNS-secret-abcdef"));
@@ -1943,20 +2430,35 @@ async fn note_creators_links_and_flags_named_by_recorded_traffic_are_typed() {
     let notes = client(&server).tickets().list_notes(11232).send().await.unwrap();
 
     let staff_note = &notes[0];
-    let Some(NoteCreator::Staff(author)) = &staff_note.creator else { panic!("staff-written note: {:?}", staff_note.creator) };
+    let Some(NoteCreator::Staff(author)) = &staff_note.creator else {
+        panic!("staff-written note: {:?}", staff_note.creator)
+    };
     assert_eq!(author.email, "ian@userscape.com");
     assert_eq!(author.timezone.as_deref(), Some("America/New_York"));
     assert_eq!(author.verified, Some(true));
     assert_eq!(staff_note.staff_creator.as_ref().unwrap().id, Some(2));
     assert_eq!(staff_note.contact_creator, None);
     assert_eq!((staff_note.system, staff_note.using_html), (Some(false), Some(false)));
-    assert_eq!(staff_note.content.as_deref(), Some("<p>Internal</p>"), "HTML kept as sent even with using_html 0");
+    assert_eq!(
+        staff_note.content.as_deref(),
+        Some("<p>Internal</p>"),
+        "HTML kept as sent even with using_html 0"
+    );
     let link = staff_note.contacts.as_ref().unwrap()[0].pivot.as_ref().unwrap();
-    assert_eq!((link.note_id, link.contact_id, link.type_.as_deref()), (Some(103), Some(4), Some("to")));
-    assert!(staff_note.extra.is_empty(), "every recorded field is typed: {:?}", staff_note.extra);
+    assert_eq!(
+        (link.note_id, link.contact_id, link.type_.as_deref()),
+        (Some(103), Some(4), Some("to"))
+    );
+    assert!(
+        staff_note.extra.is_empty(),
+        "every recorded field is typed: {:?}",
+        staff_note.extra
+    );
 
     let customer_note = &notes[1];
-    let Some(NoteCreator::Contact(who)) = &customer_note.creator else { panic!("customer note: {:?}", customer_note.creator) };
+    let Some(NoteCreator::Contact(who)) = &customer_note.creator else {
+        panic!("customer note: {:?}", customer_note.creator)
+    };
     assert_eq!(who.value.as_deref(), Some("john.smith@gmail.com"));
     assert_eq!(customer_note.staff_creator, None);
     assert_eq!(customer_note.contact_creator.as_ref().unwrap().id, Some(4));
@@ -1978,7 +2480,10 @@ async fn fields_of_another_form_than_the_spec_guessed_read_as_absent() {
         "is_paid": "yes", "pivot": "owner"
     });
     Mock::given(path("/api/v1/accounts"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 3, "organization": "Snappy Help", "active": 1}, odd_account.clone()])))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([{"id": 3, "organization": "Snappy Help", "active": 1}, odd_account.clone()])),
+        )
         .mount(&server)
         .await;
     let mut staff = staff_with_recorded_field_names();
@@ -1987,32 +2492,76 @@ async fn fields_of_another_form_than_the_spec_guessed_read_as_absent() {
     staff["verified"] = json!("2014-09-01");
     staff["remember_token"] = json!(12345);
     staff["pivot"]["owner"] = json!("yes");
-    Mock::given(path("/api/v1/account/3/staff")).respond_with(ResponseTemplate::new(200).set_body_json(json!([staff.clone()]))).mount(&server).await;
+    Mock::given(path("/api/v1/account/3/staff"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([staff.clone()])))
+        .mount(&server)
+        .await;
     Mock::given(path("/api/v1/account/4/staff"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": "two", "email": "ian@userscape.com"}])))
         .mount(&server)
         .await;
     let c = client(&server);
 
-    let accounts = c.accounts().list().send().await.expect("one odd account does not sink the list");
+    let accounts = c
+        .accounts()
+        .list()
+        .send()
+        .await
+        .expect("one odd account does not sink the list");
     assert_eq!(accounts.len(), 2);
     let a = &accounts[1];
-    assert_eq!((a.id, a.organization.as_deref()), (Some(4), Some("Odd")), "documented fields still decode");
-    let lenient = ["trial_ends_at", "cancelled_at", "last_paid_at", "forward_shown", "invoiced", "badge_url", "cancel_message", "is_paid", "pivot"];
+    assert_eq!(
+        (a.id, a.organization.as_deref()),
+        (Some(4), Some("Odd")),
+        "documented fields still decode"
+    );
+    let lenient = [
+        "trial_ends_at",
+        "cancelled_at",
+        "last_paid_at",
+        "forward_shown",
+        "invoiced",
+        "badge_url",
+        "cancel_message",
+        "is_paid",
+        "pivot",
+    ];
     assert_eq!((a.trial_ends_at, a.cancelled_at, a.last_paid_at), (None, None, None));
     assert_eq!((a.forward_shown, a.invoiced, a.is_paid), (None, None, None));
-    assert_eq!((a.badge_url.as_deref(), a.cancel_message.as_deref(), a.pivot.as_ref()), (None, None, None));
+    assert_eq!(
+        (a.badge_url.as_deref(), a.cancel_message.as_deref(), a.pivot.as_ref()),
+        (None, None, None)
+    );
     for f in lenient {
-        assert_eq!(a.extra.get(f), Some(&odd_account[f]), "{f}: the raw value stays readable in extra");
+        assert_eq!(
+            a.extra.get(f),
+            Some(&odd_account[f]),
+            "{f}: the raw value stays readable in extra"
+        );
     }
-    assert_eq!(serde_json::to_value(a).unwrap(), odd_account, "and re-serialises where it came from");
+    assert_eq!(
+        serde_json::to_value(a).unwrap(),
+        odd_account,
+        "and re-serialises where it came from"
+    );
 
     let s = &c.accounts().list_staff(ACCOUNT).send().await.unwrap()[0];
-    assert_eq!((s.mobile_viewing_account, s.address.as_deref(), s.verified, s.remember_token.as_deref()), (None, None, None, None));
+    assert_eq!(
+        (
+            s.mobile_viewing_account,
+            s.address.as_deref(),
+            s.verified,
+            s.remember_token.as_deref()
+        ),
+        (None, None, None, None)
+    );
     assert_eq!(s.extra["mobile_viewing_account"], "3");
     assert_eq!(s.extra["address"], json!({"street": "1 Main St"}));
     assert_eq!(s.extra["remember_token"], 12345);
-    assert!(!format!("{s:?}").contains("12345"), "a secret kept in extra is still redacted");
+    assert!(
+        !format!("{s:?}").contains("12345"),
+        "a secret kept in extra is still redacted"
+    );
     let sp = s.pivot.as_ref().unwrap();
     assert_eq!((sp.owner, sp.admin), (None, Some(true)));
     assert_eq!(sp.extra["owner"], "yes");
@@ -2020,7 +2569,10 @@ async fn fields_of_another_form_than_the_spec_guessed_read_as_absent() {
 
     // The staff id is documented (an integer in the document's example): strict.
     let err = c.accounts().list_staff(4).send().await.unwrap_err();
-    assert!(matches!(&err, besnappy::Error::Decode(e) if e.path == "[0].id"), "{err:?}");
+    assert!(
+        matches!(&err, besnappy::Error::Decode(e) if e.path == "[0].id"),
+        "{err:?}"
+    );
 }
 
 /// `Debug` output must not carry the staff secrets, typed or in `extra`, in
@@ -2034,28 +2586,45 @@ async fn debug_output_redacts_staff_secrets_typed_and_in_extra() {
         .await;
     let mut note = json!({"id": 1, "creator": staff_with_recorded_field_names(), "staff_creator": staff_with_recorded_field_names()});
     // An object the spec does not type, holding a secret under a different case.
-    note["extra_info"] = json!({"owner": {"Remember_Token": "RT-secret-nested"}, "list": [{"verification_token": "VT-secret-in-list"}]});
-    Mock::given(path("/api/v1/ticket/5/notes")).respond_with(ResponseTemplate::new(200).set_body_json(json!([note]))).mount(&server).await;
+    note["extra_info"] =
+        json!({"owner": {"Remember_Token": "RT-secret-nested"}, "list": [{"verification_token": "VT-secret-in-list"}]});
+    Mock::given(path("/api/v1/ticket/5/notes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([note])))
+        .mount(&server)
+        .await;
     let c = client(&server);
 
     let staff = c.accounts().list_staff(ACCOUNT).send().await.unwrap();
     let notes = c.tickets().list_notes(5).send().await.unwrap();
     let secrets = ["RT-secret", "APNS-secret", "VT-secret"];
-    for shown in [format!("{staff:?}"), format!("{staff:#?}"), format!("{notes:?}"), format!("{notes:#?}")] {
+    for shown in [
+        format!("{staff:?}"),
+        format!("{staff:#?}"),
+        format!("{notes:?}"),
+        format!("{notes:#?}"),
+    ] {
         for s in secrets {
             assert!(!shown.contains(s), "Debug shows {s}: {shown}");
         }
         assert!(shown.contains("<redacted>"), "{shown}");
     }
     assert!(format!("{:?}", staff[0]).contains("remember_token: Some(<redacted>)"));
-    let NoteCreator::Staff(author) = notes[0].creator.as_ref().unwrap() else { panic!() };
-    assert_eq!(author.extra["remember_token"], "RT-secret-1234567890", "field access is unchanged");
+    let NoteCreator::Staff(author) = notes[0].creator.as_ref().unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        author.extra["remember_token"], "RT-secret-1234567890",
+        "field access is unchanged"
+    );
     // Serialize is unchanged: the secrets round-trip.
     let wire = serde_json::to_string(&staff).unwrap();
     for s in secrets {
         assert!(wire.contains(s), "{wire}");
     }
-    assert_eq!(serde_json::to_value(&notes[0]).unwrap()["extra_info"]["owner"]["Remember_Token"], "RT-secret-nested");
+    assert_eq!(
+        serde_json::to_value(&notes[0]).unwrap()["extra_info"]["owner"]["Remember_Token"],
+        "RT-secret-nested"
+    );
     // Non-secret values stay readable in Debug.
     assert!(format!("{staff:?}").contains("ian@userscape.com"));
 }
@@ -2068,18 +2637,40 @@ async fn client_side_defaults_are_sent_and_no_server_default_is_assumed() {
     c.tickets().search(ACCOUNT, "shoes").send().await.unwrap();
     c.tickets().search(ACCOUNT, "shoes").page(3).send().await.unwrap();
     c.wall().create_post(ACCOUNT, "Hello").send().await.unwrap();
-    c.wall().create_post(ACCOUNT, "Hello").type_("announcement").send().await.unwrap();
+    c.wall()
+        .create_post(ACCOUNT, "Hello")
+        .type_("announcement")
+        .send()
+        .await
+        .unwrap();
     let reqs = server.received_requests().await.unwrap();
-    assert_eq!(query_pairs(&reqs[0]), pairs(&[("query", "shoes"), ("page", "1")]), "the document says page is passed");
-    assert_eq!(query_pairs(&reqs[1]), pairs(&[("query", "shoes"), ("page", "3")]), "the caller's value wins");
+    assert_eq!(
+        query_pairs(&reqs[0]),
+        pairs(&[("query", "shoes"), ("page", "1")]),
+        "the document says page is passed"
+    );
+    assert_eq!(
+        query_pairs(&reqs[1]),
+        pairs(&[("query", "shoes"), ("page", "3")]),
+        "the caller's value wins"
+    );
     assert_json_body(&reqs[2], json!({"content": "Hello", "type": "post"}));
     assert_json_body(&reqs[3], json!({"content": "Hello", "type": "announcement"}));
 
     // scope has no client default: an ordinary note leaves it out.
     let server = MockServer::start().await;
-    answer(&server, ResponseTemplate::new(200).set_body_raw(NONCE.as_bytes().to_vec(), "text/html")).await;
-    client(&server).tickets().send_note(3, "Subject", "Body").to(vec![recipient("John", "john@example.com")]).send().await.unwrap();
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(NONCE.as_bytes().to_vec(), "text/html"),
+    )
+    .await;
+    client(&server)
+        .tickets()
+        .send_note(3, "Subject", "Body")
+        .to(vec![recipient("John", "john@example.com")])
+        .send()
+        .await
+        .unwrap();
     let body: Value = serde_json::from_slice(&only_request(&server).await.body).unwrap();
     assert!(body.get("scope").is_none(), "{body}");
 }
-

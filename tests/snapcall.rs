@@ -10,7 +10,12 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 const KEY: &str = "sk_live_snapcall";
 
 fn basic(server: &MockServer) -> Client {
-    Client::builder().basic(KEY).base_url(server.uri()).retry(RetryConfig::disabled()).build().unwrap()
+    Client::builder()
+        .basic(KEY)
+        .base_url(server.uri())
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap()
 }
 
 async fn requests(server: &MockServer) -> Vec<Request> {
@@ -24,7 +29,10 @@ fn auth(req: &Request) -> Option<&str> {
 #[tokio::test]
 async fn the_key_goes_as_basic_username_with_no_password_or_as_bearer() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1}))).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
+        .mount(&server)
+        .await;
     basic(&server).buttons().get(12).send().await.unwrap();
     let bearer = Client::builder().bearer(KEY).base_url(server.uri()).build().unwrap();
     bearer.buttons().get("abc").send().await.unwrap();
@@ -40,7 +48,10 @@ async fn the_key_goes_as_basic_username_with_no_password_or_as_bearer() {
 #[tokio::test]
 async fn public_operations_send_no_credentials_even_with_a_key() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_json(json!({}))).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
     let client = basic(&server);
     client.buttons().get_public_info(5).send().await.unwrap();
     client.invites().get("tok").send().await.unwrap();
@@ -79,9 +90,16 @@ async fn create_stream_sends_its_body_and_decodes_the_201() {
     assert_eq!(created.token.as_deref(), Some("st_8f2a"));
     assert_eq!(created.type_, Some(StreamType::Assist));
     assert_eq!(created.bid, Some(json!({"id": 3, "name": "Support"})));
-    assert_eq!(created.extra["region"], json!("eu"), "undocumented fields stay reachable");
+    assert_eq!(
+        created.extra["region"],
+        json!("eu"),
+        "undocumented fields stay reachable"
+    );
     let body: serde_json::Value = serde_json::from_slice(&requests(&server).await[0].body).unwrap();
-    assert_eq!(body, json!({"type": "assist", "name": "Printer help", "origin": "crm", "short_url": true}));
+    assert_eq!(
+        body,
+        json!({"type": "assist", "name": "Printer help", "origin": "crm", "short_url": true})
+    );
 }
 
 #[tokio::test]
@@ -114,32 +132,56 @@ async fn get_company_stream_decodes_the_nested_stream() {
         .expect(1)
         .mount(&server)
         .await;
-    let stream = basic(&server).company_streams().get(77, "st_8f2a").send().await.unwrap();
+    let stream = basic(&server)
+        .company_streams()
+        .get(77, "st_8f2a")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stream.type_, Some(StreamType::Instant));
     assert_eq!(stream.context.as_ref().unwrap().external_id.as_deref(), Some("T-100"));
     let event = &stream.events.as_ref().unwrap()[0];
     let data = event.data.as_ref().unwrap();
-    assert_eq!(data.summary.as_ref().unwrap().text.as_deref(), Some("Customer reset the printer."));
-    assert_eq!(data.thumbnail.as_ref().unwrap().s3_bucket.as_deref(), Some("snapcall-eu"));
+    assert_eq!(
+        data.summary.as_ref().unwrap().text.as_deref(),
+        Some("Customer reset the printer.")
+    );
+    assert_eq!(
+        data.thumbnail.as_ref().unwrap().s3_bucket.as_deref(),
+        Some("snapcall-eu")
+    );
     let user = event.user.as_ref().unwrap();
     assert_eq!(user.avatar_url, None, "null decodes to None");
     let media = user.settings.as_ref().unwrap().stream.as_ref().unwrap();
-    assert_eq!((media.microphone_enabled, media.camera_enabled), (Some(true), Some(false)));
+    assert_eq!(
+        (media.microphone_enabled, media.camera_enabled),
+        (Some(true), Some(false))
+    );
     assert_eq!(user.role.as_ref().unwrap().name.as_deref(), Some("agent"));
 }
 
 #[tokio::test]
 async fn agent_emails_are_one_encoded_segment() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_json(json!({}))).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
     basic(&server).agents().get("a+b/c@example.com").send().await.unwrap();
-    assert_eq!(requests(&server).await[0].url.path(), "/v2/agents/a+b%2Fc@example.com", "`+` and `@` are pchar and go out as they are; `/` is escaped");
+    assert_eq!(
+        requests(&server).await[0].url.path(),
+        "/v2/agents/a+b%2Fc@example.com",
+        "`+` and `@` are pchar and go out as they are; `/` is escaped"
+    );
 }
 
 #[tokio::test]
 async fn admin_stream_list_keeps_its_trailing_slash() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_json(json!([]))).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
     basic(&server).admin().list_streams().send().await.unwrap();
     assert_eq!(requests(&server).await[0].url.path(), "/v2/admin/streams/");
 }
@@ -147,11 +189,26 @@ async fn admin_stream_list_keeps_its_trailing_slash() {
 #[tokio::test]
 async fn dates_and_alternatives_go_out_in_their_documented_form() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []}))).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .mount(&server)
+        .await;
     let start = snapcall::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
-    basic(&server).calls().list().start(start).rate(4.5).agent("ana@example.com").client(12).send().await.unwrap();
+    basic(&server)
+        .calls()
+        .list()
+        .start(start)
+        .rate(4.5)
+        .agent("ana@example.com")
+        .client(12)
+        .send()
+        .await
+        .unwrap();
     let url = requests(&server).await[0].url.clone();
-    let q: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let q: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     assert!(q.contains(&("start".into(), "2024-02-29".into())), "{q:?}");
     assert!(q.contains(&("rate".into(), "4.5".into())), "{q:?}");
     assert!(q.contains(&("agent".into(), "ana@example.com".into())), "{q:?}");
@@ -167,7 +224,10 @@ struct MyButton {
 #[tokio::test]
 async fn undocumented_responses_decode_into_the_callers_type() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 3, "name": "Support", "active": true}))).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 3, "name": "Support", "active": true})))
+        .mount(&server)
+        .await;
     let mine: MyButton = basic(&server).buttons().get(3).send_as().await.unwrap();
     assert_eq!((mine.id, mine.name.as_str()), (3, "Support"));
     let free = basic(&server).buttons().get(3).send().await.unwrap();
@@ -188,12 +248,24 @@ fn sdk_agent() -> serde_json::Value {
 #[tokio::test]
 async fn agent_operations_decode_the_sdk_agent_object_leniently() {
     let server = MockServer::start().await;
-    Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_json(sdk_agent())).mount(&server).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(sdk_agent()))
+        .mount(&server)
+        .await;
     let c = basic(&server);
     let got: Vec<Agent> = vec![
         c.agents().get("ana@example.com").send().await.unwrap(),
-        c.agents().update("ana@example.com").last_bridge_end(0).send().await.unwrap(),
-        c.agents().update_status("ana@example.com", AgentAvailability::OnBreak).send().await.unwrap(),
+        c.agents()
+            .update("ana@example.com")
+            .last_bridge_end(0)
+            .send()
+            .await
+            .unwrap(),
+        c.agents()
+            .update_status("ana@example.com", AgentAvailability::OnBreak)
+            .send()
+            .await
+            .unwrap(),
     ];
     for a in &got {
         assert_eq!(a.id, Some(Alternatives::from(17)));
@@ -203,21 +275,33 @@ async fn agent_operations_decode_the_sdk_agent_object_leniently() {
         assert_eq!(a.last_bridge_start, Some(1612345600));
         assert_eq!(a.last_bridge_end, Some(1612345678), "a number sent as a string");
         assert_eq!(a.no_answer_count, Some(2));
-        assert_eq!((a.calls_answered, a.talk_time, a.wrap_up_time), (Some(41), Some(5400), Some(30)));
+        assert_eq!(
+            (a.calls_answered, a.talk_time, a.wrap_up_time),
+            (Some(41), Some(5400), Some(30))
+        );
         assert_eq!(a.password.as_deref(), Some("agent-pw-s3cret"), "the value is kept");
         assert_eq!(a.extra["queue"], "sales", "unknown fields are kept");
     }
     let reqs = requests(&server).await;
     assert_eq!(reqs[1].method.as_str(), "PUT");
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&reqs[1].body).unwrap(), json!({"last_bridge_end": 0}));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&reqs[1].body).unwrap(),
+        json!({"last_bridge_end": 0})
+    );
     assert_eq!(reqs[2].url.path(), "/v2/agents/ana@example.com/status");
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&reqs[2].body).unwrap(), json!({"status": "onbreak"}));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&reqs[2].body).unwrap(),
+        json!({"status": "onbreak"})
+    );
 }
 
 #[tokio::test]
 async fn agent_debug_hides_the_password_and_every_connection_credential() {
     let server = MockServer::start().await;
-    Mock::given(path("/v2/agents/ana@example.com")).respond_with(ResponseTemplate::new(200).set_body_json(sdk_agent())).mount(&server).await;
+    Mock::given(path("/v2/agents/ana@example.com"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(sdk_agent()))
+        .mount(&server)
+        .await;
     Mock::given(path("/v2/agents/ana@example.com/info"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": "17",
@@ -248,12 +332,24 @@ async fn agent_debug_hides_the_password_and_every_connection_credential() {
     assert_eq!(info.extra["Password"], "top-level-unknown-s3cret");
 
     let shown = format!("{agent:?} {agent:#?} {info:?} {info:#?}");
-    for secret in ["agent-pw-s3cret", "sip-pw-s3cret", "turn-cred-s3cret", "ana-turn-user", "nested-cred-s3cret", "top-level-unknown-s3cret"] {
+    for secret in [
+        "agent-pw-s3cret",
+        "sip-pw-s3cret",
+        "turn-cred-s3cret",
+        "ana-turn-user",
+        "nested-cred-s3cret",
+        "top-level-unknown-s3cret",
+    ] {
         assert!(!shown.contains(secret), "Debug shows {secret}: {shown}");
     }
-    assert!(shown.contains("ana-sip") && shown.contains("ana@example.com"), "other values stay visible");
+    assert!(
+        shown.contains("ana-sip") && shown.contains("ana@example.com"),
+        "other values stay visible"
+    );
     // Serialize is unchanged.
     let wire = serde_json::to_string(&info).unwrap();
-    assert!(wire.contains("turn-cred-s3cret") && wire.contains("nested-cred-s3cret") && wire.contains("\"icesServers\""), "{wire}");
+    assert!(
+        wire.contains("turn-cred-s3cret") && wire.contains("nested-cred-s3cret") && wire.contains("\"icesServers\""),
+        "{wire}"
+    );
 }
-

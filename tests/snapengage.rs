@@ -46,7 +46,12 @@ async fn check_widget_availability_decodes_string_booleans() {
         .expect(1)
         .mount(&server)
         .await;
-    let got = client(&server).chat().check_widget_availability(WIDGET).send().await.unwrap();
+    let got = client(&server)
+        .chat()
+        .check_widget_availability(WIDGET)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.widget_id, WIDGET);
     assert_eq!(got.online, Some(true));
     assert_eq!(got.email_required, Some(false));
@@ -79,7 +84,14 @@ async fn poll_messages_sends_query_and_decodes_the_transcript() {
         .expect(1)
         .mount(&server)
         .await;
-    let got = client(&server).chat().poll_messages(CASE).index(3).is_typing(true).send().await.unwrap();
+    let got = client(&server)
+        .chat()
+        .poll_messages(CASE)
+        .index(3)
+        .is_typing(true)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.case_id, CASE);
     assert_eq!(got.agent_typing, Some(false));
     let list = got.message_list.unwrap();
@@ -187,22 +199,41 @@ async fn start_chat_sends_every_field() {
 
 #[tokio::test]
 async fn documented_errors_are_typed() {
-    for (status, body) in [(400, "{\"error\":\"missing widgetId\"}"), (401, ""), (404, ""), (500, "oops")] {
+    for (status, body) in [
+        (400, "{\"error\":\"missing widgetId\"}"),
+        (401, ""),
+        (404, ""),
+        (500, "oops"),
+    ] {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
-            .respond_with(ResponseTemplate::new(status).set_body_string(body).insert_header("x-request-id", "req-7"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_string(body)
+                    .insert_header("x-request-id", "req-7"),
+            )
             .expect(1)
             .mount(&server)
             .await;
-        let err = client(&server).chat().check_widget_availability(WIDGET).send().await.unwrap_err();
-        let Error::Api(api) = &err else { panic!("status {status}: expected an API error, got {err:?}") };
+        let err = client(&server)
+            .chat()
+            .check_widget_availability(WIDGET)
+            .send()
+            .await
+            .unwrap_err();
+        let Error::Api(api) = &err else {
+            panic!("status {status}: expected an API error, got {err:?}")
+        };
         assert_eq!(api.status.as_u16(), status);
         assert_eq!(api.body_text(), body);
         assert_eq!(api.request_id.as_deref(), Some("req-7"));
         assert_eq!(api.operation, "check_widget_availability");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         let text = err.to_string();
-        assert!(text.contains(&status.to_string()) && text.contains("check_widget_availability"), "{text}");
+        assert!(
+            text.contains(&status.to_string()) && text.contains("check_widget_availability"),
+            "{text}"
+        );
         if status == 404 {
             assert!(text.contains("empty body"), "{text}");
         }
@@ -216,11 +247,15 @@ async fn documented_errors_are_typed() {
 async fn a_success_that_is_not_json_is_a_decode_error_with_its_path() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"caseId": CASE, "messageList": [{"index": "two"}]})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"caseId": CASE, "messageList": [{"index": "two"}]})),
+        )
         .mount(&server)
         .await;
     let err = client(&server).chat().poll_messages(CASE).send().await.unwrap_err();
-    let Error::Decode(d) = &err else { panic!("expected a decode error, got {err:?}") };
+    let Error::Decode(d) = &err else {
+        panic!("expected a decode error, got {err:?}")
+    };
     assert_eq!(d.path, "messageList[0].index");
     assert!(err.to_string().contains("messageList[0].index"), "{err}");
 }
@@ -232,12 +267,26 @@ async fn path_parameters_are_one_encoded_segment() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"widgetId": "x"})))
         .mount(&server)
         .await;
-    client(&server).chat().check_widget_availability("../a b/?#%").send().await.unwrap();
+    client(&server)
+        .chat()
+        .check_widget_availability("../a b/?#%")
+        .send()
+        .await
+        .unwrap();
     let req = only_request(&server).await;
     assert_eq!(req.url.path(), "/api/v1/chat/..%2Fa%20b%2F%3F%23%25");
-    let err = client(&server).chat().check_widget_availability("").send().await.unwrap_err();
+    let err = client(&server)
+        .chat()
+        .check_widget_availability("")
+        .send()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument { .. }), "{err:?}");
-    assert_eq!(server.received_requests().await.unwrap().len(), 1, "nothing is sent for an empty id");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "nothing is sent for an empty id"
+    );
 }
 
 #[test]
@@ -268,7 +317,11 @@ fn retrying_client(server: &MockServer) -> Client {
     Client::builder()
         .api_key(KEY)
         .base_url(server.uri())
-        .retry(RetryConfig::default().with_max_attempts(3).with_backoff(Duration::from_millis(10), Duration::from_millis(20)))
+        .retry(
+            RetryConfig::default()
+                .with_max_attempts(3)
+                .with_backoff(Duration::from_millis(10), Duration::from_millis(20)),
+        )
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap()
@@ -277,28 +330,61 @@ fn retrying_client(server: &MockServer) -> Client {
 #[tokio::test]
 async fn send_message_is_not_retried_after_a_5xx_or_a_timeout() {
     let server = MockServer::start().await;
-    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
-    let c = retrying_client(&server);
-    let err = c.chat().send_message(CASE).message_body("hello").send().await.unwrap_err();
-    assert!(matches!(err, Error::Api(_)), "{err:?}");
-    assert_eq!(server.received_requests().await.unwrap().len(), 1, "a 503 after sending is not retried");
-
-    let server = MockServer::start().await;
     Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)).set_body_json(json!({"caseId": CASE})))
+        .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
     let c = retrying_client(&server);
-    let err = c.chat().send_message(CASE).message_body("hello").send().await.unwrap_err();
+    let err = c
+        .chat()
+        .send_message(CASE)
+        .message_body("hello")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Api(_)), "{err:?}");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "a 503 after sending is not retried"
+    );
+
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(2))
+                .set_body_json(json!({"caseId": CASE})),
+        )
+        .mount(&server)
+        .await;
+    let c = retrying_client(&server);
+    let err = c
+        .chat()
+        .send_message(CASE)
+        .message_body("hello")
+        .send()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    assert_eq!(server.received_requests().await.unwrap().len(), 1, "a timed-out attempt may have been stored: not retried");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "a timed-out attempt may have been stored: not retried"
+    );
 }
 
 #[tokio::test]
 async fn send_message_retries_only_when_the_caller_opts_in_and_gets_are_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
     let c = retrying_client(&server);
     c.chat()
         .send_message(CASE)
@@ -310,6 +396,9 @@ async fn send_message_retries_only_when_the_caller_opts_in_and_gets_are_retried(
     let puts = server.received_requests().await.unwrap().len();
     assert_eq!(puts, 3, "opted in: every attempt is used");
     c.chat().check_widget_availability(WIDGET).send().await.unwrap_err();
-    assert_eq!(server.received_requests().await.unwrap().len() - puts, 3, "the GET is retried as before");
+    assert_eq!(
+        server.received_requests().await.unwrap().len() - puts,
+        3,
+        "the GET is retried as before"
+    );
 }
-

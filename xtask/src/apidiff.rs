@@ -83,7 +83,9 @@ impl CrateReport {
     }
 
     pub fn verdict(&self) -> Verdict {
-        let (Some(old), Some(new)) = (&self.old_version, &self.new_version) else { return Verdict::NotApplicable };
+        let (Some(old), Some(new)) = (&self.old_version, &self.new_version) else {
+            return Verdict::NotApplicable;
+        };
         let (old, new) = match (Version::parse(old), Version::parse(new)) {
             (Ok(o), Ok(n)) => (o, n),
             (Err(e), _) | (_, Err(e)) => return Verdict::Invalid(format!("version is not semver: {e}")),
@@ -91,7 +93,9 @@ impl CrateReport {
         if new < old {
             return Verdict::Invalid(format!("version went backwards ({old} → {new})"));
         }
-        let Some(impact) = self.impact() else { return Verdict::Enough };
+        let Some(impact) = self.impact() else {
+            return Verdict::Enough;
+        };
         let need = required_version(&old, impact);
         if new >= need {
             Verdict::Enough
@@ -134,7 +138,11 @@ pub fn compare(old: &[Api], new: &[Api]) -> Vec<CrateReport> {
                 crate_name: o.vendor.crate_name.clone(),
                 old_version: Some(o.vendor.version.clone()),
                 new_version: None,
-                changes: vec![change(Impact::Breaking, format!("vendor {name}"), "the spec folder is gone, so the crate is no longer generated")],
+                changes: vec![change(
+                    Impact::Breaking,
+                    format!("vendor {name}"),
+                    "the spec folder is gone, so the crate is no longer generated",
+                )],
             },
             (None, Some(n)) => CrateReport {
                 vendor: name.into(),
@@ -149,7 +157,11 @@ pub fn compare(old: &[Api], new: &[Api]) -> Vec<CrateReport> {
 }
 
 fn change(impact: Impact, item: impl Into<String>, reason: impl Into<String>) -> Change {
-    Change { impact, item: item.into(), reason: reason.into() }
+    Change {
+        impact,
+        item: item.into(),
+        reason: reason.into(),
+    }
 }
 
 fn rs(ty: &Ty) -> String {
@@ -162,7 +174,11 @@ fn type_change(old: &Ty, new: &Ty) -> Option<(Impact, String)> {
         return None;
     }
     let what = format!("type {} → {}", ty_expr(old), ty_expr(new));
-    Some(if rs(old) == rs(new) { (Impact::Patch, format!("{what}; same Rust type, decoding rules differ")) } else { (Impact::Breaking, format!("{what}; the Rust type changes")) })
+    Some(if rs(old) == rs(new) {
+        (Impact::Patch, format!("{what}; same Rust type, decoding rules differ"))
+    } else {
+        (Impact::Breaking, format!("{what}; the Rust type changes"))
+    })
 }
 
 /// Every difference between two versions of one vendor, in a stable order.
@@ -173,20 +189,32 @@ pub fn diff_api(old: &Api, new: &Api) -> Vec<Change> {
     let new_ops: BTreeMap<&str, &Operation> = new.operations.iter().map(|o| (o.id.as_str(), o)).collect();
     for (id, o) in &old_ops {
         match new_ops.get(id) {
-            None => out.push(change(Impact::Breaking, format!("operation {}.{id}", o.group), format!("removed; calls to `client.{}().{id}(..)` no longer compile", o.group))),
+            None => out.push(change(
+                Impact::Breaking,
+                format!("operation {}.{id}", o.group),
+                format!("removed; calls to `client.{}().{id}(..)` no longer compile", o.group),
+            )),
             Some(n) => diff_operation(o, n, &mut out),
         }
     }
     for (id, n) in &new_ops {
         if !old_ops.contains_key(id) {
-            out.push(change(Impact::Minor, format!("operation {}.{id}", n.group), format!("added (`{} {}`)", n.method.as_str(), n.path)));
+            out.push(change(
+                Impact::Minor,
+                format!("operation {}.{id}", n.group),
+                format!("added (`{} {}`)", n.method.as_str(), n.path),
+            ));
         }
     }
     let old_models: BTreeMap<&str, &Model> = old.models.iter().map(|m| (m.name.as_str(), m)).collect();
     let new_models: BTreeMap<&str, &Model> = new.models.iter().map(|m| (m.name.as_str(), m)).collect();
     for (name, o) in &old_models {
         match new_models.get(name) {
-            None => out.push(change(Impact::Breaking, format!("model {name}"), "removed; code that names the type no longer compiles")),
+            None => out.push(change(
+                Impact::Breaking,
+                format!("model {name}"),
+                "removed; code that names the type no longer compiles",
+            )),
             Some(n) => diff_model(o, n, &mut out),
         }
     }
@@ -201,20 +229,39 @@ pub fn diff_api(old: &Api, new: &Api) -> Vec<Change> {
 fn diff_vendor(old: &Api, new: &Api, out: &mut Vec<Change>) {
     let (o, n) = (&old.vendor, &new.vendor);
     if o.crate_name != n.crate_name {
-        out.push(change(Impact::Breaking, "crate name", format!("`{}` → `{}`: a different crate on the registry", o.crate_name, n.crate_name)));
+        out.push(change(
+            Impact::Breaking,
+            "crate name",
+            format!(
+                "`{}` → `{}`: a different crate on the registry",
+                o.crate_name, n.crate_name
+            ),
+        ));
     }
     for s in &o.schemes {
         match n.schemes.iter().find(|x| x.id == s.id) {
-            None => out.push(change(Impact::Breaking, format!("auth scheme {}", s.id), format!("removed; `ClientBuilder::{}` no longer exists", s.id))),
+            None => out.push(change(
+                Impact::Breaking,
+                format!("auth scheme {}", s.id),
+                format!("removed; `ClientBuilder::{}` no longer exists", s.id),
+            )),
             Some(x) if x.kind != s.kind || x.header != s.header || x.password != s.password => {
-                out.push(change(Impact::Patch, format!("auth scheme {}", s.id), "sends credentials differently"));
+                out.push(change(
+                    Impact::Patch,
+                    format!("auth scheme {}", s.id),
+                    "sends credentials differently",
+                ));
             }
             Some(_) => {}
         }
     }
     for s in &n.schemes {
         if !o.schemes.iter().any(|x| x.id == s.id) {
-            out.push(change(Impact::Minor, format!("auth scheme {}", s.id), format!("added (`ClientBuilder::{}`)", s.id)));
+            out.push(change(
+                Impact::Minor,
+                format!("auth scheme {}", s.id),
+                format!("added (`ClientBuilder::{}`)", s.id),
+            ));
         }
     }
     let patch = |out: &mut Vec<Change>, item: &str, differs: bool, reason: String| {
@@ -222,12 +269,37 @@ fn diff_vendor(old: &Api, new: &Api, out: &mut Vec<Change>) {
             out.push(change(Impact::Patch, item, reason));
         }
     };
-    patch(out, "default auth", o.default_auth != n.default_auth, format!("[{}] → [{}]", o.default_auth.join(", "), n.default_auth.join(", ")));
-    patch(out, "base URL", o.base_url != n.base_url, format!("{} → {}", o.base_url, n.base_url));
-    let rl = |r: &Option<crate::ir::RateLimit>| r.as_ref().map(|r| format!("{}/{} s", r.requests, r.per_seconds)).unwrap_or_else(|| "none".into());
-    patch(out, "rate limit", rl(&o.rate_limit) != rl(&n.rate_limit), format!("{} → {}", rl(&o.rate_limit), rl(&n.rate_limit)));
-    let meta = (&o.title, &o.description, &o.keywords, &o.categories, &o.notes) != (&n.title, &n.description, &n.keywords, &n.categories, &n.notes);
-    patch(out, "crate docs", meta, "title, description, keywords, categories or vendor notes changed".into());
+    patch(
+        out,
+        "default auth",
+        o.default_auth != n.default_auth,
+        format!("[{}] → [{}]", o.default_auth.join(", "), n.default_auth.join(", ")),
+    );
+    patch(
+        out,
+        "base URL",
+        o.base_url != n.base_url,
+        format!("{} → {}", o.base_url, n.base_url),
+    );
+    let rl = |r: &Option<crate::ir::RateLimit>| {
+        r.as_ref()
+            .map(|r| format!("{}/{} s", r.requests, r.per_seconds))
+            .unwrap_or_else(|| "none".into())
+    };
+    patch(
+        out,
+        "rate limit",
+        rl(&o.rate_limit) != rl(&n.rate_limit),
+        format!("{} → {}", rl(&o.rate_limit), rl(&n.rate_limit)),
+    );
+    let meta = (&o.title, &o.description, &o.keywords, &o.categories, &o.notes)
+        != (&n.title, &n.description, &n.keywords, &n.categories, &n.notes);
+    patch(
+        out,
+        "crate docs",
+        meta,
+        "title, description, keywords, categories or vendor notes changed".into(),
+    );
 }
 
 fn auth_text(a: &Auth) -> String {
@@ -240,41 +312,96 @@ fn auth_text(a: &Auth) -> String {
 fn pagination_text(p: &Option<Pagination>) -> String {
     match p {
         None => "none".into(),
-        Some(Pagination::Page { param, items, total, item_ty }) => format!("page `{param}` over `{items}` up to `{total}` of {}", ty_expr(item_ty)),
-        Some(Pagination::Cursor { param, cursor_field, item_ty, .. }) => format!("cursor `{param}` from `{cursor_field}` of {}", ty_expr(item_ty)),
+        Some(Pagination::Page {
+            param,
+            items,
+            total,
+            item_ty,
+        }) => format!("page `{param}` over `{items}` up to `{total}` of {}", ty_expr(item_ty)),
+        Some(Pagination::Cursor {
+            param,
+            cursor_field,
+            item_ty,
+            ..
+        }) => format!("cursor `{param}` from `{cursor_field}` of {}", ty_expr(item_ty)),
     }
 }
 
 fn diff_operation(o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     let item = format!("operation {}.{}", n.group, n.id);
     if o.group != n.group {
-        out.push(change(Impact::Breaking, &item, format!("moved from `client.{}()` to `client.{}()`", o.group, n.group)));
+        out.push(change(
+            Impact::Breaking,
+            &item,
+            format!("moved from `client.{}()` to `client.{}()`", o.group, n.group),
+        ));
     }
     if (o.method, &o.path) != (n.method, &n.path) {
-        out.push(change(Impact::Patch, &item, format!("request line `{} {}` → `{} {}`", o.method.as_str(), o.path, n.method.as_str(), n.path)));
+        out.push(change(
+            Impact::Patch,
+            &item,
+            format!(
+                "request line `{} {}` → `{} {}`",
+                o.method.as_str(),
+                o.path,
+                n.method.as_str(),
+                n.path
+            ),
+        ));
     }
     if auth_text(&o.auth) != auth_text(&n.auth) {
-        out.push(change(Impact::Patch, &item, format!("auth {} → {}", auth_text(&o.auth), auth_text(&n.auth))));
+        out.push(change(
+            Impact::Patch,
+            &item,
+            format!("auth {} → {}", auth_text(&o.auth), auth_text(&n.auth)),
+        ));
     }
     diff_inputs(&item, o, n, out);
     diff_output(&item, o, n, out);
     match (&o.pagination, &n.pagination) {
-        (None, Some(_)) => out.push(change(Impact::Minor, &item, format!("new paging helper ({})", pagination_text(&n.pagination)))),
+        (None, Some(_)) => out.push(change(
+            Impact::Minor,
+            &item,
+            format!("new paging helper ({})", pagination_text(&n.pagination)),
+        )),
         (Some(_), None) => out.push(change(Impact::Breaking, &item, "paging helper removed")),
         (a, b) if pagination_text(a) != pagination_text(b) => {
-            out.push(change(Impact::Breaking, &item, format!("paging {} → {}", pagination_text(a), pagination_text(b))));
+            out.push(change(
+                Impact::Breaking,
+                &item,
+                format!("paging {} → {}", pagination_text(a), pagination_text(b)),
+            ));
         }
         _ => {}
     }
     if o.retryable != n.retryable {
-        out.push(change(Impact::Patch, &item, if n.retryable { "now retried on transient failures" } else { "no longer retried" }));
+        out.push(change(
+            Impact::Patch,
+            &item,
+            if n.retryable {
+                "now retried on transient failures"
+            } else {
+                "no longer retried"
+            },
+        ));
     }
-    let errs = |op: &Operation| op.responses.iter().map(|r| (r.status, r.ty.as_ref().map(ty_expr))).collect::<Vec<_>>();
+    let errs = |op: &Operation| {
+        op.responses
+            .iter()
+            .map(|r| (r.status, r.ty.as_ref().map(ty_expr)))
+            .collect::<Vec<_>>()
+    };
     if errs(o) != errs(n) {
         out.push(change(Impact::Patch, &item, "documented error responses changed"));
     }
-    if (&o.summary, &o.description, &o.notes, &o.source.file, &o.source.section) != (&n.summary, &n.description, &n.notes, &n.source.file, &n.source.section) {
-        out.push(change(Impact::Patch, &item, "summary, description, source or spec notes changed"));
+    if (&o.summary, &o.description, &o.notes, &o.source.file, &o.source.section)
+        != (&n.summary, &n.description, &n.notes, &n.source.file, &n.source.section)
+    {
+        out.push(change(
+            Impact::Patch,
+            &item,
+            "summary, description, source or spec notes changed",
+        ));
     }
 }
 
@@ -285,11 +412,19 @@ fn diff_inputs(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) 
         let sub = format!("{item} parameter {}", i.rust);
         let Some(j) = ni.iter().find(|j| j.rust == i.rust) else {
             let how = if i.required { "argument" } else { "setter" };
-            out.push(change(Impact::Breaking, sub, format!("removed; the {how} no longer exists")));
+            out.push(change(
+                Impact::Breaking,
+                sub,
+                format!("removed; the {how} no longer exists"),
+            ));
             continue;
         };
         match (i.required, j.required) {
-            (true, false) => out.push(change(Impact::Breaking, &sub, "no longer required: it moves from the arguments to a setter")),
+            (true, false) => out.push(change(
+                Impact::Breaking,
+                &sub,
+                "no longer required: it moves from the arguments to a setter",
+            )),
             (false, true) => out.push(change(Impact::Breaking, &sub, "now required: it becomes an argument")),
             _ => {}
         }
@@ -297,7 +432,15 @@ fn diff_inputs(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) 
             out.push(change(impact, &sub, why));
         }
         if (i.wire, i.place) != (j.wire, j.place) {
-            out.push(change(Impact::Patch, &sub, format!("sent as {:?} `{}` instead of {:?} `{}`", j.place, j.wire, i.place, i.wire).to_lowercase()));
+            out.push(change(
+                Impact::Patch,
+                &sub,
+                format!(
+                    "sent as {:?} `{}` instead of {:?} `{}`",
+                    j.place, j.wire, i.place, i.wire
+                )
+                .to_lowercase(),
+            ));
         }
         if i.default != j.default || i.description != j.description {
             out.push(change(Impact::Patch, &sub, "description or documented default changed"));
@@ -307,20 +450,43 @@ fn diff_inputs(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) 
         if !oi.iter().any(|i| i.rust == j.rust) {
             let sub = format!("{item} parameter {}", j.rust);
             if j.required {
-                out.push(change(Impact::Breaking, sub, format!("new required argument ({}); existing calls no longer compile", ty_expr(j.ty))));
+                out.push(change(
+                    Impact::Breaking,
+                    sub,
+                    format!(
+                        "new required argument ({}); existing calls no longer compile",
+                        ty_expr(j.ty)
+                    ),
+                ));
             } else {
-                out.push(change(Impact::Minor, sub, format!("new optional setter `.{}(..)` ({})", j.rust, ty_expr(j.ty))));
+                out.push(change(
+                    Impact::Minor,
+                    sub,
+                    format!("new optional setter `.{}(..)` ({})", j.rust, ty_expr(j.ty)),
+                ));
             }
         }
     }
-    let order = |v: &[crate::emit::rust::Input<'_>]| v.iter().filter(|i| i.required).map(|i| i.rust.to_owned()).collect::<Vec<_>>();
+    let order = |v: &[crate::emit::rust::Input<'_>]| {
+        v.iter()
+            .filter(|i| i.required)
+            .map(|i| i.rust.to_owned())
+            .collect::<Vec<_>>()
+    };
     let (oo, no) = (order(&oi), order(&ni));
     let common_o: Vec<&String> = oo.iter().filter(|x| no.contains(x)).collect();
     let common_n: Vec<&String> = no.iter().filter(|x| oo.contains(x)).collect();
     if common_o != common_n {
-        out.push(change(Impact::Breaking, item, format!("argument order ({}) → ({})", oo.join(", "), no.join(", "))));
+        out.push(change(
+            Impact::Breaking,
+            item,
+            format!("argument order ({}) → ({})", oo.join(", "), no.join(", ")),
+        ));
     }
-    let (ob, nb) = (o.body.as_ref().map(|b| (b.encoding, b.content_type.clone())), n.body.as_ref().map(|b| (b.encoding, b.content_type.clone())));
+    let (ob, nb) = (
+        o.body.as_ref().map(|b| (b.encoding, b.content_type.clone())),
+        n.body.as_ref().map(|b| (b.encoding, b.content_type.clone())),
+    );
     if ob.is_some() && nb.is_some() && ob != nb {
         out.push(change(Impact::Patch, item, "the request body is encoded differently"));
     }
@@ -339,21 +505,50 @@ fn diff_output(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) 
         (a, b) => out.push(change(
             Impact::Breaking,
             item,
-            format!("response {} → {}", a.as_ref().map(ty_expr).unwrap_or_else(|| format!("{:?}", os.content).to_lowercase()), b.as_ref().map(ty_expr).unwrap_or_else(|| format!("{:?}", ns.content).to_lowercase())),
+            format!(
+                "response {} → {}",
+                a.as_ref()
+                    .map(ty_expr)
+                    .unwrap_or_else(|| format!("{:?}", os.content).to_lowercase()),
+                b.as_ref()
+                    .map(ty_expr)
+                    .unwrap_or_else(|| format!("{:?}", ns.content).to_lowercase())
+            ),
         )),
     }
     if os.ty.is_none() && ns.ty.is_none() && os.content != ns.content {
-        out.push(change(Impact::Breaking, item, format!("response content {:?} → {:?}; the return type changes", os.content, ns.content).to_lowercase()));
+        out.push(change(
+            Impact::Breaking,
+            item,
+            format!(
+                "response content {:?} → {:?}; the return type changes",
+                os.content, ns.content
+            )
+            .to_lowercase(),
+        ));
     }
     if os.status != ns.status || os.media_type != ns.media_type {
-        out.push(change(Impact::Patch, item, format!("success status or media type changed ({} → {})", os.status, ns.status)));
+        out.push(change(
+            Impact::Patch,
+            item,
+            format!("success status or media type changed ({} → {})", os.status, ns.status),
+        ));
     }
 }
 
 fn diff_model(o: &Model, n: &Model, out: &mut Vec<Change>) {
     let item = format!("model {}", n.name);
     match (&o.kind, &n.kind) {
-        (ModelKind::Object { fields: of, keep_unknown: ok }, ModelKind::Object { fields: nf, keep_unknown: nk }) => {
+        (
+            ModelKind::Object {
+                fields: of,
+                keep_unknown: ok,
+            },
+            ModelKind::Object {
+                fields: nf,
+                keep_unknown: nk,
+            },
+        ) => {
             for f in of {
                 let sub = format!("{item} field {}", f.rust);
                 let Some(g) = nf.iter().find(|g| g.rust == f.rust) else {
@@ -361,13 +556,25 @@ fn diff_model(o: &Model, n: &Model, out: &mut Vec<Change>) {
                     continue;
                 };
                 if f.required != g.required {
-                    out.push(change(Impact::Breaking, &sub, if g.required { "now required: `Option<T>` becomes `T`" } else { "now optional: `T` becomes `Option<T>`" }));
+                    out.push(change(
+                        Impact::Breaking,
+                        &sub,
+                        if g.required {
+                            "now required: `Option<T>` becomes `T`"
+                        } else {
+                            "now optional: `T` becomes `Option<T>`"
+                        },
+                    ));
                 }
                 if let Some((impact, why)) = type_change(&f.ty, &g.ty) {
                     out.push(change(impact, &sub, why));
                 }
                 if f.wire != g.wire {
-                    out.push(change(Impact::Patch, &sub, format!("wire name `{}` → `{}`", f.wire, g.wire)));
+                    out.push(change(
+                        Impact::Patch,
+                        &sub,
+                        format!("wire name `{}` → `{}`", f.wire, g.wire),
+                    ));
                 }
                 if f.description != g.description || f.default != g.default {
                     out.push(change(Impact::Patch, &sub, "description or documented default changed"));
@@ -377,39 +584,88 @@ fn diff_model(o: &Model, n: &Model, out: &mut Vec<Change>) {
                 if !of.iter().any(|f| f.rust == g.rust) {
                     let sub = format!("{item} field {}", g.rust);
                     if g.required {
-                        out.push(change(Impact::Breaking, sub, "new required field: bodies without it stop decoding, and the struct may lose `Default`"));
+                        out.push(change(
+                            Impact::Breaking,
+                            sub,
+                            "new required field: bodies without it stop decoding, and the struct may lose `Default`",
+                        ));
                     } else {
-                        out.push(change(Impact::Minor, sub, format!("new optional field ({}); the struct is `#[non_exhaustive]`", ty_expr(&g.ty))));
+                        out.push(change(
+                            Impact::Minor,
+                            sub,
+                            format!(
+                                "new optional field ({}); the struct is `#[non_exhaustive]`",
+                                ty_expr(&g.ty)
+                            ),
+                        ));
                     }
                 }
             }
             match (ok, nk) {
-                (true, false) => out.push(change(Impact::Breaking, &item, "no longer keeps unknown fields: the `extra` map is gone")),
+                (true, false) => out.push(change(
+                    Impact::Breaking,
+                    &item,
+                    "no longer keeps unknown fields: the `extra` map is gone",
+                )),
                 (false, true) => out.push(change(Impact::Minor, &item, "now keeps unknown fields in `extra`")),
                 _ => {}
             }
         }
-        (ModelKind::Enum { values: ov, integer: oi }, ModelKind::Enum { values: nv, integer: ni }) => {
+        (
+            ModelKind::Enum {
+                values: ov,
+                integer: oi,
+            },
+            ModelKind::Enum {
+                values: nv,
+                integer: ni,
+            },
+        ) => {
             for v in ov {
                 match nv.iter().find(|w| w.rust == v.rust) {
-                    None => out.push(change(Impact::Breaking, format!("{item} value {}", v.rust), "removed; the variant no longer exists")),
-                    Some(w) if w.wire != v.wire => out.push(change(Impact::Patch, format!("{item} value {}", v.rust), format!("wire value `{}` → `{}`", v.wire, w.wire))),
+                    None => out.push(change(
+                        Impact::Breaking,
+                        format!("{item} value {}", v.rust),
+                        "removed; the variant no longer exists",
+                    )),
+                    Some(w) if w.wire != v.wire => out.push(change(
+                        Impact::Patch,
+                        format!("{item} value {}", v.rust),
+                        format!("wire value `{}` → `{}`", v.wire, w.wire),
+                    )),
                     Some(_) => {}
                 }
             }
             for w in nv {
                 if !ov.iter().any(|v| v.rust == w.rust) {
-                    out.push(change(Impact::Minor, format!("{item} value {}", w.rust), "added; the enum is `#[non_exhaustive]` (the value used to decode as `Unknown`)"));
+                    out.push(change(
+                        Impact::Minor,
+                        format!("{item} value {}", w.rust),
+                        "added; the enum is `#[non_exhaustive]` (the value used to decode as `Unknown`)",
+                    ));
                 }
             }
             if oi != ni {
-                out.push(change(Impact::Patch, &item, "sent as a number instead of a string, or back"));
+                out.push(change(
+                    Impact::Patch,
+                    &item,
+                    "sent as a number instead of a string, or back",
+                ));
             }
         }
         (ModelKind::OneOf { variants: ov }, ModelKind::OneOf { variants: nv }) => {
             if ov != nv {
-                let show = |v: &[(String, Ty)]| v.iter().map(|(n, t)| format!("{n}({})", ty_expr(t))).collect::<Vec<_>>().join(" | ");
-                out.push(change(Impact::Breaking, &item, format!("variants {} → {}", show(ov), show(nv))));
+                let show = |v: &[(String, Ty)]| {
+                    v.iter()
+                        .map(|(n, t)| format!("{n}({})", ty_expr(t)))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                };
+                out.push(change(
+                    Impact::Breaking,
+                    &item,
+                    format!("variants {} → {}", show(ov), show(nv)),
+                ));
             }
         }
         (ModelKind::Newtype { ty: a }, ModelKind::Newtype { ty: b }) => {
@@ -417,7 +673,11 @@ fn diff_model(o: &Model, n: &Model, out: &mut Vec<Change>) {
                 out.push(change(impact, &item, why));
             }
         }
-        (a, b) => out.push(change(Impact::Breaking, &item, format!("kind {} → {}", kind_name(a), kind_name(b)))),
+        (a, b) => out.push(change(
+            Impact::Breaking,
+            &item,
+            format!("kind {} → {}", kind_name(a), kind_name(b)),
+        )),
     }
     if (&o.description, &o.notes) != (&n.description, &n.notes) {
         out.push(change(Impact::Patch, &item, "description or spec notes changed"));
@@ -446,7 +706,9 @@ fn kind_name(k: &ModelKind) -> &'static str {
 /// A vendor without a snapshot at `rev` is left to the spec comparison.
 pub fn add_surface_changes(root: &Path, rev: &str, old: &[Api], reports: &mut [CrateReport]) -> Result<(), String> {
     for api in old {
-        let Some(report) = reports.iter_mut().find(|r| r.vendor == api.vendor.name) else { continue };
+        let Some(report) = reports.iter_mut().find(|r| r.vendor == api.vendor.name) else {
+            continue;
+        };
         let path = crate::emit::surface_snapshot_path(api);
         let out = std::process::Command::new("git")
             .args(["show", &format!("{rev}:{path}")])
@@ -457,7 +719,9 @@ pub fn add_surface_changes(root: &Path, rev: &str, old: &[Api], reports: &mut [C
             continue;
         }
         let before = String::from_utf8_lossy(&out.stdout);
-        report.changes.extend(diff_surface(snapshot_body(&before), &crate::emit::surface(api)));
+        report
+            .changes
+            .extend(diff_surface(snapshot_body(&before), &crate::emit::surface(api)));
     }
     Ok(())
 }
@@ -488,14 +752,29 @@ fn surface_line(line: &str) -> Option<SurfaceLine<'_>> {
     let (req, out) = right.rsplit_once(" => ")?;
     let open = left.match_indices('(').nth(1)?.0;
     let close = open + left[open..].find(')')?;
-    let setters = left[close + 1..].split("()").map(|s| s.trim().trim_start_matches('.')).filter(|s| !s.is_empty()).collect();
+    let setters = left[close + 1..]
+        .split("()")
+        .map(|s| s.trim().trim_start_matches('.'))
+        .filter(|s| !s.is_empty())
+        .collect();
     let (public, paged) = (req.contains(" [public]"), req.contains(" [paged]"));
     let request = req.split(" [").next().unwrap_or(req);
-    Some(SurfaceLine { call: &left[..open], args: &left[open + 1..close], setters, request, public, paged, out })
+    Some(SurfaceLine {
+        call: &left[..open],
+        args: &left[open + 1..close],
+        setters,
+        request,
+        public,
+        paged,
+        out,
+    })
 }
 
 fn parse_surface(text: &str) -> Vec<(Option<SurfaceLine<'_>>, String)> {
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| (surface_line(l), l.to_owned())).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| (surface_line(l), l.to_owned()))
+        .collect()
 }
 
 /// The changes from one surface to another, judged as the compiler would:
@@ -503,16 +782,24 @@ fn parse_surface(text: &str) -> Vec<(Option<SurfaceLine<'_>>, String)> {
 /// A line that does not parse is compared whole (removed: breaking).
 pub fn diff_surface(before: &str, after: &str) -> Vec<Change> {
     let (old, new) = (parse_surface(before), parse_surface(after));
-    let key = |p: &(Option<SurfaceLine<'_>>, String)| p.0.as_ref().map(|l| l.call.to_owned()).unwrap_or_else(|| p.1.clone());
+    let key =
+        |p: &(Option<SurfaceLine<'_>>, String)| p.0.as_ref().map(|l| l.call.to_owned()).unwrap_or_else(|| p.1.clone());
     let mut out = Vec::new();
     let item = |k: &str| format!("surface {k}");
     for o in &old {
         let k = key(o);
         let Some(n) = new.iter().find(|n| key(n) == k) else {
             // The same request under another name is a rename.
-            let renamed = o.0.as_ref().and_then(|ol| new.iter().filter_map(|n| n.0.as_ref()).find(|nl| nl.request == ol.request && !old.iter().any(|x| key(x) == nl.call)));
+            let renamed = o.0.as_ref().and_then(|ol| {
+                new.iter()
+                    .filter_map(|n| n.0.as_ref())
+                    .find(|nl| nl.request == ol.request && !old.iter().any(|x| key(x) == nl.call))
+            });
             let why = match renamed {
-                Some(nl) => format!("renamed by the generator to `{}({})`; calls to `{k}(..)` no longer compile", nl.call, nl.args),
+                Some(nl) => format!(
+                    "renamed by the generator to `{}({})`; calls to `{k}(..)` no longer compile",
+                    nl.call, nl.args
+                ),
                 None => format!("gone from the generated API; calls to `{k}(..)` no longer compile"),
             };
             out.push(change(Impact::Breaking, item(&k), why));
@@ -645,7 +932,11 @@ impl From<SpecsError> for String {
 pub fn load_specs(root: &Path, specs: &str) -> Result<Vec<Api>, SpecsError> {
     let opts = Options {
         root,
-        spec_roots: vec![SpecRoot { specs: PathBuf::from(specs), crates: PathBuf::from("crates"), check_sources: false }],
+        spec_roots: vec![SpecRoot {
+            specs: PathBuf::from(specs),
+            crates: PathBuf::from("crates"),
+            check_sources: false,
+        }],
         docs: None,
         vendor: None,
         check: true,
@@ -660,16 +951,29 @@ pub fn load_specs(root: &Path, specs: &str) -> Result<Vec<Api>, SpecsError> {
 /// The workspace's `specs/` as of a git revision, extracted to a scratch folder and validated.
 pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, SpecsError> {
     let git = |args: &[&str]| -> Result<Vec<u8>, String> {
-        let out = std::process::Command::new("git").args(args).current_dir(root).output().map_err(|e| format!("could not run git: {e}"))?;
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("could not run git: {e}"))?;
         if !out.status.success() {
-            return Err(format!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+            return Err(format!(
+                "`git {}` failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
         }
         Ok(out.stdout)
     };
-    let commit = git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).map_err(|_| SpecsError::NotARevision(rev.to_owned()))?;
+    let commit = git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
+        .map_err(|_| SpecsError::NotARevision(rev.to_owned()))?;
     let commit = String::from_utf8_lossy(&commit).trim().to_owned();
     let list = git(&["ls-tree", "-r", "-z", "--name-only", &commit, "--", "specs"])?;
-    let scratch = std::env::temp_dir().join(format!("snapsdk-diff-{}-{}", std::process::id(), &commit[..12.min(commit.len())]));
+    let scratch = std::env::temp_dir().join(format!(
+        "snapsdk-diff-{}-{}",
+        std::process::id(),
+        &commit[..12.min(commit.len())]
+    ));
     let _ = std::fs::remove_dir_all(&scratch);
     let result = (|| {
         for path in list.split(|b| *b == 0).filter(|p| !p.is_empty()) {
@@ -687,7 +991,10 @@ pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, SpecsError> {
         if !scratch.join("specs").is_dir() {
             return Ok(Vec::new());
         }
-        load_specs(&scratch, "specs").map_err(|e| SpecsError::AtRevision { rev: rev.to_owned(), error: Box::new(e) })
+        load_specs(&scratch, "specs").map_err(|e| SpecsError::AtRevision {
+            rev: rev.to_owned(),
+            error: Box::new(e),
+        })
     })();
     let _ = std::fs::remove_dir_all(&scratch);
     result
@@ -723,8 +1030,14 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Gate, SpecsError> {
                 untagged.push(api.vendor.crate_name.clone());
                 continue;
             };
-            let old: Vec<Api> = load_specs_at(root, tag)?.into_iter().filter(|a| a.vendor.name == api.vendor.name).collect();
-            g.notes.push(format!("semver check of {} against release tag {tag}", api.vendor.crate_name));
+            let old: Vec<Api> = load_specs_at(root, tag)?
+                .into_iter()
+                .filter(|a| a.vendor.name == api.vendor.name)
+                .collect();
+            g.notes.push(format!(
+                "semver check of {} against release tag {tag}",
+                api.vendor.crate_name
+            ));
             let mut one = compare(&old, std::slice::from_ref(api));
             add_surface_changes(root, tag, &old, &mut one)?;
             reports.extend(one);
@@ -744,9 +1057,17 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Gate, SpecsError> {
 /// The newest release tag `<crate>-v<version>` of each crate, if any.
 pub fn release_tags(root: &Path) -> BTreeMap<String, (Version, String)> {
     let mut out: BTreeMap<String, (Version, String)> = BTreeMap::new();
-    let Ok(o) = std::process::Command::new("git").args(["tag", "--list", "*-v*"]).current_dir(root).output() else { return out };
+    let Ok(o) = std::process::Command::new("git")
+        .args(["tag", "--list", "*-v*"])
+        .current_dir(root)
+        .output()
+    else {
+        return out;
+    };
     for tag in String::from_utf8_lossy(&o.stdout).lines() {
-        let Some((krate, v)) = tag.rsplit_once("-v") else { continue };
+        let Some((krate, v)) = tag.rsplit_once("-v") else {
+            continue;
+        };
         let Ok(v) = Version::parse(v) else { continue };
         if out.get(krate).is_none_or(|(best, _)| v > *best) {
             out.insert(krate.to_owned(), (v, tag.to_owned()));
@@ -759,16 +1080,33 @@ pub fn release_tags(root: &Path) -> BTreeMap<String, (Version, String)> {
 /// differ between `rev` and the working tree, as markdown: which sections a
 /// reviewer should see were re-read.
 pub fn source_changes(root: &Path, rev: &str) -> Result<String, String> {
-    let git = |args: &[&str]| std::process::Command::new("git").args(args).current_dir(root).output().map_err(|e| format!("could not run git: {e}"));
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("could not run git: {e}"))
+    };
     let listed = git(&["ls-tree", "-r", "--name-only", rev, "--", "specs"])?;
     if !listed.status.success() {
-        return Err(format!("`git ls-tree {rev}` failed: {}", String::from_utf8_lossy(&listed.stderr).trim()));
+        return Err(format!(
+            "`git ls-tree {rev}` failed: {}",
+            String::from_utf8_lossy(&listed.stderr).trim()
+        ));
     }
-    let mut paths: std::collections::BTreeSet<String> = String::from_utf8_lossy(&listed.stdout).lines().filter(|p| p.ends_with(crate::sources::LOCK_FILE)).map(str::to_owned).collect();
+    let mut paths: std::collections::BTreeSet<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|p| p.ends_with(crate::sources::LOCK_FILE))
+        .map(str::to_owned)
+        .collect();
     if let Ok(dirs) = std::fs::read_dir(root.join("specs")) {
         for d in dirs.flatten() {
             if d.path().join(crate::sources::LOCK_FILE).is_file() {
-                paths.insert(format!("specs/{}/{}", d.file_name().to_string_lossy(), crate::sources::LOCK_FILE));
+                paths.insert(format!(
+                    "specs/{}/{}",
+                    d.file_name().to_string_lossy(),
+                    crate::sources::LOCK_FILE
+                ));
             }
         }
     }
@@ -776,10 +1114,21 @@ pub fn source_changes(root: &Path, rev: &str) -> Result<String, String> {
     let mut any = false;
     for path in &paths {
         let old = git(&["show", &format!("{rev}:{path}")])?;
-        let old = if old.status.success() { Some(crate::sources::Lock::parse(&String::from_utf8_lossy(&old.stdout)).map_err(|e| format!("{path} at {rev}: {e}"))?) } else { None };
+        let old = if old.status.success() {
+            Some(
+                crate::sources::Lock::parse(&String::from_utf8_lossy(&old.stdout))
+                    .map_err(|e| format!("{path} at {rev}: {e}"))?,
+            )
+        } else {
+            None
+        };
         let new = crate::sources::read_lock(&root.join(path)).map_err(|e| e.to_string())?;
         for line in crate::sources::lock_changes(old.as_ref(), new.as_ref()) {
-            let _ = writeln!(out, "- {}: {line}", path.trim_end_matches(crate::sources::LOCK_FILE).trim_end_matches('/'));
+            let _ = writeln!(
+                out,
+                "- {}: {line}",
+                path.trim_end_matches(crate::sources::LOCK_FILE).trim_end_matches('/')
+            );
             any = true;
         }
     }
@@ -803,4 +1152,3 @@ mod tests {
         assert_eq!(required_version(&v("1.4.2"), Impact::Patch), v("1.4.3"));
     }
 }
-

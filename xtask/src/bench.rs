@@ -654,7 +654,10 @@ fn kit_row(rep: &mut Report, line: Option<&Value>) {
     let (k, n) = (f(&l["kit_us_median"]), f(&l["loopback_us_median"]));
     rep.row(
         "test kit",
-        format!("median per call, {} calls answered by `MockServer` (bench/src/bin/mock_calls.rs)", l["requests"]),
+        format!(
+            "median per call, {} calls answered by `MockServer` (bench/src/bin/mock_calls.rs)",
+            l["requests"]
+        ),
         format!("{k:.1} µs"),
         format!("{n:.1} µs same client, loopback server"),
         format!("{:.3}", k / n),

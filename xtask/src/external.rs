@@ -13,9 +13,9 @@
 //!
 //! Each install is skipped when the lock file (or pin) it came from is unchanged.
 
-use std::time::Instant;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 /// Why an external tool step did not pass (the messages are the ones the test command prints).
 #[derive(Debug, thiserror::Error)]
@@ -274,7 +274,10 @@ pub fn install_release_tools(target: &Path) -> Result<(), String> {
             "cargo must be on PATH",
         )?;
         std::fs::write(&stamp, &version).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
-        eprintln!("==> {name} {version} installed in {:.0} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "==> {name} {version} installed in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

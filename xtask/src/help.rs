@@ -70,8 +70,14 @@ mod tests {
     #[test]
     fn each_command_gets_its_lines_and_block_only() {
         assert_eq!(commands(USAGE), ["one", "two"]);
-        assert_eq!(section(USAGE, "one").unwrap(), "usage: cargo xtask one [--flag]\n\none       does one thing\n--flag    changes it\n          (continued)");
-        assert_eq!(section(USAGE, "two").unwrap(), "usage: cargo xtask two REV\n\ntwo       does another");
+        assert_eq!(
+            section(USAGE, "one").unwrap(),
+            "usage: cargo xtask one [--flag]\n\none       does one thing\n--flag    changes it\n          (continued)"
+        );
+        assert_eq!(
+            section(USAGE, "two").unwrap(),
+            "usage: cargo xtask two REV\n\ntwo       does another"
+        );
         assert_eq!(section(USAGE, "three"), None);
         assert_eq!(section(USAGE, "--flag"), None);
     }

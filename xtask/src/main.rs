@@ -65,11 +65,16 @@ fn diff_cmd(args: &[String]) -> ExitCode {
         Err(code) => return code,
     };
     let [rev] = rest.as_slice() else {
-        eprintln!("error: diff takes one git revision (e.g. `cargo xtask diff origin/main`)\n\n{}", usage());
+        eprintln!(
+            "error: diff takes one git revision (e.g. `cargo xtask diff origin/main`)\n\n{}",
+            usage()
+        );
         return ExitCode::from(2);
     };
     let root = root();
-    let Some(docs) = docs_or_exit(&root, docs_flag.as_deref()) else { return ExitCode::from(2) };
+    let Some(docs) = docs_or_exit(&root, docs_flag.as_deref()) else {
+        return ExitCode::from(2);
+    };
     let old = match xtask::apidiff::load_specs_at(&root, rev) {
         Ok(a) => a,
         Err(e) => {
@@ -103,7 +108,10 @@ fn diff_cmd(args: &[String]) -> ExitCode {
 /// The `diff` report's last part: the vendor documents against the locks.
 fn document_drift(root: &Path, docs: &Path) -> String {
     match xtask::sources::drift(root, docs, None) {
-        Ok(items) if items.is_empty() => format!("\n## Vendor documents\n\nThe documents in `{}` match every `specs/*/sources.lock`.\n", docs.display()),
+        Ok(items) if items.is_empty() => format!(
+            "\n## Vendor documents\n\nThe documents in `{}` match every `specs/*/sources.lock`.\n",
+            docs.display()
+        ),
         Ok(items) => {
             let list: String = items.iter().map(|i| format!("- {i}\n")).collect();
             format!("\n## Vendor documents\n\nThe documents in `{}` differ from the locks (`cargo xtask sources` shows how):\n\n{list}", docs.display())
@@ -150,8 +158,13 @@ fn docs_or_exit(root: &Path, flag: Option<&Path>) -> Option<Option<PathBuf>> {
 /// and refused when it is not the tree this binary was built from (see
 /// [`regen::find_workspace`]).
 fn root() -> PathBuf {
-    let compiled = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    let found = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}")).and_then(|cwd| regen::find_workspace(&cwd, &compiled).map_err(|e| e.to_string()));
+    let compiled = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let found = std::env::current_dir()
+        .map_err(|e| format!("cannot read the current directory: {e}"))
+        .and_then(|cwd| regen::find_workspace(&cwd, &compiled).map_err(|e| e.to_string()));
     match found {
         Ok(root) => root,
         Err(e) => {
@@ -190,7 +203,11 @@ fn main() -> ExitCode {
         "bench" => bench::run(&root(), &args[1..]),
         "diff" => diff_cmd(&args[1..]),
         "sources" => sources_cmd(&args[1..]),
-        "review" => ExitCode::from(xtask::review::command(&root(), &args[1..], regen::default_docs(&root()))),
+        "review" => ExitCode::from(xtask::review::command(
+            &root(),
+            &args[1..],
+            regen::default_docs(&root()),
+        )),
         "release" => release_cmd(&args[1..]),
         "-h" | "--help" | "help" => {
             println!("{}\n{}", usage(), bench::USAGE);
@@ -243,12 +260,23 @@ fn sources_cmd(args: &[String]) -> ExitCode {
     }
     let root = root();
     let accepted = regen::default_docs(&root);
-    let Some(docs) = docs_or_exit(&root, docs.as_deref()) else { return ExitCode::from(2) };
-    let Some(docs) = docs else {
-        eprintln!("error: shared/vendor-docs not found beside the checkout; pass --docs DIR or set {}", regen::DOCS_ENV);
+    let Some(docs) = docs_or_exit(&root, docs.as_deref()) else {
         return ExitCode::from(2);
     };
-    ExitCode::from(xtask::sources::command(&xtask::sources::Command { root: &root, docs: &docs, accepted_docs: accepted.as_deref(), vendor: vendor.as_deref(), accept }))
+    let Some(docs) = docs else {
+        eprintln!(
+            "error: shared/vendor-docs not found beside the checkout; pass --docs DIR or set {}",
+            regen::DOCS_ENV
+        );
+        return ExitCode::from(2);
+    };
+    ExitCode::from(xtask::sources::command(&xtask::sources::Command {
+        root: &root,
+        docs: &docs,
+        accepted_docs: accepted.as_deref(),
+        vendor: vendor.as_deref(),
+        accept,
+    }))
 }
 
 /// The arguments of `cargo xtask regen`.
@@ -272,7 +300,10 @@ impl RegenArgs {
                 "--base" => a.base = Some(value("a git revision")?),
                 "--vendor" => a.vendor = Some(value("a vendor name")?),
                 "--docs" => a.docs = Some(PathBuf::from(value("a folder")?)),
-                "--allow-skip" => a.allow_skip = Some(Skip::parse_list(&value("a list of checks: sources,semver")?).map_err(|e| e.to_string())?),
+                "--allow-skip" => {
+                    a.allow_skip =
+                        Some(Skip::parse_list(&value("a list of checks: sources,semver")?).map_err(|e| e.to_string())?)
+                }
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
@@ -295,7 +326,9 @@ fn regen_cmd(args: &[String]) -> ExitCode {
         }
     };
     let root = root();
-    let Some(docs) = docs_or_exit(&root, a.docs.as_deref()) else { return ExitCode::from(2) };
+    let Some(docs) = docs_or_exit(&root, a.docs.as_deref()) else {
+        return ExitCode::from(2);
+    };
     if let Err(e) = xtask::versions::check(&root) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
@@ -304,13 +337,21 @@ fn regen_cmd(args: &[String]) -> ExitCode {
     let mut checks = gates::sources(&root, docs.as_deref(), a.vendor.as_deref(), a.check, &policy);
     if a.check {
         let semver = gates::semver(&root, a.base.as_deref(), &policy);
-        checks = gates::Outcome { notes: [semver.notes, checks.notes].concat(), errors: [semver.errors, checks.errors].concat(), failed: semver.failed || checks.failed };
+        checks = gates::Outcome {
+            notes: [semver.notes, checks.notes].concat(),
+            errors: [semver.errors, checks.errors].concat(),
+            failed: semver.failed || checks.failed,
+        };
     }
     checks.print();
     if checks.failed {
         return ExitCode::FAILURE;
     }
-    let opts = Options { vendor: a.vendor.as_deref(), check: a.check, ..Options::workspace(&root, docs) };
+    let opts = Options {
+        vendor: a.vendor.as_deref(),
+        check: a.check,
+        ..Options::workspace(&root, docs)
+    };
     run_regen(&opts)
 }
 
@@ -329,8 +370,16 @@ fn run_regen(opts: &Options<'_>) -> ExitCode {
                 println!("removed {}", p.display());
             }
             let cache = match &report.cache_dir {
-                None => format!("all {} spec folders generated afresh (--check never uses the cache)", t.units),
-                Some(dir) => format!("{} of {} spec folders unchanged since the last regen, taken from {}", t.cached, t.units, dir.display()),
+                None => format!(
+                    "all {} spec folders generated afresh (--check never uses the cache)",
+                    t.units
+                ),
+                Some(dir) => format!(
+                    "{} of {} spec folders unchanged since the last regen, taken from {}",
+                    t.cached,
+                    t.units,
+                    dir.display()
+                ),
             };
             println!(
                 "regen{}: {} written, {} unchanged, {} removed in {:.1} ms; {cache} (parse+validate {:.1} ms, emit+format {:.1} ms, write {:.1} ms)",

@@ -15,12 +15,58 @@ const KEYWORDS: &[&str] = &[
 /// are free: generated code writes them as `::std::convert::From`.
 pub const RESERVED_TYPES: &[&str] = &[
     // Imported by name into the generated files (`use snapsdk_runtime::...`, `use serde::...`).
-    "OperationInfo", "AuthRequirement", "Request", "Body", "Multipart", "Method", "HeaderName", "Credentials",
-    "VendorInfo", "Duration", "BTreeMap", "Serialize", "Deserialize",
-    "Client", "ClientBuilder", "Error", "Result", "Option", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Send",
-    "Sync", "Sized", "AsRef", "ToString", "ToOwned", "Clone", "Default", "Iterator", "IntoIterator", "Alternatives",
-    "ApiError", "ByteStream", "DecodeError", "FilePart", "RateLimit", "RequestOptions", "Response", "RetryConfig",
-    "Timestamp", "Timeouts", "NaiveDate", "VENDOR", "Paginator", "StatusCode", "Attempts", "StopReason",
+    "OperationInfo",
+    "AuthRequirement",
+    "Request",
+    "Body",
+    "Multipart",
+    "Method",
+    "HeaderName",
+    "Credentials",
+    "VendorInfo",
+    "Duration",
+    "BTreeMap",
+    "Serialize",
+    "Deserialize",
+    "Client",
+    "ClientBuilder",
+    "Error",
+    "Result",
+    "Option",
+    "Vec",
+    "String",
+    "Box",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Send",
+    "Sync",
+    "Sized",
+    "AsRef",
+    "ToString",
+    "ToOwned",
+    "Clone",
+    "Default",
+    "Iterator",
+    "IntoIterator",
+    "Alternatives",
+    "ApiError",
+    "ByteStream",
+    "DecodeError",
+    "FilePart",
+    "RateLimit",
+    "RequestOptions",
+    "Response",
+    "RetryConfig",
+    "Timestamp",
+    "Timeouts",
+    "NaiveDate",
+    "VENDOR",
+    "Paginator",
+    "StatusCode",
+    "Attempts",
+    "StopReason",
 ];
 
 /// Methods of the generated `Client`; a group accessor may not take their names.
@@ -61,16 +107,24 @@ pub fn method(group: &str, id: &str) -> String {
 
 /// The id without its group's words, if the rule in [`method`] drops any.
 fn strip_group(group: &str, id: &str) -> Option<String> {
-    let g: Vec<String> = snake(group).trim_end_matches('_').split('_').filter(|w| !w.is_empty()).map(singular).collect();
+    let g: Vec<String> = snake(group)
+        .trim_end_matches('_')
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(singular)
+        .collect();
     let words: Vec<&str> = id.split('_').collect();
     // Longest run first: a run of k group words is g[len-k..].
     for k in (1..=g.len()).rev() {
         let run = &g[g.len() - k..];
-        let at = (0..=words.len().saturating_sub(k)).find(|&i| words.len() >= k && words[i..i + k].iter().zip(run).all(|(w, r)| singular(w) == *r));
+        let at = (0..=words.len().saturating_sub(k))
+            .find(|&i| words.len() >= k && words[i..i + k].iter().zip(run).all(|(w, r)| singular(w) == *r));
         if let Some(i) = at {
             let rest: Vec<&str> = words[..i].iter().chain(&words[i + k..]).copied().collect();
             let rest = rest.join("_");
-            let usable = !rest.is_empty() && !rest.starts_with(|c: char| c.is_ascii_digit() || c == '_') && !KEYWORDS.contains(&rest.as_str());
+            let usable = !rest.is_empty()
+                && !rest.starts_with(|c: char| c.is_ascii_digit() || c == '_')
+                && !KEYWORDS.contains(&rest.as_str());
             return usable.then_some(rest);
         }
     }
@@ -82,7 +136,11 @@ fn strip_group(group: &str, id: &str) -> Option<String> {
 fn singular(w: &str) -> String {
     if let Some(stem) = w.strip_suffix("ies").filter(|s| !s.is_empty()) {
         format!("{stem}y")
-    } else if let Some(stem) = w.strip_suffix("sses").or_else(|| w.strip_suffix("uses")).or_else(|| w.strip_suffix("xes")) {
+    } else if let Some(stem) = w
+        .strip_suffix("sses")
+        .or_else(|| w.strip_suffix("uses"))
+        .or_else(|| w.strip_suffix("xes"))
+    {
         format!("{stem}{}", &w[stem.len()..w.len() - 2])
     } else if w.ends_with("ss") || w.ends_with("us") || w.len() < 3 {
         w.to_owned()
@@ -115,11 +173,24 @@ fn escape(mut s: String) -> String {
 }
 
 /// Methods and fields every request builder has; a parameter may not take their names.
-const BUILDER_MEMBERS: &[&str] = &["options", "send", "send_raw", "send_as", "into_stream", "request", "new", "rt_client", "rt_call"];
+const BUILDER_MEMBERS: &[&str] = &[
+    "options",
+    "send",
+    "send_raw",
+    "send_as",
+    "into_stream",
+    "request",
+    "new",
+    "rt_client",
+    "rt_call",
+];
 
 /// `widgetId` → `widget_id`, `id-or-email` → `id_or_email`, `type` → `type_`.
 pub fn snake(wire: &str) -> String {
-    let cleaned: String = wire.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let cleaned: String = wire
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     escape(cleaned.to_snake_case())
 }
 
@@ -134,7 +205,10 @@ pub fn param(wire: &str) -> String {
 
 /// `chat_started` → `ChatStarted`, `1` → `N1`, `self` → `Self_`.
 pub fn pascal(wire: &str) -> String {
-    let cleaned: String = wire.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let cleaned: String = wire
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     let mut s = cleaned.to_upper_camel_case();
     if s.is_empty() {
         s.push_str("Value");
@@ -152,13 +226,35 @@ pub fn pascal(wire: &str) -> String {
 /// members and folders, and the crates every generated crate depends on.
 /// `regen` also refuses the package names it finds in the workspace at run time.
 pub const TAKEN_CRATE_NAMES: &[&str] = &[
-    "snapsdk-runtime", "xtask", "bench", "tests", "integration-tests", "specs", "tools", "serde", "serde_json", "tokio",
-    "wiremock", "serde_urlencoded", "reqwest",
+    "snapsdk-runtime",
+    "xtask",
+    "bench",
+    "tests",
+    "integration-tests",
+    "specs",
+    "tools",
+    "serde",
+    "serde_json",
+    "tokio",
+    "wiremock",
+    "serde_urlencoded",
+    "reqwest",
 ];
 
 /// Names cargo refuses for a package (its lib target would shadow a sysroot
 /// crate, or the name is one of its own output folders).
-const CARGO_RESERVED: &[&str] = &["test", "std", "core", "alloc", "proc_macro", "proc-macro", "deps", "examples", "build", "incremental"];
+const CARGO_RESERVED: &[&str] = &[
+    "test",
+    "std",
+    "core",
+    "alloc",
+    "proc_macro",
+    "proc-macro",
+    "deps",
+    "examples",
+    "build",
+    "incremental",
+];
 
 /// Crate names that are the same package to cargo and crates.io (`-` and `_` are one).
 pub fn crate_key(name: &str) -> String {
@@ -171,10 +267,18 @@ pub fn crate_name_problem(name: &str) -> Option<String> {
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Some("must start with a lowercase letter".into());
     }
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
         return Some("may contain only lowercase letters, digits, `-` and `_`".into());
     }
-    if name.ends_with(['-', '_']) || name.contains("--") || name.contains("__") || name.contains("-_") || name.contains("_-") {
+    if name.ends_with(['-', '_'])
+        || name.contains("--")
+        || name.contains("__")
+        || name.contains("-_")
+        || name.contains("_-")
+    {
         return Some("ends with `-` or `_`, or has two in a row (they must separate words)".into());
     }
     if name.len() > 64 {
@@ -185,7 +289,10 @@ pub fn crate_name_problem(name: &str) -> Option<String> {
     }
     // The library name the emitters use in `use <crate>::Client` must be cargo's.
     if snake(name) != lib {
-        return Some(format!("its library name `{lib}` does not survive case conversion (it becomes `{}`)", snake(name)));
+        return Some(format!(
+            "its library name `{lib}` does not survive case conversion (it becomes `{}`)",
+            snake(name)
+        ));
     }
     None
 }
@@ -207,13 +314,19 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
         row[b.len()]
     };
-    candidates.into_iter().map(|c| (distance(c), c)).filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(2)).min().map(|(_, c)| c)
+    candidates
+        .into_iter()
+        .map(|c| (distance(c), c))
+        .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
 }
 
 pub fn is_snake_ident(s: &str) -> bool {
     !s.is_empty()
         && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 pub fn is_pascal_ident(s: &str) -> bool {
@@ -305,7 +418,9 @@ mod tests {
         for ok in ["snapengage", "acme-chat", "a1", "x-2"] {
             assert_eq!(crate_name_problem(ok), None, "{ok}");
         }
-        for bad in ["1abc", "test", "std", "core", "self", "await", "__", "a--b", "a-", "Caps", "deps", ""] {
+        for bad in [
+            "1abc", "test", "std", "core", "self", "await", "__", "a--b", "a-", "Caps", "deps", "",
+        ] {
             assert!(crate_name_problem(bad).is_some(), "{bad}");
         }
     }

@@ -10,7 +10,16 @@ use std::time::SystemTime;
 
 /// Manifest keys every published crate sets (`[package]`, after cargo
 /// resolved the workspace inheritance).
-pub const METADATA: [&str; 8] = ["description", "keywords", "categories", "repository", "documentation", "rust-version", "license", "readme"];
+pub const METADATA: [&str; 8] = [
+    "description",
+    "keywords",
+    "categories",
+    "repository",
+    "documentation",
+    "rust-version",
+    "license",
+    "readme",
+];
 
 /// The workspace's publishable packages: `(name, version, folder)`, from `cargo metadata`.
 pub fn published(root: &Path) -> Result<Vec<(String, String, PathBuf)>, String> {
@@ -21,7 +30,10 @@ pub fn published(root: &Path) -> Result<Vec<(String, String, PathBuf)>, String> 
         .output()
         .map_err(|e| format!("could not run {cargo} metadata: {e}"))?;
     if !out.status.success() {
-        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
     let mut crates = Vec::new();
@@ -30,8 +42,15 @@ pub fn published(root: &Path) -> Result<Vec<(String, String, PathBuf)>, String> 
         if p["publish"].as_array().is_some_and(|r| r.is_empty()) {
             continue;
         }
-        let dir = Path::new(p["manifest_path"].as_str().unwrap_or_default()).parent().map(Path::to_path_buf).unwrap_or_default();
-        crates.push((p["name"].as_str().unwrap_or_default().to_owned(), p["version"].as_str().unwrap_or_default().to_owned(), dir));
+        let dir = Path::new(p["manifest_path"].as_str().unwrap_or_default())
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        crates.push((
+            p["name"].as_str().unwrap_or_default().to_owned(),
+            p["version"].as_str().unwrap_or_default().to_owned(),
+            dir,
+        ));
     }
     crates.sort();
     Ok(crates)
@@ -61,8 +80,13 @@ pub fn check_crate(file: &Path, name: &str, version: &str, dir: &Path) -> Result
         }
     }
     let manifest = tar(&["-xzOf"], file, Some(&format!("{prefix}Cargo.toml")))?;
-    let doc: toml_edit::DocumentMut = manifest.parse().map_err(|e| format!("{name}: the packaged Cargo.toml does not parse: {e}"))?;
-    let package = doc.get("package").and_then(|p| p.as_table()).ok_or_else(|| format!("{name}: the packaged Cargo.toml has no [package]"))?;
+    let doc: toml_edit::DocumentMut = manifest
+        .parse()
+        .map_err(|e| format!("{name}: the packaged Cargo.toml does not parse: {e}"))?;
+    let package = doc
+        .get("package")
+        .and_then(|p| p.as_table())
+        .ok_or_else(|| format!("{name}: the packaged Cargo.toml has no [package]"))?;
     for key in METADATA {
         let present = match package.get(key) {
             Some(v) if v.is_array() => v.as_array().is_some_and(|a| !a.is_empty()),
@@ -79,7 +103,9 @@ pub fn check_crate(file: &Path, name: &str, version: &str, dir: &Path) -> Result
         }
     }
     if doc.get("test").is_some() {
-        problems.push(format!("{name}: the packaged Cargo.toml declares test targets the package does not hold"));
+        problems.push(format!(
+            "{name}: the packaged Cargo.toml declares test targets the package does not hold"
+        ));
     }
     Ok(problems)
 }
@@ -92,7 +118,12 @@ fn tar(flags: &[&str], file: &Path, member: Option<&str>) -> Result<String, Stri
     }
     let out = cmd.output().map_err(|e| format!("could not run tar: {e}"))?;
     if !out.status.success() {
-        return Err(format!("tar {} {}: {}", flags.join(" "), file.display(), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "tar {} {}: {}",
+            flags.join(" "),
+            file.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -101,7 +132,12 @@ fn tar(flags: &[&str], file: &Path, member: Option<&str>) -> Result<String, Stri
 /// (`publish --workspace --dry-run`) or `package/` (`cargo package`).
 fn crate_file(target: &Path, name: &str, version: &str) -> Option<PathBuf> {
     let file = format!("{name}-{version}.crate");
-    [target.join("package/tmp-crate").join(&file), target.join("package").join(&file)].into_iter().find(|p| p.is_file())
+    [
+        target.join("package/tmp-crate").join(&file),
+        target.join("package").join(&file),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
 }
 
 /// Every publishable crate's `.crate`, written at or after `since` (by this
@@ -112,12 +148,20 @@ pub fn check_workspace(root: &Path, since: SystemTime) -> Result<String, String>
     let mut problems = Vec::new();
     for (name, version, dir) in &crates {
         let Some(file) = crate_file(&target, name, version) else {
-            problems.push(format!("{name}: no {name}-{version}.crate under {}; did the publish dry run package it?", target.join("package").display()));
+            problems.push(format!(
+                "{name}: no {name}-{version}.crate under {}; did the publish dry run package it?",
+                target.join("package").display()
+            ));
             continue;
         };
-        let fresh = std::fs::metadata(&file).and_then(|m| m.modified()).is_ok_and(|t| t >= since);
+        let fresh = std::fs::metadata(&file)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= since);
         if !fresh {
-            problems.push(format!("{name}: {} is older than this run; the publish dry run did not package it", file.display()));
+            problems.push(format!(
+                "{name}: {} is older than this run; the publish dry run did not package it",
+                file.display()
+            ));
             continue;
         }
         problems.extend(check_crate(&file, name, version, dir)?);
@@ -146,7 +190,15 @@ mod tests {
         }
         std::fs::write(top.join("Cargo.toml"), manifest).unwrap();
         let file = tmp.join("demo-0.1.0.crate");
-        let ok = Command::new("tar").args(["-czf"]).arg(&file).arg("-C").arg(tmp).arg("demo-0.1.0").status().unwrap().success();
+        let ok = Command::new("tar")
+            .args(["-czf"])
+            .arg(&file)
+            .arg("-C")
+            .arg(tmp)
+            .arg("demo-0.1.0")
+            .status()
+            .unwrap()
+            .success();
         assert!(ok);
         file
     }
@@ -158,24 +210,61 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("openapi.json"), "{}").unwrap();
         std::fs::write(dir.join("API.md"), "").unwrap();
-        let all = ["README.md", "LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs", "API.md", "openapi.json"];
+        let all = [
+            "README.md",
+            "LICENSE-MIT",
+            "LICENSE-APACHE",
+            "src/lib.rs",
+            "API.md",
+            "openapi.json",
+        ];
         let build = tmp.join("build");
         let good = pack(&build, &all, GOOD_MANIFEST);
         assert_eq!(check_crate(&good, "demo", "0.1.0", &dir).unwrap(), Vec::<String>::new());
 
         // The guard fires: a missing file, shipped tests and build output, missing metadata.
-        let bad = pack(&build, &["README.md", "LICENSE-MIT", "src/lib.rs", "API.md", "tests/wire.rs", "target/debug/x"], &GOOD_MANIFEST.replace("keywords = [\"a\"]\n", "keywords = []\n").replace("rust-version = \"1.82\"\n", ""));
+        let bad = pack(
+            &build,
+            &[
+                "README.md",
+                "LICENSE-MIT",
+                "src/lib.rs",
+                "API.md",
+                "tests/wire.rs",
+                "target/debug/x",
+            ],
+            &GOOD_MANIFEST
+                .replace("keywords = [\"a\"]\n", "keywords = []\n")
+                .replace("rust-version = \"1.82\"\n", ""),
+        );
         let problems = check_crate(&bad, "demo", "0.1.0", &dir).unwrap().join("\n");
-        for expected in ["LICENSE-APACHE is missing", "openapi.json is missing", "holds tests/wire.rs", "holds target/debug/x", "no `keywords`", "no `rust-version`"] {
+        for expected in [
+            "LICENSE-APACHE is missing",
+            "openapi.json is missing",
+            "holds tests/wire.rs",
+            "holds target/debug/x",
+            "no `keywords`",
+            "no `rust-version`",
+        ] {
             assert!(problems.contains(expected), "{expected:?} not in:\n{problems}");
         }
         let wrong = pack(&build, &all, &GOOD_MANIFEST.replace("MIT OR Apache-2.0", "MIT"));
-        assert!(check_crate(&wrong, "demo", "0.1.0", &dir).unwrap().iter().any(|p| p.contains("license is \"MIT\"")));
+        assert!(check_crate(&wrong, "demo", "0.1.0", &dir)
+            .unwrap()
+            .iter()
+            .any(|p| p.contains("license is \"MIT\"")));
         // A runtime-like package without the client documents needs none.
         let plain = tmp.join("plain");
         std::fs::create_dir_all(&plain).unwrap();
-        let lib = pack(&build, &["README.md", "LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs"], GOOD_MANIFEST);
-        assert_eq!(check_crate(&lib, "demo", "0.1.0", &plain).unwrap(), Vec::<String>::new());
+        let lib = pack(
+            &build,
+            &["README.md", "LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs"],
+            GOOD_MANIFEST,
+        );
+        assert_eq!(
+            check_crate(&lib, "demo", "0.1.0", &plain).unwrap(),
+            Vec::<String>::new()
+        );
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 

@@ -110,7 +110,10 @@ impl Lock {
             let shaped = if s.shaped.is_empty() {
                 String::new()
             } else {
-                format!(",\n      \"shaped\": {}", serde_json::to_string(&s.shaped).unwrap_or_default())
+                format!(
+                    ",\n      \"shaped\": {}",
+                    serde_json::to_string(&s.shaped).unwrap_or_default()
+                )
             };
             let _ = writeln!(
                 out,
@@ -592,16 +595,25 @@ impl<'a> Drifted<'a> {
         let file = &self.source.file;
         for l in &d.shaped_gone {
             r.counts.vanished += 1;
-            r.items.push(format!("{}: {file} § \"{l}\" (heading-shaped line) vanished", r.vendor));
+            r.items
+                .push(format!("{}: {file} § \"{l}\" (heading-shaped line) vanished", r.vendor));
             let _ = writeln!(r.markdown, "- gone: \"{l}\"");
         }
         let listed = |l: &str| {
-            self.source.headings.as_ref().is_some_and(|h| h.lines.iter().any(|x| normalise(x) == l))
+            self.source
+                .headings
+                .as_ref()
+                .is_some_and(|h| h.lines.iter().any(|x| normalise(x) == l))
         };
         for l in &d.shaped_new {
             r.counts.new_headings += 1;
-            r.items.push(format!("{}: {file} has a new heading-shaped line \"{l}\"", r.vendor));
-            let note = if listed(l) { "" } else { " (not in `headings.lines`: a new or renamed heading?)" };
+            r.items
+                .push(format!("{}: {file} has a new heading-shaped line \"{l}\"", r.vendor));
+            let note = if listed(l) {
+                ""
+            } else {
+                " (not in `headings.lines`: a new or renamed heading?)"
+            };
             let _ = writeln!(r.markdown, "- new: \"{l}\"{note}");
         }
         r.markdown.push('\n');
@@ -1069,7 +1081,10 @@ fn accept(root: &Path, api: &ir::Api, path: &Path, lock: Option<&Lock>, new: &BT
 /// For `regen --check`: one line per drifted item, empty when the documents match the locks.
 /// Spec errors are left for regen to report.
 pub fn drift(root: &Path, docs: &Path, vendor: Option<&str>) -> Result<Vec<String>, SourcesError> {
-    Ok(drift_reports(root, docs, vendor)?.into_iter().flat_map(|r| r.items).collect())
+    Ok(drift_reports(root, docs, vendor)?
+        .into_iter()
+        .flat_map(|r| r.items)
+        .collect())
 }
 
 /// [`drift`] per vendor, with the operations each drift touches (for `cargo xtask review`).

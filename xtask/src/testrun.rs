@@ -32,7 +32,16 @@ impl Tally {
         } else if let Some(rest) = l.strip_prefix("test result: ") {
             // `ok. 9 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.1s`
             let count = |what: &str| {
-                rest.split(';').find_map(|part| part.trim().trim_start_matches("ok.").trim_start_matches("FAILED.").trim().strip_suffix(what)?.trim().parse::<u64>().ok())
+                rest.split(';').find_map(|part| {
+                    part.trim()
+                        .trim_start_matches("ok.")
+                        .trim_start_matches("FAILED.")
+                        .trim()
+                        .strip_suffix(what)?
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
             };
             self.passed += count(" passed").unwrap_or(0);
             self.failed += count(" failed").unwrap_or(0);
@@ -79,9 +88,21 @@ pub struct Outcome {
 impl Outcome {
     pub fn line(&self) -> String {
         let secs = self.took.as_secs_f64();
-        let took = if secs >= 60.0 { format!("{}m{:02}s", (secs / 60.0) as u64, (secs % 60.0) as u64) } else { format!("{secs:.1}s") };
-        let note = if self.note.is_empty() { String::new() } else { format!(": {}", self.note) };
-        format!("  {:<7} {:<22} {took:>7}{note}", if self.ok { "ok" } else { "FAILED" }, self.what)
+        let took = if secs >= 60.0 {
+            format!("{}m{:02}s", (secs / 60.0) as u64, (secs % 60.0) as u64)
+        } else {
+            format!("{secs:.1}s")
+        };
+        let note = if self.note.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", self.note)
+        };
+        format!(
+            "  {:<7} {:<22} {took:>7}{note}",
+            if self.ok { "ok" } else { "FAILED" },
+            self.what
+        )
     }
 }
 
@@ -94,7 +115,12 @@ pub fn cargo(root: &Path, what: &str, args: &[&str], env: &[(&str, &str)], tally
     for l in &ran.lines {
         tally.line(l);
     }
-    Outcome { what: what.into(), ok: ran.ok, took: started.elapsed(), note: ran.note }
+    Outcome {
+        what: what.into(),
+        ok: ran.ok,
+        took: started.elapsed(),
+        note: ran.note,
+    }
 }
 
 /// What one cargo run gave: whether it succeeded, why not, and its output lines.
@@ -109,10 +135,22 @@ pub struct Ran {
 fn run_cargo(root: &Path, what: &str, args: &[String], env: &[(String, String)]) -> Ran {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("==> {what}: cargo {}", args.join(" "));
-    let child = Command::new(&cargo).args(args).envs(env.iter().map(|(k, v)| (k, v))).current_dir(root).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    let child = Command::new(&cargo)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
     let mut child = match child {
         Ok(c) => c,
-        Err(e) => return Ran { ok: false, note: format!("could not run {cargo}: {e}"), lines: Vec::new() },
+        Err(e) => {
+            return Ran {
+                ok: false,
+                note: format!("could not run {cargo}: {e}"),
+                lines: Vec::new(),
+            }
+        }
     };
     // Both streams are echoed as they come (libtest's results arrive on stdout,
     // cargo's `Running` lines on stderr) and counted once each ends.
@@ -123,9 +161,21 @@ fn run_cargo(root: &Path, what: &str, args: &[String], env: &[(String, String)])
         lines.extend(h.join().unwrap_or_default());
     }
     match child.wait() {
-        Ok(s) if s.success() => Ran { ok: true, note: String::new(), lines },
-        Ok(s) => Ran { ok: false, note: format!("cargo exited with {s}"), lines },
-        Err(e) => Ran { ok: false, note: format!("waiting for cargo: {e}"), lines },
+        Ok(s) if s.success() => Ran {
+            ok: true,
+            note: String::new(),
+            lines,
+        },
+        Ok(s) => Ran {
+            ok: false,
+            note: format!("cargo exited with {s}"),
+            lines,
+        },
+        Err(e) => Ran {
+            ok: false,
+            note: format!("waiting for cargo: {e}"),
+            lines,
+        },
     }
 }
 
@@ -146,7 +196,12 @@ pub enum Lint {
 pub enum Run {
     /// `cargo <args>` with `env` added; with `tests`, libtest's results in its
     /// output are counted, and a failure without a failed test counts as one.
-    Cargo { args: Vec<String>, env: Vec<(String, String)>, lint: Lint, tests: bool },
+    Cargo {
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+        lint: Lint,
+        tests: bool,
+    },
     /// Work done in this process (a check, waiting for the installs); the
     /// outcomes it gives join the report where it ran.
     Work(Box<dyn FnOnce() -> Vec<Outcome> + Send>),
@@ -162,7 +217,12 @@ impl Step {
     pub fn cargo(what: &str, args: &[&str], env: &[(&str, &str)], lint: Lint, tests: bool) -> Step {
         Step {
             what: what.into(),
-            run: Run::Cargo { args: args.iter().map(|a| a.to_string()).collect(), env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), lint, tests },
+            run: Run::Cargo {
+                args: args.iter().map(|a| a.to_string()).collect(),
+                env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                lint,
+                tests,
+            },
         }
     }
 
@@ -179,7 +239,12 @@ impl Step {
                     eprintln!("error: {name}: {e}");
                 }
                 let ok = r.is_ok();
-                vec![Outcome { what: name, ok, took: started.elapsed(), note: r.unwrap_or_else(|e| e) }]
+                vec![Outcome {
+                    what: name,
+                    ok,
+                    took: started.elapsed(),
+                    note: r.unwrap_or_else(|e| e),
+                }]
             })),
         }
     }
@@ -234,14 +299,24 @@ pub fn run_steps(steps: Vec<Step>, runner: &mut dyn Runner, lint: &[(String, Str
     for step in steps {
         match step.run {
             Run::Work(f) => report.outcomes.extend(f()),
-            Run::Cargo { args, mut env, lint: how, tests } => {
+            Run::Cargo {
+                args,
+                mut env,
+                lint: how,
+                tests,
+            } => {
                 let wrapped = how == Lint::Lints || (how == Lint::Reuse && lint_ok);
                 if wrapped {
                     env.extend(lint.iter().cloned());
                 }
                 let started = Instant::now();
                 let ran = runner.cargo(&step.what, &args, &env);
-                let mut o = Outcome { what: step.what.clone(), ok: ran.ok, took: started.elapsed(), note: ran.note };
+                let mut o = Outcome {
+                    what: step.what.clone(),
+                    ok: ran.ok,
+                    took: started.elapsed(),
+                    note: ran.note,
+                };
                 if how == Lint::Lints && !o.ok {
                     lint_ok = false;
                 }
@@ -252,12 +327,24 @@ pub fn run_steps(steps: Vec<Step>, runner: &mut dyn Runner, lint: &[(String, Str
                     if !o.ok && t.failed == 0 {
                         // Nothing ran or a binary did not build: still a failure in the count.
                         t.failed += 1;
-                        o.note = format!("{}; no test failed, so a test binary did not build or cargo stopped early", o.note);
+                        o.note = format!(
+                            "{}; no test failed, so a test binary did not build or cargo stopped early",
+                            o.note
+                        );
                     } else {
-                        o.note = format!("{} test binaries and doctest runs{}", t.binaries, if t.no_result > 0 { format!(", {} ended without a result", t.no_result) } else { String::new() });
+                        o.note = format!(
+                            "{} test binaries and doctest runs{}",
+                            t.binaries,
+                            if t.no_result > 0 {
+                                format!(", {} ended without a result", t.no_result)
+                            } else {
+                                String::new()
+                            }
+                        );
                     }
                     if !wrapped && how == Lint::Reuse {
-                        o.note.push_str(" (run without the lint wrapper after the lint failure)");
+                        o.note
+                            .push_str(" (run without the lint wrapper after the lint failure)");
                     }
                     report.tally.add(&t);
                 }
@@ -287,17 +374,45 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
         // That is what `cargo clippy --all-targets` lints, benches aside (the
         // workspace has none); `--all-targets` here would build the examples in
         // test mode and the tests step would build them again.
-        Step::cargo("clippy + test build", &["test", "--workspace", "--locked", "--no-run"], &[], Lint::Lints, false),
-        Step::cargo("rustdoc", &["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")], Lint::No, false),
+        // Every workspace file as rustfmt leaves it (generated files carry
+        // `@generated`, which rustfmt skips; xtask/tests/generated_fmt.rs checks them).
+        Step::cargo("rustfmt check", &["fmt", "--all", "--check"], &[], Lint::No, false),
+        Step::cargo(
+            "clippy + test build",
+            &["test", "--workspace", "--locked", "--no-run"],
+            &[],
+            Lint::Lints,
+            false,
+        ),
+        Step::cargo(
+            "rustdoc",
+            &["doc", "--workspace", "--no-deps", "--locked"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+            Lint::No,
+            false,
+        ),
         // Prism must be in place before the tests start.
         Step {
             what: "OpenAPI validation, Prism install".into(),
             run: Run::Work(Box::new(move || {
-                prepared.join().unwrap_or_else(|_| vec![Outcome { what: "OpenAPI validation, Prism install".into(), ok: false, took: Duration::ZERO, note: "the install thread panicked".into() }])
+                prepared.join().unwrap_or_else(|_| {
+                    vec![Outcome {
+                        what: "OpenAPI validation, Prism install".into(),
+                        ok: false,
+                        took: Duration::ZERO,
+                        note: "the install thread panicked".into(),
+                    }]
+                })
             })),
         },
         // Every test binary and the doctests, to the end even when one fails.
-        Step::cargo("tests", &["test", "--workspace", "--locked", "--no-fail-fast"], &[], Lint::Reuse, true),
+        Step::cargo(
+            "tests",
+            &["test", "--workspace", "--locked", "--no-fail-fast"],
+            &[],
+            Lint::Reuse,
+            true,
+        ),
         Step::check("dependency tree", {
             let root = root.clone();
             move || no_forbidden_dependencies(&root)
@@ -312,10 +427,20 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
             let root = root.clone();
             move || {
                 let cleared = clear_dry_run_sources(&root);
-                Ok(if cleared > 0 { format!("removed {cleared} unpacked copies of this workspace's crates left by an earlier dry run") } else { String::new() })
+                Ok(if cleared > 0 {
+                    format!("removed {cleared} unpacked copies of this workspace's crates left by an earlier dry run")
+                } else {
+                    String::new()
+                })
             }
         }),
-        Step::cargo("publish dry run", &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"], &[("CARGO_PROFILE_DEV_DEBUG", "false")], Lint::No, false),
+        Step::cargo(
+            "publish dry run",
+            &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"],
+            &[("CARGO_PROFILE_DEV_DEBUG", "false")],
+            Lint::No,
+            false,
+        ),
         Step::check("published contents", {
             let root = root.clone();
             move || crate::package::check_workspace(&root, since)
@@ -328,7 +453,16 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
         }),
         Step::cargo(
             "release end to end",
-            &["test", "-p", "xtask", "--locked", "--test", "release_e2e", "--", "--nocapture"],
+            &[
+                "test",
+                "-p",
+                "xtask",
+                "--locked",
+                "--test",
+                "release_e2e",
+                "--",
+                "--nocapture",
+            ],
             &[],
             Lint::Reuse,
             true,
@@ -371,7 +505,12 @@ pub const FORBIDDEN: [&str; 3] = ["aws-lc-sys", "aws-lc-rs", "cmake"];
 
 /// The forbidden crates in `cargo tree --prefix none` output.
 pub fn forbidden_in(tree: &str) -> Vec<String> {
-    let mut found: Vec<String> = tree.lines().filter_map(|l| l.split_whitespace().next()).filter(|name| FORBIDDEN.contains(name)).map(str::to_owned).collect();
+    let mut found: Vec<String> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| FORBIDDEN.contains(name))
+        .map(str::to_owned)
+        .collect();
     found.sort();
     found.dedup();
     found
@@ -393,19 +532,38 @@ pub fn no_forbidden_dependencies(root: &Path) -> Result<String, String> {
                 .output()
                 .map_err(|e| format!("could not run {cargo} tree: {e}"))?;
             if !out.status.success() {
-                return Err(format!("`cargo tree -p {name} {}` failed: {}", features.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+                return Err(format!(
+                    "`cargo tree -p {name} {}` failed: {}",
+                    features.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
             }
             trees += 1;
             let found = forbidden_in(&String::from_utf8_lossy(&out.stdout));
             if !found.is_empty() {
-                problems.push(format!("{name} {}: {}", if features.is_empty() { "(default features)" } else { features[0] }, found.join(", ")));
+                problems.push(format!(
+                    "{name} {}: {}",
+                    if features.is_empty() {
+                        "(default features)"
+                    } else {
+                        features[0]
+                    },
+                    found.join(", ")
+                ));
             }
         }
     }
     if problems.is_empty() {
-        Ok(format!("{trees} trees ({} crates x no, default, all features): no {}", crates.len(), FORBIDDEN.join(", no ")))
+        Ok(format!(
+            "{trees} trees ({} crates x no, default, all features): no {}",
+            crates.len(),
+            FORBIDDEN.join(", no ")
+        ))
     } else {
-        Err(format!("forbidden crates in the dependency tree (README, Security: no aws-lc-sys, no cmake): {}", problems.join("; ")))
+        Err(format!(
+            "forbidden crates in the dependency tree (README, Security: no aws-lc-sys, no cmake): {}",
+            problems.join("; ")
+        ))
     }
 }
 
@@ -415,13 +573,26 @@ pub fn no_forbidden_dependencies(root: &Path) -> Result<String, String> {
 /// `__CLIPPY_HACKERY__`). Dependencies are still compiled by plain rustc.
 pub fn clippy_env() -> Result<Vec<(&'static str, String)>, String> {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = Command::new(&rustc).args(["--print", "sysroot"]).output().map_err(|e| format!("running `{rustc} --print sysroot`: {e}"))?;
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| format!("running `{rustc} --print sysroot`: {e}"))?;
     let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_owned();
-    let driver = Path::new(&sysroot).join("bin").join(if cfg!(windows) { "clippy-driver.exe" } else { "clippy-driver" });
+    let driver = Path::new(&sysroot).join("bin").join(if cfg!(windows) {
+        "clippy-driver.exe"
+    } else {
+        "clippy-driver"
+    });
     if !driver.is_file() {
-        return Err(format!("clippy-driver not found at {}; install clippy with `rustup component add clippy`", driver.display()));
+        return Err(format!(
+            "clippy-driver not found at {}; install clippy with `rustup component add clippy`",
+            driver.display()
+        ));
     }
-    Ok(vec![("RUSTC_WORKSPACE_WRAPPER", driver.to_string_lossy().into_owned()), ("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into())])
+    Ok(vec![
+        ("RUSTC_WORKSPACE_WRAPPER", driver.to_string_lossy().into_owned()),
+        ("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into()),
+    ])
 }
 
 /// Copy a child's stream to ours line by line, keeping the lines.
@@ -444,7 +615,9 @@ fn echo(stream: impl Read, to_stderr: bool) -> Vec<String> {
 pub fn prepare_external(root: &Path, target: &Path) -> Vec<Outcome> {
     type Prep<'a> = &'a dyn Fn() -> Result<(), crate::external::ToolError>;
     let steps: [(&str, Prep<'_>); 3] = [
-        ("OpenAPI validation", &|| crate::external::validate_openapi(root, target)),
+        ("OpenAPI validation", &|| {
+            crate::external::validate_openapi(root, target)
+        }),
         ("Prism install", &|| crate::external::install_prism(root)),
         ("workflow lint", &|| crate::external::lint_workflows(root, target)),
     ];
@@ -457,7 +630,12 @@ pub fn prepare_external(root: &Path, target: &Path) -> Vec<Outcome> {
             Ok(()) => eprintln!("==> {what}: ok in {:.1} s", took.as_secs_f64()),
             Err(e) => eprintln!("error: {e}"),
         }
-        out.push(Outcome { what: what.into(), ok: r.is_ok(), took, note: r.err().map(|e| e.to_string()).unwrap_or_default() });
+        out.push(Outcome {
+            what: what.into(),
+            ok: r.is_ok(),
+            took,
+            note: r.err().map(|e| e.to_string()).unwrap_or_default(),
+        });
     }
     out
 }
@@ -483,7 +661,10 @@ mod tests {
              \x20  Doc-tests a\n\
              test result: ok. 3 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.50s\n",
         );
-        assert_eq!((t.passed, t.failed, t.skipped, t.binaries, t.no_result), (52, 2, 3, 3, 0));
+        assert_eq!(
+            (t.passed, t.failed, t.skipped, t.binaries, t.no_result),
+            (52, 2, 3, 3, 0)
+        );
         assert_eq!(t.summary(), "52 passed, 2 failed, 3 skipped");
     }
 
@@ -520,14 +701,20 @@ mod tests {
 /// `index.crates.io-…`); only folders named after a crate under `crates/` are
 /// touched.
 pub fn clear_dry_run_sources(root: &Path) -> usize {
-    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
     home.map_or(0, |h| clear_dry_run_sources_in(&h.join("registry/src"), root))
 }
 
 /// [`clear_dry_run_sources`] for the registry sources folder `src`.
 pub fn clear_dry_run_sources_in(src: &Path, root: &Path) -> usize {
     let ours: Vec<String> = std::fs::read_dir(root.join("crates"))
-        .map(|d| d.flatten().filter_map(|e| e.file_name().to_str().map(|n| format!("{n}-"))).collect())
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().map(|n| format!("{n}-")))
+                .collect()
+        })
         .unwrap_or_default();
     let mut removed = 0;
     for overlay in std::fs::read_dir(src).into_iter().flatten().flatten() {
@@ -536,7 +723,10 @@ pub fn clear_dry_run_sources_in(src: &Path, root: &Path) -> usize {
         }
         for unpacked in std::fs::read_dir(overlay.path()).into_iter().flatten().flatten() {
             let name = unpacked.file_name().to_string_lossy().into_owned();
-            let is_ours = ours.iter().any(|p| name.strip_prefix(p.as_str()).is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit())));
+            let is_ours = ours.iter().any(|p| {
+                name.strip_prefix(p.as_str())
+                    .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+            });
             if is_ours && std::fs::remove_dir_all(unpacked.path()).is_ok() {
                 removed += 1;
             }
@@ -590,12 +780,28 @@ mod steps_as_data {
     impl Runner for Fake {
         fn cargo(&mut self, what: &str, _args: &[String], env: &[(String, String)]) -> Ran {
             self.calls.push((what.to_owned(), env.to_vec()));
-            self.answers.iter().find(|(w, _)| *w == what).map(|(_, r)| r.clone()).unwrap_or(Ran { ok: true, note: String::new(), lines: Vec::new() })
+            self.answers
+                .iter()
+                .find(|(w, _)| *w == what)
+                .map(|(_, r)| r.clone())
+                .unwrap_or(Ran {
+                    ok: true,
+                    note: String::new(),
+                    lines: Vec::new(),
+                })
         }
     }
 
     fn ran(ok: bool, output: &str) -> Ran {
-        Ran { ok, note: if ok { String::new() } else { "cargo exited with exit status: 101".into() }, lines: output.lines().map(str::to_owned).collect() }
+        Ran {
+            ok,
+            note: if ok {
+                String::new()
+            } else {
+                "cargo exited with exit status: 101".into()
+            },
+            lines: output.lines().map(str::to_owned).collect(),
+        }
     }
 
     const PASSING: &str = "     Running tests/a.rs (target/debug/deps/a-1)\ntest result: ok. 7 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s\n";
@@ -613,7 +819,11 @@ mod steps_as_data {
             Step::cargo("rustdoc", &["doc"], &[("RUSTDOCFLAGS", "-D warnings")], Lint::No, false),
             Step::check("install", move || {
                 checked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if check_fails { Err("npm ci failed".into()) } else { Ok(String::new()) }
+                if check_fails {
+                    Err("npm ci failed".into())
+                } else {
+                    Ok(String::new())
+                }
             }),
             Step::cargo("tests", &["test", "--no-fail-fast"], &[], Lint::Reuse, true),
             Step::cargo("publish dry run", &["publish", "--dry-run"], &[], Lint::No, false),
@@ -626,7 +836,10 @@ mod steps_as_data {
 
     fn run(answers: Vec<(&'static str, Ran)>, check_fails: bool) -> (Report, Fake, usize) {
         let checked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut fake = Fake { answers, calls: Vec::new() };
+        let mut fake = Fake {
+            answers,
+            calls: Vec::new(),
+        };
         let report = run_steps(steps(checked.clone(), check_fails), &mut fake, &lint());
         let n = checked.load(std::sync::atomic::Ordering::SeqCst);
         (report, fake, n)
@@ -642,26 +855,49 @@ mod steps_as_data {
         let tests_env = &fake.calls.iter().find(|c| c.0 == "tests").unwrap().1;
         assert!(tests_env.contains(&lint()[0]));
         // The docs step is not linted.
-        assert!(!fake.calls.iter().find(|c| c.0 == "rustdoc").unwrap().1.contains(&lint()[0]));
+        assert!(!fake
+            .calls
+            .iter()
+            .find(|c| c.0 == "rustdoc")
+            .unwrap()
+            .1
+            .contains(&lint()[0]));
     }
 
     #[test]
     fn every_step_runs_after_an_earlier_failure_and_the_exit_is_non_zero() {
         for failing in ["clippy + test build", "rustdoc", "publish dry run"] {
             let (report, fake, checks) = run(vec![(failing, ran(false, "")), ("tests", ran(true, PASSING))], false);
-            assert_eq!(fake.calls.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["clippy + test build", "rustdoc", "tests", "publish dry run"], "{failing}");
+            assert_eq!(
+                fake.calls.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+                ["clippy + test build", "rustdoc", "tests", "publish dry run"],
+                "{failing}"
+            );
             assert_eq!(checks, 2, "{failing}: both checks ran");
             assert!(!report.ok(), "{failing}");
-            let failed: Vec<&str> = report.outcomes.iter().filter(|o| !o.ok).map(|o| o.what.as_str()).collect();
+            let failed: Vec<&str> = report
+                .outcomes
+                .iter()
+                .filter(|o| !o.ok)
+                .map(|o| o.what.as_str())
+                .collect();
             assert_eq!(failed, [failing]);
-            assert!(report.text().contains(&format!("FAILED  {failing}")), "{}", report.text());
+            assert!(
+                report.text().contains(&format!("FAILED  {failing}")),
+                "{}",
+                report.text()
+            );
             assert_eq!(report.text().lines().last(), Some("7 passed, 0 failed"));
         }
         // A failing check fails the run; the steps after it still run.
         let (report, fake, checks) = run(vec![("tests", ran(true, PASSING))], true);
         assert!(!report.ok());
         assert_eq!((fake.calls.len(), checks), (4, 2));
-        assert!(report.text().contains("FAILED  install") && report.text().contains("npm ci failed"), "{}", report.text());
+        assert!(
+            report.text().contains("FAILED  install") && report.text().contains("npm ci failed"),
+            "{}",
+            report.text()
+        );
     }
 
     #[test]
@@ -678,12 +914,21 @@ mod steps_as_data {
 
     #[test]
     fn a_lint_failure_does_not_hide_test_results() {
-        let (report, fake, _) = run(vec![("clippy + test build", ran(false, "error: unused variable")), ("tests", ran(false, FAILING))], false);
+        let (report, fake, _) = run(
+            vec![
+                ("clippy + test build", ran(false, "error: unused variable")),
+                ("tests", ran(false, FAILING)),
+            ],
+            false,
+        );
         // The tests ran, without the wrapper (a lint error would stop their build), and their results are reported.
         let tests_env = &fake.calls.iter().find(|c| c.0 == "tests").expect("the tests ran").1;
         assert!(!tests_env.contains(&lint()[0]), "{tests_env:?}");
         assert_eq!(report.text().lines().last(), Some("5 passed, 2 failed"));
-        assert!(report.outcomes.iter().any(|o| o.what == "tests" && o.note.contains("without the lint wrapper")));
+        assert!(report
+            .outcomes
+            .iter()
+            .any(|o| o.what == "tests" && o.note.contains("without the lint wrapper")));
         assert!(!report.ok());
     }
 

@@ -1573,7 +1573,10 @@ impl EmittedNames {
             ck.cx.err(
                 at,
                 "id",
-                format!("operations `{}` and `{other}` both become the method `{group}::{method}`", op.id),
+                format!(
+                    "operations `{}` and `{other}` both become the method `{group}::{method}`",
+                    op.id
+                ),
                 "rename one so they differ in more than the group's own words",
             );
         }

@@ -21,14 +21,20 @@ fn report(case: &str) -> CrateReport {
 }
 
 fn need(v: &str) -> Verdict {
-    Verdict::TooSmall { need: semver::Version::parse(v).unwrap() }
+    Verdict::TooSmall {
+        need: semver::Version::parse(v).unwrap(),
+    }
 }
 
 #[test]
 fn removed_operation_is_breaking_and_needs_a_minor_bump_below_1_0() {
     let r = report("removed_operation");
     assert_eq!(r.impact(), Some(Impact::Breaking));
-    let c = r.changes.iter().find(|c| c.item == "operation notes.delete_note").expect("the removal is listed");
+    let c = r
+        .changes
+        .iter()
+        .find(|c| c.item == "operation notes.delete_note")
+        .expect("the removal is listed");
     assert_eq!(c.impact, Impact::Breaking);
     assert!(c.reason.contains("removed"), "{c:?}");
     assert_eq!(r.verdict(), need("0.2.0"));
@@ -47,7 +53,10 @@ fn added_optional_parameter_is_minor() {
     let r = report("added_optional_parameter");
     assert_eq!(r.changes.len(), 1, "{:#?}", r.changes);
     let c = &r.changes[0];
-    assert_eq!((c.impact, c.item.as_str()), (Impact::Minor, "operation notes.list_notes parameter since"));
+    assert_eq!(
+        (c.impact, c.item.as_str()),
+        (Impact::Minor, "operation notes.list_notes parameter since")
+    );
     assert!(c.reason.contains("new optional setter `.since(..)`"), "{c:?}");
     // Same version: a release needs at least a patch bump (below 1.0, cargo's rules).
     assert_eq!(r.verdict(), need("0.1.1"));
@@ -69,9 +78,19 @@ fn assorted_changes_report() {
     let md = apidiff::markdown("old", std::slice::from_ref(&r));
     insta::assert_snapshot!("assorted_report", md);
     let impact_of = |item: &str| r.changes.iter().filter(|c| c.item == item).map(|c| c.impact).max();
-    assert_eq!(impact_of("operation notes.get_note parameter x_tenant"), Some(Impact::Breaking));
-    assert_eq!(impact_of("operation notes.list_notes parameter limit"), Some(Impact::Breaking));
-    assert_eq!(impact_of("model Note field pinned"), Some(Impact::Patch), "bool → loose_bool keeps the Rust type");
+    assert_eq!(
+        impact_of("operation notes.get_note parameter x_tenant"),
+        Some(Impact::Breaking)
+    );
+    assert_eq!(
+        impact_of("operation notes.list_notes parameter limit"),
+        Some(Impact::Breaking)
+    );
+    assert_eq!(
+        impact_of("model Note field pinned"),
+        Some(Impact::Patch),
+        "bool → loose_bool keeps the Rust type"
+    );
     assert_eq!(impact_of("model Note field tags"), Some(Impact::Minor));
     assert_eq!(impact_of("model Note field text"), Some(Impact::Breaking));
     assert_eq!(impact_of("model Color value Blue"), Some(Impact::Minor));
@@ -82,12 +101,25 @@ fn assorted_changes_report() {
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn copy_specs(from: &Path, to: &Path) {
@@ -112,7 +144,11 @@ fn check_gate_uses_release_tags_and_base() {
     // No tag yet: nothing released, nothing to compare.
     let g = apidiff::gate(&root, None).unwrap();
     assert!(g.failures.is_empty());
-    assert!(g.notes.iter().any(|n| n.contains("skipped for demo-notes")), "{:?}", g.notes);
+    assert!(
+        g.notes.iter().any(|n| n.contains("skipped for demo-notes")),
+        "{:?}",
+        g.notes
+    );
 
     git(&root, &["add", "-A"]);
     git(&root, &["commit", "-q", "-m", "release"]);
@@ -121,9 +157,17 @@ fn check_gate_uses_release_tags_and_base() {
     // Remove an operation without a bump: the gate fails against the tag and against --base HEAD.
     copy_specs(&case_dir("removed_operation").join("new/demo"), &specs);
     let g = apidiff::gate(&root, None).unwrap();
-    assert!(g.notes.iter().any(|n| n.contains("release tag demo-notes-v0.1.0")), "{:?}", g.notes);
+    assert!(
+        g.notes.iter().any(|n| n.contains("release tag demo-notes-v0.1.0")),
+        "{:?}",
+        g.notes
+    );
     assert_eq!(g.failures.len(), 1, "{:?}", g.failures);
-    assert!(g.failures[0].contains("demo-notes") && g.failures[0].contains("0.2.0"), "{}", g.failures[0]);
+    assert!(
+        g.failures[0].contains("demo-notes") && g.failures[0].contains("0.2.0"),
+        "{}",
+        g.failures[0]
+    );
     assert_eq!(apidiff::gate(&root, Some("HEAD")).unwrap().failures.len(), 1);
 
     // With the minor bump it passes.
@@ -131,7 +175,10 @@ fn check_gate_uses_release_tags_and_base() {
     assert!(apidiff::gate(&root, None).unwrap().failures.is_empty());
 
     let err = apidiff::gate(&root, Some("no-such-rev")).unwrap_err();
-    assert!(matches!(&err, apidiff::SpecsError::NotARevision(rev) if rev == "no-such-rev"), "{err:?}");
+    assert!(
+        matches!(&err, apidiff::SpecsError::NotARevision(rev) if rev == "no-such-rev"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("not a git revision"), "{err}");
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -16,12 +16,25 @@ fn manifest() -> &'static Path {
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn copy(from: &Path, to: &Path) {
@@ -86,27 +99,57 @@ fn the_gate_compares_with_the_newest_release_tag() {
     git(&repo.0, &["tag", "other-crate-v9.0.0"]);
     git(&repo.0, &["tag", "demo-notes-vnext"]);
     let tags = apidiff::release_tags(&repo.0);
-    assert_eq!(tags.get("demo-notes").map(|(_, t)| t.as_str()), Some("demo-notes-v0.10.0"));
+    assert_eq!(
+        tags.get("demo-notes").map(|(_, t)| t.as_str()),
+        Some("demo-notes-v0.10.0")
+    );
 
     // Unchanged since the newest release: nothing to bump.
     let g = apidiff::gate(&repo.0, None).unwrap();
     assert!(g.failures.is_empty(), "{:?}", g.failures);
-    assert!(g.notes.iter().any(|n| n.contains("against release tag demo-notes-v0.10.0")), "{:?}", g.notes);
+    assert!(
+        g.notes
+            .iter()
+            .any(|n| n.contains("against release tag demo-notes-v0.10.0")),
+        "{:?}",
+        g.notes
+    );
 
     // A new optional parameter at the same 0.2.0: against v0.10.0 that needs 0.2.1
     // (against the older v0.9.0 the 0.2.0 bump would have looked enough).
     let limit = "      - { name: limit, in: query, type: integer, description: Page size. }";
-    set_specs(&repo, "removed_operation_minor_bump/new", Some((limit, &format!("{limit}\n      - {{ name: since, in: query, type: date, description: Since. }}"))));
+    set_specs(
+        &repo,
+        "removed_operation_minor_bump/new",
+        Some((
+            limit,
+            &format!("{limit}\n      - {{ name: since, in: query, type: date, description: Since. }}"),
+        )),
+    );
     let g = apidiff::gate(&repo.0, None).unwrap();
     assert_eq!(g.failures.len(), 1, "{:?}", g.failures);
-    assert!(g.failures[0].contains("set `crate.version` to 0.2.1"), "{}", g.failures[0]);
+    assert!(
+        g.failures[0].contains("set `crate.version` to 0.2.1"),
+        "{}",
+        g.failures[0]
+    );
     // The same working tree against the older tag passes: the tag choice is what decides.
-    assert!(apidiff::gate(&repo.0, Some("demo-notes-v0.9.0")).unwrap().failures.is_empty());
+    assert!(apidiff::gate(&repo.0, Some("demo-notes-v0.9.0"))
+        .unwrap()
+        .failures
+        .is_empty());
 }
 
 fn widgets_lock(case_root: &Path, edition: &str) -> String {
     let mut diags = Diags::default();
-    let apis = xtask::validate::check_all(&case_root.join("specs"), case_root, Some(&case_root.join("old")), None, &mut diags).unwrap();
+    let apis = xtask::validate::check_all(
+        &case_root.join("specs"),
+        case_root,
+        Some(&case_root.join("old")),
+        None,
+        &mut diags,
+    )
+    .unwrap();
     assert!(diags.is_empty(), "{:?}", diags.items);
     let docs = sources::read_docs(&apis[0], &case_root.join(edition)).unwrap();
     Lock::build(&apis[0], &docs).render()
@@ -128,11 +171,19 @@ fn diff_lists_the_fingerprints_that_changed_since_a_revision() {
     // vendor, the document and each re-read section.
     std::fs::write(&lock, widgets_lock(&case, "new")).unwrap();
     let changed = apidiff::source_changes(&repo.0, "HEAD").unwrap();
-    assert!(changed.contains("## Vendor documents re-read since `HEAD`"), "{changed}");
+    assert!(
+        changed.contains("## Vendor documents re-read since `HEAD`"),
+        "{changed}"
+    );
     assert!(!changed.contains("No source fingerprints changed."), "{changed}");
     let lines: Vec<&str> = changed.lines().filter(|l| l.starts_with("- specs/widgets: ")).collect();
     assert!(!lines.is_empty(), "{changed}");
-    assert!(lines.iter().any(|l| l.contains("widgets.txt") && l.contains("Widgets > Create")), "{changed}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("widgets.txt") && l.contains("Widgets > Create")),
+        "{changed}"
+    );
 
     // A lock that is new since the revision is listed as newly recorded.
     std::fs::remove_file(&lock).unwrap();

@@ -47,14 +47,24 @@ fn expect(case: &str, r: &apidiff::CrateReport, item: &str, reason: &str, impact
     assert!(!found.is_empty(), "{case}: {item} not reported: {:#?}", r.changes);
     let worst = found.iter().map(|c| c.impact).max().unwrap();
     assert_eq!(worst, impact, "{case}: {:#?}", found);
-    assert!(found.iter().any(|c| c.reason.contains(reason)), "{case}: no reason with {reason:?}: {found:#?}");
+    assert!(
+        found.iter().any(|c| c.reason.contains(reason)),
+        "{case}: no reason with {reason:?}: {found:#?}"
+    );
     assert_eq!(r.impact(), Some(impact), "{case}: {:#?}", r.changes);
     // 0.1.0 kept: a breaking change needs 0.2.0, anything else 0.1.1 (cargo's rules below 1.0).
     let need = if impact == Impact::Breaking { "0.2.0" } else { "0.1.1" };
-    assert_eq!(r.verdict(), Verdict::TooSmall { need: semver::Version::parse(need).unwrap() }, "{case}");
+    assert_eq!(
+        r.verdict(),
+        Verdict::TooSmall {
+            need: semver::Version::parse(need).unwrap()
+        },
+        "{case}"
+    );
 }
 
-const COLOR_BLOCK: &str = "  - name: Color\n    description: A colour.\n    enum:\n      - { value: red }\n      - { value: green }\n";
+const COLOR_BLOCK: &str =
+    "  - name: Color\n    description: A colour.\n    enum:\n      - { value: red }\n      - { value: green }\n";
 
 #[test]
 fn breaking_rows() {
@@ -62,33 +72,135 @@ fn breaking_rows() {
     let r = diff(
         "model_removed",
         &[],
-        &[("api.yaml", "      - { name: color, type: Color, description: Colour. }\n    responses", "      - { name: color, type: string, description: Colour. }\n    responses"), ("api.yaml", "      - { name: color, type: Color, description: Colour. }\n      - { name: pinned", "      - { name: color, type: string, description: Colour. }\n      - { name: pinned"), ("api.yaml", COLOR_BLOCK, "")],
+        &[
+            (
+                "api.yaml",
+                "      - { name: color, type: Color, description: Colour. }\n    responses",
+                "      - { name: color, type: string, description: Colour. }\n    responses",
+            ),
+            (
+                "api.yaml",
+                "      - { name: color, type: Color, description: Colour. }\n      - { name: pinned",
+                "      - { name: color, type: string, description: Colour. }\n      - { name: pinned",
+            ),
+            ("api.yaml", COLOR_BLOCK, ""),
+        ],
     );
     expect("model_removed", &r, "model Color", "removed", Impact::Breaking);
 
-    let r = diff("enum_value_removed", &[], &[("api.yaml", "      - { value: green }\n", "")]);
-    expect("enum_value_removed", &r, "model Color value Green", "removed", Impact::Breaking);
+    let r = diff(
+        "enum_value_removed",
+        &[],
+        &[("api.yaml", "      - { value: green }\n", "")],
+    );
+    expect(
+        "enum_value_removed",
+        &r,
+        "model Color value Green",
+        "removed",
+        Impact::Breaking,
+    );
 
-    let bearer: Edit = ("vendor.yaml", "    default: [api_key]", "      - { id: bearer, type: bearer, description: Token. }\n    default: [api_key]");
+    let bearer: Edit = (
+        "vendor.yaml",
+        "    default: [api_key]",
+        "      - { id: bearer, type: bearer, description: Token. }\n    default: [api_key]",
+    );
     let r = diff("auth_scheme_removed", &[bearer], &[]);
-    expect("auth_scheme_removed", &r, "auth scheme bearer", "removed", Impact::Breaking);
+    expect(
+        "auth_scheme_removed",
+        &r,
+        "auth scheme bearer",
+        "removed",
+        Impact::Breaking,
+    );
 
     // Required ↔ optional, both ways, for an argument and for a field.
     let text_required = "        - { name: text, type: string, required: true, description: Body text. }";
-    let r = diff("argument_now_optional", &[], &[("api.yaml", text_required, "        - { name: text, type: string, description: Body text. }")]);
-    expect("argument_now_optional", &r, "operation notes.create_note parameter text", "no longer required", Impact::Breaking);
+    let r = diff(
+        "argument_now_optional",
+        &[],
+        &[(
+            "api.yaml",
+            text_required,
+            "        - { name: text, type: string, description: Body text. }",
+        )],
+    );
+    expect(
+        "argument_now_optional",
+        &r,
+        "operation notes.create_note parameter text",
+        "no longer required",
+        Impact::Breaking,
+    );
     let limit = "      - { name: limit, in: query, type: integer, description: Page size. }";
-    let r = diff("argument_now_required", &[], &[("api.yaml", limit, "      - { name: limit, in: query, type: integer, required: true, description: Page size. }")]);
-    expect("argument_now_required", &r, "operation notes.list_notes parameter limit", "now required", Impact::Breaking);
+    let r = diff(
+        "argument_now_required",
+        &[],
+        &[(
+            "api.yaml",
+            limit,
+            "      - { name: limit, in: query, type: integer, required: true, description: Page size. }",
+        )],
+    );
+    expect(
+        "argument_now_required",
+        &r,
+        "operation notes.list_notes parameter limit",
+        "now required",
+        Impact::Breaking,
+    );
     let id_field = "      - { name: id, type: integer, required: true, description: Id. }";
-    let r = diff("field_now_optional", &[], &[("api.yaml", id_field, "      - { name: id, type: integer, description: Id. }")]);
-    expect("field_now_optional", &r, "model Note field id", "now optional", Impact::Breaking);
+    let r = diff(
+        "field_now_optional",
+        &[],
+        &[(
+            "api.yaml",
+            id_field,
+            "      - { name: id, type: integer, description: Id. }",
+        )],
+    );
+    expect(
+        "field_now_optional",
+        &r,
+        "model Note field id",
+        "now optional",
+        Impact::Breaking,
+    );
     let text_field = "      - { name: text, type: string, description: Body text. }\n      - { name: color";
-    let r = diff("field_now_required", &[], &[("api.yaml", text_field, "      - { name: text, type: string, required: true, description: Body text. }\n      - { name: color")]);
-    expect("field_now_required", &r, "model Note field text", "now required", Impact::Breaking);
+    let r = diff(
+        "field_now_required",
+        &[],
+        &[(
+            "api.yaml",
+            text_field,
+            "      - { name: text, type: string, required: true, description: Body text. }\n      - { name: color",
+        )],
+    );
+    expect(
+        "field_now_required",
+        &r,
+        "model Note field text",
+        "now required",
+        Impact::Breaking,
+    );
 
-    let r = diff("response_type", &[], &[("api.yaml", "type: Note, description: The note. }", "type: \"list<Note>\", description: The note. }")]);
-    expect("response_type", &r, "operation notes.get_note", "response type Note → list<Note>", Impact::Breaking);
+    let r = diff(
+        "response_type",
+        &[],
+        &[(
+            "api.yaml",
+            "type: Note, description: The note. }",
+            "type: \"list<Note>\", description: The note. }",
+        )],
+    );
+    expect(
+        "response_type",
+        &r,
+        "operation notes.get_note",
+        "response type Note → list<Note>",
+        Impact::Breaking,
+    );
 
     // Two required arguments swap places.
     let two = |first: &'static str, second: &'static str| -> Vec<Edit> {
@@ -96,7 +208,13 @@ fn breaking_rows() {
         vec![("api.yaml", limit, text)]
     };
     let r = diff("argument_order", &two("from", "to"), &two("to", "from"));
-    expect("argument_order", &r, "operation notes.list_notes", "argument order (from, to) → (to, from)", Impact::Breaking);
+    expect(
+        "argument_order",
+        &r,
+        "operation notes.list_notes",
+        "argument order (from, to) → (to, from)",
+        Impact::Breaking,
+    );
 }
 
 /// A row: name, old edits, new edits, the item, a word of its reason.
@@ -130,6 +248,16 @@ fn patch_rows() {
 #[test]
 #[should_panic(expected = "enum_value_removed")]
 fn a_row_with_the_wrong_impact_fails() {
-    let r = diff("enum_value_removed_guard", &[], &[("api.yaml", "      - { value: green }\n", "")]);
-    expect("enum_value_removed", &r, "model Color value Green", "removed", Impact::Minor);
+    let r = diff(
+        "enum_value_removed_guard",
+        &[],
+        &[("api.yaml", "      - { value: green }\n", "")],
+    );
+    expect(
+        "enum_value_removed",
+        &r,
+        "model Color value Green",
+        "removed",
+        Impact::Minor,
+    );
 }

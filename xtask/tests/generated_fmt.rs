@@ -32,7 +32,10 @@ fn generated_rs(dir: &Path, out: &mut Vec<PathBuf>) {
         let t = e.file_type().unwrap();
         if t.is_dir() && p.file_name().is_some_and(|n| n != "target") {
             generated_rs(&p, out);
-        } else if t.is_file() && p.extension().is_some_and(|x| x == "rs") && std::fs::read_to_string(&p).is_ok_and(|s| s.contains(MARKER)) {
+        } else if t.is_file()
+            && p.extension().is_some_and(|x| x == "rs")
+            && std::fs::read_to_string(&p).is_ok_and(|s| s.contains(MARKER))
+        {
             out.push(p);
         }
     }
@@ -51,14 +54,28 @@ fn rustfmt_check(files: &[PathBuf]) -> Output {
 fn generated_files_are_what_rustfmt_leaves_unchanged() {
     let root = root();
     let mut files = Vec::new();
-    for dir in ["crates/snapcall", "crates/besnappy", "crates/snapengage", "tests/fixtures"] {
+    for dir in [
+        "crates/snapcall",
+        "crates/besnappy",
+        "crates/snapengage",
+        "tests/fixtures",
+    ] {
         generated_rs(&root.join(dir), &mut files);
     }
     files.sort();
     // src, tests and examples of three crates and seven fixtures: a walk that finds few files is broken.
-    assert!(files.len() >= 50, "only {} generated .rs files found: {files:?}", files.len());
+    assert!(
+        files.len() >= 50,
+        "only {} generated .rs files found: {files:?}",
+        files.len()
+    );
     for krate in ["snapcall", "besnappy", "snapengage"] {
-        assert!(files.iter().any(|f| f.ends_with(format!("crates/{krate}/src/operations.rs"))), "{krate} not walked");
+        assert!(
+            files
+                .iter()
+                .any(|f| f.ends_with(format!("crates/{krate}/src/operations.rs"))),
+            "{krate} not walked"
+        );
     }
     let out = rustfmt_check(&files);
     assert!(
@@ -79,14 +96,22 @@ fn the_check_fires_on_a_misformatted_copy() {
     let copy = dir.join("operations.rs");
     std::fs::write(&copy, &text).unwrap();
     let out = rustfmt_check(std::slice::from_ref(&copy));
-    assert!(out.status.success(), "the committed file must pass: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "the committed file must pass: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // The artefact of issue 27: prettyplease's spacing inside a macro call.
     let broken = text.replacen("Ok((self.rt_call, request))", "Ok(( self.rt_call , request ))", 1);
     assert_ne!(broken, text, "the file no longer has the line this test breaks");
     std::fs::write(&copy, &broken).unwrap();
     let out = rustfmt_check(std::slice::from_ref(&copy));
     assert!(!out.status.success(), "a misformatted copy must fail the check");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Diff in"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Diff in"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // The workspace's width is applied: a statement split although it fits in 120 columns.
     let split = text.replacen(
         "const AUTH_API_KEY: AuthRequirement = AuthRequirement::Schemes(&[\"api_key\"]);",
@@ -95,6 +120,9 @@ fn the_check_fires_on_a_misformatted_copy() {
     );
     assert_ne!(split, text);
     std::fs::write(&copy, &split).unwrap();
-    assert!(!rustfmt_check(std::slice::from_ref(&copy)).status.success(), "a statement broken although it fits in 120 columns must fail");
+    assert!(
+        !rustfmt_check(std::slice::from_ref(&copy)).status.success(),
+        "a statement broken although it fits in 120 columns must fail"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -40,22 +40,129 @@ impl Rng {
     }
 }
 
-const KEYWORD_IDS: &[&str] = &["type", "self", "fn", "match", "async", "loop", "crate", "super", "try", "await", "dyn", "gen", "union", "static"];
-const OP_IDS: &[&str] = &["get_v_2", "builder", "send", "new", "options", "string", "option", "vec", "result", "x__y", "Self", "", " a", "a b", "1x", "get-thing"];
-const GROUPS: &[&str] = &["builder", "base_url", "type", "self", "a_1", "a1", "x__y", "super", "crate", "Client", "client", ""];
+const KEYWORD_IDS: &[&str] = &[
+    "type", "self", "fn", "match", "async", "loop", "crate", "super", "try", "await", "dyn", "gen", "union", "static",
+];
+const OP_IDS: &[&str] = &[
+    "get_v_2",
+    "builder",
+    "send",
+    "new",
+    "options",
+    "string",
+    "option",
+    "vec",
+    "result",
+    "x__y",
+    "Self",
+    "",
+    " a",
+    "a b",
+    "1x",
+    "get-thing",
+];
+const GROUPS: &[&str] = &[
+    "builder", "base_url", "type", "self", "a_1", "a1", "x__y", "super", "crate", "Client", "client", "",
+];
 const MODEL_NAMES: &[&str] = &[
-    "From", "Into", "Self", "Option", "Ok", "None", "Client", "ClientBuilder", "Error", "Result", "Response", "Default", "Send",
-    "A", "Vec", "Box", "Some", "FooApi", "Unknown", "SELF", "Type", "Body", "T", "Map", "Value", "Display",
+    "From",
+    "Into",
+    "Self",
+    "Option",
+    "Ok",
+    "None",
+    "Client",
+    "ClientBuilder",
+    "Error",
+    "Result",
+    "Response",
+    "Default",
+    "Send",
+    "A",
+    "Vec",
+    "Box",
+    "Some",
+    "FooApi",
+    "Unknown",
+    "SELF",
+    "Type",
+    "Body",
+    "T",
+    "Map",
+    "Value",
+    "Display",
 ];
 const FIELD_NAMES: &[&str] = &[
-    "extra", "unknown_fields", "extra_", "self", "type", "new", "send", "options", "rt_client", "rt_options", "request", "into_stream",
-    "as_str", "", "a b", "1x", "Self", "r#type", "query", "form", "multipart", "client", "value", "page",
+    "extra",
+    "unknown_fields",
+    "extra_",
+    "self",
+    "type",
+    "new",
+    "send",
+    "options",
+    "rt_client",
+    "rt_options",
+    "request",
+    "into_stream",
+    "as_str",
+    "",
+    "a b",
+    "1x",
+    "Self",
+    "r#type",
+    "query",
+    "form",
+    "multipart",
+    "client",
+    "value",
+    "page",
 ];
-const ENUM_VALUES: &[&str] = &["self", "Self", "", "1", "unknown", "Unknown", "type", "a-b", "A_B", "-", "é"];
-const PATH_BITS: &[&str] = &[" ", "\n", "%", "%zz", "%20", "{}", "{x}", "é", "?", "#", "//", "\t", "{", "}", "\\"];
-const SCHEME_IDS: &[&str] = &["build", "timeout", "retry", "base_url", "http_client", "rate_limit", "type", "self", "Key", "a b", "user_agent_suffix"];
-const CRATE_NAMES: &[&str] = &["1abc", "xtask", "bench", "snapsdk-runtime", "snapsdk_runtime", "test", "std", "core", "self", "await", "__", "a--b", "Caps", "ok-name"];
-const PROSE: &[&str] = &["```\n{ \"a\": 1 }\n```", "```rust\nfn x( {\n", "    indented code", "Use C #1 first", "a\n\n    let x: = 1;", "</p> <b>", "*[x]_", "```json\n{}"];
+const ENUM_VALUES: &[&str] = &[
+    "self", "Self", "", "1", "unknown", "Unknown", "type", "a-b", "A_B", "-", "é",
+];
+const PATH_BITS: &[&str] = &[
+    " ", "\n", "%", "%zz", "%20", "{}", "{x}", "é", "?", "#", "//", "\t", "{", "}", "\\",
+];
+const SCHEME_IDS: &[&str] = &[
+    "build",
+    "timeout",
+    "retry",
+    "base_url",
+    "http_client",
+    "rate_limit",
+    "type",
+    "self",
+    "Key",
+    "a b",
+    "user_agent_suffix",
+];
+const CRATE_NAMES: &[&str] = &[
+    "1abc",
+    "xtask",
+    "bench",
+    "snapsdk-runtime",
+    "snapsdk_runtime",
+    "test",
+    "std",
+    "core",
+    "self",
+    "await",
+    "__",
+    "a--b",
+    "Caps",
+    "ok-name",
+];
+const PROSE: &[&str] = &[
+    "```\n{ \"a\": 1 }\n```",
+    "```rust\nfn x( {\n",
+    "    indented code",
+    "Use C #1 first",
+    "a\n\n    let x: = 1;",
+    "</p> <b>",
+    "*[x]_",
+    "```json\n{}",
+];
 
 /// One mutation applied to a fixture's two files.
 struct Mutant {
@@ -92,8 +199,23 @@ fn mutate(rng: &mut Rng, vendor: &str, api: &str) -> Mutant {
     let mut a: Value = serde_yaml::from_str(api).unwrap();
     let dump = |x: &Value| serde_yaml::to_string(x).unwrap();
     let kinds = [
-        "op_keyword", "op_id", "group", "model_rename", "field_name", "param_name", "enum_value", "path", "scheme_id", "crate_name", "prose",
-        "text_delete", "text_duplicate", "text_truncate", "text_swap", "text_comment", "text_indent",
+        "op_keyword",
+        "op_id",
+        "group",
+        "model_rename",
+        "field_name",
+        "param_name",
+        "enum_value",
+        "path",
+        "scheme_id",
+        "crate_name",
+        "prose",
+        "text_delete",
+        "text_duplicate",
+        "text_truncate",
+        "text_swap",
+        "text_comment",
+        "text_indent",
     ];
     for _ in 0..8 {
         let kind = *rng.pick(&kinds);
@@ -113,7 +235,8 @@ fn mutate(rng: &mut Rng, vendor: &str, api: &str) -> Mutant {
             }
             "field_name" => {
                 let to = rng_pick(rng, FIELD_NAMES);
-                set_in(rng, &mut a, &["models", "fields"], "name", to) || set_in(rng, &mut a, &["operations", "body", "fields"], "name", to)
+                set_in(rng, &mut a, &["models", "fields"], "name", to)
+                    || set_in(rng, &mut a, &["operations", "body", "fields"], "name", to)
             }
             "param_name" => {
                 let to = rng_pick(rng, FIELD_NAMES);
@@ -141,17 +264,28 @@ fn mutate(rng: &mut Rng, vendor: &str, api: &str) -> Mutant {
                         let mut s: String = p.chars().take(at_char).collect();
                         s.push_str(rng_pick(rng, PATH_BITS));
                         s.extend(p.chars().skip(at_char));
-                        ops[k].as_mapping_mut().map(|m| m.insert("path".into(), s.into())).is_some()
+                        ops[k]
+                            .as_mapping_mut()
+                            .map(|m| m.insert("path".into(), s.into()))
+                            .is_some()
                     }
                     None => false,
                 }
             }
             "scheme_id" => {
                 let to = rng_pick(rng, SCHEME_IDS);
-                let ok = v.get_mut("vendor").and_then(|x| x.get_mut("auth")).map(|auth| set_in(rng, auth, &["schemes"], "id", to)).unwrap_or(false);
+                let ok = v
+                    .get_mut("vendor")
+                    .and_then(|x| x.get_mut("auth"))
+                    .map(|auth| set_in(rng, auth, &["schemes"], "id", to))
+                    .unwrap_or(false);
                 // Keep the default pointing at a scheme half the time, so the id itself is what is tested.
                 if ok && rng.below(2) == 0 {
-                    if let Some(d) = v.get_mut("vendor").and_then(|x| x.get_mut("auth")).and_then(|x| x.as_mapping_mut()) {
+                    if let Some(d) = v
+                        .get_mut("vendor")
+                        .and_then(|x| x.get_mut("auth"))
+                        .and_then(|x| x.as_mapping_mut())
+                    {
                         d.insert("default".into(), Value::Sequence(vec![to.into()]));
                     }
                 }
@@ -159,11 +293,23 @@ fn mutate(rng: &mut Rng, vendor: &str, api: &str) -> Mutant {
             }
             "crate_name" => {
                 let to = rng_pick(rng, CRATE_NAMES);
-                v.get_mut("vendor").and_then(|x| x.get_mut("crate")).and_then(|c| c.as_mapping_mut()).map(|c| c.insert("name".into(), to.into())).is_some()
+                v.get_mut("vendor")
+                    .and_then(|x| x.get_mut("crate"))
+                    .and_then(|c| c.as_mapping_mut())
+                    .map(|c| c.insert("name".into(), to.into()))
+                    .is_some()
             }
             "model_rename" => {
                 // Rename a model and every use of it, as a maintainer would.
-                let names: Vec<String> = a.get("models").and_then(|m| m.as_sequence()).map(|ms| ms.iter().filter_map(|m| m.get("name")?.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+                let names: Vec<String> = a
+                    .get("models")
+                    .and_then(|m| m.as_sequence())
+                    .map(|ms| {
+                        ms.iter()
+                            .filter_map(|m| m.get("name")?.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 if names.is_empty() {
                     false
                 } else {
@@ -171,7 +317,10 @@ fn mutate(rng: &mut Rng, vendor: &str, api: &str) -> Mutant {
                     let to = rng_pick(rng, MODEL_NAMES);
                     at = replace_word(&dump(&a), &from, to);
                     vt = dump(&v);
-                    return Mutant { kind, files: [("vendor.yaml", vt), ("api.yaml", at)].into() };
+                    return Mutant {
+                        kind,
+                        files: [("vendor.yaml", vt), ("api.yaml", at)].into(),
+                    };
                 }
             }
             text => {
@@ -189,27 +338,47 @@ fn mutate(rng: &mut Rng, vendor: &str, api: &str) -> Mutant {
                     "text_comment" => {
                         let l = &mut lines[k];
                         let cut = rng.below(l.chars().count() + 1);
-                        *l = format!("{} #{}", l.chars().take(cut).collect::<String>(), l.chars().skip(cut).collect::<String>());
+                        *l = format!(
+                            "{} #{}",
+                            l.chars().take(cut).collect::<String>(),
+                            l.chars().skip(cut).collect::<String>()
+                        );
                     }
                     "text_indent" => {
-                        lines[k] = if rng.below(2) == 0 { format!("  {}", lines[k]) } else { lines[k].trim_start().to_owned() };
+                        lines[k] = if rng.below(2) == 0 {
+                            format!("  {}", lines[k])
+                        } else {
+                            lines[k].trim_start().to_owned()
+                        };
                     }
                     "text_truncate" => {
                         let chars: Vec<char> = t.chars().collect();
                         *t = chars[..rng.below(chars.len())].iter().collect();
-                        return Mutant { kind, files: [("vendor.yaml", vt), ("api.yaml", at)].into() };
+                        return Mutant {
+                            kind,
+                            files: [("vendor.yaml", vt), ("api.yaml", at)].into(),
+                        };
                     }
                     _ => {}
                 }
                 *t = lines.join("\n") + "\n";
-                return Mutant { kind, files: [("vendor.yaml", vt), ("api.yaml", at)].into() };
+                return Mutant {
+                    kind,
+                    files: [("vendor.yaml", vt), ("api.yaml", at)].into(),
+                };
             }
         };
         if done {
-            return Mutant { kind, files: [("vendor.yaml", dump(&v)), ("api.yaml", dump(&a))].into() };
+            return Mutant {
+                kind,
+                files: [("vendor.yaml", dump(&v)), ("api.yaml", dump(&a))].into(),
+            };
         }
     }
-    Mutant { kind: "none", files: [("vendor.yaml", vendor.to_owned()), ("api.yaml", api.to_owned())].into() }
+    Mutant {
+        kind: "none",
+        files: [("vendor.yaml", vendor.to_owned()), ("api.yaml", api.to_owned())].into(),
+    }
 }
 
 fn rng_pick(rng: &mut Rng, items: &[&'static str]) -> &'static str {
@@ -265,7 +434,17 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn opts(dir: &Path) -> Options<'_> {
-    Options { root: dir, spec_roots: vec![SpecRoot { specs: "specs".into(), crates: "crates".into(), check_sources: false }], docs: None, vendor: None, check: false }
+    Options {
+        root: dir,
+        spec_roots: vec![SpecRoot {
+            specs: "specs".into(),
+            crates: "crates".into(),
+            check_sources: false,
+        }],
+        docs: None,
+        vendor: None,
+        check: false,
+    }
 }
 
 fn env_num(name: &str, default: u64) -> u64 {
@@ -285,8 +464,15 @@ fn check_workspace(dir: &Path) {
             continue;
         } else if line.starts_with("snapsdk-runtime") {
             // Keep the version requirement the workspace states (regen checks it equals the runtime's).
-            let version = line.split("version = \"").nth(1).and_then(|v| v.split('"').next()).expect("snapsdk-runtime's version in [workspace.dependencies]");
-            manifest.push_str(&format!("snapsdk-runtime = {{ path = {:?}, version = \"{version}\" }}\n", runtime.display().to_string()));
+            let version = line
+                .split("version = \"")
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .expect("snapsdk-runtime's version in [workspace.dependencies]");
+            manifest.push_str(&format!(
+                "snapsdk-runtime = {{ path = {:?}, version = \"{version}\" }}\n",
+                runtime.display().to_string()
+            ));
         } else {
             manifest.push_str(line);
             manifest.push('\n');
@@ -350,12 +536,18 @@ fn mutated_specs_fail_located_or_compile() {
                     let lines = std::fs::read_to_string(&file).map(|t| t.lines().count().max(1));
                     match lines {
                         Ok(n) if d.line >= 1 && d.line <= n && d.col >= 1 && !d.message.is_empty() => {}
-                        Ok(n) => violations.push(format!("m{i} ({}, {name}): not located inside the file ({n} lines): {d}", m.kind)),
+                        Ok(n) => violations.push(format!(
+                            "m{i} ({}, {name}): not located inside the file ({n} lines): {d}",
+                            m.kind
+                        )),
                         Err(_) => violations.push(format!("m{i} ({}, {name}): names no spec file: {d}", m.kind)),
                     }
                 }
                 if snapshot(&dir.join("crates")) != before {
-                    violations.push(format!("m{i} ({}, {name}): a rejected run touched generated files", m.kind));
+                    violations.push(format!(
+                        "m{i} ({}, {name}): a rejected run touched generated files",
+                        m.kind
+                    ));
                 }
                 let _ = std::fs::remove_dir_all(&dir);
             }
@@ -365,15 +557,27 @@ fn mutated_specs_fail_located_or_compile() {
                 entry.1 += 1;
                 // Every mutant renames the crate (`fixture-x` → `m<i>-x`): the old folder must go, empty folders and all.
                 if dir.join("crates").join(format!("fixture-{name}")).exists() {
-                    violations.push(format!("m{i} ({}, {name}): the renamed crate's old folder is left behind", m.kind));
+                    violations.push(format!(
+                        "m{i} ({}, {name}): the renamed crate's old folder is left behind",
+                        m.kind
+                    ));
                 }
                 // The crate the mutant generated (its name may be the edit), once per package name.
-                let krate = std::fs::read_dir(dir.join("crates")).unwrap().flatten().map(|e| e.path()).find(|p| p.join("Cargo.toml").is_file());
-                let package = krate.as_ref().and_then(|k| std::fs::read_to_string(k.join("Cargo.toml")).ok()).and_then(|t| t.lines().find_map(|l| l.strip_prefix("name = ").map(str::to_owned)));
+                let krate = std::fs::read_dir(dir.join("crates"))
+                    .unwrap()
+                    .flatten()
+                    .map(|e| e.path())
+                    .find(|p| p.join("Cargo.toml").is_file());
+                let package = krate
+                    .as_ref()
+                    .and_then(|k| std::fs::read_to_string(k.join("Cargo.toml")).ok())
+                    .and_then(|t| t.lines().find_map(|l| l.strip_prefix("name = ").map(str::to_owned)));
                 let krate = krate.filter(|_| package.as_ref().is_some_and(|p| packages.insert(p.clone())));
                 // Random text edits that pass are mostly no-ops; the targeted kinds are sampled.
                 match krate {
-                    Some(k) if m.kind != "none" && !m.kind.starts_with("text") && candidates.len() < 400 => candidates.push((i, m.kind, k)),
+                    Some(k) if m.kind != "none" && !m.kind.starts_with("text") && candidates.len() < 400 => {
+                        candidates.push((i, m.kind, k))
+                    }
                     _ => {
                         let _ = std::fs::remove_dir_all(&dir);
                     }
@@ -386,7 +590,11 @@ fn mutated_specs_fail_located_or_compile() {
     while sample.len() < to_check && !candidates.is_empty() {
         let mut kinds_this_round = Vec::new();
         candidates.retain(|c| {
-            if sample.len() + kinds_this_round.len() < to_check && !kinds_this_round.iter().any(|(_, k, _): &(usize, &str, PathBuf)| *k == c.1) {
+            if sample.len() + kinds_this_round.len() < to_check
+                && !kinds_this_round
+                    .iter()
+                    .any(|(_, k, _): &(usize, &str, PathBuf)| *k == c.1)
+            {
                 kinds_this_round.push(c.clone());
                 false
             } else {
@@ -406,10 +614,20 @@ fn mutated_specs_fail_located_or_compile() {
         }
         // The workspace's own target dir: the dependencies are checked already
         // (clippy runs first in the test command), so only the sample compiles.
-        let target = std::env::var_os("MUTATE_TARGET").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().to_path_buf());
+        let target = std::env::var_os("MUTATE_TARGET")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().to_path_buf());
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let out = Command::new(cargo)
-            .args(["check", "--workspace", "--all-targets", "--offline", "--keep-going", "--message-format", "short"])
+            .args([
+                "check",
+                "--workspace",
+                "--all-targets",
+                "--offline",
+                "--keep-going",
+                "--message-format",
+                "short",
+            ])
             .env("CARGO_TARGET_DIR", &target)
             .env_remove("RUSTFLAGS")
             .current_dir(&ws)
@@ -418,7 +636,11 @@ fn mutated_specs_fail_located_or_compile() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
             let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).take(30).collect();
-            violations.push(format!("accepted specs whose crate cargo rejects (kinds {:?}):\n{}", sample.iter().map(|(i, k, _)| format!("m{i}:{k}")).collect::<Vec<_>>(), errors.join("\n")));
+            violations.push(format!(
+                "accepted specs whose crate cargo rejects (kinds {:?}):\n{}",
+                sample.iter().map(|(i, k, _)| format!("m{i}:{k}")).collect::<Vec<_>>(),
+                errors.join("\n")
+            ));
         } else {
             checked = sample.len();
         }
@@ -429,7 +651,15 @@ fn mutated_specs_fail_located_or_compile() {
         sample.iter().map(|(i, k, _)| format!("m{i}:{k}")).collect::<Vec<_>>().join(", "),
         kinds.join(", ")
     );
-    assert!(violations.is_empty(), "{} violation(s):\n{}", violations.len(), violations.join("\n"));
-    assert!(rejected > count / 4 && accepted > count / 10, "the edits should both break and keep specs valid");
+    assert!(
+        violations.is_empty(),
+        "{} violation(s):\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
+    assert!(
+        rejected > count / 4 && accepted > count / 10,
+        "the edits should both break and keep specs valid"
+    );
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -37,7 +37,10 @@ impl Prism {
         let mut last = String::new();
         // The port is free when picked, but another process may take it first: retry.
         for _ in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port();
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free loopback port")
+                .port();
             let out = std::fs::File::create(&log).expect("Prism log file");
             let err = out.try_clone().expect("Prism log file");
             let child = Command::new("node")
@@ -51,7 +54,11 @@ impl Prism {
                 .stderr(err)
                 .spawn()
                 .unwrap_or_else(|e| panic!("could not run `node` ({e}): Prism needs Node.js (20) on PATH"));
-            let mut prism = Prism { child, addr: format!("127.0.0.1:{port}"), log: log.clone() };
+            let mut prism = Prism {
+                child,
+                addr: format!("127.0.0.1:{port}"),
+                log: log.clone(),
+            };
             let ready = format!("Prism is listening on http://{}", prism.addr);
             let deadline = Instant::now() + Duration::from_secs(90);
             loop {
@@ -62,7 +69,12 @@ impl Prism {
                     last = format!("Prism exited ({status}) before listening; its log:\n{}", prism.log());
                     break;
                 }
-                assert!(Instant::now() < deadline, "Prism did not listen on {} within 90 s; its log:\n{}", prism.addr, prism.log());
+                assert!(
+                    Instant::now() < deadline,
+                    "Prism did not listen on {} within 90 s; its log:\n{}",
+                    prism.addr,
+                    prism.log()
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
@@ -90,9 +102,20 @@ impl Prism {
         let text = String::from_utf8_lossy(&answer).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let mut lines = head.lines();
-        let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
-        Answer { status, headers, body: body.to_owned() }
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Answer {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
     }
 }
 
@@ -126,7 +149,11 @@ struct Request {
 /// Follow a local `$ref`.
 fn resolve<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
     match s.get("$ref").and_then(Value::as_str) {
-        Some(r) => resolve(doc, doc.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("dangling $ref {r}"))),
+        Some(r) => resolve(
+            doc,
+            doc.pointer(r.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("dangling $ref {r}")),
+        ),
         None => s,
     }
 }
@@ -143,7 +170,11 @@ fn sample(doc: &Value, s: &Value) -> Value {
     }
     let ty = match &s["type"] {
         Value::String(t) => t.as_str(),
-        Value::Array(ts) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null"),
         _ => return json!({}),
     };
     match ty {
@@ -151,7 +182,10 @@ fn sample(doc: &Value, s: &Value) -> Value {
         "string" if s["contentMediaType"] == "application/json" => json!("[]"),
         "string" => json!("x"),
         "integer" | "number" => {
-            let (lo, hi) = (s["minimum"].as_i64().unwrap_or(i64::MIN), s["maximum"].as_i64().unwrap_or(i64::MAX));
+            let (lo, hi) = (
+                s["minimum"].as_i64().unwrap_or(i64::MIN),
+                s["maximum"].as_i64().unwrap_or(i64::MAX),
+            );
             json!(1_i64.clamp(lo, hi))
         }
         "boolean" => json!(true),
@@ -207,7 +241,13 @@ fn request(doc: &Value, path: &str, method: &str, op: &Value) -> Request {
     }
     if !query.is_empty() {
         target.push('?');
-        target.push_str(&query.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&"));
+        target.push_str(
+            &query
+                .iter()
+                .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                .collect::<Vec<_>>()
+                .join("&"),
+        );
     }
     if let Some(ct) = op["x-query-body-content-type"].as_str() {
         headers.push(("Content-Type".into(), ct.into()));
@@ -220,7 +260,9 @@ fn request(doc: &Value, path: &str, method: &str, op: &Value) -> Request {
             match (s["type"].as_str(), s["scheme"].as_str()) {
                 (Some("http"), Some("basic")) => headers.push(("Authorization".into(), "Basic a2V5Ong=".into())),
                 (Some("http"), Some("bearer")) => headers.push(("Authorization".into(), "Bearer key".into())),
-                (Some("apiKey"), _) if s["in"] == "header" => headers.push((s["name"].as_str().unwrap().into(), "key".into())),
+                (Some("apiKey"), _) if s["in"] == "header" => {
+                    headers.push((s["name"].as_str().unwrap().into(), "key".into()))
+                }
                 other => panic!("{method} {path}: security scheme {scheme} {other:?} not handled by this test"),
             }
         }
@@ -233,18 +275,41 @@ fn request(doc: &Value, path: &str, method: &str, op: &Value) -> Request {
         match media.as_str() {
             "application/json" => body = serde_json::to_vec(&value).unwrap(),
             "application/x-www-form-urlencoded" => {
-                let fields: Vec<(String, String)> = value.as_object().unwrap().iter().flat_map(|(k, v)| pairs(k, v)).collect();
-                body = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&").into_bytes();
+                let fields: Vec<(String, String)> = value
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|(k, v)| pairs(k, v))
+                    .collect();
+                body = fields
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                    .collect::<Vec<_>>()
+                    .join("&")
+                    .into_bytes();
             }
             "multipart/form-data" => {
                 let boundary = "snapsdk-prism-statuses";
                 for (k, v) in value.as_object().unwrap() {
                     let file = resolve(doc, &schema["properties"][k])["contentMediaType"] == "application/octet-stream";
-                    let disposition = if file { format!("form-data; name=\"{k}\"; filename=\"a.txt\"\r\nContent-Type: application/octet-stream") } else { format!("form-data; name=\"{k}\"") };
-                    body.extend(format!("--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n{}\r\n", text(v)).into_bytes());
+                    let disposition = if file {
+                        format!("form-data; name=\"{k}\"; filename=\"a.txt\"\r\nContent-Type: application/octet-stream")
+                    } else {
+                        format!("form-data; name=\"{k}\"")
+                    };
+                    body.extend(
+                        format!(
+                            "--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n{}\r\n",
+                            text(v)
+                        )
+                        .into_bytes(),
+                    );
                 }
                 body.extend(format!("--{boundary}--\r\n").into_bytes());
-                headers.push(("Content-Type".into(), format!("multipart/form-data; boundary={boundary}")));
+                headers.push((
+                    "Content-Type".into(),
+                    format!("multipart/form-data; boundary={boundary}"),
+                ));
             }
             other => panic!("{method} {path}: request body {other} not handled by this test"),
         }
@@ -252,7 +317,12 @@ fn request(doc: &Value, path: &str, method: &str, op: &Value) -> Request {
             headers.push(("Content-Type".into(), media.clone()));
         }
     }
-    Request { method: method.to_ascii_uppercase(), target, headers, body }
+    Request {
+        method: method.to_ascii_uppercase(),
+        target,
+        headers,
+        body,
+    }
 }
 
 /// Every emitted document: the crates' and the generator fixtures'.
@@ -277,7 +347,13 @@ fn non_success(doc: &Value) -> Vec<(String, String, Vec<u16>)> {
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let statuses: Vec<u16> = op["responses"].as_object().unwrap().keys().filter_map(|k| k.parse().ok()).filter(|s| !(200..300).contains(s)).collect();
+            let statuses: Vec<u16> = op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter_map(|k| k.parse().ok())
+                .filter(|s| !(200..300).contains(s))
+                .collect();
             if !statuses.is_empty() {
                 out.push((path.clone(), method.clone(), statuses));
             }
@@ -305,11 +381,21 @@ fn missing_429(doc: &Value) -> Vec<String> {
 #[test]
 fn a_documented_rate_limit_is_declared_on_every_operation() {
     let docs = documents();
-    let besnappy = &docs.iter().find(|(p, _)| p == "crates/besnappy/openapi.json").expect("crates/besnappy/openapi.json").1;
-    assert!(besnappy.get("x-rate-limit").is_some(), "Snappy documents 200 requests a minute");
+    let besnappy = &docs
+        .iter()
+        .find(|(p, _)| p == "crates/besnappy/openapi.json")
+        .expect("crates/besnappy/openapi.json")
+        .1;
+    assert!(
+        besnappy.get("x-rate-limit").is_some(),
+        "Snappy documents 200 requests a minute"
+    );
     for (path, doc) in &docs {
         let missing = missing_429(doc);
-        assert!(missing.is_empty(), "{path} has x-rate-limit but these operations declare no 429: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "{path} has x-rate-limit but these operations declare no 429: {missing:?}"
+        );
     }
     // The guard fires: the same document without its 429s.
     let mut stripped = besnappy.clone();
@@ -318,7 +404,15 @@ fn a_documented_rate_limit_is_declared_on_every_operation() {
             op["responses"].as_object_mut().unwrap().remove("429");
         }
     }
-    assert_eq!(missing_429(&stripped).len(), besnappy["paths"].as_object().unwrap().values().map(|i| i.as_object().unwrap().len()).sum::<usize>());
+    assert_eq!(
+        missing_429(&stripped).len(),
+        besnappy["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|i| i.as_object().unwrap().len())
+            .sum::<usize>()
+    );
 }
 
 #[test]
@@ -353,7 +447,9 @@ fn prism_answers_every_declared_error_status() {
                 if let Some(h) = response["headers"].as_object() {
                     for name in h.keys() {
                         match answer.header(&name.to_ascii_lowercase()) {
-                            Some(v) if name == "Retry-After" && v.parse::<u64>().is_err() => failures.push(format!("{what}: Retry-After {v:?} is not delay-seconds")),
+                            Some(v) if name == "Retry-After" && v.parse::<u64>().is_err() => {
+                                failures.push(format!("{what}: Retry-After {v:?} is not delay-seconds"))
+                            }
                             Some(_) => {}
                             None => failures.push(format!("{what}: the declared {name} header is missing")),
                         }
@@ -365,14 +461,22 @@ fn prism_answers_every_declared_error_status() {
         if let Some((path, method, _)) = declared.first() {
             let req = request(doc, path, method, &doc["paths"][path][method]);
             let answer = prism.send(&req, 418);
-            assert_ne!(answer.status, 418, "{file}: Prism answered an undeclared Prefer: code=418; the check above proves nothing");
+            assert_ne!(
+                answer.status, 418,
+                "{file}: Prism answered an undeclared Prefer: code=418; the check above proves nothing"
+            );
         }
         if !failures.is_empty() {
             eprintln!("{file}: Prism's log:\n{}", prism.log());
         }
     }
     eprintln!("prism statuses: {calls} calls, by status {by_status:?}");
-    assert!(failures.is_empty(), "{} of {calls} calls were not answered as declared:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {calls} calls were not answered as declared:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // Snappy's rate limit on its 42 operations and SnapEngage's documented 401 on its 4.
     assert!(by_status.get(&429).copied().unwrap_or(0) >= 42, "{by_status:?}");
     assert!(by_status.get(&401).copied().unwrap_or(0) >= 4, "{by_status:?}");

@@ -17,7 +17,10 @@ fn root() -> PathBuf {
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xtask-cache-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    for (from, to) in [("specs/snapengage", "specs/snapengage"), ("xtask/tests/fixtures/auth", "fixtures/auth")] {
+    for (from, to) in [
+        ("specs/snapengage", "specs/snapengage"),
+        ("xtask/tests/fixtures/auth", "fixtures/auth"),
+    ] {
         std::fs::create_dir_all(dir.join(to)).unwrap();
         for e in std::fs::read_dir(root().join(from)).unwrap() {
             let e = e.unwrap();
@@ -31,8 +34,16 @@ fn opts(dir: &Path, check: bool) -> Options<'_> {
     Options {
         root: dir,
         spec_roots: vec![
-            SpecRoot { specs: "specs".into(), crates: "crates".into(), check_sources: false },
-            SpecRoot { specs: "fixtures".into(), crates: "out".into(), check_sources: false },
+            SpecRoot {
+                specs: "specs".into(),
+                crates: "crates".into(),
+                check_sources: false,
+            },
+            SpecRoot {
+                specs: "fixtures".into(),
+                crates: "out".into(),
+                check_sources: false,
+            },
         ],
         docs: None,
         vendor: None,
@@ -54,7 +65,11 @@ fn expected(dir: &Path) -> BTreeMap<PathBuf, String> {
 fn assert_tree_is(dir: &Path, want: &BTreeMap<PathBuf, String>) {
     for (rel, text) in want {
         let on_disk = std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{}: {e}", rel.display()));
-        assert!(on_disk == *text, "{} differs from the generator's output", rel.display());
+        assert!(
+            on_disk == *text,
+            "{} differs from the generator's output",
+            rel.display()
+        );
     }
 }
 
@@ -70,7 +85,11 @@ fn an_unchanged_vendor_is_taken_from_the_cache() {
     assert!(first.written.len() >= 14, "{:?}", first.written);
     assert!(record(&dir, "crates/snapengage").is_file() && record(&dir, "out/fixture-auth").is_file());
     let (again, t) = run(&dir);
-    assert_eq!((t.units, t.cached), (2, 2), "nothing changed: both vendors come from the cache");
+    assert_eq!(
+        (t.units, t.cached),
+        (2, 2),
+        "nothing changed: both vendors come from the cache"
+    );
     assert!(again.written.is_empty() && again.removed.is_empty());
     assert_eq!(again.unchanged, first.written.len());
     assert_tree_is(&dir, &expected(&dir));
@@ -92,7 +111,13 @@ fn a_hand_edit_or_a_deleted_file_is_restored_on_a_cache_hit() {
     assert_eq!(t.cached, 2, "the specs did not change");
     let mut written = r.written.clone();
     written.sort();
-    assert_eq!(written, [PathBuf::from("crates/snapengage/src/lib.rs"), PathBuf::from("out/fixture-auth/openapi.json")]);
+    assert_eq!(
+        written,
+        [
+            PathBuf::from("crates/snapengage/src/lib.rs"),
+            PathBuf::from("out/fixture-auth/openapi.json")
+        ]
+    );
     assert_eq!(std::fs::read(&lib).unwrap(), before);
     assert_tree_is(&dir, &expected(&dir));
     let _ = std::fs::remove_dir_all(&dir);
@@ -105,12 +130,21 @@ fn a_spec_edit_regenerates_that_vendor_and_reverting_it_restores_the_output() {
     let original = expected(&dir);
     let chat = dir.join("specs/snapengage/chat.yaml");
     let spec = std::fs::read_to_string(&chat).unwrap();
-    let edited = spec.replace("summary: Start a new chat session on a widget.", "summary: Open a chat.");
+    let edited = spec.replace(
+        "summary: Start a new chat session on a widget.",
+        "summary: Open a chat.",
+    );
     assert_ne!(edited, spec);
     std::fs::write(&chat, &edited).unwrap();
     let (r, t) = run(&dir);
     assert_eq!(t.cached, 1, "only the fixture is unchanged");
-    assert!(r.written.iter().any(|p| p.ends_with("src/operations.rs") || p.ends_with("src/lib.rs")), "{:?}", r.written);
+    assert!(
+        r.written
+            .iter()
+            .any(|p| p.ends_with("src/operations.rs") || p.ends_with("src/lib.rs")),
+        "{:?}",
+        r.written
+    );
     let now = expected(&dir);
     assert_ne!(now, original);
     assert_tree_is(&dir, &now);
@@ -137,16 +171,32 @@ fn another_generator_or_a_damaged_record_is_not_used() {
     // The generator is this executable as built: path, size and modification time.
     let id = regen::generator_id().expect("the running executable is known");
     let exe = std::env::current_exe().unwrap();
-    let mtime = std::fs::metadata(&exe).unwrap().modified().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap();
-    assert!(id.contains(&exe.display().to_string()) && id.contains(&format!("{}.{:09}", mtime.as_secs(), mtime.subsec_nanos())), "{id}");
-    assert!(text.contains(&format!("\ngenerator {id}\n")), "the record names the generator");
+    let mtime = std::fs::metadata(&exe)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    assert!(
+        id.contains(&exe.display().to_string())
+            && id.contains(&format!("{}.{:09}", mtime.as_secs(), mtime.subsec_nanos())),
+        "{id}"
+    );
+    assert!(
+        text.contains(&format!("\ngenerator {id}\n")),
+        "the record names the generator"
+    );
 
     // Written by another build of the generator.
     std::fs::write(&rec, text.replacen("\ngenerator xtask ", "\ngenerator xtask-older ", 1)).unwrap();
     let (r, t) = run(&dir);
     assert_eq!(t.cached, 1);
     assert!(r.written.is_empty());
-    assert_eq!(std::fs::read(&rec).unwrap(), bytes, "the record is rewritten by this generator");
+    assert_eq!(
+        std::fs::read(&rec).unwrap(),
+        bytes,
+        "the record is rewritten by this generator"
+    );
 
     // Cut short, or with an output whose length does not match.
     std::fs::write(&rec, &bytes[..bytes.len() - 10]).unwrap();
@@ -173,7 +223,9 @@ fn check_mode_never_reads_or_writes_the_cache() {
     let poisoned = text.replacen(&good, &bad, 1);
     assert_ne!(poisoned, text);
     std::fs::write(&rec, poisoned).unwrap();
-    let Err(Failure::Stale(r)) = regen::run(&opts(&dir, true)) else { panic!("--check must compare against a fresh generation") };
+    let Err(Failure::Stale(r)) = regen::run(&opts(&dir, true)) else {
+        panic!("--check must compare against a fresh generation")
+    };
     assert_eq!(r.stale.len(), 1, "{:?}", r.stale);
     assert!(r.stale[0].0.ends_with("crates/snapengage/src/lib.rs"));
 

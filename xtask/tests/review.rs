@@ -21,14 +21,27 @@ fn workspace() -> PathBuf {
 fn git(dir: &Path, args: &[&str]) -> String {
     // Fixed names and dates: the same commits (and hashes) on every machine.
     let out = Command::new("git")
-        .args(["-c", "user.name=Review Test", "-c", "user.email=review@example.invalid", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=Review Test",
+            "-c",
+            "user.email=review@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
         .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -54,7 +67,8 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn regen(s: &Scratch) {
-    let (_, _) = regen::run(&Options::workspace(&s.repo, Some(s.docs.clone()))).unwrap_or_else(|e| panic!("regen in the scratch repository: {e:?}"));
+    let (_, _) = regen::run(&Options::workspace(&s.repo, Some(s.docs.clone())))
+        .unwrap_or_else(|e| panic!("regen in the scratch repository: {e:?}"));
 }
 
 fn scratch(name: &str) -> Scratch {
@@ -64,7 +78,11 @@ fn scratch(name: &str) -> Scratch {
     let case = workspace().join("xtask/tests/sources/plain");
     copy_dir(&case.join("specs/parcels"), &repo.join("specs/parcels"));
     copy_dir(&case.join("old"), &docs);
-    std::fs::write(repo.join("Cargo.toml"), "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n").unwrap();
+    std::fs::write(
+        repo.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n",
+    )
+    .unwrap();
     let s = Scratch { dir, repo, docs };
     // The lock, as `cargo xtask sources --accept` writes it.
     let mut diags = Diags::default();
@@ -110,7 +128,11 @@ fn review_step(s: &Scratch, base: &str) -> (i32, String) {
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     assert_eq!(read("pr-number"), "17\n");
     assert_eq!(read("status").trim(), code.to_string());
-    let mut names: Vec<String> = std::fs::read_dir(&out).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     assert_eq!(names, ["comment.md", "pr-number", "status"], "what the artifact holds");
     (code, normalise(&read("comment.md")))
@@ -122,7 +144,13 @@ fn normalise(body: &str) -> String {
         .map(|l| {
             if l.starts_with("| `parcels` | ") && l.contains(" −") {
                 let cells: Vec<&str> = l.split(" | ").collect();
-                let lines = cells[2].chars().map(|c| if c.is_ascii_digit() { 'N' } else { c }).collect::<String>().replace("NN", "N").replace("NN", "N").replace("NN", "N");
+                let lines = cells[2]
+                    .chars()
+                    .map(|c| if c.is_ascii_digit() { 'N' } else { c })
+                    .collect::<String>()
+                    .replace("NN", "N")
+                    .replace("NN", "N")
+                    .replace("NN", "N");
                 format!("{} | {} | {} | {}", cells[0], cells[1], lines, cells[3..].join(" | "))
             } else {
                 l.to_owned()
@@ -141,7 +169,10 @@ fn review_json(s: &Scratch, base: &str) -> (i32, serde_json::Value) {
         .current_dir(workspace())
         .output()
         .unwrap();
-    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))))
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))),
+    )
 }
 
 /// A new required argument on `track_parcel`: breaking, so 0.1.0 needs 0.2.0.
@@ -161,7 +192,10 @@ fn spec_change_without_its_version_bump_is_not_mergeable() {
     commit(&s, "lang is required");
     let (code, body) = review_step(&s, "base");
     assert_eq!(code, 1, "{body}");
-    assert!(body.starts_with("### ❌ Spec review: not mergeable: version bump missing (parcels)"), "{body}");
+    assert!(
+        body.starts_with("### ❌ Spec review: not mergeable: version bump missing (parcels)"),
+        "{body}"
+    );
     insta::assert_snapshot!("review_bump_missing", body);
     let (code, j) = review_json(&s, "base");
     assert_eq!(code, 1);
@@ -176,15 +210,25 @@ fn spec_change_without_its_version_bump_is_not_mergeable() {
 fn spec_change_with_its_version_bump_is_mergeable() {
     let s = scratch("bump");
     breaking_change(&s);
-    edit(&s.repo.join("specs/parcels/vendor.yaml"), "version: 0.1.0", "version: 0.2.0");
+    edit(
+        &s.repo.join("specs/parcels/vendor.yaml"),
+        "version: 0.1.0",
+        "version: 0.2.0",
+    );
     regen(&s);
     commit(&s, "lang is required; 0.2.0");
     let (code, body) = review_step(&s, "base");
     assert_eq!(code, 0, "{body}");
-    assert!(body.starts_with("### ✅ Spec review: mergeable as far as the specs go"), "{body}");
+    assert!(
+        body.starts_with("### ✅ Spec review: mergeable as far as the specs go"),
+        "{body}"
+    );
     insta::assert_snapshot!("review_bump_given", body);
     let (code, j) = review_json(&s, "base");
-    assert_eq!((code, &j["mergeable"], &j["crates"][0]["version_now"]), (0, &serde_json::json!(true), &serde_json::json!("0.2.0")));
+    assert_eq!(
+        (code, &j["mergeable"], &j["crates"][0]["version_now"]),
+        (0, &serde_json::json!(true), &serde_json::json!("0.2.0"))
+    );
     assert_eq!(j["generated"][0]["crate"], "parcels");
     assert!(j["generated"][0]["lines_added"].as_u64().unwrap() > 0);
 }
@@ -193,16 +237,27 @@ fn spec_change_with_its_version_bump_is_mergeable() {
 fn changed_vendor_document_not_accepted_is_not_mergeable() {
     let s = scratch("docs");
     // Nothing in the repository changed; the document did (a sentence of a cited section).
-    edit(&s.docs.join("parcels.txt"), "Stop a parcel before it leaves the depot.", "Stop a parcel before it leaves the depot. A fee applies after noon.");
+    edit(
+        &s.docs.join("parcels.txt"),
+        "Stop a parcel before it leaves the depot.",
+        "Stop a parcel before it leaves the depot. A fee applies after noon.",
+    );
     let (code, body) = review_step(&s, "base");
     assert_eq!(code, 1, "{body}");
     assert!(body.contains("source drift not accepted (1 item in parcels)"), "{body}");
-    assert!(body.contains("`cancel_parcel`"), "the operation the drift touches: {body}");
+    assert!(
+        body.contains("`cancel_parcel`"),
+        "the operation the drift touches: {body}"
+    );
     insta::assert_snapshot!("review_source_drift", body);
     // Accepting the edition (a new lock) makes it mergeable again.
     let mut diags = Diags::default();
     let apis = validate::check_all(&s.repo.join("specs"), &s.repo, Some(&s.docs), None, &mut diags).unwrap();
-    std::fs::write(s.repo.join("specs/parcels/sources.lock"), Lock::build(&apis[0], &sources::read_docs(&apis[0], &s.docs).unwrap()).render()).unwrap();
+    std::fs::write(
+        s.repo.join("specs/parcels/sources.lock"),
+        Lock::build(&apis[0], &sources::read_docs(&apis[0], &s.docs).unwrap()).render(),
+    )
+    .unwrap();
     commit(&s, "accept the new edition");
     let (code, body) = review_step(&s, "base");
     assert_eq!(code, 0, "{body}");
@@ -213,7 +268,11 @@ fn changed_vendor_document_not_accepted_is_not_mergeable() {
 fn stale_generated_files_and_spec_errors_are_reasons() {
     let s = scratch("stale");
     // A spec change without `cargo xtask regen`: the crate is stale.
-    edit(&s.repo.join("specs/parcels/api.yaml"), "summary: Where a parcel is.", "summary: Where a parcel is now.");
+    edit(
+        &s.repo.join("specs/parcels/api.yaml"),
+        "summary: Where a parcel is.",
+        "summary: Where a parcel is now.",
+    );
     commit(&s, "summary");
     let (code, body) = review_step(&s, "base");
     assert_eq!(code, 1, "{body}");
@@ -221,7 +280,11 @@ fn stale_generated_files_and_spec_errors_are_reasons() {
     assert!(body.contains("stale generated file"), "{body}");
     insta::assert_snapshot!("review_stale", body);
     // A spec that does not validate: the errors, located, are the reason.
-    edit(&s.repo.join("specs/parcels/api.yaml"), "type: integer, required: true, description: Id.", "type: intger, required: true, description: Id.");
+    edit(
+        &s.repo.join("specs/parcels/api.yaml"),
+        "type: integer, required: true, description: Id.",
+        "type: intger, required: true, description: Id.",
+    );
     let (code, body) = review_step(&s, "base");
     assert_eq!(code, 1, "{body}");
     assert!(body.contains("spec error"), "{body}");
@@ -244,7 +307,10 @@ fn the_step_refuses_a_pull_request_number_that_is_not_one() {
         .env("XTASK", "false")
         .env("BASE_SHA", "base")
         .env("PR_NUMBER", "1; echo hi")
-        .env("OUT", std::env::temp_dir().join(format!("snapsdk-review-{}-refused", std::process::id())))
+        .env(
+            "OUT",
+            std::env::temp_dir().join(format!("snapsdk-review-{}-refused", std::process::id())),
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -38,7 +38,10 @@ fn fake_github(state: Arc<Mutex<State>>) -> String {
                 continue;
             }
             let mut parts = line.split_whitespace();
-            let (method, target) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
+            let (method, target) = (
+                parts.next().unwrap_or("").to_owned(),
+                parts.next().unwrap_or("").to_owned(),
+            );
             let mut length = 0;
             let mut auth = String::new();
             loop {
@@ -71,12 +74,23 @@ fn handle(state: &Mutex<State>, method: &str, target: &str, auth: &str, body: &[
         return (401, json!({"message": "Bad credentials"}));
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let page: usize = query.split('&').find_map(|q| q.strip_prefix("page=")).and_then(|p| p.parse().ok()).unwrap_or(1);
-    let per: usize = query.split('&').find_map(|q| q.strip_prefix("per_page=")).and_then(|p| p.parse().ok()).unwrap_or(30);
+    let page: usize = query
+        .split('&')
+        .find_map(|q| q.strip_prefix("page="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let per: usize = query
+        .split('&')
+        .find_map(|q| q.strip_prefix("per_page="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(30);
     let sent: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     match (method, path) {
         ("GET", "/repos/o/r/pulls/17") => (200, json!({"number": 17, "head": {"sha": s.head_sha}})),
-        ("GET", "/repos/o/r/issues/17/comments") => (200, Value::Array(s.comments.iter().skip((page - 1) * per).take(per).cloned().collect())),
+        ("GET", "/repos/o/r/issues/17/comments") => (
+            200,
+            Value::Array(s.comments.iter().skip((page - 1) * per).take(per).cloned().collect()),
+        ),
         ("POST", "/repos/o/r/issues/17/comments") => {
             s.next_id += 1;
             let c = json!({"id": s.next_id, "user": {"login": "github-actions[bot]"}, "body": sent["body"]});
@@ -109,7 +123,13 @@ fn artifact(name: &str, pr: &str, body: &str) -> PathBuf {
 fn run(api: &str, art: &Path, head: Option<&str>) -> Output {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/scripts/spec_review_comment.py");
     let mut cmd = Command::new("python3");
-    cmd.arg(script).env("GITHUB_API_URL", api).env("GITHUB_REPOSITORY", "o/r").env("GITHUB_TOKEN", "test-token").env("ARTIFACT", art).env_remove("HEAD_SHA").env_remove("COMMENTER");
+    cmd.arg(script)
+        .env("GITHUB_API_URL", api)
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_TOKEN", "test-token")
+        .env("ARTIFACT", art)
+        .env_remove("HEAD_SHA")
+        .env_remove("COMMENTER");
     if let Some(h) = head {
         cmd.env("HEAD_SHA", h);
     }
@@ -117,13 +137,23 @@ fn run(api: &str, art: &Path, head: Option<&str>) -> Output {
 }
 
 fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn setup(head: &str, existing: Vec<Value>) -> (Arc<Mutex<State>>, String) {
     let next_id = existing.iter().filter_map(|c| c["id"].as_u64()).max().unwrap_or(0);
-    let state = Arc::new(Mutex::new(State { comments: existing, next_id, head_sha: head.into(), log: Vec::new() }));
+    let state = Arc::new(Mutex::new(State {
+        comments: existing,
+        next_id,
+        head_sha: head.into(),
+        log: Vec::new(),
+    }));
     let api = fake_github(state.clone());
     (state, api)
 }
@@ -131,8 +161,15 @@ fn setup(head: &str, existing: Vec<Value>) -> (Arc<Mutex<State>>, String) {
 #[test]
 fn second_run_updates_the_first_comment() {
     // Someone else's comment quoting the marker is not ours to update.
-    let (state, api) = setup("abc", vec![json!({"id": 5, "user": {"login": "alice"}, "body": format!("{MARKER}\nquoted")})]);
-    let first = ok(&run(&api, &artifact("first", "17\n", "### ❌ not mergeable\n"), Some("abc")));
+    let (state, api) = setup(
+        "abc",
+        vec![json!({"id": 5, "user": {"login": "alice"}, "body": format!("{MARKER}\nquoted")})],
+    );
+    let first = ok(&run(
+        &api,
+        &artifact("first", "17\n", "### ❌ not mergeable\n"),
+        Some("abc"),
+    ));
     assert!(first.contains("created comment 6 on #17"), "{first}");
     let second = ok(&run(&api, &artifact("second", "17", "### ✅ mergeable\n"), Some("abc")));
     assert!(second.contains("updated comment 6 on #17"), "{second}");
@@ -141,12 +178,20 @@ fn second_run_updates_the_first_comment() {
     assert_eq!(s.comments[0]["body"], format!("{MARKER}\nquoted"));
     assert_eq!(s.comments[1]["body"], format!("{MARKER}\n### ✅ mergeable\n"));
     assert_eq!(s.log.iter().filter(|l| l.starts_with("POST")).count(), 1);
-    assert_eq!(s.log.iter().filter(|l| l.starts_with("PATCH /repos/o/r/issues/comments/6")).count(), 1);
+    assert_eq!(
+        s.log
+            .iter()
+            .filter(|l| l.starts_with("PATCH /repos/o/r/issues/comments/6"))
+            .count(),
+        1
+    );
 }
 
 #[test]
 fn the_marker_is_found_past_the_first_page() {
-    let mut existing: Vec<Value> = (1..=150).map(|i| json!({"id": i, "user": {"login": "bob"}, "body": "lgtm"})).collect();
+    let mut existing: Vec<Value> = (1..=150)
+        .map(|i| json!({"id": i, "user": {"login": "bob"}, "body": "lgtm"}))
+        .collect();
     existing.push(json!({"id": 151, "user": {"login": "github-actions[bot]"}, "body": format!("{MARKER}\nold")}));
     let (state, api) = setup("abc", existing);
     let out = ok(&run(&api, &artifact("paged", "17", "new body"), None));
@@ -166,13 +211,20 @@ fn a_hostile_artifact_is_refused_before_any_request() {
     for pr in ["17/../../pulls", "1; rm -rf /", "", "0", "-3", "17 18", "１７"] {
         let o = run(&api, &artifact("hostile", pr, "body"), Some("abc"));
         assert_eq!(o.status.code(), Some(1), "{pr:?} accepted");
-        assert!(String::from_utf8_lossy(&o.stderr).contains("not a pull request number"), "{pr:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("not a pull request number"),
+            "{pr:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     let missing = std::env::temp_dir().join(format!("snapsdk-comment-{}-missing", std::process::id()));
     let o = run(&api, &missing, None);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("artifact is incomplete"));
-    assert!(state.lock().unwrap().log.is_empty(), "no request for a refused artifact");
+    assert!(
+        state.lock().unwrap().log.is_empty(),
+        "no request for a refused artifact"
+    );
 }
 
 #[test]
@@ -190,15 +242,30 @@ fn an_api_error_fails_the_run() {
     let (_state, api) = setup("abc", vec![]);
     let art = artifact("denied", "17", "body");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/scripts/spec_review_comment.py");
-    let o = Command::new("python3").arg(script).env("GITHUB_API_URL", &api).env("GITHUB_REPOSITORY", "o/r").env("GITHUB_TOKEN", "wrong").env("ARTIFACT", &art).env_remove("HEAD_SHA").output().unwrap();
+    let o = Command::new("python3")
+        .arg(script)
+        .env("GITHUB_API_URL", &api)
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_TOKEN", "wrong")
+        .env("ARTIFACT", &art)
+        .env_remove("HEAD_SHA")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 401"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("HTTP 401"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
 fn a_long_body_is_cut_with_its_details_closed() {
     let (state, api) = setup("abc", vec![]);
-    let long = format!("### verdict\n\n<details><summary>Full report</summary>\n\n```diff\n{}", "+ line\n".repeat(20_000));
+    let long = format!(
+        "### verdict\n\n<details><summary>Full report</summary>\n\n```diff\n{}",
+        "+ line\n".repeat(20_000)
+    );
     ok(&run(&api, &artifact("long", "17", &long), None));
     let s = state.lock().unwrap();
     let body = s.comments[0]["body"].as_str().unwrap();

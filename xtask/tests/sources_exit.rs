@@ -24,8 +24,16 @@ fn copy(from: &Path, to: &Path) {
 
 /// `cargo xtask sources --docs DIR --vendor snapengage`: exit code and stderr.
 fn sources(docs: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask")).args(["sources", "--vendor", "snapengage", "--docs"]).arg(docs).current_dir(root()).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["sources", "--vendor", "snapengage", "--docs"])
+        .arg(docs)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A documents folder holding SnapEngage's document as `doc` leaves it.
@@ -56,17 +64,23 @@ fn an_unreadable_document_exits_2_naming_it() {
     let cases: [(&str, MakeDoc); 3] = [
         ("missing", Box::new(|_: &Path| {})),
         ("folder", Box::new(|p: &Path| std::fs::create_dir_all(p).unwrap())),
-        ("not-utf8", Box::new(|p: &Path| {
-            let mut bytes = document_text();
-            bytes.extend_from_slice(&[0xff, 0xfe, 0x00, 0xc3]);
-            std::fs::write(p, bytes).unwrap()
-        })),
+        (
+            "not-utf8",
+            Box::new(|p: &Path| {
+                let mut bytes = document_text();
+                bytes.extend_from_slice(&[0xff, 0xfe, 0x00, 0xc3]);
+                std::fs::write(p, bytes).unwrap()
+            }),
+        ),
     ];
     for (name, make) in cases {
         let dir = docs_with(name, make);
         let (code, err) = sources(&dir);
         assert_eq!(code, 2, "{name}: exit {code}\n{err}");
-        assert!(err.contains("snapengage-chat-api-v1.txt"), "{name}: the error names the document:\n{err}");
+        assert!(
+            err.contains("snapengage-chat-api-v1.txt"),
+            "{name}: the error names the document:\n{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
     std::fs::remove_dir_all(&fine).unwrap();
@@ -83,15 +97,33 @@ fn spec_errors_exit_2_and_write_no_lock() {
     copy(&case, &dir);
     let run = |accept: bool| {
         let (docs, old) = (dir.join("old"), dir.join("old"));
-        xtask::sources::command(&xtask::sources::Command { root: &dir, docs: &docs, accepted_docs: Some(&old), vendor: None, accept })
+        xtask::sources::command(&xtask::sources::Command {
+            root: &dir,
+            docs: &docs,
+            accepted_docs: Some(&old),
+            vendor: None,
+            accept,
+        })
     };
     // The control: the valid fixture runs (drift, since it has no lock yet).
     assert_eq!(run(false), 1);
-    let api = std::fs::read_dir(dir.join("specs/widgets")).unwrap().flatten().map(|e| e.path()).find(|p| p.file_name().is_some_and(|n| n != "vendor.yaml") && p.extension().is_some_and(|x| x == "yaml")).unwrap();
+    let api = std::fs::read_dir(dir.join("specs/widgets"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n != "vendor.yaml") && p.extension().is_some_and(|x| x == "yaml"))
+        .unwrap();
     let text = std::fs::read_to_string(&api).unwrap();
-    std::fs::write(&api, text.replacen("operations:\n", "operations:\n  - id: broken\n    unknown_key: 1\n", 1)).unwrap();
+    std::fs::write(
+        &api,
+        text.replacen("operations:\n", "operations:\n  - id: broken\n    unknown_key: 1\n", 1),
+    )
+    .unwrap();
     assert_eq!(run(false), 2);
     assert_eq!(run(true), 2);
-    assert!(!dir.join("specs/widgets/sources.lock").exists(), "--accept wrote a lock for specs with errors");
+    assert!(
+        !dir.join("specs/widgets/sources.lock").exists(),
+        "--accept wrote a lock for specs with errors"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

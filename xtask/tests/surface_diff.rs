@@ -16,7 +16,11 @@ fn body(snap: &str) -> &str {
 }
 
 fn find<'a>(changes: &'a [Change], item: &str, impact: Impact) -> Vec<&'a str> {
-    changes.iter().filter(|c| c.item == format!("surface {item}") && c.impact == impact).map(|c| c.reason.as_str()).collect()
+    changes
+        .iter()
+        .filter(|c| c.item == format!("surface {item}") && c.impact == impact)
+        .map(|c| c.reason.as_str())
+        .collect()
 }
 
 #[test]
@@ -25,34 +29,75 @@ fn every_kind_of_surface_change_has_its_impact() {
     // A rename: the old call is gone (breaking), named with its successor, and the new name is new API.
     let renamed = find(&changes, "client.accounts().list_accounts", Impact::Breaking);
     assert_eq!(renamed.len(), 1, "{changes:#?}");
-    assert!(renamed[0].contains("renamed by the generator to `client.accounts().list()`"), "{}", renamed[0]);
-    assert_eq!(find(&changes, "client.accounts().list", Impact::Minor), ["added to the generated API"]);
+    assert!(
+        renamed[0].contains("renamed by the generator to `client.accounts().list()`"),
+        "{}",
+        renamed[0]
+    );
+    assert_eq!(
+        find(&changes, "client.accounts().list", Impact::Minor),
+        ["added to the generated API"]
+    );
     // Setters: a new one is minor, a removed one breaking.
-    assert_eq!(find(&changes, "client.documents().upload_document", Impact::Minor), ["new setter `.folder(..)`"]);
+    assert_eq!(
+        find(&changes, "client.documents().upload_document", Impact::Minor),
+        ["new setter `.folder(..)`"]
+    );
     let tickets = find(&changes, "client.tickets().list_tickets", Impact::Breaking);
-    assert!(tickets.contains(&"setter `.status(..)` is gone") && tickets.contains(&"paging helper `into_stream` is gone"), "{tickets:?}");
+    assert!(
+        tickets.contains(&"setter `.status(..)` is gone") && tickets.contains(&"paging helper `into_stream` is gone"),
+        "{tickets:?}"
+    );
     // Argument order and the answer's type.
     let get = find(&changes, "client.tickets().get_ticket", Impact::Breaking);
-    assert!(get.iter().any(|r| r.starts_with("arguments (account_id, ticket_id) → (ticket_id, account_id)")), "{get:?}");
+    assert!(
+        get.iter()
+            .any(|r| r.starts_with("arguments (account_id, ticket_id) → (ticket_id, account_id)")),
+        "{get:?}"
+    );
     assert!(get.iter().any(|r| r.contains("TicketDetail")), "{get:?}");
     // Only the request line changed: patch.
-    assert_eq!(find(&changes, "client.tickets().close", Impact::Patch).len(), 1, "{changes:#?}");
+    assert_eq!(
+        find(&changes, "client.tickets().close", Impact::Patch).len(),
+        1,
+        "{changes:#?}"
+    );
     assert!(find(&changes, "client.tickets().close", Impact::Breaking).is_empty());
-    assert_eq!(find(&changes, "client.widgets().info", Impact::Patch).len(), 1, "{changes:#?}");
+    assert_eq!(
+        find(&changes, "client.widgets().info", Impact::Patch).len(),
+        1,
+        "{changes:#?}"
+    );
     // A new call is minor; an unchanged one is not mentioned.
-    assert_eq!(find(&changes, "client.widgets().list", Impact::Minor), ["added to the generated API"]);
+    assert_eq!(
+        find(&changes, "client.widgets().list", Impact::Minor),
+        ["added to the generated API"]
+    );
     assert!(!changes.iter().any(|c| c.item.contains("get_contact")), "{changes:#?}");
     assert!(diff_surface(body(&fixture("before.snap")), body(&fixture("before.snap"))).is_empty());
 }
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A generator change with the specs untouched: the gate fails without a bump and passes with one.
@@ -82,7 +127,13 @@ fn the_gate_sees_a_generator_rename_without_a_spec_change() {
 
     let g = apidiff::gate(&root, Some("HEAD")).unwrap();
     assert_eq!(g.failures.len(), 1, "{:?}", g.failures);
-    assert!(g.failures[0].contains("breaking") && g.failures[0].contains("_old") && g.failures[0].contains("renamed by the generator"), "{}", g.failures[0]);
+    assert!(
+        g.failures[0].contains("breaking")
+            && g.failures[0].contains("_old")
+            && g.failures[0].contains("renamed by the generator"),
+        "{}",
+        g.failures[0]
+    );
 
     // The same base with the surface as today's generator writes it: nothing to report.
     std::fs::write(&snap, format!("---\nsource: x\n---\n{today}")).unwrap();
@@ -96,7 +147,11 @@ fn the_gate_sees_a_generator_rename_without_a_spec_change() {
     let text = std::fs::read_to_string(&vendor).unwrap();
     let version = apis[0].vendor.version.clone();
     let v = semver::Version::parse(&version).unwrap();
-    let bumped = if v.major == 0 { format!("0.{}.0", v.minor + 1) } else { format!("{}.0.0", v.major + 1) };
+    let bumped = if v.major == 0 {
+        format!("0.{}.0", v.minor + 1)
+    } else {
+        format!("{}.0.0", v.major + 1)
+    };
     assert!(text.contains(&version), "{text}");
     std::fs::write(&vendor, text.replacen(&version, &bumped, 1)).unwrap();
     assert!(apidiff::gate(&root, Some("HEAD")).unwrap().failures.is_empty());

@@ -24,7 +24,13 @@ use tokio::net::TcpListener;
 const KEY: &str = "bench-key-0123456789";
 const BODY: &str = r#"{"widgetId":"5286374d-5c92-419d-bcdb-b926d242b78b","online":true,"emailRequired":false,"messageRequired":true,"screenshotRequired":false}"#;
 
-static VENDOR: VendorInfo = VendorInfo { name: "bench", crate_name: "bench", crate_version: "0.0.0", base_url: "https://api.bench.example", rate_limit: None };
+static VENDOR: VendorInfo = VendorInfo {
+    name: "bench",
+    crate_name: "bench",
+    crate_version: "0.0.0",
+    base_url: "https://api.bench.example",
+    rate_limit: None,
+};
 static CHECK: OperationInfo = OperationInfo {
     id: "check_widget_availability",
     method: snapsdk_runtime::__private::http::Method::GET,
@@ -45,9 +51,14 @@ struct WidgetAvailability {
 }
 
 async fn serve(listener: TcpListener) {
-    let response = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}", BODY.len());
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
     loop {
-        let Ok((mut sock, _)) = listener.accept().await else { return };
+        let Ok((mut sock, _)) = listener.accept().await else {
+            return;
+        };
         let _ = sock.set_nodelay(true);
         let response = response.clone();
         tokio::spawn(async move {
@@ -82,7 +93,13 @@ async fn run(client: &snapsdk_runtime::Client, n: usize) -> Vec<f64> {
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let w: WidgetAvailability = client.execute(request()).await.expect("call").json().await.expect("decode");
+        let w: WidgetAvailability = client
+            .execute(request())
+            .await
+            .expect("call")
+            .json()
+            .await
+            .expect("decode");
         std::hint::black_box(w);
         samples.push(t.elapsed().as_secs_f64() * 1e6);
     }
@@ -98,7 +115,10 @@ fn main() {
             other => panic!("unknown argument {other:?}; usage: mock_calls [--requests N]"),
         }
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let mock = MockServer::new();
         mock.on(CHECK.id).answer(Answer::status(200).with_header("content-type", "application/json").with_body(BODY));

@@ -46,9 +46,14 @@ struct WidgetAvailability {
 
 /// Answers every request head on every connection with the same 200.
 async fn serve(listener: TcpListener) {
-    let response = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}", BODY.len());
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
     loop {
-        let Ok((mut sock, _)) = listener.accept().await else { return };
+        let Ok((mut sock, _)) = listener.accept().await else {
+            return;
+        };
         let _ = sock.set_nodelay(true);
         let response = response.clone();
         tokio::spawn(async move {
@@ -106,16 +111,43 @@ struct Clients {
 impl Clients {
     async fn call(&self, v: Variant) -> Result<bool, Box<dyn std::error::Error>> {
         Ok(match v {
-            Variant::Generated => self.generated.chat().check_widget_availability(WIDGET).send().await?.online == Some(true),
+            Variant::Generated => {
+                self.generated
+                    .chat()
+                    .check_widget_availability(WIDGET)
+                    .send()
+                    .await?
+                    .online
+                    == Some(true)
+            }
             Variant::Hand | Variant::HandTimeout => {
-                let http = if v == Variant::Hand { &self.hand } else { &self.hand_timeout };
+                let http = if v == Variant::Hand {
+                    &self.hand
+                } else {
+                    &self.hand_timeout
+                };
                 let url = format!("{}/api/v1/chat/{WIDGET}", self.base);
-                let r: WidgetAvailability = http.get(url).header("x-api-key", KEY).send().await?.error_for_status()?.json().await?;
+                let r: WidgetAvailability = http
+                    .get(url)
+                    .header("x-api-key", KEY)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
                 r.online == Some(true)
             }
             Variant::HandModel => {
                 let url = format!("{}/api/v1/chat/{WIDGET}", self.base);
-                let r: snapengage::WidgetAvailability = self.hand_model.get(url).header("x-api-key", KEY).send().await?.error_for_status()?.json().await?;
+                let r: snapengage::WidgetAvailability = self
+                    .hand_model
+                    .get(url)
+                    .header("x-api-key", KEY)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
                 r.online == Some(true)
             }
         })
@@ -156,17 +188,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             generated: snapengage::Client::builder()
                 .api_key(KEY)
                 .base_url(&base)
-                .rate_limit(Some(snapengage::RateLimit { requests: 1_000_000, period: std::time::Duration::from_secs(1) }))
+                .rate_limit(Some(snapengage::RateLimit {
+                    requests: 1_000_000,
+                    period: std::time::Duration::from_secs(1),
+                }))
                 .build()?,
             // The runtime's TLS setup (the workspace builds reqwest without its default provider).
             hand: snapsdk_runtime::http_client_builder()?.build()?,
             hand_model: snapsdk_runtime::http_client_builder()?.build()?,
-            hand_timeout: snapsdk_runtime::http_client_builder()?.timeout(std::time::Duration::from_secs(30)).build()?,
+            hand_timeout: snapsdk_runtime::http_client_builder()?
+                .timeout(std::time::Duration::from_secs(30))
+                .build()?,
             base,
         };
         let variants: Vec<Variant> = match only {
             Some(v) => vec![v],
-            None => vec![Variant::Generated, Variant::Hand, Variant::HandModel, Variant::HandTimeout],
+            None => vec![
+                Variant::Generated,
+                Variant::Hand,
+                Variant::HandModel,
+                Variant::HandTimeout,
+            ],
         };
         // Warm-up: connections open, allocator and caches settled.
         for _ in 0..(requests / 10).clamp(100, 2000) {

@@ -63,7 +63,14 @@ fn fingerprint(root: &Path) -> BTreeMap<PathBuf, (u64, Option<SystemTime>, Vec<u
         .map(|p| {
             let meta = std::fs::metadata(&p).ok();
             let bytes = std::fs::read(&p).unwrap_or_default();
-            (p, (meta.as_ref().map_or(0, |m| m.len()), meta.and_then(|m| m.modified().ok()), bytes))
+            (
+                p,
+                (
+                    meta.as_ref().map_or(0, |m| m.len()),
+                    meta.and_then(|m| m.modified().ok()),
+                    bytes,
+                ),
+            )
         })
         .collect()
 }
@@ -119,9 +126,16 @@ fn ms(d: Duration) -> f64 {
 fn one_run(scratch: &Path, docs: Option<PathBuf>, vendor: Option<&str>, clean: &[PathBuf]) -> Result<Sample, String> {
     for d in clean {
         let p = scratch.join(d);
-        let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+        let _ = if p.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
     }
-    let opts = Options { vendor, ..Options::workspace(scratch, docs) };
+    let opts = Options {
+        vendor,
+        ..Options::workspace(scratch, docs)
+    };
     let spec_dirs: Vec<PathBuf> = opts.spec_roots.iter().map(|r| scratch.join(&r.specs)).collect();
     let cpu0 = cpu_ms();
     let t = Instant::now();
@@ -174,7 +188,10 @@ fn summarize(kind: &str, vendor: Option<&str>, samples: &[Sample]) -> serde_json
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace root")?.to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace root")?
+        .to_path_buf();
     let mut runs = 11usize;
     let mut out = root.join("target/bench/regen-tree");
     let mut args = std::env::args().skip(1);
@@ -186,7 +203,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let runs = runs.max(1);
-    let docs = [root.join("../shared/vendor-docs"), root.join("shared/vendor-docs")].into_iter().find(|p| p.is_dir());
+    let docs = [root.join("../shared/vendor-docs"), root.join("shared/vendor-docs")]
+        .into_iter()
+        .find(|p| p.is_dir());
     let _ = std::fs::remove_dir_all(&out);
     let inputs = Options::workspace(&root, None).spec_roots;
     for r in &inputs {
@@ -194,7 +213,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let cache = PathBuf::from(regen::CACHE_DIR);
     let outputs: Vec<PathBuf> = inputs.iter().map(|r| r.crates.clone()).chain([cache.clone()]).collect();
-    println!("scratch tree: {} (inputs copied from the working tree; outputs start empty)", out.display());
+    println!(
+        "scratch tree: {} (inputs copied from the working tree; outputs start empty)",
+        out.display()
+    );
 
     // Full regens: every output folder removed before each run.
     let mut full = Vec::new();
@@ -215,7 +237,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .filter(|(p, v)| after.get(*p) != Some(*v))
         .map(|(p, _)| p.display().to_string())
-        .chain(after.keys().filter(|p| !before.contains_key(*p)).map(|p| p.display().to_string()))
+        .chain(
+            after
+                .keys()
+                .filter(|p| !before.contains_key(*p))
+                .map(|p| p.display().to_string()),
+        )
         .collect();
     let mut noop_line = summarize("noop", None, &noop);
     noop_line["files_in_tree"] = json!(before.len());
@@ -235,11 +262,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut lines = vec![full_line, noop_line, cold_line];
     for r in &inputs[..1] {
         let specs = out.join(&r.specs);
-        let mut vendors: Vec<String> = std::fs::read_dir(&specs)?.flatten().filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut vendors: Vec<String> = std::fs::read_dir(&specs)?
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         vendors.sort();
         for v in vendors {
-            let api = regen::load(&Options { vendor: Some(&v), ..Options::workspace(&out, docs.clone()) }).map_err(|e| format!("{e:?}"))?;
-            let crate_dir = api.first().map(|a| PathBuf::from(&a.vendor.crate_dir)).ok_or("vendor produced no crate")?;
+            let api = regen::load(&Options {
+                vendor: Some(&v),
+                ..Options::workspace(&out, docs.clone())
+            })
+            .map_err(|e| format!("{e:?}"))?;
+            let crate_dir = api
+                .first()
+                .map(|a| PathBuf::from(&a.vendor.crate_dir))
+                .ok_or("vendor produced no crate")?;
             let mut samples = Vec::new();
             for _ in 0..runs {
                 let record = cache.join(format!("{}.unit", crate_dir.display()));

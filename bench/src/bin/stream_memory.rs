@@ -16,7 +16,9 @@ const CHUNK: usize = 64 * 1024;
 /// Answers every connection: a GET gets `size` bytes; anything else has its body read and discarded.
 async fn serve(listener: TcpListener, size: u64) {
     loop {
-        let Ok((mut sock, _)) = listener.accept().await else { return };
+        let Ok((mut sock, _)) = listener.accept().await else {
+            return;
+        };
         tokio::spawn(async move {
             let mut head = Vec::new();
             let mut buf = vec![0u8; CHUNK];
@@ -45,7 +47,11 @@ async fn serve(listener: TcpListener, size: u64) {
                     left -= n as u64;
                 }
             } else {
-                let len: u64 = text.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+                let len: u64 = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
                 let mut got = (head.len() - body_start) as u64;
                 while got < len {
                     match sock.read(&mut buf).await {
@@ -64,11 +70,15 @@ async fn serve(listener: TcpListener, size: u64) {
 /// The machine-readable line `cargo xtask bench` reads: peak RSS of the whole process so far.
 fn result(step: &str, seconds: f64) {
     let peak = bench::peak_rss_kib().map(|k| k as f64 / 1024.0);
-    bench::BenchLine::print("stream", serde_json::json!({ "step": step, "seconds": seconds, "peak_rss_mib": peak }));
+    bench::BenchLine::print(
+        "stream",
+        serde_json::json!({ "step": step, "seconds": seconds, "peak_rss_mib": peak }),
+    );
 }
 
 fn mib(kib: Option<u64>) -> String {
-    kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_else(|| "n/a".into())
+    kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -84,7 +94,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .timeout(std::time::Duration::from_secs(600))
         .operation_timeout(std::time::Duration::from_secs(600))
         .build()?;
-    println!("body size: {size_mib} MiB; peak RSS at start: {}", mib(bench::peak_rss_kib()));
+    println!(
+        "body size: {size_mib} MiB; peak RSS at start: {}",
+        mib(bench::peak_rss_kib())
+    );
 
     // Download, consumed chunk by chunk.
     let started = Instant::now();
@@ -95,7 +108,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     assert_eq!(total, size, "downloaded byte count");
     let secs = started.elapsed().as_secs_f64();
-    println!("download (stream): {total} bytes in {secs:.2} s ({:.0} MiB/s); peak RSS {}", size_mib as f64 / secs, mib(bench::peak_rss_kib()));
+    println!(
+        "download (stream): {total} bytes in {secs:.2} s ({:.0} MiB/s); peak RSS {}",
+        size_mib as f64 / secs,
+        mib(bench::peak_rss_kib())
+    );
     result("download, stream consumed", secs);
 
     // Download to a file.
@@ -103,15 +120,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("download.bin");
     let started = Instant::now();
-    let written = client.documents().download(1, 2).send().await?.write_to_file(&file).await?;
+    let written = client
+        .documents()
+        .download(1, 2)
+        .send()
+        .await?
+        .write_to_file(&file)
+        .await?;
     assert_eq!(written, size);
-    println!("download (to file): {written} bytes in {:.2} s; peak RSS {}", started.elapsed().as_secs_f64(), mib(bench::peak_rss_kib()));
+    println!(
+        "download (to file): {written} bytes in {:.2} s; peak RSS {}",
+        started.elapsed().as_secs_f64(),
+        mib(bench::peak_rss_kib())
+    );
     result("download to file", started.elapsed().as_secs_f64());
 
     // Upload the same file back, streamed from disk as multipart.
     let started = Instant::now();
-    let answer = client.documents().upload(1, besnappy::FilePart::from_path(&file)).send().await?;
-    println!("upload (from file): answer {answer} in {:.2} s; peak RSS {}", started.elapsed().as_secs_f64(), mib(bench::peak_rss_kib()));
+    let answer = client
+        .documents()
+        .upload(1, besnappy::FilePart::from_path(&file))
+        .send()
+        .await?;
+    println!(
+        "upload (from file): answer {answer} in {:.2} s; peak RSS {}",
+        started.elapsed().as_secs_f64(),
+        mib(bench::peak_rss_kib())
+    );
     result("upload from file (multipart)", started.elapsed().as_secs_f64());
     std::fs::remove_dir_all(&dir)?;
     println!("current RSS at end: {}", mib(bench::rss_kib()));

@@ -119,7 +119,12 @@ impl Credentials {
         // Longest first, so that a piece inside another is not scrubbed half-way.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         secrets.dedup();
-        Ok(Self { scheme, header, value: header_value, secrets: secrets.into() })
+        Ok(Self {
+            scheme,
+            header,
+            value: header_value,
+            secrets: secrets.into(),
+        })
     }
 
     /// The scheme id this credential belongs to.
@@ -248,7 +253,9 @@ fn unescaped_view(bytes: &[u8]) -> (Vec<u8>, Vec<usize>) {
         let rest = &bytes[i..];
         let (byte, len) = match rest {
             [b'\\', b'/' | b'\\' | b'"', ..] => (rest[1], 2),
-            [b'\\', b'u', b'0', b'0', h1, h2, ..] if hex(&[*h1, *h2]).is_some_and(|v| v < 0x80) => (hex(&[*h1, *h2]).unwrap_or(0), 6),
+            [b'\\', b'u', b'0', b'0', h1, h2, ..] if hex(&[*h1, *h2]).is_some_and(|v| v < 0x80) => {
+                (hex(&[*h1, *h2]).unwrap_or(0), 6)
+            }
             [b'%', h1, h2, ..] if hex(&[*h1, *h2]).is_some() => (hex(&[*h1, *h2]).unwrap_or(0), 3),
             _ => (rest[0], 1),
         };

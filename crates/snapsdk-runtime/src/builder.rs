@@ -242,12 +242,18 @@ impl ClientBuilder {
     }
 
     fn user_agent(&self) -> Result<HeaderValue, Error> {
-        let mut ua = format!("{}/{} (snapsdk-runtime/{})", self.vendor.crate_name, self.vendor.crate_version, env!("CARGO_PKG_VERSION"));
+        let mut ua = format!(
+            "{}/{} (snapsdk-runtime/{})",
+            self.vendor.crate_name,
+            self.vendor.crate_version,
+            env!("CARGO_PKG_VERSION")
+        );
         if let Some(s) = &self.user_agent_suffix {
             ua.push(' ');
             ua.push_str(s);
         }
-        HeaderValue::from_str(&ua).map_err(|_| Error::Config("the User-Agent suffix is not a valid header value".into()))
+        HeaderValue::from_str(&ua)
+            .map_err(|_| Error::Config("the User-Agent suffix is not a valid header value".into()))
     }
 
     /// Refuse a limit that would make every call fail or wait forever.
@@ -262,14 +268,20 @@ impl ClientBuilder {
             ("idle", self.timeouts.idle),
         ] {
             if d.is_zero() {
-                return Err(Error::Config(format!("the {name} timeout is zero; every call would fail")));
+                return Err(Error::Config(format!(
+                    "the {name} timeout is zero; every call would fail"
+                )));
             }
         }
         if self.max_connections == 0 {
-            return Err(Error::Config("max_connections_per_host is zero; every call would wait forever".into()));
+            return Err(Error::Config(
+                "max_connections_per_host is zero; every call would wait forever".into(),
+            ));
         }
         if self.max_body_size == 0 {
-            return Err(Error::Config("max_body_size is zero; every answer with a body would fail".into()));
+            return Err(Error::Config(
+                "max_body_size is zero; every answer with a body would fail".into(),
+            ));
         }
         Ok(())
     }
@@ -296,21 +308,36 @@ pub(crate) struct ClientState {
 /// The base URL without its trailing `/`, and parsed: `http(s)://host[/prefix]`,
 /// without a user name, password, query or fragment, and not plain `http`
 /// to a non-loopback host when credentials would go along (unless allowed).
-fn checked_base(base_url: &str, has_credentials: bool, allow_insecure_http: bool) -> Result<(String, reqwest::Url), Error> {
+fn checked_base(
+    base_url: &str,
+    has_credentials: bool,
+    allow_insecure_http: bool,
+) -> Result<(String, reqwest::Url), Error> {
     let base = base_url.trim_end_matches('/').to_owned();
-    let shown = if base.contains('@') { "(not shown: it may hold a password)".to_owned() } else { format!("{base:?}") };
-    let parsed = reqwest::Url::parse(&base)
-        .map_err(|e| Error::Config(format!("base URL {shown} is not a URL ({e}); pass e.g. \"https://host\"")))?;
+    let shown = if base.contains('@') {
+        "(not shown: it may hold a password)".to_owned()
+    } else {
+        format!("{base:?}")
+    };
+    let parsed = reqwest::Url::parse(&base).map_err(|e| {
+        Error::Config(format!(
+            "base URL {shown} is not a URL ({e}); pass e.g. \"https://host\""
+        ))
+    })?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Error::Config(
             "the base URL carries a user name or password; pass credentials through the client builder's auth methods instead".into(),
         ));
     }
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-        return Err(Error::Config(format!("base URL {base:?} must be http(s)://host[/prefix]")));
+        return Err(Error::Config(format!(
+            "base URL {base:?} must be http(s)://host[/prefix]"
+        )));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(Error::Config(format!("base URL {base:?} must not carry a query or fragment")));
+        return Err(Error::Config(format!(
+            "base URL {base:?} must not carry a query or fragment"
+        )));
     }
     if parsed.scheme() == "http" && has_credentials && !is_loopback(&parsed) && !allow_insecure_http {
         return Err(Error::Config(format!(
@@ -323,9 +350,16 @@ fn checked_base(base_url: &str, has_credentials: bool, allow_insecure_http: bool
 
 /// The HTTP client: the caller's (refused when it could carry a key header
 /// to another host), or one built with our connect timeout and no redirects.
-fn http_client(source: Option<HttpSource>, credentials: Option<&Credentials>, connect: Duration) -> Result<reqwest::Client, Error> {
+fn http_client(
+    source: Option<HttpSource>,
+    credentials: Option<&Credentials>,
+    connect: Duration,
+) -> Result<reqwest::Client, Error> {
     let own = |b: reqwest::ClientBuilder| {
-        b.connect_timeout(connect).redirect(reqwest::redirect::Policy::none()).build().map_err(|e| Error::Config(format!("HTTP client: {e}")))
+        b.connect_timeout(connect)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))
     };
     match source {
         Some(HttpSource::Client(c)) => {
@@ -347,5 +381,7 @@ fn http_client(source: Option<HttpSource>, credentials: Option<&Credentials>, co
 fn is_loopback(url: &reqwest::Url) -> bool {
     let Some(host) = url.host_str() else { return false };
     let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-    host == "localhost" || host.ends_with(".localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }

@@ -52,7 +52,9 @@ impl ClientBuilder {
     /// go over plain `http://` to a non-loopback host (see
     /// [`allow_insecure_http`](Self::allow_insecure_http)), or a limit is zero.
     pub fn build(self) -> Result<Client, Error> {
-        Ok(Client { inner: Arc::new(self.into_state()?) })
+        Ok(Client {
+            inner: Arc::new(self.into_state()?),
+        })
     }
 }
 
@@ -110,9 +112,15 @@ impl Client {
                 Some(c) => Err(Error::invalid(
                     op.id,
                     "credentials",
-                    format!("this operation accepts {accepted:?}, but the client was built with `{}`", c.scheme()),
+                    format!(
+                        "this operation accepts {accepted:?}, but the client was built with `{}`",
+                        c.scheme()
+                    ),
                 )),
-                None => Err(Error::MissingCredentials { operation: op.id, schemes: accepted }),
+                None => Err(Error::MissingCredentials {
+                    operation: op.id,
+                    schemes: accepted,
+                }),
             },
         }
     }
@@ -168,14 +176,23 @@ impl Client {
         let span = tracing::Span::current();
         let limits = self.limits(&req);
         let started = limits.started;
-        let credentials = self.credentials_for(op).inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
-        let url = self.url_for(&mut req).inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
+        let credentials = self
+            .credentials_for(op)
+            .inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
+        let url = self
+            .url_for(&mut req)
+            .inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let permit = self.wait_for_turn(op, limits.policy.deadline, &limits.policy.retry).await.map_err(|e| held_back(e, started, &span))?;
-            let outcome = self.attempt_within(&req, &url, credentials, &limits, permit, attempt).await?;
+            let permit = self
+                .wait_for_turn(op, limits.policy.deadline, &limits.policy.retry)
+                .await
+                .map_err(|e| held_back(e, started, &span))?;
+            let outcome = self
+                .attempt_within(&req, &url, credentials, &limits, permit, attempt)
+                .await?;
             let elapsed = started.elapsed();
             span.record("elapsed_ms", elapsed.as_millis() as u64);
             let failure = match outcome {
@@ -200,13 +217,35 @@ impl Client {
     /// One attempt, bounded by the attempt limit or what is left of the
     /// call's deadline, whichever is shorter.
     #[allow(clippy::too_many_arguments)] // one attempt's pieces, handed on once
-    async fn attempt_within(&self, req: &Request, url: &reqwest::Url, credentials: Option<&Credentials>, limits: &Limits, permit: Slot, number: u32) -> Result<Attempt, Error> {
+    async fn attempt_within(
+        &self,
+        req: &Request,
+        url: &reqwest::Url,
+        credentials: Option<&Credentials>,
+        limits: &Limits,
+        permit: Slot,
+        number: u32,
+    ) -> Result<Attempt, Error> {
         let remaining = limits.policy.deadline.saturating_duration_since(Instant::now());
-        let (limit, limit_name) = if limits.attempt < remaining { (limits.attempt, "attempt") } else { (remaining, "operation deadline") };
-        let timeout = || Attempt::failed(Error::Timeout { operation: req.op.id, limit: limit_name, elapsed: Duration::ZERO, attempts: None });
+        let (limit, limit_name) = if limits.attempt < remaining {
+            (limits.attempt, "attempt")
+        } else {
+            (remaining, "operation deadline")
+        };
+        let timeout = || {
+            Attempt::failed(Error::Timeout {
+                operation: req.op.id,
+                limit: limit_name,
+                elapsed: Duration::ZERO,
+                attempts: None,
+            })
+        };
         // Only with interceptors (whose hooks may block): production calls pay nothing.
         let hooks_deadline = (!self.inner.transport.interceptors.is_empty()).then(|| Instant::now() + limit);
-        let attempt = self.inner.transport.attempt(req, url, credentials, limits.idle, limits.started, permit, number);
+        let attempt = self
+            .inner
+            .transport
+            .attempt(req, url, credentials, limits.idle, limits.started, permit, number);
         match tokio::time::timeout(limit, attempt).await {
             // A hook that blocked the task may have let the limit pass unseen.
             Ok(Ok(Attempt::Done(_))) if hooks_deadline.is_some_and(|d| Instant::now() > d) => Ok(timeout()),
@@ -221,8 +260,16 @@ impl Client {
             Next::Retry(delay, error) => (error, Some(*delay)),
             Next::GiveUp(error) => (error, None),
         };
-        let decision = RetryDecision { operation, attempt, error, delay };
-        self.inner.transport.interceptors.run(operation, |i| i.on_retry_decision(&decision))
+        let decision = RetryDecision {
+            operation,
+            attempt,
+            error,
+            delay,
+        };
+        self.inner
+            .transport
+            .interceptors
+            .run(operation, |i| i.on_retry_decision(&decision))
     }
 
     /// Record a failed attempt: its time in a timeout, its status on the
@@ -235,7 +282,9 @@ impl Client {
         if let Some(status) = status {
             span.record("status", status.as_u16());
         }
-        if let (Some(wait), Some(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)) = (failure.retry_after, status) {
+        if let (Some(wait), Some(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE)) =
+            (failure.retry_after, status)
+        {
             // The server asked everyone to wait: hold back the requests that follow too.
             self.inner.hold_off.extend(wait);
         }
@@ -243,9 +292,22 @@ impl Client {
     }
 
     /// Wait out any hold-off, then the rate limiter, then a connection slot.
-    async fn wait_for_turn(&self, op: &'static OperationInfo, deadline: Instant, retry: &RetryConfig) -> Result<Slot, Error> {
-        let rate_limited = |wait| Error::RateLimited { operation: op.id, retry_after: Some(wait), response: None };
-        self.inner.hold_off.wait(deadline, retry.max_retry_after).await.map_err(rate_limited)?;
+    async fn wait_for_turn(
+        &self,
+        op: &'static OperationInfo,
+        deadline: Instant,
+        retry: &RetryConfig,
+    ) -> Result<Slot, Error> {
+        let rate_limited = |wait| Error::RateLimited {
+            operation: op.id,
+            retry_after: Some(wait),
+            response: None,
+        };
+        self.inner
+            .hold_off
+            .wait(deadline, retry.max_retry_after)
+            .await
+            .map_err(rate_limited)?;
         #[cfg(feature = "rate-limit")]
         if let Some(limiter) = &self.inner.limiter {
             limiter.acquire(deadline).await.map_err(rate_limited)?;
@@ -255,7 +317,12 @@ impl Client {
         }
         tokio::time::timeout_at(deadline, Slots::take(&self.inner.connections))
             .await
-            .map_err(|_| Error::Timeout { operation: op.id, limit: "operation deadline", elapsed: Duration::ZERO, attempts: None })
+            .map_err(|_| Error::Timeout {
+                operation: op.id,
+                limit: "operation deadline",
+                elapsed: Duration::ZERO,
+                attempts: None,
+            })
     }
 }
 
@@ -265,7 +332,17 @@ fn held_back(e: Error, started: Instant, span: &tracing::Span) -> Error {
     span.record("elapsed_ms", started.elapsed().as_millis() as u64);
     tracing::debug!(error = %e.trace_summary(), "not sent: held back");
     match e {
-        Error::Timeout { operation, limit, attempts, .. } => Error::Timeout { operation, limit, elapsed: started.elapsed(), attempts },
+        Error::Timeout {
+            operation,
+            limit,
+            attempts,
+            ..
+        } => Error::Timeout {
+            operation,
+            limit,
+            elapsed: started.elapsed(),
+            attempts,
+        },
         e => e,
     }
 }

@@ -54,7 +54,10 @@ impl RetryConfig {
     /// No retries at all.
     #[must_use]
     pub fn disabled() -> Self {
-        RetryConfig { max_attempts: 1, ..Self::default() }
+        RetryConfig {
+            max_attempts: 1,
+            ..Self::default()
+        }
     }
 
     /// The same settings with `n` total attempts (at least 1).
@@ -83,7 +86,9 @@ impl RetryConfig {
     /// `initial * 2^(attempt-1)`, capped at `max_backoff`.
     #[must_use]
     pub fn backoff_ceiling(&self, attempt: u32) -> Duration {
-        let exp = self.initial_backoff.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
         exp.min(self.max_backoff)
     }
 
@@ -92,7 +97,9 @@ impl RetryConfig {
     #[must_use]
     pub fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self.backoff_ceiling(attempt);
-        Duration::try_from_secs_f64(ceiling.as_secs_f64() * fastrand::f64()).unwrap_or(ceiling).min(ceiling)
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * fastrand::f64())
+            .unwrap_or(ceiling)
+            .min(ceiling)
     }
 }
 

@@ -45,10 +45,18 @@ fn is_pchar(b: u8) -> bool {
 pub fn path_segment(operation: &'static str, name: &str, value: &impl Display) -> Result<String, Error> {
     let raw = value.to_string();
     if raw.is_empty() {
-        return Err(Error::invalid(operation, name, "must not be empty: it is a path segment"));
+        return Err(Error::invalid(
+            operation,
+            name,
+            "must not be empty: it is a path segment",
+        ));
     }
     if raw == "." || raw == ".." {
-        return Err(Error::invalid(operation, name, "cannot be `.` or `..`: it would change the path"));
+        return Err(Error::invalid(
+            operation,
+            name,
+            "cannot be `.` or `..`: it would change the path",
+        ));
     }
     // Most values (ids, slugs, e-mail addresses) need no escaping: hand them back without re-encoding.
     if raw.bytes().all(is_pchar) {
@@ -110,13 +118,21 @@ mod tests {
         for c in raw_ok.chars() {
             assert!(is_pchar(c as u8), "{c:?}");
         }
-        for c in ['/', '?', '#', '%', ' ', '"', '<', '>', '\\', '^', '`', '{', '|', '}', '[', ']', '\x7f', '\n'] {
+        for c in [
+            '/', '?', '#', '%', ' ', '"', '<', '>', '\\', '^', '`', '{', '|', '}', '[', ']', '\x7f', '\n',
+        ] {
             assert!(path_segment("op", "id", &c).unwrap().starts_with('%'), "{c:?}");
         }
         assert_eq!(path_segment("op", "id", &"a@b.com").unwrap(), "a@b.com");
-        assert_eq!(path_segment("op", "id", &"k:v;p=1,q=(2)*!$&'+").unwrap(), "k:v;p=1,q=(2)*!$&'+");
+        assert_eq!(
+            path_segment("op", "id", &"k:v;p=1,q=(2)*!$&'+").unwrap(),
+            "k:v;p=1,q=(2)*!$&'+"
+        );
         assert_eq!(path_segment("op", "id", &"é").unwrap(), "%C3%A9");
-        assert_eq!(path_segment("op", "id", &"a\u{2028}€𝄞").unwrap(), "a%E2%80%A8%E2%82%AC%F0%9D%84%9E");
+        assert_eq!(
+            path_segment("op", "id", &"a\u{2028}€𝄞").unwrap(),
+            "a%E2%80%A8%E2%82%AC%F0%9D%84%9E"
+        );
         assert_eq!(path_segment("op", "id", &"..a").unwrap(), "..a");
         assert_eq!(path_segment("op", "id", &"../").unwrap(), "..%2F");
         assert_eq!(path_segment("op", "id", &"%2e%2e").unwrap(), "%252e%252e");
@@ -124,12 +140,18 @@ mod tests {
 
     #[test]
     fn json_text_is_the_json_of_the_list_and_fails_with_the_field_name() {
-        assert_eq!(json_text("op", "tags", &vec!["sync", "a\"b"]).unwrap(), r#"["sync","a\"b"]"#);
+        assert_eq!(
+            json_text("op", "tags", &vec!["sync", "a\"b"]).unwrap(),
+            r#"["sync","a\"b"]"#
+        );
         assert_eq!(json_text("op", "tags", &Vec::<String>::new()).unwrap(), "[]");
         let mut bad = std::collections::HashMap::new();
         bad.insert(vec![1], 2);
         let err = json_text("update_tags", "scores", &bad).unwrap_err();
-        assert!(matches!(&err, Error::InvalidArgument { name, .. } if name == "scores"), "{err}");
+        assert!(
+            matches!(&err, Error::InvalidArgument { name, .. } if name == "scores"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -151,7 +151,10 @@ fn fmt_connection(operation: &str, message: &str, attempts: Option<&Attempts>) -
         Some(a) if !a.stopped_by.allows_retry() => "check the base URL and the network",
         _ => "check the base URL and the network, the call can be retried",
     };
-    format!("{operation}: connection failed: {message}{}; {advice}", fmt_attempts(attempts))
+    format!(
+        "{operation}: connection failed: {message}{}; {advice}",
+        fmt_attempts(attempts)
+    )
 }
 
 /// `; 3 attempts in 1.20 s, stopped by retry.max_attempts (3)`, or nothing
@@ -176,7 +179,9 @@ fn fmt_duration(d: Duration) -> String {
 fn fmt_rate_limited(operation: &str, wait: Option<Duration>, response: Option<&ApiError>) -> String {
     let who = match response {
         Some(r) => format!("the server answered {}", r.status),
-        None => "the client-side rate limit (or an earlier `Retry-After` from the server) holds requests back".to_owned(),
+        None => {
+            "the client-side rate limit (or an earlier `Retry-After` from the server) holds requests back".to_owned()
+        }
     };
     let mut out = format!("{operation}: rate limited: {who}");
     if let Some(id) = response.and_then(|r| r.request_id.as_deref()) {
@@ -184,7 +189,11 @@ fn fmt_rate_limited(operation: &str, wait: Option<Duration>, response: Option<&A
     }
     out.push_str(&fmt_attempts(response.and_then(|r| r.attempts.as_ref())));
     match wait {
-        Some(d) => out.push_str(&format!("; wait {} before retrying{}", fmt_duration(d), why_not_waited(response))),
+        Some(d) => out.push_str(&format!(
+            "; wait {} before retrying{}",
+            fmt_duration(d),
+            why_not_waited(response)
+        )),
         None => out.push_str("; no wait was given: wait and retry, or lower the request rate"),
     }
     out
@@ -195,13 +204,20 @@ fn fmt_rate_limited(operation: &str, wait: Option<Duration>, response: Option<&A
 fn why_not_waited(response: Option<&ApiError>) -> String {
     match response.and_then(|r| r.attempts).map(|a| a.stopped_by) {
         Some(StopReason::RetryAfterCap(cap)) => {
-            format!(" (longer than the {} this call waits by itself: see RetryConfig::max_retry_after)", fmt_duration(cap))
+            format!(
+                " (longer than the {} this call waits by itself: see RetryConfig::max_retry_after)",
+                fmt_duration(cap)
+            )
         }
         Some(StopReason::Deadline(limit)) => {
-            format!(" (the wait would pass this call's {} deadline: see the operation timeout)", fmt_duration(limit))
+            format!(
+                " (the wait would pass this call's {} deadline: see the operation timeout)",
+                fmt_duration(limit)
+            )
         }
         Some(_) => String::new(),
-        None => " (longer than this call waits by itself: see RetryConfig::max_retry_after and the operation timeout)".to_owned(),
+        None => " (longer than this call waits by itself: see RetryConfig::max_retry_after and the operation timeout)"
+            .to_owned(),
     }
 }
 
@@ -332,7 +348,11 @@ impl Error {
     }
 
     pub(crate) fn invalid(operation: &'static str, name: &str, reason: impl Into<String>) -> Self {
-        Error::InvalidArgument { operation, name: name.to_owned(), reason: reason.into() }
+        Error::InvalidArgument {
+            operation,
+            name: name.to_owned(),
+            reason: reason.into(),
+        }
     }
 
     /// An API error for tests and an application's own fakes: `operation`
@@ -360,21 +380,35 @@ impl Error {
     pub fn rate_limited(operation: &'static str, retry_after: Duration) -> Self {
         let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
         let response = ApiError::new(operation, 429).with_header("retry-after", &secs.to_string());
-        Error::RateLimited { operation, retry_after: Some(retry_after), response: Some(Box::new(response)) }
+        Error::RateLimited {
+            operation,
+            retry_after: Some(retry_after),
+            response: Some(Box::new(response)),
+        }
     }
 
     /// A timeout of the `attempt` limit after `elapsed`, as the client
     /// returns it when an attempt got no complete answer in time.
     #[must_use]
     pub fn timeout(operation: &'static str, elapsed: Duration) -> Self {
-        Error::Timeout { operation, limit: "attempt", elapsed, attempts: None }
+        Error::Timeout {
+            operation,
+            limit: "attempt",
+            elapsed,
+            attempts: None,
+        }
     }
 
     /// A connection failure (`message` says what failed), as the client
     /// returns it when the connection could not be made or broke.
     #[must_use]
     pub fn connection(operation: &'static str, message: impl Into<String>) -> Self {
-        Error::Connection { operation, message: message.into(), source: None, attempts: None }
+        Error::Connection {
+            operation,
+            message: message.into(),
+            source: None,
+            attempts: None,
+        }
     }
 }
 
@@ -384,7 +418,11 @@ impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         if e.status == StatusCode::TOO_MANY_REQUESTS {
             let retry_after = retry_after(&e.headers);
-            return Error::RateLimited { operation: e.operation, retry_after, response: Some(Box::new(e)) };
+            return Error::RateLimited {
+                operation: e.operation,
+                retry_after,
+                response: Some(Box::new(e)),
+            };
         }
         Error::Api(Box::new(e))
     }
@@ -393,7 +431,12 @@ impl From<ApiError> for Error {
 /// Turn a reqwest failure into our error kinds.
 pub(crate) fn transport_error(operation: &'static str, e: reqwest::Error) -> Error {
     if e.is_timeout() {
-        return Error::Timeout { operation, limit: if e.is_connect() { "connect" } else { "attempt" }, elapsed: Duration::ZERO, attempts: None };
+        return Error::Timeout {
+            operation,
+            limit: if e.is_connect() { "connect" } else { "attempt" },
+            elapsed: Duration::ZERO,
+            attempts: None,
+        };
     }
     let mut message = e.to_string();
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
@@ -402,7 +445,12 @@ pub(crate) fn transport_error(operation: &'static str, e: reqwest::Error) -> Err
         message.push_str(&s.to_string());
         source = s.source();
     }
-    Error::Connection { operation, message, source: Some(e), attempts: None }
+    Error::Connection {
+        operation,
+        message,
+        source: Some(e),
+        attempts: None,
+    }
 }
 
 /// The server's request id, from the first of the usual headers it sent.
@@ -436,7 +484,10 @@ pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Opti
 
 /// The wait an answer's `Retry-After` header asks for, if it has a valid one.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    parse_retry_after(headers.get(http::header::RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())
+    parse_retry_after(
+        headers.get(http::header::RETRY_AFTER)?.to_str().ok()?,
+        std::time::SystemTime::now(),
+    )
 }
 
 /// How a call's attempts went before it failed.
@@ -473,7 +524,10 @@ impl StopReason {
     /// Whether the client would have retried with more attempts or time.
     #[must_use]
     pub fn allows_retry(self) -> bool {
-        !matches!(self, StopReason::NotRetryable | StopReason::NotIdempotent | StopReason::BodyNotReplayable)
+        !matches!(
+            self,
+            StopReason::NotRetryable | StopReason::NotIdempotent | StopReason::BodyNotReplayable
+        )
     }
 }
 
@@ -491,7 +545,11 @@ impl fmt::Display for Attempts {
             StopReason::MaxAttempts(n) => write!(f, "stopped by retry.max_attempts ({n})"),
             StopReason::Deadline(d) => write!(f, "stopped by the operation deadline ({})", fmt_duration(d)),
             StopReason::RetryAfterCap(d) => {
-                write!(f, "stopped: the server asked to wait longer than retry.max_retry_after ({})", fmt_duration(d))
+                write!(
+                    f,
+                    "stopped: the server asked to wait longer than retry.max_retry_after ({})",
+                    fmt_duration(d)
+                )
             }
         }
     }
@@ -500,9 +558,7 @@ impl fmt::Display for Attempts {
 /// Statuses worth retrying: 408, 429 and 5xx.
 #[must_use]
 pub fn is_retryable_status(status: StatusCode) -> bool {
-    status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error()
+    status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
 /// A non-success answer, kept whole.
@@ -568,7 +624,8 @@ impl ApiError {
             operation,
             method: http::Method::GET,
             path: String::new(),
-            status: StatusCode::from_u16(status).unwrap_or_else(|_| panic!("{status} is not an HTTP status code (100..=999)")),
+            status: StatusCode::from_u16(status)
+                .unwrap_or_else(|_| panic!("{status} is not an HTTP status code (100..=999)")),
             headers: HeaderMap::new(),
             body: Bytes::new(),
             request_id: None,
@@ -602,7 +659,8 @@ impl ApiError {
     /// When `name` or `value` cannot be a header (a CR/LF, a space in the name).
     #[must_use]
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|_| panic!("{name:?} is not a header name"));
+        let name =
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|_| panic!("{name:?} is not a header name"));
         let value = http::HeaderValue::from_str(value).unwrap_or_else(|_| panic!("{value:?} is not a header value"));
         self.headers.append(name, value);
         self.request_id = request_id(&self.headers);
@@ -644,7 +702,11 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} {} answered {}", self.operation, self.method, self.path, self.status)?;
+        write!(
+            f,
+            "{}: {} {} answered {}",
+            self.operation, self.method, self.path, self.status
+        )?;
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
         }
@@ -737,17 +799,79 @@ mod tests {
             (Error::Api(api(404)), Some(404)),
             (Error::Api(api(500)), Some(500)),
             (Error::Decode(Box::new(decode(200))), Some(200)),
-            (Error::Timeout { operation: "op", limit: "attempt", elapsed: Duration::ZERO, attempts: None }, None),
-            (Error::Connection { operation: "op", message: "refused".into(), source: None, attempts: None }, None),
-            (Error::RateLimited { operation: "op", retry_after: None, response: Some(api(429)) }, Some(429)),
-            (Error::RateLimited { operation: "op", retry_after: Some(Duration::from_secs(1)), response: None }, None),
+            (
+                Error::Timeout {
+                    operation: "op",
+                    limit: "attempt",
+                    elapsed: Duration::ZERO,
+                    attempts: None,
+                },
+                None,
+            ),
+            (
+                Error::Connection {
+                    operation: "op",
+                    message: "refused".into(),
+                    source: None,
+                    attempts: None,
+                },
+                None,
+            ),
+            (
+                Error::RateLimited {
+                    operation: "op",
+                    retry_after: None,
+                    response: Some(api(429)),
+                },
+                Some(429),
+            ),
+            (
+                Error::RateLimited {
+                    operation: "op",
+                    retry_after: Some(Duration::from_secs(1)),
+                    response: None,
+                },
+                None,
+            ),
             (Error::invalid("op", "id", "empty"), None),
-            (Error::MissingCredentials { operation: "op", schemes: &["api_key"] }, None),
-            (Error::BodyTooLarge { operation: "op", limit: 1, length: None }, None),
+            (
+                Error::MissingCredentials {
+                    operation: "op",
+                    schemes: &["api_key"],
+                },
+                None,
+            ),
+            (
+                Error::BodyTooLarge {
+                    operation: "op",
+                    limit: 1,
+                    length: None,
+                },
+                None,
+            ),
             (Error::Config("x".into()), None),
-            (Error::Io { context: "x".into(), source: std::io::Error::other("x") }, None),
-            (Error::Paging { operation: "op", message: "x".into() }, None),
-            (Error::Interceptor { operation: "op", interceptor: "i".into(), message: "x".into() }, None),
+            (
+                Error::Io {
+                    context: "x".into(),
+                    source: std::io::Error::other("x"),
+                },
+                None,
+            ),
+            (
+                Error::Paging {
+                    operation: "op",
+                    message: "x".into(),
+                },
+                None,
+            ),
+            (
+                Error::Interceptor {
+                    operation: "op",
+                    interceptor: "i".into(),
+                    message: "x".into(),
+                },
+                None,
+            ),
         ]
     }
 
@@ -775,7 +899,11 @@ mod tests {
         assert!(e.is_not_found());
         assert_eq!(e.as_api().unwrap().body_text(), "nope");
         assert!(!e.is_retryable());
-        let e = Error::from(ApiError::new("get", 503).with_header("x-request-id", "r1").with_json(&serde_json::json!({"a": 1})));
+        let e = Error::from(
+            ApiError::new("get", 503)
+                .with_header("x-request-id", "r1")
+                .with_json(&serde_json::json!({"a": 1})),
+        );
         assert_eq!(e.request_id(), Some("r1"));
         assert!(e.is_retryable());
         assert_eq!(e.as_api().unwrap().headers["content-type"], "application/json");
@@ -786,7 +914,10 @@ mod tests {
         // A 429 built by hand reads like the client's.
         let e = Error::from(ApiError::new("list", 429).with_header("retry-after", "7"));
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
-        assert!(matches!(Error::timeout("x", Duration::from_secs(1)), Error::Timeout { limit: "attempt", .. }));
+        assert!(matches!(
+            Error::timeout("x", Duration::from_secs(1)),
+            Error::Timeout { limit: "attempt", .. }
+        ));
         assert!(Error::connection("x", "reset").is_retryable());
     }
 

@@ -240,26 +240,43 @@ const RESERVED: &[(&str, &str)] = &[
     ("transfer-encoding", "it frames the body, which the runtime sets"),
     ("connection", "it manages the connection, which the HTTP stack owns"),
     ("keep-alive", "it manages the connection, which the HTTP stack owns"),
-    ("proxy-connection", "it manages the connection, which the HTTP stack owns"),
+    (
+        "proxy-connection",
+        "it manages the connection, which the HTTP stack owns",
+    ),
     ("upgrade", "it manages the connection, which the HTTP stack owns"),
     ("te", "it frames the body, which the HTTP stack owns"),
     ("trailer", "it frames the body, which the HTTP stack owns"),
     ("content-type", "the runtime sets it for the operation's body"),
-    ("user-agent", "the runtime sets it; add to it with the client builder's `user_agent_suffix`"),
+    (
+        "user-agent",
+        "the runtime sets it; add to it with the client builder's `user_agent_suffix`",
+    ),
 ];
 
 /// `name: value` as a header an interceptor or extra may set, or why not.
-pub(crate) fn checked_header(name: &str, value: &str, protected: Option<&HeaderName>) -> Result<(HeaderName, HeaderValue), HeaderRefused> {
-    let refuse = |reason| HeaderRefused { name: name.to_owned(), reason };
-    let parsed = HeaderName::from_bytes(name.as_bytes()).map_err(|_| refuse("not a header name (use letters, digits and `-`, no spaces, CR or LF)"))?;
+pub(crate) fn checked_header(
+    name: &str,
+    value: &str,
+    protected: Option<&HeaderName>,
+) -> Result<(HeaderName, HeaderValue), HeaderRefused> {
+    let refuse = |reason| HeaderRefused {
+        name: name.to_owned(),
+        reason,
+    };
+    let parsed = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| refuse("not a header name (use letters, digits and `-`, no spaces, CR or LF)"))?;
     if protected == Some(&parsed) {
-        return Err(refuse("it carries the client's credentials, which only the client's builder sets"));
+        return Err(refuse(
+            "it carries the client's credentials, which only the client's builder sets",
+        ));
     }
     if let Some((_, why)) = RESERVED.iter().find(|(n, _)| *n == parsed.as_str()) {
         return Err(refuse(why));
     }
     // `HeaderValue::from_str` refuses CR, LF, NUL and other controls but a tab.
-    let value = HeaderValue::from_str(value).map_err(|_| refuse("its value holds CR, LF or another control character, or non-ASCII text"))?;
+    let value = HeaderValue::from_str(value)
+        .map_err(|_| refuse("its value holds CR, LF or another control character, or non-ASCII text"))?;
     Ok((parsed, value))
 }
 
@@ -279,7 +296,11 @@ impl Interceptors {
     }
 
     /// Run `hook` on each interceptor in order; the first error (or panic) ends the call.
-    pub(crate) fn run(&self, operation: &'static str, mut hook: impl FnMut(&dyn Interceptor) -> Result<(), HookError>) -> Result<(), Error> {
+    pub(crate) fn run(
+        &self,
+        operation: &'static str,
+        mut hook: impl FnMut(&dyn Interceptor) -> Result<(), HookError>,
+    ) -> Result<(), Error> {
         for i in &self.0 {
             let i = &**i;
             let outcome = catch_unwind(AssertUnwindSafe(|| hook(i)));
@@ -288,27 +309,43 @@ impl Interceptors {
                 Ok(Err(e)) => e.to_string(),
                 Err(panic) => format!("it panicked: {}", panic_text(&*panic)),
             };
-            return Err(Error::Interceptor { operation, interceptor: i.name().to_owned(), message });
+            return Err(Error::Interceptor {
+                operation,
+                interceptor: i.name().to_owned(),
+                message,
+            });
         }
         Ok(())
     }
 }
 
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
-    panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str)).unwrap_or("(a non-text panic payload)")
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(a non-text panic payload)")
 }
 
 /// Put a call's [`Extras`](crate::Extras) on its headers and URL, or refuse them.
-pub(crate) fn apply_extras(op: &'static str, extras: &crate::Extras, headers: &mut HeaderMap, url: &mut reqwest::Url, protected: Option<&HeaderName>) -> Result<(), Error> {
+pub(crate) fn apply_extras(
+    op: &'static str,
+    extras: &crate::Extras,
+    headers: &mut HeaderMap,
+    url: &mut reqwest::Url,
+    protected: Option<&HeaderName>,
+) -> Result<(), Error> {
     for (name, value) in &extras.headers {
-        let (name, value) = checked_header(name, value, protected).map_err(|e| Error::invalid(op, "extra header", e.to_string()))?;
+        let (name, value) =
+            checked_header(name, value, protected).map_err(|e| Error::invalid(op, "extra header", e.to_string()))?;
         headers.insert(name, value);
     }
     if !extras.query.is_empty() {
         if extras.query.iter().any(|(k, _)| k.is_empty()) {
             return Err(Error::invalid(op, "extra query", "a query pair has an empty name"));
         }
-        url.query_pairs_mut().extend_pairs(extras.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        url.query_pairs_mut()
+            .extend_pairs(extras.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
     Ok(())
 }

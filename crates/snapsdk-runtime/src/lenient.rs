@@ -86,7 +86,12 @@ impl<'de> Visitor<'de> for Entry {
 ///
 /// Only when the surrounding value is not an object, which serde reports
 /// before this function runs for any derived struct.
-pub fn field<'de, D: Deserializer<'de>, T>(d: D, model: &'static str, wire: &'static str, decode: Decode<T>) -> Result<Option<T>, D::Error> {
+pub fn field<'de, D: Deserializer<'de>, T>(
+    d: D,
+    model: &'static str,
+    wire: &'static str,
+    decode: Decode<T>,
+) -> Result<Option<T>, D::Error> {
     let raw = d.deserialize_map(Entry(wire))?;
     Ok(match raw {
         None | Some(Value::Null) => None,
@@ -106,7 +111,11 @@ pub fn field<'de, D: Deserializer<'de>, T>(d: D, model: &'static str, wire: &'st
 /// # Errors
 ///
 /// The serializer's, when the value cannot be written.
-pub fn serialize_field<S: Serializer, T: Serialize>(value: &Option<T>, wire: &'static str, s: S) -> Result<S::Ok, S::Error> {
+pub fn serialize_field<S: Serializer, T: Serialize>(
+    value: &Option<T>,
+    wire: &'static str,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     let mut m = s.serialize_map(Some(usize::from(value.is_some())))?;
     if let Some(v) = value {
         m.serialize_entry(wire, v)?;
@@ -173,7 +182,10 @@ mod tests {
         serialize_field(v, "invoiced", s)
     }
     fn de_extra<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
-        extra(d, &[("cancelled_at", |v| ts(v).is_ok()), ("invoiced", |v| flag(v).is_ok())])
+        extra(
+            d,
+            &[("cancelled_at", |v| ts(v).is_ok()), ("invoiced", |v| flag(v).is_ok())],
+        )
     }
 
     #[derive(Clone, Default)]
@@ -196,16 +208,23 @@ mod tests {
 
     #[test]
     fn fitting_values_decode_and_leave_extra() {
-        let a: Account = serde_json::from_value(json!({"id": 1, "cancelled_at": 1368011747, "invoiced": "1", "other": 2})).unwrap();
+        let a: Account =
+            serde_json::from_value(json!({"id": 1, "cancelled_at": 1368011747, "invoiced": "1", "other": 2})).unwrap();
         assert_eq!(a.cancelled_at, Timestamp::from_unix(1368011747));
         assert_eq!(a.invoiced, Some(true));
         assert_eq!(Value::Object(a.extra.clone()), json!({"other": 2}));
-        assert_eq!(serde_json::to_value(&a).unwrap(), json!({"id": 1, "cancelled_at": 1368011747, "invoiced": true, "other": 2}));
+        assert_eq!(
+            serde_json::to_value(&a).unwrap(),
+            json!({"id": 1, "cancelled_at": 1368011747, "invoiced": true, "other": 2})
+        );
     }
 
     #[test]
     fn absent_and_null_read_as_none_without_an_event() {
-        for body in [json!({"id": 1}), json!({"id": 1, "cancelled_at": null, "invoiced": null})] {
+        for body in [
+            json!({"id": 1}),
+            json!({"id": 1, "cancelled_at": null, "invoiced": null}),
+        ] {
             let a: Account = serde_json::from_value(body).unwrap();
             assert_eq!((a.cancelled_at, a.invoiced, a.extra.len()), (None, None, 0));
             assert_eq!(serde_json::to_value(&a).unwrap(), json!({"id": 1}));
@@ -221,7 +240,11 @@ mod tests {
         ];
         for body in bodies {
             let buf = Buf::default();
-            let sub = tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).with_writer(buf.clone()).with_ansi(false).finish();
+            let sub = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::DEBUG)
+                .with_writer(buf.clone())
+                .with_ansi(false)
+                .finish();
             let a: Account = tracing::subscriber::with_default(sub, || serde_json::from_value(body.clone()).unwrap());
             assert_eq!((a.cancelled_at, a.invoiced), (None, None), "{body}");
             assert_eq!(a.extra["cancelled_at"], body["cancelled_at"]);

@@ -21,17 +21,17 @@ pub mod intercept;
 pub mod lenient;
 #[cfg(feature = "rate-limit")]
 mod limit;
-#[cfg(feature = "multipart")]
-#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
-pub mod multipart;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod mock;
+#[cfg(feature = "multipart")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+pub mod multipart;
 mod operation;
 pub mod paginate;
+pub mod query;
 mod read;
 mod request;
-pub mod query;
 pub mod response;
 mod retry;
 mod slots;
@@ -41,20 +41,20 @@ pub mod types;
 
 pub use auth::{AuthRequirement, Credentials};
 pub use body::Body;
-#[cfg(feature = "multipart")]
-pub use multipart::{FilePart, Multipart};
 pub use builder::ClientBuilder;
+pub use chrono::NaiveDate;
 pub use client::Client;
-pub use request::{OperationInfo, Request, VendorInfo};
 pub use config::{Extras, RateLimit, RequestOptions, RetryConfig, Timeouts};
 pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};
 pub use intercept::{AttemptRequest, AttemptResponse, HeaderRefused, HookError, Interceptor, RetryDecision};
+#[cfg(feature = "multipart")]
+pub use multipart::{FilePart, Multipart};
 pub use operation::{Call, SendFuture};
 pub use paginate::Paginator;
+pub use request::{OperationInfo, Request, VendorInfo};
 pub use response::{ByteStream, Response};
-pub use chrono::NaiveDate;
-pub use types::{de, Alternatives, Timestamp};
 pub use tls::http_client_builder;
+pub use types::{de, Alternatives, Timestamp};
 
 // Not offered to applications (issue 30): with no TLS provider feature on
 // (the runtime turns none on, to keep aws-lc-sys and cmake out),
@@ -63,10 +63,10 @@ pub use tls::http_client_builder;
 // `snapsdk_runtime::reqwest::Client` in `http_client(..)`; generated code
 // should name `__private::reqwest`, and applications start from
 // [`http_client_builder`].
-#[doc(hidden)]
-pub use reqwest;
 /// HTTP status codes, as [`Error::status`] returns them.
 pub use http::StatusCode;
+#[doc(hidden)]
+pub use reqwest;
 
 /// Re-exports generated code relies on, so client crates need no direct dependency.
 #[doc(hidden)]
@@ -74,7 +74,7 @@ pub mod __private {
     pub use chrono;
     pub use futures_core::Stream;
     pub use http;
-    pub use serde;
     pub use reqwest;
+    pub use serde;
     pub use serde_json;
 }

@@ -27,7 +27,12 @@ impl Clock for TokioClock {
 
 pub(crate) struct Limiter {
     clock: TokioClock,
-    inner: RateLimiter<governor::state::NotKeyed, governor::state::InMemoryState, TokioClock, governor::middleware::NoOpMiddleware<Nanos>>,
+    inner: RateLimiter<
+        governor::state::NotKeyed,
+        governor::state::InMemoryState,
+        TokioClock,
+        governor::middleware::NoOpMiddleware<Nanos>,
+    >,
 }
 
 impl Limiter {
@@ -37,7 +42,10 @@ impl Limiter {
             .ok_or_else(|| Error::Config("rate limit period must be positive".into()))?
             .allow_burst(burst);
         let clock = TokioClock { origin: Instant::now() };
-        Ok(Limiter { inner: RateLimiter::direct_with_clock(quota, clock.clone()), clock })
+        Ok(Limiter {
+            inner: RateLimiter::direct_with_clock(quota, clock.clone()),
+            clock,
+        })
     }
 
     /// Wait for a permit, or say how long it would take if that passes `deadline`.
@@ -51,7 +59,10 @@ impl Limiter {
                     if wait > deadline.saturating_duration_since(Instant::now()) {
                         return Err(wait);
                     }
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, "waiting for the client-side rate limit");
+                    tracing::debug!(
+                        wait_ms = wait.as_millis() as u64,
+                        "waiting for the client-side rate limit"
+                    );
                     tokio::time::sleep(wait).await;
                 }
             }

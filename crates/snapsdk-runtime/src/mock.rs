@@ -84,7 +84,10 @@ pub(crate) struct Server(Arc<Mutex<State>>);
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.lock();
-        f.debug_struct("MockServer").field("rules", &state.rules.len()).field("calls", &state.calls.len()).finish()
+        f.debug_struct("MockServer")
+            .field("rules", &state.rules.len())
+            .field("calls", &state.calls.len())
+            .finish()
     }
 }
 
@@ -143,13 +146,22 @@ impl MockServer {
     /// A server with no rules: every call fails (loudly) until one is added.
     #[must_use]
     pub fn new() -> Self {
-        MockServer { server: Server::default(), verify_on_drop: true }
+        MockServer {
+            server: Server::default(),
+            verify_on_drop: true,
+        }
     }
 
     /// Start a rule for the operation with this id (`OperationInfo::id`,
     /// the generated method's operation id, such as `list_accounts`).
     pub fn on(&self, operation: impl Into<String>) -> RuleBuilder<'_> {
-        RuleBuilder { mock: self, operation: operation.into(), label: None, when: None, times: None }
+        RuleBuilder {
+            mock: self,
+            operation: operation.into(),
+            label: None,
+            when: None,
+            times: None,
+        }
     }
 
     /// Every call so far, in order (retries are separate calls; a call no
@@ -162,7 +174,13 @@ impl MockServer {
     /// The calls of one operation, in order.
     #[must_use]
     pub fn calls_to(&self, operation: &str) -> Vec<Call> {
-        self.server.lock().calls.iter().filter(|c| c.operation == operation).cloned().collect()
+        self.server
+            .lock()
+            .calls
+            .iter()
+            .filter(|c| c.operation == operation)
+            .cloned()
+            .collect()
     }
 
     /// The last call, if any.
@@ -182,7 +200,11 @@ impl MockServer {
         let state = self.server.lock();
         let n = state.calls.iter().filter(|c| c.operation == operation).count();
         if n != times {
-            let made: Vec<String> = state.calls.iter().map(|c| format!("{} {} {}", c.operation, c.method, c.path)).collect();
+            let made: Vec<String> = state
+                .calls
+                .iter()
+                .map(|c| format!("{} {} {}", c.operation, c.method, c.path))
+                .collect();
             drop(state);
             panic!("expected {times} call(s) to `{operation}`, got {n}; calls made: {made:#?}");
         }
@@ -213,7 +235,10 @@ impl MockServer {
     pub fn verify(&self) {
         let problems = self.problems();
         if !problems.is_empty() {
-            panic!("the mock server's expectations were not met:\n- {}", problems.join("\n- "));
+            panic!(
+                "the mock server's expectations were not met:\n- {}",
+                problems.join("\n- ")
+            );
         }
     }
 
@@ -247,7 +272,11 @@ pub struct RuleBuilder<'a> {
 
 impl fmt::Debug for RuleBuilder<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RuleBuilder").field("operation", &self.operation).field("label", &self.label).field("times", &self.times).finish()
+        f.debug_struct("RuleBuilder")
+            .field("operation", &self.operation)
+            .field("label", &self.label)
+            .field("times", &self.times)
+            .finish()
     }
 }
 
@@ -293,15 +322,29 @@ impl RuleBuilder<'_> {
     /// When `answers` is empty.
     pub fn answer_sequence(self, answers: impl IntoIterator<Item = Answer>) -> RuleHandle {
         let answers: Vec<Answer> = answers.into_iter().collect();
-        assert!(!answers.is_empty(), "answer_sequence for `{}` needs at least one answer", self.operation);
+        assert!(
+            !answers.is_empty(),
+            "answer_sequence for `{}` needs at least one answer",
+            self.operation
+        );
         let n = answers.len();
         self.add(answers, Some(n))
     }
 
     fn add(self, answers: Vec<Answer>, expected: Option<usize>) -> RuleHandle {
         let mut state = self.mock.server.lock();
-        state.rules.push(Rule { operation: self.operation, label: self.label, when: self.when, answers, expected, used: 0 });
-        RuleHandle { server: self.mock.server.clone(), index: state.rules.len() - 1 }
+        state.rules.push(Rule {
+            operation: self.operation,
+            label: self.label,
+            when: self.when,
+            answers,
+            expected,
+            used: 0,
+        });
+        RuleHandle {
+            server: self.mock.server.clone(),
+            index: state.rules.len() - 1,
+        }
     }
 }
 
@@ -326,7 +369,12 @@ pub struct Answer(Kind);
 
 #[derive(Clone, Debug)]
 enum Kind {
-    Reply { status: StatusCode, headers: HeaderMap, body: Bytes, end: BodyEnd },
+    Reply {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        end: BodyEnd,
+    },
     /// No answer at all: the attempt's time limit ends it.
     Timeout,
     /// The connection breaks after the request went out.
@@ -353,8 +401,14 @@ impl Answer {
     /// When `status` is not a status code (below 100 or above 999).
     #[must_use]
     pub fn status(status: u16) -> Self {
-        let status = StatusCode::from_u16(status).unwrap_or_else(|_| panic!("{status} is not an HTTP status code (100..=999)"));
-        Answer(Kind::Reply { status, headers: HeaderMap::new(), body: Bytes::new(), end: BodyEnd::Complete })
+        let status =
+            StatusCode::from_u16(status).unwrap_or_else(|_| panic!("{status} is not an HTTP status code (100..=999)"));
+        Answer(Kind::Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            end: BodyEnd::Complete,
+        })
     }
     /// 200 with `value` as its JSON body (`Content-Type: application/json`).
     ///
@@ -443,9 +497,19 @@ impl Answer {
     pub fn with_json(self, value: impl serde::Serialize) -> Self {
         let body = serde_json::to_vec(&value).unwrap_or_else(|e| panic!("Answer::with_json: {e}"));
         let this = match self.0 {
-            Kind::Reply { mut headers, body: _, status, end } => {
+            Kind::Reply {
+                mut headers,
+                body: _,
+                status,
+                end,
+            } => {
                 headers.remove(CONTENT_TYPE);
-                Answer(Kind::Reply { status, headers, body: Bytes::new(), end })
+                Answer(Kind::Reply {
+                    status,
+                    headers,
+                    body: Bytes::new(),
+                    end,
+                })
             }
             other => Answer(other),
         };
@@ -455,7 +519,12 @@ impl Answer {
     /// The reply, or the fault, for one call.
     async fn respond(self) -> Result<reqwest::Response, Fault> {
         let (status, headers, body, end) = match self.0 {
-            Kind::Reply { status, headers, body, end } => (status, headers, body, end),
+            Kind::Reply {
+                status,
+                headers,
+                body,
+                end,
+            } => (status, headers, body, end),
             Kind::Timeout => std::future::pending().await,
             Kind::Reset => return Err(Fault::Reset),
             Kind::Refused => return Err(Fault::Refused),
@@ -467,7 +536,10 @@ impl Answer {
                 reqwest::Body::wrap_stream(futures_util::StreamExt::chain(first, futures_util::stream::pending()))
             }
             BodyEnd::Break => {
-                let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer (test kit)");
+                let reset = std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset by peer (test kit)",
+                );
                 reqwest::Body::wrap_stream(futures_util::stream::iter([Ok(body), Err(reset)]))
             }
         };
@@ -488,11 +560,18 @@ pub(crate) enum Fault {
 impl Fault {
     pub(crate) fn into_failure(self, operation: &'static str) -> Failure {
         let (error, sent) = match self {
-            Fault::Reset => (Error::connection(operation, "connection reset by peer (test kit)"), true),
+            Fault::Reset => (
+                Error::connection(operation, "connection reset by peer (test kit)"),
+                true,
+            ),
             Fault::Refused => (Error::connection(operation, "connection refused (test kit)"), false),
             Fault::Miss(message) => (Error::Config(message), false),
         };
-        Failure { error, retry_after: None, sent }
+        Failure {
+            error,
+            retry_after: None,
+            sent,
+        }
     }
 }
 
@@ -502,12 +581,28 @@ impl Server {
     }
 
     /// Record the call, pick the rule that answers it, and answer.
-    pub(crate) async fn answer(&self, req: &Request, attempt: u32, request: reqwest::Request, credentials: Option<&Credentials>) -> Result<reqwest::Response, Fault> {
+    pub(crate) async fn answer(
+        &self,
+        req: &Request,
+        attempt: u32,
+        request: reqwest::Request,
+        credentials: Option<&Credentials>,
+    ) -> Result<reqwest::Response, Fault> {
         let call = record(req, attempt, request, credentials).await;
         // Predicates run without the lock held (one may look at the server).
-        let candidates: Vec<(usize, Option<Predicate>)> =
-            self.lock().rules.iter().enumerate().filter(|(_, r)| r.operation == call.operation && r.has_answers_left()).map(|(i, r)| (i, r.when.clone())).collect();
-        let matching: Vec<usize> = candidates.into_iter().filter(|(_, when)| when.as_ref().is_none_or(|p| p(&call))).map(|(i, _)| i).collect();
+        let candidates: Vec<(usize, Option<Predicate>)> = self
+            .lock()
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.operation == call.operation && r.has_answers_left())
+            .map(|(i, r)| (i, r.when.clone()))
+            .collect();
+        let matching: Vec<usize> = candidates
+            .into_iter()
+            .filter(|(_, when)| when.as_ref().is_none_or(|p| p(&call)))
+            .map(|(i, _)| i)
+            .collect();
         match self.pick(call, &matching) {
             Ok(answer) => answer.respond().await,
             Err(miss) => Err(Fault::Miss(miss)),
@@ -539,7 +634,11 @@ impl Server {
 
 fn miss_message(state: &State, call: &Call) -> String {
     let rules: Vec<String> = state.rules.iter().map(Rule::describe).collect();
-    let rules = if rules.is_empty() { "none".to_owned() } else { format!("\n  - {}", rules.join("\n  - ")) };
+    let rules = if rules.is_empty() {
+        "none".to_owned()
+    } else {
+        format!("\n  - {}", rules.join("\n  - "))
+    };
     format!(
         "test kit: no rule answers this call to `{}` ({} {}); add one with `mock.on({:?})...`. Rules: {rules}",
         call.operation, call.method, call.path, call.operation
@@ -616,7 +715,11 @@ impl Call {
     /// Every value of a repeated query parameter, in order.
     #[must_use]
     pub fn query_params(&self, name: &str) -> Vec<&str> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     /// The JSON body, if the body is JSON.
     #[must_use]
@@ -632,7 +735,12 @@ impl Call {
     ///
     /// When the body is not JSON, or not a `T`.
     pub fn json_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        let value = self.json().ok_or_else(|| format!("the body of this `{}` call is not JSON: {:?}", self.operation, self.body))?;
+        let value = self.json().ok_or_else(|| {
+            format!(
+                "the body of this `{}` call is not JSON: {:?}",
+                self.operation, self.body
+            )
+        })?;
         serde_json::from_value(value.clone()).map_err(|e| e.to_string())
     }
     /// A form field's value (the first, if repeated), if the body is a form.
@@ -669,7 +777,12 @@ async fn record(req: &Request, attempt: u32, mut request: reqwest::Request, cred
         Body::Form(f) => RecordedBody::Form(serde_urlencoded::from_str(f).unwrap_or_default()),
         #[cfg(feature = "multipart")]
         Body::Multipart(_) => {
-            let boundary = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|ct| ct.split("boundary=").nth(1)).unwrap_or_default().to_owned();
+            let boundary = headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|ct| ct.split("boundary=").nth(1))
+                .unwrap_or_default()
+                .to_owned();
             let bytes = read_body(request.body_mut().take()).await;
             RecordedBody::Multipart(parse_multipart(&bytes, &boundary))
         }
@@ -680,7 +793,10 @@ async fn record(req: &Request, attempt: u32, mut request: reqwest::Request, cred
         attempt,
         method: request.method().clone(),
         path: url.path().to_owned(),
-        query: url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        query: url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
         headers,
         body,
     }
@@ -710,12 +826,21 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
         }
         let piece = piece.strip_prefix(b"\r\n").unwrap_or(piece);
         let piece = piece.strip_suffix(b"\r\n").unwrap_or(piece);
-        let Some(split_at) = find(piece, b"\r\n\r\n") else { continue };
+        let Some(split_at) = find(piece, b"\r\n\r\n") else {
+            continue;
+        };
         let head = String::from_utf8_lossy(&piece[..split_at]);
         let data = Bytes::copy_from_slice(&piece[split_at + 4..]);
-        let mut part = Part { name: String::new(), file_name: None, content_type: None, data };
+        let mut part = Part {
+            name: String::new(),
+            file_name: None,
+            content_type: None,
+            data,
+        };
         for line in head.split("\r\n") {
-            let Some((name, value)) = line.split_once(':') else { continue };
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
             match name.trim().to_ascii_lowercase().as_str() {
                 "content-disposition" => {
                     part.name = disposition_param(value, "name").unwrap_or_default();
@@ -759,7 +884,11 @@ fn disposition_param(header: &str, param: &str) -> Option<String> {
             let rest = &header[start + key.len()..];
             let end = rest.find('"')?;
             let raw = &rest[..end];
-            return Some(percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned());
+            return Some(
+                percent_encoding::percent_decode_str(raw)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            );
         }
         at = start + key.len();
     }

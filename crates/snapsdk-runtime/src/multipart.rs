@@ -51,19 +51,29 @@ impl Multipart {
     }
     /// Add a text field.
     pub fn text(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
-        self.parts.push(Part { name, value: PartValue::Text(value.to_string()) });
+        self.parts.push(Part {
+            name,
+            value: PartValue::Text(value.to_string()),
+        });
         self
     }
     /// Add a file part.
     pub fn file(mut self, name: &'static str, file: FilePart) -> Self {
-        self.parts.push(Part { name, value: PartValue::File(file) });
+        self.parts.push(Part {
+            name,
+            value: PartValue::File(file),
+        });
         self
     }
 
     /// Build the reqwest form for one attempt. Files are opened and streamed
     /// here, never read whole into memory; `progress` hears of every chunk
     /// the transport takes, so that a stalled upload can be detected.
-    pub(crate) async fn to_form(&self, operation: &'static str, progress: &Arc<Progress>) -> Result<reqwest::multipart::Form, Error> {
+    pub(crate) async fn to_form(
+        &self,
+        operation: &'static str,
+        progress: &Arc<Progress>,
+    ) -> Result<reqwest::multipart::Form, Error> {
         let mut form = reqwest::multipart::Form::new();
         for part in &self.parts {
             let built = match &part.value {
@@ -85,7 +95,10 @@ pub(crate) struct Progress {
 
 impl Progress {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Progress { last: Mutex::new(Instant::now()), open: AtomicUsize::new(0) })
+        Arc::new(Progress {
+            last: Mutex::new(Instant::now()),
+            open: AtomicUsize::new(0),
+        })
     }
 
     fn touch(&self) {
@@ -119,7 +132,11 @@ impl<S> Tracked<S> {
     fn new(inner: S, progress: &Arc<Progress>) -> Self {
         progress.open.fetch_add(1, Ordering::SeqCst);
         progress.touch();
-        Tracked { inner, progress: progress.clone(), open: true }
+        Tracked {
+            inner,
+            progress: progress.clone(),
+            open: true,
+        }
     }
 }
 
@@ -190,7 +207,10 @@ impl std::fmt::Debug for FilePart {
             FileSource::Path(p) => format!("path {}", p.display()),
             FileSource::Reader(_) => "reader".to_owned(),
         };
-        f.debug_struct("FilePart").field("source", &source).field("file_name", &self.file_name).finish()
+        f.debug_struct("FilePart")
+            .field("source", &source)
+            .field("file_name", &self.file_name)
+            .finish()
     }
 }
 
@@ -199,17 +219,29 @@ impl FilePart {
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        FilePart { source: FileSource::Path(path), file_name, mime: None }
+        FilePart {
+            source: FileSource::Path(path),
+            file_name,
+            mime: None,
+        }
     }
 
     /// Stream from any async reader. `length`, when known, is sent as the part's size.
     pub fn from_reader(reader: impl AsyncRead + Send + Sync + 'static, length: Option<u64>) -> Self {
-        FilePart { source: FileSource::Reader(Mutex::new(Some((Box::pin(reader), length)))), file_name: None, mime: None }
+        FilePart {
+            source: FileSource::Reader(Mutex::new(Some((Box::pin(reader), length)))),
+            file_name: None,
+            mime: None,
+        }
     }
 
     /// A file part from bytes in memory.
     pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
-        FilePart { source: FileSource::Bytes(bytes.into()), file_name: None, mime: None }
+        FilePart {
+            source: FileSource::Bytes(bytes.into()),
+            file_name: None,
+            mime: None,
+        }
     }
 
     /// The file name sent in the part's `Content-Disposition`.
@@ -224,19 +256,31 @@ impl FilePart {
         self
     }
 
-    async fn to_part(&self, operation: &'static str, progress: &Arc<Progress>) -> Result<reqwest::multipart::Part, Error> {
+    async fn to_part(
+        &self,
+        operation: &'static str,
+        progress: &Arc<Progress>,
+    ) -> Result<reqwest::multipart::Part, Error> {
         let part = match &self.source {
             FileSource::Bytes(b) => {
-                let pieces: Vec<Result<Bytes, std::io::Error>> =
-                    (0..b.len()).step_by(UPLOAD_CHUNK).map(|i| Ok(b.slice(i..(i + UPLOAD_CHUNK).min(b.len())))).collect();
+                let pieces: Vec<Result<Bytes, std::io::Error>> = (0..b.len())
+                    .step_by(UPLOAD_CHUNK)
+                    .map(|i| Ok(b.slice(i..(i + UPLOAD_CHUNK).min(b.len()))))
+                    .collect();
                 let stream = Tracked::new(futures_util::stream::iter(pieces), progress);
                 reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), b.len() as u64)
             }
             FileSource::Path(p) => {
-                let io = |source| Error::Io { context: format!("{operation}: opening upload {}", p.display()), source };
+                let io = |source| Error::Io {
+                    context: format!("{operation}: opening upload {}", p.display()),
+                    source,
+                };
                 let file = tokio::fs::File::open(p).await.map_err(io)?;
                 let len = file.metadata().await.map_err(io)?.len();
-                let stream = Tracked::new(tokio_util::io::ReaderStream::with_capacity(file, UPLOAD_CHUNK), progress);
+                let stream = Tracked::new(
+                    tokio_util::io::ReaderStream::with_capacity(file, UPLOAD_CHUNK),
+                    progress,
+                );
                 reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), len)
             }
             FileSource::Reader(slot) => {
@@ -245,7 +289,10 @@ impl FilePart {
                     context: format!("{operation}: upload reader"),
                     source: std::io::Error::other("a reader upload can be sent only once"),
                 })?;
-                let stream = Tracked::new(tokio_util::io::ReaderStream::with_capacity(reader, UPLOAD_CHUNK), progress);
+                let stream = Tracked::new(
+                    tokio_util::io::ReaderStream::with_capacity(reader, UPLOAD_CHUNK),
+                    progress,
+                );
                 let body = reqwest::Body::wrap_stream(stream);
                 match len {
                     Some(n) => reqwest::multipart::Part::stream_with_length(body, n),
@@ -253,9 +300,13 @@ impl FilePart {
                 }
             }
         };
-        let name = self.file_name.as_deref().map_or_else(|| "upload".to_owned(), safe_file_name);
+        let name = self
+            .file_name
+            .as_deref()
+            .map_or_else(|| "upload".to_owned(), safe_file_name);
         let part = part.file_name(name);
         let mime = self.mime.as_deref().unwrap_or("application/octet-stream");
-        part.mime_str(mime).map_err(|_| Error::invalid(operation, "mime", format!("{mime:?} is not a MIME type")))
+        part.mime_str(mime)
+            .map_err(|_| Error::invalid(operation, "mime", format!("{mime:?} is not a MIME type")))
     }
 }

@@ -67,7 +67,10 @@ pub struct Call {
 impl Call {
     /// A call through `client`, with the client's own retries and timeouts.
     pub fn new(client: Client) -> Self {
-        Self { client, options: RequestOptions::default() }
+        Self {
+            client,
+            options: RequestOptions::default(),
+        }
     }
 
     /// Override retries and timeouts for this call only.
@@ -90,8 +93,20 @@ impl Call {
 /// [`retryable`](Self::retryable) overrides that where a spec says otherwise.
 impl OperationInfo {
     /// Every fact spelled out.
-    pub const fn new(id: &'static str, method: Method, path_template: &'static str, auth: AuthRequirement, retryable: bool) -> Self {
-        Self { id, method, path_template, auth, retryable }
+    pub const fn new(
+        id: &'static str,
+        method: Method,
+        path_template: &'static str,
+        auth: AuthRequirement,
+        retryable: bool,
+    ) -> Self {
+        Self {
+            id,
+            method,
+            path_template,
+            auth,
+            retryable,
+        }
     }
 
     /// A GET, retried on transient failures.
@@ -135,7 +150,8 @@ impl OperationInfo {
 mod tests {
     use super::*;
 
-    static POST_RETRIED: OperationInfo = OperationInfo::post("create", "/things", AuthRequirement::None).retryable(true);
+    static POST_RETRIED: OperationInfo =
+        OperationInfo::post("create", "/things", AuthRequirement::None).retryable(true);
 
     #[test]
     fn constructors_retry_by_the_methods_meaning() {

@@ -29,7 +29,10 @@ enum Fetched<T> {
     Page(Vec<T>),
     /// `answered`: the page's request was answered (and is counted as
     /// fetched) before its body ended the listing (a repeat, a bad body).
-    Failed { error: Error, answered: bool },
+    Failed {
+        error: Error,
+        answered: bool,
+    },
 }
 
 /// Every item of a paged listing, fetched page by page as they are consumed.
@@ -91,7 +94,15 @@ impl<T: Send + 'static> Paginator<T> {
     }
 
     fn from_fetched(pages: impl Stream<Item = Fetched<T>> + Send + 'static) -> Self {
-        Paginator { pages: Box::pin(pages), buffer: Vec::new().into_iter(), max_items: None, max_pages: None, items: 0, pages_fetched: 0, done: false }
+        Paginator {
+            pages: Box::pin(pages),
+            buffer: Vec::new().into_iter(),
+            max_items: None,
+            max_pages: None,
+            items: 0,
+            pages_fetched: 0,
+            done: false,
+        }
     }
 }
 
@@ -193,7 +204,13 @@ fn fingerprint(value: &impl fmt::Display) -> u64 {
 /// its body. It ends after `total` items, or at the first empty page; a page
 /// whose items repeat an earlier page's (a server that ignores the page
 /// number, or loops) ends it with [`Error::Paging`].
-pub fn by_page<T, F, Fut>(operation: &'static str, first_page: i64, items: &'static str, total: &'static str, fetch: F) -> Paginator<T>
+pub fn by_page<T, F, Fut>(
+    operation: &'static str,
+    first_page: i64,
+    items: &'static str,
+    total: &'static str,
+    fetch: F,
+) -> Paginator<T>
 where
     T: DeserializeOwned + Send + 'static,
     F: FnMut(i64) -> Fut + Send + 'static,
@@ -206,7 +223,13 @@ where
         pages: HashSet<u64>,
         done: bool,
     }
-    let state = State { fetch, page: first_page, seen: 0, pages: HashSet::new(), done: false };
+    let state = State {
+        fetch,
+        page: first_page,
+        seen: 0,
+        pages: HashSet::new(),
+        done: false,
+    };
     // The error says whether the page's request was answered.
     let pages = stream::try_unfold(state, move |mut st| async move {
         if st.done {
@@ -216,7 +239,10 @@ where
         let answered = |e| (e, true);
         let (status, redactor) = (resp.status(), resp.redactor.clone());
         let body: serde_json::Value = resp.json().await.map_err(answered)?;
-        let list = body.pointer(items).cloned().unwrap_or(serde_json::Value::Array(Vec::new()));
+        let list = body
+            .pointer(items)
+            .cloned()
+            .unwrap_or(serde_json::Value::Array(Vec::new()));
         let empty = list.as_array().is_some_and(Vec::is_empty);
         if !empty && !st.pages.insert(fingerprint(&list)) {
             let message = format!(
@@ -237,7 +263,9 @@ where
             }));
             answered(Response::scrub(redactor.as_ref(), e))
         })?;
-        let total = body.pointer(total).and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok()));
+        let total = body
+            .pointer(total)
+            .and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok()));
         st.seen += list.len() as u64;
         st.page += 1;
         st.done = list.is_empty() || total.is_some_and(|t| st.seen >= t);
@@ -277,14 +305,23 @@ where
     let key = |k: &Option<K>| serde_json::to_string(k).unwrap_or_default();
     let mut sent = HashSet::new();
     sent.insert(key(&first));
-    let state = State { fetch, cursor_of, next: Next::Fetch(first), sent, pages: 0 };
+    let state = State {
+        fetch,
+        cursor_of,
+        next: Next::Fetch(first),
+        sent,
+        pages: 0,
+    };
     Paginator::from_pages(stream::try_unfold(state, move |mut st| async move {
         let cursor = match std::mem::replace(&mut st.next, Next::Done) {
             Next::Done => return Ok(None),
             Next::Loop(cursor) => {
                 return Err(Error::Paging {
                     operation,
-                    message: format!("the next cursor {cursor} was already sent (after {} pages): the server's cursors loop", st.pages),
+                    message: format!(
+                        "the next cursor {cursor} was already sent (after {} pages): the server's cursors loop",
+                        st.pages
+                    ),
                 })
             }
             Next::Fetch(cursor) => cursor,
@@ -315,7 +352,10 @@ mod tests {
     use std::sync::Arc;
 
     fn block<F: Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     /// Pages served by cursor: `pages[cursor]` is the list for that cursor (`None` → 0).
@@ -349,10 +389,22 @@ mod tests {
             got
         });
         let (ok, errs): (Vec<_>, Vec<_>) = got.into_iter().partition(Result::is_ok);
-        assert_eq!(ok.into_iter().map(Result::unwrap).collect::<Vec<_>>(), vec![1, 2, 5, 1, 7, 2]);
+        assert_eq!(
+            ok.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+            vec![1, 2, 5, 1, 7, 2]
+        );
         assert_eq!(errs.len(), 1, "one error, then the end");
         let e = errs.into_iter().next().unwrap().unwrap_err();
-        assert!(matches!(e, Error::Paging { operation: "list_things", .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                Error::Paging {
+                    operation: "list_things",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("already sent"), "{e}");
         assert_eq!(calls.load(Ordering::SeqCst), 3, "no request for a cursor already sent");
         assert!(block(p.next()).is_none(), "ended after the error");
@@ -378,7 +430,11 @@ mod tests {
         let calls = Arc::new(AtomicUsize::new(0));
         let p = cursor_listing(pages, calls.clone()).max_items(2);
         assert_eq!(block(p.try_collect()).unwrap(), vec![1, 2]);
-        assert_eq!(calls.load(Ordering::SeqCst), 2, "no page fetched once the cap is reached");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "no page fetched once the cap is reached"
+        );
     }
 
     #[test]

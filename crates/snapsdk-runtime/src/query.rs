@@ -27,10 +27,20 @@ mod tests {
 
     #[test]
     fn spaces_are_percent_20_and_a_plus_stays_a_plus() {
-        let q = encode("send_message", &[("messageBody", "I need help finding shoes!"), ("caseId", "a+b c")]).unwrap();
+        let q = encode(
+            "send_message",
+            &[("messageBody", "I need help finding shoes!"), ("caseId", "a+b c")],
+        )
+        .unwrap();
         assert_eq!(q, "messageBody=I%20need%20help%20finding%20shoes%21&caseId=a%2Bb%20c");
         let back: Vec<(String, String)> = serde_urlencoded::from_str(&q).unwrap();
-        assert_eq!(back, [("messageBody".to_owned(), "I need help finding shoes!".to_owned()), ("caseId".to_owned(), "a+b c".to_owned())]);
+        assert_eq!(
+            back,
+            [
+                ("messageBody".to_owned(), "I need help finding shoes!".to_owned()),
+                ("caseId".to_owned(), "a+b c".to_owned())
+            ]
+        );
         assert!(!q.contains('+'));
     }
 

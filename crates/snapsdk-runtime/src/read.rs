@@ -12,7 +12,8 @@ use crate::error::{transport_error, Error};
 /// is ready at once (a body chunk already buffered) arms no timer.
 pub(crate) async fn within<F: std::future::Future>(limit: Duration, fut: F) -> Option<F::Output> {
     let mut fut = std::pin::pin!(fut);
-    if let std::task::Poll::Ready(out) = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await {
+    if let std::task::Poll::Ready(out) = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await
+    {
         return Some(out);
     }
     tokio::time::timeout(limit, fut).await.ok()
@@ -21,7 +22,12 @@ pub(crate) async fn within<F: std::future::Future>(limit: Duration, fut: F) -> O
 /// Read an error body, at most `limit` bytes of it, and give up on a pause
 /// longer than `idle`. A transfer that breaks or stalls keeps what arrived,
 /// with the error.
-pub(crate) async fn read_error_body(operation: &'static str, mut resp: reqwest::Response, limit: usize, idle: Duration) -> (Bytes, Option<Error>) {
+pub(crate) async fn read_error_body(
+    operation: &'static str,
+    mut resp: reqwest::Response,
+    limit: usize,
+    idle: Duration,
+) -> (Bytes, Option<Error>) {
     let mut buf = BytesMut::new();
     loop {
         match tokio::time::timeout(idle, resp.chunk()).await {
@@ -35,7 +41,12 @@ pub(crate) async fn read_error_body(operation: &'static str, mut resp: reqwest::
             Ok(Ok(None)) => return (buf.freeze(), None),
             Ok(Err(e)) => return (buf.freeze(), Some(transport_error(operation, e))),
             Err(_) => {
-                let e = Error::Timeout { operation, limit: "idle", elapsed: idle, attempts: None };
+                let e = Error::Timeout {
+                    operation,
+                    limit: "idle",
+                    elapsed: idle,
+                    attempts: None,
+                };
                 return (buf.freeze(), Some(e));
             }
         }
@@ -45,8 +56,17 @@ pub(crate) async fn read_error_body(operation: &'static str, mut resp: reqwest::
 /// Read a success body whole, refusing one larger than `cap` (by its
 /// `Content-Length` before reading, or as it arrives) and one that pauses
 /// longer than `idle`.
-pub(crate) async fn read_success_body(operation: &'static str, mut resp: reqwest::Response, cap: u64, idle: Duration) -> Result<Bytes, Error> {
-    let too_large = |length| Error::BodyTooLarge { operation, limit: cap, length };
+pub(crate) async fn read_success_body(
+    operation: &'static str,
+    mut resp: reqwest::Response,
+    cap: u64,
+    idle: Duration,
+) -> Result<Bytes, Error> {
+    let too_large = |length| Error::BodyTooLarge {
+        operation,
+        limit: cap,
+        length,
+    };
     if let Some(len) = resp.content_length() {
         if len > cap {
             return Err(too_large(Some(len)));
@@ -61,7 +81,14 @@ pub(crate) async fn read_success_body(operation: &'static str, mut resp: reqwest
             Some(Ok(Some(chunk))) => chunk,
             Some(Ok(None)) => break,
             Some(Err(e)) => return Err(transport_error(operation, e)),
-            None => return Err(Error::Timeout { operation, limit: "idle", elapsed: idle, attempts: None }),
+            None => {
+                return Err(Error::Timeout {
+                    operation,
+                    limit: "idle",
+                    elapsed: idle,
+                    attempts: None,
+                })
+            }
         };
         total += chunk.len() as u64;
         if total > cap {

@@ -62,6 +62,15 @@ pub struct Request {
 impl Request {
     /// A request for `op` to `path` (already encoded), with no query, headers or body yet.
     pub fn new(op: &'static OperationInfo, path: String) -> Self {
-        Request { op, path, query: String::new(), headers: HeaderMap::new(), body: Body::Empty, options: RequestOptions::default(), extras: Extras::default(), buffer: true }
+        Request {
+            op,
+            path,
+            query: String::new(),
+            headers: HeaderMap::new(),
+            body: Body::Empty,
+            options: RequestOptions::default(),
+            extras: Extras::default(),
+            buffer: true,
+        }
     }
 }

@@ -43,7 +43,16 @@ pub(crate) enum ResponseBody {
 
 impl Response {
     pub(crate) fn new(operation: &'static str, status: StatusCode, headers: HeaderMap, body: ResponseBody) -> Self {
-        Response { operation, status, headers, body, redactor: None, idle: Duration::from_secs(30), started: Instant::now(), permit: None }
+        Response {
+            operation,
+            status,
+            headers,
+            body,
+            redactor: None,
+            idle: Duration::from_secs(30),
+            started: Instant::now(),
+            permit: None,
+        }
     }
 
     /// [`scrub`](Self::scrub), with the decode snippet cut again from the
@@ -143,16 +152,29 @@ impl Response {
                         Some(Some(Ok(b))) => Some((Ok(b), (chunks, false, permit))),
                         Some(Some(Err(e))) => {
                             let e = match transport_error(operation, e) {
-                                Error::Timeout { operation, limit, attempts, .. } => {
-                                    Error::Timeout { operation, limit, elapsed: started.elapsed(), attempts }
-                                }
+                                Error::Timeout {
+                                    operation,
+                                    limit,
+                                    attempts,
+                                    ..
+                                } => Error::Timeout {
+                                    operation,
+                                    limit,
+                                    elapsed: started.elapsed(),
+                                    attempts,
+                                },
                                 e => e,
                             };
                             Some((Err(e), (chunks, true, None)))
                         }
                         Some(None) => None,
                         None => {
-                            let e = Error::Timeout { operation, limit: "idle", elapsed: started.elapsed(), attempts: None };
+                            let e = Error::Timeout {
+                                operation,
+                                limit: "idle",
+                                elapsed: started.elapsed(),
+                                attempts: None,
+                            };
                             Some((Err(e), (chunks, true, None)))
                         }
                     }
@@ -175,7 +197,10 @@ pub fn decode_json<T: DeserializeOwned>(
 }
 
 fn content_type_of(headers: &HeaderMap) -> Option<String> {
-    headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// [`decode_json`], building the content type only for an error.
@@ -196,7 +221,14 @@ fn decode_json_with<T: DeserializeOwned>(
     }
     let content_type = content_type();
     let decode_error = |path: String, message: String| {
-        Error::Decode(Box::new(DecodeError { operation, status, content_type, path, snippet: snippet(body, SNIPPET), message }))
+        Error::Decode(Box::new(DecodeError {
+            operation,
+            status,
+            content_type,
+            path,
+            snippet: snippet(body, SNIPPET),
+            message,
+        }))
     };
     let de = &mut serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut *de) {
@@ -251,7 +283,10 @@ impl ByteStream {
             None => "part".to_owned(),
         });
         let operation = self.operation;
-        let io = |what: &str, source| Error::Io { context: format!("{operation}: {what} {}", path.display()), source };
+        let io = |what: &str, source| Error::Io {
+            context: format!("{operation}: {what} {}", path.display()),
+            source,
+        };
         let mut file = tokio::fs::File::create(&tmp).await.map_err(|e| io("creating", e))?;
         let mut written = 0u64;
         let result: Result<(), Error> = async {
@@ -267,7 +302,9 @@ impl ByteStream {
         drop(file);
         match result {
             Ok(()) => {
-                tokio::fs::rename(&tmp, path).await.map_err(|e| io("renaming into", e))?;
+                tokio::fs::rename(&tmp, path)
+                    .await
+                    .map_err(|e| io("renaming into", e))?;
                 Ok(written)
             }
             Err(e) => {

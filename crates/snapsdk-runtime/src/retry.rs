@@ -9,10 +9,10 @@ use http::StatusCode;
 use tokio::time::Instant;
 
 use crate::config::RetryConfig;
-pub(crate) use crate::error::retry_after;
-use crate::error::{is_retryable_status, Attempts, Error, StopReason};
 #[cfg(test)]
 use crate::error::parse_retry_after;
+pub(crate) use crate::error::retry_after;
+use crate::error::{is_retryable_status, Attempts, Error, StopReason};
 
 /// About thirty years: what "never" means for deadlines and hold-offs, so
 /// that instant arithmetic cannot overflow on absurd inputs.
@@ -33,7 +33,10 @@ pub(crate) struct HoldOff {
 
 impl HoldOff {
     pub(crate) fn new(max: Duration) -> Self {
-        HoldOff { until: Mutex::new(None), max }
+        HoldOff {
+            until: Mutex::new(None),
+            max,
+        }
     }
 
     /// Hold back every request for `wait` from now (at most `max`), unless
@@ -65,7 +68,10 @@ impl HoldOff {
             if wait > cap || until > deadline {
                 return Err(wait);
             }
-            tracing::debug!(wait_ms = wait.as_millis() as u64, "holding back: the server asked to wait");
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "holding back: the server asked to wait"
+            );
             tokio::time::sleep_until(until).await;
         }
     }
@@ -104,7 +110,13 @@ pub(crate) enum Next {
 
 impl Policy {
     /// Decide what follows failed attempt number `attempt`, `elapsed` into the call.
-    pub(crate) fn after_failure(&self, operation: &'static str, failure: Failure, attempt: u32, elapsed: Duration) -> Next {
+    pub(crate) fn after_failure(
+        &self,
+        operation: &'static str,
+        failure: Failure,
+        attempt: u32,
+        elapsed: Duration,
+    ) -> Next {
         let stop = self.stop_reason(&failure, attempt);
         let delay = match (stop, failure.retry_after) {
             (Some(stop), _) => return Next::GiveUp(self.give_up(operation, failure, stop, attempt, elapsed)),
@@ -141,14 +153,33 @@ impl Policy {
     /// The error that ends the call: its attempts recorded, and a 429 (or a
     /// retryable answer whose `Retry-After` is over the cap, whatever else
     /// stopped the call) as [`Error::RateLimited`] carrying the wait.
-    fn give_up(&self, operation: &'static str, failure: Failure, stopped_by: StopReason, attempt: u32, elapsed: Duration) -> Error {
-        let Failure { mut error, retry_after, .. } = failure;
-        error.set_attempts(Attempts { count: attempt, elapsed, stopped_by });
+    fn give_up(
+        &self,
+        operation: &'static str,
+        failure: Failure,
+        stopped_by: StopReason,
+        attempt: u32,
+        elapsed: Duration,
+    ) -> Error {
+        let Failure {
+            mut error, retry_after, ..
+        } = failure;
+        error.set_attempts(Attempts {
+            count: attempt,
+            elapsed,
+            stopped_by,
+        });
         tracing::debug!(attempt, error = %error.trace_summary(), stopped_by = ?stopped_by, "request failed");
         let over_cap = retry_after.is_some_and(|wait| wait > self.retry.max_retry_after);
         match error {
-            Error::Api(api) if api.status == StatusCode::TOO_MANY_REQUESTS || (over_cap && is_retryable_status(api.status)) => {
-                Error::RateLimited { operation, retry_after, response: Some(api) }
+            Error::Api(api)
+                if api.status == StatusCode::TOO_MANY_REQUESTS || (over_cap && is_retryable_status(api.status)) =>
+            {
+                Error::RateLimited {
+                    operation,
+                    retry_after,
+                    response: Some(api),
+                }
             }
             e => e,
         }

@@ -32,7 +32,12 @@ impl Drop for Slot {
 
 impl Slots {
     pub(crate) fn new(max: usize) -> Self {
-        Slots { max, used: AtomicUsize::new(0), waiting: AtomicUsize::new(0), notify: Notify::new() }
+        Slots {
+            max,
+            used: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            notify: Notify::new(),
+        }
     }
 
     pub(crate) fn try_take(this: &Arc<Self>) -> Option<Slot> {

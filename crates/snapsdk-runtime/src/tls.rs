@@ -36,7 +36,8 @@ pub fn http_client_builder() -> Result<reqwest::ClientBuilder, Error> {
 
 fn rustls_config() -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| Error::Config(format!("TLS certificate verifier: {e}")))?;
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+        .map_err(|e| Error::Config(format!("TLS certificate verifier: {e}")))?;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Config(format!("TLS versions: {e}")))?

@@ -48,7 +48,11 @@ pub(crate) enum Attempt {
 impl Attempt {
     /// A failure after (part of) the request went out, with no `Retry-After`.
     pub(crate) fn failed(error: Error) -> Self {
-        Attempt::Failed(Failure { error, retry_after: None, sent: true })
+        Attempt::Failed(Failure {
+            error,
+            retry_after: None,
+            sent: true,
+        })
     }
 }
 
@@ -96,7 +100,14 @@ impl Transport {
     /// Send the request, following redirects within the origin: the answer
     /// to the last hop, or the failed attempt.
     /// Tell the interceptors about an answer (its headers scrubbed of any echo of the secret).
-    fn response_hooks(&self, req: &Request, attempt: u32, status: StatusCode, headers: &HeaderMap, sent_at: Instant) -> Result<(), Error> {
+    fn response_hooks(
+        &self,
+        req: &Request,
+        attempt: u32,
+        status: StatusCode,
+        headers: &HeaderMap,
+        sent_at: Instant,
+    ) -> Result<(), Error> {
         let scrubbed;
         let headers = match &self.credentials {
             Some(c) => {
@@ -107,12 +118,30 @@ impl Transport {
             }
             None => headers,
         };
-        let seen = AttemptResponse { op: req.op, attempt, status, headers, elapsed: sent_at.elapsed() };
+        let seen = AttemptResponse {
+            op: req.op,
+            attempt,
+            status,
+            headers,
+            elapsed: sent_at.elapsed(),
+        };
         self.interceptors.run(req.op.id, |i| i.after_response(&seen))
     }
 
-    async fn send(&self, req: &Request, url: &reqwest::Url, credentials: Option<&Credentials>, idle: Duration, attempt: u32) -> Result<Result<reqwest::Response, Attempt>, Error> {
-        let mut hop = Hop { method: req.op.method.clone(), with_body: true, count: 0, attempt };
+    async fn send(
+        &self,
+        req: &Request,
+        url: &reqwest::Url,
+        credentials: Option<&Credentials>,
+        idle: Duration,
+        attempt: u32,
+    ) -> Result<Result<reqwest::Response, Attempt>, Error> {
+        let mut hop = Hop {
+            method: req.op.method.clone(),
+            with_body: true,
+            count: 0,
+            attempt,
+        };
         let mut redirected: Option<reqwest::Url> = None;
         loop {
             let url = redirected.as_ref().unwrap_or(url);
@@ -122,7 +151,12 @@ impl Transport {
             };
             // Redirects are followed here, not by reqwest, and only within the
             // origin: the credential goes along only to where it was meant to go.
-            let Some(next) = (hop.count < MAX_REDIRECTS).then(|| redirect_target(&resp, url)).flatten() else { return Ok(Ok(resp)) };
+            let Some(next) = (hop.count < MAX_REDIRECTS)
+                .then(|| redirect_target(&resp, url))
+                .flatten()
+            else {
+                return Ok(Ok(resp));
+            };
             if !follow(&mut hop, resp.status(), &req.body) {
                 return Ok(Ok(resp));
             }
@@ -131,13 +165,25 @@ impl Transport {
     }
 
     /// Send one hop, watching a multipart upload for a server that stops reading it.
-    async fn send_hop(&self, req: &Request, hop: &Hop, url: &reqwest::Url, credentials: Option<&Credentials>, idle: Duration) -> Result<Result<reqwest::Response, Attempt>, Error> {
+    async fn send_hop(
+        &self,
+        req: &Request,
+        hop: &Hop,
+        url: &reqwest::Url,
+        credentials: Option<&Credentials>,
+        idle: Duration,
+    ) -> Result<Result<reqwest::Response, Attempt>, Error> {
         let op = req.op;
         let progress = upload_progress(&req.body);
-        let request = self.build_request(req, hop, url.clone(), credentials, &progress).await?;
+        let request = self
+            .build_request(req, hop, url.clone(), credentials, &progress)
+            .await?;
         #[cfg(feature = "test-util")]
         if let Some(mock) = &self.mock {
-            return Ok(mock.answer(req, hop.attempt, request, self.credentials.as_ref()).await.map_err(|fault| Attempt::Failed(fault.into_failure(op.id))));
+            return Ok(mock
+                .answer(req, hop.attempt, request, self.credentials.as_ref())
+                .await
+                .map_err(|fault| Attempt::Failed(fault.into_failure(op.id))));
         }
         let sending = self.http.execute(request);
         let result = match &progress {
@@ -147,7 +193,12 @@ impl Transport {
                 match futures_util::future::select(std::pin::pin!(sending), std::pin::pin!(stalled)).await {
                     futures_util::future::Either::Left((r, _)) => r,
                     futures_util::future::Either::Right(_) => {
-                        let e = Error::Timeout { operation: op.id, limit: "idle", elapsed: Duration::ZERO, attempts: None };
+                        let e = Error::Timeout {
+                            operation: op.id,
+                            limit: "idle",
+                            elapsed: Duration::ZERO,
+                            attempts: None,
+                        };
                         return Ok(Err(Attempt::failed(e)));
                     }
                 }
@@ -156,25 +207,47 @@ impl Transport {
         };
         match result {
             Ok(r) => Ok(Ok(r)),
-            Err(e) if e.is_builder() => Err(Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url()))),
+            Err(e) if e.is_builder() => Err(Error::invalid(
+                op.id,
+                "request",
+                format!("cannot be formed: {}", e.without_url()),
+            )),
             Err(e) => {
                 // A failure to connect sent nothing (on the first hop).
                 let sent = hop.count > 0 || !e.is_connect();
-                Ok(Err(Attempt::Failed(Failure { error: transport_error(op.id, e), retry_after: None, sent })))
+                Ok(Err(Attempt::Failed(Failure {
+                    error: transport_error(op.id, e),
+                    retry_after: None,
+                    sent,
+                })))
             }
         }
     }
 
     /// Build the request for one hop: headers, credentials, and the body
     /// unless a redirect dropped it. `progress` watches a multipart upload.
-    async fn build_request(&self, req: &Request, hop: &Hop, url: reqwest::Url, credentials: Option<&Credentials>, progress: &Option<Arc<Progress>>) -> Result<reqwest::Request, Error> {
+    async fn build_request(
+        &self,
+        req: &Request,
+        hop: &Hop,
+        url: reqwest::Url,
+        credentials: Option<&Credentials>,
+        progress: &Option<Arc<Progress>>,
+    ) -> Result<reqwest::Request, Error> {
         let op = req.op;
         let mut headers = req.headers.clone();
         headers.insert(USER_AGENT, self.user_agent.clone());
         if !self.interceptors.is_empty() {
             // Before the credentials go on: interceptors never see or set them.
             let protected = self.credentials.as_ref().map(Credentials::header_name);
-            let mut seen = AttemptRequest { op, attempt: hop.attempt, method: &hop.method, url: &url, headers: &mut headers, protected };
+            let mut seen = AttemptRequest {
+                op,
+                attempt: hop.attempt,
+                method: &hop.method,
+                url: &url,
+                headers: &mut headers,
+                protected,
+            };
             self.interceptors.run(op.id, |i| i.before_attempt(&mut seen))?;
         }
         if let Some(c) = credentials {
@@ -184,7 +257,9 @@ impl Transport {
         if hop.with_body {
             builder = add_body(builder, &mut headers, req, progress).await?;
         }
-        let mut request = builder.build().map_err(|e| Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())))?;
+        let mut request = builder
+            .build()
+            .map_err(|e| Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())))?;
         if !headers.is_empty() {
             // Moving the map in costs less than `RequestBuilder::headers`, which re-inserts each entry.
             merge_headers(request.headers_mut(), headers);
@@ -194,7 +269,16 @@ impl Transport {
 
     /// A success answer: its body read whole, or left to stream (holding the slot).
     #[allow(clippy::too_many_arguments)] // the pieces of one answer, handed on once
-    async fn success(&self, req: &Request, resp: reqwest::Response, status: StatusCode, headers: HeaderMap, idle: Duration, started: Instant, permit: Slot) -> Attempt {
+    async fn success(
+        &self,
+        req: &Request,
+        resp: reqwest::Response,
+        status: StatusCode,
+        headers: HeaderMap,
+        idle: Duration,
+        started: Instant,
+        permit: Slot,
+    ) -> Attempt {
         let op = req.op;
         let mut permit = Some(permit);
         let body = if req.buffer {
@@ -216,7 +300,15 @@ impl Transport {
     }
 
     /// A non-success answer, kept whole (within a cap) and scrubbed of the secret.
-    async fn failure(&self, req: &Request, resp: reqwest::Response, status: StatusCode, mut headers: HeaderMap, idle: Duration, permit: Slot) -> Attempt {
+    async fn failure(
+        &self,
+        req: &Request,
+        resp: reqwest::Response,
+        status: StatusCode,
+        mut headers: HeaderMap,
+        idle: Duration,
+        permit: Slot,
+    ) -> Attempt {
         let op = req.op;
         let retry_after = retry_after(&headers);
         // Read past the cap by the longest escaped echo of the secret, so a
@@ -243,7 +335,11 @@ impl Transport {
             body,
             attempts: None,
         }));
-        Attempt::Failed(Failure { error, retry_after, sent: true })
+        Attempt::Failed(Failure {
+            error,
+            retry_after,
+            sent: true,
+        })
     }
 }
 
@@ -265,14 +361,19 @@ async fn add_body(
             builder.body(b.clone())
         }
         Body::Form(f) => {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
             builder.body(f.clone())
         }
         // Boxed: the file-opening future is large and would sit in every attempt's state.
         #[cfg(feature = "multipart")]
         Body::Multipart(m) => {
             let progress = progress.as_ref().expect("a multipart body has a progress watch");
-            builder.multipart(Box::pin(m.to_form(req.op.id, progress)).await?).headers(std::mem::take(headers))
+            builder
+                .multipart(Box::pin(m.to_form(req.op.id, progress)).await?)
+                .headers(std::mem::take(headers))
         }
     })
 }
@@ -302,10 +403,11 @@ fn redirect_target(resp: &reqwest::Response, from: &reqwest::Url) -> Option<reqw
     if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
         return None;
     }
-    let next = from.join(resp.headers().get(http::header::LOCATION)?.to_str().ok()?).ok()?;
+    let next = from
+        .join(resp.headers().get(http::header::LOCATION)?.to_str().ok()?)
+        .ok()?;
     (next.origin() == from.origin()).then_some(next)
 }
-
 
 /// The URL of one call: the parsed base with the call's path (after the
 /// base's own prefix) and query. Setting them on the parsed base gives the
@@ -374,8 +476,22 @@ mod tests {
     /// path and query the generated code can produce.
     #[test]
     fn call_url_matches_parsing_the_joined_text() {
-        let bases = ["https://api.example.com", "http://127.0.0.1:4010", "https://h.example/v2/prefix", "http://[::1]:8080/p", "https://bücher.example/x"];
-        let paths = ["/", "/chat/abc", "/a%2Fb/%20c", "/users/me@x.com", "/x/%E2%9C%93/y", "/a//b", "/caf%C3%A9"];
+        let bases = [
+            "https://api.example.com",
+            "http://127.0.0.1:4010",
+            "https://h.example/v2/prefix",
+            "http://[::1]:8080/p",
+            "https://bücher.example/x",
+        ];
+        let paths = [
+            "/",
+            "/chat/abc",
+            "/a%2Fb/%20c",
+            "/users/me@x.com",
+            "/x/%E2%9C%93/y",
+            "/a//b",
+            "/caf%C3%A9",
+        ];
         let queries = ["", "a=1", "a=1&b=%26%3D", "q=a+b&list=%5B%22x%22%5D", "empty="];
         for base in bases {
             let parsed = reqwest::Url::parse(base).unwrap();

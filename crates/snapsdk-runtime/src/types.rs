@@ -73,7 +73,9 @@ impl Timestamp {
     /// The instant `secs` seconds after 1970-01-01 UTC, sent back as Unix
     /// seconds; `None` when it is out of the range chrono represents.
     pub fn from_unix(secs: i64) -> Option<Self> {
-        Utc.timestamp_opt(secs, 0).single().map(|at| Timestamp { at, unix_form: true })
+        Utc.timestamp_opt(secs, 0)
+            .single()
+            .map(|at| Timestamp { at, unix_form: true })
     }
 
     /// The instant `at`, sent back as `"YYYY-MM-DD HH:MM:SS"` (UTC).
@@ -90,7 +92,9 @@ impl Timestamp {
         if let Ok(naive) = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
             return Some(Self::from_datetime(naive.and_utc()));
         }
-        DateTime::parse_from_rfc3339(s).ok().map(|d| Self::from_datetime(d.with_timezone(&Utc)))
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| Self::from_datetime(d.with_timezone(&Utc)))
     }
 
     /// The instant, as a chrono UTC date-time.
@@ -136,7 +140,9 @@ impl<'de> Deserialize<'de> for Timestamp {
                 Timestamp::from_unix(v).ok_or_else(|| E::custom(format!("Unix time {v} is out of range")))
             }
             fn visit_u64<E: sde::Error>(self, v: u64) -> Result<Timestamp, E> {
-                i64::try_from(v).map_err(|_| E::custom("Unix time out of range")).and_then(|v| self.visit_i64(v))
+                i64::try_from(v)
+                    .map_err(|_| E::custom("Unix time out of range"))
+                    .and_then(|v| self.visit_i64(v))
             }
             fn visit_f64<E: sde::Error>(self, v: f64) -> Result<Timestamp, E> {
                 if v.is_finite() && v.abs() < 1e15 {
@@ -235,7 +241,9 @@ pub mod de {
             i64::try_from(v).map_err(|_| E::invalid_value(sde::Unexpected::Unsigned(v), &self))
         }
         fn visit_str<E: sde::Error>(self, v: &str) -> Result<i64, E> {
-            v.trim().parse().map_err(|_| E::invalid_value(sde::Unexpected::Str(v), &self))
+            v.trim()
+                .parse()
+                .map_err(|_| E::invalid_value(sde::Unexpected::Str(v), &self))
         }
     }
 
@@ -326,7 +334,10 @@ mod tests {
         let b: Alternatives = "abc".into();
         assert_eq!(serde_json::to_string(&a).unwrap(), "42");
         assert_eq!(serde_json::to_string(&b).unwrap(), r#""abc""#);
-        assert_eq!(serde_json::from_str::<Alternatives>("7").unwrap(), Alternatives::Integer(7));
+        assert_eq!(
+            serde_json::from_str::<Alternatives>("7").unwrap(),
+            Alternatives::Integer(7)
+        );
         assert_eq!(a.to_string(), "42");
     }
 }

@@ -30,7 +30,10 @@ async fn hits(server: &MockServer) -> usize {
 
 async fn serve(template: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(path("/things/1")).respond_with(template).mount(&server).await;
+    Mock::given(path("/things/1"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
     server
 }
 
@@ -76,7 +79,10 @@ async fn html_error_page_is_an_api_error_kept_whole_and_retried() {
     assert_eq!(api.headers["content-type"], "text/html");
     assert!(err.is_retryable());
     let text = err.to_string();
-    assert!(text.contains("get_thing: GET /things/1 answered 502 Bad Gateway: <html>"), "{text}");
+    assert!(
+        text.contains("get_thing: GET /things/1 answered 502 Bad Gateway: <html>"),
+        "{text}"
+    );
     assert!(text.contains("retry later"), "{text}");
     assert_eq!(hits(&server).await, 3, "3 attempts by default");
 }
@@ -104,7 +110,11 @@ async fn empty_body_where_json_is_expected() {
 #[tokio::test]
 async fn a_503_then_success_is_retried_once() {
     let server = MockServer::start().await;
-    Mock::given(path("/things/1")).respond_with(ResponseTemplate::new(503)).up_to_n_times(1).mount(&server).await;
+    Mock::given(path("/things/1"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
     Mock::given(path("/things/1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": 1, "name": "one"})))
         .mount(&server)
@@ -136,11 +146,17 @@ async fn statuses_that_are_not_worth_retrying_are_sent_once() {
 #[tokio::test]
 async fn a_500_on_post_is_not_retried_unless_the_call_opts_in() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500).set_body_string("boom")).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
+        .mount(&server)
+        .await;
     let client = builder(&server.uri()).build().unwrap();
     let err = client.execute(create()).await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
-    assert!(!err.is_retryable(), "the client does not retry a 500 on a POST, and says so");
+    assert!(
+        !err.is_retryable(),
+        "the client does not retry a 500 on a POST, and says so"
+    );
     assert_eq!(hits(&server).await, 1);
 
     let mut opted_in = create();
@@ -159,25 +175,41 @@ fn upload(file: FilePart) -> Request {
 #[tokio::test]
 async fn a_reader_upload_is_never_retried_but_a_bytes_upload_is() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
     let client = builder(&server.uri()).build().unwrap();
 
     let reader = std::io::Cursor::new(b"streamed once".to_vec());
-    let err = client.execute(upload(FilePart::from_reader(reader, Some(13)))).await.unwrap_err();
+    let err = client
+        .execute(upload(FilePart::from_reader(reader, Some(13))))
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     let seen = server.received_requests().await.unwrap();
     assert_eq!(seen.len(), 1);
     assert!(String::from_utf8_lossy(&seen[0].body).contains("streamed once"));
 
-    let err = client.execute(upload(FilePart::from_bytes(&b"in memory"[..]))).await.unwrap_err();
+    let err = client
+        .execute(upload(FilePart::from_bytes(&b"in memory"[..])))
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
-    assert_eq!(hits(&server).await, 1 + 3, "a replayable upload of a retryable operation is retried");
+    assert_eq!(
+        hits(&server).await,
+        1 + 3,
+        "a replayable upload of a retryable operation is retried"
+    );
 }
 
 #[tokio::test]
 async fn per_request_attempts_override_the_client() {
     let server = serve(ResponseTemplate::new(503)).await;
-    let client = builder(&server.uri()).retry(RetryConfig::default().with_max_attempts(5)).build().unwrap();
+    let client = builder(&server.uri())
+        .retry(RetryConfig::default().with_max_attempts(5))
+        .build()
+        .unwrap();
     let mut req = get("1");
     req.options = RequestOptions::new().max_attempts(2);
     client.execute(req).await.unwrap_err();
@@ -190,12 +222,21 @@ async fn per_request_attempts_override_the_client() {
 async fn an_empty_path_parameter_is_refused_before_sending() {
     let server = serve(ResponseTemplate::new(200)).await;
     let err = snapsdk_runtime::encode::path_segment(GET_THING.id, "id", &"").unwrap_err();
-    assert!(matches!(&err, Error::InvalidArgument { name, .. } if name == "id"), "{err:?}");
-    assert_eq!(err.to_string(), "get_thing: invalid argument `id`: must not be empty: it is a path segment");
+    assert!(
+        matches!(&err, Error::InvalidArgument { name, .. } if name == "id"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "get_thing: invalid argument `id`: must not be empty: it is a path segment"
+    );
     // And an id full of delimiters stays one segment on the wire.
     let client = builder(&server.uri()).build().unwrap();
     let server2 = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&server2).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server2)
+        .await;
     let client2 = builder(&server2.uri()).build().unwrap();
     client2.execute(get("../a/b?c#d%e f+ü")).await.unwrap();
     let seen = server2.received_requests().await.unwrap();
@@ -207,7 +248,8 @@ async fn an_empty_path_parameter_is_refused_before_sending() {
 
 // ---- transport faults (raw server in this runtime, paused clock) ----
 
-const PARTIAL_HEAD: &str = "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\": 1,";
+const PARTIAL_HEAD: &str =
+    "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\": 1,";
 
 #[tokio::test(start_paused = true)]
 async fn a_truncated_body_is_a_connection_error_and_retried() {
@@ -218,10 +260,15 @@ async fn a_truncated_body_is_a_connection_error_and_retried() {
     .await;
     let client = builder(&server.url()).build().unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
-    let Error::Connection { message, .. } = &err else { panic!("{err:?}") };
+    let Error::Connection { message, .. } = &err else {
+        panic!("{err:?}")
+    };
     assert!(err.is_retryable());
     assert!(err.status().is_none());
-    assert!(err.to_string().contains("connection failed") && err.to_string().contains("can be retried"), "{err}");
+    assert!(
+        err.to_string().contains("connection failed") && err.to_string().contains("can be retried"),
+        "{err}"
+    );
     assert!(!message.is_empty());
     assert_eq!(server.hits(), 3);
 }
@@ -265,15 +312,30 @@ async fn a_server_that_never_answers_times_out_each_attempt() {
     .await;
     let client = builder(&server.url())
         .timeout(Duration::from_secs(2))
-        .retry(RetryConfig::default().with_max_attempts(2).with_backoff(Duration::from_secs(1), Duration::from_secs(1)))
+        .retry(
+            RetryConfig::default()
+                .with_max_attempts(2)
+                .with_backoff(Duration::from_secs(1), Duration::from_secs(1)),
+        )
         .build()
         .unwrap();
     let started = Instant::now();
     let err = client.execute(get("1")).await.unwrap_err();
-    let Error::Timeout { limit, elapsed, operation, .. } = &err else { panic!("{err:?}") };
+    let Error::Timeout {
+        limit,
+        elapsed,
+        operation,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
     assert_eq!((*operation, *limit), ("get_thing", "attempt"));
     // Two 2 s attempts and a jittered backoff below 1 s, on the paused clock.
-    assert!(*elapsed >= Duration::from_secs(4) && *elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert!(
+        *elapsed >= Duration::from_secs(4) && *elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
     assert_eq!(started.elapsed(), *elapsed);
     assert!(err.is_retryable());
     assert!(err.to_string().contains("within the attempt limit"), "{err}");
@@ -290,11 +352,17 @@ async fn the_operation_deadline_bounds_all_attempts() {
     let client = builder(&server.url())
         .timeout(Duration::from_secs(4))
         .operation_timeout(Duration::from_secs(10))
-        .retry(RetryConfig::default().with_max_attempts(10).with_backoff(Duration::ZERO, Duration::ZERO))
+        .retry(
+            RetryConfig::default()
+                .with_max_attempts(10)
+                .with_backoff(Duration::ZERO, Duration::ZERO),
+        )
         .build()
         .unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
-    let Error::Timeout { limit, elapsed, .. } = &err else { panic!("{err:?}") };
+    let Error::Timeout { limit, elapsed, .. } = &err else {
+        panic!("{err:?}")
+    };
     // Attempts at 0 s and 4 s use the attempt limit; the third gets the 2 s left.
     assert_eq!(*limit, "operation deadline");
     assert_eq!(*elapsed, Duration::from_secs(10));
@@ -304,14 +372,22 @@ async fn the_operation_deadline_bounds_all_attempts() {
     let mut req = get("1");
     req.options = RequestOptions::new().operation_timeout(Duration::from_secs(1));
     let err = client.execute(req).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { limit: "operation deadline", elapsed, .. } if elapsed == Duration::from_secs(1)), "{err:?}");
+    assert!(
+        matches!(err, Error::Timeout { limit: "operation deadline", elapsed, .. } if elapsed == Duration::from_secs(1)),
+        "{err:?}"
+    );
     assert_eq!(server.hits(), 3 + 1);
 }
 
-fn drip(total: usize, every: Duration) -> impl Fn(usize, tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+fn drip(
+    total: usize,
+    every: Duration,
+) -> impl Fn(usize, tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     move |_, mut s| {
         Box::pin(async move {
-            let head = format!("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: {total}\r\n\r\n");
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: {total}\r\n\r\n"
+            );
             if s.write_all(head.as_bytes()).await.is_err() {
                 return;
             }
@@ -329,9 +405,16 @@ fn drip(total: usize, every: Duration) -> impl Fn(usize, tokio::net::TcpStream) 
 async fn a_slow_drip_is_cut_off_by_the_attempt_timeout() {
     // 1 byte per second, 100 bytes: headers arrive at once, the body never completes in 5 s.
     let server = RawServer::start(drip(100, Duration::from_secs(1))).await;
-    let client = builder(&server.url()).timeout(Duration::from_secs(5)).retry(RetryConfig::disabled()).build().unwrap();
+    let client = builder(&server.url())
+        .timeout(Duration::from_secs(5))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { limit: "attempt", elapsed, .. } if elapsed == Duration::from_secs(5)), "{err:?}");
+    assert!(
+        matches!(err, Error::Timeout { limit: "attempt", elapsed, .. } if elapsed == Duration::from_secs(5)),
+        "{err:?}"
+    );
     assert_eq!(server.hits(), 1);
 }
 
@@ -346,9 +429,19 @@ async fn a_slow_drip_within_the_limit_arrives_whole() {
     assert_eq!(server.hits(), 1);
 }
 
-fn ok_after(first: Vec<u8>) -> impl Fn(usize, tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+fn ok_after(
+    first: Vec<u8>,
+) -> impl Fn(usize, tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     move |n, s| {
-        let bytes = if n == 1 { first.clone() } else { response("200 OK", &[("content-type", "application/json")], r#"{"id":1,"name":"one"}"#) };
+        let bytes = if n == 1 {
+            first.clone()
+        } else {
+            response(
+                "200 OK",
+                &[("content-type", "application/json")],
+                r#"{"id":1,"name":"one"}"#,
+            )
+        };
         Box::pin(reply(s, bytes))
     }
 }
@@ -382,21 +475,38 @@ async fn a_429_with_an_http_date_retry_after_is_waited_out() {
     let started = Instant::now();
     client.execute(get("1")).await.unwrap();
     let waited = started.elapsed();
-    assert!(waited > Duration::from_secs(2) && waited <= Duration::from_secs(3), "{waited:?}");
+    assert!(
+        waited > Duration::from_secs(2) && waited <= Duration::from_secs(3),
+        "{waited:?}"
+    );
     assert_eq!(server.hits(), 2);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_over_the_cap_fails_at_once_with_the_wait() {
     let server = RawServer::start(|_, s| {
-        reply(s, response("429 Too Many Requests", &[("retry-after", "3600"), ("x-request-id", "rq-42")], "slow down"))
+        reply(
+            s,
+            response(
+                "429 Too Many Requests",
+                &[("retry-after", "3600"), ("x-request-id", "rq-42")],
+                "slow down",
+            ),
+        )
     })
     .await;
     let client = builder(&server.url()).build().unwrap();
     let started = Instant::now();
     let err = client.execute(get("1")).await.unwrap_err();
     assert_eq!(started.elapsed(), Duration::ZERO, "no waiting, not even backoff");
-    let Error::RateLimited { retry_after, response, operation } = &err else { panic!("{err:?}") };
+    let Error::RateLimited {
+        retry_after,
+        response,
+        operation,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
     assert_eq!(*operation, "get_thing");
     assert_eq!(*retry_after, Some(Duration::from_secs(3600)));
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
@@ -404,28 +514,47 @@ async fn a_retry_after_over_the_cap_fails_at_once_with_the_wait() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
     assert_eq!(err.request_id(), Some("rq-42"));
     let text = err.to_string();
-    assert!(text.contains("wait 3600.00 s") && text.contains("max_retry_after") && text.contains("rq-42"), "{text}");
+    assert!(
+        text.contains("wait 3600.00 s") && text.contains("max_retry_after") && text.contains("rq-42"),
+        "{text}"
+    );
     assert_eq!(server.hits(), 1);
 
     // The hold-off applies to the next call too, on a clone, without sending
     // it: for at most the client's max_hold_off (10 minutes by default).
     let err = client.clone().execute(get("1")).await.unwrap_err();
-    assert!(matches!(err, Error::RateLimited { response: None, retry_after: Some(w), .. } if w == Duration::from_secs(600)), "{err:?}");
+    assert!(
+        matches!(err, Error::RateLimited { response: None, retry_after: Some(w), .. } if w == Duration::from_secs(600)),
+        "{err:?}"
+    );
     assert_eq!(started.elapsed(), Duration::ZERO);
     assert_eq!(server.hits(), 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_retry_after_cap_is_configurable_per_client_and_per_call() {
-    let server = RawServer::start(ok_after(response("503 Service Unavailable", &[("retry-after", "120")], ""))).await;
+    let server = RawServer::start(ok_after(response(
+        "503 Service Unavailable",
+        &[("retry-after", "120")],
+        "",
+    )))
+    .await;
     let client = builder(&server.url()).build().unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
-    assert!(matches!(&err, Error::RateLimited { retry_after: Some(w), .. } if *w == Duration::from_secs(120)), "{err:?}");
+    assert!(
+        matches!(&err, Error::RateLimited { retry_after: Some(w), .. } if *w == Duration::from_secs(120)),
+        "{err:?}"
+    );
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.hits(), 1);
 
     // Allow 120 s waits for one call (and a deadline that leaves room for one).
-    let server = RawServer::start(ok_after(response("503 Service Unavailable", &[("retry-after", "120")], ""))).await;
+    let server = RawServer::start(ok_after(response(
+        "503 Service Unavailable",
+        &[("retry-after", "120")],
+        "",
+    )))
+    .await;
     let client = builder(&server.url()).build().unwrap();
     let mut req = get("1");
     req.options = RequestOptions::new()
@@ -446,7 +575,17 @@ async fn a_429_without_retry_after_backs_off_then_reports_rate_limited() {
         .unwrap();
     let started = Instant::now();
     let err = client.execute(get("1")).await.unwrap_err();
-    assert!(matches!(err, Error::RateLimited { retry_after: None, response: Some(_), .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::RateLimited {
+                retry_after: None,
+                response: Some(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("no wait was given"), "{err}");
     // Full jitter below 1 s, then below 2 s.
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
@@ -455,7 +594,8 @@ async fn a_429_without_retry_after_backs_off_then_reports_rate_limited() {
 
 #[tokio::test(start_paused = true)]
 async fn retries_stop_when_the_next_wait_would_pass_the_deadline() {
-    let server = RawServer::start(|_, s| reply(s, response("503 Service Unavailable", &[("retry-after", "2")], ""))).await;
+    let server =
+        RawServer::start(|_, s| reply(s, response("503 Service Unavailable", &[("retry-after", "2")], ""))).await;
     let client = builder(&server.url())
         .operation_timeout(Duration::from_secs(5))
         .retry(RetryConfig::default().with_max_attempts(10))

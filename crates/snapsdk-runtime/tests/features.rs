@@ -15,7 +15,11 @@ use tokio::time::Instant;
 /// Five calls at once to a vendor documented at 2 requests per second.
 async fn arrivals_of_five_calls() -> Vec<Duration> {
     let server = RawServer::start(|_, s| reply(s, response("200 OK", &[], "{}"))).await;
-    let client = ClientBuilder::new(&LIMITED_VENDOR).base_url(server.url()).credentials(Credentials::header("api_key", "x-api-key", KEY)).build().unwrap();
+    let client = ClientBuilder::new(&LIMITED_VENDOR)
+        .base_url(server.url())
+        .credentials(Credentials::header("api_key", "x-api-key", KEY))
+        .build()
+        .unwrap();
     let start = Instant::now();
     for _ in 0..5 {
         client.execute(get("1")).await.unwrap();
@@ -34,19 +38,40 @@ async fn without_rate_limit_the_documented_limit_is_not_applied() {
 async fn with_rate_limit_the_documented_limit_is_applied() {
     let arrivals = arrivals_of_five_calls().await;
     assert_eq!(arrivals[..2], [Duration::ZERO; 2], "a burst of 2");
-    assert_eq!(arrivals[4], Duration::from_millis(1500), "then one per 500 ms: {arrivals:?}");
+    assert_eq!(
+        arrivals[4],
+        Duration::from_millis(1500),
+        "then one per 500 ms: {arrivals:?}"
+    );
 }
 
 /// The crates this build of the runtime depends on, from `cargo tree`.
 fn dependencies(features: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = std::process::Command::new(cargo);
-    cmd.args(["tree", "--offline", "-p", "snapsdk-runtime", "-e", "normal", "--prefix", "none", "--no-default-features"]);
+    cmd.args([
+        "tree",
+        "--offline",
+        "-p",
+        "snapsdk-runtime",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+        "--no-default-features",
+    ]);
     if !features.is_empty() {
         cmd.args(["--features", &features.join(",")]);
     }
-    let out = cmd.current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("cargo tree runs");
-    assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -59,15 +84,26 @@ fn each_feature_brings_its_crates_and_only_it() {
     let none = dependencies(&[]);
     let limit = dependencies(&["rate-limit"]);
     let multipart = dependencies(&["multipart"]);
-    assert!(has(&none, "reqwest") && has(&none, "tokio"), "the scan is broken: {none}");
+    assert!(
+        has(&none, "reqwest") && has(&none, "tokio"),
+        "the scan is broken: {none}"
+    );
     assert!(!has(&none, "governor") && !has(&none, "mime_guess"), "{none}");
     assert!(has(&limit, "governor") && !has(&limit, "mime_guess"));
     assert!(has(&multipart, "mime_guess") && !has(&multipart, "governor"));
     // The test kit adds code, not crates: its one dependency is already in reqwest's tree.
-    let crates = |tree: &str| -> std::collections::BTreeSet<String> { tree.lines().map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" ")).collect() };
+    let crates = |tree: &str| -> std::collections::BTreeSet<String> {
+        tree.lines()
+            .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
     let kit = dependencies(&["test-util"]);
     assert!(has(&kit, "http-body-util"), "the scan is broken: {kit}");
-    assert_eq!(crates(&none), crates(&kit), "feature `test-util` changed the set of crates");
+    assert_eq!(
+        crates(&none),
+        crates(&kit),
+        "feature `test-util` changed the set of crates"
+    );
     // README: rustls on ring, so no aws-lc-sys build and no cmake, with every feature.
     for tree in [&none, &dependencies(&["rate-limit", "multipart", "test-util"])] {
         for banned in ["aws-lc-sys", "aws-lc-rs", "cmake"] {

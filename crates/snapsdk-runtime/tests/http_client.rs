@@ -12,15 +12,36 @@ use std::time::Duration;
 use common::*;
 use snapsdk_runtime::{AuthRequirement, ClientBuilder, OperationInfo};
 
-static PUBLIC: OperationInfo = OperationInfo { id: "ping", method: snapsdk_runtime::__private::http::Method::GET, path_template: "/p", auth: AuthRequirement::None, retryable: true };
+static PUBLIC: OperationInfo = OperationInfo {
+    id: "ping",
+    method: snapsdk_runtime::__private::http::Method::GET,
+    path_template: "/p",
+    auth: AuthRequirement::None,
+    retryable: true,
+};
 
 #[tokio::test]
 async fn the_documented_way_to_an_own_http_client_builds_and_calls() {
     let server = RawServer::start(|_, s| reply(s, response("200 OK", &[], "{}"))).await;
     // The obvious use: take the runtime's builder, customise, build.
-    let http = snapsdk_runtime::http_client_builder().unwrap().pool_idle_timeout(Duration::from_secs(5)).build().unwrap();
-    let client = ClientBuilder::new(&VENDOR).base_url(server.url()).http_client(http).build().unwrap();
-    assert_eq!(client.execute(snapsdk_runtime::Request::new(&PUBLIC, "/p".into())).await.unwrap().status(), 200);
+    let http = snapsdk_runtime::http_client_builder()
+        .unwrap()
+        .pool_idle_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let client = ClientBuilder::new(&VENDOR)
+        .base_url(server.url())
+        .http_client(http)
+        .build()
+        .unwrap();
+    assert_eq!(
+        client
+            .execute(snapsdk_runtime::Request::new(&PUBLIC, "/p".into()))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     // And handed over as a builder, for a client with a key header.
     let b = snapsdk_runtime::http_client_builder().unwrap().tcp_nodelay(true);
     let client = builder(&server.url()).http_client_builder(b).build().unwrap();

@@ -24,17 +24,42 @@ impl Interceptor for Spy {
         self.name
     }
     fn before_attempt(&self, request: &mut AttemptRequest<'_>) -> Result<(), HookError> {
-        let headers: Vec<String> = request.headers().iter().map(|(n, v)| format!("{n}={}", v.to_str().unwrap_or("?"))).collect();
-        self.log.lock().unwrap().push(format!("{} before {} #{} {} {}", self.name, request.operation(), request.attempt(), request.path(), headers.join(",")));
+        let headers: Vec<String> = request
+            .headers()
+            .iter()
+            .map(|(n, v)| format!("{n}={}", v.to_str().unwrap_or("?")))
+            .collect();
+        self.log.lock().unwrap().push(format!(
+            "{} before {} #{} {} {}",
+            self.name,
+            request.operation(),
+            request.attempt(),
+            request.path(),
+            headers.join(",")
+        ));
         (self.before)(request)
     }
     fn after_response(&self, response: &AttemptResponse<'_>) -> Result<(), HookError> {
-        let echo = response.headers().get("x-echo").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-        self.log.lock().unwrap().push(format!("{} after #{} {} {echo}", self.name, response.attempt(), response.status().as_u16()));
+        let echo = response
+            .headers()
+            .get("x-echo")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        self.log.lock().unwrap().push(format!(
+            "{} after #{} {} {echo}",
+            self.name,
+            response.attempt(),
+            response.status().as_u16()
+        ));
         Ok(())
     }
     fn on_retry_decision(&self, decision: &RetryDecision<'_>) -> Result<(), HookError> {
-        self.log.lock().unwrap().push(format!("{} retry #{} {}", self.name, decision.attempt(), decision.will_retry()));
+        self.log.lock().unwrap().push(format!(
+            "{} retry #{} {}",
+            self.name,
+            decision.attempt(),
+            decision.will_retry()
+        ));
         Ok(())
     }
 }
@@ -43,8 +68,16 @@ fn ok(_: &mut AttemptRequest<'_>) -> Result<(), HookError> {
     Ok(())
 }
 
-fn spy(name: &'static str, log: &Arc<Mutex<Vec<String>>>, before: fn(&mut AttemptRequest<'_>) -> Result<(), HookError>) -> Spy {
-    Spy { name, log: log.clone(), before }
+fn spy(
+    name: &'static str,
+    log: &Arc<Mutex<Vec<String>>>,
+    before: fn(&mut AttemptRequest<'_>) -> Result<(), HookError>,
+) -> Spy {
+    Spy {
+        name,
+        log: log.clone(),
+        before,
+    }
 }
 
 fn with(mock: &MockServer, interceptors: Vec<Spy>) -> snapsdk_runtime::Client {
@@ -59,7 +92,8 @@ fn with(mock: &MockServer, interceptors: Vec<Spy>) -> snapsdk_runtime::Client {
 async fn hooks_run_in_order_on_every_attempt_without_seeing_the_key() {
     let mock = MockServer::new();
     // The server echoes the key back in a header: the interceptor sees it redacted.
-    mock.on("get_thing").answer_sequence([Answer::status(503).with_header("x-echo", KEY), Answer::status(200)]);
+    mock.on("get_thing")
+        .answer_sequence([Answer::status(503).with_header("x-echo", KEY), Answer::status(200)]);
     let log = Arc::new(Mutex::new(Vec::new()));
     let add = |r: &mut AttemptRequest<'_>| -> Result<(), HookError> {
         r.insert_header("traceparent", &format!("t-{}", r.attempt()))?;
@@ -69,8 +103,22 @@ async fn hooks_run_in_order_on_every_attempt_without_seeing_the_key() {
     client.execute(get("1")).await.unwrap();
     let log = log.lock().unwrap().clone();
     let text = log.join("\n");
-    assert!(!text.contains(KEY) && !text.contains("x-api-key"), "an interceptor saw the key:\n{text}");
-    let kinds: Vec<String> = log.iter().map(|l| l.split(" /").next().unwrap().split(" x-echo").next().unwrap().to_owned()).collect();
+    assert!(
+        !text.contains(KEY) && !text.contains("x-api-key"),
+        "an interceptor saw the key:\n{text}"
+    );
+    let kinds: Vec<String> = log
+        .iter()
+        .map(|l| {
+            l.split(" /")
+                .next()
+                .unwrap()
+                .split(" x-echo")
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(
         kinds,
         [
@@ -100,7 +148,10 @@ async fn giving_up_is_reported_with_the_error() {
     let mock = MockServer::new();
     mock.on("create_thing").answer(Answer::status(500));
     let log = Arc::new(Mutex::new(Vec::new()));
-    let err = with(&mock, vec![spy("s", &log, ok)]).execute(create()).await.unwrap_err();
+    let err = with(&mock, vec![spy("s", &log, ok)])
+        .execute(create())
+        .await
+        .unwrap_err();
     assert_eq!(err.status_code(), Some(500));
     assert_eq!(log.lock().unwrap().last().unwrap(), "s retry #1 false");
 }
@@ -114,9 +165,15 @@ async fn hostile_hooks_end_the_call_with_a_typed_error() {
         (|r| Ok(r.insert_header("x-api-key", "stolen")?), "credentials"),
         (|r| Ok(r.insert_header("X-Api-Key", "stolen")?), "credentials"),
         (|r| Ok(r.insert_header("x-trace", "a\r\nx-api-key: stolen")?), "CR, LF"),
-        (|r| Ok(r.insert_header("x-trace\r\nx-api-key", "stolen")?), "not a header name"),
+        (
+            |r| Ok(r.insert_header("x-trace\r\nx-api-key", "stolen")?),
+            "not a header name",
+        ),
         (|r| Ok(r.insert_header("host", "evil.example")?), "Host"),
-        (|_| Err("the signing key is missing".into()), "the signing key is missing"),
+        (
+            |_| Err("the signing key is missing".into()),
+            "the signing key is missing",
+        ),
         (|_| panic!("boom in a hook"), "it panicked: boom in a hook"),
     ];
     for (hook, why) in cases {
@@ -126,7 +183,11 @@ async fn hostile_hooks_end_the_call_with_a_typed_error() {
         let client = with(&mock, vec![spy("hostile", &log, hook)]);
         let err = client.execute(get("1")).await.unwrap_err();
         match &err {
-            Error::Interceptor { interceptor, operation, message } => {
+            Error::Interceptor {
+                interceptor,
+                operation,
+                message,
+            } => {
                 assert_eq!((interceptor.as_str(), *operation), ("hostile", "get_thing"));
                 assert!(message.contains(why), "{why:?} not in {message:?}");
                 assert!(!message.contains("stolen"), "{message}");
@@ -139,7 +200,10 @@ async fn hostile_hooks_end_the_call_with_a_typed_error() {
         let client2 = builder("https://api.testvendor.example").mock(&mock).build().unwrap();
         assert_eq!(client2.execute(get("1")).await.unwrap().status(), 200);
         // And the same client answers again (same outcome, no hang, no poison).
-        assert!(matches!(client.execute(get("1")).await.unwrap_err(), Error::Interceptor { .. }));
+        assert!(matches!(
+            client.execute(get("1")).await.unwrap_err(),
+            Error::Interceptor { .. }
+        ));
     }
 }
 
@@ -159,12 +223,22 @@ async fn a_slow_hook_does_not_outlive_the_time_limit() {
     }
     let mock = MockServer::new();
     mock.on("get_thing").answer(Answer::status(200));
-    let client = builder("https://api.testvendor.example").mock(&mock).interceptor(Slow).timeout(Duration::from_millis(100)).build().unwrap();
+    let client = builder("https://api.testvendor.example")
+        .mock(&mock)
+        .interceptor(Slow)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
     let mut req = get("1");
     req.options = snapsdk_runtime::RequestOptions::new().max_attempts(1);
     let err = client.execute(req).await.unwrap_err();
     assert!(matches!(err, Error::Timeout { limit: "attempt", .. }), "{err:?}");
-    let client = builder("https://api.testvendor.example").mock(&mock).interceptor(Slow).timeout(Duration::from_secs(5)).build().unwrap();
+    let client = builder("https://api.testvendor.example")
+        .mock(&mock)
+        .interceptor(Slow)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     assert_eq!(client.execute(get("1")).await.unwrap().status(), 200);
 }
 
@@ -175,7 +249,12 @@ async fn the_operation_deadline_holds_with_interceptors() {
     let mock = MockServer::new();
     mock.on("get_thing").answer(Answer::timeout());
     let log = Arc::new(Mutex::new(Vec::new()));
-    let client = builder("https://api.testvendor.example").mock(&mock).interceptor(spy("s", &log, ok)).operation_timeout(Duration::from_secs(3)).build().unwrap();
+    let client = builder("https://api.testvendor.example")
+        .mock(&mock)
+        .interceptor(spy("s", &log, ok))
+        .operation_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
     let started = tokio::time::Instant::now();
     let err = client.execute(get("1")).await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err}");

@@ -24,7 +24,10 @@ fn client(mock: &MockServer) -> snapsdk_runtime::Client {
 #[tokio::test(start_paused = true)]
 async fn a_typed_answer_decodes_as_the_output_type() {
     let mock = MockServer::new();
-    let thing = Thing { id: 7, name: "seven".into() };
+    let thing = Thing {
+        id: 7,
+        name: "seven".into(),
+    };
     mock.on("get_thing").answer_json(&thing);
     let got: Thing = client(&mock).execute(get("7")).await.unwrap().json().await.unwrap();
     assert_eq!(got, thing);
@@ -33,14 +36,28 @@ async fn a_typed_answer_decodes_as_the_output_type() {
 #[tokio::test(start_paused = true)]
 async fn a_sequence_503_503_200_is_retried_without_sleeping() {
     let mock = MockServer::new();
-    let rule = mock.on("get_thing").answer_sequence([Answer::status(503), Answer::status(503).with_header("retry-after", "30"), Answer::json(Thing { id: 1, name: "a".into() })]);
+    let rule = mock.on("get_thing").answer_sequence([
+        Answer::status(503),
+        Answer::status(503).with_header("retry-after", "30"),
+        Answer::json(Thing {
+            id: 1,
+            name: "a".into(),
+        }),
+    ]);
     let wall = std::time::Instant::now();
     let started = tokio::time::Instant::now();
-    let client = builder("https://api.testvendor.example").mock(&mock).retry(snapsdk_runtime::RetryConfig::default()).build().unwrap();
+    let client = builder("https://api.testvendor.example")
+        .mock(&mock)
+        .retry(snapsdk_runtime::RetryConfig::default())
+        .build()
+        .unwrap();
     let thing: Thing = client.execute(get("1")).await.unwrap().json().await.unwrap();
     assert_eq!(thing.id, 1);
     assert_eq!(rule.used(), 3);
-    assert_eq!(mock.calls_to("get_thing").iter().map(|c| c.attempt).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        mock.calls_to("get_thing").iter().map(|c| c.attempt).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
     // The second 503's Retry-After was honoured on the paused clock...
     assert!(started.elapsed() >= Duration::from_secs(30), "{:?}", started.elapsed());
     // ...and took no real time.
@@ -51,7 +68,9 @@ async fn a_sequence_503_503_200_is_retried_without_sleeping() {
 #[tokio::test(start_paused = true)]
 async fn an_error_rule_yields_the_matching_error() {
     let mock = MockServer::new();
-    mock.on("get_thing").once().answer(Answer::error(404, serde_json::json!({"error": "no such thing"})).with_header("x-request-id", "req-1"));
+    mock.on("get_thing")
+        .once()
+        .answer(Answer::error(404, serde_json::json!({"error": "no such thing"})).with_header("x-request-id", "req-1"));
     let err = client(&mock).execute(get("1")).await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
     assert_eq!(err.request_id(), Some("req-1"));
@@ -59,7 +78,8 @@ async fn an_error_rule_yields_the_matching_error() {
     assert_eq!(err.attempts().unwrap().stopped_by, StopReason::NotRetryable);
 
     // A 429 asking for longer than the client waits: RateLimited, with the wait.
-    mock.on("get_thing").answer(Answer::rate_limited(Duration::from_secs(3600)));
+    mock.on("get_thing")
+        .answer(Answer::rate_limited(Duration::from_secs(3600)));
     let err = client(&mock).execute(get("1")).await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }), "{err}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
@@ -70,7 +90,11 @@ async fn faults_take_the_production_paths() {
     let mock = MockServer::new();
     // A timeout: the attempt limit ends each attempt; GET retries up to max_attempts.
     mock.on("get_thing").answer(Answer::timeout());
-    let client = builder("https://api.testvendor.example").mock(&mock).timeout(Duration::from_secs(2)).build().unwrap();
+    let client = builder("https://api.testvendor.example")
+        .mock(&mock)
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
     assert!(matches!(err, Error::Timeout { limit: "attempt", .. }), "{err}");
     assert_eq!(err.attempts().unwrap().stopped_by, StopReason::MaxAttempts(3));
@@ -80,15 +104,23 @@ async fn faults_take_the_production_paths() {
     let err = client.execute(create()).await.unwrap_err();
     assert!(matches!(err, Error::Connection { .. }), "{err}");
     assert_eq!(err.attempts().unwrap().stopped_by, StopReason::NotIdempotent);
-    mock.on("create_thing").answer_sequence([Answer::connection_refused(), Answer::status(201)]);
+    mock.on("create_thing")
+        .answer_sequence([Answer::connection_refused(), Answer::status(201)]);
     assert_eq!(client.execute(create()).await.unwrap().status(), 201);
 
     // A body that stalls: the idle limit; one that breaks off: a connection error.
-    let reads = [(Answer::status(200).with_body("[1,").then_stall(), "idle"), (Answer::status(200).with_body("[1,").then_break(), "connection")];
+    let reads = [
+        (Answer::status(200).with_body("[1,").then_stall(), "idle"),
+        (Answer::status(200).with_body("[1,").then_break(), "connection"),
+    ];
     for (answer, want) in reads {
         let mock = MockServer::new();
         mock.on("get_thing").answer(answer);
-        let client = builder("https://api.testvendor.example").mock(&mock).retry(snapsdk_runtime::RetryConfig::disabled()).build().unwrap();
+        let client = builder("https://api.testvendor.example")
+            .mock(&mock)
+            .retry(snapsdk_runtime::RetryConfig::disabled())
+            .build()
+            .unwrap();
         let err = client.execute(get("1")).await.unwrap_err();
         match want {
             "idle" => assert!(matches!(err, Error::Timeout { limit: "idle", .. }), "{err}"),
@@ -105,7 +137,10 @@ async fn the_recorded_call_is_what_was_sent_with_the_credentials_redacted() {
     req.query = "tag=x%26y&tag=z".into();
     client(&mock).execute(req).await.unwrap();
     let call = mock.last_call().unwrap();
-    assert_eq!((call.operation, call.method.as_str(), call.path.as_str()), ("get_thing", "GET", "/things/a%20b%2Fc"));
+    assert_eq!(
+        (call.operation, call.method.as_str(), call.path.as_str()),
+        ("get_thing", "GET", "/things/a%20b%2Fc")
+    );
     assert_eq!(call.query_params("tag"), ["x&y", "z"]);
     assert_eq!(call.header("x-api-key"), Some("<redacted>"));
     assert!(call.header("user-agent").unwrap().starts_with("testvendor/0.0.0"));
@@ -127,12 +162,21 @@ async fn form_and_multipart_bodies_are_recorded_by_field() {
     let mut req = Request::new(&UPLOAD, "/uploads".into());
     req.body = snapsdk_runtime::Body::form("upload_file", &[("a", "1 2"), ("b", "&=")]).unwrap();
     client.execute(req).await.unwrap();
-    assert_eq!(mock.last_call().unwrap().body, RecordedBody::Form(vec![("a".into(), "1 2".into()), ("b".into(), "&=".into())]));
+    assert_eq!(
+        mock.last_call().unwrap().body,
+        RecordedBody::Form(vec![("a".into(), "1 2".into()), ("b".into(), "&=".into())])
+    );
     assert_eq!(mock.last_call().unwrap().form_field("b"), Some("&="));
 
     let mut req = Request::new(&UPLOAD, "/uploads".into());
-    let file = snapsdk_runtime::FilePart::from_bytes(&b"\x00binary\r\n--not-a-boundary"[..]).file_name("a \"b\".txt").mime("text/plain");
-    req.body = snapsdk_runtime::Body::Multipart(snapsdk_runtime::Multipart::new().text("title", "hello").file("file", file));
+    let file = snapsdk_runtime::FilePart::from_bytes(&b"\x00binary\r\n--not-a-boundary"[..])
+        .file_name("a \"b\".txt")
+        .mime("text/plain");
+    req.body = snapsdk_runtime::Body::Multipart(
+        snapsdk_runtime::Multipart::new()
+            .text("title", "hello")
+            .file("file", file),
+    );
     client.execute(req).await.unwrap();
     let call = mock.last_call().unwrap();
     assert_eq!(call.part("title").map(Part::text).as_deref(), Some("hello"));
@@ -145,7 +189,14 @@ async fn form_and_multipart_bodies_are_recorded_by_field() {
 #[tokio::test(start_paused = true)]
 async fn rules_match_by_predicate_in_order_and_run_out() {
     let mock = MockServer::new();
-    mock.on("get_thing").when(|c| c.path.ends_with("/1")).named("thing one").once().answer_json(Thing { id: 1, name: "one".into() });
+    mock.on("get_thing")
+        .when(|c| c.path.ends_with("/1"))
+        .named("thing one")
+        .once()
+        .answer_json(Thing {
+            id: 1,
+            name: "one".into(),
+        });
     mock.on("get_thing").answer(Answer::error(404, "{}"));
     let client = client(&mock);
     let one: Thing = client.execute(get("1")).await.unwrap().json().await.unwrap();
@@ -159,11 +210,19 @@ async fn rules_match_by_predicate_in_order_and_run_out() {
 #[tokio::test(start_paused = true)]
 async fn a_miss_names_the_operation_and_the_rules_and_is_not_retried() {
     let mut mock = MockServer::new();
-    mock.on("get_thing").when(|c| c.path == "/things/1").named("only thing 1").answer(Answer::status(200));
+    mock.on("get_thing")
+        .when(|c| c.path == "/things/1")
+        .named("only thing 1")
+        .answer(Answer::status(200));
     let err = client(&mock).execute(create()).await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
-    for want in ["create_thing", "POST /things", "mock.on(\"create_thing\")", "`get_thing` \"only thing 1\""] {
+    for want in [
+        "create_thing",
+        "POST /things",
+        "mock.on(\"create_thing\")",
+        "`get_thing` \"only thing 1\"",
+    ] {
         assert!(text.contains(want), "{want:?} missing from: {text}");
     }
     mock.assert_called("create_thing", 1);
@@ -194,12 +253,21 @@ async fn extras_go_on_the_call() {
     mock.on("get_thing").answer(Answer::status(200));
     let mut req = get("1");
     req.query = "a=1".into();
-    req.extras = Extras::new().header("x-beta-feature", "on").header("Accept-Language", "fr").query("beta", "x y&z");
+    req.extras = Extras::new()
+        .header("x-beta-feature", "on")
+        .header("Accept-Language", "fr")
+        .query("beta", "x y&z");
     client(&mock).execute(req).await.unwrap();
     let call = mock.last_call().unwrap();
     assert_eq!(call.header("x-beta-feature"), Some("on"));
     assert_eq!(call.header("accept-language"), Some("fr"));
-    assert_eq!(call.query, [("a".to_owned(), "1".to_owned()), ("beta".to_owned(), "x y&z".to_owned())]);
+    assert_eq!(
+        call.query,
+        [
+            ("a".to_owned(), "1".to_owned()),
+            ("beta".to_owned(), "x y&z".to_owned())
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -224,12 +292,18 @@ async fn hostile_extras_are_refused_before_anything_is_sent() {
         let mut req = get("1");
         req.extras = Extras::new().header(*name, *value);
         let err = client.execute(req).await.unwrap_err();
-        assert!(matches!(&err, Error::InvalidArgument { name: n, .. } if n == "extra header"), "{name:?}: {err:?}");
+        assert!(
+            matches!(&err, Error::InvalidArgument { name: n, .. } if n == "extra header"),
+            "{name:?}: {err:?}"
+        );
         assert!(err.to_string().contains(why), "{name:?}: {err}");
         assert!(!err.to_string().contains("stolen"), "a value is never echoed: {err}");
     }
     let mut req = get("1");
     req.extras = Extras::new().query("", "x");
-    assert!(matches!(client.execute(req).await.unwrap_err(), Error::InvalidArgument { .. }));
+    assert!(matches!(
+        client.execute(req).await.unwrap_err(),
+        Error::InvalidArgument { .. }
+    ));
     assert!(mock.calls().is_empty(), "nothing was sent: {:?}", mock.calls());
 }

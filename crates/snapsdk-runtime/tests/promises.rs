@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 use snapsdk_runtime::__private::http::Method;
 use snapsdk_runtime::{
-    paginate, AuthRequirement, Attempts, Body, Error, OperationInfo, Request, RequestOptions, RetryConfig, StopReason,
+    paginate, Attempts, AuthRequirement, Body, Error, OperationInfo, Request, RequestOptions, RetryConfig, StopReason,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
@@ -25,7 +25,13 @@ static DELETE_THING: OperationInfo = op("delete_thing", Method::DELETE, true);
 static HEAD_THING: OperationInfo = op("head_thing", Method::HEAD, true);
 
 const fn op(id: &'static str, method: Method, retryable: bool) -> OperationInfo {
-    OperationInfo { id, method, path_template: "/things/{id}", auth: AuthRequirement::Schemes(&["api_key"]), retryable }
+    OperationInfo {
+        id,
+        method,
+        path_template: "/things/{id}",
+        auth: AuthRequirement::Schemes(&["api_key"]),
+        retryable,
+    }
 }
 
 fn call(op: &'static OperationInfo) -> Request {
@@ -48,12 +54,16 @@ async fn a_retry_after_over_the_cap_fails_at_once_for_get_and_post_on_429_and_50
     for status in ["429 Too Many Requests", "503 Service Unavailable"] {
         for op in [&GET_THING, &CREATE_THING] {
             let case = format!("{} answered {status}", op.method);
-            let server = RawServer::start(move |_, s| reply(s, response(status, &[("retry-after", "3600")], "later"))).await;
+            let server =
+                RawServer::start(move |_, s| reply(s, response(status, &[("retry-after", "3600")], "later"))).await;
             let client = builder(&server.url()).build().unwrap();
             let started = Instant::now();
             let err = client.execute(call(op)).await.unwrap_err();
             assert_eq!(started.elapsed(), Duration::ZERO, "{case}: no waiting");
-            assert!(matches!(&err, Error::RateLimited { response: Some(_), .. }), "{case}: {err:?}");
+            assert!(
+                matches!(&err, Error::RateLimited { response: Some(_), .. }),
+                "{case}: {err:?}"
+            );
             assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)), "{case}");
             assert_eq!(err.status_code(), Some(status[..3].parse().unwrap()), "{case}");
             assert_eq!(err.as_api().unwrap().body_text(), "later", "{case}");
@@ -69,27 +79,50 @@ async fn a_retry_after_over_the_cap_fails_at_once_for_get_and_post_on_429_and_50
 
 #[tokio::test(start_paused = true)]
 async fn a_call_stopped_by_max_attempts_after_a_short_retry_after_says_so() {
-    let server = RawServer::start(|_, s| reply(s, response("429 Too Many Requests", &[("retry-after", "1")], ""))).await;
+    let server =
+        RawServer::start(|_, s| reply(s, response("429 Too Many Requests", &[("retry-after", "1")], ""))).await;
     let client = builder(&server.url()).build().unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
     assert_eq!(err.attempts().map(|a| a.stopped_by), Some(StopReason::MaxAttempts(3)));
     let text = err.to_string();
-    assert!(text.contains("stopped by retry.max_attempts (3)") && text.contains("wait 1.00 s"), "{text}");
-    assert!(!text.contains("max_retry_after") && !text.contains("longer than this call waits"), "{text}");
+    assert!(
+        text.contains("stopped by retry.max_attempts (3)") && text.contains("wait 1.00 s"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("max_retry_after") && !text.contains("longer than this call waits"),
+        "{text}"
+    );
     assert_eq!(server.hits(), 3);
 
     // Stopped by the cap: the message names the cap.
-    let server = RawServer::start(|_, s| reply(s, response("429 Too Many Requests", &[("retry-after", "61")], ""))).await;
-    let err = builder(&server.url()).build().unwrap().execute(get("1")).await.unwrap_err();
-    assert_eq!(err.attempts().map(|a| a.stopped_by), Some(StopReason::RetryAfterCap(Duration::from_secs(60))));
+    let server =
+        RawServer::start(|_, s| reply(s, response("429 Too Many Requests", &[("retry-after", "61")], ""))).await;
+    let err = builder(&server.url())
+        .build()
+        .unwrap()
+        .execute(get("1"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.attempts().map(|a| a.stopped_by),
+        Some(StopReason::RetryAfterCap(Duration::from_secs(60)))
+    );
     assert!(err.to_string().contains("max_retry_after"), "{err}");
 
     // Stopped by the deadline: the message names the deadline, not the cap.
-    let server = RawServer::start(|_, s| reply(s, response("429 Too Many Requests", &[("retry-after", "30")], ""))).await;
-    let client = builder(&server.url()).operation_timeout(Duration::from_secs(20)).build().unwrap();
+    let server =
+        RawServer::start(|_, s| reply(s, response("429 Too Many Requests", &[("retry-after", "30")], ""))).await;
+    let client = builder(&server.url())
+        .operation_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
-    assert_eq!(err.attempts().map(|a| a.stopped_by), Some(StopReason::Deadline(Duration::from_secs(20))));
+    assert_eq!(
+        err.attempts().map(|a| a.stopped_by),
+        Some(StopReason::Deadline(Duration::from_secs(20)))
+    );
     let text = err.to_string();
     assert!(text.contains("deadline") && !text.contains("max_retry_after"), "{text}");
 }
@@ -108,18 +141,29 @@ async fn the_attempt_limit_defaults_to_30_s() {
     let server = RawServer::start(silent).await;
     let client = builder(&server.url()).retry(RetryConfig::disabled()).build().unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { limit: "attempt", elapsed, .. } if elapsed == Duration::from_secs(30)), "{err:?}");
+    assert!(
+        matches!(err, Error::Timeout { limit: "attempt", elapsed, .. } if elapsed == Duration::from_secs(30)),
+        "{err:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_whole_call_limit_defaults_to_90_s() {
     let server = RawServer::start(silent).await;
-    let no_backoff = RetryConfig::default().with_max_attempts(10).with_backoff(Duration::ZERO, Duration::ZERO);
+    let no_backoff = RetryConfig::default()
+        .with_max_attempts(10)
+        .with_backoff(Duration::ZERO, Duration::ZERO);
     let client = builder(&server.url()).retry(no_backoff).build().unwrap();
     let err = client.execute(get("1")).await.unwrap_err();
     // Three 30 s attempts fill the 90 s; the fourth is not started.
-    assert!(matches!(err, Error::Timeout { elapsed, .. } if elapsed == Duration::from_secs(90)), "{err:?}");
-    assert_eq!(err.attempts().map(|a| (a.count, a.stopped_by)), Some((3, StopReason::Deadline(Duration::from_secs(90)))));
+    assert!(
+        matches!(err, Error::Timeout { elapsed, .. } if elapsed == Duration::from_secs(90)),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.attempts().map(|a| (a.count, a.stopped_by)),
+        Some((3, StopReason::Deadline(Duration::from_secs(90))))
+    );
     assert_eq!(server.hits(), 3);
 }
 
@@ -144,8 +188,15 @@ impl snapsdk_runtime::reqwest::dns::Resolve for Resolver {
 /// A client whose host name goes through `Resolver`.
 fn resolving_client(hang: bool, retry: RetryConfig) -> (snapsdk_runtime::Client, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
-    let http = snapsdk_runtime::http_client_builder().unwrap().dns_resolver(Resolver { calls: calls.clone(), hang });
-    let client = builder("http://localhost:9").http_client_builder(http).retry(retry).build().unwrap();
+    let http = snapsdk_runtime::http_client_builder().unwrap().dns_resolver(Resolver {
+        calls: calls.clone(),
+        hang,
+    });
+    let client = builder("http://localhost:9")
+        .http_client_builder(http)
+        .retry(retry)
+        .build()
+        .unwrap();
     (client, calls)
 }
 
@@ -166,13 +217,25 @@ async fn dns_failures_and_connect_timeouts_are_retried_for_every_method() {
         for op in every_method() {
             let (client, calls) = resolving_client(hang, retry);
             let err = client.execute(call(op)).await.unwrap_err();
-            let case = format!("{} with {}", op.method, if hang { "a connect timeout" } else { "a DNS failure" });
+            let case = format!(
+                "{} with {}",
+                op.method,
+                if hang { "a connect timeout" } else { "a DNS failure" }
+            );
             match (&err, hang) {
                 (Error::Timeout { limit: "connect", .. }, true) | (Error::Connection { .. }, false) => {}
                 _ => panic!("{case}: {err:?}"),
             }
-            assert_eq!(calls.load(Ordering::SeqCst), 3, "{case}: every attempt tried to connect");
-            assert_eq!(err.attempts().map(|a| a.stopped_by), Some(StopReason::MaxAttempts(3)), "{case}");
+            assert_eq!(
+                calls.load(Ordering::SeqCst),
+                3,
+                "{case}: every attempt tried to connect"
+            );
+            assert_eq!(
+                err.attempts().map(|a| a.stopped_by),
+                Some(StopReason::MaxAttempts(3)),
+                "{case}"
+            );
             assert!(err.is_retryable(), "{case}");
         }
     }
@@ -184,11 +247,27 @@ async fn dns_failures_and_connect_timeouts_are_retried_for_every_method() {
 async fn put_delete_and_head_are_retried_on_5xx_and_post_is_not() {
     for op in every_method() {
         let server = MockServer::start().await;
-        Mock::given(path("/things/1")).respond_with(ResponseTemplate::new(502)).mount(&server).await;
-        let err = builder(&server.uri()).build().unwrap().execute(call(op)).await.unwrap_err();
+        Mock::given(path("/things/1"))
+            .respond_with(ResponseTemplate::new(502))
+            .mount(&server)
+            .await;
+        let err = builder(&server.uri())
+            .build()
+            .unwrap()
+            .execute(call(op))
+            .await
+            .unwrap_err();
         let sent = server.received_requests().await.unwrap();
-        assert!(sent.iter().all(|r| r.method.as_str() == op.method.as_str()), "{}", op.method);
-        let (want, stop) = if op.method == Method::POST { (1, StopReason::NotIdempotent) } else { (3, StopReason::MaxAttempts(3)) };
+        assert!(
+            sent.iter().all(|r| r.method.as_str() == op.method.as_str()),
+            "{}",
+            op.method
+        );
+        let (want, stop) = if op.method == Method::POST {
+            (1, StopReason::NotIdempotent)
+        } else {
+            (3, StopReason::MaxAttempts(3))
+        };
         assert_eq!(sent.len(), want, "{}", op.method);
         assert_eq!(err.attempts().map(|a| a.stopped_by), Some(stop), "{}", op.method);
         assert_eq!(err.status_code(), Some(502));
@@ -199,20 +278,47 @@ async fn put_delete_and_head_are_retried_on_5xx_and_post_is_not() {
 
 #[tokio::test(start_paused = true)]
 async fn attempts_hold_the_count_the_time_and_what_stopped_the_call() {
-    let server = RawServer::start(|_, s| reply(s, response("503 Service Unavailable", &[("retry-after", "2")], ""))).await;
-    let err = builder(&server.url()).build().unwrap().execute(get("1")).await.unwrap_err();
-    let want = Attempts { count: 3, elapsed: Duration::from_secs(4), stopped_by: StopReason::MaxAttempts(3) };
+    let server =
+        RawServer::start(|_, s| reply(s, response("503 Service Unavailable", &[("retry-after", "2")], ""))).await;
+    let err = builder(&server.url())
+        .build()
+        .unwrap()
+        .execute(get("1"))
+        .await
+        .unwrap_err();
+    let want = Attempts {
+        count: 3,
+        elapsed: Duration::from_secs(4),
+        stopped_by: StopReason::MaxAttempts(3),
+    };
     assert_eq!(err.attempts(), Some(&want));
 
     let server = RawServer::start(|_, s| reply(s, response("500 Internal Server Error", &[], ""))).await;
-    let err = builder(&server.url()).build().unwrap().execute(create()).await.unwrap_err();
-    let want = Attempts { count: 1, elapsed: Duration::ZERO, stopped_by: StopReason::NotIdempotent };
+    let err = builder(&server.url())
+        .build()
+        .unwrap()
+        .execute(create())
+        .await
+        .unwrap_err();
+    let want = Attempts {
+        count: 1,
+        elapsed: Duration::ZERO,
+        stopped_by: StopReason::NotIdempotent,
+    };
     assert_eq!(err.attempts(), Some(&want));
     assert!(!err.is_retryable());
 
     let server = RawServer::start(|_, s| reply(s, response("404 Not Found", &[], ""))).await;
-    let err = builder(&server.url()).build().unwrap().execute(get("1")).await.unwrap_err();
-    assert_eq!(err.attempts().map(|a| (a.count, a.stopped_by)), Some((1, StopReason::NotRetryable)));
+    let err = builder(&server.url())
+        .build()
+        .unwrap()
+        .execute(get("1"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.attempts().map(|a| (a.count, a.stopped_by)),
+        Some((1, StopReason::NotRetryable))
+    );
     assert!(err.is_not_found() && err.status_code() == Some(404));
 
     // One attempt allowed per call: stopped by that, after 1 attempt.
@@ -220,7 +326,10 @@ async fn attempts_hold_the_count_the_time_and_what_stopped_the_call() {
     let mut req = get("1");
     req.options = RequestOptions::new().max_attempts(1);
     let err = builder(&server.url()).build().unwrap().execute(req).await.unwrap_err();
-    assert_eq!(err.attempts().map(|a| (a.count, a.stopped_by)), Some((1, StopReason::MaxAttempts(1))));
+    assert_eq!(
+        err.attempts().map(|a| (a.count, a.stopped_by)),
+        Some((1, StopReason::MaxAttempts(1)))
+    );
 }
 
 // ---- redirects after a POST ----
@@ -234,16 +343,36 @@ async fn a_301_or_302_after_a_post_continues_as_a_get_without_the_body() {
             .respond_with(ResponseTemplate::new(status).insert_header("location", "/made/7"))
             .mount(&server)
             .await;
-        Mock::given(method("GET")).and(path("/made/7")).respond_with(ResponseTemplate::new(200).set_body_string("{}")).mount(&server).await;
-        let resp = builder(&server.uri()).build().unwrap().execute(call(&CREATE_THING)).await.unwrap();
+        Mock::given(method("GET"))
+            .and(path("/made/7"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+            .mount(&server)
+            .await;
+        let resp = builder(&server.uri())
+            .build()
+            .unwrap()
+            .execute(call(&CREATE_THING))
+            .await
+            .unwrap();
         assert_eq!(resp.status().as_u16(), 200, "{status}");
         let seen = server.received_requests().await.unwrap();
         assert_eq!(seen.len(), 2, "{status}");
-        assert_eq!((seen[0].method.as_str(), seen[0].body.is_empty()), ("POST", false), "{status}");
+        assert_eq!(
+            (seen[0].method.as_str(), seen[0].body.is_empty()),
+            ("POST", false),
+            "{status}"
+        );
         assert_eq!(seen[1].method.as_str(), "GET", "{status}");
         assert!(seen[1].body.is_empty(), "{status}: the body was dropped");
-        assert!(seen[1].headers.get("content-type").is_none(), "{status}: so was its content type");
-        assert_eq!(seen[1].headers.get("x-api-key").map(|v| v.to_str().unwrap()), Some(KEY), "{status}: same origin keeps the key");
+        assert!(
+            seen[1].headers.get("content-type").is_none(),
+            "{status}: so was its content type"
+        );
+        assert_eq!(
+            seen[1].headers.get("x-api-key").map(|v| v.to_str().unwrap()),
+            Some(KEY),
+            "{status}: same origin keeps the key"
+        );
     }
 }
 
@@ -256,7 +385,11 @@ fn stream_get() -> Request {
 }
 
 /// Headers after `head_after`, then `chunks` bytes, one per `every`, then silence.
-fn slow(head_after: Duration, chunks: usize, every: Duration) -> impl Fn(usize, tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+fn slow(
+    head_after: Duration,
+    chunks: usize,
+    every: Duration,
+) -> impl Fn(usize, tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     move |_, mut s| {
         Box::pin(async move {
             tokio::time::sleep(head_after).await;
@@ -279,14 +412,27 @@ fn slow(head_after: Duration, chunks: usize, every: Duration) -> impl Fn(usize, 
 async fn a_streamed_download_is_bounded_by_the_attempt_limit_until_its_headers_arrive() {
     // Headers late: the 5 s attempt limit ends it, not the 20 s idle limit.
     let server = RawServer::start(slow(Duration::from_secs(8), 0, Duration::ZERO)).await;
-    let client = builder(&server.url()).timeout(Duration::from_secs(5)).idle_timeout(Duration::from_secs(20)).retry(RetryConfig::disabled()).build().unwrap();
+    let client = builder(&server.url())
+        .timeout(Duration::from_secs(5))
+        .idle_timeout(Duration::from_secs(20))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
     let err = client.execute(stream_get()).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { limit: "attempt", elapsed, .. } if elapsed == Duration::from_secs(5)), "{err:?}");
+    assert!(
+        matches!(err, Error::Timeout { limit: "attempt", elapsed, .. } if elapsed == Duration::from_secs(5)),
+        "{err:?}"
+    );
 
     // Headers at once, then a byte every 3 s for 12 s: past the 5 s attempt
     // limit, within the 4 s idle limit; then silence, ended by idle alone.
     let server = RawServer::start(slow(Duration::ZERO, 4, Duration::from_secs(3))).await;
-    let client = builder(&server.url()).timeout(Duration::from_secs(5)).idle_timeout(Duration::from_secs(4)).retry(RetryConfig::disabled()).build().unwrap();
+    let client = builder(&server.url())
+        .timeout(Duration::from_secs(5))
+        .idle_timeout(Duration::from_secs(4))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
     let started = Instant::now();
     let mut stream = client.execute(stream_get()).await.unwrap().into_stream();
     let mut got = 0;
@@ -318,7 +464,10 @@ impl Next for snapsdk_runtime::ByteStream {
 async fn a_repeated_page_counts_as_fetched_and_the_error_says_what_to_do() {
     let server = MockServer::start().await;
     let page = serde_json::json!({"data": [{"id": 1}, {"id": 2}], "total": 10});
-    Mock::given(path("/things")).respond_with(ResponseTemplate::new(200).set_body_json(page)).mount(&server).await;
+    Mock::given(path("/things"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page))
+        .mount(&server)
+        .await;
     let client = builder(&server.uri()).build().unwrap();
     let mut pages = paginate::by_page::<serde_json::Value, _, _>("list_things", 1, "/data", "/total", move |n| {
         let client = client.clone();
@@ -342,5 +491,8 @@ async fn a_repeated_page_counts_as_fetched_and_the_error_says_what_to_do() {
     assert!(matches!(err, Error::Paging { .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("the server sent a page it had sent before"), "{text}");
-    assert!(text.contains("mock server") && text.contains("max_pages") && text.contains("end of the listing"), "{text}");
+    assert!(
+        text.contains("mock server") && text.contains("max_pages") && text.contains("end of the listing"),
+        "{text}"
+    );
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::*;
+use snapsdk_runtime::{__private::http::Method, AuthRequirement};
 use snapsdk_runtime::{ClientBuilder, Credentials, Error, OperationInfo, Request, RetryConfig};
-use snapsdk_runtime::{AuthRequirement, __private::http::Method};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -64,7 +64,11 @@ async fn secrets_never_appear_in_debug_errors_or_traces() {
     let echo = format!("invalid key {KEY}; key={KEY}");
     let echo_basic = format!("invalid key {KEY} (Authorization: Basic {})", b64_of_key());
     Mock::given(path("/things/401"))
-        .respond_with(ResponseTemplate::new(401).set_body_string(&echo).insert_header("www-authenticate", echo.as_str()))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_string(&echo)
+                .insert_header("www-authenticate", echo.as_str()),
+        )
         .mount(&server)
         .await;
     Mock::given(path("/things/200"))
@@ -72,11 +76,19 @@ async fn secrets_never_appear_in_debug_errors_or_traces() {
         .mount(&server)
         .await;
     Mock::given(path("/things/429"))
-        .respond_with(ResponseTemplate::new(429).set_body_string(&echo).insert_header("retry-after", "999"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .set_body_string(&echo)
+                .insert_header("retry-after", "999"),
+        )
         .mount(&server)
         .await;
     Mock::given(path("/basic/1"))
-        .respond_with(ResponseTemplate::new(500).set_body_string(&echo_basic).insert_header("x-debug", echo_basic.as_str()))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_string(&echo_basic)
+                .insert_header("x-debug", echo_basic.as_str()),
+        )
         .mount(&server)
         .await;
 
@@ -98,7 +110,11 @@ async fn secrets_never_appear_in_debug_errors_or_traces() {
     let err = header_client.execute(get("401")).await.unwrap_err();
     let Error::Api(api) = &err else { panic!("{err:?}") };
     assert_eq!(api.status.as_u16(), 401);
-    assert!(api.body_text().contains("invalid key <redacted>"), "{}", api.body_text());
+    assert!(
+        api.body_text().contains("invalid key <redacted>"),
+        "{}",
+        api.body_text()
+    );
     record("401", &err);
 
     // A success whose body has the key where a number belongs: serde quotes it.
@@ -121,13 +137,21 @@ async fn secrets_never_appear_in_debug_errors_or_traces() {
     let req = Request::new(&BASIC_OP, "/basic/1".to_owned());
     let err = basic_client.execute(req).await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
-    assert_eq!(err.as_api().unwrap().body_text(), "invalid key <redacted> (Authorization: <redacted>)");
+    assert_eq!(
+        err.as_api().unwrap().body_text(),
+        "invalid key <redacted> (Authorization: <redacted>)"
+    );
     record("basic 500", &err);
 
     // The secret really was on the wire, so the checks above mean something.
     let seen = server.received_requests().await.unwrap();
-    assert!(seen.iter().any(|r| r.headers.get("x-api-key").is_some_and(|v| v == KEY)));
-    assert!(seen.iter().any(|r| r.headers.get("authorization").is_some_and(|v| v.to_str().unwrap().contains(&b64_of_key()))));
+    assert!(seen
+        .iter()
+        .any(|r| r.headers.get("x-api-key").is_some_and(|v| v == KEY)));
+    assert!(seen.iter().any(|r| r
+        .headers
+        .get("authorization")
+        .is_some_and(|v| v.to_str().unwrap().contains(&b64_of_key()))));
     assert_eq!(seen.len(), 1 + 1 + 1 + 3);
 
     // A refused connection and a timeout.
@@ -135,23 +159,38 @@ async fn secrets_never_appear_in_debug_errors_or_traces() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    let err = builder(&dead).retry(RetryConfig::disabled()).build().unwrap().execute(get("1")).await.unwrap_err();
+    let err = builder(&dead)
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap()
+        .execute(get("1"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Connection { .. }), "{err:?}");
     record("connection", &err);
 
     // Build-time refusals never echo the key.
     for bad in [format!("{KEY}\n"), format!(" {KEY}"), format!("{KEY}\r\nx-evil: 1")] {
-        let err = ClientBuilder::new(&VENDOR).credentials(Credentials::header("api_key", "x-api-key", &bad)).build().unwrap_err();
+        let err = ClientBuilder::new(&VENDOR)
+            .credentials(Credentials::header("api_key", "x-api-key", &bad))
+            .build()
+            .unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{err:?}");
         record("config", &err);
         let err = Credentials::basic("login", &bad, "x").unwrap_err();
         record("basic config", &err);
     }
-    let err = ClientBuilder::new(&VENDOR).base_url(format!("https://user:{KEY}@h.example")).build().unwrap_err();
+    let err = ClientBuilder::new(&VENDOR)
+        .base_url(format!("https://user:{KEY}@h.example"))
+        .build()
+        .unwrap_err();
     record("userinfo", &err);
 
     // Debug of everything holding the key.
-    texts.push(("credentials".into(), format!("{:?}", Credentials::basic("login", KEY, "x").unwrap())));
+    texts.push((
+        "credentials".into(),
+        format!("{:?}", Credentials::basic("login", KEY, "x").unwrap()),
+    ));
     texts.push(("builder".into(), format!("{:?}", builder(&server.uri()))));
     texts.push(("client".into(), format!("{header_client:?} {basic_client:#?}")));
 
@@ -161,7 +200,17 @@ async fn secrets_never_appear_in_debug_errors_or_traces() {
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert_clean("tracing output", &logs);
     // And the span carries what it should.
-    for needle in ["snapsdk.request", "operation=\"get_thing\"", "method=GET", "path=\"/things/{id}\"", "attempt=1", "status=401", "elapsed_ms=", "retrying", "attempt=3"] {
+    for needle in [
+        "snapsdk.request",
+        "operation=\"get_thing\"",
+        "method=GET",
+        "path=\"/things/{id}\"",
+        "attempt=1",
+        "status=401",
+        "elapsed_ms=",
+        "retrying",
+        "attempt=3",
+    ] {
         assert!(logs.contains(needle), "tracing output lacks {needle:?}:\n{logs}");
     }
 }
@@ -170,11 +219,22 @@ async fn secrets_never_appear_in_debug_errors_or_traces() {
 fn plain_http_to_a_remote_host_is_refused_with_credentials() {
     let err = builder("http://api.example.com").build().unwrap_err();
     assert!(matches!(&err, Error::Config(m) if m.contains("unencrypted")), "{err:?}");
-    builder("http://api.example.com").allow_insecure_http(true).build().unwrap();
-    for ok in ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9", "https://api.example.com"] {
+    builder("http://api.example.com")
+        .allow_insecure_http(true)
+        .build()
+        .unwrap();
+    for ok in [
+        "http://127.0.0.1:9",
+        "http://localhost:9",
+        "http://[::1]:9",
+        "https://api.example.com",
+    ] {
         builder(ok).build().unwrap();
     }
     // Without credentials there is nothing to leak.
-    ClientBuilder::new(&VENDOR).base_url("http://api.example.com").build().unwrap();
+    ClientBuilder::new(&VENDOR)
+        .base_url("http://api.example.com")
+        .build()
+        .unwrap();
     assert!(VENDOR.base_url.starts_with("https://"));
 }

@@ -23,7 +23,11 @@ fn sources() -> Vec<(String, String)> {
             out.push((name, std::fs::read_to_string(&path).unwrap()));
         }
     }
-    assert!(out.iter().any(|(n, _)| n == "lib"), "no src/lib.rs under {}", dir.display());
+    assert!(
+        out.iter().any(|(n, _)| n == "lib"),
+        "no src/lib.rs under {}",
+        dir.display()
+    );
     out.sort();
     out
 }
@@ -46,7 +50,10 @@ fn functions(text: &str) -> Vec<(String, usize, usize)> {
             continue;
         }
         let Some(at) = find_fn(trimmed) else { continue };
-        let name: String = trimmed[at + 3..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let name: String = trimmed[at + 3..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
         if name.is_empty() {
             continue;
         }
@@ -60,7 +67,12 @@ fn functions(text: &str) -> Vec<(String, usize, usize)> {
         let end = lines[i + 1..]
             .iter()
             .position(|l| l.trim_end() == close || l.trim_end().starts_with(&format!("{close})")))
-            .unwrap_or_else(|| panic!("the fn `{name}` at line {} has no closing brace at its indentation", i + 1));
+            .unwrap_or_else(|| {
+                panic!(
+                    "the fn `{name}` at line {} has no closing brace at its indentation",
+                    i + 1
+                )
+            });
         out.push((name, i + 1, end + 2));
     }
     out
@@ -70,7 +82,15 @@ fn functions(text: &str) -> Vec<(String, usize, usize)> {
 fn find_fn(trimmed: &str) -> Option<usize> {
     let mut rest = trimmed;
     let mut at = 0;
-    for prefix in ["pub(crate) ", "pub(super) ", "pub ", "const ", "async ", "unsafe ", "extern \"C\" "] {
+    for prefix in [
+        "pub(crate) ",
+        "pub(super) ",
+        "pub ",
+        "const ",
+        "async ",
+        "unsafe ",
+        "extern \"C\" ",
+    ] {
         if let Some(r) = rest.strip_prefix(prefix) {
             at += prefix.len();
             rest = r;
@@ -86,8 +106,12 @@ fn module_graph(files: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>
     let lib = &files.iter().find(|(n, _)| n == "lib").unwrap().1;
     let mut reexports: BTreeMap<String, String> = BTreeMap::new();
     for line in lib.lines() {
-        let Some(rest) = line.trim().strip_prefix("pub use ") else { continue };
-        let Some((module, items)) = rest.split_once("::") else { continue };
+        let Some(rest) = line.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let Some((module, items)) = rest.split_once("::") else {
+            continue;
+        };
         if !modules.contains(module) {
             continue;
         }
@@ -112,8 +136,15 @@ fn module_graph(files: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>
         // `crate::{a::X, B}` groups: each member as if written `crate::member`.
         let expanded = expand_groups(&code);
         for (i, _) in expanded.match_indices("crate::") {
-            let word: String = expanded[i + 7..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-            let target = if modules.contains(word.as_str()) { Some(word.clone()) } else { reexports.get(&word).cloned() };
+            let word: String = expanded[i + 7..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let target = if modules.contains(word.as_str()) {
+                Some(word.clone())
+            } else {
+                reexports.get(&word).cloned()
+            };
             if let Some(t) = target.filter(|t| t != name) {
                 uses.insert(t);
             }
@@ -141,7 +172,12 @@ fn expand_groups(code: &str) -> String {
 
 /// A cycle in `graph`, as the modules along it, if there is one.
 fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
-    fn visit(node: &str, graph: &BTreeMap<String, BTreeSet<String>>, path: &mut Vec<String>, done: &mut BTreeSet<String>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
         if let Some(at) = path.iter().position(|p| p == node) {
             let mut cycle = path[at..].to_vec();
             cycle.push(node.to_owned());
@@ -176,7 +212,10 @@ fn no_function_is_longer_than_80_lines() {
     let longest = all.last().unwrap();
     println!("longest: {} lines, {}", longest.0, longest.1);
     let over: Vec<_> = all.iter().filter(|(len, _)| *len > MAX_FN_LINES).collect();
-    assert!(over.is_empty(), "functions longer than {MAX_FN_LINES} lines (split them): {over:#?}");
+    assert!(
+        over.is_empty(),
+        "functions longer than {MAX_FN_LINES} lines (split them): {over:#?}"
+    );
 }
 
 #[test]
@@ -185,7 +224,10 @@ fn no_two_modules_import_each_other() {
     for (module, uses) in &graph {
         println!("{module} -> {}", uses.iter().cloned().collect::<Vec<_>>().join(", "));
     }
-    assert!(graph.values().any(|u| !u.is_empty()), "no module uses another: the scan is broken");
+    assert!(
+        graph.values().any(|u| !u.is_empty()),
+        "no module uses another: the scan is broken"
+    );
     if let Some(cycle) = find_cycle(&graph) {
         panic!("modules import each other: {}", cycle.join(" -> "));
     }
@@ -194,16 +236,25 @@ fn no_two_modules_import_each_other() {
 /// The checks fire on what they guard against.
 #[test]
 fn the_checks_fire() {
-    let long = format!("pub(crate) async fn long(x: u8) -> u8 {{\n{}    x\n}}\n\nfn short() {{ }}\n", "    let _ = 1;\n".repeat(80));
+    let long = format!(
+        "pub(crate) async fn long(x: u8) -> u8 {{\n{}    x\n}}\n\nfn short() {{ }}\n",
+        "    let _ = 1;\n".repeat(80)
+    );
     let fns = functions(&long);
     assert_eq!(fns, vec![("long".to_owned(), 1, 83), ("short".to_owned(), 85, 1)]);
-    let tests_only = format!("fn a() {{\n}}\n\n#[cfg(test)]\nmod tests {{\n    fn b() {{\n{}    }}\n}}\n", "x\n".repeat(100));
+    let tests_only = format!(
+        "fn a() {{\n}}\n\n#[cfg(test)]\nmod tests {{\n    fn b() {{\n{}    }}\n}}\n",
+        "x\n".repeat(100)
+    );
     assert_eq!(functions(&tests_only).len(), 1);
 
     let files = vec![
         ("lib".to_owned(), "pub mod a;\npub use b::{Thing, Other};\n".to_owned()),
         ("a".to_owned(), "use crate::{c::X, d};\n".to_owned()),
-        ("b".to_owned(), "// crate::a in a comment\nfn f() -> crate::c::Y {}\n".to_owned()),
+        (
+            "b".to_owned(),
+            "// crate::a in a comment\nfn f() -> crate::c::Y {}\n".to_owned(),
+        ),
         ("c".to_owned(), "fn g(_: crate::Thing) {}\n".to_owned()),
         ("d".to_owned(), "use crate::Other;\n".to_owned()),
     ];
@@ -212,7 +263,10 @@ fn the_checks_fire() {
     assert_eq!(graph["b"], BTreeSet::from(["c".to_owned()]));
     let cycle = find_cycle(&graph).expect("b -> c -> b is a cycle");
     assert_eq!(cycle.first(), cycle.last());
-    assert!(cycle.contains(&"b".to_owned()) && cycle.contains(&"c".to_owned()), "{cycle:?}");
+    assert!(
+        cycle.contains(&"b".to_owned()) && cycle.contains(&"c".to_owned()),
+        "{cycle:?}"
+    );
     let mut acyclic = graph.clone();
     acyclic.get_mut("c").unwrap().clear();
     assert_eq!(find_cycle(&acyclic), None);

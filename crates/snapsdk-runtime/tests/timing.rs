@@ -11,8 +11,14 @@ use common::*;
 use snapsdk_runtime::{ClientBuilder, Credentials, Error, RateLimit, RequestOptions, RetryConfig};
 use tokio::time::Instant;
 
-fn ok_server() -> impl Fn(usize, tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    |_, s| Box::pin(reply(s, response("200 OK", &[("content-type", "application/json")], "{}")))
+fn ok_server(
+) -> impl Fn(usize, tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    |_, s| {
+        Box::pin(reply(
+            s,
+            response("200 OK", &[("content-type", "application/json")], "{}"),
+        ))
+    }
 }
 
 fn key() -> Result<Credentials, Error> {
@@ -49,20 +55,33 @@ async fn the_documented_rate_limit_is_shared_by_clones_and_tasks() {
         assert_eq!(t.await.unwrap().unwrap(), 200);
     }
     assert_eq!(server.hits(), 6);
-    let ms: Vec<u128> = offsets(start, &server.arrivals()).iter().map(Duration::as_millis).collect();
+    let ms: Vec<u128> = offsets(start, &server.arrivals())
+        .iter()
+        .map(Duration::as_millis)
+        .collect();
     assert_eq!(ms, [0, 0, 500, 1000, 1500, 2000]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_rate_limit_can_be_replaced_or_turned_off() {
     let server = RawServer::start(ok_server()).await;
-    let off = ClientBuilder::new(&LIMITED_VENDOR).base_url(server.url()).credentials(key()).rate_limit(None).build().unwrap();
+    let off = ClientBuilder::new(&LIMITED_VENDOR)
+        .base_url(server.url())
+        .credentials(key())
+        .rate_limit(None)
+        .build()
+        .unwrap();
     let start = Instant::now();
     for _ in 0..5 {
         off.execute(get("1")).await.unwrap();
     }
     assert_eq!(start.elapsed(), Duration::ZERO);
-    let slow = ClientBuilder::new(&LIMITED_VENDOR).base_url(server.url()).credentials(key()).rate_limit(Some(RateLimit::per_minute(1))).build().unwrap();
+    let slow = ClientBuilder::new(&LIMITED_VENDOR)
+        .base_url(server.url())
+        .credentials(key())
+        .rate_limit(Some(RateLimit::per_minute(1)))
+        .build()
+        .unwrap();
     slow.execute(get("1")).await.unwrap();
     slow.execute(get("1")).await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(60));
@@ -83,7 +102,10 @@ async fn a_limiter_wait_past_the_deadline_fails_at_once_without_sending() {
     let start = Instant::now();
     let err = client.execute(get("1")).await.unwrap_err();
     assert_eq!(start.elapsed(), Duration::ZERO);
-    assert!(matches!(&err, Error::RateLimited { response: None, retry_after: Some(w), .. } if *w == Duration::from_secs(60)), "{err:?}");
+    assert!(
+        matches!(&err, Error::RateLimited { response: None, retry_after: Some(w), .. } if *w == Duration::from_secs(60)),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("client-side rate limit"), "{err}");
     assert_eq!(server.hits(), 1);
 }
@@ -91,7 +113,11 @@ async fn a_limiter_wait_past_the_deadline_fails_at_once_without_sending() {
 #[tokio::test(start_paused = true)]
 async fn a_429_holds_back_the_requests_that_follow_it() {
     let server = RawServer::start(|n, s| {
-        let bytes = if n == 1 { response("429 Too Many Requests", &[("retry-after", "5")], "") } else { response("200 OK", &[], "{}") };
+        let bytes = if n == 1 {
+            response("429 Too Many Requests", &[("retry-after", "5")], "")
+        } else {
+            response("200 OK", &[], "{}")
+        };
         reply(s, bytes)
     })
     .await;
@@ -101,7 +127,10 @@ async fn a_429_holds_back_the_requests_that_follow_it() {
     let mut first = get("1");
     first.options = RequestOptions::new().max_attempts(1);
     let err = client.execute(first).await.unwrap_err();
-    assert!(matches!(err, Error::RateLimited { retry_after: Some(w), .. } if w == Duration::from_secs(5)), "{err:?}");
+    assert!(
+        matches!(err, Error::RateLimited { retry_after: Some(w), .. } if w == Duration::from_secs(5)),
+        "{err:?}"
+    );
     assert_eq!(start.elapsed(), Duration::ZERO);
     // Three other tasks on clones wait for the hold-off, then all go.
     let tasks: Vec<_> = (0..3)
@@ -113,15 +142,24 @@ async fn a_429_holds_back_the_requests_that_follow_it() {
     for t in tasks {
         assert_eq!(t.await.unwrap().unwrap(), 200);
     }
-    let ms: Vec<u128> = offsets(start, &server.arrivals()).iter().map(Duration::as_millis).collect();
+    let ms: Vec<u128> = offsets(start, &server.arrivals())
+        .iter()
+        .map(Duration::as_millis)
+        .collect();
     assert_eq!(ms, [0, 5000, 5000, 5000]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn backoff_is_exponential_with_full_jitter_under_its_ceilings() {
     let server = RawServer::start(|_, s| reply(s, response("500 Internal Server Error", &[], ""))).await;
-    let retry = RetryConfig::default().with_max_attempts(6).with_backoff(Duration::from_secs(1), Duration::from_secs(4));
-    let client = builder(&server.url()).retry(retry).operation_timeout(Duration::from_secs(3600)).build().unwrap();
+    let retry = RetryConfig::default()
+        .with_max_attempts(6)
+        .with_backoff(Duration::from_secs(1), Duration::from_secs(4));
+    let client = builder(&server.url())
+        .retry(retry)
+        .operation_timeout(Duration::from_secs(3600))
+        .build()
+        .unwrap();
     let mut gaps_seen: Vec<Vec<Duration>> = Vec::new();
     for round in 0..10 {
         let before = server.arrivals().len();
@@ -153,7 +191,11 @@ async fn per_request_backoff_overrides_the_client() {
         .build()
         .unwrap();
     let mut req = get("1");
-    req.options = RequestOptions::new().retry(RetryConfig::default().with_max_attempts(4).with_backoff(Duration::ZERO, Duration::ZERO));
+    req.options = RequestOptions::new().retry(
+        RetryConfig::default()
+            .with_max_attempts(4)
+            .with_backoff(Duration::ZERO, Duration::ZERO),
+    );
     let start = Instant::now();
     client.execute(req).await.unwrap_err();
     assert_eq!(start.elapsed(), Duration::ZERO);

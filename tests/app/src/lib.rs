@@ -13,7 +13,13 @@ pub async fn sync_tickets(client: &besnappy::Client, account: i64) -> besnappy::
         out.push(ticket?);
     }
     // Or in one go, bounded.
-    let first_hundred = client.tickets().search(account, "x").into_stream().max_items(100).try_collect().await?;
+    let first_hundred = client
+        .tickets()
+        .search(account, "x")
+        .into_stream()
+        .max_items(100)
+        .try_collect()
+        .await?;
     out.extend(first_hundred);
     Ok(out)
 }
@@ -22,7 +28,13 @@ pub async fn sync_tickets(client: &besnappy::Client, account: i64) -> besnappy::
 /// its wire string, and tags as a plain list.
 pub async fn reply(client: &besnappy::Client, mailbox: i64, ticket: i64) -> besnappy::Result<besnappy::TicketNonce> {
     let to = besnappy::Recipient::new("ann@example.com").with_name("Ann");
-    let nonce = client.tickets().send_note(mailbox, "Re: your order", "Shipped today.").to(vec![to]).scope("private").tags(vec!["shipping".into()]).await?;
+    let nonce = client
+        .tickets()
+        .send_note(mailbox, "Re: your order", "Shipped today.")
+        .to(vec![to])
+        .scope("private")
+        .tags(vec!["shipping".into()])
+        .await?;
     client.tickets().update_tags(ticket, ["sync", "shipping"]).await?;
     Ok(nonce)
 }
@@ -43,7 +55,10 @@ pub fn custom_client(key: &str) -> Result<snapengage::Client, Box<dyn std::error
     // A key in a custom header goes with a builder, so the runtime handles redirects
     // (a finished `reqwest::Client` is refused for such keys: it could follow one elsewhere).
     let http = snapengage::http_client_builder()?.pool_max_idle_per_host(4);
-    Ok(snapengage::Client::builder().api_key(key).http_client_builder(http).build()?)
+    Ok(snapengage::Client::builder()
+        .api_key(key)
+        .http_client_builder(http)
+        .build()?)
 }
 
 /// The crate's re-exported reqwest is the one `http_client` takes.
@@ -87,7 +102,9 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             loop {
-                let Ok((mut socket, _)) = listener.accept().await else { return };
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 8192];
                     let mut seen = Vec::new();
@@ -97,8 +114,16 @@ mod tests {
                             Ok(n) => seen.extend_from_slice(&buf[..n]),
                         }
                     }
-                    let poll = String::from_utf8_lossy(&seen).lines().next().unwrap_or_default().contains("/poll/");
-                    let body = if poll { r#"{"caseId":"case-1"}"# } else { r#"{"widgetId":"widget-1"}"# };
+                    let poll = String::from_utf8_lossy(&seen)
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .contains("/poll/");
+                    let body = if poll {
+                        r#"{"caseId":"case-1"}"#
+                    } else {
+                        r#"{"widgetId":"widget-1"}"#
+                    };
                     let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
                     let _ = socket.write_all(format!("{head}{body}").as_bytes()).await;
                 });
@@ -115,7 +140,10 @@ mod tests {
     #[tokio::test]
     async fn the_chat_loop_runs_until_its_deadline() {
         let base = serve().await;
-        let polls = tokio::time::timeout(std::time::Duration::from_secs(10), super::chat(&base, "key")).await.expect("bounded").unwrap();
+        let polls = tokio::time::timeout(std::time::Duration::from_secs(10), super::chat(&base, "key"))
+            .await
+            .expect("bounded")
+            .unwrap();
         assert!((1..=4).contains(&polls), "{polls} polls in 300 ms at one per 100 ms");
     }
 }

@@ -39,7 +39,14 @@ fn picks<'a>(api: &'a Api, scheme: Option<&str>) -> Vec<(&'a Operation, wiretest
         })
         .filter_map(|op| wiretest::call(api, op, true).map(|c| (op, c)))
         .collect();
-    all.sort_by_key(|(op, c)| (!(op.method == HttpMethod::GET && op.success.content == ContentKind::Json), c.args.len(), op.group.clone(), op.id.clone()));
+    all.sort_by_key(|(op, c)| {
+        (
+            !(op.method == HttpMethod::GET && op.success.content == ContentKind::Json),
+            c.args.len(),
+            op.group.clone(),
+            op.id.clone(),
+        )
+    });
     all.truncate(CALLS);
     all
 }
@@ -48,7 +55,10 @@ fn picks<'a>(api: &'a Api, scheme: Option<&str>) -> Vec<(&'a Operation, wiretest
 fn credentials(api: &Api) -> TokenStream {
     let v = &api.vendor;
     let env_prefix = crate::emit::env_var(api, "").trim_end_matches('_').to_owned();
-    let scheme = v.default_auth.first().and_then(|id| v.schemes.iter().find(|s| &s.id == id));
+    let scheme = v
+        .default_auth
+        .first()
+        .and_then(|id| v.schemes.iter().find(|s| &s.id == id));
     match scheme {
         None => quote!(),
         Some(s) => {
@@ -71,13 +81,21 @@ pub fn emit(api: &Api) -> TokenStream {
     let v = &api.vendor;
     let krate = format_ident!("{}", names::snake(&v.crate_name));
     let env_prefix = crate::emit::env_var(api, "").trim_end_matches('_').to_owned();
-    let scheme = v.default_auth.first().and_then(|id| v.schemes.iter().find(|s| &s.id == id));
+    let scheme = v
+        .default_auth
+        .first()
+        .and_then(|id| v.schemes.iter().find(|s| &s.id == id));
     let credentials = credentials(api);
     let calls = picks(api, scheme.map(|s| s.id.as_str())).into_iter().map(|(op, call)| {
         let group = format_ident!("{}", names::snake(&op.group));
         let method = format_ident!("{}", names::method(&op.group, &op.id));
         let args = call.args;
-        let line = format!("{} ({} {}): {{answer:#?}}", op.id, op.method.as_str(), op.path.replace('{', "{{").replace('}', "}}"));
+        let line = format!(
+            "{} ({} {}): {{answer:#?}}",
+            op.id,
+            op.method.as_str(),
+            op.path.replace('{', "{{").replace('}', "}}")
+        );
         if op.success.content == ContentKind::Empty {
             let line = line.replace(" {answer:#?}", " done");
             quote! {
@@ -97,8 +115,19 @@ pub fn emit(api: &Api) -> TokenStream {
         None => String::new(),
     };
     let crate_name = &v.crate_name;
-    let title = format!("Quick start: a couple of calls to the {} through `{crate_name}`.", v.title);
-    let docs = example_docs(api, "quickstart", &title, &format!("Without an argument it calls the real API at {}.{creds_doc}", v.base_url));
+    let title = format!(
+        "Quick start: a couple of calls to the {} through `{crate_name}`.",
+        v.title
+    );
+    let docs = example_docs(
+        api,
+        "quickstart",
+        &title,
+        &format!(
+            "Without an argument it calls the real API at {}.{creds_doc}",
+            v.base_url
+        ),
+    );
     let base_url = &v.base_url;
     quote! {
         #docs
@@ -137,8 +166,14 @@ fn example_docs(api: &Api, name: &str, title: &str, usage: &str) -> TokenStream 
     let v = &api.vendor;
     let crate_name = &v.crate_name;
     let title = format!(" {title}");
-    let run_mock = format!(" node tools/prism/node_modules/.bin/prism mock {}/openapi.json    # listens on http://127.0.0.1:4010", v.crate_dir);
-    let run_example = format!(" cargo run -p {crate_name} --example {}_{name} -- http://127.0.0.1:4010", names::snake(crate_name));
+    let run_mock = format!(
+        " node tools/prism/node_modules/.bin/prism mock {}/openapi.json    # listens on http://127.0.0.1:4010",
+        v.crate_dir
+    );
+    let run_example = format!(
+        " cargo run -p {crate_name} --example {}_{name} -- http://127.0.0.1:4010",
+        names::snake(crate_name)
+    );
     let usage = format!(" {usage}");
     quote! {
         #![doc = #title]
@@ -194,7 +229,11 @@ fn program(api: &Api, name: &str, what: &str, body: TokenStream) -> TokenStream 
 /// Paging through everything: the first paged listing the default credentials may call.
 fn paging(api: &Api) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
-    let (op, call) = api.operations.iter().filter(|o| o.pagination.is_some() && callable(api, o)).find_map(|o| Some((o, wiretest::call(api, o, true)?)))?;
+    let (op, call) = api
+        .operations
+        .iter()
+        .filter(|o| o.pagination.is_some() && callable(api, o))
+        .find_map(|o| Some((o, wiretest::call(api, o, true)?)))?;
     let group = format_ident!("{}", names::snake(&op.group));
     let method = format_ident!("{}", names::method(&op.group, &op.id));
     let args = call.args;
@@ -221,20 +260,33 @@ fn paging(api: &Api) -> Option<TokenStream> {
         }
         println!("{count} items from {} pages", pages.pages_fetched());
     };
-    Some(program(api, "paging", &format!("Paging: every item of `{}`, page by page, with a cap.", op.id), body))
+    Some(program(
+        api,
+        "paging",
+        &format!("Paging: every item of `{}`, page by page, with a cap.", op.id),
+        body,
+    ))
 }
 
 /// Upload a file from disk and download one to disk.
 fn files(api: &Api) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     let required = crate::emit::rust::required_args;
-    let upload = api.operations.iter().filter(|o| callable(api, o) && o.success.content != ContentKind::Binary).find_map(|o| {
-        let i = required(o).iter().position(|(_, t)| *t == crate::ir::Ty::Binary)?;
-        let mut call = wiretest::call(api, o, true)?;
-        *call.args.get_mut(i)? = quote!(#krate::FilePart::from_path(&upload).mime("text/plain"));
-        Some((o, call))
-    });
-    let download = api.operations.iter().filter(|o| callable(api, o) && o.success.content == ContentKind::Binary).find_map(|o| Some((o, wiretest::call(api, o, true)?)));
+    let upload = api
+        .operations
+        .iter()
+        .filter(|o| callable(api, o) && o.success.content != ContentKind::Binary)
+        .find_map(|o| {
+            let i = required(o).iter().position(|(_, t)| *t == crate::ir::Ty::Binary)?;
+            let mut call = wiretest::call(api, o, true)?;
+            *call.args.get_mut(i)? = quote!(#krate::FilePart::from_path(&upload).mime("text/plain"));
+            Some((o, call))
+        });
+    let download = api
+        .operations
+        .iter()
+        .filter(|o| callable(api, o) && o.success.content == ContentKind::Binary)
+        .find_map(|o| Some((o, wiretest::call(api, o, true)?)));
     if upload.is_none() && download.is_none() {
         return None;
     }
@@ -244,7 +296,11 @@ fn files(api: &Api) -> Option<TokenStream> {
     };
     let mut what = Vec::new();
     if let Some((op, call)) = upload {
-        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", names::method(&op.group, &op.id)), call.args);
+        let (group, method, args) = (
+            format_ident!("{}", names::snake(&op.group)),
+            format_ident!("{}", names::method(&op.group, &op.id)),
+            call.args,
+        );
         let line = format!("{} sent {{}} ({{}} bytes): {{answer:?}}", op.id);
         what.push(format!("upload with `{}`", op.id));
         body.extend(quote! {
@@ -256,7 +312,11 @@ fn files(api: &Api) -> Option<TokenStream> {
         });
     }
     if let Some((op, call)) = download {
-        let (group, method, args) = (format_ident!("{}", names::snake(&op.group)), format_ident!("{}", names::method(&op.group, &op.id)), call.args);
+        let (group, method, args) = (
+            format_ident!("{}", names::snake(&op.group)),
+            format_ident!("{}", names::method(&op.group, &op.id)),
+            call.args,
+        );
         let line = format!("{} wrote {{written}} bytes to {{}}", op.id);
         what.push(format!("download with `{}`", op.id));
         body.extend(quote! {
@@ -267,14 +327,21 @@ fn files(api: &Api) -> Option<TokenStream> {
         });
     }
     body.extend(quote! { let _ = std::fs::remove_dir_all(&dir); });
-    Some(program(api, "files", &format!("Files: {}, to and from disk.", what.join(", ")), body))
+    Some(program(
+        api,
+        "files",
+        &format!("Files: {}, to and from disk.", what.join(", ")),
+        body,
+    ))
 }
 
 /// Error handling: what an error says (status, retryability, `Retry-After`,
 /// request id), a decode error, and the raw response.
 fn errors(api: &Api) -> Option<TokenStream> {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
-    let (op, call) = picks(api, api.vendor.default_auth.first().map(String::as_str)).into_iter().find(|(o, _)| o.success.content == ContentKind::Json)?;
+    let (op, call) = picks(api, api.vendor.default_auth.first().map(String::as_str))
+        .into_iter()
+        .find(|(o, _)| o.success.content == ContentKind::Json)?;
     let group = format_ident!("{}", names::snake(&op.group));
     let method = format_ident!("{}", names::method(&op.group, &op.id));
     let args = call.args;
@@ -309,14 +376,25 @@ fn errors(api: &Api) -> Option<TokenStream> {
             }
         }
     };
-    let mut out = program(api, "errors", &format!("Errors: reading the raw answer of `{}`, a decode error, and a connection error, each described.", op.id), body);
+    let mut out = program(
+        api,
+        "errors",
+        &format!(
+            "Errors: reading the raw answer of `{}`, a decode error, and a connection error, each described.",
+            op.id
+        ),
+        body,
+    );
     out.extend(describe);
     Some(out)
 }
 
 /// A polling loop with a deadline, for the spec's `poll_example` operation.
 fn polling(api: &Api) -> Option<TokenStream> {
-    let op = api.operations.iter().find(|o| Some(&o.id) == api.vendor.poll_example.as_ref())?;
+    let op = api
+        .operations
+        .iter()
+        .find(|o| Some(&o.id) == api.vendor.poll_example.as_ref())?;
     let call = wiretest::call(api, op, true)?;
     let group = format_ident!("{}", names::snake(&op.group));
     let method = format_ident!("{}", names::method(&op.group, &op.id));
@@ -347,11 +425,24 @@ fn polling(api: &Api) -> Option<TokenStream> {
         }
         println!("{polls} polls before the deadline");
     };
-    Some(program(api, "polling", &format!("Polling: `{}` every second until a deadline.", op.id), body))
+    Some(program(
+        api,
+        "polling",
+        &format!("Polling: `{}` every second until a deadline.", op.id),
+        body,
+    ))
 }
 
 /// Every example beyond the quick start: `(name, program)`; the file is
 /// `examples/<crate>_<name>.rs`. Only the ones this API has operations for.
 pub fn more(api: &Api) -> Vec<(&'static str, TokenStream)> {
-    [("paging", paging(api)), ("files", files(api)), ("errors", errors(api)), ("polling", polling(api))].into_iter().filter_map(|(n, t)| Some((n, t?))).collect()
+    [
+        ("paging", paging(api)),
+        ("files", files(api)),
+        ("errors", errors(api)),
+        ("polling", polling(api)),
+    ]
+    .into_iter()
+    .filter_map(|(n, t)| Some((n, t?)))
+    .collect()
 }

@@ -53,10 +53,16 @@ fn op_call(api: &Api, op: &Operation) -> Option<TokenStream> {
 /// only with `--errors`, without it Prism answers such a request with a mock).
 fn controls(api: &Api) -> TokenStream {
     let mut out = TokenStream::new();
-    let unauthenticated = api.operations.iter().find(|o| matches!(o.auth, Auth::Schemes(_)) && o.body.is_none());
+    let unauthenticated = api
+        .operations
+        .iter()
+        .find(|o| matches!(o.auth, Auth::Schemes(_)) && o.body.is_none());
     if let Some((op, call)) = unauthenticated.and_then(|o| Some((o, wiretest::call(api, o, false)?))) {
         let (method, path) = (op.method.as_str(), call.expected_path);
-        let msg = format!("control: `{}` without credentials must be refused with 401, got {{}}; does Prism validate requests?\n{{}}", op.id);
+        let msg = format!(
+            "control: `{}` without credentials must be refused with 401, got {{}}; does Prism validate requests?\n{{}}",
+            op.id
+        );
         out.extend(quote! {
             let status = raw_status(&prism, #method, #path, &[], "");
             assert_eq!(status, 401, #msg, status, prism.log());
@@ -64,10 +70,15 @@ fn controls(api: &Api) -> TokenStream {
     }
     // The body a request missing a required input carries, and its content type.
     let incomplete = |o: &Operation| -> Option<(&'static str, &'static str)> {
-        let query = o.params.iter().any(|p| p.required && p.location == ParamLocation::Query);
+        let query = o
+            .params
+            .iter()
+            .any(|p| p.required && p.location == ParamLocation::Query);
         match &o.body {
             None if query => Some(("", "")),
-            Some(b) if b.encoding == BodyEncoding::Query && (query || b.fields.iter().any(|f| f.required)) => Some(("", "")),
+            Some(b) if b.encoding == BodyEncoding::Query && (query || b.fields.iter().any(|f| f.required)) => {
+                Some(("", ""))
+            }
             Some(b) if query || b.fields.iter().any(|f| f.required) => match b.encoding {
                 BodyEncoding::Json => Some(("{}", "application/json")),
                 BodyEncoding::Form => Some(("", "application/x-www-form-urlencoded")),
@@ -76,7 +87,10 @@ fn controls(api: &Api) -> TokenStream {
             _ => None,
         }
     };
-    let missing = api.operations.iter().find_map(|o| Some((o, incomplete(o)?, wiretest::call(api, o, false)?)));
+    let missing = api
+        .operations
+        .iter()
+        .find_map(|o| Some((o, incomplete(o)?, wiretest::call(api, o, false)?)));
     if let Some((op, (body, content_type), call)) = missing {
         let (method, path) = (op.method.as_str(), call.expected_path);
         let msg = format!("control: `{}` without its required inputs must be refused with 422 (or a declared 400), got {{}}; is Prism running with --errors?\n{{}}", op.id);
@@ -101,13 +115,23 @@ pub fn emit(api: &Api) -> TokenStream {
     let calls: Vec<TokenStream> = api.operations.iter().filter_map(|op| op_call(api, op)).collect();
     let total = api.operations.len();
     // Operations without a generic sample are counted as not accepted, never dropped silently.
-    let uncovered: Vec<&str> = api.operations.iter().filter(|op| wiretest::call(api, op, false).is_none()).map(|op| op.id.as_str()).collect();
+    let uncovered: Vec<&str> = api
+        .operations
+        .iter()
+        .filter(|op| wiretest::call(api, op, false).is_none())
+        .map(|op| op.id.as_str())
+        .collect();
     let name = &api.vendor.name;
     let example_path = format!("../{}", example_path(api));
     // The other examples (paging, files, errors, polling) run against the same mock.
     let more: Vec<(proc_macro2::Ident, String)> = crate::emit::example::more(api)
         .into_iter()
-        .map(|(n, _)| (format_ident!("example_{}", n), format!("examples/{}_{n}.rs", names::snake(&api.vendor.crate_name))))
+        .map(|(n, _)| {
+            (
+                format_ident!("example_{}", n),
+                format!("examples/{}_{n}.rs", names::snake(&api.vendor.crate_name)),
+            )
+        })
         .collect();
     let more_mods = more.iter().map(|(m, file)| {
         let path = format!("../{file}");
@@ -266,7 +290,12 @@ fn helpers(api: &Api) -> TokenStream {
 }
 
 /// The test: every operation once, the count printed, then the examples against the same mock.
-fn every_operation_test(api: &Api, calls: &[TokenStream], uncovered: &[&str], more_runs: &[TokenStream]) -> TokenStream {
+fn every_operation_test(
+    api: &Api,
+    calls: &[TokenStream],
+    uncovered: &[&str],
+    more_runs: &[TokenStream],
+) -> TokenStream {
     let total = api.operations.len();
     let name = &api.vendor.name;
     let controls = controls(api);

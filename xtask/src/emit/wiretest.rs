@@ -39,12 +39,32 @@ fn sample(api: &Api, ty: &Ty, name: &str, plain: bool) -> Option<Sample> {
         // Spaces, a slash and non-ASCII: path parameters must still be one
         // segment; `@` and `:` are pchar and go out raw.
         Ty::String => {
-            let s = if plain { format!("example-{}", name.replace('_', "-")) } else { format!("{name} v/1 é a@b.c:d") };
-            Sample { expr: quote!(#s), text: vec![s.clone()], json: json!(s) }
+            let s = if plain {
+                format!("example-{}", name.replace('_', "-"))
+            } else {
+                format!("{name} v/1 é a@b.c:d")
+            };
+            Sample {
+                expr: quote!(#s),
+                text: vec![s.clone()],
+                json: json!(s),
+            }
         }
-        Ty::Integer | Ty::LooseInt => Sample { expr: quote!(42), text: vec!["42".into()], json: json!(42) },
-        Ty::Number => Sample { expr: quote!(2.5), text: vec!["2.5".into()], json: json!(2.5) },
-        Ty::Boolean | Ty::LooseBool => Sample { expr: quote!(true), text: vec!["true".into()], json: json!(true) },
+        Ty::Integer | Ty::LooseInt => Sample {
+            expr: quote!(42),
+            text: vec!["42".into()],
+            json: json!(42),
+        },
+        Ty::Number => Sample {
+            expr: quote!(2.5),
+            text: vec!["2.5".into()],
+            json: json!(2.5),
+        },
+        Ty::Boolean | Ty::LooseBool => Sample {
+            expr: quote!(true),
+            text: vec!["true".into()],
+            json: json!(true),
+        },
         Ty::Date => Sample {
             expr: quote!(::snapsdk_runtime::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap()),
             text: vec!["2024-01-31".into()],
@@ -55,15 +75,31 @@ fn sample(api: &Api, ty: &Ty, name: &str, plain: bool) -> Option<Sample> {
             text: vec!["1368011747".into()],
             json: json!(1368011747),
         },
-        Ty::Alternatives => Sample { expr: quote!(7), text: vec!["7".into()], json: json!(7) },
-        Ty::Json => Sample { expr: quote!(::serde_json::json!({"k": [1, "two"]})), text: vec![], json: json!({"k": [1, "two"]}) },
+        Ty::Alternatives => Sample {
+            expr: quote!(7),
+            text: vec!["7".into()],
+            json: json!(7),
+        },
+        Ty::Json => Sample {
+            expr: quote!(::serde_json::json!({"k": [1, "two"]})),
+            text: vec![],
+            json: json!({"k": [1, "two"]}),
+        },
         Ty::Binary => return None,
         Ty::List(inner) => {
             let s = sample(api, inner, name, plain)?;
             let e = s.expr;
             // Only string-like samples are literals of another type than the element.
-            let expr = if matches!(**inner, Ty::String | Ty::Alternatives) { quote!(vec![#e.into()]) } else { quote!(vec![#e]) };
-            Sample { expr, text: s.text, json: json!([s.json]) }
+            let expr = if matches!(**inner, Ty::String | Ty::Alternatives) {
+                quote!(vec![#e.into()])
+            } else {
+                quote!(vec![#e])
+            };
+            Sample {
+                expr,
+                text: s.text,
+                json: json!([s.json]),
+            }
         }
         Ty::JsonList(inner) => {
             let s = sample(api, inner, name, plain)?;
@@ -71,7 +107,11 @@ fn sample(api: &Api, ty: &Ty, name: &str, plain: bool) -> Option<Sample> {
             let expr = quote!([#e]);
             // One value on the wire: the JSON text of the list.
             let text = json!([s.json]).to_string();
-            Sample { expr, text: vec![text.clone()], json: json!(text) }
+            Sample {
+                expr,
+                text: vec![text.clone()],
+                json: json!(text),
+            }
         }
         Ty::Map(_) => return None,
         Ty::Model(m) => {
@@ -81,20 +121,36 @@ fn sample(api: &Api, ty: &Ty, name: &str, plain: bool) -> Option<Sample> {
                 ModelKind::Enum { values, integer } => {
                     let v = values.first()?;
                     let var = format_ident!("{}", v.rust);
-                    let json = if *integer { json!(v.wire.parse::<i64>().ok()?) } else { json!(v.wire) };
-                    Sample { expr: quote!(#krate::#mi::#var), text: vec![v.wire.clone()], json }
+                    let json = if *integer {
+                        json!(v.wire.parse::<i64>().ok()?)
+                    } else {
+                        json!(v.wire)
+                    };
+                    Sample {
+                        expr: quote!(#krate::#mi::#var),
+                        text: vec![v.wire.clone()],
+                        json,
+                    }
                 }
                 ModelKind::Newtype { ty } => {
                     let s = sample(api, ty, name, plain)?;
                     let e = s.expr;
-                    Sample { expr: quote!(#krate::#mi::from(#e)), text: s.text, json: s.json }
+                    Sample {
+                        expr: quote!(#krate::#mi::from(#e)),
+                        text: s.text,
+                        json: s.json,
+                    }
                 }
                 ModelKind::OneOf { variants } => {
                     let (vname, vty) = variants.first()?;
                     let s = sample(api, vty, name, plain)?;
                     let e = s.expr;
                     let var = format_ident!("{}", vname);
-                    Sample { expr: quote!(#krate::#mi::#var(#e.into())), text: s.text, json: s.json }
+                    Sample {
+                        expr: quote!(#krate::#mi::#var(#e.into())),
+                        text: s.text,
+                        json: s.json,
+                    }
                 }
                 ModelKind::Object { .. } => return None,
             }
@@ -133,9 +189,16 @@ fn response_json(api: &Api, ty: &Ty, depth: usize) -> Value {
             }
             Some(ModelKind::Enum { values, integer }) => {
                 let v = values.first().map(|v| v.wire.clone()).unwrap_or_default();
-                if *integer { json!(v.parse::<i64>().unwrap_or(0)) } else { json!(v) }
+                if *integer {
+                    json!(v.parse::<i64>().unwrap_or(0))
+                } else {
+                    json!(v)
+                }
             }
-            Some(ModelKind::OneOf { variants }) => variants.first().map(|(_, t)| response_json(api, t, depth + 1)).unwrap_or(Value::Null),
+            Some(ModelKind::OneOf { variants }) => variants
+                .first()
+                .map(|(_, t)| response_json(api, t, depth + 1))
+                .unwrap_or(Value::Null),
             Some(ModelKind::Newtype { ty }) => response_json(api, ty, depth + 1),
             None => Value::Null,
         },
@@ -177,10 +240,28 @@ pub(crate) fn credentials(api: &Api, op: &Operation) -> (TokenStream, Option<(St
     let m = format_ident!("{}", names::snake(&scheme.id));
     let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
     let (call, header) = match scheme.kind {
-        AuthKind::BasicKey => (quote!(.#m(#KEY)), ("authorization".to_owned(), format!("Basic {}", b64(format!("{KEY}:{}", scheme.password.clone().unwrap_or_default()))))),
-        AuthKind::BasicLogin => (quote!(.#m(#USER, #PASSWORD)), ("authorization".to_owned(), format!("Basic {}", b64(format!("{USER}:{PASSWORD}"))))),
+        AuthKind::BasicKey => (
+            quote!(.#m(#KEY)),
+            (
+                "authorization".to_owned(),
+                format!(
+                    "Basic {}",
+                    b64(format!("{KEY}:{}", scheme.password.clone().unwrap_or_default()))
+                ),
+            ),
+        ),
+        AuthKind::BasicLogin => (
+            quote!(.#m(#USER, #PASSWORD)),
+            (
+                "authorization".to_owned(),
+                format!("Basic {}", b64(format!("{USER}:{PASSWORD}"))),
+            ),
+        ),
         AuthKind::Bearer => (quote!(.#m(#KEY)), ("authorization".to_owned(), format!("Bearer {KEY}"))),
-        AuthKind::Header => (quote!(.#m(#KEY)), (scheme.header.clone().unwrap_or_default(), KEY.to_owned())),
+        AuthKind::Header => (
+            quote!(.#m(#KEY)),
+            (scheme.header.clone().unwrap_or_default(), KEY.to_owned()),
+        ),
     };
     let expected = match op.auth {
         Auth::None => None,
@@ -224,9 +305,13 @@ pub(crate) fn call(api: &Api, op: &Operation, plain: bool) -> Option<Call> {
         match part {
             PathPart::Lit(l) => c.expected_path.push_str(l),
             PathPart::Param(p) => {
-                let param = op.params.iter().find(|x| x.location == ParamLocation::Path && x.wire == p)?;
+                let param = op
+                    .params
+                    .iter()
+                    .find(|x| x.location == ParamLocation::Path && x.wire == p)?;
                 let s = sample(api, &param.ty, &param.rust, plain)?;
-                c.expected_path.push_str(&percent_encoding::utf8_percent_encode(s.text.first()?, SEGMENT).to_string());
+                c.expected_path
+                    .push_str(&percent_encoding::utf8_percent_encode(s.text.first()?, SEGMENT).to_string());
                 c.args.push(s.expr);
             }
         }
@@ -236,7 +321,11 @@ pub(crate) fn call(api: &Api, op: &Operation, plain: bool) -> Option<Call> {
             // Header values are visible ASCII.
             (ParamLocation::Header, Ty::String) => {
                 let v = format!("{}-v1", p.rust);
-                Sample { expr: quote!(#v), text: vec![v.clone()], json: json!(v) }
+                Sample {
+                    expr: quote!(#v),
+                    text: vec![v.clone()],
+                    json: json!(v),
+                }
             }
             _ => sample(api, &p.ty, &p.rust, plain)?,
         };
@@ -263,13 +352,28 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
     let group = format_ident!("{}", names::snake(&op.group));
     let method_name = format_ident!("{}", names::method(&op.group, &op.id));
     let http_method = op.method.as_str();
-    let Call { args, setters, expected_path, query, headers, body_json, form, parts, has_file } = call(api, op, false)?;
+    let Call {
+        args,
+        setters,
+        expected_path,
+        query,
+        headers,
+        body_json,
+        form,
+        parts,
+        has_file,
+    } = call(api, op, false)?;
 
     let (cred_call, expected_auth) = credentials(api, op);
     let auth_check = match (&op.auth, expected_auth) {
         (_, Some((h, v))) => quote!(assert_eq!(header(&req, #h).as_deref(), Some(#v), "credentials");),
         (Auth::None, None) => {
-            let names: Vec<String> = api.vendor.schemes.iter().map(|s| s.header.clone().unwrap_or_else(|| "authorization".into())).collect();
+            let names: Vec<String> = api
+                .vendor
+                .schemes
+                .iter()
+                .map(|s| s.header.clone().unwrap_or_else(|| "authorization".into()))
+                .collect();
             quote!(for h in [#(#names),*] { assert_eq!(header(&req, h), None, "a public operation must send no credentials"); })
         }
         _ => quote!(),
@@ -281,7 +385,9 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
     let space_check = query.iter().any(|(_, v)| v.contains(' ')).then(|| {
         quote!(assert!(!req.url.query().unwrap_or_default().contains('+'), "a space in the query goes out as %20, never +: {:?}", req.url.query());)
     });
-    let header_checks = headers.iter().map(|(k, v)| quote!(assert_eq!(header(&req, #k).as_deref(), Some(#v), "header parameter");));
+    let header_checks = headers
+        .iter()
+        .map(|(k, v)| quote!(assert_eq!(header(&req, #k).as_deref(), Some(#v), "header parameter");));
     let body_check = body_check(op, body_json, &form, &parts, has_file);
     let doc = format!(" `{} {}`: {}", op.method.as_str(), op.path, op.summary);
     Some(quote! {
@@ -314,23 +420,41 @@ fn response_and_check(api: &Api, op: &Operation) -> (TokenStream, TokenStream) {
     let status = op.success.status;
     match (op.success.content, &op.success.ty) {
         (ContentKind::Json, ty) => {
-            let body = ty.as_ref().map(|t| response_json(api, t, 0)).unwrap_or_else(|| json!({"free": "json"})).to_string();
-            (quote!(ResponseTemplate::new(#status).set_body_raw(#body, "application/json")), quote!(let _answer = answer;))
+            let body = ty
+                .as_ref()
+                .map(|t| response_json(api, t, 0))
+                .unwrap_or_else(|| json!({"free": "json"}))
+                .to_string();
+            (
+                quote!(ResponseTemplate::new(#status).set_body_raw(#body, "application/json")),
+                quote!(let _answer = answer;),
+            )
         }
         (ContentKind::Text, _) => {
             let media = op.success.media_type.clone().unwrap_or_else(|| "text/plain".into());
-            (quote!(ResponseTemplate::new(#status).set_body_raw("a1b2c3d4e5f6g7h8", #media)), quote!(assert_eq!(answer.to_string(), "a1b2c3d4e5f6g7h8");))
+            (
+                quote!(ResponseTemplate::new(#status).set_body_raw("a1b2c3d4e5f6g7h8", #media)),
+                quote!(assert_eq!(answer.to_string(), "a1b2c3d4e5f6g7h8");),
+            )
         }
         (ContentKind::Binary, _) => (
             quote!(ResponseTemplate::new(#status).set_body_raw(&b"\x00binary\xffpayload"[..], "application/octet-stream")),
             quote!(assert_eq!(&answer.collect().await.unwrap()[..], &b"\x00binary\xffpayload"[..]);),
         ),
-        (ContentKind::Empty | ContentKind::Undocumented, _) => (quote!(ResponseTemplate::new(#status)), quote!(let () = answer;)),
+        (ContentKind::Empty | ContentKind::Undocumented, _) => {
+            (quote!(ResponseTemplate::new(#status)), quote!(let () = answer;))
+        }
     }
 }
 
 /// What the request body must be, by its encoding.
-fn body_check(op: &Operation, body_json: serde_json::Map<String, Value>, form: &[(String, String)], parts: &[String], has_file: bool) -> TokenStream {
+fn body_check(
+    op: &Operation,
+    body_json: serde_json::Map<String, Value>,
+    form: &[(String, String)],
+    parts: &[String],
+    has_file: bool,
+) -> TokenStream {
     match op.body.as_ref().map(|b| b.encoding) {
         Some(BodyEncoding::Json) => {
             let expected = Value::Object(body_json).to_string();
@@ -352,7 +476,11 @@ fn body_check(op: &Operation, body_json: serde_json::Map<String, Value>, form: &
             }
         }
         Some(BodyEncoding::Query) => {
-            let ct = op.body.as_ref().and_then(|b| b.content_type.clone()).unwrap_or_else(|| "application/x-www-form-urlencoded".into());
+            let ct = op
+                .body
+                .as_ref()
+                .and_then(|b| b.content_type.clone())
+                .unwrap_or_else(|| "application/x-www-form-urlencoded".into());
             quote! {
                 assert_eq!(header(&req, "content-type").as_deref(), Some(#ct));
                 assert!(req.body.is_empty(), "fields travel in the query; the body is empty");
@@ -360,7 +488,8 @@ fn body_check(op: &Operation, body_json: serde_json::Map<String, Value>, form: &
         }
         Some(BodyEncoding::Multipart) => {
             let names = parts.iter().map(|p| format!("name=\"{p}\""));
-            let file_check = has_file.then(|| quote!(assert!(contains(&req.body, b"file-bytes-\x00\x01"), "file bytes");));
+            let file_check =
+                has_file.then(|| quote!(assert!(contains(&req.body, b"file-bytes-\x00\x01"), "file bytes");));
             quote! {
                 assert!(header(&req, "content-type").unwrap_or_default().starts_with("multipart/form-data; boundary="));
                 for name in [#(#names),*] {
@@ -381,7 +510,11 @@ fn body_args(api: &Api, op: &Operation, plain: bool, c: &mut Call) -> Option<()>
             let (expr, text, json) = if f.ty == Ty::Binary {
                 c.has_file = true;
                 c.parts.push(f.wire.clone());
-                (quote!(::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..]).file_name("upload.bin")), vec![], Value::Null)
+                (
+                    quote!(::snapsdk_runtime::FilePart::from_bytes(&b"file-bytes-\x00\x01"[..]).file_name("upload.bin")),
+                    vec![],
+                    Value::Null,
+                )
             } else {
                 match sample(api, &f.ty, &f.rust, plain) {
                     Some(s) => (s.expr, s.text, s.json),
@@ -428,14 +561,24 @@ enum Step {
 #[derive(Debug, Clone)]
 enum Spot {
     /// An object of a model; `keep` when it keeps unknown fields in `extra`.
-    Object { keep: bool },
-    Enum { integer: bool, first: String },
+    Object {
+        keep: bool,
+    },
+    Enum {
+        integer: bool,
+        first: String,
+    },
     Optional,
     /// A required field; `exact` when its absence must be reported at its path
     /// (not inside a `oneOf`, where another variant may be tried).
-    Required { field: String, exact: bool },
+    Required {
+        field: String,
+        exact: bool,
+    },
     /// A `seen` or `inferred` field, and a value that does not fit its type.
-    Lenient { wrong: Value },
+    Lenient {
+        wrong: Value,
+    },
     LooseBool,
     LooseInt,
     Timestamp,
@@ -472,7 +615,14 @@ fn spots(api: &Api, ty: &Ty, value: &Value, path: &mut Vec<Step>, in_one_of: boo
                 for f in fields {
                     let Some(v) = obj.get(&f.wire) else { continue };
                     path.push(Step::Key(f.wire.clone()));
-                    let spot = if f.required { Spot::Required { field: f.wire.clone(), exact: !in_one_of } } else { Spot::Optional };
+                    let spot = if f.required {
+                        Spot::Required {
+                            field: f.wire.clone(),
+                            exact: !in_one_of,
+                        }
+                    } else {
+                        Spot::Optional
+                    };
                     out.push((path.clone(), spot));
                     if let (true, Some(wrong)) = (f.evidence.lenient() && *keep_unknown, wrong_form(api, &f.ty)) {
                         out.push((path.clone(), Spot::Lenient { wrong }));
@@ -481,9 +631,13 @@ fn spots(api: &Api, ty: &Ty, value: &Value, path: &mut Vec<Step>, in_one_of: boo
                     path.pop();
                 }
             }
-            Some(ModelKind::Enum { values, integer }) => {
-                out.push((path.clone(), Spot::Enum { integer: *integer, first: values.first().map(|v| v.wire.clone()).unwrap_or_default() }))
-            }
+            Some(ModelKind::Enum { values, integer }) => out.push((
+                path.clone(),
+                Spot::Enum {
+                    integer: *integer,
+                    first: values.first().map(|v| v.wire.clone()).unwrap_or_default(),
+                },
+            )),
             Some(ModelKind::OneOf { variants }) => {
                 if let Some((_, t)) = variants.first() {
                     spots(api, t, value, path, true, out);
@@ -505,7 +659,10 @@ fn wrong_form(api: &Api, ty: &Ty) -> Option<Value> {
         Ty::Model(m) => match model(api, m).map(|m| &m.kind) {
             Some(ModelKind::Object { .. }) => Some(json!("snapsdk: not an object")),
             Some(ModelKind::OneOf { variants }) => {
-                let takes_objects = variants.iter().any(|(_, t)| matches!(t, Ty::Json | Ty::Map(_)) || matches!(t, Ty::Model(_)) && wrong_form(api, t).is_some_and(|w| !w.is_object()));
+                let takes_objects = variants.iter().any(|(_, t)| {
+                    matches!(t, Ty::Json | Ty::Map(_))
+                        || matches!(t, Ty::Model(_)) && wrong_form(api, t).is_some_and(|w| !w.is_object())
+                });
                 (!takes_objects).then_some(not_an_object)
             }
             Some(ModelKind::Newtype { ty }) => wrong_form(api, ty),
@@ -597,13 +754,21 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
 
     for (path, spot) in &found {
         if let Spot::Enum { integer, .. } = spot {
-            let future = if *integer { json!(FUTURE_NUMBER) } else { json!(FUTURE_VALUE) };
+            let future = if *integer {
+                json!(FUTURE_NUMBER)
+            } else {
+                json!(FUTURE_VALUE)
+            };
             let body = with(&|v| {
                 if let Some(x) = at_mut(v, path) {
                     *x = future.clone();
                 }
             });
-            out.push(Mutation { label: format!("unknown enum value at {}", decode_path(path)), body, expect: Expect::Decodes(vec![pointer(path)]) });
+            out.push(Mutation {
+                label: format!("unknown enum value at {}", decode_path(path)),
+                body,
+                expect: Expect::Decodes(vec![pointer(path)]),
+            });
         }
     }
     let objects: Vec<&(Vec<Step>, Spot)> = found.iter().filter(|(_, s)| matches!(s, Spot::Object { .. })).collect();
@@ -616,9 +781,17 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
                 }
             }
         });
-        out.push(Mutation { label: "an extra field on every object".into(), body, expect: Expect::Decodes(vec![]) });
+        out.push(Mutation {
+            label: "an extra field on every object".into(),
+            body,
+            expect: Expect::Decodes(vec![]),
+        });
     }
-    let optional: Vec<&Vec<Step>> = found.iter().filter(|(_, s)| matches!(s, Spot::Optional)).map(|(p, _)| p).collect();
+    let optional: Vec<&Vec<Step>> = found
+        .iter()
+        .filter(|(_, s)| matches!(s, Spot::Optional))
+        .map(|(p, _)| p)
+        .collect();
     if !optional.is_empty() {
         let body = with(&|v| {
             for path in &optional {
@@ -627,10 +800,18 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
                 }
             }
         });
-        out.push(Mutation { label: "null in every optional field".into(), body, expect: Expect::Decodes(vec![]) });
+        out.push(Mutation {
+            label: "null in every optional field".into(),
+            body,
+            expect: Expect::Decodes(vec![]),
+        });
         // Deepest first, so every removal still finds its parent.
         let body = with(&|v| optional.iter().rev().for_each(|p| remove(v, p)));
-        out.push(Mutation { label: "every optional field left out".into(), body, expect: Expect::Decodes(vec![]) });
+        out.push(Mutation {
+            label: "every optional field left out".into(),
+            body,
+            expect: Expect::Decodes(vec![]),
+        });
     }
     loose_forms(&base, &found, &mut out);
     wrong_forms(&base, &found, &mut out);
@@ -638,7 +819,11 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
         if let Spot::Required { field, exact: true } = spot {
             let body = with(&|v| remove(v, path));
             let parent = decode_path(&path[..path.len() - 1]);
-            out.push(Mutation { label: format!("required field {} left out", decode_path(path)), body, expect: Expect::Missing(parent, field.clone()) });
+            out.push(Mutation {
+                label: format!("required field {} left out", decode_path(path)),
+                body,
+                expect: Expect::Missing(parent, field.clone()),
+            });
         }
     }
     out
@@ -653,12 +838,46 @@ fn loose_forms(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation
     };
     type Loose = (&'static str, fn(&Spot) -> bool, Vec<Value>);
     let loose: [Loose; 6] = [
-        ("loose_bool", |s| matches!(s, Spot::LooseBool), vec![json!("true"), json!("false"), json!("1"), json!("0"), json!(" TRUE "), json!(1), json!(0), json!(true), json!(false)]),
-        ("loose_int", |s| matches!(s, Spot::LooseInt), vec![json!(42), json!("42"), json!(" -7 ")]),
-        ("timestamp", |s| matches!(s, Spot::Timestamp), vec![json!(1368011747), json!("2013-05-08 11:15:47"), json!(1368011747.0)]),
-        ("number", |s| matches!(s, Spot::Number), vec![json!(2), json!(-0.5), json!(1e3)]),
-        ("alternatives", |s| matches!(s, Spot::Alternatives), vec![json!(7), json!(2.5), json!("seven")]),
-        ("integer enum", |s| matches!(s, Spot::Enum { integer: true, .. }), vec![]),
+        (
+            "loose_bool",
+            |s| matches!(s, Spot::LooseBool),
+            vec![
+                json!("true"),
+                json!("false"),
+                json!("1"),
+                json!("0"),
+                json!(" TRUE "),
+                json!(1),
+                json!(0),
+                json!(true),
+                json!(false),
+            ],
+        ),
+        (
+            "loose_int",
+            |s| matches!(s, Spot::LooseInt),
+            vec![json!(42), json!("42"), json!(" -7 ")],
+        ),
+        (
+            "timestamp",
+            |s| matches!(s, Spot::Timestamp),
+            vec![json!(1368011747), json!("2013-05-08 11:15:47"), json!(1368011747.0)],
+        ),
+        (
+            "number",
+            |s| matches!(s, Spot::Number),
+            vec![json!(2), json!(-0.5), json!(1e3)],
+        ),
+        (
+            "alternatives",
+            |s| matches!(s, Spot::Alternatives),
+            vec![json!(7), json!(2.5), json!("seven")],
+        ),
+        (
+            "integer enum",
+            |s| matches!(s, Spot::Enum { integer: true, .. }),
+            vec![],
+        ),
     ];
     for (kind, is, forms) in &loose {
         let places: Vec<&(Vec<Step>, Spot)> = found.iter().filter(|(_, s)| is(s)).collect();
@@ -683,8 +902,16 @@ fn loose_forms(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation
                     }
                 }
             });
-            let shown = if form.is_null() { "its digits as a string".to_owned() } else { form.to_string() };
-            out.push(Mutation { label: format!("every {kind} as {shown}"), body, expect: Expect::Decodes(vec![]) });
+            let shown = if form.is_null() {
+                "its digits as a string".to_owned()
+            } else {
+                form.to_string()
+            };
+            out.push(Mutation {
+                label: format!("every {kind} as {shown}"),
+                body,
+                expect: Expect::Decodes(vec![]),
+            });
         }
     }
 }
@@ -701,9 +928,16 @@ fn wrong_forms(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation
             _ => None,
         })
         .collect();
-    let holds_another = |p: &Vec<Step>| lenient.iter().any(|(q, _)| q.len() > p.len() && pointer(q).starts_with(&format!("{}/", pointer(p))));
+    let holds_another = |p: &Vec<Step>| {
+        lenient
+            .iter()
+            .any(|(q, _)| q.len() > p.len() && pointer(q).starts_with(&format!("{}/", pointer(p))))
+    };
     let (parents, leaves): (Vec<_>, Vec<_>) = lenient.iter().partition(|(p, _)| holds_another(p));
-    for (label, set) in [("every seen or inferred field", leaves), ("every seen or inferred object holding such fields", parents)] {
+    for (label, set) in [
+        ("every seen or inferred field", leaves),
+        ("every seen or inferred object holding such fields", parents),
+    ] {
         if set.is_empty() {
             continue;
         }
@@ -714,16 +948,21 @@ fn wrong_forms(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation
             }
         }
         let kept = set.iter().map(|(p, _)| pointer(p)).collect();
-        out.push(Mutation { label: format!("a value of the wrong form in {label}"), body: v.to_string(), expect: Expect::Decodes(kept) });
+        out.push(Mutation {
+            label: format!("a value of the wrong form in {label}"),
+            body: v.to_string(),
+            expect: Expect::Decodes(kept),
+        });
     }
 }
 
 /// Where the top-level value's `extra` is, if it has one: the JSON pointer and the Rust access from `answer`.
 fn top_extra(api: &Api, ty: &Ty) -> Option<(String, TokenStream)> {
     let object_extra = |m: &str| match model(api, m).map(|m| &m.kind) {
-        Some(ModelKind::Object { fields, keep_unknown: true }) => {
-            Some(format_ident!("{}", super::rust::extra_map_name(fields)))
-        }
+        Some(ModelKind::Object {
+            fields,
+            keep_unknown: true,
+        }) => Some(format_ident!("{}", super::rust::extra_map_name(fields))),
         _ => None,
     };
     match ty {
@@ -742,7 +981,9 @@ fn top_extra(api: &Api, ty: &Ty) -> Option<(String, TokenStream)> {
 
 /// The forward-compatibility test of one operation, and its number of cases.
 fn forward_test(api: &Api, op: &Operation) -> Option<(TokenStream, usize)> {
-    let (ContentKind::Json, Some(ty)) = (op.success.content, &op.success.ty) else { return None };
+    let (ContentKind::Json, Some(ty)) = (op.success.content, &op.success.ty) else {
+        return None;
+    };
     let cases = mutations(api, ty);
     if cases.is_empty() {
         return None;
@@ -772,7 +1013,11 @@ fn forward_test(api: &Api, op: &Operation) -> Option<(TokenStream, usize)> {
             }
         }
     });
-    let doc = format!(" `{} {}`: {n} mutated responses must decode (or fail naming the missing field).", op.method.as_str(), op.path);
+    let doc = format!(
+        " `{} {}`: {n} mutated responses must decode (or fail naming the missing field).",
+        op.method.as_str(),
+        op.path
+    );
     Some((
         quote! {
             #[doc = #doc]
@@ -818,8 +1063,18 @@ fn lenient_model_tests(api: &Api) -> Vec<TokenStream> {
     api.models
         .iter()
         .filter_map(|m| {
-            let ModelKind::Object { fields, keep_unknown: true } = &m.kind else { return None };
-            let wrong: Vec<(&crate::ir::Field, Value)> = fields.iter().filter(|f| f.evidence.lenient()).filter_map(|f| Some((f, wrong_form(api, &f.ty)?))).collect();
+            let ModelKind::Object {
+                fields,
+                keep_unknown: true,
+            } = &m.kind
+            else {
+                return None;
+            };
+            let wrong: Vec<(&crate::ir::Field, Value)> = fields
+                .iter()
+                .filter(|f| f.evidence.lenient())
+                .filter_map(|f| Some((f, wrong_form(api, &f.ty)?)))
+                .collect();
             if wrong.is_empty() {
                 return None;
             }
@@ -842,7 +1097,11 @@ fn lenient_model_tests(api: &Api) -> Vec<TokenStream> {
                 }
             });
             let test = format_ident!("{}_fields_of_the_wrong_form_read_as_absent", names::snake(&m.name));
-            let doc = format!(" `{}`: its {} `seen` or `inferred` fields of the wrong form never fail decoding.", m.name, wrong.len());
+            let doc = format!(
+                " `{}`: its {} `seen` or `inferred` fields of the wrong form never fail decoding.",
+                m.name,
+                wrong.len()
+            );
             Some(quote! {
                 #[doc = #doc]
                 #[test]
@@ -883,7 +1142,10 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
     let skipped_doc = if skipped.is_empty() {
         "Every operation of the spec is covered.".to_owned()
     } else {
-        format!("Not covered (an argument has no generic sample): {}.", skipped.join(", "))
+        format!(
+            "Not covered (an argument has no generic sample): {}.",
+            skipped.join(", ")
+        )
     };
     let header_doc = format!(" {count} operations. {skipped_doc}");
     // An operation the generator cannot call is a failing test, never a silent gap.
@@ -986,7 +1248,10 @@ mod tests {
     use super::*;
 
     fn workspace() -> Vec<Api> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
         crate::regen::load(&crate::regen::Options::workspace(&root, None)).unwrap_or_else(|e| panic!("{e:?}"))
     }
 
@@ -1012,7 +1277,12 @@ mod tests {
             for op in &api.operations {
                 if let (ContentKind::Json, Some(ty)) = (op.success.content, &op.success.ty) {
                     if has_model(api, ty) {
-                        assert!(forward_test(api, op).is_some(), "{}: {} has a typed answer but no forward-compatibility test", api.vendor.name, op.id);
+                        assert!(
+                            forward_test(api, op).is_some(),
+                            "{}: {} has a typed answer but no forward-compatibility test",
+                            api.vendor.name,
+                            op.id
+                        );
                         covered += 1;
                     }
                 }
@@ -1037,17 +1307,37 @@ mod tests {
         ] {
             assert!(labels.contains(&want), "{want} not in {labels:#?}");
         }
-        let missing = cases.iter().find(|c| c.label == "required field caseId left out").unwrap();
-        let Expect::Missing(path, field) = &missing.expect else { panic!("a required field left out must fail") };
+        let missing = cases
+            .iter()
+            .find(|c| c.label == "required field caseId left out")
+            .unwrap();
+        let Expect::Missing(path, field) = &missing.expect else {
+            panic!("a required field left out must fail")
+        };
         assert_eq!((path.as_str(), field.as_str()), (".", "caseId"));
         let body: Value = serde_json::from_str(&missing.body).unwrap();
-        assert!(body.get("caseId").is_none() && body.get("messageList").is_some(), "{body}");
-        let extra = cases.iter().find(|c| c.label == "an extra field on every object").unwrap();
+        assert!(
+            body.get("caseId").is_none() && body.get("messageList").is_some(),
+            "{body}"
+        );
+        let extra = cases
+            .iter()
+            .find(|c| c.label == "an extra field on every object")
+            .unwrap();
         let body: Value = serde_json::from_str(&extra.body).unwrap();
-        assert!(body.get(FUTURE_FIELD).is_some() && body["messageList"][0].get(FUTURE_FIELD).is_some(), "{body}");
-        let absent = cases.iter().find(|c| c.label == "every optional field left out").unwrap();
+        assert!(
+            body.get(FUTURE_FIELD).is_some() && body["messageList"][0].get(FUTURE_FIELD).is_some(),
+            "{body}"
+        );
+        let absent = cases
+            .iter()
+            .find(|c| c.label == "every optional field left out")
+            .unwrap();
         let body: Value = serde_json::from_str(&absent.body).unwrap();
-        assert!(body.get("messageList").is_none() && body.get("caseId").is_some(), "{body}");
+        assert!(
+            body.get("messageList").is_none() && body.get("caseId").is_some(),
+            "{body}"
+        );
     }
 
     #[test]

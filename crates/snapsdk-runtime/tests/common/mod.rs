@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use snapsdk_runtime::__private::http::Method;
-use snapsdk_runtime::{encode, AuthRequirement, ClientBuilder, Credentials, OperationInfo, RateLimit, Request, VendorInfo};
+use snapsdk_runtime::{
+    encode, AuthRequirement, ClientBuilder, Credentials, OperationInfo, RateLimit, Request, VendorInfo,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
@@ -29,7 +31,10 @@ pub static LIMITED_VENDOR: VendorInfo = VendorInfo {
     crate_name: "limitedvendor",
     crate_version: "0.0.0",
     base_url: "https://api.limitedvendor.example",
-    rate_limit: Some(RateLimit { requests: 2, period: Duration::from_secs(1) }),
+    rate_limit: Some(RateLimit {
+        requests: 2,
+        period: Duration::from_secs(1),
+    }),
 };
 
 pub static GET_THING: OperationInfo = OperationInfo {
@@ -101,7 +106,9 @@ impl RawServer {
         let (h, a) = (hits.clone(), arrivals.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((mut stream, _)) = listener.accept().await else { return };
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let (h, a, scenario) = (h.clone(), a.clone(), scenario.clone());
                 tokio::spawn(async move {
                     if read_request(&mut stream).await.is_some() {
@@ -112,7 +119,12 @@ impl RawServer {
                 });
             }
         });
-        RawServer { addr, hits, arrivals, task }
+        RawServer {
+            addr,
+            hits,
+            arrivals,
+            task,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -176,7 +188,10 @@ async fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
 
 /// A complete response with `Connection: close`.
 pub fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }

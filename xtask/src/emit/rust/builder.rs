@@ -68,8 +68,19 @@ pub const NOT_FORWARDED: &[&str] = &["new", "credentials", "build"];
 /// Method names the generated `ClientBuilder` has of its own.
 pub const OWN_METHODS: &[&str] = &["build"];
 
-const fn opt(name: &'static str, param: &'static str, uses: &'static [&'static str], doc: &'static [&'static str]) -> BuilderOption {
-    BuilderOption { name, param, uses, feature: None, doc }
+const fn opt(
+    name: &'static str,
+    param: &'static str,
+    uses: &'static [&'static str],
+    doc: &'static [&'static str],
+) -> BuilderOption {
+    BuilderOption {
+        name,
+        param,
+        uses,
+        feature: None,
+        doc,
+    }
 }
 
 /// Every method name a generated `ClientBuilder` has besides its auth schemes'.
@@ -83,7 +94,8 @@ pub fn runtime_builder_methods(source: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for item in &file.items {
         let syn::Item::Impl(imp) = item else { continue };
-        let is_builder = imp.trait_.is_none() && matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "ClientBuilder"));
+        let is_builder = imp.trait_.is_none()
+            && matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "ClientBuilder"));
         if !is_builder {
             continue;
         }
@@ -100,8 +112,15 @@ pub fn runtime_builder_methods(source: &str) -> Result<Vec<String>, String> {
 
 /// Public methods of the runtime's `ClientBuilder` in `source` that the table misses.
 pub fn missing_from_table(source: &str) -> Result<Vec<String>, String> {
-    let known: Vec<&str> = OPTIONS.iter().map(|o| o.name).chain(NOT_FORWARDED.iter().copied()).collect();
-    Ok(runtime_builder_methods(source)?.into_iter().filter(|m| !known.contains(&m.as_str())).collect())
+    let known: Vec<&str> = OPTIONS
+        .iter()
+        .map(|o| o.name)
+        .chain(NOT_FORWARDED.iter().copied())
+        .collect();
+    Ok(runtime_builder_methods(source)?
+        .into_iter()
+        .filter(|m| !known.contains(&m.as_str()))
+        .collect())
 }
 
 #[cfg(test)]
@@ -131,10 +150,18 @@ mod tests {
             found.extend(runtime_builder_methods(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
             missing.extend(missing_from_table(&text).expect("parsed above"));
         }
-        assert!(found.len() > OPTIONS.len(), "no `impl ClientBuilder` found under {}", src.display());
+        assert!(
+            found.len() > OPTIONS.len(),
+            "no `impl ClientBuilder` found under {}",
+            src.display()
+        );
         assert!(missing.is_empty(), "the runtime's ClientBuilder has {missing:?}, which xtask/src/emit/rust/builder.rs neither forwards (OPTIONS) nor lists in NOT_FORWARDED");
         for o in OPTIONS {
-            assert!(found.iter().any(|m| m == o.name), "OPTIONS forwards `{}`, which the runtime's ClientBuilder does not have", o.name);
+            assert!(
+                found.iter().any(|m| m == o.name),
+                "OPTIONS forwards `{}`, which the runtime's ClientBuilder does not have",
+                o.name
+            );
         }
     }
 

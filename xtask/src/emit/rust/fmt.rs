@@ -43,21 +43,42 @@ pub fn rustfmt_all(files: &mut [Vec<(PathBuf, String)>]) -> Result<(), String> {
     let rust: Vec<(usize, usize)> = files
         .iter()
         .enumerate()
-        .flat_map(|(v, fs)| fs.iter().enumerate().filter(|(_, (p, _))| p.extension().is_some_and(|e| e == "rs")).map(move |(k, _)| (v, k)))
+        .flat_map(|(v, fs)| {
+            fs.iter()
+                .enumerate()
+                .filter(|(_, (p, _))| p.extension().is_some_and(|e| e == "rs"))
+                .map(move |(k, _)| (v, k))
+        })
         .collect();
     if rust.is_empty() {
         return Ok(());
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let scratch = target.join(format!("regen-fmt-{}-{}", std::process::id(), RUN.fetch_add(1, Ordering::Relaxed)));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let scratch = target.join(format!(
+        "regen-fmt-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
     let program = std::env::var_os("RUSTFMT").unwrap_or_else(|| "rustfmt".into());
     let result = format_in(&program, &scratch, files, &rust);
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }
 
-fn format_in(program: &std::ffi::OsStr, scratch: &Path, files: &mut [Vec<(PathBuf, String)>], rust: &[(usize, usize)]) -> Result<(), String> {
-    let io = |what: &Path, e: std::io::Error| format!("{}: {e} (rustfmt's scratch copy of the generated files)", what.display());
+fn format_in(
+    program: &std::ffi::OsStr,
+    scratch: &Path,
+    files: &mut [Vec<(PathBuf, String)>],
+    rust: &[(usize, usize)],
+) -> Result<(), String> {
+    let io = |what: &Path, e: std::io::Error| {
+        format!(
+            "{}: {e} (rustfmt's scratch copy of the generated files)",
+            what.display()
+        )
+    };
     // The workspace's settings, also for rustfmt's own search for a config beside the files.
     std::fs::create_dir_all(scratch).map_err(|e| io(scratch, e))?;
     std::fs::write(scratch.join("rustfmt.toml"), RUSTFMT_TOML).map_err(|e| io(scratch, e))?;
@@ -75,13 +96,24 @@ fn format_in(program: &std::ffi::OsStr, scratch: &Path, files: &mut [Vec<(PathBu
         .args(["--edition", "2021", "--quiet", "--config", &config()])
         .args(&paths)
         .output()
-        .map_err(|e| format!("cannot run {} ({e}); install it with `rustup component add rustfmt`", program.to_string_lossy()))?;
+        .map_err(|e| {
+            format!(
+                "cannot run {} ({e}); install it with `rustup component add rustfmt`",
+                program.to_string_lossy()
+            )
+        })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         if stderr.contains("not installed") || stderr.contains("rustup component add") {
-            return Err(format!("rustfmt is not installed for this toolchain; install it with `rustup component add rustfmt` ({})", stderr.trim()));
+            return Err(format!(
+                "rustfmt is not installed for this toolchain; install it with `rustup component add rustfmt` ({})",
+                stderr.trim()
+            ));
         }
-        return Err(format!("rustfmt refused generated code (a generator bug): {}", stderr.replace(&*scratch.to_string_lossy(), "")));
+        return Err(format!(
+            "rustfmt refused generated code (a generator bug): {}",
+            stderr.replace(&*scratch.to_string_lossy(), "")
+        ));
     }
     for (&(v, k), path) in rust.iter().zip(&paths) {
         files[v][k].1 = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
@@ -110,9 +142,27 @@ fn indent(line: &str) -> usize {
 
 fn starts_item(line: &str) -> bool {
     let t = line.trim_start();
-    ["///", "//!", "#[", "pub ", "pub(", "fn ", "impl ", "impl<", "struct ", "enum ", "static ", "const ", "type ", "async ", "mod ", "use ", "snapsdk_runtime::request_builder!"]
-        .iter()
-        .any(|p| t.starts_with(p))
+    [
+        "///",
+        "//!",
+        "#[",
+        "pub ",
+        "pub(",
+        "fn ",
+        "impl ",
+        "impl<",
+        "struct ",
+        "enum ",
+        "static ",
+        "const ",
+        "type ",
+        "async ",
+        "mod ",
+        "use ",
+        "snapsdk_runtime::request_builder!",
+    ]
+    .iter()
+    .any(|p| t.starts_with(p))
         && !t.starts_with("#![")
 }
 
@@ -121,7 +171,9 @@ fn ends_item(prev: &str, next: &str) -> bool {
     if indent(prev) != indent(next) {
         return false;
     }
-    let is_use = |t: &str| t.starts_with("use ") || t.starts_with("pub use ") || t.starts_with("pub mod ") || t.starts_with("mod ");
+    let is_use = |t: &str| {
+        t.starts_with("use ") || t.starts_with("pub use ") || t.starts_with("pub mod ") || t.starts_with("mod ")
+    };
     let n = next.trim_start();
     if p.starts_with("//!") {
         return !n.starts_with("//!");
@@ -132,10 +184,23 @@ fn ends_item(prev: &str, next: &str) -> bool {
     }
     if is_use(p) && p.ends_with(';') {
         // A run of imports stays together; `pub use` and `use`, `mod` and `use` are separate runs.
-        let kind = |t: &str| t.split(' ').take(2).collect::<Vec<_>>().join(" ").replace(|c: char| !c.is_alphabetic() && c != ' ', "");
-        return !is_use(n) || kind(p).split(' ').next() != kind(n).split(' ').next() || p.starts_with("pub mod") != n.starts_with("pub mod");
+        let kind = |t: &str| {
+            t.split(' ')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace(|c: char| !c.is_alphabetic() && c != ' ', "")
+        };
+        return !is_use(n)
+            || kind(p).split(' ').next() != kind(n).split(' ').next()
+            || p.starts_with("pub mod") != n.starts_with("pub mod");
     }
-    (p.ends_with(';') && starts_item(prev) && !p.starts_with("#[")) || p == "}" || p == "};" || p == ");" || (p.ends_with(");") && p.starts_with("snapsdk_runtime::")) || (p.ends_with('}') && starts_item(prev) && !p.starts_with("#["))
+    (p.ends_with(';') && starts_item(prev) && !p.starts_with("#["))
+        || p == "}"
+        || p == "};"
+        || p == ");"
+        || (p.ends_with(");") && p.starts_with("snapsdk_runtime::"))
+        || (p.ends_with('}') && starts_item(prev) && !p.starts_with("#["))
 }
 
 #[cfg(test)]
@@ -158,9 +223,19 @@ mod tests {
     }
 
     fn run(program: &str, texts: &[(&str, &str)]) -> Result<Vec<String>, String> {
-        let scratch = std::env::temp_dir().join(format!("snapsdk-fmt-test-{}-{}", std::process::id(), RUN.fetch_add(1, Ordering::Relaxed)));
-        let mut files = vec![texts.iter().map(|(p, t)| (PathBuf::from(p), t.to_string())).collect::<Vec<_>>()];
-        let rust: Vec<(usize, usize)> = (0..texts.len()).filter(|&k| texts[k].0.ends_with(".rs")).map(|k| (0, k)).collect();
+        let scratch = std::env::temp_dir().join(format!(
+            "snapsdk-fmt-test-{}-{}",
+            std::process::id(),
+            RUN.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut files = vec![texts
+            .iter()
+            .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+            .collect::<Vec<_>>()];
+        let rust: Vec<(usize, usize)> = (0..texts.len())
+            .filter(|&k| texts[k].0.ends_with(".rs"))
+            .map(|k| (0, k))
+            .collect();
         let r = format_in(std::ffi::OsStr::new(program), &scratch, &mut files, &rust);
         let _ = std::fs::remove_dir_all(&scratch);
         r.map(|()| files.remove(0).into_iter().map(|(_, t)| t).collect())
@@ -168,8 +243,23 @@ mod tests {
 
     #[test]
     fn one_run_formats_every_rust_file_and_nothing_else() {
-        let out = run("rustfmt", &[("a/src/lib.rs", "pub mod m;\nfn f( x:u8 )->u8{x}\n"), ("a/src/m.rs", "pub  struct S ;\n"), ("a/README.md", "keep  this\n")]).unwrap();
-        assert_eq!(out, ["pub mod m;\nfn f(x: u8) -> u8 {\n    x\n}\n", "pub struct S;\n", "keep  this\n"]);
+        let out = run(
+            "rustfmt",
+            &[
+                ("a/src/lib.rs", "pub mod m;\nfn f( x:u8 )->u8{x}\n"),
+                ("a/src/m.rs", "pub  struct S ;\n"),
+                ("a/README.md", "keep  this\n"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            [
+                "pub mod m;\nfn f(x: u8) -> u8 {\n    x\n}\n",
+                "pub struct S;\n",
+                "keep  this\n"
+            ]
+        );
     }
 
     #[test]
@@ -177,6 +267,9 @@ mod tests {
         let err = run("/nonexistent/rustfmt", &[("a.rs", "fn f() {}\n")]).unwrap_err();
         assert!(err.contains("rustup component add rustfmt"), "{err}");
         let err = run("rustfmt", &[("a.rs", "fn f( {\n")]).unwrap_err();
-        assert!(err.contains("rustfmt refused generated code (a generator bug)"), "{err}");
+        assert!(
+            err.contains("rustfmt refused generated code (a generator bug)"),
+            "{err}"
+        );
     }
 }

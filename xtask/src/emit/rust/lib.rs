@@ -4,17 +4,26 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{arg_type, builder, docs, groups, ident, required_inputs, rt, used, Scope, Uses};
-use crate::ir::{self, Api, Scheme, ModelKind, Operation, Ty};
+use crate::ir::{self, Api, ModelKind, Operation, Scheme, Ty};
 use crate::names;
 
 pub(crate) fn emit_lib(api: &Api) -> TokenStream {
     let uses = Uses::start();
     let client = client_items(api);
     let builder = builder_items(api);
-    let (accessors, defs): (Vec<_>, Vec<_>) = groups(api).into_iter().map(|(g, ops)| group_items(api, &g, &ops)).unzip();
+    let (accessors, defs): (Vec<_>, Vec<_>) = groups(api)
+        .into_iter()
+        .map(|(g, ops)| group_items(api, &g, &ops))
+        .unzip();
     let reexports = reexports(api);
     // `lib.rs` declares `models` and re-exports these runtime items by name.
-    let uses = uses.finish(&["crate::models", "snapsdk_runtime::FilePart", "snapsdk_runtime::NaiveDate", "snapsdk_runtime::Alternatives", "snapsdk_runtime::Timestamp"]);
+    let uses = uses.finish(&[
+        "crate::models",
+        "snapsdk_runtime::FilePart",
+        "snapsdk_runtime::NaiveDate",
+        "snapsdk_runtime::Alternatives",
+        "snapsdk_runtime::Timestamp",
+    ]);
     quote! {
         #![doc = include_str!("../README.md")]
         #![forbid(unsafe_code)]
@@ -41,11 +50,29 @@ pub(crate) fn emit_lib(api: &Api) -> TokenStream {
 
 /// What the crate re-exports: its models, the runtime items its API names, and the crates it is built on.
 fn reexports(api: &Api) -> TokenStream {
-    let uses_date = api.models.iter().any(|m| matches!(&m.kind, ModelKind::Object { fields, .. } if fields.iter().any(|f| f.ty == Ty::Date)))
-        || api.operations.iter().any(|o| super::all_inputs(o).iter().any(|i| *i.ty == Ty::Date));
-    let models_use = (!api.models.is_empty()).then(|| quote!(pub use models::*;));
-    let date = uses_date.then(|| quote!(pub use snapsdk_runtime::NaiveDate;));
-    let file = crate::emit::uses_multipart(api).then(|| quote!(pub use snapsdk_runtime::FilePart;));
+    let uses_date = api
+        .models
+        .iter()
+        .any(|m| matches!(&m.kind, ModelKind::Object { fields, .. } if fields.iter().any(|f| f.ty == Ty::Date)))
+        || api
+            .operations
+            .iter()
+            .any(|o| super::all_inputs(o).iter().any(|i| *i.ty == Ty::Date));
+    let models_use = (!api.models.is_empty()).then(|| {
+        quote!(
+            pub use models::*;
+        )
+    });
+    let date = uses_date.then(|| {
+        quote!(
+            pub use snapsdk_runtime::NaiveDate;
+        )
+    });
+    let file = crate::emit::uses_multipart(api).then(|| {
+        quote!(
+            pub use snapsdk_runtime::FilePart;
+        )
+    });
     quote! {
         #models_use
         pub use snapsdk_runtime::{
@@ -74,7 +101,12 @@ fn client_items(api: &Api) -> TokenStream {
         None => quote!(None),
     };
     let vendor_info = rt("VendorInfo");
-    let default_scheme = v.schemes.iter().find(|s| v.default_auth.first() == Some(&s.id)).map(|s| names::snake(&s.id)).unwrap_or_default();
+    let default_scheme = v
+        .schemes
+        .iter()
+        .find(|s| v.default_auth.first() == Some(&s.id))
+        .map(|s| names::snake(&s.id))
+        .unwrap_or_default();
     let example_doc = format!(" Start here: `Client::builder().{default_scheme}(..).build()?`.");
     quote! {
         static VENDOR: #vendor_info = #vendor_info {
@@ -118,14 +150,20 @@ fn builder_items(api: &Api) -> TokenStream {
         let name = ident(o.name);
         // A model named `Into` (glob-imported here) shadows the prelude's.
         let shadowed = api.models.iter().any(|m| m.name == "Into");
-        let param = if shadowed { o.param.replace("impl Into<", "impl std::convert::Into<") } else { o.param.to_owned() };
+        let param = if shadowed {
+            o.param.replace("impl Into<", "impl std::convert::Into<")
+        } else {
+            o.param.to_owned()
+        };
         let param: syn::FnArg = syn::parse_str(&param).expect("builder table parameters parse");
         let arg = ident(o.param.split(':').next().unwrap_or_default().trim());
         for u in o.uses {
             used(u);
         }
         let doc = docs(o.doc.iter().copied());
-        let cfg = o.feature.map(|f| quote!(#[cfg(feature = #f)] #[cfg_attr(docsrs, doc(cfg(feature = #f)))]));
+        let cfg = o
+            .feature
+            .map(|f| quote!(#[cfg(feature = #f)] #[cfg_attr(docsrs, doc(cfg(feature = #f)))]));
         quote! {
             #doc
             #cfg
@@ -226,7 +264,11 @@ fn group_method(api: &Api, op: &Operation) -> TokenStream {
         let (_, conv) = arg_type(api, i.ty, Scope::Elsewhere);
         quote!(#n #conv)
     });
-    let d = docs(super::linked(api, super::op_doc_lines(api, op)).iter().map(String::as_str));
+    let d = docs(
+        super::linked(api, super::op_doc_lines(api, op))
+            .iter()
+            .map(String::as_str),
+    );
     // A group method takes each required input as an argument; a long list is the spec's choice.
     let many = (req.len() > 6).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     quote! {

@@ -92,7 +92,6 @@ pub(crate) fn docs<'a>(lines: impl IntoIterator<Item = &'a str>) -> TokenStream 
     quote!(#(#[doc = #lines])*)
 }
 
-
 /// Languages a fenced block in spec prose may keep; any other (none, `rust`)
 /// becomes `text`, so rustdoc never compiles an example as a doctest.
 const PROSE_FENCES: &[&str] = &["text", "json", "yaml", "xml", "html", "http", "sh", "console", "csv"];
@@ -123,17 +122,36 @@ pub(crate) fn doc_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<Str
             continue;
         }
         let tick = t.chars().next().filter(|c| matches!(c, '`' | '~'));
-        let marker: String = tick.map(|c| t.chars().take_while(|x| *x == c).collect()).unwrap_or_default();
+        let marker: String = tick
+            .map(|c| t.chars().take_while(|x| *x == c).collect())
+            .unwrap_or_default();
         if marker.len() >= 3 {
-            let lang = t[marker.len()..].trim().split([',', ' ']).next().unwrap_or("").to_lowercase();
-            let lang = if PROSE_FENCES.contains(&lang.as_str()) { lang } else { "text".to_owned() };
+            let lang = t[marker.len()..]
+                .trim()
+                .split([',', ' '])
+                .next()
+                .unwrap_or("")
+                .to_lowercase();
+            let lang = if PROSE_FENCES.contains(&lang.as_str()) {
+                lang
+            } else {
+                "text".to_owned()
+            };
             out.push(format!(" {marker}{lang}"));
             fence = Some(marker);
             continue;
         }
-        let x = if x.starts_with("    ") || x.starts_with('\t') { t } else { x };
+        let x = if x.starts_with("    ") || x.starts_with('\t') {
+            t
+        } else {
+            x
+        };
         let x = for_users(x);
-        out.push(if x.is_empty() { String::new() } else { format!(" {}", crate::emit::md_escape(&x)) });
+        out.push(if x.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", crate::emit::md_escape(&x))
+        });
     }
     out
 }
@@ -176,7 +194,9 @@ pub(crate) fn linked(api: &Api, lines: Vec<String>) -> Vec<String> {
             let parts: Vec<&str> = l.split('`').collect();
             let mut out = String::new();
             for (i, p) in parts.iter().enumerate() {
-                let target = (i % 2 == 1 && i + 1 < parts.len()).then(|| link_target(api, p)).flatten();
+                let target = (i % 2 == 1 && i + 1 < parts.len())
+                    .then(|| link_target(api, p))
+                    .flatten();
                 match target {
                     Some(t) => out.push_str(&format!("[`{p}`]({t})")),
                     None if i % 2 == 1 => out.push_str(&format!("`{p}`")),
@@ -194,7 +214,11 @@ fn link_target(api: &Api, name: &str) -> Option<String> {
         return Some(format!("crate::{name}"));
     }
     let op = api.operations.iter().find(|o| o.id == name)?;
-    Some(format!("crate::{}::{}", names::group_type(&op.group), names::method(&op.group, &op.id)))
+    Some(format!(
+        "crate::{}::{}",
+        names::group_type(&op.group),
+        names::method(&op.group, &op.id)
+    ))
 }
 
 /// The group methods whose answer is a `model` (or a list or page of it), as intra-doc links.
@@ -302,8 +326,15 @@ pub(crate) fn arg_type(api: &Api, ty: &Ty, scope: Scope) -> (TokenStream, TokenS
         // Any list of things that convert: `["a", "b"]`, a `Vec<String>`, an iterator.
         Ty::JsonList(inner) => {
             let (item, _) = arg_type(api, inner, scope);
-            let item = if item.to_string().starts_with("impl") { item } else { quote!(impl #into<#item>) };
-            (quote!(impl IntoIterator<Item = #item>), quote!(.into_iter().map(#into::into).collect()))
+            let item = if item.to_string().starts_with("impl") {
+                item
+            } else {
+                quote!(impl #into<#item>)
+            };
+            (
+                quote!(impl IntoIterator<Item = #item>),
+                quote!(.into_iter().map(#into::into).collect()),
+            )
         }
         Ty::Model(m) => match api.models.iter().find(|x| &x.name == m).map(|x| &x.kind) {
             Some(ModelKind::Newtype { .. } | ModelKind::OneOf { .. } | ModelKind::Enum { .. }) => by_into(rust),
@@ -319,7 +350,10 @@ pub(crate) fn is_model_kind(api: &Api, ty: &Ty, f: impl Fn(&ModelKind) -> bool) 
 
 /// Whether a type can derive `Default` (for model structs).
 pub(crate) fn has_default(ty: &Ty) -> bool {
-    !matches!(ty, Ty::Model(_) | Ty::Date | Ty::Timestamp | Ty::Alternatives | Ty::Binary)
+    !matches!(
+        ty,
+        Ty::Model(_) | Ty::Date | Ty::Timestamp | Ty::Alternatives | Ty::Binary
+    )
 }
 
 pub(crate) fn groups(api: &Api) -> Vec<(String, Vec<&Operation>)> {
@@ -394,22 +428,52 @@ pub(crate) fn all_inputs(op: &Operation) -> Vec<Input<'_>> {
     // Path parameters in template order come first, so arguments read like the URL.
     for part in op.path_parts() {
         if let PathPart::Param(name) = part {
-            if let Some(p) = op.params.iter().find(|p| p.location == ParamLocation::Path && p.wire == name) {
-                out.push(Input { wire: &p.wire, rust: &p.rust, ty: &p.ty, required: true, description: &p.description, default: p.default.as_ref(), client_default: None, place: Place::Path });
+            if let Some(p) = op
+                .params
+                .iter()
+                .find(|p| p.location == ParamLocation::Path && p.wire == name)
+            {
+                out.push(Input {
+                    wire: &p.wire,
+                    rust: &p.rust,
+                    ty: &p.ty,
+                    required: true,
+                    description: &p.description,
+                    default: p.default.as_ref(),
+                    client_default: None,
+                    place: Place::Path,
+                });
             }
         }
     }
     for p in op.params.iter().filter(|p| p.location != ParamLocation::Path) {
-        out.push(Input { wire: &p.wire, rust: &p.rust, ty: &p.ty, required: p.required, description: &p.description, default: p.default.as_ref(), client_default: p.client_default.as_ref(), place: place(p.location) });
+        out.push(Input {
+            wire: &p.wire,
+            rust: &p.rust,
+            ty: &p.ty,
+            required: p.required,
+            description: &p.description,
+            default: p.default.as_ref(),
+            client_default: p.client_default.as_ref(),
+            place: place(p.location),
+        });
     }
     if let Some(b) = &op.body {
         for f in &b.fields {
-            out.push(Input { wire: &f.wire, rust: &f.rust, ty: &f.ty, required: f.required, description: &f.description, default: f.default.as_ref(), client_default: f.client_default.as_ref(), place: Place::Body });
+            out.push(Input {
+                wire: &f.wire,
+                rust: &f.rust,
+                ty: &f.ty,
+                required: f.required,
+                description: &f.description,
+                default: f.default.as_ref(),
+                client_default: f.client_default.as_ref(),
+                place: Place::Body,
+            });
         }
     }
     out
 }
-
 
 /// Where an input really goes, for its docs: a body sent as a query string puts its fields there.
 pub(crate) fn sent_in(op: &Operation, input: &Input<'_>) -> &'static str {
@@ -437,11 +501,21 @@ pub(crate) fn success_type(op: &Operation) -> TokenStream {
 /// `client.group().op(args)` as docs show it.
 pub fn call_signature(op: &Operation) -> String {
     let args: Vec<&str> = required_inputs(op).iter().map(|i| i.rust).collect();
-    format!("client.{}().{}({})", names::snake(&op.group), names::method(&op.group, &op.id), args.join(", "))
+    format!(
+        "client.{}().{}({})",
+        names::snake(&op.group),
+        names::method(&op.group, &op.id),
+        args.join(", ")
+    )
 }
 
 pub(crate) fn op_doc_lines(api: &Api, op: &Operation) -> Vec<String> {
-    let mut lines = vec![op.summary.clone(), String::new(), format!("`{} {}`", op.method.as_str(), op.path), String::new()];
+    let mut lines = vec![
+        op.summary.clone(),
+        String::new(),
+        format!("`{} {}`", op.method.as_str(), op.path),
+        String::new(),
+    ];
     if let Some(d) = &op.description {
         lines.push(d.clone());
         lines.push(String::new());
@@ -452,7 +526,9 @@ pub(crate) fn op_doc_lines(api: &Api, op: &Operation) -> Vec<String> {
     }
     match &op.auth {
         ir::Auth::None => lines.push("Public: sends no credentials, even when the client has some.".into()),
-        ir::Auth::Schemes(s) if s != &api.vendor.default_auth => lines.push(format!("Accepts only the auth schemes: {}.", s.join(", "))),
+        ir::Auth::Schemes(s) if s != &api.vendor.default_auth => {
+            lines.push(format!("Accepts only the auth schemes: {}.", s.join(", ")))
+        }
         _ => {}
     }
     if !op.notes.is_empty() {
@@ -467,10 +543,17 @@ pub(crate) fn op_doc_lines(api: &Api, op: &Operation) -> Vec<String> {
 }
 /// Required arguments `(rust name, type)` in order, for docs and examples.
 pub fn required_args(op: &Operation) -> Vec<(String, Ty)> {
-    required_inputs(op).iter().map(|i| (i.rust.to_owned(), i.ty.clone())).collect()
+    required_inputs(op)
+        .iter()
+        .map(|i| (i.rust.to_owned(), i.ty.clone()))
+        .collect()
 }
 
 /// Optional setters `(rust name, type)`.
 pub fn optional_args(op: &Operation) -> Vec<(String, Ty)> {
-    all_inputs(op).iter().filter(|i| !i.required).map(|i| (i.rust.to_owned(), i.ty.clone())).collect()
+    all_inputs(op)
+        .iter()
+        .filter(|i| !i.required)
+        .map(|i| (i.rust.to_owned(), i.ty.clone()))
+        .collect()
 }

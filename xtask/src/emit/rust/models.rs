@@ -61,7 +61,11 @@ fn serde_attr(f: &ir::Field) -> TokenStream {
 fn field_tokens(api: &Api, f: &ir::Field, lenient: Option<&str>) -> TokenStream {
     let name = ident(&f.rust);
     let ty = type_in(&f.ty, Scope::Models);
-    let mut doc_lines = vec![if f.description.is_empty() { format!("`{}`", f.wire) } else { f.description.clone() }];
+    let mut doc_lines = vec![if f.description.is_empty() {
+        format!("`{}`", f.wire)
+    } else {
+        f.description.clone()
+    }];
     if let Some(d) = &f.default {
         doc_lines.push(format!("Server default: `{d}`."));
     }
@@ -120,9 +124,13 @@ fn object_model(api: &Api, m: &Model, fields: &[ir::Field], keep_unknown: bool) 
     let doc = model_doc(api, m);
     let (lenient_mod, lenient_items) = lenient_glue(&m.name, fields);
     let lenient_items = if keep_unknown { lenient_items } else { None };
-    let fs = fields
-        .iter()
-        .map(|f| field_tokens(api, f, (f.evidence.lenient() && keep_unknown).then_some(lenient_mod.as_str())));
+    let fs = fields.iter().map(|f| {
+        field_tokens(
+            api,
+            f,
+            (f.evidence.lenient() && keep_unknown).then_some(lenient_mod.as_str()),
+        )
+    });
     let extra_name = ident(&super::extra_map_name(fields));
     let extra_de = lenient_items.as_ref().map(|_| {
         let p = format!("{lenient_mod}::extra");
@@ -136,7 +144,11 @@ fn object_model(api: &Api, m: &Model, fields: &[ir::Field], keep_unknown: bool) 
             pub #extra_name: serde_json::Map<String, serde_json::Value>,
         }
     });
-    let default = fields.iter().filter(|f| f.required).all(|f| has_default(&f.ty)).then(|| quote!(Default,));
+    let default = fields
+        .iter()
+        .filter(|f| f.required)
+        .all(|f| has_default(&f.ty))
+        .then(|| quote!(Default,));
     let redacting = redacts(api, fields, keep_unknown);
     let derive_debug = (!redacting).then(|| quote!(Debug,));
     let debug_impl = redacting.then(|| debug_impl(api, &m.name, fields, keep_unknown.then_some(&extra_name)));
@@ -175,7 +187,11 @@ fn lenient_glue(model: &str, fields: &[ir::Field]) -> (String, Option<TokenStrea
     let (rt_lenient, rt_de) = (rt("lenient"), rt("de"));
     let fns = lenient.iter().map(|f| {
         let bare = f.rust.trim_start_matches("r#");
-        let (de, ser, decode) = (format_ident!("de_{}", bare), format_ident!("ser_{}", bare), format_ident!("decode_{}", bare));
+        let (de, ser, decode) = (
+            format_ident!("de_{}", bare),
+            format_ident!("ser_{}", bare),
+            format_ident!("decode_{}", bare),
+        );
         let ty = type_in(&f.ty, Scope::Models);
         let wire = &f.wire;
         let body = match f.ty {
@@ -238,7 +254,11 @@ fn object_constructor(api: &Api, fields: &[ir::Field], extra: Option<&Ident>) ->
         let n = ident(&f.rust);
         // `type_` (an escaped keyword) gets `with_type`; any other name is kept whole, so no two setters collide.
         let bare = f.rust.trim_end_matches('_');
-        let bare = if bare != f.rust && syn::parse_str::<syn::Ident>(bare).is_err() { bare } else { f.rust.as_str() };
+        let bare = if bare != f.rust && syn::parse_str::<syn::Ident>(bare).is_err() {
+            bare
+        } else {
+            f.rust.as_str()
+        };
         let m = format_ident!("with_{}", bare);
         let (t, conv) = arg_type(api, &f.ty, Scope::Models);
         let d = format!(" Sets `{}`.", f.rust);
@@ -255,12 +275,21 @@ fn object_constructor(api: &Api, fields: &[ir::Field], extra: Option<&Ident>) ->
     let new_doc = if required.is_empty() {
         "A value with every field unset.".to_owned()
     } else {
-        format!("A value with the required fields ({}) and every optional field unset.", required.iter().map(|f| format!("`{}`", f.rust)).collect::<Vec<_>>().join(", "))
+        format!(
+            "A value with the required fields ({}) and every optional field unset.",
+            required
+                .iter()
+                .map(|f| format!("`{}`", f.rust))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     let new_doc = docs([new_doc.as_str()]);
     // The spec lists this many required fields; a builder would only move the long list elsewhere.
     let many = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
-    let default = required.is_empty().then(|| quote!(#[allow(clippy::new_without_default)]));
+    let default = required
+        .is_empty()
+        .then(|| quote!(#[allow(clippy::new_without_default)]));
     quote! {
         #new_doc
         #many
@@ -278,7 +307,11 @@ fn enum_model(api: &Api, m: &Model, values: &[ir::EnumValue], integer: bool) -> 
     let doc = model_doc(api, m);
     let variants = values.iter().map(|v| {
         let n = ident(&v.rust);
-        let d = docs([v.description.clone().unwrap_or_else(|| format!("`{}`", v.wire)).as_str()]);
+        let d = docs([v
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("`{}`", v.wire))
+            .as_str()]);
         quote!(#d #n,)
     });
     let to_str = values.iter().map(|v| {
@@ -377,7 +410,10 @@ fn one_of_model(api: &Api, m: &Model, variants: &[(String, Ty)]) -> TokenStream 
         quote!(#n(#t),)
     });
     let fmt = used("std::fmt");
-    let all_display = variants.iter().all(|(_, t)| !matches!(t, Ty::List(_) | Ty::Map(_) | Ty::Json | Ty::Binary) && !is_model_kind(api, t, |k| matches!(k, ModelKind::Object { .. })));
+    let all_display = variants.iter().all(|(_, t)| {
+        !matches!(t, Ty::List(_) | Ty::Map(_) | Ty::Json | Ty::Binary)
+            && !is_model_kind(api, t, |k| matches!(k, ModelKind::Object { .. }))
+    });
     let display = all_display.then(|| {
         let arms = variants.iter().map(|(n, _)| {
             let n = ident(n);
@@ -483,7 +519,8 @@ fn newtype_model(api: &Api, m: &Model, ty: &Ty) -> TokenStream {
 /// it has a sensitive field, or the vendor names sensitive keys and the
 /// model holds free JSON (its `extra` map or a `json` field).
 fn redacts(api: &Api, fields: &[ir::Field], keep_unknown: bool) -> bool {
-    fields.iter().any(|f| f.sensitive) || (!api.vendor.sensitive_fields.is_empty() && (keep_unknown || fields.iter().any(|f| holds_json(&f.ty))))
+    fields.iter().any(|f| f.sensitive)
+        || (!api.vendor.sensitive_fields.is_empty() && (keep_unknown || fields.iter().any(|f| holds_json(&f.ty))))
 }
 
 /// Free JSON, or a list or map of it.
@@ -508,15 +545,23 @@ fn debug_impl(api: &Api, name: &str, fields: &[ir::Field], extra: Option<&Ident>
             (false, true, Ty::Json) if scan_json => quote!(&redact_value(&self.#n)),
             (false, false, Ty::Json) if scan_json => quote!(&self.#n.as_ref().map(redact_value)),
             // Lists and maps of free JSON are shown as the JSON they hold, scrubbed.
-            (false, true, t) if scan_json && holds_json(t) => quote!(&redact_value(&serde_json::to_value(&self.#n).unwrap_or_default())),
-            (false, false, t) if scan_json && holds_json(t) => quote!(&self.#n.as_ref().map(|v| redact_value(&serde_json::to_value(v).unwrap_or_default()))),
+            (false, true, t) if scan_json && holds_json(t) => {
+                quote!(&redact_value(&serde_json::to_value(&self.#n).unwrap_or_default()))
+            }
+            (false, false, t) if scan_json && holds_json(t) => {
+                quote!(&self.#n.as_ref().map(|v| redact_value(&serde_json::to_value(v).unwrap_or_default())))
+            }
             _ => quote!(&self.#n),
         };
         quote!(.field(#label, #value))
     });
     let extra = extra.map(|e| {
         let label = e.to_string();
-        if scan_json { quote!(.field(#label, &redact_map(&self.#e))) } else { quote!(.field(#label, &self.#e)) }
+        if scan_json {
+            quote!(.field(#label, &redact_map(&self.#e)))
+        } else {
+            quote!(.field(#label, &self.#e))
+        }
     });
     quote! {
         impl fmt::Debug for #ty {
@@ -529,23 +574,27 @@ fn debug_impl(api: &Api, name: &str, fields: &[ir::Field], extra: Option<&Ident>
 
 /// `Redacted` and the JSON scrubbers, emitted once per crate when some model uses them.
 fn redaction_helpers(api: &Api) -> TokenStream {
-    let objects = || api.models.iter().filter_map(|m| match &m.kind {
-        ModelKind::Object { fields, keep_unknown } => Some((fields, *keep_unknown)),
-        _ => None,
-    });
+    let objects = || {
+        api.models.iter().filter_map(|m| match &m.kind {
+            ModelKind::Object { fields, keep_unknown } => Some((fields, *keep_unknown)),
+            _ => None,
+        })
+    };
     let any_sensitive = objects().any(|(fs, _)| fs.iter().any(|f| f.sensitive));
     let names = &api.vendor.sensitive_fields;
     let scans = !names.is_empty() && objects().any(|(fs, keep)| keep || fs.iter().any(|f| holds_json(&f.ty)));
     if any_sensitive {
         used("std::fmt");
     }
-    let redacted = any_sensitive.then(|| quote! {
-        /// Stands in for a secret in `Debug` output.
-        struct Redacted;
+    let redacted = any_sensitive.then(|| {
+        quote! {
+            /// Stands in for a secret in `Debug` output.
+            struct Redacted;
 
-        impl fmt::Debug for Redacted {
-            fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
-                out.write_str("<redacted>")
+            impl fmt::Debug for Redacted {
+                fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    out.write_str("<redacted>")
+                }
             }
         }
     });

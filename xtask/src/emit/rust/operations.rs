@@ -6,7 +6,10 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 
-use super::{all_inputs, arg_type, docs, http, ident, required_inputs, rt, sent_in, success_type, type_in, Input, Place, Scope, Uses};
+use super::{
+    all_inputs, arg_type, docs, http, ident, required_inputs, rt, sent_in, success_type, type_in, Input, Place, Scope,
+    Uses,
+};
 use crate::ir::{self, Api, BodyEncoding, ContentKind, Operation, PathPart, Ty};
 use crate::names;
 
@@ -27,7 +30,11 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     let b = super::builder_struct(op);
     let info = info_static(op);
     let (def, ctor) = builder_def(op);
-    let setters = all_inputs(op).into_iter().filter(|i| !i.required).map(|i| setter(api, op, &i)).collect::<Vec<_>>();
+    let setters = all_inputs(op)
+        .into_iter()
+        .filter(|i| !i.required)
+        .map(|i| setter(api, op, &i))
+        .collect::<Vec<_>>();
     let request = request_fn(op);
     let paginate = paginate(op);
     let send_as = (op.success.content == ContentKind::Json && op.success.ty.is_none()).then(|| {
@@ -121,7 +128,11 @@ fn builder_def(op: &Operation) -> (TokenStream, TokenStream) {
     let clone = (!inputs.iter().any(|i| *i.ty == Ty::Binary)).then(|| quote!(Clone,));
     let fields = inputs.iter().map(|i| {
         let (n, t) = (ident(i.rust), type_in(i.ty, Scope::Elsewhere));
-        if i.required { quote!(#n: #t,) } else { quote!(#n: Option<#t>,) }
+        if i.required {
+            quote!(#n: #t,)
+        } else {
+            quote!(#n: Option<#t>,)
+        }
     });
     let ctor_params = required.iter().map(|i| {
         let (n, t) = (ident(i.rust), type_in(i.ty, Scope::Elsewhere));
@@ -138,8 +149,16 @@ fn builder_def(op: &Operation) -> (TokenStream, TokenStream) {
             (false, None) => quote!(#n: None,),
         }
     });
-    let path = format!("crate::{}::{}", names::group_type(&op.group), names::method(&op.group, &op.id));
-    let doc = format!(" The request of [`{}`]({path}) (`{}`): set options, then `.await` it.", super::call_signature(op), op.id);
+    let path = format!(
+        "crate::{}::{}",
+        names::group_type(&op.group),
+        names::method(&op.group, &op.id)
+    );
+    let doc = format!(
+        " The request of [`{}`]({path}) (`{}`): set options, then `.await` it.",
+        super::call_signature(op),
+        op.id
+    );
     let (client, call) = (rt("Client"), rt("Call"));
     // Each required input is an argument; a long list is the spec's choice.
     let many = (required.len() > 6).then(|| quote!(#[allow(clippy::too_many_arguments)]));
@@ -165,10 +184,16 @@ fn builder_def(op: &Operation) -> (TokenStream, TokenStream) {
 fn setter(api: &Api, op: &Operation, i: &Input<'_>) -> TokenStream {
     let n = ident(i.rust);
     let (t, conv) = arg_type(api, i.ty, Scope::Elsewhere);
-    let mut lines = vec![if i.description.is_empty() { format!("Sets `{}`.", i.wire) } else { i.description.to_owned() }];
+    let mut lines = vec![if i.description.is_empty() {
+        format!("Sets `{}`.", i.wire)
+    } else {
+        i.description.to_owned()
+    }];
     lines.push(format!("Sent as `{}` in the {}.", i.wire, sent_in(op, i)));
     if let Some(d) = i.default {
-        lines.push(format!("The document gives `{d}` as the server's default; the client sends nothing when unset."));
+        lines.push(format!(
+            "The document gives `{d}` as the server's default; the client sends nothing when unset."
+        ));
     }
     if let Some(d) = i.client_default {
         lines.push(format!("Client-side default: when unset, the client sends `{d}`."));
@@ -218,7 +243,10 @@ fn path_expr(op: &Operation, inputs: &[Input<'_>]) -> (Vec<TokenStream>, TokenSt
         match part {
             PathPart::Lit(l) => fmt.push_str(&l.replace('{', "{{").replace('}', "}}")),
             PathPart::Param(p) => {
-                let input = inputs.iter().find(|i| i.place == Place::Path && i.wire == p).expect("validated");
+                let input = inputs
+                    .iter()
+                    .find(|i| i.place == Place::Path && i.wire == p)
+                    .expect("validated");
                 fmt.push_str(&format!("{{{}}}", input.rust));
                 if !bound.contains(&input.rust) {
                     bound.push(input.rust);
@@ -228,14 +256,21 @@ fn path_expr(op: &Operation, inputs: &[Input<'_>]) -> (Vec<TokenStream>, TokenSt
             }
         }
     }
-    let path = if lets.is_empty() { quote!(String::from(#fmt)) } else { quote!(format!(#fmt)) };
+    let path = if lets.is_empty() {
+        quote!(String::from(#fmt))
+    } else {
+        quote!(format!(#fmt))
+    };
     (lets, path)
 }
 
 /// The inputs sent in the query string: query parameters, and the fields of a body sent as a query.
 fn query_stmt(op: &Operation, inputs: &[Input<'_>]) -> TokenStream {
     let query_body = op.body.as_ref().is_some_and(|b| b.encoding == BodyEncoding::Query);
-    let sent: Vec<&Input<'_>> = inputs.iter().filter(|i| i.place == Place::Query || (i.place == Place::Body && query_body)).collect();
+    let sent: Vec<&Input<'_>> = inputs
+        .iter()
+        .filter(|i| i.place == Place::Query || (i.place == Place::Body && query_body))
+        .collect();
     if sent.is_empty() {
         return quote!();
     }
@@ -250,7 +285,8 @@ fn query_stmt(op: &Operation, inputs: &[Input<'_>]) -> TokenStream {
 
 /// `let [mut] target = vec![required scalars]; ` then the pushes of lists and optional values.
 fn pairs(op_id: &str, target: &Ident, inputs: &[&Input<'_>]) -> TokenStream {
-    let (first, rest): (Vec<&&Input<'_>>, Vec<&&Input<'_>>) = inputs.iter().partition(|i| i.required && !matches!(i.ty, Ty::List(_)));
+    let (first, rest): (Vec<&&Input<'_>>, Vec<&&Input<'_>>) =
+        inputs.iter().partition(|i| i.required && !matches!(i.ty, Ty::List(_)));
     let first = first.iter().map(|i| {
         let n = ident(i.rust);
         pair(op_id, i.wire, quote!(self.#n), i.ty)
@@ -274,7 +310,11 @@ fn pairs(op_id: &str, target: &Ident, inputs: &[&Input<'_>]) -> TokenStream {
         })
         .collect();
     let mutable = (!rest.is_empty()).then(|| quote!(mut));
-    let init = if first.len() == 0 { quote!(Vec::new()) } else { quote!(vec![#(#first),*]) };
+    let init = if first.len() == 0 {
+        quote!(Vec::new())
+    } else {
+        quote!(vec![#(#first),*])
+    };
     quote! {
         let #mutable #target: Vec<(&str, String)> = #init;
         #(#rest)*
@@ -312,7 +352,8 @@ fn header_stmts(op: &Operation, inputs: &[Input<'_>]) -> Vec<TokenStream> {
             let w = i.wire.to_lowercase();
             let (name, encode) = (http("HeaderName"), rt("encode"));
             let value = if i.required { quote!(&self.#n) } else { quote!(value) };
-            let insert = quote!(request.headers.insert(#name::from_static(#w), #encode::header_value(#id, #w, #value)?););
+            let insert =
+                quote!(request.headers.insert(#name::from_static(#w), #encode::header_value(#id, #w, #value)?););
             if i.required {
                 insert
             } else {
@@ -328,7 +369,10 @@ fn body_stmt(op: &Operation, inputs: &[Input<'_>]) -> TokenStream {
     let (id, body_ty) = (&op.id, rt("Body"));
     match body.encoding {
         BodyEncoding::Query => {
-            let ct = body.content_type.clone().unwrap_or_else(|| "application/x-www-form-urlencoded".into());
+            let ct = body
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/x-www-form-urlencoded".into());
             quote!(request.body = #body_ty::EmptyWithContentType(#ct);)
         }
         BodyEncoding::Json => json_body(id, &fields),
@@ -398,7 +442,9 @@ fn decode(op: &Operation) -> TokenStream {
     match (op.success.content, &op.success.ty) {
         (ContentKind::Json, _) => quote!(response.json().await),
         // A token in a text body: surrounding whitespace (a trailing newline) is not part of it.
-        (ContentKind::Text, Some(t)) if *t != Ty::String => quote!(response.text().await.map(|text| text.trim().to_owned().into())),
+        (ContentKind::Text, Some(t)) if *t != Ty::String => {
+            quote!(response.text().await.map(|text| text.trim().to_owned().into()))
+        }
         (ContentKind::Text, _) => quote!(response.text().await),
         (ContentKind::Binary, _) => quote!(Ok(response.into_stream())),
         (ContentKind::Empty | ContentKind::Undocumented, _) => quote!({
@@ -412,11 +458,24 @@ fn decode(op: &Operation) -> TokenStream {
 fn paginate(op: &Operation) -> Option<TokenStream> {
     let id = &op.id;
     let inputs = all_inputs(op);
-    let param_of = |param: &str| ident(inputs.iter().find(|i| i.place == Place::Query && i.wire == param).expect("validated").rust);
+    let param_of = |param: &str| {
+        ident(
+            inputs
+                .iter()
+                .find(|i| i.place == Place::Query && i.wire == param)
+                .expect("validated")
+                .rust,
+        )
+    };
     let pagination = op.pagination.as_ref()?;
     let (paginator, paginate) = (rt("Paginator"), rt("paginate"));
     Some(match pagination {
-        ir::Pagination::Page { param, items, total, item_ty } => {
+        ir::Pagination::Page {
+            param,
+            items,
+            total,
+            item_ty,
+        } => {
             let (item, pn) = (type_in(item_ty, Scope::Elsewhere), param_of(param));
             quote! {
                 /// Every item of every page, from the page set with the page setter (default 1) on, fetched as they are consumed:
@@ -433,7 +492,12 @@ fn paginate(op: &Operation) -> Option<TokenStream> {
                 }
             }
         }
-        ir::Pagination::Cursor { param, cursor_rust, item_ty, .. } => {
+        ir::Pagination::Cursor {
+            param,
+            cursor_rust,
+            item_ty,
+            ..
+        } => {
             let (item, pn, cf) = (type_in(item_ty, Scope::Elsewhere), param_of(param), ident(cursor_rust));
             quote! {
                 /// Every item, page after page (each page starts after the last item of the one before), fetched as they are consumed:
