@@ -67,6 +67,7 @@ pub const RESERVED_TYPES: &[&str] = &[
     "StatusCode",
     "Attempts",
     "StopReason",
+    "Interceptor",
 ];
 
 /// Methods of the generated `Client`; a group accessor may not take their names.

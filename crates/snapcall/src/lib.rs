@@ -20,7 +20,7 @@ pub use snapsdk_runtime::reqwest;
 /// The serde_json version this crate is built on: free-form answers are [`serde_json::Value`]s.
 pub use serde_json;
 
-use snapsdk_runtime::{Credentials, VendorInfo};
+use snapsdk_runtime::{Credentials, Interceptor, VendorInfo};
 use std::time::Duration;
 
 /// `Result` with this crate's [`Error`].
@@ -289,6 +289,14 @@ impl ClientBuilder {
     pub fn user_agent_suffix(self, suffix: impl Into<String>) -> Self {
         Self {
             inner: self.inner.user_agent_suffix(suffix),
+        }
+    }
+
+    /// Add an interceptor: hooks around every attempt (headers to add, each response, each retry decision),
+    /// run in the order added; they never see the credentials (`snapsdk_runtime::Interceptor`).
+    pub fn interceptor(self, interceptor: impl Interceptor) -> Self {
+        Self {
+            inner: self.inner.interceptor(interceptor),
         }
     }
 

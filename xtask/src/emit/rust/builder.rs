@@ -57,13 +57,25 @@ pub const OPTIONS: &[BuilderOption] = &[
     ),
     opt("allow_insecure_http", "allow: bool", &[], &["Allow credentials over plain `http://` to a non-loopback host (a staging server without TLS)."]),
     opt("user_agent_suffix", "suffix: impl Into<String>", &[], &["Text appended to the `User-Agent` header."]),
+    opt(
+        "interceptor",
+        "interceptor: impl Interceptor",
+        &["snapsdk_runtime::Interceptor"],
+        &[
+            "Add an interceptor: hooks around every attempt (headers to add, each response, each retry decision),",
+            "run in the order added; they never see the credentials (`snapsdk_runtime::Interceptor`).",
+        ],
+    ),
 ];
 
 /// Public methods of the runtime's `ClientBuilder` a generated builder does
 /// not forward as they are: the generated crate supplies the vendor
 /// (`Client::builder()`), turns `credentials` into one method per auth
 /// scheme, and wraps `build`.
-pub const NOT_FORWARDED: &[&str] = &["new", "credentials", "build"];
+///
+/// `mock` (the runtime's test kit, feature `test-util`) is not forwarded yet:
+/// the generated crates do not have a `test-util` feature of their own.
+pub const NOT_FORWARDED: &[&str] = &["new", "credentials", "build", "mock"];
 
 /// Method names the generated `ClientBuilder` has of its own.
 pub const OWN_METHODS: &[&str] = &["build"];
