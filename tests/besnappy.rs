@@ -1798,7 +1798,7 @@ fn joined(text: &str) -> String {
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//")) {
         if line.starts_with([')', ']']) && out.ends_with(',') {
             out.pop(); // the trailing comma of an argument list formatted over lines
-        } else if !out.is_empty() && !(line.starts_with(['.', ')', ']']) || out.ends_with(['(', '['])) {
+        } else if !out.is_empty() && !line.starts_with(['.', ')', ']']) && !out.ends_with(['(', '[']) {
             out.push(' ');
         }
         out.push_str(line);
