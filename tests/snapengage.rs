@@ -136,10 +136,12 @@ async fn send_message_puts_fields_in_the_query_with_form_content_type() {
     // The echo sends messageType as the string "1"; it decodes to the enum.
     assert_eq!(got.message_type, Some(MessageType::Message));
     assert_eq!(got.message_body.as_deref(), Some("I need help finding shoes!"));
-    // Encoded exactly once: spaces and `!` are percent-encoded, not double-encoded.
+    // Encoded exactly once, as the document's cURL sample spells it: a space
+    // as %20 (never +) and `!` as %21, not double-encoded.
     let req = only_request(&server).await;
     let q = req.url.query().unwrap();
-    assert!(q.contains("messageBody=I+need+help+finding+shoes%21"), "{q}");
+    assert!(q.contains("messageBody=I%20need%20help%20finding%20shoes%21"), "{q}");
+    assert!(!q.contains('+'), "{q}");
 }
 
 #[tokio::test]

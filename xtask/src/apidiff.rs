@@ -256,7 +256,30 @@ fn diff_operation(o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     if auth_text(&o.auth) != auth_text(&n.auth) {
         out.push(change(Impact::Patch, &item, format!("auth {} → {}", auth_text(&o.auth), auth_text(&n.auth))));
     }
-    // Inputs: required ones are positional arguments, optional ones setters.
+    diff_inputs(&item, o, n, out);
+    diff_output(&item, o, n, out);
+    match (&o.pagination, &n.pagination) {
+        (None, Some(_)) => out.push(change(Impact::Minor, &item, format!("new paging helper ({})", pagination_text(&n.pagination)))),
+        (Some(_), None) => out.push(change(Impact::Breaking, &item, "paging helper removed")),
+        (a, b) if pagination_text(a) != pagination_text(b) => {
+            out.push(change(Impact::Breaking, &item, format!("paging {} → {}", pagination_text(a), pagination_text(b))));
+        }
+        _ => {}
+    }
+    if o.retryable != n.retryable {
+        out.push(change(Impact::Patch, &item, if n.retryable { "now retried on transient failures" } else { "no longer retried" }));
+    }
+    let errs = |op: &Operation| op.responses.iter().map(|r| (r.status, r.ty.as_ref().map(ty_expr))).collect::<Vec<_>>();
+    if errs(o) != errs(n) {
+        out.push(change(Impact::Patch, &item, "documented error responses changed"));
+    }
+    if (&o.summary, &o.description, &o.notes, &o.source.file, &o.source.section) != (&n.summary, &n.description, &n.notes, &n.source.file, &n.source.section) {
+        out.push(change(Impact::Patch, &item, "summary, description, source or spec notes changed"));
+    }
+}
+
+/// The operation's inputs: required ones are positional arguments, optional ones setters.
+fn diff_inputs(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     let (oi, ni) = (all_inputs(o), all_inputs(n));
     for i in &oi {
         let sub = format!("{item} parameter {}", i.rust);
@@ -295,50 +318,35 @@ fn diff_operation(o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     let common_o: Vec<&String> = oo.iter().filter(|x| no.contains(x)).collect();
     let common_n: Vec<&String> = no.iter().filter(|x| oo.contains(x)).collect();
     if common_o != common_n {
-        out.push(change(Impact::Breaking, &item, format!("argument order ({}) → ({})", oo.join(", "), no.join(", "))));
+        out.push(change(Impact::Breaking, item, format!("argument order ({}) → ({})", oo.join(", "), no.join(", "))));
     }
     let (ob, nb) = (o.body.as_ref().map(|b| (b.encoding, b.content_type.clone())), n.body.as_ref().map(|b| (b.encoding, b.content_type.clone())));
     if ob.is_some() && nb.is_some() && ob != nb {
-        out.push(change(Impact::Patch, &item, "the request body is encoded differently"));
+        out.push(change(Impact::Patch, item, "the request body is encoded differently"));
     }
-    // Output.
+}
+
+/// The operation's output: the success response's type, content, status and media type.
+fn diff_output(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     let (os, ns) = (&o.success, &n.success);
     match (&os.ty, &ns.ty) {
         (Some(a), Some(b)) => {
             if let Some((impact, why)) = type_change(a, b) {
-                out.push(change(impact, &item, format!("response {why}")));
+                out.push(change(impact, item, format!("response {why}")));
             }
         }
         (None, None) => {}
         (a, b) => out.push(change(
             Impact::Breaking,
-            &item,
+            item,
             format!("response {} → {}", a.as_ref().map(ty_expr).unwrap_or_else(|| format!("{:?}", os.content).to_lowercase()), b.as_ref().map(ty_expr).unwrap_or_else(|| format!("{:?}", ns.content).to_lowercase())),
         )),
     }
     if os.ty.is_none() && ns.ty.is_none() && os.content != ns.content {
-        out.push(change(Impact::Breaking, &item, format!("response content {:?} → {:?}; the return type changes", os.content, ns.content).to_lowercase()));
+        out.push(change(Impact::Breaking, item, format!("response content {:?} → {:?}; the return type changes", os.content, ns.content).to_lowercase()));
     }
     if os.status != ns.status || os.media_type != ns.media_type {
-        out.push(change(Impact::Patch, &item, format!("success status or media type changed ({} → {})", os.status, ns.status)));
-    }
-    match (&o.pagination, &n.pagination) {
-        (None, Some(_)) => out.push(change(Impact::Minor, &item, format!("new paging helper ({})", pagination_text(&n.pagination)))),
-        (Some(_), None) => out.push(change(Impact::Breaking, &item, "paging helper removed")),
-        (a, b) if pagination_text(a) != pagination_text(b) => {
-            out.push(change(Impact::Breaking, &item, format!("paging {} → {}", pagination_text(a), pagination_text(b))));
-        }
-        _ => {}
-    }
-    if o.retryable != n.retryable {
-        out.push(change(Impact::Patch, &item, if n.retryable { "now retried on transient failures" } else { "no longer retried" }));
-    }
-    let errs = |op: &Operation| op.responses.iter().map(|r| (r.status, r.ty.as_ref().map(ty_expr))).collect::<Vec<_>>();
-    if errs(o) != errs(n) {
-        out.push(change(Impact::Patch, &item, "documented error responses changed"));
-    }
-    if (&o.summary, &o.description, &o.notes, &o.source.file, &o.source.section) != (&n.summary, &n.description, &n.notes, &n.source.file, &n.source.section) {
-        out.push(change(Impact::Patch, &item, "summary, description, source or spec notes changed"));
+        out.push(change(Impact::Patch, item, format!("success status or media type changed ({} → {})", os.status, ns.status)));
     }
 }
 
@@ -487,8 +495,37 @@ pub fn gate_failures(reports: &[CrateReport]) -> Vec<String> {
     out
 }
 
+/// Why specs could not be loaded for a comparison (the messages are the ones the commands print).
+#[derive(Debug, thiserror::Error)]
+pub enum SpecsError {
+    /// The specs do not validate: one entry per diagnostic.
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+    /// The revision names no commit.
+    #[error("`{0}` is not a git revision of this repository; give a commit, branch or tag (e.g. origin/main)")]
+    NotARevision(String),
+    /// The specs at a revision could not be loaded with this generator.
+    #[error("the specs at {rev} do not validate with this generator, so they cannot be compared:\n{error}")]
+    AtRevision { rev: String, error: Box<SpecsError> },
+    /// Anything else (running git, files), as its message.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for SpecsError {
+    fn from(message: String) -> Self {
+        SpecsError::Other(message)
+    }
+}
+
+impl From<SpecsError> for String {
+    fn from(e: SpecsError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Load and validate the vendor specs of one folder (`<dir>/<vendor>/*.yaml`).
-pub fn load_specs(root: &Path, specs: &str) -> Result<Vec<Api>, String> {
+pub fn load_specs(root: &Path, specs: &str) -> Result<Vec<Api>, SpecsError> {
     let opts = Options {
         root,
         spec_roots: vec![SpecRoot { specs: PathBuf::from(specs), crates: PathBuf::from("crates"), check_sources: false }],
@@ -497,14 +534,14 @@ pub fn load_specs(root: &Path, specs: &str) -> Result<Vec<Api>, String> {
         check: true,
     };
     regen::load(&opts).map_err(|f| match f {
-        regen::Failure::Spec(diags) => diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"),
-        regen::Failure::Stale(_) => "unexpected stale report".into(),
-        regen::Failure::Other(e) => e,
+        regen::Failure::Spec(diags) => SpecsError::Invalid(diags.iter().map(|d| d.to_string()).collect()),
+        regen::Failure::Stale(_) => SpecsError::Other("unexpected stale report".into()),
+        regen::Failure::Other(e) => SpecsError::Other(e),
     })
 }
 
 /// The workspace's `specs/` as of a git revision, extracted to a scratch folder and validated.
-pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, String> {
+pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, SpecsError> {
     let git = |args: &[&str]| -> Result<Vec<u8>, String> {
         let out = std::process::Command::new("git").args(args).current_dir(root).output().map_err(|e| format!("could not run git: {e}"))?;
         if !out.status.success() {
@@ -512,7 +549,7 @@ pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, String> {
         }
         Ok(out.stdout)
     };
-    let commit = git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).map_err(|_| format!("`{rev}` is not a git revision of this repository; give a commit, branch or tag (e.g. origin/main)"))?;
+    let commit = git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).map_err(|_| SpecsError::NotARevision(rev.to_owned()))?;
     let commit = String::from_utf8_lossy(&commit).trim().to_owned();
     let list = git(&["ls-tree", "-r", "-z", "--name-only", &commit, "--", "specs"])?;
     let scratch = std::env::temp_dir().join(format!("snapsdk-diff-{}-{}", std::process::id(), &commit[..12.min(commit.len())]));
@@ -533,7 +570,7 @@ pub fn load_specs_at(root: &Path, rev: &str) -> Result<Vec<Api>, String> {
         if !scratch.join("specs").is_dir() {
             return Ok(Vec::new());
         }
-        load_specs(&scratch, "specs").map_err(|e| format!("the specs at {rev} do not validate with this generator, so they cannot be compared:\n{e}"))
+        load_specs(&scratch, "specs").map_err(|e| SpecsError::AtRevision { rev: rev.to_owned(), error: Box::new(e) })
     })();
     let _ = std::fs::remove_dir_all(&scratch);
     result
@@ -552,7 +589,7 @@ pub struct Gate {
 
 /// Compare the working tree's specs with a baseline: `base` for every crate,
 /// or else each crate's newest release tag `<crate>-v<version>`.
-pub fn gate(root: &Path, base: Option<&str>) -> Result<Gate, String> {
+pub fn gate(root: &Path, base: Option<&str>) -> Result<Gate, SpecsError> {
     let new = load_specs(root, "specs")?;
     let mut g = Gate::default();
     let mut reports = Vec::new();

@@ -46,16 +46,30 @@ struct Args {
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
-    let mut a = Args { only: SECTIONS.iter().map(|s| s.to_string()).collect(), runs: 11, requests: 10_000, stream_mib: 1024, compile_runs: 1, progenitor: true };
+    let mut a = Args {
+        only: SECTIONS.iter().map(|s| s.to_string()).collect(),
+        runs: 11,
+        requests: 10_000,
+        stream_mib: 1024,
+        compile_runs: 1,
+        progenitor: true,
+    };
     let mut it = args.iter();
     let num = |v: Option<&String>, flag: &str| -> Result<u64, String> {
-        v.and_then(|v| v.parse().ok()).filter(|n| *n > 0).ok_or_else(|| format!("{flag} needs a positive number"))
+        v.and_then(|v| v.parse().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{flag} needs a positive number"))
     };
     while let Some(x) = it.next() {
         match x.as_str() {
             "--only" => {
                 let list = it.next().ok_or("--only needs a list, e.g. --only overhead,stream")?;
-                a.only = list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                a.only = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
                 if let Some(bad) = a.only.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
                     return Err(format!("unknown section `{bad}`; sections: {}", SECTIONS.join(", ")));
                 }
@@ -76,13 +90,19 @@ fn cargo() -> String {
 }
 
 fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).map(|p| if p.is_absolute() { p } else { root.join(p) }).unwrap_or_else(|| root.join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Run a command, stderr shown, stdout captured; its `BENCH {json}` lines.
 fn run_bench(what: &str, cmd: &mut Command) -> Result<Vec<Value>, String> {
     eprintln!("==> {what}");
-    let out = cmd.stderr(Stdio::inherit()).output().map_err(|e| format!("{what}: cannot start: {e}"))?;
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{what}: cannot start: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     for line in stdout.lines().filter(|l| !l.starts_with("BENCH ")) {
         eprintln!("    {line}");
@@ -90,7 +110,11 @@ fn run_bench(what: &str, cmd: &mut Command) -> Result<Vec<Value>, String> {
     if !out.status.success() {
         return Err(format!("{what} failed ({})", out.status));
     }
-    Ok(stdout.lines().filter_map(|l| l.strip_prefix("BENCH ")).filter_map(|j| serde_json::from_str(j).ok()).collect())
+    Ok(stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("BENCH "))
+        .filter_map(|j| serde_json::from_str(j).ok())
+        .collect())
 }
 
 /// Run cargo with the output shown; its wall time in seconds.
@@ -122,12 +146,18 @@ fn f(v: &Value) -> f64 {
 }
 
 fn first_line(path: &str, prefix: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok()?.lines().find_map(|l| l.strip_prefix(prefix)).map(|v| v.trim().trim_start_matches(':').trim().to_owned())
+    std::fs::read_to_string(path)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .map(|v| v.trim().trim_start_matches(':').trim().to_owned())
 }
 
 fn machine_facts() -> Vec<(String, String)> {
     let cpu = first_line("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get().to_string()).unwrap_or_else(|_| "?".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get().to_string())
+        .unwrap_or_else(|_| "?".into());
     let mem = first_line("/proc/meminfo", "MemTotal:")
         .and_then(|v| v.trim_end_matches("kB").trim().parse::<f64>().ok())
         .map(|kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0))
@@ -138,8 +168,12 @@ fn machine_facts() -> Vec<(String, String)> {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|| "?".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_owned()).unwrap_or_else(|_| std::env::consts::OS.into());
-    let load = std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| std::env::consts::OS.into());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
     vec![
         ("cpu".into(), format!("{cpu}, {cores} cores")),
         ("memory".into(), mem),
@@ -184,8 +218,23 @@ struct Report {
 }
 
 impl Report {
-    fn row(&mut self, area: &'static str, case: impl Into<String>, ours: impl Into<String>, theirs: impl Into<String>, ratio: impl Into<String>, goal: impl Into<String>) {
-        self.rows.push(Row { area, case: case.into(), ours: ours.into(), theirs: theirs.into(), ratio: ratio.into(), goal: goal.into() });
+    fn row(
+        &mut self,
+        area: &'static str,
+        case: impl Into<String>,
+        ours: impl Into<String>,
+        theirs: impl Into<String>,
+        ratio: impl Into<String>,
+        goal: impl Into<String>,
+    ) {
+        self.rows.push(Row {
+            area,
+            case: case.into(),
+            ours: ours.into(),
+            theirs: theirs.into(),
+            ratio: ratio.into(),
+            goal: goal.into(),
+        });
     }
 }
 
@@ -210,48 +259,21 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let bin = |name: &str| target.join("release").join(name);
-
-    // Progenitor's driver, built in its own workspace and target folder.
-    let pg_target = target.join("bench/progenitor");
-    let pg_out = target.join("bench/progenitor-out");
     let pg_driver = if a.progenitor && (want("regen") || want("compile") || want("app")) {
-        let manifest = root.join("bench/progenitor");
-        match cargo_timed(root, &["build", "--release", "--locked"], &pg_target, Some(&manifest)) {
-            Ok(_) => Some(pg_target.join("release/progenitor-bench")),
-            Err(e) => {
-                rep.failures.push(format!("progenitor driver: {e}"));
-                None
-            }
-        }
+        progenitor_driver(root, &target, &mut rep)
     } else {
         None
     };
 
-    let mut regen_lines = Vec::new();
-    if want("regen") {
-        let mut cmd = Command::new(bin("regen_time"));
-        cmd.args(["--runs", &a.runs.to_string(), "--out"]).arg(target.join("bench/regen-tree"));
-        match run_bench("regen timing (in-process, release build, scratch copy of specs/)", &mut cmd) {
-            Ok(lines) => regen_lines = lines,
-            Err(e) => rep.failures.push(e),
-        }
-    }
-    // Progenitor reads each vendor's openapi.json as this run's regen emitted it (else the working tree's).
-    let mut pg_lines: BTreeMap<String, Value> = BTreeMap::new();
-    if let Some(driver) = &pg_driver {
-        let docs: Vec<String> = vendor_docs(root, &regen_lines);
-        let mut cmd = Command::new(driver);
-        cmd.args(["--runs", &a.runs.to_string(), "--out"]).arg(&pg_out).args(&docs);
-        match run_bench("progenitor 0.15.1 on the same openapi.json documents", &mut cmd) {
-            Ok(lines) => {
-                for l in lines {
-                    pg_lines.insert(l["name"].as_str().unwrap_or("?").to_owned(), l);
-                }
-            }
-            Err(e) => rep.failures.push(e),
-        }
-    }
+    let regen_lines = if want("regen") {
+        regen_timing(&target, a.runs, &mut rep)
+    } else {
+        Vec::new()
+    };
+    let pg_lines = match &pg_driver {
+        Some(driver) => progenitor_lines(root, &target, driver, &regen_lines, a.runs, &mut rep),
+        None => BTreeMap::new(),
+    };
     if want("regen") {
         regen_section(&mut rep, &regen_lines, &pg_lines, a.runs);
         match real_regen(root, a.runs) {
@@ -260,21 +282,10 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
         }
     }
     if want("overhead") {
-        let mut cmd = Command::new(bin("overhead"));
-        cmd.args(["--requests", &a.requests.to_string()]);
-        match run_bench("request overhead", &mut cmd) {
-            Ok(lines) => overhead_section(&mut rep, lines.first()),
-            Err(e) => rep.failures.push(e),
-        }
-        instructions_section(&mut rep, &bin("overhead"));
+        overhead(&target, a.requests, &mut rep);
     }
     if want("stream") {
-        let mut cmd = Command::new(bin("stream_memory"));
-        cmd.arg(a.stream_mib.to_string());
-        match run_bench("streaming memory", &mut cmd) {
-            Ok(lines) => stream_section(&mut rep, &lines, a.stream_mib),
-            Err(e) => rep.failures.push(e),
-        }
+        stream(&target, a.stream_mib, &mut rep);
     }
     if want("compile") {
         if let Err(e) = compile_section(&mut rep, root, &target, &pg_lines, a.compile_runs) {
@@ -288,17 +299,124 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
     }
 
     // The report, on stdout.
+    print!("{}", render(&rep, &facts, args, started));
+    if rep.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The in-process regen timings (one JSON line per run kind; a failure is recorded in `rep`).
+fn regen_timing(target: &Path, runs: usize, rep: &mut Report) -> Vec<Value> {
+    let mut cmd = Command::new(target.join("release").join("regen_time"));
+    cmd.args(["--runs", &runs.to_string(), "--out"])
+        .arg(target.join("bench/regen-tree"));
+    match run_bench(
+        "regen timing (in-process, release build, scratch copy of specs/)",
+        &mut cmd,
+    ) {
+        Ok(lines) => lines,
+        Err(e) => {
+            rep.failures.push(e);
+            Vec::new()
+        }
+    }
+}
+
+/// The request overhead section (timings, then instruction counts).
+fn overhead(target: &Path, requests: usize, rep: &mut Report) {
+    let bin = target.join("release").join("overhead");
+    let mut cmd = Command::new(&bin);
+    cmd.args(["--requests", &requests.to_string()]);
+    match run_bench("request overhead", &mut cmd) {
+        Ok(lines) => overhead_section(rep, lines.first()),
+        Err(e) => rep.failures.push(e),
+    }
+    instructions_section(rep, &bin);
+    let mut cmd = Command::new(target.join("release").join("mock_calls"));
+    cmd.args(["--requests", &requests.to_string()]);
+    match run_bench("test kit: mocked calls", &mut cmd) {
+        Ok(lines) => kit_row(rep, lines.first()),
+        Err(e) => rep.failures.push(e),
+    }
+}
+
+/// The streaming memory section.
+fn stream(target: &Path, stream_mib: u64, rep: &mut Report) {
+    let mut cmd = Command::new(target.join("release").join("stream_memory"));
+    cmd.arg(stream_mib.to_string());
+    match run_bench("streaming memory", &mut cmd) {
+        Ok(lines) => stream_section(rep, &lines, stream_mib),
+        Err(e) => rep.failures.push(e),
+    }
+}
+
+/// Progenitor's driver, built in its own workspace and target folder (a failure is recorded in `rep`).
+fn progenitor_driver(root: &Path, target: &Path, rep: &mut Report) -> Option<PathBuf> {
+    let pg_target = target.join("bench/progenitor");
+    let manifest = root.join("bench/progenitor");
+    match cargo_timed(root, &["build", "--release", "--locked"], &pg_target, Some(&manifest)) {
+        Ok(_) => Some(pg_target.join("release/progenitor-bench")),
+        Err(e) => {
+            rep.failures.push(format!("progenitor driver: {e}"));
+            None
+        }
+    }
+}
+
+/// Progenitor's results by document name. It reads each vendor's openapi.json as this run's
+/// regen emitted it (else the working tree's).
+fn progenitor_lines(
+    root: &Path,
+    target: &Path,
+    driver: &Path,
+    regen_lines: &[Value],
+    runs: usize,
+    rep: &mut Report,
+) -> BTreeMap<String, Value> {
+    let mut pg_lines: BTreeMap<String, Value> = BTreeMap::new();
+    let pg_out = target.join("bench/progenitor-out");
+    let docs: Vec<String> = vendor_docs(root, regen_lines);
+    let mut cmd = Command::new(driver);
+    cmd.args(["--runs", &runs.to_string(), "--out"])
+        .arg(&pg_out)
+        .args(&docs);
+    match run_bench("progenitor 0.15.1 on the same openapi.json documents", &mut cmd) {
+        Ok(lines) => {
+            for l in lines {
+                pg_lines.insert(l["name"].as_str().unwrap_or("?").to_owned(), l);
+            }
+        }
+        Err(e) => rep.failures.push(e),
+    }
+    pg_lines
+}
+
+/// The report: machine facts, the command, the table, the details and what was not measured.
+fn render(rep: &Report, facts: &[(String, String)], args: &[String], started: Instant) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## cargo xtask bench\n");
-    for (k, v) in &facts {
+    for (k, v) in facts {
         let _ = writeln!(out, "- {k}: {v}");
     }
-    let shown: Vec<&str> = std::iter::once("cargo xtask bench").chain(args.iter().map(String::as_str)).collect();
-    let _ = writeln!(out, "- command: `{}` ({:.0} s)\n", shown.join(" "), started.elapsed().as_secs_f64());
+    let shown: Vec<&str> = std::iter::once("cargo xtask bench")
+        .chain(args.iter().map(String::as_str))
+        .collect();
+    let _ = writeln!(
+        out,
+        "- command: `{}` ({:.0} s)\n",
+        shown.join(" "),
+        started.elapsed().as_secs_f64()
+    );
     let _ = writeln!(out, "| area | case | snapsdk | compared with | ratio | goal |");
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for r in &rep.rows {
-        let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} |", r.area, r.case, r.ours, r.theirs, r.ratio, r.goal);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.area, r.case, r.ours, r.theirs, r.ratio, r.goal
+        );
     }
     out.push_str(&rep.details);
     if !rep.failures.is_empty() {
@@ -307,12 +425,7 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
             let _ = writeln!(out, "- {f}");
         }
     }
-    print!("{out}");
-    if rep.failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    out
 }
 
 /// `NAME=PATH` for each vendor crate's openapi.json.
@@ -336,11 +449,24 @@ fn vendor_docs(root: &Path, regen_lines: &[Value]) -> Vec<String> {
 }
 
 fn regen_section(rep: &mut Report, lines: &[Value], pg: &BTreeMap<String, Value>, runs: usize) {
-    let kind = |k: &str| lines.iter().find(|l| l["kind"] == k);
     let mut d = String::new();
+    regen_stages_table(&mut d, lines, runs);
+    regen_summary_rows(rep, &mut d, lines, runs);
+    regen_vendor_rows(rep, lines, pg);
+    if !pg.is_empty() {
+        progenitor_notes(&mut d, pg);
+    }
+    rep.details.push_str(&d);
+}
+
+/// The per-run stage timings, as a Markdown table.
+fn regen_stages_table(d: &mut String, lines: &[Value], runs: usize) {
     let _ = writeln!(d, "\n### Regen stages (median of {runs} runs, ms)\n");
     let _ = writeln!(d, "In-process, release build (`bench/src/bin/regen_time.rs` calls `xtask::regen::run` on a scratch copy of the spec folders under `target/bench/regen-tree`). Parse is timed on its own (read + YAML + serde into the spec types); validate is the parse+validate stage minus parse. Vendors are emitted and formatted in parallel: emit and format are summed over the threads, \"emit+format\" is the stage's wall time. \"from cache\": spec folders whose output came from `target/regen-cache`.\n");
-    let _ = writeln!(d, "| run | files written | from cache | total | CPU | parse | validate | emit | format | emit+format | write |");
+    let _ = writeln!(
+        d,
+        "| run | files written | from cache | total | CPU | parse | validate | emit | format | emit+format | write |"
+    );
     let _ = writeln!(d, "|---|---|---|---|---|---|---|---|---|---|---|");
     for l in lines {
         let name = match l["kind"].as_str() {
@@ -366,15 +492,37 @@ fn regen_section(rep: &mut Report, lines: &[Value], pg: &BTreeMap<String, Value>
             f(&l["write_ms"])
         );
     }
+}
+
+/// The full, no-op and uncached no-op rows (and the no-op proof).
+fn regen_summary_rows(rep: &mut Report, d: &mut String, lines: &[Value], runs: usize) {
+    let kind = |k: &str| lines.iter().find(|l| l["kind"] == k);
     if let Some(l) = kind("full") {
         let t = f(&l["total_ms"]);
-        rep.row("regen", format!("full, in-process, release ({} files written, nothing cached), median of {runs}", l["written"]), format!("{} ({} CPU)", ms(t), ms(f(&l["cpu_ms"]))), "", "", goal(t, 100.0, "≤ 100 ms"));
+        rep.row(
+            "regen",
+            format!(
+                "full, in-process, release ({} files written, nothing cached), median of {runs}",
+                l["written"]
+            ),
+            format!("{} ({} CPU)", ms(t), ms(f(&l["cpu_ms"]))),
+            "",
+            "",
+            goal(t, 100.0, "≤ 100 ms"),
+        );
     }
     if let Some(l) = kind("noop") {
         let changed = l["files_changed"].as_array().map_or(0, Vec::len);
-        let proof = format!("{} written by {} runs; {changed} of {} files in the tree changed (bytes and mtime compared)", l["written_total"], l["runs"], l["files_in_tree"]);
+        let proof = format!(
+            "{} written by {} runs; {changed} of {} files in the tree changed (bytes and mtime compared)",
+            l["written_total"], l["runs"], l["files_in_tree"]
+        );
         let t = f(&l["total_ms"]);
-        let met = if l["written_total"] == 0 && changed == 0 && t <= 50.0 { "met" } else { "missed" };
+        let met = if l["written_total"] == 0 && changed == 0 && t <= 50.0 {
+            "met"
+        } else {
+            "missed"
+        };
         rep.row(
             "regen",
             format!("no-op, in-process, release: {} files written, {changed} of {} changed, {} of {} spec folders from the cache", l["written_total"], l["files_in_tree"], l["cached"], l["units"]),
@@ -386,8 +534,19 @@ fn regen_section(rep: &mut Report, lines: &[Value], pg: &BTreeMap<String, Value>
         let _ = writeln!(d, "\nNo-op proof: {proof}.");
     }
     if let Some(l) = kind("noop-uncached") {
-        rep.row("regen", "no-op without the cache (first run after a generator rebuild)", format!("{} ({} CPU)", ms(f(&l["total_ms"])), ms(f(&l["cpu_ms"]))), "", "", "");
+        rep.row(
+            "regen",
+            "no-op without the cache (first run after a generator rebuild)",
+            format!("{} ({} CPU)", ms(f(&l["total_ms"])), ms(f(&l["cpu_ms"]))),
+            "",
+            "",
+            "",
+        );
     }
+}
+
+/// One row per vendor: its regen alone against progenitor's on the same document.
+fn regen_vendor_rows(rep: &mut Report, lines: &[Value], pg: &BTreeMap<String, Value>) {
     for l in lines.iter().filter(|l| l["kind"] == "vendor") {
         let krate = l["crate"].as_str().unwrap_or("?");
         let ours = f(&l["total_ms"]);
@@ -397,48 +556,110 @@ fn regen_section(rep: &mut Report, lines: &[Value], pg: &BTreeMap<String, Value>
                 let theirs = f(&p["median_ms"]);
                 let ops = p["operations"].as_u64().unwrap_or(0);
                 let dropped = p["dropped"].as_array().map_or(0, Vec::len);
-                let note = if dropped > 0 { format!(" ({} of {ops} operations)", ops - dropped as u64) } else { String::new() };
-                rep.row("regen", case, ms(ours), format!("{}{note}", ms(theirs)), format!("{:.2}", ours / theirs), goal(ours / theirs, 0.5, "≤ 0.5"));
+                let note = if dropped > 0 {
+                    format!(" ({} of {ops} operations)", ops - dropped as u64)
+                } else {
+                    String::new()
+                };
+                rep.row(
+                    "regen",
+                    case,
+                    ms(ours),
+                    format!("{}{note}", ms(theirs)),
+                    format!("{:.2}", ours / theirs),
+                    goal(ours / theirs, 0.5, "≤ 0.5"),
+                );
             }
-            Some(p) => rep.row("regen", case, ms(ours), format!("fails: {}", p["fatal"].as_str().unwrap_or("?")), "", ""),
+            Some(p) => rep.row(
+                "regen",
+                case,
+                ms(ours),
+                format!("fails: {}", p["fatal"].as_str().unwrap_or("?")),
+                "",
+                "",
+            ),
             None => rep.row("regen", case, ms(ours), "not run", "", ""),
         }
     }
-    if !pg.is_empty() {
-        let _ = writeln!(d, "\n### What progenitor 0.15.1 could read\n");
-        let _ = writeln!(d, "Progenitor (builder interface, merged tags) generates from each crate's `openapi.json` as emitted in this run; timed: read the prepared document, deserialize (`openapiv3`), generate, format (prettyplease), write `lib.rs`. Our side: the whole regen of that vendor (crate, API.md, openapi.json, tests).\n");
-        for (name, p) in pg {
-            let _ = writeln!(d, "- `{name}` (OpenAPI {}, {} operations):", p["version"].as_str().unwrap_or("?"), p["operations"]);
-            match p["as_emitted_error"].as_str() {
-                Some(e) => {
-                    let _ = writeln!(d, "  - as emitted: refused: `{e}`");
-                }
-                None => {
-                    let _ = writeln!(d, "  - as emitted: read and generated without changes");
-                }
+}
+
+/// What progenitor made of each document.
+fn progenitor_notes(d: &mut String, pg: &BTreeMap<String, Value>) {
+    let _ = writeln!(d, "\n### What progenitor 0.15.1 could read\n");
+    let _ = writeln!(d, "Progenitor (builder interface, merged tags) generates from each crate's `openapi.json` as emitted in this run; timed: read the prepared document, deserialize (`openapiv3`), generate, format (prettyplease), write `lib.rs`. Our side: the whole regen of that vendor (crate, API.md, openapi.json, tests).\n");
+    for (name, p) in pg {
+        let _ = writeln!(
+            d,
+            "- `{name}` (OpenAPI {}, {} operations):",
+            p["version"].as_str().unwrap_or("?"),
+            p["operations"]
+        );
+        match p["as_emitted_error"].as_str() {
+            Some(e) => {
+                let _ = writeln!(d, "  - as emitted: refused: `{e}`");
             }
-            if let Some(e) = p["version_gate_error"].as_str() {
-                let _ = writeln!(d, "  - with every 3.1 construct rewritten but the version left at 3.1: `{e}`");
-            }
-            let rewrites = p["downgrade"].as_array().cloned().unwrap_or_default();
-            if !rewrites.is_empty() {
-                let list: Vec<String> = rewrites.iter().map(|r| format!("{} ×{}", r["rewrite"].as_str().unwrap_or("?"), r["count"])).collect();
-                let _ = writeln!(d, "  - mechanical 3.1 → 3.0 rewrite: {}", list.join("; "));
-            }
-            for l in p["lossy"].as_array().into_iter().flatten() {
-                let _ = writeln!(d, "  - lossy: {}", l.as_str().unwrap_or("?"));
-            }
-            for x in p["dropped"].as_array().into_iter().flatten() {
-                let _ = writeln!(d, "  - dropped `{}` ({} {}): `{}`", x["operation"].as_str().unwrap_or("?"), x["method"].as_str().unwrap_or("?"), x["path"].as_str().unwrap_or("?"), x["error"].as_str().unwrap_or("?"));
-            }
-            if let Some(e) = p["fatal"].as_str() {
-                let _ = writeln!(d, "  - could not generate: `{e}`");
-            } else {
-                let _ = writeln!(d, "  - generated {} lines; median {:.1} ms (min {:.1}, max {:.1}, {} runs)", p["lines"], f(&p["median_ms"]), f(&p["min_ms"]), f(&p["max_ms"]), p["runs"]);
+            None => {
+                let _ = writeln!(d, "  - as emitted: read and generated without changes");
             }
         }
+        if let Some(e) = p["version_gate_error"].as_str() {
+            let _ = writeln!(
+                d,
+                "  - with every 3.1 construct rewritten but the version left at 3.1: `{e}`"
+            );
+        }
+        let rewrites = p["downgrade"].as_array().cloned().unwrap_or_default();
+        if !rewrites.is_empty() {
+            let list: Vec<String> = rewrites
+                .iter()
+                .map(|r| format!("{} ×{}", r["rewrite"].as_str().unwrap_or("?"), r["count"]))
+                .collect();
+            let _ = writeln!(d, "  - mechanical 3.1 → 3.0 rewrite: {}", list.join("; "));
+        }
+        for l in p["lossy"].as_array().into_iter().flatten() {
+            let _ = writeln!(d, "  - lossy: {}", l.as_str().unwrap_or("?"));
+        }
+        for x in p["dropped"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                d,
+                "  - dropped `{}` ({} {}): `{}`",
+                x["operation"].as_str().unwrap_or("?"),
+                x["method"].as_str().unwrap_or("?"),
+                x["path"].as_str().unwrap_or("?"),
+                x["error"].as_str().unwrap_or("?")
+            );
+        }
+        if let Some(e) = p["fatal"].as_str() {
+            let _ = writeln!(d, "  - could not generate: `{e}`");
+        } else {
+            let _ = writeln!(
+                d,
+                "  - generated {} lines; median {:.1} ms (min {:.1}, max {:.1}, {} runs)",
+                p["lines"],
+                f(&p["median_ms"]),
+                f(&p["min_ms"]),
+                f(&p["max_ms"]),
+                p["runs"]
+            );
+        }
     }
-    rep.details.push_str(&d);
+}
+
+/// Calls answered in process by the test kit, beside the same client's calls to a loopback server.
+fn kit_row(rep: &mut Report, line: Option<&Value>) {
+    let Some(l) = line else {
+        rep.failures.push("mock_calls: no result line".into());
+        return;
+    };
+    let (k, n) = (f(&l["kit_us_median"]), f(&l["loopback_us_median"]));
+    rep.row(
+        "test kit",
+        format!("median per call, {} calls answered by `MockServer` (bench/src/bin/mock_calls.rs)", l["requests"]),
+        format!("{k:.1} µs"),
+        format!("{n:.1} µs same client, loopback server"),
+        format!("{:.3}", k / n),
+        "",
+    );
 }
 
 fn overhead_section(rep: &mut Report, line: Option<&Value>) {
@@ -446,7 +667,11 @@ fn overhead_section(rep: &mut Report, line: Option<&Value>) {
         rep.failures.push("overhead: no result line".into());
         return;
     };
-    let (g, h, m) = (f(&l["generated"]["median_us"]), f(&l["hand"]["median_us"]), f(&l["hand-model"]["median_us"]));
+    let (g, h, m) = (
+        f(&l["generated"]["median_us"]),
+        f(&l["hand"]["median_us"]),
+        f(&l["hand-model"]["median_us"]),
+    );
     let met = if g / h <= 1.05 { "met" } else { "missed" };
     rep.row(
         "request overhead",
@@ -461,13 +686,32 @@ fn overhead_section(rep: &mut Report, line: Option<&Value>) {
     let _ = writeln!(d, "SnapEngage `check_widget_availability` (GET, `x-api-key`, JSON answer) against a raw-tokio loopback server on the same single-threaded runtime (`bench/src/bin/overhead.rs`); the four clients take turns request by request, each on its own keep-alive connection.\n");
     let _ = writeln!(d, "| client | median | p10 | p90 | mean |");
     let _ = writeln!(d, "|---|---|---|---|---|");
-    for (k, what) in [("generated", "generated client"), ("hand", "hand-written reqwest, own struct"), ("hand-model", "hand-written reqwest, generated model type"), ("hand-timeout", "hand-written reqwest with a 30 s request timeout")] {
+    for (k, what) in [
+        ("generated", "generated client"),
+        ("hand", "hand-written reqwest, own struct"),
+        ("hand-model", "hand-written reqwest, generated model type"),
+        ("hand-timeout", "hand-written reqwest with a 30 s request timeout"),
+    ] {
         let v = &l[k];
-        let _ = writeln!(d, "| {what} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs |", f(&v["median_us"]), f(&v["p10_us"]), f(&v["p90_us"]), f(&v["mean_us"]));
+        let _ = writeln!(
+            d,
+            "| {what} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs |",
+            f(&v["median_us"]),
+            f(&v["p10_us"]),
+            f(&v["p90_us"]),
+            f(&v["mean_us"])
+        );
     }
     let t = f(&l["hand-timeout"]["median_us"]);
     let _ = writeln!(d, "\nRatio against the hand-written call decoding into the generated model: {:.3}; against the hand-written call with reqwest's timeout (the generated client always arms a per-attempt timeout): {:.3}.", g / m, g / t);
-    rep.row("request overhead", "same, hand-written with reqwest's 30 s timeout", format!("{g:.1} µs"), format!("{t:.1} µs"), format!("{:.3}", g / t), "");
+    rep.row(
+        "request overhead",
+        "same, hand-written with reqwest's 30 s timeout",
+        format!("{g:.1} µs"),
+        format!("{t:.1} µs"),
+        format!("{:.3}", g / t),
+        "",
+    );
     rep.details.push_str(&d);
 }
 
@@ -476,7 +720,12 @@ fn overhead_section(rep: &mut Report, line: Option<&Value>) {
 /// runs alone at two request counts; the difference divided by the extra
 /// requests (warm-up included) leaves out start-up (TLS roots, runtime).
 fn instructions_section(rep: &mut Report, overhead: &Path) {
-    let have_valgrind = Command::new("valgrind").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    let have_valgrind = Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !have_valgrind {
         rep.failures.push("overhead: valgrind is not installed, so instructions per request were not counted (apt-get install valgrind)".into());
         return;
@@ -495,18 +744,37 @@ fn instructions_section(rep: &mut Report, overhead: &Path) {
             .map_err(|e| format!("cannot run valgrind: {e}"))?;
         let err = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
-            return Err(format!("valgrind on overhead --only {client} failed ({}): {err}", out.status));
+            return Err(format!(
+                "valgrind on overhead --only {client} failed ({}): {err}",
+                out.status
+            ));
         }
         err.lines()
             .find_map(|l| l.split_once("Collected :").and_then(|(_, n)| n.trim().parse().ok()))
             .ok_or_else(|| format!("callgrind printed no instruction total for {client}"))
     };
-    let per_call = |client: &str| -> Result<f64, String> { Ok((count(client, large)? as f64 - count(client, small)? as f64) / (calls(large) - calls(small)) as f64) };
+    let per_call = |client: &str| -> Result<f64, String> {
+        Ok((count(client, large)? as f64 - count(client, small)? as f64) / (calls(large) - calls(small)) as f64)
+    };
     match (per_call("generated"), per_call("hand"), per_call("hand-timeout")) {
         (Ok(g), Ok(h), Ok(t)) => {
             let met = if g / h <= 1.05 { "met" } else { "missed" };
-            rep.row("request overhead", "instructions per request (callgrind)", format!("{g:.0}"), format!("{h:.0} hand-written reqwest"), format!("{:.3}", g / h), format!("≤ 1.05 ({met})"));
-            rep.row("request overhead", "instructions per request, against reqwest with its timeout", format!("{g:.0}"), format!("{t:.0}"), format!("{:.3}", g / t), "");
+            rep.row(
+                "request overhead",
+                "instructions per request (callgrind)",
+                format!("{g:.0}"),
+                format!("{h:.0} hand-written reqwest"),
+                format!("{:.3}", g / h),
+                format!("≤ 1.05 ({met})"),
+            );
+            rep.row(
+                "request overhead",
+                "instructions per request, against reqwest with its timeout",
+                format!("{g:.0}"),
+                format!("{t:.0}"),
+                format!("{:.3}", g / t),
+                "",
+            );
         }
         (g, h, t) => rep.failures.extend([g.err(), h.err(), t.err()].into_iter().flatten()),
     }
@@ -517,41 +785,54 @@ fn stream_section(rep: &mut Report, lines: &[Value], mib: u64) {
         let step = l["step"].as_str().unwrap_or("?");
         let peak = f(&l["peak_rss_mib"]);
         let met = if peak < 64.0 { "met" } else { "missed" };
-        rep.row("streaming memory", format!("{mib} MiB {step}"), format!("{peak:.1} MiB peak RSS, {}", secs(f(&l["seconds"]))), "", "", format!("< 64 MiB ({met})"));
+        rep.row(
+            "streaming memory",
+            format!("{mib} MiB {step}"),
+            format!("{peak:.1} MiB peak RSS, {}", secs(f(&l["seconds"]))),
+            "",
+            "",
+            format!("< 64 MiB ({met})"),
+        );
     }
     if lines.is_empty() {
         rep.failures.push("stream: no result lines".into());
     }
 }
 
-fn compile_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<String, Value>, runs: usize) -> Result<(), String> {
+fn compile_section(
+    rep: &mut Report,
+    root: &Path,
+    target: &Path,
+    pg: &BTreeMap<String, Value>,
+    runs: usize,
+) -> Result<(), String> {
     let crates = ["snapengage", "besnappy", "snapcall"];
     let ours_target = target.join("bench/compile");
     // Progenitor's clients: a scratch workspace of one crate per vendor, with the pinned lock file.
     let pg_ws = target.join("bench/progenitor-clients");
     let pg_target = target.join("bench/progenitor-clients-target");
-    let mut pg_crates = Vec::new();
-    for k in crates {
-        if let Some(lib) = pg.get(k).filter(|p| p["fatal"].is_null()).and_then(|p| p["lib_rs"].as_str()) {
-            pg_crates.push((k, PathBuf::from(lib)));
-        }
-    }
-    if !pg_crates.is_empty() {
-        write_pg_workspace(root, &pg_ws, &pg_crates)?;
-    }
+    let pg_crates = pg_clients(root, &pg_ws, pg, &crates)?;
     let mut d = String::new();
     let _ = writeln!(d, "\n### Compile time (wall, median of {runs})\n");
     let _ = writeln!(
         d,
         "Each client crate alone, its dependencies already built: `cargo clean -p <crate>` then `cargo build -p <crate>`, in separate target folders (`target/bench/compile`, `target/bench/progenitor-clients-target`) with the same dev profile settings. Progenitor's clients are its generated `lib.rs` in a scratch crate under `target/bench/progenitor-clients`, with the dependencies pinned by `bench/progenitor/Cargo.lock`.\n"
     );
-    let _ = writeln!(d, "| crate | profile | snapsdk | progenitor | snapsdk lines | progenitor lines |");
+    let _ = writeln!(
+        d,
+        "| crate | profile | snapsdk | progenitor | snapsdk lines | progenitor lines |"
+    );
     let _ = writeln!(d, "|---|---|---|---|---|---|");
     for (profile, flag) in [("debug", None), ("release", Some("--release"))] {
         if !pg_crates.is_empty() {
             let mut pre: Vec<String> = vec!["build".into()];
             pre.extend(flag.map(str::to_owned));
-            cargo_timed(root, &pre.iter().map(String::as_str).collect::<Vec<_>>(), &pg_target, Some(&pg_ws))?;
+            cargo_timed(
+                root,
+                &pre.iter().map(String::as_str).collect::<Vec<_>>(),
+                &pg_target,
+                Some(&pg_ws),
+            )?;
         }
         for k in crates {
             // Each client alone: its runtime dependency is built with that
@@ -562,22 +843,68 @@ fn compile_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<S
             cargo_timed(root, &prebuild, &ours_target, None)?;
             let ours = time_clean_build(root, &ours_target, None, k, flag, runs)?;
             let pg_name = format!("pg-{k}");
-            let theirs = if pg_crates.iter().any(|(c, _)| *c == k) { Some(time_clean_build(root, &pg_target, Some(&pg_ws), &pg_name, flag, runs)?) } else { None };
+            let theirs = if pg_crates.iter().any(|(c, _)| *c == k) {
+                Some(time_clean_build(root, &pg_target, Some(&pg_ws), &pg_name, flag, runs)?)
+            } else {
+                None
+            };
             let ours_lines = rust_lines(&root.join("crates").join(k).join("src"));
             let pg_lines = pg.get(k).and_then(|p| p["lines"].as_u64());
             let (theirs_s, ratio) = match theirs {
                 Some(t) => (secs(t), format!("{:.2}", ours / t)),
                 None => ("not built".into(), String::new()),
             };
-            rep.row("compile time", format!("`{k}`, {profile}, deps prebuilt"), secs(ours), format!("{theirs_s} progenitor"), ratio, "");
-            let _ = writeln!(d, "| {k} | {profile} | {} | {theirs_s} | {ours_lines} | {} |", secs(ours), pg_lines.map_or("".into(), |n| n.to_string()));
+            rep.row(
+                "compile time",
+                format!("`{k}`, {profile}, deps prebuilt"),
+                secs(ours),
+                format!("{theirs_s} progenitor"),
+                ratio,
+                "",
+            );
+            let _ = writeln!(
+                d,
+                "| {k} | {profile} | {} | {theirs_s} | {ours_lines} | {} |",
+                secs(ours),
+                pg_lines.map_or("".into(), |n| n.to_string())
+            );
         }
     }
     rep.details.push_str(&d);
     Ok(())
 }
 
-fn time_clean_build(root: &Path, target: &Path, dir: Option<&Path>, krate: &str, flag: Option<&str>, runs: usize) -> Result<f64, String> {
+/// The crates among `crates` progenitor generated a client for, written as a workspace in `pg_ws` (if any).
+fn pg_clients<'a>(
+    root: &Path,
+    pg_ws: &Path,
+    pg: &BTreeMap<String, Value>,
+    crates: &[&'a str],
+) -> Result<Vec<(&'a str, PathBuf)>, String> {
+    let mut pg_crates = Vec::new();
+    for &k in crates {
+        if let Some(lib) = pg
+            .get(k)
+            .filter(|p| p["fatal"].is_null())
+            .and_then(|p| p["lib_rs"].as_str())
+        {
+            pg_crates.push((k, PathBuf::from(lib)));
+        }
+    }
+    if !pg_crates.is_empty() {
+        write_pg_workspace(root, pg_ws, &pg_crates)?;
+    }
+    Ok(pg_crates)
+}
+
+fn time_clean_build(
+    root: &Path,
+    target: &Path,
+    dir: Option<&Path>,
+    krate: &str,
+    flag: Option<&str>,
+    runs: usize,
+) -> Result<f64, String> {
     let mut times = Vec::new();
     for _ in 0..runs {
         let mut clean = vec!["clean", "-p", krate];
@@ -605,8 +932,12 @@ fn rust_lines(dir: &Path) -> usize {
 /// A workspace of `pg-<crate>` packages around progenitor's generated `lib.rs` files.
 fn write_pg_workspace(root: &Path, ws: &Path, crates: &[(&str, PathBuf)]) -> Result<(), String> {
     let io = |e: std::io::Error| format!("{}: {e}", ws.display());
-    let deps_manifest = std::fs::read_to_string(root.join("bench/progenitor/client-deps/Cargo.toml")).map_err(|e| format!("bench/progenitor/client-deps/Cargo.toml: {e}"))?;
-    let deps = deps_manifest.split_once("[dependencies]").map(|(_, d)| d.trim()).ok_or("client-deps/Cargo.toml has no [dependencies]")?;
+    let deps_manifest = std::fs::read_to_string(root.join("bench/progenitor/client-deps/Cargo.toml"))
+        .map_err(|e| format!("bench/progenitor/client-deps/Cargo.toml: {e}"))?;
+    let deps = deps_manifest
+        .split_once("[dependencies]")
+        .map(|(_, d)| d.trim())
+        .ok_or("client-deps/Cargo.toml has no [dependencies]")?;
     std::fs::create_dir_all(ws).map_err(io)?;
     let members: Vec<String> = crates.iter().map(|(k, _)| format!("\"{k}\"")).collect();
     let manifest = format!(
@@ -646,14 +977,26 @@ fn children_cpu() -> Option<f64> {
 /// (dev profile). One warm-up run (builds xtask if needed, fills the cache),
 /// then `runs` timed runs: wall seconds, and CPU seconds of cargo plus xtask.
 fn real_regen(root: &Path, runs: usize) -> Result<(Vec<f64>, Vec<f64>), String> {
-    eprintln!("==> cargo xtask regen (the real command, dev profile, warm), 1 + {runs} runs in {}", root.display());
+    eprintln!(
+        "==> cargo xtask regen (the real command, dev profile, warm), 1 + {runs} runs in {}",
+        root.display()
+    );
     let run = || -> Result<(f64, Option<f64>), String> {
         let cpu0 = children_cpu();
         let t = Instant::now();
-        let out = Command::new(cargo()).args(["xtask", "regen"]).current_dir(root).stdin(Stdio::null()).output().map_err(|e| format!("cargo xtask regen: cannot start: {e}"))?;
+        let out = Command::new(cargo())
+            .args(["xtask", "regen"])
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cargo xtask regen: cannot start: {e}"))?;
         let wall = t.elapsed().as_secs_f64();
         if !out.status.success() {
-            return Err(format!("cargo xtask regen failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+            return Err(format!(
+                "cargo xtask regen failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
         }
         if let Some(last) = String::from_utf8_lossy(&out.stdout).lines().last() {
             eprintln!("    {last}");
@@ -673,8 +1016,23 @@ fn real_regen(root: &Path, runs: usize) -> Result<(Vec<f64>, Vec<f64>), String> 
 fn real_regen_rows(rep: &mut Report, wall: &[f64], cpu: &[f64]) {
     let w = median(wall.to_vec());
     let min = wall.iter().copied().fold(f64::INFINITY, f64::min);
-    let c = if cpu.is_empty() { "CPU unknown".to_owned() } else { format!("{} CPU (cargo + xtask, user + system)", secs(median(cpu.to_vec()))) };
-    rep.row("regen", format!("`cargo xtask regen` as typed, dev profile, warm, nothing to do: median wall of {} (min {})", wall.len(), secs(min)), format!("{} wall, {c}", secs(w)), "", "", goal(w, 0.3, "≤ 0.3 s"));
+    let c = if cpu.is_empty() {
+        "CPU unknown".to_owned()
+    } else {
+        format!("{} CPU (cargo + xtask, user + system)", secs(median(cpu.to_vec())))
+    };
+    rep.row(
+        "regen",
+        format!(
+            "`cargo xtask regen` as typed, dev profile, warm, nothing to do: median wall of {} (min {})",
+            wall.len(),
+            secs(min)
+        ),
+        format!("{} wall, {c}", secs(w)),
+        "",
+        "",
+        goal(w, 0.3, "≤ 0.3 s"),
+    );
 }
 
 /// The client the application section builds on (the README's example client).
@@ -693,8 +1051,51 @@ struct App {
 /// tokio, `cargo build` from nothing, debug and release; the same on
 /// progenitor's client (with the dependencies it needs as is, and with
 /// reqwest's default features, which add TLS and HTTP/2 as ours has).
-fn app_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<String, Value>, client: &str) -> Result<(), String> {
+fn app_section(
+    rep: &mut Report,
+    root: &Path,
+    target: &Path,
+    pg: &BTreeMap<String, Value>,
+    client: &str,
+) -> Result<(), String> {
     let base = target.join("bench/app");
+    let apps = apps(rep, root, target, pg, client)?;
+    let mut d = String::new();
+    let _ = writeln!(d, "\n### What an application pays to build\n");
+    let _ = writeln!(
+        d,
+        "A new binary crate (`target/bench/app/<name>`, its own workspace, cargo's default profiles) with two dependencies, one client and `tokio` (`rt-multi-thread`, `macros`), whose `main` makes one call; `cargo build` and `cargo build --release`, each from an empty target folder (registry sources already downloaded). Crates compiled: the `Compiling` lines cargo prints. Binary size: the release executable as built (not stripped). Versions pinned by this workspace's `Cargo.lock` (ours) and `bench/progenitor/Cargo.lock` (progenitor's). One build each: these are minutes long on a shared machine.\n"
+    );
+    let _ = writeln!(d, "| app | debug build | crates | release build | crates | release binary | 1-min load average before debug / release |");
+    let _ = writeln!(d, "|---|---|---|---|---|---|---|");
+    let mut results = Vec::new();
+    for app in &apps {
+        let (r, size, loads) = build_app(&base.join(app.name), app)?;
+        let _ = writeln!(
+            d,
+            "| {} | {} | {} | {} | {} | {size:.1} MiB | {} |",
+            app.what,
+            secs(r[0].0),
+            r[0].1,
+            secs(r[1].0),
+            r[1].1,
+            loads.join(" / ")
+        );
+        results.push((app, r, size));
+    }
+    rep.details.push_str(&d);
+    app_rows(rep, client, &results);
+    Ok(())
+}
+
+/// The apps to build: ours, then (when progenitor generated the client) progenitor's, as is and with TLS.
+fn apps(
+    rep: &mut Report,
+    root: &Path,
+    target: &Path,
+    pg: &BTreeMap<String, Value>,
+    client: &str,
+) -> Result<Vec<App>, String> {
     let path_of = |p: &Path| format!("{:?}", p.display().to_string());
     let tokio = r#"tokio = { version = "1", features = ["rt-multi-thread", "macros"] }"#;
     let mut apps = vec![App {
@@ -707,7 +1108,11 @@ fn app_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<Strin
         ),
         lock: root.join("Cargo.lock"),
     }];
-    match pg.get(client).filter(|p| p["fatal"].is_null()).and_then(|p| p["lib_rs"].as_str()) {
+    match pg
+        .get(client)
+        .filter(|p| p["fatal"].is_null())
+        .and_then(|p| p["lib_rs"].as_str())
+    {
         Some(lib) => {
             let ws = target.join("bench/progenitor-clients");
             write_pg_workspace(root, &ws, &[(client, PathBuf::from(lib))])?;
@@ -717,7 +1122,13 @@ fn app_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<Strin
                 app_call(true)
             );
             let lock = root.join("bench/progenitor/Cargo.lock");
-            apps.push(App { name: "app-progenitor", what: format!("progenitor `{client}`, its dependencies as is (reqwest without TLS or HTTP/2)"), deps: dep.clone(), main: main.clone(), lock: lock.clone() });
+            apps.push(App {
+                name: "app-progenitor",
+                what: format!("progenitor `{client}`, its dependencies as is (reqwest without TLS or HTTP/2)"),
+                deps: dep.clone(),
+                main: main.clone(),
+                lock: lock.clone(),
+            });
             // What the app needs to reach the vendor's https URL as ours does: rustls with ring, and HTTP/2.
             apps.push(App {
                 name: "app-progenitor-tls",
@@ -727,58 +1138,98 @@ fn app_section(rep: &mut Report, root: &Path, target: &Path, pg: &BTreeMap<Strin
                 lock,
             });
         }
-        None => rep.failures.push(format!("app: progenitor's `{client}` client was not generated, so only ours was built")),
+        None => rep.failures.push(format!(
+            "app: progenitor's `{client}` client was not generated, so only ours was built"
+        )),
     }
-    let mut d = String::new();
-    let _ = writeln!(d, "\n### What an application pays to build\n");
-    let _ = writeln!(
-        d,
-        "A new binary crate (`target/bench/app/<name>`, its own workspace, cargo's default profiles) with two dependencies, one client and `tokio` (`rt-multi-thread`, `macros`), whose `main` makes one call; `cargo build` and `cargo build --release`, each from an empty target folder (registry sources already downloaded). Crates compiled: the `Compiling` lines cargo prints. Binary size: the release executable as built (not stripped). Versions pinned by this workspace's `Cargo.lock` (ours) and `bench/progenitor/Cargo.lock` (progenitor's). One build each: these are minutes long on a shared machine.\n"
-    );
-    let _ = writeln!(d, "| app | debug build | crates | release build | crates | release binary | 1-min load average before debug / release |");
-    let _ = writeln!(d, "|---|---|---|---|---|---|---|");
-    let mut results = Vec::new();
-    for app in &apps {
-        let dir = base.join(app.name);
-        let io = |e: std::io::Error| format!("{}: {e}", dir.display());
-        std::fs::create_dir_all(dir.join("src")).map_err(io)?;
-        let manifest = format!("# Written by `cargo xtask bench`.\n[package]\nname = \"{}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{}\n[workspace]\n", app.name, app.deps);
-        write_if_changed(&dir.join("Cargo.toml"), &manifest).map_err(io)?;
-        write_if_changed(&dir.join("src/main.rs"), &app.main).map_err(io)?;
-        std::fs::copy(&app.lock, dir.join("Cargo.lock")).map_err(io)?;
-        let mut r = Vec::new();
-        let mut loads = Vec::new();
-        for release in [false, true] {
-            let t = dir.join("target");
-            let _ = std::fs::remove_dir_all(&t);
-            loads.push(std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_owned)).unwrap_or_else(|| "?".into()));
-            let (secs_taken, crates) = build_counted(&dir, &t, release)?;
-            r.push((secs_taken, crates));
-        }
-        let exe = dir.join("target/release").join(app.name);
-        let size = std::fs::metadata(&exe).map_err(|e| format!("{}: {e}", exe.display()))?.len() as f64 / (1024.0 * 1024.0);
-        let _ = writeln!(d, "| {} | {} | {} | {} | {} | {size:.1} MiB | {} |", app.what, secs(r[0].0), r[0].1, secs(r[1].0), r[1].1, loads.join(" / "));
-        results.push((app, r, size));
+    Ok(apps)
+}
+
+/// `(wall seconds, crates compiled)` of an app's debug and release builds.
+type Builds = Vec<(f64, usize)>;
+
+/// Writes one app's crate in `dir` and builds it from nothing, debug then release:
+/// `(wall seconds, crates compiled)` per build, the release binary's MiB and the load average before each build.
+fn build_app(dir: &Path, app: &App) -> Result<(Builds, f64, Vec<String>), String> {
+    let io = |e: std::io::Error| format!("{}: {e}", dir.display());
+    std::fs::create_dir_all(dir.join("src")).map_err(io)?;
+    let manifest = format!("# Written by `cargo xtask bench`.\n[package]\nname = \"{}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{}\n[workspace]\n", app.name, app.deps);
+    write_if_changed(&dir.join("Cargo.toml"), &manifest).map_err(io)?;
+    write_if_changed(&dir.join("src/main.rs"), &app.main).map_err(io)?;
+    std::fs::copy(&app.lock, dir.join("Cargo.lock")).map_err(io)?;
+    let mut r = Vec::new();
+    let mut loads = Vec::new();
+    for release in [false, true] {
+        let t = dir.join("target");
+        let _ = std::fs::remove_dir_all(&t);
+        loads.push(
+            std::fs::read_to_string("/proc/loadavg")
+                .ok()
+                .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+                .unwrap_or_else(|| "?".into()),
+        );
+        let (secs_taken, crates) = build_counted(dir, &t, release)?;
+        r.push((secs_taken, crates));
     }
-    rep.details.push_str(&d);
-    let Some((ours, ours_r, ours_size)) = results.first() else { return Ok(()) };
+    let exe = dir.join("target/release").join(app.name);
+    let size = std::fs::metadata(&exe)
+        .map_err(|e| format!("{}: {e}", exe.display()))?
+        .len() as f64
+        / (1024.0 * 1024.0);
+    Ok((r, size, loads))
+}
+
+/// The table rows: each progenitor app's builds and binary against ours (the first).
+fn app_rows(rep: &mut Report, client: &str, results: &[(&App, Builds, f64)]) {
+    let Some((ours, ours_r, ours_size)) = results.first() else {
+        return;
+    };
     let _ = ours;
     for (app, r, size) in results.iter().skip(1) {
         let ratio = |a: f64, b: f64| format!("{:.2}", a / b);
         let met = |a: f64, b: f64| if a <= b { "met" } else { "missed" };
-        let short = if app.name == "app-progenitor" { "progenitor, deps as is (no TLS, no HTTP/2)" } else { "progenitor + TLS (rustls, ring) and HTTP/2" };
+        let short = if app.name == "app-progenitor" {
+            "progenitor, deps as is (no TLS, no HTTP/2)"
+        } else {
+            "progenitor + TLS (rustls, ring) and HTTP/2"
+        };
         for (i, profile) in ["debug", "release"].iter().enumerate() {
-            rep.row("app build", format!("new app on `{client}` + tokio, {profile}, from nothing: wall / crates"), format!("{} / {}", secs(ours_r[i].0), ours_r[i].1), format!("{} / {} {short}", secs(r[i].0), r[i].1), format!("{} / {}", ratio(ours_r[i].0, r[i].0), ratio(ours_r[i].1 as f64, r[i].1 as f64)), format!("≤ 1 ({} / {})", met(ours_r[i].0, r[i].0), met(ours_r[i].1 as f64, r[i].1 as f64)));
+            rep.row(
+                "app build",
+                format!("new app on `{client}` + tokio, {profile}, from nothing: wall / crates"),
+                format!("{} / {}", secs(ours_r[i].0), ours_r[i].1),
+                format!("{} / {} {short}", secs(r[i].0), r[i].1),
+                format!(
+                    "{} / {}",
+                    ratio(ours_r[i].0, r[i].0),
+                    ratio(ours_r[i].1 as f64, r[i].1 as f64)
+                ),
+                format!(
+                    "≤ 1 ({} / {})",
+                    met(ours_r[i].0, r[i].0),
+                    met(ours_r[i].1 as f64, r[i].1 as f64)
+                ),
+            );
         }
-        rep.row("app build", "release binary size", format!("{ours_size:.1} MiB"), format!("{size:.1} MiB {short}"), ratio(*ours_size, *size), format!("≤ 1 ({})", met(*ours_size, *size)));
+        rep.row(
+            "app build",
+            "release binary size",
+            format!("{ours_size:.1} MiB"),
+            format!("{size:.1} MiB {short}"),
+            ratio(*ours_size, *size),
+            format!("≤ 1 ({})", met(*ours_size, *size)),
+        );
     }
-    Ok(())
 }
 
 /// The one call each app makes (SnapEngage's widget availability, a GET with
 /// one path parameter), in our builder style or progenitor's.
 fn app_call(progenitor: bool) -> String {
-    let call = if progenitor { "client.check_widget_availability().widget_id(\"widget\").send().await" } else { "client.chat().check_widget_availability(\"widget\").send().await" };
+    let call = if progenitor {
+        "client.check_widget_availability().widget_id(\"widget\").send().await"
+    } else {
+        "client.chat().check_widget_availability(\"widget\").send().await"
+    };
     format!("    let answer = {call};\n    println!(\"{{answer:?}}\");")
 }
 
@@ -790,13 +1241,28 @@ fn build_counted(dir: &Path, target: &Path, release: bool) -> Result<(f64, usize
     }
     eprintln!("==> cargo {} in {} (from nothing)", args.join(" "), dir.display());
     let started = Instant::now();
-    let out = Command::new(cargo()).args(&args).env("CARGO_TARGET_DIR", target).env_remove("RUSTFLAGS").current_dir(dir).stdin(Stdio::null()).output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let out = Command::new(cargo())
+        .args(&args)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     let wall = started.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        return Err(format!("`cargo {}` in {} failed ({}):\n{stderr}", args.join(" "), dir.display(), out.status));
+        return Err(format!(
+            "`cargo {}` in {} failed ({}):\n{stderr}",
+            args.join(" "),
+            dir.display(),
+            out.status
+        ));
     }
-    let crates = stderr.lines().filter(|l| l.trim_start().starts_with("Compiling ")).count();
+    let crates = stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Compiling "))
+        .count();
     eprintln!("    {crates} crates compiled in {}", secs(wall));
     Ok((wall, crates))
 }

@@ -8,19 +8,69 @@
 //! - Prism (npm, `tools/prism/package-lock.json`) into `tools/prism/node_modules`,
 //!   which each crate's generated `tests/prism.rs` starts on a loopback port.
 //!
-//! Each install is skipped when the lock file it came from is unchanged.
+//! - the release test's registry server and cargo-semver-checks (crates.io,
+//!   `tools/registry/pins.toml`) under `<target dir>/release-tools/`.
+//!
+//! Each install is skipped when the lock file (or pin) it came from is unchanged.
 
+use std::time::Instant;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Why an external tool step did not pass (the messages are the ones the test command prints).
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    /// The tool ran and reported a failure (a finding, a failed install).
+    #[error("{what} failed ({status})")]
+    Failed {
+        what: String,
+        status: std::process::ExitStatus,
+    },
+    /// The tool could not be started: `missing` says what to install.
+    #[error("{what}: could not run `{program}` ({error}); {missing}")]
+    NotRun {
+        what: String,
+        program: String,
+        error: std::io::Error,
+        missing: String,
+    },
+    /// Anything else (files, no input), as its message.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for ToolError {
+    fn from(message: String) -> Self {
+        ToolError::Other(message)
+    }
+}
+
+impl From<ToolError> for String {
+    fn from(e: ToolError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Run a command, echoing it; the error names the step and what to install.
-fn run(what: &str, cmd: &mut Command, missing: &str) -> Result<(), String> {
-    let shown = std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
+fn run(what: &str, cmd: &mut Command, missing: &str) -> Result<(), ToolError> {
+    let shown = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
     eprintln!("==> {what}: {shown}");
     match cmd.status() {
         Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!("{what} failed ({s})")),
-        Err(e) => Err(format!("{what}: could not run `{}` ({e}); {missing}", cmd.get_program().to_string_lossy())),
+        Ok(status) => Err(ToolError::Failed {
+            what: what.to_owned(),
+            status,
+        }),
+        Err(error) => Err(ToolError::NotRun {
+            what: what.to_owned(),
+            program: cmd.get_program().to_string_lossy().into_owned(),
+            error,
+            missing: missing.to_owned(),
+        }),
     }
 }
 
@@ -29,8 +79,10 @@ fn up_to_date(lock: &Path, stamp: &Path) -> bool {
     matches!((std::fs::read(lock), std::fs::read(stamp)), (Ok(a), Ok(b)) if a == b)
 }
 
-fn stamp(lock: &Path, stamp: &Path) -> Result<(), String> {
-    std::fs::copy(lock, stamp).map(|_| ()).map_err(|e| format!("writing {}: {e}", stamp.display()))
+fn stamp(lock: &Path, stamp: &Path) -> Result<(), ToolError> {
+    std::fs::copy(lock, stamp)
+        .map(|_| ())
+        .map_err(|e| ToolError::Other(format!("writing {}: {e}", stamp.display())))
 }
 
 /// Every emitted OpenAPI document: the vendors' and the generator fixtures'.
@@ -77,27 +129,39 @@ fn target_dir_with(root: &Path, env: Option<std::ffi::OsString>) -> PathBuf {
 }
 
 /// Install the pinned validator (if its requirements changed) and validate every document as OpenAPI 3.1.
-pub fn validate_openapi(root: &Path, target: &Path) -> Result<(), String> {
+pub fn validate_openapi(root: &Path, target: &Path) -> Result<(), ToolError> {
     let dir = target.join("openapi-validator");
-    let bin = install_validator(&root.join("tools/openapi-validator/requirements.txt"), &dir, &mut |what, cmd, missing| run(what, cmd, missing))?;
+    let bin = install_validator(
+        &root.join("tools/openapi-validator/requirements.txt"),
+        &dir,
+        &mut |what, cmd, missing| run(what, cmd, missing),
+    )?;
     let docs = openapi_documents(root);
     if docs.is_empty() {
-        return Err("no openapi.json found under crates/ or tests/fixtures/; run `cargo xtask regen`".into());
+        return Err(ToolError::Other(
+            "no openapi.json found under crates/ or tests/fixtures/; run `cargo xtask regen`".into(),
+        ));
     }
-    let rel: Vec<PathBuf> = docs.iter().map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf()).collect();
+    let rel: Vec<PathBuf> = docs
+        .iter()
+        .map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf())
+        .collect();
     run(
         "openapi-spec-validator",
-        Command::new(bin.join("openapi-spec-validator")).args(["--schema", "3.1", "--validation-errors", "all"]).args(&rel).current_dir(root),
+        Command::new(bin.join("openapi-spec-validator"))
+            .args(["--schema", "3.1", "--validation-errors", "all"])
+            .args(&rel)
+            .current_dir(root),
         &format!("delete {} and rerun `cargo xtask test` to reinstall it", dir.display()),
     )
 }
 
 /// How an installer command is run: `(step name, command, what to install when it cannot start)`.
-pub type Installer<'a> = dyn FnMut(&str, &mut Command, &str) -> Result<(), String> + 'a;
+pub type Installer<'a> = dyn FnMut(&str, &mut Command, &str) -> Result<(), ToolError> + 'a;
 
 /// The venv under `dir` with the requirements installed, through `installer`,
 /// unless the last successful install used the same `requirements`; its `bin` folder.
-pub fn install_validator(requirements: &Path, dir: &Path, installer: &mut Installer<'_>) -> Result<PathBuf, String> {
+pub fn install_validator(requirements: &Path, dir: &Path, installer: &mut Installer<'_>) -> Result<PathBuf, ToolError> {
     install_venv(requirements, &dir.join("venv"), "openapi validator", &[], installer)
 }
 
@@ -109,7 +173,13 @@ pub fn install_validator(requirements: &Path, dir: &Path, installer: &mut Instal
 /// Safe when several threads or processes ask at once (tests of a cold target
 /// dir do): the check and the install hold an exclusive lock on `<venv>.lock`
 /// beside the venv, so one installs and the others wait, then find it done.
-pub fn install_venv(requirements: &Path, venv: &Path, what: &str, pip_args: &[&str], installer: &mut Installer<'_>) -> Result<PathBuf, String> {
+pub fn install_venv(
+    requirements: &Path,
+    venv: &Path,
+    what: &str,
+    pip_args: &[&str],
+    installer: &mut Installer<'_>,
+) -> Result<PathBuf, ToolError> {
     let bin = venv.join("bin");
     let installed = venv.join("installed-requirements.txt");
     if let Some(dir) = venv.parent() {
@@ -129,7 +199,11 @@ pub fn install_venv(requirements: &Path, venv: &Path, what: &str, pip_args: &[&s
         return Ok(bin);
     }
     let _ = std::fs::remove_dir_all(venv);
-    installer(&format!("{what} venv"), Command::new("python3").args(["-m", "venv"]).arg(venv), &format!("{what} needs Python 3 (with venv) on PATH"))?;
+    installer(
+        &format!("{what} venv"),
+        Command::new("python3").args(["-m", "venv"]).arg(venv),
+        &format!("{what} needs Python 3 (with venv) on PATH"),
+    )?;
     installer(
         &format!("{what} install"),
         Command::new(bin.join("python"))
@@ -145,29 +219,85 @@ pub fn install_venv(requirements: &Path, venv: &Path, what: &str, pip_args: &[&s
 }
 
 /// `npm ci` in tools/prism when its lock file changed since the last install.
-pub fn install_prism(root: &Path) -> Result<(), String> {
-    install_prism_in(&root.join("tools/prism"), &mut |what, cmd, missing| run(what, cmd, missing))
+pub fn install_prism(root: &Path) -> Result<(), ToolError> {
+    install_prism_in(&root.join("tools/prism"), &mut |what, cmd, missing| {
+        run(what, cmd, missing)
+    })
 }
 
 /// [`install_prism`] for the npm project in `dir`, through `installer`.
-pub fn install_prism_in(dir: &Path, installer: &mut Installer<'_>) -> Result<(), String> {
+pub fn install_prism_in(dir: &Path, installer: &mut Installer<'_>) -> Result<(), ToolError> {
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules/.snapsdk-installed-lock.json");
     let cli = dir.join("node_modules/@stoplight/prism-cli/dist/index.js");
     if up_to_date(&lock, &installed) && cli.is_file() {
-        eprintln!("==> prism install: {} matches package-lock.json", dir.join("node_modules").display());
+        eprintln!(
+            "==> prism install: {} matches package-lock.json",
+            dir.join("node_modules").display()
+        );
         return Ok(());
     }
     installer(
         "prism install",
-        Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir),
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(dir),
         "the Prism contract tests need Node.js 20 and npm on PATH",
     )?;
     stamp(&lock, &installed)
 }
 
+/// The tool versions `tools/registry/pins.toml` pins, as `(name, version)`.
+pub fn pins() -> Vec<(String, String)> {
+    PINS.lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| !k.trim_start().starts_with('#'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+        .collect()
+}
+
+const PINS: &str = include_str!("../../tools/registry/pins.toml");
+
+/// Where [`install_release_tools`] puts the binary of a pinned tool.
+pub fn release_tool(target: &Path, name: &str) -> PathBuf {
+    target.join("release-tools").join(name).join("bin").join(name)
+}
+
+/// The release test's tools (`tools/registry/pins.toml`: the registry server
+/// and cargo-semver-checks), each `cargo install --locked`ed into
+/// `<target>/release-tools/<name>/` unless that folder holds the pinned version.
+pub fn install_release_tools(target: &Path) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (name, version) in pins() {
+        let dir = target.join("release-tools").join(&name);
+        let stamp = dir.join("installed-version");
+        if std::fs::read_to_string(&stamp).is_ok_and(|v| v == version) && release_tool(target, &name).is_file() {
+            eprintln!("==> {name} install: {} holds {version}", dir.display());
+            continue;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let started = Instant::now();
+        // Without the tools' own `lto = true, codegen-units = 1`: a
+        // single-threaded link of everything, most of a cold install's time
+        // on two cores (see README, Releasing, for the figures).
+        run(
+            &format!("{name} install"),
+            Command::new(&cargo)
+                .args(["install", "--locked", "--quiet", "--version", &version, "--root"])
+                .arg(&dir)
+                .arg(&name)
+                .env("CARGO_PROFILE_RELEASE_LTO", "false")
+                .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+            "cargo must be on PATH",
+        )?;
+        std::fs::write(&stamp, &version).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
+        eprintln!("==> {name} {version} installed in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
 /// [`install_venv`] of wheels only (`--only-binary=:all:`), running pip for real.
-pub fn pinned_venv(requirements: &Path, venv: &Path, what: &str) -> Result<PathBuf, String> {
+pub fn pinned_venv(requirements: &Path, venv: &Path, what: &str) -> Result<PathBuf, ToolError> {
     install_venv(requirements, venv, what, &["--only-binary=:all:"], &mut |what, cmd, missing| run(what, cmd, missing))
 }
 
@@ -188,34 +318,68 @@ pub fn workflow_files(root: &Path) -> Vec<PathBuf> {
 /// on the workflows, and ShellCheck on `.github/scripts/*.sh`, from `tools/workflow-lint/requirements.txt` (hash-pinned
 /// wheels that ship their binaries) in a venv under the target dir; both must
 /// report nothing.
-pub fn lint_workflows(root: &Path, target: &Path) -> Result<(), String> {
-    let bin = pinned_venv(&root.join("tools/workflow-lint/requirements.txt"), &target.join("workflow-lint/venv"), "workflow linters")?;
+pub fn lint_workflows(root: &Path, target: &Path) -> Result<(), ToolError> {
+    let bin = pinned_venv(
+        &root.join("tools/workflow-lint/requirements.txt"),
+        &target.join("workflow-lint/venv"),
+        "workflow linters",
+    )?;
     let files = workflow_files(root);
     if files.is_empty() {
-        return Err("no workflow under .github/workflows/".into());
+        return Err(ToolError::Other("no workflow under .github/workflows/".into()));
     }
-    let rel: Vec<PathBuf> = files.iter().map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf()).collect();
-    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::var_os("PATH").iter().flat_map(std::env::split_paths))).map_err(|e| format!("PATH: {e}"))?;
-    let reinstall = format!("delete {} and rerun `cargo xtask test` to reinstall it", target.join("workflow-lint").display());
+    let rel: Vec<PathBuf> = files
+        .iter()
+        .map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf())
+        .collect();
+    let path = std::env::join_paths(
+        std::iter::once(bin.clone()).chain(std::env::var_os("PATH").iter().flat_map(std::env::split_paths)),
+    )
+    .map_err(|e| format!("PATH: {e}"))?;
+    let reinstall = format!(
+        "delete {} and rerun `cargo xtask test` to reinstall it",
+        target.join("workflow-lint").display()
+    );
     // `-shellcheck` names the pinned ShellCheck, so a different one on PATH is never used.
     let actionlint = run(
         "actionlint",
-        Command::new(bin.join("actionlint")).arg("-shellcheck").arg(bin.join("shellcheck")).args(&rel).current_dir(root).env("PATH", &path),
+        Command::new(bin.join("actionlint"))
+            .arg("-shellcheck")
+            .arg(bin.join("shellcheck"))
+            .args(&rel)
+            .current_dir(root)
+            .env("PATH", &path),
         &reinstall,
     );
     let zizmor = run(
         "zizmor",
-        Command::new(bin.join("zizmor")).args(["--offline", "--no-progress", ".github"]).current_dir(root).env("PATH", &path),
+        Command::new(bin.join("zizmor"))
+            .args(["--offline", "--no-progress", ".github"])
+            .current_dir(root)
+            .env("PATH", &path),
         &reinstall,
     );
     // The scripts the workflows call (`run: bash .github/scripts/x.sh`) are not inline: ShellCheck them too.
-    let mut scripts: Vec<PathBuf> = std::fs::read_dir(root.join(".github/scripts")).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sh")).collect();
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(root.join(".github/scripts"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sh"))
+        .collect();
     scripts.sort();
     let shellcheck = if scripts.is_empty() {
         Ok(())
     } else {
-        let rel: Vec<PathBuf> = scripts.iter().map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf()).collect();
-        run("shellcheck", Command::new(bin.join("shellcheck")).args(&rel).current_dir(root), &reinstall)
+        let rel: Vec<PathBuf> = scripts
+            .iter()
+            .map(|d| d.strip_prefix(root).unwrap_or(d).to_path_buf())
+            .collect();
+        run(
+            "shellcheck",
+            Command::new(bin.join("shellcheck")).args(&rel).current_dir(root),
+            &reinstall,
+        )
     };
     actionlint.and(zizmor).and(shellcheck)
 }
@@ -226,14 +390,20 @@ mod tests {
 
     /// An installer that records each command's step name and does what npm
     /// or pip would leave behind; `fail` makes the install fail.
-    fn fake<'a>(calls: &'a mut Vec<String>, fail: bool) -> impl FnMut(&str, &mut Command, &str) -> Result<(), String> + 'a {
+    fn fake<'a>(
+        calls: &'a mut Vec<String>,
+        fail: bool,
+    ) -> impl FnMut(&str, &mut Command, &str) -> Result<(), ToolError> + 'a {
         move |what, cmd, _| {
             calls.push(what.to_owned());
             if fail {
-                return Err(format!("{what} failed"));
+                return Err(ToolError::Other(format!("{what} failed")));
             }
             if what == "prism install" {
-                let cli = cmd.get_current_dir().unwrap().join("node_modules/@stoplight/prism-cli/dist/index.js");
+                let cli = cmd
+                    .get_current_dir()
+                    .unwrap()
+                    .join("node_modules/@stoplight/prism-cli/dist/index.js");
                 std::fs::create_dir_all(cli.parent().unwrap()).unwrap();
                 std::fs::write(cli, "").unwrap();
             }
@@ -301,7 +471,7 @@ mod tests {
         let venv = dir.join("cold-target/workflow-lint/venv");
         let calls = std::sync::Mutex::new(Vec::new());
         // What python -m venv and pip leave behind, slowly, so the threads overlap.
-        let installer = |what: &str, cmd: &mut Command, _: &str| -> Result<(), String> {
+        let installer = |what: &str, cmd: &mut Command, _: &str| -> Result<(), ToolError> {
             calls.lock().unwrap().push(what.to_owned());
             if what.ends_with(" venv") {
                 let venv = Path::new(cmd.get_args().last().unwrap());
@@ -317,7 +487,7 @@ mod tests {
         };
         let results: Vec<Result<PathBuf, String>> = std::thread::scope(|s| {
             let threads: Vec<_> = (0..6)
-                .map(|_| s.spawn(|| install_venv(&req, &venv, "lint", &[], &mut { installer })))
+                .map(|_| s.spawn(|| install_venv(&req, &venv, "lint", &[], &mut { installer }).map_err(String::from)))
                 .collect();
             threads.into_iter().map(|t| t.join().unwrap()).collect()
         });
@@ -333,9 +503,15 @@ mod tests {
     fn the_validator_goes_under_the_target_dir_cargo_uses() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let elsewhere = std::env::temp_dir().join("snapsdk-other-target");
-        assert_eq!(target_dir_with(root, Some(elsewhere.clone().into_os_string())), elsewhere);
+        assert_eq!(
+            target_dir_with(root, Some(elsewhere.clone().into_os_string())),
+            elsewhere
+        );
         // Relative to the workspace, as cargo reads it.
-        assert_eq!(target_dir_with(root, Some("rel-target".into())), root.join("rel-target"));
+        assert_eq!(
+            target_dir_with(root, Some("rel-target".into())),
+            root.join("rel-target")
+        );
         assert_eq!(target_dir_with(root, None), root.join("target"));
     }
 }

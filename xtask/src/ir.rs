@@ -276,6 +276,41 @@ pub struct Field {
     pub description: String,
     /// A secret: `Debug` prints `<redacted>` (explicit, or named in the vendor's list).
     pub sensitive: bool,
+    /// What the field's type rests on (model fields; `Documented` for request inputs).
+    pub evidence: Evidence,
+}
+
+/// What a model field's type rests on (see `spec::Evidence`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    Documented,
+    Seen,
+    Inferred,
+}
+
+impl Evidence {
+    /// The spec's spelling, also used in docs and as OpenAPI `x-evidence`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Documented => "documented",
+            Evidence::Seen => "seen",
+            Evidence::Inferred => "inferred",
+        }
+    }
+
+    /// A value that does not fit reads as absent instead of failing the answer.
+    pub fn lenient(self) -> bool {
+        self != Evidence::Documented
+    }
+
+    /// One sentence for a field's docs.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Evidence::Documented => "Evidence: documented (the vendor's document states the type).",
+            Evidence::Seen => "Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.",
+            Evidence::Inferred => "Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -16,6 +16,7 @@ pub mod names;
 pub mod outline;
 pub mod package;
 pub mod regen;
+pub mod release;
 pub mod review;
 pub mod sources;
 pub mod spec;

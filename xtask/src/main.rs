@@ -15,6 +15,7 @@ fn usage() -> &'static str {
      \x20      cargo xtask sources [--docs DIR] [--vendor NAME] [--accept]\n\
      \x20      cargo xtask review --base REV [--docs DIR] [--format markdown|json]\n\
      \x20      cargo xtask test\n\
+     \x20      cargo xtask release [--registry NAME] [--dry-run] [--crate NAME]... [--no-verify] [--index-timeout SECS]\n\
      \x20      cargo xtask bench [--only LIST] [--runs N] [--requests N] [--stream-mib N] [--compile-runs N] [--no-progenitor]\n\
      \n\
      regen     read specs/, validate them, and write each vendor's crate, API.md and openapi.json\n\
@@ -36,8 +37,15 @@ fn usage() -> &'static str {
      test      the whole suite: OpenAPI validation, clippy -D warnings, rustdoc -D warnings, every test\n\
      \x20         (wiremock and Prism mock servers included; installs the pinned validator and Prism first),\n\
      \x20         a dependency-tree check (no aws-lc-sys, no cmake), then `cargo publish --workspace --dry-run`\n\
-     \x20         and a check of the files and metadata in each .crate it built; every step runs to its end, then each step's\n\
-     \x20         outcome and, last, `N passed, N failed[, N skipped]` over every test binary and doctest"
+     \x20         and a check of the files and metadata in each .crate it built, then the release command end to end\n\
+     \x20         against a registry server on loopback (installs it and cargo-semver-checks, pinned in tools/registry/);\n\
+     \x20         every step runs to its end, then each step's\n\
+     \x20         outcome and, last, `N passed, N failed[, N skipped]` over every test binary and doctest\n\
+     release   publish each crate whose version has no `<crate>-v<version>` tag, runtime first, to the registry\n\
+     \x20         cargo knows as NAME (crates.io without --registry), waiting for its index between crates; then tag\n\
+     \x20         each, add its CHANGELOG.md entry, and write a summary; refuses a dirty tree, a failing `regen --check`\n\
+     \x20         and a runtime API break its version does not allow (cargo-semver-checks); resumes after a failure.\n\
+     \x20         --dry-run: everything but the upload, the changelog commit and the tags"
 }
 
 /// The test command (`xtask::testrun`): every step runs even when an earlier
@@ -179,6 +187,7 @@ fn main() -> ExitCode {
         "diff" => diff_cmd(&args[1..]),
         "sources" => sources_cmd(&args[1..]),
         "review" => ExitCode::from(xtask::review::command(&root(), &args[1..], regen::default_docs(&root()))),
+        "release" => release_cmd(&args[1..]),
         "-h" | "--help" | "help" => {
             println!("{}\n{}", usage(), bench::USAGE);
             ExitCode::SUCCESS
@@ -186,6 +195,29 @@ fn main() -> ExitCode {
         other => {
             eprintln!("error: unknown command `{other}`\n\n{}", usage());
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `cargo xtask release`: see `xtask::release`.
+fn release_cmd(args: &[String]) -> ExitCode {
+    let root = root();
+    let mut opts = match xtask::release::parse_args(&root, args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{}", usage());
+            return ExitCode::from(2);
+        }
+    };
+    opts.docs = regen::default_docs(&root);
+    match xtask::release::run(&opts) {
+        Ok(summary) => {
+            print!("{}", summary.markdown);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -61,7 +61,8 @@ impl Args {
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
-        let base = base.ok_or("--base REV is required: the revision the pull request is merged into (e.g. origin/main)")?;
+        let base =
+            base.ok_or("--base REV is required: the revision the pull request is merged into (e.g. origin/main)")?;
         Ok(Args { base, docs, json, repo })
     }
 }
@@ -118,20 +119,37 @@ impl Review {
     /// Why the pull request may not be merged; empty when it may.
     pub fn reasons(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let short: Vec<&str> = self.crates.iter().filter(|c| !c.enough).map(|c| c.report.crate_name.as_str()).collect();
+        let short: Vec<&str> = self
+            .crates
+            .iter()
+            .filter(|c| !c.enough)
+            .map(|c| c.report.crate_name.as_str())
+            .collect();
         if !short.is_empty() {
             out.push(format!("version bump missing ({})", short.join(", ")));
         }
         let drifted: usize = self.drift.iter().map(|d| d.items.len()).sum();
         if drifted > 0 {
             let vendors: Vec<&str> = self.drift.iter().map(|d| d.vendor.as_str()).collect();
-            out.push(format!("source drift not accepted ({drifted} item{} in {})", plural(drifted), vendors.join(", ")));
+            out.push(format!(
+                "source drift not accepted ({drifted} item{} in {})",
+                plural(drifted),
+                vendors.join(", ")
+            ));
         }
         if !self.stale.is_empty() {
-            out.push(format!("{} stale generated file{}", self.stale.len(), plural(self.stale.len())));
+            out.push(format!(
+                "{} stale generated file{}",
+                self.stale.len(),
+                plural(self.stale.len())
+            ));
         }
         if !self.spec_errors.is_empty() {
-            out.push(format!("{} spec error{}", self.spec_errors.len(), plural(self.spec_errors.len())));
+            out.push(format!(
+                "{} spec error{}",
+                self.spec_errors.len(),
+                plural(self.spec_errors.len())
+            ));
         }
         out
     }
@@ -150,9 +168,17 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new("git").args(args).current_dir(root).output().map_err(|e| format!("could not run git: {e}"))?;
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("could not run git: {e}"))?;
     if !out.status.success() {
-        return Err(format!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "`git {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -160,25 +186,66 @@ fn git(root: &Path, args: &[&str]) -> Result<String, String> {
 /// Gather the review of the working tree at `root` against `base`.
 /// `Err` means the review could not run (exit 2); spec errors are a finding, not an error.
 pub fn review(root: &Path, base: &str, docs: Option<&Path>) -> Result<Review, String> {
-    git(root, &["rev-parse", "--verify", "--quiet", &format!("{base}^{{commit}}")])
-        .map_err(|_| format!("`{base}` is not a git revision of {}; give the commit the pull request is merged into (e.g. origin/main)", root.display()))?;
+    git(
+        root,
+        &["rev-parse", "--verify", "--quiet", &format!("{base}^{{commit}}")],
+    )
+    .map_err(|_| {
+        format!(
+            "`{base}` is not a git revision of {}; give the commit the pull request is merged into (e.g. origin/main)",
+            root.display()
+        )
+    })?;
     if let Some(d) = docs {
         if !d.is_dir() {
-            return Err(format!("{} is not a folder of vendor documents; pass --docs DIR", d.display()));
+            return Err(format!(
+                "{} is not a folder of vendor documents; pass --docs DIR",
+                d.display()
+            ));
         }
     }
-    let mut r = Review { base: base.to_owned(), docs_missing: docs.is_none(), ..Review::default() };
+    let mut r = Review {
+        base: base.to_owned(),
+        docs_missing: docs.is_none(),
+        ..Review::default()
+    };
 
-    // regen --check: stale files and spec errors (citations checked against the documents).
-    let opts = Options { check: true, ..Options::workspace(root, docs.map(Path::to_path_buf)) };
+    regen_check(&mut r, root, docs)?;
+    api_diff(&mut r, root, base)?;
+    source_drift(&mut r, root, docs)?;
+    generated_crates(&mut r, root, base)?;
+    Ok(r)
+}
+
+/// regen --check: stale files and spec errors (citations checked against the documents).
+fn regen_check(r: &mut Review, root: &Path, docs: Option<&Path>) -> Result<(), String> {
+    let opts = Options {
+        check: true,
+        ..Options::workspace(root, docs.map(Path::to_path_buf))
+    };
     match regen::run(&opts) {
         Ok(_) => {}
-        Err(Failure::Stale(report)) => r.stale = report.stale.iter().map(|(p, why)| (p.display().to_string(), (*why).to_owned())).collect(),
-        Err(Failure::Spec(diags)) => r.spec_errors = diags.iter().filter(|d| !d.message.starts_with("warning: ")).map(|d| d.to_string()).collect(),
+        Err(Failure::Stale(report)) => {
+            r.stale = report
+                .stale
+                .iter()
+                .map(|(p, why)| (p.display().to_string(), (*why).to_owned()))
+                .collect()
+        }
+        Err(Failure::Spec(diags)) => {
+            r.spec_errors = diags
+                .iter()
+                .filter(|d| !d.message.starts_with("warning: "))
+                .map(|d| d.to_string())
+                .collect()
+        }
         Err(Failure::Other(e)) => return Err(e),
     }
+    Ok(())
+}
 
-    // diff / the semver gate: only when the working tree's specs validate.
+/// diff / the semver gate: only when the working tree's specs validate.
+fn api_diff(r: &mut Review, root: &Path, base: &str) -> Result<(), String> {
     let old = apidiff::load_specs_at(root, base)?;
     match apidiff::load_specs(root, "specs") {
         Ok(new) => {
@@ -191,27 +258,49 @@ pub fn review(root: &Path, base: &str, docs: Option<&Path>) -> Result<Review, St
                 Err(e) => return Err(format!("source fingerprints not compared: {e}")),
             }
         }
-        Err(e) if r.spec_errors.is_empty() => r.spec_errors = e.lines().filter(|l| !l.trim_start().starts_with("hint:")).map(str::to_owned).collect(),
+        Err(e) if r.spec_errors.is_empty() => {
+            r.spec_errors = e
+                .to_string()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("hint:"))
+                .map(str::to_owned)
+                .collect()
+        }
         Err(_) => {}
     }
+    Ok(())
+}
 
-    // sources: drift not yet accepted into the locks.
+/// sources: drift not yet accepted into the locks.
+fn source_drift(r: &mut Review, root: &Path, docs: Option<&Path>) -> Result<(), String> {
     if let Some(docs) = docs {
         for v in sources::drift_reports(root, docs, None).map_err(|e| e.to_string())? {
             if v.items.is_empty() {
                 continue;
             }
-            r.details.push_str(&format!("\n{}", v.markdown.replacen("## ", "## Source drift: ", 1)));
-            r.drift.push(Drift { vendor: v.vendor, items: v.items, operations: v.affected.into_iter().collect() });
+            r.details
+                .push_str(&format!("\n{}", v.markdown.replacen("## ", "## Source drift: ", 1)));
+            r.drift.push(Drift {
+                vendor: v.vendor,
+                items: v.items,
+                operations: v.affected.into_iter().collect(),
+            });
         }
     }
+    Ok(())
+}
 
-    // The generated code, crate by crate (every crate either side knows).
+/// The generated code, crate by crate (every crate either side knows).
+fn generated_crates(r: &mut Review, root: &Path, base: &str) -> Result<(), String> {
     let mut names: BTreeSet<String> = r.crates.iter().map(|c| c.report.crate_name.clone()).collect();
     if names.is_empty() {
         // Specs that do not validate: still show what the generated folders did.
         let listed = git(root, &["diff", "--name-only", base, "--", "crates"])?;
-        names.extend(listed.lines().filter_map(|l| l.strip_prefix("crates/")?.split('/').next().map(str::to_owned)));
+        names.extend(
+            listed
+                .lines()
+                .filter_map(|l| l.strip_prefix("crates/")?.split('/').next().map(str::to_owned)),
+        );
         // Only generated crates (their manifest carries the header, now or at the base).
         names.retain(|n| {
             let manifest = format!("crates/{n}/Cargo.toml");
@@ -226,7 +315,7 @@ pub fn review(root: &Path, base: &str, docs: Option<&Path>) -> Result<Review, St
             r.generated.push(g);
         }
     }
-    Ok(r)
+    Ok(())
 }
 
 fn row(report: CrateReport) -> CrateRow {
@@ -239,13 +328,21 @@ fn row(report: CrateReport) -> CrateRow {
         Verdict::TooSmall { .. } => (false, None),
         Verdict::Invalid(why) => (false, Some(why)),
     };
-    CrateRow { report, needs, enough, invalid }
+    CrateRow {
+        report,
+        needs,
+        enough,
+        invalid,
+    }
 }
 
 /// `git diff` of `crates/<name>/` from `base` to the working tree: files, lines, public items.
 pub fn generated(root: &Path, base: &str, name: &str) -> Result<Generated, String> {
     let dir = format!("crates/{name}");
-    let mut g = Generated { crate_name: name.to_owned(), ..Generated::default() };
+    let mut g = Generated {
+        crate_name: name.to_owned(),
+        ..Generated::default()
+    };
     // Files new in the working tree are not in git's diff until added; count them too.
     let untracked = git(root, &["ls-files", "--others", "--exclude-standard", "--", &dir])?;
     for line in git(root, &["diff", "--numstat", base, "--", &dir])?.lines() {
@@ -257,11 +354,21 @@ pub fn generated(root: &Path, base: &str, name: &str) -> Result<Generated, Strin
     }
     // Public items of each changed Rust file, old and new, with their whole
     // declarations (a signature can span lines), compared by name.
-    let mut changed_rs: BTreeSet<String> = git(root, &["diff", "--name-only", base, "--", &format!("{dir}/*.rs")])?.lines().map(str::to_owned).collect();
+    let mut changed_rs: BTreeSet<String> = git(root, &["diff", "--name-only", base, "--", &format!("{dir}/*.rs")])?
+        .lines()
+        .map(str::to_owned)
+        .collect();
     changed_rs.extend(untracked.lines().filter(|p| p.ends_with(".rs")).map(str::to_owned));
     let (mut old, mut new): (BTreeMap<String, Vec<String>>, BTreeMap<String, Vec<String>>) = Default::default();
     for path in &changed_rs {
-        let before = Command::new("git").args(["show", &format!("{base}:{path}")]).current_dir(root).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        let before = Command::new("git")
+            .args(["show", &format!("{base}:{path}")])
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
         let after = std::fs::read_to_string(root.join(path)).unwrap_or_default();
         for (text, into) in [(&before, &mut old), (&after, &mut new)] {
             for (name, decl) in declarations(text) {
@@ -348,8 +455,35 @@ pub fn markdown(r: &Review) -> String {
     } else {
         let _ = writeln!(s, "### ❌ Spec review: not mergeable: {}", reasons.join("; "));
     }
-    let _ = writeln!(s, "\nAgainst `{}`.{}", r.base, if r.docs_missing { " Vendor documents not found: source drift and citations not checked." } else { "" });
+    let _ = writeln!(
+        s,
+        "\nAgainst `{}`.{}",
+        r.base,
+        if r.docs_missing {
+            " Vendor documents not found: source drift and citations not checked."
+        } else {
+            ""
+        }
+    );
 
+    crates_table(&mut s, r);
+    drift_section(&mut s, r);
+    changes_section(&mut s, r);
+    generated_section(&mut s, r);
+    stale_section(&mut s, r);
+    spec_errors_section(&mut s, r);
+    if !r.details.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n<details><summary>Full report</summary>\n\n{}\n</details>",
+            r.details.trim_end()
+        );
+    }
+    s
+}
+
+/// The version table: what each crate needs and whether its bump is enough.
+fn crates_table(s: &mut String, r: &Review) {
     if !r.crates.is_empty() {
         let _ = writeln!(s, "\n| crate | base | now | needs | enough? |\n|---|---|---|---|---|");
         for c in &r.crates {
@@ -364,23 +498,47 @@ pub fn markdown(r: &Review) -> String {
                 (None, true) => "✅".to_owned(),
                 (None, false) => "❌".to_owned(),
             };
-            let _ = writeln!(s, "| `{}` | {} | {} | {needs} | {enough} |", c.report.crate_name, v(&c.report.old_version), v(&c.report.new_version));
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} | {needs} | {enough} |",
+                c.report.crate_name,
+                v(&c.report.old_version),
+                v(&c.report.new_version)
+            );
         }
         for f in &r.bump_failures {
             let _ = writeln!(s, "\n- {f}");
         }
     }
+}
 
+/// Source drift not yet accepted.
+fn drift_section(s: &mut String, r: &Review) {
     if !r.drift.is_empty() {
         let _ = writeln!(s, "\n**Source drift not accepted in `sources.lock`** (`cargo xtask sources`; `--accept` once the specs match)\n");
         for d in &r.drift {
-            let _ = writeln!(s, "- {}: {}", d.vendor, some(&d.items, |i| i.strip_prefix(&format!("{}: ", d.vendor)).unwrap_or(i).to_owned()));
+            let _ = writeln!(
+                s,
+                "- {}: {}",
+                d.vendor,
+                some(&d.items, |i| i
+                    .strip_prefix(&format!("{}: ", d.vendor))
+                    .unwrap_or(i)
+                    .to_owned())
+            );
             if !d.operations.is_empty() {
-                let _ = writeln!(s, "  - operations touched: {}", some(&d.operations, |o| format!("`{o}`")));
+                let _ = writeln!(
+                    s,
+                    "  - operations touched: {}",
+                    some(&d.operations, |o| format!("`{o}`"))
+                );
             }
         }
     }
+}
 
+/// The API changes per crate, the most severe first.
+fn changes_section(s: &mut String, r: &Review) {
     let changed: Vec<&CrateRow> = r.crates.iter().filter(|c| !c.report.changes.is_empty()).collect();
     if !changed.is_empty() {
         let _ = writeln!(s, "\n**API changes**");
@@ -403,27 +561,59 @@ pub fn markdown(r: &Review) -> String {
             }
         }
     }
+}
 
+/// What changed in the generated code.
+fn generated_section(s: &mut String, r: &Review) {
     if !r.generated.is_empty() {
-        let _ = writeln!(s, "\n**Generated code**\n\n| crate | files | lines | public items |\n|---|---|---|---|");
+        let _ = writeln!(
+            s,
+            "\n**Generated code**\n\n| crate | files | lines | public items |\n|---|---|---|---|"
+        );
         for g in &r.generated {
             let mut items = Vec::new();
             if !g.items_added.is_empty() {
-                items.push(format!("+{}: {}", g.items_added.len(), some(&g.items_added, |i| format!("`{i}`"))));
+                items.push(format!(
+                    "+{}: {}",
+                    g.items_added.len(),
+                    some(&g.items_added, |i| format!("`{i}`"))
+                ));
             }
             if !g.items_removed.is_empty() {
-                items.push(format!("−{}: {}", g.items_removed.len(), some(&g.items_removed, |i| format!("`{i}`"))));
+                items.push(format!(
+                    "−{}: {}",
+                    g.items_removed.len(),
+                    some(&g.items_removed, |i| format!("`{i}`"))
+                ));
             }
             if !g.items_changed.is_empty() {
-                items.push(format!("~{}: {}", g.items_changed.len(), some(&g.items_changed, |i| format!("`{i}`"))));
+                items.push(format!(
+                    "~{}: {}",
+                    g.items_changed.len(),
+                    some(&g.items_changed, |i| format!("`{i}`"))
+                ));
             }
-            let items = if items.is_empty() { "unchanged".to_owned() } else { items.join("; ") };
-            let _ = writeln!(s, "| `{}` | {} | +{} −{} | {items} |", g.crate_name, g.files, g.added, g.removed);
+            let items = if items.is_empty() {
+                "unchanged".to_owned()
+            } else {
+                items.join("; ")
+            };
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | +{} −{} | {items} |",
+                g.crate_name, g.files, g.added, g.removed
+            );
         }
     }
+}
 
+/// Stale generated files.
+fn stale_section(s: &mut String, r: &Review) {
     if !r.stale.is_empty() {
-        let _ = writeln!(s, "\n**Stale generated files** (run `cargo xtask regen` and commit the result)\n");
+        let _ = writeln!(
+            s,
+            "\n**Stale generated files** (run `cargo xtask regen` and commit the result)\n"
+        );
         for (p, why) in r.stale.iter().take(SHOWN) {
             let _ = writeln!(s, "- `{p}`: {why}");
         }
@@ -431,7 +621,10 @@ pub fn markdown(r: &Review) -> String {
             let _ = writeln!(s, "- … {} more", r.stale.len() - SHOWN);
         }
     }
+}
 
+/// Spec errors.
+fn spec_errors_section(s: &mut String, r: &Review) {
     if !r.spec_errors.is_empty() {
         let _ = writeln!(s, "\n**Spec errors** (`cargo xtask regen` reports the same)\n\n```text");
         for e in r.spec_errors.iter().take(SHOWN) {
@@ -442,11 +635,6 @@ pub fn markdown(r: &Review) -> String {
         }
         let _ = writeln!(s, "```");
     }
-
-    if !r.details.is_empty() {
-        let _ = writeln!(s, "\n<details><summary>Full report</summary>\n\n{}\n</details>", r.details.trim_end());
-    }
-    s
 }
 
 /// The same facts for machines.
@@ -494,7 +682,11 @@ pub fn command(root: &Path, args: &[String], default_docs: Option<PathBuf>) -> u
         }
     };
     let repo = a.repo.clone().unwrap_or_else(|| root.to_path_buf());
-    let docs = a.docs.clone().or_else(|| std::env::var_os("SNAPSDK_DOCS").map(PathBuf::from)).or(default_docs);
+    let docs = a
+        .docs
+        .clone()
+        .or_else(|| std::env::var_os("SNAPSDK_DOCS").map(PathBuf::from))
+        .or(default_docs);
     match review(&repo, &a.base, docs.as_deref()) {
         Ok(r) => {
             if a.json {
@@ -517,12 +709,18 @@ mod tests {
 
     #[test]
     fn public_items_are_named_by_kind() {
-        assert_eq!(public_item("    pub fn delete_ticket(&self, id: &str) -> X {").as_deref(), Some("fn delete_ticket"));
+        assert_eq!(
+            public_item("    pub fn delete_ticket(&self, id: &str) -> X {").as_deref(),
+            Some("fn delete_ticket")
+        );
         assert_eq!(public_item("pub async fn send(self)").as_deref(), Some("fn send"));
         assert_eq!(public_item("pub const fn new() -> Self").as_deref(), Some("fn new"));
         assert_eq!(public_item("pub struct Ticket {").as_deref(), Some("struct Ticket"));
         assert_eq!(public_item("pub enum Status {").as_deref(), Some("enum Status"));
-        assert_eq!(public_item("pub use snapsdk_runtime::FilePart;").as_deref(), Some("use snapsdk_runtime::FilePart"));
+        assert_eq!(
+            public_item("pub use snapsdk_runtime::FilePart;").as_deref(),
+            Some("use snapsdk_runtime::FilePart")
+        );
         assert_eq!(public_item("    pub status: Option<String>,"), None);
         assert_eq!(public_item("pub(crate) fn hidden()"), None);
         assert_eq!(public_item("fn private()"), None);
@@ -532,10 +730,17 @@ mod tests {
     fn arguments() {
         let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let a = Args::parse(&s(&["--base", "origin/main", "--format", "json", "--docs", "d"])).unwrap();
-        assert_eq!((a.base.as_str(), a.json, a.docs.as_deref()), ("origin/main", true, Some(Path::new("d"))));
+        assert_eq!(
+            (a.base.as_str(), a.json, a.docs.as_deref()),
+            ("origin/main", true, Some(Path::new("d")))
+        );
         assert!(Args::parse(&s(&["--format", "json"])).unwrap_err().contains("--base"));
         assert!(Args::parse(&s(&["--base"])).unwrap_err().contains("needs a value"));
-        assert!(Args::parse(&s(&["--base", "x", "--format", "html"])).unwrap_err().contains("html"));
-        assert!(Args::parse(&s(&["--base", "x", "--bogus"])).unwrap_err().contains("--bogus"));
+        assert!(Args::parse(&s(&["--base", "x", "--format", "html"]))
+            .unwrap_err()
+            .contains("html"));
+        assert!(Args::parse(&s(&["--base", "x", "--bogus"]))
+            .unwrap_err()
+            .contains("--bogus"));
     }
 }

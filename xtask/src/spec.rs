@@ -351,6 +351,23 @@ pub struct Field {
     /// Model fields: the value is a secret; `Debug` prints `<redacted>`.
     #[serde(default)]
     pub sensitive: bool,
+    /// Model fields: what the field's type rests on. Unset: the model's `evidence`.
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+}
+
+/// What a model field's type rests on. A field that is not `documented`
+/// decodes leniently: a value that does not fit reads as absent and stays
+/// readable in the model's `extra` map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// The vendor's document states the field and its type.
+    Documented,
+    /// Recorded traffic or a vendor SDK shows it (`shared/vendor-docs/README.md`), not the document.
+    Seen,
+    /// Taken from the field's name alone.
+    Inferred,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -418,6 +435,9 @@ pub struct Model {
     /// Objects: keep fields the spec does not list in an `extra` map.
     #[serde(default = "yes")]
     pub keep_unknown: bool,
+    /// Objects: the evidence level of every field that sets none (default `documented`).
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
     #[serde(default)]
     pub notes: Vec<String>,
 }

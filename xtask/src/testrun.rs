@@ -316,7 +316,23 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
             }
         }),
         Step::cargo("publish dry run", &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"], &[("CARGO_PROFILE_DEV_DEBUG", "false")], Lint::No, false),
-        Step::check("published contents", move || crate::package::check_workspace(&root, since)),
+        Step::check("published contents", {
+            let root = root.clone();
+            move || crate::package::check_workspace(&root, since)
+        }),
+        // `cargo xtask release` end to end against a real registry server on
+        // loopback (xtask/tests/release_e2e.rs, `test = false`: only this step
+        // runs it). Its tools install first, each only when its pin changed.
+        Step::check("release tools install", move || {
+            crate::external::install_release_tools(&crate::external::target_dir(&root)).map(|()| String::new())
+        }),
+        Step::cargo(
+            "release end to end",
+            &["test", "-p", "xtask", "--locked", "--test", "release_e2e", "--", "--nocapture"],
+            &[],
+            Lint::Reuse,
+            true,
+        ),
     ]
 }
 
@@ -426,7 +442,7 @@ fn echo(stream: impl Read, to_stderr: bool) -> Vec<String> {
 
 /// Both, timed, each to its end; the outcomes go into the test command's report.
 pub fn prepare_external(root: &Path, target: &Path) -> Vec<Outcome> {
-    type Prep<'a> = &'a dyn Fn() -> Result<(), String>;
+    type Prep<'a> = &'a dyn Fn() -> Result<(), crate::external::ToolError>;
     let steps: [(&str, Prep<'_>); 3] = [
         ("OpenAPI validation", &|| crate::external::validate_openapi(root, target)),
         ("Prism install", &|| crate::external::install_prism(root)),
@@ -441,7 +457,7 @@ pub fn prepare_external(root: &Path, target: &Path) -> Vec<Outcome> {
             Ok(()) => eprintln!("==> {what}: ok in {:.1} s", took.as_secs_f64()),
             Err(e) => eprintln!("error: {e}"),
         }
-        out.push(Outcome { what: what.into(), ok: r.is_ok(), took, note: r.err().unwrap_or_default() });
+        out.push(Outcome { what: what.into(), ok: r.is_ok(), took, note: r.err().map(|e| e.to_string()).unwrap_or_default() });
     }
     out
 }

@@ -620,6 +620,8 @@ struct Checker<'a, 'd> {
     doc_text: HashMap<String, Option<outline::Outline>>,
     /// The vendor's `sensitive_fields`.
     sensitive_names: HashSet<String>,
+    /// The model being checked: its default evidence level and `keep_unknown`.
+    model_evidence: (Option<spec::Evidence>, bool),
     /// Whether the type being checked may be `json_list<T>`: only query
     /// parameters and form, query or multipart body fields carry JSON text.
     json_list_ok: bool,
@@ -848,6 +850,7 @@ impl<'a> Checker<'a, '_> {
             );
         }
         let sensitive = in_model && (f.sensitive || self.sensitive_names.contains(&f.name));
+        let evidence = self.evidence(at, sub, f, in_model);
         Some(ir::Field {
             wire: f.name.clone(),
             rust,
@@ -857,7 +860,49 @@ impl<'a> Checker<'a, '_> {
             client_default,
             description: f.description.clone().unwrap_or_default(),
             sensitive,
+            evidence,
         })
+    }
+
+    /// A field's evidence level: its own, else its model's, else `documented`.
+    /// Only a documented field may be required, and only a model that keeps
+    /// unknown fields may hold a lenient one (its `extra` map keeps a value
+    /// that does not fit).
+    fn evidence(&mut self, at: At<'_>, sub: &str, f: &spec::Field, in_model: bool) -> ir::Evidence {
+        let key = format!("{sub}.evidence");
+        if !in_model {
+            if f.evidence.is_some() {
+                self.cx.err(
+                    at,
+                    &key,
+                    "`evidence` only applies to model fields",
+                    "remove it; a request input is the caller's own value",
+                );
+            }
+            return ir::Evidence::Documented;
+        }
+        let level = match f.evidence.or(self.model_evidence.0) {
+            None | Some(spec::Evidence::Documented) => ir::Evidence::Documented,
+            Some(spec::Evidence::Seen) => ir::Evidence::Seen,
+            Some(spec::Evidence::Inferred) => ir::Evidence::Inferred,
+        };
+        if level.lenient() && f.required {
+            self.cx.err(
+                at,
+                &format!("{sub}.required"),
+                format!("field `{}` is `{}`, so it cannot be required", f.name, level.as_str()),
+                "remove `required: true`: a field the document does not state reads as absent when its value does not fit",
+            );
+        }
+        if level.lenient() && !self.model_evidence.1 {
+            self.cx.err(
+                at,
+                &key,
+                format!("field `{}` is `{}` in a model with `keep_unknown: false`", f.name, level.as_str()),
+                "keep unknown fields (a value that does not fit stays readable in `extra`), or cite a document and mark the field `documented`",
+            );
+        }
+        level
     }
 
     fn fields(&mut self, at: At<'_>, sub: &str, fields: &[spec::Field], in_model: bool) -> Vec<ir::Field> {
@@ -917,6 +962,7 @@ pub fn check_vendor(dir: &Path, root: &Path, docs_dir: Option<&Path>, diags: &mu
         sensitive_names,
         json_list_ok: false,
         vendor_known: loaded.vendor_known,
+        model_evidence: (None, true),
     };
 
     let vendor_checks = ck.cx.diags.items.len();
@@ -1240,6 +1286,63 @@ fn check_model(
     m: &spec::Model,
     model_rust: &mut HashMap<String, String>,
 ) -> Option<ir::Model> {
+    check_model_name(ck, at, m, model_rust);
+    let source = m.source.as_ref().map(|s| ck.source(at, "source", s, None));
+    let kinds = [
+        m.fields.is_some(),
+        m.enum_values.is_some(),
+        m.one_of.is_some(),
+        m.newtype.is_some(),
+    ]
+    .iter()
+    .filter(|k| **k)
+    .count();
+    if kinds != 1 {
+        ck.cx.err(
+            at,
+            "",
+            format!(
+                "model `{}` must have exactly one of `fields`, `enum`, `one_of`, `newtype` (it has {kinds})",
+                m.name
+            ),
+            "",
+        );
+        return None;
+    }
+    if m.evidence.is_some() && m.fields.is_none() {
+        ck.cx.err(
+            at,
+            "evidence",
+            format!("model `{}` has no fields for `evidence` to apply to", m.name),
+            "remove it; evidence levels belong to object fields",
+        );
+    }
+    let kind = if let Some(fields) = &m.fields {
+        ck.model_evidence = (m.evidence, m.keep_unknown);
+        let fields = ck.fields(at, "fields", fields, true);
+        ck.model_evidence = (None, true);
+        ir::ModelKind::Object {
+            fields,
+            keep_unknown: m.keep_unknown,
+        }
+    } else if let Some(values) = &m.enum_values {
+        enum_kind(ck, at, values)
+    } else if let Some(variants) = &m.one_of {
+        one_of_kind(ck, at, variants)
+    } else {
+        newtype_kind(ck, at, m.newtype.as_deref().unwrap_or_default())?
+    };
+    Some(ir::Model {
+        name: m.name.clone(),
+        description: m.description.clone(),
+        source,
+        kind,
+        notes: m.notes.clone(),
+    })
+}
+
+/// A model's name: PascalCase, not a keyword or a name the generated code takes, unique without regard to case.
+fn check_model_name(ck: &mut Checker<'_, '_>, at: At<'_>, m: &spec::Model, model_rust: &mut HashMap<String, String>) {
     if !names::is_pascal_ident(&m.name) {
         ck.cx.err(
             at,
@@ -1268,47 +1371,6 @@ fn check_model(
             );
         }
     }
-    let source = m.source.as_ref().map(|s| ck.source(at, "source", s, None));
-    let kinds = [
-        m.fields.is_some(),
-        m.enum_values.is_some(),
-        m.one_of.is_some(),
-        m.newtype.is_some(),
-    ]
-    .iter()
-    .filter(|k| **k)
-    .count();
-    if kinds != 1 {
-        ck.cx.err(
-            at,
-            "",
-            format!(
-                "model `{}` must have exactly one of `fields`, `enum`, `one_of`, `newtype` (it has {kinds})",
-                m.name
-            ),
-            "",
-        );
-        return None;
-    }
-    let kind = if let Some(fields) = &m.fields {
-        ir::ModelKind::Object {
-            fields: ck.fields(at, "fields", fields, true),
-            keep_unknown: m.keep_unknown,
-        }
-    } else if let Some(values) = &m.enum_values {
-        enum_kind(ck, at, values)
-    } else if let Some(variants) = &m.one_of {
-        one_of_kind(ck, at, variants)
-    } else {
-        newtype_kind(ck, at, m.newtype.as_deref().unwrap_or_default())?
-    };
-    Some(ir::Model {
-        name: m.name.clone(),
-        description: m.description.clone(),
-        source,
-        kind,
-        notes: m.notes.clone(),
-    })
 }
 
 /// An enum: string or integer values, each a usable and distinct variant name.

@@ -131,6 +131,7 @@ fn check_gate_uses_release_tags_and_base() {
     assert!(apidiff::gate(&root, None).unwrap().failures.is_empty());
 
     let err = apidiff::gate(&root, Some("no-such-rev")).unwrap_err();
-    assert!(err.contains("not a git revision"), "{err}");
+    assert!(matches!(&err, apidiff::SpecsError::NotARevision(rev) if rev == "no-such-rev"), "{err:?}");
+    assert!(err.to_string().contains("not a git revision"), "{err}");
     let _ = std::fs::remove_dir_all(&root);
 }

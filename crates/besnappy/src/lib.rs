@@ -224,7 +224,7 @@ impl AccountsApi<'_> {
     /// # Spec decisions
     ///
     /// - The document writes the path as /account/{id}/contacts/{id-or-email}; the placeholders are renamed to account\_id and contact. The URL is unchanged.
-    /// - The contact segment accepts either a numeric id or an email address (the official PHP client passes either), so it is a plain string; the client percent-encodes it as a path segment (the "@" of an address is legal there).
+    /// - The contact segment accepts either a numeric id or an email address (the document's placeholder is {id-or-email}), so it is a plain string. It goes out as one path segment encoded with RFC 3986's pchar set: the "@" of an address is legal there and is sent as is, while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The text says a single contact is retrieved, but the example answer is a JSON array holding one contact. We follow the example: the response is a list, usually of one element.
     pub fn get_contact(
         &self,
@@ -384,8 +384,8 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The request is shown as a JSON object, so the body is JSON.
-    /// - The official PHP client (2014) also sends `order` when it creates or updates a topic (shared/vendor-docs/README.md); the document does not list it and its type is not recorded, so it is not modeled.
+    /// - The request is shown as a JSON object, so the body is JSON. topic is its only documented field, so it is required.
+    /// - The official PHP client (2014) also sends `order` when it creates or updates a topic (shared/vendor-docs/README.md, "More from recorded Snappy traffic"). The document does not list it and no source records its type, so neither create\_faq\_topic nor update\_faq\_topic models it.
     /// - No example answer is shown; the response is free JSON. Creation is not retried.
     pub fn create_faq_topic(
         &self,
@@ -617,7 +617,8 @@ impl FaqsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The request is shown as a JSON object, so the body is JSON. topic is its only field, so it is required.
+    /// - The request is shown as a JSON object, so the body is JSON. topic is its only documented field, so it is required.
+    /// - The official PHP client (2014) also sends `order` when it creates or updates a topic (shared/vendor-docs/README.md, "More from recorded Snappy traffic"). The document does not list it and no source records its type, so neither create\_faq\_topic nor update\_faq\_topic models it.
     /// - No example answer is shown; the response is free JSON.
     pub fn update_faq_topic(
         &self,
@@ -845,12 +846,12 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document only shows JSON payloads ("set the scope on the JSON payload") with nested from/to lists, and both public clients (PHP and Python) post a JSON body; the body is JSON even though the document speaks of POSTing elsewhere. A form body cannot carry the recipient objects.
+    /// - The document only shows JSON payloads ("set the scope on the JSON payload") with nested from/to lists, and recorded traffic shows POST /note with a JSON body (shared/vendor-docs/README.md, "More from recorded Snappy traffic"); the body is JSON even though the document speaks of POSTing elsewhere. A form body cannot carry the recipient objects.
     /// - The answer is 200 with Content-Type text/html and the bare ticket nonce as the body (16 lowercase alphanumerics), not JSON (recorded traffic; the intro mentions end-points that return a simple string identifier). Decoded as text into TicketNonce.
     /// - The document calls the id slot a nonce; whether a numeric id works there too is not stated, so the field is typed TicketNonce.
-    /// - cc, bcc and tags are not in the document; they come from the official PHP client's payload. They are optional and omitted when unset.
+    /// - cc, bcc and tags are in neither the document nor any other source in shared/vendor-docs/; they are kept from an earlier transcription, are unconfirmed (the server may ignore them), and are optional and omitted when unset.
     /// - The official PHP client (2014) also sends attachments, status ("waiting" or null), system and contact\_extras with a note (shared/vendor-docs/README.md). The document lists none of them and no source records their shapes, so they are not modeled.
-    /// - mailbox\_id, subject and message appear in every example and both public clients always send them, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
+    /// - mailbox\_id, subject and message appear in every example of the document, so they are required. Which of from/to is needed depends on the direction and cannot be typed; the server rejects a note with neither.
     /// - scope is not sent when unset, and no server default is claimed: the document's payloads for an ordinary note leave scope out and only the private example sets it, while the notes it shows read back carry "scope": "public". Whether an absent scope is always public is not stated, so a caller who needs it sets it.
     /// - This POST creates a note each time it is sent, so it is not retried.
     pub fn send_note(
@@ -874,7 +875,7 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Uncertain encoding. The text asks for a status "field", the example is a JSON object ({"status": "replied"}), and the official PHP client (2014) has no method for this route, so no client shows which the server reads (snappy-api-v1.txt, "Updating Ticket Status"). It is sent as a form field, the encoding the same document's "field" wording means for ticket tags and wall comments; if the server ignores it, a JSON body is the one to try.
+    /// - Uncertain encoding. The text asks for a status "field", the example is a JSON object ({"status": "replied"}), and no source in shared/vendor-docs/ shows a client calling this route, so none shows which the server reads (snappy-api-v1.txt, "Updating Ticket Status"). It is sent as a form field, the encoding the same document's "field" wording means for ticket tags and wall comments; if the server ignores it, a JSON body is the one to try.
     /// - The set of statuses is not documented. "replied" appears here and "waiting" in the ticket examples, so status is a free string.
     /// - The answer is not documented; the response is declared empty.
     /// - Retried like any PUT: setting the same status twice leaves the ticket as one call would.
@@ -897,9 +898,9 @@ impl TicketsApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client: a form field `tags` whose value is the JSON text of the list. The field is `json_list<string>`: the caller passes the tags and the client writes the JSON text.
-    /// - The PHP client replaces the tag set with the list given; nothing suggests the tags are merged.
-    /// - The answer is not documented and the PHP client discards it; the response is declared empty.
+    /// - The text asks for a field holding a JSON-encoded list, but the example shows a JSON object with a real array. We follow the text and the official PHP client (shared/vendor-docs/README.md, "What public clients and recorded traffic show"): a form field `tags` whose value is the JSON text of the list. The field is `json_list<string>`: the caller passes the tags and the client writes the JSON text.
+    /// - The document says the request updates the tags assigned to the ticket and sends one complete list; it does not say whether the list replaces or is merged with the current tags. The method is documented as a replacement, the likelier reading.
+    /// - The answer is not documented; the response is declared empty.
     pub fn update_ticket_tags(
         &self,
         ticket: impl ::std::convert::Into<crate::models::TicketRef>,
@@ -926,8 +927,8 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - Uncertain field name. The document names the POST field `content` (snappy-api-v1.txt, "Commenting On Wall Posts"); the official PHP client (2014) sends `comment` (shared/vendor-docs/README.md, public clients). We follow the document; if the server ignores `content`, `comment` is the name to try.
-    /// - The answer is not documented and the PHP client discards it; the response is declared empty. Commenting is not retried.
+    /// - The comment goes in a POST field named `content`, as the document says (snappy-api-v1.txt, "Commenting On Wall Posts"; shared/vendor-docs/README.md, "What public clients and recorded traffic show", says the same of the documents). No public source shows what a client sends here, so the field is a form field, the encoding "POST field" names.
+    /// - The answer is not documented; the response is declared empty. Commenting is not retried.
     pub fn comment_on_wall_post(
         &self,
         account_id: i64,
@@ -949,10 +950,10 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The document only shows a JSON object (with tags as a real array), and the official PHP client posts exactly that object as a JSON body, so the body is JSON.
-    /// - ticket and note are null in the example; the PHP client documents them as integer ids. They are omitted when unset rather than sent as null.
+    /// - The document only shows a JSON object (with tags as a real array), so the body is JSON.
+    /// - ticket and note are null in the example, so their type is not shown; they are typed as integer ids from their names. They are omitted when unset rather than sent as null.
     /// - type is a client-side default: when the caller sets none the client sends "post", the only value the document's example shows. No server default is documented, so the field is never left out.
-    /// - The answer is not documented (the PHP client returns the raw body); it is declared as free JSON. Posting is not retried.
+    /// - The answer is not documented; it is declared as free JSON. Posting is not retried.
     pub fn create_wall_post(
         &self,
         account_id: i64,
@@ -972,7 +973,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The answer is not documented and the PHP client discards it; the response is declared empty.
+    /// - The answer is not documented; the response is declared empty.
     pub fn delete_wall_comment(
         &self,
         account_id: i64,
@@ -994,7 +995,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The answer is not documented and the PHP client discards it; the response is declared empty.
+    /// - The answer is not documented; the response is declared empty.
     pub fn delete_wall_post(
         &self,
         account_id: i64,
@@ -1014,7 +1015,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The request has no body. The answer is not documented and the PHP client discards it; the response is declared empty.
+    /// - The request has no body. The answer is not documented; the response is declared empty.
     /// - Whether liking twice is harmless is not documented, so the POST keeps the default of no retries.
     pub fn like_wall_post(
         &self,
@@ -1037,7 +1038,7 @@ impl WallApi<'_> {
     ///
     /// - The answer is not shown. It is read as a JSON array of posts (the text speaks of 25 posts), and each post is assumed to carry its `id`, since that is what `after` takes. Everything else about a post stays in WallPost's `extra`.
     /// - The page size (25) is fixed by the server. The stream passes the id of the last post received as `after` and ends on an empty page. The direction of `after` (older or newer posts) is not stated.
-    /// - The official PHP client sends after=0 for the first page; omitting it is assumed to be equivalent.
+    /// - The first page is asked for without `after`, as the document's first request line (GET /account/{id}/wall) shows; `after` only appears in its pagination example.
     pub fn list_wall_posts(&self, account_id: i64) -> crate::operations::ListWallPosts {
         crate::operations::ListWallPosts::new(self.client.inner.clone(), account_id)
     }
@@ -1049,7 +1050,7 @@ impl WallApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - The answer is not documented and the PHP client discards it; the response is declared empty.
+    /// - The answer is not documented; the response is declared empty.
     pub fn unlike_wall_post(
         &self,
         account_id: i64,

@@ -7,23 +7,28 @@
 ///
 /// # Spec decisions
 ///
-/// - The fields after custom\_domain are not in the document; they come from recorded traffic (shared/vendor-docs/README.md, "More from recorded Snappy traffic"), where is\_paid and is\_trial are JSON booleans while active is 0/1. All are optional; loose\_bool takes both forms.
+/// - The fields after custom\_domain are not in the document; recorded traffic names them (shared/vendor-docs/README.md, "More from recorded Snappy traffic"). It gives a form only for pivot (an object with the caller's role), is\_paid and is\_trial (JSON booleans, while active is 0/1): those are `seen`. The types of trial\_ends\_at, forward\_shown, badge\_url, cancel\_message, cancelled\_at, last\_paid\_at and invoiced come from their names alone (`inferred`), so a value of another form reads as absent and stays in `extra` instead of failing the list.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Account {
     /// Account id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Organisation name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "organization", default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
     /// The account's Snappy host name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "domain", default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Id of the subscription plan.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "plan_id", default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<i64>,
     /// Whether the account is active (sent as 0/1).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "active",
         default,
@@ -32,66 +37,100 @@ pub struct Account {
     )]
     pub active: Option<bool>,
     /// When the account was created.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::snapsdk_runtime::Timestamp>,
     /// When the account last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::snapsdk_runtime::Timestamp>,
     /// Custom domain, empty when none is set.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "custom_domain", default, skip_serializing_if = "Option::is_none")]
     pub custom_domain: Option<String>,
     /// The caller's role in this account (recorded traffic).
-    #[serde(rename = "pivot", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__account_lenient::de_pivot",
+        serialize_with = "__account_lenient::ser_pivot"
+    )]
     pub pivot: Option<crate::models::AccountMembership>,
     /// Whether the account is on a paid plan (recorded traffic: a JSON boolean).
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "is_paid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__account_lenient::de_is_paid",
+        serialize_with = "__account_lenient::ser_is_paid"
     )]
     pub is_paid: Option<bool>,
     /// Whether the account is in its trial (recorded traffic: a JSON boolean).
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "is_trial",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__account_lenient::de_is_trial",
+        serialize_with = "__account_lenient::ser_is_trial"
     )]
     pub is_trial: Option<bool>,
     /// End of the trial period (recorded traffic).
-    #[serde(rename = "trial_ends_at", default, skip_serializing_if = "Option::is_none")]
-    pub trial_ends_at: Option<::snapsdk_runtime::Timestamp>,
-    /// A 0/1 flag seen in recorded traffic; its meaning is not documented.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "forward_shown",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__account_lenient::de_trial_ends_at",
+        serialize_with = "__account_lenient::ser_trial_ends_at"
+    )]
+    pub trial_ends_at: Option<::snapsdk_runtime::Timestamp>,
+    /// A flag named in recorded traffic; its form and meaning are not recorded.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__account_lenient::de_forward_shown",
+        serialize_with = "__account_lenient::ser_forward_shown"
     )]
     pub forward_shown: Option<bool>,
     /// URL of the account's badge image (recorded traffic).
-    #[serde(rename = "badge_url", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__account_lenient::de_badge_url",
+        serialize_with = "__account_lenient::ser_badge_url"
+    )]
     pub badge_url: Option<String>,
     /// Message given when the account was cancelled (recorded traffic).
-    #[serde(rename = "cancel_message", default, skip_serializing_if = "Option::is_none")]
-    pub cancel_message: Option<String>,
-    /// When the account was cancelled, or null (recorded traffic).
-    #[serde(rename = "cancelled_at", default, skip_serializing_if = "Option::is_none")]
-    pub cancelled_at: Option<::snapsdk_runtime::Timestamp>,
-    /// Time of the last payment, or null (recorded traffic).
-    #[serde(rename = "last_paid_at", default, skip_serializing_if = "Option::is_none")]
-    pub last_paid_at: Option<::snapsdk_runtime::Timestamp>,
-    /// A flag seen in recorded traffic; its meaning is not documented.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "invoiced",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__account_lenient::de_cancel_message",
+        serialize_with = "__account_lenient::ser_cancel_message"
+    )]
+    pub cancel_message: Option<String>,
+    /// When the account was cancelled (named in recorded traffic).
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__account_lenient::de_cancelled_at",
+        serialize_with = "__account_lenient::ser_cancelled_at"
+    )]
+    pub cancelled_at: Option<::snapsdk_runtime::Timestamp>,
+    /// Time of the last payment (named in recorded traffic).
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__account_lenient::de_last_paid_at",
+        serialize_with = "__account_lenient::ser_last_paid_at"
+    )]
+    pub last_paid_at: Option<::snapsdk_runtime::Timestamp>,
+    /// A flag named in recorded traffic; its form and meaning are not recorded.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__account_lenient::de_invoiced",
+        serialize_with = "__account_lenient::ser_invoiced"
     )]
     pub invoiced: Option<bool>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__account_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for Account {
@@ -117,6 +156,216 @@ impl ::std::fmt::Debug for Account {
             .field("invoiced", &self.invoiced)
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `Account`'s fields that no document types.
+mod __account_lenient {
+    fn decode_pivot(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<crate::models::AccountMembership, ::serde_json::Error> {
+        <crate::models::AccountMembership as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_pivot<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<crate::models::AccountMembership>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Account", "pivot", decode_pivot)
+    }
+    pub(super) fn ser_pivot<S: ::serde::Serializer>(
+        v: &Option<crate::models::AccountMembership>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "pivot", s)
+    }
+    fn decode_is_paid(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_is_paid<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Account", "is_paid", decode_is_paid)
+    }
+    pub(super) fn ser_is_paid<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "is_paid", s)
+    }
+    fn decode_is_trial(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_is_trial<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Account", "is_trial", decode_is_trial)
+    }
+    pub(super) fn ser_is_trial<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "is_trial", s)
+    }
+    fn decode_trial_ends_at(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::snapsdk_runtime::Timestamp, ::serde_json::Error> {
+        <::snapsdk_runtime::Timestamp as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_trial_ends_at<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::snapsdk_runtime::Timestamp>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Account",
+            "trial_ends_at",
+            decode_trial_ends_at,
+        )
+    }
+    pub(super) fn ser_trial_ends_at<S: ::serde::Serializer>(
+        v: &Option<::snapsdk_runtime::Timestamp>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "trial_ends_at", s)
+    }
+    fn decode_forward_shown(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_forward_shown<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Account",
+            "forward_shown",
+            decode_forward_shown,
+        )
+    }
+    pub(super) fn ser_forward_shown<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "forward_shown", s)
+    }
+    fn decode_badge_url(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_badge_url<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Account", "badge_url", decode_badge_url)
+    }
+    pub(super) fn ser_badge_url<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "badge_url", s)
+    }
+    fn decode_cancel_message(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_cancel_message<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Account",
+            "cancel_message",
+            decode_cancel_message,
+        )
+    }
+    pub(super) fn ser_cancel_message<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "cancel_message", s)
+    }
+    fn decode_cancelled_at(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::snapsdk_runtime::Timestamp, ::serde_json::Error> {
+        <::snapsdk_runtime::Timestamp as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_cancelled_at<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::snapsdk_runtime::Timestamp>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Account",
+            "cancelled_at",
+            decode_cancelled_at,
+        )
+    }
+    pub(super) fn ser_cancelled_at<S: ::serde::Serializer>(
+        v: &Option<::snapsdk_runtime::Timestamp>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "cancelled_at", s)
+    }
+    fn decode_last_paid_at(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::snapsdk_runtime::Timestamp, ::serde_json::Error> {
+        <::snapsdk_runtime::Timestamp as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_last_paid_at<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::snapsdk_runtime::Timestamp>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Account",
+            "last_paid_at",
+            decode_last_paid_at,
+        )
+    }
+    pub(super) fn ser_last_paid_at<S: ::serde::Serializer>(
+        v: &Option<::snapsdk_runtime::Timestamp>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "last_paid_at", s)
+    }
+    fn decode_invoiced(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_invoiced<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Account", "invoiced", decode_invoiced)
+    }
+    pub(super) fn ser_invoiced<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "invoiced", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("pivot", |v| decode_pivot(v).is_ok()),
+                ("is_paid", |v| decode_is_paid(v).is_ok()),
+                ("is_trial", |v| decode_is_trial(v).is_ok()),
+                ("trial_ends_at", |v| decode_trial_ends_at(v).is_ok()),
+                ("forward_shown", |v| decode_forward_shown(v).is_ok()),
+                ("badge_url", |v| decode_badge_url(v).is_ok()),
+                ("cancel_message", |v| decode_cancel_message(v).is_ok()),
+                ("cancelled_at", |v| decode_cancelled_at(v).is_ok()),
+                ("last_paid_at", |v| decode_last_paid_at(v).is_ok()),
+                ("invoiced", |v| decode_invoiced(v).is_ok()),
+            ],
+        )
     }
 }
 impl Account {
@@ -273,39 +522,56 @@ impl Account {
 #[non_exhaustive]
 pub struct AccountMembership {
     /// The caller's staff id.
-    #[serde(rename = "staff_id", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__account_membership_lenient::de_staff_id",
+        serialize_with = "__account_membership_lenient::ser_staff_id"
+    )]
     pub staff_id: Option<i64>,
     /// The caller's user name in this account.
-    #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__account_membership_lenient::de_username",
+        serialize_with = "__account_membership_lenient::ser_username"
+    )]
     pub username: Option<String>,
     /// Whether the caller owns the account.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "owner",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__account_membership_lenient::de_owner",
+        serialize_with = "__account_membership_lenient::ser_owner"
     )]
     pub owner: Option<bool>,
     /// Whether the caller is an administrator.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "admin",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__account_membership_lenient::de_admin",
+        serialize_with = "__account_membership_lenient::ser_admin"
     )]
     pub admin: Option<bool>,
     /// When the caller last read the team wall.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "last_wall_visit",
-        default,
-        skip_serializing_if = "Option::is_none",
+        flatten,
+        deserialize_with = "__account_membership_lenient::de_last_wall_visit",
+        serialize_with = "__account_membership_lenient::ser_last_wall_visit"
     )]
     pub last_wall_visit: Option<::snapsdk_runtime::Timestamp>,
     /// The caller's default ticket view; its type is not known.
-    #[serde(rename = "default_lens", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__account_membership_lenient::de_default_lens",
+        serialize_with = "__account_membership_lenient::ser_default_lens"
+    )]
     pub default_lens: Option<::serde_json::Value>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__account_membership_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for AccountMembership {
@@ -319,6 +585,143 @@ impl ::std::fmt::Debug for AccountMembership {
             .field("default_lens", &self.default_lens.as_ref().map(redact_value))
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `AccountMembership`'s fields that no document types.
+mod __account_membership_lenient {
+    fn decode_staff_id(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        <i64 as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_staff_id<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "AccountMembership",
+            "staff_id",
+            decode_staff_id,
+        )
+    }
+    pub(super) fn ser_staff_id<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "staff_id", s)
+    }
+    fn decode_username(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_username<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "AccountMembership",
+            "username",
+            decode_username,
+        )
+    }
+    pub(super) fn ser_username<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "username", s)
+    }
+    fn decode_owner(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_owner<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "AccountMembership", "owner", decode_owner)
+    }
+    pub(super) fn ser_owner<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "owner", s)
+    }
+    fn decode_admin(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_admin<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "AccountMembership", "admin", decode_admin)
+    }
+    pub(super) fn ser_admin<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "admin", s)
+    }
+    fn decode_last_wall_visit(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::snapsdk_runtime::Timestamp, ::serde_json::Error> {
+        <::snapsdk_runtime::Timestamp as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_last_wall_visit<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::snapsdk_runtime::Timestamp>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "AccountMembership",
+            "last_wall_visit",
+            decode_last_wall_visit,
+        )
+    }
+    pub(super) fn ser_last_wall_visit<S: ::serde::Serializer>(
+        v: &Option<::snapsdk_runtime::Timestamp>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "last_wall_visit", s)
+    }
+    fn decode_default_lens(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::serde_json::Value, ::serde_json::Error> {
+        <::serde_json::Value as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_default_lens<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::serde_json::Value>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "AccountMembership",
+            "default_lens",
+            decode_default_lens,
+        )
+    }
+    pub(super) fn ser_default_lens<S: ::serde::Serializer>(
+        v: &Option<::serde_json::Value>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "default_lens", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("staff_id", |v| decode_staff_id(v).is_ok()),
+                ("username", |v| decode_username(v).is_ok()),
+                ("owner", |v| decode_owner(v).is_ok()),
+                ("admin", |v| decode_admin(v).is_ok()),
+                ("last_wall_visit", |v| decode_last_wall_visit(v).is_ok()),
+                ("default_lens", |v| decode_default_lens(v).is_ok()),
+            ],
+        )
     }
 }
 impl AccountMembership {
@@ -382,10 +785,16 @@ impl AccountMembership {
 #[non_exhaustive]
 pub struct Attachment {
     /// Attachment id, for download\_attachment.
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__attachment_lenient::de_id",
+        serialize_with = "__attachment_lenient::ser_id"
+    )]
     pub id: Option<i64>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__attachment_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for Attachment {
@@ -394,6 +803,33 @@ impl ::std::fmt::Debug for Attachment {
             .field("id", &self.id)
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `Attachment`'s fields that no document types.
+mod __attachment_lenient {
+    fn decode_id(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        <i64 as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_id<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Attachment", "id", decode_id)
+    }
+    pub(super) fn ser_id<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "id", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(d, &[("id", |v| decode_id(v).is_ok())])
     }
 }
 impl Attachment {
@@ -422,40 +858,56 @@ impl Attachment {
 #[non_exhaustive]
 pub struct Contact {
     /// Contact id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Id of the owning account.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "account_id", default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<i64>,
     /// Given name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "first_name", default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Family name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "last_name", default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// The contact handle itself, e.g. an email address.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Kind of handle, e.g. email.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "provider", default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// When the contact was created.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::snapsdk_runtime::Timestamp>,
     /// When the contact last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::snapsdk_runtime::Timestamp>,
     /// Contact address (present on the lookup answer).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "address", default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Role on a ticket or note, e.g. from (present on ticket and note contacts).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// On a note's contacts: the link between the note and the contact (recorded traffic).
-    #[serde(rename = "pivot", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__contact_lenient::de_pivot",
+        serialize_with = "__contact_lenient::ser_pivot"
+    )]
     pub pivot: Option<crate::models::NoteContactLink>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__contact_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for Contact {
@@ -474,6 +926,33 @@ impl ::std::fmt::Debug for Contact {
             .field("pivot", &self.pivot)
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `Contact`'s fields that no document types.
+mod __contact_lenient {
+    fn decode_pivot(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<crate::models::NoteContactLink, ::serde_json::Error> {
+        <crate::models::NoteContactLink as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_pivot<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<crate::models::NoteContactLink>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Contact", "pivot", decode_pivot)
+    }
+    pub(super) fn ser_pivot<S: ::serde::Serializer>(
+        v: &Option<crate::models::NoteContactLink>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "pivot", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(d, &[("pivot", |v| decode_pivot(v).is_ok())])
     }
 }
 impl Contact {
@@ -568,30 +1047,39 @@ impl Contact {
 #[non_exhaustive]
 pub struct Document {
     /// Document id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Id of the owning account.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "account_id", default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<i64>,
     /// Original file name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "filename", default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
     /// MIME type, e.g. image/png.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Size in bytes.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "size", default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Opaque key of the stored file.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "storage_key", default, skip_serializing_if = "Option::is_none")]
     pub storage_key: Option<String>,
     /// When the document was uploaded.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::snapsdk_runtime::Timestamp>,
     /// When the document last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::snapsdk_runtime::Timestamp>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -681,24 +1169,31 @@ impl Document {
 #[non_exhaustive]
 pub struct FaqQuestion {
     /// Question id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Id of the owning account.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "account_id", default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<i64>,
     /// The question text.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "question", default, skip_serializing_if = "Option::is_none")]
     pub question: Option<String>,
     /// The answer text.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "answer", default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
     /// When the question was created.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::snapsdk_runtime::Timestamp>,
     /// When the question last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::snapsdk_runtime::Timestamp>,
     /// Whether the question is published (0/1).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "active",
         default,
@@ -706,7 +1201,8 @@ pub struct FaqQuestion {
         deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
     )]
     pub active: Option<bool>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -788,12 +1284,15 @@ impl FaqQuestion {
 #[non_exhaustive]
 pub struct FaqSearchResults {
     /// Overall count and current page.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<crate::models::SearchMeta>,
     /// Questions on this page.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<crate::models::FaqQuestion>>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -839,21 +1338,27 @@ impl FaqSearchResults {
 #[non_exhaustive]
 pub struct Mailbox {
     /// Mailbox id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Id of the owning account.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "account_id", default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<i64>,
     /// Channel kind, e.g. email.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// The mailbox's email address.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "address", default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Display name used on outgoing mail.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "display", default, skip_serializing_if = "Option::is_none")]
     pub display: Option<String>,
     /// Whether an automatic reply is sent (0/1).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "auto_responding",
         default,
@@ -862,9 +1367,11 @@ pub struct Mailbox {
     )]
     pub auto_responding: Option<bool>,
     /// Text of the automatic reply; may be empty.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "auto_response", default, skip_serializing_if = "Option::is_none")]
     pub auto_response: Option<String>,
     /// Whether the mailbox is active (0/1).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "active",
         default,
@@ -873,39 +1380,60 @@ pub struct Mailbox {
     )]
     pub active: Option<bool>,
     /// When the mailbox was created.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::snapsdk_runtime::Timestamp>,
     /// When the mailbox last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::snapsdk_runtime::Timestamp>,
     /// Custom sending address, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "custom_address", default, skip_serializing_if = "Option::is_none")]
     pub custom_address: Option<String>,
     /// Name of the visual theme.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "theme", default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
     /// The part of the address before the @ sign.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "local_part", default, skip_serializing_if = "Option::is_none")]
     pub local_part: Option<String>,
     /// Signature added to outgoing mail (recorded traffic).
-    #[serde(rename = "signature", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__mailbox_lenient::de_signature",
+        serialize_with = "__mailbox_lenient::ser_signature"
+    )]
     pub signature: Option<String>,
     /// Language of the mailbox (recorded traffic).
-    #[serde(rename = "language", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__mailbox_lenient::de_language",
+        serialize_with = "__mailbox_lenient::ser_language"
+    )]
     pub language: Option<String>,
     /// Whether mail goes out through the mailbox's own SMTP server (recorded traffic).
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "smtp_enabled",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__mailbox_lenient::de_smtp_enabled",
+        serialize_with = "__mailbox_lenient::ser_smtp_enabled"
     )]
     pub smtp_enabled: Option<bool>,
     /// The SMTP settings; their shape is not documented (recorded traffic shows the field only).
-    #[serde(rename = "smtp", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__mailbox_lenient::de_smtp",
+        serialize_with = "__mailbox_lenient::ser_smtp"
+    )]
     pub smtp: Option<::serde_json::Value>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__mailbox_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for Mailbox {
@@ -930,6 +1458,94 @@ impl ::std::fmt::Debug for Mailbox {
             .field("smtp", &self.smtp.as_ref().map(redact_value))
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `Mailbox`'s fields that no document types.
+mod __mailbox_lenient {
+    fn decode_signature(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_signature<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Mailbox", "signature", decode_signature)
+    }
+    pub(super) fn ser_signature<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "signature", s)
+    }
+    fn decode_language(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_language<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Mailbox", "language", decode_language)
+    }
+    pub(super) fn ser_language<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "language", s)
+    }
+    fn decode_smtp_enabled(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_smtp_enabled<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Mailbox",
+            "smtp_enabled",
+            decode_smtp_enabled,
+        )
+    }
+    pub(super) fn ser_smtp_enabled<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "smtp_enabled", s)
+    }
+    fn decode_smtp(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::serde_json::Value, ::serde_json::Error> {
+        <::serde_json::Value as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_smtp<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::serde_json::Value>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Mailbox", "smtp", decode_smtp)
+    }
+    pub(super) fn ser_smtp<S: ::serde::Serializer>(
+        v: &Option<::serde_json::Value>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "smtp", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("signature", |v| decode_signature(v).is_ok()),
+                ("language", |v| decode_language(v).is_ok()),
+                ("smtp_enabled", |v| decode_smtp_enabled(v).is_ok()),
+                ("smtp", |v| decode_smtp(v).is_ok()),
+            ],
+        )
     }
 }
 impl Mailbox {
@@ -1072,21 +1688,25 @@ impl Mailbox {
 /// # Spec decisions
 ///
 /// - creator is a staff record when a staff member wrote the note and a contact otherwise (recorded traffic; the document's example only shows a contact). It is typed NoteCreator, which tells them apart.
-/// - staff\_creator, contact\_creator, system, using\_html, facebook\_message and raw\_headers come from recorded traffic, not the document. One of staff\_creator and contact\_creator is null. facebook\_message and raw\_headers stay free JSON: the README names them without a shape.
+/// - staff\_creator, contact\_creator, system, using\_html, facebook\_message and raw\_headers come from recorded traffic, not the document. One of staff\_creator and contact\_creator is null. The README gives their forms (a staff record or a contact, one of them null) and those of system and using\_html (0/1 flags): `seen`. facebook\_message and raw\_headers stay free JSON: the README names them without a shape (`inferred`).
 /// - Private note content can arrive wrapped in HTML paragraphs even when using\_html is 0 (recorded traffic); content is passed on as sent.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Note {
     /// Note id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Id of the owning account.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "account_id", default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<i64>,
     /// Id of the ticket the note belongs to.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "ticket_id", default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<i64>,
     /// Staff author, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "created_by_staff_id",
         default,
@@ -1094,6 +1714,7 @@ pub struct Note {
     )]
     pub created_by_staff_id: Option<i64>,
     /// Customer author, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "created_by_contact_id",
         default,
@@ -1101,64 +1722,84 @@ pub struct Note {
     )]
     pub created_by_contact_id: Option<i64>,
     /// Whether the note is public or private.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::models::NoteScope>,
     /// When the note was written.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::snapsdk_runtime::Timestamp>,
     /// When the note last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::snapsdk_runtime::Timestamp>,
     /// Body of the note.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "content", default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Customers addressed by the note, each with its role in `type`.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "contacts", default, skip_serializing_if = "Option::is_none")]
     pub contacts: Option<Vec<crate::models::Contact>>,
     /// Files attached to the note.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "attachments", default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<crate::models::Attachment>>,
     /// The note's author: a staff record or a contact.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "creator", default, skip_serializing_if = "Option::is_none")]
     pub creator: Option<crate::models::NoteCreator>,
     /// The staff author, or null for a customer's note (recorded traffic).
-    #[serde(rename = "staff_creator", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__note_lenient::de_staff_creator",
+        serialize_with = "__note_lenient::ser_staff_creator"
+    )]
     pub staff_creator: Option<crate::models::Staff>,
     /// The customer author, or null for a staff note (recorded traffic).
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "contact_creator",
-        default,
-        skip_serializing_if = "Option::is_none",
+        flatten,
+        deserialize_with = "__note_lenient::de_contact_creator",
+        serialize_with = "__note_lenient::ser_contact_creator"
     )]
     pub contact_creator: Option<crate::models::Contact>,
     /// A 0/1 flag seen in recorded traffic, set on notes the system wrote.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "system",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__note_lenient::de_system",
+        serialize_with = "__note_lenient::ser_system"
     )]
     pub system: Option<bool>,
     /// Whether content is HTML (0/1, recorded traffic); see the notes.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "using_html",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__note_lenient::de_using_html",
+        serialize_with = "__note_lenient::ser_using_html"
     )]
     pub using_html: Option<bool>,
     /// Seen in recorded traffic; shape not known.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "facebook_message",
-        default,
-        skip_serializing_if = "Option::is_none",
+        flatten,
+        deserialize_with = "__note_lenient::de_facebook_message",
+        serialize_with = "__note_lenient::ser_facebook_message"
     )]
     pub facebook_message: Option<::serde_json::Value>,
     /// Seen in recorded traffic; shape not known.
-    #[serde(rename = "raw_headers", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__note_lenient::de_raw_headers",
+        serialize_with = "__note_lenient::ser_raw_headers"
+    )]
     pub raw_headers: Option<::serde_json::Value>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__note_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for Note {
@@ -1184,6 +1825,138 @@ impl ::std::fmt::Debug for Note {
             .field("raw_headers", &self.raw_headers.as_ref().map(redact_value))
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `Note`'s fields that no document types.
+mod __note_lenient {
+    fn decode_staff_creator(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<crate::models::Staff, ::serde_json::Error> {
+        <crate::models::Staff as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_staff_creator<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<crate::models::Staff>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Note",
+            "staff_creator",
+            decode_staff_creator,
+        )
+    }
+    pub(super) fn ser_staff_creator<S: ::serde::Serializer>(
+        v: &Option<crate::models::Staff>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "staff_creator", s)
+    }
+    fn decode_contact_creator(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<crate::models::Contact, ::serde_json::Error> {
+        <crate::models::Contact as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_contact_creator<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<crate::models::Contact>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Note",
+            "contact_creator",
+            decode_contact_creator,
+        )
+    }
+    pub(super) fn ser_contact_creator<S: ::serde::Serializer>(
+        v: &Option<crate::models::Contact>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "contact_creator", s)
+    }
+    fn decode_system(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_system<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Note", "system", decode_system)
+    }
+    pub(super) fn ser_system<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "system", s)
+    }
+    fn decode_using_html(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_using_html<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Note", "using_html", decode_using_html)
+    }
+    pub(super) fn ser_using_html<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "using_html", s)
+    }
+    fn decode_facebook_message(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::serde_json::Value, ::serde_json::Error> {
+        <::serde_json::Value as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_facebook_message<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::serde_json::Value>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Note",
+            "facebook_message",
+            decode_facebook_message,
+        )
+    }
+    pub(super) fn ser_facebook_message<S: ::serde::Serializer>(
+        v: &Option<::serde_json::Value>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "facebook_message", s)
+    }
+    fn decode_raw_headers(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::serde_json::Value, ::serde_json::Error> {
+        <::serde_json::Value as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_raw_headers<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::serde_json::Value>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Note", "raw_headers", decode_raw_headers)
+    }
+    pub(super) fn ser_raw_headers<S: ::serde::Serializer>(
+        v: &Option<::serde_json::Value>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "raw_headers", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("staff_creator", |v| decode_staff_creator(v).is_ok()),
+                ("contact_creator", |v| decode_contact_creator(v).is_ok()),
+                ("system", |v| decode_system(v).is_ok()),
+                ("using_html", |v| decode_using_html(v).is_ok()),
+                ("facebook_message", |v| decode_facebook_message(v).is_ok()),
+                ("raw_headers", |v| decode_raw_headers(v).is_ok()),
+            ],
+        )
     }
 }
 impl Note {
@@ -1333,16 +2106,32 @@ impl Note {
 #[non_exhaustive]
 pub struct NoteContactLink {
     /// The note.
-    #[serde(rename = "note_id", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__note_contact_link_lenient::de_note_id",
+        serialize_with = "__note_contact_link_lenient::ser_note_id"
+    )]
     pub note_id: Option<i64>,
     /// The contact.
-    #[serde(rename = "contact_id", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__note_contact_link_lenient::de_contact_id",
+        serialize_with = "__note_contact_link_lenient::ser_contact_id"
+    )]
     pub contact_id: Option<i64>,
     /// The contact's role on the note, e.g. from or to.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__note_contact_link_lenient::de_type_",
+        serialize_with = "__note_contact_link_lenient::ser_type_"
+    )]
     pub type_: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__note_contact_link_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for NoteContactLink {
@@ -1353,6 +2142,82 @@ impl ::std::fmt::Debug for NoteContactLink {
             .field("type_", &self.type_)
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `NoteContactLink`'s fields that no document types.
+mod __note_contact_link_lenient {
+    fn decode_note_id(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        <i64 as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_note_id<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "NoteContactLink",
+            "note_id",
+            decode_note_id,
+        )
+    }
+    pub(super) fn ser_note_id<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "note_id", s)
+    }
+    fn decode_contact_id(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        <i64 as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_contact_id<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "NoteContactLink",
+            "contact_id",
+            decode_contact_id,
+        )
+    }
+    pub(super) fn ser_contact_id<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "contact_id", s)
+    }
+    fn decode_type_(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_type_<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "NoteContactLink", "type", decode_type_)
+    }
+    pub(super) fn ser_type_<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "type", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("note_id", |v| decode_note_id(v).is_ok()),
+                ("contact_id", |v| decode_contact_id(v).is_ok()),
+                ("type", |v| decode_type_(v).is_ok()),
+            ],
+        )
     }
 }
 impl NoteContactLink {
@@ -1481,24 +2346,31 @@ impl<'de> ::serde::Deserialize<'de> for NoteScope {
 #[non_exhaustive]
 pub struct NoteStaffAuthor {
     /// Staff id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Login email address.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "email")]
     pub email: String,
     /// Given name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "first_name", default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Family name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "last_name", default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Phone number for SMS notifications, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "sms_number", default, skip_serializing_if = "Option::is_none")]
     pub sms_number: Option<String>,
     /// IANA time zone name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "timezone", default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// Whether notifications are on (0/1).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "notify",
         default,
@@ -1507,6 +2379,7 @@ pub struct NoteStaffAuthor {
     )]
     pub notify: Option<bool>,
     /// Whether new-ticket notifications are on (0/1).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "notify_new",
         default,
@@ -1515,21 +2388,24 @@ pub struct NoteStaffAuthor {
     )]
     pub notify_new: Option<bool>,
     /// true once the email address was verified; null otherwise.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "verified",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__note_staff_author_lenient::de_verified",
+        serialize_with = "__note_staff_author_lenient::ser_verified"
     )]
     pub verified: Option<bool>,
     /// When the staff member was added.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::snapsdk_runtime::Timestamp>,
     /// When the record last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::snapsdk_runtime::Timestamp>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__note_staff_author_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for NoteStaffAuthor {
@@ -1548,6 +2424,41 @@ impl ::std::fmt::Debug for NoteStaffAuthor {
             .field("updated_at", &self.updated_at)
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `NoteStaffAuthor`'s fields that no document types.
+mod __note_staff_author_lenient {
+    fn decode_verified(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_verified<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "NoteStaffAuthor",
+            "verified",
+            decode_verified,
+        )
+    }
+    pub(super) fn ser_verified<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "verified", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[("verified", |v| decode_verified(v).is_ok())],
+        )
     }
 }
 impl NoteStaffAuthor {
@@ -1636,12 +2547,15 @@ impl NoteStaffAuthor {
 #[non_exhaustive]
 pub struct Recipient {
     /// Display name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Email address.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "address")]
     pub address: String,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1681,9 +2595,11 @@ impl Recipient {
 #[non_exhaustive]
 pub struct SearchMeta {
     /// Number of matches over all pages.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "total", default, skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// The page this answer holds.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "page",
         default,
@@ -1691,7 +2607,8 @@ pub struct SearchMeta {
         deserialize_with = "::snapsdk_runtime::de::opt_loose_int",
     )]
     pub page: Option<i64>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1733,12 +2650,15 @@ impl SearchMeta {
 #[non_exhaustive]
 pub struct SearchResults {
     /// Overall count and current page.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<crate::models::SearchMeta>,
     /// Tickets on this page.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<crate::models::Ticket>>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1780,32 +2700,40 @@ impl SearchResults {
 /// # Spec decisions
 ///
 /// - The fields after username come from recorded traffic, not the document. remember\_token, apple\_device\_token and verification\_token are secrets the server should not send but does; they are typed so that callers can see them, and marked sensitive so Debug output (logs) shows `<redacted>`. The same names are in the vendor's sensitive\_fields, so they are hidden in `extra` too.
-/// - mobile\_viewing\_account is typed integer from its name (an account id); recorded traffic shows the field but the README does not give its type, so a non-integer value would fail to decode. Read as an id.
+/// - Recorded traffic gives a form only for pivot and verified (true or null): those are `seen`. address, mobile\_notify, mobile\_notify\_new, mobile\_viewing\_account (an account id, from its name) and the three secrets are typed from their names alone (`inferred`): a value of another form reads as absent and stays in `extra`.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Staff {
     /// Staff id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Login email address.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Phone number for SMS notifications, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "sms_number", default, skip_serializing_if = "Option::is_none")]
     pub sms_number: Option<String>,
     /// Given name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "first_name", default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Family name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "last_name", default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Photo reference, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "photo", default, skip_serializing_if = "Option::is_none")]
     pub photo: Option<String>,
     /// Language code, e.g. en.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "culture", default, skip_serializing_if = "Option::is_none")]
     pub culture: Option<String>,
     /// Whether notifications are on (0/1).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "notify",
         default,
@@ -1814,15 +2742,19 @@ pub struct Staff {
     )]
     pub notify: Option<bool>,
     /// When the staff member was added.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::snapsdk_runtime::Timestamp>,
     /// When the record last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::snapsdk_runtime::Timestamp>,
     /// Reply signature, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "signature", default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
     /// Whether the product tour was seen (0/1).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "tour_played",
         default,
@@ -1831,9 +2763,11 @@ pub struct Staff {
     )]
     pub tour_played: Option<bool>,
     /// IANA time zone name, e.g. America/New\_York.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "timezone", default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// Whether new-ticket notifications are on (0/1).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "notify_new",
         default,
@@ -1842,70 +2776,91 @@ pub struct Staff {
     )]
     pub notify_new: Option<bool>,
     /// When product news was last read.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "news_read_at", default, skip_serializing_if = "Option::is_none")]
     pub news_read_at: Option<::snapsdk_runtime::Timestamp>,
     /// Short user name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The staff member's role in the account (recorded traffic).
-    #[serde(rename = "pivot", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__staff_lenient::de_pivot",
+        serialize_with = "__staff_lenient::ser_pivot"
+    )]
     pub pivot: Option<crate::models::StaffMembership>,
     /// Postal address (recorded traffic).
-    #[serde(rename = "address", default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    /// true once the email address was verified; null otherwise (recorded traffic).
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "verified",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__staff_lenient::de_address",
+        serialize_with = "__staff_lenient::ser_address"
+    )]
+    pub address: Option<String>,
+    /// Whether the email address was verified; true or null in recorded traffic.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__staff_lenient::de_verified",
+        serialize_with = "__staff_lenient::ser_verified"
     )]
     pub verified: Option<bool>,
     /// Whether mobile notifications are on (recorded traffic).
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "mobile_notify",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__staff_lenient::de_mobile_notify",
+        serialize_with = "__staff_lenient::ser_mobile_notify"
     )]
     pub mobile_notify: Option<bool>,
     /// Whether mobile new-ticket notifications are on (recorded traffic).
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "mobile_notify_new",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__staff_lenient::de_mobile_notify_new",
+        serialize_with = "__staff_lenient::ser_mobile_notify_new"
     )]
     pub mobile_notify_new: Option<bool>,
     /// Id of the account the mobile app shows (recorded traffic).
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "mobile_viewing_account",
-        default,
-        skip_serializing_if = "Option::is_none",
+        flatten,
+        deserialize_with = "__staff_lenient::de_mobile_viewing_account",
+        serialize_with = "__staff_lenient::ser_mobile_viewing_account"
     )]
     pub mobile_viewing_account: Option<i64>,
     /// A session secret the server sends back (recorded traffic).
     /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
-    #[serde(rename = "remember_token", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__staff_lenient::de_remember_token",
+        serialize_with = "__staff_lenient::ser_remember_token"
+    )]
     pub remember_token: Option<String>,
     /// A push-notification secret the server sends back (recorded traffic).
     /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "apple_device_token",
-        default,
-        skip_serializing_if = "Option::is_none",
+        flatten,
+        deserialize_with = "__staff_lenient::de_apple_device_token",
+        serialize_with = "__staff_lenient::ser_apple_device_token"
     )]
     pub apple_device_token: Option<String>,
     /// An email-verification secret the server sends back (recorded traffic).
     /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "verification_token",
-        default,
-        skip_serializing_if = "Option::is_none",
+        flatten,
+        deserialize_with = "__staff_lenient::de_verification_token",
+        serialize_with = "__staff_lenient::ser_verification_token"
     )]
     pub verification_token: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__staff_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for Staff {
@@ -1944,6 +2899,204 @@ impl ::std::fmt::Debug for Staff {
             )
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `Staff`'s fields that no document types.
+mod __staff_lenient {
+    fn decode_pivot(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<crate::models::StaffMembership, ::serde_json::Error> {
+        <crate::models::StaffMembership as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_pivot<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<crate::models::StaffMembership>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Staff", "pivot", decode_pivot)
+    }
+    pub(super) fn ser_pivot<S: ::serde::Serializer>(
+        v: &Option<crate::models::StaffMembership>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "pivot", s)
+    }
+    fn decode_address(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_address<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Staff", "address", decode_address)
+    }
+    pub(super) fn ser_address<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "address", s)
+    }
+    fn decode_verified(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_verified<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Staff", "verified", decode_verified)
+    }
+    pub(super) fn ser_verified<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "verified", s)
+    }
+    fn decode_mobile_notify(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_mobile_notify<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Staff",
+            "mobile_notify",
+            decode_mobile_notify,
+        )
+    }
+    pub(super) fn ser_mobile_notify<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "mobile_notify", s)
+    }
+    fn decode_mobile_notify_new(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_mobile_notify_new<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Staff",
+            "mobile_notify_new",
+            decode_mobile_notify_new,
+        )
+    }
+    pub(super) fn ser_mobile_notify_new<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "mobile_notify_new", s)
+    }
+    fn decode_mobile_viewing_account(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        <i64 as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_mobile_viewing_account<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Staff",
+            "mobile_viewing_account",
+            decode_mobile_viewing_account,
+        )
+    }
+    pub(super) fn ser_mobile_viewing_account<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "mobile_viewing_account", s)
+    }
+    fn decode_remember_token(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_remember_token<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Staff",
+            "remember_token",
+            decode_remember_token,
+        )
+    }
+    pub(super) fn ser_remember_token<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "remember_token", s)
+    }
+    fn decode_apple_device_token(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_apple_device_token<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Staff",
+            "apple_device_token",
+            decode_apple_device_token,
+        )
+    }
+    pub(super) fn ser_apple_device_token<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "apple_device_token", s)
+    }
+    fn decode_verification_token(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_verification_token<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Staff",
+            "verification_token",
+            decode_verification_token,
+        )
+    }
+    pub(super) fn ser_verification_token<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "verification_token", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("pivot", |v| decode_pivot(v).is_ok()),
+                ("address", |v| decode_address(v).is_ok()),
+                ("verified", |v| decode_verified(v).is_ok()),
+                ("mobile_notify", |v| decode_mobile_notify(v).is_ok()),
+                ("mobile_notify_new", |v| decode_mobile_notify_new(v).is_ok()),
+                ("mobile_viewing_account", |v| decode_mobile_viewing_account(v).is_ok()),
+                ("remember_token", |v| decode_remember_token(v).is_ok()),
+                ("apple_device_token", |v| decode_apple_device_token(v).is_ok()),
+                ("verification_token", |v| decode_verification_token(v).is_ok()),
+            ],
+        )
     }
 }
 impl Staff {
@@ -2145,26 +3298,32 @@ impl Staff {
 #[non_exhaustive]
 pub struct StaffMembership {
     /// Whether the staff member owns the account.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "owner",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__staff_membership_lenient::de_owner",
+        serialize_with = "__staff_membership_lenient::ser_owner"
     )]
     pub owner: Option<bool>,
     /// Whether the staff member is an administrator.
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "admin",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
+        flatten,
+        deserialize_with = "__staff_membership_lenient::de_admin",
+        serialize_with = "__staff_membership_lenient::ser_admin"
     )]
     pub admin: Option<bool>,
     /// The staff member's user name in this account.
-    #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__staff_membership_lenient::de_username",
+        serialize_with = "__staff_membership_lenient::ser_username"
+    )]
     pub username: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__staff_membership_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for StaffMembership {
@@ -2175,6 +3334,77 @@ impl ::std::fmt::Debug for StaffMembership {
             .field("username", &self.username)
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `StaffMembership`'s fields that no document types.
+mod __staff_membership_lenient {
+    fn decode_owner(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_owner<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "StaffMembership", "owner", decode_owner)
+    }
+    pub(super) fn ser_owner<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "owner", s)
+    }
+    fn decode_admin(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<bool, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_bool(v)
+    }
+    pub(super) fn de_admin<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<bool>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "StaffMembership", "admin", decode_admin)
+    }
+    pub(super) fn ser_admin<S: ::serde::Serializer>(
+        v: &Option<bool>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "admin", s)
+    }
+    fn decode_username(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_username<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "StaffMembership",
+            "username",
+            decode_username,
+        )
+    }
+    pub(super) fn ser_username<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "username", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("owner", |v| decode_owner(v).is_ok()),
+                ("admin", |v| decode_admin(v).is_ok()),
+                ("username", |v| decode_username(v).is_ok()),
+            ],
+        )
     }
 }
 impl StaffMembership {
@@ -2219,24 +3449,31 @@ impl StaffMembership {
 #[non_exhaustive]
 pub struct Ticket {
     /// Ticket id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Id of the owning account.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "account_id", default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<i64>,
     /// Id of the mailbox the ticket is in.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "mailbox_id", default, skip_serializing_if = "Option::is_none")]
     pub mailbox_id: Option<i64>,
     /// Channel the ticket came in through, e.g. email.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_via", default, skip_serializing_if = "Option::is_none")]
     pub created_via: Option<String>,
     /// Who wrote last, e.g. customer.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "last_reply_by", default, skip_serializing_if = "Option::is_none")]
     pub last_reply_by: Option<String>,
     /// Time of the last reply.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "last_reply_at", default, skip_serializing_if = "Option::is_none")]
     pub last_reply_at: Option<::snapsdk_runtime::Timestamp>,
     /// Staff member who opened the ticket, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "opened_by_staff_id",
         default,
@@ -2244,6 +3481,7 @@ pub struct Ticket {
     )]
     pub opened_by_staff_id: Option<i64>,
     /// Contact who opened the ticket, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "opened_by_contact_id",
         default,
@@ -2251,12 +3489,15 @@ pub struct Ticket {
     )]
     pub opened_by_contact_id: Option<i64>,
     /// When the ticket was opened.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "opened_at", default, skip_serializing_if = "Option::is_none")]
     pub opened_at: Option<::snapsdk_runtime::Timestamp>,
     /// Current status, e.g. waiting.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Time of the first staff reply, or null.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "first_staff_reply_at",
         default,
@@ -2264,6 +3505,7 @@ pub struct Ticket {
     )]
     pub first_staff_reply_at: Option<::snapsdk_runtime::Timestamp>,
     /// Subject line of the conversation.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "default_subject",
         default,
@@ -2271,15 +3513,19 @@ pub struct Ticket {
     )]
     pub default_subject: Option<String>,
     /// Short excerpt of the conversation.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "summary", default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// When the ticket was created.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::snapsdk_runtime::Timestamp>,
     /// When the ticket last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::snapsdk_runtime::Timestamp>,
     /// Whether the ticket has unread activity.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "unread",
         default,
@@ -2288,18 +3534,23 @@ pub struct Ticket {
     )]
     pub unread: Option<bool>,
     /// Tags on the ticket, such as @ian or #billing.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Customers on the ticket, each with its role in `type`.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "contacts", default, skip_serializing_if = "Option::is_none")]
     pub contacts: Option<Vec<crate::models::Contact>>,
     /// The mailbox the ticket is in.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "mailbox", default, skip_serializing_if = "Option::is_none")]
     pub mailbox: Option<crate::models::Mailbox>,
     /// Whoever opened the ticket.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "opener", default, skip_serializing_if = "Option::is_none")]
     pub opener: Option<crate::models::Contact>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -2563,21 +3814,37 @@ impl ::std::convert::From<crate::models::TicketNonce> for TicketRef {
 ///
 /// # Spec decisions
 ///
-/// - Only id is certain (the paging cursor is a post id). content and type mirror the posting request. ticket, note, tags, comments and likes are left in `extra` because their shape on a returned post is unknown.
+/// - No answer is shown, so every field is `inferred`: id because the paging cursor is a post id, content and type because they mirror the posting request. A post whose id does not fit reads with id None. ticket, note, tags, comments and likes are left in `extra` because their shape on a returned post is unknown.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct WallPost {
     /// Post id; pass it as `after` to read further.
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__wall_post_lenient::de_id",
+        serialize_with = "__wall_post_lenient::ser_id"
+    )]
     pub id: Option<i64>,
     /// Text of the post.
-    #[serde(rename = "content", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__wall_post_lenient::de_content",
+        serialize_with = "__wall_post_lenient::ser_content"
+    )]
     pub content: Option<String>,
     /// Kind of post, e.g. post.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__wall_post_lenient::de_type_",
+        serialize_with = "__wall_post_lenient::ser_type_"
+    )]
     pub type_: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__wall_post_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for WallPost {
@@ -2588,6 +3855,72 @@ impl ::std::fmt::Debug for WallPost {
             .field("type_", &self.type_)
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `WallPost`'s fields that no document types.
+mod __wall_post_lenient {
+    fn decode_id(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        <i64 as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_id<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "WallPost", "id", decode_id)
+    }
+    pub(super) fn ser_id<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "id", s)
+    }
+    fn decode_content(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_content<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "WallPost", "content", decode_content)
+    }
+    pub(super) fn ser_content<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "content", s)
+    }
+    fn decode_type_(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_type_<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "WallPost", "type", decode_type_)
+    }
+    pub(super) fn ser_type_<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "type", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("id", |v| decode_id(v).is_ok()),
+                ("content", |v| decode_content(v).is_ok()),
+                ("type", |v| decode_type_(v).is_ok()),
+            ],
+        )
     }
 }
 impl WallPost {

@@ -4,7 +4,7 @@
 //! loopback mock server; the request is compared with what the spec says.
 //! 42 operations. Every operation of the spec is covered.
 //!
-//! Forward compatibility: 217 mutated responses over 16 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
+//! Forward compatibility: 235 mutated responses over 16 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -808,6 +808,10 @@ async fn search_faqs() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
@@ -1538,6 +1542,10 @@ async fn search_tickets() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTp4"),
         "credentials"
@@ -2048,7 +2056,7 @@ fn extras_kept(
         _ => {}
     }
 }
-/// `GET /account/{account_id}/contacts/{contact}`: 6 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/contacts/{contact}`: 8 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_contact_forward_compatible() {
     let server = MockServer::start().await;
@@ -2088,6 +2096,18 @@ async fn get_contact_forward_compatible() {
             "every timestamp as 1368011747.0",
             "[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":42,\"contact_id\":42,\"type\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":{\"snapsdk\":\"a value of the wrong form\"},\"contact_id\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &["/0/pivot/note_id", "/0/pivot/contact_id", "/0/pivot/type"],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/pivot"]),
         ),
     ];
     for (case, body, expect) in cases {
@@ -2131,7 +2151,7 @@ async fn get_contact_forward_compatible() {
         }
     }
 }
-/// `GET /accounts`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /accounts`: 17 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_accounts_forward_compatible() {
     let server = MockServer::start().await;
@@ -2217,6 +2237,33 @@ async fn list_accounts_forward_compatible() {
             "[{\"id\":42,\"organization\":\"text\",\"domain\":\"text\",\"plan_id\":42,\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_domain\":\"text\",\"pivot\":{\"staff_id\":42,\"username\":\"text\",\"owner\":\"true\",\"admin\":\"true\",\"last_wall_visit\":1368011747.0,\"default_lens\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"is_paid\":\"true\",\"is_trial\":\"true\",\"trial_ends_at\":1368011747.0,\"forward_shown\":\"true\",\"badge_url\":\"text\",\"cancel_message\":\"text\",\"cancelled_at\":1368011747.0,\"last_paid_at\":1368011747.0,\"invoiced\":\"true\",\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"organization\":\"text\",\"domain\":\"text\",\"plan_id\":42,\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_domain\":\"text\",\"pivot\":{\"staff_id\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"owner\":{\"snapsdk\":\"a value of the wrong form\"},\"admin\":{\"snapsdk\":\"a value of the wrong form\"},\"last_wall_visit\":{\"snapsdk\":\"a value of the wrong form\"},\"default_lens\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"is_paid\":{\"snapsdk\":\"a value of the wrong form\"},\"is_trial\":{\"snapsdk\":\"a value of the wrong form\"},\"trial_ends_at\":{\"snapsdk\":\"a value of the wrong form\"},\"forward_shown\":{\"snapsdk\":\"a value of the wrong form\"},\"badge_url\":{\"snapsdk\":\"a value of the wrong form\"},\"cancel_message\":{\"snapsdk\":\"a value of the wrong form\"},\"cancelled_at\":{\"snapsdk\":\"a value of the wrong form\"},\"last_paid_at\":{\"snapsdk\":\"a value of the wrong form\"},\"invoiced\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/pivot/staff_id",
+                    "/0/pivot/username",
+                    "/0/pivot/owner",
+                    "/0/pivot/admin",
+                    "/0/pivot/last_wall_visit",
+                    "/0/is_paid",
+                    "/0/is_trial",
+                    "/0/trial_ends_at",
+                    "/0/forward_shown",
+                    "/0/badge_url",
+                    "/0/cancel_message",
+                    "/0/cancelled_at",
+                    "/0/last_paid_at",
+                    "/0/invoiced",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "[{\"id\":42,\"organization\":\"text\",\"domain\":\"text\",\"plan_id\":42,\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_domain\":\"text\",\"pivot\":\"snapsdk: not an object\",\"is_paid\":\"true\",\"is_trial\":\"true\",\"trial_ends_at\":\"2013-05-08 11:15:47\",\"forward_shown\":\"true\",\"badge_url\":\"text\",\"cancel_message\":\"text\",\"cancelled_at\":\"2013-05-08 11:15:47\",\"last_paid_at\":\"2013-05-08 11:15:47\",\"invoiced\":\"true\",\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/pivot"]),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2259,7 +2306,7 @@ async fn list_accounts_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/mailboxes`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/mailboxes`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailboxes_forward_compatible() {
     let server = MockServer::start().await;
@@ -2345,6 +2392,11 @@ async fn list_mailboxes_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/signature", "/0/language", "/0/smtp_enabled"]),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2387,7 +2439,7 @@ async fn list_mailboxes_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/staff`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/staff`: 17 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_staff_forward_compatible() {
     let server = MockServer::start().await;
@@ -2472,6 +2524,30 @@ async fn list_staff_forward_compatible() {
             "every timestamp as 1368011747.0",
             "[{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":1368011747.0,\"username\":\"text\",\"pivot\":{\"owner\":\"true\",\"admin\":\"true\",\"username\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"address\":\"text\",\"verified\":\"true\",\"mobile_notify\":\"true\",\"mobile_notify_new\":\"true\",\"mobile_viewing_account\":42,\"remember_token\":\"text\",\"apple_device_token\":\"text\",\"verification_token\":\"text\",\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":\"2013-05-08 11:15:47\",\"username\":\"text\",\"pivot\":{\"owner\":{\"snapsdk\":\"a value of the wrong form\"},\"admin\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}},\"address\":{\"snapsdk\":\"a value of the wrong form\"},\"verified\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify_new\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_viewing_account\":{\"snapsdk\":\"a value of the wrong form\"},\"remember_token\":{\"snapsdk\":\"a value of the wrong form\"},\"apple_device_token\":{\"snapsdk\":\"a value of the wrong form\"},\"verification_token\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/pivot/owner",
+                    "/0/pivot/admin",
+                    "/0/pivot/username",
+                    "/0/address",
+                    "/0/verified",
+                    "/0/mobile_notify",
+                    "/0/mobile_notify_new",
+                    "/0/mobile_viewing_account",
+                    "/0/remember_token",
+                    "/0/apple_device_token",
+                    "/0/verification_token",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "[{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":\"2013-05-08 11:15:47\",\"username\":\"text\",\"pivot\":\"snapsdk: not an object\",\"address\":\"text\",\"verified\":\"true\",\"mobile_notify\":\"true\",\"mobile_notify_new\":\"true\",\"mobile_viewing_account\":42,\"remember_token\":\"text\",\"apple_device_token\":\"text\",\"verification_token\":\"text\",\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/pivot"]),
         ),
     ];
     for (case, body, expect) in cases {
@@ -2741,7 +2817,7 @@ async fn search_faqs_forward_compatible() {
         }
     }
 }
-/// `GET /ticket/{ticket}`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /ticket/{ticket}`: 17 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_ticket_forward_compatible() {
     let server = MockServer::start().await;
@@ -2827,6 +2903,26 @@ async fn get_ticket_forward_compatible() {
             "{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":42,\"contact_id\":42,\"type\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"note_id\":{\"snapsdk\":\"a value of the wrong form\"},\"contact_id\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/contacts/0/pivot",
+                    "/mailbox/signature",
+                    "/mailbox/language",
+                    "/mailbox/smtp_enabled",
+                    "/opener/pivot/note_id",
+                    "/opener/pivot/contact_id",
+                    "/opener/pivot/type",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&["/opener/pivot"]),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -2873,7 +2969,7 @@ async fn get_ticket_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/inbox`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/inbox`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_inbox_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -2959,6 +3055,18 @@ async fn list_account_inbox_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3001,7 +3109,7 @@ async fn list_account_inbox_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/waiting`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/waiting`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_waiting_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3087,6 +3195,18 @@ async fn list_account_waiting_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3129,7 +3249,7 @@ async fn list_account_waiting_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/yours`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/yours`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_account_your_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3215,6 +3335,18 @@ async fn list_account_your_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3257,7 +3389,7 @@ async fn list_account_your_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /mailbox/{mailbox_id}/inbox`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /mailbox/{mailbox_id}/inbox`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_inbox_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3343,6 +3475,18 @@ async fn list_mailbox_inbox_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3385,7 +3529,7 @@ async fn list_mailbox_inbox_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /mailbox/{mailbox_id}/waiting`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /mailbox/{mailbox_id}/waiting`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_waiting_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3471,6 +3615,18 @@ async fn list_mailbox_waiting_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3513,7 +3669,7 @@ async fn list_mailbox_waiting_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /mailbox/{mailbox_id}/yours`: 15 mutated responses must decode (or fail naming the missing field).
+/// `GET /mailbox/{mailbox_id}/yours`: 16 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_mailbox_your_tickets_forward_compatible() {
     let server = MockServer::start().await;
@@ -3599,6 +3755,18 @@ async fn list_mailbox_your_tickets_forward_compatible() {
             "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":1368011747.0,\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":1368011747.0,\"status\":\"text\",\"first_staff_reply_at\":1368011747.0,\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":\"text\",\"language\":\"text\",\"smtp_enabled\":\"true\",\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"mailbox_id\":42,\"created_via\":\"text\",\"last_reply_by\":\"text\",\"last_reply_at\":\"2013-05-08 11:15:47\",\"opened_by_staff_id\":42,\"opened_by_contact_id\":42,\"opened_at\":\"2013-05-08 11:15:47\",\"status\":\"text\",\"first_staff_reply_at\":\"2013-05-08 11:15:47\",\"default_subject\":\"text\",\"summary\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"unread\":\"true\",\"tags\":[\"text\"],\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"mailbox\":{\"id\":42,\"account_id\":42,\"type\":\"text\",\"address\":\"text\",\"display\":\"text\",\"auto_responding\":\"true\",\"auto_response\":\"text\",\"active\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"custom_address\":\"text\",\"theme\":\"text\",\"local_part\":\"text\",\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"opener\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/mailbox/signature",
+                    "/0/mailbox/language",
+                    "/0/mailbox/smtp_enabled",
+                    "/0/opener/pivot",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3641,7 +3809,7 @@ async fn list_mailbox_your_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /ticket/{ticket}/notes`: 16 mutated responses must decode (or fail naming the missing field).
+/// `GET /ticket/{ticket}/notes`: 18 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_ticket_notes_forward_compatible() {
     let server = MockServer::start().await;
@@ -3731,6 +3899,31 @@ async fn list_ticket_notes_forward_compatible() {
             "every timestamp as 1368011747.0",
             "[{\"id\":42,\"account_id\":42,\"ticket_id\":42,\"created_by_staff_id\":42,\"created_by_contact_id\":42,\"scope\":\"public\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"content\":\"text\",\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"attachments\":[{\"undocumented_extra\":{\"seen\":true}}],\"creator\":{\"email\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"staff_creator\":{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":1368011747.0,\"username\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"address\":\"text\",\"verified\":\"true\",\"mobile_notify\":\"true\",\"mobile_notify_new\":\"true\",\"mobile_viewing_account\":42,\"remember_token\":\"text\",\"apple_device_token\":\"text\",\"verification_token\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"contact_creator\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":1368011747.0,\"updated_at\":1368011747.0,\"address\":\"text\",\"type\":\"text\",\"pivot\":{\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}},\"system\":\"true\",\"using_html\":\"true\",\"facebook_message\":{\"any\":[1,null]},\"raw_headers\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":42,\"account_id\":42,\"ticket_id\":42,\"created_by_staff_id\":42,\"created_by_contact_id\":42,\"scope\":\"public\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"content\":\"text\",\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"attachments\":[{\"undocumented_extra\":{\"seen\":true}}],\"creator\":{\"email\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"staff_creator\":{\"id\":42,\"email\":\"text\",\"sms_number\":\"text\",\"first_name\":\"text\",\"last_name\":\"text\",\"photo\":\"text\",\"culture\":\"text\",\"notify\":\"true\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"signature\":\"text\",\"tour_played\":\"true\",\"timezone\":\"text\",\"notify_new\":\"true\",\"news_read_at\":\"2013-05-08 11:15:47\",\"username\":\"text\",\"pivot\":\"snapsdk: not an object\",\"address\":{\"snapsdk\":\"a value of the wrong form\"},\"verified\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify_new\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_viewing_account\":{\"snapsdk\":\"a value of the wrong form\"},\"remember_token\":{\"snapsdk\":\"a value of the wrong form\"},\"apple_device_token\":{\"snapsdk\":\"a value of the wrong form\"},\"verification_token\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}},\"contact_creator\":{\"id\":42,\"account_id\":42,\"first_name\":\"text\",\"last_name\":\"text\",\"value\":\"text\",\"provider\":\"text\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"address\":\"text\",\"type\":\"text\",\"pivot\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}},\"system\":{\"snapsdk\":\"a value of the wrong form\"},\"using_html\":{\"snapsdk\":\"a value of the wrong form\"},\"facebook_message\":{\"any\":[1,null]},\"raw_headers\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(
+                &[
+                    "/0/staff_creator/pivot",
+                    "/0/staff_creator/address",
+                    "/0/staff_creator/verified",
+                    "/0/staff_creator/mobile_notify",
+                    "/0/staff_creator/mobile_notify_new",
+                    "/0/staff_creator/mobile_viewing_account",
+                    "/0/staff_creator/remember_token",
+                    "/0/staff_creator/apple_device_token",
+                    "/0/staff_creator/verification_token",
+                    "/0/contact_creator/pivot",
+                    "/0/system",
+                    "/0/using_html",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "[{\"id\":42,\"account_id\":42,\"ticket_id\":42,\"created_by_staff_id\":42,\"created_by_contact_id\":42,\"scope\":\"public\",\"created_at\":\"2013-05-08 11:15:47\",\"updated_at\":\"2013-05-08 11:15:47\",\"content\":\"text\",\"contacts\":[{\"undocumented_extra\":{\"seen\":true}}],\"attachments\":[{\"undocumented_extra\":{\"seen\":true}}],\"creator\":{\"email\":\"text\",\"undocumented_extra\":{\"seen\":true}},\"staff_creator\":\"snapsdk: not an object\",\"contact_creator\":\"snapsdk: not an object\",\"system\":\"true\",\"using_html\":\"true\",\"facebook_message\":{\"any\":[1,null]},\"raw_headers\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/staff_creator", "/0/contact_creator"]),
         ),
     ];
     for (case, body, expect) in cases {
@@ -3926,7 +4119,7 @@ async fn search_tickets_forward_compatible() {
         }
     }
 }
-/// `GET /account/{account_id}/wall`: 3 mutated responses must decode (or fail naming the missing field).
+/// `GET /account/{account_id}/wall`: 4 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn list_wall_posts_forward_compatible() {
     let server = MockServer::start().await;
@@ -3951,6 +4144,11 @@ async fn list_wall_posts_forward_compatible() {
             "every optional field left out",
             "[{\"undocumented_extra\":{\"seen\":true}}]",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "[{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"content\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}]",
+            Expect::Decodes(&["/0/id", "/0/content", "/0/type"]),
         ),
     ];
     for (case, body, expect) in cases {
@@ -3993,4 +4191,567 @@ async fn list_wall_posts_forward_compatible() {
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
+}
+/// `Account`: its 10 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn account_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"pivot\":\"snapsdk: not an object\",\"is_paid\":{\"snapsdk\":\"a value of the wrong form\"},\"is_trial\":{\"snapsdk\":\"a value of the wrong form\"},\"trial_ends_at\":{\"snapsdk\":\"a value of the wrong form\"},\"forward_shown\":{\"snapsdk\":\"a value of the wrong form\"},\"badge_url\":{\"snapsdk\":\"a value of the wrong form\"},\"cancel_message\":{\"snapsdk\":\"a value of the wrong form\"},\"cancelled_at\":{\"snapsdk\":\"a value of the wrong form\"},\"last_paid_at\":{\"snapsdk\":\"a value of the wrong form\"},\"invoiced\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::Account = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.pivot.is_none(), "{}: a value of the wrong form reads as absent", "pivot");
+    assert_eq!(
+        m.extra.get("pivot"), sent.get("pivot"), "{}: the raw value stays in extra",
+        "pivot"
+    );
+    assert_eq!(
+        back.get("pivot"), sent.get("pivot"), "{}: and is re-serialised", "pivot"
+    );
+    assert!(
+        m.is_paid.is_none(), "{}: a value of the wrong form reads as absent", "is_paid"
+    );
+    assert_eq!(
+        m.extra.get("is_paid"), sent.get("is_paid"), "{}: the raw value stays in extra",
+        "is_paid"
+    );
+    assert_eq!(
+        back.get("is_paid"), sent.get("is_paid"), "{}: and is re-serialised", "is_paid"
+    );
+    assert!(
+        m.is_trial.is_none(), "{}: a value of the wrong form reads as absent", "is_trial"
+    );
+    assert_eq!(
+        m.extra.get("is_trial"), sent.get("is_trial"),
+        "{}: the raw value stays in extra", "is_trial"
+    );
+    assert_eq!(
+        back.get("is_trial"), sent.get("is_trial"), "{}: and is re-serialised",
+        "is_trial"
+    );
+    assert!(
+        m.trial_ends_at.is_none(), "{}: a value of the wrong form reads as absent",
+        "trial_ends_at"
+    );
+    assert_eq!(
+        m.extra.get("trial_ends_at"), sent.get("trial_ends_at"),
+        "{}: the raw value stays in extra", "trial_ends_at"
+    );
+    assert_eq!(
+        back.get("trial_ends_at"), sent.get("trial_ends_at"), "{}: and is re-serialised",
+        "trial_ends_at"
+    );
+    assert!(
+        m.forward_shown.is_none(), "{}: a value of the wrong form reads as absent",
+        "forward_shown"
+    );
+    assert_eq!(
+        m.extra.get("forward_shown"), sent.get("forward_shown"),
+        "{}: the raw value stays in extra", "forward_shown"
+    );
+    assert_eq!(
+        back.get("forward_shown"), sent.get("forward_shown"), "{}: and is re-serialised",
+        "forward_shown"
+    );
+    assert!(
+        m.badge_url.is_none(), "{}: a value of the wrong form reads as absent",
+        "badge_url"
+    );
+    assert_eq!(
+        m.extra.get("badge_url"), sent.get("badge_url"),
+        "{}: the raw value stays in extra", "badge_url"
+    );
+    assert_eq!(
+        back.get("badge_url"), sent.get("badge_url"), "{}: and is re-serialised",
+        "badge_url"
+    );
+    assert!(
+        m.cancel_message.is_none(), "{}: a value of the wrong form reads as absent",
+        "cancel_message"
+    );
+    assert_eq!(
+        m.extra.get("cancel_message"), sent.get("cancel_message"),
+        "{}: the raw value stays in extra", "cancel_message"
+    );
+    assert_eq!(
+        back.get("cancel_message"), sent.get("cancel_message"),
+        "{}: and is re-serialised", "cancel_message"
+    );
+    assert!(
+        m.cancelled_at.is_none(), "{}: a value of the wrong form reads as absent",
+        "cancelled_at"
+    );
+    assert_eq!(
+        m.extra.get("cancelled_at"), sent.get("cancelled_at"),
+        "{}: the raw value stays in extra", "cancelled_at"
+    );
+    assert_eq!(
+        back.get("cancelled_at"), sent.get("cancelled_at"), "{}: and is re-serialised",
+        "cancelled_at"
+    );
+    assert!(
+        m.last_paid_at.is_none(), "{}: a value of the wrong form reads as absent",
+        "last_paid_at"
+    );
+    assert_eq!(
+        m.extra.get("last_paid_at"), sent.get("last_paid_at"),
+        "{}: the raw value stays in extra", "last_paid_at"
+    );
+    assert_eq!(
+        back.get("last_paid_at"), sent.get("last_paid_at"), "{}: and is re-serialised",
+        "last_paid_at"
+    );
+    assert!(
+        m.invoiced.is_none(), "{}: a value of the wrong form reads as absent", "invoiced"
+    );
+    assert_eq!(
+        m.extra.get("invoiced"), sent.get("invoiced"),
+        "{}: the raw value stays in extra", "invoiced"
+    );
+    assert_eq!(
+        back.get("invoiced"), sent.get("invoiced"), "{}: and is re-serialised",
+        "invoiced"
+    );
+}
+/// `AccountMembership`: its 5 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn account_membership_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"staff_id\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"owner\":{\"snapsdk\":\"a value of the wrong form\"},\"admin\":{\"snapsdk\":\"a value of the wrong form\"},\"last_wall_visit\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::AccountMembership = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.staff_id.is_none(), "{}: a value of the wrong form reads as absent", "staff_id"
+    );
+    assert_eq!(
+        m.extra.get("staff_id"), sent.get("staff_id"),
+        "{}: the raw value stays in extra", "staff_id"
+    );
+    assert_eq!(
+        back.get("staff_id"), sent.get("staff_id"), "{}: and is re-serialised",
+        "staff_id"
+    );
+    assert!(
+        m.username.is_none(), "{}: a value of the wrong form reads as absent", "username"
+    );
+    assert_eq!(
+        m.extra.get("username"), sent.get("username"),
+        "{}: the raw value stays in extra", "username"
+    );
+    assert_eq!(
+        back.get("username"), sent.get("username"), "{}: and is re-serialised",
+        "username"
+    );
+    assert!(m.owner.is_none(), "{}: a value of the wrong form reads as absent", "owner");
+    assert_eq!(
+        m.extra.get("owner"), sent.get("owner"), "{}: the raw value stays in extra",
+        "owner"
+    );
+    assert_eq!(
+        back.get("owner"), sent.get("owner"), "{}: and is re-serialised", "owner"
+    );
+    assert!(m.admin.is_none(), "{}: a value of the wrong form reads as absent", "admin");
+    assert_eq!(
+        m.extra.get("admin"), sent.get("admin"), "{}: the raw value stays in extra",
+        "admin"
+    );
+    assert_eq!(
+        back.get("admin"), sent.get("admin"), "{}: and is re-serialised", "admin"
+    );
+    assert!(
+        m.last_wall_visit.is_none(), "{}: a value of the wrong form reads as absent",
+        "last_wall_visit"
+    );
+    assert_eq!(
+        m.extra.get("last_wall_visit"), sent.get("last_wall_visit"),
+        "{}: the raw value stays in extra", "last_wall_visit"
+    );
+    assert_eq!(
+        back.get("last_wall_visit"), sent.get("last_wall_visit"),
+        "{}: and is re-serialised", "last_wall_visit"
+    );
+}
+/// `Attachment`: its 1 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn attachment_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::Attachment = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.id.is_none(), "{}: a value of the wrong form reads as absent", "id");
+    assert_eq!(
+        m.extra.get("id"), sent.get("id"), "{}: the raw value stays in extra", "id"
+    );
+    assert_eq!(back.get("id"), sent.get("id"), "{}: and is re-serialised", "id");
+}
+/// `Contact`: its 1 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn contact_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"pivot\":\"snapsdk: not an object\"}",
+        )
+        .unwrap();
+    let m: besnappy::models::Contact = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.pivot.is_none(), "{}: a value of the wrong form reads as absent", "pivot");
+    assert_eq!(
+        m.extra.get("pivot"), sent.get("pivot"), "{}: the raw value stays in extra",
+        "pivot"
+    );
+    assert_eq!(
+        back.get("pivot"), sent.get("pivot"), "{}: and is re-serialised", "pivot"
+    );
+}
+/// `Mailbox`: its 3 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn mailbox_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"signature\":{\"snapsdk\":\"a value of the wrong form\"},\"language\":{\"snapsdk\":\"a value of the wrong form\"},\"smtp_enabled\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::Mailbox = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.signature.is_none(), "{}: a value of the wrong form reads as absent",
+        "signature"
+    );
+    assert_eq!(
+        m.extra.get("signature"), sent.get("signature"),
+        "{}: the raw value stays in extra", "signature"
+    );
+    assert_eq!(
+        back.get("signature"), sent.get("signature"), "{}: and is re-serialised",
+        "signature"
+    );
+    assert!(
+        m.language.is_none(), "{}: a value of the wrong form reads as absent", "language"
+    );
+    assert_eq!(
+        m.extra.get("language"), sent.get("language"),
+        "{}: the raw value stays in extra", "language"
+    );
+    assert_eq!(
+        back.get("language"), sent.get("language"), "{}: and is re-serialised",
+        "language"
+    );
+    assert!(
+        m.smtp_enabled.is_none(), "{}: a value of the wrong form reads as absent",
+        "smtp_enabled"
+    );
+    assert_eq!(
+        m.extra.get("smtp_enabled"), sent.get("smtp_enabled"),
+        "{}: the raw value stays in extra", "smtp_enabled"
+    );
+    assert_eq!(
+        back.get("smtp_enabled"), sent.get("smtp_enabled"), "{}: and is re-serialised",
+        "smtp_enabled"
+    );
+}
+/// `Note`: its 4 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn note_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"staff_creator\":\"snapsdk: not an object\",\"contact_creator\":\"snapsdk: not an object\",\"system\":{\"snapsdk\":\"a value of the wrong form\"},\"using_html\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::Note = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.staff_creator.is_none(), "{}: a value of the wrong form reads as absent",
+        "staff_creator"
+    );
+    assert_eq!(
+        m.extra.get("staff_creator"), sent.get("staff_creator"),
+        "{}: the raw value stays in extra", "staff_creator"
+    );
+    assert_eq!(
+        back.get("staff_creator"), sent.get("staff_creator"), "{}: and is re-serialised",
+        "staff_creator"
+    );
+    assert!(
+        m.contact_creator.is_none(), "{}: a value of the wrong form reads as absent",
+        "contact_creator"
+    );
+    assert_eq!(
+        m.extra.get("contact_creator"), sent.get("contact_creator"),
+        "{}: the raw value stays in extra", "contact_creator"
+    );
+    assert_eq!(
+        back.get("contact_creator"), sent.get("contact_creator"),
+        "{}: and is re-serialised", "contact_creator"
+    );
+    assert!(
+        m.system.is_none(), "{}: a value of the wrong form reads as absent", "system"
+    );
+    assert_eq!(
+        m.extra.get("system"), sent.get("system"), "{}: the raw value stays in extra",
+        "system"
+    );
+    assert_eq!(
+        back.get("system"), sent.get("system"), "{}: and is re-serialised", "system"
+    );
+    assert!(
+        m.using_html.is_none(), "{}: a value of the wrong form reads as absent",
+        "using_html"
+    );
+    assert_eq!(
+        m.extra.get("using_html"), sent.get("using_html"),
+        "{}: the raw value stays in extra", "using_html"
+    );
+    assert_eq!(
+        back.get("using_html"), sent.get("using_html"), "{}: and is re-serialised",
+        "using_html"
+    );
+}
+/// `NoteContactLink`: its 3 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn note_contact_link_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"note_id\":{\"snapsdk\":\"a value of the wrong form\"},\"contact_id\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::NoteContactLink = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.note_id.is_none(), "{}: a value of the wrong form reads as absent", "note_id"
+    );
+    assert_eq!(
+        m.extra.get("note_id"), sent.get("note_id"), "{}: the raw value stays in extra",
+        "note_id"
+    );
+    assert_eq!(
+        back.get("note_id"), sent.get("note_id"), "{}: and is re-serialised", "note_id"
+    );
+    assert!(
+        m.contact_id.is_none(), "{}: a value of the wrong form reads as absent",
+        "contact_id"
+    );
+    assert_eq!(
+        m.extra.get("contact_id"), sent.get("contact_id"),
+        "{}: the raw value stays in extra", "contact_id"
+    );
+    assert_eq!(
+        back.get("contact_id"), sent.get("contact_id"), "{}: and is re-serialised",
+        "contact_id"
+    );
+    assert!(m.type_.is_none(), "{}: a value of the wrong form reads as absent", "type");
+    assert_eq!(
+        m.extra.get("type"), sent.get("type"), "{}: the raw value stays in extra", "type"
+    );
+    assert_eq!(back.get("type"), sent.get("type"), "{}: and is re-serialised", "type");
+}
+/// `NoteStaffAuthor`: its 1 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn note_staff_author_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"email\":\"text\",\"verified\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::NoteStaffAuthor = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.verified.is_none(), "{}: a value of the wrong form reads as absent", "verified"
+    );
+    assert_eq!(
+        m.extra.get("verified"), sent.get("verified"),
+        "{}: the raw value stays in extra", "verified"
+    );
+    assert_eq!(
+        back.get("verified"), sent.get("verified"), "{}: and is re-serialised",
+        "verified"
+    );
+}
+/// `Staff`: its 9 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn staff_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"pivot\":\"snapsdk: not an object\",\"address\":{\"snapsdk\":\"a value of the wrong form\"},\"verified\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_notify_new\":{\"snapsdk\":\"a value of the wrong form\"},\"mobile_viewing_account\":{\"snapsdk\":\"a value of the wrong form\"},\"remember_token\":{\"snapsdk\":\"a value of the wrong form\"},\"apple_device_token\":{\"snapsdk\":\"a value of the wrong form\"},\"verification_token\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::Staff = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.pivot.is_none(), "{}: a value of the wrong form reads as absent", "pivot");
+    assert_eq!(
+        m.extra.get("pivot"), sent.get("pivot"), "{}: the raw value stays in extra",
+        "pivot"
+    );
+    assert_eq!(
+        back.get("pivot"), sent.get("pivot"), "{}: and is re-serialised", "pivot"
+    );
+    assert!(
+        m.address.is_none(), "{}: a value of the wrong form reads as absent", "address"
+    );
+    assert_eq!(
+        m.extra.get("address"), sent.get("address"), "{}: the raw value stays in extra",
+        "address"
+    );
+    assert_eq!(
+        back.get("address"), sent.get("address"), "{}: and is re-serialised", "address"
+    );
+    assert!(
+        m.verified.is_none(), "{}: a value of the wrong form reads as absent", "verified"
+    );
+    assert_eq!(
+        m.extra.get("verified"), sent.get("verified"),
+        "{}: the raw value stays in extra", "verified"
+    );
+    assert_eq!(
+        back.get("verified"), sent.get("verified"), "{}: and is re-serialised",
+        "verified"
+    );
+    assert!(
+        m.mobile_notify.is_none(), "{}: a value of the wrong form reads as absent",
+        "mobile_notify"
+    );
+    assert_eq!(
+        m.extra.get("mobile_notify"), sent.get("mobile_notify"),
+        "{}: the raw value stays in extra", "mobile_notify"
+    );
+    assert_eq!(
+        back.get("mobile_notify"), sent.get("mobile_notify"), "{}: and is re-serialised",
+        "mobile_notify"
+    );
+    assert!(
+        m.mobile_notify_new.is_none(), "{}: a value of the wrong form reads as absent",
+        "mobile_notify_new"
+    );
+    assert_eq!(
+        m.extra.get("mobile_notify_new"), sent.get("mobile_notify_new"),
+        "{}: the raw value stays in extra", "mobile_notify_new"
+    );
+    assert_eq!(
+        back.get("mobile_notify_new"), sent.get("mobile_notify_new"),
+        "{}: and is re-serialised", "mobile_notify_new"
+    );
+    assert!(
+        m.mobile_viewing_account.is_none(),
+        "{}: a value of the wrong form reads as absent", "mobile_viewing_account"
+    );
+    assert_eq!(
+        m.extra.get("mobile_viewing_account"), sent.get("mobile_viewing_account"),
+        "{}: the raw value stays in extra", "mobile_viewing_account"
+    );
+    assert_eq!(
+        back.get("mobile_viewing_account"), sent.get("mobile_viewing_account"),
+        "{}: and is re-serialised", "mobile_viewing_account"
+    );
+    assert!(
+        m.remember_token.is_none(), "{}: a value of the wrong form reads as absent",
+        "remember_token"
+    );
+    assert_eq!(
+        m.extra.get("remember_token"), sent.get("remember_token"),
+        "{}: the raw value stays in extra", "remember_token"
+    );
+    assert_eq!(
+        back.get("remember_token"), sent.get("remember_token"),
+        "{}: and is re-serialised", "remember_token"
+    );
+    assert!(
+        m.apple_device_token.is_none(), "{}: a value of the wrong form reads as absent",
+        "apple_device_token"
+    );
+    assert_eq!(
+        m.extra.get("apple_device_token"), sent.get("apple_device_token"),
+        "{}: the raw value stays in extra", "apple_device_token"
+    );
+    assert_eq!(
+        back.get("apple_device_token"), sent.get("apple_device_token"),
+        "{}: and is re-serialised", "apple_device_token"
+    );
+    assert!(
+        m.verification_token.is_none(), "{}: a value of the wrong form reads as absent",
+        "verification_token"
+    );
+    assert_eq!(
+        m.extra.get("verification_token"), sent.get("verification_token"),
+        "{}: the raw value stays in extra", "verification_token"
+    );
+    assert_eq!(
+        back.get("verification_token"), sent.get("verification_token"),
+        "{}: and is re-serialised", "verification_token"
+    );
+}
+/// `StaffMembership`: its 3 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn staff_membership_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"owner\":{\"snapsdk\":\"a value of the wrong form\"},\"admin\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::StaffMembership = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.owner.is_none(), "{}: a value of the wrong form reads as absent", "owner");
+    assert_eq!(
+        m.extra.get("owner"), sent.get("owner"), "{}: the raw value stays in extra",
+        "owner"
+    );
+    assert_eq!(
+        back.get("owner"), sent.get("owner"), "{}: and is re-serialised", "owner"
+    );
+    assert!(m.admin.is_none(), "{}: a value of the wrong form reads as absent", "admin");
+    assert_eq!(
+        m.extra.get("admin"), sent.get("admin"), "{}: the raw value stays in extra",
+        "admin"
+    );
+    assert_eq!(
+        back.get("admin"), sent.get("admin"), "{}: and is re-serialised", "admin"
+    );
+    assert!(
+        m.username.is_none(), "{}: a value of the wrong form reads as absent", "username"
+    );
+    assert_eq!(
+        m.extra.get("username"), sent.get("username"),
+        "{}: the raw value stays in extra", "username"
+    );
+    assert_eq!(
+        back.get("username"), sent.get("username"), "{}: and is re-serialised",
+        "username"
+    );
+}
+/// `WallPost`: its 3 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn wall_post_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"content\":{\"snapsdk\":\"a value of the wrong form\"},\"type\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: besnappy::models::WallPost = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.id.is_none(), "{}: a value of the wrong form reads as absent", "id");
+    assert_eq!(
+        m.extra.get("id"), sent.get("id"), "{}: the raw value stays in extra", "id"
+    );
+    assert_eq!(back.get("id"), sent.get("id"), "{}: and is re-serialised", "id");
+    assert!(
+        m.content.is_none(), "{}: a value of the wrong form reads as absent", "content"
+    );
+    assert_eq!(
+        m.extra.get("content"), sent.get("content"), "{}: the raw value stays in extra",
+        "content"
+    );
+    assert_eq!(
+        back.get("content"), sent.get("content"), "{}: and is re-serialised", "content"
+    );
+    assert!(m.type_.is_none(), "{}: a value of the wrong form reads as absent", "type");
+    assert_eq!(
+        m.extra.get("type"), sent.get("type"), "{}: the raw value stays in extra", "type"
+    );
+    assert_eq!(back.get("type"), sent.get("type"), "{}: and is re-serialised", "type");
 }

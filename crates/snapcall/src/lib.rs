@@ -341,6 +341,7 @@ impl AgentsApi<'_> {
     ///
     /// # Spec decisions
     ///
+    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
     /// - Editions differ only in that lost name; type and required flag agree.
     /// - The answer is one bare Agent object, as the vendor's own Android SDK reads it (vendor SDK, shared/vendor-docs/README.md); the documents show no answer.
@@ -358,6 +359,7 @@ impl AgentsApi<'_> {
     ///
     /// # Spec decisions
     ///
+    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
     /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. The vendor SDK shows it is a different resource: the agent's softphone connection settings (AgentInfo), full of credentials. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
     /// - Editions differ only in the lost parameter name; type and required flag agree.
@@ -375,6 +377,7 @@ impl AgentsApi<'_> {
     ///
     /// # Spec decisions
     ///
+    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
     /// - Both fields are documented as `number` with no unit. The vendor SDK shows the units: the agent object carries last\_bridge\_end as Unix seconds and wrap\_up\_time as a duration in seconds, and the SDK sends {"last\_bridge\_end": 0} here to end an agent's wrap-up pause early. Both are integers.
     /// - Retried like any PUT: it sets values, so a repeat has the same effect.
@@ -393,6 +396,7 @@ impl AgentsApi<'_> {
     ///
     /// # Spec decisions
     ///
+    /// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
     /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
     /// - The documents do not list status values. The vendor SDK sends {"status": "online"} and {"status": "onbreak"}; those are the known values of AgentAvailability, an open enum (any other string can still be sent with AgentAvailability::from). The answer's Agent.status uses other words ("Available", "On Break", ...), so it stays a string.
     /// - Retried like any PUT: it sets the status, so a repeat leaves the agent as one call would.
@@ -625,7 +629,7 @@ impl CompanyBookingPagesApi<'_> {
     ///
     /// # Spec decisions
     ///
-    /// - duration is documented as `number` with no unit (minutes presumably); read as integer.
+    /// - duration is documented as `number`; the document gives no unit, so none is claimed. Read as integer.
     pub fn create_company_booking_page(
         &self,
         company_id: i64,

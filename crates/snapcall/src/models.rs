@@ -7,93 +7,119 @@
 ///
 /// # Spec decisions
 ///
-/// - The documents show no answer; the fields are those the vendor's Android SDK (2.10.x) reads. Numbers are loose\_int and the id is alternatives, so a number sent as a string still decodes. Unknown fields stay in `extra`.
+/// - The documents show no answer; the fields are those the vendor's Android SDK (2.10.x) reads (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"). The README gives the form of status and state (strings, with the values seen), of the four times (Unix seconds, integers) and of the four counters and durations (integers): those are `seen`. It names id, email and password without a form: `inferred`. Numbers are loose\_int and the id is alternatives, so a number sent as a string still decodes; any other misfit reads as absent and stays in `extra`.
 /// - password is a credential the server sends back; it is marked sensitive, so Debug output shows `<redacted>`.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct Agent {
     /// Agent id.
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_lenient::de_id",
+        serialize_with = "__agent_lenient::ser_id"
+    )]
     pub id: Option<::snapsdk_runtime::Alternatives>,
     /// The agent's email address.
-    #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_lenient::de_email",
+        serialize_with = "__agent_lenient::ser_email"
+    )]
     pub email: Option<String>,
     /// A credential of the agent, sent back by the server.
     /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
-    #[serde(rename = "password", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_lenient::de_password",
+        serialize_with = "__agent_lenient::ser_password"
+    )]
     pub password: Option<String>,
     /// Availability as the server words it; seen: "Logged Out", "Available", "Available (On Demand)", "On Break".
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_lenient::de_status",
+        serialize_with = "__agent_lenient::ser_status"
+    )]
     pub status: Option<String>,
     /// Call state; seen: "IDLE", "Waiting", "Receiving", "In a queue call".
-    #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_lenient::de_state",
+        serialize_with = "__agent_lenient::ser_state"
+    )]
     pub state: Option<String>,
     /// When the agent's last bridged call started, in Unix seconds.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "last_bridge_start",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_int",
+        flatten,
+        deserialize_with = "__agent_lenient::de_last_bridge_start",
+        serialize_with = "__agent_lenient::ser_last_bridge_start"
     )]
     pub last_bridge_start: Option<i64>,
     /// When the agent's last bridged call ended, in Unix seconds.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "last_bridge_end",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_int",
+        flatten,
+        deserialize_with = "__agent_lenient::de_last_bridge_end",
+        serialize_with = "__agent_lenient::ser_last_bridge_end"
     )]
     pub last_bridge_end: Option<i64>,
     /// When a call was last offered to the agent, in Unix seconds.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "last_offered_call",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_int",
+        flatten,
+        deserialize_with = "__agent_lenient::de_last_offered_call",
+        serialize_with = "__agent_lenient::ser_last_offered_call"
     )]
     pub last_offered_call: Option<i64>,
     /// When the status last changed, in Unix seconds.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "last_status_change",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_int",
+        flatten,
+        deserialize_with = "__agent_lenient::de_last_status_change",
+        serialize_with = "__agent_lenient::ser_last_status_change"
     )]
     pub last_status_change: Option<i64>,
     /// Number of offered calls the agent did not answer.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "no_answer_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_int",
+        flatten,
+        deserialize_with = "__agent_lenient::de_no_answer_count",
+        serialize_with = "__agent_lenient::ser_no_answer_count"
     )]
     pub no_answer_count: Option<i64>,
     /// Number of calls the agent answered.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "calls_answered",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_int",
+        flatten,
+        deserialize_with = "__agent_lenient::de_calls_answered",
+        serialize_with = "__agent_lenient::ser_calls_answered"
     )]
     pub calls_answered: Option<i64>,
     /// Time spent talking, in seconds.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "talk_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_int",
+        flatten,
+        deserialize_with = "__agent_lenient::de_talk_time",
+        serialize_with = "__agent_lenient::ser_talk_time"
     )]
     pub talk_time: Option<i64>,
     /// Pause after a call, in seconds.
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
     #[serde(
-        rename = "wrap_up_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::snapsdk_runtime::de::opt_loose_int",
+        flatten,
+        deserialize_with = "__agent_lenient::de_wrap_up_time",
+        serialize_with = "__agent_lenient::ser_wrap_up_time"
     )]
     pub wrap_up_time: Option<i64>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__agent_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for Agent {
@@ -114,6 +140,277 @@ impl ::std::fmt::Debug for Agent {
             .field("wrap_up_time", &self.wrap_up_time)
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `Agent`'s fields that no document types.
+mod __agent_lenient {
+    fn decode_id(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::snapsdk_runtime::Alternatives, ::serde_json::Error> {
+        <::snapsdk_runtime::Alternatives as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_id<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::snapsdk_runtime::Alternatives>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Agent", "id", decode_id)
+    }
+    pub(super) fn ser_id<S: ::serde::Serializer>(
+        v: &Option<::snapsdk_runtime::Alternatives>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "id", s)
+    }
+    fn decode_email(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_email<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Agent", "email", decode_email)
+    }
+    pub(super) fn ser_email<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "email", s)
+    }
+    fn decode_password(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_password<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Agent", "password", decode_password)
+    }
+    pub(super) fn ser_password<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "password", s)
+    }
+    fn decode_status(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_status<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Agent", "status", decode_status)
+    }
+    pub(super) fn ser_status<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "status", s)
+    }
+    fn decode_state(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_state<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Agent", "state", decode_state)
+    }
+    pub(super) fn ser_state<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "state", s)
+    }
+    fn decode_last_bridge_start(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_int(v)
+    }
+    pub(super) fn de_last_bridge_start<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Agent",
+            "last_bridge_start",
+            decode_last_bridge_start,
+        )
+    }
+    pub(super) fn ser_last_bridge_start<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "last_bridge_start", s)
+    }
+    fn decode_last_bridge_end(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_int(v)
+    }
+    pub(super) fn de_last_bridge_end<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Agent",
+            "last_bridge_end",
+            decode_last_bridge_end,
+        )
+    }
+    pub(super) fn ser_last_bridge_end<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "last_bridge_end", s)
+    }
+    fn decode_last_offered_call(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_int(v)
+    }
+    pub(super) fn de_last_offered_call<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Agent",
+            "last_offered_call",
+            decode_last_offered_call,
+        )
+    }
+    pub(super) fn ser_last_offered_call<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "last_offered_call", s)
+    }
+    fn decode_last_status_change(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_int(v)
+    }
+    pub(super) fn de_last_status_change<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Agent",
+            "last_status_change",
+            decode_last_status_change,
+        )
+    }
+    pub(super) fn ser_last_status_change<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "last_status_change", s)
+    }
+    fn decode_no_answer_count(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_int(v)
+    }
+    pub(super) fn de_no_answer_count<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Agent",
+            "no_answer_count",
+            decode_no_answer_count,
+        )
+    }
+    pub(super) fn ser_no_answer_count<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "no_answer_count", s)
+    }
+    fn decode_calls_answered(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_int(v)
+    }
+    pub(super) fn de_calls_answered<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Agent",
+            "calls_answered",
+            decode_calls_answered,
+        )
+    }
+    pub(super) fn ser_calls_answered<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "calls_answered", s)
+    }
+    fn decode_talk_time(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_int(v)
+    }
+    pub(super) fn de_talk_time<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "Agent", "talk_time", decode_talk_time)
+    }
+    pub(super) fn ser_talk_time<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "talk_time", s)
+    }
+    fn decode_wrap_up_time(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<i64, ::serde_json::Error> {
+        ::snapsdk_runtime::de::loose_int(v)
+    }
+    pub(super) fn de_wrap_up_time<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<i64>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "Agent",
+            "wrap_up_time",
+            decode_wrap_up_time,
+        )
+    }
+    pub(super) fn ser_wrap_up_time<S: ::serde::Serializer>(
+        v: &Option<i64>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "wrap_up_time", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("id", |v| decode_id(v).is_ok()),
+                ("email", |v| decode_email(v).is_ok()),
+                ("password", |v| decode_password(v).is_ok()),
+                ("status", |v| decode_status(v).is_ok()),
+                ("state", |v| decode_state(v).is_ok()),
+                ("last_bridge_start", |v| decode_last_bridge_start(v).is_ok()),
+                ("last_bridge_end", |v| decode_last_bridge_end(v).is_ok()),
+                ("last_offered_call", |v| decode_last_offered_call(v).is_ok()),
+                ("last_status_change", |v| decode_last_status_change(v).is_ok()),
+                ("no_answer_count", |v| decode_no_answer_count(v).is_ok()),
+                ("calls_answered", |v| decode_calls_answered(v).is_ok()),
+                ("talk_time", |v| decode_talk_time(v).is_ok()),
+                ("wrap_up_time", |v| decode_wrap_up_time(v).is_ok()),
+            ],
+        )
     }
 }
 impl Agent {
@@ -283,31 +580,63 @@ impl<'de> ::serde::Deserialize<'de> for AgentAvailability {
 ///
 /// # Spec decisions
 ///
-/// - The SDK names `routing` without a shape the README records, so it is free JSON. `icesServers` is spelled as the server sends it.
+/// - The SDK names `routing` without a shape the README records, so it is free JSON. `icesServers` is spelled as the server sends it; the README shows it as a list of objects (`seen`).
+/// - username, password, path and websocket are named by the README with no form, and no source shows that every answer carries them, so they are optional and `inferred` (typed string from their names): an answer without one, with null, or with another form still decodes, the field reads as None, and a value of another form stays in `extra`. The same holds for routing.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentCallSettings {
     /// STUN/TURN servers for the media connection.
-    #[serde(rename = "icesServers", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_call_settings_lenient::de_ice_servers",
+        serialize_with = "__agent_call_settings_lenient::ser_ice_servers"
+    )]
     pub ice_servers: Option<Vec<crate::models::IceServer>>,
     /// Softphone login name.
-    #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_call_settings_lenient::de_username",
+        serialize_with = "__agent_call_settings_lenient::ser_username"
+    )]
     pub username: Option<String>,
     /// Softphone password.
     /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
-    #[serde(rename = "password", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_call_settings_lenient::de_password",
+        serialize_with = "__agent_call_settings_lenient::ser_password"
+    )]
     pub password: Option<String>,
     /// Path part of the softphone endpoint.
-    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_call_settings_lenient::de_path",
+        serialize_with = "__agent_call_settings_lenient::ser_path"
+    )]
     pub path: Option<String>,
     /// Websocket address of the softphone endpoint.
-    #[serde(rename = "websocket", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_call_settings_lenient::de_websocket",
+        serialize_with = "__agent_call_settings_lenient::ser_websocket"
+    )]
     pub websocket: Option<String>,
     /// Routing settings; shape not known.
-    #[serde(rename = "routing", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_call_settings_lenient::de_routing",
+        serialize_with = "__agent_call_settings_lenient::ser_routing"
+    )]
     pub routing: Option<::serde_json::Value>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__agent_call_settings_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for AgentCallSettings {
@@ -321,6 +650,148 @@ impl ::std::fmt::Debug for AgentCallSettings {
             .field("routing", &self.routing.as_ref().map(redact_value))
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `AgentCallSettings`'s fields that no document types.
+mod __agent_call_settings_lenient {
+    fn decode_ice_servers(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<Vec<crate::models::IceServer>, ::serde_json::Error> {
+        <Vec<crate::models::IceServer> as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_ice_servers<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<Vec<crate::models::IceServer>>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "AgentCallSettings",
+            "icesServers",
+            decode_ice_servers,
+        )
+    }
+    pub(super) fn ser_ice_servers<S: ::serde::Serializer>(
+        v: &Option<Vec<crate::models::IceServer>>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "icesServers", s)
+    }
+    fn decode_username(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_username<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "AgentCallSettings",
+            "username",
+            decode_username,
+        )
+    }
+    pub(super) fn ser_username<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "username", s)
+    }
+    fn decode_password(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_password<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "AgentCallSettings",
+            "password",
+            decode_password,
+        )
+    }
+    pub(super) fn ser_password<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "password", s)
+    }
+    fn decode_path(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_path<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "AgentCallSettings", "path", decode_path)
+    }
+    pub(super) fn ser_path<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "path", s)
+    }
+    fn decode_websocket(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_websocket<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "AgentCallSettings",
+            "websocket",
+            decode_websocket,
+        )
+    }
+    pub(super) fn ser_websocket<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "websocket", s)
+    }
+    fn decode_routing(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::serde_json::Value, ::serde_json::Error> {
+        <::serde_json::Value as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_routing<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::serde_json::Value>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "AgentCallSettings",
+            "routing",
+            decode_routing,
+        )
+    }
+    pub(super) fn ser_routing<S: ::serde::Serializer>(
+        v: &Option<::serde_json::Value>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "routing", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("icesServers", |v| decode_ice_servers(v).is_ok()),
+                ("username", |v| decode_username(v).is_ok()),
+                ("password", |v| decode_password(v).is_ok()),
+                ("path", |v| decode_path(v).is_ok()),
+                ("websocket", |v| decode_websocket(v).is_ok()),
+                ("routing", |v| decode_routing(v).is_ok()),
+            ],
+        )
     }
 }
 impl AgentCallSettings {
@@ -377,18 +848,29 @@ impl AgentCallSettings {
 ///
 /// # Spec decisions
 ///
-/// - Shape from the vendor SDK, not the documents. Every credential in it is marked sensitive (password, and the ICE servers' username and credential), and `password` and `credential` are also in the vendor's sensitive\_fields, so Debug hides them in `extra` too.
+/// - Shape from the vendor SDK, not the documents: the README shows `call` as an object, and nothing about `id` but its name (`inferred`). Every credential in it is marked sensitive (password, and the ICE servers' username and credential), and `password` and `credential` are also in the vendor's sensitive\_fields, so Debug hides them in `extra` too.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
 pub struct AgentInfo {
     /// Agent id.
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_info_lenient::de_id",
+        serialize_with = "__agent_info_lenient::ser_id"
+    )]
     pub id: Option<::snapsdk_runtime::Alternatives>,
     /// How the softphone connects.
-    #[serde(rename = "call", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: seen (recorded traffic or the vendor's SDK shows it, the document does not); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__agent_info_lenient::de_call",
+        serialize_with = "__agent_info_lenient::ser_call"
+    )]
     pub call: Option<crate::models::AgentCallSettings>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__agent_info_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for AgentInfo {
@@ -398,6 +880,52 @@ impl ::std::fmt::Debug for AgentInfo {
             .field("call", &self.call)
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `AgentInfo`'s fields that no document types.
+mod __agent_info_lenient {
+    fn decode_id(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::snapsdk_runtime::Alternatives, ::serde_json::Error> {
+        <::snapsdk_runtime::Alternatives as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_id<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::snapsdk_runtime::Alternatives>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "AgentInfo", "id", decode_id)
+    }
+    pub(super) fn ser_id<S: ::serde::Serializer>(
+        v: &Option<::snapsdk_runtime::Alternatives>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "id", s)
+    }
+    fn decode_call(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<crate::models::AgentCallSettings, ::serde_json::Error> {
+        <crate::models::AgentCallSettings as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_call<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<crate::models::AgentCallSettings>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "AgentInfo", "call", decode_call)
+    }
+    pub(super) fn ser_call<S: ::serde::Serializer>(
+        v: &Option<crate::models::AgentCallSettings>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "call", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[("id", |v| decode_id(v).is_ok()), ("call", |v| decode_call(v).is_ok())],
+        )
     }
 }
 impl AgentInfo {
@@ -434,18 +962,34 @@ impl AgentInfo {
 #[non_exhaustive]
 pub struct IceServer {
     /// The server's URL, or a list of URLs.
-    #[serde(rename = "urls", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__ice_server_lenient::de_urls",
+        serialize_with = "__ice_server_lenient::ser_urls"
+    )]
     pub urls: Option<::serde_json::Value>,
     /// TURN user name (a credential).
     /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
-    #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__ice_server_lenient::de_username",
+        serialize_with = "__ice_server_lenient::ser_username"
+    )]
     pub username: Option<String>,
     /// TURN credential.
     /// A secret: `Debug` prints `<redacted>`; the value itself is kept.
-    #[serde(rename = "credential", default, skip_serializing_if = "Option::is_none")]
+    /// Evidence: inferred (the type is taken from the field's name); a value that does not fit reads as `None` and stays in the model's `extra` map.
+    #[serde(
+        flatten,
+        deserialize_with = "__ice_server_lenient::de_credential",
+        serialize_with = "__ice_server_lenient::ser_credential"
+    )]
     pub credential: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
-    #[serde(flatten)]
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+    #[serde(flatten, deserialize_with = "__ice_server_lenient::extra")]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
 impl ::std::fmt::Debug for IceServer {
@@ -456,6 +1000,77 @@ impl ::std::fmt::Debug for IceServer {
             .field("credential", &self.credential.as_ref().map(|_| Redacted))
             .field("extra", &redact_map(&self.extra))
             .finish()
+    }
+}
+/// Lenient decoding of `IceServer`'s fields that no document types.
+mod __ice_server_lenient {
+    fn decode_urls(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<::serde_json::Value, ::serde_json::Error> {
+        <::serde_json::Value as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_urls<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<::serde_json::Value>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "IceServer", "urls", decode_urls)
+    }
+    pub(super) fn ser_urls<S: ::serde::Serializer>(
+        v: &Option<::serde_json::Value>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "urls", s)
+    }
+    fn decode_username(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_username<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(d, "IceServer", "username", decode_username)
+    }
+    pub(super) fn ser_username<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "username", s)
+    }
+    fn decode_credential(
+        v: &::serde_json::Value,
+    ) -> ::std::result::Result<String, ::serde_json::Error> {
+        <String as ::serde::Deserialize>::deserialize(v)
+    }
+    pub(super) fn de_credential<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Option<String>, D::Error> {
+        ::snapsdk_runtime::lenient::field(
+            d,
+            "IceServer",
+            "credential",
+            decode_credential,
+        )
+    }
+    pub(super) fn ser_credential<S: ::serde::Serializer>(
+        v: &Option<String>,
+        s: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::snapsdk_runtime::lenient::serialize_field(v, "credential", s)
+    }
+    pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<
+        ::serde_json::Map<String, ::serde_json::Value>,
+        D::Error,
+    > {
+        ::snapsdk_runtime::lenient::extra(
+            d,
+            &[
+                ("urls", |v| decode_urls(v).is_ok()),
+                ("username", |v| decode_username(v).is_ok()),
+                ("credential", |v| decode_credential(v).is_ok()),
+            ],
+        )
     }
 }
 impl IceServer {
@@ -494,12 +1109,15 @@ impl IceServer {
 #[non_exhaustive]
 pub struct StreamContext {
     /// Caller-chosen external id (for example a ticket number).
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "externalId", default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Link to the external record.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "externalIdUrl", default, skip_serializing_if = "Option::is_none")]
     pub external_id_url: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -548,18 +1166,23 @@ impl StreamContext {
 #[non_exhaustive]
 pub struct StreamCreated {
     /// Token identifying the stream in later calls.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "token", default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// Button the stream is attached to.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "bid", default, skip_serializing_if = "Option::is_none")]
     pub bid: Option<::serde_json::Value>,
     /// Id of the user who owns the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "user_id", default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
     /// Maximum number of participants.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "user_limit", default, skip_serializing_if = "Option::is_none")]
     pub user_limit: Option<i64>,
     /// Media server instance that serves the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "streamer_instance",
         default,
@@ -567,18 +1190,23 @@ pub struct StreamCreated {
     )]
     pub streamer_instance: Option<String>,
     /// Id of the company (workspace) of the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "company_id", default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<i64>,
     /// Kind of the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::StreamType>,
     /// Numeric id of the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Shortened link to the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "short_url", default, skip_serializing_if = "Option::is_none")]
     pub short_url: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -688,27 +1316,35 @@ impl StreamCreated {
 #[non_exhaustive]
 pub struct StreamDetails {
     /// Token identifying the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "token", default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// Button the stream is attached to.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "bid", default, skip_serializing_if = "Option::is_none")]
     pub bid: Option<::serde_json::Value>,
     /// Id of the company (workspace) of the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "company_id", default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<i64>,
     /// Id of the call configuration behind the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "call_id", default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<i64>,
     /// Name given to the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Label saying where the stream was created from.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "origin", default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
     /// Kind of the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::StreamType>,
     /// Media server instance that serves the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "streamer_instance",
         default,
@@ -716,36 +1352,47 @@ pub struct StreamDetails {
     )]
     pub streamer_instance: Option<String>,
     /// Maximum number of participants.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "user_limit", default, skip_serializing_if = "Option::is_none")]
     pub user_limit: Option<i64>,
     /// External references attached to the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "context", default, skip_serializing_if = "Option::is_none")]
     pub context: Option<crate::models::StreamContext>,
     /// When the stream was created.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// When the stream last changed.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "updated_at", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// When the stream expired, if it has.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "expired_at", default, skip_serializing_if = "Option::is_none")]
     pub expired_at: Option<::serde_json::Value>,
     /// Numeric id of the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Id of the user who owns the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "user_id", default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
     /// Team the stream belongs to, if any.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "team_id", default, skip_serializing_if = "Option::is_none")]
     pub team_id: Option<::serde_json::Value>,
     /// The team object, if any.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "team", default, skip_serializing_if = "Option::is_none")]
     pub team: Option<::serde_json::Value>,
     /// What happened in the stream, in order.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "events", default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<crate::models::StreamEvent>>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -921,33 +1568,43 @@ impl StreamDetails {
 #[non_exhaustive]
 pub struct StreamEvent {
     /// Numeric id of the event.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Numeric id of the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "stream_id", default, skip_serializing_if = "Option::is_none")]
     pub stream_id: Option<i64>,
     /// Kind of event.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Participant connection that produced the event.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "peer_id", default, skip_serializing_if = "Option::is_none")]
     pub peer_id: Option<String>,
     /// Role of that participant in the stream.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "role", default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Payload of the event.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<crate::models::StreamEventData>,
     /// When the event happened.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "emitted_at", default, skip_serializing_if = "Option::is_none")]
     pub emitted_at: Option<String>,
     /// When the event was stored.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "created_at", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// User who produced the event.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<crate::models::StreamUser>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1045,28 +1702,35 @@ impl StreamEvent {
 #[non_exhaustive]
 pub struct StreamEventData {
     /// Who or what sent the event.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "from", default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// Kind of media or payload.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Storage key of the media file.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "s3Asset", default, skip_serializing_if = "Option::is_none")]
     pub s3_asset: Option<String>,
     /// Generated summary of the media.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "summary", default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<crate::models::StreamEventSummary>,
     /// Preview image of the media.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "thumbnail", default, skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<crate::models::StreamEventThumbnail>,
     /// Id of the transcript of the media.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "assemblyTranscriptId",
         default,
         skip_serializing_if = "Option::is_none",
     )]
     pub assembly_transcript_id: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1143,12 +1807,15 @@ impl StreamEventData {
 #[non_exhaustive]
 pub struct StreamEventSummary {
     /// The summary text.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Progress of the summary.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1190,12 +1857,15 @@ impl StreamEventSummary {
 #[non_exhaustive]
 pub struct StreamEventThumbnail {
     /// Storage key of the image.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "s3Asset", default, skip_serializing_if = "Option::is_none")]
     pub s3_asset: Option<String>,
     /// Storage bucket of the image.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "s3Bucket", default, skip_serializing_if = "Option::is_none")]
     pub s3_bucket: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1302,24 +1972,31 @@ impl<'de> ::serde::Deserialize<'de> for StreamType {
 #[non_exhaustive]
 pub struct StreamUser {
     /// Numeric id of the user.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Display name.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Email address.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The user's preferences.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "settings", default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<crate::models::StreamUserSettings>,
     /// Link to the user's picture.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "avatar_url", default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     /// The user's role in the company.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "role", default, skip_serializing_if = "Option::is_none")]
     pub role: Option<crate::models::StreamUserRole>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1393,6 +2070,7 @@ impl StreamUser {
 #[non_exhaustive]
 pub struct StreamUserMediaSettings {
     /// Join with the microphone on.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "microphoneEnabled",
         default,
@@ -1400,15 +2078,19 @@ pub struct StreamUserMediaSettings {
     )]
     pub microphone_enabled: Option<bool>,
     /// Join with the camera on.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "cameraEnabled", default, skip_serializing_if = "Option::is_none")]
     pub camera_enabled: Option<bool>,
     /// Join streams without a confirmation step.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "autoJoin", default, skip_serializing_if = "Option::is_none")]
     pub auto_join: Option<bool>,
     /// Open streams in a new browser tab.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "newTab", default, skip_serializing_if = "Option::is_none")]
     pub new_tab: Option<bool>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1466,12 +2148,15 @@ impl StreamUserMediaSettings {
 #[non_exhaustive]
 pub struct StreamUserRole {
     /// Numeric id of the role.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Name of the role.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -1513,12 +2198,15 @@ impl StreamUserRole {
 #[non_exhaustive]
 pub struct StreamUserSettings {
     /// Interface language.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "language", default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// Media preferences for streams.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "stream", default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<crate::models::StreamUserMediaSettings>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

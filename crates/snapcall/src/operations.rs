@@ -160,7 +160,7 @@ impl AdminGetStreamEvent {
         if let Some(value) = &self.long_time_expiration {
             query.push(("longTimeExpiration", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form(
+        request.query = ::snapsdk_runtime::query::encode(
             "admin_get_stream_event",
             &query,
         )?;
@@ -319,7 +319,7 @@ impl AdminListStreams {
         if let Some(value) = &self.exporting {
             query.push(("exporting", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("admin_list_streams", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("admin_list_streams", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -364,6 +364,7 @@ static GET_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Operatio
 ///
 /// # Spec decisions
 ///
+/// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
 /// - The full edition prints the path parameter row without a name (`| string | true |`: the name was a link lost in the copy). Restored as `email`, as the path template and the short edition spell it.
 /// - Editions differ only in that lost name; type and required flag agree.
 /// - The answer is one bare Agent object, as the vendor's own Android SDK reads it (vendor SDK, shared/vendor-docs/README.md); the documents show no answer.
@@ -443,6 +444,7 @@ static GET_AGENT_INFO: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Ope
 ///
 /// # Spec decisions
 ///
+/// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
 /// - Both editions title this "Read" with the same one-line description as get\_agent and do not say how /info differs. The vendor SDK shows it is a different resource: the agent's softphone connection settings (AgentInfo), full of credentials. Unlike the /info routes of buttons, streams and booking pages, both samples send a key, so this keeps the default auth and is not a public read.
 /// - Editions differ only in the lost parameter name; type and required flag agree.
@@ -523,6 +525,7 @@ static UPDATE_AGENT: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 ///
 /// # Spec decisions
 ///
+/// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
 /// - Both fields are documented as `number` with no unit. The vendor SDK shows the units: the agent object carries last\_bridge\_end as Unix seconds and wrap\_up\_time as a duration in seconds, and the SDK sends {"last\_bridge\_end": 0} here to end an agent's wrap-up pause early. Both are integers.
 /// - Retried like any PUT: it sets values, so a repeat has the same effect.
@@ -633,6 +636,7 @@ static UPDATE_AGENT_STATUS: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime
 ///
 /// # Spec decisions
 ///
+/// - The email goes out as one path segment encoded with RFC 3986's pchar set: "@" (and ":") are sent as they are, as the vendor's own SDKs send the address (shared/vendor-docs/README.md, "What the SnapCall vendor's own SDKs show"), while "/", "?", "#", "%" and spaces are percent-encoded.
 /// - The full edition prints the path parameter row without a name; restored as `email` (path template, short edition).
 /// - The documents do not list status values. The vendor SDK sends {"status": "online"} and {"status": "onbreak"}; those are the known values of AgentAvailability, an open enum (any other string can still be sent with AgentAvailability::from). The answer's Agent.status uses other words ("Available", "On Break", ...), so it stays a string.
 /// - Retried like any PUT: it sets the status, so a repeat leaves the agent as one call would.
@@ -1359,7 +1363,7 @@ impl ListButtons {
         if let Some(value) = &self.active {
             query.push(("active", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("list_buttons", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("list_buttons", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -2107,7 +2111,7 @@ impl ListCalls {
         if let Some(value) = &self.exporting {
             query.push(("exporting", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("list_calls", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("list_calls", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -2152,7 +2156,7 @@ static CREATE_COMPANY_BOOKING_PAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk
 ///
 /// # Spec decisions
 ///
-/// - duration is documented as `number` with no unit (minutes presumably); read as integer.
+/// - duration is documented as `number`; the document gives no unit, so none is claimed. Read as integer.
 ///
 /// Build it with the group method on the client, then `.await` it (or call `.send().await`).
 #[derive(Debug, Clone)]
@@ -2196,7 +2200,7 @@ impl CreateCompanyBookingPage {
         self.user_id = Some(value);
         self
     }
-    /// Length of a booked slot.
+    /// Length of a booked slot; the document gives no unit.
     /// Sent as `duration` in the body.
     pub fn duration(mut self, value: i64) -> Self {
         self.duration = Some(value);
@@ -2542,7 +2546,7 @@ impl ListCompanyBookingPages {
         if let Some(value) = &self.has_team_associated {
             query.push(("hasTeamAssociated", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form(
+        request.query = ::snapsdk_runtime::query::encode(
             "list_company_booking_pages",
             &query,
         )?;
@@ -2644,7 +2648,7 @@ impl UpdateCompanyBookingPage {
         self.name = Some(value.into());
         self
     }
-    /// Length of a booked slot.
+    /// Length of a booked slot; the document gives no unit.
     /// Sent as `duration` in the body.
     pub fn duration(mut self, value: i64) -> Self {
         self.duration = Some(value);
@@ -2917,7 +2921,7 @@ impl ListCompanyCustomFields {
         if let Some(value) = &self.name {
             query.push(("name", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form(
+        request.query = ::snapsdk_runtime::query::encode(
             "list_company_custom_fields",
             &query,
         )?;
@@ -3212,7 +3216,10 @@ impl ListCompanyInvites {
         if let Some(value) = &self.limit {
             query.push(("limit", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("list_company_invites", &query)?;
+        request.query = ::snapsdk_runtime::query::encode(
+            "list_company_invites",
+            &query,
+        )?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -3532,7 +3539,7 @@ impl ListCompanyLibraryMedia {
         if let Some(value) = &self.order {
             query.push(("order", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form(
+        request.query = ::snapsdk_runtime::query::encode(
             "list_company_library_media",
             &query,
         )?;
@@ -4471,7 +4478,7 @@ impl ListCompanyStreamEvents {
         if let Some(value) = &self.order {
             query.push(("order", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form(
+        request.query = ::snapsdk_runtime::query::encode(
             "list_company_stream_events",
             &query,
         )?;
@@ -4734,7 +4741,10 @@ impl ListCompanyStreams {
         if let Some(value) = &self.external_id {
             query.push(("external_id", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("list_company_streams", &query)?;
+        request.query = ::snapsdk_runtime::query::encode(
+            "list_company_streams",
+            &query,
+        )?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -5419,7 +5429,7 @@ impl ListCompanyTeams {
         if let Some(value) = &self.id {
             query.push(("id", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("list_company_teams", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("list_company_teams", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -5879,7 +5889,7 @@ impl ListCompanyUsers {
         if let Some(value) = &self.with_pending {
             query.push(("withPending", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("list_company_users", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("list_company_users", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -6692,7 +6702,7 @@ impl GetPartnerStats {
         let mut query: Vec<(&'static str, String)> = Vec::new();
         query.push(("start", self.start.to_string()));
         query.push(("end", self.end.to_string()));
-        request.query = ::snapsdk_runtime::encode::form("get_partner_stats", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("get_partner_stats", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -6833,7 +6843,7 @@ impl ListPartnerCalls {
         if let Some(value) = &self.exporting {
             query.push(("exporting", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("list_partner_calls", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("list_partner_calls", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -7087,7 +7097,7 @@ impl ListRoles {
         if let Some(value) = &self.limit {
             query.push(("limit", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("list_roles", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("list_roles", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -7352,7 +7362,7 @@ impl ListScheduleTemplates {
         if let Some(value) = &self.page {
             query.push(("page", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form(
+        request.query = ::snapsdk_runtime::query::encode(
             "list_schedule_templates",
             &query,
         )?;
@@ -7655,7 +7665,7 @@ impl GetStreamEvent {
         if let Some(value) = &self.long_time_expiration {
             query.push(("longTimeExpiration", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("get_stream_event", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("get_stream_event", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -7763,7 +7773,7 @@ impl GetStreamPublicInfo {
         if let Some(value) = &self.language_code {
             query.push(("languageCode", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form(
+        request.query = ::snapsdk_runtime::query::encode(
             "get_stream_public_info",
             &query,
         )?;
@@ -7922,7 +7932,7 @@ impl ListStreams {
         if let Some(value) = &self.exporting {
             query.push(("exporting", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("list_streams", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("list_streams", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).

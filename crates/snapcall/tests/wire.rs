@@ -4,7 +4,7 @@
 //! loopback mock server; the request is compared with what the spec says.
 //! 75 operations. Every operation of the spec is covered.
 //!
-//! Forward compatibility: 41 mutated responses over 6 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
+//! Forward compatibility: 46 mutated responses over 6 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
 #![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -670,6 +670,10 @@ async fn list_buttons() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -1175,6 +1179,10 @@ async fn list_company_booking_pages() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -1337,6 +1345,10 @@ async fn list_company_custom_fields() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -1636,6 +1648,10 @@ async fn list_company_library_media() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -2056,6 +2072,10 @@ async fn list_company_stream_events() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -2122,6 +2142,10 @@ async fn list_company_streams() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -2464,6 +2488,10 @@ async fn list_company_teams() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -2664,6 +2692,10 @@ async fn list_company_users() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "authorization").as_deref(), Some("Basic d2lyZS10ZXN0LWtleTo="),
         "credentials"
@@ -3642,6 +3674,10 @@ async fn get_stream_public_info() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     for h in ["authorization", "authorization"] {
         assert_eq!(
             header(& req, h), None, "a public operation must send no credentials"
@@ -3840,7 +3876,7 @@ fn extras_kept(
         _ => {}
     }
 }
-/// `GET /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
+/// `GET /v2/agents/{email}`: 10 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_agent_forward_compatible() {
     let server = MockServer::start().await;
@@ -3896,6 +3932,27 @@ async fn get_agent_forward_compatible() {
             "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/email",
+                    "/password",
+                    "/status",
+                    "/state",
+                    "/last_bridge_start",
+                    "/last_bridge_end",
+                    "/last_offered_call",
+                    "/last_status_change",
+                    "/no_answer_count",
+                    "/calls_answered",
+                    "/talk_time",
+                    "/wrap_up_time",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -3938,7 +3995,7 @@ async fn get_agent_forward_compatible() {
         }
     }
 }
-/// `GET /v2/agents/{email}/info`: 6 mutated responses must decode (or fail naming the missing field).
+/// `GET /v2/agents/{email}/info`: 8 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn get_agent_info_forward_compatible() {
     let server = MockServer::start().await;
@@ -3978,6 +4035,25 @@ async fn get_agent_info_forward_compatible() {
             "every alternatives as \"seven\"",
             "{\"id\":\"seven\",\"call\":{\"icesServers\":[{\"undocumented_extra\":{\"seen\":true}}],\"username\":\"text\",\"password\":\"text\",\"path\":\"text\",\"websocket\":\"text\",\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"call\":{\"icesServers\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"path\":{\"snapsdk\":\"a value of the wrong form\"},\"websocket\":{\"snapsdk\":\"a value of the wrong form\"},\"routing\":{\"any\":[1,null]},\"undocumented_extra\":{\"seen\":true}},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/call/icesServers",
+                    "/call/username",
+                    "/call/password",
+                    "/call/path",
+                    "/call/websocket",
+                ],
+            ),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred object holding such fields",
+            "{\"id\":7,\"call\":\"snapsdk: not an object\",\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(&["/call"]),
         ),
     ];
     for (case, body, expect) in cases {
@@ -4021,7 +4097,7 @@ async fn get_agent_info_forward_compatible() {
         }
     }
 }
-/// `PUT /v2/agents/{email}`: 9 mutated responses must decode (or fail naming the missing field).
+/// `PUT /v2/agents/{email}`: 10 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn update_agent_forward_compatible() {
     let server = MockServer::start().await;
@@ -4077,6 +4153,27 @@ async fn update_agent_forward_compatible() {
             "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
         ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/email",
+                    "/password",
+                    "/status",
+                    "/state",
+                    "/last_bridge_start",
+                    "/last_bridge_end",
+                    "/last_offered_call",
+                    "/last_status_change",
+                    "/no_answer_count",
+                    "/calls_answered",
+                    "/talk_time",
+                    "/wrap_up_time",
+                ],
+            ),
+        ),
     ];
     for (case, body, expect) in cases {
         server.reset().await;
@@ -4125,7 +4222,7 @@ async fn update_agent_forward_compatible() {
         }
     }
 }
-/// `PUT /v2/agents/{email}/status`: 9 mutated responses must decode (or fail naming the missing field).
+/// `PUT /v2/agents/{email}/status`: 10 mutated responses must decode (or fail naming the missing field).
 #[tokio::test]
 async fn update_agent_status_forward_compatible() {
     let server = MockServer::start().await;
@@ -4180,6 +4277,27 @@ async fn update_agent_status_forward_compatible() {
             "every alternatives as \"seven\"",
             "{\"id\":\"seven\",\"email\":\"text\",\"password\":\"text\",\"status\":\"text\",\"state\":\"text\",\"last_bridge_start\":\"42\",\"last_bridge_end\":\"42\",\"last_offered_call\":\"42\",\"last_status_change\":\"42\",\"no_answer_count\":\"42\",\"calls_answered\":\"42\",\"talk_time\":\"42\",\"wrap_up_time\":\"42\",\"undocumented_extra\":{\"seen\":true}}",
             Expect::Decodes(&[]),
+        ),
+        (
+            "a value of the wrong form in every seen or inferred field",
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"},\"undocumented_extra\":{\"seen\":true}}",
+            Expect::Decodes(
+                &[
+                    "/id",
+                    "/email",
+                    "/password",
+                    "/status",
+                    "/state",
+                    "/last_bridge_start",
+                    "/last_bridge_end",
+                    "/last_offered_call",
+                    "/last_status_change",
+                    "/no_answer_count",
+                    "/calls_answered",
+                    "/talk_time",
+                    "/wrap_up_time",
+                ],
+            ),
         ),
     ];
     for (case, body, expect) in cases {
@@ -4383,4 +4501,270 @@ async fn get_company_stream_forward_compatible() {
             (_, other) => panic!("{case}: {other:?}"),
         }
     }
+}
+/// `Agent`: its 13 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn agent_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"email\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"status\":{\"snapsdk\":\"a value of the wrong form\"},\"state\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_start\":{\"snapsdk\":\"a value of the wrong form\"},\"last_bridge_end\":{\"snapsdk\":\"a value of the wrong form\"},\"last_offered_call\":{\"snapsdk\":\"a value of the wrong form\"},\"last_status_change\":{\"snapsdk\":\"a value of the wrong form\"},\"no_answer_count\":{\"snapsdk\":\"a value of the wrong form\"},\"calls_answered\":{\"snapsdk\":\"a value of the wrong form\"},\"talk_time\":{\"snapsdk\":\"a value of the wrong form\"},\"wrap_up_time\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: snapcall::models::Agent = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.id.is_none(), "{}: a value of the wrong form reads as absent", "id");
+    assert_eq!(
+        m.extra.get("id"), sent.get("id"), "{}: the raw value stays in extra", "id"
+    );
+    assert_eq!(back.get("id"), sent.get("id"), "{}: and is re-serialised", "id");
+    assert!(m.email.is_none(), "{}: a value of the wrong form reads as absent", "email");
+    assert_eq!(
+        m.extra.get("email"), sent.get("email"), "{}: the raw value stays in extra",
+        "email"
+    );
+    assert_eq!(
+        back.get("email"), sent.get("email"), "{}: and is re-serialised", "email"
+    );
+    assert!(
+        m.password.is_none(), "{}: a value of the wrong form reads as absent", "password"
+    );
+    assert_eq!(
+        m.extra.get("password"), sent.get("password"),
+        "{}: the raw value stays in extra", "password"
+    );
+    assert_eq!(
+        back.get("password"), sent.get("password"), "{}: and is re-serialised",
+        "password"
+    );
+    assert!(
+        m.status.is_none(), "{}: a value of the wrong form reads as absent", "status"
+    );
+    assert_eq!(
+        m.extra.get("status"), sent.get("status"), "{}: the raw value stays in extra",
+        "status"
+    );
+    assert_eq!(
+        back.get("status"), sent.get("status"), "{}: and is re-serialised", "status"
+    );
+    assert!(m.state.is_none(), "{}: a value of the wrong form reads as absent", "state");
+    assert_eq!(
+        m.extra.get("state"), sent.get("state"), "{}: the raw value stays in extra",
+        "state"
+    );
+    assert_eq!(
+        back.get("state"), sent.get("state"), "{}: and is re-serialised", "state"
+    );
+    assert!(
+        m.last_bridge_start.is_none(), "{}: a value of the wrong form reads as absent",
+        "last_bridge_start"
+    );
+    assert_eq!(
+        m.extra.get("last_bridge_start"), sent.get("last_bridge_start"),
+        "{}: the raw value stays in extra", "last_bridge_start"
+    );
+    assert_eq!(
+        back.get("last_bridge_start"), sent.get("last_bridge_start"),
+        "{}: and is re-serialised", "last_bridge_start"
+    );
+    assert!(
+        m.last_bridge_end.is_none(), "{}: a value of the wrong form reads as absent",
+        "last_bridge_end"
+    );
+    assert_eq!(
+        m.extra.get("last_bridge_end"), sent.get("last_bridge_end"),
+        "{}: the raw value stays in extra", "last_bridge_end"
+    );
+    assert_eq!(
+        back.get("last_bridge_end"), sent.get("last_bridge_end"),
+        "{}: and is re-serialised", "last_bridge_end"
+    );
+    assert!(
+        m.last_offered_call.is_none(), "{}: a value of the wrong form reads as absent",
+        "last_offered_call"
+    );
+    assert_eq!(
+        m.extra.get("last_offered_call"), sent.get("last_offered_call"),
+        "{}: the raw value stays in extra", "last_offered_call"
+    );
+    assert_eq!(
+        back.get("last_offered_call"), sent.get("last_offered_call"),
+        "{}: and is re-serialised", "last_offered_call"
+    );
+    assert!(
+        m.last_status_change.is_none(), "{}: a value of the wrong form reads as absent",
+        "last_status_change"
+    );
+    assert_eq!(
+        m.extra.get("last_status_change"), sent.get("last_status_change"),
+        "{}: the raw value stays in extra", "last_status_change"
+    );
+    assert_eq!(
+        back.get("last_status_change"), sent.get("last_status_change"),
+        "{}: and is re-serialised", "last_status_change"
+    );
+    assert!(
+        m.no_answer_count.is_none(), "{}: a value of the wrong form reads as absent",
+        "no_answer_count"
+    );
+    assert_eq!(
+        m.extra.get("no_answer_count"), sent.get("no_answer_count"),
+        "{}: the raw value stays in extra", "no_answer_count"
+    );
+    assert_eq!(
+        back.get("no_answer_count"), sent.get("no_answer_count"),
+        "{}: and is re-serialised", "no_answer_count"
+    );
+    assert!(
+        m.calls_answered.is_none(), "{}: a value of the wrong form reads as absent",
+        "calls_answered"
+    );
+    assert_eq!(
+        m.extra.get("calls_answered"), sent.get("calls_answered"),
+        "{}: the raw value stays in extra", "calls_answered"
+    );
+    assert_eq!(
+        back.get("calls_answered"), sent.get("calls_answered"),
+        "{}: and is re-serialised", "calls_answered"
+    );
+    assert!(
+        m.talk_time.is_none(), "{}: a value of the wrong form reads as absent",
+        "talk_time"
+    );
+    assert_eq!(
+        m.extra.get("talk_time"), sent.get("talk_time"),
+        "{}: the raw value stays in extra", "talk_time"
+    );
+    assert_eq!(
+        back.get("talk_time"), sent.get("talk_time"), "{}: and is re-serialised",
+        "talk_time"
+    );
+    assert!(
+        m.wrap_up_time.is_none(), "{}: a value of the wrong form reads as absent",
+        "wrap_up_time"
+    );
+    assert_eq!(
+        m.extra.get("wrap_up_time"), sent.get("wrap_up_time"),
+        "{}: the raw value stays in extra", "wrap_up_time"
+    );
+    assert_eq!(
+        back.get("wrap_up_time"), sent.get("wrap_up_time"), "{}: and is re-serialised",
+        "wrap_up_time"
+    );
+}
+/// `AgentCallSettings`: its 5 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn agent_call_settings_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"icesServers\":{\"snapsdk\":\"a value of the wrong form\"},\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"password\":{\"snapsdk\":\"a value of the wrong form\"},\"path\":{\"snapsdk\":\"a value of the wrong form\"},\"websocket\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: snapcall::models::AgentCallSettings = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.ice_servers.is_none(), "{}: a value of the wrong form reads as absent",
+        "icesServers"
+    );
+    assert_eq!(
+        m.extra.get("icesServers"), sent.get("icesServers"),
+        "{}: the raw value stays in extra", "icesServers"
+    );
+    assert_eq!(
+        back.get("icesServers"), sent.get("icesServers"), "{}: and is re-serialised",
+        "icesServers"
+    );
+    assert!(
+        m.username.is_none(), "{}: a value of the wrong form reads as absent", "username"
+    );
+    assert_eq!(
+        m.extra.get("username"), sent.get("username"),
+        "{}: the raw value stays in extra", "username"
+    );
+    assert_eq!(
+        back.get("username"), sent.get("username"), "{}: and is re-serialised",
+        "username"
+    );
+    assert!(
+        m.password.is_none(), "{}: a value of the wrong form reads as absent", "password"
+    );
+    assert_eq!(
+        m.extra.get("password"), sent.get("password"),
+        "{}: the raw value stays in extra", "password"
+    );
+    assert_eq!(
+        back.get("password"), sent.get("password"), "{}: and is re-serialised",
+        "password"
+    );
+    assert!(m.path.is_none(), "{}: a value of the wrong form reads as absent", "path");
+    assert_eq!(
+        m.extra.get("path"), sent.get("path"), "{}: the raw value stays in extra", "path"
+    );
+    assert_eq!(back.get("path"), sent.get("path"), "{}: and is re-serialised", "path");
+    assert!(
+        m.websocket.is_none(), "{}: a value of the wrong form reads as absent",
+        "websocket"
+    );
+    assert_eq!(
+        m.extra.get("websocket"), sent.get("websocket"),
+        "{}: the raw value stays in extra", "websocket"
+    );
+    assert_eq!(
+        back.get("websocket"), sent.get("websocket"), "{}: and is re-serialised",
+        "websocket"
+    );
+}
+/// `AgentInfo`: its 2 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn agent_info_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"id\":{\"snapsdk\":\"a value of the wrong form\"},\"call\":\"snapsdk: not an object\"}",
+        )
+        .unwrap();
+    let m: snapcall::models::AgentInfo = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(m.id.is_none(), "{}: a value of the wrong form reads as absent", "id");
+    assert_eq!(
+        m.extra.get("id"), sent.get("id"), "{}: the raw value stays in extra", "id"
+    );
+    assert_eq!(back.get("id"), sent.get("id"), "{}: and is re-serialised", "id");
+    assert!(m.call.is_none(), "{}: a value of the wrong form reads as absent", "call");
+    assert_eq!(
+        m.extra.get("call"), sent.get("call"), "{}: the raw value stays in extra", "call"
+    );
+    assert_eq!(back.get("call"), sent.get("call"), "{}: and is re-serialised", "call");
+}
+/// `IceServer`: its 2 `seen` or `inferred` fields of the wrong form never fail decoding.
+#[test]
+fn ice_server_fields_of_the_wrong_form_read_as_absent() {
+    let sent: ::serde_json::Value = ::serde_json::from_str(
+            "{\"username\":{\"snapsdk\":\"a value of the wrong form\"},\"credential\":{\"snapsdk\":\"a value of the wrong form\"}}",
+        )
+        .unwrap();
+    let m: snapcall::models::IceServer = ::serde_json::from_value(sent.clone())
+        .expect("decodes");
+    let back = ::serde_json::to_value(&m).unwrap();
+    assert!(
+        m.username.is_none(), "{}: a value of the wrong form reads as absent", "username"
+    );
+    assert_eq!(
+        m.extra.get("username"), sent.get("username"),
+        "{}: the raw value stays in extra", "username"
+    );
+    assert_eq!(
+        back.get("username"), sent.get("username"), "{}: and is re-serialised",
+        "username"
+    );
+    assert!(
+        m.credential.is_none(), "{}: a value of the wrong form reads as absent",
+        "credential"
+    );
+    assert_eq!(
+        m.extra.get("credential"), sent.get("credential"),
+        "{}: the raw value stays in extra", "credential"
+    );
+    assert_eq!(
+        back.get("credential"), sent.get("credential"), "{}: and is re-serialised",
+        "credential"
+    );
 }

@@ -8,18 +8,23 @@
 #[non_exhaustive]
 pub struct ChatMessage {
     /// Position in the transcript.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "index", default, skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
     /// Who produced the message.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::models::MessageAuthorType>,
     /// The agent's alias; may be empty for system messages.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "author", default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// The message text. System messages carry slash commands such as "/NIC Sam".
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -69,12 +74,15 @@ impl ChatMessage {
 #[non_exhaustive]
 pub struct ChatStarted {
     /// Id of the new chat session; pass it to poll\_messages and send\_message.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "caseId")]
     pub case_id: String,
     /// The widget the chat runs on.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "widgetId", default, skip_serializing_if = "Option::is_none")]
     pub widget_id: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -230,9 +238,11 @@ impl<'de> ::serde::Deserialize<'de> for MessageType {
 #[non_exhaustive]
 pub struct PollResult {
     /// Chat session id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "caseId")]
     pub case_id: String,
     /// Whether the agent is typing. The example sends a real boolean; loose\_bool accepts both forms.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "agentTyping",
         default,
@@ -241,9 +251,11 @@ pub struct PollResult {
     )]
     pub agent_typing: Option<bool>,
     /// Messages in transcript order.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "messageList", default, skip_serializing_if = "Option::is_none")]
     pub message_list: Option<Vec<crate::models::ChatMessage>>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -277,15 +289,19 @@ impl PollResult {
 #[non_exhaustive]
 pub struct SentMessage {
     /// Chat session id.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "caseId")]
     pub case_id: String,
     /// The message kind, echoed as a string.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "messageType", default, skip_serializing_if = "Option::is_none")]
     pub message_type: Option<crate::models::MessageType>,
     /// The stored text.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "messageBody", default, skip_serializing_if = "Option::is_none")]
     pub message_body: Option<String>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }
@@ -329,9 +345,11 @@ impl SentMessage {
 #[non_exhaustive]
 pub struct WidgetAvailability {
     /// Widget UUID from the request.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(rename = "widgetId")]
     pub widget_id: String,
     /// Whether a chat can be started now.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "online",
         default,
@@ -340,6 +358,7 @@ pub struct WidgetAvailability {
     )]
     pub online: Option<bool>,
     /// Whether start\_chat needs an email.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "emailRequired",
         default,
@@ -348,6 +367,7 @@ pub struct WidgetAvailability {
     )]
     pub email_required: Option<bool>,
     /// Whether start\_chat needs a first message.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "messageRequired",
         default,
@@ -356,6 +376,7 @@ pub struct WidgetAvailability {
     )]
     pub message_required: Option<bool>,
     /// Whether the widget requires a screenshot.
+    /// Evidence: documented (the vendor's document states the type).
     #[serde(
         rename = "screenshotRequired",
         default,
@@ -363,7 +384,8 @@ pub struct WidgetAvailability {
         deserialize_with = "::snapsdk_runtime::de::opt_loose_bool",
     )]
     pub screenshot_required: Option<bool>,
-    /// Fields the server sent that the spec does not list, kept as JSON.
+    /// Fields the server sent that the spec does not list, kept as JSON
+    /// (with the raw value of a `seen` or `inferred` field that did not fit).
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

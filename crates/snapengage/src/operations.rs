@@ -153,7 +153,7 @@ impl PollMessages {
         if let Some(value) = &self.is_typing {
             query.push(("isTyping", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("poll_messages", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("poll_messages", &query)?;
         Ok((self.rt_client.clone(), request))
     }
     /// Send the request and return the raw success response (status, headers, body).
@@ -199,7 +199,7 @@ static SEND_MESSAGE: ::snapsdk_runtime::OperationInfo = ::snapsdk_runtime::Opera
 /// - The table types caseId as "Sting"; read as String.
 /// - The cURL sample puts every field in the query string and sends Content-Type application/x-www-form-urlencoded with no body; recorded traffic agrees. We do the same.
 /// - Only caseId is marked Required. messageType and messageBody are optional: closing a chat needs no body text.
-/// - The table recommends URL-encoding messageBody. The client percent-encodes every query value exactly once, so callers pass plain text; encoding it themselves would double-encode it.
+/// - The table recommends URL-encoding messageBody. The client percent-encodes every query value exactly once, a space as %20 as the cURL sample writes it (messageBody=I%20need%20help%20finding%20shoes%21), never as +, so callers pass plain text; encoding it themselves would double-encode it. The client also escapes a few characters the samples leave raw (/, ; and , in start\_chat's userAgent); the server decodes both spellings to the same text.
 /// - Not retried by default (retryable: false), although it is a PUT: each call adds a message to the chat (snapengage-chat-api-v1.txt, "Send chat message"), so a retry after a timeout or a 5xx, when the first attempt may have been stored, could post the message twice. A caller who accepts that opts in per request with RequestOptions::retry\_non\_idempotent(true).
 ///
 /// Build it with the group method on the client, then `.await` it (or call `.send().await`).
@@ -259,7 +259,7 @@ impl SendMessage {
         if let Some(value) = &self.message_body {
             query.push(("messageBody", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("send_message", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("send_message", &query)?;
         request.body = ::snapsdk_runtime::Body::EmptyWithContentType(
             "application/x-www-form-urlencoded",
         );
@@ -419,7 +419,7 @@ impl StartChat {
         if let Some(value) = &self.visitor_message {
             query.push(("visitorMessage", value.to_string()));
         }
-        request.query = ::snapsdk_runtime::encode::form("start_chat", &query)?;
+        request.query = ::snapsdk_runtime::query::encode("start_chat", &query)?;
         request.body = ::snapsdk_runtime::Body::EmptyWithContentType(
             "application/x-www-form-urlencoded",
         );

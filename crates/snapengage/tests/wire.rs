@@ -165,6 +165,10 @@ async fn send_message() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "x-api-key").as_deref(), Some("wire-test-key"), "credentials"
     );
@@ -228,6 +232,10 @@ async fn start_chat() {
     sent_query.sort();
     want_query.sort();
     assert_eq!(sent_query, want_query, "query");
+    assert!(
+        ! req.url.query().unwrap_or_default().contains('+'),
+        "a space in the query goes out as %20, never +: {:?}", req.url.query()
+    );
     assert_eq!(
         header(& req, "x-api-key").as_deref(), Some("wire-test-key"), "credentials"
     );

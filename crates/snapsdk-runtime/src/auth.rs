@@ -128,6 +128,11 @@ impl Credentials {
         self.scheme
     }
 
+    /// The header the credential travels in.
+    pub(crate) fn header_name(&self) -> &HeaderName {
+        &self.header
+    }
+
     pub(crate) fn apply(&self, headers: &mut http::HeaderMap) {
         headers.insert(self.header.clone(), self.value.clone());
     }

@@ -11,6 +11,7 @@ use crate::auth::Credentials;
 use crate::config::RateLimit;
 use crate::config::{RetryConfig, Timeouts};
 use crate::error::Error;
+use crate::intercept::{Interceptor, Interceptors};
 #[cfg(feature = "rate-limit")]
 use crate::limit::Limiter;
 use crate::request::VendorInfo;
@@ -44,6 +45,9 @@ pub struct ClientBuilder {
     max_body_size: u64,
     max_connections: usize,
     max_hold_off: Duration,
+    interceptors: Interceptors,
+    #[cfg(feature = "test-util")]
+    mock: Option<crate::mock::Server>,
 }
 
 #[derive(Debug)]
@@ -70,7 +74,28 @@ impl ClientBuilder {
             max_body_size: DEFAULT_MAX_BODY_SIZE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_hold_off: DEFAULT_MAX_HOLD_OFF,
+            interceptors: Interceptors::default(),
+            #[cfg(feature = "test-util")]
+            mock: None,
         }
+    }
+
+    /// Add an interceptor: its hooks run around every attempt of every call,
+    /// after those of the interceptors added before it. See [`Interceptor`].
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.interceptors.0.push(Box::new(interceptor));
+        self
+    }
+
+    /// Answer every call from `mock`, in process, instead of the network
+    /// (feature `test-util`): the rest of the client (encoding, auth,
+    /// decoding, retries, limits, errors) is the production code. See
+    /// [`mock`](crate::mock).
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+    pub fn mock(mut self, mock: &crate::mock::MockServer) -> Self {
+        self.mock = Some(mock.server());
+        self
     }
 
     /// Use these credentials; a credential that failed to build is reported by [`build`](Self::build).
@@ -198,7 +223,15 @@ impl ClientBuilder {
             vendor: self.vendor,
             base_url,
             base,
-            transport: Transport { http, user_agent, credentials: self.credentials, max_body_size: self.max_body_size },
+            transport: Transport {
+                http,
+                user_agent,
+                credentials: self.credentials,
+                max_body_size: self.max_body_size,
+                interceptors: self.interceptors,
+                #[cfg(feature = "test-util")]
+                mock: self.mock,
+            },
             timeouts: self.timeouts,
             retry: self.retry,
             #[cfg(feature = "rate-limit")]

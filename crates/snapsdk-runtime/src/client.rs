@@ -13,6 +13,7 @@ use crate::builder::ClientState;
 pub use crate::builder::{ClientBuilder, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HOLD_OFF};
 use crate::config::RetryConfig;
 use crate::error::Error;
+use crate::intercept::{apply_extras, RetryDecision};
 pub use crate::request::{OperationInfo, Request, VendorInfo};
 use crate::response::Response;
 use crate::retry::{after, Failure, Next, Policy};
@@ -141,8 +142,13 @@ impl Client {
     /// The call's URL, refused (as an invalid argument) when longer than
     /// the HTTP stack sends; anything else it refuses comes back from the
     /// first attempt as a builder error, also an invalid argument.
-    fn url_for(&self, req: &Request) -> Result<reqwest::Url, Error> {
-        let url = call_url(&self.inner.base, &req.path, &req.query);
+    /// The call's extras (headers, query pairs) are checked and put on here.
+    fn url_for(&self, req: &mut Request) -> Result<reqwest::Url, Error> {
+        let mut url = call_url(&self.inner.base, &req.path, &req.query);
+        if !req.extras.is_empty() {
+            let protected = self.inner.transport.credentials.as_ref().map(Credentials::header_name);
+            apply_extras(req.op.id, &req.extras, &mut req.headers, &mut url, protected)?;
+        }
         if url.as_str().len() >= MAX_URI_LEN {
             return Err(Error::invalid(
                 req.op.id,
@@ -157,19 +163,19 @@ impl Client {
         Ok(url)
     }
 
-    async fn execute_inner(&self, req: Request) -> Result<Response, Error> {
+    async fn execute_inner(&self, mut req: Request) -> Result<Response, Error> {
         let op = req.op;
         let span = tracing::Span::current();
         let limits = self.limits(&req);
         let started = limits.started;
         let credentials = self.credentials_for(op).inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
-        let url = self.url_for(&req)?;
+        let url = self.url_for(&mut req).inspect_err(|e| tracing::debug!(error = %e.trace_summary(), "not sent"))?;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
             let permit = self.wait_for_turn(op, limits.policy.deadline, &limits.policy.retry).await.map_err(|e| held_back(e, started, &span))?;
-            let outcome = self.attempt_within(&req, &url, credentials, &limits, permit).await?;
+            let outcome = self.attempt_within(&req, &url, credentials, &limits, permit, attempt).await?;
             let elapsed = started.elapsed();
             span.record("elapsed_ms", elapsed.as_millis() as u64);
             let failure = match outcome {
@@ -180,8 +186,12 @@ impl Client {
                 }
                 Attempt::Failed(failure) => self.note_failure(failure, elapsed, &span),
             };
-            match limits.policy.after_failure(op.id, failure, attempt, elapsed) {
-                Next::Retry(delay) => tokio::time::sleep(delay).await,
+            let next = limits.policy.after_failure(op.id, failure, attempt, elapsed);
+            if !self.inner.transport.interceptors.is_empty() {
+                self.retry_hooks(op.id, attempt, &next)?;
+            }
+            match next {
+                Next::Retry(delay, _) => tokio::time::sleep(delay).await,
                 Next::GiveUp(error) => return Err(error),
             }
         }
@@ -189,14 +199,30 @@ impl Client {
 
     /// One attempt, bounded by the attempt limit or what is left of the
     /// call's deadline, whichever is shorter.
-    async fn attempt_within(&self, req: &Request, url: &reqwest::Url, credentials: Option<&Credentials>, limits: &Limits, permit: Slot) -> Result<Attempt, Error> {
+    #[allow(clippy::too_many_arguments)] // one attempt's pieces, handed on once
+    async fn attempt_within(&self, req: &Request, url: &reqwest::Url, credentials: Option<&Credentials>, limits: &Limits, permit: Slot, number: u32) -> Result<Attempt, Error> {
         let remaining = limits.policy.deadline.saturating_duration_since(Instant::now());
         let (limit, limit_name) = if limits.attempt < remaining { (limits.attempt, "attempt") } else { (remaining, "operation deadline") };
-        let attempt = self.inner.transport.attempt(req, url, credentials, limits.idle, limits.started, permit);
+        let timeout = || Attempt::failed(Error::Timeout { operation: req.op.id, limit: limit_name, elapsed: Duration::ZERO, attempts: None });
+        // Only with interceptors (whose hooks may block): production calls pay nothing.
+        let hooks_deadline = (!self.inner.transport.interceptors.is_empty()).then(|| Instant::now() + limit);
+        let attempt = self.inner.transport.attempt(req, url, credentials, limits.idle, limits.started, permit, number);
         match tokio::time::timeout(limit, attempt).await {
+            // A hook that blocked the task may have let the limit pass unseen.
+            Ok(Ok(Attempt::Done(_))) if hooks_deadline.is_some_and(|d| Instant::now() > d) => Ok(timeout()),
             Ok(outcome) => outcome,
-            Err(_) => Ok(Attempt::failed(Error::Timeout { operation: req.op.id, limit: limit_name, elapsed: Duration::ZERO, attempts: None })),
+            Err(_) => Ok(timeout()),
         }
+    }
+
+    /// Tell the interceptors what follows a failed attempt.
+    fn retry_hooks(&self, operation: &'static str, attempt: u32, next: &Next) -> Result<(), Error> {
+        let (error, delay) = match next {
+            Next::Retry(delay, error) => (error, Some(*delay)),
+            Next::GiveUp(error) => (error, None),
+        };
+        let decision = RetryDecision { operation, attempt, error, delay };
+        self.inner.transport.interceptors.run(operation, |i| i.on_retry_decision(&decision))
     }
 
     /// Record a failed attempt: its time in a timeout, its status on the

@@ -157,7 +157,8 @@ impl RateLimit {
     }
 }
 
-/// Overrides for one call; unset fields use the client's settings.
+/// Overrides for one call; unset fields use the client's settings. Headers
+/// and query pairs the spec does not describe go in the call's [`Extras`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestOptions {
     /// Total attempts for this call (overrides `retry.max_attempts` too).
@@ -216,6 +217,58 @@ impl RequestOptions {
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = Some(retry);
         self
+    }
+}
+
+/// Headers and query pairs for one call, for vendor features the spec does
+/// not describe yet: [`Request::extras`](crate::Request::extras), set by a
+/// generated request builder.
+///
+/// They are checked when the call starts, before anything is sent: the call
+/// fails with [`Error::InvalidArgument`](crate::Error::InvalidArgument)
+/// (naming `extra header` or `extra query`, and never echoing a value) for a
+/// name or value that cannot be sent (CR/LF or another control character, a
+/// space in the name), the client's credentials header, `Host`,
+/// `User-Agent`, `Content-Type`, and the headers that frame the body or the
+/// connection (`Content-Length`, `Transfer-Encoding`, `Connection`,
+/// `Keep-Alive`, `Upgrade`, `TE`, `Trailer`, `Proxy-Connection`).
+///
+/// ```
+/// let extras = snapsdk_runtime::Extras::new().header("x-beta-feature", "on").query("beta", "1");
+/// assert!(!extras.is_empty());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Headers, `(name, value)`, each set on every attempt, replacing a
+    /// header of the same name (an operation's header parameter).
+    pub headers: Vec<(String, String)>,
+    /// Query pairs, `(name, value)` unencoded, appended after the operation's own.
+    pub query: Vec<(String, String)>,
+}
+
+impl Extras {
+    /// None.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Send this header (see the type's docs for what is refused).
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// Append this query pair (unencoded: the runtime encodes it). An empty
+    /// name is refused before anything is sent.
+    #[must_use]
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.headers.is_empty() && self.query.is_empty()
     }
 }
 

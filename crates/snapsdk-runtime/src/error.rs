@@ -114,6 +114,18 @@ pub enum Error {
         /// What repeated.
         message: String,
     },
+    /// An interceptor (see [`ClientBuilder::interceptor`](crate::ClientBuilder::interceptor))
+    /// ended the call: it returned an error, panicked, or tried to set a
+    /// header it may not. Not retried.
+    #[error("{operation}: interceptor `{interceptor}` stopped the call: {message}")]
+    Interceptor {
+        /// The operation.
+        operation: &'static str,
+        /// The interceptor's [`name`](crate::Interceptor::name).
+        interceptor: String,
+        /// What it said, or what it did wrong.
+        message: String,
+    },
 }
 
 fn fmt_schemes(schemes: &[&str]) -> String {
@@ -269,6 +281,7 @@ impl Error {
             Error::MissingCredentials { .. } => "missing credentials".to_owned(),
             Error::BodyTooLarge { .. } => "body too large".to_owned(),
             Error::Paging { .. } => "listing stopped (paging)".to_owned(),
+            Error::Interceptor { .. } => "stopped by an interceptor".to_owned(),
             Error::Config(_) => "configuration".to_owned(),
             Error::Io { .. } => "local I/O".to_owned(),
         }
@@ -312,13 +325,68 @@ impl Error {
             | Error::InvalidArgument { operation, .. }
             | Error::MissingCredentials { operation, .. }
             | Error::BodyTooLarge { operation, .. }
-            | Error::Paging { operation, .. } => Some(operation),
+            | Error::Paging { operation, .. }
+            | Error::Interceptor { operation, .. } => Some(operation),
             Error::Config(_) | Error::Io { .. } => None,
         }
     }
 
     pub(crate) fn invalid(operation: &'static str, name: &str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument { operation, name: name.to_owned(), reason: reason.into() }
+    }
+
+    /// An API error for tests and an application's own fakes: `operation`
+    /// answered `status` with `body` (no headers; add them with
+    /// [`ApiError::with_header`] and `Error::from`).
+    ///
+    /// ```
+    /// use snapsdk_runtime::Error;
+    /// let e = Error::api("get_agent", 404, r#"{"error":"no such agent"}"#);
+    /// assert!(e.is_not_found());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `status` is not a status code (below 100 or above 999).
+    #[must_use]
+    pub fn api(operation: &'static str, status: u16, body: impl Into<Bytes>) -> Self {
+        Error::from(ApiError::new(operation, status).with_body(body))
+    }
+
+    /// A 429 answer with `Retry-After: retry_after` (whole seconds, rounded
+    /// up), as the client returns it when it stops waiting:
+    /// [`Error::RateLimited`] with [`retry_after`](Self::retry_after) set.
+    #[must_use]
+    pub fn rate_limited(operation: &'static str, retry_after: Duration) -> Self {
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        let response = ApiError::new(operation, 429).with_header("retry-after", &secs.to_string());
+        Error::RateLimited { operation, retry_after: Some(retry_after), response: Some(Box::new(response)) }
+    }
+
+    /// A timeout of the `attempt` limit after `elapsed`, as the client
+    /// returns it when an attempt got no complete answer in time.
+    #[must_use]
+    pub fn timeout(operation: &'static str, elapsed: Duration) -> Self {
+        Error::Timeout { operation, limit: "attempt", elapsed, attempts: None }
+    }
+
+    /// A connection failure (`message` says what failed), as the client
+    /// returns it when the connection could not be made or broke.
+    #[must_use]
+    pub fn connection(operation: &'static str, message: impl Into<String>) -> Self {
+        Error::Connection { operation, message: message.into(), source: None, attempts: None }
+    }
+}
+
+impl From<ApiError> for Error {
+    /// [`Error::Api`], or [`Error::RateLimited`] for a 429 (with its
+    /// `Retry-After`, when it has a valid one), as the client reports them.
+    fn from(e: ApiError) -> Self {
+        if e.status == StatusCode::TOO_MANY_REQUESTS {
+            let retry_after = retry_after(&e.headers);
+            return Error::RateLimited { operation: e.operation, retry_after, response: Some(Box::new(e)) };
+        }
+        Error::Api(Box::new(e))
     }
 }
 
@@ -335,6 +403,40 @@ pub(crate) fn transport_error(operation: &'static str, e: reqwest::Error) -> Err
         source = s.source();
     }
     Error::Connection { operation, message, source: Some(e), attempts: None }
+}
+
+/// The server's request id, from the first of the usual headers it sent.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id"]
+        .iter()
+        .find_map(|h| headers.get(*h))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Parse a `Retry-After` value: delay seconds (digits; a fraction is
+/// tolerated) or an HTTP date, measured from `now`. A date in the past means
+/// no wait; a number too large to represent means "longer than any cap".
+/// Anything else is ignored (`None`), and the normal backoff applies.
+pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(value.parse::<u64>().map(Duration::from_secs).unwrap_or(Duration::MAX));
+    }
+    if value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let secs: f64 = value.parse().ok()?;
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The wait an answer's `Retry-After` header asks for, if it has a valid one.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    parse_retry_after(headers.get(http::header::RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())
 }
 
 /// How a call's attempts went before it failed.
@@ -452,6 +554,69 @@ impl fmt::Debug for ApiError {
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
 impl ApiError {
+    /// An answer of `status` to `operation`, with no headers or body (add
+    /// them with [`with_header`](Self::with_header) and
+    /// [`with_body`](Self::with_body)); for tests and fakes. The method is
+    /// `GET` and the path empty unless set with [`with_request`](Self::with_request).
+    ///
+    /// # Panics
+    ///
+    /// When `status` is not a status code (below 100 or above 999).
+    #[must_use]
+    pub fn new(operation: &'static str, status: u16) -> Self {
+        ApiError {
+            operation,
+            method: http::Method::GET,
+            path: String::new(),
+            status: StatusCode::from_u16(status).unwrap_or_else(|_| panic!("{status} is not an HTTP status code (100..=999)")),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            request_id: None,
+            attempts: None,
+        }
+    }
+
+    /// This body.
+    #[must_use]
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// This body, serialized as JSON.
+    ///
+    /// # Panics
+    ///
+    /// When `value` cannot be serialized (a map with non-string keys).
+    #[must_use]
+    pub fn with_json(self, value: &impl serde::Serialize) -> Self {
+        let body = serde_json::to_vec(value).unwrap_or_else(|e| panic!("ApiError::with_json: {e}"));
+        self.with_header("content-type", "application/json").with_body(body)
+    }
+
+    /// One more header (a request id header also sets
+    /// [`request_id`](Self::request_id), as on a real answer).
+    ///
+    /// # Panics
+    ///
+    /// When `name` or `value` cannot be a header (a CR/LF, a space in the name).
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|_| panic!("{name:?} is not a header name"));
+        let value = http::HeaderValue::from_str(value).unwrap_or_else(|_| panic!("{value:?} is not a header value"));
+        self.headers.append(name, value);
+        self.request_id = request_id(&self.headers);
+        self
+    }
+
+    /// The request this answers: its method and (filled-in) path.
+    #[must_use]
+    pub fn with_request(mut self, method: http::Method, path: impl Into<String>) -> Self {
+        self.method = method;
+        self.path = path.into();
+        self
+    }
+
     /// The body as text (lossy).
     #[must_use]
     pub fn body_text(&self) -> String {
@@ -582,6 +747,7 @@ mod tests {
             (Error::Config("x".into()), None),
             (Error::Io { context: "x".into(), source: std::io::Error::other("x") }, None),
             (Error::Paging { operation: "op", message: "x".into() }, None),
+            (Error::Interceptor { operation: "op", interceptor: "i".into(), message: "x".into() }, None),
         ]
     }
 
@@ -599,14 +765,42 @@ mod tests {
             Error::Config(_) => "Config",
             Error::Io { .. } => "Io",
             Error::Paging { .. } => "Paging",
+            Error::Interceptor { .. } => "Interceptor",
         }
+    }
+
+    #[test]
+    fn test_constructors_build_what_the_client_returns() {
+        let e = Error::api("get", 404, "nope");
+        assert!(e.is_not_found());
+        assert_eq!(e.as_api().unwrap().body_text(), "nope");
+        assert!(!e.is_retryable());
+        let e = Error::from(ApiError::new("get", 503).with_header("x-request-id", "r1").with_json(&serde_json::json!({"a": 1})));
+        assert_eq!(e.request_id(), Some("r1"));
+        assert!(e.is_retryable());
+        assert_eq!(e.as_api().unwrap().headers["content-type"], "application/json");
+        let e = Error::rate_limited("list", Duration::from_millis(1500));
+        assert_eq!(e.retry_after(), Some(Duration::from_millis(1500)));
+        assert_eq!(e.status_code(), Some(429));
+        assert_eq!(e.as_api().unwrap().headers["retry-after"], "2");
+        // A 429 built by hand reads like the client's.
+        let e = Error::from(ApiError::new("list", 429).with_header("retry-after", "7"));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+        assert!(matches!(Error::timeout("x", Duration::from_secs(1)), Error::Timeout { limit: "attempt", .. }));
+        assert!(Error::connection("x", "reset").is_retryable());
+    }
+
+    #[test]
+    #[should_panic(expected = "not a header value")]
+    fn a_test_header_with_a_newline_is_refused() {
+        let _ = ApiError::new("x", 400).with_header("x-a", "a\r\nb: c");
     }
 
     #[test]
     fn status_code_and_is_not_found_answer_on_every_kind() {
         let cases = every_kind();
         let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(e, _)| kind(e)).collect();
-        assert_eq!(kinds.len(), 11, "every kind has a case: {kinds:?}");
+        assert_eq!(kinds.len(), 12, "every kind has a case: {kinds:?}");
         for (e, status) in &cases {
             assert_eq!(e.status_code(), *status, "{}", kind(e));
             assert_eq!(e.status().map(|s| s.as_u16()), *status, "{}", kind(e));

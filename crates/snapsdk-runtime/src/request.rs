@@ -5,7 +5,7 @@ use http::{HeaderMap, Method};
 
 use crate::auth::AuthRequirement;
 use crate::body::Body;
-use crate::config::{RateLimit, RequestOptions};
+use crate::config::{Extras, RateLimit, RequestOptions};
 
 /// Facts about a vendor that the generated crate hands to the runtime.
 #[derive(Debug)]
@@ -53,6 +53,8 @@ pub struct Request {
     pub body: Body,
     /// Per-call retry and timeout overrides.
     pub options: RequestOptions,
+    /// Per-call extra headers and query pairs (none unless set).
+    pub extras: Extras,
     /// Read the whole body before returning (JSON, text, empty); `false` streams it.
     pub buffer: bool,
 }
@@ -60,6 +62,6 @@ pub struct Request {
 impl Request {
     /// A request for `op` to `path` (already encoded), with no query, headers or body yet.
     pub fn new(op: &'static OperationInfo, path: String) -> Self {
-        Request { op, path, query: String::new(), headers: HeaderMap::new(), body: Body::Empty, options: RequestOptions::default(), buffer: true }
+        Request { op, path, query: String::new(), headers: HeaderMap::new(), body: Body::Empty, options: RequestOptions::default(), extras: Extras::default(), buffer: true }
     }
 }

@@ -5,12 +5,14 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use http::header::{HeaderMap, RETRY_AFTER};
 use http::StatusCode;
 use tokio::time::Instant;
 
 use crate::config::RetryConfig;
+pub(crate) use crate::error::retry_after;
 use crate::error::{is_retryable_status, Attempts, Error, StopReason};
+#[cfg(test)]
+use crate::error::parse_retry_after;
 
 /// About thirty years: what "never" means for deadlines and hold-offs, so
 /// that instant arithmetic cannot overflow on absurd inputs.
@@ -19,31 +21,6 @@ const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
 /// `now + d`, saturating at [`FAR`].
 pub(crate) fn after(now: Instant, d: Duration) -> Instant {
     now.checked_add(d.min(FAR)).unwrap_or(now + Duration::from_secs(86_400))
-}
-
-/// Parse a `Retry-After` value: delay seconds (digits; a fraction is
-/// tolerated) or an HTTP date, measured from `now`. A date in the past means
-/// no wait; a number too large to represent means "longer than any cap".
-/// Anything else is ignored (`None`), and the normal backoff applies.
-pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    if value.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(value.parse::<u64>().map(Duration::from_secs).unwrap_or(Duration::MAX));
-    }
-    if value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let secs: f64 = value.parse().ok()?;
-        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// The wait an answer's `Retry-After` header asks for, if it has a valid one.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())
 }
 
 /// The time before which no request of a client (or its clones) starts: set
@@ -119,8 +96,8 @@ pub(crate) struct Failure {
 
 /// What follows a failed attempt.
 pub(crate) enum Next {
-    /// Wait this long, then try again.
-    Retry(Duration),
+    /// Wait this long, then try again (the failed attempt's error, for interceptors).
+    Retry(Duration, Error),
     /// The call ends with this error (its attempts recorded).
     GiveUp(Error),
 }
@@ -143,7 +120,7 @@ impl Policy {
             return Next::GiveUp(self.give_up(operation, failure, stop, attempt, elapsed));
         }
         tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %failure.error.trace_summary(), "retrying");
-        Next::Retry(delay)
+        Next::Retry(delay, failure.error)
     }
 
     /// Why no further attempt may be made, before looking at the wait.

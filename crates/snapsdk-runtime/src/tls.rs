@@ -13,10 +13,19 @@ use crate::Error;
 /// A `reqwest::ClientBuilder` with the runtime's TLS setup (rustls, `ring`
 /// provider, the platform's certificate verifier, HTTP/2 and HTTP/1.1 by ALPN).
 ///
-/// Start from it when you pass your own client with `http_client(..)`: in a
-/// build where no reqwest TLS provider feature is on (the runtime turns none
-/// on), `reqwest::Client::builder().build()` panics for want of a crypto
-/// provider. A plain `cargo add reqwest` turns one on; then both ways work.
+/// The way to a `reqwest` client of your own (proxies, TLS roots, pools) for
+/// `http_client(..)` / `http_client_builder(..)`. `reqwest::Client::new()`
+/// or `reqwest::Client::builder().build()` panics for want of a crypto
+/// provider in a build where no reqwest TLS provider feature is on (the
+/// runtime turns none on, to keep aws-lc-sys and cmake out), which is why
+/// the runtime does not re-export `reqwest`. A plain `cargo add reqwest`
+/// turns one on; then both ways work.
+///
+/// ```
+/// let http = snapsdk_runtime::http_client_builder()?.pool_max_idle_per_host(4).build()?;
+/// # let _ = http;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 ///

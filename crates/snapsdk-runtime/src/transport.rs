@@ -11,7 +11,8 @@ use tokio::time::Instant;
 
 use crate::auth::Credentials;
 use crate::body::Body;
-use crate::error::{transport_error, ApiError, Error, MAX_ERROR_BODY};
+use crate::error::{request_id, transport_error, ApiError, Error, MAX_ERROR_BODY};
+use crate::intercept::{AttemptRequest, AttemptResponse, Interceptors};
 #[cfg(feature = "multipart")]
 use crate::multipart::Progress;
 use crate::read::{read_error_body, read_success_body};
@@ -31,6 +32,10 @@ pub(crate) struct Transport {
     pub(crate) user_agent: HeaderValue,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) max_body_size: u64,
+    pub(crate) interceptors: Interceptors,
+    /// The test kit's in-process server, answering instead of the network.
+    #[cfg(feature = "test-util")]
+    pub(crate) mock: Option<crate::mock::Server>,
 }
 
 /// How one attempt ended.
@@ -53,11 +58,14 @@ struct Hop {
     method: Method,
     with_body: bool,
     count: usize,
+    /// The attempt this hop belongs to, from 1.
+    attempt: u32,
 }
 
 impl Transport {
     /// One attempt: send (following redirects within the origin), then read
     /// the answer. `permit` is the connection slot, held by a streamed body.
+    #[allow(clippy::too_many_arguments)] // one attempt's pieces, handed on once
     pub(crate) async fn attempt(
         &self,
         req: &Request,
@@ -66,13 +74,18 @@ impl Transport {
         idle: Duration,
         started: Instant,
         permit: Slot,
+        number: u32,
     ) -> Result<Attempt, Error> {
-        let mut resp = match self.send(req, url, credentials, idle).await? {
+        let sent_at = (!self.interceptors.is_empty()).then(Instant::now);
+        let mut resp = match self.send(req, url, credentials, idle, number).await? {
             Ok(resp) => resp,
             Err(failed) => return Ok(failed),
         };
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
+        if let Some(sent_at) = sent_at {
+            self.response_hooks(req, number, status, &headers, sent_at)?;
+        }
         if status.is_success() {
             Ok(self.success(req, resp, status, headers, idle, started, permit).await)
         } else {
@@ -82,8 +95,24 @@ impl Transport {
 
     /// Send the request, following redirects within the origin: the answer
     /// to the last hop, or the failed attempt.
-    async fn send(&self, req: &Request, url: &reqwest::Url, credentials: Option<&Credentials>, idle: Duration) -> Result<Result<reqwest::Response, Attempt>, Error> {
-        let mut hop = Hop { method: req.op.method.clone(), with_body: true, count: 0 };
+    /// Tell the interceptors about an answer (its headers scrubbed of any echo of the secret).
+    fn response_hooks(&self, req: &Request, attempt: u32, status: StatusCode, headers: &HeaderMap, sent_at: Instant) -> Result<(), Error> {
+        let scrubbed;
+        let headers = match &self.credentials {
+            Some(c) => {
+                let mut h = headers.clone();
+                c.scrub_headers(&mut h);
+                scrubbed = h;
+                &scrubbed
+            }
+            None => headers,
+        };
+        let seen = AttemptResponse { op: req.op, attempt, status, headers, elapsed: sent_at.elapsed() };
+        self.interceptors.run(req.op.id, |i| i.after_response(&seen))
+    }
+
+    async fn send(&self, req: &Request, url: &reqwest::Url, credentials: Option<&Credentials>, idle: Duration, attempt: u32) -> Result<Result<reqwest::Response, Attempt>, Error> {
+        let mut hop = Hop { method: req.op.method.clone(), with_body: true, count: 0, attempt };
         let mut redirected: Option<reqwest::Url> = None;
         loop {
             let url = redirected.as_ref().unwrap_or(url);
@@ -105,7 +134,11 @@ impl Transport {
     async fn send_hop(&self, req: &Request, hop: &Hop, url: &reqwest::Url, credentials: Option<&Credentials>, idle: Duration) -> Result<Result<reqwest::Response, Attempt>, Error> {
         let op = req.op;
         let progress = upload_progress(&req.body);
-        let request = self.build_request(req, &hop.method, url.clone(), credentials, hop.with_body, &progress).await?;
+        let request = self.build_request(req, hop, url.clone(), credentials, &progress).await?;
+        #[cfg(feature = "test-util")]
+        if let Some(mock) = &self.mock {
+            return Ok(mock.answer(req, hop.attempt, request, self.credentials.as_ref()).await.map_err(|fault| Attempt::Failed(fault.into_failure(op.id))));
+        }
         let sending = self.http.execute(request);
         let result = match &progress {
             // An upload: also fail if the server stops taking the body.
@@ -134,23 +167,21 @@ impl Transport {
 
     /// Build the request for one hop: headers, credentials, and the body
     /// unless a redirect dropped it. `progress` watches a multipart upload.
-    async fn build_request(
-        &self,
-        req: &Request,
-        method: &Method,
-        url: reqwest::Url,
-        credentials: Option<&Credentials>,
-        with_body: bool,
-        progress: &Option<Arc<Progress>>,
-    ) -> Result<reqwest::Request, Error> {
+    async fn build_request(&self, req: &Request, hop: &Hop, url: reqwest::Url, credentials: Option<&Credentials>, progress: &Option<Arc<Progress>>) -> Result<reqwest::Request, Error> {
         let op = req.op;
         let mut headers = req.headers.clone();
         headers.insert(USER_AGENT, self.user_agent.clone());
+        if !self.interceptors.is_empty() {
+            // Before the credentials go on: interceptors never see or set them.
+            let protected = self.credentials.as_ref().map(Credentials::header_name);
+            let mut seen = AttemptRequest { op, attempt: hop.attempt, method: &hop.method, url: &url, headers: &mut headers, protected };
+            self.interceptors.run(op.id, |i| i.before_attempt(&mut seen))?;
+        }
         if let Some(c) = credentials {
             c.apply(&mut headers);
         }
-        let mut builder = self.http.request(method.clone(), url);
-        if with_body {
+        let mut builder = self.http.request(hop.method.clone(), url);
+        if hop.with_body {
             builder = add_body(builder, &mut headers, req, progress).await?;
         }
         let mut request = builder.build().map_err(|e| Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())))?;
@@ -275,13 +306,6 @@ fn redirect_target(resp: &reqwest::Response, from: &reqwest::Url) -> Option<reqw
     (next.origin() == from.origin()).then_some(next)
 }
 
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    ["x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id"]
-        .iter()
-        .find_map(|h| headers.get(*h))
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
 
 /// The URL of one call: the parsed base with the call's path (after the
 /// base's own prefix) and query. Setting them on the parsed base gives the

@@ -63,8 +63,13 @@ fn each_feature_brings_its_crates_and_only_it() {
     assert!(!has(&none, "governor") && !has(&none, "mime_guess"), "{none}");
     assert!(has(&limit, "governor") && !has(&limit, "mime_guess"));
     assert!(has(&multipart, "mime_guess") && !has(&multipart, "governor"));
+    // The test kit adds code, not crates: its one dependency is already in reqwest's tree.
+    let crates = |tree: &str| -> std::collections::BTreeSet<String> { tree.lines().map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" ")).collect() };
+    let kit = dependencies(&["test-util"]);
+    assert!(has(&kit, "http-body-util"), "the scan is broken: {kit}");
+    assert_eq!(crates(&none), crates(&kit), "feature `test-util` changed the set of crates");
     // README: rustls on ring, so no aws-lc-sys build and no cmake, with every feature.
-    for tree in [&none, &dependencies(&["rate-limit", "multipart"])] {
+    for tree in [&none, &dependencies(&["rate-limit", "multipart", "test-util"])] {
         for banned in ["aws-lc-sys", "aws-lc-rs", "cmake"] {
             assert!(!has(tree, banned), "{banned} is in the runtime's dependency tree");
         }

@@ -2,6 +2,9 @@
 
 use std::fmt::Write as _;
 
+/// What the Evidence column means, under a model that has a lenient field.
+const EVIDENCE_NOTE: &str = "Evidence: `documented` fields have the type the vendor's document states, and a value of another form fails the answer; `seen` fields (recorded traffic or the vendor's SDK) and `inferred` fields (the type from the name alone) read as absent when the value does not fit, and the value stays in `extra`.";
+
 use crate::emit::rust::call_signature;
 use crate::ir::{self, Api, ContentKind, ModelKind, Ty};
 
@@ -248,21 +251,25 @@ fn model(w: &mut String, m: &ir::Model) {
         ModelKind::Object { fields, keep_unknown } => {
             let _ = writeln!(
                 w,
-                "| Field | Rust | Type | Required | Description |\n|---|---|---|---|---|"
+                "| Field | Rust | Type | Required | Evidence | Description |\n|---|---|---|---|---|---|"
             );
             for f in fields {
                 let _ = writeln!(
                     w,
-                    "| `{}` | `{}` | {} | {} | {} |",
+                    "| `{}` | `{}` | {} | {} | {} | {} |",
                     f.wire,
                     f.rust,
                     cell(&ty_name(&f.ty)),
                     if f.required { "yes" } else { "no" },
+                    f.evidence.as_str(),
                     cell(&esc(&f.description))
                 );
             }
             if *keep_unknown {
                 let _ = writeln!(w, "\nFields not listed here are kept in `extra`.");
+            }
+            if fields.iter().any(|f| f.evidence.lenient()) {
+                let _ = writeln!(w, "\n{EVIDENCE_NOTE}");
             }
         }
         ModelKind::Enum { values, .. } => {

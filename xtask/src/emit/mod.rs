@@ -190,7 +190,7 @@ readme = "README.md"
 documentation = "https://docs.rs/{name}"
 keywords = {keywords}
 categories = {categories}
-include = ["src/**", "examples/**", "README.md", "API.md", "openapi.json", "Cargo.toml", "LICENSE-*"]
+include = ["src/**", "examples/**", "README.md", "CHANGELOG.md", "API.md", "openapi.json", "Cargo.toml", "LICENSE-*"]
 {publish}
 [package.metadata.docs.rs]
 all-features = true

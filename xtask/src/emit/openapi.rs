@@ -16,8 +16,12 @@ pub fn schema(ty: &Ty) -> Value {
         Ty::Integer => json!({"type": "integer", "format": "int64"}),
         Ty::Number => json!({"type": "number"}),
         Ty::Boolean => json!({"type": "boolean"}),
-        Ty::LooseBool => json!({"anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false", "1", "0"]}, {"type": "integer", "enum": [0, 1]}]}),
-        Ty::LooseInt => json!({"anyOf": [{"type": "integer", "format": "int64"}, {"type": "string", "pattern": "^-?[0-9]+$"}]}),
+        Ty::LooseBool => {
+            json!({"anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false", "1", "0"]}, {"type": "integer", "enum": [0, 1]}]})
+        }
+        Ty::LooseInt => {
+            json!({"anyOf": [{"type": "integer", "format": "int64"}, {"type": "string", "pattern": "^-?[0-9]+$"}]})
+        }
         Ty::Date => json!({"type": "string", "format": "date"}),
         // Unix seconds over the years the string form can write (0000-9999), which the client decodes.
         Ty::Timestamp => json!({"anyOf": [
@@ -30,7 +34,9 @@ pub fn schema(ty: &Ty) -> Value {
         Ty::List(t) => json!({"type": "array", "items": schema(t)}),
         Ty::Map(t) => json!({"type": "object", "additionalProperties": schema(t)}),
         // The JSON text of a list, in one string (a form field or query value).
-        Ty::JsonList(t) => json!({"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "array", "items": schema(t)}}),
+        Ty::JsonList(t) => {
+            json!({"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "array", "items": schema(t)}})
+        }
         Ty::Model(m) => json!({"$ref": format!("#/components/schemas/{m}")}),
     }
 }
@@ -80,7 +86,10 @@ fn model_schema(m: &ir::Model) -> Value {
                 if f.sensitive {
                     fs["x-sensitive"] = json!(true);
                 }
-                props.insert(f.wire.clone(), if f.required { fs } else { nullable(fs) });
+                let mut fs = if f.required { fs } else { nullable(fs) };
+                // What the type rests on: `documented`, `seen` or `inferred` (specs/README.md).
+                fs["x-evidence"] = json!(f.evidence.as_str());
+                props.insert(f.wire.clone(), fs);
             }
             let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.wire.as_str()).collect();
             let mut o = json!({"type": "object", "properties": props, "additionalProperties": keep_unknown});
@@ -110,7 +119,10 @@ fn model_schema(m: &ir::Model) -> Value {
             o.insert("x-source".into(), json!({"document": src.file, "section": src.section}));
         }
         if !m.notes.is_empty() {
-            o.insert("x-spec-decisions".into(), json!(m.notes.iter().map(|n| n.trim()).collect::<Vec<_>>()));
+            o.insert(
+                "x-spec-decisions".into(),
+                json!(m.notes.iter().map(|n| n.trim()).collect::<Vec<_>>()),
+            );
         }
     }
     s
@@ -139,7 +151,15 @@ fn media_type(r: &ir::Response) -> Option<String> {
     })
 }
 
-fn parameter(name: &str, location: &str, ty: &Ty, required: bool, description: &str, default: Option<&Value>, client_default: Option<&Value>) -> Value {
+fn parameter(
+    name: &str,
+    location: &str,
+    ty: &Ty,
+    required: bool,
+    description: &str,
+    default: Option<&Value>,
+    client_default: Option<&Value>,
+) -> Value {
     let s = with_defaults(schema(ty), default, client_default);
     let mut p = json!({"name": name, "in": location, "required": required, "schema": s});
     if !description.is_empty() {
@@ -179,128 +199,193 @@ fn too_many_requests(limit: &ir::RateLimit) -> Value {
     })
 }
 
-pub fn emit(api: &Api) -> Value {
-    let v = &api.vendor;
+fn security_schemes(v: &ir::Vendor) -> Map<String, Value> {
     let mut schemes = Map::new();
     for s in &v.schemes {
         let def = match s.kind {
-            AuthKind::BasicKey | AuthKind::BasicLogin => json!({"type": "http", "scheme": "basic", "description": s.description}),
+            AuthKind::BasicKey | AuthKind::BasicLogin => {
+                json!({"type": "http", "scheme": "basic", "description": s.description})
+            }
             AuthKind::Bearer => json!({"type": "http", "scheme": "bearer", "description": s.description}),
-            AuthKind::Header => json!({"type": "apiKey", "in": "header", "name": s.header, "description": s.description}),
+            AuthKind::Header => {
+                json!({"type": "apiKey", "in": "header", "name": s.header, "description": s.description})
+            }
         };
         schemes.insert(s.id.clone(), def);
     }
-    let security = |ids: &[String]| -> Value { Value::Array(ids.iter().map(|id| json!({ id.clone(): [] })).collect()) };
+    schemes
+}
 
+fn security(ids: &[String]) -> Value {
+    Value::Array(ids.iter().map(|id| json!({ id.clone(): [] })).collect())
+}
+
+/// The operation's description, followed by its spec decisions (if any).
+fn description(op: &ir::Operation) -> String {
+    let mut description = op.description.clone().unwrap_or_default();
+    if !op.notes.is_empty() {
+        if !description.is_empty() {
+            description.push_str("\n\n");
+        }
+        description.push_str("Spec decisions:\n");
+        for n in &op.notes {
+            description.push_str(&format!("\n- {}", n.trim()));
+        }
+    }
+    description
+}
+
+/// The request body: a `requestBody` on `o`, or (query encoding) query parameters added to `params`.
+fn body(o: &mut Value, params: &mut Vec<Value>, b: &ir::Body) {
+    let mut props = Map::new();
+    for f in &b.fields {
+        props.insert(
+            f.wire.clone(),
+            with_defaults(
+                with_description(schema(&f.ty), &f.description),
+                f.default.as_ref(),
+                f.client_default.as_ref(),
+            ),
+        );
+    }
+    let required: Vec<&str> = b
+        .fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.wire.as_str())
+        .collect();
+    let mut body_schema = json!({"type": "object", "properties": props});
+    if !required.is_empty() {
+        body_schema["required"] = json!(required);
+    }
+    let media = match b.encoding {
+        BodyEncoding::Json => Some("application/json"),
+        BodyEncoding::Form => Some("application/x-www-form-urlencoded"),
+        BodyEncoding::Multipart => Some("multipart/form-data"),
+        BodyEncoding::Query => None,
+    };
+    match media {
+        Some(m) => {
+            // An all-optional body may be sent empty.
+            o["requestBody"] = json!({"required": !required.is_empty(), "content": { m: {"schema": body_schema}}});
+        }
+        None => {
+            for f in &b.fields {
+                params.push(parameter(
+                    &f.wire,
+                    "query",
+                    &f.ty,
+                    f.required,
+                    &f.description,
+                    f.default.as_ref(),
+                    f.client_default.as_ref(),
+                ));
+            }
+            o["x-query-body-content-type"] = json!(b
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/x-www-form-urlencoded".into()));
+        }
+    }
+}
+
+fn responses(op: &ir::Operation, v: &ir::Vendor) -> Map<String, Value> {
+    let mut responses = Map::new();
+    for r in &op.responses {
+        let mut rv = json!({"description": r.description});
+        if r.content == ContentKind::Undocumented {
+            rv["x-body"] = json!("undocumented");
+        }
+        if let Some(m) = media_type(r) {
+            let s = match (&r.ty, r.content) {
+                (Some(t), _) => schema(t),
+                (None, ContentKind::Json) => json!({}),
+                (None, ContentKind::Binary) => binary(),
+                (None, _) => json!({"type": "string"}),
+            };
+            rv["content"] = json!({ m: {"schema": s} });
+        }
+        responses.insert(r.status.to_string(), rv);
+    }
+    if let Some(limit) = &v.rate_limit {
+        // A spec's own 429 (with what it documents) wins over the derived one.
+        responses.entry("429").or_insert_with(|| too_many_requests(limit));
+    }
+    responses
+}
+
+/// One operation object (its keys in a fixed order).
+fn operation(op: &ir::Operation, v: &ir::Vendor) -> Value {
+    let mut params: Vec<Value> = op
+        .params
+        .iter()
+        .map(|p| {
+            let loc = match p.location {
+                ParamLocation::Path => "path",
+                ParamLocation::Query => "query",
+                ParamLocation::Header => "header",
+            };
+            parameter(
+                &p.wire,
+                loc,
+                &p.ty,
+                p.required,
+                &p.description,
+                p.default.as_ref(),
+                p.client_default.as_ref(),
+            )
+        })
+        .collect();
+    let mut o = json!({
+        "operationId": op.id,
+        "summary": op.summary,
+        "tags": [op.group],
+    });
+    let description = description(op);
+    if !description.is_empty() {
+        o["description"] = json!(description);
+    }
+    if !op.notes.is_empty() {
+        o["x-spec-decisions"] = json!(op.notes.iter().map(|n| n.trim()).collect::<Vec<_>>());
+    }
+    // Whether the client retries this operation after a failure once the request was sent.
+    o["x-retryable"] = json!(op.retryable);
+    let mut src = json!({"document": op.source.file, "section": op.source.section});
+    if let Some(why) = &op.source.inferred {
+        src["inferred"] = json!(why);
+    }
+    o["x-source"] = src;
+    if let Some(b) = &op.body {
+        body(&mut o, &mut params, b);
+    }
+    if !params.is_empty() {
+        o["parameters"] = Value::Array(params);
+    }
+    o["responses"] = Value::Object(responses(op, v));
+    match &op.auth {
+        ir::Auth::None => o["security"] = json!([]),
+        ir::Auth::Schemes(ids) if ids != &v.default_auth => o["security"] = security(ids),
+        _ => {}
+    }
+    if let Some(p) = &op.pagination {
+        o["x-pagination"] = match p {
+            ir::Pagination::Page {
+                param, items, total, ..
+            } => json!({"kind": "page", "param": param, "items": items, "total": total}),
+            ir::Pagination::Cursor {
+                param, cursor_field, ..
+            } => json!({"kind": "cursor", "param": param, "cursor_field": cursor_field}),
+        };
+    }
+    o
+}
+
+pub fn emit(api: &Api) -> Value {
+    let v = &api.vendor;
     let mut paths = Map::new();
     for op in &api.operations {
-        let mut params: Vec<Value> = op
-            .params
-            .iter()
-            .map(|p| {
-                let loc = match p.location {
-                    ParamLocation::Path => "path",
-                    ParamLocation::Query => "query",
-                    ParamLocation::Header => "header",
-                };
-                parameter(&p.wire, loc, &p.ty, p.required, &p.description, p.default.as_ref(), p.client_default.as_ref())
-            })
-            .collect();
-        let mut o = json!({
-            "operationId": op.id,
-            "summary": op.summary,
-            "tags": [op.group],
-        });
-        let mut description = op.description.clone().unwrap_or_default();
-        if !op.notes.is_empty() {
-            if !description.is_empty() {
-                description.push_str("\n\n");
-            }
-            description.push_str("Spec decisions:\n");
-            for n in &op.notes {
-                description.push_str(&format!("\n- {}", n.trim()));
-            }
-        }
-        if !description.is_empty() {
-            o["description"] = json!(description);
-        }
-        if !op.notes.is_empty() {
-            o["x-spec-decisions"] = json!(op.notes.iter().map(|n| n.trim()).collect::<Vec<_>>());
-        }
-        // Whether the client retries this operation after a failure once the request was sent.
-        o["x-retryable"] = json!(op.retryable);
-        let mut src = json!({"document": op.source.file, "section": op.source.section});
-        if let Some(why) = &op.source.inferred {
-            src["inferred"] = json!(why);
-        }
-        o["x-source"] = src;
-        if let Some(b) = &op.body {
-            let mut props = Map::new();
-            for f in &b.fields {
-                props.insert(f.wire.clone(), with_defaults(with_description(schema(&f.ty), &f.description), f.default.as_ref(), f.client_default.as_ref()));
-            }
-            let required: Vec<&str> = b.fields.iter().filter(|f| f.required).map(|f| f.wire.as_str()).collect();
-            let mut body_schema = json!({"type": "object", "properties": props});
-            if !required.is_empty() {
-                body_schema["required"] = json!(required);
-            }
-            let media = match b.encoding {
-                BodyEncoding::Json => Some("application/json"),
-                BodyEncoding::Form => Some("application/x-www-form-urlencoded"),
-                BodyEncoding::Multipart => Some("multipart/form-data"),
-                BodyEncoding::Query => None,
-            };
-            match media {
-                Some(m) => {
-                    // An all-optional body may be sent empty.
-                    o["requestBody"] = json!({"required": !required.is_empty(), "content": { m: {"schema": body_schema}}});
-                }
-                None => {
-                    for f in &b.fields {
-                        params.push(parameter(&f.wire, "query", &f.ty, f.required, &f.description, f.default.as_ref(), f.client_default.as_ref()));
-                    }
-                    o["x-query-body-content-type"] = json!(b.content_type.clone().unwrap_or_else(|| "application/x-www-form-urlencoded".into()));
-                }
-            }
-        }
-        if !params.is_empty() {
-            o["parameters"] = Value::Array(params);
-        }
-        let mut responses = Map::new();
-        for r in &op.responses {
-            let mut rv = json!({"description": r.description});
-            if r.content == ContentKind::Undocumented {
-                rv["x-body"] = json!("undocumented");
-            }
-            if let Some(m) = media_type(r) {
-                let s = match (&r.ty, r.content) {
-                    (Some(t), _) => schema(t),
-                    (None, ContentKind::Json) => json!({}),
-                    (None, ContentKind::Binary) => binary(),
-                    (None, _) => json!({"type": "string"}),
-                };
-                rv["content"] = json!({ m: {"schema": s} });
-            }
-            responses.insert(r.status.to_string(), rv);
-        }
-        if let Some(limit) = &v.rate_limit {
-            // A spec's own 429 (with what it documents) wins over the derived one.
-            responses.entry("429").or_insert_with(|| too_many_requests(limit));
-        }
-        o["responses"] = Value::Object(responses);
-        match &op.auth {
-            ir::Auth::None => o["security"] = json!([]),
-            ir::Auth::Schemes(ids) if ids != &v.default_auth => o["security"] = security(ids),
-            _ => {}
-        }
-        if let Some(p) = &op.pagination {
-            o["x-pagination"] = match p {
-                ir::Pagination::Page { param, items, total, .. } => json!({"kind": "page", "param": param, "items": items, "total": total}),
-                ir::Pagination::Cursor { param, cursor_field, .. } => json!({"kind": "cursor", "param": param, "cursor_field": cursor_field}),
-            };
-        }
         let entry = paths.entry(op.path.clone()).or_insert_with(|| json!({}));
-        entry[op.method.as_str().to_lowercase()] = o;
+        entry[op.method.as_str().to_lowercase()] = operation(op, v);
     }
     let mut schemas = Map::new();
     for m in &api.models {
@@ -316,7 +401,7 @@ pub fn emit(api: &Api) -> Value {
         "servers": [{"url": v.base_url}],
         "security": security(&v.default_auth),
         "paths": paths,
-        "components": {"schemas": schemas, "securitySchemes": schemes},
+        "components": {"schemas": schemas, "securitySchemes": security_schemes(v)},
     });
     if let Some(r) = &v.rate_limit {
         doc["x-rate-limit"] = json!({"requests": r.requests, "per_seconds": r.per_seconds});
@@ -330,14 +415,23 @@ mod tests {
 
     #[test]
     fn nullable_uses_json_schema_2020_12() {
-        assert_eq!(nullable(json!({"type": "string", "description": "d"})), json!({"type": ["string", "null"], "description": "d"}));
+        assert_eq!(
+            nullable(json!({"type": "string", "description": "d"})),
+            json!({"type": ["string", "null"], "description": "d"})
+        );
         assert_eq!(
             nullable(json!({"$ref": "#/components/schemas/M", "description": "d"})),
             json!({"anyOf": [{"$ref": "#/components/schemas/M"}, {"type": "null"}], "description": "d"})
         );
-        assert_eq!(nullable(json!({"anyOf": [{"type": "integer"}]})), json!({"anyOf": [{"type": "integer"}, {"type": "null"}]}));
+        assert_eq!(
+            nullable(json!({"anyOf": [{"type": "integer"}]})),
+            json!({"anyOf": [{"type": "integer"}, {"type": "null"}]})
+        );
         // An enum must list null to allow it; a null branch says the same more plainly.
-        assert_eq!(nullable(json!({"type": "string", "enum": ["a"]})), json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "null"}]}));
+        assert_eq!(
+            nullable(json!({"type": "string", "enum": ["a"]})),
+            json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "null"}]})
+        );
         // `{}` already allows null.
         assert_eq!(nullable(json!({})), json!({}));
     }
@@ -356,13 +450,21 @@ mod tests {
                         Some(r) => {
                             limited += 1;
                             let d = declared["description"].as_str().unwrap_or_default();
-                            assert!(d.contains(&format!("{} requests per {} s", r.requests, r.per_seconds)) && d.contains(&r.source.cite()), "{method} {path}: {declared}");
+                            assert!(
+                                d.contains(&format!("{} requests per {} s", r.requests, r.per_seconds))
+                                    && d.contains(&r.source.cite()),
+                                "{method} {path}: {declared}"
+                            );
                             // No invented body; Retry-After declared, not promised.
                             assert!(declared.get("content").is_none(), "{method} {path}: {declared}");
                             assert_eq!(declared["x-body"], "undocumented");
                             assert_eq!(declared["headers"]["Retry-After"]["required"], false);
                         }
-                        None => assert!(declared.is_null(), "{}: {method} {path} declares a 429 without a documented limit", api.vendor.name),
+                        None => assert!(
+                            declared.is_null(),
+                            "{}: {method} {path} declares a 429 without a documented limit",
+                            api.vendor.name
+                        ),
                     }
                 }
             }
@@ -372,10 +474,48 @@ mod tests {
     }
 
     #[test]
+    fn every_model_field_carries_its_evidence_level() {
+        let field = |wire: &str, ty: Ty, required: bool, evidence: ir::Evidence| ir::Field {
+            wire: wire.into(),
+            rust: wire.into(),
+            ty,
+            required,
+            default: None,
+            client_default: None,
+            description: String::new(),
+            sensitive: false,
+            evidence,
+        };
+        let fields = vec![
+            field("id", Ty::Integer, true, ir::Evidence::Documented),
+            field("seen_at", Ty::Timestamp, false, ir::Evidence::Seen),
+            field("blob", Ty::Json, false, ir::Evidence::Inferred),
+        ];
+        let m = ir::Model {
+            name: "M".into(),
+            description: "d".into(),
+            source: None,
+            kind: ModelKind::Object {
+                fields,
+                keep_unknown: true,
+            },
+            notes: vec![],
+        };
+        let s = model_schema(&m);
+        assert_eq!(s["properties"]["id"]["x-evidence"], "documented");
+        assert_eq!(s["properties"]["seen_at"]["x-evidence"], "seen");
+        // On the outside of a nullable schema, and `{}` (any JSON) stays unwrapped.
+        assert_eq!(s["properties"]["blob"], json!({"x-evidence": "inferred"}));
+    }
+
+    #[test]
     fn no_openapi_3_0_keywords() {
         for ty in [Ty::Binary, Ty::Timestamp, Ty::List(Box::new(Ty::Model("M".into())))] {
             let s = nullable(with_description(schema(&ty), "d")).to_string();
-            assert!(!s.contains("nullable") && !s.contains("\"binary\"") && !s.contains("allOf"), "{s}");
+            assert!(
+                !s.contains("nullable") && !s.contains("\"binary\"") && !s.contains("allOf"),
+                "{s}"
+            );
         }
     }
 }

@@ -453,7 +453,7 @@ pub(crate) fn emit_lib(api: &Api) -> TokenStream {
     }
 }
 
-fn field_tokens(f: &ir::Field) -> TokenStream {
+fn field_tokens(f: &ir::Field, lenient: Option<&str>) -> TokenStream {
     let rt = rt();
     let name = ident(&f.rust);
     let wire = &f.wire;
@@ -465,7 +465,19 @@ fn field_tokens(f: &ir::Field) -> TokenStream {
     if f.sensitive {
         doc_lines.push("A secret: `Debug` prints `<redacted>`; the value itself is kept.".into());
     }
+    doc_lines.push(f.evidence.doc().into());
     let d = docs(doc_lines.iter().map(String::as_str));
+    if let Some(module) = lenient {
+        // A field no document types: a value that does not fit reads as
+        // `None` and stays in `extra` (snapsdk_runtime::lenient).
+        let de = format!("{module}::de_{}", f.rust.trim_start_matches("r#"));
+        let ser = format!("{module}::ser_{}", f.rust.trim_start_matches("r#"));
+        return quote! {
+            #d
+            #[serde(flatten, deserialize_with = #de, serialize_with = #ser)]
+            pub #name: Option<#ty>,
+        };
+    }
     let loose = match (&f.ty, f.required) {
         (Ty::LooseBool, true) => Some(quote!(#rt::de::loose_bool)),
         (Ty::LooseBool, false) => Some(quote!(#rt::de::opt_loose_bool)),
@@ -492,6 +504,57 @@ fn field_tokens(f: &ir::Field) -> TokenStream {
     }
 }
 
+/// The decoding glue of a model's lenient (`seen` or `inferred`) fields: the
+/// name of a private module and the module itself (`None` when every field is
+/// documented). Per field: `de_<field>` and `ser_<field>` for its flattened
+/// field; per model: `extra`, which keeps a lenient value only when it did
+/// not fit. See `snapsdk_runtime::lenient`.
+fn lenient_glue(model: &str, fields: &[ir::Field]) -> (String, Option<TokenStream>) {
+    let rt = rt();
+    let module = format!("__{}_lenient", names::snake(model));
+    let lenient: Vec<&ir::Field> = fields.iter().filter(|f| f.evidence.lenient()).collect();
+    if lenient.is_empty() {
+        return (module, None);
+    }
+    let fns = lenient.iter().map(|f| {
+        let bare = f.rust.trim_start_matches("r#");
+        let (de, ser, decode) = (format_ident!("de_{}", bare), format_ident!("ser_{}", bare), format_ident!("decode_{}", bare));
+        let ty = rust_type(&f.ty);
+        let wire = &f.wire;
+        let body = match f.ty {
+            Ty::LooseBool => quote!(#rt::de::loose_bool(v)),
+            Ty::LooseInt => quote!(#rt::de::loose_int(v)),
+            _ => quote!(<#ty as ::serde::Deserialize>::deserialize(v)),
+        };
+        quote! {
+            fn #decode(v: &::serde_json::Value) -> ::std::result::Result<#ty, ::serde_json::Error> { #body }
+            pub(super) fn #de<'de, D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Option<#ty>, D::Error> {
+                #rt::lenient::field(d, #model, #wire, #decode)
+            }
+            pub(super) fn #ser<S: ::serde::Serializer>(v: &Option<#ty>, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                #rt::lenient::serialize_field(v, #wire, s)
+            }
+        }
+    });
+    let fits = lenient.iter().map(|f| {
+        let decode = format_ident!("decode_{}", f.rust.trim_start_matches("r#"));
+        let wire = &f.wire;
+        quote!((#wire, |v| #decode(v).is_ok()))
+    });
+    let m = ident(&module);
+    let doc = format!(" Lenient decoding of `{model}`'s fields that no document types.");
+    let items = quote! {
+        #[doc = #doc]
+        mod #m {
+            #(#fns)*
+            pub(super) fn extra<'de, D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<::serde_json::Map<String, ::serde_json::Value>, D::Error> {
+                #rt::lenient::extra(d, &[#(#fits),*])
+            }
+        }
+    };
+    (module, Some(items))
+}
+
 fn model_doc(m: &Model) -> TokenStream {
     let mut lines = vec![m.description.clone()];
     if let Some(s) = &m.source {
@@ -514,13 +577,20 @@ pub(crate) fn emit_models(api: &Api) -> TokenStream {
         let doc = model_doc(m);
         match &m.kind {
             ModelKind::Object { fields, keep_unknown } => {
-                let fs = fields.iter().map(field_tokens);
+                let (lenient_mod, lenient_items) = lenient_glue(&m.name, fields);
+                let fs = fields.iter().map(|f| field_tokens(f, (f.evidence.lenient() && *keep_unknown).then_some(lenient_mod.as_str())));
                 let extra_name = ident(&extra_map_name(fields));
+                let extra_de = lenient_items.as_ref().map(|_| {
+                    let p = format!("{lenient_mod}::extra");
+                    quote!(, deserialize_with = #p)
+                });
                 let extra = keep_unknown.then(|| quote! {
-                    /// Fields the server sent that the spec does not list, kept as JSON.
-                    #[serde(flatten)]
+                    /// Fields the server sent that the spec does not list, kept as JSON
+                    /// (with the raw value of a `seen` or `inferred` field that did not fit).
+                    #[serde(flatten #extra_de)]
                     pub #extra_name: ::serde_json::Map<String, ::serde_json::Value>,
                 });
+                let lenient_items = if *keep_unknown { lenient_items } else { None };
                 let default = fields.iter().filter(|f| f.required).all(|f| has_default(&f.ty)).then(|| quote!(Default,));
                 // `#[non_exhaustive]` keeps new fields a minor change, so callers
                 // outside the crate build values with `new` (required fields)
@@ -581,6 +651,8 @@ pub(crate) fn emit_models(api: &Api) -> TokenStream {
                     }
 
                     #debug_impl
+
+                    #lenient_items
 
                     impl #name {
                         #new_doc
@@ -992,7 +1064,7 @@ pub(crate) fn emit_operations(api: &Api) -> TokenStream {
             quote! {
                 let mut query: Vec<(&'static str, String)> = Vec::new();
                 #(#query_pushes)*
-                request.query = #rt::encode::form(#id, &query)?;
+                request.query = #rt::query::encode(#id, &query)?;
             }
         };
 

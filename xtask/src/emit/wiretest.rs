@@ -304,6 +304,10 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
     };
 
     let query_pairs = query.iter().map(|(k, v)| quote!((#k, #v)));
+    // A space in a query value goes out as `%20`, as the vendors' documents write it, never `+`.
+    let space_check = query.iter().any(|(_, v)| v.contains(' ')).then(|| {
+        quote!(assert!(!req.url.query().unwrap_or_default().contains('+'), "a space in the query goes out as %20, never +: {:?}", req.url.query());)
+    });
     let header_checks = headers.iter().map(|(k, v)| quote!(assert_eq!(header(&req, #k).as_deref(), Some(#v), "header parameter");));
     let body_check = match op.body.as_ref().map(|b| b.encoding) {
         Some(BodyEncoding::Json) => {
@@ -363,6 +367,7 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
             sent_query.sort();
             want_query.sort();
             assert_eq!(sent_query, want_query, "query");
+            #space_check
             #auth_check
             #(#header_checks)*
             #body_check
@@ -391,6 +396,8 @@ enum Spot {
     /// A required field; `exact` when its absence must be reported at its path
     /// (not inside a `oneOf`, where another variant may be tried).
     Required { field: String, exact: bool },
+    /// A `seen` or `inferred` field, and a value that does not fit its type.
+    Lenient { wrong: Value },
     LooseBool,
     LooseInt,
     Timestamp,
@@ -429,6 +436,9 @@ fn spots(api: &Api, ty: &Ty, value: &Value, path: &mut Vec<Step>, in_one_of: boo
                     path.push(Step::Key(f.wire.clone()));
                     let spot = if f.required { Spot::Required { field: f.wire.clone(), exact: !in_one_of } } else { Spot::Optional };
                     out.push((path.clone(), spot));
+                    if let (true, Some(wrong)) = (f.evidence.lenient() && *keep_unknown, wrong_form(api, &f.ty)) {
+                        out.push((path.clone(), Spot::Lenient { wrong }));
+                    }
                     spots(api, &f.ty, v, path, in_one_of, out);
                     path.pop();
                 }
@@ -445,6 +455,25 @@ fn spots(api: &Api, ty: &Ty, value: &Value, path: &mut Vec<Step>, in_one_of: boo
             None => {}
         },
         _ => {}
+    }
+}
+
+/// A JSON value that does not fit `ty` (`None` when every value fits, as for `json`).
+fn wrong_form(api: &Api, ty: &Ty) -> Option<Value> {
+    let not_an_object = json!({"snapsdk": "a value of the wrong form"});
+    match ty {
+        Ty::Json => None,
+        Ty::Map(_) => Some(json!("snapsdk: not an object")),
+        Ty::Model(m) => match model(api, m).map(|m| &m.kind) {
+            Some(ModelKind::Object { .. }) => Some(json!("snapsdk: not an object")),
+            Some(ModelKind::OneOf { variants }) => {
+                let takes_objects = variants.iter().any(|(_, t)| matches!(t, Ty::Json | Ty::Map(_)) || matches!(t, Ty::Model(_)) && wrong_form(api, t).is_some_and(|w| !w.is_object()));
+                (!takes_objects).then_some(not_an_object)
+            }
+            Some(ModelKind::Newtype { ty }) => wrong_form(api, ty),
+            _ => Some(not_an_object),
+        },
+        _ => Some(not_an_object),
     }
 }
 
@@ -602,6 +631,30 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
             out.push(Mutation { label: format!("every {kind} as {shown}"), body, expect: Expect::Decodes(vec![]) });
         }
     }
+    // Every `seen` or `inferred` field at once holds a value of the wrong
+    // form: the answer still decodes, and each raw value comes back from
+    // `extra` where it was sent. Lenient fields inside a lenient object go
+    // first (their parent intact), then the lenient objects themselves.
+    let lenient: Vec<(&Vec<Step>, &Value)> = found.iter().filter_map(|(p, s)| match s {
+        Spot::Lenient { wrong } => Some((p, wrong)),
+        _ => None,
+    }).collect();
+    let holds_another = |p: &Vec<Step>| lenient.iter().any(|(q, _)| q.len() > p.len() && pointer(q).starts_with(&format!("{}/", pointer(p))));
+    let (parents, leaves): (Vec<_>, Vec<_>) = lenient.iter().partition(|(p, _)| holds_another(p));
+    for (label, set) in [("every seen or inferred field", leaves), ("every seen or inferred object holding such fields", parents)] {
+        if set.is_empty() {
+            continue;
+        }
+        let body = with(&|v| {
+            for (path, wrong) in &set {
+                if let Some(x) = at_mut(v, path) {
+                    *x = (*wrong).clone();
+                }
+            }
+        });
+        let kept = set.iter().map(|(p, _)| pointer(p)).collect();
+        out.push(Mutation { label: format!("a value of the wrong form in {label}"), body, expect: Expect::Decodes(kept) });
+    }
     for (path, spot) in &found {
         if let Spot::Required { field, exact: true } = spot {
             let body = with(&|v| remove(v, path));
@@ -702,6 +755,55 @@ fn forward_test(api: &Api, op: &Operation) -> Option<(TokenStream, usize)> {
     ))
 }
 
+/// For each model with `seen` or `inferred` fields, a decode test: every such
+/// field holds a value of the wrong form at once (the model's required fields
+/// a sample value); the model decodes, each such field reads as `None`, and
+/// each raw value is kept in `extra` and re-serialised where it came from.
+/// This reaches models the operation samples do not (deep nesting).
+fn lenient_model_tests(api: &Api) -> Vec<TokenStream> {
+    let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
+    api.models
+        .iter()
+        .filter_map(|m| {
+            let ModelKind::Object { fields, keep_unknown: true } = &m.kind else { return None };
+            let wrong: Vec<(&crate::ir::Field, Value)> = fields.iter().filter(|f| f.evidence.lenient()).filter_map(|f| Some((f, wrong_form(api, &f.ty)?))).collect();
+            if wrong.is_empty() {
+                return None;
+            }
+            let mut sent = serde_json::Map::new();
+            for f in fields.iter().filter(|f| f.required) {
+                sent.insert(f.wire.clone(), response_json(api, &f.ty, 0));
+            }
+            for (f, w) in &wrong {
+                sent.insert(f.wire.clone(), w.clone());
+            }
+            let body = Value::Object(sent).to_string();
+            let name = format_ident!("{}", m.name);
+            let extra = format_ident!("{}", super::rust::extra_map_name(fields));
+            let checks = wrong.iter().map(|(f, _)| {
+                let (rust, wire) = (format_ident!("{}", f.rust), &f.wire);
+                quote! {
+                    assert!(m.#rust.is_none(), "{}: a value of the wrong form reads as absent", #wire);
+                    assert_eq!(m.#extra.get(#wire), sent.get(#wire), "{}: the raw value stays in extra", #wire);
+                    assert_eq!(back.get(#wire), sent.get(#wire), "{}: and is re-serialised", #wire);
+                }
+            });
+            let test = format_ident!("{}_fields_of_the_wrong_form_read_as_absent", names::snake(&m.name));
+            let doc = format!(" `{}`: its {} `seen` or `inferred` fields of the wrong form never fail decoding.", m.name, wrong.len());
+            Some(quote! {
+                #[doc = #doc]
+                #[test]
+                fn #test() {
+                    let sent: ::serde_json::Value = ::serde_json::from_str(#body).unwrap();
+                    let m: #krate::models::#name = ::serde_json::from_value(sent.clone()).expect("decodes");
+                    let back = ::serde_json::to_value(&m).unwrap();
+                    #(#checks)*
+                }
+            })
+        })
+        .collect()
+}
+
 /// The wire test file for one vendor, and how many operations it covers.
 pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
     let mut skipped = Vec::new();
@@ -724,6 +826,7 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
         forward.len()
     );
     let forward_tests = forward.iter().map(|(t, _)| t);
+    let lenient_tests = lenient_model_tests(api);
     let skipped_doc = if skipped.is_empty() {
         "Every operation of the spec is covered.".to_owned()
     } else {
@@ -804,6 +907,8 @@ pub fn emit(api: &Api) -> (TokenStream, Vec<String>) {
         }
 
         #(#forward_tests)*
+
+        #(#lenient_tests)*
     };
     (tokens, skipped)
 }
