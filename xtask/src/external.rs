@@ -162,42 +162,72 @@ pub type Installer<'a> = dyn FnMut(&str, &mut Command, &str) -> Result<(), ToolE
 /// The venv under `dir` with the requirements installed, through `installer`,
 /// unless the last successful install used the same `requirements`; its `bin` folder.
 pub fn install_validator(requirements: &Path, dir: &Path, installer: &mut Installer<'_>) -> Result<PathBuf, ToolError> {
-    let venv = dir.join("venv");
+    install_venv(requirements, &dir.join("venv"), "openapi validator", &[], installer)
+}
+
+/// A venv at `venv` holding exactly the hash-pinned `requirements` (pip run
+/// with `pip_args` too), installed through `installer` again only when that
+/// file changed since the last install (the copy kept inside the venv, so a
+/// deleted venv is reinstalled). Returns its `bin/`.
+///
+/// Safe when several threads or processes ask at once (tests of a cold target
+/// dir do): the check and the install hold an exclusive lock on `<venv>.lock`
+/// beside the venv, so one installs and the others wait, then find it done.
+pub fn install_venv(
+    requirements: &Path,
+    venv: &Path,
+    what: &str,
+    pip_args: &[&str],
+    installer: &mut Installer<'_>,
+) -> Result<PathBuf, ToolError> {
     let bin = venv.join("bin");
-    // Inside the venv, so a deleted venv is reinstalled.
     let installed = venv.join("installed-requirements.txt");
-    if !up_to_date(requirements, &installed) {
-        let _ = std::fs::remove_dir_all(&venv);
+    if let Some(dir) = venv.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        installer(
-            "openapi validator venv",
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-            "the OpenAPI check needs Python 3 (with venv) on PATH",
-        )?;
-        installer(
-            "openapi validator install",
-            Command::new(bin.join("python"))
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--no-input",
-                    "--require-hashes",
-                    "-r",
-                ])
-                .arg(requirements),
-            "the venv has no pip",
-        )?;
-        std::fs::create_dir_all(&venv).map_err(|e| format!("creating {}: {e}", venv.display()))?;
-        stamp(requirements, &installed)?;
-    } else {
-        eprintln!(
-            "==> openapi validator install: {} matches requirements.txt",
-            venv.display()
-        );
     }
+    let lock_path = venv.with_extension("lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("opening {}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
+    // Released when `lock` is dropped, on every return below.
+    if up_to_date(requirements, &installed) {
+        eprintln!(
+            "==> {what} install: {} matches {}",
+            venv.display(),
+            requirements.display()
+        );
+        return Ok(bin);
+    }
+    let _ = std::fs::remove_dir_all(venv);
+    installer(
+        &format!("{what} venv"),
+        Command::new("python3").args(["-m", "venv"]).arg(venv),
+        &format!("{what} needs Python 3 (with venv) on PATH"),
+    )?;
+    installer(
+        &format!("{what} install"),
+        Command::new(bin.join("python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--require-hashes",
+            ])
+            .args(pip_args)
+            .arg("-r")
+            .arg(requirements),
+        "the venv has no pip",
+    )?;
+    std::fs::create_dir_all(venv).map_err(|e| format!("creating {}: {e}", venv.display()))?;
+    stamp(requirements, &installed)?;
     Ok(bin)
 }
 
@@ -282,48 +312,15 @@ pub fn install_release_tools(target: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// A venv at `venv` holding exactly the hash-pinned `requirements`, installed
-/// again only when that file changed since the last install (the copy kept
-/// inside the venv, so a deleted venv is reinstalled). Returns its `bin/`.
+/// [`install_venv`] of wheels only (`--only-binary=:all:`), running pip for real.
 pub fn pinned_venv(requirements: &Path, venv: &Path, what: &str) -> Result<PathBuf, ToolError> {
-    let bin = venv.join("bin");
-    let installed = venv.join("installed-requirements.txt");
-    if up_to_date(requirements, &installed) {
-        eprintln!(
-            "==> {what} install: {} matches {}",
-            venv.display(),
-            requirements.display()
-        );
-        return Ok(bin);
-    }
-    let _ = std::fs::remove_dir_all(venv);
-    if let Some(dir) = venv.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    }
-    run(
-        &format!("{what} venv"),
-        Command::new("python3").args(["-m", "venv"]).arg(venv),
-        &format!("{what} needs Python 3 (with venv) on PATH"),
-    )?;
-    run(
-        &format!("{what} install"),
-        Command::new(bin.join("python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--require-hashes",
-                "--only-binary=:all:",
-                "-r",
-            ])
-            .arg(requirements),
-        "the venv has no pip",
-    )?;
-    stamp(requirements, &installed)?;
-    Ok(bin)
+    install_venv(
+        requirements,
+        venv,
+        what,
+        &["--only-binary=:all:"],
+        &mut |what, cmd, missing| run(what, cmd, missing),
+    )
 }
 
 /// The workflow files `lint_workflows` checks: `.github/workflows/*.yml|yaml`.
@@ -483,6 +480,52 @@ mod tests {
         std::fs::remove_dir_all(target.join("venv")).unwrap();
         install_validator(&req, &target, &mut fake(&mut calls, false)).unwrap();
         assert_eq!(calls.len(), 6);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_venv_installed_by_several_threads_at_once_is_installed_once() {
+        let dir = std::env::temp_dir().join(format!("xtask-venv-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let req = dir.join("requirements.txt");
+        std::fs::write(&req, "tool==1 --hash=sha256:aa\n").unwrap();
+        let venv = dir.join("cold-target/workflow-lint/venv");
+        let calls = std::sync::Mutex::new(Vec::new());
+        // What python -m venv and pip leave behind, slowly, so the threads overlap.
+        let installer = |what: &str, cmd: &mut Command, _: &str| -> Result<(), ToolError> {
+            calls.lock().unwrap().push(what.to_owned());
+            if what.ends_with(" venv") {
+                let venv = Path::new(cmd.get_args().last().unwrap());
+                std::fs::create_dir(venv).map_err(|e| format!("venv: {e}"))?;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                std::fs::create_dir(venv.join("bin")).map_err(|e| format!("bin: {e}"))?;
+            } else {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                let bin = Path::new(cmd.get_program()).parent().unwrap();
+                std::fs::write(bin.join("tool"), "#!").map_err(|e| format!("pip: {e}"))?;
+            }
+            Ok(())
+        };
+        let results: Vec<Result<PathBuf, String>> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..6)
+                .map(|_| s.spawn(|| install_venv(&req, &venv, "lint", &[], &mut { installer }).map_err(String::from)))
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        for r in &results {
+            assert_eq!(
+                r.as_ref(),
+                Ok(&venv.join("bin")),
+                "every caller gets the venv: {results:?}"
+            );
+        }
+        assert_eq!(
+            *calls.lock().unwrap(),
+            ["lint venv", "lint install"],
+            "one install, the others waited"
+        );
+        assert!(venv.join("bin/tool").is_file() && up_to_date(&req, &venv.join("installed-requirements.txt")));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
