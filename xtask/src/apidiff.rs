@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use semver::Version;
 
 use crate::emit::docs::ty_expr;
-use crate::emit::rust::{all_inputs, rust_type};
-use crate::ir::{Api, Auth, Model, ModelKind, Operation, Pagination, Ty};
+use crate::emit::rust::{all_inputs, rust_type, Input};
+use crate::ir::{Api, Auth, EnumValue, Field, Model, ModelKind, Operation, Pagination, Ty};
 use crate::regen::{self, Options, SpecRoot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -408,7 +408,21 @@ fn diff_operation(o: &Operation, n: &Operation, out: &mut Vec<Change>) {
 /// The operation's inputs: required ones are positional arguments, optional ones setters.
 fn diff_inputs(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) {
     let (oi, ni) = (all_inputs(o), all_inputs(n));
-    for i in &oi {
+    diff_kept_inputs(item, &oi, &ni, out);
+    diff_added_inputs(item, &oi, &ni, out);
+    diff_argument_order(item, &oi, &ni, out);
+    let (ob, nb) = (
+        o.body.as_ref().map(|b| (b.encoding, b.content_type.clone())),
+        n.body.as_ref().map(|b| (b.encoding, b.content_type.clone())),
+    );
+    if ob.is_some() && nb.is_some() && ob != nb {
+        out.push(change(Impact::Patch, item, "the request body is encoded differently"));
+    }
+}
+
+/// Each old input: removed, or how it changed (required, type, wire place, docs).
+fn diff_kept_inputs(item: &str, oi: &[Input<'_>], ni: &[Input<'_>], out: &mut Vec<Change>) {
+    for i in oi {
         let sub = format!("{item} parameter {}", i.rust);
         let Some(j) = ni.iter().find(|j| j.rust == i.rust) else {
             let how = if i.required { "argument" } else { "setter" };
@@ -446,7 +460,11 @@ fn diff_inputs(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) 
             out.push(change(Impact::Patch, &sub, "description or documented default changed"));
         }
     }
-    for j in &ni {
+}
+
+/// Each new input: a required one breaks existing calls, an optional one is a new setter.
+fn diff_added_inputs(item: &str, oi: &[Input<'_>], ni: &[Input<'_>], out: &mut Vec<Change>) {
+    for j in ni {
         if !oi.iter().any(|i| i.rust == j.rust) {
             let sub = format!("{item} parameter {}", j.rust);
             if j.required {
@@ -467,13 +485,17 @@ fn diff_inputs(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) 
             }
         }
     }
-    let order = |v: &[crate::emit::rust::Input<'_>]| {
+}
+
+/// The positional arguments kept by both versions must keep their order.
+fn diff_argument_order(item: &str, oi: &[Input<'_>], ni: &[Input<'_>], out: &mut Vec<Change>) {
+    let order = |v: &[Input<'_>]| {
         v.iter()
             .filter(|i| i.required)
             .map(|i| i.rust.to_owned())
             .collect::<Vec<_>>()
     };
-    let (oo, no) = (order(&oi), order(&ni));
+    let (oo, no) = (order(oi), order(ni));
     let common_o: Vec<&String> = oo.iter().filter(|x| no.contains(x)).collect();
     let common_n: Vec<&String> = no.iter().filter(|x| oo.contains(x)).collect();
     if common_o != common_n {
@@ -482,13 +504,6 @@ fn diff_inputs(item: &str, o: &Operation, n: &Operation, out: &mut Vec<Change>) 
             item,
             format!("argument order ({}) → ({})", oo.join(", "), no.join(", ")),
         ));
-    }
-    let (ob, nb) = (
-        o.body.as_ref().map(|b| (b.encoding, b.content_type.clone())),
-        n.body.as_ref().map(|b| (b.encoding, b.content_type.clone())),
-    );
-    if ob.is_some() && nb.is_some() && ob != nb {
-        out.push(change(Impact::Patch, item, "the request body is encoded differently"));
     }
 }
 
@@ -549,67 +564,8 @@ fn diff_model(o: &Model, n: &Model, out: &mut Vec<Change>) {
                 keep_unknown: nk,
             },
         ) => {
-            for f in of {
-                let sub = format!("{item} field {}", f.rust);
-                let Some(g) = nf.iter().find(|g| g.rust == f.rust) else {
-                    out.push(change(Impact::Breaking, sub, "removed"));
-                    continue;
-                };
-                if f.required != g.required {
-                    out.push(change(
-                        Impact::Breaking,
-                        &sub,
-                        if g.required {
-                            "now required: `Option<T>` becomes `T`"
-                        } else {
-                            "now optional: `T` becomes `Option<T>`"
-                        },
-                    ));
-                }
-                if let Some((impact, why)) = type_change(&f.ty, &g.ty) {
-                    out.push(change(impact, &sub, why));
-                }
-                if f.wire != g.wire {
-                    out.push(change(
-                        Impact::Patch,
-                        &sub,
-                        format!("wire name `{}` → `{}`", f.wire, g.wire),
-                    ));
-                }
-                if f.description != g.description || f.default != g.default {
-                    out.push(change(Impact::Patch, &sub, "description or documented default changed"));
-                }
-            }
-            for g in nf {
-                if !of.iter().any(|f| f.rust == g.rust) {
-                    let sub = format!("{item} field {}", g.rust);
-                    if g.required {
-                        out.push(change(
-                            Impact::Breaking,
-                            sub,
-                            "new required field: bodies without it stop decoding, and the struct may lose `Default`",
-                        ));
-                    } else {
-                        out.push(change(
-                            Impact::Minor,
-                            sub,
-                            format!(
-                                "new optional field ({}); the struct is `#[non_exhaustive]`",
-                                ty_expr(&g.ty)
-                            ),
-                        ));
-                    }
-                }
-            }
-            match (ok, nk) {
-                (true, false) => out.push(change(
-                    Impact::Breaking,
-                    &item,
-                    "no longer keeps unknown fields: the `extra` map is gone",
-                )),
-                (false, true) => out.push(change(Impact::Minor, &item, "now keeps unknown fields in `extra`")),
-                _ => {}
-            }
+            diff_fields(&item, of, nf, out);
+            diff_keep_unknown(&item, *ok, *nk, out);
         }
         (
             ModelKind::Enum {
@@ -621,37 +577,7 @@ fn diff_model(o: &Model, n: &Model, out: &mut Vec<Change>) {
                 integer: ni,
             },
         ) => {
-            for v in ov {
-                match nv.iter().find(|w| w.rust == v.rust) {
-                    None => out.push(change(
-                        Impact::Breaking,
-                        format!("{item} value {}", v.rust),
-                        "removed; the variant no longer exists",
-                    )),
-                    Some(w) if w.wire != v.wire => out.push(change(
-                        Impact::Patch,
-                        format!("{item} value {}", v.rust),
-                        format!("wire value `{}` → `{}`", v.wire, w.wire),
-                    )),
-                    Some(_) => {}
-                }
-            }
-            for w in nv {
-                if !ov.iter().any(|v| v.rust == w.rust) {
-                    out.push(change(
-                        Impact::Minor,
-                        format!("{item} value {}", w.rust),
-                        "added; the enum is `#[non_exhaustive]` (the value used to decode as `Unknown`)",
-                    ));
-                }
-            }
-            if oi != ni {
-                out.push(change(
-                    Impact::Patch,
-                    &item,
-                    "sent as a number instead of a string, or back",
-                ));
-            }
+            diff_enum(&item, (ov, *oi), (nv, *ni), out);
         }
         (ModelKind::OneOf { variants: ov }, ModelKind::OneOf { variants: nv }) => {
             if ov != nv {
@@ -681,6 +607,110 @@ fn diff_model(o: &Model, n: &Model, out: &mut Vec<Change>) {
     }
     if (&o.description, &o.notes) != (&n.description, &n.notes) {
         out.push(change(Impact::Patch, &item, "description or spec notes changed"));
+    }
+}
+
+/// Each object field: removed, added, or how it changed.
+fn diff_fields(item: &str, of: &[Field], nf: &[Field], out: &mut Vec<Change>) {
+    for f in of {
+        let sub = format!("{item} field {}", f.rust);
+        let Some(g) = nf.iter().find(|g| g.rust == f.rust) else {
+            out.push(change(Impact::Breaking, sub, "removed"));
+            continue;
+        };
+        if f.required != g.required {
+            out.push(change(
+                Impact::Breaking,
+                &sub,
+                if g.required {
+                    "now required: `Option<T>` becomes `T`"
+                } else {
+                    "now optional: `T` becomes `Option<T>`"
+                },
+            ));
+        }
+        if let Some((impact, why)) = type_change(&f.ty, &g.ty) {
+            out.push(change(impact, &sub, why));
+        }
+        if f.wire != g.wire {
+            out.push(change(
+                Impact::Patch,
+                &sub,
+                format!("wire name `{}` → `{}`", f.wire, g.wire),
+            ));
+        }
+        if f.description != g.description || f.default != g.default {
+            out.push(change(Impact::Patch, &sub, "description or documented default changed"));
+        }
+    }
+    for g in nf {
+        if !of.iter().any(|f| f.rust == g.rust) {
+            let sub = format!("{item} field {}", g.rust);
+            if g.required {
+                out.push(change(
+                    Impact::Breaking,
+                    sub,
+                    "new required field: bodies without it stop decoding, and the struct may lose `Default`",
+                ));
+            } else {
+                out.push(change(
+                    Impact::Minor,
+                    sub,
+                    format!(
+                        "new optional field ({}); the struct is `#[non_exhaustive]`",
+                        ty_expr(&g.ty)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Whether the struct keeps unknown fields in an `extra` map.
+fn diff_keep_unknown(item: &str, ok: bool, nk: bool, out: &mut Vec<Change>) {
+    match (ok, nk) {
+        (true, false) => out.push(change(
+            Impact::Breaking,
+            item,
+            "no longer keeps unknown fields: the `extra` map is gone",
+        )),
+        (false, true) => out.push(change(Impact::Minor, item, "now keeps unknown fields in `extra`")),
+        _ => {}
+    }
+}
+
+/// Each enum value: removed, added or re-spelled on the wire; and number versus string.
+fn diff_enum(item: &str, (ov, oi): (&[EnumValue], bool), (nv, ni): (&[EnumValue], bool), out: &mut Vec<Change>) {
+    for v in ov {
+        match nv.iter().find(|w| w.rust == v.rust) {
+            None => out.push(change(
+                Impact::Breaking,
+                format!("{item} value {}", v.rust),
+                "removed; the variant no longer exists",
+            )),
+            Some(w) if w.wire != v.wire => out.push(change(
+                Impact::Patch,
+                format!("{item} value {}", v.rust),
+                format!("wire value `{}` → `{}`", v.wire, w.wire),
+            )),
+            Some(_) => {}
+        }
+    }
+    for w in nv {
+        if !ov.iter().any(|v| v.rust == w.rust) {
+            out.push(change(
+                Impact::Minor,
+                format!("{item} value {}", w.rust),
+                "added; the enum is `#[non_exhaustive]` (the value used to decode as `Unknown`)",
+            ));
+        }
+    }
+    if oi != ni {
+        out.push(change(
+            Impact::Patch,
+            item,
+            "sent as a number instead of a string, or back",
+        ));
     }
 }
 

@@ -363,6 +363,26 @@ pub fn run_steps(steps: Vec<Step>, runner: &mut dyn Runner, lint: &[(String, Str
 pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Vec<Step> {
     let root = root.to_path_buf();
     let since = std::time::SystemTime::now();
+    let mut steps = build_steps();
+    // Prism must be in place before the tests start.
+    steps.push(prism_step(prepared));
+    steps.push(
+        // Every test binary and the doctests, to the end even when one fails.
+        Step::cargo(
+            "tests",
+            &["test", "--workspace", "--locked", "--no-fail-fast"],
+            &[],
+            Lint::Reuse,
+            true,
+        ),
+    );
+    steps.extend(package_steps(&root, since));
+    steps.extend(release_steps(root));
+    steps
+}
+
+/// Formatting, clippy with the test build, and rustdoc.
+fn build_steps() -> Vec<Step> {
     vec![
         // Clippy lints the workspace while the test binaries are built, so the
         // dependencies compile once (for clippy, the tests and the doctests)
@@ -391,30 +411,31 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
             Lint::No,
             false,
         ),
-        // Prism must be in place before the tests start.
-        Step {
-            what: "OpenAPI validation, Prism install".into(),
-            run: Run::Work(Box::new(move || {
-                prepared.join().unwrap_or_else(|_| {
-                    vec![Outcome {
-                        what: "OpenAPI validation, Prism install".into(),
-                        ok: false,
-                        took: Duration::ZERO,
-                        note: "the install thread panicked".into(),
-                    }]
-                })
-            })),
-        },
-        // Every test binary and the doctests, to the end even when one fails.
-        Step::cargo(
-            "tests",
-            &["test", "--workspace", "--locked", "--no-fail-fast"],
-            &[],
-            Lint::Reuse,
-            true,
-        ),
+    ]
+}
+
+/// Waits for the install thread: OpenAPI validation and the Prism install.
+fn prism_step(prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Step {
+    Step {
+        what: "OpenAPI validation, Prism install".into(),
+        run: Run::Work(Box::new(move || {
+            prepared.join().unwrap_or_else(|_| {
+                vec![Outcome {
+                    what: "OpenAPI validation, Prism install".into(),
+                    ok: false,
+                    took: Duration::ZERO,
+                    note: "the install thread panicked".into(),
+                }]
+            })
+        })),
+    }
+}
+
+/// The dependency tree, then the crates as they would be published.
+fn package_steps(root: &Path, since: std::time::SystemTime) -> Vec<Step> {
+    vec![
         Step::check("dependency tree", {
-            let root = root.clone();
+            let root = root.to_path_buf();
             move || no_forbidden_dependencies(&root)
         }),
         // Packages the runtime and the three clients in dependency order and
@@ -424,7 +445,7 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
         // does not lean on another member's features or on a file outside it).
         // `--allow-dirty` lets it run on uncommitted work; CI's clone is clean.
         Step::check("old dry-run copies", {
-            let root = root.clone();
+            let root = root.to_path_buf();
             move || {
                 let cleared = clear_dry_run_sources(&root);
                 Ok(if cleared > 0 {
@@ -442,9 +463,15 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
             false,
         ),
         Step::check("published contents", {
-            let root = root.clone();
+            let root = root.to_path_buf();
             move || crate::package::check_workspace(&root, since)
         }),
+    ]
+}
+
+/// The release tools, then `cargo xtask release` end to end.
+fn release_steps(root: std::path::PathBuf) -> Vec<Step> {
+    vec![
         // `cargo xtask release` end to end against a real registry server on
         // loopback (xtask/tests/release_e2e.rs, `test = false`: only this step
         // runs it). Its tools install first, each only when its pin changed.

@@ -34,7 +34,6 @@ fn model<'a>(api: &'a Api, name: &str) -> Option<&'a crate::ir::Model> {
 /// `plain` strings are `example-<name>`, for code people read; the others
 /// test encoding.
 fn sample(api: &Api, ty: &Ty, name: &str, plain: bool) -> Option<Sample> {
-    let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
     Some(match ty {
         // Spaces, a slash and non-ASCII: path parameters must still be one
         // segment; `@` and `:` are pchar and go out raw.
@@ -50,6 +49,50 @@ fn sample(api: &Api, ty: &Ty, name: &str, plain: bool) -> Option<Sample> {
                 json: json!(s),
             }
         }
+        Ty::Integer
+        | Ty::LooseInt
+        | Ty::Number
+        | Ty::Boolean
+        | Ty::LooseBool
+        | Ty::Date
+        | Ty::Timestamp
+        | Ty::Alternatives
+        | Ty::Json => return scalar_sample(ty),
+        Ty::Binary | Ty::Map(_) => return None,
+        Ty::List(inner) => {
+            let s = sample(api, inner, name, plain)?;
+            let e = s.expr;
+            // Only string-like samples are literals of another type than the element.
+            let expr = if matches!(**inner, Ty::String | Ty::Alternatives) {
+                quote!(vec![#e.into()])
+            } else {
+                quote!(vec![#e])
+            };
+            Sample {
+                expr,
+                text: s.text,
+                json: json!([s.json]),
+            }
+        }
+        Ty::JsonList(inner) => {
+            let s = sample(api, inner, name, plain)?;
+            let e = s.expr;
+            let expr = quote!([#e]);
+            // One value on the wire: the JSON text of the list.
+            let text = json!([s.json]).to_string();
+            Sample {
+                expr,
+                text: vec![text.clone()],
+                json: json!(text),
+            }
+        }
+        Ty::Model(m) => return model_sample(api, m, name, plain),
+    })
+}
+
+/// The sample of a scalar type; `None` for the others.
+fn scalar_sample(ty: &Ty) -> Option<Sample> {
+    Some(match ty {
         Ty::Integer | Ty::LooseInt => Sample {
             expr: quote!(42),
             text: vec!["42".into()],
@@ -85,76 +128,51 @@ fn sample(api: &Api, ty: &Ty, name: &str, plain: bool) -> Option<Sample> {
             text: vec![],
             json: json!({"k": [1, "two"]}),
         },
-        Ty::Binary => return None,
-        Ty::List(inner) => {
-            let s = sample(api, inner, name, plain)?;
-            let e = s.expr;
-            // Only string-like samples are literals of another type than the element.
-            let expr = if matches!(**inner, Ty::String | Ty::Alternatives) {
-                quote!(vec![#e.into()])
+        _ => return None,
+    })
+}
+
+/// A sample of model `m`: its first enum value or one-of variant, or its newtype's inner sample.
+fn model_sample(api: &Api, m: &str, name: &str, plain: bool) -> Option<Sample> {
+    let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
+    let mm = model(api, m)?;
+    let mi = format_ident!("{}", m);
+    Some(match &mm.kind {
+        ModelKind::Enum { values, integer } => {
+            let v = values.first()?;
+            let var = format_ident!("{}", v.rust);
+            let json = if *integer {
+                json!(v.wire.parse::<i64>().ok()?)
             } else {
-                quote!(vec![#e])
+                json!(v.wire)
             };
             Sample {
-                expr,
-                text: s.text,
-                json: json!([s.json]),
+                expr: quote!(#krate::#mi::#var),
+                text: vec![v.wire.clone()],
+                json,
             }
         }
-        Ty::JsonList(inner) => {
-            let s = sample(api, inner, name, plain)?;
+        ModelKind::Newtype { ty } => {
+            let s = sample(api, ty, name, plain)?;
             let e = s.expr;
-            let expr = quote!([#e]);
-            // One value on the wire: the JSON text of the list.
-            let text = json!([s.json]).to_string();
             Sample {
-                expr,
-                text: vec![text.clone()],
-                json: json!(text),
+                expr: quote!(#krate::#mi::from(#e)),
+                text: s.text,
+                json: s.json,
             }
         }
-        Ty::Map(_) => return None,
-        Ty::Model(m) => {
-            let mm = model(api, m)?;
-            let mi = format_ident!("{}", m);
-            match &mm.kind {
-                ModelKind::Enum { values, integer } => {
-                    let v = values.first()?;
-                    let var = format_ident!("{}", v.rust);
-                    let json = if *integer {
-                        json!(v.wire.parse::<i64>().ok()?)
-                    } else {
-                        json!(v.wire)
-                    };
-                    Sample {
-                        expr: quote!(#krate::#mi::#var),
-                        text: vec![v.wire.clone()],
-                        json,
-                    }
-                }
-                ModelKind::Newtype { ty } => {
-                    let s = sample(api, ty, name, plain)?;
-                    let e = s.expr;
-                    Sample {
-                        expr: quote!(#krate::#mi::from(#e)),
-                        text: s.text,
-                        json: s.json,
-                    }
-                }
-                ModelKind::OneOf { variants } => {
-                    let (vname, vty) = variants.first()?;
-                    let s = sample(api, vty, name, plain)?;
-                    let e = s.expr;
-                    let var = format_ident!("{}", vname);
-                    Sample {
-                        expr: quote!(#krate::#mi::#var(#e.into())),
-                        text: s.text,
-                        json: s.json,
-                    }
-                }
-                ModelKind::Object { .. } => return None,
+        ModelKind::OneOf { variants } => {
+            let (vname, vty) = variants.first()?;
+            let s = sample(api, vty, name, plain)?;
+            let e = s.expr;
+            let var = format_ident!("{}", vname);
+            Sample {
+                expr: quote!(#krate::#mi::#var(#e.into())),
+                text: s.text,
+                json: s.json,
             }
         }
+        ModelKind::Object { .. } => return None,
     })
 }
 
@@ -746,13 +764,26 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
     let mut found = Vec::new();
     spots(api, ty, &base, &mut Vec::new(), false, &mut found);
     let mut out = Vec::new();
-    let with = |f: &dyn Fn(&mut Value)| {
-        let mut v = base.clone();
-        f(&mut v);
-        v.to_string()
-    };
+    unknown_enum_values(&base, &found, &mut out);
+    extra_fields(&base, &found, &mut out);
+    optional_fields(&base, &found, &mut out);
+    loose_forms(&base, &found, &mut out);
+    wrong_forms(&base, &found, &mut out);
+    required_fields_left_out(&base, &found, &mut out);
+    out
+}
 
-    for (path, spot) in &found {
+/// `base` as JSON text after `f` edited a copy of it.
+fn edited(base: &Value, f: &dyn Fn(&mut Value)) -> String {
+    let mut v = base.clone();
+    f(&mut v);
+    v.to_string()
+}
+
+/// An unknown value in each enum, one at a time.
+fn unknown_enum_values(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation>) {
+    let with = |f: &dyn Fn(&mut Value)| edited(base, f);
+    for (path, spot) in found {
         if let Spot::Enum { integer, .. } = spot {
             let future = if *integer {
                 json!(FUTURE_NUMBER)
@@ -771,6 +802,11 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
             });
         }
     }
+}
+
+/// An extra field on every object at once.
+fn extra_fields(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation>) {
+    let with = |f: &dyn Fn(&mut Value)| edited(base, f);
     let objects: Vec<&(Vec<Step>, Spot)> = found.iter().filter(|(_, s)| matches!(s, Spot::Object { .. })).collect();
     if !objects.is_empty() {
         let body = with(&|v| {
@@ -787,6 +823,11 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
             expect: Expect::Decodes(vec![]),
         });
     }
+}
+
+/// `null` in every optional field, then every optional field left out.
+fn optional_fields(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation>) {
+    let with = |f: &dyn Fn(&mut Value)| edited(base, f);
     let optional: Vec<&Vec<Step>> = found
         .iter()
         .filter(|(_, s)| matches!(s, Spot::Optional))
@@ -813,9 +854,12 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
             expect: Expect::Decodes(vec![]),
         });
     }
-    loose_forms(&base, &found, &mut out);
-    wrong_forms(&base, &found, &mut out);
-    for (path, spot) in &found {
+}
+
+/// Each required field left out, one at a time.
+fn required_fields_left_out(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation>) {
+    let with = |f: &dyn Fn(&mut Value)| edited(base, f);
+    for (path, spot) in found {
         if let Spot::Required { field, exact: true } = spot {
             let body = with(&|v| remove(v, path));
             let parent = decode_path(&path[..path.len() - 1]);
@@ -826,18 +870,56 @@ pub(crate) fn mutations(api: &Api, ty: &Ty) -> Vec<Mutation> {
             });
         }
     }
-    out
 }
 
 /// The loose forms the spec allows: each form at every place of its kind at once.
 fn loose_forms(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation>) {
-    let with = |f: &dyn Fn(&mut Value)| {
-        let mut v = base.clone();
-        f(&mut v);
-        v.to_string()
-    };
-    type Loose = (&'static str, fn(&Spot) -> bool, Vec<Value>);
-    let loose: [Loose; 6] = [
+    let with = |f: &dyn Fn(&mut Value)| edited(base, f);
+    let loose = loose_kinds();
+    for (kind, is, forms) in &loose {
+        let places: Vec<&(Vec<Step>, Spot)> = found.iter().filter(|(_, s)| is(s)).collect();
+        if places.is_empty() {
+            continue;
+        }
+        // An integer enum's known value also arrives as a string of digits.
+        let forms: Vec<Value> = if forms.is_empty() {
+            vec![Value::Null]
+        } else {
+            forms.clone()
+        };
+        for form in &forms {
+            let body = with(&|v| {
+                for (path, spot) in &places {
+                    let value = match spot {
+                        Spot::Enum { first, .. } => json!(first),
+                        _ => form.clone(),
+                    };
+                    if let Some(x) = at_mut(v, path) {
+                        *x = value;
+                    }
+                }
+            });
+            let shown = if form.is_null() {
+                "its digits as a string".to_owned()
+            } else {
+                form.to_string()
+            };
+            out.push(Mutation {
+                label: format!("every {kind} as {shown}"),
+                body,
+                expect: Expect::Decodes(vec![]),
+            });
+        }
+    }
+}
+
+/// A kind of loose scalar: its name, which spots hold it, and the forms it may arrive in
+/// (none for an integer enum: its known value as a string of digits).
+type Loose = (&'static str, fn(&Spot) -> bool, Vec<Value>);
+
+/// Every loose kind with the forms the spec allows for it.
+fn loose_kinds() -> [Loose; 6] {
+    [
         (
             "loose_bool",
             |s| matches!(s, Spot::LooseBool),
@@ -878,42 +960,7 @@ fn loose_forms(base: &Value, found: &[(Vec<Step>, Spot)], out: &mut Vec<Mutation
             |s| matches!(s, Spot::Enum { integer: true, .. }),
             vec![],
         ),
-    ];
-    for (kind, is, forms) in &loose {
-        let places: Vec<&(Vec<Step>, Spot)> = found.iter().filter(|(_, s)| is(s)).collect();
-        if places.is_empty() {
-            continue;
-        }
-        // An integer enum's known value also arrives as a string of digits.
-        let forms: Vec<Value> = if forms.is_empty() {
-            vec![Value::Null]
-        } else {
-            forms.clone()
-        };
-        for form in &forms {
-            let body = with(&|v| {
-                for (path, spot) in &places {
-                    let value = match spot {
-                        Spot::Enum { first, .. } => json!(first),
-                        _ => form.clone(),
-                    };
-                    if let Some(x) = at_mut(v, path) {
-                        *x = value;
-                    }
-                }
-            });
-            let shown = if form.is_null() {
-                "its digits as a string".to_owned()
-            } else {
-                form.to_string()
-            };
-            out.push(Mutation {
-                label: format!("every {kind} as {shown}"),
-                body,
-                expect: Expect::Decodes(vec![]),
-            });
-        }
-    }
+    ]
 }
 
 /// Every `seen` or `inferred` field at once holds a value of the wrong
