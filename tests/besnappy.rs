@@ -2460,8 +2460,6 @@ fn coverage_report(openapi: &str, wire: &str, source: &str) -> Result<(), String
     Err(msg)
 }
 
-const SURFACE: &str = include_str!("../xtask/tests/snapshots/regen__surface_snappy.snap");
-
 #[test]
 fn every_operation_of_the_spec_has_a_hand_written_test_here() {
     // The guard's own code and self-test are not tests of the client.
