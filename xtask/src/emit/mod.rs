@@ -217,7 +217,13 @@ serde_urlencoded = "0.7"
         description = v.description,
         keywords = toml_list(&v.keywords),
         categories = toml_list(&v.categories),
-        publish = if v.publish { "" } else { "publish = false\n" },
+        publish = if !v.publish {
+            "publish = false\n".to_owned()
+        } else if v.registries.is_empty() {
+            String::new()
+        } else {
+            format!("publish = {}\n", toml_list(&v.registries))
+        },
     )
 }
 
