@@ -431,3 +431,25 @@ pub fn surface_snapshots(apis: &[Api]) -> Vec<(String, String)> {
         .map(|a| (surface_snapshot_path(a), format!("---\nsource: xtask/tests/regen.rs\ndescription: \"{}\"\nexpression: \"emit::surface(api)\"\n---\n{}", MARKER, surface(a))))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `publish` in the generated manifest for each form of `crate.publish`.
+    #[test]
+    fn the_manifest_pins_the_registries_vendor_yaml_lists() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let apis = crate::regen::load(&crate::regen::Options::workspace(root, None)).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut api = apis.into_iter().find(|a| a.vendor.publish).expect("a publishable vendor");
+        let publish = |api: &Api| {
+            let doc: toml_edit::DocumentMut = cargo_toml(api, "# header").parse().unwrap();
+            doc["package"].get("publish").map(|p| p.to_string().trim().to_owned())
+        };
+        assert_eq!(publish(&api), None, "any registry: no `publish` key");
+        api.vendor.registries = vec!["corp".into(), "crates-io".into()];
+        assert_eq!(publish(&api).as_deref(), Some(r#"["corp", "crates-io"]"#));
+        api.vendor.publish = false;
+        assert_eq!(publish(&api).as_deref(), Some("false"));
+    }
+}
