@@ -774,11 +774,9 @@ fn members(root: &Path) -> Result<Vec<Member>, String> {
             dir,
             deps,
             generated,
-            registries: p["publish"].as_array().map(|a| {
-                a.iter()
-                    .filter_map(|r| r.as_str().map(str::to_owned))
-                    .collect()
-            }),
+            registries: p["publish"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect()),
         });
     }
     Ok(out)
@@ -1250,7 +1248,11 @@ mod tests {
         let registries = |n: &str| members.iter().find(|m| m.name == n).map(|m| m.registries.clone());
         assert_eq!(registries("pinned"), Some(Some(vec!["corp".to_owned()])));
         assert_eq!(registries("free"), Some(None));
-        assert_eq!(registries("fixture"), None, "`publish = false` is not a member to release");
+        assert_eq!(
+            registries("fixture"),
+            None,
+            "`publish = false` is not a member to release"
+        );
 
         let mut opts = Options::new(&root);
         for (registry, shown) in [(None, "crates.io"), (Some("other"), "registry `other`")] {
@@ -1262,7 +1264,10 @@ mod tests {
                 &format!("not to {shown}"),
                 "nothing was published",
                 "`--registry NAME`",
-                &format!("add `{}` to `publish` in pinned/Cargo.toml", registry.unwrap_or("crates-io")),
+                &format!(
+                    "add `{}` to `publish` in pinned/Cargo.toml",
+                    registry.unwrap_or("crates-io")
+                ),
             ] {
                 assert!(err.contains(part), "{part:?} missing from: {err}");
             }
@@ -1272,12 +1277,18 @@ mod tests {
         generated.iter_mut().for_each(|m| m.generated = true);
         opts.registry = None;
         let err = plan(&opts, &generated).map(|_| ()).unwrap_err();
-        assert!(err.contains("`crate.publish` in the vendor's specs/<vendor>/vendor.yaml"), "{err}");
+        assert!(
+            err.contains("`crate.publish` in the vendor's specs/<vendor>/vendor.yaml"),
+            "{err}"
+        );
 
         // The listed registry, or leaving the crate out, plans both / the other.
         opts.registry = Some("corp".into());
         let (_, todo) = plan(&opts, &members).unwrap();
-        assert_eq!(todo.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["free", "pinned"]);
+        assert_eq!(
+            todo.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+            ["free", "pinned"]
+        );
         opts.registry = None;
         opts.crates = vec!["free".into()];
         let (_, todo) = plan(&opts, &members).unwrap();

@@ -1042,7 +1042,12 @@ fn check_publish(ck: &mut Checker<'_, '_>, vat: At<'_>, publish: &spec::Publish)
     for (i, r) in list.iter().enumerate() {
         let at = format!("crate.publish[{i}]");
         if r.is_empty() {
-            ck.cx.err(vat, &at, "empty registry name", "remove the `\"\"` or write a registry's name, such as `corp`");
+            ck.cx.err(
+                vat,
+                &at,
+                "empty registry name",
+                "remove the `\"\"` or write a registry's name, such as `corp`",
+            );
         } else if !names::registry_name_ok(r) {
             ck.cx.err(
                 vat,
@@ -1051,7 +1056,12 @@ fn check_publish(ck: &mut Checker<'_, '_>, vat: At<'_>, publish: &spec::Publish)
                 "write the name of a `[registries.NAME]` table of your cargo config (`crates-io` for the public registry), such as `corp`",
             );
         } else if list[..i].contains(r) {
-            ck.cx.err(vat, &at, format!("registry `{r}` is listed twice"), "list each registry once");
+            ck.cx.err(
+                vat,
+                &at,
+                format!("registry `{r}` is listed twice"),
+                "list each registry once",
+            );
         }
     }
 }
