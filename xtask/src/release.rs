@@ -297,7 +297,7 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
 /// `--registry NAME` is a name cargo could have a `[registries.NAME]` table for.
 fn check_registry_name(opts: &Options) -> Result<(), String> {
     if let Some(r) = &opts.registry {
-        if r.is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !crate::names::registry_name_ok(r) {
             return Err(format!(
                 "--registry {r:?}: a registry name is letters, digits, `-` and `_`, as in cargo's `[registries.NAME]`"
             ));
