@@ -131,6 +131,9 @@ pub struct Vendor {
     pub keywords: Vec<String>,
     pub categories: Vec<String>,
     pub publish: bool,
+    /// The only registries it may be published to (`publish = [...]`);
+    /// empty: any (or none when `publish` is false).
+    pub registries: Vec<String>,
     /// Folder (relative to the workspace root) the crate is generated into.
     pub crate_dir: String,
     /// The spec folder, as shown in headers (`specs/snapengage/`).

@@ -262,6 +262,12 @@ pub fn crate_key(name: &str) -> String {
     name.replace('-', "_")
 }
 
+/// Whether cargo accepts `name` as a registry name (`[registries.NAME]`,
+/// `publish = [...]`, `--registry NAME`): non-empty, ASCII letters, digits, `-` and `_`.
+pub fn registry_name_ok(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// Why cargo (or this generator) cannot use `name` as a generated crate's name, if it cannot.
 pub fn crate_name_problem(name: &str) -> Option<String> {
     let lib = crate_key(name);

@@ -165,6 +165,8 @@ struct Member {
     deps: Vec<String>,
     /// Generated from a spec (its manifest carries the `@generated` marker).
     generated: bool,
+    /// The only registries its manifest allows (`publish = [...]`); `None`: any.
+    registries: Option<Vec<String>>,
 }
 
 fn say(s: impl AsRef<str>) {
@@ -295,7 +297,7 @@ pub fn run(opts: &Options) -> Result<Summary, String> {
 /// `--registry NAME` is a name cargo could have a `[registries.NAME]` table for.
 fn check_registry_name(opts: &Options) -> Result<(), String> {
     if let Some(r) = &opts.registry {
-        if r.is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !crate::names::registry_name_ok(r) {
             return Err(format!(
                 "--registry {r:?}: a registry name is letters, digits, `-` and `_`, as in cargo's `[registries.NAME]`"
             ));
@@ -344,6 +346,7 @@ fn plan<'a>(opts: &Options, members: &'a [Member]) -> Result<(Vec<Released>, Vec
         .collect();
     let todo: Vec<&Member> = selected.iter().copied().filter(|m| untagged(m)).collect();
     check_dependencies_selected(&todo, &by_name, &untagged)?;
+    check_registry_allowed(opts, &todo)?;
     let report: Vec<Released> = selected
         .iter()
         .filter(|m| !untagged(m))
@@ -357,6 +360,35 @@ fn plan<'a>(opts: &Options, members: &'a [Member]) -> Result<(Vec<Released>, Vec
         })
         .collect();
     Ok((report, todo))
+}
+
+/// A crate whose manifest has `publish = [...]` goes only to a registry it lists.
+fn check_registry_allowed(opts: &Options, todo: &[&Member]) -> Result<(), String> {
+    // cargo's name for the public registry in `publish = [...]`.
+    let target = opts.registry.as_deref().unwrap_or("crates-io");
+    for m in todo {
+        let Some(list) = &m.registries else { continue };
+        if list.iter().any(|r| r == target) {
+            continue;
+        }
+        let manifest = m.dir.join("Cargo.toml");
+        let setting = if m.generated {
+            "`crate.publish` in the vendor's specs/<vendor>/vendor.yaml (then `cargo xtask regen`)".to_owned()
+        } else {
+            format!("`publish` in {}", manifest.display())
+        };
+        return Err(format!(
+            "{} {} may only be published to {} (`publish = [{}]` in {}), not to {}; nothing was published. \
+             Release to one of those (`--registry NAME`), leave the crate out (`--crate` the others), or add `{target}` to {setting}",
+            m.name,
+            m.version,
+            list.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "),
+            list.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(", "),
+            manifest.display(),
+            opts.registry_label(),
+        ));
+    }
+    Ok(())
 }
 
 /// A selected crate cannot go out before an unreleased member it depends on.
@@ -742,6 +774,9 @@ fn members(root: &Path) -> Result<Vec<Member>, String> {
             dir,
             deps,
             generated,
+            registries: p["publish"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect()),
         });
     }
     Ok(out)
@@ -1167,7 +1202,98 @@ mod tests {
             dir: PathBuf::new(),
             deps: deps.iter().map(|d| d.to_string()).collect(),
             generated: false,
+            registries: None,
         }
+    }
+
+    /// A workspace of `pinned` (`publish = ["corp"]`), `free` (any registry)
+    /// and `fixture` (`publish = false`), with its lock file, in a git repository.
+    fn pinned_workspace() -> PathBuf {
+        let root = std::env::temp_dir().join(format!("xtask-release-pinned-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let crates = [
+            ("pinned", "publish = [\"corp\"]\n"),
+            ("free", ""),
+            ("fixture", "publish = false\n"),
+        ];
+        for (name, publish) in crates {
+            std::fs::create_dir_all(root.join(name).join("src")).unwrap();
+            std::fs::write(root.join(name).join("src/lib.rs"), "").unwrap();
+            std::fs::write(
+                root.join(name).join("Cargo.toml"),
+                format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{publish}"),
+            )
+            .unwrap();
+        }
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"pinned\", \"free\", \"fixture\"]\nresolver = \"2\"\n",
+        )
+        .unwrap();
+        let lock = Command::new(cargo_bin())
+            .args(["generate-lockfile", "--offline"])
+            .current_dir(&root)
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .unwrap();
+        assert!(lock.status.success(), "{}", String::from_utf8_lossy(&lock.stderr));
+        git(&root, &["init", "-q"]).unwrap();
+        root
+    }
+
+    #[test]
+    fn a_crate_pinned_to_other_registries_is_refused_while_planning() {
+        let root = pinned_workspace();
+        let members = members(&root).unwrap();
+        let registries = |n: &str| members.iter().find(|m| m.name == n).map(|m| m.registries.clone());
+        assert_eq!(registries("pinned"), Some(Some(vec!["corp".to_owned()])));
+        assert_eq!(registries("free"), Some(None));
+        assert_eq!(
+            registries("fixture"),
+            None,
+            "`publish = false` is not a member to release"
+        );
+
+        let mut opts = Options::new(&root);
+        for (registry, shown) in [(None, "crates.io"), (Some("other"), "registry `other`")] {
+            opts.registry = registry.map(str::to_owned);
+            let err = plan(&opts, &members).map(|_| ()).unwrap_err();
+            for part in [
+                "pinned 0.1.0 may only be published to `corp`",
+                "`publish = [\"corp\"]` in pinned/Cargo.toml",
+                &format!("not to {shown}"),
+                "nothing was published",
+                "`--registry NAME`",
+                &format!(
+                    "add `{}` to `publish` in pinned/Cargo.toml",
+                    registry.unwrap_or("crates-io")
+                ),
+            ] {
+                assert!(err.contains(part), "{part:?} missing from: {err}");
+            }
+        }
+        // A generated client points at its vendor.yaml instead.
+        let mut generated = members.clone();
+        generated.iter_mut().for_each(|m| m.generated = true);
+        opts.registry = None;
+        let err = plan(&opts, &generated).map(|_| ()).unwrap_err();
+        assert!(
+            err.contains("`crate.publish` in the vendor's specs/<vendor>/vendor.yaml"),
+            "{err}"
+        );
+
+        // The listed registry, or leaving the crate out, plans both / the other.
+        opts.registry = Some("corp".into());
+        let (_, todo) = plan(&opts, &members).unwrap();
+        assert_eq!(
+            todo.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+            ["free", "pinned"]
+        );
+        opts.registry = None;
+        opts.crates = vec!["free".into()];
+        let (_, todo) = plan(&opts, &members).unwrap();
+        assert_eq!(todo.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["free"]);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -62,9 +62,30 @@ pub struct CrateInfo {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub categories: Vec<String>,
-    /// `false` for crates that must never reach the registry (test fixtures).
-    #[serde(default = "yes")]
-    pub publish: bool,
+    /// Where the crate may be published: `true` (the default) any registry,
+    /// `false` none (test fixtures), or a list of cargo registry names
+    /// (`[corp]`; `crates-io` is the public one), emitted as `publish = [...]`.
+    #[serde(default)]
+    pub publish: Publish,
+}
+
+/// `crate.publish`: a yes/no, or the registries the crate may go to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "`publish` is `true`, `false` or a list of registry names such as `[corp]`"
+)]
+pub enum Publish {
+    /// `true`: any registry; `false`: none.
+    Allowed(bool),
+    /// Only these registries (names as in cargo's `[registries.NAME]`).
+    Only(Vec<String>),
+}
+
+impl Default for Publish {
+    fn default() -> Publish {
+        Publish::Allowed(true)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

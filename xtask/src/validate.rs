@@ -1028,6 +1028,44 @@ fn models_by_name<'a>(loaded: &'a Loaded, diags: &mut Diags) -> HashMap<String, 
     all_models
 }
 
+/// `crate.publish` as a list: non-empty, each a registry name cargo accepts, no repeats.
+fn check_publish(ck: &mut Checker<'_, '_>, vat: At<'_>, publish: &spec::Publish) {
+    let spec::Publish::Only(list) = publish else { return };
+    if list.is_empty() {
+        ck.cx.err(
+            vat,
+            "crate.publish",
+            "`publish: []` allows no registry",
+            "write `publish: false` to keep the crate off every registry, or list the registries it may go to, such as `publish: [corp]`",
+        );
+    }
+    for (i, r) in list.iter().enumerate() {
+        let at = format!("crate.publish[{i}]");
+        if r.is_empty() {
+            ck.cx.err(
+                vat,
+                &at,
+                "empty registry name",
+                "remove the `\"\"` or write a registry's name, such as `corp`",
+            );
+        } else if !names::registry_name_ok(r) {
+            ck.cx.err(
+                vat,
+                &at,
+                format!("registry name `{r}` cannot be used: cargo's registry names are letters, digits, `-` and `_`"),
+                "write the name of a `[registries.NAME]` table of your cargo config (`crates-io` for the public registry), such as `corp`",
+            );
+        } else if list[..i].contains(r) {
+            ck.cx.err(
+                vat,
+                &at,
+                format!("registry `{r}` is listed twice"),
+                "list each registry once",
+            );
+        }
+    }
+}
+
 /// The vendor's name (its folder), crate name and version, and base URL.
 fn check_identity(ck: &mut Checker<'_, '_>, vat: At<'_>, v: &spec::Vendor, dir: &Path) {
     let folder = dir
@@ -1063,6 +1101,7 @@ fn check_identity(ck: &mut Checker<'_, '_>, vat: At<'_>, v: &spec::Vendor, dir: 
             "pick a name of its own, such as the vendor's name",
         );
     }
+    check_publish(ck, vat, &v.krate.publish);
     let semver_ok = v.krate.version.split('.').count() == 3
         && v.krate
             .version
@@ -1682,7 +1721,11 @@ fn lower_vendor(
         description: v.krate.description.clone(),
         keywords: v.krate.keywords.clone(),
         categories: v.krate.categories.clone(),
-        publish: v.krate.publish,
+        publish: v.krate.publish != spec::Publish::Allowed(false),
+        registries: match &v.krate.publish {
+            spec::Publish::Only(list) => list.clone(),
+            spec::Publish::Allowed(_) => Vec::new(),
+        },
         crate_dir: String::new(),
         spec_dir,
         base_url: v.base_url.clone(),

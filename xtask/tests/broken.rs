@@ -70,6 +70,7 @@ case!(broken_vendor_file_still_checks_the_rest);
 case!(bidi_control_characters);
 case!(vendor_name_differs_from_folder);
 case!(evidence_misused);
+case!(publish_registries_cargo_rejects);
 
 /// Case directories under `dir` that `src` has no `case!(<name>);` line for.
 fn cases_without_a_test(dir: &Path, src: &str) -> Vec<String> {

@@ -217,7 +217,13 @@ serde_urlencoded = "0.7"
         description = v.description,
         keywords = toml_list(&v.keywords),
         categories = toml_list(&v.categories),
-        publish = if v.publish { "" } else { "publish = false\n" },
+        publish = if !v.publish {
+            "publish = false\n".to_owned()
+        } else if v.registries.is_empty() {
+            String::new()
+        } else {
+            format!("publish = {}\n", toml_list(&v.registries))
+        },
     )
 }
 
@@ -424,4 +430,31 @@ pub fn surface_snapshots(apis: &[Api]) -> Vec<(String, String)> {
         .filter(|a| a.vendor.crate_dir.starts_with("crates/"))
         .map(|a| (surface_snapshot_path(a), format!("---\nsource: xtask/tests/regen.rs\ndescription: \"{}\"\nexpression: \"emit::surface(api)\"\n---\n{}", MARKER, surface(a))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `publish` in the generated manifest for each form of `crate.publish`.
+    #[test]
+    fn the_manifest_pins_the_registries_vendor_yaml_lists() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut diags = crate::diag::Diags::default();
+        let apis = crate::validate::check_all(&root.join("specs"), root, None, None, &mut diags).unwrap();
+        assert!(diags.is_empty(), "{:?}", diags.sorted());
+        let mut api = apis
+            .into_iter()
+            .find(|a| a.vendor.publish)
+            .expect("a publishable vendor");
+        let publish = |api: &Api| {
+            let doc: toml_edit::DocumentMut = cargo_toml(api, "# header").parse().unwrap();
+            doc["package"].get("publish").map(|p| p.to_string().trim().to_owned())
+        };
+        assert_eq!(publish(&api), None, "any registry: no `publish` key");
+        api.vendor.registries = vec!["corp".into(), "crates-io".into()];
+        assert_eq!(publish(&api).as_deref(), Some(r#"["corp", "crates-io"]"#));
+        api.vendor.publish = false;
+        assert_eq!(publish(&api).as_deref(), Some("false"));
+    }
 }
