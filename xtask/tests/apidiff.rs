@@ -2,8 +2,10 @@
 //! the semver impact of each change, the version-bump verdict, the markdown
 //! report, and the `regen --check` gate on a scratch git repository.
 
+mod common;
+use common::git;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use xtask::apidiff::{self, CrateReport, Impact, Verdict};
 
@@ -97,29 +99,6 @@ fn assorted_changes_report() {
     assert_eq!(impact_of("operation notes.archive_note"), Some(Impact::Minor));
     assert_eq!(impact_of("auth scheme bearer"), Some(Impact::Minor));
     assert_eq!(r.verdict(), Verdict::Enough, "0.1.0 → 0.2.0 covers a breaking change");
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "tag.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn copy_specs(from: &Path, to: &Path) {

@@ -3,8 +3,10 @@
 //! are several, and `cargo xtask diff` lists the vendor-document
 //! fingerprints (`specs/<vendor>/sources.lock`) that changed since a revision.
 
+mod common;
+use common::git;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use xtask::apidiff;
 use xtask::diag::Diags;
@@ -12,29 +14,6 @@ use xtask::sources::{self, Lock};
 
 fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "tag.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn copy(from: &Path, to: &Path) {

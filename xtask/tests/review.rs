@@ -6,6 +6,9 @@
 //!
 //! The vendor is the invented `parcels` of `tests/sources/plain/`.
 
+mod common;
+use common::git;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,33 +19,6 @@ use xtask::validate;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    // Fixed names and dates: the same commits (and hashes) on every machine.
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Review Test",
-            "-c",
-            "user.email=review@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 /// A scratch repository whose `base` branch holds the parcels vendor, its

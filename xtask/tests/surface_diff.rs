@@ -2,8 +2,10 @@
 //! of `regen --check`: a change the generator makes (a method renamed by a
 //! naming rule) is breaking even when no spec changed.
 
+mod common;
+use common::git;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use xtask::apidiff::{self, diff_surface, Change, Impact};
 
@@ -75,29 +77,6 @@ fn every_kind_of_surface_change_has_its_impact() {
     );
     assert!(!changes.iter().any(|c| c.item.contains("get_contact")), "{changes:#?}");
     assert!(diff_surface(body(&fixture("before.snap")), body(&fixture("before.snap"))).is_empty());
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "tag.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A generator change with the specs untouched: the gate fails without a bump and passes with one.
