@@ -6,7 +6,7 @@
 //! Prism's schema-derived answer. `cargo xtask test` installs Prism
 //! into `tools/prism/node_modules` (`npm ci`) before running this.
 //! 42 operations, called once each; the count Prism accepted (and the client decoded) is printed as `prism: snappy: N/42 operations accepted by Prism and decoded`.
-#![allow(clippy::let_unit_value)]
+
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -314,8 +314,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.faqs().delete(42, 42).send().await?;
-        let () = answer;
+        let () = client.faqs().delete(42, 42).send().await?;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -326,8 +325,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.faqs().delete_question(42, 42, 42, 42).send().await?;
-        let () = answer;
+        let () = client.faqs().delete_question(42, 42, 42, 42).send().await?;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -338,8 +336,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.faqs().delete_topic(42, 42, 42).send().await?;
-        let () = answer;
+        let () = client.faqs().delete_topic(42, 42, 42).send().await?;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -466,12 +463,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client
+        let () = client
             .tickets()
             .delete(besnappy::TicketRef::Id(42.into()))
             .send()
             .await?;
-        let () = answer;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -627,12 +623,11 @@ async fn every_operation_against_prism() {
     results.push(("send_note", "POST /note", outcome.map_err(|e| failure(&e))));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client
+        let () = client
             .tickets()
             .update_status(besnappy::TicketRef::Id(42.into()), "status v/1 é a@b.c:d")
             .send()
             .await?;
-        let () = answer;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -643,12 +638,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client
+        let () = client
             .tickets()
             .update_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é a@b.c:d"])
             .send()
             .await?;
-        let () = answer;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -659,12 +653,11 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client
+        let () = client
             .wall()
             .comment_on_post(42, 42, "content v/1 é a@b.c:d")
             .send()
             .await?;
-        let () = answer;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -695,8 +688,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.wall().delete_comment(42, 42, 42).send().await?;
-        let () = answer;
+        let () = client.wall().delete_comment(42, 42, 42).send().await?;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -707,8 +699,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.wall().delete_post(42, 42).send().await?;
-        let () = answer;
+        let () = client.wall().delete_post(42, 42).send().await?;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -719,8 +710,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.wall().like_post(42, 42).send().await?;
-        let () = answer;
+        let () = client.wall().like_post(42, 42).send().await?;
         Ok::<(), besnappy::Error>(())
     }
     .await;
@@ -743,8 +733,7 @@ async fn every_operation_against_prism() {
     ));
     let client = builder(&prism).api_key("wire-test-key").build().unwrap();
     let outcome = async {
-        let answer = client.wall().unlike_post(42, 42).send().await?;
-        let () = answer;
+        let () = client.wall().unlike_post(42, 42).send().await?;
         Ok::<(), besnappy::Error>(())
     }
     .await;

@@ -5,7 +5,7 @@
 //! 42 operations. Every operation of the spec is covered.
 //!
 //! Forward compatibility: 235 mutated responses over 16 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
-#![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
+
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -538,8 +538,7 @@ async fn delete_faq() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client.faqs().delete(42, 42).send().await.expect("the call succeeds");
-    let () = answer;
+    let () = client.faqs().delete(42, 42).send().await.expect("the call succeeds");
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(req.url.path(), "/account/42/faqs/42", "path");
@@ -577,13 +576,12 @@ async fn delete_faq_question() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
+    let () = client
         .faqs()
         .delete_question(42, 42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
-    let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(req.url.path(), "/account/42/faqs/42/topics/42/questions/42", "path");
@@ -621,13 +619,12 @@ async fn delete_faq_topic() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
+    let () = client
         .faqs()
         .delete_topic(42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
-    let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(req.url.path(), "/account/42/faqs/42/topics/42", "path");
@@ -1062,13 +1059,12 @@ async fn delete_ticket() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
+    let () = client
         .tickets()
         .delete(besnappy::TicketRef::Id(42.into()))
         .send()
         .await
         .expect("the call succeeds");
-    let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(req.url.path(), "/ticket/42", "path");
@@ -1662,13 +1658,12 @@ async fn update_ticket_status() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
+    let () = client
         .tickets()
         .update_status(besnappy::TicketRef::Id(42.into()), "status v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
-    let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "PUT");
     assert_eq!(req.url.path(), "/ticket/42/status", "path");
@@ -1714,13 +1709,12 @@ async fn update_ticket_tags() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
+    let () = client
         .tickets()
         .update_tags(besnappy::TicketRef::Id(42.into()), ["tags v/1 é a@b.c:d"])
         .send()
         .await
         .expect("the call succeeds");
-    let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "POST");
     assert_eq!(req.url.path(), "/ticket/42/tags", "path");
@@ -1766,13 +1760,12 @@ async fn comment_on_wall_post() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
+    let () = client
         .wall()
         .comment_on_post(42, 42, "content v/1 é a@b.c:d")
         .send()
         .await
         .expect("the call succeeds");
-    let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "POST");
     assert_eq!(req.url.path(), "/account/42/wall/42/comment", "path");
@@ -1872,13 +1865,12 @@ async fn delete_wall_comment() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
+    let () = client
         .wall()
         .delete_comment(42, 42, 42)
         .send()
         .await
         .expect("the call succeeds");
-    let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(req.url.path(), "/account/42/wall/42/comment/42", "path");
@@ -1916,13 +1908,12 @@ async fn delete_wall_post() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
+    let () = client
         .wall()
         .delete_post(42, 42)
         .send()
         .await
         .expect("the call succeeds");
-    let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(req.url.path(), "/account/42/wall/42", "path");
@@ -1960,8 +1951,7 @@ async fn like_wall_post() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client.wall().like_post(42, 42).send().await.expect("the call succeeds");
-    let () = answer;
+    let () = client.wall().like_post(42, 42).send().await.expect("the call succeeds");
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "POST");
     assert_eq!(req.url.path(), "/account/42/wall/42/like", "path");
@@ -2047,13 +2037,12 @@ async fn unlike_wall_post() {
         .retry(besnappy::RetryConfig::disabled())
         .build()
         .unwrap();
-    let answer = client
+    let () = client
         .wall()
         .unlike_post(42, 42)
         .send()
         .await
         .expect("the call succeeds");
-    let () = answer;
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(req.url.path(), "/account/42/wall/42/like", "path");

@@ -6,7 +6,7 @@
 //! Prism's schema-derived answer. `cargo xtask test` installs Prism
 //! into `tools/prism/node_modules` (`npm ci`) before running this.
 //! 4 operations, called once each; the count Prism accepted (and the client decoded) is printed as `prism: snapengage: N/4 operations accepted by Prism and decoded`.
-#![allow(clippy::let_unit_value)]
+
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -5,7 +5,7 @@
 //! 4 operations. Every operation of the spec is covered.
 //!
 //! Forward compatibility: 37 mutated responses over 4 operations with a typed JSON answer (an unknown value in every enum, an extra field on every object, null in and absence of every optional field, the loose forms of loose scalars, each required field left out).
-#![allow(clippy::bool_assert_comparison, clippy::let_unit_value)]
+
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 

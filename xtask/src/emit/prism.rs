@@ -31,14 +31,19 @@ fn op_call(api: &Api, op: &Operation) -> Option<TokenStream> {
     let consume = match op.success.content {
         ContentKind::Json | ContentKind::Text => quote!(let _ = answer;),
         ContentKind::Binary => quote!(answer.collect().await?;),
-        ContentKind::Empty | ContentKind::Undocumented => quote!(let () = answer;),
+        ContentKind::Empty | ContentKind::Undocumented => quote!(),
+    };
+    // A unit answer is matched as `()` rather than bound (clippy's `let_unit_value`).
+    let binding = match op.success.content {
+        ContentKind::Empty | ContentKind::Undocumented => quote!(let ()),
+        _ => quote!(let answer),
     };
     let id = &op.id;
     let what = format!("{} {}", op.method.as_str(), op.path);
     Some(quote! {
         let client = builder(&prism) #cred_call .build().unwrap();
         let outcome = async {
-            let answer = client.#group().#method_name(#(#args),*) #(#setters)* .send().await?;
+            #binding = client.#group().#method_name(#(#args),*) #(#setters)* .send().await?;
             #consume
             Ok::<(), #krate::Error>(())
         }
@@ -159,7 +164,7 @@ pub fn emit(api: &Api) -> TokenStream {
         //! Prism's schema-derived answer. `cargo xtask test` installs Prism
         //! into `tools/prism/node_modules` (`npm ci`) before running this.
         #![doc = #header_doc]
-        #![allow(clippy::let_unit_value)]
+
 
         use std::io::{Read as _, Write as _};
         use std::path::{Path, PathBuf};
