@@ -2325,13 +2325,17 @@ fn wire_calls(wire: &str) -> Result<Vec<WireCall>, String> {
         }
         let body = joined(&body);
         let bad = |what: &str| format!("crates/besnappy/tests/wire.rs, `async fn {name}`: {what}");
-        let Some(at) = body.find("let answer = client") else {
+        // The generated call: `let answer = client…`, or `let () = client…` for a unit answer.
+        let found = ["let answer = client", "let () = client"]
+            .iter()
+            .find_map(|p| body.find(p).map(|at| at + p.len()));
+        let Some(start) = found else {
             continue;
         };
-        let call = &body[at + "let answer = client".len()..];
+        let call = &body[start..];
         let chain = call[..call
             .find(".send()")
-            .ok_or_else(|| bad("no `.send()` after `let answer = client`"))?]
+            .ok_or_else(|| bad("no `.send()` after `= client`"))?]
             .to_owned();
         let group = chain
             .strip_prefix('.')
@@ -2514,7 +2518,7 @@ async fn archive_account() {
 async fn delete_wall_post() {
     let server = MockServer::start().await;
     Mock::given(any()).respond_with(ResponseTemplate::new(200u16)).mount(&server).await;
-    let answer = client.wall().delete(42, 42).send().await.expect("the call succeeds");
+    let () = client.wall().delete(42, 42).send().await.expect("the call succeeds");
     let req = only_request(&server).await;
     assert_eq!(req.method.as_str(), "DELETE");
     assert_eq!(req.url.path(), "/account/42/wall/42", "path");
