@@ -203,11 +203,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(&root(), &args[1..]),
         "diff" => diff_cmd(&args[1..]),
         "sources" => sources_cmd(&args[1..]),
-        "review" => ExitCode::from(xtask::review::command(
-            &root(),
-            &args[1..],
-            regen::default_docs(&root()),
-        )),
+        "review" => ExitCode::from(xtask::review::command(&root(), &args[1..])),
         "release" => release_cmd(&args[1..]),
         "-h" | "--help" | "help" => {
             println!("{}\n{}", usage(), bench::USAGE);

@@ -672,8 +672,8 @@ pub fn json(r: &Review) -> Value {
 }
 
 /// `cargo xtask review`: prints the body; returns the exit code.
-/// `root` is the workspace; `default_docs` the vendor documents found beside it.
-pub fn command(root: &Path, args: &[String], default_docs: Option<PathBuf>) -> u8 {
+/// `root` is the workspace (the vendor documents are looked for beside it).
+pub fn command(root: &Path, args: &[String]) -> u8 {
     let a = match Args::parse(args) {
         Ok(a) => a,
         Err(e) => {
@@ -682,11 +682,17 @@ pub fn command(root: &Path, args: &[String], default_docs: Option<PathBuf>) -> u
         }
     };
     let repo = a.repo.clone().unwrap_or_else(|| root.to_path_buf());
-    let docs = a
-        .docs
-        .clone()
-        .or_else(|| std::env::var_os("SNAPSDK_DOCS").map(PathBuf::from))
-        .or(default_docs);
+    // The same lookup as every other command: --docs, else SNAPSDK_DOCS, else beside the checkout.
+    let docs = match crate::regen::docs_folder(root, a.docs.as_deref(), std::env::var_os(crate::regen::DOCS_ENV)) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!(
+                "error: {e}
+error: the review could not run"
+            );
+            return 2;
+        }
+    };
     match review(&repo, &a.base, docs.as_deref()) {
         Ok(r) => {
             if a.json {
