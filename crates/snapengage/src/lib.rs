@@ -3,6 +3,13 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(
+    feature = "test-util",
+    doc = "\n# Testing your code\n\nWith the `test-util` feature (in `[dev-dependencies]`), [`mock::Mock`] answers this crate's\noperations in process, typed by each operation's own output, and records what was sent: no\nserver, no socket, no port. Errors a test needs are one line: [`Error::api`],\n[`Error::rate_limited`], [`Error::timeout`], [`ApiError::new`].\n\n```rust\nuse snapengage::mock::{Answer, Mock, Reply};\n\n# #[tokio::main(flavor = \"current_thread\")]\n# async fn main() -> Result<(), snapengage::Error> {\nlet mock = Mock::new();\n// A value of `check_widget_availability`'s own output type (here read from JSON as the vendor sends it).\nlet answer: snapengage::models::WidgetAvailability = snapengage::serde_json::from_str(r#\"{\"widgetId\":\"text\",\"online\":\"true\",\"emailRequired\":\"true\",\"messageRequired\":\"true\",\"screenshotRequired\":\"true\",\"undocumented_extra\":{\"seen\":true}}\"#).unwrap();\nmock.check_widget_availability().once().returns(answer.clone());\nmock.check_widget_availability().once().fails_with(404, snapengage::serde_json::json!({\"error\": \"not found\"}));\n\n// The code under test gets a client built with the mock (`mock.client()`, or\n// `Client::builder()...mock(&mock)`), and everything else is production code.\nlet client = mock.client();\nlet first = client.chat().check_widget_availability(\"example-widget-id\").await?;\nassert_eq!(snapengage::serde_json::to_value(&first).unwrap(), snapengage::serde_json::to_value(&answer).unwrap());\nlet second = client.chat().check_widget_availability(\"example-widget-id\").await.unwrap_err();\nassert!(second.is_not_found());\n\n// What was sent, as sent (credentials redacted).\nmock.assert_called(\"check_widget_availability\", 2);\nassert_eq!(mock.last_call().unwrap().path, \"/api/v1/chat/example-widget-id\");\n// A call no rule answers fails loudly; `Answer` and `Reply` cover faults and sequences:\nlet _ = (Answer::timeout(), Reply::<()>::Answer(Answer::status(503)));\n# Ok(())\n# }\n```\n"
+)]
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod mock;
 pub mod models;
 pub mod operations;
 
@@ -12,13 +19,15 @@ pub use snapsdk_runtime::{
     Response, RetryConfig, StatusCode, Timeouts, Timestamp,
 };
 
-/// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
-pub use snapsdk_runtime::reqwest;
+/// Extending a call: an [`Interceptor`] (set with [`ClientBuilder::interceptor`]) sees each
+/// attempt's request ([`AttemptRequest`], without the credentials), each answer
+/// ([`AttemptResponse`]) and each [`RetryDecision`]; a hook's error ([`HookError`]) ends the call.
+pub use snapsdk_runtime::{AttemptRequest, AttemptResponse, HeaderRefused, HookError, Interceptor, RetryDecision};
 
 /// The serde_json version this crate is built on: free-form answers are [`serde_json::Value`]s.
 pub use serde_json;
 
-use snapsdk_runtime::{Credentials, Interceptor, VendorInfo};
+use snapsdk_runtime::{Credentials, VendorInfo};
 use std::time::Duration;
 
 /// `Result` with this crate's [`Error`].
@@ -156,19 +165,19 @@ impl ClientBuilder {
         }
     }
 
-    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as \[`reqwest`\].
+    /// Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate is built on (`reqwest` 0.13).
     /// Refused by `build()` for a key sent in a custom header (the client could follow a redirect elsewhere with it):
     /// pass a builder to \[`http_client_builder`\](Self::http\_client\_builder) instead.
     /// Start from \[`crate::http_client_builder()`\] for the same TLS setup as the default client: a `reqwest::Client::builder()`
     /// in a build where no reqwest TLS provider feature is on (this crate turns none on) panics in `build()`.
-    pub fn http_client(self, client: reqwest::Client) -> Self {
+    pub fn http_client(self, client: snapsdk_runtime::__private::reqwest::Client) -> Self {
         Self {
             inner: self.inner.http_client(client),
         }
     }
 
     /// Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects, so a key never leaves the base URL's origin.
-    pub fn http_client_builder(self, builder: reqwest::ClientBuilder) -> Self {
+    pub fn http_client_builder(self, builder: snapsdk_runtime::__private::reqwest::ClientBuilder) -> Self {
         Self {
             inner: self.inner.http_client_builder(builder),
         }
@@ -188,11 +197,21 @@ impl ClientBuilder {
         }
     }
 
-    /// Add an interceptor: hooks around every attempt (headers to add, each response, each retry decision),
-    /// run in the order added; they never see the credentials (`snapsdk_runtime::Interceptor`).
+    /// Add an \[`Interceptor`\]: hooks around every attempt (headers to add, each response, each retry decision),
+    /// run in the order added; they never see the credentials.
     pub fn interceptor(self, interceptor: impl Interceptor) -> Self {
         Self {
             inner: self.inner.interceptor(interceptor),
+        }
+    }
+
+    /// Answer every call in process from the test kit's \[`Mock`\](crate::mock::Mock) instead of the network,
+    /// through the same encoding, auth, decoding, retries and errors. Needs the crate's `test-util` feature.
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+    pub fn mock(self, mock: &mock::Mock) -> Self {
+        Self {
+            inner: self.inner.mock(mock),
         }
     }
 

@@ -348,6 +348,111 @@ impl RuleBuilder<'_> {
     }
 }
 
+/// A rule for one operation of a generated client, typed by what the
+/// operation answers: a generated `mock` module hands these out, one method
+/// per operation (`mock.list_accounts()`), so that a test writes the answer
+/// as a value of the operation's own output type and the kit encodes it the
+/// way the vendor would (status, `Content-Type`, JSON or text or bytes).
+///
+/// Say what it matches ([`when`](Self::when), [`once`](Self::once),
+/// [`times`](Self::times)), then how it answers: [`returns`](Self::returns)
+/// a value, [`fails`](Self::fails) with an API error or a fault, or a
+/// [`sequence`](Self::sequence) of both.
+#[must_use = "a rule is added by `returns`, `fails`, `fails_with` or `sequence`"]
+pub struct TypedRule<'a, T> {
+    rule: RuleBuilder<'a>,
+    encode: fn(T) -> Answer,
+}
+
+impl<T> fmt::Debug for TypedRule<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.rule.fmt(f)
+    }
+}
+
+/// One answer of a [`TypedRule::sequence`]: a value of the operation's
+/// output type, or any [`Answer`] (an API error, a fault).
+#[derive(Debug, Clone)]
+pub enum Reply<T> {
+    /// Answer with this value, as the operation's success answer.
+    Value(T),
+    /// Answer with this (`Answer::status(503)`, `Answer::timeout()`, ...).
+    Answer(Answer),
+}
+
+impl<T> From<Answer> for Reply<T> {
+    fn from(answer: Answer) -> Self {
+        Reply::Answer(answer)
+    }
+}
+
+impl<'a, T> TypedRule<'a, T> {
+    /// A rule for the operation of `rule`, whose success answer `encode`
+    /// writes (generated code supplies both).
+    pub fn new(rule: RuleBuilder<'a>, encode: fn(T) -> Answer) -> Self {
+        TypedRule { rule, encode }
+    }
+    /// Match only calls for which `predicate` holds: it sees the recorded
+    /// call (path as sent, query pairs, headers, body), so a test can match
+    /// on the operation's inputs.
+    pub fn when(mut self, predicate: impl Fn(&Call) -> bool + Send + Sync + 'static) -> Self {
+        self.rule = self.rule.when(predicate);
+        self
+    }
+    /// A name for the rule, shown when a call misses and by `verify`.
+    pub fn named(mut self, label: impl Into<String>) -> Self {
+        self.rule = self.rule.named(label);
+        self
+    }
+    /// Answer one call only (and expect one).
+    pub fn once(mut self) -> Self {
+        self.rule = self.rule.once();
+        self
+    }
+    /// Answer `n` calls (and expect `n`).
+    pub fn times(mut self, n: usize) -> Self {
+        self.rule = self.rule.times(n);
+        self
+    }
+    /// The success answer carrying `value`, as this operation's rule sends it.
+    pub fn success(&self, value: T) -> Answer {
+        (self.encode)(value)
+    }
+    /// Answer with `value`, the operation's own output: always, or as often
+    /// as [`once`](Self::once) / [`times`](Self::times) say.
+    pub fn returns(self, value: T) -> RuleHandle {
+        let answer = (self.encode)(value);
+        self.rule.answer(answer)
+    }
+    /// Answer with `answer` instead of a value: an API error
+    /// (`Answer::error(404, json!({..}))`, `Answer::rate_limited(..)`) or a
+    /// fault (`Answer::timeout()`, `Answer::connection_reset()`).
+    pub fn fails(self, answer: Answer) -> RuleHandle {
+        self.rule.answer(answer)
+    }
+    /// Answer with an API error: `status` with `body` as JSON.
+    pub fn fails_with(self, status: u16, body: impl serde::Serialize) -> RuleHandle {
+        self.rule.answer(Answer::error(status, body))
+    }
+    /// Answer with each reply in turn, one per call (503, 503, then a
+    /// value), and expect as many calls.
+    ///
+    /// # Panics
+    ///
+    /// When `replies` is empty.
+    pub fn sequence(self, replies: impl IntoIterator<Item = Reply<T>>) -> RuleHandle {
+        let encode = self.encode;
+        let answers: Vec<Answer> = replies
+            .into_iter()
+            .map(|r| match r {
+                Reply::Value(v) => encode(v),
+                Reply::Answer(a) => a,
+            })
+            .collect();
+        self.rule.answer_sequence(answers)
+    }
+}
+
 /// A rule added to a [`MockServer`]: how often it answered.
 #[derive(Debug)]
 pub struct RuleHandle {

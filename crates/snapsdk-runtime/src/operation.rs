@@ -11,7 +11,7 @@ use std::pin::Pin;
 
 use http::Method;
 
-use crate::{AuthRequirement, Client, OperationInfo, Request, RequestOptions, Response, Result};
+use crate::{AuthRequirement, Client, Extras, OperationInfo, Request, RequestOptions, Response, Result};
 
 /// The future a request builder's `.await` runs: the call, then decoding.
 pub type SendFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
@@ -29,6 +29,29 @@ macro_rules! request_builder {
             /// Override retries and timeouts for this call only.
             pub fn options(mut self, options: $crate::RequestOptions) -> Self {
                 self.rt_call.set_options(options);
+                self
+            }
+
+            // Per-call extras (issue 30): a self-contained block; the runtime
+            // checks them when the call starts, before anything is sent.
+            /// Send this header on this call only, for a vendor feature the
+            /// spec does not describe yet (replacing a header of that name).
+            ///
+            /// Checked before anything is sent: a name or value that cannot be
+            /// sent (CR/LF, a space in the name), the credentials header, `Host`,
+            /// `User-Agent`, `Content-Type` and the headers that frame the body
+            /// or connection make the call fail with
+            /// [`Error::InvalidArgument`]($crate::Error::InvalidArgument).
+            pub fn extra_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+                self.rt_call.extras_mut().headers.push((name.into(), value.into()));
+                self
+            }
+
+            /// Append this query pair (unencoded: it is encoded like the
+            /// operation's own) on this call only. An empty name makes the call
+            /// fail before anything is sent.
+            pub fn extra_query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+                self.rt_call.extras_mut().query.push((name.into(), value.into()));
                 self
             }
 
@@ -62,6 +85,7 @@ macro_rules! request_builder {
 pub struct Call {
     client: Client,
     options: RequestOptions,
+    extras: Extras,
 }
 
 impl Call {
@@ -70,7 +94,13 @@ impl Call {
         Self {
             client,
             options: RequestOptions::default(),
+            extras: Extras::default(),
         }
+    }
+
+    /// This call's extra headers and query pairs (see [`Extras`]).
+    pub fn extras_mut(&mut self) -> &mut Extras {
+        &mut self.extras
     }
 
     /// Override retries and timeouts for this call only.
@@ -81,6 +111,8 @@ impl Call {
     /// Send `request` with this call's options.
     pub async fn execute(self, mut request: Request) -> Result<Response> {
         request.options = self.options;
+        request.extras.headers.extend(self.extras.headers);
+        request.extras.query.extend(self.extras.query);
         self.client.execute(request).await
     }
 }

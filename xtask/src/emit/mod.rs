@@ -2,6 +2,7 @@
 
 pub mod docs;
 pub mod example;
+pub mod kittest;
 pub mod openapi;
 pub mod prism;
 pub mod rust;
@@ -79,6 +80,9 @@ pub fn vendor_jobs(api: &Api) -> Vec<Job<'_>> {
         rust("src/operations.rs", 20 * ops + 5, rust::emit_operations),
         rust("tests/wire.rs", 10 * ops + 4 * models + 5, |api| wiretest::emit(api).0),
         rust("tests/prism.rs", 4 * ops + 10, prism::emit),
+        // The test kit (feature `test-util`) and its tests.
+        rust("src/mock.rs", 2 * ops + 5, rust::emit_mock),
+        rust("tests/kit.rs", 8 * ops + 10, kittest::emit),
     ];
     let examples_dir = dir.clone();
     jobs.push(Job {
@@ -201,6 +205,9 @@ targets = ["x86_64-unknown-linux-gnu"]
 default = {default_features}
 {limit_note}
 rate-limit = ["snapsdk-runtime/rate-limit"]
+# The test kit: `mock::Mock` and `ClientBuilder::mock` answer calls in process, typed by each
+# operation's output, and record them. Off by default: without it, no code and no dependency.
+test-util = ["snapsdk-runtime/test-util"]
 
 [dependencies]
 snapsdk-runtime = {runtime}
@@ -208,6 +215,8 @@ serde = {{ workspace = true }}
 serde_json = {{ workspace = true }}
 
 [dev-dependencies]
+# The crate itself with its test kit, for tests/kit.rs and the docs' kit example.
+{name} = {{ path = ".", features = ["test-util"] }}
 tokio = {{ workspace = true }}
 wiremock = {{ workspace = true }}
 serde_urlencoded = "0.7"

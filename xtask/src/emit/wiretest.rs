@@ -177,7 +177,7 @@ fn model_sample(api: &Api, m: &str, name: &str, plain: bool) -> Option<Sample> {
 }
 
 /// A JSON value of type `ty`, as a server might send it, for decoding.
-fn response_json(api: &Api, ty: &Ty, depth: usize) -> Value {
+pub(crate) fn response_json(api: &Api, ty: &Ty, depth: usize) -> Value {
     match ty {
         Ty::String => json!("text"),
         Ty::Integer => json!(42),
@@ -295,12 +295,12 @@ pub(crate) struct Call {
     /// `.name(value)` for every optional input that has a sample.
     pub setters: Vec<TokenStream>,
     pub expected_path: String,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    body_json: serde_json::Map<String, Value>,
-    form: Vec<(String, String)>,
-    parts: Vec<String>,
-    has_file: bool,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body_json: serde_json::Map<String, Value>,
+    pub form: Vec<(String, String)>,
+    pub parts: Vec<String>,
+    pub has_file: bool,
 }
 
 /// The sample call of `op`: every required input, and every optional one a

@@ -39,10 +39,10 @@ pub const OPTIONS: &[BuilderOption] = &[
     opt("max_hold_off", "ceiling: Duration", &["std::time::Duration"], &["Longest hold-off a server's `Retry-After` can put on every call (default 10 minutes)."]),
     opt(
         "http_client",
-        "client: reqwest::Client",
+        "client: snapsdk_runtime::__private::reqwest::Client",
         &[],
         &[
-            "Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate re-exports as [`reqwest`].",
+            "Use your own `reqwest::Client` (proxies, TLS roots, pools), of the version this crate is built on (`reqwest` 0.13).",
             "Refused by `build()` for a key sent in a custom header (the client could follow a redirect elsewhere with it):",
             "pass a builder to [`http_client_builder`](Self::http_client_builder) instead.",
             "Start from [`crate::http_client_builder()`] for the same TLS setup as the default client: a `reqwest::Client::builder()`",
@@ -51,7 +51,7 @@ pub const OPTIONS: &[BuilderOption] = &[
     ),
     opt(
         "http_client_builder",
-        "builder: reqwest::ClientBuilder",
+        "builder: snapsdk_runtime::__private::reqwest::ClientBuilder",
         &[],
         &["Use your own `reqwest::ClientBuilder` (proxies, TLS roots, pools); the runtime handles redirects, so a key never leaves the base URL's origin."],
     ),
@@ -60,12 +60,22 @@ pub const OPTIONS: &[BuilderOption] = &[
     opt(
         "interceptor",
         "interceptor: impl Interceptor",
-        &["snapsdk_runtime::Interceptor"],
+        &[],
         &[
-            "Add an interceptor: hooks around every attempt (headers to add, each response, each retry decision),",
-            "run in the order added; they never see the credentials (`snapsdk_runtime::Interceptor`).",
+            "Add an [`Interceptor`]: hooks around every attempt (headers to add, each response, each retry decision),",
+            "run in the order added; they never see the credentials.",
         ],
     ),
+    BuilderOption {
+        name: "mock",
+        param: "mock: &mock::Mock",
+        uses: &[],
+        feature: Some("test-util"),
+        doc: &[
+            "Answer every call in process from the test kit's [`Mock`](crate::mock::Mock) instead of the network,",
+            "through the same encoding, auth, decoding, retries and errors. Needs the crate's `test-util` feature.",
+        ],
+    },
 ];
 
 /// Public methods of the runtime's `ClientBuilder` a generated builder does
@@ -73,9 +83,7 @@ pub const OPTIONS: &[BuilderOption] = &[
 /// (`Client::builder()`), turns `credentials` into one method per auth
 /// scheme, and wraps `build`.
 ///
-/// `mock` (the runtime's test kit, feature `test-util`) is not forwarded yet:
-/// the generated crates do not have a `test-util` feature of their own.
-pub const NOT_FORWARDED: &[&str] = &["new", "credentials", "build", "mock"];
+pub const NOT_FORWARDED: &[&str] = &["new", "credentials", "build"];
 
 /// Method names the generated `ClientBuilder` has of its own.
 pub const OWN_METHODS: &[&str] = &["build"];

@@ -23,12 +23,19 @@ pub(crate) fn emit_lib(api: &Api) -> TokenStream {
         "snapsdk_runtime::NaiveDate",
         "snapsdk_runtime::Alternatives",
         "snapsdk_runtime::Timestamp",
+        "snapsdk_runtime::Interceptor",
     ]);
+    let kit_doc = kit_doc(api);
     quote! {
         #![doc = include_str!("../README.md")]
         #![forbid(unsafe_code)]
         #![cfg_attr(docsrs, feature(doc_cfg))]
 
+        #![cfg_attr(feature = "test-util", doc = #kit_doc)]
+
+        #[cfg(feature = "test-util")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+        pub mod mock;
         pub mod models;
         pub mod operations;
 
@@ -81,8 +88,10 @@ fn reexports(api: &Api) -> TokenStream {
         };
         #file
         #date
-        /// The reqwest version this crate is built on: pass a `reqwest::Client` of it to [`ClientBuilder::http_client`].
-        pub use snapsdk_runtime::reqwest;
+        /// Extending a call: an [`Interceptor`] (set with [`ClientBuilder::interceptor`]) sees each
+        /// attempt's request ([`AttemptRequest`], without the credentials), each answer
+        /// ([`AttemptResponse`]) and each [`RetryDecision`]; a hook's error ([`HookError`]) ends the call.
+        pub use snapsdk_runtime::{AttemptRequest, AttemptResponse, HeaderRefused, HookError, Interceptor, RetryDecision};
         /// The serde_json version this crate is built on: free-form answers are [`serde_json::Value`]s.
         pub use serde_json;
     }
@@ -278,4 +287,30 @@ fn group_method(api: &Api, op: &Operation) -> TokenStream {
             operations::#b::new(self.client.inner.clone(), #(#args),*)
         }
     }
+}
+
+/// The crate docs' "Testing your code" section (with the `test-util` feature):
+/// a test written with the kit, as a doctest.
+fn kit_doc(api: &Api) -> String {
+    let krate = names::snake(&api.vendor.crate_name);
+    let example = crate::emit::kittest::doc_example(api);
+    format!(
+        r#"
+# Testing your code
+
+With the `test-util` feature (in `[dev-dependencies]`), [`mock::Mock`] answers this crate's
+operations in process, typed by each operation's own output, and records what was sent: no
+server, no socket, no port. Errors a test needs are one line: [`Error::api`],
+[`Error::rate_limited`], [`Error::timeout`], [`ApiError::new`].
+
+```rust
+use {krate}::mock::{{Answer, Mock, Reply}};
+
+# #[tokio::main(flavor = "current_thread")]
+# async fn main() -> Result<(), {krate}::Error> {{
+{example}# Ok(())
+# }}
+```
+"#
+    )
 }

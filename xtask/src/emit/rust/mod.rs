@@ -7,6 +7,7 @@
 
 pub mod builder;
 pub mod fmt;
+pub mod kit;
 mod lib;
 mod models;
 mod operations;
@@ -20,6 +21,7 @@ use quote::quote;
 use crate::ir::{self, Api, BodyEncoding, ContentKind, ModelKind, Operation, ParamLocation, PathPart, Ty};
 use crate::names;
 
+pub(crate) use kit::emit_mock;
 pub(crate) use lib::emit_lib;
 pub(crate) use models::emit_models;
 pub(crate) use operations::emit_operations;
