@@ -759,7 +759,9 @@ pub struct Call {
     pub attempt: u32,
     /// The method.
     pub method: Method,
-    /// The path as sent (percent-encoded, after any base URL prefix).
+    /// The path as sent (percent-encoded), after the base URL's own path:
+    /// `/accounts/7` for a base URL `https://host/api/v1`, as the spec writes
+    /// the operation's path.
     pub path: String,
     /// The query pairs, decoded, in order.
     pub query: Vec<(String, String)>,
@@ -897,7 +899,12 @@ async fn record(req: &Request, attempt: u32, mut request: reqwest::Request, cred
         operation: req.op.id,
         attempt,
         method: request.method().clone(),
-        path: url.path().to_owned(),
+        // The operation's path, without the base URL's own (`/api/v1`).
+        path: if url.path().ends_with(req.path.as_str()) {
+            req.path.clone()
+        } else {
+            url.path().to_owned()
+        },
         query: url
             .query_pairs()
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
