@@ -42,6 +42,11 @@ pub async fn reply(client: &besnappy::Client, mailbox: i64, ticket: i64) -> besn
 /// SnapCall: the caller's own reqwest 0.13 client, and status helpers reachable from the crate.
 pub async fn buttons(key: &str, http: reqwest::Client) -> snapcall::Result<Option<serde_json_free::Json>> {
     let client = snapcall::Client::builder().basic(key).http_client(http).build()?;
+    list_buttons(&client).await
+}
+
+/// SnapCall: the buttons, or `None` when the account has none (a 404); other errors go up.
+pub async fn list_buttons(client: &snapcall::Client) -> snapcall::Result<Option<serde_json_free::Json>> {
     match client.buttons().list().await {
         Ok(list) => Ok(Some(serde_json_free::Json(list.to_string()))),
         Err(e) if e.is_not_found() => Ok(None),
@@ -61,12 +66,15 @@ pub fn custom_client(key: &str) -> Result<snapengage::Client, Box<dyn std::error
         .build()?)
 }
 
-/// The crate's re-exported reqwest is the one `http_client` takes.
-pub fn same_reqwest(http: reqwest::Client) -> snapengage::reqwest::Client {
-    http
+/// The documented way to a custom HTTP client, built and handed over: the
+/// crate's own TLS setup, no TLS provider to choose (a bare
+/// `reqwest::Client::new()` would panic for want of one).
+pub fn finished_client(key: &str) -> Result<besnappy::Client, Box<dyn std::error::Error>> {
+    let http: reqwest::Client = besnappy::http_client_builder()?.timeout(Duration::from_secs(60)).build()?;
+    Ok(besnappy::Client::builder().api_key(key).http_client(http).build()?)
 }
 
-mod serde_json_free {
+pub mod serde_json_free {
     /// A JSON answer kept as text, so this app needs no serde_json of its own.
     #[derive(Debug)]
     pub struct Json(pub String);
@@ -75,6 +83,11 @@ mod serde_json_free {
 /// SnapEngage: poll a chat until a deadline, awaiting request builders directly.
 pub async fn chat(base_url: &str, key: &str) -> snapengage::Result<usize> {
     let client = snapengage::Client::builder().api_key(key).base_url(base_url).build()?;
+    chat_with(&client).await
+}
+
+/// The chat loop on a client the caller built (so that a test can hand it one from the kit).
+pub async fn chat_with(client: &snapengage::Client) -> snapengage::Result<usize> {
     let availability = client.chat().check_widget_availability("widget-1").await?;
     let _ = availability;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
@@ -135,6 +148,7 @@ mod tests {
     #[test]
     fn a_custom_client_from_the_crates_tls_setup_builds() {
         super::custom_client("key").unwrap();
+        super::finished_client("key").unwrap();
     }
 
     #[tokio::test]
