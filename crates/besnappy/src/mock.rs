@@ -43,10 +43,6 @@ impl Mock {
     /// A client answered by this mock, with test credentials for the vendor's default
     /// auth scheme and otherwise the production settings (retries, timeouts, rate limit).
     /// For other settings, use `Client::builder()...mock(&mock)`.
-    ///
-    /// # Panics
-    ///
-    /// Never for the credentials it sets; the client builds like any other.
     #[must_use]
     pub fn client(&self) -> crate::Client {
         crate::Client::builder()
@@ -56,35 +52,35 @@ impl Mock {
             .expect("a client with the test kit's credentials builds")
     }
 
-    /// Rules for `get_contact` (`GET /account/{account_id}/contacts/{contact}`, \[`client.accounts().get_contact(account_id, contact)`\](crate::AccountsApi::get\_contact)): answer it with a value of its output type (`Vec<models::Contact>`), an API error or a fault.
+    /// Rules for `get_contact` (`GET /account/{account_id}/contacts/{contact}`, `client.accounts().get_contact(account_id, contact)`): answer it with a value of its output type (`Vec<models::Contact>`), an API error or a fault.
     pub fn get_contact(&self) -> TypedRule<'_, Vec<models::Contact>> {
         TypedRule::new(self.server.on("get_contact"), |value: Vec<models::Contact>| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_accounts` (`GET /accounts`, \[`client.accounts().list()`\](crate::AccountsApi::list)): answer it with a value of its output type (`Vec<models::Account>`), an API error or a fault.
+    /// Rules for `list_accounts` (`GET /accounts`, `client.accounts().list()`): answer it with a value of its output type (`Vec<models::Account>`), an API error or a fault.
     pub fn list_accounts(&self) -> TypedRule<'_, Vec<models::Account>> {
         TypedRule::new(self.server.on("list_accounts"), |value: Vec<models::Account>| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_mailboxes` (`GET /account/{account_id}/mailboxes`, \[`client.accounts().list_mailboxes(account_id)`\](crate::AccountsApi::list\_mailboxes)): answer it with a value of its output type (`Vec<models::Mailbox>`), an API error or a fault.
+    /// Rules for `list_mailboxes` (`GET /account/{account_id}/mailboxes`, `client.accounts().list_mailboxes(account_id)`): answer it with a value of its output type (`Vec<models::Mailbox>`), an API error or a fault.
     pub fn list_mailboxes(&self) -> TypedRule<'_, Vec<models::Mailbox>> {
         TypedRule::new(self.server.on("list_mailboxes"), |value: Vec<models::Mailbox>| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_staff` (`GET /account/{account_id}/staff`, \[`client.accounts().list_staff(account_id)`\](crate::AccountsApi::list\_staff)): answer it with a value of its output type (`Vec<models::Staff>`), an API error or a fault.
+    /// Rules for `list_staff` (`GET /account/{account_id}/staff`, `client.accounts().list_staff(account_id)`): answer it with a value of its output type (`Vec<models::Staff>`), an API error or a fault.
     pub fn list_staff(&self) -> TypedRule<'_, Vec<models::Staff>> {
         TypedRule::new(self.server.on("list_staff"), |value: Vec<models::Staff>| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `download_document` (`GET /account/{account_id}/document/{document_id}/download`, \[`client.documents().download(account_id, document_id)`\](crate::DocumentsApi::download)): answer it with its bytes (a `Vec<u8>`), an API error or a fault.
+    /// Rules for `download_document` (`GET /account/{account_id}/document/{document_id}/download`, `client.documents().download(account_id, document_id)`): answer it with its bytes (a `Vec<u8>`), an API error or a fault.
     pub fn download_document(&self) -> TypedRule<'_, Vec<u8>> {
         TypedRule::new(self.server.on("download_document"), |bytes: Vec<u8>| {
             Answer::status(200u16)
@@ -93,118 +89,118 @@ impl Mock {
         })
     }
 
-    /// Rules for `list_documents` (`GET /account/{account_id}/documents`, \[`client.documents().list(account_id)`\](crate::DocumentsApi::list)): answer it with a value of its output type (`Vec<models::Document>`), an API error or a fault.
+    /// Rules for `list_documents` (`GET /account/{account_id}/documents`, `client.documents().list(account_id)`): answer it with a value of its output type (`Vec<models::Document>`), an API error or a fault.
     pub fn list_documents(&self) -> TypedRule<'_, Vec<models::Document>> {
         TypedRule::new(self.server.on("list_documents"), |value: Vec<models::Document>| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `upload_document` (`POST /account/{account_id}/document`, \[`client.documents().upload(account_id, document)`\](crate::DocumentsApi::upload)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `upload_document` (`POST /account/{account_id}/document`, `client.documents().upload(account_id, document)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn upload_document(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("upload_document"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `create_faq` (`POST /account/{account_id}/faqs`, \[`client.faqs().create(account_id, title, url)`\](crate::FaqsApi::create)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_faq` (`POST /account/{account_id}/faqs`, `client.faqs().create(account_id, title, url)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_faq(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("create_faq"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `create_faq_question` (`POST /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`, \[`client.faqs().create_question(account_id, faq_id, topic_id, question, answer)`\](crate::FaqsApi::create\_question)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_faq_question` (`POST /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`, `client.faqs().create_question(account_id, faq_id, topic_id, question, answer)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_faq_question(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("create_faq_question"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `create_faq_topic` (`POST /account/{account_id}/faqs/{faq_id}/topics`, \[`client.faqs().create_topic(account_id, faq_id, topic)`\](crate::FaqsApi::create\_topic)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_faq_topic` (`POST /account/{account_id}/faqs/{faq_id}/topics`, `client.faqs().create_topic(account_id, faq_id, topic)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_faq_topic(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("create_faq_topic"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `delete_faq` (`DELETE /account/{account_id}/faqs/{faq_id}`, \[`client.faqs().delete(account_id, faq_id)`\](crate::FaqsApi::delete)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `delete_faq` (`DELETE /account/{account_id}/faqs/{faq_id}`, `client.faqs().delete(account_id, faq_id)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn delete_faq(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("delete_faq"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `delete_faq_question` (`DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`, \[`client.faqs().delete_question(account_id, faq_id, topic_id, question_id)`\](crate::FaqsApi::delete\_question)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `delete_faq_question` (`DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`, `client.faqs().delete_question(account_id, faq_id, topic_id, question_id)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn delete_faq_question(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("delete_faq_question"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `delete_faq_topic` (`DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`, \[`client.faqs().delete_topic(account_id, faq_id, topic_id)`\](crate::FaqsApi::delete\_topic)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `delete_faq_topic` (`DELETE /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`, `client.faqs().delete_topic(account_id, faq_id, topic_id)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn delete_faq_topic(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("delete_faq_topic"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `list_faq_questions` (`GET /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`, \[`client.faqs().list_questions(account_id, faq_id, topic_id)`\](crate::FaqsApi::list\_questions)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_faq_questions` (`GET /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions`, `client.faqs().list_questions(account_id, faq_id, topic_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_faq_questions(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_faq_questions"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_faq_topics` (`GET /account/{account_id}/faqs/{faq_id}/topics`, \[`client.faqs().list_topics(account_id, faq_id)`\](crate::FaqsApi::list\_topics)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_faq_topics` (`GET /account/{account_id}/faqs/{faq_id}/topics`, `client.faqs().list_topics(account_id, faq_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_faq_topics(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_faq_topics"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_faqs` (`GET /account/{account_id}/faqs`, \[`client.faqs().list(account_id)`\](crate::FaqsApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_faqs` (`GET /account/{account_id}/faqs`, `client.faqs().list(account_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_faqs(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_faqs"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `search_faqs` (`GET /account/{account_id}/faqs/search`, \[`client.faqs().search(account_id, query)`\](crate::FaqsApi::search)): answer it with a value of its output type (`models::FaqSearchResults`), an API error or a fault.
+    /// Rules for `search_faqs` (`GET /account/{account_id}/faqs/search`, `client.faqs().search(account_id, query)`): answer it with a value of its output type (`models::FaqSearchResults`), an API error or a fault.
     pub fn search_faqs(&self) -> TypedRule<'_, models::FaqSearchResults> {
         TypedRule::new(self.server.on("search_faqs"), |value: models::FaqSearchResults| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `set_faq_question_topics` (`PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}/topics`, \[`client.faqs().set_question_topics(account_id, faq_id, topic_id, question_id, topics)`\](crate::FaqsApi::set\_question\_topics)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `set_faq_question_topics` (`PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}/topics`, `client.faqs().set_question_topics(account_id, faq_id, topic_id, question_id, topics)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn set_faq_question_topics(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("set_faq_question_topics"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_faq` (`PUT /account/{account_id}/faqs/{faq_id}`, \[`client.faqs().update(account_id, faq_id)`\](crate::FaqsApi::update)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_faq` (`PUT /account/{account_id}/faqs/{faq_id}`, `client.faqs().update(account_id, faq_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_faq(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("update_faq"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_faq_question` (`PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`, \[`client.faqs().update_question(account_id, faq_id, topic_id, question_id)`\](crate::FaqsApi::update\_question)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_faq_question` (`PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}/questions/{question_id}`, `client.faqs().update_question(account_id, faq_id, topic_id, question_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_faq_question(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("update_faq_question"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_faq_topic` (`PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`, \[`client.faqs().update_topic(account_id, faq_id, topic_id, topic)`\](crate::FaqsApi::update\_topic)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_faq_topic` (`PUT /account/{account_id}/faqs/{faq_id}/topics/{topic_id}`, `client.faqs().update_topic(account_id, faq_id, topic_id, topic)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_faq_topic(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("update_faq_topic"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `delete_ticket` (`DELETE /ticket/{ticket}`, \[`client.tickets().delete(ticket)`\](crate::TicketsApi::delete)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `delete_ticket` (`DELETE /ticket/{ticket}`, `client.tickets().delete(ticket)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn delete_ticket(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("delete_ticket"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `download_attachment` (`GET /ticket/{ticket}/attachment/{attachment_id}/download`, \[`client.tickets().download_attachment(ticket, attachment_id)`\](crate::TicketsApi::download\_attachment)): answer it with its bytes (a `Vec<u8>`), an API error or a fault.
+    /// Rules for `download_attachment` (`GET /ticket/{ticket}/attachment/{attachment_id}/download`, `client.tickets().download_attachment(ticket, attachment_id)`): answer it with its bytes (a `Vec<u8>`), an API error or a fault.
     pub fn download_attachment(&self) -> TypedRule<'_, Vec<u8>> {
         TypedRule::new(self.server.on("download_attachment"), |bytes: Vec<u8>| {
             Answer::status(200u16)
@@ -213,14 +209,14 @@ impl Mock {
         })
     }
 
-    /// Rules for `get_ticket` (`GET /ticket/{ticket}`, \[`client.tickets().get(ticket)`\](crate::TicketsApi::get)): answer it with a value of its output type (`models::Ticket`), an API error or a fault.
+    /// Rules for `get_ticket` (`GET /ticket/{ticket}`, `client.tickets().get(ticket)`): answer it with a value of its output type (`models::Ticket`), an API error or a fault.
     pub fn get_ticket(&self) -> TypedRule<'_, models::Ticket> {
         TypedRule::new(self.server.on("get_ticket"), |value: models::Ticket| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_account_inbox_tickets` (`GET /account/{account_id}/inbox`, \[`client.tickets().list_account_inbox(account_id)`\](crate::TicketsApi::list\_account\_inbox)): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
+    /// Rules for `list_account_inbox_tickets` (`GET /account/{account_id}/inbox`, `client.tickets().list_account_inbox(account_id)`): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
     pub fn list_account_inbox_tickets(&self) -> TypedRule<'_, Vec<models::Ticket>> {
         TypedRule::new(
             self.server.on("list_account_inbox_tickets"),
@@ -228,7 +224,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_account_waiting_tickets` (`GET /account/{account_id}/waiting`, \[`client.tickets().list_account_waiting(account_id)`\](crate::TicketsApi::list\_account\_waiting)): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
+    /// Rules for `list_account_waiting_tickets` (`GET /account/{account_id}/waiting`, `client.tickets().list_account_waiting(account_id)`): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
     pub fn list_account_waiting_tickets(&self) -> TypedRule<'_, Vec<models::Ticket>> {
         TypedRule::new(
             self.server.on("list_account_waiting_tickets"),
@@ -236,7 +232,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_account_your_tickets` (`GET /account/{account_id}/yours`, \[`client.tickets().list_account_your(account_id)`\](crate::TicketsApi::list\_account\_your)): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
+    /// Rules for `list_account_your_tickets` (`GET /account/{account_id}/yours`, `client.tickets().list_account_your(account_id)`): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
     pub fn list_account_your_tickets(&self) -> TypedRule<'_, Vec<models::Ticket>> {
         TypedRule::new(
             self.server.on("list_account_your_tickets"),
@@ -244,7 +240,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_mailbox_inbox_tickets` (`GET /mailbox/{mailbox_id}/inbox`, \[`client.tickets().list_mailbox_inbox(mailbox_id)`\](crate::TicketsApi::list\_mailbox\_inbox)): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
+    /// Rules for `list_mailbox_inbox_tickets` (`GET /mailbox/{mailbox_id}/inbox`, `client.tickets().list_mailbox_inbox(mailbox_id)`): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
     pub fn list_mailbox_inbox_tickets(&self) -> TypedRule<'_, Vec<models::Ticket>> {
         TypedRule::new(
             self.server.on("list_mailbox_inbox_tickets"),
@@ -252,7 +248,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_mailbox_waiting_tickets` (`GET /mailbox/{mailbox_id}/waiting`, \[`client.tickets().list_mailbox_waiting(mailbox_id)`\](crate::TicketsApi::list\_mailbox\_waiting)): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
+    /// Rules for `list_mailbox_waiting_tickets` (`GET /mailbox/{mailbox_id}/waiting`, `client.tickets().list_mailbox_waiting(mailbox_id)`): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
     pub fn list_mailbox_waiting_tickets(&self) -> TypedRule<'_, Vec<models::Ticket>> {
         TypedRule::new(
             self.server.on("list_mailbox_waiting_tickets"),
@@ -260,7 +256,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_mailbox_your_tickets` (`GET /mailbox/{mailbox_id}/yours`, \[`client.tickets().list_mailbox_your(mailbox_id)`\](crate::TicketsApi::list\_mailbox\_your)): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
+    /// Rules for `list_mailbox_your_tickets` (`GET /mailbox/{mailbox_id}/yours`, `client.tickets().list_mailbox_your(mailbox_id)`): answer it with a value of its output type (`Vec<models::Ticket>`), an API error or a fault.
     pub fn list_mailbox_your_tickets(&self) -> TypedRule<'_, Vec<models::Ticket>> {
         TypedRule::new(
             self.server.on("list_mailbox_your_tickets"),
@@ -268,21 +264,21 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_ticket_notes` (`GET /ticket/{ticket}/notes`, \[`client.tickets().list_notes(ticket)`\](crate::TicketsApi::list\_notes)): answer it with a value of its output type (`Vec<models::Note>`), an API error or a fault.
+    /// Rules for `list_ticket_notes` (`GET /ticket/{ticket}/notes`, `client.tickets().list_notes(ticket)`): answer it with a value of its output type (`Vec<models::Note>`), an API error or a fault.
     pub fn list_ticket_notes(&self) -> TypedRule<'_, Vec<models::Note>> {
         TypedRule::new(self.server.on("list_ticket_notes"), |value: Vec<models::Note>| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `search_tickets` (`GET /account/{account_id}/search`, \[`client.tickets().search(account_id, query)`\](crate::TicketsApi::search)): answer it with a value of its output type (`models::SearchResults`), an API error or a fault.
+    /// Rules for `search_tickets` (`GET /account/{account_id}/search`, `client.tickets().search(account_id, query)`): answer it with a value of its output type (`models::SearchResults`), an API error or a fault.
     pub fn search_tickets(&self) -> TypedRule<'_, models::SearchResults> {
         TypedRule::new(self.server.on("search_tickets"), |value: models::SearchResults| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `send_note` (`POST /note`, \[`client.tickets().send_note(mailbox_id, subject, message)`\](crate::TicketsApi::send\_note)): answer it with a value of its output type (`models::TicketNonce`), an API error or a fault.
+    /// Rules for `send_note` (`POST /note`, `client.tickets().send_note(mailbox_id, subject, message)`): answer it with a value of its output type (`models::TicketNonce`), an API error or a fault.
     pub fn send_note(&self) -> TypedRule<'_, models::TicketNonce> {
         TypedRule::new(self.server.on("send_note"), |value: models::TicketNonce| {
             Answer::status(200u16)
@@ -291,51 +287,51 @@ impl Mock {
         })
     }
 
-    /// Rules for `update_ticket_status` (`PUT /ticket/{ticket}/status`, \[`client.tickets().update_status(ticket, status)`\](crate::TicketsApi::update\_status)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `update_ticket_status` (`PUT /ticket/{ticket}/status`, `client.tickets().update_status(ticket, status)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn update_ticket_status(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("update_ticket_status"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `update_ticket_tags` (`POST /ticket/{ticket}/tags`, \[`client.tickets().update_tags(ticket, tags)`\](crate::TicketsApi::update\_tags)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `update_ticket_tags` (`POST /ticket/{ticket}/tags`, `client.tickets().update_tags(ticket, tags)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn update_ticket_tags(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("update_ticket_tags"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `comment_on_wall_post` (`POST /account/{account_id}/wall/{post_id}/comment`, \[`client.wall().comment_on_post(account_id, post_id, content)`\](crate::WallApi::comment\_on\_post)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `comment_on_wall_post` (`POST /account/{account_id}/wall/{post_id}/comment`, `client.wall().comment_on_post(account_id, post_id, content)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn comment_on_wall_post(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("comment_on_wall_post"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `create_wall_post` (`POST /account/{account_id}/wall`, \[`client.wall().create_post(account_id, content)`\](crate::WallApi::create\_post)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_wall_post` (`POST /account/{account_id}/wall`, `client.wall().create_post(account_id, content)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_wall_post(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("create_wall_post"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `delete_wall_comment` (`DELETE /account/{account_id}/wall/{post_id}/comment/{comment_id}`, \[`client.wall().delete_comment(account_id, post_id, comment_id)`\](crate::WallApi::delete\_comment)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `delete_wall_comment` (`DELETE /account/{account_id}/wall/{post_id}/comment/{comment_id}`, `client.wall().delete_comment(account_id, post_id, comment_id)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn delete_wall_comment(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("delete_wall_comment"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `delete_wall_post` (`DELETE /account/{account_id}/wall/{post_id}`, \[`client.wall().delete_post(account_id, post_id)`\](crate::WallApi::delete\_post)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `delete_wall_post` (`DELETE /account/{account_id}/wall/{post_id}`, `client.wall().delete_post(account_id, post_id)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn delete_wall_post(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("delete_wall_post"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `like_wall_post` (`POST /account/{account_id}/wall/{post_id}/like`, \[`client.wall().like_post(account_id, post_id)`\](crate::WallApi::like\_post)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `like_wall_post` (`POST /account/{account_id}/wall/{post_id}/like`, `client.wall().like_post(account_id, post_id)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn like_wall_post(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("like_wall_post"), |(): ()| Answer::status(200u16))
     }
 
-    /// Rules for `list_wall_posts` (`GET /account/{account_id}/wall`, \[`client.wall().list_posts(account_id)`\](crate::WallApi::list\_posts)): answer it with a value of its output type (`Vec<models::WallPost>`), an API error or a fault.
+    /// Rules for `list_wall_posts` (`GET /account/{account_id}/wall`, `client.wall().list_posts(account_id)`): answer it with a value of its output type (`Vec<models::WallPost>`), an API error or a fault.
     pub fn list_wall_posts(&self) -> TypedRule<'_, Vec<models::WallPost>> {
         TypedRule::new(self.server.on("list_wall_posts"), |value: Vec<models::WallPost>| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `unlike_wall_post` (`DELETE /account/{account_id}/wall/{post_id}/like`, \[`client.wall().unlike_post(account_id, post_id)`\](crate::WallApi::unlike\_post)): answer it with `()` (its answer is empty), an API error or a fault.
+    /// Rules for `unlike_wall_post` (`DELETE /account/{account_id}/wall/{post_id}/like`, `client.wall().unlike_post(account_id, post_id)`): answer it with `()` (its answer is empty), an API error or a fault.
     pub fn unlike_wall_post(&self) -> TypedRule<'_, ()> {
         TypedRule::new(self.server.on("unlike_wall_post"), |(): ()| Answer::status(200u16))
     }

@@ -43,10 +43,6 @@ impl Mock {
     /// A client answered by this mock, with test credentials for the vendor's default
     /// auth scheme and otherwise the production settings (retries, timeouts, rate limit).
     /// For other settings, use `Client::builder()...mock(&mock)`.
-    ///
-    /// # Panics
-    ///
-    /// Never for the credentials it sets; the client builds like any other.
     #[must_use]
     pub fn client(&self) -> crate::Client {
         crate::Client::builder()
@@ -56,7 +52,7 @@ impl Mock {
             .expect("a client with the test kit's credentials builds")
     }
 
-    /// Rules for `admin_delete_stream_event` (`DELETE /v2/admin/streams/{streamToken}/events/{id}`, \[`client.admin().delete_stream_event(stream_token, event_id)`\](crate::AdminApi::delete\_stream\_event)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `admin_delete_stream_event` (`DELETE /v2/admin/streams/{streamToken}/events/{id}`, `client.admin().delete_stream_event(stream_token, event_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn admin_delete_stream_event(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("admin_delete_stream_event"),
@@ -64,49 +60,49 @@ impl Mock {
         )
     }
 
-    /// Rules for `admin_get_stream_event` (`GET /v2/admin/streams/{streamToken}/events/{id}`, \[`client.admin().get_stream_event(stream_token, event_id)`\](crate::AdminApi::get\_stream\_event)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `admin_get_stream_event` (`GET /v2/admin/streams/{streamToken}/events/{id}`, `client.admin().get_stream_event(stream_token, event_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn admin_get_stream_event(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("admin_get_stream_event"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `admin_list_streams` (`GET /v2/admin/streams/`, \[`client.admin().list_streams()`\](crate::AdminApi::list\_streams)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `admin_list_streams` (`GET /v2/admin/streams/`, `client.admin().list_streams()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn admin_list_streams(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("admin_list_streams"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_agent` (`GET /v2/agents/{email}`, \[`client.agents().get(email)`\](crate::AgentsApi::get)): answer it with a value of its output type (`models::Agent`), an API error or a fault.
+    /// Rules for `get_agent` (`GET /v2/agents/{email}`, `client.agents().get(email)`): answer it with a value of its output type (`models::Agent`), an API error or a fault.
     pub fn get_agent(&self) -> TypedRule<'_, models::Agent> {
         TypedRule::new(self.server.on("get_agent"), |value: models::Agent| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_agent_info` (`GET /v2/agents/{email}/info`, \[`client.agents().get_info(email)`\](crate::AgentsApi::get\_info)): answer it with a value of its output type (`models::AgentInfo`), an API error or a fault.
+    /// Rules for `get_agent_info` (`GET /v2/agents/{email}/info`, `client.agents().get_info(email)`): answer it with a value of its output type (`models::AgentInfo`), an API error or a fault.
     pub fn get_agent_info(&self) -> TypedRule<'_, models::AgentInfo> {
         TypedRule::new(self.server.on("get_agent_info"), |value: models::AgentInfo| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_agent` (`PUT /v2/agents/{email}`, \[`client.agents().update(email)`\](crate::AgentsApi::update)): answer it with a value of its output type (`models::Agent`), an API error or a fault.
+    /// Rules for `update_agent` (`PUT /v2/agents/{email}`, `client.agents().update(email)`): answer it with a value of its output type (`models::Agent`), an API error or a fault.
     pub fn update_agent(&self) -> TypedRule<'_, models::Agent> {
         TypedRule::new(self.server.on("update_agent"), |value: models::Agent| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_agent_status` (`PUT /v2/agents/{email}/status`, \[`client.agents().update_status(email, status)`\](crate::AgentsApi::update\_status)): answer it with a value of its output type (`models::Agent`), an API error or a fault.
+    /// Rules for `update_agent_status` (`PUT /v2/agents/{email}/status`, `client.agents().update_status(email, status)`): answer it with a value of its output type (`models::Agent`), an API error or a fault.
     pub fn update_agent_status(&self) -> TypedRule<'_, models::Agent> {
         TypedRule::new(self.server.on("update_agent_status"), |value: models::Agent| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_booking_page_public_info` (`GET /v2/booking-pages/{uuid}/info`, \[`client.booking_pages().get_public_info(uuid)`\](crate::BookingPagesApi::get\_public\_info)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_booking_page_public_info` (`GET /v2/booking-pages/{uuid}/info`, `client.booking_pages().get_public_info(uuid)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_booking_page_public_info(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("get_booking_page_public_info"),
@@ -114,84 +110,84 @@ impl Mock {
         )
     }
 
-    /// Rules for `create_button` (`POST /v2/buttons`, \[`client.buttons().create(name)`\](crate::ButtonsApi::create)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_button` (`POST /v2/buttons`, `client.buttons().create(name)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_button(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("create_button"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `create_buttons_batch` (`POST /v2/buttons/batch`, \[`client.buttons().create_batch(buttons)`\](crate::ButtonsApi::create\_batch)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_buttons_batch` (`POST /v2/buttons/batch`, `client.buttons().create_batch(buttons)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_buttons_batch(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("create_buttons_batch"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_button` (`GET /v2/buttons/{bid}`, \[`client.buttons().get(bid)`\](crate::ButtonsApi::get)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_button` (`GET /v2/buttons/{bid}`, `client.buttons().get(bid)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_button(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_button"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_button_public_info` (`GET /v2/buttons/{bid}/info`, \[`client.buttons().get_public_info(bid)`\](crate::ButtonsApi::get\_public\_info)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_button_public_info` (`GET /v2/buttons/{bid}/info`, `client.buttons().get_public_info(bid)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_button_public_info(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_button_public_info"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_buttons` (`GET /v2/buttons`, \[`client.buttons().list()`\](crate::ButtonsApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_buttons` (`GET /v2/buttons`, `client.buttons().list()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_buttons(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_buttons"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_button` (`PUT /v2/buttons/{bid}`, \[`client.buttons().update(bid)`\](crate::ButtonsApi::update)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_button` (`PUT /v2/buttons/{bid}`, `client.buttons().update(bid)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_button(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("update_button"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_buttons_batch` (`PUT /v2/buttons/batch`, \[`client.buttons().update_batch(buttons)`\](crate::ButtonsApi::update\_batch)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_buttons_batch` (`PUT /v2/buttons/batch`, `client.buttons().update_batch(buttons)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_buttons_batch(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("update_buttons_batch"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `delete_call_recording` (`DELETE /v2/calls/{id}/recording`, \[`client.calls().delete_recording(call_id)`\](crate::CallsApi::delete\_recording)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `delete_call_recording` (`DELETE /v2/calls/{id}/recording`, `client.calls().delete_recording(call_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn delete_call_recording(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("delete_call_recording"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_call` (`GET /v2/calls/{id}`, \[`client.calls().get(call_id)`\](crate::CallsApi::get)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_call` (`GET /v2/calls/{id}`, `client.calls().get(call_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_call(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_call"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_call_recording` (`GET /v2/calls/{id}/recording`, \[`client.calls().get_recording(call_id)`\](crate::CallsApi::get\_recording)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_call_recording` (`GET /v2/calls/{id}/recording`, `client.calls().get_recording(call_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_call_recording(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_call_recording"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_calls` (`GET /v2/calls`, \[`client.calls().list()`\](crate::CallsApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_calls` (`GET /v2/calls`, `client.calls().list()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_calls(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_calls"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `create_company_booking_page` (`POST /v2/companies/{companyId}/booking-pages`, \[`client.company_booking_pages().create(company_id, name)`\](crate::CompanyBookingPagesApi::create)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_company_booking_page` (`POST /v2/companies/{companyId}/booking-pages`, `client.company_booking_pages().create(company_id, name)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_company_booking_page(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("create_company_booking_page"),
@@ -199,7 +195,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `delete_company_booking_page` (`DELETE /v2/companies/{companyId}/booking-pages/{uuid}`, \[`client.company_booking_pages().delete(company_id, uuid)`\](crate::CompanyBookingPagesApi::delete)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `delete_company_booking_page` (`DELETE /v2/companies/{companyId}/booking-pages/{uuid}`, `client.company_booking_pages().delete(company_id, uuid)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn delete_company_booking_page(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("delete_company_booking_page"),
@@ -207,7 +203,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `get_company_booking_page` (`GET /v2/companies/{companyId}/booking-pages/{uuid}`, \[`client.company_booking_pages().get(company_id, uuid)`\](crate::CompanyBookingPagesApi::get)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_company_booking_page` (`GET /v2/companies/{companyId}/booking-pages/{uuid}`, `client.company_booking_pages().get(company_id, uuid)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_company_booking_page(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("get_company_booking_page"),
@@ -215,7 +211,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_company_booking_pages` (`GET /v2/companies/{companyId}/booking-pages`, \[`client.company_booking_pages().list(company_id)`\](crate::CompanyBookingPagesApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_company_booking_pages` (`GET /v2/companies/{companyId}/booking-pages`, `client.company_booking_pages().list(company_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_company_booking_pages(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("list_company_booking_pages"),
@@ -223,7 +219,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `update_company_booking_page` (`PUT /v2/companies/{companyId}/booking-pages/{uuid}`, \[`client.company_booking_pages().update(company_id, uuid)`\](crate::CompanyBookingPagesApi::update)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_company_booking_page` (`PUT /v2/companies/{companyId}/booking-pages/{uuid}`, `client.company_booking_pages().update(company_id, uuid)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_company_booking_page(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("update_company_booking_page"),
@@ -231,7 +227,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `create_company_custom_fields` (`POST /v2/companies/{companyId}/custom_fields`, \[`client.company_custom_fields().create(company_id)`\](crate::CompanyCustomFieldsApi::create)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_company_custom_fields` (`POST /v2/companies/{companyId}/custom_fields`, `client.company_custom_fields().create(company_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_company_custom_fields(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("create_company_custom_fields"),
@@ -239,7 +235,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_company_custom_fields` (`GET /v2/companies/{companyId}/custom_fields`, \[`client.company_custom_fields().list(company_id)`\](crate::CompanyCustomFieldsApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_company_custom_fields` (`GET /v2/companies/{companyId}/custom_fields`, `client.company_custom_fields().list(company_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_company_custom_fields(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("list_company_custom_fields"),
@@ -247,35 +243,35 @@ impl Mock {
         )
     }
 
-    /// Rules for `create_company_invite` (`POST /v2/companies/{companyId}/invites`, \[`client.company_invites().create(company_id, email)`\](crate::CompanyInvitesApi::create)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_company_invite` (`POST /v2/companies/{companyId}/invites`, `client.company_invites().create(company_id, email)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_company_invite(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("create_company_invite"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `delete_company_invite` (`DELETE /v2/companies/{companyId}/invites/{token}`, \[`client.company_invites().delete(company_id, token)`\](crate::CompanyInvitesApi::delete)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `delete_company_invite` (`DELETE /v2/companies/{companyId}/invites/{token}`, `client.company_invites().delete(company_id, token)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn delete_company_invite(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("delete_company_invite"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_company_invites` (`GET /v2/companies/{companyId}/invites`, \[`client.company_invites().list(company_id)`\](crate::CompanyInvitesApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_company_invites` (`GET /v2/companies/{companyId}/invites`, `client.company_invites().list(company_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_company_invites(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_company_invites"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_company_invite` (`PUT /v2/companies/{companyId}/invites/{token}`, \[`client.company_invites().update(company_id, token, role_id)`\](crate::CompanyInvitesApi::update)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_company_invite` (`PUT /v2/companies/{companyId}/invites/{token}`, `client.company_invites().update(company_id, token, role_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_company_invite(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("update_company_invite"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_company_library_media` (`GET /v2/companies/{companyId}/library/{token}`, \[`client.company_library().get_media(company_id, token)`\](crate::CompanyLibraryApi::get\_media)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_company_library_media` (`GET /v2/companies/{companyId}/library/{token}`, `client.company_library().get_media(company_id, token)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_company_library_media(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("get_company_library_media"),
@@ -283,7 +279,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_company_library_media` (`GET /v2/companies/{companyId}/library`, \[`client.company_library().list_media(company_id)`\](crate::CompanyLibraryApi::list\_media)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_company_library_media` (`GET /v2/companies/{companyId}/library`, `client.company_library().list_media(company_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_company_library_media(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("list_company_library_media"),
@@ -291,21 +287,21 @@ impl Mock {
         )
     }
 
-    /// Rules for `create_stream` (`POST /v2/companies/{companyId}/streams`, \[`client.company_streams().create(company_id, type_)`\](crate::CompanyStreamsApi::create)): answer it with a value of its output type (`models::StreamCreated`), an API error or a fault.
+    /// Rules for `create_stream` (`POST /v2/companies/{companyId}/streams`, `client.company_streams().create(company_id, type_)`): answer it with a value of its output type (`models::StreamCreated`), an API error or a fault.
     pub fn create_stream(&self) -> TypedRule<'_, models::StreamCreated> {
         TypedRule::new(self.server.on("create_stream"), |value: models::StreamCreated| {
             Answer::status(201u16).with_json(value)
         })
     }
 
-    /// Rules for `delete_company_stream` (`DELETE /v2/companies/{companyId}/streams/{streamToken}`, \[`client.company_streams().delete(company_id, stream_token)`\](crate::CompanyStreamsApi::delete)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `delete_company_stream` (`DELETE /v2/companies/{companyId}/streams/{streamToken}`, `client.company_streams().delete(company_id, stream_token)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn delete_company_stream(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("delete_company_stream"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `delete_company_stream_event` (`DELETE /v2/companies/{companyId}/streams/{streamToken}/events/{id}`, \[`client.company_streams().delete_event(company_id, stream_token, event_id)`\](crate::CompanyStreamsApi::delete\_event)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `delete_company_stream_event` (`DELETE /v2/companies/{companyId}/streams/{streamToken}/events/{id}`, `client.company_streams().delete_event(company_id, stream_token, event_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn delete_company_stream_event(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("delete_company_stream_event"),
@@ -313,14 +309,14 @@ impl Mock {
         )
     }
 
-    /// Rules for `get_company_stream` (`GET /v2/companies/{companyId}/streams/{streamToken}`, \[`client.company_streams().get(company_id, stream_token)`\](crate::CompanyStreamsApi::get)): answer it with a value of its output type (`models::StreamDetails`), an API error or a fault.
+    /// Rules for `get_company_stream` (`GET /v2/companies/{companyId}/streams/{streamToken}`, `client.company_streams().get(company_id, stream_token)`): answer it with a value of its output type (`models::StreamDetails`), an API error or a fault.
     pub fn get_company_stream(&self) -> TypedRule<'_, models::StreamDetails> {
         TypedRule::new(self.server.on("get_company_stream"), |value: models::StreamDetails| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_company_stream_event` (`GET /v2/companies/{companyId}/streams/{streamToken}/events/{id}`, \[`client.company_streams().get_event(company_id, stream_token, event_id)`\](crate::CompanyStreamsApi::get\_event)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_company_stream_event` (`GET /v2/companies/{companyId}/streams/{streamToken}/events/{id}`, `client.company_streams().get_event(company_id, stream_token, event_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_company_stream_event(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("get_company_stream_event"),
@@ -328,7 +324,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `get_company_stream_recording` (`GET /v2/companies/{companyId}/streams/{streamToken}/recording`, \[`client.company_streams().get_recording(company_id, stream_token)`\](crate::CompanyStreamsApi::get\_recording)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_company_stream_recording` (`GET /v2/companies/{companyId}/streams/{streamToken}/recording`, `client.company_streams().get_recording(company_id, stream_token)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_company_stream_recording(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("get_company_stream_recording"),
@@ -336,7 +332,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `invite_to_company_stream` (`POST /v2/companies/{companyId}/streams/{streamToken}/invite`, \[`client.company_streams().invite_to(company_id, stream_token)`\](crate::CompanyStreamsApi::invite\_to)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `invite_to_company_stream` (`POST /v2/companies/{companyId}/streams/{streamToken}/invite`, `client.company_streams().invite_to(company_id, stream_token)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn invite_to_company_stream(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("invite_to_company_stream"),
@@ -344,7 +340,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_company_stream_events` (`GET /v2/companies/{companyId}/stream-events`, \[`client.company_streams().list_events(company_id)`\](crate::CompanyStreamsApi::list\_events)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_company_stream_events` (`GET /v2/companies/{companyId}/stream-events`, `client.company_streams().list_events(company_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_company_stream_events(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("list_company_stream_events"),
@@ -352,14 +348,14 @@ impl Mock {
         )
     }
 
-    /// Rules for `list_company_streams` (`GET /v2/companies/{companyId}/streams`, \[`client.company_streams().list(company_id)`\](crate::CompanyStreamsApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_company_streams` (`GET /v2/companies/{companyId}/streams`, `client.company_streams().list(company_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_company_streams(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_company_streams"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `request_company_stream_event_mix` (`POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`, \[`client.company_streams().request_event_mix(company_id, stream_token, event_id)`\](crate::CompanyStreamsApi::request\_event\_mix)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `request_company_stream_event_mix` (`POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/mix`, `client.company_streams().request_event_mix(company_id, stream_token, event_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn request_company_stream_event_mix(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("request_company_stream_event_mix"),
@@ -367,7 +363,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `request_company_stream_event_video_mix` (`POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`, \[`client.company_streams().request_event_video_mix(company_id, stream_token, event_id)`\](crate::CompanyStreamsApi::request\_event\_video\_mix)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `request_company_stream_event_video_mix` (`POST /v2/companies/{companyId}/streams/{streamToken}/events/{eventId}/video-mix`, `client.company_streams().request_event_video_mix(company_id, stream_token, event_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn request_company_stream_event_video_mix(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("request_company_stream_event_video_mix"),
@@ -375,42 +371,42 @@ impl Mock {
         )
     }
 
-    /// Rules for `add_company_team_user` (`POST /v2/companies/{companyId}/teams/{teamId}/users`, \[`client.company_teams().add_user(company_id, team_id, user_id)`\](crate::CompanyTeamsApi::add\_user)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `add_company_team_user` (`POST /v2/companies/{companyId}/teams/{teamId}/users`, `client.company_teams().add_user(company_id, team_id, user_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn add_company_team_user(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("add_company_team_user"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `create_company_team` (`POST /v2/companies/{companyId}/teams`, \[`client.company_teams().create(company_id, name)`\](crate::CompanyTeamsApi::create)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_company_team` (`POST /v2/companies/{companyId}/teams`, `client.company_teams().create(company_id, name)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_company_team(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("create_company_team"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `delete_company_team` (`DELETE /v2/companies/{companyId}/teams/{id}`, \[`client.company_teams().delete(company_id, team_id)`\](crate::CompanyTeamsApi::delete)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `delete_company_team` (`DELETE /v2/companies/{companyId}/teams/{id}`, `client.company_teams().delete(company_id, team_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn delete_company_team(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("delete_company_team"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_company_team` (`GET /v2/companies/{companyId}/teams/{teamId}`, \[`client.company_teams().get(company_id, team_id)`\](crate::CompanyTeamsApi::get)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_company_team` (`GET /v2/companies/{companyId}/teams/{teamId}`, `client.company_teams().get(company_id, team_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_company_team(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_company_team"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_company_teams` (`GET /v2/companies/{companyId}/teams`, \[`client.company_teams().list(company_id)`\](crate::CompanyTeamsApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_company_teams` (`GET /v2/companies/{companyId}/teams`, `client.company_teams().list(company_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_company_teams(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_company_teams"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `remove_company_team_user` (`DELETE /v2/companies/{companyId}/teams/{teamId}/users/{userId}`, \[`client.company_teams().remove_user(company_id, team_id, user_id)`\](crate::CompanyTeamsApi::remove\_user)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `remove_company_team_user` (`DELETE /v2/companies/{companyId}/teams/{teamId}/users/{userId}`, `client.company_teams().remove_user(company_id, team_id, user_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn remove_company_team_user(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("remove_company_team_user"),
@@ -418,63 +414,63 @@ impl Mock {
         )
     }
 
-    /// Rules for `update_company_team` (`PUT /v2/companies/{companyId}/teams/{teamId}`, \[`client.company_teams().update(company_id, team_id)`\](crate::CompanyTeamsApi::update)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_company_team` (`PUT /v2/companies/{companyId}/teams/{teamId}`, `client.company_teams().update(company_id, team_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_company_team(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("update_company_team"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_company_user` (`GET /v2/companies/{companyId}/users/{userId}`, \[`client.company_users().get(company_id, user_id)`\](crate::CompanyUsersApi::get)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_company_user` (`GET /v2/companies/{companyId}/users/{userId}`, `client.company_users().get(company_id, user_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_company_user(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_company_user"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_company_users` (`GET /v2/companies/{companyId}/users`, \[`client.company_users().list(company_id)`\](crate::CompanyUsersApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_company_users` (`GET /v2/companies/{companyId}/users`, `client.company_users().list(company_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_company_users(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_company_users"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `remove_company_user` (`DELETE /v2/companies/{companyId}/users/{userId}`, \[`client.company_users().remove(company_id, user_id)`\](crate::CompanyUsersApi::remove)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `remove_company_user` (`DELETE /v2/companies/{companyId}/users/{userId}`, `client.company_users().remove(company_id, user_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn remove_company_user(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("remove_company_user"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_company_user` (`PUT /v2/companies/{companyId}/users/{userId}`, \[`client.company_users().update(company_id, user_id, role_id)`\](crate::CompanyUsersApi::update)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_company_user` (`PUT /v2/companies/{companyId}/users/{userId}`, `client.company_users().update(company_id, user_id, role_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_company_user(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("update_company_user"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_integrations` (`GET /v2/integrations`, \[`client.integrations().list()`\](crate::IntegrationsApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_integrations` (`GET /v2/integrations`, `client.integrations().list()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_integrations(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_integrations"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `accept_invite` (`POST /v2/invites/accept`, \[`client.invites().accept(token)`\](crate::InvitesApi::accept)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `accept_invite` (`POST /v2/invites/accept`, `client.invites().accept(token)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn accept_invite(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("accept_invite"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_invite` (`GET /v2/invites/{token}`, \[`client.invites().get(token)`\](crate::InvitesApi::get)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_invite` (`GET /v2/invites/{token}`, `client.invites().get(token)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_invite(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_invite"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `activate_partner_account` (`POST /v2/partner/activate-account`, \[`client.partner().activate_account()`\](crate::PartnerApi::activate\_account)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `activate_partner_account` (`POST /v2/partner/activate-account`, `client.partner().activate_account()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn activate_partner_account(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("activate_partner_account"),
@@ -482,7 +478,7 @@ impl Mock {
         )
     }
 
-    /// Rules for `get_partner_agent_button` (`POST /v2/partner/agent-button`, \[`client.partner().get_agent_button(agent_email)`\](crate::PartnerApi::get\_agent\_button)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_partner_agent_button` (`POST /v2/partner/agent-button`, `client.partner().get_agent_button(agent_email)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_partner_agent_button(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("get_partner_agent_button"),
@@ -490,28 +486,28 @@ impl Mock {
         )
     }
 
-    /// Rules for `get_partner_call` (`GET /v2/partner/calls/{id}`, \[`client.partner().get_call(call_id)`\](crate::PartnerApi::get\_call)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_partner_call` (`GET /v2/partner/calls/{id}`, `client.partner().get_call(call_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_partner_call(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_partner_call"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_partner_stats` (`GET /v2/partner/stats`, \[`client.partner().get_stats(start, end)`\](crate::PartnerApi::get\_stats)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_partner_stats` (`GET /v2/partner/stats`, `client.partner().get_stats(start, end)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_partner_stats(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_partner_stats"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_partner_calls` (`GET /v2/partner/calls`, \[`client.partner().list_calls()`\](crate::PartnerApi::list\_calls)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_partner_calls` (`GET /v2/partner/calls`, `client.partner().list_calls()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_partner_calls(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_partner_calls"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_public_library_media` (`GET /v2/public/library/{token}`, \[`client.public().get_library_media(token)`\](crate::PublicApi::get\_library\_media)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_public_library_media` (`GET /v2/public/library/{token}`, `client.public().get_library_media(token)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_public_library_media(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("get_public_library_media"),
@@ -519,21 +515,21 @@ impl Mock {
         )
     }
 
-    /// Rules for `get_role` (`GET /v2/roles/{role_id}`, \[`client.roles().get(role_id)`\](crate::RolesApi::get)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_role` (`GET /v2/roles/{role_id}`, `client.roles().get(role_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_role(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_role"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_roles` (`GET /v2/roles`, \[`client.roles().list()`\](crate::RolesApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_roles` (`GET /v2/roles`, `client.roles().list()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_roles(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_roles"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `create_schedule_template` (`POST /v2/schedule-templates`, \[`client.schedule_templates().create(name, schedule)`\](crate::ScheduleTemplatesApi::create)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `create_schedule_template` (`POST /v2/schedule-templates`, `client.schedule_templates().create(name, schedule)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn create_schedule_template(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("create_schedule_template"),
@@ -541,21 +537,21 @@ impl Mock {
         )
     }
 
-    /// Rules for `get_schedule_template` (`GET /v2/schedule-templates/{id}`, \[`client.schedule_templates().get(template_id)`\](crate::ScheduleTemplatesApi::get)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_schedule_template` (`GET /v2/schedule-templates/{id}`, `client.schedule_templates().get(template_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_schedule_template(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_schedule_template"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_schedule_templates` (`GET /v2/schedule-templates`, \[`client.schedule_templates().list()`\](crate::ScheduleTemplatesApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_schedule_templates` (`GET /v2/schedule-templates`, `client.schedule_templates().list()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_schedule_templates(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_schedule_templates"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `update_schedule_template` (`PUT /v2/schedule-templates/{id}`, \[`client.schedule_templates().update(template_id)`\](crate::ScheduleTemplatesApi::update)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `update_schedule_template` (`PUT /v2/schedule-templates/{id}`, `client.schedule_templates().update(template_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn update_schedule_template(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(
             self.server.on("update_schedule_template"),
@@ -563,42 +559,42 @@ impl Mock {
         )
     }
 
-    /// Rules for `delete_stream_event` (`DELETE /v2/streams/{streamToken}/events/{id}`, \[`client.streams().delete_event(stream_token, event_id)`\](crate::StreamsApi::delete\_event)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `delete_stream_event` (`DELETE /v2/streams/{streamToken}/events/{id}`, `client.streams().delete_event(stream_token, event_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn delete_stream_event(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("delete_stream_event"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_stream_event` (`GET /v2/streams/{streamToken}/events/{id}`, \[`client.streams().get_event(stream_token, event_id)`\](crate::StreamsApi::get\_event)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_stream_event` (`GET /v2/streams/{streamToken}/events/{id}`, `client.streams().get_event(stream_token, event_id)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_stream_event(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_stream_event"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_stream_public_info` (`GET /v2/streams/{streamToken}/info`, \[`client.streams().get_public_info(stream_token)`\](crate::StreamsApi::get\_public\_info)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_stream_public_info` (`GET /v2/streams/{streamToken}/info`, `client.streams().get_public_info(stream_token)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_stream_public_info(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_stream_public_info"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `list_streams` (`GET /v2/streams/v2`, \[`client.streams().list()`\](crate::StreamsApi::list)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `list_streams` (`GET /v2/streams/v2`, `client.streams().list()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn list_streams(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("list_streams"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_current_user` (`GET /v2/users/me`, \[`client.users().get_current()`\](crate::UsersApi::get\_current)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_current_user` (`GET /v2/users/me`, `client.users().get_current()`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_current_user(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_current_user"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `get_user_button` (`POST /v2/users/{id}/button`, \[`client.users().get_button(user_id, referer)`\](crate::UsersApi::get\_button)): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
+    /// Rules for `get_user_button` (`POST /v2/users/{id}/button`, `client.users().get_button(user_id, referer)`): answer it with a value of its output type (`serde_json::Value`), an API error or a fault.
     pub fn get_user_button(&self) -> TypedRule<'_, serde_json::Value> {
         TypedRule::new(self.server.on("get_user_button"), |value: serde_json::Value| {
             Answer::status(200u16).with_json(value)

@@ -43,10 +43,6 @@ impl Mock {
     /// A client answered by this mock, with test credentials for the vendor's default
     /// auth scheme and otherwise the production settings (retries, timeouts, rate limit).
     /// For other settings, use `Client::builder()...mock(&mock)`.
-    ///
-    /// # Panics
-    ///
-    /// Never for the credentials it sets; the client builds like any other.
     #[must_use]
     pub fn client(&self) -> crate::Client {
         crate::Client::builder()
@@ -56,7 +52,7 @@ impl Mock {
             .expect("a client with the test kit's credentials builds")
     }
 
-    /// Rules for `check_widget_availability` (`GET /api/v1/chat/{widgetId}`, \[`client.chat().check_widget_availability(widget_id)`\](crate::ChatApi::check\_widget\_availability)): answer it with a value of its output type (`models::WidgetAvailability`), an API error or a fault.
+    /// Rules for `check_widget_availability` (`GET /api/v1/chat/{widgetId}`, `client.chat().check_widget_availability(widget_id)`): answer it with a value of its output type (`models::WidgetAvailability`), an API error or a fault.
     pub fn check_widget_availability(&self) -> TypedRule<'_, models::WidgetAvailability> {
         TypedRule::new(
             self.server.on("check_widget_availability"),
@@ -64,21 +60,21 @@ impl Mock {
         )
     }
 
-    /// Rules for `poll_messages` (`GET /api/v1/chat/poll/{caseId}`, \[`client.chat().poll_messages(case_id)`\](crate::ChatApi::poll\_messages)): answer it with a value of its output type (`models::PollResult`), an API error or a fault.
+    /// Rules for `poll_messages` (`GET /api/v1/chat/poll/{caseId}`, `client.chat().poll_messages(case_id)`): answer it with a value of its output type (`models::PollResult`), an API error or a fault.
     pub fn poll_messages(&self) -> TypedRule<'_, models::PollResult> {
         TypedRule::new(self.server.on("poll_messages"), |value: models::PollResult| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `send_message` (`PUT /api/v1/chat`, \[`client.chat().send_message(case_id)`\](crate::ChatApi::send\_message)): answer it with a value of its output type (`models::SentMessage`), an API error or a fault.
+    /// Rules for `send_message` (`PUT /api/v1/chat`, `client.chat().send_message(case_id)`): answer it with a value of its output type (`models::SentMessage`), an API error or a fault.
     pub fn send_message(&self) -> TypedRule<'_, models::SentMessage> {
         TypedRule::new(self.server.on("send_message"), |value: models::SentMessage| {
             Answer::status(200u16).with_json(value)
         })
     }
 
-    /// Rules for `start_chat` (`POST /api/v1/chat`, \[`client.chat().start(widget_id)`\](crate::ChatApi::start)): answer it with a value of its output type (`models::ChatStarted`), an API error or a fault.
+    /// Rules for `start_chat` (`POST /api/v1/chat`, `client.chat().start(widget_id)`): answer it with a value of its output type (`models::ChatStarted`), an API error or a fault.
     pub fn start_chat(&self) -> TypedRule<'_, models::ChatStarted> {
         TypedRule::new(self.server.on("start_chat"), |value: models::ChatStarted| {
             Answer::status(200u16).with_json(value)

@@ -159,10 +159,6 @@ pub(crate) fn emit_mock(api: &Api) -> TokenStream {
             /// A client answered by this mock, with test credentials for the vendor's default
             /// auth scheme and otherwise the production settings (retries, timeouts, rate limit).
             /// For other settings, use `Client::builder()...mock(&mock)`.
-            ///
-            /// # Panics
-            ///
-            /// Never for the credentials it sets; the client builds like any other.
             #[must_use]
             pub fn client(&self) -> crate::Client {
                 crate::Client::builder()
@@ -197,11 +193,10 @@ fn op_method(api: &Api, op: &Operation) -> TokenStream {
     };
     let _ = api;
     let d = docs([
-        format!("Rules for `{id}` (`{} {}`, [`{call}`](crate::{}::{})): answer it with {answer}, an API error or a fault.",
+        format!(
+            "Rules for `{id}` (`{} {}`, `{call}`): answer it with {answer}, an API error or a fault.",
             op.method.as_str(),
             op.path,
-            super::group_struct(&op.group),
-            names::method(&op.group, &op.id),
         )
         .as_str(),
     ]);
