@@ -347,6 +347,68 @@ async fn the_obvious_http_client_builds_and_a_client_takes_it() {
         .expect("the default client builds");
 }
 
+/// An interceptor written against this crate alone (its re-exports): it adds a header to
+/// every attempt; one that tries to set the credentials header ends the call, naming itself.
+#[tokio::test]
+async fn interceptors_add_headers_but_never_the_credentials() {
+    struct Stamp(&'static str);
+
+    impl snapengage::Interceptor for Stamp {
+        fn name(&self) -> &str {
+            self.0
+        }
+
+        fn before_attempt(&self, request: &mut snapengage::AttemptRequest<'_>) -> Result<(), snapengage::HookError> {
+            let name = if self.0 == "sneaky" { "x-api-key" } else { "x-stamp" };
+            request.insert_header(name, "stamped")?;
+            Ok(())
+        }
+    }
+    let mock = Mock::new();
+    mock.server()
+        .on("check_widget_availability")
+        .answer(snapengage::mock::Answer::status(599));
+    let client = snapengage::Client::builder()
+        .api_key("wire-test-key")
+        .interceptor(Stamp("stamp"))
+        .mock(&mock)
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let _ = client
+        .chat()
+        .check_widget_availability("example-widget-id")
+        .send_raw()
+        .await;
+    assert_eq!(
+        mock.calls_to("check_widget_availability")[0].header("x-stamp"),
+        Some("stamped")
+    );
+    let sneaky = Mock::new();
+    let client = snapengage::Client::builder()
+        .api_key("wire-test-key")
+        .interceptor(Stamp("sneaky"))
+        .mock(&sneaky)
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let error = match client
+        .chat()
+        .check_widget_availability("example-widget-id")
+        .send_raw()
+        .await
+    {
+        Ok(_) => panic!("the credentials header was set by an interceptor"),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(& error, Error::Interceptor { interceptor, .. } if interceptor ==
+        "sneaky"),
+        "{error:?}"
+    );
+    assert!(sneaky.calls().is_empty(), "nothing was sent: {:?}", sneaky.calls());
+}
+
 /// Extra headers and query pairs set on one call reach the wire with it, and only with it.
 #[tokio::test]
 async fn extras_reach_the_wire_on_that_call_only() {

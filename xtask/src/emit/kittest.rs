@@ -277,11 +277,65 @@ fn extras_tests(api: &Api) -> TokenStream {
     let id = &op.id;
     let (args, setters) = (&c.args, &c.setters);
     let call = quote!(client.#group().#method(#(#args),*) #(#setters)*);
-    // The credentials header of the operation's scheme, as a hostile extra.
-    let cred_header = expected.map_or_else(|| "authorization".to_owned(), |(h, _)| h);
-    let cred_upper = cred_header.to_uppercase();
+    let _ = expected;
+    // The credentials header the test client carries (that of the scheme the wire test
+    // picks), as a hostile extra; a vendor without credentials has none to protect.
+    let accepted: Vec<String> = match &op.auth {
+        Auth::Schemes(s) => s.clone(),
+        Auth::None => api.vendor.default_auth.clone(),
+    };
+    let cred_header = api
+        .vendor
+        .schemes
+        .iter()
+        .find(|s| accepted.first() == Some(&s.id))
+        .map(|s| s.header.clone().unwrap_or_else(|| "authorization".into()).to_lowercase());
+    let (cred_hostile, sneaky) = match &cred_header {
+        Some(h) => {
+            let upper = h.to_uppercase();
+            (
+                quote!((#h, "stolen-or-replaced"), (#upper, "stolen-or-replaced"),),
+                quote! {
+                    let sneaky = Mock::new();
+                    let client = #krate::Client::builder() #cred_call .interceptor(Stamp("sneaky")).mock(&sneaky).retry(RetryConfig::disabled()).build().unwrap();
+                    let error = match #call.send_raw().await {
+                        Ok(_) => panic!("the credentials header was set by an interceptor"),
+                        Err(e) => e,
+                    };
+                    assert!(matches!(&error, Error::Interceptor { interceptor, .. } if interceptor == "sneaky"), "{error:?}");
+                    assert!(sneaky.calls().is_empty(), "nothing was sent: {:?}", sneaky.calls());
+                },
+            )
+        }
+        None => (quote!(), quote!()),
+    };
+    let cred_header = cred_header.unwrap_or_else(|| "authorization".into());
     quote! {
         #obvious
+
+        /// An interceptor written against this crate alone (its re-exports): it adds a header to
+        /// every attempt; one that tries to set the credentials header ends the call, naming itself.
+        #[tokio::test]
+        async fn interceptors_add_headers_but_never_the_credentials() {
+            struct Stamp(&'static str);
+            impl #krate::Interceptor for Stamp {
+                fn name(&self) -> &str {
+                    self.0
+                }
+                fn before_attempt(&self, request: &mut #krate::AttemptRequest<'_>) -> Result<(), #krate::HookError> {
+                    let name = if self.0 == "sneaky" { #cred_header } else { "x-stamp" };
+                    request.insert_header(name, "stamped")?;
+                    Ok(())
+                }
+            }
+            let mock = Mock::new();
+            mock.server().on(#id).answer(#krate::mock::Answer::status(599));
+            let client = #krate::Client::builder() #cred_call .interceptor(Stamp("stamp")).mock(&mock).retry(RetryConfig::disabled()).build().unwrap();
+            let _ = #call.send_raw().await;
+            assert_eq!(mock.calls_to(#id)[0].header("x-stamp"), Some("stamped"));
+
+            #sneaky
+        }
 
         /// Extra headers and query pairs set on one call reach the wire with it, and only with it.
         #[tokio::test]
@@ -311,8 +365,7 @@ fn extras_tests(api: &Api) -> TokenStream {
                 ("x-trace\r\nx-injected", "1"),
                 ("x trace", "1"),
                 ("", "1"),
-                (#cred_header, "stolen-or-replaced"),
-                (#cred_upper, "stolen-or-replaced"),
+                #cred_hostile
                 ("Host", "evil.example"),
                 ("content-length", "0"),
                 ("Transfer-Encoding", "chunked"),
