@@ -663,6 +663,18 @@ fn kit_row(rep: &mut Report, line: Option<&Value>) {
         format!("{:.3}", k / n),
         "",
     );
+    let (t, w) = (f(&l["typed_kit_us_median"]), f(&l["wiremock_us_median"]));
+    rep.row(
+        "test kit",
+        format!(
+            "median per call, {} calls of the generated `snapengage` client answered by its typed kit (`mock::Mock`)",
+            l["requests"]
+        ),
+        format!("{t:.1} µs"),
+        format!("{w:.1} µs same call, `wiremock` server"),
+        format!("{:.3}", t / w),
+        "",
+    );
 }
 
 fn overhead_section(rep: &mut Report, line: Option<&Value>) {

@@ -11,7 +11,11 @@
 //! - `kit`: `ClientBuilder::mock(&mock)`, one always-answering JSON rule; every
 //!   call is recorded (path, query, headers, body), as in a test;
 //! - `loopback`: the same client built with `base_url` of a loopback server
-//!   that reads a request head and writes a fixed 200.
+//!   that reads a request head and writes a fixed 200;
+//! - `typed kit` and `wiremock`: the generated `snapengage` client's own call
+//!   (`client.chat().check_widget_availability(..)`), answered by its typed
+//!   kit (`snapengage::mock::Mock`, feature `test-util`) and by a `wiremock`
+//!   server on loopback, the way a test without the kit stands in for the vendor.
 
 use std::time::{Duration, Instant};
 
@@ -106,6 +110,47 @@ async fn run(client: &snapsdk_runtime::Client, n: usize) -> Vec<f64> {
     samples
 }
 
+const WIDGET: &str = "5286374d-5c92-419d-bcdb-b926d242b78b";
+
+/// Microseconds per call of the generated client, one sample per call.
+async fn run_generated(client: &snapengage::Client, n: usize) -> Vec<f64> {
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let w = client.chat().check_widget_availability(WIDGET).await.expect("call");
+        std::hint::black_box(w);
+        samples.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    samples
+}
+
+/// The generated client's call through its typed kit and through wiremock:
+/// (kit samples, kit total, wiremock samples, wiremock total).
+async fn generated_paths(requests: usize) -> (Vec<f64>, Duration, Vec<f64>, Duration) {
+    let mock = snapengage::mock::Mock::new();
+    let value: snapengage::WidgetAvailability = serde_json::from_str(BODY).unwrap();
+    mock.check_widget_availability().returns(value);
+    let kit = snapengage::Client::builder().api_key(KEY).mock(&mock).build().unwrap();
+
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(BODY, "application/json"))
+        .mount(&server)
+        .await;
+    let wm = snapengage::Client::builder().api_key(KEY).base_url(server.uri()).build().unwrap();
+
+    run_generated(&kit, 200).await;
+    run_generated(&wm, 200).await;
+    let wall = Instant::now();
+    let kit_samples = run_generated(&kit, requests).await;
+    let kit_total = wall.elapsed();
+    let wall = Instant::now();
+    let wm_samples = run_generated(&wm, requests).await;
+    let wm_total = wall.elapsed();
+    assert_eq!(mock.calls().len(), requests + 200, "every kit call was recorded");
+    (kit_samples, kit_total, wm_samples, wm_total)
+}
+
 fn main() {
     let mut requests = 10_000usize;
     let mut args = std::env::args().skip(1);
@@ -144,6 +189,10 @@ fn main() {
         let (km, nm) = (median(kit_samples.clone()), median(net_samples.clone()));
         println!("{requests} calls through the test kit:     {:.1} µs/call mean, {km:.1} µs median, {:.1} µs p99 ({:.0} ms total)", per(kit_total), quantile(kit_samples, 0.99), kit_total.as_secs_f64() * 1e3);
         println!("{requests} calls to a loopback server:     {:.1} µs/call mean, {nm:.1} µs median, {:.1} µs p99 ({:.0} ms total)", per(net_total), quantile(net_samples, 0.99), net_total.as_secs_f64() * 1e3);
-        BenchLine::print("mock_calls", serde_json::json!({"requests": requests, "kit_us_mean": per(kit_total), "kit_us_median": km, "loopback_us_mean": per(net_total), "loopback_us_median": nm}));
+        let (typed, typed_total, wm, wm_total) = generated_paths(requests).await;
+        let (tm, wmm) = (median(typed.clone()), median(wm.clone()));
+        println!("{requests} generated calls, typed kit:   {:.1} µs/call mean, {tm:.1} µs median, {:.1} µs p99 ({:.0} ms total)", per(typed_total), quantile(typed, 0.99), typed_total.as_secs_f64() * 1e3);
+        println!("{requests} generated calls, wiremock:    {:.1} µs/call mean, {wmm:.1} µs median, {:.1} µs p99 ({:.0} ms total)", per(wm_total), quantile(wm, 0.99), wm_total.as_secs_f64() * 1e3);
+        BenchLine::print("mock_calls", serde_json::json!({"requests": requests, "kit_us_mean": per(kit_total), "kit_us_median": km, "loopback_us_mean": per(net_total), "loopback_us_median": nm, "typed_kit_us_mean": per(typed_total), "typed_kit_us_median": tm, "wiremock_us_mean": per(wm_total), "wiremock_us_median": wmm}));
     });
 }

@@ -207,3 +207,43 @@ fn op_method(api: &Api, op: &Operation) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every spec's operations, as the workspace's specs lower them.
+    fn apis() -> Vec<Api> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut diags = crate::diag::Diags::default();
+        let apis = crate::validate::check_all(&root.join("specs"), root, None, None, &mut diags).unwrap();
+        assert!(diags.is_empty(), "{:?}", diags.sorted());
+        apis
+    }
+
+    #[test]
+    fn an_operation_named_like_a_mock_method_gets_a_suffix() {
+        let mut api = apis().remove(0);
+        let mut op = api.operations.remove(0);
+        for name in RESERVED {
+            op.id = (*name).to_owned();
+            assert_eq!(method_name(&op), format!("{name}_operation"));
+        }
+        op.id = "list_accounts".into();
+        assert_eq!(method_name(&op), "list_accounts");
+        op.id = "type".into();
+        assert_eq!(method_name(&op), "type_", "a keyword is escaped as everywhere else");
+    }
+
+    #[test]
+    fn every_operation_of_every_spec_has_its_own_mock_method() {
+        for api in apis() {
+            let mut names: Vec<String> = api.operations.iter().map(method_name).collect();
+            let n = names.len();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), n, "{}: two operations share a mock method", api.vendor.name);
+            assert!(names.iter().all(|m| !RESERVED.contains(&m.as_str())));
+        }
+    }
+}
