@@ -417,7 +417,7 @@ pub fn doc_example(api: &Api) -> String {
             .then_some((op, c, args))
     });
     let Some((op, c, args)) = chosen else {
-        return format!("let mock = {krate}::mock::Mock::new();\nlet _client = mock.client();\n");
+        return "let mock = Mock::new();\nlet _client = mock.client();\nlet _ = (Answer::timeout(), Reply::<()>::Answer(Answer::status(503)));\n".to_owned();
     };
     let ty = crate::emit::rust::kit::answer_type_and_encoder(op).0.to_string().replace(' ', "");
     let ty = ty.replace("models::", &format!("{krate}::models::"));
