@@ -137,7 +137,11 @@ async fn generated_paths(requests: usize) -> (Vec<f64>, Duration, Vec<f64>, Dura
         .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(BODY, "application/json"))
         .mount(&server)
         .await;
-    let wm = snapengage::Client::builder().api_key(KEY).base_url(server.uri()).build().unwrap();
+    let wm = snapengage::Client::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .build()
+        .unwrap();
 
     run_generated(&kit, 200).await;
     run_generated(&wm, 200).await;

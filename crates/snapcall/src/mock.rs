@@ -6,7 +6,7 @@ Build a [`Mock`], add rules (one method per operation, named by its id, typed by
 operation answers), then build the client with [`ClientBuilder::mock`](crate::ClientBuilder::mock)
 (or take [`Mock::client`]). Answers go through the same encoding, auth, decoding, retries,
 limits and errors as production; only the bytes on the wire are replaced. Every call is
-recorded ([`MockServer::calls`]: operation, method, path as sent, query pairs, headers with
+recorded ([`MockServer::calls`]: operation, method, path as the spec writes it, query pairs, headers with
 the credentials redacted, body). A call no rule answers fails with an error naming the
 operation and the rules that exist; dropping the `Mock` checks that every rule with a count
 (`once`, `times`, `sequence`) was used that often.

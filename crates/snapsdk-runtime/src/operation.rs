@@ -43,7 +43,10 @@ macro_rules! request_builder {
             /// or connection make the call fail with
             /// [`Error::InvalidArgument`]($crate::Error::InvalidArgument).
             pub fn extra_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-                self.rt_call.extras_mut().headers.push((name.into(), value.into()));
+                self.rt_call
+                    .extras_mut()
+                    .headers
+                    .push((name.into(), value.into()));
                 self
             }
 

@@ -70,7 +70,9 @@ pub fn custom_client(key: &str) -> Result<snapengage::Client, Box<dyn std::error
 /// crate's own TLS setup, no TLS provider to choose (a bare
 /// `reqwest::Client::new()` would panic for want of one).
 pub fn finished_client(key: &str) -> Result<besnappy::Client, Box<dyn std::error::Error>> {
-    let http: reqwest::Client = besnappy::http_client_builder()?.timeout(Duration::from_secs(60)).build()?;
+    let http: reqwest::Client = besnappy::http_client_builder()?
+        .timeout(Duration::from_secs(60))
+        .build()?;
     Ok(besnappy::Client::builder().api_key(key).http_client(http).build()?)
 }
 

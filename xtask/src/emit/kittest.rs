@@ -88,7 +88,60 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
     let (cred_call, expected_auth) = wiretest::credentials(api, op);
     let send = quote!(client.#group().#method(#(#args),*) #(#setters)* .send().await);
 
-    let (answer, check_answer) = match (op.success.content, &op.success.ty) {
+    let (answer, check_answer) = answer_and_check(api, op, &rule, &send);
+
+    let auth_check = auth_check(api, op, expected_auth);
+    let expected_path = &c.expected_path;
+    let query_pairs = c.query.iter().map(|(k, v)| quote!((#k.to_owned(), #v.to_owned())));
+    let header_checks = c
+        .headers
+        .iter()
+        .map(|(k, v)| quote!(assert_eq!(call.header(#k), Some(#v), "header parameter");));
+    let body_check = body_check(op, &c);
+    let doc = format!(" `{} {}`: {}", op.method.as_str(), op.path, op.summary);
+    Some(quote! {
+        #[doc = #doc]
+        #[tokio::test]
+        async fn #test_name() {
+            let mock = Mock::new();
+            let client = #krate::Client::builder() #cred_call .mock(&mock).retry(RetryConfig::disabled()).build().unwrap();
+            #answer
+            #check_answer
+            mock.assert_called(#id, 1);
+            let call = mock.last_call().expect("recorded");
+            assert_eq!(call.operation, #id);
+            assert_eq!(call.method.as_str(), #http_method);
+            assert_eq!(call.path, #expected_path, "path");
+            assert_eq!(sorted(call.query.clone()), sorted(vec![#(#query_pairs),*]), "query");
+            #auth_check
+            #(#header_checks)*
+            #body_check
+
+            mock.#rule().once().fails_with(404, ::serde_json::json!({"error": "kit: no such thing"}));
+            let error = match #send {
+                Ok(_) => panic!("an error rule fails the call"),
+                Err(e) => e,
+            };
+            assert!(matches!(error, Error::Api(_)), "{error:?}");
+            assert_eq!(error.status(), Some(StatusCode::NOT_FOUND));
+            assert_eq!(error.operation(), Some(#id));
+            if let Error::Api(api) = &error {
+                assert_eq!(api.body_text(), r#"{"error":"kit: no such thing"}"#);
+            }
+            mock.assert_called(#id, 2);
+            mock.verify();
+        }
+    })
+}
+
+/// The typed rule an operation's test adds, and what it checks of the answer.
+fn answer_and_check(
+    api: &Api,
+    op: &Operation,
+    rule: &proc_macro2::Ident,
+    send: &TokenStream,
+) -> (TokenStream, TokenStream) {
+    match (op.success.content, &op.success.ty) {
         (ContentKind::Json, ty) => {
             let json = ty
                 .as_ref()
@@ -132,9 +185,12 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
             quote!(mock.#rule().once().returns(());),
             quote!(let () = #send.expect("the kit answers");),
         ),
-    };
+    }
+}
 
-    let auth_check = match (&op.auth, expected_auth) {
+/// What the recorded call's credentials must be: sent (and redacted), or absent for a public operation.
+fn auth_check(api: &Api, op: &Operation, expected_auth: Option<(String, String)>) -> TokenStream {
+    match (&op.auth, expected_auth) {
         (_, Some((h, _))) => {
             quote!(assert_eq!(call.header(#h), Some("<redacted>"), "credentials sent, and redacted in the record");)
         }
@@ -148,48 +204,7 @@ fn op_test(api: &Api, op: &Operation) -> Option<TokenStream> {
             quote!(for h in [#(#names),*] { assert_eq!(call.header(h), None, "a public operation sends no credentials"); })
         }
         _ => quote!(),
-    };
-    let expected_path = &c.expected_path;
-    let query_pairs = c.query.iter().map(|(k, v)| quote!((#k.to_owned(), #v.to_owned())));
-    let header_checks = c
-        .headers
-        .iter()
-        .map(|(k, v)| quote!(assert_eq!(call.header(#k), Some(#v), "header parameter");));
-    let body_check = body_check(op, &c);
-    let doc = format!(" `{} {}`: {}", op.method.as_str(), op.path, op.summary);
-    Some(quote! {
-        #[doc = #doc]
-        #[tokio::test]
-        async fn #test_name() {
-            let mock = Mock::new();
-            let client = #krate::Client::builder() #cred_call .mock(&mock).retry(RetryConfig::disabled()).build().unwrap();
-            #answer
-            #check_answer
-            mock.assert_called(#id, 1);
-            let call = mock.last_call().expect("recorded");
-            assert_eq!(call.operation, #id);
-            assert_eq!(call.method.as_str(), #http_method);
-            assert_eq!(call.path, #expected_path, "path");
-            assert_eq!(sorted(call.query.clone()), sorted(vec![#(#query_pairs),*]), "query");
-            #auth_check
-            #(#header_checks)*
-            #body_check
-
-            mock.#rule().once().fails_with(404, ::serde_json::json!({"error": "kit: no such thing"}));
-            let error = match #send {
-                Ok(_) => panic!("an error rule fails the call"),
-                Err(e) => e,
-            };
-            assert!(matches!(error, Error::Api(_)), "{error:?}");
-            assert_eq!(error.status(), Some(StatusCode::NOT_FOUND));
-            assert_eq!(error.operation(), Some(#id));
-            if let Error::Api(api) = &error {
-                assert_eq!(api.body_text(), r#"{"error":"kit: no such thing"}"#);
-            }
-            mock.assert_called(#id, 2);
-            mock.verify();
-        }
-    })
+    }
 }
 
 /// What the recorded body must be, by the operation's encoding.
@@ -253,11 +268,45 @@ fn extras_op(api: &Api) -> Option<(&Operation, wiretest::Call)> {
         .find_map(|op| wiretest::call(api, op, true).map(|c| (op, c)))
 }
 
+/// What the extras and interceptor tests share: the crate, the operation they
+/// call, the client's credentials and the call itself.
+struct Probe {
+    krate: proc_macro2::Ident,
+    id: String,
+    cred_call: TokenStream,
+    call: TokenStream,
+}
+
 /// Per-call extras reach the wire; hostile ones are refused before anything is sent.
 /// And the obvious HTTP client builds (the crate no longer offers a `reqwest` that panics).
 fn extras_tests(api: &Api) -> TokenStream {
     let krate = format_ident!("{}", names::snake(&api.vendor.crate_name));
-    let obvious = quote! {
+    let obvious = obvious_client_test(&krate);
+    let Some((op, c)) = extras_op(api) else {
+        return obvious;
+    };
+    let group = format_ident!("{}", names::snake(&op.group));
+    let method = format_ident!("{}", names::method(&op.group, &op.id));
+    let (args, setters) = (&c.args, &c.setters);
+    let probe = Probe {
+        krate,
+        id: op.id.clone(),
+        cred_call: wiretest::credentials(api, op).0,
+        call: quote!(client.#group().#method(#(#args),*) #(#setters)*),
+    };
+    let cred_header = protected_header(api, op);
+    let interceptor = interceptor_test(&probe, cred_header.as_deref());
+    let extras = extras_wire_tests(&probe, cred_header.as_deref());
+    quote! {
+        #obvious
+        #interceptor
+        #extras
+    }
+}
+
+/// The documented HTTP client builds and a client takes it.
+fn obvious_client_test(krate: &proc_macro2::Ident) -> TokenStream {
+    quote! {
         /// The documented way to a custom HTTP client: the crate's `http_client_builder()`,
         /// built and handed to the client builder (no TLS provider to choose, no panic).
         #[tokio::test]
@@ -267,52 +316,50 @@ fn extras_tests(api: &Api) -> TokenStream {
             #krate::Client::builder().http_client_builder(#krate::http_client_builder().expect("the TLS setup loads")).build().expect("and its builder");
             #krate::Client::builder().build().expect("the default client builds");
         }
-    };
-    let Some((op, c)) = extras_op(api) else {
-        return obvious;
-    };
-    let group = format_ident!("{}", names::snake(&op.group));
-    let method = format_ident!("{}", names::method(&op.group, &op.id));
-    let (cred_call, expected) = wiretest::credentials(api, op);
-    let id = &op.id;
-    let (args, setters) = (&c.args, &c.setters);
-    let call = quote!(client.#group().#method(#(#args),*) #(#setters)*);
-    let _ = expected;
-    // The credentials header the test client carries (that of the scheme the wire test
-    // picks), as a hostile extra; a vendor without credentials has none to protect.
+    }
+}
+
+/// The credentials header the test client carries for `op` (that of the scheme the wire
+/// test picks); `None` for a vendor without credentials, which has none to protect.
+fn protected_header(api: &Api, op: &Operation) -> Option<String> {
     let accepted: Vec<String> = match &op.auth {
         Auth::Schemes(s) => s.clone(),
         Auth::None => api.vendor.default_auth.clone(),
     };
-    let cred_header = api
-        .vendor
+    api.vendor
         .schemes
         .iter()
         .find(|s| accepted.first() == Some(&s.id))
-        .map(|s| s.header.clone().unwrap_or_else(|| "authorization".into()).to_lowercase());
-    let (cred_hostile, sneaky) = match &cred_header {
-        Some(h) => {
-            let upper = h.to_uppercase();
-            (
-                quote!((#h, "stolen-or-replaced"), (#upper, "stolen-or-replaced"),),
-                quote! {
-                    let sneaky = Mock::new();
-                    let client = #krate::Client::builder() #cred_call .interceptor(Stamp("sneaky")).mock(&sneaky).retry(RetryConfig::disabled()).build().unwrap();
-                    let error = match #call.send_raw().await {
-                        Ok(_) => panic!("the credentials header was set by an interceptor"),
-                        Err(e) => e,
-                    };
-                    assert!(matches!(&error, Error::Interceptor { interceptor, .. } if interceptor == "sneaky"), "{error:?}");
-                    assert!(sneaky.calls().is_empty(), "nothing was sent: {:?}", sneaky.calls());
-                },
-            )
-        }
-        None => (quote!(), quote!()),
-    };
-    let cred_header = cred_header.unwrap_or_else(|| "authorization".into());
-    quote! {
-        #obvious
+        .map(|s| {
+            s.header
+                .clone()
+                .unwrap_or_else(|| "authorization".into())
+                .to_lowercase()
+        })
+}
 
+/// An interceptor written against the crate alone adds headers, never the credentials.
+fn interceptor_test(p: &Probe, cred_header: Option<&str>) -> TokenStream {
+    let Probe {
+        krate,
+        id,
+        cred_call,
+        call,
+    } = p;
+    let sneaky = cred_header.map(|_| {
+        quote! {
+            let sneaky = Mock::new();
+            let client = #krate::Client::builder() #cred_call .interceptor(Stamp("sneaky")).mock(&sneaky).retry(RetryConfig::disabled()).build().unwrap();
+            let error = match #call.send_raw().await {
+                Ok(_) => panic!("the credentials header was set by an interceptor"),
+                Err(e) => e,
+            };
+            assert!(matches!(&error, Error::Interceptor { interceptor, .. } if interceptor == "sneaky"), "{error:?}");
+            assert!(sneaky.calls().is_empty(), "nothing was sent: {:?}", sneaky.calls());
+        }
+    });
+    let cred_header = cred_header.unwrap_or("authorization");
+    quote! {
         /// An interceptor written against this crate alone (its re-exports): it adds a header to
         /// every attempt; one that tries to set the credentials header ends the call, naming itself.
         #[tokio::test]
@@ -336,7 +383,22 @@ fn extras_tests(api: &Api) -> TokenStream {
 
             #sneaky
         }
+    }
+}
 
+/// Extras reach the wire on their call only; hostile ones are refused before sending.
+fn extras_wire_tests(p: &Probe, cred_header: Option<&str>) -> TokenStream {
+    let Probe {
+        krate,
+        id,
+        cred_call,
+        call,
+    } = p;
+    let cred_hostile = cred_header.map(|h| {
+        let upper = h.to_uppercase();
+        quote!((#h, "stolen-or-replaced"), (#upper, "stolen-or-replaced"),)
+    });
+    quote! {
         /// Extra headers and query pairs set on one call reach the wire with it, and only with it.
         #[tokio::test]
         async fn extras_reach_the_wire_on_that_call_only() {
@@ -419,7 +481,10 @@ pub fn doc_example(api: &Api) -> String {
     let Some((op, c, args)) = chosen else {
         return "let mock = Mock::new();\nlet _client = mock.client();\nlet _ = (Answer::timeout(), Reply::<()>::Answer(Answer::status(503)));\n".to_owned();
     };
-    let ty = crate::emit::rust::kit::answer_type_and_encoder(op).0.to_string().replace(' ', "");
+    let ty = crate::emit::rust::kit::answer_type_and_encoder(op)
+        .0
+        .to_string()
+        .replace(' ', "");
     let ty = ty.replace("models::", &format!("{krate}::models::"));
     let json = wiretest::response_json(api, op.success.ty.as_ref().expect("filtered"), 2).to_string();
     let rule = kit::method_name(op);

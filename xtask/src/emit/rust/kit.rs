@@ -57,10 +57,7 @@ pub(crate) fn answer_type_and_encoder(op: &Operation) -> (TokenStream, TokenStre
             let t = ty
                 .as_ref()
                 .map_or_else(|| quote!(serde_json::Value), |t| type_in(t, Scope::Elsewhere));
-            (
-                t.clone(),
-                quote!(|value: #t| Answer::status(#status).with_json(value)),
-            )
+            (t.clone(), quote!(|value: #t| Answer::status(#status).with_json(value)))
         }
         (ContentKind::Text, ty) => {
             let t = ty
@@ -83,9 +80,7 @@ pub(crate) fn answer_type_and_encoder(op: &Operation) -> (TokenStream, TokenStre
                 quote!(|bytes: Vec<u8>| Answer::status(#status).with_header("content-type", #media).with_body(bytes)),
             )
         }
-        (ContentKind::Empty | ContentKind::Undocumented, _) => {
-            (quote!(()), quote!(|(): ()| Answer::status(#status)))
-        }
+        (ContentKind::Empty | ContentKind::Undocumented, _) => (quote!(()), quote!(|(): ()| Answer::status(#status))),
     }
 }
 
@@ -108,23 +103,13 @@ pub(crate) fn emit_mock(api: &Api) -> TokenStream {
     let creds = test_credentials(api);
     let methods: Vec<TokenStream> = api.operations.iter().map(|op| op_method(api, op)).collect();
     let uses_models = api.operations.iter().any(|o| o.success.ty.is_some());
-    let models = uses_models.then(|| quote!(use crate::models;));
+    let models = uses_models.then(|| {
+        quote!(
+            use crate::models;
+        )
+    });
     let uses = uses.finish(&["crate::models"]);
-    let module_doc = format!(
-        " The test kit: answer this crate's operations in process, without a server, and read what was sent.
-
- Build a [`Mock`], add rules (one method per operation, named by its id, typed by what the
- operation answers), then build the client with [`ClientBuilder::mock`](crate::ClientBuilder::mock)
- (or take [`Mock::client`]). Answers go through the same encoding, auth, decoding, retries,
- limits and errors as production; only the bytes on the wire are replaced. Every call is
- recorded ([`MockServer::calls`]: operation, method, path as sent, query pairs, headers with
- the credentials redacted, body). A call no rule answers fails with an error naming the
- operation and the rules that exist; dropping the `Mock` checks that every rule with a count
- (`once`, `times`, `sequence`) was used that often.
-
- Needs the crate's `test-util` feature (in `[dev-dependencies]`:
- `{krate} = {{ version = \"..\", features = [\"test-util\"] }}`)."
-    );
+    let module_doc = module_doc(&krate);
     quote! {
         #![doc = #module_doc]
 
@@ -180,6 +165,25 @@ pub(crate) fn emit_mock(api: &Api) -> TokenStream {
     }
 }
 
+/// The `mock` module's docs.
+fn module_doc(krate: &str) -> String {
+    format!(
+        " The test kit: answer this crate's operations in process, without a server, and read what was sent.
+
+ Build a [`Mock`], add rules (one method per operation, named by its id, typed by what the
+ operation answers), then build the client with [`ClientBuilder::mock`](crate::ClientBuilder::mock)
+ (or take [`Mock::client`]). Answers go through the same encoding, auth, decoding, retries,
+ limits and errors as production; only the bytes on the wire are replaced. Every call is
+ recorded ([`MockServer::calls`]: operation, method, path as the spec writes it, query pairs, headers with
+ the credentials redacted, body). A call no rule answers fails with an error naming the
+ operation and the rules that exist; dropping the `Mock` checks that every rule with a count
+ (`once`, `times`, `sequence`) was used that often.
+
+ Needs the crate's `test-util` feature (in `[dev-dependencies]`:
+ `{krate} = {{ version = \"..\", features = [\"test-util\"] }}`)."
+    )
+}
+
 /// `mock.list_accounts()`: a rule for one operation, typed by its answer.
 fn op_method(api: &Api, op: &Operation) -> TokenStream {
     let m = ident(&method_name(op));
@@ -192,14 +196,12 @@ fn op_method(api: &Api, op: &Operation) -> TokenStream {
         _ => format!("a value of its output type (`{}`)", ty.to_string().replace(' ', "")),
     };
     let _ = api;
-    let d = docs([
-        format!(
-            "Rules for `{id}` (`{} {}`, `{call}`): answer it with {answer}, an API error or a fault.",
-            op.method.as_str(),
-            op.path,
-        )
-        .as_str(),
-    ]);
+    let d = docs([format!(
+        "Rules for `{id}` (`{} {}`, `{call}`): answer it with {answer}, an API error or a fault.",
+        op.method.as_str(),
+        op.path,
+    )
+    .as_str()]);
     quote! {
         #d
         pub fn #m(&self) -> TypedRule<'_, #ty> {
@@ -242,7 +244,12 @@ mod tests {
             let n = names.len();
             names.sort();
             names.dedup();
-            assert_eq!(names.len(), n, "{}: two operations share a mock method", api.vendor.name);
+            assert_eq!(
+                names.len(),
+                n,
+                "{}: two operations share a mock method",
+                api.vendor.name
+            );
             assert!(names.iter().all(|m| !RESERVED.contains(&m.as_str())));
         }
     }
