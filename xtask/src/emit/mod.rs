@@ -59,13 +59,45 @@ impl Job<'_> {
     }
 }
 
+/// One generated test file of a vendor crate: `<crate>/tests/<name>.rs`, a
+/// test target of the crate's test package (`<crate>/tests/Cargo.toml`, see
+/// [`test_package_toml`]). The test files are this list: a new one is one
+/// entry here, and the test package's manifest names it.
+pub struct TestFile {
+    /// The test target's name; its file is `tests/<name>.rs`.
+    pub name: &'static str,
+    /// Runtime features the file uses beyond the client's own (the test
+    /// package's `snapsdk-runtime` dependency turns them on).
+    pub runtime_features: &'static [&'static str],
+    /// A rough cost from the operation and model counts, to start the longest jobs first.
+    pub weight: fn(usize, usize) -> usize,
+    /// The file's code.
+    pub emit: fn(&Api) -> proc_macro2::TokenStream,
+}
+
+/// Every generated test file, in output order.
+pub const TEST_FILES: &[TestFile] = &[
+    TestFile {
+        name: "wire",
+        runtime_features: &[],
+        weight: |ops, models| 10 * ops + 4 * models + 5,
+        emit: |api| wiretest::emit(api).0,
+    },
+    TestFile {
+        name: "prism",
+        runtime_features: &[],
+        weight: |ops, _| 4 * ops + 10,
+        emit: prism::emit,
+    },
+];
+
 /// A vendor's output as separate jobs, in output order: the three source
-/// files, the wire test, the Prism test, the examples, then the text files.
+/// files, the test files ([`TEST_FILES`]), the examples, then the text files.
 /// Running them in order and concatenating is [`vendor_files`].
 pub fn vendor_jobs(api: &Api) -> Vec<Job<'_>> {
     let dir = api.vendor.crate_dir.clone();
     let (ops, models) = (api.operations.len(), api.models.len());
-    let rust = |file: &'static str, weight: usize, f: fn(&Api) -> proc_macro2::TokenStream| {
+    let rust = |file: String, weight: usize, f: fn(&Api) -> proc_macro2::TokenStream| {
         let dir = dir.clone();
         Job {
             what: format!("{}: {file}", api.vendor.name),
@@ -74,12 +106,13 @@ pub fn vendor_jobs(api: &Api) -> Vec<Job<'_>> {
         }
     };
     let mut jobs = vec![
-        rust("src/lib.rs", 4 * ops + 20, rust::emit_lib),
-        rust("src/models.rs", 6 * models + 5, rust::emit_models),
-        rust("src/operations.rs", 20 * ops + 5, rust::emit_operations),
-        rust("tests/wire.rs", 10 * ops + 4 * models + 5, |api| wiretest::emit(api).0),
-        rust("tests/prism.rs", 4 * ops + 10, prism::emit),
+        rust("src/lib.rs".into(), 4 * ops + 20, rust::emit_lib),
+        rust("src/models.rs".into(), 6 * models + 5, rust::emit_models),
+        rust("src/operations.rs".into(), 20 * ops + 5, rust::emit_operations),
     ];
+    for t in TEST_FILES {
+        jobs.push(rust(format!("tests/{}.rs", t.name), (t.weight)(ops, models), t.emit));
+    }
     let examples_dir = dir.clone();
     jobs.push(Job {
         what: format!("{}: examples", api.vendor.name),
@@ -112,6 +145,10 @@ fn text_files(api: &Api, dir: &str) -> Vec<(String, Content)> {
     let header = header_line(api);
     let mut out = Vec::new();
     out.push((format!("{dir}/Cargo.toml"), Content::Text(cargo_toml(api, &header))));
+    out.push((
+        format!("{dir}/tests/Cargo.toml"),
+        Content::Text(test_package_toml(api, &header)),
+    ));
     out.push((format!("{dir}/README.md"), Content::Text(readme(api, &header))));
     out.push((format!("{dir}/API.md"), Content::Text(docs::emit(api, &header))));
     let mut doc = openapi::emit(api);
@@ -191,6 +228,8 @@ documentation = "https://docs.rs/{name}"
 keywords = {keywords}
 categories = {categories}
 include = ["src/**", "examples/**", "README.md", "CHANGELOG.md", "API.md", "openapi.json", "Cargo.toml", "LICENSE-*"]
+# The tests are the package `{name}-tests` in tests/ (tests/Cargo.toml).
+autotests = false
 {publish}
 [package.metadata.docs.rs]
 all-features = true
@@ -207,10 +246,9 @@ snapsdk-runtime = {runtime}
 serde = {{ workspace = true }}
 serde_json = {{ workspace = true }}
 
+# The examples (the tests are the package in tests/).
 [dev-dependencies]
 tokio = {{ workspace = true }}
-wiremock = {{ workspace = true }}
-serde_urlencoded = "0.7"
 "#,
         name = v.crate_name,
         version = v.version,
@@ -224,6 +262,64 @@ serde_urlencoded = "0.7"
         } else {
             format!("publish = {}\n", toml_list(&v.registries))
         },
+    )
+}
+
+/// The manifest of a vendor crate's test package, `<crate>/tests/Cargo.toml`:
+/// `<crate>-tests`, never published, one `[[test]]` per [`TEST_FILES`] entry.
+/// The published crate sets `autotests = false` and `cargo package` leaves a
+/// folder holding a package out, so the crate declares no test it does not
+/// ship and the publish dry run has none to warn about.
+pub fn test_package_toml(api: &Api, header: &str) -> String {
+    let v = &api.vendor;
+    let name = &v.crate_name;
+    let mut runtime_features: Vec<String> = TEST_FILES
+        .iter()
+        .flat_map(|t| t.runtime_features.iter().map(|f| f.to_string()))
+        .collect();
+    runtime_features.sort();
+    runtime_features.dedup();
+    let runtime = if runtime_features.is_empty() {
+        "{ workspace = true }".to_owned()
+    } else {
+        format!("{{ workspace = true, features = {} }}", toml_list(&runtime_features))
+    };
+    let default_features = if v.rate_limit.is_some() {
+        r#"["rate-limit"]"#
+    } else {
+        "[]"
+    };
+    let targets: String = TEST_FILES
+        .iter()
+        .map(|t| format!("\n[[test]]\nname = \"{0}\"\npath = \"{0}.rs\"\n", t.name))
+        .collect();
+    format!(
+        r#"# {header}
+# The tests of `{name}`: a package of its own, never published, so the
+# published crate declares no test target it does not ship.
+[package]
+name = "{name}-tests"
+version = "0.0.0"
+description = "Generated tests of the {name} crate (not published)."
+edition.workspace = true
+rust-version.workspace = true
+license.workspace = true
+publish = false
+
+# The client's features, passed through with the client's defaults (the Prism
+# test reads `rate-limit`).
+[features]
+default = {default_features}
+rate-limit = ["{name}/rate-limit"]
+
+[dev-dependencies]
+{name} = {{ path = "..", default-features = false }}
+snapsdk-runtime = {runtime}
+serde_json = {{ workspace = true }}
+tokio = {{ workspace = true }}
+wiremock = {{ workspace = true }}
+serde_urlencoded = "0.7"
+{targets}"#
     )
 }
 
