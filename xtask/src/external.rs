@@ -571,7 +571,12 @@ mod tests {
             std::fs::write(root.join("bin").join(&args[args.len() - 1]), "").unwrap();
             calls.borrow_mut().push(
                 cmd.get_envs()
-                    .map(|(k, v)| (k.to_string_lossy().into_owned(), v.unwrap().to_string_lossy().into_owned()))
+                    .map(|(k, v)| {
+                        (
+                            k.to_string_lossy().into_owned(),
+                            v.unwrap().to_string_lossy().into_owned(),
+                        )
+                    })
                     .collect(),
             );
             Ok(())

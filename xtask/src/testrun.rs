@@ -581,11 +581,7 @@ pub fn command(root: &Path) -> std::process::ExitCode {
         let target = target.clone();
         std::thread::spawn(move || vec![install_release_tools_timed(&target)])
     };
-    let report = run_steps(
-        steps(root, prepared, release_tools),
-        &mut CargoRunner { root },
-        &lint,
-    );
+    let report = run_steps(steps(root, prepared, release_tools), &mut CargoRunner { root }, &lint);
     println!("{}", report.text());
     if report.ok() {
         std::process::ExitCode::SUCCESS
@@ -1034,7 +1030,10 @@ mod steps_as_data {
                 ("tests", ran(true, PASSING)),
                 (
                     "publish dry run",
-                    ran(true, &format!("   Packaging besnappy v0.3.0\n{dropped}\nwarning: aborting upload due to dry run\n")),
+                    ran(
+                        true,
+                        &format!("   Packaging besnappy v0.3.0\n{dropped}\nwarning: aborting upload due to dry run\n"),
+                    ),
                 ),
             ],
             false,
@@ -1046,7 +1045,10 @@ mod steps_as_data {
         let (report, _, _) = run(
             vec![
                 ("tests", ran(true, PASSING)),
-                ("publish dry run", ran(true, "warning: aborting upload due to dry run\n")),
+                (
+                    "publish dry run",
+                    ran(true, "warning: aborting upload due to dry run\n"),
+                ),
             ],
             false,
         );

@@ -300,7 +300,10 @@ fn every_test_file_is_a_test_target() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(files.iter().any(|f| f == "structure.rs"), "the scan is broken: {files:?}");
+    assert!(
+        files.iter().any(|f| f == "structure.rs"),
+        "the scan is broken: {files:?}"
+    );
     let unlisted = unlisted_test_files(&manifest, &files);
     assert!(
         unlisted.is_empty(),
@@ -310,5 +313,8 @@ fn every_test_file_is_a_test_target() {
     // The check fires on a file the manifest does not name.
     let more = [files.clone(), vec!["new_test.rs".to_owned()]].concat();
     assert_eq!(unlisted_test_files(&manifest, &more), ["new_test.rs"]);
-    assert_eq!(unlisted_test_files("", &["a.rs".to_owned(), "common".to_owned()]), ["a.rs"]);
+    assert_eq!(
+        unlisted_test_files("", &["a.rs".to_owned(), "common".to_owned()]),
+        ["a.rs"]
+    );
 }
