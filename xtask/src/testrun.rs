@@ -535,12 +535,15 @@ fn release_steps(release_tools: std::thread::JoinHandle<Vec<Outcome>>) -> Vec<St
         // runs it). Its tools install first, each only when its pin or build
         // profile changed, beside the build (see `command`).
         join_step("release tools install", release_tools),
+        // `--workspace --test release_e2e` rather than `-p xtask`: features
+        // resolve over the workspace as in the test build, so only the test
+        // binary compiles (with `-p xtask` cargo built libc, rustix,
+        // getrandom, tempfile, insta and xtask itself again, with other features).
         Step::cargo(
             "release end to end",
             &[
                 "test",
-                "-p",
-                "xtask",
+                "--workspace",
                 "--locked",
                 "--test",
                 "release_e2e",
