@@ -470,7 +470,8 @@ fn join_step(what: &str, thread: std::thread::JoinHandle<Vec<Outcome>>) -> Step 
                 }]
             });
             let waited = waited.elapsed();
-            if waited >= Duration::from_secs(1) {
+            // A thread of one step says how long the run stood waiting for it.
+            if waited >= Duration::from_secs(1) && outcomes.len() == 1 {
                 if let Some(last) = outcomes.last_mut() {
                     let note = format!("the run waited {:.0} s for it", waited.as_secs_f64());
                     last.note = if last.note.is_empty() {
@@ -1023,6 +1024,52 @@ mod steps_as_data {
         assert!(!report.ok());
         assert_eq!(report.text().lines().last(), Some("0 passed, 1 failed"));
         assert!(report.outcomes.iter().any(|o| o.note.contains("did not build")));
+    }
+
+    #[test]
+    fn a_background_install_is_reported_where_it_is_joined() {
+        let failing = std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(1100));
+            vec![Outcome {
+                what: "release tools install".into(),
+                ok: false,
+                took: Duration::from_secs(3),
+                note: "cargo-semver-checks install failed (exit status: 101)".into(),
+            }]
+        });
+        let panicking = std::thread::spawn(|| -> Vec<Outcome> { panic!("install thread") });
+        let mut fake = Fake {
+            answers: Vec::new(),
+            calls: Vec::new(),
+        };
+        let steps = vec![
+            Step::cargo("tests", &["test"], &[], Lint::No, true),
+            join_step("release tools install", failing),
+            join_step("other install", panicking),
+            Step::cargo("release end to end", &["test"], &[], Lint::No, true),
+        ];
+        let report = run_steps(steps, &mut fake, &lint());
+        assert!(!report.ok());
+        // The step after the join still ran.
+        assert_eq!(fake.calls.len(), 2);
+        let whats: Vec<&str> = report.outcomes.iter().map(|o| o.what.as_str()).collect();
+        assert_eq!(
+            whats,
+            ["tests", "release tools install", "other install", "release end to end"]
+        );
+        let install = &report.outcomes[1];
+        assert!(!install.ok && install.took == Duration::from_secs(3));
+        assert!(
+            install.note.contains("exit status: 101") && install.note.contains("the run waited"),
+            "{}",
+            install.note
+        );
+        assert!(!report.outcomes[2].ok && report.outcomes[2].note.contains("panicked"));
+        assert!(
+            report.text().contains("FAILED  release tools install"),
+            "{}",
+            report.text()
+        );
     }
 
     #[test]
