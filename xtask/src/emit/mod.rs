@@ -66,6 +66,9 @@ impl Job<'_> {
 pub struct TestFile {
     /// The test target's name; its file is `tests/<name>.rs`.
     pub name: &'static str,
+    /// Features of the client the file uses beyond its defaults (the test
+    /// package's dependency on the client turns them on).
+    pub client_features: &'static [&'static str],
     /// Runtime features the file uses beyond the client's own (the test
     /// package's `snapsdk-runtime` dependency turns them on).
     pub runtime_features: &'static [&'static str],
@@ -79,12 +82,14 @@ pub struct TestFile {
 pub const TEST_FILES: &[TestFile] = &[
     TestFile {
         name: "wire",
+        client_features: &[],
         runtime_features: &[],
         weight: |ops, models| 10 * ops + 4 * models + 5,
         emit: |api| wiretest::emit(api).0,
     },
     TestFile {
         name: "prism",
+        client_features: &[],
         runtime_features: &[],
         weight: |ops, _| 4 * ops + 10,
         emit: prism::emit,
@@ -273,17 +278,24 @@ tokio = {{ workspace = true }}
 pub fn test_package_toml(api: &Api, header: &str) -> String {
     let v = &api.vendor;
     let name = &v.crate_name;
-    let mut runtime_features: Vec<String> = TEST_FILES
-        .iter()
-        .flat_map(|t| t.runtime_features.iter().map(|f| f.to_string()))
-        .collect();
-    runtime_features.sort();
-    runtime_features.dedup();
-    let runtime = if runtime_features.is_empty() {
-        "{ workspace = true }".to_owned()
-    } else {
-        format!("{{ workspace = true, features = {} }}", toml_list(&runtime_features))
+    let features = |of: fn(&TestFile) -> &'static [&'static str]| {
+        let mut all: Vec<String> = TEST_FILES
+            .iter()
+            .flat_map(|t| of(t).iter().map(|f| f.to_string()))
+            .collect();
+        all.sort();
+        all.dedup();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!(", features = {}", toml_list(&all))
+        }
     };
+    let client = format!(
+        "{{ path = \"..\", default-features = false{} }}",
+        features(|t| t.client_features)
+    );
+    let runtime = format!("{{ workspace = true{} }}", features(|t| t.runtime_features));
     let default_features = if v.rate_limit.is_some() {
         r#"["rate-limit"]"#
     } else {
@@ -313,7 +325,7 @@ default = {default_features}
 rate-limit = ["{name}/rate-limit"]
 
 [dev-dependencies]
-{name} = {{ path = "..", default-features = false }}
+{name} = {client}
 snapsdk-runtime = {runtime}
 serde_json = {{ workspace = true }}
 tokio = {{ workspace = true }}
@@ -531,6 +543,61 @@ pub fn surface_snapshots(apis: &[Api]) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The crate declares no test (its files are the test package's targets), and
+    /// the test package names every generated test file and is never published.
+    #[test]
+    fn the_tests_are_a_package_of_their_own() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut diags = crate::diag::Diags::default();
+        let apis = crate::validate::check_all(&root.join("specs"), root, None, None, &mut diags).unwrap();
+        for api in &apis {
+            let krate: toml_edit::DocumentMut = cargo_toml(api, "# header").parse().unwrap();
+            assert_eq!(krate["package"]["autotests"].as_bool(), Some(false));
+            assert!(krate.get("test").is_none());
+            let tests: toml_edit::DocumentMut = test_package_toml(api, "# header").parse().unwrap();
+            let name = &api.vendor.crate_name;
+            assert_eq!(
+                tests["package"]["name"].as_str(),
+                Some(format!("{name}-tests").as_str())
+            );
+            assert_eq!(tests["package"]["publish"].as_bool(), Some(false));
+            assert_eq!(
+                tests["dev-dependencies"][name.as_str()]["path"].as_str(),
+                Some(".."),
+                "the crate in the folder above"
+            );
+            let targets: Vec<(String, String)> = tests["test"]
+                .as_array_of_tables()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    (
+                        t["name"].as_str().unwrap().to_owned(),
+                        t["path"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            let expected: Vec<(String, String)> = TEST_FILES
+                .iter()
+                .map(|t| (t.name.to_owned(), format!("{}.rs", t.name)))
+                .collect();
+            assert_eq!(targets, expected);
+            // The client's default features pass through, so `cfg(feature = "rate-limit")` in a test matches the client.
+            assert_eq!(
+                tests["features"]["default"].to_string().trim(),
+                krate["features"]["default"].to_string().trim()
+            );
+        }
+        // Every generated test file is emitted where the test package looks for it.
+        let api = &apis[0];
+        let files: Vec<String> = vendor_files(api).into_iter().map(|(p, _)| p).collect();
+        for t in TEST_FILES {
+            let path = format!("{}/tests/{}.rs", api.vendor.crate_dir, t.name);
+            assert!(files.contains(&path), "{path} not emitted");
+        }
+        assert!(files.contains(&format!("{}/tests/Cargo.toml", api.vendor.crate_dir)));
+    }
 
     /// `publish` in the generated manifest for each form of `crate.publish`.
     #[test]
