@@ -11,7 +11,8 @@
 //! - the release test's registry server and cargo-semver-checks (crates.io,
 //!   `tools/registry/pins.toml`) under `<target dir>/release-tools/`.
 //!
-//! Each install is skipped when the lock file (or pin) it came from is unchanged.
+//! Each install is skipped when the lock file (or pin, and for the release
+//! tools their build profile) it came from is unchanged.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
