@@ -11,7 +11,8 @@
 //! - the release test's registry server and cargo-semver-checks (crates.io,
 //!   `tools/registry/pins.toml`) under `<target dir>/release-tools/`.
 //!
-//! Each install is skipped when the lock file (or pin) it came from is unchanged.
+//! Each install is skipped when the lock file (or pin, and for the release
+//! tools their build profile) it came from is unchanged.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -276,34 +277,64 @@ pub fn release_tool(target: &Path, name: &str) -> PathBuf {
     target.join("release-tools").join(name).join("bin").join(name)
 }
 
+/// How the release tools are built: for a cheap compile, not a fast binary.
+/// They run for seconds in the release test, but a cold install compiles a few
+/// hundred crates. cargo-semver-checks cost 625 s user CPU with its own
+/// profile (fat LTO, one codegen unit), 475 s at opt-level 1, 197 s at
+/// opt-level 0 (no debug info, no LTO, 16 codegen units each).
+/// README, "Releasing", has the figures.
+pub const RELEASE_TOOLS_PROFILE: [(&str, &str); 4] = [
+    ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0"),
+    ("CARGO_PROFILE_RELEASE_DEBUG", "false"),
+    ("CARGO_PROFILE_RELEASE_LTO", "false"),
+    ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+];
+
+/// What `installed` holds after a successful install: the version, then the
+/// build profile, so a change to either installs again.
+pub fn release_tool_stamp(version: &str) -> String {
+    let mut stamp = format!("{version}\n");
+    for (k, v) in RELEASE_TOOLS_PROFILE {
+        stamp.push_str(&format!("{k}={v}\n"));
+    }
+    stamp
+}
+
 /// The release test's tools (`tools/registry/pins.toml`: the registry server
 /// and cargo-semver-checks), each `cargo install --locked`ed into
-/// `<target>/release-tools/<name>/` unless that folder holds the pinned version.
+/// `<target>/release-tools/<name>/` with [`RELEASE_TOOLS_PROFILE`] unless that
+/// folder holds the pinned version built with that profile.
 pub fn install_release_tools(target: &Path) -> Result<(), String> {
+    install_release_tools_with(target, &pins(), &mut |what, cmd, missing| run(what, cmd, missing))
+}
+
+/// [`install_release_tools`] of the `(name, version)` pins, through `installer`.
+pub fn install_release_tools_with(
+    target: &Path,
+    pins: &[(String, String)],
+    installer: &mut Installer<'_>,
+) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for (name, version) in pins() {
-        let dir = target.join("release-tools").join(&name);
+    for (name, version) in pins {
+        let dir = target.join("release-tools").join(name);
         let stamp = dir.join("installed-version");
-        if std::fs::read_to_string(&stamp).is_ok_and(|v| v == version) && release_tool(target, &name).is_file() {
+        let wanted = release_tool_stamp(version);
+        if std::fs::read_to_string(&stamp).is_ok_and(|v| v == wanted) && release_tool(target, name).is_file() {
             eprintln!("==> {name} install: {} holds {version}", dir.display());
             continue;
         }
         let _ = std::fs::remove_dir_all(&dir);
         let started = Instant::now();
-        // Without the tools' own `lto = true, codegen-units = 1`: a
-        // single-threaded link of everything, most of a cold install's time
-        // on two cores (see README, Releasing, for the figures).
-        run(
+        installer(
             &format!("{name} install"),
             Command::new(&cargo)
-                .args(["install", "--locked", "--quiet", "--version", &version, "--root"])
+                .args(["install", "--locked", "--quiet", "--version", version, "--root"])
                 .arg(&dir)
-                .arg(&name)
-                .env("CARGO_PROFILE_RELEASE_LTO", "false")
-                .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+                .arg(name)
+                .envs(RELEASE_TOOLS_PROFILE),
             "cargo must be on PATH",
         )?;
-        std::fs::write(&stamp, &version).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
+        std::fs::write(&stamp, &wanted).map_err(|e| format!("writing {}: {e}", stamp.display()))?;
         eprintln!(
             "==> {name} {version} installed in {:.0} s",
             started.elapsed().as_secs_f64()
@@ -527,6 +558,49 @@ mod tests {
         );
         assert!(venv.join("bin/tool").is_file() && up_to_date(&req, &venv.join("installed-requirements.txt")));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_release_tool_installs_again_when_its_pin_or_build_profile_changes() {
+        let target = std::env::temp_dir().join(format!("xtask-release-tools-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&target);
+        let calls = std::cell::RefCell::new(Vec::<Vec<(String, String)>>::new());
+        // What `cargo install --root DIR NAME` leaves: DIR/bin/NAME.
+        let mut installer = |_: &str, cmd: &mut Command, _: &str| -> Result<(), ToolError> {
+            let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+            let root = Path::new(&args[args.len() - 2]);
+            std::fs::create_dir_all(root.join("bin")).unwrap();
+            std::fs::write(root.join("bin").join(&args[args.len() - 1]), "").unwrap();
+            calls.borrow_mut().push(
+                cmd.get_envs()
+                    .map(|(k, v)| {
+                        (
+                            k.to_string_lossy().into_owned(),
+                            v.unwrap().to_string_lossy().into_owned(),
+                        )
+                    })
+                    .collect(),
+            );
+            Ok(())
+        };
+        let pins = |v: &str| vec![("tool".to_owned(), v.to_owned())];
+        install_release_tools_with(&target, &pins("1.0.0"), &mut installer).unwrap();
+        assert_eq!(calls.borrow().len(), 1);
+        // Built with the cheap profile.
+        for (k, v) in RELEASE_TOOLS_PROFILE {
+            assert!(calls.borrow()[0].contains(&(k.to_owned(), v.to_owned())), "{k}");
+        }
+        install_release_tools_with(&target, &pins("1.0.0"), &mut installer).unwrap();
+        assert_eq!(calls.borrow().len(), 1, "same pin and profile: no install");
+        install_release_tools_with(&target, &pins("1.0.1"), &mut installer).unwrap();
+        assert_eq!(calls.borrow().len(), 2, "a new pin installs again");
+        // An install from before the profile was recorded (its stamp holds the version alone).
+        let stamp = target.join("release-tools/tool/installed-version");
+        std::fs::write(&stamp, "1.0.1").unwrap();
+        install_release_tools_with(&target, &pins("1.0.1"), &mut installer).unwrap();
+        assert_eq!(calls.borrow().len(), 3, "another build profile installs again");
+        assert_eq!(std::fs::read_to_string(&stamp).unwrap(), release_tool_stamp("1.0.1"));
+        std::fs::remove_dir_all(&target).unwrap();
     }
 
     #[test]

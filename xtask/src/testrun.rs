@@ -201,6 +201,9 @@ pub enum Run {
         env: Vec<(String, String)>,
         lint: Lint,
         tests: bool,
+        /// Output lines containing any of these fail the step (a warning the
+        /// step exists to keep away), each line named in the note.
+        forbid: Vec<String>,
     },
     /// Work done in this process (a check, waiting for the installs); the
     /// outcomes it gives join the report where it ran.
@@ -222,8 +225,17 @@ impl Step {
                 env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                 lint,
                 tests,
+                forbid: Vec::new(),
             },
         }
+    }
+
+    /// This cargo step fails when a line of its output contains one of `patterns`.
+    pub fn forbidding(mut self, patterns: &[&str]) -> Step {
+        if let Run::Cargo { forbid, .. } = &mut self.run {
+            forbid.extend(patterns.iter().map(|p| p.to_string()));
+        }
+        self
     }
 
     /// A check: `Ok(note)` passes, `Err(why)` fails the step.
@@ -304,6 +316,7 @@ pub fn run_steps(steps: Vec<Step>, runner: &mut dyn Runner, lint: &[(String, Str
                 mut env,
                 lint: how,
                 tests,
+                forbid,
             } => {
                 let wrapped = how == Lint::Lints || (how == Lint::Reuse && lint_ok);
                 if wrapped {
@@ -317,6 +330,21 @@ pub fn run_steps(steps: Vec<Step>, runner: &mut dyn Runner, lint: &[(String, Str
                     took: started.elapsed(),
                     note: ran.note,
                 };
+                let forbidden: Vec<&str> = ran
+                    .lines
+                    .iter()
+                    .map(|l| l.trim())
+                    .filter(|l| forbid.iter().any(|f| l.contains(f.as_str())))
+                    .collect();
+                if !forbidden.is_empty() {
+                    o.ok = false;
+                    let why = format!("its output has {}", forbidden.join("; "));
+                    o.note = if o.note.is_empty() {
+                        why
+                    } else {
+                        format!("{}; {why}", o.note)
+                    };
+                }
                 if how == Lint::Lints && !o.ok {
                     lint_ok = false;
                 }
@@ -359,8 +387,14 @@ pub fn run_steps(steps: Vec<Step>, runner: &mut dyn Runner, lint: &[(String, Str
 }
 
 /// The test command's steps, in order. `prepared` is the thread installing
-/// the independent checkers (started before the build, joined before the tests).
-pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Vec<Step> {
+/// the independent checkers (started before the build, joined before the
+/// tests), `release_tools` the one installing the release test's tools
+/// (started with it, joined before that test).
+pub fn steps(
+    root: &Path,
+    prepared: std::thread::JoinHandle<Vec<Outcome>>,
+    release_tools: std::thread::JoinHandle<Vec<Outcome>>,
+) -> Vec<Step> {
     let root = root.to_path_buf();
     let since = std::time::SystemTime::now();
     let mut steps = build_steps();
@@ -377,7 +411,7 @@ pub fn steps(root: &Path, prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Ve
         ),
     );
     steps.extend(package_steps(&root, since));
-    steps.extend(release_steps(root));
+    steps.extend(release_steps(release_tools));
     steps
 }
 
@@ -416,17 +450,38 @@ fn build_steps() -> Vec<Step> {
 
 /// Waits for the install thread: OpenAPI validation and the Prism install.
 fn prism_step(prepared: std::thread::JoinHandle<Vec<Outcome>>) -> Step {
+    join_step("OpenAPI validation, Prism install", prepared)
+}
+
+/// A step that waits for a thread started with the command and reports its
+/// outcomes (a panicked thread is one failed step named `what`).
+fn join_step(what: &str, thread: std::thread::JoinHandle<Vec<Outcome>>) -> Step {
+    let what = what.to_owned();
     Step {
-        what: "OpenAPI validation, Prism install".into(),
+        what: what.clone(),
         run: Run::Work(Box::new(move || {
-            prepared.join().unwrap_or_else(|_| {
+            let waited = Instant::now();
+            let mut outcomes = thread.join().unwrap_or_else(|_| {
                 vec![Outcome {
-                    what: "OpenAPI validation, Prism install".into(),
+                    what: what.clone(),
                     ok: false,
                     took: Duration::ZERO,
                     note: "the install thread panicked".into(),
                 }]
-            })
+            });
+            let waited = waited.elapsed();
+            // A thread of one step says how long the run stood waiting for it.
+            if waited >= Duration::from_secs(1) && outcomes.len() == 1 {
+                if let Some(last) = outcomes.last_mut() {
+                    let note = format!("the run waited {:.0} s for it", waited.as_secs_f64());
+                    last.note = if last.note.is_empty() {
+                        note
+                    } else {
+                        format!("{}; {note}", last.note)
+                    };
+                }
+            }
+            outcomes
         })),
     }
 }
@@ -455,13 +510,17 @@ fn package_steps(root: &Path, since: std::time::SystemTime) -> Vec<Step> {
                 })
             }
         }),
+        // Each published crate declares only what it ships: its tests are a
+        // package of their own (`<crate>/tests`, publish = false), so cargo has
+        // no test target to drop, and a warning that it dropped one fails here.
         Step::cargo(
             "publish dry run",
             &["publish", "--workspace", "--dry-run", "--locked", "--allow-dirty"],
             &[("CARGO_PROFILE_DEV_DEBUG", "false")],
             Lint::No,
             false,
-        ),
+        )
+        .forbidding(&["warning: ignoring"]),
         Step::check("published contents", {
             let root = root.to_path_buf();
             move || crate::package::check_workspace(&root, since)
@@ -469,21 +528,23 @@ fn package_steps(root: &Path, since: std::time::SystemTime) -> Vec<Step> {
     ]
 }
 
-/// The release tools, then `cargo xtask release` end to end.
-fn release_steps(root: std::path::PathBuf) -> Vec<Step> {
+/// The release tools (installing since the command started), then `cargo xtask release` end to end.
+fn release_steps(release_tools: std::thread::JoinHandle<Vec<Outcome>>) -> Vec<Step> {
     vec![
         // `cargo xtask release` end to end against a real registry server on
         // loopback (xtask/tests/release_e2e.rs, `test = false`: only this step
-        // runs it). Its tools install first, each only when its pin changed.
-        Step::check("release tools install", move || {
-            crate::external::install_release_tools(&crate::external::target_dir(&root)).map(|()| String::new())
-        }),
+        // runs it). Its tools install first, each only when its pin or build
+        // profile changed, beside the build (see `command`).
+        join_step("release tools install", release_tools),
+        // `--workspace --test release_e2e` rather than `-p xtask`: features
+        // resolve over the workspace as in the test build, so only the test
+        // binary compiles (with `-p xtask` cargo built libc, rustix,
+        // getrandom, tempfile, insta and xtask itself again, with other features).
         Step::cargo(
             "release end to end",
             &[
                 "test",
-                "-p",
-                "xtask",
+                "--workspace",
                 "--locked",
                 "--test",
                 "release_e2e",
@@ -517,7 +578,14 @@ pub fn command(root: &Path) -> std::process::ExitCode {
         let (root, target) = (root.to_path_buf(), target.clone());
         std::thread::spawn(move || prepare_external(&root, &target))
     };
-    let report = run_steps(steps(root, prepared), &mut CargoRunner { root }, &lint);
+    // The release test's tools (a cold install is minutes of compiling)
+    // build beside the workspace: the build has serial stretches (a few big
+    // crates, the links, the tests) that leave a core idle.
+    let release_tools = {
+        let target = target.clone();
+        std::thread::spawn(move || vec![install_release_tools_timed(&target)])
+    };
+    let report = run_steps(steps(root, prepared, release_tools), &mut CargoRunner { root }, &lint);
     println!("{}", report.text());
     if report.ok() {
         std::process::ExitCode::SUCCESS
@@ -636,6 +704,24 @@ fn echo(stream: impl Read, to_stderr: bool) -> Vec<String> {
         kept.push(text);
     }
     kept
+}
+
+/// [`crate::external::install_release_tools`], timed, as the step `release tools install`.
+fn install_release_tools_timed(target: &Path) -> Outcome {
+    let what = "release tools install";
+    let t = Instant::now();
+    let r = crate::external::install_release_tools(target);
+    let took = t.elapsed();
+    match &r {
+        Ok(()) => eprintln!("==> {what}: ok in {:.1} s", took.as_secs_f64()),
+        Err(e) => eprintln!("error: {what}: {e}"),
+    }
+    Outcome {
+        what: what.into(),
+        ok: r.is_ok(),
+        took,
+        note: r.err().unwrap_or_default(),
+    }
 }
 
 /// Both, timed, each to its end; the outcomes go into the test command's report.
@@ -853,7 +939,8 @@ mod steps_as_data {
                 }
             }),
             Step::cargo("tests", &["test", "--no-fail-fast"], &[], Lint::Reuse, true),
-            Step::cargo("publish dry run", &["publish", "--dry-run"], &[], Lint::No, false),
+            Step::cargo("publish dry run", &["publish", "--dry-run"], &[], Lint::No, false)
+                .forbidding(&["warning: ignoring"]),
             Step::check("published contents", move || {
                 c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 Ok("4 packages".into())
@@ -937,6 +1024,85 @@ mod steps_as_data {
         assert!(!report.ok());
         assert_eq!(report.text().lines().last(), Some("0 passed, 1 failed"));
         assert!(report.outcomes.iter().any(|o| o.note.contains("did not build")));
+    }
+
+    #[test]
+    fn a_background_install_is_reported_where_it_is_joined() {
+        let failing = std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(1100));
+            vec![Outcome {
+                what: "release tools install".into(),
+                ok: false,
+                took: Duration::from_secs(3),
+                note: "cargo-semver-checks install failed (exit status: 101)".into(),
+            }]
+        });
+        let panicking = std::thread::spawn(|| -> Vec<Outcome> { panic!("install thread") });
+        let mut fake = Fake {
+            answers: Vec::new(),
+            calls: Vec::new(),
+        };
+        let steps = vec![
+            Step::cargo("tests", &["test"], &[], Lint::No, true),
+            join_step("release tools install", failing),
+            join_step("other install", panicking),
+            Step::cargo("release end to end", &["test"], &[], Lint::No, true),
+        ];
+        let report = run_steps(steps, &mut fake, &lint());
+        assert!(!report.ok());
+        // The step after the join still ran.
+        assert_eq!(fake.calls.len(), 2);
+        let whats: Vec<&str> = report.outcomes.iter().map(|o| o.what.as_str()).collect();
+        assert_eq!(
+            whats,
+            ["tests", "release tools install", "other install", "release end to end"]
+        );
+        let install = &report.outcomes[1];
+        assert!(!install.ok && install.took == Duration::from_secs(3));
+        assert!(
+            install.note.contains("exit status: 101") && install.note.contains("the run waited"),
+            "{}",
+            install.note
+        );
+        assert!(!report.outcomes[2].ok && report.outcomes[2].note.contains("panicked"));
+        assert!(
+            report.text().contains("FAILED  release tools install"),
+            "{}",
+            report.text()
+        );
+    }
+
+    #[test]
+    fn a_forbidden_warning_fails_its_step_and_is_named() {
+        let dropped = "warning: ignoring test `wire` as `tests/wire.rs` is not included in the published package";
+        let (report, _, _) = run(
+            vec![
+                ("tests", ran(true, PASSING)),
+                (
+                    "publish dry run",
+                    ran(
+                        true,
+                        &format!("   Packaging besnappy v0.3.0\n{dropped}\nwarning: aborting upload due to dry run\n"),
+                    ),
+                ),
+            ],
+            false,
+        );
+        assert!(!report.ok());
+        let step = report.outcomes.iter().find(|o| o.what == "publish dry run").unwrap();
+        assert!(!step.ok && step.note.contains(dropped), "{}", step.note);
+        // cargo's own closing warning of a dry run is not forbidden.
+        let (report, _, _) = run(
+            vec![
+                ("tests", ran(true, PASSING)),
+                (
+                    "publish dry run",
+                    ran(true, "warning: aborting upload due to dry run\n"),
+                ),
+            ],
+            false,
+        );
+        assert!(report.ok(), "{}", report.text());
     }
 
     #[test]

@@ -459,7 +459,8 @@ fn check_workspace(dir: &Path) {
     let mut manifest = String::new();
     for line in real.lines() {
         if line.starts_with("members") {
-            manifest.push_str("members = [\"crates/*\"]\n");
+            // Each generated crate and its test package (`<crate>/tests`).
+            manifest.push_str("members = [\"crates/*\", \"crates/*/tests\"]\n");
         } else if line.starts_with("exclude") {
             continue;
         } else if line.starts_with("snapsdk-runtime") {

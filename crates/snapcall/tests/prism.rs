@@ -30,7 +30,8 @@ struct Prism {
 impl Prism {
     fn start() -> Prism {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let cli = manifest.join("../../tools/prism/node_modules/@stoplight/prism-cli/dist/index.js");
+        let cli = manifest.join("../../../tools/prism/node_modules/@stoplight/prism-cli/dist/index.js");
+        let document = manifest.join("../openapi.json");
         assert!(
             cli.is_file(),
             "Prism is not installed ({} is missing): run `cargo xtask test`, which installs it, or `npm ci --prefix tools/prism`",
@@ -48,7 +49,7 @@ impl Prism {
             let child = Command::new("node")
                 .arg(&cli)
                 .args(["mock", "--errors", "--host", "127.0.0.1", "--port", &port.to_string()])
-                .arg(manifest.join("openapi.json"))
+                .arg(&document)
                 .env("NO_COLOR", "1")
                 .env("FORCE_COLOR", "0")
                 .stdin(Stdio::null())

@@ -2,7 +2,9 @@
 //! `rate-limit` the runtime neither builds `governor` nor applies a vendor's
 //! documented limit; without `multipart` it does not build reqwest's
 //! multipart support. Run with `--no-default-features` as well as with the
-//! defaults: each case checks the build it is compiled into.
+//! defaults (`cargo test -p snapsdk-runtime-tests --no-default-features`: this
+//! package passes its features on to the runtime): each case checks the build
+//! it is compiled into.
 
 mod common;
 

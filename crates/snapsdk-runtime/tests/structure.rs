@@ -14,7 +14,8 @@ const MAX_FN_LINES: usize = 80;
 
 /// Every source file: (module name, text). `lib.rs` is the crate root.
 fn sources() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    // This package is `tests/` inside the runtime's folder.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -270,4 +271,50 @@ fn the_checks_fire() {
     let mut acyclic = graph.clone();
     acyclic.get_mut("c").unwrap().clear();
     assert_eq!(find_cycle(&acyclic), None);
+}
+
+/// The `.rs` files in `dir` (this package's folder) that no `[[test]]` of
+/// `manifest` (its Cargo.toml) names as its `path`. Folders (`common/`) are
+/// modules the tests share, not tests.
+fn unlisted_test_files(manifest: &str, files: &[String]) -> Vec<String> {
+    let listed: BTreeSet<&str> = manifest
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("path = \""))
+        .filter_map(|rest| rest.strip_suffix('"'))
+        .collect();
+    files
+        .iter()
+        .filter(|f| f.ends_with(".rs") && !listed.contains(f.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// The package declares each test file as a target (`autotests` cannot find
+/// them: this package's own `tests/` would be one folder further down), so a
+/// file added without its `[[test]]` entry would never run.
+#[test]
+fn every_test_file_is_a_test_target() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files.iter().any(|f| f == "structure.rs"),
+        "the scan is broken: {files:?}"
+    );
+    let unlisted = unlisted_test_files(&manifest, &files);
+    assert!(
+        unlisted.is_empty(),
+        "test files that no [[test]] of {} names (they never run): {unlisted:?}; add `[[test]] name = \"…\" path = \"….rs\"` for each",
+        dir.join("Cargo.toml").display()
+    );
+    // The check fires on a file the manifest does not name.
+    let more = [files.clone(), vec!["new_test.rs".to_owned()]].concat();
+    assert_eq!(unlisted_test_files(&manifest, &more), ["new_test.rs"]);
+    assert_eq!(
+        unlisted_test_files("", &["a.rs".to_owned(), "common".to_owned()]),
+        ["a.rs"]
+    );
 }

@@ -60,13 +60,57 @@ impl Job<'_> {
     }
 }
 
+/// One generated test file of a vendor crate: `<crate>/tests/<name>.rs`, a
+/// test target of the crate's test package (`<crate>/tests/Cargo.toml`, see
+/// [`test_package_toml`]). The test files are this list: a new one is one
+/// entry here, and the test package's manifest names it.
+pub struct TestFile {
+    /// The test target's name; its file is `tests/<name>.rs`.
+    pub name: &'static str,
+    /// Features of the client the file uses beyond its defaults (the test
+    /// package's dependency on the client turns them on).
+    pub client_features: &'static [&'static str],
+    /// Runtime features the file uses beyond the client's own (the test
+    /// package's `snapsdk-runtime` dependency turns them on).
+    pub runtime_features: &'static [&'static str],
+    /// A rough cost from the operation and model counts, to start the longest jobs first.
+    pub weight: fn(usize, usize) -> usize,
+    /// The file's code.
+    pub emit: fn(&Api) -> proc_macro2::TokenStream,
+}
+
+/// Every generated test file, in output order.
+pub const TEST_FILES: &[TestFile] = &[
+    TestFile {
+        name: "wire",
+        client_features: &[],
+        runtime_features: &[],
+        weight: |ops, models| 10 * ops + 4 * models + 5,
+        emit: |api| wiretest::emit(api).0,
+    },
+    TestFile {
+        name: "prism",
+        client_features: &[],
+        runtime_features: &[],
+        weight: |ops, _| 4 * ops + 10,
+        emit: prism::emit,
+    },
+    TestFile {
+        name: "kit",
+        client_features: &["test-util"],
+        runtime_features: &[],
+        weight: |ops, _| 8 * ops + 10,
+        emit: kittest::emit,
+    },
+];
+
 /// A vendor's output as separate jobs, in output order: the three source
-/// files, the wire test, the Prism test, the examples, then the text files.
+/// files, the test files ([`TEST_FILES`]), the examples, then the text files.
 /// Running them in order and concatenating is [`vendor_files`].
 pub fn vendor_jobs(api: &Api) -> Vec<Job<'_>> {
     let dir = api.vendor.crate_dir.clone();
     let (ops, models) = (api.operations.len(), api.models.len());
-    let rust = |file: &'static str, weight: usize, f: fn(&Api) -> proc_macro2::TokenStream| {
+    let rust = |file: String, weight: usize, f: fn(&Api) -> proc_macro2::TokenStream| {
         let dir = dir.clone();
         Job {
             what: format!("{}: {file}", api.vendor.name),
@@ -75,15 +119,15 @@ pub fn vendor_jobs(api: &Api) -> Vec<Job<'_>> {
         }
     };
     let mut jobs = vec![
-        rust("src/lib.rs", 4 * ops + 20, rust::emit_lib),
-        rust("src/models.rs", 6 * models + 5, rust::emit_models),
-        rust("src/operations.rs", 20 * ops + 5, rust::emit_operations),
-        rust("tests/wire.rs", 10 * ops + 4 * models + 5, |api| wiretest::emit(api).0),
-        rust("tests/prism.rs", 4 * ops + 10, prism::emit),
-        // The test kit (feature `test-util`) and its tests.
-        rust("src/mock.rs", 2 * ops + 5, rust::emit_mock),
-        rust("tests/kit.rs", 8 * ops + 10, kittest::emit),
+        rust("src/lib.rs".into(), 4 * ops + 20, rust::emit_lib),
+        rust("src/models.rs".into(), 6 * models + 5, rust::emit_models),
+        rust("src/operations.rs".into(), 20 * ops + 5, rust::emit_operations),
+        // The test kit (feature `test-util`); its tests are in TEST_FILES.
+        rust("src/mock.rs".into(), 2 * ops + 5, rust::emit_mock),
     ];
+    for t in TEST_FILES {
+        jobs.push(rust(format!("tests/{}.rs", t.name), (t.weight)(ops, models), t.emit));
+    }
     let examples_dir = dir.clone();
     jobs.push(Job {
         what: format!("{}: examples", api.vendor.name),
@@ -116,6 +160,10 @@ fn text_files(api: &Api, dir: &str) -> Vec<(String, Content)> {
     let header = header_line(api);
     let mut out = Vec::new();
     out.push((format!("{dir}/Cargo.toml"), Content::Text(cargo_toml(api, &header))));
+    out.push((
+        format!("{dir}/tests/Cargo.toml"),
+        Content::Text(test_package_toml(api, &header)),
+    ));
     out.push((format!("{dir}/README.md"), Content::Text(readme(api, &header))));
     out.push((format!("{dir}/API.md"), Content::Text(docs::emit(api, &header))));
     let mut doc = openapi::emit(api);
@@ -195,6 +243,8 @@ documentation = "https://docs.rs/{name}"
 keywords = {keywords}
 categories = {categories}
 include = ["src/**", "examples/**", "README.md", "CHANGELOG.md", "API.md", "openapi.json", "Cargo.toml", "LICENSE-*"]
+# The tests are the package `{name}-tests` in tests/ (tests/Cargo.toml).
+autotests = false
 {publish}
 [package.metadata.docs.rs]
 all-features = true
@@ -214,12 +264,9 @@ snapsdk-runtime = {runtime}
 serde = {{ workspace = true }}
 serde_json = {{ workspace = true }}
 
+# The examples (the tests are the package in tests/).
 [dev-dependencies]
-# The crate itself with its test kit, for tests/kit.rs and the docs' kit example.
-{name} = {{ path = ".", features = ["test-util"] }}
 tokio = {{ workspace = true }}
-wiremock = {{ workspace = true }}
-serde_urlencoded = "0.7"
 "#,
         name = v.crate_name,
         version = v.version,
@@ -233,6 +280,72 @@ serde_urlencoded = "0.7"
         } else {
             format!("publish = {}\n", toml_list(&v.registries))
         },
+    )
+}
+
+/// The manifest of a vendor crate's test package, `<crate>/tests/Cargo.toml`:
+/// `<crate>-tests`, never published, one `[[test]]` per [`TEST_FILES`] entry.
+/// The published crate sets `autotests = false` and `cargo package` leaves a
+/// folder holding a package out, so the crate declares no test it does not
+/// ship and the publish dry run has none to warn about.
+pub fn test_package_toml(api: &Api, header: &str) -> String {
+    let v = &api.vendor;
+    let name = &v.crate_name;
+    let features = |of: fn(&TestFile) -> &'static [&'static str]| {
+        let mut all: Vec<String> = TEST_FILES
+            .iter()
+            .flat_map(|t| of(t).iter().map(|f| f.to_string()))
+            .collect();
+        all.sort();
+        all.dedup();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!(", features = {}", toml_list(&all))
+        }
+    };
+    let client = format!(
+        "{{ path = \"..\", default-features = false{} }}",
+        features(|t| t.client_features)
+    );
+    let runtime = format!("{{ workspace = true{} }}", features(|t| t.runtime_features));
+    let default_features = if v.rate_limit.is_some() {
+        r#"["rate-limit"]"#
+    } else {
+        "[]"
+    };
+    let targets: String = TEST_FILES
+        .iter()
+        .map(|t| format!("\n[[test]]\nname = \"{0}\"\npath = \"{0}.rs\"\n", t.name))
+        .collect();
+    format!(
+        r#"# {header}
+# The tests of `{name}`: a package of its own, never published, so the
+# published crate declares no test target it does not ship.
+[package]
+name = "{name}-tests"
+version = "0.0.0"
+description = "Generated tests of the {name} crate (not published)."
+edition.workspace = true
+rust-version.workspace = true
+license.workspace = true
+publish = false
+
+# The client's features, passed through with the client's defaults (the Prism
+# test reads `rate-limit`).
+[features]
+default = {default_features}
+rate-limit = ["{name}/rate-limit"]
+
+[dev-dependencies]
+{name} = {client}
+snapsdk-runtime = {runtime}
+serde = {{ workspace = true }}
+serde_json = {{ workspace = true }}
+tokio = {{ workspace = true }}
+wiremock = {{ workspace = true }}
+serde_urlencoded = "0.7"
+{targets}"#
     )
 }
 
@@ -444,6 +557,61 @@ pub fn surface_snapshots(apis: &[Api]) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The crate declares no test (its files are the test package's targets), and
+    /// the test package names every generated test file and is never published.
+    #[test]
+    fn the_tests_are_a_package_of_their_own() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut diags = crate::diag::Diags::default();
+        let apis = crate::validate::check_all(&root.join("specs"), root, None, None, &mut diags).unwrap();
+        for api in &apis {
+            let krate: toml_edit::DocumentMut = cargo_toml(api, "# header").parse().unwrap();
+            assert_eq!(krate["package"]["autotests"].as_bool(), Some(false));
+            assert!(krate.get("test").is_none());
+            let tests: toml_edit::DocumentMut = test_package_toml(api, "# header").parse().unwrap();
+            let name = &api.vendor.crate_name;
+            assert_eq!(
+                tests["package"]["name"].as_str(),
+                Some(format!("{name}-tests").as_str())
+            );
+            assert_eq!(tests["package"]["publish"].as_bool(), Some(false));
+            assert_eq!(
+                tests["dev-dependencies"][name.as_str()]["path"].as_str(),
+                Some(".."),
+                "the crate in the folder above"
+            );
+            let targets: Vec<(String, String)> = tests["test"]
+                .as_array_of_tables()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    (
+                        t["name"].as_str().unwrap().to_owned(),
+                        t["path"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            let expected: Vec<(String, String)> = TEST_FILES
+                .iter()
+                .map(|t| (t.name.to_owned(), format!("{}.rs", t.name)))
+                .collect();
+            assert_eq!(targets, expected);
+            // The client's default features pass through, so `cfg(feature = "rate-limit")` in a test matches the client.
+            assert_eq!(
+                tests["features"]["default"].to_string().trim(),
+                krate["features"]["default"].to_string().trim()
+            );
+        }
+        // Every generated test file is emitted where the test package looks for it.
+        let api = &apis[0];
+        let files: Vec<String> = vendor_files(api).into_iter().map(|(p, _)| p).collect();
+        for t in TEST_FILES {
+            let path = format!("{}/tests/{}.rs", api.vendor.crate_dir, t.name);
+            assert!(files.contains(&path), "{path} not emitted");
+        }
+        assert!(files.contains(&format!("{}/tests/Cargo.toml", api.vendor.crate_dir)));
+    }
 
     /// `publish` in the generated manifest for each form of `crate.publish`.
     #[test]

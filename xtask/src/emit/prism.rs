@@ -184,7 +184,8 @@ pub fn emit(api: &Api) -> TokenStream {
 
 /// The `Prism` mock-server handle: started on a free port, its log read, killed on drop.
 fn harness(api: &Api) -> TokenStream {
-    let up = "../".repeat(api.vendor.crate_dir.split('/').count());
+    // The test runs in the crate's test package, `<crate_dir>/tests`: one folder more to the workspace root.
+    let up = "../".repeat(api.vendor.crate_dir.split('/').count() + 1);
     let cli = format!("{up}tools/prism/node_modules/@stoplight/prism-cli/dist/index.js");
     let name = &api.vendor.name;
     quote! {
@@ -197,8 +198,10 @@ fn harness(api: &Api) -> TokenStream {
 
         impl Prism {
             fn start() -> Prism {
+                // This test's package is the `tests/` folder of the crate it tests.
                 let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
                 let cli = manifest.join(#cli);
+                let document = manifest.join("../openapi.json");
                 assert!(
                     cli.is_file(),
                     "Prism is not installed ({} is missing): run `cargo xtask test`, which installs it, or `npm ci --prefix tools/prism`",
@@ -214,7 +217,7 @@ fn harness(api: &Api) -> TokenStream {
                     let child = Command::new("node")
                         .arg(&cli)
                         .args(["mock", "--errors", "--host", "127.0.0.1", "--port", &port.to_string()])
-                        .arg(manifest.join("openapi.json"))
+                        .arg(&document)
                         .env("NO_COLOR", "1")
                         .env("FORCE_COLOR", "0")
                         .stdin(Stdio::null())
