@@ -206,7 +206,7 @@ pub type Files = Vec<(PathBuf, String)>;
 /// Vendors are generated in parallel (see [`generate_each`]).
 pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<PathBuf, String>, GenerateError> {
     let all: Vec<&ir::Api> = apis.iter().collect();
-    Ok(generate_each(&all, timings)?.into_iter().flatten().collect())
+    Ok(generate_each(&all, None, timings)?.into_iter().flatten().collect())
 }
 
 /// Emit and format every vendor's files on as many threads as there are
@@ -219,8 +219,35 @@ pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<Path
 ///
 /// `timings.emit` and `timings.format` are summed over the threads;
 /// `timings.generate` is the stage's wall time.
-pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Files>, GenerateError> {
+///
+/// With `memo` (a folder), rustfmt's result for each file is remembered
+/// there, and a file whose unformatted text was formatted before (by the
+/// same rustfmt, with the same settings) is not formatted again (see
+/// [`emit::rust::fmt::rustfmt_all`]); the output is the same either way.
+pub fn generate_each(apis: &[&ir::Api], memo: Option<&Path>, timings: &mut Timings) -> Result<Vec<Files>, GenerateError> {
     let started = Instant::now();
+    std::thread::scope(|s| {
+        // The memo's key needs rustfmt's version (a process, about 20 ms): asked while the files are emitted.
+        let version = memo
+            .filter(|_| !apis.is_empty())
+            .map(|_| s.spawn(emit::rust::fmt::rustfmt_version));
+        let mut out = emit_all(apis, timings)?;
+        let t = Instant::now();
+        let version = match version {
+            Some(h) => Some(h.join().map_err(|_| GenerateError::Panicked)?.map_err(GenerateError::Rustfmt)?),
+            None => None,
+        };
+        let memo = memo.zip(version.as_deref()).map(|(dir, version)| emit::rust::fmt::Memo { dir, version });
+        emit::rust::fmt::rustfmt_all(&mut out, memo.as_ref()).map_err(GenerateError::Rustfmt)?;
+        timings.format += t.elapsed();
+        timings.generate += started.elapsed();
+        Ok(out)
+    })
+}
+
+/// Emit every vendor's files (prettyplease-printed, not yet through rustfmt),
+/// in parallel (see [`generate_each`]).
+fn emit_all(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Files>, GenerateError> {
     let headers: Vec<String> = apis.iter().map(|api| emit::header_line(api)).collect();
     // (vendor, job) pairs, in output order.
     let jobs: Vec<(usize, emit::Job<'_>)> = apis
@@ -285,11 +312,6 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
         timings.format += formatted;
         out[*v].extend(files?);
     }
-    // One rustfmt process for every Rust file of the run.
-    let t = Instant::now();
-    emit::rust::fmt::rustfmt_all(&mut out).map_err(GenerateError::Rustfmt)?;
-    timings.format += t.elapsed();
-    timings.generate += started.elapsed();
     Ok(out)
 }
 
@@ -411,7 +433,9 @@ fn generate_or_recall(
         }
     }
     timings.units = apis.len();
-    let generated = generate_each(&todo, timings).map_err(|e| Failure::Other(e.to_string()))?;
+    // rustfmt's results are remembered beside the vendor records (never in check mode: no cache dir).
+    let memo = cache_dir.map(|d| d.join("rustfmt"));
+    let generated = generate_each(&todo, memo.as_deref(), timings).map_err(|e| Failure::Other(e.to_string()))?;
     for files_of in &generated {
         files.extend(files_of.iter().cloned());
     }
