@@ -790,7 +790,11 @@ fn instructions_section(rep: &mut Report, overhead: &Path) {
         }
         err.lines()
             .find_map(|l| l.split_once("Collected :"))
-            .map(|(_, n)| n.split_whitespace().filter_map(|x| x.parse().ok()).collect::<Vec<u64>>())
+            .map(|(_, n)| {
+                n.split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect::<Vec<u64>>()
+            })
             .filter(|v| v.len() >= 6)
             .ok_or_else(|| format!("callgrind printed no totals for {client}"))
     };
@@ -821,7 +825,10 @@ fn instructions_section(rep: &mut Report, overhead: &Path) {
             // What instructions do not show: code and data that do not fit the
             // first-level caches (simulated, so the same on any machine).
             for (k, what) in [
-                (3, "level-1 instruction cache misses per request (callgrind --cache-sim)"),
+                (
+                    3,
+                    "level-1 instruction cache misses per request (callgrind --cache-sim)",
+                ),
                 (4, "level-1 data cache read misses per request (callgrind --cache-sim)"),
                 (5, "level-1 data cache write misses per request (callgrind --cache-sim)"),
                 (2, "memory writes per request (callgrind)"),
@@ -834,11 +841,18 @@ fn instructions_section(rep: &mut Report, overhead: &Path) {
 }
 
 /// The clients compared beside the generated one in the counts below.
-const COUNTED: [(&str, &str); 2] = [("hand", "hand-written reqwest"), ("hand-timeout", "reqwest with its timeout")];
+const COUNTED: [(&str, &str); 2] = [
+    ("hand", "hand-written reqwest"),
+    ("hand-timeout", "reqwest with its timeout"),
+];
 
 /// A "generated against X" row for a per-request count.
 fn count_row(rep: &mut Report, case: &str, g: f64, h: f64, against: &str, digits: usize) {
-    let ratio = if h > 0.0 { format!("{:.3}", g / h) } else { String::new() };
+    let ratio = if h > 0.0 {
+        format!("{:.3}", g / h)
+    } else {
+        String::new()
+    };
     rep.row(
         "request overhead",
         case.to_owned(),
@@ -854,7 +868,10 @@ fn count_row(rep: &mut Report, case: &str, g: f64, h: f64, against: &str, digits
 fn wakeup_rows(rep: &mut Report, line: Option<&Value>) {
     let Some(l) = line else { return };
     for (key, what) in [
-        ("polls_per_request", "polls of the calling task per request (1 + wake-ups)"),
+        (
+            "polls_per_request",
+            "polls of the calling task per request (1 + wake-ups)",
+        ),
         ("parks_per_request", "runtime parks per request (waits in the OS)"),
     ] {
         let g = f(&l["generated"][key]);
@@ -992,7 +1009,14 @@ fn syscalls_section(rep: &mut Report, overhead: &Path) {
     for (client, against) in COUNTED {
         match per_call(client) {
             Ok(h) => {
-                count_row(rep, "system calls per request (strace -c -f)", total(&g), total(&h), against, 2);
+                count_row(
+                    rep,
+                    "system calls per request (strace -c -f)",
+                    total(&g),
+                    total(&h),
+                    against,
+                    2,
+                );
                 let _ = writeln!(d, "| {against} | {:.2} | {} |", total(&h), by_call(&h));
             }
             Err(e) => rep.failures.push(e),

@@ -224,7 +224,11 @@ pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<Path
 /// there, and a file whose unformatted text was formatted before (by the
 /// same rustfmt, with the same settings) is not formatted again (see
 /// [`emit::rust::fmt::rustfmt_all`]); the output is the same either way.
-pub fn generate_each(apis: &[&ir::Api], memo: Option<&Path>, timings: &mut Timings) -> Result<Vec<Files>, GenerateError> {
+pub fn generate_each(
+    apis: &[&ir::Api],
+    memo: Option<&Path>,
+    timings: &mut Timings,
+) -> Result<Vec<Files>, GenerateError> {
     let started = Instant::now();
     std::thread::scope(|s| {
         // The memo's key needs rustfmt's version (a process, about 20 ms): asked while the files are emitted.
@@ -234,10 +238,16 @@ pub fn generate_each(apis: &[&ir::Api], memo: Option<&Path>, timings: &mut Timin
         let mut out = emit_all(apis, timings)?;
         let t = Instant::now();
         let version = match version {
-            Some(h) => Some(h.join().map_err(|_| GenerateError::Panicked)?.map_err(GenerateError::Rustfmt)?),
+            Some(h) => Some(
+                h.join()
+                    .map_err(|_| GenerateError::Panicked)?
+                    .map_err(GenerateError::Rustfmt)?,
+            ),
             None => None,
         };
-        let memo = memo.zip(version.as_deref()).map(|(dir, version)| emit::rust::fmt::Memo { dir, version });
+        let memo = memo
+            .zip(version.as_deref())
+            .map(|(dir, version)| emit::rust::fmt::Memo { dir, version });
         emit::rust::fmt::rustfmt_all(&mut out, memo.as_ref()).map_err(GenerateError::Rustfmt)?;
         timings.format += t.elapsed();
         timings.generate += started.elapsed();

@@ -98,7 +98,10 @@ impl Client {
             status = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
-        self.execute_inner(req).instrument(span).await
+        // Boxed, like each attempt (see `attempt_within`): the futures that
+        // wrap this one (the generated builder's `send`) then move a pointer,
+        // not the call's state.
+        Box::pin(self.execute_inner(req)).instrument(span).await
     }
 
     /// The credentials to send for `op`; an error, before anything is sent,
@@ -254,11 +257,12 @@ impl Client {
         // above would otherwise copy it whole when it is created and moved
         // (most of the instructions and memory writes the runtime added per
         // call); one allocation costs less.
-        let attempt = Box::pin(
-            self.inner
-                .transport
-                .attempt(req, url, credentials, limits.idle, limits.started, permit, number),
-        );
+        let attempt =
+            Box::pin(
+                self.inner
+                    .transport
+                    .attempt(req, url, credentials, limits.idle, limits.started, permit, number),
+            );
         // `timeout_at` with the instant already read: one clock read less than `timeout`.
         match tokio::time::timeout_at(due, attempt).await {
             // A hook that blocked the task may have let the limit pass unseen.

@@ -125,7 +125,11 @@ impl Memo<'_> {
         let mut record = self.head(input);
         let file = self.file(&record);
         record.extend_from_slice(output.as_bytes());
-        let tmp = file.with_extension(format!("tmp-{}-{}", std::process::id(), RUN.fetch_add(1, Ordering::Relaxed)));
+        let tmp = file.with_extension(format!(
+            "tmp-{}-{}",
+            std::process::id(),
+            RUN.fetch_add(1, Ordering::Relaxed)
+        ));
         let ok = std::fs::create_dir_all(self.dir).is_ok()
             && std::fs::write(&tmp, &record).is_ok()
             && std::fs::rename(&tmp, &file).is_ok();
@@ -269,7 +273,10 @@ fn format_in(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("a rustfmt thread panicked; this is a generator bug".into())))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a rustfmt thread panicked; this is a generator bug".into()))
+            })
             .collect()
     });
     // The first failure in group order, so the message does not depend on the scheduling.
@@ -495,7 +502,10 @@ mod tests {
         assert_eq!(want[0][3].1, "keep  this\n", "not Rust: left alone");
         let dir = std::env::temp_dir().join(format!("snapsdk-fmt-memo-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let memo = Memo { dir: &dir, version: "rustfmt 1.0.0-test" };
+        let memo = Memo {
+            dir: &dir,
+            version: "rustfmt 1.0.0-test",
+        };
         let mut got = texts();
         rustfmt_all(&mut got, Some(&memo)).unwrap();
         assert_eq!(got, want, "a run that fills the memo");
@@ -517,7 +527,10 @@ mod tests {
         assert_eq!(got[0][1].1, "pub struct S;\n// from the memo\n");
 
         // Another rustfmt version: formatted again, whatever the records say.
-        let other = Memo { dir: &dir, version: "rustfmt 1.0.1-test" };
+        let other = Memo {
+            dir: &dir,
+            version: "rustfmt 1.0.1-test",
+        };
         let mut got = texts();
         rustfmt_all(&mut got, Some(&other)).unwrap();
         assert_eq!(got, want, "another rustfmt version");
