@@ -752,6 +752,35 @@ fn overhead_section(rep: &mut Report, line: Option<&Value>) {
     rep.details.push_str(&d);
 }
 
+/// callgrind's totals (with the cache simulated) for `overhead --only
+/// client --requests n`, in order: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw.
+fn callgrind_totals(overhead: &Path, client: &str, n: u64) -> Result<Vec<u64>, String> {
+    eprintln!("==> callgrind: overhead --only {client} --requests {n}");
+    let out = Command::new("valgrind")
+        .args(["--tool=callgrind", "--cache-sim=yes", "--callgrind-out-file=/dev/null"])
+        .arg(overhead)
+        .args(["--only", client, "--requests", &n.to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run valgrind: {e}"))?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!(
+            "valgrind on overhead --only {client} failed ({}): {err}",
+            out.status
+        ));
+    }
+    err.lines()
+        .find_map(|l| l.split_once("Collected :"))
+        .map(|(_, n)| {
+            n.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect::<Vec<u64>>()
+        })
+        .filter(|v| v.len() >= 6)
+        .ok_or_else(|| format!("callgrind printed no totals for {client}"))
+}
+
 /// Instructions per request, counted by `valgrind --tool=callgrind`: stable
 /// on a loaded machine, where wall times move by tens of percent. Each client
 /// runs alone at two request counts; the difference divided by the extra
@@ -770,34 +799,7 @@ fn instructions_section(rep: &mut Report, overhead: &Path) {
     // `--requests N` also runs N/10 warm-up requests (at least 100).
     let (small, large) = (2000u64, 4000u64);
     let calls = |n: u64| n + (n / 10).clamp(100, 2000);
-    // With the cache simulated, callgrind's totals are, in order:
-    // Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw.
-    let count = |client: &str, n: u64| -> Result<Vec<u64>, String> {
-        eprintln!("==> callgrind: overhead --only {client} --requests {n}");
-        let out = Command::new("valgrind")
-            .args(["--tool=callgrind", "--cache-sim=yes", "--callgrind-out-file=/dev/null"])
-            .arg(overhead)
-            .args(["--only", client, "--requests", &n.to_string()])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run valgrind: {e}"))?;
-        let err = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            return Err(format!(
-                "valgrind on overhead --only {client} failed ({}): {err}",
-                out.status
-            ));
-        }
-        err.lines()
-            .find_map(|l| l.split_once("Collected :"))
-            .map(|(_, n)| {
-                n.split_whitespace()
-                    .filter_map(|x| x.parse().ok())
-                    .collect::<Vec<u64>>()
-            })
-            .filter(|v| v.len() >= 6)
-            .ok_or_else(|| format!("callgrind printed no totals for {client}"))
-    };
+    let count = |client: &str, n: u64| callgrind_totals(overhead, client, n);
     let per_call = |client: &str| -> Result<Vec<f64>, String> {
         let (a, b) = (count(client, small)?, count(client, large)?);
         let extra = (calls(large) - calls(small)) as f64;
@@ -932,27 +934,10 @@ fn strace_counts(table: &str) -> BTreeMap<String, u64> {
     out
 }
 
-/// System calls per request, counted by `strace -c -f` (ptrace: no root
-/// needed): each client alone at two request counts, the difference divided
-/// by the extra requests, so start-up is left out. Without strace, says so.
-fn syscalls_section(rep: &mut Report, overhead: &Path) {
-    let have = Command::new("strace")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !have {
-        rep.row(
-            "request overhead",
-            "system calls per request (strace -c -f)",
-            "not counted: strace is not installed (apt-get install strace)",
-            "",
-            "",
-            "",
-        );
-        return;
-    }
+/// System calls per request of one client alone, by call and in total:
+/// `strace -c -f` at two request counts, the difference divided by the
+/// extra requests (start-up left out).
+fn strace_per_request(overhead: &Path, client: &str) -> Result<BTreeMap<String, f64>, String> {
     let (small, large) = (2000u64, 4000u64);
     let calls = |n: u64| n + (n / 10).clamp(100, 2000);
     let count = |client: &str, n: u64| -> Result<BTreeMap<String, u64>, String> {
@@ -990,6 +975,31 @@ fn syscalls_section(rep: &mut Report, overhead: &Path) {
             .filter(|(_, d)| d.abs() >= 0.005)
             .collect())
     };
+    per_call(client)
+}
+
+/// System calls per request, counted by `strace -c -f` (ptrace: no root
+/// needed): each client alone at two request counts, the difference divided
+/// by the extra requests, so start-up is left out. Without strace, says so.
+fn syscalls_section(rep: &mut Report, overhead: &Path) {
+    let have = Command::new("strace")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        rep.row(
+            "request overhead",
+            "system calls per request (strace -c -f)",
+            "not counted: strace is not installed (apt-get install strace)",
+            "",
+            "",
+            "",
+        );
+        return;
+    }
+    let per_call = |client: &str| strace_per_request(overhead, client);
     let g = match per_call("generated") {
         Ok(g) => g,
         Err(e) => return rep.failures.push(e),
