@@ -206,7 +206,7 @@ pub type Files = Vec<(PathBuf, String)>;
 /// Vendors are generated in parallel (see [`generate_each`]).
 pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<PathBuf, String>, GenerateError> {
     let all: Vec<&ir::Api> = apis.iter().collect();
-    Ok(generate_each(&all, None, timings)?.into_iter().flatten().collect())
+    Ok(generate_each(&all, None, timings)?.0.into_iter().flatten().collect())
 }
 
 /// Emit and format every vendor's files on as many threads as there are
@@ -224,11 +224,13 @@ pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<Path
 /// there, and a file whose unformatted text was formatted before (by the
 /// same rustfmt, with the same settings) is not formatted again (see
 /// [`emit::rust::fmt::rustfmt_all`]); the output is the same either way.
+/// What the memo should remember comes back with the files, to be stored
+/// once they are written.
 pub fn generate_each(
     apis: &[&ir::Api],
     memo: Option<&Path>,
     timings: &mut Timings,
-) -> Result<Vec<Files>, GenerateError> {
+) -> Result<(Vec<Files>, emit::rust::fmt::MemoRecords), GenerateError> {
     let started = Instant::now();
     std::thread::scope(|s| {
         // The memo's key needs rustfmt's version (a process, about 20 ms): asked while the files are emitted.
@@ -248,10 +250,10 @@ pub fn generate_each(
         let memo = memo
             .zip(version.as_deref())
             .map(|(dir, version)| emit::rust::fmt::Memo { dir, version });
-        emit::rust::fmt::rustfmt_all(&mut out, memo.as_ref()).map_err(GenerateError::Rustfmt)?;
+        let remember = emit::rust::fmt::rustfmt_all(&mut out, memo.as_ref()).map_err(GenerateError::Rustfmt)?;
         timings.format += t.elapsed();
         timings.generate += started.elapsed();
-        Ok(out)
+        Ok((out, remember))
     })
 }
 
@@ -380,6 +382,7 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
         mut files,
         units,
         generated,
+        remember,
     } = generate_or_recall(opts.root, &apis, cache_dir.as_deref(), &mut timings)?;
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
     files.extend(
@@ -398,6 +401,7 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
                 u.store(dir, outputs);
             }
         }
+        remember.store();
     }
     report.cache_dir = cache_dir;
     timings.write = t.elapsed();
@@ -414,6 +418,8 @@ struct Outputs {
     /// For each vendor generated afresh: its cache unit (None when not cached) and its files.
     units: Vec<Option<cache::Unit>>,
     generated: Vec<Files>,
+    /// rustfmt's results for the memo, stored once the output is written.
+    remember: emit::rust::fmt::MemoRecords,
 }
 
 /// Every vendor's output: from the cache in `cache_dir` where its record
@@ -445,7 +451,8 @@ fn generate_or_recall(
     timings.units = apis.len();
     // rustfmt's results are remembered beside the vendor records (never in check mode: no cache dir).
     let memo = cache_dir.map(|d| d.join("rustfmt"));
-    let generated = generate_each(&todo, memo.as_deref(), timings).map_err(|e| Failure::Other(e.to_string()))?;
+    let (generated, remember) =
+        generate_each(&todo, memo.as_deref(), timings).map_err(|e| Failure::Other(e.to_string()))?;
     for files_of in &generated {
         files.extend(files_of.iter().cloned());
     }
@@ -453,6 +460,7 @@ fn generate_or_recall(
         files,
         units,
         generated,
+        remember,
     })
 }
 

@@ -120,42 +120,64 @@ impl Memo<'_> {
         Some(out)
     }
 
-    /// Remember `output` as the formatting of `input` (whole or not at all; best effort).
-    fn store(&self, input: &str, output: &str) {
+    /// The record remembering `output` as the formatting of `input`, and its file.
+    fn record(&self, input: &str, output: &str) -> (PathBuf, Vec<u8>) {
         let mut record = self.head(input);
         let file = self.file(&record);
         record.extend_from_slice(output.as_bytes());
-        let tmp = file.with_extension(format!(
-            "tmp-{}-{}",
-            std::process::id(),
-            RUN.fetch_add(1, Ordering::Relaxed)
-        ));
-        let ok = std::fs::create_dir_all(self.dir).is_ok()
-            && std::fs::write(&tmp, &record).is_ok()
-            && std::fs::rename(&tmp, &file).is_ok();
-        if !ok {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        (file, record)
     }
+}
 
-    /// Keep the folder to [`MEMO_KEEP`] records, the most recently used.
-    fn trim(&self) {
-        let Ok(rd) = std::fs::read_dir(self.dir) else { return };
-        let mut records: Vec<(std::time::SystemTime, PathBuf)> = rd
-            .flatten()
-            .filter_map(|e| {
-                let modified = e.metadata().ok()?.modified().ok()?;
-                Some((modified, e.path()))
-            })
-            .filter(|(_, p)| p.extension().is_some_and(|e| e == "rs-memo"))
-            .collect();
-        if records.len() <= MEMO_KEEP {
+/// Formatting results not yet in the memo: [`rustfmt_all`] hands them back,
+/// and the caller stores them once the run's output is written, so a run
+/// that fails or is refused leaves no file behind.
+#[derive(Default)]
+pub struct MemoRecords {
+    dir: Option<PathBuf>,
+    records: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl MemoRecords {
+    /// Write every record (each whole or not at all; best effort: a record
+    /// that cannot be written only costs a rustfmt run later), then keep the
+    /// folder to [`MEMO_KEEP`] records, the most recently used.
+    pub fn store(self) {
+        let Some(dir) = self.dir else { return };
+        if self.records.is_empty() || std::fs::create_dir_all(&dir).is_err() {
             return;
         }
-        records.sort();
-        for (_, p) in &records[..records.len() - MEMO_KEEP] {
-            let _ = std::fs::remove_file(p);
+        for (file, record) in &self.records {
+            let tmp = file.with_extension(format!(
+                "tmp-{}-{}",
+                std::process::id(),
+                RUN.fetch_add(1, Ordering::Relaxed)
+            ));
+            if std::fs::write(&tmp, record).is_err() || std::fs::rename(&tmp, file).is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
         }
+        trim(&dir);
+    }
+}
+
+/// Keep a memo folder to [`MEMO_KEEP`] records, the most recently used.
+fn trim(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut records: Vec<(std::time::SystemTime, PathBuf)> = rd
+        .flatten()
+        .filter_map(|e| {
+            let modified = e.metadata().ok()?.modified().ok()?;
+            Some((modified, e.path()))
+        })
+        .filter(|(_, p)| p.extension().is_some_and(|e| e == "rs-memo"))
+        .collect();
+    if records.len() <= MEMO_KEEP {
+        return;
+    }
+    records.sort();
+    for (_, p) in &records[..records.len() - MEMO_KEEP] {
+        let _ = std::fs::remove_file(p);
     }
 }
 
@@ -169,7 +191,9 @@ impl Memo<'_> {
 /// (rustfmt also formats the modules a file declares; the result of a file
 /// depends on its own text only). The result depends only on the text, not on
 /// the scheduling or the memo; the scratch folders are removed whatever happens.
-pub fn rustfmt_all(files: &mut [Vec<(PathBuf, String)>], memo: Option<&Memo<'_>>) -> Result<(), String> {
+/// Returns what the memo should remember, to [`MemoRecords::store`] once the
+/// output is written.
+pub fn rustfmt_all(files: &mut [Vec<(PathBuf, String)>], memo: Option<&Memo<'_>>) -> Result<MemoRecords, String> {
     let rust: Vec<(usize, usize)> = files
         .iter()
         .enumerate()
@@ -188,7 +212,7 @@ pub fn rustfmt_all(files: &mut [Vec<(PathBuf, String)>], memo: Option<&Memo<'_>>
         }
     }
     if todo.is_empty() {
-        return Ok(());
+        return Ok(MemoRecords::default());
     }
     let inputs: Vec<String> = match memo {
         Some(_) => todo.iter().map(|&(v, k)| files[v][k].1.clone()).collect(),
@@ -205,13 +229,14 @@ pub fn rustfmt_all(files: &mut [Vec<(PathBuf, String)>], memo: Option<&Memo<'_>>
     let result = format_in(&program(), &scratch, files, &rust, &todo);
     let _ = std::fs::remove_dir_all(&scratch);
     result?;
+    let mut remember = MemoRecords::default();
     if let Some(m) = memo {
+        remember.dir = Some(m.dir.to_path_buf());
         for (&(v, k), input) in todo.iter().zip(&inputs) {
-            m.store(input, &files[v][k].1);
+            remember.records.push(m.record(input, &files[v][k].1));
         }
-        m.trim();
     }
-    Ok(())
+    Ok(remember)
 }
 
 /// Share `todo` out into at most `n` groups of about the same size in bytes
@@ -497,7 +522,7 @@ mod tests {
     #[test]
     fn the_memo_gives_what_rustfmt_gives_and_is_used_only_on_an_exact_match() {
         let mut want = texts();
-        rustfmt_all(&mut want, None).unwrap();
+        assert!(rustfmt_all(&mut want, None).unwrap().records.is_empty());
         assert_eq!(want[0][2].1, "pub fn g() {\n    let y = 1;\n}\n");
         assert_eq!(want[0][3].1, "keep  this\n", "not Rust: left alone");
         let dir = std::env::temp_dir().join(format!("snapsdk-fmt-memo-{}", std::process::id()));
@@ -507,8 +532,10 @@ mod tests {
             version: "rustfmt 1.0.0-test",
         };
         let mut got = texts();
-        rustfmt_all(&mut got, Some(&memo)).unwrap();
+        let remember = rustfmt_all(&mut got, Some(&memo)).unwrap();
         assert_eq!(got, want, "a run that fills the memo");
+        assert!(records(&dir).is_empty(), "nothing is stored before the caller says so");
+        remember.store();
         assert_eq!(records(&dir).len(), 4, "one record per Rust file");
         let mut got = texts();
         rustfmt_all(&mut got, Some(&memo)).unwrap();
@@ -539,7 +566,7 @@ mod tests {
         let full = std::fs::read(&forged_file).unwrap();
         std::fs::write(&forged_file, &full[..20]).unwrap();
         let mut got = texts();
-        rustfmt_all(&mut got, Some(&memo)).unwrap();
+        rustfmt_all(&mut got, Some(&memo)).unwrap().store();
         assert_eq!(got, want, "a damaged record");
         assert!(std::fs::read(&forged_file).unwrap().ends_with(b"pub struct S;\n"));
 
