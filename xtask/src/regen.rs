@@ -206,7 +206,7 @@ pub type Files = Vec<(PathBuf, String)>;
 /// Vendors are generated in parallel (see [`generate_each`]).
 pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<PathBuf, String>, GenerateError> {
     let all: Vec<&ir::Api> = apis.iter().collect();
-    Ok(generate_each(&all, timings)?.into_iter().flatten().collect())
+    Ok(generate_each(&all, None, timings)?.0.into_iter().flatten().collect())
 }
 
 /// Emit and format every vendor's files on as many threads as there are
@@ -219,8 +219,47 @@ pub fn generate(apis: &[ir::Api], timings: &mut Timings) -> Result<BTreeMap<Path
 ///
 /// `timings.emit` and `timings.format` are summed over the threads;
 /// `timings.generate` is the stage's wall time.
-pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Files>, GenerateError> {
+///
+/// With `memo` (a folder), rustfmt's result for each file is remembered
+/// there, and a file whose unformatted text was formatted before (by the
+/// same rustfmt, with the same settings) is not formatted again (see
+/// [`emit::rust::fmt::rustfmt_all`]); the output is the same either way.
+/// What the memo should remember comes back with the files, to be stored
+/// once they are written.
+pub fn generate_each(
+    apis: &[&ir::Api],
+    memo: Option<&Path>,
+    timings: &mut Timings,
+) -> Result<(Vec<Files>, emit::rust::fmt::MemoRecords), GenerateError> {
     let started = Instant::now();
+    std::thread::scope(|s| {
+        // The memo's key needs rustfmt's version (a process, about 20 ms): asked while the files are emitted.
+        let version = memo
+            .filter(|_| !apis.is_empty())
+            .map(|_| s.spawn(emit::rust::fmt::rustfmt_version));
+        let mut out = emit_all(apis, timings)?;
+        let t = Instant::now();
+        let version = match version {
+            Some(h) => Some(
+                h.join()
+                    .map_err(|_| GenerateError::Panicked)?
+                    .map_err(GenerateError::Rustfmt)?,
+            ),
+            None => None,
+        };
+        let memo = memo
+            .zip(version.as_deref())
+            .map(|(dir, version)| emit::rust::fmt::Memo { dir, version });
+        let remember = emit::rust::fmt::rustfmt_all(&mut out, memo.as_ref()).map_err(GenerateError::Rustfmt)?;
+        timings.format += t.elapsed();
+        timings.generate += started.elapsed();
+        Ok((out, remember))
+    })
+}
+
+/// Emit every vendor's files (prettyplease-printed, not yet through rustfmt),
+/// in parallel (see [`generate_each`]).
+fn emit_all(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Files>, GenerateError> {
     let headers: Vec<String> = apis.iter().map(|api| emit::header_line(api)).collect();
     // (vendor, job) pairs, in output order.
     let jobs: Vec<(usize, emit::Job<'_>)> = apis
@@ -285,11 +324,6 @@ pub fn generate_each(apis: &[&ir::Api], timings: &mut Timings) -> Result<Vec<Fil
         timings.format += formatted;
         out[*v].extend(files?);
     }
-    // One rustfmt process for every Rust file of the run.
-    let t = Instant::now();
-    emit::rust::fmt::rustfmt_all(&mut out).map_err(GenerateError::Rustfmt)?;
-    timings.format += t.elapsed();
-    timings.generate += started.elapsed();
     Ok(out)
 }
 
@@ -348,6 +382,7 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
         mut files,
         units,
         generated,
+        remember,
     } = generate_or_recall(opts.root, &apis, cache_dir.as_deref(), &mut timings)?;
     files.insert(PathBuf::from("specs/spec.schema.json"), schema_file());
     files.extend(
@@ -366,6 +401,7 @@ pub fn run(opts: &Options<'_>) -> Result<(Report, Timings), Failure> {
                 u.store(dir, outputs);
             }
         }
+        remember.store();
     }
     report.cache_dir = cache_dir;
     timings.write = t.elapsed();
@@ -382,6 +418,8 @@ struct Outputs {
     /// For each vendor generated afresh: its cache unit (None when not cached) and its files.
     units: Vec<Option<cache::Unit>>,
     generated: Vec<Files>,
+    /// rustfmt's results for the memo, stored once the output is written.
+    remember: emit::rust::fmt::MemoRecords,
 }
 
 /// Every vendor's output: from the cache in `cache_dir` where its record
@@ -411,7 +449,10 @@ fn generate_or_recall(
         }
     }
     timings.units = apis.len();
-    let generated = generate_each(&todo, timings).map_err(|e| Failure::Other(e.to_string()))?;
+    // rustfmt's results are remembered beside the vendor records (never in check mode: no cache dir).
+    let memo = cache_dir.map(|d| d.join("rustfmt"));
+    let (generated, remember) =
+        generate_each(&todo, memo.as_deref(), timings).map_err(|e| Failure::Other(e.to_string()))?;
     for files_of in &generated {
         files.extend(files_of.iter().cloned());
     }
@@ -419,6 +460,7 @@ fn generate_or_recall(
         files,
         units,
         generated,
+        remember,
     })
 }
 

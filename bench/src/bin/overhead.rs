@@ -19,7 +19,14 @@
 //!
 //! The server is raw tokio on the same single-threaded runtime: it reads a
 //! request head and writes a fixed 200 answer, nothing else. `--only` runs one client alone
-//! (for profiling under callgrind).
+//! (for profiling under callgrind, and counting system calls under strace).
+//!
+//! Beside the times, what instructions do not show, per request of each
+//! client: how often the calling task is polled (1 + its wake-ups), and how
+//! often the runtime parks (goes to the OS to wait for I/O or a timer); and,
+//! over the timed requests of the whole process, context switches
+//! (`getrusage`: voluntary, the thread blocked; involuntary, it was
+//! preempted), which are per client only with `--only`.
 
 use std::time::Instant;
 
@@ -154,6 +161,44 @@ impl Clients {
     }
 }
 
+/// Context switches of this process so far: (voluntary, involuntary).
+fn context_switches() -> (i64, i64) {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    let u = unsafe {
+        if libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr()) != 0 {
+            return (0, 0);
+        }
+        u.assume_init()
+    };
+    (u.ru_nvcsw, u.ru_nivcsw)
+}
+
+/// What one request cost beside its time.
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    /// Polls of the calling task's future (the first, and one per wake-up).
+    polls: u64,
+    /// Times the runtime parked (went to the OS to wait) during the request.
+    parks: u64,
+}
+
+/// Run `fut` to completion, counting its polls and the runtime's parks.
+async fn counted<F: std::future::Future>(fut: F, counts: &mut Counts) -> F::Output {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let parks = metrics.worker_park_count(0);
+    let mut fut = std::pin::pin!(fut);
+    let mut polls = 0;
+    let out = std::future::poll_fn(|cx| {
+        polls += 1;
+        fut.as_mut().poll(cx)
+    })
+    .await;
+    counts.polls += polls;
+    counts.parks += metrics.worker_park_count(0) - parks;
+    out
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut requests = 10_000usize;
     let mut only: Option<Variant> = None;
@@ -217,17 +262,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(requests); variants.len()];
+        let mut counts = vec![Counts::default(); variants.len()];
+        let switches = context_switches();
         let started = Instant::now();
         for round in 0..requests {
             for k in 0..variants.len() {
                 let i = (round + k) % variants.len();
                 let t = Instant::now();
-                let ok = clients.call(variants[i]).await?;
+                let ok = counted(clients.call(variants[i]), &mut counts[i]).await?;
                 times[i].push(t.elapsed().as_secs_f64() * 1e6);
                 assert!(ok);
             }
         }
         let wall = started.elapsed();
+        let (voluntary, involuntary) = context_switches();
+        let calls = (requests * variants.len()) as f64;
+        let (voluntary, involuntary) = (
+            (voluntary - switches.0) as f64 / calls,
+            (involuntary - switches.1) as f64 / calls,
+        );
         let mut medians = Vec::new();
         for (v, t) in variants.iter().zip(&times) {
             let m = median(t.clone());
@@ -241,14 +294,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 t.iter().sum::<f64>() / t.len() as f64
             );
         }
-        println!("{} requests in {:.2} s", requests * variants.len(), wall.as_secs_f64());
-        let mut line = json!({ "requests": requests, "wall_s": wall.as_secs_f64() });
-        for (v, t) in variants.iter().zip(&times) {
+        for (v, c) in variants.iter().zip(&counts) {
+            println!(
+                "{:<11} per request: {:.2} polls of the calling task, {:.2} runtime parks",
+                v.name(),
+                c.polls as f64 / requests as f64,
+                c.parks as f64 / requests as f64
+            );
+        }
+        println!(
+            "{} requests in {:.2} s; context switches per request: {voluntary:.4} voluntary, {involuntary:.4} involuntary",
+            requests * variants.len(),
+            wall.as_secs_f64()
+        );
+        let mut line = json!({
+            "requests": requests,
+            "wall_s": wall.as_secs_f64(),
+            "clients": variants.iter().map(|v| v.name()).collect::<Vec<_>>(),
+            "voluntary_switches_per_request": voluntary,
+            "involuntary_switches_per_request": involuntary,
+        });
+        for ((v, t), c) in variants.iter().zip(&times).zip(&counts) {
             line[v.name()] = json!({
                 "median_us": median(t.clone()),
                 "p10_us": quantile(t.clone(), 0.1),
                 "p90_us": quantile(t.clone(), 0.9),
                 "mean_us": t.iter().sum::<f64>() / t.len() as f64,
+                "polls_per_request": c.polls as f64 / requests as f64,
+                "parks_per_request": c.parks as f64 / requests as f64,
             });
         }
         if variants.len() == 4 {

@@ -6,6 +6,10 @@
 //! Runs, each repeated N times (medians reported):
 //! - full: every output folder and the regen cache removed first, so every
 //!   vendor is emitted and formatted and every file written;
+//! - full with rustfmt's results remembered (as after a rebuild of the
+//!   generator): every output folder and every vendor record removed, the
+//!   cache's rustfmt memo kept, so every vendor is emitted again and every
+//!   file written, but rustfmt runs only on text it has not seen;
 //! - no-op: right after a full run, nothing to do (the cache is used); every
 //!   file of the scratch tree is fingerprinted (length, mtime, bytes) before
 //!   and after all the no-op runs, as proof that none was written;
@@ -107,6 +111,8 @@ struct Sample {
     total: f64,
     /// CPU time of `regen::run` (all threads), less sensitive to other load than the wall time.
     cpu: f64,
+    /// CPU time of the processes it ran and waited for (rustfmt).
+    children_cpu: f64,
     parse: f64,
     validate: f64,
     emit: f64,
@@ -117,6 +123,31 @@ struct Sample {
     unchanged: usize,
     cached: usize,
     units: usize,
+}
+
+/// CPU time (user + system) of the child processes waited for so far (rustfmt), in milliseconds.
+fn children_cpu_ms() -> f64 {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_CHILDREN is always valid.
+    let u = unsafe {
+        if libc::getrusage(libc::RUSAGE_CHILDREN, u.as_mut_ptr()) != 0 {
+            return f64::NAN;
+        }
+        u.assume_init()
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// The vendor records (`*.unit`) under the cache folder, relative to the scratch tree.
+fn unit_records(cache: &Path) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    files_under(cache, &mut all);
+    let tree = cache.ancestors().nth(2).unwrap_or(cache);
+    all.into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "unit"))
+        .filter_map(|p| p.strip_prefix(tree).ok().map(Path::to_path_buf))
+        .collect()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -138,14 +169,17 @@ fn one_run(scratch: &Path, docs: Option<PathBuf>, vendor: Option<&str>, clean: &
     };
     let spec_dirs: Vec<PathBuf> = opts.spec_roots.iter().map(|r| scratch.join(&r.specs)).collect();
     let cpu0 = cpu_ms();
+    let children0 = children_cpu_ms();
     let t = Instant::now();
     let (report, t_stages): (_, Timings) = regen::run(&opts).map_err(|e| format!("regen failed: {e:?}"))?;
     let total = t.elapsed();
     let cpu = cpu_ms() - cpu0;
+    let children_cpu = children_cpu_ms() - children0;
     let parse = parse_only(&spec_dirs, vendor);
     Ok(Sample {
         total: ms(total),
         cpu,
+        children_cpu,
         parse: ms(parse),
         validate: (ms(t_stages.parse_validate) - ms(parse)).max(0.0),
         emit: ms(t_stages.emit),
@@ -167,6 +201,7 @@ fn summarize(kind: &str, vendor: Option<&str>, samples: &[Sample]) -> serde_json
         "runs": samples.len(),
         "total_ms": col(|s| s.total),
         "cpu_ms": col(|s| s.cpu),
+        "children_cpu_ms": col(|s| s.children_cpu),
         "parse_ms": col(|s| s.parse),
         "validate_ms": col(|s| s.validate),
         "parse_validate_ms": col(|s| s.parse + s.validate),
@@ -226,6 +261,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let full_line = summarize("full", None, &full);
     println!("full regen (all files written): {full_line}");
 
+    // Full regens as after a rebuild of the generator: every output and
+    // every vendor record removed, so everything is emitted again, but
+    // rustfmt's results (kept in the cache folder) are there to be used.
+    let records = unit_records(&out.join(&cache));
+    let mut rebuilt = Vec::new();
+    for _ in 0..runs {
+        let clean: Vec<PathBuf> = inputs
+            .iter()
+            .map(|r| r.crates.clone())
+            .chain(records.iter().cloned())
+            .collect();
+        rebuilt.push(one_run(&out, docs.clone(), None, &clean)?);
+    }
+    let rebuilt_line = summarize("full-formatting-remembered", None, &rebuilt);
+    println!("full regen, rustfmt's results remembered: {rebuilt_line}");
+
     // No-op regens on the tree the last full run left.
     let before = fingerprint(&out);
     let mut noop = Vec::new();
@@ -259,7 +310,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("no-op regen, cache removed first: {cold_line}");
 
     // One vendor at a time, full, for the comparison with progenitor.
-    let mut lines = vec![full_line, noop_line, cold_line];
+    let mut lines = vec![full_line, rebuilt_line, noop_line, cold_line];
     for r in &inputs[..1] {
         let specs = out.join(&r.specs);
         let mut vendors: Vec<String> = std::fs::read_dir(&specs)?

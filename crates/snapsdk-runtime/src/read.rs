@@ -30,17 +30,17 @@ pub(crate) async fn read_error_body(
 ) -> (Bytes, Option<Error>) {
     let mut buf = BytesMut::new();
     loop {
-        match tokio::time::timeout(idle, resp.chunk()).await {
-            Ok(Ok(Some(chunk))) => {
+        match within(idle, resp.chunk()).await {
+            Some(Ok(Some(chunk))) => {
                 let room = limit.saturating_sub(buf.len());
                 buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 if buf.len() >= limit {
                     return (buf.freeze(), None);
                 }
             }
-            Ok(Ok(None)) => return (buf.freeze(), None),
-            Ok(Err(e)) => return (buf.freeze(), Some(transport_error(operation, e))),
-            Err(_) => {
+            Some(Ok(None)) => return (buf.freeze(), None),
+            Some(Err(e)) => return (buf.freeze(), Some(transport_error(operation, e))),
+            None => {
                 let e = Error::Timeout {
                     operation,
                     limit: "idle",

@@ -42,7 +42,14 @@ pub(crate) enum ResponseBody {
 }
 
 impl Response {
-    pub(crate) fn new(operation: &'static str, status: StatusCode, headers: HeaderMap, body: ResponseBody) -> Self {
+    /// An answer to a call that started at `started`.
+    pub(crate) fn new(
+        operation: &'static str,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: ResponseBody,
+        started: Instant,
+    ) -> Self {
         Response {
             operation,
             status,
@@ -50,7 +57,7 @@ impl Response {
             body,
             redactor: None,
             idle: Duration::from_secs(30),
-            started: Instant::now(),
+            started,
             permit: None,
         }
     }

@@ -2,6 +2,7 @@
 //! attempt whether to try again and after how long, and the hold-off a
 //! server's `Retry-After` puts on all of a client's calls.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -28,6 +29,10 @@ pub(crate) fn after(now: Instant, d: Duration) -> Instant {
 #[derive(Debug)]
 pub(crate) struct HoldOff {
     until: Mutex<Option<Instant>>,
+    /// Whether `until` may be set: calls read it without the lock while
+    /// no server has asked to wait (a call racing a first `Retry-After` goes
+    /// out as if it had started just before it).
+    set: AtomicBool,
     max: Duration,
 }
 
@@ -35,6 +40,7 @@ impl HoldOff {
     pub(crate) fn new(max: Duration) -> Self {
         HoldOff {
             until: Mutex::new(None),
+            set: AtomicBool::new(false),
             max,
         }
     }
@@ -47,17 +53,23 @@ impl HoldOff {
         if hold.is_none_or(|h| h < until) {
             *hold = Some(until);
         }
+        self.set.store(true, Ordering::Release);
     }
 
     /// Lift the hold-off.
     pub(crate) fn clear(&self) {
-        *self.until.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let mut hold = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        *hold = None;
+        self.set.store(false, Ordering::Release);
     }
 
     /// Wait the hold-off out (re-reading it, since a later answer may extend
     /// it); `Err(wait)`, without waiting, when it lasts longer than `cap` or
     /// past `deadline`.
     pub(crate) async fn wait(&self, deadline: Instant, cap: Duration) -> Result<(), Duration> {
+        if !self.set.load(Ordering::Acquire) {
+            return Ok(());
+        }
         loop {
             let hold = *self.until.lock().unwrap_or_else(|e| e.into_inner());
             let Some(until) = hold else { return Ok(()) };

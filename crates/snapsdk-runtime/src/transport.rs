@@ -289,10 +289,9 @@ impl Transport {
         } else {
             ResponseBody::Streaming(resp)
         };
-        let mut resp = Response::new(op.id, status, headers, body);
+        let mut resp = Response::new(op.id, status, headers, body, started);
         resp.redactor = self.credentials.clone();
         resp.idle = idle;
-        resp.started = started;
         if !req.buffer {
             resp.permit = permit.take();
         }
