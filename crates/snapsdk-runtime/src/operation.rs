@@ -32,6 +32,10 @@ pub struct RawFuture(Pin<Box<dyn Future<Output = Result<Response>> + Send>>);
 impl RawFuture {
     /// The call `parts` describes (what a builder's `request()` returned); an
     /// error in assembling it is the future's answer, without sending anything.
+    ///
+    /// Never inlined: the call's state machine (and everything it awaits) is
+    /// then compiled here, once, and not again in every crate that sends.
+    #[inline(never)]
     pub fn new(parts: Result<(Call, Request)>) -> Self {
         RawFuture(Box::pin(async move {
             let (call, request) = parts?;
