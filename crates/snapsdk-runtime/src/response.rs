@@ -249,53 +249,50 @@ fn content_type_of(headers: &HeaderMap) -> Option<String> {
 }
 
 /// [`decode_json`], building the content type only for an error.
-///
-/// One pass, through `serde_path_to_error`, which keeps the path of the
-/// value being read and reports it only on a failure: `T`'s decoder is
-/// compiled once per answer type, not once plainly and again to explain a
-/// failure. Anything but whitespace after the value (an HTML tail, a second
-/// document) fails.
 fn decode_json_with<T: DeserializeOwned>(
     operation: &'static str,
     status: StatusCode,
     content_type: impl FnOnce() -> Option<String>,
     body: &[u8],
 ) -> Result<T, Error> {
+    // Decoding is deterministic: try the plain decoder first, and run the
+    // path-tracking one (slower) only to explain a failure. Anything but
+    // whitespace after the value (an HTML tail, a second document) fails.
+    let mut de = serde_json::Deserializer::from_slice(body);
+    if let Ok(v) = T::deserialize(&mut de) {
+        if de.end().is_ok() {
+            return Ok(v);
+        }
+    }
+    let content_type = content_type();
+    let decode_error = |path: String, message: String| {
+        Error::Decode(Box::new(DecodeError {
+            operation,
+            status,
+            content_type,
+            path,
+            snippet: snippet(body, SNIPPET),
+            message,
+        }))
+    };
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut *de) {
-        Ok(v) => match de.end() {
-            Ok(()) => return Ok(v),
-            Err(e) => (String::new(), format!("trailing data after the JSON value ({e})")),
-        },
+    match serde_path_to_error::deserialize::<_, T>(&mut *de) {
+        Ok(_) => {
+            let message = match de.end() {
+                Err(e) => format!("trailing data after the JSON value ({e})"),
+                Ok(()) => "the JSON value did not decode".to_owned(),
+            };
+            Err(decode_error(String::new(), message))
+        }
         Err(e) => {
             let message = if body.iter().all(u8::is_ascii_whitespace) {
                 "the body is empty, but JSON was expected".to_owned()
             } else {
                 e.inner().to_string()
             };
-            (e.path().to_string(), message)
+            Err(decode_error(e.path().to_string(), message))
         }
-    };
-    Err(decode_error(operation, status, content_type(), body, path, message))
-}
-
-/// A JSON decode failure; not generic, so it is compiled once.
-fn decode_error(
-    operation: &'static str,
-    status: StatusCode,
-    content_type: Option<String>,
-    body: &[u8],
-    path: String,
-    message: String,
-) -> Error {
-    Error::Decode(Box::new(DecodeError {
-        operation,
-        status,
-        content_type,
-        path,
-        snippet: snippet(body, SNIPPET),
-        message,
-    }))
+    }
 }
 
 /// How much of a body a decode error quotes.
