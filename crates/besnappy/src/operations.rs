@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use snapsdk_runtime::{
     encode, paginate, query, AuthRequirement, Body, ByteStream, Call, Client, FilePart, Multipart, OperationInfo,
-    Paginator, Request,
+    Paginator, Request, Response, SendFuture,
 };
 
 const AUTH_API_KEY_OR_LOGIN: AuthRequirement = AuthRequirement::Schemes(&["api_key", "login"]);
@@ -44,7 +44,7 @@ impl GetContact {
     }
 }
 
-snapsdk_runtime::request_builder!(GetContact, |response| -> Vec<models::Contact> { response.json().await });
+snapsdk_runtime::request_builder!(GetContact, |response| -> Vec<models::Contact> { response.into_json() });
 
 static LIST_ACCOUNTS: OperationInfo = OperationInfo::get("list_accounts", "/accounts", AUTH_API_KEY_OR_LOGIN);
 
@@ -69,7 +69,7 @@ impl ListAccounts {
 }
 
 snapsdk_runtime::request_builder!(ListAccounts, |response| -> Vec<models::Account> {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_MAILBOXES: OperationInfo = OperationInfo::get(
@@ -102,7 +102,7 @@ impl ListMailboxes {
 }
 
 snapsdk_runtime::request_builder!(ListMailboxes, |response| -> Vec<models::Mailbox> {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_STAFF: OperationInfo =
@@ -131,7 +131,7 @@ impl ListStaff {
     }
 }
 
-snapsdk_runtime::request_builder!(ListStaff, |response| -> Vec<models::Staff> { response.json().await });
+snapsdk_runtime::request_builder!(ListStaff, |response| -> Vec<models::Staff> { response.into_json() });
 
 static DOWNLOAD_DOCUMENT: OperationInfo = OperationInfo::get(
     "download_document",
@@ -203,7 +203,7 @@ impl ListDocuments {
 }
 
 snapsdk_runtime::request_builder!(ListDocuments, |response| -> Vec<models::Document> {
-    response.json().await
+    response.into_json()
 });
 
 static UPLOAD_DOCUMENT: OperationInfo = OperationInfo::post(
@@ -252,14 +252,12 @@ impl UploadDocument {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(UploadDocument, |response| -> serde_json::Value {
-    response.json().await
-});
+snapsdk_runtime::request_builder!(UploadDocument, |response| -> serde_json::Value { response.into_json() });
 
 static CREATE_FAQ: OperationInfo =
     OperationInfo::post("create_faq", "/account/{account_id}/faqs", AUTH_API_KEY_OR_LOGIN);
@@ -304,12 +302,12 @@ impl CreateFaq {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(CreateFaq, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(CreateFaq, |response| -> serde_json::Value { response.into_json() });
 
 static CREATE_FAQ_QUESTION: OperationInfo = OperationInfo::post(
     "create_faq_question",
@@ -373,13 +371,13 @@ impl CreateFaqQuestion {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(CreateFaqQuestion, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static CREATE_FAQ_TOPIC: OperationInfo = OperationInfo::post(
@@ -422,14 +420,12 @@ impl CreateFaqTopic {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(CreateFaqTopic, |response| -> serde_json::Value {
-    response.json().await
-});
+snapsdk_runtime::request_builder!(CreateFaqTopic, |response| -> serde_json::Value { response.into_json() });
 
 static DELETE_FAQ: OperationInfo = OperationInfo::delete(
     "delete_faq",
@@ -601,13 +597,13 @@ impl ListFaqQuestions {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListFaqQuestions, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_FAQ_TOPICS: OperationInfo = OperationInfo::get(
@@ -642,12 +638,12 @@ impl ListFaqTopics {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(ListFaqTopics, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(ListFaqTopics, |response| -> serde_json::Value { response.into_json() });
 
 static LIST_FAQS: OperationInfo = OperationInfo::get("list_faqs", "/account/{account_id}/faqs", AUTH_API_KEY_OR_LOGIN);
 
@@ -674,12 +670,12 @@ impl ListFaqs {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(ListFaqs, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(ListFaqs, |response| -> serde_json::Value { response.into_json() });
 
 static SEARCH_FAQS: OperationInfo = OperationInfo::get(
     "search_faqs",
@@ -735,13 +731,13 @@ impl SearchFaqs {
         paginate::by_page("search_faqs", first, "/data", "/meta/total", move |page| {
             let mut next = self.clone();
             next.page = Some(page);
-            async move { next.send_raw().await }
+            next.send_raw()
         })
     }
 }
 
 snapsdk_runtime::request_builder!(SearchFaqs, |response| -> models::FaqSearchResults {
-    response.json().await
+    response.into_json()
 });
 
 static SET_FAQ_QUESTION_TOPICS: OperationInfo = OperationInfo::put(
@@ -800,13 +796,13 @@ impl SetFaqQuestionTopics {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(SetFaqQuestionTopics, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static UPDATE_FAQ: OperationInfo = OperationInfo::put(
@@ -874,12 +870,12 @@ impl UpdateFaq {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(UpdateFaq, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(UpdateFaq, |response| -> serde_json::Value { response.into_json() });
 
 static UPDATE_FAQ_QUESTION: OperationInfo = OperationInfo::put(
     "update_faq_question",
@@ -955,13 +951,13 @@ impl UpdateFaqQuestion {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(UpdateFaqQuestion, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static UPDATE_FAQ_TOPIC: OperationInfo = OperationInfo::put(
@@ -1010,14 +1006,12 @@ impl UpdateFaqTopic {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(UpdateFaqTopic, |response| -> serde_json::Value {
-    response.json().await
-});
+snapsdk_runtime::request_builder!(UpdateFaqTopic, |response| -> serde_json::Value { response.into_json() });
 
 static DELETE_TICKET: OperationInfo = OperationInfo::delete("delete_ticket", "/ticket/{ticket}", AUTH_API_KEY_OR_LOGIN);
 
@@ -1116,7 +1110,7 @@ impl GetTicket {
     }
 }
 
-snapsdk_runtime::request_builder!(GetTicket, |response| -> models::Ticket { response.json().await });
+snapsdk_runtime::request_builder!(GetTicket, |response| -> models::Ticket { response.into_json() });
 
 static LIST_ACCOUNT_INBOX_TICKETS: OperationInfo = OperationInfo::get(
     "list_account_inbox_tickets",
@@ -1148,7 +1142,7 @@ impl ListAccountInboxTickets {
 }
 
 snapsdk_runtime::request_builder!(ListAccountInboxTickets, |response| -> Vec<models::Ticket> {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_ACCOUNT_WAITING_TICKETS: OperationInfo = OperationInfo::get(
@@ -1181,7 +1175,7 @@ impl ListAccountWaitingTickets {
 }
 
 snapsdk_runtime::request_builder!(ListAccountWaitingTickets, |response| -> Vec<models::Ticket> {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_ACCOUNT_YOUR_TICKETS: OperationInfo = OperationInfo::get(
@@ -1214,7 +1208,7 @@ impl ListAccountYourTickets {
 }
 
 snapsdk_runtime::request_builder!(ListAccountYourTickets, |response| -> Vec<models::Ticket> {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_MAILBOX_INBOX_TICKETS: OperationInfo = OperationInfo::get(
@@ -1247,7 +1241,7 @@ impl ListMailboxInboxTickets {
 }
 
 snapsdk_runtime::request_builder!(ListMailboxInboxTickets, |response| -> Vec<models::Ticket> {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_MAILBOX_WAITING_TICKETS: OperationInfo = OperationInfo::get(
@@ -1280,7 +1274,7 @@ impl ListMailboxWaitingTickets {
 }
 
 snapsdk_runtime::request_builder!(ListMailboxWaitingTickets, |response| -> Vec<models::Ticket> {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_MAILBOX_YOUR_TICKETS: OperationInfo = OperationInfo::get(
@@ -1313,7 +1307,7 @@ impl ListMailboxYourTickets {
 }
 
 snapsdk_runtime::request_builder!(ListMailboxYourTickets, |response| -> Vec<models::Ticket> {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_TICKET_NOTES: OperationInfo =
@@ -1343,7 +1337,7 @@ impl ListTicketNotes {
 }
 
 snapsdk_runtime::request_builder!(ListTicketNotes, |response| -> Vec<models::Note> {
-    response.json().await
+    response.into_json()
 });
 
 static SEARCH_TICKETS: OperationInfo =
@@ -1397,13 +1391,13 @@ impl SearchTickets {
         paginate::by_page("search_tickets", first, "/data", "/meta/total", move |page| {
             let mut next = self.clone();
             next.page = Some(page);
-            async move { next.send_raw().await }
+            next.send_raw()
         })
     }
 }
 
 snapsdk_runtime::request_builder!(SearchTickets, |response| -> models::SearchResults {
-    response.json().await
+    response.into_json()
 });
 
 static SEND_NOTE: OperationInfo = OperationInfo::post("send_note", "/note", AUTH_API_KEY_OR_LOGIN);
@@ -1545,7 +1539,7 @@ impl SendNote {
 }
 
 snapsdk_runtime::request_builder!(SendNote, |response| -> models::TicketNonce {
-    response.text().await.map(|text| text.trim().to_owned().into())
+    response.into_text().map(|text| text.trim().to_owned().into())
 });
 
 static UPDATE_TICKET_STATUS: OperationInfo =
@@ -1756,14 +1750,12 @@ impl CreateWallPost {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(CreateWallPost, |response| -> serde_json::Value {
-    response.json().await
-});
+snapsdk_runtime::request_builder!(CreateWallPost, |response| -> serde_json::Value { response.into_json() });
 
 static DELETE_WALL_COMMENT: OperationInfo = OperationInfo::delete(
     "delete_wall_comment",
@@ -1939,7 +1931,7 @@ impl ListWallPosts {
             move |cursor| {
                 let mut next = self.clone();
                 next.after = cursor;
-                async move { next.send().await }
+                next.send()
             },
             |item: &models::WallPost| Clone::clone(&item.id),
         )
@@ -1947,7 +1939,7 @@ impl ListWallPosts {
 }
 
 snapsdk_runtime::request_builder!(ListWallPosts, |response| -> Vec<models::WallPost> {
-    response.json().await
+    response.into_json()
 });
 
 static UNLIKE_WALL_POST: OperationInfo = OperationInfo::delete(

@@ -6,7 +6,8 @@ use crate::models;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use snapsdk_runtime::{
-    encode, query, Alternatives, AuthRequirement, Body, Call, Client, NaiveDate, OperationInfo, Request,
+    encode, query, Alternatives, AuthRequirement, Body, Call, Client, NaiveDate, OperationInfo, Request, Response,
+    SendFuture,
 };
 
 const AUTH_BASIC_OR_BEARER: AuthRequirement = AuthRequirement::Schemes(&["basic", "bearer"]);
@@ -46,13 +47,13 @@ impl AdminDeleteStreamEvent {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(AdminDeleteStreamEvent, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static ADMIN_GET_STREAM_EVENT: OperationInfo = OperationInfo::get(
@@ -104,13 +105,13 @@ impl AdminGetStreamEvent {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(AdminGetStreamEvent, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static ADMIN_LIST_STREAMS: OperationInfo =
@@ -222,13 +223,13 @@ impl AdminListStreams {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(AdminListStreams, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_AGENT: OperationInfo = OperationInfo::get("get_agent", "/v2/agents/{email}", AUTH_BASIC_OR_BEARER);
@@ -256,7 +257,7 @@ impl GetAgent {
     }
 }
 
-snapsdk_runtime::request_builder!(GetAgent, |response| -> models::Agent { response.json().await });
+snapsdk_runtime::request_builder!(GetAgent, |response| -> models::Agent { response.into_json() });
 
 static GET_AGENT_INFO: OperationInfo =
     OperationInfo::get("get_agent_info", "/v2/agents/{email}/info", AUTH_BASIC_OR_BEARER);
@@ -284,7 +285,7 @@ impl GetAgentInfo {
     }
 }
 
-snapsdk_runtime::request_builder!(GetAgentInfo, |response| -> models::AgentInfo { response.json().await });
+snapsdk_runtime::request_builder!(GetAgentInfo, |response| -> models::AgentInfo { response.into_json() });
 
 static UPDATE_AGENT: OperationInfo = OperationInfo::put("update_agent", "/v2/agents/{email}", AUTH_BASIC_OR_BEARER);
 
@@ -343,7 +344,7 @@ impl UpdateAgent {
     }
 }
 
-snapsdk_runtime::request_builder!(UpdateAgent, |response| -> models::Agent { response.json().await });
+snapsdk_runtime::request_builder!(UpdateAgent, |response| -> models::Agent { response.into_json() });
 
 static UPDATE_AGENT_STATUS: OperationInfo =
     OperationInfo::put("update_agent_status", "/v2/agents/{email}/status", AUTH_BASIC_OR_BEARER);
@@ -379,7 +380,7 @@ impl UpdateAgentStatus {
     }
 }
 
-snapsdk_runtime::request_builder!(UpdateAgentStatus, |response| -> models::Agent { response.json().await });
+snapsdk_runtime::request_builder!(UpdateAgentStatus, |response| -> models::Agent { response.into_json() });
 
 static GET_BOOKING_PAGE_PUBLIC_INFO: OperationInfo = OperationInfo::get(
     "get_booking_page_public_info",
@@ -410,13 +411,13 @@ impl GetBookingPagePublicInfo {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetBookingPagePublicInfo, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static CREATE_BUTTON: OperationInfo = OperationInfo::post("create_button", "/v2/buttons", AUTH_BASIC_OR_BEARER);
@@ -573,12 +574,12 @@ impl CreateButton {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(CreateButton, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(CreateButton, |response| -> serde_json::Value { response.into_json() });
 
 static CREATE_BUTTONS_BATCH: OperationInfo =
     OperationInfo::post("create_buttons_batch", "/v2/buttons/batch", AUTH_BASIC_OR_BEARER);
@@ -611,13 +612,13 @@ impl CreateButtonsBatch {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(CreateButtonsBatch, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_BUTTON: OperationInfo = OperationInfo::get("get_button", "/v2/buttons/{bid}", AUTH_BASIC_OR_BEARER);
@@ -645,12 +646,12 @@ impl GetButton {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetButton, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(GetButton, |response| -> serde_json::Value { response.into_json() });
 
 static GET_BUTTON_PUBLIC_INFO: OperationInfo = OperationInfo::get(
     "get_button_public_info",
@@ -681,13 +682,13 @@ impl GetButtonPublicInfo {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetButtonPublicInfo, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_BUTTONS: OperationInfo = OperationInfo::get("list_buttons", "/v2/buttons", AUTH_BASIC_OR_BEARER);
@@ -774,12 +775,12 @@ impl ListButtons {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(ListButtons, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(ListButtons, |response| -> serde_json::Value { response.into_json() });
 
 static UPDATE_BUTTON: OperationInfo = OperationInfo::put("update_button", "/v2/buttons/{bid}", AUTH_BASIC_OR_BEARER);
 
@@ -934,12 +935,12 @@ impl UpdateButton {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(UpdateButton, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(UpdateButton, |response| -> serde_json::Value { response.into_json() });
 
 static UPDATE_BUTTONS_BATCH: OperationInfo =
     OperationInfo::put("update_buttons_batch", "/v2/buttons/batch", AUTH_BASIC_OR_BEARER);
@@ -972,13 +973,13 @@ impl UpdateButtonsBatch {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(UpdateButtonsBatch, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static DELETE_CALL_RECORDING: OperationInfo = OperationInfo::delete(
@@ -1010,13 +1011,13 @@ impl DeleteCallRecording {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(DeleteCallRecording, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_CALL: OperationInfo = OperationInfo::get("get_call", "/v2/calls/{id}", AUTH_BASIC_OR_BEARER);
@@ -1044,12 +1045,12 @@ impl GetCall {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetCall, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(GetCall, |response| -> serde_json::Value { response.into_json() });
 
 static GET_CALL_RECORDING: OperationInfo =
     OperationInfo::get("get_call_recording", "/v2/calls/{id}/recording", AUTH_BASIC_OR_BEARER);
@@ -1077,13 +1078,13 @@ impl GetCallRecording {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetCallRecording, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_CALLS: OperationInfo = OperationInfo::get("list_calls", "/v2/calls", AUTH_BASIC_OR_BEARER);
@@ -1242,12 +1243,12 @@ impl ListCalls {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(ListCalls, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(ListCalls, |response| -> serde_json::Value { response.into_json() });
 
 static CREATE_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo::post(
     "create_company_booking_page",
@@ -1342,13 +1343,13 @@ impl CreateCompanyBookingPage {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(CreateCompanyBookingPage, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static DELETE_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo::delete(
@@ -1386,13 +1387,13 @@ impl DeleteCompanyBookingPage {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(DeleteCompanyBookingPage, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo::get(
@@ -1430,13 +1431,13 @@ impl GetCompanyBookingPage {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetCompanyBookingPage, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_COMPANY_BOOKING_PAGES: OperationInfo = OperationInfo::get(
@@ -1521,13 +1522,13 @@ impl ListCompanyBookingPages {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListCompanyBookingPages, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static UPDATE_COMPANY_BOOKING_PAGE: OperationInfo = OperationInfo::put(
@@ -1646,13 +1647,13 @@ impl UpdateCompanyBookingPage {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(UpdateCompanyBookingPage, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static CREATE_COMPANY_CUSTOM_FIELDS: OperationInfo = OperationInfo::post(
@@ -1708,13 +1709,13 @@ impl CreateCompanyCustomFields {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(CreateCompanyCustomFields, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_COMPANY_CUSTOM_FIELDS: OperationInfo = OperationInfo::get(
@@ -1787,13 +1788,13 @@ impl ListCompanyCustomFields {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListCompanyCustomFields, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static CREATE_COMPANY_INVITE: OperationInfo = OperationInfo::post(
@@ -1850,13 +1851,13 @@ impl CreateCompanyInvite {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(CreateCompanyInvite, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static DELETE_COMPANY_INVITE: OperationInfo = OperationInfo::delete(
@@ -1894,13 +1895,13 @@ impl DeleteCompanyInvite {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(DeleteCompanyInvite, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_COMPANY_INVITES: OperationInfo = OperationInfo::get(
@@ -1958,13 +1959,13 @@ impl ListCompanyInvites {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListCompanyInvites, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static UPDATE_COMPANY_INVITE: OperationInfo = OperationInfo::put(
@@ -2010,13 +2011,13 @@ impl UpdateCompanyInvite {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(UpdateCompanyInvite, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_COMPANY_LIBRARY_MEDIA: OperationInfo = OperationInfo::get(
@@ -2054,13 +2055,13 @@ impl GetCompanyLibraryMedia {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetCompanyLibraryMedia, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_COMPANY_LIBRARY_MEDIA: OperationInfo = OperationInfo::get(
@@ -2157,13 +2158,13 @@ impl ListCompanyLibraryMedia {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListCompanyLibraryMedia, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static CREATE_STREAM: OperationInfo = OperationInfo::post(
@@ -2246,7 +2247,7 @@ impl CreateStream {
 }
 
 snapsdk_runtime::request_builder!(CreateStream, |response| -> models::StreamCreated {
-    response.json().await
+    response.into_json()
 });
 
 static DELETE_COMPANY_STREAM: OperationInfo = OperationInfo::delete(
@@ -2284,13 +2285,13 @@ impl DeleteCompanyStream {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(DeleteCompanyStream, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static DELETE_COMPANY_STREAM_EVENT: OperationInfo = OperationInfo::delete(
@@ -2331,13 +2332,13 @@ impl DeleteCompanyStreamEvent {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(DeleteCompanyStreamEvent, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_COMPANY_STREAM: OperationInfo = OperationInfo::get(
@@ -2376,7 +2377,7 @@ impl GetCompanyStream {
 }
 
 snapsdk_runtime::request_builder!(GetCompanyStream, |response| -> models::StreamDetails {
-    response.json().await
+    response.into_json()
 });
 
 static GET_COMPANY_STREAM_EVENT: OperationInfo = OperationInfo::get(
@@ -2417,13 +2418,13 @@ impl GetCompanyStreamEvent {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetCompanyStreamEvent, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_COMPANY_STREAM_RECORDING: OperationInfo = OperationInfo::get(
@@ -2461,13 +2462,13 @@ impl GetCompanyStreamRecording {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetCompanyStreamRecording, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static INVITE_TO_COMPANY_STREAM: OperationInfo = OperationInfo::post(
@@ -2574,13 +2575,13 @@ impl InviteToCompanyStream {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(InviteToCompanyStream, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_COMPANY_STREAM_EVENTS: OperationInfo = OperationInfo::get(
@@ -2749,13 +2750,13 @@ impl ListCompanyStreamEvents {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListCompanyStreamEvents, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_COMPANY_STREAMS: OperationInfo = OperationInfo::get(
@@ -2969,13 +2970,13 @@ impl ListCompanyStreams {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListCompanyStreams, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static REQUEST_COMPANY_STREAM_EVENT_MIX: OperationInfo = OperationInfo::post(
@@ -3016,13 +3017,13 @@ impl RequestCompanyStreamEventMix {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(RequestCompanyStreamEventMix, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static REQUEST_COMPANY_STREAM_EVENT_VIDEO_MIX: OperationInfo = OperationInfo::post(
@@ -3067,13 +3068,13 @@ impl RequestCompanyStreamEventVideoMix {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(RequestCompanyStreamEventVideoMix, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static ADD_COMPANY_TEAM_USER: OperationInfo = OperationInfo::post(
@@ -3119,13 +3120,13 @@ impl AddCompanyTeamUser {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(AddCompanyTeamUser, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static CREATE_COMPANY_TEAM: OperationInfo = OperationInfo::post(
@@ -3182,13 +3183,13 @@ impl CreateCompanyTeam {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(CreateCompanyTeam, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static DELETE_COMPANY_TEAM: OperationInfo = OperationInfo::delete(
@@ -3226,13 +3227,13 @@ impl DeleteCompanyTeam {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(DeleteCompanyTeam, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_COMPANY_TEAM: OperationInfo = OperationInfo::get(
@@ -3267,14 +3268,12 @@ impl GetCompanyTeam {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetCompanyTeam, |response| -> serde_json::Value {
-    response.json().await
-});
+snapsdk_runtime::request_builder!(GetCompanyTeam, |response| -> serde_json::Value { response.into_json() });
 
 static LIST_COMPANY_TEAMS: OperationInfo = OperationInfo::get(
     "list_company_teams",
@@ -3355,13 +3354,13 @@ impl ListCompanyTeams {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListCompanyTeams, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static REMOVE_COMPANY_TEAM_USER: OperationInfo = OperationInfo::delete(
@@ -3402,13 +3401,13 @@ impl RemoveCompanyTeamUser {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(RemoveCompanyTeamUser, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static UPDATE_COMPANY_TEAM: OperationInfo = OperationInfo::put(
@@ -3491,13 +3490,13 @@ impl UpdateCompanyTeam {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(UpdateCompanyTeam, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_COMPANY_USER: OperationInfo = OperationInfo::get(
@@ -3532,14 +3531,12 @@ impl GetCompanyUser {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetCompanyUser, |response| -> serde_json::Value {
-    response.json().await
-});
+snapsdk_runtime::request_builder!(GetCompanyUser, |response| -> serde_json::Value { response.into_json() });
 
 static LIST_COMPANY_USERS: OperationInfo = OperationInfo::get(
     "list_company_users",
@@ -3656,13 +3653,13 @@ impl ListCompanyUsers {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListCompanyUsers, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static REMOVE_COMPANY_USER: OperationInfo = OperationInfo::delete(
@@ -3700,13 +3697,13 @@ impl RemoveCompanyUser {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(RemoveCompanyUser, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static UPDATE_COMPANY_USER: OperationInfo = OperationInfo::put(
@@ -3752,13 +3749,13 @@ impl UpdateCompanyUser {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(UpdateCompanyUser, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_INTEGRATIONS: OperationInfo =
@@ -3784,13 +3781,13 @@ impl ListIntegrations {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListIntegrations, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static ACCEPT_INVITE: OperationInfo = OperationInfo::post("accept_invite", "/v2/invites/accept", AUTH_BASIC_OR_BEARER);
@@ -3823,12 +3820,12 @@ impl AcceptInvite {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(AcceptInvite, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(AcceptInvite, |response| -> serde_json::Value { response.into_json() });
 
 static GET_INVITE: OperationInfo = OperationInfo::get("get_invite", "/v2/invites/{token}", AuthRequirement::None);
 
@@ -3855,12 +3852,12 @@ impl GetInvite {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetInvite, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(GetInvite, |response| -> serde_json::Value { response.into_json() });
 
 static ACTIVATE_PARTNER_ACCOUNT: OperationInfo = OperationInfo::post(
     "activate_partner_account",
@@ -3957,13 +3954,13 @@ impl ActivatePartnerAccount {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ActivatePartnerAccount, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_PARTNER_AGENT_BUTTON: OperationInfo = OperationInfo::post(
@@ -4017,13 +4014,13 @@ impl GetPartnerAgentButton {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetPartnerAgentButton, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_PARTNER_CALL: OperationInfo =
@@ -4052,14 +4049,12 @@ impl GetPartnerCall {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetPartnerCall, |response| -> serde_json::Value {
-    response.json().await
-});
+snapsdk_runtime::request_builder!(GetPartnerCall, |response| -> serde_json::Value { response.into_json() });
 
 static GET_PARTNER_STATS: OperationInfo =
     OperationInfo::get("get_partner_stats", "/v2/partner/stats", AUTH_BASIC_OR_BEARER);
@@ -4090,13 +4085,13 @@ impl GetPartnerStats {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetPartnerStats, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_PARTNER_CALLS: OperationInfo =
@@ -4196,13 +4191,13 @@ impl ListPartnerCalls {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListPartnerCalls, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_PUBLIC_LIBRARY_MEDIA: OperationInfo = OperationInfo::get(
@@ -4234,13 +4229,13 @@ impl GetPublicLibraryMedia {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetPublicLibraryMedia, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_ROLE: OperationInfo = OperationInfo::get("get_role", "/v2/roles/{role_id}", AUTH_BASIC_OR_BEARER);
@@ -4268,12 +4263,12 @@ impl GetRole {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetRole, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(GetRole, |response| -> serde_json::Value { response.into_json() });
 
 static LIST_ROLES: OperationInfo = OperationInfo::get("list_roles", "/v2/roles", AUTH_BASIC_OR_BEARER);
 
@@ -4323,12 +4318,12 @@ impl ListRoles {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(ListRoles, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(ListRoles, |response| -> serde_json::Value { response.into_json() });
 
 static CREATE_SCHEDULE_TEMPLATE: OperationInfo = OperationInfo::post(
     "create_schedule_template",
@@ -4373,13 +4368,13 @@ impl CreateScheduleTemplate {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(CreateScheduleTemplate, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_SCHEDULE_TEMPLATE: OperationInfo = OperationInfo::get(
@@ -4411,13 +4406,13 @@ impl GetScheduleTemplate {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetScheduleTemplate, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_SCHEDULE_TEMPLATES: OperationInfo = OperationInfo::get(
@@ -4460,13 +4455,13 @@ impl ListScheduleTemplates {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(ListScheduleTemplates, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static UPDATE_SCHEDULE_TEMPLATE: OperationInfo = OperationInfo::put(
@@ -4534,13 +4529,13 @@ impl UpdateScheduleTemplate {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(UpdateScheduleTemplate, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static DELETE_STREAM_EVENT: OperationInfo = OperationInfo::delete(
@@ -4578,13 +4573,13 @@ impl DeleteStreamEvent {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(DeleteStreamEvent, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static GET_STREAM_EVENT: OperationInfo = OperationInfo::get(
@@ -4636,14 +4631,12 @@ impl GetStreamEvent {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetStreamEvent, |response| -> serde_json::Value {
-    response.json().await
-});
+snapsdk_runtime::request_builder!(GetStreamEvent, |response| -> serde_json::Value { response.into_json() });
 
 static GET_STREAM_PUBLIC_INFO: OperationInfo = OperationInfo::get(
     "get_stream_public_info",
@@ -4700,13 +4693,13 @@ impl GetStreamPublicInfo {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
 snapsdk_runtime::request_builder!(GetStreamPublicInfo, |response| -> serde_json::Value {
-    response.json().await
+    response.into_json()
 });
 
 static LIST_STREAMS: OperationInfo = OperationInfo::get("list_streams", "/v2/streams/v2", AUTH_BASIC_OR_BEARER);
@@ -4817,12 +4810,12 @@ impl ListStreams {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(ListStreams, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(ListStreams, |response| -> serde_json::Value { response.into_json() });
 
 static GET_CURRENT_USER: OperationInfo = OperationInfo::get("get_current_user", "/v2/users/me", AUTH_BASIC_OR_BEARER);
 
@@ -4846,14 +4839,12 @@ impl GetCurrentUser {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetCurrentUser, |response| -> serde_json::Value {
-    response.json().await
-});
+snapsdk_runtime::request_builder!(GetCurrentUser, |response| -> serde_json::Value { response.into_json() });
 
 static GET_USER_BUTTON: OperationInfo =
     OperationInfo::post("get_user_button", "/v2/users/{id}/button", AuthRequirement::None);
@@ -4906,9 +4897,9 @@ impl GetUserButton {
     }
 
     /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-    pub async fn send_as<T: DeserializeOwned>(self) -> crate::Result<T> {
-        self.send_raw().await?.json().await
+    pub fn send_as<T: DeserializeOwned>(self) -> SendFuture<T> {
+        SendFuture::new(self.send_raw(), Response::into_json)
     }
 }
 
-snapsdk_runtime::request_builder!(GetUserButton, |response| -> serde_json::Value { response.json().await });
+snapsdk_runtime::request_builder!(GetUserButton, |response| -> serde_json::Value { response.into_json() });

@@ -34,7 +34,7 @@ impl CheckWidgetAvailability {
 }
 
 snapsdk_runtime::request_builder!(CheckWidgetAvailability, |response| -> models::WidgetAvailability {
-    response.json().await
+    response.into_json()
 });
 
 static POLL_MESSAGES: OperationInfo = OperationInfo::get("poll_messages", "/api/v1/chat/poll/{caseId}", AUTH_API_KEY);
@@ -90,7 +90,7 @@ impl PollMessages {
     }
 }
 
-snapsdk_runtime::request_builder!(PollMessages, |response| -> models::PollResult { response.json().await });
+snapsdk_runtime::request_builder!(PollMessages, |response| -> models::PollResult { response.into_json() });
 
 static SEND_MESSAGE: OperationInfo = OperationInfo::put("send_message", "/api/v1/chat", AUTH_API_KEY).retryable(false);
 /// The request of [`client.chat().send_message(case_id)`](crate::ChatApi::send_message) (`send_message`): set options, then `.await` it.
@@ -142,7 +142,7 @@ impl SendMessage {
     }
 }
 
-snapsdk_runtime::request_builder!(SendMessage, |response| -> models::SentMessage { response.json().await });
+snapsdk_runtime::request_builder!(SendMessage, |response| -> models::SentMessage { response.into_json() });
 
 static START_CHAT: OperationInfo = OperationInfo::post("start_chat", "/api/v1/chat", AUTH_API_KEY);
 
@@ -256,4 +256,4 @@ impl StartChat {
     }
 }
 
-snapsdk_runtime::request_builder!(StartChat, |response| -> models::ChatStarted { response.json().await });
+snapsdk_runtime::request_builder!(StartChat, |response| -> models::ChatStarted { response.into_json() });

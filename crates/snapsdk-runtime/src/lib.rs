@@ -49,7 +49,7 @@ pub use error::{ApiError, Attempts, DecodeError, Error, Result, StopReason};
 pub use intercept::{AttemptRequest, AttemptResponse, HeaderRefused, HookError, Interceptor, RetryDecision};
 #[cfg(feature = "multipart")]
 pub use multipart::{FilePart, Multipart};
-pub use operation::{Call, SendFuture};
+pub use operation::{Call, RawFuture, SendFuture};
 pub use paginate::Paginator;
 pub use request::{OperationInfo, Request, VendorInfo};
 pub use response::{ByteStream, Response};

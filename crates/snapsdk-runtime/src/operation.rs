@@ -5,23 +5,100 @@
 //! per-call options) and a method `fn request(self) -> Result<(Call, Request)>`
 //! that assembles the call; [`request_builder!`](crate::request_builder) adds
 //! the rest.
+//!
+//! What it adds costs little to compile per operation: the call itself (retries,
+//! limits, tracing, the body read) is one future compiled once here for every
+//! operation ([`RawFuture`]), and an operation adds only its decoding step, a
+//! plain function from the read [`Response`] to its answer, run by
+//! [`SendFuture`] (generic over the answer type only, so operations with the
+//! same answer share it).
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use http::Method;
 
 use crate::{AuthRequirement, Client, Extras, OperationInfo, Request, RequestOptions, Response, Result};
 
-/// The future a request builder's `.await` runs: the call, then decoding.
-pub type SendFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
+/// The future of a request builder's `send_raw`: the call, with its retries,
+/// limits and tracing, and (unless the operation streams) the body read.
+///
+/// One type for every operation: the state machine is compiled once, in the runtime.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct RawFuture(Pin<Box<dyn Future<Output = Result<Response>> + Send>>);
+
+impl RawFuture {
+    /// The call `parts` describes (what a builder's `request()` returned); an
+    /// error in assembling it is the future's answer, without sending anything.
+    ///
+    /// Never inlined: the call's state machine (and everything it awaits) is
+    /// then compiled here, once, and not again in every crate that sends.
+    #[inline(never)]
+    pub fn new(parts: Result<(Call, Request)>) -> Self {
+        RawFuture(Box::pin(async move {
+            let (call, request) = parts?;
+            call.execute(request).await
+        }))
+    }
+}
+
+impl Future for RawFuture {
+    type Output = Result<Response>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl fmt::Debug for RawFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RawFuture")
+    }
+}
+
+/// The future a request builder's `send` and `.await` run: the call
+/// ([`RawFuture`]), then the operation's decoding of the response into a `T`.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct SendFuture<T> {
+    raw: RawFuture,
+    decode: fn(Response) -> Result<T>,
+}
+
+impl<T> SendFuture<T> {
+    /// `raw`'s response, decoded by `decode` (for instance [`Response::into_json`]).
+    pub fn new(raw: RawFuture, decode: fn(Response) -> Result<T>) -> Self {
+        SendFuture { raw, decode }
+    }
+}
+
+impl<T> Future for SendFuture<T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match Pin::new(&mut self.raw).poll(cx) {
+            Poll::Ready(Ok(response)) => Poll::Ready((self.decode)(response)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendFuture")
+    }
+}
 
 /// Adds `options`, `send_raw`, `send` and `IntoFuture` to a generated request builder.
 ///
-/// `request_builder!(GetThing, |response| -> Thing { response.json().await })`
-/// reads: `GetThing` answers with a `Thing`, decoded from the raw `response`
-/// by the block (which returns a `Result<Thing>`). The arguments are written
-/// as a closure so that `rustfmt` formats the call like any other.
+/// `request_builder!(GetThing, |response| -> Thing { response.into_json() })`
+/// reads: `GetThing` answers with a `Thing`, decoded from the read `response`
+/// by the block (which returns a `Result<Thing>` at once: the body is already
+/// read, or streams). The arguments are written as a closure so that `rustfmt`
+/// formats the call like any other; the closure captures nothing and becomes
+/// a plain function.
 #[macro_export]
 macro_rules! request_builder {
     ($builder:ident, |$response:ident| -> $out:ty $decode:block) => {
@@ -59,15 +136,13 @@ macro_rules! request_builder {
             }
 
             /// Send the request and return the raw success response (status, headers, body).
-            pub async fn send_raw(self) -> $crate::Result<$crate::Response> {
-                let (call, request) = self.request()?;
-                call.execute(request).await
+            pub fn send_raw(self) -> $crate::RawFuture {
+                $crate::RawFuture::new(self.request())
             }
 
             /// Send the request and decode the answer.
-            pub async fn send(self) -> $crate::Result<$out> {
-                let $response = self.send_raw().await?;
-                $decode
+            pub fn send(self) -> $crate::SendFuture<$out> {
+                $crate::SendFuture::new(self.send_raw(), |$response| -> $crate::Result<$out> { $decode })
             }
         }
 
@@ -77,7 +152,7 @@ macro_rules! request_builder {
             type IntoFuture = $crate::SendFuture<$out>;
 
             fn into_future(self) -> Self::IntoFuture {
-                ::std::boxed::Box::pin(self.send())
+                self.send()
             }
         }
     };

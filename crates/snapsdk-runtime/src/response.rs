@@ -111,32 +111,77 @@ impl Response {
         }
     }
 
+    /// This response with its body read in full (a streamed body is read
+    /// here, bounded by the idle limit only). Not generic: compiled once.
+    async fn read_all(mut self) -> Result<Self, Error> {
+        if let ResponseBody::Streaming(_) = self.body {
+            let streaming = Response {
+                operation: self.operation,
+                status: self.status,
+                headers: HeaderMap::new(),
+                body: std::mem::replace(&mut self.body, ResponseBody::Buffered(Bytes::new())),
+                redactor: None,
+                idle: self.idle,
+                started: self.started,
+                permit: self.permit.take(),
+            };
+            self.body = ResponseBody::Buffered(streaming.into_stream().collect().await?);
+        }
+        Ok(self)
+    }
+
     /// Decode the JSON body into `T`, reporting the failing field path.
-    pub async fn json<T: DeserializeOwned>(mut self) -> Result<T, Error> {
-        let (operation, status) = (self.operation, self.status);
-        let headers = std::mem::take(&mut self.headers);
-        let redactor = self.redactor.take();
-        let body = self.bytes().await?;
-        decode_json_with(operation, status, || content_type_of(&headers), &body)
-            .map_err(|e| Self::scrub_decode(redactor.as_ref(), e, &body))
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        self.read_all().await?.into_json()
     }
 
     /// The body as UTF-8 text.
     pub async fn text(self) -> Result<String, Error> {
-        let (operation, status, content_type) = (self.operation, self.status, self.content_type());
-        let redactor = self.redactor.clone();
-        let body = self.bytes().await?;
-        let text = String::from_utf8(body.to_vec()).map_err(|e| {
-            Error::Decode(Box::new(DecodeError {
-                operation,
-                status,
-                content_type,
+        self.read_all().await?.into_text()
+    }
+
+    /// The body a request builder's `send` read before decoding; an error
+    /// naming the fix for a body that streams instead.
+    fn read_body(&self) -> Result<&Bytes, Error> {
+        match &self.body {
+            ResponseBody::Buffered(b) => Ok(b),
+            ResponseBody::Streaming(_) => Err(Error::Decode(Box::new(DecodeError {
+                operation: self.operation,
+                status: self.status,
+                content_type: self.content_type(),
                 path: String::new(),
-                snippet: snippet(&body, SNIPPET),
+                snippet: String::new(),
+                message: "the body streams and was not read: use `json().await`, `text().await` or `into_stream()`"
+                    .to_owned(),
+            }))),
+        }
+    }
+
+    /// Decode the JSON body, already read, into `T`, reporting the failing
+    /// field path; what a request builder's `send` runs. A body that streams
+    /// (an operation answering with a download) is an error here: read it
+    /// with [`json`](Self::json) instead.
+    pub fn into_json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        let body = self.read_body()?;
+        decode_json_with(self.operation, self.status, || self.content_type(), body)
+            .map_err(|e| Self::scrub_decode(self.redactor.as_ref(), e, body))
+    }
+
+    /// The body, already read, as UTF-8 text; what a request builder's `send`
+    /// runs. A body that streams is an error here: read it with [`text`](Self::text).
+    pub fn into_text(self) -> Result<String, Error> {
+        let body = self.read_body()?;
+        let text = std::str::from_utf8(body).map(str::to_owned).map_err(|e| {
+            Error::Decode(Box::new(DecodeError {
+                operation: self.operation,
+                status: self.status,
+                content_type: self.content_type(),
+                path: String::new(),
+                snippet: snippet(body, SNIPPET),
                 message: format!("the body is not UTF-8 text ({e})"),
             }))
         });
-        text.map_err(|e| Self::scrub_decode(redactor.as_ref(), e, &body))
+        text.map_err(|e| Self::scrub_decode(self.redactor.as_ref(), e, body))
     }
 
     /// The body as a stream of chunks, in constant memory. A pause longer

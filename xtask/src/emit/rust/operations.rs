@@ -1,7 +1,8 @@
 //! `src/operations.rs` of a client crate: one request builder per operation.
 //! What every builder shares (`options`, `send_raw`, `send`, `.await`) is the
-//! runtime's `request_builder!`; each builder here holds its inputs and
-//! assembles its request.
+//! runtime's `request_builder!`; each builder here holds its inputs,
+//! assembles its request and names its decoding step (a plain function: the
+//! call's future is the runtime's, compiled once for every operation).
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -39,10 +40,11 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     let paginate = paginate(op);
     let send_as = (op.success.content == ContentKind::Json && op.success.ty.is_none()).then(|| {
         let deserialize_owned = used_de_owned();
+        let (send_future, response) = (rt("SendFuture"), rt("Response"));
         quote! {
             /// Send, and decode the JSON answer into your own type (the spec does not describe its shape).
-            pub async fn send_as<T: #deserialize_owned>(self) -> crate::Result<T> {
-                self.send_raw().await?.json().await
+            pub fn send_as<T: #deserialize_owned>(self) -> #send_future<T> {
+                #send_future::new(self.send_raw(), #response::into_json)
             }
         }
     });
@@ -437,15 +439,16 @@ fn multipart_body(id: &str, fields: &[&Input<'_>]) -> TokenStream {
     }
 }
 
-/// How `send` turns the raw `response` into the answer.
+/// How `send` turns the `response` (its body read, unless it streams) into
+/// the answer, at once: the call itself is the runtime's, compiled once.
 fn decode(op: &Operation) -> TokenStream {
     match (op.success.content, &op.success.ty) {
-        (ContentKind::Json, _) => quote!(response.json().await),
+        (ContentKind::Json, _) => quote!(response.into_json()),
         // A token in a text body: surrounding whitespace (a trailing newline) is not part of it.
         (ContentKind::Text, Some(t)) if *t != Ty::String => {
-            quote!(response.text().await.map(|text| text.trim().to_owned().into()))
+            quote!(response.into_text().map(|text| text.trim().to_owned().into()))
         }
-        (ContentKind::Text, _) => quote!(response.text().await),
+        (ContentKind::Text, _) => quote!(response.into_text()),
         (ContentKind::Binary, _) => quote!(Ok(response.into_stream())),
         (ContentKind::Empty | ContentKind::Undocumented, _) => quote!({
             let _ = response;
@@ -487,7 +490,7 @@ fn paginate(op: &Operation) -> Option<TokenStream> {
                     #paginate::by_page(#id, first, #items, #total, move |page| {
                         let mut next = self.clone();
                         next.#pn = Some(page);
-                        async move { next.send_raw().await }
+                        next.send_raw()
                     })
                 }
             }
@@ -512,7 +515,7 @@ fn paginate(op: &Operation) -> Option<TokenStream> {
                         move |cursor| {
                             let mut next = self.clone();
                             next.#pn = cursor;
-                            async move { next.send().await }
+                            next.send()
                         },
                         |item: &#item| Clone::clone(&item.#cf),
                     )
