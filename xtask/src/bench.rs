@@ -1128,7 +1128,9 @@ fn compile_section(
                 secs(ours.cpu),
                 format!("{theirs_cpu} progenitor"),
                 ratio,
-                theirs.map_or(String::new(), |t| goal(ours.cpu / t.cpu, limit, &format!("≤ {limit:.1}"))),
+                theirs.map_or(String::new(), |t| {
+                    goal(ours.cpu / t.cpu, limit, &format!("≤ {limit:.1}"))
+                }),
             );
             let _ = writeln!(
                 d,

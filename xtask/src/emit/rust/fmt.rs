@@ -141,7 +141,7 @@ pub struct MemoRecords {
 impl MemoRecords {
     /// Write every record (each whole or not at all; best effort: a record
     /// that cannot be written only costs a rustfmt run later), then keep the
-    /// folder to [`MEMO_KEEP`] records, the most recently used.
+    /// folder to `MEMO_KEEP` (1,024) records, the most recently used.
     pub fn store(self) {
         let Some(dir) = self.dir else { return };
         if self.records.is_empty() || std::fs::create_dir_all(&dir).is_err() {
