@@ -18,6 +18,7 @@ pub mod config;
 pub mod encode;
 pub mod error;
 pub mod intercept;
+mod json_path;
 pub mod lenient;
 #[cfg(feature = "rate-limit")]
 mod limit;

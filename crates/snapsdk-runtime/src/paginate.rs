@@ -19,7 +19,6 @@ use futures_util::{stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::DecodeError;
 use crate::{Error, Response};
 
 type Pages<T> = Pin<Box<dyn Stream<Item = Fetched<T>> + Send>>;
@@ -252,17 +251,8 @@ where
             );
             return Err(answered(Error::Paging { operation, message }));
         }
-        let list: Vec<T> = serde_path_to_error::deserialize(list).map_err(|e| {
-            let e = Error::Decode(Box::new(DecodeError {
-                operation,
-                status,
-                content_type: None,
-                path: format!("{}{}", items.trim_start_matches('/').replace('/', "."), e.path()),
-                snippet: String::new(),
-                message: e.inner().to_string(),
-            }));
-            answered(Response::scrub(redactor.as_ref(), e))
-        })?;
+        let list: Vec<T> = crate::response::decode_part(operation, status, items, &list)
+            .map_err(|e| answered(Response::scrub(redactor.as_ref(), e)))?;
         let total = body
             .pointer(total)
             .and_then(|t| t.as_u64().or_else(|| t.as_str()?.parse().ok()));

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use crate::auth::Credentials;
 use crate::error::{snippet, transport_error, DecodeError, Error};
+use crate::json_path;
 use crate::read::within;
 use crate::slots::Slot;
 
@@ -163,8 +164,10 @@ impl Response {
     /// with [`json`](Self::json) instead.
     pub fn into_json<T: DeserializeOwned>(self) -> Result<T, Error> {
         let body = self.read_body()?;
-        decode_json_with(self.operation, self.status, || self.content_type(), body)
-            .map_err(|e| Self::scrub_decode(self.redactor.as_ref(), e, body))
+        decode_slice(body).map_err(|failure| {
+            let e = decode_error(self.operation, self.status, self.content_type(), body, failure);
+            Self::scrub_decode(self.redactor.as_ref(), e, body)
+        })
     }
 
     /// The body, already read, as UTF-8 text; what a request builder's `send`
@@ -245,7 +248,7 @@ pub fn decode_json<T: DeserializeOwned>(
     content_type: Option<String>,
     body: &[u8],
 ) -> Result<T, Error> {
-    decode_json_with(operation, status, || content_type, body)
+    decode_slice(body).map_err(|failure| decode_error(operation, status, content_type, body, failure))
 }
 
 fn content_type_of(headers: &HeaderMap) -> Option<String> {
@@ -255,51 +258,90 @@ fn content_type_of(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// [`decode_json`], building the content type only for an error.
-fn decode_json_with<T: DeserializeOwned>(
+/// Why a body did not decode.
+enum JsonFailure {
+    /// The value did not decode; serde_json's error says where it stopped.
+    Value(serde_json::Error),
+    /// The value decoded, but more than whitespace follows it.
+    Trailing(serde_json::Error),
+}
+
+/// The one part of decoding that is generic over `T`: each response type
+/// compiles one serde_json decoder and nothing more. Anything but whitespace
+/// after the value (an HTML tail, a second document) fails.
+fn decode_slice<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonFailure> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = T::deserialize(&mut de).map_err(JsonFailure::Value)?;
+    de.end().map_err(JsonFailure::Trailing)?;
+    Ok(value)
+}
+
+/// Decode part of an answer already parsed (a listing's items at `pointer`)
+/// into `T`, through the same decoder as a body; the error's path starts
+/// with the part's place in the answer (`data[3].id`).
+pub(crate) fn decode_part<T: DeserializeOwned>(
     operation: &'static str,
     status: StatusCode,
-    content_type: impl FnOnce() -> Option<String>,
-    body: &[u8],
+    pointer: &str,
+    part: &serde_json::Value,
 ) -> Result<T, Error> {
-    // Decoding is deterministic: try the plain decoder first, and run the
-    // path-tracking one (slower) only to explain a failure. Anything but
-    // whitespace after the value (an HTML tail, a second document) fails.
-    let mut de = serde_json::Deserializer::from_slice(body);
-    if let Ok(v) = T::deserialize(&mut de) {
-        if de.end().is_ok() {
-            return Ok(v);
-        }
-    }
-    let content_type = content_type();
-    let decode_error = |path: String, message: String| {
-        Error::Decode(Box::new(DecodeError {
-            operation,
-            status,
-            content_type,
-            path,
-            snippet: snippet(body, SNIPPET),
-            message,
-        }))
+    // A `Value` always serialises; the bytes are JSON the decoder reads back.
+    let bytes = serde_json::to_vec(part).unwrap_or_default();
+    decode_slice(&bytes).map_err(|failure| part_error(operation, status, pointer, &bytes, failure))
+}
+
+#[cold]
+#[inline(never)]
+fn part_error(operation: &'static str, status: StatusCode, pointer: &str, bytes: &[u8], failure: JsonFailure) -> Error {
+    let (JsonFailure::Value(e) | JsonFailure::Trailing(e)) = failure;
+    let inner = json_path::path_at(bytes, json_path::stop_of(bytes, &e));
+    let prefix = pointer.trim_start_matches('/').replace('/', ".");
+    let path = match (prefix.is_empty(), inner.as_str()) {
+        (true, _) => inner,
+        (false, ".") => prefix,
+        (false, p) if p.starts_with('[') => format!("{prefix}{p}"),
+        (false, p) => format!("{prefix}.{p}"),
     };
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, T>(&mut *de) {
-        Ok(_) => {
-            let message = match de.end() {
-                Err(e) => format!("trailing data after the JSON value ({e})"),
-                Ok(()) => "the JSON value did not decode".to_owned(),
-            };
-            Err(decode_error(String::new(), message))
+    // The position is in the re-encoded part, not in the body: leave it out.
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+    Error::Decode(Box::new(DecodeError {
+        operation,
+        status,
+        content_type: None,
+        path,
+        snippet: String::new(),
+        message,
+    }))
+}
+
+/// The decode error for a failure, with the failing field's path read off
+/// the body where serde_json stopped (see [`crate::json_path`]).
+#[cold]
+#[inline(never)]
+fn decode_error(
+    operation: &'static str,
+    status: StatusCode,
+    content_type: Option<String>,
+    body: &[u8],
+    failure: JsonFailure,
+) -> Error {
+    let (path, message) = match failure {
+        JsonFailure::Trailing(e) => (String::new(), format!("trailing data after the JSON value ({e})")),
+        JsonFailure::Value(_) if body.iter().all(u8::is_ascii_whitespace) => {
+            (".".to_owned(), "the body is empty, but JSON was expected".to_owned())
         }
-        Err(e) => {
-            let message = if body.iter().all(u8::is_ascii_whitespace) {
-                "the body is empty, but JSON was expected".to_owned()
-            } else {
-                e.inner().to_string()
-            };
-            Err(decode_error(e.path().to_string(), message))
-        }
-    }
+        JsonFailure::Value(e) => (json_path::path_at(body, json_path::stop_of(body, &e)), e.to_string()),
+    };
+    Error::Decode(Box::new(DecodeError {
+        operation,
+        status,
+        content_type,
+        path,
+        snippet: snippet(body, SNIPPET),
+        message,
+    }))
 }
 
 /// How much of a body a decode error quotes.

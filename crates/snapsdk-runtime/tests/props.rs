@@ -154,3 +154,116 @@ proptest! {
         }
     }
 }
+
+/// A response model of the shape the generated clients decode: required and
+/// optional fields, an enum, nesting, lists, and unknown fields kept.
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct Strict {
+    id: i64,
+    name: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    kind: Option<Kind>,
+    inner: Option<Box<Strict>>,
+    #[serde(default)]
+    list: Vec<Strict>,
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    One,
+    Two,
+}
+
+/// JSON documents near `Strict`: its keys (and one it does not know) with
+/// values of every kind, nested, so that most fail on one field somewhere.
+fn near_strict() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(|n| Value::from(n)),
+        Just(Value::from(1.5)),
+        prop_oneof![
+            Just("one"),
+            Just("two"),
+            Just("three"),
+            Just("a \"q\" ,]}"),
+            Just("é\n")
+        ]
+        .prop_map(|s| Value::from(s)),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        let key = prop_oneof![
+            Just("id"),
+            Just("name"),
+            Just("tags"),
+            Just("kind"),
+            Just("inner"),
+            Just("list"),
+            Just("x \"y\""),
+        ];
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(key.prop_map(str::to_owned), inner, 0..7)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4096, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The runtime finds a decode error's path from where serde_json stopped,
+    /// without a second, path-tracking decode; it must name the same place
+    /// that path-tracking decoder names, in compact and in pretty JSON.
+    #[test]
+    fn decode_error_paths_match_a_path_tracking_decoder(doc in near_strict(), pretty in any::<bool>()) {
+        let body = if pretty { serde_json::to_vec_pretty(&doc) } else { serde_json::to_vec(&doc) }.unwrap();
+        let reference = serde_path_to_error::deserialize::<_, Strict>(&mut serde_json::Deserializer::from_slice(&body));
+        let ours = decode_json::<Strict>("op", StatusCode::OK, None, &body);
+        match (reference, ours) {
+            (Ok(_), Ok(_)) => {}
+            (Err(want), Err(Error::Decode(got))) => {
+                prop_assert_eq!(&got.path, &want.path().to_string(), "{}", String::from_utf8_lossy(&body));
+                prop_assert_eq!(&got.message, &want.inner().to_string());
+            }
+            (want, got) => prop_assert!(false, "{:?} against {:?}", want.map(|_| ()), got.map(|_| ())),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4096, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The same for bodies that are not JSON at all, or are cut short,
+    /// where the value goes wrong before the body breaks off. (Where the
+    /// break comes first, the message gives line and column, and the path is
+    /// the nearest member read, which need not be that decoder's choice.)
+    #[test]
+    fn broken_body_paths_match_a_path_tracking_decoder(body in jsonish(), cut in any::<prop::sample::Index>(), doc in near_strict()) {
+        let mut near = serde_json::to_vec(&doc).unwrap();
+        near.truncate(cut.index(near.len() + 1));
+        for body in [&body, &near] {
+            let reference = serde_path_to_error::deserialize::<_, Strict>(&mut serde_json::Deserializer::from_slice(body));
+            let ours = decode_json::<Strict>("op", StatusCode::OK, None, body);
+            match (reference, ours) {
+                (Ok(_), Ok(_)) => {}
+                (Err(want), Err(Error::Decode(got))) => {
+                    if want.inner().is_data() {
+                        prop_assert_eq!(&got.path, &want.path().to_string(), "{}", String::from_utf8_lossy(body));
+                    }
+                    if !body.iter().all(u8::is_ascii_whitespace) {
+                        prop_assert_eq!(&got.message, &want.inner().to_string());
+                    }
+                }
+                (Ok(_), Err(Error::Decode(got))) => prop_assert!(got.message.starts_with("trailing data"), "{}", got),
+                (want, got) => prop_assert!(false, "{:?} against {:?}", want.map(|_| ()), got.map(|_| ())),
+            }
+        }
+    }
+}
