@@ -36,6 +36,7 @@ impl GetContact {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("get_contact", "account_id", &self.account_id)?;
         let contact = encode::path_segment("get_contact", "contact", &self.contact)?;
@@ -62,6 +63,7 @@ impl ListAccounts {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let request = Request::new(&LIST_ACCOUNTS, String::from("/accounts"));
         Ok((self.rt_call, request))
@@ -94,6 +96,7 @@ impl ListMailboxes {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_mailboxes", "account_id", &self.account_id)?;
         let request = Request::new(&LIST_MAILBOXES, format!("/account/{account_id}/mailboxes"));
@@ -124,6 +127,7 @@ impl ListStaff {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_staff", "account_id", &self.account_id)?;
         let request = Request::new(&LIST_STAFF, format!("/account/{account_id}/staff"));
@@ -157,6 +161,7 @@ impl DownloadDocument {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("download_document", "account_id", &self.account_id)?;
         let document_id = encode::path_segment("download_document", "document_id", &self.document_id)?;
@@ -195,6 +200,7 @@ impl ListDocuments {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_documents", "account_id", &self.account_id)?;
         let request = Request::new(&LIST_DOCUMENTS, format!("/account/{account_id}/documents"));
@@ -239,6 +245,7 @@ impl UploadDocument {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("upload_document", "account_id", &self.account_id)?;
         let mut request = Request::new(&UPLOAD_DOCUMENT, format!("/account/{account_id}/document"));
@@ -282,6 +289,7 @@ impl CreateFaq {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("create_faq", "account_id", &self.account_id)?;
         let mut request = Request::new(&CREATE_FAQ, format!("/account/{account_id}/faqs"));
@@ -346,6 +354,7 @@ impl CreateFaqQuestion {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("create_faq_question", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("create_faq_question", "faq_id", &self.faq_id)?;
@@ -406,6 +415,7 @@ impl CreateFaqTopic {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("create_faq_topic", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("create_faq_topic", "faq_id", &self.faq_id)?;
@@ -451,6 +461,7 @@ impl DeleteFaq {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_faq", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("delete_faq", "faq_id", &self.faq_id)?;
@@ -494,6 +505,7 @@ impl DeleteFaqQuestion {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_faq_question", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("delete_faq_question", "faq_id", &self.faq_id)?;
@@ -540,6 +552,7 @@ impl DeleteFaqTopic {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_faq_topic", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("delete_faq_topic", "faq_id", &self.faq_id)?;
@@ -585,6 +598,7 @@ impl ListFaqQuestions {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_faq_questions", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("list_faq_questions", "faq_id", &self.faq_id)?;
@@ -630,6 +644,7 @@ impl ListFaqTopics {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_faq_topics", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("list_faq_topics", "faq_id", &self.faq_id)?;
@@ -663,6 +678,7 @@ impl ListFaqs {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_faqs", "account_id", &self.account_id)?;
         let request = Request::new(&LIST_FAQS, format!("/account/{account_id}/faqs"));
@@ -711,6 +727,7 @@ impl SearchFaqs {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("search_faqs", "account_id", &self.account_id)?;
         let mut request = Request::new(&SEARCH_FAQS, format!("/account/{account_id}/faqs/search"));
@@ -726,6 +743,7 @@ impl SearchFaqs {
     /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
     /// It ends after the reported total, or at the first empty page; a page that repeats an earlier one ends it with [`Error::Paging`](crate::Error::Paging).
     /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+    #[inline]
     pub fn into_stream(self) -> Paginator<models::FaqQuestion> {
         let first = self.page.unwrap_or(1);
         paginate::by_page("search_faqs", first, "/data", "/meta/total", move |page| {
@@ -777,6 +795,7 @@ impl SetFaqQuestionTopics {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("set_faq_question_topics", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("set_faq_question_topics", "faq_id", &self.faq_id)?;
@@ -847,6 +866,7 @@ impl UpdateFaq {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("update_faq", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("update_faq", "faq_id", &self.faq_id)?;
@@ -923,6 +943,7 @@ impl UpdateFaqQuestion {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("update_faq_question", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("update_faq_question", "faq_id", &self.faq_id)?;
@@ -988,6 +1009,7 @@ impl UpdateFaqTopic {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("update_faq_topic", "account_id", &self.account_id)?;
         let faq_id = encode::path_segment("update_faq_topic", "faq_id", &self.faq_id)?;
@@ -1031,6 +1053,7 @@ impl DeleteTicket {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("delete_ticket", "ticket", &self.ticket)?;
         let request = Request::new(&DELETE_TICKET, format!("/ticket/{ticket}"));
@@ -1069,6 +1092,7 @@ impl DownloadAttachment {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("download_attachment", "ticket", &self.ticket)?;
         let attachment_id = encode::path_segment("download_attachment", "attachment_id", &self.attachment_id)?;
@@ -1103,6 +1127,7 @@ impl GetTicket {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("get_ticket", "ticket", &self.ticket)?;
         let request = Request::new(&GET_TICKET, format!("/ticket/{ticket}"));
@@ -1134,6 +1159,7 @@ impl ListAccountInboxTickets {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_account_inbox_tickets", "account_id", &self.account_id)?;
         let request = Request::new(&LIST_ACCOUNT_INBOX_TICKETS, format!("/account/{account_id}/inbox"));
@@ -1167,6 +1193,7 @@ impl ListAccountWaitingTickets {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_account_waiting_tickets", "account_id", &self.account_id)?;
         let request = Request::new(&LIST_ACCOUNT_WAITING_TICKETS, format!("/account/{account_id}/waiting"));
@@ -1200,6 +1227,7 @@ impl ListAccountYourTickets {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_account_your_tickets", "account_id", &self.account_id)?;
         let request = Request::new(&LIST_ACCOUNT_YOUR_TICKETS, format!("/account/{account_id}/yours"));
@@ -1233,6 +1261,7 @@ impl ListMailboxInboxTickets {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mailbox_id = encode::path_segment("list_mailbox_inbox_tickets", "mailbox_id", &self.mailbox_id)?;
         let request = Request::new(&LIST_MAILBOX_INBOX_TICKETS, format!("/mailbox/{mailbox_id}/inbox"));
@@ -1266,6 +1295,7 @@ impl ListMailboxWaitingTickets {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mailbox_id = encode::path_segment("list_mailbox_waiting_tickets", "mailbox_id", &self.mailbox_id)?;
         let request = Request::new(&LIST_MAILBOX_WAITING_TICKETS, format!("/mailbox/{mailbox_id}/waiting"));
@@ -1299,6 +1329,7 @@ impl ListMailboxYourTickets {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mailbox_id = encode::path_segment("list_mailbox_your_tickets", "mailbox_id", &self.mailbox_id)?;
         let request = Request::new(&LIST_MAILBOX_YOUR_TICKETS, format!("/mailbox/{mailbox_id}/yours"));
@@ -1329,6 +1360,7 @@ impl ListTicketNotes {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("list_ticket_notes", "ticket", &self.ticket)?;
         let request = Request::new(&LIST_TICKET_NOTES, format!("/ticket/{ticket}/notes"));
@@ -1371,6 +1403,7 @@ impl SearchTickets {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("search_tickets", "account_id", &self.account_id)?;
         let mut request = Request::new(&SEARCH_TICKETS, format!("/account/{account_id}/search"));
@@ -1386,6 +1419,7 @@ impl SearchTickets {
     /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
     /// It ends after the reported total, or at the first empty page; a page that repeats an earlier one ends it with [`Error::Paging`](crate::Error::Paging).
     /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+    #[inline]
     pub fn into_stream(self) -> Paginator<models::Ticket> {
         let first = self.page.unwrap_or(1);
         paginate::by_page("search_tickets", first, "/data", "/meta/total", move |page| {
@@ -1494,6 +1528,7 @@ impl SendNote {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&SEND_NOTE, String::from("/note"));
         #[derive(Serialize)]
@@ -1563,6 +1598,7 @@ impl UpdateTicketStatus {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("update_ticket_status", "ticket", &self.ticket)?;
         let mut request = Request::new(&UPDATE_TICKET_STATUS, format!("/ticket/{ticket}/status"));
@@ -1600,6 +1636,7 @@ impl UpdateTicketTags {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let ticket = encode::path_segment("update_ticket_tags", "ticket", &self.ticket)?;
         let mut request = Request::new(&UPDATE_TICKET_TAGS, format!("/ticket/{ticket}/tags"));
@@ -1642,6 +1679,7 @@ impl CommentOnWallPost {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("comment_on_wall_post", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("comment_on_wall_post", "post_id", &self.post_id)?;
@@ -1720,6 +1758,7 @@ impl CreateWallPost {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("create_wall_post", "account_id", &self.account_id)?;
         let mut request = Request::new(&CREATE_WALL_POST, format!("/account/{account_id}/wall"));
@@ -1783,6 +1822,7 @@ impl DeleteWallComment {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_wall_comment", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("delete_wall_comment", "post_id", &self.post_id)?;
@@ -1826,6 +1866,7 @@ impl DeleteWallPost {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("delete_wall_post", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("delete_wall_post", "post_id", &self.post_id)?;
@@ -1865,6 +1906,7 @@ impl LikeWallPost {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("like_wall_post", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("like_wall_post", "post_id", &self.post_id)?;
@@ -1908,6 +1950,7 @@ impl ListWallPosts {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("list_wall_posts", "account_id", &self.account_id)?;
         let mut request = Request::new(&LIST_WALL_POSTS, format!("/account/{account_id}/wall"));
@@ -1923,6 +1966,7 @@ impl ListWallPosts {
     /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
     /// It ends at the first empty page; a cursor the server already sent ends it with [`Error::Paging`](crate::Error::Paging).
     /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+    #[inline]
     pub fn into_stream(self) -> Paginator<models::WallPost> {
         let first = Clone::clone(&self.after);
         paginate::by_cursor(
@@ -1966,6 +2010,7 @@ impl UnlikeWallPost {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let account_id = encode::path_segment("unlike_wall_post", "account_id", &self.account_id)?;
         let post_id = encode::path_segment("unlike_wall_post", "post_id", &self.post_id)?;

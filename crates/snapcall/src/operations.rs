@@ -36,6 +36,7 @@ impl AdminDeleteStreamEvent {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("admin_delete_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("admin_delete_stream_event", "id", &self.event_id)?;
@@ -89,6 +90,7 @@ impl AdminGetStreamEvent {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("admin_get_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("admin_get_stream_event", "id", &self.event_id)?;
@@ -194,6 +196,7 @@ impl AdminListStreams {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&ADMIN_LIST_STREAMS, String::from("/v2/admin/streams/"));
         let mut query: Vec<(&str, String)> = Vec::new();
@@ -250,6 +253,7 @@ impl GetAgent {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let email = encode::path_segment("get_agent", "email", &self.email)?;
         let request = Request::new(&GET_AGENT, format!("/v2/agents/{email}"));
@@ -278,6 +282,7 @@ impl GetAgentInfo {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let email = encode::path_segment("get_agent_info", "email", &self.email)?;
         let request = Request::new(&GET_AGENT_INFO, format!("/v2/agents/{email}/info"));
@@ -323,6 +328,7 @@ impl UpdateAgent {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let email = encode::path_segment("update_agent", "email", &self.email)?;
         let mut request = Request::new(&UPDATE_AGENT, format!("/v2/agents/{email}"));
@@ -367,6 +373,7 @@ impl UpdateAgentStatus {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let email = encode::path_segment("update_agent_status", "email", &self.email)?;
         let mut request = Request::new(&UPDATE_AGENT_STATUS, format!("/v2/agents/{email}/status"));
@@ -404,6 +411,7 @@ impl GetBookingPagePublicInfo {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let uuid = encode::path_segment("get_booking_page_public_info", "uuid", &self.uuid)?;
         let request = Request::new(&GET_BOOKING_PAGE_PUBLIC_INFO, format!("/v2/booking-pages/{uuid}/info"));
@@ -528,6 +536,7 @@ impl CreateButton {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&CREATE_BUTTON, String::from("/v2/buttons"));
         #[derive(Serialize)]
@@ -600,6 +609,7 @@ impl CreateButtonsBatch {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&CREATE_BUTTONS_BATCH, String::from("/v2/buttons/batch"));
 
@@ -639,6 +649,7 @@ impl GetButton {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let bid = encode::path_segment("get_button", "bid", &self.bid)?;
         let request = Request::new(&GET_BUTTON, format!("/v2/buttons/{bid}"));
@@ -675,6 +686,7 @@ impl GetButtonPublicInfo {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let bid = encode::path_segment("get_button_public_info", "bid", &self.bid)?;
         let request = Request::new(&GET_BUTTON_PUBLIC_INFO, format!("/v2/buttons/{bid}/info"));
@@ -752,6 +764,7 @@ impl ListButtons {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_BUTTONS, String::from("/v2/buttons"));
         let mut query: Vec<(&str, String)> = Vec::new();
@@ -890,6 +903,7 @@ impl UpdateButton {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let bid = encode::path_segment("update_button", "bid", &self.bid)?;
         let mut request = Request::new(&UPDATE_BUTTON, format!("/v2/buttons/{bid}"));
@@ -961,6 +975,7 @@ impl UpdateButtonsBatch {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&UPDATE_BUTTONS_BATCH, String::from("/v2/buttons/batch"));
 
@@ -1004,6 +1019,7 @@ impl DeleteCallRecording {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let call_id = encode::path_segment("delete_call_recording", "id", &self.call_id)?;
         let request = Request::new(&DELETE_CALL_RECORDING, format!("/v2/calls/{call_id}/recording"));
@@ -1038,6 +1054,7 @@ impl GetCall {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let call_id = encode::path_segment("get_call", "id", &self.call_id)?;
         let request = Request::new(&GET_CALL, format!("/v2/calls/{call_id}"));
@@ -1071,6 +1088,7 @@ impl GetCallRecording {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let call_id = encode::path_segment("get_call_recording", "id", &self.call_id)?;
         let request = Request::new(&GET_CALL_RECORDING, format!("/v2/calls/{call_id}/recording"));
@@ -1202,6 +1220,7 @@ impl ListCalls {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_CALLS, String::from("/v2/calls"));
         let mut query: Vec<(&str, String)> = Vec::new();
@@ -1310,6 +1329,7 @@ impl CreateCompanyBookingPage {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_company_booking_page", "companyId", &self.company_id)?;
         let mut request = Request::new(
@@ -1376,6 +1396,7 @@ impl DeleteCompanyBookingPage {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_booking_page", "companyId", &self.company_id)?;
         let uuid = encode::path_segment("delete_company_booking_page", "uuid", &self.uuid)?;
@@ -1420,6 +1441,7 @@ impl GetCompanyBookingPage {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_booking_page", "companyId", &self.company_id)?;
         let uuid = encode::path_segment("get_company_booking_page", "uuid", &self.uuid)?;
@@ -1498,6 +1520,7 @@ impl ListCompanyBookingPages {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_booking_pages", "companyId", &self.company_id)?;
         let mut request = Request::new(
@@ -1609,6 +1632,7 @@ impl UpdateCompanyBookingPage {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("update_company_booking_page", "companyId", &self.company_id)?;
         let uuid = encode::path_segment("update_company_booking_page", "uuid", &self.uuid)?;
@@ -1687,6 +1711,7 @@ impl CreateCompanyCustomFields {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_company_custom_fields", "companyId", &self.company_id)?;
         let mut request = Request::new(
@@ -1767,6 +1792,7 @@ impl ListCompanyCustomFields {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_custom_fields", "companyId", &self.company_id)?;
         let mut request = Request::new(
@@ -1830,6 +1856,7 @@ impl CreateCompanyInvite {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_company_invite", "companyId", &self.company_id)?;
         let mut request = Request::new(&CREATE_COMPANY_INVITE, format!("/v2/companies/{company_id}/invites"));
@@ -1884,6 +1911,7 @@ impl DeleteCompanyInvite {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_invite", "companyId", &self.company_id)?;
         let token = encode::path_segment("delete_company_invite", "token", &self.token)?;
@@ -1944,6 +1972,7 @@ impl ListCompanyInvites {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_invites", "companyId", &self.company_id)?;
         let mut request = Request::new(&LIST_COMPANY_INVITES, format!("/v2/companies/{company_id}/invites"));
@@ -1994,6 +2023,7 @@ impl UpdateCompanyInvite {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("update_company_invite", "companyId", &self.company_id)?;
         let token = encode::path_segment("update_company_invite", "token", &self.token)?;
@@ -2044,6 +2074,7 @@ impl GetCompanyLibraryMedia {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_library_media", "companyId", &self.company_id)?;
         let token = encode::path_segment("get_company_library_media", "token", &self.token)?;
@@ -2131,6 +2162,7 @@ impl ListCompanyLibraryMedia {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_library_media", "companyId", &self.company_id)?;
         let mut request = Request::new(
@@ -2218,6 +2250,7 @@ impl CreateStream {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_stream", "companyId", &self.company_id)?;
         let mut request = Request::new(&CREATE_STREAM, format!("/v2/companies/{company_id}/streams"));
@@ -2274,6 +2307,7 @@ impl DeleteCompanyStream {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_stream", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("delete_company_stream", "streamToken", &self.stream_token)?;
@@ -2320,6 +2354,7 @@ impl DeleteCompanyStreamEvent {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_stream_event", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("delete_company_stream_event", "streamToken", &self.stream_token)?;
@@ -2365,6 +2400,7 @@ impl GetCompanyStream {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_stream", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("get_company_stream", "streamToken", &self.stream_token)?;
@@ -2406,6 +2442,7 @@ impl GetCompanyStreamEvent {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_stream_event", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("get_company_stream_event", "streamToken", &self.stream_token)?;
@@ -2451,6 +2488,7 @@ impl GetCompanyStreamRecording {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_stream_recording", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("get_company_stream_recording", "streamToken", &self.stream_token)?;
@@ -2540,6 +2578,7 @@ impl InviteToCompanyStream {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("invite_to_company_stream", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("invite_to_company_stream", "streamToken", &self.stream_token)?;
@@ -2705,6 +2744,7 @@ impl ListCompanyStreamEvents {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_stream_events", "companyId", &self.company_id)?;
         let mut request = Request::new(
@@ -2916,6 +2956,7 @@ impl ListCompanyStreams {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_streams", "companyId", &self.company_id)?;
         let mut request = Request::new(&LIST_COMPANY_STREAMS, format!("/v2/companies/{company_id}/streams"));
@@ -3005,6 +3046,7 @@ impl RequestCompanyStreamEventMix {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("request_company_stream_event_mix", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment("request_company_stream_event_mix", "streamToken", &self.stream_token)?;
@@ -3052,6 +3094,7 @@ impl RequestCompanyStreamEventVideoMix {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("request_company_stream_event_video_mix", "companyId", &self.company_id)?;
         let stream_token = encode::path_segment(
@@ -3103,6 +3146,7 @@ impl AddCompanyTeamUser {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("add_company_team_user", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("add_company_team_user", "teamId", &self.team_id)?;
@@ -3162,6 +3206,7 @@ impl CreateCompanyTeam {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("create_company_team", "companyId", &self.company_id)?;
         let mut request = Request::new(&CREATE_COMPANY_TEAM, format!("/v2/companies/{company_id}/teams"));
@@ -3216,6 +3261,7 @@ impl DeleteCompanyTeam {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("delete_company_team", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("delete_company_team", "id", &self.team_id)?;
@@ -3260,6 +3306,7 @@ impl GetCompanyTeam {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_team", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("get_company_team", "teamId", &self.team_id)?;
@@ -3333,6 +3380,7 @@ impl ListCompanyTeams {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_teams", "companyId", &self.company_id)?;
         let mut request = Request::new(&LIST_COMPANY_TEAMS, format!("/v2/companies/{company_id}/teams"));
@@ -3389,6 +3437,7 @@ impl RemoveCompanyTeamUser {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("remove_company_team_user", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("remove_company_team_user", "teamId", &self.team_id)?;
@@ -3461,6 +3510,7 @@ impl UpdateCompanyTeam {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("update_company_team", "companyId", &self.company_id)?;
         let team_id = encode::path_segment("update_company_team", "teamId", &self.team_id)?;
@@ -3523,6 +3573,7 @@ impl GetCompanyUser {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("get_company_user", "companyId", &self.company_id)?;
         let user_id = encode::path_segment("get_company_user", "userId", &self.user_id)?;
@@ -3623,6 +3674,7 @@ impl ListCompanyUsers {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("list_company_users", "companyId", &self.company_id)?;
         let mut request = Request::new(&LIST_COMPANY_USERS, format!("/v2/companies/{company_id}/users"));
@@ -3686,6 +3738,7 @@ impl RemoveCompanyUser {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("remove_company_user", "companyId", &self.company_id)?;
         let user_id = encode::path_segment("remove_company_user", "userId", &self.user_id)?;
@@ -3732,6 +3785,7 @@ impl UpdateCompanyUser {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let company_id = encode::path_segment("update_company_user", "companyId", &self.company_id)?;
         let user_id = encode::path_segment("update_company_user", "userId", &self.user_id)?;
@@ -3775,6 +3829,7 @@ impl ListIntegrations {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let request = Request::new(&LIST_INTEGRATIONS, String::from("/v2/integrations"));
         Ok((self.rt_call, request))
@@ -3808,6 +3863,7 @@ impl AcceptInvite {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&ACCEPT_INVITE, String::from("/v2/invites/accept"));
 
@@ -3845,6 +3901,7 @@ impl GetInvite {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let token = encode::path_segment("get_invite", "token", &self.token)?;
         let request = Request::new(&GET_INVITE, format!("/v2/invites/{token}"));
@@ -3924,6 +3981,7 @@ impl ActivatePartnerAccount {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&ACTIVATE_PARTNER_ACCOUNT, String::from("/v2/partner/activate-account"));
 
@@ -3994,6 +4052,7 @@ impl GetPartnerAgentButton {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&GET_PARTNER_AGENT_BUTTON, String::from("/v2/partner/agent-button"));
 
@@ -4042,6 +4101,7 @@ impl GetPartnerCall {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let call_id = encode::path_segment("get_partner_call", "id", &self.call_id)?;
         let request = Request::new(&GET_PARTNER_CALL, format!("/v2/partner/calls/{call_id}"));
@@ -4077,6 +4137,7 @@ impl GetPartnerStats {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&GET_PARTNER_STATS, String::from("/v2/partner/stats"));
         let query: Vec<(&str, String)> = vec![("start", self.start.to_string()), ("end", self.end.to_string())];
@@ -4165,6 +4226,7 @@ impl ListPartnerCalls {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_PARTNER_CALLS, String::from("/v2/partner/calls"));
         let mut query: Vec<(&str, String)> = Vec::new();
@@ -4222,6 +4284,7 @@ impl GetPublicLibraryMedia {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let token = encode::path_segment("get_public_library_media", "token", &self.token)?;
         let request = Request::new(&GET_PUBLIC_LIBRARY_MEDIA, format!("/v2/public/library/{token}"));
@@ -4256,6 +4319,7 @@ impl GetRole {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let role_id = encode::path_segment("get_role", "role_id", &self.role_id)?;
         let request = Request::new(&GET_ROLE, format!("/v2/roles/{role_id}"));
@@ -4304,6 +4368,7 @@ impl ListRoles {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_ROLES, String::from("/v2/roles"));
         let mut query: Vec<(&str, String)> = Vec::new();
@@ -4349,6 +4414,7 @@ impl CreateScheduleTemplate {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&CREATE_SCHEDULE_TEMPLATE, String::from("/v2/schedule-templates"));
 
@@ -4399,6 +4465,7 @@ impl GetScheduleTemplate {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let template_id = encode::path_segment("get_schedule_template", "id", &self.template_id)?;
         let request = Request::new(&GET_SCHEDULE_TEMPLATE, format!("/v2/schedule-templates/{template_id}"));
@@ -4444,6 +4511,7 @@ impl ListScheduleTemplates {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_SCHEDULE_TEMPLATES, String::from("/v2/schedule-templates"));
         let mut query: Vec<(&str, String)> = Vec::new();
@@ -4504,6 +4572,7 @@ impl UpdateScheduleTemplate {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let template_id = encode::path_segment("update_schedule_template", "id", &self.template_id)?;
         let mut request = Request::new(
@@ -4562,6 +4631,7 @@ impl DeleteStreamEvent {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("delete_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("delete_stream_event", "id", &self.event_id)?;
@@ -4615,6 +4685,7 @@ impl GetStreamEvent {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("get_stream_event", "streamToken", &self.stream_token)?;
         let event_id = encode::path_segment("get_stream_event", "id", &self.event_id)?;
@@ -4678,6 +4749,7 @@ impl GetStreamPublicInfo {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let stream_token = encode::path_segment("get_stream_public_info", "streamToken", &self.stream_token)?;
         let mut request = Request::new(&GET_STREAM_PUBLIC_INFO, format!("/v2/streams/{stream_token}/info"));
@@ -4781,6 +4853,7 @@ impl ListStreams {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&LIST_STREAMS, String::from("/v2/streams/v2"));
         let mut query: Vec<(&str, String)> = Vec::new();
@@ -4833,6 +4906,7 @@ impl GetCurrentUser {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let request = Request::new(&GET_CURRENT_USER, String::from("/v2/users/me"));
         Ok((self.rt_call, request))
@@ -4876,6 +4950,7 @@ impl GetUserButton {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let user_id = encode::path_segment("get_user_button", "id", &self.user_id)?;
         let mut request = Request::new(&GET_USER_BUTTON, format!("/v2/users/{user_id}/button"));

@@ -26,6 +26,7 @@ impl CheckWidgetAvailability {
         }
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let widget_id = encode::path_segment("check_widget_availability", "widgetId", &self.widget_id)?;
         let request = Request::new(&CHECK_WIDGET_AVAILABILITY, format!("/api/v1/chat/{widget_id}"));
@@ -75,6 +76,7 @@ impl PollMessages {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let case_id = encode::path_segment("poll_messages", "caseId", &self.case_id)?;
         let mut request = Request::new(&POLL_MESSAGES, format!("/api/v1/chat/poll/{case_id}"));
@@ -127,6 +129,7 @@ impl SendMessage {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&SEND_MESSAGE, String::from("/api/v1/chat"));
         let mut query: Vec<(&str, String)> = vec![("caseId", self.case_id)];
@@ -226,6 +229,7 @@ impl StartChat {
         self
     }
 
+    #[inline]
     fn request(self) -> crate::Result<(Call, Request)> {
         let mut request = Request::new(&START_CHAT, String::from("/api/v1/chat"));
         let mut query: Vec<(&str, String)> = vec![("widgetId", self.widget_id)];

@@ -99,6 +99,11 @@ impl<T> fmt::Debug for SendFuture<T> {
 /// read, or streams). The arguments are written as a closure so that `rustfmt`
 /// formats the call like any other; the closure captures nothing and becomes
 /// a plain function.
+///
+/// `send`, `send_raw` and `into_future` are `#[inline]`, as the generated
+/// `request` is: an operation's code (with serde's decoder for its answer) is
+/// compiled by the crate that calls it, so an application compiles only the
+/// operations it uses, and the client crate itself almost nothing.
 #[macro_export]
 macro_rules! request_builder {
     ($builder:ident, |$response:ident| -> $out:ty $decode:block) => {
@@ -136,11 +141,13 @@ macro_rules! request_builder {
             }
 
             /// Send the request and return the raw success response (status, headers, body).
+            #[inline]
             pub fn send_raw(self) -> $crate::RawFuture {
                 $crate::RawFuture::new(self.request())
             }
 
             /// Send the request and decode the answer.
+            #[inline]
             pub fn send(self) -> $crate::SendFuture<$out> {
                 $crate::SendFuture::new(self.send_raw(), |$response| -> $crate::Result<$out> { $decode })
             }
@@ -151,6 +158,7 @@ macro_rules! request_builder {
             type Output = $crate::Result<$out>;
             type IntoFuture = $crate::SendFuture<$out>;
 
+            #[inline]
             fn into_future(self) -> Self::IntoFuture {
                 self.send()
             }

@@ -186,7 +186,7 @@ fn near_strict() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i32>().prop_map(|n| Value::from(n)),
+        any::<i32>().prop_map(Value::from),
         Just(Value::from(1.5)),
         prop_oneof![
             Just("one"),

@@ -222,7 +222,13 @@ fn request_fn(op: &Operation) -> TokenStream {
     let (call, request) = (rt("Call"), rt("Request"));
     let changed = buffer.is_some() || !query.is_empty() || !headers.is_empty() || !body.is_empty();
     let mutable = changed.then(|| quote!(mut));
+    // `#[inline]` on this and on the macro's `send`/`send_raw`/`into_future`
+    // (and `into_stream`): the code of an operation, serde's decoder for its
+    // answer included, is compiled by the application that calls it, not
+    // by the client crate for every operation (issue 26). This is what
+    // cargo's `hints.mostly-unused` would do, on stable.
     quote! {
+        #[inline]
         fn request(self) -> crate::Result<(#call, #request)> {
             #(#segments)*
             let #mutable request = #request::new(&#info, #path);
@@ -485,6 +491,7 @@ fn paginate(op: &Operation) -> Option<TokenStream> {
                 /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
                 /// It ends after the reported total, or at the first empty page; a page that repeats an earlier one ends it with [`Error::Paging`](crate::Error::Paging).
                 /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+                #[inline]
                 pub fn into_stream(self) -> #paginator<#item> {
                     let first = self.#pn.unwrap_or(1);
                     #paginate::by_page(#id, first, #items, #total, move |page| {
@@ -507,6 +514,7 @@ fn paginate(op: &Operation) -> Option<TokenStream> {
                 /// `while let Some(item) = pages.next().await { let item = item?; .. }`, or `.try_collect().await`.
                 /// It ends at the first empty page; a cursor the server already sent ends it with [`Error::Paging`](crate::Error::Paging).
                 /// Cap it with `.max_items(n)` or `.max_pages(n)`.
+                #[inline]
                 pub fn into_stream(self) -> #paginator<#item> {
                     let first = Clone::clone(&self.#pn);
                     #paginate::by_cursor(
