@@ -195,7 +195,7 @@ fn near_strict() -> impl Strategy<Value = serde_json::Value> {
             Just("a \"q\" ,]}"),
             Just("é\n")
         ]
-        .prop_map(|s| Value::from(s)),
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         let key = prop_oneof![
