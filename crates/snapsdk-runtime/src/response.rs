@@ -290,30 +290,28 @@ pub(crate) fn decode_part<T: DeserializeOwned>(
     decode_slice(&bytes).map_err(|failure| part_error(operation, status, pointer, &bytes, failure))
 }
 
+/// [`decode_error`] for a part: the path joined to the part's place, no
+/// snippet and no position (both would be of the re-encoded part, not of
+/// the body the server sent).
 #[cold]
 #[inline(never)]
 fn part_error(operation: &'static str, status: StatusCode, pointer: &str, bytes: &[u8], failure: JsonFailure) -> Error {
-    let (JsonFailure::Value(e) | JsonFailure::Trailing(e)) = failure;
-    let inner = json_path::path_at(bytes, json_path::stop_of(bytes, &e));
-    let prefix = pointer.trim_start_matches('/').replace('/', ".");
-    let path = match (prefix.is_empty(), inner.as_str()) {
-        (true, _) => inner,
-        (false, ".") => prefix,
-        (false, p) if p.starts_with('[') => format!("{prefix}{p}"),
-        (false, p) => format!("{prefix}.{p}"),
-    };
-    // The position is in the re-encoded part, not in the body: leave it out.
-    let text = e.to_string();
-    let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
-    Error::Decode(Box::new(DecodeError {
-        operation,
-        status,
-        content_type: None,
-        path,
-        snippet: String::new(),
-        message,
-    }))
+    let mut error = decode_error(operation, status, None, bytes, failure);
+    if let Error::Decode(d) = &mut error {
+        let prefix = pointer.trim_start_matches('/').replace('/', ".");
+        d.path = match (prefix.is_empty(), d.path.as_str()) {
+            (true, _) => std::mem::take(&mut d.path),
+            (false, "." | "") => prefix,
+            (false, p) if p.starts_with('[') => format!("{prefix}{p}"),
+            (false, p) => format!("{prefix}.{p}"),
+        };
+        // serde_json ends every message about a slice with " at line L column C".
+        if let Some((message, _)) = d.message.rsplit_once(" at line ") {
+            d.message = message.to_owned();
+        }
+        d.snippet.clear();
+    }
+    error
 }
 
 /// The decode error for a failure, with the failing field's path read off
@@ -415,5 +413,45 @@ impl ByteStream {
             buf.extend_from_slice(&chunk?);
         }
         Ok(buf.freeze())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part_failure(pointer: &str, part: serde_json::Value) -> DecodeError {
+        match decode_part::<Vec<Item>>("op", StatusCode::OK, pointer, &part) {
+            Err(Error::Decode(d)) => *d,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        id: u64,
+    }
+
+    #[test]
+    fn a_listing_item_that_does_not_decode_is_named_by_its_place_in_the_answer() {
+        let items = serde_json::json!([{"id": 1}, {"id": "seven"}]);
+        let d = part_failure("/data", items.clone());
+        assert_eq!(d.path, "data[1].id");
+        assert_eq!(d.message, "invalid type: string \"seven\", expected u64");
+        assert_eq!((d.snippet.as_str(), d.content_type), ("", None));
+        assert_eq!(part_failure("/meta/items", items.clone()).path, "meta.items[1].id");
+        assert_eq!(part_failure("", items).path, "[1].id");
+        // The items as a whole, and a missing field: the place of the value.
+        assert_eq!(part_failure("/data", serde_json::json!({"id": 1})).path, "data");
+        let d = part_failure("/data", serde_json::json!([{"id": 1}, {}]));
+        assert_eq!((d.path.as_str(), d.message.as_str()), ("data[1]", "missing field `id`"));
+    }
+
+    #[test]
+    fn only_the_position_serde_json_appends_is_cut_from_the_message() {
+        let d = part_failure("/d", serde_json::json!([{"id": 1, "x": 0}, {"id": "at line 3"}]));
+        assert_eq!(d.path, "d[1].id");
+        assert_eq!(d.message, "invalid type: string \"at line 3\", expected u64");
     }
 }
