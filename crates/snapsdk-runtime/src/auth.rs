@@ -25,19 +25,23 @@ pub enum AuthRequirement {
 /// back in an error body or header, the runtime replaces it with
 /// `<redacted>` before the error is built.
 #[derive(Clone)]
-pub struct Credentials {
+pub struct Credentials(Arc<Secret>);
+
+/// What a [`Credentials`] holds, shared by its clones (every answer carries
+/// one to scrub decode errors with, so a clone is one reference count).
+struct Secret {
     scheme: &'static str,
     header: HeaderName,
     value: HeaderValue,
     /// Every form of the secret worth scrubbing from what servers send back.
-    secrets: Arc<[Vec<u8>]>,
+    secrets: Box<[Vec<u8>]>,
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
-            .field("scheme", &self.scheme)
-            .field("header", &self.header)
+            .field("scheme", &self.0.scheme)
+            .field("header", &self.0.header)
             .field("value", &"<redacted>")
             .finish()
     }
@@ -119,39 +123,39 @@ impl Credentials {
         // Longest first, so that a piece inside another is not scrubbed half-way.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         secrets.dedup();
-        Ok(Self {
+        Ok(Self(Arc::new(Secret {
             scheme,
             header,
             value: header_value,
             secrets: secrets.into(),
-        })
+        })))
     }
 
     /// The scheme id this credential belongs to.
     #[must_use]
     pub fn scheme(&self) -> &'static str {
-        self.scheme
+        self.0.scheme
     }
 
     /// The header the credential travels in.
     pub(crate) fn header_name(&self) -> &HeaderName {
-        &self.header
+        &self.0.header
     }
 
     pub(crate) fn apply(&self, headers: &mut http::HeaderMap) {
-        headers.insert(self.header.clone(), self.value.clone());
+        headers.insert(self.0.header.clone(), self.0.value.clone());
     }
 
     /// Whether the key travels in `Authorization`, which reqwest itself
     /// drops on a redirect to another host (a custom header it keeps).
     pub(crate) fn in_authorization(&self) -> bool {
-        self.header == AUTHORIZATION
+        self.0.header == AUTHORIZATION
     }
 
     /// The longest a secret can be once a server has escaped it (`\u00XX`
     /// is six bytes per byte): how far past a cut an echo may reach.
     pub(crate) fn max_echo_len(&self) -> usize {
-        self.secrets.first().map_or(0, |s| s.len() * 6)
+        self.0.secrets.first().map_or(0, |s| s.len() * 6)
     }
 
     /// `bytes` with every form of the secret replaced by `<redacted>`: as
@@ -160,7 +164,7 @@ impl Credentials {
     pub(crate) fn scrub(&self, bytes: &[u8]) -> Option<Vec<u8>> {
         let mut changed = false;
         let mut out = bytes.to_vec();
-        for secret in self.secrets.iter() {
+        for secret in self.0.secrets.iter() {
             if find(&out, secret).is_some() {
                 changed = true;
                 let mut result = Vec::with_capacity(out.len());
@@ -188,7 +192,7 @@ impl Credentials {
     fn scrub_escaped(&self, bytes: &[u8]) -> Option<Vec<u8>> {
         let (view, starts) = unescaped_view(bytes);
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        for secret in self.secrets.iter() {
+        for secret in self.0.secrets.iter() {
             let mut from = 0;
             while let Some(i) = find(&view[from..], secret) {
                 let (a, b) = (from + i, from + i + secret.len());

@@ -30,9 +30,28 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b':')
     .remove(b'@');
 
+/// Which bytes are ASCII `pchar`s (sent unescaped in a path segment): a
+/// table, read once per byte of every path parameter of every call.
+static PCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    // The characters `SEGMENT` removes from `NON_ALPHANUMERIC`.
+    let others = b"-._~!$&'()*+,;=:@";
+    let mut i = 0;
+    while i < others.len() {
+        table[others[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Whether `b` is an ASCII `pchar` (sent unescaped in a path segment).
 fn is_pchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b)
+    PCHAR[b as usize]
 }
 
 /// Encode one path parameter as exactly one segment. RFC 3986's `pchar`
@@ -118,6 +137,8 @@ mod tests {
         for c in raw_ok.chars() {
             assert!(is_pchar(c as u8), "{c:?}");
         }
+        // No byte of a multi-byte character is sent raw.
+        assert!((128..=255u8).all(|b| !is_pchar(b)));
         for c in [
             '/', '?', '#', '%', ' ', '"', '<', '>', '\\', '^', '`', '{', '|', '}', '[', ']', '\x7f', '\n',
         ] {

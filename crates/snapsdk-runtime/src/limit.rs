@@ -48,6 +48,11 @@ impl Limiter {
         })
     }
 
+    /// Take a permit if one is free now (a refused check takes nothing).
+    pub(crate) fn try_acquire(&self) -> bool {
+        self.inner.check().is_ok()
+    }
+
     /// Wait for a permit, or say how long it would take if that passes `deadline`.
     pub(crate) async fn acquire(&self, deadline: Instant) -> Result<(), Duration> {
         // Bounded: each pass either takes a permit or sleeps until one is due.

@@ -35,12 +35,13 @@ impl RawFuture {
     ///
     /// Never inlined: the call's state machine (and everything it awaits) is
     /// then compiled here, once, and not again in every crate that sends.
+    /// The call is boxed once ([`Client::start`]), not wrapped again here.
     #[inline(never)]
     pub fn new(parts: Result<(Call, Request)>) -> Self {
-        RawFuture(Box::pin(async move {
-            let (call, request) = parts?;
-            call.execute(request).await
-        }))
+        match parts {
+            Ok((call, request)) => RawFuture(call.start(request)),
+            Err(e) => RawFuture(Box::pin(std::future::ready(Err(e)))),
+        }
     }
 }
 
@@ -195,11 +196,18 @@ impl Call {
     }
 
     /// Send `request` with this call's options.
-    pub async fn execute(self, mut request: Request) -> Result<Response> {
+    pub async fn execute(self, request: Request) -> Result<Response> {
+        self.start(request).await
+    }
+
+    /// `request` with this call's options and extras, as the client's boxed call.
+    fn start(self, mut request: Request) -> crate::client::CallFuture {
         request.options = self.options;
-        request.extras.headers.extend(self.extras.headers);
-        request.extras.query.extend(self.extras.query);
-        self.client.execute(request).await
+        if !self.extras.is_empty() {
+            request.extras.headers.extend(self.extras.headers);
+            request.extras.query.extend(self.extras.query);
+        }
+        self.client.start(request)
     }
 }
 

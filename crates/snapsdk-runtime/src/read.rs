@@ -8,15 +8,48 @@ use bytes::{Bytes, BytesMut};
 
 use crate::error::{transport_error, Error};
 
+pin_project_lite::pin_project! {
+    /// `fut`'s output, or `None` if it takes longer than `limit` (see [`within`]).
+    pub(crate) struct Within<F> {
+        #[pin]
+        fut: F,
+        limit: Duration,
+        // Armed when `fut` first waits.
+        #[pin]
+        timer: Option<tokio::time::Sleep>,
+    }
+}
+
 /// `fut`'s output, or `None` if it takes longer than `limit`. A future that
 /// is ready at once (a body chunk already buffered) arms no timer.
-pub(crate) async fn within<F: std::future::Future>(limit: Duration, fut: F) -> Option<F::Output> {
-    let mut fut = std::pin::pin!(fut);
-    if let std::task::Poll::Ready(out) = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await
-    {
-        return Some(out);
+///
+/// A plain future rather than an `async fn`: it sits in the state of every
+/// body read, so it holds `fut` once and the timer, nothing else.
+pub(crate) fn within<F: std::future::Future>(limit: Duration, fut: F) -> Within<F> {
+    Within {
+        fut,
+        limit,
+        timer: None,
     }
-    tokio::time::timeout(limit, fut).await.ok()
+}
+
+impl<F: std::future::Future> std::future::Future for Within<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        let mut this = self.project();
+        if let Poll::Ready(out) = this.fut.poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        if this.timer.is_none() {
+            this.timer.set(Some(tokio::time::sleep(*this.limit)));
+        }
+        match this.timer.as_pin_mut().map(|t| t.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(None),
+            _ => Poll::Pending,
+        }
+    }
 }
 
 /// Read an error body, at most `limit` bytes of it, and give up on a pause
@@ -24,7 +57,7 @@ pub(crate) async fn within<F: std::future::Future>(limit: Duration, fut: F) -> O
 /// with the error.
 pub(crate) async fn read_error_body(
     operation: &'static str,
-    mut resp: reqwest::Response,
+    resp: &mut reqwest::Response,
     limit: usize,
     idle: Duration,
 ) -> (Bytes, Option<Error>) {
@@ -58,7 +91,7 @@ pub(crate) async fn read_error_body(
 /// longer than `idle`.
 pub(crate) async fn read_success_body(
     operation: &'static str,
-    mut resp: reqwest::Response,
+    resp: &mut reqwest::Response,
     cap: u64,
     idle: Duration,
 ) -> Result<Bytes, Error> {

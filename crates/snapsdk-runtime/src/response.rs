@@ -39,7 +39,9 @@ pub struct Response {
 #[derive(Debug)]
 pub(crate) enum ResponseBody {
     Buffered(Bytes),
-    Streaming(reqwest::Response),
+    /// Boxed: every layer of the call hands the answer on by value, and a
+    /// buffered answer (the common case) then moves a pointer, not reqwest's response.
+    Streaming(Box<reqwest::Response>),
 }
 
 impl Response {

@@ -56,6 +56,11 @@ impl HoldOff {
         self.set.store(true, Ordering::Release);
     }
 
+    /// Whether a hold-off may be in force (without taking the lock).
+    pub(crate) fn is_set(&self) -> bool {
+        self.set.load(Ordering::Acquire)
+    }
+
     /// Lift the hold-off.
     pub(crate) fn clear(&self) {
         let mut hold = self.until.lock().unwrap_or_else(|e| e.into_inner());

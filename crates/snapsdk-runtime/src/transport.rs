@@ -91,9 +91,19 @@ impl Transport {
             self.response_hooks(req, number, status, &headers, sent_at)?;
         }
         if status.is_success() {
-            Ok(self.success(req, resp, status, headers, idle, started, permit).await)
+            let body = if req.buffer {
+                match read_success_body(req.op.id, &mut resp, self.max_body_size, idle).await {
+                    Ok(b) => ResponseBody::Buffered(b),
+                    Err(e) => return Ok(Attempt::failed(e)),
+                }
+            } else {
+                ResponseBody::Streaming(Box::new(resp))
+            };
+            Ok(self.success(req, body, status, headers, idle, started, permit))
         } else {
-            Ok(self.failure(req, resp, status, headers, idle, permit).await)
+            // Boxed: an error answer's read is the largest step, and only
+            // failures should pay for its room in every attempt's state.
+            Ok(Box::pin(self.failure(req, resp, status, headers, idle, permit)).await)
         }
     }
 
@@ -175,9 +185,11 @@ impl Transport {
     ) -> Result<Result<reqwest::Response, Attempt>, Error> {
         let op = req.op;
         let progress = upload_progress(&req.body);
-        let request = self
-            .build_request(req, hop, url.clone(), credentials, &progress)
-            .await?;
+        let upload = match &progress {
+            Some(p) if hop.with_body => Some(multipart_form(req, p).await?),
+            _ => None,
+        };
+        let request = self.build_request(req, hop, url.clone(), credentials, upload)?;
         #[cfg(feature = "test-util")]
         if let Some(mock) = &self.mock {
             return Ok(mock
@@ -225,14 +237,16 @@ impl Transport {
     }
 
     /// Build the request for one hop: headers, credentials, and the body
-    /// unless a redirect dropped it. `progress` watches a multipart upload.
-    async fn build_request(
+    /// unless a redirect dropped it. `upload` is a multipart body's form,
+    /// already opened (the one step that waits, done before this plain
+    /// function, so that no attempt's state holds this function's locals).
+    fn build_request(
         &self,
         req: &Request,
         hop: &Hop,
         url: reqwest::Url,
         credentials: Option<&Credentials>,
-        progress: &Option<Arc<Progress>>,
+        upload: Option<Upload>,
     ) -> Result<reqwest::Request, Error> {
         let op = req.op;
         let mut headers = req.headers.clone();
@@ -253,13 +267,24 @@ impl Transport {
         if let Some(c) = credentials {
             c.apply(&mut headers);
         }
-        let mut builder = self.http.request(hop.method.clone(), url);
+        let mut request = match upload {
+            // reqwest frames a multipart body (boundary, length) in its builder.
+            #[cfg(feature = "multipart")]
+            Some(form) => self
+                .http
+                .request(hop.method.clone(), url)
+                .multipart(form)
+                .build()
+                .map_err(|e| Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())))?,
+            // Built directly: the builder would move the request around
+            // and check the URL again (the client checked its base once).
+            _ => reqwest::Request::new(hop.method.clone(), url),
+        };
         if hop.with_body {
-            builder = add_body(builder, &mut headers, req, progress).await?;
+            if let Some(body) = plain_body(&mut headers, &req.body) {
+                *request.body_mut() = Some(body);
+            }
         }
-        let mut request = builder
-            .build()
-            .map_err(|e| Error::invalid(op.id, "request", format!("cannot be formed: {}", e.without_url())))?;
         if !headers.is_empty() {
             // Moving the map in costs less than `RequestBuilder::headers`, which re-inserts each entry.
             merge_headers(request.headers_mut(), headers);
@@ -267,33 +292,23 @@ impl Transport {
         Ok(request)
     }
 
-    /// A success answer: its body read whole, or left to stream (holding the slot).
+    /// A success answer, its body read whole or left to stream (holding the slot).
     #[allow(clippy::too_many_arguments)] // the pieces of one answer, handed on once
-    async fn success(
+    fn success(
         &self,
         req: &Request,
-        resp: reqwest::Response,
+        body: ResponseBody,
         status: StatusCode,
         headers: HeaderMap,
         idle: Duration,
         started: Instant,
         permit: Slot,
     ) -> Attempt {
-        let op = req.op;
-        let mut permit = Some(permit);
-        let body = if req.buffer {
-            match read_success_body(op.id, resp, self.max_body_size, idle).await {
-                Ok(b) => ResponseBody::Buffered(b),
-                Err(e) => return Attempt::failed(e),
-            }
-        } else {
-            ResponseBody::Streaming(resp)
-        };
-        let mut resp = Response::new(op.id, status, headers, body, started);
+        let mut resp = Response::new(req.op.id, status, headers, body, started);
         resp.redactor = self.credentials.clone();
         resp.idle = idle;
         if !req.buffer {
-            resp.permit = permit.take();
+            resp.permit = Some(permit);
         }
         Attempt::Done(resp)
     }
@@ -302,7 +317,7 @@ impl Transport {
     async fn failure(
         &self,
         req: &Request,
-        resp: reqwest::Response,
+        mut resp: reqwest::Response,
         status: StatusCode,
         mut headers: HeaderMap,
         idle: Duration,
@@ -313,7 +328,8 @@ impl Transport {
         // Read past the cap by the longest escaped echo of the secret, so a
         // secret straddling the cap is redacted before the cut.
         let margin = self.credentials.as_ref().map_or(0, Credentials::max_echo_len);
-        let (mut body, broken) = read_error_body(op.id, resp, MAX_ERROR_BODY + margin, idle).await;
+        let (mut body, broken) = read_error_body(op.id, &mut resp, MAX_ERROR_BODY + margin, idle).await;
+        drop(resp);
         drop(permit);
         if let Some(e) = broken {
             // The status is the evidence that matters; keep it with what arrived.
@@ -342,39 +358,46 @@ impl Transport {
     }
 }
 
-/// Put the body (and its `Content-Type`) on the request.
-async fn add_body(
-    builder: reqwest::RequestBuilder,
-    headers: &mut HeaderMap,
-    req: &Request,
-    #[cfg_attr(not(feature = "multipart"), allow(unused_variables))] progress: &Option<Arc<Progress>>,
-) -> Result<reqwest::RequestBuilder, Error> {
-    Ok(match &req.body {
-        Body::Empty => builder,
-        Body::EmptyWithContentType(ct) => {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
-            builder
-        }
-        Body::Json(b) => {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            builder.body(b.clone())
-        }
-        Body::Form(f) => {
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-www-form-urlencoded"),
-            );
-            builder.body(f.clone())
-        }
-        // Boxed: the file-opening future is large and would sit in every attempt's state.
+/// A multipart body's form, with its files opened, watched by `progress`.
+/// Boxed: the file-opening future is large and would sit in every attempt's state.
+#[cfg(feature = "multipart")]
+async fn multipart_form(req: &Request, progress: &Arc<Progress>) -> Result<Upload, Error> {
+    match &req.body {
+        Body::Multipart(m) => Box::pin(m.to_form(req.op.id, progress)).await,
+        _ => unreachable!("only a multipart body has a progress watch"),
+    }
+}
+
+/// Without multipart uploads there is no progress watch to call this with.
+#[cfg(not(feature = "multipart"))]
+async fn multipart_form(_: &Request, progress: &Arc<Progress>) -> Result<Upload, Error> {
+    match **progress {}
+}
+
+/// A multipart body's form, ready to send.
+#[cfg(feature = "multipart")]
+type Upload = reqwest::multipart::Form;
+
+/// Stands in for the multipart form when multipart is compiled out: it cannot exist.
+#[cfg(not(feature = "multipart"))]
+type Upload = std::convert::Infallible;
+
+/// The body to send (and its `Content-Type`, put in `headers`), for every
+/// body but a multipart one (whose form [`multipart_form`] opened).
+fn plain_body(headers: &mut HeaderMap, body: &Body) -> Option<reqwest::Body> {
+    let (content_type, bytes) = match body {
+        Body::Empty => return None,
+        Body::EmptyWithContentType(ct) => (*ct, None),
+        Body::Json(b) => ("application/json", Some(reqwest::Body::from(b.clone()))),
+        Body::Form(f) => (
+            "application/x-www-form-urlencoded",
+            Some(reqwest::Body::from(f.clone())),
+        ),
         #[cfg(feature = "multipart")]
-        Body::Multipart(m) => {
-            let progress = progress.as_ref().expect("a multipart body has a progress watch");
-            builder
-                .multipart(Box::pin(m.to_form(req.op.id, progress)).await?)
-                .headers(std::mem::take(headers))
-        }
-    })
+        Body::Multipart(_) => return None,
+    };
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    bytes
 }
 
 /// Set up the next hop after a redirect answered `status`; `false` when the
