@@ -35,7 +35,7 @@ impl RawFuture {
     ///
     /// Never inlined: the call's state machine (and everything it awaits) is
     /// then compiled here, once, and not again in every crate that sends.
-    /// The call is boxed once ([`Client::start`]), not wrapped again here.
+    /// The call is boxed once, by the client, and not wrapped again here.
     #[inline(never)]
     pub fn new(parts: Result<(Call, Request)>) -> Self {
         match parts {
