@@ -819,14 +819,15 @@ fn instructions_section(rep: &mut Report, overhead: &Path) {
     };
     match (per_call("generated"), per_call("hand"), per_call("hand-timeout")) {
         (Ok(g), Ok(h), Ok(t)) => {
-            let met = if g[0] / h[0] <= 1.05 { "met" } else { "missed" };
+            // Issue 25's goal for instructions is tighter than for wall time.
+            let met = if g[0] / h[0] <= 1.03 { "met" } else { "missed" };
             rep.row(
                 "request overhead",
                 "instructions per request (callgrind)",
                 format!("{:.0}", g[0]),
                 format!("{:.0} hand-written reqwest", h[0]),
                 format!("{:.3}", g[0] / h[0]),
-                format!("≤ 1.05 ({met})"),
+                format!("≤ 1.03 ({met})"),
             );
             rep.row(
                 "request overhead",

@@ -35,6 +35,13 @@ pub fn http_client_builder() -> Result<reqwest::ClientBuilder, Error> {
 }
 
 fn rustls_config() -> Result<rustls::ClientConfig, Error> {
+    // rustls 0.23.48 deprecates `ring`'s provider because it has no
+    // post-quantum key exchange (X25519MLKEM768 is in aws-lc-rs only). Kept
+    // on purpose: aws-lc-rs is the long, cmake-prone build this runtime
+    // avoids; connections use classical X25519 / P-256 key exchange (README,
+    // "TLS"). An application that wants post-quantum exchange passes its
+    // own reqwest client (`http_client`).
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
         .map_err(|e| Error::Config(format!("TLS certificate verifier: {e}")))?;
