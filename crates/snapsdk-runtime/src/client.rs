@@ -46,9 +46,10 @@ pin_project_lite::pin_project! {
     struct Traced<F> {
         vendor: &'static str,
         op: &'static OperationInfo,
-        span: Option<tracing::Span>,
         #[pin]
         call: F,
+        // Declared after `call`, so the span closes only once the call is dropped.
+        span: Option<tracing::Span>,
     }
 }
 
