@@ -72,7 +72,7 @@ impl HoldOff {
     /// it); `Err(wait)`, without waiting, when it lasts longer than `cap` or
     /// past `deadline`.
     pub(crate) async fn wait(&self, deadline: Instant, cap: Duration) -> Result<(), Duration> {
-        if !self.set.load(Ordering::Acquire) {
+        if !self.is_set() {
             return Ok(());
         }
         loop {
